@@ -1,0 +1,142 @@
+//! Explanations, lessons and fix-command templates live in `assets/checks.toml` as data,
+//! compiled into the binary so it runs from a single file.
+
+use crate::model::Fix;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+const CHECKS_TOML: &str = include_str!("../assets/checks.toml");
+
+#[derive(Debug, Deserialize)]
+pub struct CheckText {
+    /// One line: what the check establishes.
+    pub title: String,
+    /// Why it matters for clients of the site (shown when nothing is wrong).
+    pub about: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct FixTemplate {
+    title: String,
+    commands: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Catalogue {
+    check: BTreeMap<String, CheckText>,
+    explain: BTreeMap<String, String>,
+    fix: BTreeMap<String, FixTemplate>,
+}
+
+fn catalogue() -> &'static Catalogue {
+    static CAT: OnceLock<Catalogue> = OnceLock::new();
+    CAT.get_or_init(|| {
+        // The file is compiled in and parsed by a unit test, so failure here is a build
+        // defect, not a runtime condition: an empty catalogue keeps the tool running.
+        toml::from_str(CHECKS_TOML).unwrap_or_else(|e| {
+            eprintln!("dsdoctor: internal error in assets/checks.toml: {e}");
+            Catalogue {
+                check: BTreeMap::new(),
+                explain: BTreeMap::new(),
+                fix: BTreeMap::new(),
+            }
+        })
+    })
+}
+
+pub fn check_text(id: &str) -> Option<&'static CheckText> {
+    catalogue().check.get(id)
+}
+
+/// The check's general description, used as the explanation of a passing check.
+pub fn about(id: &str) -> String {
+    check_text(id).map(|c| c.about.clone()).unwrap_or_default()
+}
+
+/// An explanation by key, with `{name}` placeholders filled from `vars`.
+pub fn explain(key: &str, vars: &[(&str, &str)]) -> String {
+    catalogue()
+        .explain
+        .get(key)
+        .map(|t| fill(t, vars))
+        .unwrap_or_else(|| format!("(missing explanation {key})"))
+}
+
+/// A fix by key, with `{name}` placeholders filled from `vars`. A command line whose
+/// placeholders are not all filled is a template bug, so it is dropped rather than shown
+/// half-formed to someone who may paste it into a root shell.
+pub fn fix(key: &str, vars: &[(&str, &str)]) -> Fix {
+    match catalogue().fix.get(key) {
+        Some(t) => Fix {
+            title: fill(&t.title, vars),
+            commands: t
+                .commands
+                .iter()
+                .map(|c| fill(c, vars))
+                .filter(|c| !has_placeholder(c))
+                .collect(),
+        },
+        None => Fix {
+            title: format!("(missing fix {key})"),
+            commands: Vec::new(),
+        },
+    }
+}
+
+fn fill(template: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = template.trim_end().to_string();
+    for (k, v) in vars {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+fn has_placeholder(s: &str) -> bool {
+    let mut rest = s;
+    while let Some(start) = rest.find('{') {
+        let tail = &rest[start + 1..];
+        match tail.find('}') {
+            Some(end) => {
+                let name = &tail[..end];
+                if !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                    return true;
+                }
+                rest = &tail[end + 1..];
+            }
+            None => return false,
+        }
+    }
+    false
+}
+
+/// All keys, for tests that every key used by the checks exists.
+pub fn keys() -> (Vec<&'static str>, Vec<&'static str>, Vec<&'static str>) {
+    let c = catalogue();
+    (
+        c.check.keys().map(|k| k.as_str()).collect(),
+        c.explain.keys().map(|k| k.as_str()).collect(),
+        c.fix.keys().map(|k| k.as_str()).collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_parses_and_covers_every_contract_check() {
+        let cat: Catalogue = toml::from_str(CHECKS_TOML).expect("assets/checks.toml parses");
+        for id in crate::checks::ALL_CHECK_IDS {
+            assert!(cat.check.contains_key(*id), "assets lack check text for {id}");
+        }
+    }
+
+    #[test]
+    fn fill_and_drop_unfilled() {
+        assert_eq!(fill("ip route add default via {gw}", &[("gw", "fe80::1")]), "ip route add default via fe80::1");
+        assert!(has_placeholder("x {gw} y"));
+        assert!(!has_placeholder("awk '{print $1}'"));
+        assert!(!has_placeholder("server { listen 80; }"));
+    }
+}

@@ -1,0 +1,586 @@
+//! The DNS stage: do the records send clients to this host, over both families?
+
+use super::host::{self, Ipv6State};
+use crate::facts::{DnsAnswer, Facts, Probed, ServerAnswers, ServerRole};
+use crate::model::{Finding, Status};
+use crate::net::{classify, reachable_by_clients};
+use crate::options::Options;
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
+    let nat64 = nat64_prefixes(f);
+    vec![
+        records(f, o, false),
+        records_aaaa(f, o, &nat64),
+        a_target(f, o),
+        aaaa_target(f, o, &nat64),
+        consistency(f),
+        reverse(f, o),
+        nameservers(f),
+        mx(f, o),
+        dns64(f, &nat64),
+    ]
+}
+
+fn probe_error(id: &str, p: &Probed<DnsAnswer>) -> Option<Finding> {
+    p.result.as_ref().err().map(|e| {
+        Finding::new(id, None, Status::Error, format!("DNS lookup failed: {}", e.message))
+            .explain("dns_unavailable", &[])
+            .took(p.ms)
+    })
+}
+
+/// `dns.a` (and, through `records_aaaa`, `dns.aaaa`).
+fn records(f: &Facts, o: &Options, v6: bool) -> Finding {
+    let (id, rtype, wanted, p) = if v6 {
+        ("dns.aaaa", "AAAA", o.target.expect.wants_v6(), &f.dns.aaaa)
+    } else {
+        ("dns.a", "A", o.target.expect.wants_v4(), &f.dns.a)
+    };
+    let domain = &o.target.domain;
+    if !wanted {
+        return Finding::new(id, None, Status::Skip, format!("the site is not meant to serve {} (--expect)", fam(v6)));
+    }
+    if let Some(e) = probe_error(id, p) {
+        return e;
+    }
+    let via = format!("via {} ({})", servers_list(f), f.dns.resolver_source);
+    match p.value() {
+        Some(DnsAnswer::Records { records }) => Finding::new(
+            id,
+            None,
+            Status::Pass,
+            format!("{rtype} {domain} -> {}", ips_text(records.iter().map(|r| r.ip))),
+        )
+        .evidence_all(records.iter().map(|r| format!("{rtype} {} (ttl {}) {via}", r.ip, r.ttl)))
+        .took(p.ms),
+        Some(DnsAnswer::NxDomain) => Finding::new(id, None, Status::Fail, format!("{domain} does not exist (NXDOMAIN)"))
+            .evidence(format!("NXDOMAIN for {rtype} {domain} {via}"))
+            .explain("nxdomain", &[("domain", domain)])
+            .took(p.ms),
+        _ => {
+            let addr = suggested_addr(f, o, v6);
+            Finding::new(id, None, Status::Fail, format!("{domain} has no {rtype} record"))
+                .evidence(format!("no {rtype} records for {domain} {via}"))
+                .explain(if v6 { "no_aaaa" } else { "no_a" }, &[("domain", domain)])
+                .fix("add_record", &[("domain", domain), ("rtype", rtype), ("addr", &addr)])
+                .took(p.ms)
+        }
+    }
+}
+
+fn records_aaaa(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
+    let finding = records(f, o, true);
+    // AAAA records that a DNS64 resolver made up do not mean the zone has AAAA.
+    let Some(DnsAnswer::Records { records }) = f.dns.aaaa.value() else {
+        return finding;
+    };
+    if finding.status == Status::Pass && records.iter().all(|r| in_nat64(r.ip, nat64)) {
+        return Finding::new(
+            "dns.aaaa",
+            None,
+            Status::Fail,
+            format!("{} has no AAAA record of its own: the resolver synthesised them (DNS64)", o.target.domain),
+        )
+        .evidence_all(finding.evidence)
+        .explain("aaaa_synthesised", &[])
+        .fix(
+            "add_record",
+            &[("domain", &o.target.domain), ("rtype", "AAAA"), ("addr", &suggested_addr(f, o, true))],
+        );
+    }
+    finding
+}
+
+fn suggested_addr(f: &Facts, o: &Options, v6: bool) -> String {
+    host::addrs(f)
+        .find(|(_, a)| a.ip.is_ipv6() == v6 && reachable_by_clients(a.ip, &o.assume_public) && !a.dadfailed)
+        .map(|(_, a)| a.ip.to_string())
+        .unwrap_or_else(|| if v6 { "YOUR_IPV6_ADDRESS".into() } else { "YOUR_IPV4_ADDRESS".into() })
+}
+
+fn fam(v6: bool) -> &'static str {
+    if v6 { "IPv6" } else { "IPv4" }
+}
+
+fn servers_list(f: &Facts) -> String {
+    f.dns.resolvers.iter().map(|s| s.ip().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+fn ips_text(ips: impl Iterator<Item = IpAddr>) -> String {
+    ips.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// The addresses a record type points at: the resolver's answer plus any differing
+/// answer from the zone's authoritative servers (which is what the rest of the world sees).
+fn target_addrs(f: &Facts, v6: bool) -> Vec<(IpAddr, String)> {
+    let mut out: Vec<(IpAddr, String)> = Vec::new();
+    let main = if v6 { &f.dns.aaaa } else { &f.dns.a };
+    for ip in main.value().map(|a| a.ips()).unwrap_or_default() {
+        out.push((ip, "resolver".into()));
+    }
+    for s in f.dns.servers.iter().filter(|s| s.role == ServerRole::Authoritative) {
+        let ans = if v6 { &s.aaaa } else { &s.a };
+        for ip in ans.value().map(|a| a.ips()).unwrap_or_default() {
+            if !out.iter().any(|(i, _)| *i == ip) {
+                out.push((ip, format!("authoritative {}", s.name.clone().unwrap_or_default())));
+            }
+        }
+    }
+    out
+}
+
+fn a_target(f: &Facts, o: &Options) -> Finding {
+    let id = "dns.a_target";
+    if !o.target.expect.wants_v4() {
+        return Finding::new(id, None, Status::Skip, "the site is not meant to serve IPv4 (--expect)");
+    }
+    let targets = target_addrs(f, false);
+    if targets.is_empty() {
+        return Finding::new(id, None, Status::Skip, "no A record to compare (see dns.a)");
+    }
+    let host_public_v4: Vec<IpAddr> = host::addrs(f)
+        .filter(|(_, a)| a.ip.is_ipv4() && reachable_by_clients(a.ip, &o.assume_public))
+        .map(|(_, a)| a.ip)
+        .collect();
+    let mut bad = Vec::new();
+    let mut unknown = Vec::new();
+    let mut evidence = Vec::new();
+    for (ip, src) in &targets {
+        let on_host = host::find_addr(f, *ip).is_some();
+        let public = reachable_by_clients(*ip, &o.assume_public);
+        evidence.push(format!(
+            "A {ip} ({src}): {}",
+            match (on_host, public) {
+                (true, true) => "assigned on this host".to_string(),
+                (true, false) => format!("assigned on this host, but {}", classify(*ip).describe()),
+                (false, false) => format!("not on this host, and {}", classify(*ip).describe()),
+                (false, true) => "not assigned on this host".to_string(),
+            }
+        ));
+        if !public {
+            bad.push(*ip);
+        } else if !on_host {
+            if host_public_v4.is_empty() {
+                unknown.push(*ip);
+            } else {
+                bad.push(*ip);
+            }
+        }
+    }
+    evidence.extend(host::addr_evidence(f, false));
+    let domain = &o.target.domain;
+    let finding = if !bad.is_empty() {
+        let addr = host_public_v4.first().map(|i| i.to_string()).unwrap_or_else(|| "YOUR_PUBLIC_IPV4".into());
+        let bad_s = ips_text(bad.iter().copied());
+        Finding::new(id, None, Status::Fail, format!("A {domain} -> {bad_s}, which is not a public address of this host"))
+            .explain("a_elsewhere", &[("domain", domain)])
+            .fix("point_record", &[("domain", domain), ("rtype", "A"), ("old", &bad_s), ("addr", &addr)])
+    } else if !unknown.is_empty() {
+        Finding::new(
+            id,
+            None,
+            Status::Warn,
+            format!(
+                "A {domain} -> {}: not on this host, which has only private IPv4; whether it is this host's public (NAT) address is unknown until the ISP stage asks from outside",
+                ips_text(unknown.iter().copied())
+            ),
+        )
+        .explain("a_behind_nat", &[])
+    } else {
+        Finding::new(id, None, Status::Pass, format!("every A record of {domain} is an address of this host"))
+    };
+    finding.evidence_all(evidence).took(f.dns.a.ms)
+}
+
+fn aaaa_target(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
+    let id = "dns.aaaa_target";
+    if !o.target.expect.wants_v6() {
+        return Finding::new(id, None, Status::Skip, "the site is not meant to serve IPv6 (--expect)");
+    }
+    let targets: Vec<(IpAddr, String)> =
+        target_addrs(f, true).into_iter().filter(|(ip, _)| !in_nat64(*ip, nat64)).collect();
+    if targets.is_empty() {
+        return Finding::new(id, None, Status::Skip, "no AAAA record to compare (see dns.aaaa)");
+    }
+    let domain = &o.target.domain;
+    let usable = host::usable_global_v6(f, &o.assume_public);
+    let mut evidence = Vec::new();
+    let mut elsewhere = Vec::new();
+    let mut unusable_here = Vec::new();
+    let mut not_public = Vec::new();
+    for (ip, src) in &targets {
+        let here = host::find_addr(f, *ip);
+        let public = reachable_by_clients(*ip, &o.assume_public);
+        let state = match here {
+            Some((l, a)) if a.dadfailed || a.tentative => {
+                unusable_here.push(*ip);
+                format!("assigned on this host but unusable: {}", host::describe_addr(l, a))
+            }
+            Some((l, a)) => format!("assigned on this host: {}", host::describe_addr(l, a)),
+            None => {
+                elsewhere.push(*ip);
+                "not assigned on this host".to_string()
+            }
+        };
+        if !public {
+            not_public.push(*ip);
+        }
+        evidence.push(format!("AAAA {ip} ({src}): {state}{}", if public { String::new() } else { format!("; {}", classify(*ip).describe()) }));
+    }
+    evidence.extend(host::addr_evidence(f, true));
+    let ipv6 = host::ipv6_state(f);
+    let finding = if !elsewhere.is_empty() || !unusable_here.is_empty() || !not_public.is_empty() {
+        let listed = ips_text(elsewhere.iter().chain(&unusable_here).chain(&not_public).copied().collect::<BTreeSet<_>>().into_iter());
+        let base = Finding::new(
+            id,
+            None,
+            Status::Fail,
+            format!("AAAA {domain} -> {listed}, which is not a usable global address of this host"),
+        );
+        if matches!(ipv6, Ipv6State::Absent | Ipv6State::Disabled(_)) {
+            base.explain("aaaa_ipv6_off", &[]).caused_by("address.ipv6_enabled")
+        } else if usable.is_empty() {
+            base.explain("aaaa_no_global", &[]).caused_by("address.global_ipv6")
+        } else if elsewhere.is_empty() && not_public.is_empty() {
+            base.explain("aaaa_unusable", &[]).caused_by("address.global_ipv6")
+        } else {
+            let addr = usable.first().map(|(_, a)| a.ip.to_string()).unwrap_or_default();
+            base.explain("aaaa_elsewhere", &[("domain", domain)]).fix(
+                "point_record",
+                &[("domain", domain), ("rtype", "AAAA"), ("old", &listed), ("addr", &addr)],
+            )
+        }
+    } else {
+        Finding::new(id, None, Status::Pass, format!("every AAAA record of {domain} is a global address of this host"))
+    };
+    finding.evidence_all(evidence).took(f.dns.aaaa.ms)
+}
+
+fn answer_key(a: &Probed<DnsAnswer>) -> Option<String> {
+    a.value().map(|ans| {
+        let mut ips = ans.ips();
+        ips.sort();
+        match ans {
+            DnsAnswer::NxDomain => "NXDOMAIN".into(),
+            _ if ips.is_empty() => "none".into(),
+            _ => ips_text(ips.into_iter()),
+        }
+    })
+}
+
+fn server_label(s: &ServerAnswers) -> String {
+    match (&s.role, &s.name) {
+        (ServerRole::Authoritative, Some(n)) => format!("authoritative {n} ({})", s.server.ip()),
+        _ => format!("resolver {}", s.server.ip()),
+    }
+}
+
+fn consistency(f: &Facts) -> Finding {
+    let id = "dns.consistency";
+    let servers = &f.dns.servers;
+    if servers.is_empty() {
+        return Finding::new(id, None, Status::Skip, "no resolver could be asked (see dns.a)");
+    }
+    let mut evidence = Vec::new();
+    let mut problems = Vec::new();
+    let mut auth_disagree = false;
+    for (rtype, pick) in [("A", 0usize), ("AAAA", 1usize)] {
+        let get = |s: &ServerAnswers| answer_key(if pick == 0 { &s.a } else { &s.aaaa });
+        let auth: Vec<(&ServerAnswers, String)> = servers
+            .iter()
+            .filter(|s| s.role == ServerRole::Authoritative)
+            .filter_map(|s| get(s).map(|k| (s, k)))
+            .collect();
+        let auth_answers: BTreeSet<&String> = auth.iter().map(|(_, k)| k).collect();
+        if auth_answers.len() > 1 {
+            auth_disagree = true;
+            problems.push(format!(
+                "the authoritative servers disagree on {rtype}: {}",
+                auth.iter().map(|(s, k)| format!("{} says {k}", server_label(s))).collect::<Vec<_>>().join("; ")
+            ));
+        }
+        for s in servers {
+            match (if pick == 0 { &s.a } else { &s.aaaa }).result.as_ref() {
+                Ok(_) => {
+                    let k = get(s).unwrap_or_default();
+                    evidence.push(format!("{rtype} from {}: {k}", server_label(s)));
+                    if s.role == ServerRole::Resolver && auth_answers.len() == 1 && !auth_answers.contains(&k) {
+                        problems.push(format!(
+                            "{} answers {rtype} {k}, the authoritative servers answer {}",
+                            server_label(s),
+                            auth_answers.iter().next().map(|s| s.as_str()).unwrap_or("")
+                        ));
+                    }
+                }
+                Err(e) => evidence.push(format!("{rtype} from {}: {}", server_label(s), e.message)),
+            }
+        }
+    }
+    let any_auth = servers.iter().any(|s| s.role == ServerRole::Authoritative && s.a.value().is_some());
+    if !problems.is_empty() {
+        let status = if auth_disagree { Status::Fail } else { Status::Warn };
+        return Finding::new(id, None, status, problems.join("; "))
+            .evidence_all(evidence)
+            .explain(if auth_disagree { "auth_disagree" } else { "resolver_differs" }, &[]);
+    }
+    if !any_auth {
+        let why = f.dns.zone.result.as_ref().err().map(|e| e.message.clone()).unwrap_or_else(|| "no authoritative server answered".into());
+        return Finding::new(id, None, Status::Warn, format!("could not compare with the zone's authoritative servers: {why}"))
+            .evidence_all(evidence)
+            .explain("auth_unreachable", &[]);
+    }
+    Finding::new(id, None, Status::Pass, "resolvers and authoritative servers give the same A and AAAA answers")
+        .evidence_all(evidence)
+}
+
+fn reverse(f: &Facts, o: &Options) -> Finding {
+    let id = "dns.reverse";
+    if f.dns.ptr.is_empty() {
+        return Finding::new(id, None, Status::Skip, "this host has no public address to look up");
+    }
+    let mail = !o.mail_ports().is_empty();
+    let mut evidence = Vec::new();
+    let mut missing = Vec::new();
+    let mut unconfirmed = Vec::new();
+    let mut errors = Vec::new();
+    for p in &f.dns.ptr {
+        match &p.names.result {
+            Err(e) => {
+                errors.push(p.ip);
+                evidence.push(format!("PTR {}: {}", p.ip, e.message));
+            }
+            Ok(names) if names.is_empty() => {
+                missing.push(p.ip);
+                evidence.push(format!("PTR {}: none", p.ip));
+            }
+            Ok(names) => {
+                let confirmed = p.forward.iter().any(|(_, ips)| ips.contains(&p.ip));
+                evidence.push(format!(
+                    "PTR {} -> {} ({})",
+                    p.ip,
+                    names.join(", "),
+                    if confirmed { "resolves back".to_string() } else {
+                        format!("does not resolve back: {}", p.forward.iter().map(|(n, ips)| format!("{n} -> {}", if ips.is_empty() { "nothing".into() } else { ips_text(ips.iter().copied()) })).collect::<Vec<_>>().join("; "))
+                    }
+                ));
+                if !confirmed {
+                    unconfirmed.push(p.ip);
+                }
+            }
+        }
+    }
+    let bad_status = if mail { Status::Fail } else { Status::Warn };
+    let domain = &o.target.domain;
+    if !missing.is_empty() || !unconfirmed.is_empty() {
+        let list = ips_text(missing.iter().chain(&unconfirmed).copied());
+        let mut fd = Finding::new(id, None, bad_status, format!("no forward-confirmed PTR for {list}"))
+            .evidence_all(evidence)
+            .explain("ptr_missing", &[]);
+        for ip in missing.iter().chain(&unconfirmed) {
+            fd = fd.fix("set_ptr", &[("addr", &ip.to_string()), ("domain", domain)]);
+        }
+        return fd;
+    }
+    if !errors.is_empty() {
+        return Finding::new(id, None, Status::Error, format!("PTR lookups failed for {}", ips_text(errors.into_iter())))
+            .evidence_all(evidence);
+    }
+    Finding::new(id, None, Status::Pass, "every public address has a PTR that resolves back").evidence_all(evidence)
+}
+
+fn nameservers(f: &Facts) -> Finding {
+    let id = "dns.nameservers";
+    let zone = match &f.dns.zone.result {
+        Ok(z) => z,
+        Err(e) => {
+            return Finding::new(id, None, Status::Error, format!("could not find the zone's name servers: {}", e.message))
+                .took(f.dns.zone.ms);
+        }
+    };
+    let mut evidence = vec![format!("zone {}: {} name server(s)", zone.name, zone.nameservers.len())];
+    let mut problems = Vec::new();
+    if zone.nameservers.len() < 2 {
+        problems.push(format!("only {} name server (at least two are expected)", zone.nameservers.len()));
+    }
+    for ns in &zone.nameservers {
+        evidence.push(format!(
+            "NS {}: A {} AAAA {}",
+            ns.name,
+            if ns.a.is_empty() { "none".into() } else { ips_text(ns.a.iter().map(|i| IpAddr::V4(*i))) },
+            if ns.aaaa.is_empty() { "none".into() } else { ips_text(ns.aaaa.iter().map(|i| IpAddr::V6(*i))) },
+        ));
+        if ns.aaaa.is_empty() {
+            problems.push(format!("{} has no AAAA record", ns.name));
+        }
+    }
+    let auth: Vec<&ServerAnswers> = f.dns.servers.iter().filter(|s| s.role == ServerRole::Authoritative).collect();
+    let mut not_run_v6 = None;
+    let mut answered = 0;
+    for s in &auth {
+        match &s.a.result {
+            Ok(_) => {
+                answered += 1;
+                evidence.push(format!("{} answers over {}", server_label(s), fam(s.server.is_ipv6())));
+            }
+            Err(e) if e.kind == crate::facts::ProbeErrorKind::NotRun => {
+                evidence.push(format!("{}: {}", server_label(s), e.message));
+                if s.server.is_ipv6() {
+                    not_run_v6 = Some(e.message.clone());
+                }
+            }
+            Err(e) => {
+                problems.push(format!("{} does not answer over {}", server_label(s), fam(s.server.is_ipv6())));
+                evidence.push(format!("{}: {}", server_label(s), e.message));
+            }
+        }
+    }
+    if !auth.is_empty() && answered == 0 && not_run_v6.is_none() {
+        return Finding::new(id, None, Status::Fail, "none of the zone's name servers answers")
+            .evidence_all(evidence)
+            .explain("ns_problems", &[]);
+    }
+    if !problems.is_empty() {
+        return Finding::new(id, None, Status::Warn, problems.join("; "))
+            .evidence_all(evidence)
+            .explain("ns_problems", &[]);
+    }
+    if let Some(why) = not_run_v6 {
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            format!("name servers not asked over IPv6 ({why}; see route.ipv6_default)"),
+        )
+        .evidence_all(evidence)
+        .caused_by("route.ipv6_default");
+    }
+    Finding::new(id, None, Status::Pass, format!("{} name servers, all with AAAA, all answering", zone.nameservers.len()))
+        .evidence_all(evidence)
+}
+
+fn mx(f: &Facts, o: &Options) -> Finding {
+    let id = "dns.mx";
+    let Some(mx) = &f.dns.mx else {
+        return Finding::new(id, None, Status::Skip, "no mail port (25, 465, 587) among the ports checked");
+    };
+    let hosts = match &mx.result {
+        Ok(h) => h,
+        Err(e) => return Finding::new(id, None, Status::Error, format!("MX lookup failed: {}", e.message)),
+    };
+    if hosts.is_empty() {
+        return Finding::new(id, None, Status::Warn, format!("{} has no MX record; mail goes to its A/AAAA", o.target.domain))
+            .explain("mx_problems", &[]);
+    }
+    let host_ips: BTreeSet<IpAddr> = host::addrs(f).map(|(_, a)| a.ip).collect();
+    let mut evidence = Vec::new();
+    let mut problems = Vec::new();
+    for h in hosts {
+        let ips: Vec<IpAddr> = h.a.iter().map(|i| IpAddr::V4(*i)).chain(h.aaaa.iter().map(|i| IpAddr::V6(*i))).collect();
+        evidence.push(format!("MX {} {} -> {}", h.preference, h.name, if ips.is_empty() { "no address".into() } else { ips_text(ips.iter().copied()) }));
+        if h.a.is_empty() && o.target.expect.wants_v4() {
+            problems.push(format!("{} has no A record", h.name));
+        }
+        if h.aaaa.is_empty() && o.target.expect.wants_v6() {
+            problems.push(format!("{} has no AAAA record", h.name));
+        }
+        let names_us = h.name.eq_ignore_ascii_case(&o.target.domain) || h.name.eq_ignore_ascii_case(&f.host.hostname);
+        let points_here = ips.iter().any(|i| host_ips.contains(i));
+        if names_us || points_here {
+            for ip in ips.iter().filter(|i| !host_ips.contains(i)) {
+                problems.push(format!("{} names this host but {ip} is not assigned here", h.name));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Finding::new(id, None, Status::Pass, "every MX host has A and AAAA records").evidence_all(evidence)
+    } else {
+        Finding::new(id, None, Status::Fail, problems.join("; ")).evidence_all(evidence).explain("mx_problems", &[])
+    }
+}
+
+/// A NAT64 prefix as its first 96 bits; the other RFC 6052 lengths are matched by
+/// `nat64_prefixes` and stored with their length.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ipv6Net96 {
+    pub prefix: Ipv6Addr,
+    pub len: u8,
+}
+
+/// RFC 6052 positions of the embedded IPv4 address for each prefix length.
+fn embedded_v4(ip: Ipv6Addr, len: u8) -> Option<Ipv4Addr> {
+    let b = ip.octets();
+    let v = match len {
+        32 => [b[4], b[5], b[6], b[7]],
+        40 => [b[5], b[6], b[7], b[9]],
+        48 => [b[6], b[7], b[9], b[10]],
+        56 => [b[7], b[9], b[10], b[11]],
+        64 => [b[9], b[10], b[11], b[12]],
+        96 => [b[12], b[13], b[14], b[15]],
+        _ => return None,
+    };
+    Some(Ipv4Addr::from(v))
+}
+
+fn mask(ip: Ipv6Addr, len: u8) -> Ipv6Addr {
+    let bits = u128::from(ip);
+    let m = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) };
+    Ipv6Addr::from(bits & m)
+}
+
+/// NAT64 prefixes found in the AAAA answers for ipv4only.arpa (RFC 7050 §3).
+pub fn nat64_prefixes(f: &Facts) -> Vec<Ipv6Net96> {
+    let wka = [Ipv4Addr::new(192, 0, 0, 170), Ipv4Addr::new(192, 0, 0, 171)];
+    let mut out: Vec<Ipv6Net96> = Vec::new();
+    for ip in f.dns.dns64.value().into_iter().flatten() {
+        for len in [96u8, 64, 56, 48, 40, 32] {
+            if embedded_v4(*ip, len).is_some_and(|v4| wka.contains(&v4)) {
+                let p = Ipv6Net96 { prefix: mask(*ip, len), len };
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn in_nat64(ip: IpAddr, prefixes: &[Ipv6Net96]) -> bool {
+    match ip {
+        IpAddr::V6(v6) => prefixes.iter().any(|p| mask(v6, p.len) == p.prefix),
+        _ => false,
+    }
+}
+
+fn dns64(f: &Facts, nat64: &[Ipv6Net96]) -> Finding {
+    let id = "dns.dns64";
+    match &f.dns.dns64.result {
+        Err(e) => {
+            return Finding::new(id, None, Status::Error, format!("could not ask for ipv4only.arpa: {}", e.message));
+        }
+        Ok(v) if v.is_empty() => {
+            return Finding::new(id, None, Status::Pass, "the resolver does not synthesise AAAA records (no DNS64)")
+                .evidence("ipv4only.arpa has no AAAA record")
+                .took(f.dns.dns64.ms);
+        }
+        Ok(_) => {}
+    }
+    let prefixes = nat64.iter().map(|p| format!("{}/{}", p.prefix, p.len)).collect::<Vec<_>>().join(", ");
+    let evidence: Vec<String> = f.dns.dns64.value().into_iter().flatten().map(|ip| format!("ipv4only.arpa AAAA {ip}")).collect();
+    let synthesised: Vec<IpAddr> = f.dns.aaaa.value().map(|a| a.ips()).unwrap_or_default().into_iter().filter(|ip| in_nat64(*ip, nat64)).collect();
+    if !synthesised.is_empty() {
+        return Finding::new(
+            id,
+            None,
+            Status::Warn,
+            format!("DNS64 with NAT64 prefix {prefixes}: the domain's AAAA {} is synthesised, not published", ips_text(synthesised.into_iter())),
+        )
+        .evidence_all(evidence)
+        .explain("dns64_synth", &[]);
+    }
+    Finding::new(id, None, Status::Pass, format!("the resolver does DNS64 (NAT64 prefix {prefixes}); the domain's AAAA are genuine"))
+        .evidence_all(evidence)
+        .explain("dns64_present", &[])
+}

@@ -1,0 +1,127 @@
+//! Derived views of the host's facts shared by several checks.
+
+use crate::facts::{AddrFacts, Facts, Link, Route};
+use crate::net::reachable_by_clients;
+use ipnet::IpNet;
+use std::net::IpAddr;
+
+pub fn links(f: &Facts) -> &[Link] {
+    f.links.value().map(|v| v.as_slice()).unwrap_or(&[])
+}
+
+pub fn routes(f: &Facts) -> &[Route] {
+    f.routes.value().map(|v| v.as_slice()).unwrap_or(&[])
+}
+
+pub fn default_routes(f: &Facts, v6: bool) -> Vec<&Route> {
+    routes(f).iter().filter(|r| r.v6 == v6 && r.dst.is_none()).collect()
+}
+
+/// Every (link, address) pair on a non-loopback link.
+pub fn addrs(f: &Facts) -> impl Iterator<Item = (&Link, &AddrFacts)> {
+    links(f)
+        .iter()
+        .filter(|l| !l.loopback)
+        .flat_map(|l| l.addrs.iter().map(move |a| (l, a)))
+}
+
+/// Find where an address is assigned on this host (loopback included: a socket may bind it).
+pub fn find_addr(f: &Facts, ip: IpAddr) -> Option<(&Link, &AddrFacts)> {
+    links(f)
+        .iter()
+        .flat_map(|l| l.addrs.iter().map(move |a| (l, a)))
+        .find(|(_, a)| a.ip == ip)
+}
+
+/// The interfaces that matter for a family: those carrying its default route, else every
+/// non-loopback interface that is up.
+pub fn relevant_ifaces(f: &Facts, v6: bool) -> Vec<String> {
+    let mut names: Vec<String> = default_routes(f, v6).iter().filter_map(|r| r.dev.clone()).collect();
+    if names.is_empty() {
+        names = default_routes(f, !v6).iter().filter_map(|r| r.dev.clone()).collect();
+    }
+    if names.is_empty() {
+        names = links(f).iter().filter(|l| !l.loopback && l.up).map(|l| l.name.clone()).collect();
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// How the kernel's IPv6 stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ipv6State {
+    /// No IPv6 in the kernel (`ipv6.disable=1` or not built).
+    Absent,
+    /// `disable_ipv6=1` on these keys (`all`, `default`, interface names).
+    Disabled(Vec<String>),
+    Enabled,
+    /// The settings could not be read.
+    Unknown,
+}
+
+pub fn ipv6_state(f: &Facts) -> Ipv6State {
+    if !f.host.ipv6_kernel || f.host.ipv6_cmdline_disabled {
+        return Ipv6State::Absent;
+    }
+    let Some(s) = f.sysctl.value() else {
+        return Ipv6State::Unknown;
+    };
+    let mut keys: Vec<String> = Vec::new();
+    for key in ["all".to_string()]
+        .into_iter()
+        .chain(relevant_ifaces(f, true))
+    {
+        if s.disable_ipv6.get(&key) == Some(&1) {
+            keys.push(key);
+        }
+    }
+    if keys.is_empty() { Ipv6State::Enabled } else { Ipv6State::Disabled(keys) }
+}
+
+pub fn ipv6_off(f: &Facts) -> bool {
+    matches!(ipv6_state(f), Ipv6State::Absent | Ipv6State::Disabled(_))
+}
+
+/// Global IPv6 addresses clients can reach and the kernel will use (not tentative or
+/// dadfailed).
+pub fn usable_global_v6<'a>(f: &'a Facts, assume: &[IpNet]) -> Vec<(&'a Link, &'a AddrFacts)> {
+    addrs(f)
+        .filter(|(_, a)| a.ip.is_ipv6() && reachable_by_clients(a.ip, assume) && !a.tentative && !a.dadfailed)
+        .collect()
+}
+
+pub fn describe_addr(l: &Link, a: &AddrFacts) -> String {
+    let mut flags = Vec::new();
+    if a.tentative {
+        flags.push("tentative");
+    }
+    if a.dadfailed {
+        flags.push("dadfailed");
+    }
+    if a.deprecated {
+        flags.push("deprecated");
+    }
+    let flags = if flags.is_empty() { String::new() } else { format!(" [{}]", flags.join(", ")) };
+    format!("{}/{} on {}{}", a.ip, a.prefix_len, l.name, flags)
+}
+
+/// Evidence lines listing the host's addresses of one family.
+pub fn addr_evidence(f: &Facts, v6: bool) -> Vec<String> {
+    let lines: Vec<String> = addrs(f)
+        .filter(|(_, a)| a.ip.is_ipv6() == v6)
+        .map(|(l, a)| format!("host has {}", describe_addr(l, a)))
+        .collect();
+    if lines.is_empty() {
+        vec![format!("host has no {} address outside loopback", if v6 { "IPv6" } else { "IPv4" })]
+    } else {
+        lines
+    }
+}
+
+pub fn route_line(r: &Route) -> String {
+    let via = r.gateway.map(|g| format!(" via {g}")).unwrap_or_default();
+    let dev = r.dev.as_ref().map(|d| format!(" dev {d}")).unwrap_or_default();
+    let metric = r.metric.map(|m| format!(" metric {m}")).unwrap_or_default();
+    format!("{} default{via}{dev} proto {}{metric}", if r.v6 { "IPv6" } else { "IPv4" }, r.protocol)
+}

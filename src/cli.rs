@@ -1,0 +1,208 @@
+//! The command line of the contract. Parsing errors exit 3 with one line, as the
+//! contract's "the diagnosis could not run" code.
+
+use crate::model::{Expect, Target};
+use crate::options::Options;
+use crate::report::Format;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dsdoctor",
+    version,
+    about = "Finds out why a server is reachable over IPv4 but not IPv6, or the reverse",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Domain the site is served under (the interactive wizard)
+    #[arg(value_parser = parse_domain)]
+    pub domain: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole decision tree once and print a report (exit codes as Nagios)
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Domain the site is served under
+    #[arg(value_parser = parse_domain)]
+    pub domain: String,
+    #[command(flatten)]
+    pub common: Common,
+    /// Report format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExpectArg {
+    Both,
+    Ipv4,
+    Ipv6,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// Comma-separated TCP ports the site serves
+    #[arg(short = 'p', long = "port", value_parser = parse_ports, default_value = "80,443")]
+    pub ports: PortList,
+    /// Which families the site is meant to serve
+    #[arg(long, value_enum, default_value = "both")]
+    pub expect: ExpectArg,
+    /// DNS server to ask instead of resolv.conf: IP, IP:PORT or [IPv6]:PORT (repeatable)
+    #[arg(long = "resolver", value_parser = parse_resolver)]
+    pub resolvers: Vec<SocketAddr>,
+    /// ifconfig.co-compatible echo service (repeatable)
+    #[arg(long = "echo-url")]
+    pub echo_urls: Vec<String>,
+    /// HOST:PORT target for outbound reachability probes (repeatable)
+    #[arg(long = "egress")]
+    pub egress: Vec<String>,
+    /// Treat addresses in PREFIX as reachable by the site's clients (repeatable)
+    #[arg(long = "assume-public", value_parser = parse_prefix)]
+    pub assume_public: Vec<IpNet>,
+    /// Limit for any single probe (500ms, 3s)
+    #[arg(long, value_parser = parse_timeout, default_value = "3s")]
+    pub timeout: Duration,
+    /// Run no probe that leaves this host (DNS to a local resolver is allowed)
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortList(pub Vec<u16>);
+
+pub fn parse_ports(s: &str) -> Result<PortList, String> {
+    let mut out: Vec<u16> = Vec::new();
+    for part in s.split(',') {
+        let p: u16 = part
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{part}' is not a TCP port (1-65535)"))?;
+        if p == 0 {
+            return Err("port 0 is not a TCP port (1-65535)".into());
+        }
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(PortList(out))
+}
+
+/// A DNS name as users type it: letters, digits, hyphens and underscores in labels of
+/// 1-63 characters, 253 in all, an optional trailing dot.
+pub fn parse_domain(s: &str) -> Result<String, String> {
+    let name = s.strip_suffix('.').unwrap_or(s);
+    let bad = || format!("'{}' is not a valid domain name", crate::sanitize::clean(s));
+    if name.is_empty() || name.len() > 253 || name.parse::<IpAddr>().is_ok() {
+        return Err(bad());
+    }
+    for label in name.split('.') {
+        let ok_chars = label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if label.is_empty() || label.len() > 63 || !ok_chars || label.starts_with('-') || label.ends_with('-') {
+            return Err(bad());
+        }
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
+pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    s.parse::<SocketAddr>()
+        .map_err(|_| format!("'{s}' is not IP, IP:PORT or [IPv6]:PORT"))
+}
+
+pub fn parse_prefix(s: &str) -> Result<IpNet, String> {
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(IpNet::from(ip));
+    }
+    s.parse::<IpNet>()
+        .map(|n| n.trunc())
+        .map_err(|_| format!("'{s}' is not an address prefix such as 203.0.113.0/24 or 2001:db8::/32"))
+}
+
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("'{s}' is not a duration such as 500ms or 3s: {e}"))?;
+    if d.is_zero() || d > Duration::from_secs(300) {
+        return Err(format!("'{s}': the timeout must be between 1ms and 300s"));
+    }
+    Ok(d)
+}
+
+impl Common {
+    pub fn options(&self, domain: &str) -> Options {
+        Options {
+            target: Target {
+                domain: domain.to_string(),
+                ports: self.ports.0.clone(),
+                expect: match self.expect {
+                    ExpectArg::Both => Expect::Both,
+                    ExpectArg::Ipv4 => Expect::Ipv4,
+                    ExpectArg::Ipv6 => Expect::Ipv6,
+                },
+            },
+            resolvers: self.resolvers.clone(),
+            echo_urls: self.echo_urls.clone(),
+            egress: self.egress.clone(),
+            assume_public: self.assume_public.clone(),
+            timeout: self.timeout,
+            offline: self.offline,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports() {
+        assert_eq!(parse_ports("80,443").unwrap().0, vec![80, 443]);
+        assert_eq!(parse_ports("80, 80").unwrap().0, vec![80]);
+        assert!(parse_ports("80,x").is_err());
+        assert!(parse_ports("0").is_err());
+        assert!(parse_ports("65536").is_err());
+        assert!(parse_ports("").is_err());
+    }
+
+    #[test]
+    fn domains() {
+        assert_eq!(parse_domain("Shop.Example.").unwrap(), "shop.example");
+        assert!(parse_domain("bad..name").is_err());
+        assert!(parse_domain("-x.example").is_err());
+        assert!(parse_domain("a b.example").is_err());
+        assert!(parse_domain("x\u{1b}[31m.example").is_err());
+        assert!(parse_domain("192.0.2.1").is_err());
+        assert!(parse_domain(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn resolvers_and_prefixes() {
+        assert_eq!(parse_resolver("192.0.2.53").unwrap().port(), 53);
+        assert_eq!(parse_resolver("[2001:db8::53]:5353").unwrap().port(), 5353);
+        assert!(parse_resolver("2001:db8::53").unwrap().is_ipv6());
+        assert!(parse_resolver("dns.example").is_err());
+        assert_eq!(parse_prefix("2001:db8::1/32").unwrap().to_string(), "2001:db8::/32");
+        assert_eq!(parse_prefix("192.0.2.1").unwrap().to_string(), "192.0.2.1/32");
+        assert!(parse_prefix("nope").is_err());
+    }
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(parse_timeout("500ms").unwrap(), Duration::from_millis(500));
+        assert!(parse_timeout("0s").is_err());
+        assert!(parse_timeout("fast").is_err());
+    }
+}

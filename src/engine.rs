@@ -1,0 +1,37 @@
+//! One diagnosis end to end: gather facts, evaluate, pick the verdict, build the report.
+
+use crate::facts::Facts;
+use crate::model::{HostId, Report, SCHEMA_VERSION, Tool};
+use crate::options::Options;
+use crate::{checks, probe, verdict};
+use std::time::{Instant, SystemTime};
+
+/// Build the report from facts (pure: also used by tests and, later, replay).
+pub fn report_from_facts(facts: &Facts, opts: &Options, started_at: String, duration_ms: u64) -> Report {
+    let findings = checks::evaluate(facts, opts);
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "dsdoctor".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        target: opts.target.clone(),
+        host: HostId {
+            hostname: facts.host.hostname.clone(),
+            kernel: facts.host.kernel.clone(),
+        },
+        started_at,
+        duration_ms,
+        stages: verdict::stages(&findings),
+        verdict: verdict::verdict(&findings),
+        checks: findings,
+    }
+}
+
+pub async fn run(opts: &Options) -> Report {
+    let started = SystemTime::now();
+    let t0 = Instant::now();
+    let facts = probe::gather(opts).await;
+    let started_at = humantime::format_rfc3339_seconds(started).to_string();
+    report_from_facts(&facts, opts, started_at, t0.elapsed().as_millis() as u64)
+}

@@ -1,0 +1,298 @@
+//! Typed facts gathered by the probes. Checks read only these, so a set of facts can be
+//! built by hand in unit tests (or recorded and replayed) without touching the system.
+
+use crate::parse::nginx::NginxConfig;
+use crate::parse::sysctl_conf::SysctlSetting;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// Why a probe produced no fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeErrorKind {
+    /// Needs root or a capability this run lacks.
+    Permission,
+    /// A tool, file or kernel feature is absent.
+    Missing,
+    Timeout,
+    /// The probe was not run: `--offline`, or a prerequisite is absent.
+    NotRun,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeError {
+    pub kind: ProbeErrorKind,
+    pub message: String,
+}
+
+impl ProbeError {
+    pub fn new(kind: ProbeErrorKind, message: impl Into<String>) -> Self {
+        ProbeError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A probe's outcome with how long it took.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Probed<T> {
+    pub result: Result<T, ProbeError>,
+    pub ms: u64,
+}
+
+impl<T> Probed<T> {
+    pub fn ok(value: T) -> Self {
+        Probed {
+            result: Ok(value),
+            ms: 0,
+        }
+    }
+    pub fn err(kind: ProbeErrorKind, message: impl Into<String>) -> Self {
+        Probed {
+            result: Err(ProbeError::new(kind, message)),
+            ms: 0,
+        }
+    }
+    pub fn value(&self) -> Option<&T> {
+        self.result.as_ref().ok()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostFacts {
+    pub hostname: String,
+    pub kernel: String,
+    pub euid: u32,
+    /// `/proc/sys/net/ipv6` exists: the kernel has IPv6 at all.
+    pub ipv6_kernel: bool,
+    /// `ipv6.disable=1` on the kernel command line.
+    pub ipv6_cmdline_disabled: bool,
+    /// `ID` from /etc/os-release, to tailor fix commands.
+    pub os_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddrFacts {
+    pub ip: IpAddr,
+    pub prefix_len: u8,
+    pub tentative: bool,
+    pub dadfailed: bool,
+    pub deprecated: bool,
+    pub permanent: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    pub index: u32,
+    pub name: String,
+    pub up: bool,
+    pub loopback: bool,
+    pub addrs: Vec<AddrFacts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    pub v6: bool,
+    /// `None` for a default route.
+    pub dst: Option<ipnet::IpNet>,
+    pub gateway: Option<IpAddr>,
+    pub dev: Option<String>,
+    pub metric: Option<u32>,
+    /// `kernel`, `boot`, `static`, `ra`, `dhcp`, or the number.
+    pub protocol: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Neighbour {
+    pub ip: IpAddr,
+    pub dev: String,
+    /// `reachable`, `stale`, `delay`, `probe`, `failed`, `incomplete`, `permanent`, `noarp`.
+    pub state: String,
+    pub lladdr: Option<String>,
+}
+
+/// Kernel settings that decide the IPv6 stack's behaviour, keyed by `all`, `default`
+/// and interface names.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Sysctls {
+    pub disable_ipv6: BTreeMap<String, i64>,
+    pub forwarding_v6: BTreeMap<String, i64>,
+    pub accept_ra: BTreeMap<String, i64>,
+    pub bindv6only: Option<i64>,
+    pub ip_forward: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Listener {
+    pub ip: IpAddr,
+    pub port: u16,
+    /// IPV6_V6ONLY as the kernel reports it (`None` for IPv4 sockets).
+    pub v6only: Option<bool>,
+    pub uid: u32,
+    pub inode: u32,
+    pub pid: Option<u32>,
+    pub process: Option<String>,
+}
+
+impl Listener {
+    pub fn accepts_v4(&self) -> bool {
+        match self.ip {
+            IpAddr::V4(_) => true,
+            IpAddr::V6(v6) => v6.is_unspecified() && self.v6only == Some(false),
+        }
+    }
+    pub fn accepts_v6(&self) -> bool {
+        self.ip.is_ipv6()
+    }
+    pub fn is_wildcard(&self) -> bool {
+        self.ip.is_unspecified()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NginxInstance {
+    pub pid: u32,
+    pub config_path: String,
+    pub config: Result<NginxConfig, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct WebServers {
+    pub nginx: Vec<NginxInstance>,
+    /// Other web servers seen running (name, pid) whose configuration is not read yet.
+    pub others: Vec<(String, u32)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordIp {
+    pub ip: IpAddr,
+    pub ttl: u32,
+}
+
+/// What a DNS server said about one name and type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DnsAnswer {
+    Records { records: Vec<RecordIp> },
+    /// The name exists but has no record of this type.
+    NoData,
+    NxDomain,
+}
+
+impl DnsAnswer {
+    pub fn ips(&self) -> Vec<IpAddr> {
+        match self {
+            DnsAnswer::Records { records } => records.iter().map(|r| r.ip).collect(),
+            _ => Vec::new(),
+        }
+    }
+    pub fn describe(&self) -> String {
+        match self {
+            DnsAnswer::Records { records } => records
+                .iter()
+                .map(|r| r.ip.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            DnsAnswer::NoData => "no records".into(),
+            DnsAnswer::NxDomain => "NXDOMAIN".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerRole {
+    /// A resolver from resolv.conf or `--resolver`.
+    Resolver,
+    /// One of the zone's authoritative name servers, asked directly.
+    Authoritative,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerAnswers {
+    pub server: SocketAddr,
+    pub role: ServerRole,
+    /// The NS host name for authoritative servers.
+    pub name: Option<String>,
+    pub a: Probed<DnsAnswer>,
+    pub aaaa: Probed<DnsAnswer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NsHost {
+    pub name: String,
+    pub a: Vec<Ipv4Addr>,
+    pub aaaa: Vec<Ipv6Addr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZoneFacts {
+    pub name: String,
+    pub nameservers: Vec<NsHost>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MxHost {
+    pub preference: u16,
+    pub name: String,
+    pub a: Vec<Ipv4Addr>,
+    pub aaaa: Vec<Ipv6Addr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PtrFacts {
+    pub ip: IpAddr,
+    pub names: Probed<Vec<String>>,
+    /// Forward lookups of each PTR name (A or AAAA matching the address family).
+    pub forward: Vec<(String, Vec<IpAddr>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DnsFacts {
+    /// The resolvers consulted, and where they came from (`resolv.conf` or `--resolver`).
+    pub resolvers: Vec<SocketAddr>,
+    pub resolver_source: String,
+    pub a: Probed<DnsAnswer>,
+    pub aaaa: Probed<DnsAnswer>,
+    /// Every configured resolver and every authoritative server, asked one by one.
+    pub servers: Vec<ServerAnswers>,
+    pub zone: Probed<ZoneFacts>,
+    /// MX hosts, only gathered when a mail port is served.
+    pub mx: Option<Probed<Vec<MxHost>>>,
+    pub ptr: Vec<PtrFacts>,
+    /// AAAA records of `ipv4only.arpa` (RFC 7050); any answer means DNS64.
+    pub dns64: Probed<Vec<Ipv6Addr>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GatewayPing {
+    pub gateway: IpAddr,
+    pub dev: Option<String>,
+    /// Round-trip time in milliseconds.
+    pub rtt_ms: Probed<f64>,
+}
+
+/// Everything the probes found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    pub host: HostFacts,
+    pub links: Probed<Vec<Link>>,
+    pub routes: Probed<Vec<Route>>,
+    pub neighbours: Probed<Vec<Neighbour>>,
+    pub sysctl: Probed<Sysctls>,
+    /// Every assignment in the sysctl configuration files, in application order.
+    pub sysctl_files: Probed<Vec<SysctlSetting>>,
+    pub listeners: Probed<Vec<Listener>>,
+    pub web: Probed<WebServers>,
+    pub dns: DnsFacts,
+    pub gateway_pings: Vec<GatewayPing>,
+}

@@ -1,0 +1,20 @@
+//! dsdoctor: finds out why a server is reachable over one IP family but not the other.
+//!
+//! Layers: `probe` gathers typed facts (async I/O, each probe bounded by a timeout),
+//! `checks` turns facts into findings (pure), `verdict` picks the root cause, and
+//! `report` renders the result. `engine` wires them together.
+#![forbid(unsafe_code)]
+
+pub mod assets;
+pub mod checks;
+pub mod cli;
+pub mod engine;
+pub mod facts;
+pub mod model;
+pub mod net;
+pub mod options;
+pub mod parse;
+pub mod probe;
+pub mod report;
+pub mod sanitize;
+pub mod verdict;

@@ -1,0 +1,262 @@
+//! The report's vocabulary: stages, statuses, findings. Field names follow the public
+//! contract (`shared/spec/contract.md`), so serialising these types *is* the JSON report.
+
+use serde::{Deserialize, Serialize};
+
+/// The decision tree's stages, in tree order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Dns,
+    Address,
+    Listener,
+    Firewall,
+    Route,
+    Isp,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 6] = [
+        Stage::Dns,
+        Stage::Address,
+        Stage::Listener,
+        Stage::Firewall,
+        Stage::Route,
+        Stage::Isp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Dns => "dns",
+            Stage::Address => "address",
+            Stage::Listener => "listener",
+            Stage::Firewall => "firewall",
+            Stage::Route => "route",
+            Stage::Isp => "isp",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Stage::Dns => "DNS",
+            Stage::Address => "Address",
+            Stage::Listener => "Listener",
+            Stage::Firewall => "Firewall",
+            Stage::Route => "Route",
+            Stage::Isp => "ISP",
+        }
+    }
+
+    /// The stage a check identifier belongs to (`"dns.a"` → Dns).
+    pub fn of_check(id: &str) -> Option<Stage> {
+        let prefix = id.split('.').next()?;
+        Stage::ALL.into_iter().find(|s| s.as_str() == prefix)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Skip,
+    Error,
+}
+
+impl Status {
+    /// Rank for "worst status": fail > error > warn > pass > skip (contract).
+    pub fn severity(self) -> u8 {
+        match self {
+            Status::Skip => 0,
+            Status::Pass => 1,
+            Status::Warn => 2,
+            Status::Error => 3,
+            Status::Fail => 4,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+            Status::Error => "error",
+        }
+    }
+
+    pub fn worst(statuses: impl IntoIterator<Item = Status>) -> Status {
+        statuses
+            .into_iter()
+            .max_by_key(|s| s.severity())
+            .unwrap_or(Status::Skip)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fix {
+    pub title: String,
+    pub commands: Vec<String>,
+}
+
+/// One check's result: the contract's `checks[]` element.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub id: String,
+    pub stage: Stage,
+    pub port: Option<u16>,
+    pub status: Status,
+    pub summary: String,
+    pub evidence: Vec<String>,
+    pub explanation: String,
+    pub fixes: Vec<Fix>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub duration_ms: Option<u64>,
+    /// The check whose finding explains this one (an AAAA that matches nothing because
+    /// IPv6 is disabled points at `address.ipv6_enabled`). Used by the verdict; not part
+    /// of the contract's report.
+    #[serde(skip)]
+    pub caused_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    #[default]
+    Both,
+    Ipv4,
+    Ipv6,
+}
+
+impl Expect {
+    pub fn wants_v4(self) -> bool {
+        matches!(self, Expect::Both | Expect::Ipv4)
+    }
+    pub fn wants_v6(self) -> bool {
+        matches!(self, Expect::Both | Expect::Ipv6)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub domain: String,
+    pub ports: Vec<u16>,
+    pub expect: Expect,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostId {
+    pub hostname: String,
+    pub kernel: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageStatus {
+    pub id: Stage,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub status: Status,
+    pub stage: Option<Stage>,
+    pub check: Option<String>,
+    pub summary: String,
+}
+
+/// The whole report (`--format json` serialises exactly this).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub target: Target,
+    pub host: HostId,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub stages: Vec<StageStatus>,
+    pub checks: Vec<Finding>,
+    pub verdict: Verdict,
+}
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+impl Report {
+    /// Nagios-compatible exit code: 2 on any fail, 1 on any warn or error, else 0.
+    pub fn exit_code(&self) -> i32 {
+        let worst = Status::worst(self.checks.iter().map(|c| c.status));
+        match worst {
+            Status::Fail => 2,
+            Status::Warn | Status::Error => 1,
+            Status::Pass | Status::Skip => 0,
+        }
+    }
+}
+
+/// Builder methods used by the checks to assemble findings.
+impl Finding {
+    /// A finding whose explanation defaults to the check's general description.
+    pub fn new(id: &str, port: Option<u16>, status: Status, summary: impl Into<String>) -> Finding {
+        Finding {
+            id: id.to_string(),
+            stage: Stage::of_check(id).unwrap_or(Stage::Dns),
+            port,
+            status,
+            summary: summary.into(),
+            evidence: Vec::new(),
+            explanation: crate::assets::about(id),
+            fixes: Vec::new(),
+            duration_ms: None,
+            caused_by: None,
+        }
+    }
+
+    pub fn evidence(mut self, line: impl Into<String>) -> Self {
+        self.evidence.push(line.into());
+        self
+    }
+
+    pub fn evidence_all(mut self, lines: impl IntoIterator<Item = String>) -> Self {
+        self.evidence.extend(lines);
+        self
+    }
+
+    pub fn explain(mut self, key: &str, vars: &[(&str, &str)]) -> Self {
+        self.explanation = crate::assets::explain(key, vars);
+        self
+    }
+
+    pub fn fix(mut self, key: &str, vars: &[(&str, &str)]) -> Self {
+        let f = crate::assets::fix(key, vars);
+        if !f.commands.is_empty() {
+            self.fixes.push(f);
+        }
+        self
+    }
+
+    /// A fix whose title comes from the assets and whose commands were computed (one
+    /// per interface, say).
+    pub fn fix_lines(mut self, key: &str, commands: Vec<String>) -> Self {
+        if !commands.is_empty() {
+            let title = crate::assets::fix(key, &[]).title;
+            self.fixes.push(Fix { title, commands });
+        }
+        self
+    }
+
+    pub fn caused_by(mut self, id: &str) -> Self {
+        self.caused_by = Some(id.to_string());
+        self
+    }
+
+    pub fn took(mut self, ms: u64) -> Self {
+        self.duration_ms = Some(ms);
+        self
+    }
+}

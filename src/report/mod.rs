@@ -1,0 +1,36 @@
+//! Report renderers for `dsdoctor check --format text|json|markdown`.
+
+mod json;
+mod markdown;
+mod text;
+
+use crate::model::{Finding, Report, Status};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Text => text::render(report),
+        Format::Json => json::render(report),
+        Format::Markdown => markdown::render(report),
+    }
+}
+
+/// Checks worth explaining in the human reports: the ones with something to say.
+fn needs_detail(f: &Finding) -> bool {
+    matches!(f.status, Status::Fail | Status::Warn | Status::Error)
+}
+
+fn check_label(f: &Finding) -> String {
+    match f.port {
+        Some(p) => format!("{} :{p}", f.id),
+        None => f.id.clone(),
+    }
+}
