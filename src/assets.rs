@@ -128,13 +128,19 @@ mod tests {
     fn catalogue_parses_and_covers_every_contract_check() {
         let cat: Catalogue = toml::from_str(CHECKS_TOML).expect("assets/checks.toml parses");
         for id in crate::checks::ALL_CHECK_IDS {
-            assert!(cat.check.contains_key(*id), "assets lack check text for {id}");
+            assert!(
+                cat.check.contains_key(*id),
+                "assets lack check text for {id}"
+            );
         }
     }
 
     #[test]
     fn fill_and_drop_unfilled() {
-        assert_eq!(fill("ip route add default via {gw}", &[("gw", "fe80::1")]), "ip route add default via fe80::1");
+        assert_eq!(
+            fill("ip route add default via {gw}", &[("gw", "fe80::1")]),
+            "ip route add default via fe80::1"
+        );
         assert!(has_placeholder("x {gw} y"));
         assert!(!has_placeholder("awk '{print $1}'"));
         assert!(!has_placeholder("server { listen 80; }"));

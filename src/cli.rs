@@ -108,8 +108,15 @@ pub fn parse_domain(s: &str) -> Result<String, String> {
         return Err(bad());
     }
     for label in name.split('.') {
-        let ok_chars = label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if label.is_empty() || label.len() > 63 || !ok_chars || label.starts_with('-') || label.ends_with('-') {
+        let ok_chars = label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if label.is_empty()
+            || label.len() > 63
+            || !ok_chars
+            || label.starts_with('-')
+            || label.ends_with('-')
+        {
             return Err(bad());
         }
     }
@@ -128,13 +135,14 @@ pub fn parse_prefix(s: &str) -> Result<IpNet, String> {
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Ok(IpNet::from(ip));
     }
-    s.parse::<IpNet>()
-        .map(|n| n.trunc())
-        .map_err(|_| format!("'{s}' is not an address prefix such as 203.0.113.0/24 or 2001:db8::/32"))
+    s.parse::<IpNet>().map(|n| n.trunc()).map_err(|_| {
+        format!("'{s}' is not an address prefix such as 203.0.113.0/24 or 2001:db8::/32")
+    })
 }
 
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s).map_err(|e| format!("'{s}' is not a duration such as 500ms or 3s: {e}"))?;
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("'{s}' is not a duration such as 500ms or 3s: {e}"))?;
     if d.is_zero() || d > Duration::from_secs(300) {
         return Err(format!("'{s}': the timeout must be between 1ms and 300s"));
     }
@@ -194,8 +202,14 @@ mod tests {
         assert_eq!(parse_resolver("[2001:db8::53]:5353").unwrap().port(), 5353);
         assert!(parse_resolver("2001:db8::53").unwrap().is_ipv6());
         assert!(parse_resolver("dns.example").is_err());
-        assert_eq!(parse_prefix("2001:db8::1/32").unwrap().to_string(), "2001:db8::/32");
-        assert_eq!(parse_prefix("192.0.2.1").unwrap().to_string(), "192.0.2.1/32");
+        assert_eq!(
+            parse_prefix("2001:db8::1/32").unwrap().to_string(),
+            "2001:db8::/32"
+        );
+        assert_eq!(
+            parse_prefix("192.0.2.1").unwrap().to_string(),
+            "192.0.2.1/32"
+        );
         assert!(parse_prefix("nope").is_err());
     }
 

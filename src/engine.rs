@@ -7,7 +7,12 @@ use crate::{checks, probe, verdict};
 use std::time::{Instant, SystemTime};
 
 /// Build the report from facts (pure: also used by tests and, later, replay).
-pub fn report_from_facts(facts: &Facts, opts: &Options, started_at: String, duration_ms: u64) -> Report {
+pub fn report_from_facts(
+    facts: &Facts,
+    opts: &Options,
+    started_at: String,
+    duration_ms: u64,
+) -> Report {
     let findings = checks::evaluate(facts, opts);
     Report {
         schema_version: SCHEMA_VERSION,

@@ -182,7 +182,9 @@ pub struct RecordIp {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DnsAnswer {
-    Records { records: Vec<RecordIp> },
+    Records {
+        records: Vec<RecordIp>,
+    },
     /// The name exists but has no record of this type.
     NoData,
     NxDomain,

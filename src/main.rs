@@ -12,13 +12,21 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
             // One line, so scripts and monitoring logs stay readable.
             let text = e.to_string();
-            let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+            let line = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid arguments");
             eprintln!("dsdoctor: {}", line.trim_start_matches("error: "));
             return ExitCode::from(UNUSABLE);
         }
@@ -36,13 +44,19 @@ fn main() -> ExitCode {
             let report = runtime.block_on(engine::run(&opts));
             let text = report::render(&report, args.format);
             let mut out = std::io::stdout().lock();
-            if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
+            if out
+                .write_all(text.as_bytes())
+                .and_then(|_| out.flush())
+                .is_err()
+            {
                 return ExitCode::from(UNUSABLE);
             }
             ExitCode::from(report.exit_code() as u8)
         }
         None => {
-            eprintln!("dsdoctor: the interactive wizard is not available yet; run `dsdoctor check DOMAIN` for a report");
+            eprintln!(
+                "dsdoctor: the interactive wizard is not available yet; run `dsdoctor check DOMAIN` for a report"
+            );
             ExitCode::from(UNUSABLE)
         }
     }

@@ -130,6 +130,9 @@ mod tests {
     fn assume_public_widens() {
         let nets: Vec<IpNet> = vec!["203.0.113.0/24".parse().unwrap()];
         assert!(reachable_by_clients("203.0.113.9".parse().unwrap(), &nets));
-        assert!(!reachable_by_clients("198.51.100.9".parse().unwrap(), &nets));
+        assert!(!reachable_by_clients(
+            "198.51.100.9".parse().unwrap(),
+            &nets
+        ));
     }
 }

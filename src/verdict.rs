@@ -18,10 +18,12 @@ pub fn stages(findings: &[Finding]) -> Vec<StageStatus> {
 fn root_cause<'a>(findings: &'a [Finding], start: &'a Finding) -> &'a Finding {
     let mut current = start;
     for _ in 0..findings.len() {
-        let Some(cause_id) = &current.caused_by else { break };
-        let cause = findings
-            .iter()
-            .find(|f| &f.id == cause_id && matches!(f.status, Status::Fail | Status::Error | Status::Warn));
+        let Some(cause_id) = &current.caused_by else {
+            break;
+        };
+        let cause = findings.iter().find(|f| {
+            &f.id == cause_id && matches!(f.status, Status::Fail | Status::Error | Status::Warn)
+        });
         match cause {
             Some(c) => current = c,
             None => break,
@@ -38,7 +40,10 @@ pub fn verdict(findings: &[Finding]) -> Verdict {
         let summary = if std::ptr::eq(root, first) {
             root.summary.clone()
         } else {
-            format!("{} (this also explains {}: {})", root.summary, first.id, first.summary)
+            format!(
+                "{} (this also explains {}: {})",
+                root.summary, first.id, first.summary
+            )
         };
         return Verdict {
             status: worst,
@@ -47,7 +52,10 @@ pub fn verdict(findings: &[Finding]) -> Verdict {
             summary,
         };
     }
-    if let Some(w) = findings.iter().find(|f| matches!(f.status, Status::Warn | Status::Error)) {
+    if let Some(w) = findings
+        .iter()
+        .find(|f| matches!(f.status, Status::Warn | Status::Error))
+    {
         return Verdict {
             status: worst,
             stage: Some(w.stage),
@@ -73,7 +81,12 @@ mod tests {
 
     #[test]
     fn stage_status_is_worst_with_skip_lowest() {
-        let fs = vec![f("dns.a", Status::Pass), f("dns.aaaa", Status::Error), f("dns.mx", Status::Warn), f("route.ipv4_default", Status::Skip)];
+        let fs = vec![
+            f("dns.a", Status::Pass),
+            f("dns.aaaa", Status::Error),
+            f("dns.mx", Status::Warn),
+            f("route.ipv4_default", Status::Skip),
+        ];
         let st = stages(&fs);
         assert_eq!(st[0].status, Status::Error);
         assert_eq!(st[4].status, Status::Skip);
@@ -96,19 +109,29 @@ mod tests {
 
     #[test]
     fn cause_that_passed_is_not_followed() {
-        let fs = vec![f("dns.aaaa_target", Status::Fail).caused_by("address.global_ipv6"), f("address.global_ipv6", Status::Pass)];
+        let fs = vec![
+            f("dns.aaaa_target", Status::Fail).caused_by("address.global_ipv6"),
+            f("address.global_ipv6", Status::Pass),
+        ];
         assert_eq!(verdict(&fs).check.as_deref(), Some("dns.aaaa_target"));
     }
 
     #[test]
     fn cycle_in_causes_terminates() {
-        let fs = vec![f("dns.a", Status::Fail).caused_by("dns.aaaa"), f("dns.aaaa", Status::Fail).caused_by("dns.a")];
+        let fs = vec![
+            f("dns.a", Status::Fail).caused_by("dns.aaaa"),
+            f("dns.aaaa", Status::Fail).caused_by("dns.a"),
+        ];
         assert!(verdict(&fs).check.is_some());
     }
 
     #[test]
     fn no_failure_names_first_warning_or_null() {
-        let fs = vec![f("dns.a", Status::Pass), f("dns.mx", Status::Warn), f("route.ipv6_ra", Status::Error)];
+        let fs = vec![
+            f("dns.a", Status::Pass),
+            f("dns.mx", Status::Warn),
+            f("route.ipv6_ra", Status::Error),
+        ];
         let v = verdict(&fs);
         assert_eq!(v.check.as_deref(), Some("dns.mx"));
         assert_eq!(v.status, Status::Error);

@@ -8,13 +8,23 @@ use crate::options::Options;
 use crate::parse::sysctl_conf::last_assignment;
 
 pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
-    vec![ipv6_enabled(f, o), ipv6_persistent(f, o), global_ipv6(f, o), global_ipv4(f, o)]
+    vec![
+        ipv6_enabled(f, o),
+        ipv6_persistent(f, o),
+        global_ipv6(f, o),
+        global_ipv4(f, o),
+    ]
 }
 
 fn ipv6_enabled(f: &Facts, o: &Options) -> Finding {
     let id = "address.ipv6_enabled";
     if !o.target.expect.wants_v6() {
-        return Finding::new(id, None, Status::Skip, "the site is not meant to serve IPv6 (--expect)");
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "the site is not meant to serve IPv6 (--expect)",
+        );
     }
     let values: Vec<String> = f
         .sysctl
@@ -23,7 +33,11 @@ fn ipv6_enabled(f: &Facts, o: &Options) -> Finding {
             ["all".to_string(), "default".to_string()]
                 .into_iter()
                 .chain(host::relevant_ifaces(f, true))
-                .filter_map(|k| s.disable_ipv6.get(&k).map(|v| format!("net.ipv6.conf.{k}.disable_ipv6 = {v}")))
+                .filter_map(|k| {
+                    s.disable_ipv6
+                        .get(&k)
+                        .map(|v| format!("net.ipv6.conf.{k}.disable_ipv6 = {v}"))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -47,11 +61,15 @@ fn ipv6_enabled(f: &Facts, o: &Options) -> Finding {
             )
             .evidence_all(values)
             .explain("ipv6_disabled", &[]);
-            let mut cmds: Vec<String> = keys.iter().map(|k| format!("sysctl -w net.ipv6.conf.{k}.disable_ipv6=0")).collect();
+            let mut cmds: Vec<String> = keys
+                .iter()
+                .map(|k| format!("sysctl -w net.ipv6.conf.{k}.disable_ipv6=0"))
+                .collect();
             if !keys.iter().any(|k| k == "default") {
                 cmds.push("sysctl -w net.ipv6.conf.default.disable_ipv6=0".into());
             }
-            fd.fix_lines("enable_ipv6_now", cmds).fix("enable_ipv6_persist", &[])
+            fd.fix_lines("enable_ipv6_now", cmds)
+                .fix("enable_ipv6_persist", &[])
         }
         Ipv6State::Unknown => Finding::new(
             id,
@@ -59,10 +77,16 @@ fn ipv6_enabled(f: &Facts, o: &Options) -> Finding {
             Status::Error,
             format!(
                 "could not read the IPv6 settings: {}",
-                f.sysctl.result.as_ref().err().map(|e| e.message.as_str()).unwrap_or("unknown")
+                f.sysctl
+                    .result
+                    .as_ref()
+                    .err()
+                    .map(|e| e.message.as_str())
+                    .unwrap_or("unknown")
             ),
         ),
-        Ipv6State::Enabled => Finding::new(id, None, Status::Pass, "IPv6 is enabled in the kernel").evidence_all(values),
+        Ipv6State::Enabled => Finding::new(id, None, Status::Pass, "IPv6 is enabled in the kernel")
+            .evidence_all(values),
     }
     .took(f.sysctl.ms)
 }
@@ -70,12 +94,22 @@ fn ipv6_enabled(f: &Facts, o: &Options) -> Finding {
 fn ipv6_persistent(f: &Facts, o: &Options) -> Finding {
     let id = "address.ipv6_persistent";
     if !o.target.expect.wants_v6() {
-        return Finding::new(id, None, Status::Skip, "the site is not meant to serve IPv6 (--expect)");
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "the site is not meant to serve IPv6 (--expect)",
+        );
     }
     let settings = match &f.sysctl_files.result {
         Ok(s) => s,
         Err(e) => {
-            return Finding::new(id, None, Status::Error, format!("could not read the sysctl configuration: {}", e.message));
+            return Finding::new(
+                id,
+                None,
+                Status::Error,
+                format!("could not read the sysctl configuration: {}", e.message),
+            );
         }
     };
     let mut keys = vec!["all".to_string(), "default".to_string()];
@@ -85,22 +119,39 @@ fn ipv6_persistent(f: &Facts, o: &Options) -> Finding {
     for k in &keys {
         let key = format!("net.ipv6.conf.{k}.disable_ipv6");
         if let Some(s) = last_assignment(settings, &key) {
-            evidence.push(format!("{}:{}: {} = {}", s.file.display(), s.line, s.key, s.value));
+            evidence.push(format!(
+                "{}:{}: {} = {}",
+                s.file.display(),
+                s.line,
+                s.key,
+                s.value
+            ));
             if s.value.trim() == "1" {
                 offenders.push(s.clone());
             }
         }
     }
     if f.host.ipv6_cmdline_disabled {
-        return Finding::new(id, None, Status::Fail, "the kernel command line has ipv6.disable=1: IPv6 stays off after every boot")
-            .explain("ipv6_absent", &[])
-            .fix("kernel_cmdline_ipv6", &[]);
+        return Finding::new(
+            id,
+            None,
+            Status::Fail,
+            "the kernel command line has ipv6.disable=1: IPv6 stays off after every boot",
+        )
+        .explain("ipv6_absent", &[])
+        .fix("kernel_cmdline_ipv6", &[]);
     }
     if offenders.is_empty() {
         if evidence.is_empty() {
             evidence.push("no sysctl configuration file sets disable_ipv6".into());
         }
-        return Finding::new(id, None, Status::Pass, "no sysctl configuration file disables IPv6 at boot").evidence_all(evidence);
+        return Finding::new(
+            id,
+            None,
+            Status::Pass,
+            "no sysctl configuration file disables IPv6 at boot",
+        )
+        .evidence_all(evidence);
     }
     let where_ = offenders
         .iter()
@@ -123,7 +174,11 @@ fn ipv6_persistent(f: &Facts, o: &Options) -> Finding {
     for s in &offenders {
         fd = fd.fix(
             "sysctl_file_line",
-            &[("file", &s.file.display().to_string()), ("line", &s.line.to_string()), ("key", &s.key)],
+            &[
+                ("file", &s.file.display().to_string()),
+                ("line", &s.line.to_string()),
+                ("key", &s.key),
+            ],
         );
     }
     fd.took(f.sysctl_files.ms)
@@ -132,20 +187,43 @@ fn ipv6_persistent(f: &Facts, o: &Options) -> Finding {
 fn global_ipv6(f: &Facts, o: &Options) -> Finding {
     let id = "address.global_ipv6";
     if !o.target.expect.wants_v6() {
-        return Finding::new(id, None, Status::Skip, "the site is not meant to serve IPv6 (--expect)");
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "the site is not meant to serve IPv6 (--expect)",
+        );
     }
     if let Err(e) = &f.links.result {
-        return Finding::new(id, None, Status::Error, format!("could not read addresses: {}", e.message));
+        return Finding::new(
+            id,
+            None,
+            Status::Error,
+            format!("could not read addresses: {}", e.message),
+        );
     }
     let evidence = host::addr_evidence(f, true);
     if host::ipv6_off(f) {
-        return Finding::new(id, None, Status::Fail, "no IPv6 address: IPv6 is disabled on this host (see address.ipv6_enabled)")
-            .evidence_all(evidence)
-            .caused_by("address.ipv6_enabled");
+        return Finding::new(
+            id,
+            None,
+            Status::Fail,
+            "no IPv6 address: IPv6 is disabled on this host (see address.ipv6_enabled)",
+        )
+        .evidence_all(evidence)
+        .caused_by("address.ipv6_enabled");
     }
-    let global: Vec<_> = host::addrs(f).filter(|(_, a)| a.ip.is_ipv6() && reachable_by_clients(a.ip, &o.assume_public)).collect();
-    let usable: Vec<_> = global.iter().filter(|(_, a)| !a.tentative && !a.dadfailed).collect();
-    let iface = host::relevant_ifaces(f, true).into_iter().next().unwrap_or_else(|| "eth0".into());
+    let global: Vec<_> = host::addrs(f)
+        .filter(|(_, a)| a.ip.is_ipv6() && reachable_by_clients(a.ip, &o.assume_public))
+        .collect();
+    let usable: Vec<_> = global
+        .iter()
+        .filter(|(_, a)| !a.tentative && !a.dadfailed)
+        .collect();
+    let iface = host::relevant_ifaces(f, true)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "eth0".into());
     let aaaa = f
         .dns
         .aaaa
@@ -158,12 +236,26 @@ fn global_ipv6(f: &Facts, o: &Options) -> Finding {
     let fix_vars_addr = aaaa.clone().unwrap_or_else(|| "YOUR_IPV6_ADDRESS".into());
     let fix_vars = [("addr", fix_vars_addr.as_str()), ("iface", iface.as_str())];
     if let Some((l, a)) = usable.iter().find(|(_, a)| !a.deprecated) {
-        return Finding::new(id, None, Status::Pass, format!("global IPv6 address {} on {}", a.ip, l.name)).evidence_all(evidence);
+        return Finding::new(
+            id,
+            None,
+            Status::Pass,
+            format!("global IPv6 address {} on {}", a.ip, l.name),
+        )
+        .evidence_all(evidence);
     }
     if let Some((l, a)) = usable.first() {
-        return Finding::new(id, None, Status::Warn, format!("the only global IPv6 address {} on {} is deprecated", a.ip, l.name))
-            .evidence_all(evidence)
-            .explain("v6_deprecated", &[]);
+        return Finding::new(
+            id,
+            None,
+            Status::Warn,
+            format!(
+                "the only global IPv6 address {} on {} is deprecated",
+                a.ip, l.name
+            ),
+        )
+        .evidence_all(evidence)
+        .explain("v6_deprecated", &[]);
     }
     if let Some((l, a)) = global.iter().find(|(_, a)| a.dadfailed) {
         let ip = a.ip.to_string();
@@ -171,16 +263,34 @@ fn global_ipv6(f: &Facts, o: &Options) -> Finding {
             id,
             None,
             Status::Fail,
-            format!("{} on {} failed duplicate address detection: another host on the link uses it", a.ip, l.name),
+            format!(
+                "{} on {} failed duplicate address detection: another host on the link uses it",
+                a.ip, l.name
+            ),
         )
         .evidence_all(evidence)
         .explain("v6_dadfailed", &[])
-        .fix("dad_failed", &[("addr", &ip), ("prefix", &a.prefix_len.to_string()), ("iface", &l.name)]);
+        .fix(
+            "dad_failed",
+            &[
+                ("addr", &ip),
+                ("prefix", &a.prefix_len.to_string()),
+                ("iface", &l.name),
+            ],
+        );
     }
     if let Some((l, a)) = global.iter().find(|(_, a)| a.tentative) {
-        return Finding::new(id, None, Status::Warn, format!("{} on {} is still tentative (duplicate address detection running)", a.ip, l.name))
-            .evidence_all(evidence)
-            .explain("v6_tentative", &[]);
+        return Finding::new(
+            id,
+            None,
+            Status::Warn,
+            format!(
+                "{} on {} is still tentative (duplicate address detection running)",
+                a.ip, l.name
+            ),
+        )
+        .evidence_all(evidence)
+        .explain("v6_tentative", &[]);
     }
     let kinds: Vec<&str> = host::addrs(f)
         .filter(|(_, a)| a.ip.is_ipv6())
@@ -202,16 +312,37 @@ fn global_ipv6(f: &Facts, o: &Options) -> Finding {
 fn global_ipv4(f: &Facts, o: &Options) -> Finding {
     let id = "address.global_ipv4";
     if !o.target.expect.wants_v4() {
-        return Finding::new(id, None, Status::Skip, "the site is not meant to serve IPv4 (--expect)");
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "the site is not meant to serve IPv4 (--expect)",
+        );
     }
     if let Err(e) = &f.links.result {
-        return Finding::new(id, None, Status::Error, format!("could not read addresses: {}", e.message));
+        return Finding::new(
+            id,
+            None,
+            Status::Error,
+            format!("could not read addresses: {}", e.message),
+        );
     }
     let evidence = host::addr_evidence(f, false);
     let relevant = host::relevant_ifaces(f, false);
-    let v4: Vec<_> = host::addrs(f).filter(|(l, a)| a.ip.is_ipv4() && relevant.contains(&l.name)).collect();
-    if let Some((l, a)) = v4.iter().find(|(_, a)| reachable_by_clients(a.ip, &o.assume_public)) {
-        return Finding::new(id, None, Status::Pass, format!("public IPv4 address {} on {}", a.ip, l.name)).evidence_all(evidence);
+    let v4: Vec<_> = host::addrs(f)
+        .filter(|(l, a)| a.ip.is_ipv4() && relevant.contains(&l.name))
+        .collect();
+    if let Some((l, a)) = v4
+        .iter()
+        .find(|(_, a)| reachable_by_clients(a.ip, &o.assume_public))
+    {
+        return Finding::new(
+            id,
+            None,
+            Status::Pass,
+            format!("public IPv4 address {} on {}", a.ip, l.name),
+        )
+        .evidence_all(evidence);
     }
     if let Some((l, a)) = v4.iter().find(|(_, a)| classify(a.ip) == AddrClass::Cgnat) {
         return Finding::new(
@@ -223,7 +354,10 @@ fn global_ipv4(f: &Facts, o: &Options) -> Finding {
         .evidence_all(evidence)
         .explain("v4_cgnat", &[]);
     }
-    if let Some((l, a)) = v4.iter().find(|(_, a)| classify(a.ip) == AddrClass::Private) {
+    if let Some((l, a)) = v4
+        .iter()
+        .find(|(_, a)| classify(a.ip) == AddrClass::Private)
+    {
         return Finding::new(
             id,
             None,
@@ -233,7 +367,12 @@ fn global_ipv4(f: &Facts, o: &Options) -> Finding {
         .evidence_all(evidence)
         .explain("v4_private", &[]);
     }
-    Finding::new(id, None, Status::Fail, "no public IPv4 address on this host")
-        .evidence_all(evidence)
-        .explain("v4_none", &[])
+    Finding::new(
+        id,
+        None,
+        Status::Fail,
+        "no public IPv4 address on this host",
+    )
+    .evidence_all(evidence)
+    .explain("v4_none", &[])
 }

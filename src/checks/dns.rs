@@ -25,9 +25,14 @@ pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
 
 fn probe_error(id: &str, p: &Probed<DnsAnswer>) -> Option<Finding> {
     p.result.as_ref().err().map(|e| {
-        Finding::new(id, None, Status::Error, format!("DNS lookup failed: {}", e.message))
-            .explain("dns_unavailable", &[])
-            .took(p.ms)
+        Finding::new(
+            id,
+            None,
+            Status::Error,
+            format!("DNS lookup failed: {}", e.message),
+        )
+        .explain("dns_unavailable", &[])
+        .took(p.ms)
     })
 }
 
@@ -40,7 +45,12 @@ fn records(f: &Facts, o: &Options, v6: bool) -> Finding {
     };
     let domain = &o.target.domain;
     if !wanted {
-        return Finding::new(id, None, Status::Skip, format!("the site is not meant to serve {} (--expect)", fam(v6)));
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            format!("the site is not meant to serve {} (--expect)", fam(v6)),
+        );
     }
     if let Some(e) = probe_error(id, p) {
         return e;
@@ -51,21 +61,41 @@ fn records(f: &Facts, o: &Options, v6: bool) -> Finding {
             id,
             None,
             Status::Pass,
-            format!("{rtype} {domain} -> {}", ips_text(records.iter().map(|r| r.ip))),
+            format!(
+                "{rtype} {domain} -> {}",
+                ips_text(records.iter().map(|r| r.ip))
+            ),
         )
-        .evidence_all(records.iter().map(|r| format!("{rtype} {} (ttl {}) {via}", r.ip, r.ttl)))
+        .evidence_all(
+            records
+                .iter()
+                .map(|r| format!("{rtype} {} (ttl {}) {via}", r.ip, r.ttl)),
+        )
         .took(p.ms),
-        Some(DnsAnswer::NxDomain) => Finding::new(id, None, Status::Fail, format!("{domain} does not exist (NXDOMAIN)"))
-            .evidence(format!("NXDOMAIN for {rtype} {domain} {via}"))
-            .explain("nxdomain", &[("domain", domain)])
-            .took(p.ms),
+        Some(DnsAnswer::NxDomain) => Finding::new(
+            id,
+            None,
+            Status::Fail,
+            format!("{domain} does not exist (NXDOMAIN)"),
+        )
+        .evidence(format!("NXDOMAIN for {rtype} {domain} {via}"))
+        .explain("nxdomain", &[("domain", domain)])
+        .took(p.ms),
         _ => {
             let addr = suggested_addr(f, o, v6);
-            Finding::new(id, None, Status::Fail, format!("{domain} has no {rtype} record"))
-                .evidence(format!("no {rtype} records for {domain} {via}"))
-                .explain(if v6 { "no_aaaa" } else { "no_a" }, &[("domain", domain)])
-                .fix("add_record", &[("domain", domain), ("rtype", rtype), ("addr", &addr)])
-                .took(p.ms)
+            Finding::new(
+                id,
+                None,
+                Status::Fail,
+                format!("{domain} has no {rtype} record"),
+            )
+            .evidence(format!("no {rtype} records for {domain} {via}"))
+            .explain(if v6 { "no_aaaa" } else { "no_a" }, &[("domain", domain)])
+            .fix(
+                "add_record",
+                &[("domain", domain), ("rtype", rtype), ("addr", &addr)],
+            )
+            .took(p.ms)
         }
     }
 }
@@ -81,13 +111,20 @@ fn records_aaaa(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
             "dns.aaaa",
             None,
             Status::Fail,
-            format!("{} has no AAAA record of its own: the resolver synthesised them (DNS64)", o.target.domain),
+            format!(
+                "{} has no AAAA record of its own: the resolver synthesised them (DNS64)",
+                o.target.domain
+            ),
         )
         .evidence_all(finding.evidence)
         .explain("aaaa_synthesised", &[])
         .fix(
             "add_record",
-            &[("domain", &o.target.domain), ("rtype", "AAAA"), ("addr", &suggested_addr(f, o, true))],
+            &[
+                ("domain", &o.target.domain),
+                ("rtype", "AAAA"),
+                ("addr", &suggested_addr(f, o, true)),
+            ],
         );
     }
     finding
@@ -95,9 +132,17 @@ fn records_aaaa(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
 
 fn suggested_addr(f: &Facts, o: &Options, v6: bool) -> String {
     host::addrs(f)
-        .find(|(_, a)| a.ip.is_ipv6() == v6 && reachable_by_clients(a.ip, &o.assume_public) && !a.dadfailed)
+        .find(|(_, a)| {
+            a.ip.is_ipv6() == v6 && reachable_by_clients(a.ip, &o.assume_public) && !a.dadfailed
+        })
         .map(|(_, a)| a.ip.to_string())
-        .unwrap_or_else(|| if v6 { "YOUR_IPV6_ADDRESS".into() } else { "YOUR_IPV4_ADDRESS".into() })
+        .unwrap_or_else(|| {
+            if v6 {
+                "YOUR_IPV6_ADDRESS".into()
+            } else {
+                "YOUR_IPV4_ADDRESS".into()
+            }
+        })
 }
 
 fn fam(v6: bool) -> &'static str {
@@ -105,7 +150,12 @@ fn fam(v6: bool) -> &'static str {
 }
 
 fn servers_list(f: &Facts) -> String {
-    f.dns.resolvers.iter().map(|s| s.ip().to_string()).collect::<Vec<_>>().join(", ")
+    f.dns
+        .resolvers
+        .iter()
+        .map(|s| s.ip().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn ips_text(ips: impl Iterator<Item = IpAddr>) -> String {
@@ -120,11 +170,19 @@ fn target_addrs(f: &Facts, v6: bool) -> Vec<(IpAddr, String)> {
     for ip in main.value().map(|a| a.ips()).unwrap_or_default() {
         out.push((ip, "resolver".into()));
     }
-    for s in f.dns.servers.iter().filter(|s| s.role == ServerRole::Authoritative) {
+    for s in f
+        .dns
+        .servers
+        .iter()
+        .filter(|s| s.role == ServerRole::Authoritative)
+    {
         let ans = if v6 { &s.aaaa } else { &s.a };
         for ip in ans.value().map(|a| a.ips()).unwrap_or_default() {
             if !out.iter().any(|(i, _)| *i == ip) {
-                out.push((ip, format!("authoritative {}", s.name.clone().unwrap_or_default())));
+                out.push((
+                    ip,
+                    format!("authoritative {}", s.name.clone().unwrap_or_default()),
+                ));
             }
         }
     }
@@ -134,7 +192,12 @@ fn target_addrs(f: &Facts, v6: bool) -> Vec<(IpAddr, String)> {
 fn a_target(f: &Facts, o: &Options) -> Finding {
     let id = "dns.a_target";
     if !o.target.expect.wants_v4() {
-        return Finding::new(id, None, Status::Skip, "the site is not meant to serve IPv4 (--expect)");
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "the site is not meant to serve IPv4 (--expect)",
+        );
     }
     let targets = target_addrs(f, false);
     if targets.is_empty() {
@@ -172,11 +235,27 @@ fn a_target(f: &Facts, o: &Options) -> Finding {
     evidence.extend(host::addr_evidence(f, false));
     let domain = &o.target.domain;
     let finding = if !bad.is_empty() {
-        let addr = host_public_v4.first().map(|i| i.to_string()).unwrap_or_else(|| "YOUR_PUBLIC_IPV4".into());
+        let addr = host_public_v4
+            .first()
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| "YOUR_PUBLIC_IPV4".into());
         let bad_s = ips_text(bad.iter().copied());
-        Finding::new(id, None, Status::Fail, format!("A {domain} -> {bad_s}, which is not a public address of this host"))
-            .explain("a_elsewhere", &[("domain", domain)])
-            .fix("point_record", &[("domain", domain), ("rtype", "A"), ("old", &bad_s), ("addr", &addr)])
+        Finding::new(
+            id,
+            None,
+            Status::Fail,
+            format!("A {domain} -> {bad_s}, which is not a public address of this host"),
+        )
+        .explain("a_elsewhere", &[("domain", domain)])
+        .fix(
+            "point_record",
+            &[
+                ("domain", domain),
+                ("rtype", "A"),
+                ("old", &bad_s),
+                ("addr", &addr),
+            ],
+        )
     } else if !unknown.is_empty() {
         Finding::new(
             id,
@@ -189,7 +268,12 @@ fn a_target(f: &Facts, o: &Options) -> Finding {
         )
         .explain("a_behind_nat", &[])
     } else {
-        Finding::new(id, None, Status::Pass, format!("every A record of {domain} is an address of this host"))
+        Finding::new(
+            id,
+            None,
+            Status::Pass,
+            format!("every A record of {domain} is an address of this host"),
+        )
     };
     finding.evidence_all(evidence).took(f.dns.a.ms)
 }
@@ -197,12 +281,24 @@ fn a_target(f: &Facts, o: &Options) -> Finding {
 fn aaaa_target(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
     let id = "dns.aaaa_target";
     if !o.target.expect.wants_v6() {
-        return Finding::new(id, None, Status::Skip, "the site is not meant to serve IPv6 (--expect)");
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "the site is not meant to serve IPv6 (--expect)",
+        );
     }
-    let targets: Vec<(IpAddr, String)> =
-        target_addrs(f, true).into_iter().filter(|(ip, _)| !in_nat64(*ip, nat64)).collect();
+    let targets: Vec<(IpAddr, String)> = target_addrs(f, true)
+        .into_iter()
+        .filter(|(ip, _)| !in_nat64(*ip, nat64))
+        .collect();
     if targets.is_empty() {
-        return Finding::new(id, None, Status::Skip, "no AAAA record to compare (see dns.aaaa)");
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "no AAAA record to compare (see dns.aaaa)",
+        );
     }
     let domain = &o.target.domain;
     let usable = host::usable_global_v6(f, &o.assume_public);
@@ -216,7 +312,10 @@ fn aaaa_target(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
         let state = match here {
             Some((l, a)) if a.dadfailed || a.tentative => {
                 unusable_here.push(*ip);
-                format!("assigned on this host but unusable: {}", host::describe_addr(l, a))
+                format!(
+                    "assigned on this host but unusable: {}",
+                    host::describe_addr(l, a)
+                )
             }
             Some((l, a)) => format!("assigned on this host: {}", host::describe_addr(l, a)),
             None => {
@@ -227,12 +326,27 @@ fn aaaa_target(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
         if !public {
             not_public.push(*ip);
         }
-        evidence.push(format!("AAAA {ip} ({src}): {state}{}", if public { String::new() } else { format!("; {}", classify(*ip).describe()) }));
+        evidence.push(format!(
+            "AAAA {ip} ({src}): {state}{}",
+            if public {
+                String::new()
+            } else {
+                format!("; {}", classify(*ip).describe())
+            }
+        ));
     }
     evidence.extend(host::addr_evidence(f, true));
     let ipv6 = host::ipv6_state(f);
     let finding = if !elsewhere.is_empty() || !unusable_here.is_empty() || !not_public.is_empty() {
-        let listed = ips_text(elsewhere.iter().chain(&unusable_here).chain(&not_public).copied().collect::<BTreeSet<_>>().into_iter());
+        let listed = ips_text(
+            elsewhere
+                .iter()
+                .chain(&unusable_here)
+                .chain(&not_public)
+                .copied()
+                .collect::<BTreeSet<_>>()
+                .into_iter(),
+        );
         let base = Finding::new(
             id,
             None,
@@ -240,20 +354,36 @@ fn aaaa_target(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
             format!("AAAA {domain} -> {listed}, which is not a usable global address of this host"),
         );
         if matches!(ipv6, Ipv6State::Absent | Ipv6State::Disabled(_)) {
-            base.explain("aaaa_ipv6_off", &[]).caused_by("address.ipv6_enabled")
+            base.explain("aaaa_ipv6_off", &[])
+                .caused_by("address.ipv6_enabled")
         } else if usable.is_empty() {
-            base.explain("aaaa_no_global", &[]).caused_by("address.global_ipv6")
+            base.explain("aaaa_no_global", &[])
+                .caused_by("address.global_ipv6")
         } else if elsewhere.is_empty() && not_public.is_empty() {
-            base.explain("aaaa_unusable", &[]).caused_by("address.global_ipv6")
+            base.explain("aaaa_unusable", &[])
+                .caused_by("address.global_ipv6")
         } else {
-            let addr = usable.first().map(|(_, a)| a.ip.to_string()).unwrap_or_default();
+            let addr = usable
+                .first()
+                .map(|(_, a)| a.ip.to_string())
+                .unwrap_or_default();
             base.explain("aaaa_elsewhere", &[("domain", domain)]).fix(
                 "point_record",
-                &[("domain", domain), ("rtype", "AAAA"), ("old", &listed), ("addr", &addr)],
+                &[
+                    ("domain", domain),
+                    ("rtype", "AAAA"),
+                    ("old", &listed),
+                    ("addr", &addr),
+                ],
             )
         }
     } else {
-        Finding::new(id, None, Status::Pass, format!("every AAAA record of {domain} is a global address of this host"))
+        Finding::new(
+            id,
+            None,
+            Status::Pass,
+            format!("every AAAA record of {domain} is a global address of this host"),
+        )
     };
     finding.evidence_all(evidence).took(f.dns.aaaa.ms)
 }
@@ -281,7 +411,12 @@ fn consistency(f: &Facts) -> Finding {
     let id = "dns.consistency";
     let servers = &f.dns.servers;
     if servers.is_empty() {
-        return Finding::new(id, None, Status::Skip, "no resolver could be asked (see dns.a)");
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "no resolver could be asked (see dns.a)",
+        );
     }
     let mut evidence = Vec::new();
     let mut problems = Vec::new();
@@ -298,7 +433,10 @@ fn consistency(f: &Facts) -> Finding {
             auth_disagree = true;
             problems.push(format!(
                 "the authoritative servers disagree on {rtype}: {}",
-                auth.iter().map(|(s, k)| format!("{} says {k}", server_label(s))).collect::<Vec<_>>().join("; ")
+                auth.iter()
+                    .map(|(s, k)| format!("{} says {k}", server_label(s)))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ));
         }
         for s in servers {
@@ -306,7 +444,10 @@ fn consistency(f: &Facts) -> Finding {
                 Ok(_) => {
                     let k = get(s).unwrap_or_default();
                     evidence.push(format!("{rtype} from {}: {k}", server_label(s)));
-                    if s.role == ServerRole::Resolver && auth_answers.len() == 1 && !auth_answers.contains(&k) {
+                    if s.role == ServerRole::Resolver
+                        && auth_answers.len() == 1
+                        && !auth_answers.contains(&k)
+                    {
                         problems.push(format!(
                             "{} answers {rtype} {k}, the authoritative servers answer {}",
                             server_label(s),
@@ -318,27 +459,62 @@ fn consistency(f: &Facts) -> Finding {
             }
         }
     }
-    let any_auth = servers.iter().any(|s| s.role == ServerRole::Authoritative && s.a.value().is_some());
+    let any_auth = servers
+        .iter()
+        .any(|s| s.role == ServerRole::Authoritative && s.a.value().is_some());
     if !problems.is_empty() {
-        let status = if auth_disagree { Status::Fail } else { Status::Warn };
+        let status = if auth_disagree {
+            Status::Fail
+        } else {
+            Status::Warn
+        };
         return Finding::new(id, None, status, problems.join("; "))
             .evidence_all(evidence)
-            .explain(if auth_disagree { "auth_disagree" } else { "resolver_differs" }, &[]);
+            .explain(
+                if auth_disagree {
+                    "auth_disagree"
+                } else {
+                    "resolver_differs"
+                },
+                &[],
+            );
     }
     if !any_auth {
-        let why = f.dns.zone.result.as_ref().err().map(|e| e.message.clone()).unwrap_or_else(|| "no authoritative server answered".into());
-        return Finding::new(id, None, Status::Warn, format!("could not compare with the zone's authoritative servers: {why}"))
-            .evidence_all(evidence)
-            .explain("auth_unreachable", &[]);
-    }
-    Finding::new(id, None, Status::Pass, "resolvers and authoritative servers give the same A and AAAA answers")
+        let why = f
+            .dns
+            .zone
+            .result
+            .as_ref()
+            .err()
+            .map(|e| e.message.clone())
+            .unwrap_or_else(|| "no authoritative server answered".into());
+        return Finding::new(
+            id,
+            None,
+            Status::Warn,
+            format!("could not compare with the zone's authoritative servers: {why}"),
+        )
         .evidence_all(evidence)
+        .explain("auth_unreachable", &[]);
+    }
+    Finding::new(
+        id,
+        None,
+        Status::Pass,
+        "resolvers and authoritative servers give the same A and AAAA answers",
+    )
+    .evidence_all(evidence)
 }
 
 fn reverse(f: &Facts, o: &Options) -> Finding {
     let id = "dns.reverse";
     if f.dns.ptr.is_empty() {
-        return Finding::new(id, None, Status::Skip, "this host has no public address to look up");
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "this host has no public address to look up",
+        );
     }
     let mail = !o.mail_ports().is_empty();
     let mut evidence = Vec::new();
@@ -361,8 +537,24 @@ fn reverse(f: &Facts, o: &Options) -> Finding {
                     "PTR {} -> {} ({})",
                     p.ip,
                     names.join(", "),
-                    if confirmed { "resolves back".to_string() } else {
-                        format!("does not resolve back: {}", p.forward.iter().map(|(n, ips)| format!("{n} -> {}", if ips.is_empty() { "nothing".into() } else { ips_text(ips.iter().copied()) })).collect::<Vec<_>>().join("; "))
+                    if confirmed {
+                        "resolves back".to_string()
+                    } else {
+                        format!(
+                            "does not resolve back: {}",
+                            p.forward
+                                .iter()
+                                .map(|(n, ips)| format!(
+                                    "{n} -> {}",
+                                    if ips.is_empty() {
+                                        "nothing".into()
+                                    } else {
+                                        ips_text(ips.iter().copied())
+                                    }
+                                ))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        )
                     }
                 ));
                 if !confirmed {
@@ -375,19 +567,35 @@ fn reverse(f: &Facts, o: &Options) -> Finding {
     let domain = &o.target.domain;
     if !missing.is_empty() || !unconfirmed.is_empty() {
         let list = ips_text(missing.iter().chain(&unconfirmed).copied());
-        let mut fd = Finding::new(id, None, bad_status, format!("no forward-confirmed PTR for {list}"))
-            .evidence_all(evidence)
-            .explain("ptr_missing", &[]);
+        let mut fd = Finding::new(
+            id,
+            None,
+            bad_status,
+            format!("no forward-confirmed PTR for {list}"),
+        )
+        .evidence_all(evidence)
+        .explain("ptr_missing", &[]);
         for ip in missing.iter().chain(&unconfirmed) {
             fd = fd.fix("set_ptr", &[("addr", &ip.to_string()), ("domain", domain)]);
         }
         return fd;
     }
     if !errors.is_empty() {
-        return Finding::new(id, None, Status::Error, format!("PTR lookups failed for {}", ips_text(errors.into_iter())))
-            .evidence_all(evidence);
+        return Finding::new(
+            id,
+            None,
+            Status::Error,
+            format!("PTR lookups failed for {}", ips_text(errors.into_iter())),
+        )
+        .evidence_all(evidence);
     }
-    Finding::new(id, None, Status::Pass, "every public address has a PTR that resolves back").evidence_all(evidence)
+    Finding::new(
+        id,
+        None,
+        Status::Pass,
+        "every public address has a PTR that resolves back",
+    )
+    .evidence_all(evidence)
 }
 
 fn nameservers(f: &Facts) -> Finding {
@@ -395,34 +603,63 @@ fn nameservers(f: &Facts) -> Finding {
     let zone = match &f.dns.zone.result {
         Ok(z) => z,
         Err(e) => {
-            return Finding::new(id, None, Status::Error, format!("could not find the zone's name servers: {}", e.message))
-                .took(f.dns.zone.ms);
+            return Finding::new(
+                id,
+                None,
+                Status::Error,
+                format!("could not find the zone's name servers: {}", e.message),
+            )
+            .took(f.dns.zone.ms);
         }
     };
-    let mut evidence = vec![format!("zone {}: {} name server(s)", zone.name, zone.nameservers.len())];
+    let mut evidence = vec![format!(
+        "zone {}: {} name server(s)",
+        zone.name,
+        zone.nameservers.len()
+    )];
     let mut problems = Vec::new();
     if zone.nameservers.len() < 2 {
-        problems.push(format!("only {} name server (at least two are expected)", zone.nameservers.len()));
+        problems.push(format!(
+            "only {} name server (at least two are expected)",
+            zone.nameservers.len()
+        ));
     }
     for ns in &zone.nameservers {
         evidence.push(format!(
             "NS {}: A {} AAAA {}",
             ns.name,
-            if ns.a.is_empty() { "none".into() } else { ips_text(ns.a.iter().map(|i| IpAddr::V4(*i))) },
-            if ns.aaaa.is_empty() { "none".into() } else { ips_text(ns.aaaa.iter().map(|i| IpAddr::V6(*i))) },
+            if ns.a.is_empty() {
+                "none".into()
+            } else {
+                ips_text(ns.a.iter().map(|i| IpAddr::V4(*i)))
+            },
+            if ns.aaaa.is_empty() {
+                "none".into()
+            } else {
+                ips_text(ns.aaaa.iter().map(|i| IpAddr::V6(*i)))
+            },
         ));
         if ns.aaaa.is_empty() {
             problems.push(format!("{} has no AAAA record", ns.name));
         }
     }
-    let auth: Vec<&ServerAnswers> = f.dns.servers.iter().filter(|s| s.role == ServerRole::Authoritative).collect();
+    let auth: Vec<&ServerAnswers> = f
+        .dns
+        .servers
+        .iter()
+        .filter(|s| s.role == ServerRole::Authoritative)
+        .collect();
     let mut not_run_v6 = None;
     let mut answered = 0;
     for s in &auth {
         match &s.a.result {
             Ok(_) => {
                 answered += 1;
-                evidence.push(format!("{} answers over {}", server_label(s), fam(s.server.is_ipv6())));
+                evidence.push(format!(
+                    "{} answers over {}",
+                    server_label(s),
+                    fam(s.server.is_ipv6())
+                ));
             }
             Err(e) if e.kind == crate::facts::ProbeErrorKind::NotRun => {
                 evidence.push(format!("{}: {}", server_label(s), e.message));
@@ -431,15 +668,24 @@ fn nameservers(f: &Facts) -> Finding {
                 }
             }
             Err(e) => {
-                problems.push(format!("{} does not answer over {}", server_label(s), fam(s.server.is_ipv6())));
+                problems.push(format!(
+                    "{} does not answer over {}",
+                    server_label(s),
+                    fam(s.server.is_ipv6())
+                ));
                 evidence.push(format!("{}: {}", server_label(s), e.message));
             }
         }
     }
     if !auth.is_empty() && answered == 0 && not_run_v6.is_none() {
-        return Finding::new(id, None, Status::Fail, "none of the zone's name servers answers")
-            .evidence_all(evidence)
-            .explain("ns_problems", &[]);
+        return Finding::new(
+            id,
+            None,
+            Status::Fail,
+            "none of the zone's name servers answers",
+        )
+        .evidence_all(evidence)
+        .explain("ns_problems", &[]);
     }
     if !problems.is_empty() {
         return Finding::new(id, None, Status::Warn, problems.join("; "))
@@ -456,47 +702,100 @@ fn nameservers(f: &Facts) -> Finding {
         .evidence_all(evidence)
         .caused_by("route.ipv6_default");
     }
-    Finding::new(id, None, Status::Pass, format!("{} name servers, all with AAAA, all answering", zone.nameservers.len()))
-        .evidence_all(evidence)
+    Finding::new(
+        id,
+        None,
+        Status::Pass,
+        format!(
+            "{} name servers, all with AAAA, all answering",
+            zone.nameservers.len()
+        ),
+    )
+    .evidence_all(evidence)
 }
 
 fn mx(f: &Facts, o: &Options) -> Finding {
     let id = "dns.mx";
     let Some(mx) = &f.dns.mx else {
-        return Finding::new(id, None, Status::Skip, "no mail port (25, 465, 587) among the ports checked");
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "no mail port (25, 465, 587) among the ports checked",
+        );
     };
     let hosts = match &mx.result {
         Ok(h) => h,
-        Err(e) => return Finding::new(id, None, Status::Error, format!("MX lookup failed: {}", e.message)),
+        Err(e) => {
+            return Finding::new(
+                id,
+                None,
+                Status::Error,
+                format!("MX lookup failed: {}", e.message),
+            );
+        }
     };
     if hosts.is_empty() {
-        return Finding::new(id, None, Status::Warn, format!("{} has no MX record; mail goes to its A/AAAA", o.target.domain))
-            .explain("mx_problems", &[]);
+        return Finding::new(
+            id,
+            None,
+            Status::Warn,
+            format!(
+                "{} has no MX record; mail goes to its A/AAAA",
+                o.target.domain
+            ),
+        )
+        .explain("mx_problems", &[]);
     }
     let host_ips: BTreeSet<IpAddr> = host::addrs(f).map(|(_, a)| a.ip).collect();
     let mut evidence = Vec::new();
     let mut problems = Vec::new();
     for h in hosts {
-        let ips: Vec<IpAddr> = h.a.iter().map(|i| IpAddr::V4(*i)).chain(h.aaaa.iter().map(|i| IpAddr::V6(*i))).collect();
-        evidence.push(format!("MX {} {} -> {}", h.preference, h.name, if ips.is_empty() { "no address".into() } else { ips_text(ips.iter().copied()) }));
+        let ips: Vec<IpAddr> =
+            h.a.iter()
+                .map(|i| IpAddr::V4(*i))
+                .chain(h.aaaa.iter().map(|i| IpAddr::V6(*i)))
+                .collect();
+        evidence.push(format!(
+            "MX {} {} -> {}",
+            h.preference,
+            h.name,
+            if ips.is_empty() {
+                "no address".into()
+            } else {
+                ips_text(ips.iter().copied())
+            }
+        ));
         if h.a.is_empty() && o.target.expect.wants_v4() {
             problems.push(format!("{} has no A record", h.name));
         }
         if h.aaaa.is_empty() && o.target.expect.wants_v6() {
             problems.push(format!("{} has no AAAA record", h.name));
         }
-        let names_us = h.name.eq_ignore_ascii_case(&o.target.domain) || h.name.eq_ignore_ascii_case(&f.host.hostname);
+        let names_us = h.name.eq_ignore_ascii_case(&o.target.domain)
+            || h.name.eq_ignore_ascii_case(&f.host.hostname);
         let points_here = ips.iter().any(|i| host_ips.contains(i));
         if names_us || points_here {
             for ip in ips.iter().filter(|i| !host_ips.contains(i)) {
-                problems.push(format!("{} names this host but {ip} is not assigned here", h.name));
+                problems.push(format!(
+                    "{} names this host but {ip} is not assigned here",
+                    h.name
+                ));
             }
         }
     }
     if problems.is_empty() {
-        Finding::new(id, None, Status::Pass, "every MX host has A and AAAA records").evidence_all(evidence)
+        Finding::new(
+            id,
+            None,
+            Status::Pass,
+            "every MX host has A and AAAA records",
+        )
+        .evidence_all(evidence)
     } else {
-        Finding::new(id, None, Status::Fail, problems.join("; ")).evidence_all(evidence).explain("mx_problems", &[])
+        Finding::new(id, None, Status::Fail, problems.join("; "))
+            .evidence_all(evidence)
+            .explain("mx_problems", &[])
     }
 }
 
@@ -525,7 +824,11 @@ fn embedded_v4(ip: Ipv6Addr, len: u8) -> Option<Ipv4Addr> {
 
 fn mask(ip: Ipv6Addr, len: u8) -> Ipv6Addr {
     let bits = u128::from(ip);
-    let m = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) };
+    let m = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len))
+    };
     Ipv6Addr::from(bits & m)
 }
 
@@ -536,7 +839,10 @@ pub fn nat64_prefixes(f: &Facts) -> Vec<Ipv6Net96> {
     for ip in f.dns.dns64.value().into_iter().flatten() {
         for len in [96u8, 64, 56, 48, 40, 32] {
             if embedded_v4(*ip, len).is_some_and(|v4| wka.contains(&v4)) {
-                let p = Ipv6Net96 { prefix: mask(*ip, len), len };
+                let p = Ipv6Net96 {
+                    prefix: mask(*ip, len),
+                    len,
+                };
                 if !out.contains(&p) {
                     out.push(p);
                 }
@@ -558,18 +864,47 @@ fn dns64(f: &Facts, nat64: &[Ipv6Net96]) -> Finding {
     let id = "dns.dns64";
     match &f.dns.dns64.result {
         Err(e) => {
-            return Finding::new(id, None, Status::Error, format!("could not ask for ipv4only.arpa: {}", e.message));
+            return Finding::new(
+                id,
+                None,
+                Status::Error,
+                format!("could not ask for ipv4only.arpa: {}", e.message),
+            );
         }
         Ok(v) if v.is_empty() => {
-            return Finding::new(id, None, Status::Pass, "the resolver does not synthesise AAAA records (no DNS64)")
-                .evidence("ipv4only.arpa has no AAAA record")
-                .took(f.dns.dns64.ms);
+            return Finding::new(
+                id,
+                None,
+                Status::Pass,
+                "the resolver does not synthesise AAAA records (no DNS64)",
+            )
+            .evidence("ipv4only.arpa has no AAAA record")
+            .took(f.dns.dns64.ms);
         }
         Ok(_) => {}
     }
-    let prefixes = nat64.iter().map(|p| format!("{}/{}", p.prefix, p.len)).collect::<Vec<_>>().join(", ");
-    let evidence: Vec<String> = f.dns.dns64.value().into_iter().flatten().map(|ip| format!("ipv4only.arpa AAAA {ip}")).collect();
-    let synthesised: Vec<IpAddr> = f.dns.aaaa.value().map(|a| a.ips()).unwrap_or_default().into_iter().filter(|ip| in_nat64(*ip, nat64)).collect();
+    let prefixes = nat64
+        .iter()
+        .map(|p| format!("{}/{}", p.prefix, p.len))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let evidence: Vec<String> = f
+        .dns
+        .dns64
+        .value()
+        .into_iter()
+        .flatten()
+        .map(|ip| format!("ipv4only.arpa AAAA {ip}"))
+        .collect();
+    let synthesised: Vec<IpAddr> = f
+        .dns
+        .aaaa
+        .value()
+        .map(|a| a.ips())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|ip| in_nat64(*ip, nat64))
+        .collect();
     if !synthesised.is_empty() {
         return Finding::new(
             id,
@@ -580,7 +915,12 @@ fn dns64(f: &Facts, nat64: &[Ipv6Net96]) -> Finding {
         .evidence_all(evidence)
         .explain("dns64_synth", &[]);
     }
-    Finding::new(id, None, Status::Pass, format!("the resolver does DNS64 (NAT64 prefix {prefixes}); the domain's AAAA are genuine"))
-        .evidence_all(evidence)
-        .explain("dns64_present", &[])
+    Finding::new(
+        id,
+        None,
+        Status::Pass,
+        format!("the resolver does DNS64 (NAT64 prefix {prefixes}); the domain's AAAA are genuine"),
+    )
+    .evidence_all(evidence)
+    .explain("dns64_present", &[])
 }

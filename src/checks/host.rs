@@ -14,7 +14,10 @@ pub fn routes(f: &Facts) -> &[Route] {
 }
 
 pub fn default_routes(f: &Facts, v6: bool) -> Vec<&Route> {
-    routes(f).iter().filter(|r| r.v6 == v6 && r.dst.is_none()).collect()
+    routes(f)
+        .iter()
+        .filter(|r| r.v6 == v6 && r.dst.is_none())
+        .collect()
 }
 
 /// Every (link, address) pair on a non-loopback link.
@@ -36,12 +39,22 @@ pub fn find_addr(f: &Facts, ip: IpAddr) -> Option<(&Link, &AddrFacts)> {
 /// The interfaces that matter for a family: those carrying its default route, else every
 /// non-loopback interface that is up.
 pub fn relevant_ifaces(f: &Facts, v6: bool) -> Vec<String> {
-    let mut names: Vec<String> = default_routes(f, v6).iter().filter_map(|r| r.dev.clone()).collect();
+    let mut names: Vec<String> = default_routes(f, v6)
+        .iter()
+        .filter_map(|r| r.dev.clone())
+        .collect();
     if names.is_empty() {
-        names = default_routes(f, !v6).iter().filter_map(|r| r.dev.clone()).collect();
+        names = default_routes(f, !v6)
+            .iter()
+            .filter_map(|r| r.dev.clone())
+            .collect();
     }
     if names.is_empty() {
-        names = links(f).iter().filter(|l| !l.loopback && l.up).map(|l| l.name.clone()).collect();
+        names = links(f)
+            .iter()
+            .filter(|l| !l.loopback && l.up)
+            .map(|l| l.name.clone())
+            .collect();
     }
     names.sort();
     names.dedup();
@@ -76,7 +89,11 @@ pub fn ipv6_state(f: &Facts) -> Ipv6State {
             keys.push(key);
         }
     }
-    if keys.is_empty() { Ipv6State::Enabled } else { Ipv6State::Disabled(keys) }
+    if keys.is_empty() {
+        Ipv6State::Enabled
+    } else {
+        Ipv6State::Disabled(keys)
+    }
 }
 
 pub fn ipv6_off(f: &Facts) -> bool {
@@ -87,7 +104,9 @@ pub fn ipv6_off(f: &Facts) -> bool {
 /// dadfailed).
 pub fn usable_global_v6<'a>(f: &'a Facts, assume: &[IpNet]) -> Vec<(&'a Link, &'a AddrFacts)> {
     addrs(f)
-        .filter(|(_, a)| a.ip.is_ipv6() && reachable_by_clients(a.ip, assume) && !a.tentative && !a.dadfailed)
+        .filter(|(_, a)| {
+            a.ip.is_ipv6() && reachable_by_clients(a.ip, assume) && !a.tentative && !a.dadfailed
+        })
         .collect()
 }
 
@@ -102,7 +121,11 @@ pub fn describe_addr(l: &Link, a: &AddrFacts) -> String {
     if a.deprecated {
         flags.push("deprecated");
     }
-    let flags = if flags.is_empty() { String::new() } else { format!(" [{}]", flags.join(", ")) };
+    let flags = if flags.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", flags.join(", "))
+    };
     format!("{}/{} on {}{}", a.ip, a.prefix_len, l.name, flags)
 }
 
@@ -113,7 +136,10 @@ pub fn addr_evidence(f: &Facts, v6: bool) -> Vec<String> {
         .map(|(l, a)| format!("host has {}", describe_addr(l, a)))
         .collect();
     if lines.is_empty() {
-        vec![format!("host has no {} address outside loopback", if v6 { "IPv6" } else { "IPv4" })]
+        vec![format!(
+            "host has no {} address outside loopback",
+            if v6 { "IPv6" } else { "IPv4" }
+        )]
     } else {
         lines
     }
@@ -121,7 +147,15 @@ pub fn addr_evidence(f: &Facts, v6: bool) -> Vec<String> {
 
 pub fn route_line(r: &Route) -> String {
     let via = r.gateway.map(|g| format!(" via {g}")).unwrap_or_default();
-    let dev = r.dev.as_ref().map(|d| format!(" dev {d}")).unwrap_or_default();
+    let dev = r
+        .dev
+        .as_ref()
+        .map(|d| format!(" dev {d}"))
+        .unwrap_or_default();
     let metric = r.metric.map(|m| format!(" metric {m}")).unwrap_or_default();
-    format!("{} default{via}{dev} proto {}{metric}", if r.v6 { "IPv6" } else { "IPv4" }, r.protocol)
+    format!(
+        "{} default{via}{dev} proto {}{metric}",
+        if r.v6 { "IPv6" } else { "IPv4" },
+        r.protocol
+    )
 }

@@ -30,13 +30,20 @@ fn socket_line(l: &Listener) -> String {
         (Some(p), Some(pid)) => format!(" ({p} pid {pid})"),
         _ => " (owner not visible: run as root)".to_string(),
     };
-    format!("sock_diag: {addr}:{} LISTEN{v6only} uid {} inode {}{owner}", l.port, l.uid, l.inode)
+    format!(
+        "sock_diag: {addr}:{} LISTEN{v6only} uid {} inode {}{owner}",
+        l.port, l.uid, l.inode
+    )
 }
 
 fn owner_text(socks: &[&Listener]) -> String {
     socks
         .iter()
-        .find_map(|l| l.process.as_ref().map(|p| format!("{p} (pid {})", l.pid.unwrap_or(0))))
+        .find_map(|l| {
+            l.process
+                .as_ref()
+                .map(|p| format!("{p} (pid {})", l.pid.unwrap_or(0)))
+        })
         .unwrap_or_else(|| "a process".into())
 }
 
@@ -49,14 +56,29 @@ fn dns_targets(f: &Facts, v6: bool) -> Vec<IpAddr> {
 fn family(f: &Facts, o: &Options, port: u16, v6: bool) -> Finding {
     let id = if v6 { "listener.ipv6" } else { "listener.ipv4" };
     let fam = if v6 { "IPv6" } else { "IPv4" };
-    let wanted = if v6 { o.target.expect.wants_v6() } else { o.target.expect.wants_v4() };
+    let wanted = if v6 {
+        o.target.expect.wants_v6()
+    } else {
+        o.target.expect.wants_v4()
+    };
     if !wanted {
-        return Finding::new(id, Some(port), Status::Skip, format!("the site is not meant to serve {fam} (--expect)"));
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Skip,
+            format!("the site is not meant to serve {fam} (--expect)"),
+        );
     }
     let all = match &f.listeners.result {
         Ok(l) => l,
         Err(e) => {
-            return Finding::new(id, Some(port), Status::Error, format!("could not list sockets: {}", e.message)).took(f.listeners.ms);
+            return Finding::new(
+                id,
+                Some(port),
+                Status::Error,
+                format!("could not list sockets: {}", e.message),
+            )
+            .took(f.listeners.ms);
         }
     };
     let on_port: Vec<&Listener> = all.iter().filter(|l| l.port == port).collect();
@@ -65,7 +87,11 @@ fn family(f: &Facts, o: &Options, port: u16, v6: bool) -> Finding {
     } else {
         on_port.iter().map(|l| socket_line(l)).collect()
     };
-    let accepting: Vec<&Listener> = on_port.iter().copied().filter(|l| if v6 { l.accepts_v6() } else { l.accepts_v4() }).collect();
+    let accepting: Vec<&Listener> = on_port
+        .iter()
+        .copied()
+        .filter(|l| if v6 { l.accepts_v6() } else { l.accepts_v4() })
+        .collect();
     let targets = dns_targets(f, v6);
     // A socket serves the site's clients if it is a wildcard, or bound to an address they
     // connect to (the DNS answer, or any client-reachable address when DNS has none).
@@ -91,18 +117,32 @@ fn family(f: &Facts, o: &Options, port: u16, v6: bool) -> Finding {
         } else {
             format!("{}:{port}", crate::net::bracketed(l.ip))
         };
-        return Finding::new(id, Some(port), Status::Pass, format!("{fam} clients reach {} on {how}", owner_text(&serving)))
-            .evidence_all(evidence)
-            .took(f.listeners.ms);
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Pass,
+            format!("{fam} clients reach {} on {how}", owner_text(&serving)),
+        )
+        .evidence_all(evidence)
+        .took(f.listeners.ms);
     }
     if v6 && host::ipv6_off(f) {
-        return Finding::new(id, Some(port), Status::Fail, format!("nothing can listen on IPv6 port {port}: IPv6 is disabled on this host"))
-            .evidence_all(evidence)
-            .caused_by("address.ipv6_enabled");
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Fail,
+            format!("nothing can listen on IPv6 port {port}: IPv6 is disabled on this host"),
+        )
+        .evidence_all(evidence)
+        .caused_by("address.ipv6_enabled");
     }
     let p = port.to_string();
     if !accepting.is_empty() {
-        let bound = accepting.iter().map(|l| format!("{}:{port}", crate::net::bracketed(l.ip))).collect::<Vec<_>>().join(", ");
+        let bound = accepting
+            .iter()
+            .map(|l| format!("{}:{port}", crate::net::bracketed(l.ip)))
+            .collect::<Vec<_>>()
+            .join(", ");
         return base_fix(
             Finding::new(
                 id,
@@ -114,15 +154,30 @@ fn family(f: &Facts, o: &Options, port: u16, v6: bool) -> Finding {
             .explain("listener_wrong_addr", &[("port", &p)]),
         );
     }
-    let v6only_socket = on_port.iter().find(|l| l.is_wildcard() && l.ip.is_ipv6() && l.v6only == Some(true));
+    let v6only_socket = on_port
+        .iter()
+        .find(|l| l.is_wildcard() && l.ip.is_ipv6() && l.v6only == Some(true));
     let summary = if on_port.is_empty() {
         format!("nothing listens on port {port}")
     } else if let (false, Some(l)) = (v6, v6only_socket) {
-        format!("IPv4 clients are refused on port {port}: {} listens on [::]:{port} with IPV6_V6ONLY on and no socket on 0.0.0.0:{port}", owner_text(&[*l]))
+        format!(
+            "IPv4 clients are refused on port {port}: {} listens on [::]:{port} with IPV6_V6ONLY on and no socket on 0.0.0.0:{port}",
+            owner_text(&[*l])
+        )
     } else {
-        format!("{fam} clients are refused on port {port}: {} listens on {} only", owner_text(&on_port), if v6 { "IPv4" } else { "IPv6" })
+        format!(
+            "{fam} clients are refused on port {port}: {} listens on {} only",
+            owner_text(&on_port),
+            if v6 { "IPv4" } else { "IPv6" }
+        )
     };
-    let explain_key = if v6 { "listener_no_v6" } else if v6only_socket.is_some() { "listener_v6only" } else { "listener_no_v4" };
+    let explain_key = if v6 {
+        "listener_no_v6"
+    } else if v6only_socket.is_some() {
+        "listener_v6only"
+    } else {
+        "listener_no_v4"
+    };
     let mut fd = Finding::new(id, Some(port), Status::Fail, summary)
         .evidence_all(evidence)
         .explain(explain_key, &[("port", &p)]);
@@ -164,17 +219,37 @@ fn missing_line(existing: &Listen, port: u16, want_v6: bool) -> String {
         .trim_end_matches(';')
         .split_whitespace()
         .skip(2)
-        .filter(|w| !w.starts_with("ipv6only") && *w != "default_server" && *w != "reuseport" && !w.starts_with("backlog"))
+        .filter(|w| {
+            !w.starts_with("ipv6only")
+                && *w != "default_server"
+                && *w != "reuseport"
+                && !w.starts_with("backlog")
+        })
         .collect();
-    let params = if params.is_empty() { String::new() } else { format!(" {}", params.join(" ")) };
-    if want_v6 { format!("listen [::]:{port}{params};") } else { format!("listen {port}{params};") }
+    let params = if params.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", params.join(" "))
+    };
+    if want_v6 {
+        format!("listen [::]:{port}{params};")
+    } else {
+        format!("listen {port}{params};")
+    }
 }
 
 fn config(f: &Facts, o: &Options, port: u16) -> Finding {
     let id = "listener.config";
     let web = match &f.web.result {
         Ok(w) => w,
-        Err(e) => return Finding::new(id, Some(port), Status::Error, format!("could not look for a web server: {}", e.message)),
+        Err(e) => {
+            return Finding::new(
+                id,
+                Some(port),
+                Status::Error,
+                format!("could not look for a web server: {}", e.message),
+            );
+        }
     };
     let owner = f
         .listeners
@@ -195,33 +270,65 @@ fn config(f: &Facts, o: &Options, port: u16) -> Finding {
         }
     }
     let Some(nginx) = pick_nginx(&web.nginx, owner.as_ref().and_then(|o| o.1)) else {
-        let others = web.others.iter().map(|(n, p)| format!("{n} (pid {p})")).collect::<Vec<_>>().join(", ");
+        let others = web
+            .others
+            .iter()
+            .map(|(n, p)| format!("{n} (pid {p})"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let summary = if others.is_empty() {
             "no running nginx to read a configuration from".to_string()
         } else {
-            format!("{others} runs; dsdoctor reads only nginx's configuration so far (Apache and Caddy are not supported yet)")
+            format!(
+                "{others} runs; dsdoctor reads only nginx's configuration so far (Apache and Caddy are not supported yet)"
+            )
         };
         return Finding::new(id, Some(port), Status::Skip, summary);
     };
     let cfg = match &nginx.config {
         Ok(c) => c,
-        Err(e) => return Finding::new(id, Some(port), Status::Error, format!("could not read {}: {e}", nginx.config_path)),
+        Err(e) => {
+            return Finding::new(
+                id,
+                Some(port),
+                Status::Error,
+                format!("could not read {}: {e}", nginx.config_path),
+            );
+        }
     };
-    let mut evidence = vec![format!("nginx master pid {} with {}", nginx.pid, nginx.config_path)];
+    let mut evidence = vec![format!(
+        "nginx master pid {} with {}",
+        nginx.pid, nginx.config_path
+    )];
     evidence.extend(cfg.problems.iter().take(5).map(|p| format!("config: {p}")));
-    let on_port: Vec<&ServerBlock> = cfg.servers.iter().filter(|b| !block_listens(b, port).is_empty()).collect();
+    let on_port: Vec<&ServerBlock> = cfg
+        .servers
+        .iter()
+        .filter(|b| !block_listens(b, port).is_empty())
+        .collect();
     if on_port.is_empty() {
-        return Finding::new(id, Some(port), Status::Skip, format!("no nginx server block listens on port {port}")).evidence_all(evidence);
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Skip,
+            format!("no nginx server block listens on port {port}"),
+        )
+        .evidence_all(evidence);
     }
     let domain = &o.target.domain;
     let block = on_port
         .iter()
         .find(|b| b.server_names.iter().any(|n| name_matches(n, domain)))
-        .or_else(|| on_port.iter().find(|b| block_listens(b, port).iter().any(|l| l.default_server)))
+        .or_else(|| {
+            on_port
+                .iter()
+                .find(|b| block_listens(b, port).iter().any(|l| l.default_server))
+        })
         .or_else(|| on_port.first())
         .copied();
     let Some(block) = block else {
-        return Finding::new(id, Some(port), Status::Skip, "no server block to check").evidence_all(evidence);
+        return Finding::new(id, Some(port), Status::Skip, "no server block to check")
+            .evidence_all(evidence);
     };
     for l in block_listens(block, port) {
         evidence.push(format!("{}:{}: {}", l.file.display(), l.line, l.raw));
@@ -242,16 +349,27 @@ fn config(f: &Facts, o: &Options, port: u16) -> Finding {
     let want4 = o.target.expect.wants_v4();
     let want6 = o.target.expect.wants_v6();
     let where_ = format!("{}:{}", block.file.display(), block.line);
-    let names = if block.server_names.is_empty() { "(no server_name)".to_string() } else { block.server_names.join(" ") };
+    let names = if block.server_names.is_empty() {
+        "(no server_name)".to_string()
+    } else {
+        block.server_names.join(" ")
+    };
     if (want4 && !v4) || (want6 && !v6) {
         let missing_v6 = want6 && !v6;
         let Some(existing) = block_listens(block, port).into_iter().next() else {
-            return Finding::new(id, Some(port), Status::Skip, "no listen line").evidence_all(evidence);
+            return Finding::new(id, Some(port), Status::Skip, "no listen line")
+                .evidence_all(evidence);
         };
         let line = missing_line(existing, port, missing_v6);
         let fam = if missing_v6 { "IPv6" } else { "IPv4" };
         let has = if missing_v6 { "IPv4" } else { "IPv6" };
-        let explain = if !missing_v6 && matches!(existing.addr, ListenAddr::AnyV6) { "config_v6_default_only" } else if missing_v6 { "config_no_v6" } else { "config_no_v4" };
+        let explain = if !missing_v6 && matches!(existing.addr, ListenAddr::AnyV6) {
+            "config_v6_default_only"
+        } else if missing_v6 {
+            "config_no_v6"
+        } else {
+            "config_no_v4"
+        };
         return Finding::new(
             id,
             Some(port),
@@ -271,10 +389,16 @@ fn config(f: &Facts, o: &Options, port: u16) -> Finding {
             ],
         );
     }
-    Finding::new(id, Some(port), Status::Pass, format!("nginx server block {names} at {where_} listens on port {port} over both families"))
-        .evidence_all(evidence)
+    Finding::new(
+        id,
+        Some(port),
+        Status::Pass,
+        format!("nginx server block {names} at {where_} listens on port {port} over both families"),
+    )
+    .evidence_all(evidence)
 }
 
 fn pick_nginx(instances: &[NginxInstance], pid: Option<u32>) -> Option<&NginxInstance> {
-    pid.and_then(|p| instances.iter().find(|n| n.pid == p)).or_else(|| instances.first())
+    pid.and_then(|p| instances.iter().find(|n| n.pid == p))
+        .or_else(|| instances.first())
 }

@@ -78,3 +78,5 @@ pub fn evaluate(facts: &Facts, opts: &Options) -> Vec<Finding> {
 
 #[cfg(test)]
 pub(crate) mod fixtures;
+#[cfg(test)]
+mod tests;

@@ -21,7 +21,15 @@ fn stage(ids: &[&str], opts: &Options) -> Vec<Finding> {
 }
 
 pub fn firewall(opts: &Options) -> Vec<Finding> {
-    stage(&["firewall.ipv4", "firewall.ipv6", "firewall.icmpv6", "firewall.exposure"], opts)
+    stage(
+        &[
+            "firewall.ipv4",
+            "firewall.ipv6",
+            "firewall.icmpv6",
+            "firewall.exposure",
+        ],
+        opts,
+    )
 }
 
 pub fn isp(opts: &Options) -> Vec<Finding> {

@@ -5,13 +5,22 @@ use crate::facts::{Facts, ProbeErrorKind};
 use crate::model::{Finding, Status};
 use crate::options::Options;
 
-
 pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
-    vec![default(f, o, false), default(f, o, true), gateway(f, o, false), gateway(f, o, true), ra(f, o)]
+    vec![
+        default(f, o, false),
+        default(f, o, true),
+        gateway(f, o, false),
+        gateway(f, o, true),
+        ra(f, o),
+    ]
 }
 
 fn wanted(o: &Options, v6: bool) -> bool {
-    if v6 { o.target.expect.wants_v6() } else { o.target.expect.wants_v4() }
+    if v6 {
+        o.target.expect.wants_v6()
+    } else {
+        o.target.expect.wants_v4()
+    }
 }
 
 fn fam(v6: bool) -> &'static str {
@@ -19,36 +28,84 @@ fn fam(v6: bool) -> &'static str {
 }
 
 fn default(f: &Facts, o: &Options, v6: bool) -> Finding {
-    let id = if v6 { "route.ipv6_default" } else { "route.ipv4_default" };
+    let id = if v6 {
+        "route.ipv6_default"
+    } else {
+        "route.ipv4_default"
+    };
     if !wanted(o, v6) {
-        return Finding::new(id, None, Status::Skip, format!("the site is not meant to serve {} (--expect)", fam(v6)));
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            format!("the site is not meant to serve {} (--expect)", fam(v6)),
+        );
     }
     if let Err(e) = &f.routes.result {
-        return Finding::new(id, None, Status::Error, format!("could not read routes: {}", e.message));
+        return Finding::new(
+            id,
+            None,
+            Status::Error,
+            format!("could not read routes: {}", e.message),
+        );
     }
     let defaults = host::default_routes(f, v6);
     if !defaults.is_empty() {
         let first = host::route_line(defaults[0]);
         return Finding::new(id, None, Status::Pass, first.clone())
-            .evidence_all(defaults.iter().map(|r| format!("route: {}", host::route_line(r))))
+            .evidence_all(
+                defaults
+                    .iter()
+                    .map(|r| format!("route: {}", host::route_line(r))),
+            )
             .took(f.routes.ms);
     }
     let evidence: Vec<String> = host::routes(f)
         .iter()
         .filter(|r| r.v6 == v6)
         .take(8)
-        .map(|r| format!("route: {} dev {}", r.dst.map(|d| d.to_string()).unwrap_or_default(), r.dev.clone().unwrap_or_default()))
+        .map(|r| {
+            format!(
+                "route: {} dev {}",
+                r.dst.map(|d| d.to_string()).unwrap_or_default(),
+                r.dev.clone().unwrap_or_default()
+            )
+        })
         .collect();
     if v6 && host::ipv6_off(f) {
-        return Finding::new(id, None, Status::Fail, "no IPv6 default route: IPv6 is disabled on this host")
-            .evidence_all(evidence)
-            .caused_by("address.ipv6_enabled");
-    }
-    let iface = host::relevant_ifaces(f, v6).into_iter().next().unwrap_or_else(|| "eth0".into());
-    let mut fd = Finding::new(id, None, Status::Fail, format!("no {} default route: replies to {} clients cannot leave this host", fam(v6), fam(v6)))
+        return Finding::new(
+            id,
+            None,
+            Status::Fail,
+            "no IPv6 default route: IPv6 is disabled on this host",
+        )
         .evidence_all(evidence)
-        .explain(if v6 { "no_default_v6" } else { "no_default_v4" }, &[])
-        .fix(if v6 { "add_default_v6" } else { "add_default_v4" }, &[("iface", &iface)]);
+        .caused_by("address.ipv6_enabled");
+    }
+    let iface = host::relevant_ifaces(f, v6)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "eth0".into());
+    let mut fd = Finding::new(
+        id,
+        None,
+        Status::Fail,
+        format!(
+            "no {} default route: replies to {} clients cannot leave this host",
+            fam(v6),
+            fam(v6)
+        ),
+    )
+    .evidence_all(evidence)
+    .explain(if v6 { "no_default_v6" } else { "no_default_v4" }, &[])
+    .fix(
+        if v6 {
+            "add_default_v6"
+        } else {
+            "add_default_v4"
+        },
+        &[("iface", &iface)],
+    );
     if v6 && ra_blocks(f, &iface).is_some() {
         fd = fd.caused_by("route.ipv6_ra");
     }
@@ -56,17 +113,44 @@ fn default(f: &Facts, o: &Options, v6: bool) -> Finding {
 }
 
 fn gateway(f: &Facts, o: &Options, v6: bool) -> Finding {
-    let id = if v6 { "route.ipv6_gateway" } else { "route.ipv4_gateway" };
+    let id = if v6 {
+        "route.ipv6_gateway"
+    } else {
+        "route.ipv4_gateway"
+    };
     if !wanted(o, v6) {
-        return Finding::new(id, None, Status::Skip, format!("the site is not meant to serve {} (--expect)", fam(v6)));
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            format!("the site is not meant to serve {} (--expect)", fam(v6)),
+        );
     }
     let defaults = host::default_routes(f, v6);
     let Some(route) = defaults.first() else {
-        let def = if v6 { "route.ipv6_default" } else { "route.ipv4_default" };
-        return Finding::new(id, None, Status::Skip, format!("no default route, so no gateway to ask (see {def})")).caused_by(def);
+        let def = if v6 {
+            "route.ipv6_default"
+        } else {
+            "route.ipv4_default"
+        };
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            format!("no default route, so no gateway to ask (see {def})"),
+        )
+        .caused_by(def);
     };
     let Some(gw) = route.gateway else {
-        return Finding::new(id, None, Status::Pass, format!("the default route goes straight out of {} (no gateway)", route.dev.clone().unwrap_or_default()));
+        return Finding::new(
+            id,
+            None,
+            Status::Pass,
+            format!(
+                "the default route goes straight out of {} (no gateway)",
+                route.dev.clone().unwrap_or_default()
+            ),
+        );
     };
     let neigh = f
         .neighbours
@@ -75,10 +159,23 @@ fn gateway(f: &Facts, o: &Options, v6: bool) -> Finding {
         .flatten()
         .find(|n| n.ip == gw && route.dev.as_ref().is_none_or(|d| d == &n.dev));
     let neigh_line = match neigh {
-        Some(n) => format!("neighbour {gw} dev {} {}{}", n.dev, n.state, n.lladdr.as_ref().map(|m| format!(" lladdr {m}")).unwrap_or_default()),
+        Some(n) => format!(
+            "neighbour {gw} dev {} {}{}",
+            n.dev,
+            n.state,
+            n.lladdr
+                .as_ref()
+                .map(|m| format!(" lladdr {m}"))
+                .unwrap_or_default()
+        ),
         None => format!("neighbour {gw}: no entry in the neighbour table"),
     };
-    let neigh_ok = neigh.is_some_and(|n| matches!(n.state.as_str(), "reachable" | "stale" | "delay" | "probe" | "permanent" | "noarp"));
+    let neigh_ok = neigh.is_some_and(|n| {
+        matches!(
+            n.state.as_str(),
+            "reachable" | "stale" | "delay" | "probe" | "permanent" | "noarp"
+        )
+    });
     let neigh_dead = neigh.is_some_and(|n| matches!(n.state.as_str(), "failed" | "incomplete"));
     let ping = f.gateway_pings.iter().find(|p| p.gateway == gw);
     let mut evidence = vec![format!("route: {}", host::route_line(route)), neigh_line];
@@ -86,36 +183,95 @@ fn gateway(f: &Facts, o: &Options, v6: bool) -> Finding {
     let gw_s = gw.to_string();
     let vars = [("gw", gw_s.as_str()), ("iface", dev.as_str())];
     match ping.map(|p| (&p.rtt_ms.result, p.rtt_ms.ms)) {
-        Some((Ok(rtt), ms)) => Finding::new(id, None, Status::Pass, format!("gateway {gw} answers ICMP echo in {rtt:.1} ms"))
-            .evidence_all(evidence)
-            .took(ms),
-        Some((Err(e), ms)) if e.kind == ProbeErrorKind::Permission || e.kind == ProbeErrorKind::NotRun => {
+        Some((Ok(rtt), ms)) => Finding::new(
+            id,
+            None,
+            Status::Pass,
+            format!("gateway {gw} answers ICMP echo in {rtt:.1} ms"),
+        )
+        .evidence_all(evidence)
+        .took(ms),
+        Some((Err(e), ms))
+            if e.kind == ProbeErrorKind::Permission || e.kind == ProbeErrorKind::NotRun =>
+        {
             evidence.push(e.message.clone());
             if neigh_ok {
-                let status = if e.kind == ProbeErrorKind::NotRun { Status::Pass } else { Status::Error };
-                Finding::new(id, None, status, format!("gateway {gw} is in the neighbour table; ICMP echo not sent: {}", e.message))
-                    .evidence_all(evidence)
-                    .took(ms)
+                let status = if e.kind == ProbeErrorKind::NotRun {
+                    Status::Pass
+                } else {
+                    Status::Error
+                };
+                Finding::new(
+                    id,
+                    None,
+                    status,
+                    format!(
+                        "gateway {gw} is in the neighbour table; ICMP echo not sent: {}",
+                        e.message
+                    ),
+                )
+                .evidence_all(evidence)
+                .took(ms)
             } else {
-                Finding::new(id, None, Status::Error, format!("cannot test gateway {gw}: {}", e.message)).evidence_all(evidence).took(ms)
+                Finding::new(
+                    id,
+                    None,
+                    Status::Error,
+                    format!("cannot test gateway {gw}: {}", e.message),
+                )
+                .evidence_all(evidence)
+                .took(ms)
             }
         }
         Some((Err(e), ms)) => {
             evidence.push(format!("ICMP echo: {}", e.message));
             if neigh_dead || !neigh_ok {
-                Finding::new(id, None, Status::Fail, format!("{} gateway {gw} does not answer: no echo reply and no link-layer address", fam(v6)))
-                    .evidence_all(evidence)
-                    .explain(if v6 { "gateway_dead_v6" } else { "gateway_dead_v4" }, &[])
-                    .fix(if v6 { "gateway_check_v6" } else { "gateway_check_v4" }, &vars)
-                    .took(ms)
+                Finding::new(
+                    id,
+                    None,
+                    Status::Fail,
+                    format!(
+                        "{} gateway {gw} does not answer: no echo reply and no link-layer address",
+                        fam(v6)
+                    ),
+                )
+                .evidence_all(evidence)
+                .explain(
+                    if v6 {
+                        "gateway_dead_v6"
+                    } else {
+                        "gateway_dead_v4"
+                    },
+                    &[],
+                )
+                .fix(
+                    if v6 {
+                        "gateway_check_v6"
+                    } else {
+                        "gateway_check_v4"
+                    },
+                    &vars,
+                )
+                .took(ms)
             } else {
-                Finding::new(id, None, Status::Warn, format!("gateway {gw} is reachable at the link layer but ignores ICMP echo"))
-                    .evidence_all(evidence)
-                    .explain("gateway_no_echo", &[])
-                    .took(ms)
+                Finding::new(
+                    id,
+                    None,
+                    Status::Warn,
+                    format!("gateway {gw} is reachable at the link layer but ignores ICMP echo"),
+                )
+                .evidence_all(evidence)
+                .explain("gateway_no_echo", &[])
+                .took(ms)
             }
         }
-        None => Finding::new(id, None, Status::Error, format!("gateway {gw} was not probed")).evidence_all(evidence),
+        None => Finding::new(
+            id,
+            None,
+            Status::Error,
+            format!("gateway {gw} was not probed"),
+        )
+        .evidence_all(evidence),
     }
 }
 
@@ -123,10 +279,17 @@ fn gateway(f: &Facts, o: &Options, v6: bool) -> Finding {
 /// reason as text: with forwarding=1, accept_ra=1 is ignored (2 is needed).
 fn ra_blocks(f: &Facts, iface: &str) -> Option<String> {
     let s = f.sysctl.value()?;
-    let fwd = s.forwarding_v6.get(iface).or(s.forwarding_v6.get("all")).copied().unwrap_or(0);
+    let fwd = s
+        .forwarding_v6
+        .get(iface)
+        .or(s.forwarding_v6.get("all"))
+        .copied()
+        .unwrap_or(0);
     let ra = s.accept_ra.get(iface).copied().unwrap_or(1);
     if ra == 0 {
-        Some(format!("net.ipv6.conf.{iface}.accept_ra = 0: router advertisements are ignored"))
+        Some(format!(
+            "net.ipv6.conf.{iface}.accept_ra = 0: router advertisements are ignored"
+        ))
     } else if fwd == 1 && ra == 1 {
         Some(format!(
             "net.ipv6.conf.{iface}.forwarding = 1 with accept_ra = 1: a router ignores advertisements unless accept_ra = 2"
@@ -139,13 +302,24 @@ fn ra_blocks(f: &Facts, iface: &str) -> Option<String> {
 fn ra(f: &Facts, o: &Options) -> Finding {
     let id = "route.ipv6_ra";
     if !o.target.expect.wants_v6() {
-        return Finding::new(id, None, Status::Skip, "the site is not meant to serve IPv6 (--expect)");
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "the site is not meant to serve IPv6 (--expect)",
+        );
     }
     if f.sysctl.value().is_none() {
         return Finding::new(id, None, Status::Error, "could not read the IPv6 settings");
     }
     if host::ipv6_off(f) {
-        return Finding::new(id, None, Status::Skip, "IPv6 is disabled (see address.ipv6_enabled)").caused_by("address.ipv6_enabled");
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "IPv6 is disabled (see address.ipv6_enabled)",
+        )
+        .caused_by("address.ipv6_enabled");
     }
     let defaults = host::default_routes(f, true);
     let relies_on_ra = defaults.is_empty() || defaults.iter().any(|r| r.protocol == "ra");
@@ -154,7 +328,11 @@ fn ra(f: &Facts, o: &Options) -> Finding {
     let evidence: Vec<String> = ifaces
         .iter()
         .map(|i| {
-            let get = |m: Option<&std::collections::BTreeMap<String, i64>>| m.and_then(|m| m.get(i)).map(|v| v.to_string()).unwrap_or_else(|| "?".into());
+            let get = |m: Option<&std::collections::BTreeMap<String, i64>>| {
+                m.and_then(|m| m.get(i))
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "?".into())
+            };
             format!(
                 "{i}: forwarding = {}, accept_ra = {}",
                 get(s.map(|s| &s.forwarding_v6)),
@@ -164,17 +342,35 @@ fn ra(f: &Facts, o: &Options) -> Finding {
         .collect();
     if !relies_on_ra {
         let static_gw: Vec<String> = defaults.iter().map(|r| host::route_line(r)).collect();
-        return Finding::new(id, None, Status::Pass, format!("the IPv6 default route is configured statically ({})", static_gw.join("; ")))
-            .evidence_all(evidence);
+        return Finding::new(
+            id,
+            None,
+            Status::Pass,
+            format!(
+                "the IPv6 default route is configured statically ({})",
+                static_gw.join("; ")
+            ),
+        )
+        .evidence_all(evidence);
     }
     for i in &ifaces {
         if let Some(why) = ra_blocks(f, i) {
-            let explain = if why.contains("forwarding") { "ra_forwarding" } else { "ra_off" };
+            let explain = if why.contains("forwarding") {
+                "ra_forwarding"
+            } else {
+                "ra_off"
+            };
             return Finding::new(id, None, Status::Fail, why)
                 .evidence_all(evidence)
                 .explain(explain, &[])
                 .fix("accept_ra_2", &[("iface", i)]);
         }
     }
-    Finding::new(id, None, Status::Pass, "router advertisements are honoured where the host relies on them").evidence_all(evidence)
+    Finding::new(
+        id,
+        None,
+        Status::Pass,
+        "router advertisements are honoured where the host relies on them",
+    )
+    .evidence_all(evidence)
 }

@@ -3,8 +3,8 @@
 
 use super::timed;
 use crate::facts::{
-    DnsAnswer, DnsFacts, Link, MxHost, NsHost, ProbeError, ProbeErrorKind, Probed, PtrFacts, RecordIp, Route,
-    ServerAnswers, ServerRole, ZoneFacts,
+    DnsAnswer, DnsFacts, Link, MxHost, NsHost, ProbeError, ProbeErrorKind, Probed, PtrFacts,
+    RecordIp, Route, ServerAnswers, ServerRole, ZoneFacts,
 };
 use crate::net::reachable_by_clients;
 use crate::options::Options;
@@ -45,7 +45,11 @@ fn resolver_for(servers: &[SocketAddr], limit: Duration, recursion: bool) -> Tok
 }
 
 fn fqdn(name: &str) -> String {
-    if name.ends_with('.') { name.to_string() } else { format!("{name}.") }
+    if name.ends_with('.') {
+        name.to_string()
+    } else {
+        format!("{name}.")
+    }
 }
 
 fn display_name(name: &str) -> String {
@@ -66,7 +70,11 @@ fn resolve_error(e: &ResolveError) -> Result<DnsAnswer, ProbeError> {
     Err(ProbeError::new(kind, clean(&e.to_string())))
 }
 
-async fn addresses(r: &TokioResolver, name: &str, rtype: RecordType) -> Result<DnsAnswer, ProbeError> {
+async fn addresses(
+    r: &TokioResolver,
+    name: &str,
+    rtype: RecordType,
+) -> Result<DnsAnswer, ProbeError> {
     match r.lookup(fqdn(name).as_str(), rtype).await {
         Ok(lookup) => {
             let records: Vec<RecordIp> = lookup
@@ -82,13 +90,21 @@ async fn addresses(r: &TokioResolver, name: &str, rtype: RecordType) -> Result<D
                 })
                 .take(MAX_RECORDS)
                 .collect();
-            if records.is_empty() { Ok(DnsAnswer::NoData) } else { Ok(DnsAnswer::Records { records }) }
+            if records.is_empty() {
+                Ok(DnsAnswer::NoData)
+            } else {
+                Ok(DnsAnswer::Records { records })
+            }
         }
         Err(e) => resolve_error(&e),
     }
 }
 
-async fn names(r: &TokioResolver, name: &str, rtype: RecordType) -> Result<Vec<(u16, String)>, ProbeError> {
+async fn names(
+    r: &TokioResolver,
+    name: &str,
+    rtype: RecordType,
+) -> Result<Vec<(u16, String)>, ProbeError> {
     match r.lookup(fqdn(name).as_str(), rtype).await {
         Ok(lookup) => Ok(lookup
             .records()
@@ -147,7 +163,10 @@ fn configured_resolvers(opts: &Options) -> Result<(Vec<SocketAddr>, String), Pro
         }
     }
     if servers.is_empty() {
-        return Err(ProbeError::new(ProbeErrorKind::Missing, "/etc/resolv.conf names no nameserver"));
+        return Err(ProbeError::new(
+            ProbeErrorKind::Missing,
+            "/etc/resolv.conf names no nameserver",
+        ));
     }
     Ok((servers, "/etc/resolv.conf".into()))
 }
@@ -158,7 +177,11 @@ fn routable(routes: Option<&Vec<Route>>, v6: bool) -> bool {
     routes.is_none_or(|rs| rs.iter().any(|r| r.v6 == v6 && r.dst.is_none()))
 }
 
-pub async fn gather(opts: &Options, links: Option<&Vec<Link>>, routes: Option<&Vec<Route>>) -> DnsFacts {
+pub async fn gather(
+    opts: &Options,
+    links: Option<&Vec<Link>>,
+    routes: Option<&Vec<Route>>,
+) -> DnsFacts {
     let limit = opts.timeout;
     let domain = opts.target.domain.as_str();
     let (resolvers, source) = match configured_resolvers(opts) {
@@ -175,7 +198,13 @@ pub async fn gather(opts: &Options, links: Option<&Vec<Link>>, routes: Option<&V
                 timed(limit, "A", addresses(&r, domain, RecordType::A)),
                 timed(limit, "AAAA", addresses(&r, domain, RecordType::AAAA))
             );
-            ServerAnswers { server: s, role: ServerRole::Resolver, name: None, a, aaaa }
+            ServerAnswers {
+                server: s,
+                role: ServerRole::Resolver,
+                name: None,
+                a,
+                aaaa,
+            }
         }
     }));
 
@@ -191,11 +220,19 @@ pub async fn gather(opts: &Options, links: Option<&Vec<Link>>, routes: Option<&V
     let mail = !opts.mail_ports().is_empty();
     let (a, aaaa, per_resolver, zone, mx, ptr, dns64) = tokio::join!(
         timed(limit, "A lookup", addresses(&main, domain, RecordType::A)),
-        timed(limit, "AAAA lookup", addresses(&main, domain, RecordType::AAAA)),
+        timed(
+            limit,
+            "AAAA lookup",
+            addresses(&main, domain, RecordType::AAAA)
+        ),
         per_resolver,
         timed(limit * 2, "zone lookup", zone(&main, domain)),
         async {
-            if mail { Some(timed(limit * 2, "MX lookup", mx_hosts(&main, domain)).await) } else { None }
+            if mail {
+                Some(timed(limit * 2, "MX lookup", mx_hosts(&main, domain)).await)
+            } else {
+                None
+            }
         },
         join_all(ptr_targets.iter().map(|ip| ptr(&main, *ip, limit))),
         timed(limit, "ipv4only.arpa AAAA", async {
@@ -217,12 +254,25 @@ pub async fn gather(opts: &Options, links: Option<&Vec<Link>>, routes: Option<&V
         servers.extend(authoritative_answers(z, domain, limit, opts, routes).await);
     }
 
-    DnsFacts { resolvers, resolver_source: source, a, aaaa, servers, zone, mx, ptr, dns64 }
+    DnsFacts {
+        resolvers,
+        resolver_source: source,
+        a,
+        aaaa,
+        servers,
+        zone,
+        mx,
+        ptr,
+        dns64,
+    }
 }
 
 fn unavailable(e: ProbeError) -> DnsFacts {
     fn err<T>(e: &ProbeError) -> Probed<T> {
-        Probed { result: Err(e.clone()), ms: 0 }
+        Probed {
+            result: Err(e.clone()),
+            ms: 0,
+        }
     }
     DnsFacts {
         resolvers: Vec::new(),
@@ -247,14 +297,26 @@ async fn zone(r: &TokioResolver, domain: &str) -> Result<ZoneFacts, ProbeError> 
             continue;
         }
         let hosts = join_all(ns.into_iter().take(MAX_NS).map(|(_, name)| async move {
-            let (a, aaaa) =
-                tokio::join!(addresses(r, &name, RecordType::A), addresses(r, &name, RecordType::AAAA));
-            NsHost { name: display_name(&name), a: v4s(&a), aaaa: v6s(&aaaa) }
+            let (a, aaaa) = tokio::join!(
+                addresses(r, &name, RecordType::A),
+                addresses(r, &name, RecordType::AAAA)
+            );
+            NsHost {
+                name: display_name(&name),
+                a: v4s(&a),
+                aaaa: v6s(&aaaa),
+            }
         }))
         .await;
-        return Ok(ZoneFacts { name: display_name(&candidate), nameservers: hosts });
+        return Ok(ZoneFacts {
+            name: display_name(&candidate),
+            nameservers: hosts,
+        });
     }
-    Err(ProbeError::new(ProbeErrorKind::Failed, format!("no NS records found for {domain} or its parents")))
+    Err(ProbeError::new(
+        ProbeErrorKind::Failed,
+        format!("no NS records found for {domain} or its parents"),
+    ))
 }
 
 async fn authoritative_answers(
@@ -266,7 +328,11 @@ async fn authoritative_answers(
 ) -> Vec<ServerAnswers> {
     let mut targets: Vec<(SocketAddr, String)> = Vec::new();
     for ns in &zone.nameservers {
-        for ip in ns.a.iter().map(|v| IpAddr::V4(*v)).chain(ns.aaaa.iter().map(|v| IpAddr::V6(*v))) {
+        for ip in
+            ns.a.iter()
+                .map(|v| IpAddr::V4(*v))
+                .chain(ns.aaaa.iter().map(|v| IpAddr::V6(*v)))
+        {
             targets.push((SocketAddr::new(ip, 53), ns.name.clone()));
         }
     }
@@ -283,14 +349,26 @@ async fn authoritative_answers(
         };
         if let Some(why) = why_not {
             let nr = || Probed::err(ProbeErrorKind::NotRun, why.clone());
-            return ServerAnswers { server, role: ServerRole::Authoritative, name: Some(name), a: nr(), aaaa: nr() };
+            return ServerAnswers {
+                server,
+                role: ServerRole::Authoritative,
+                name: Some(name),
+                a: nr(),
+                aaaa: nr(),
+            };
         }
         let r = resolver_for(&[server], limit, false);
         let (a, aaaa) = tokio::join!(
             timed(limit, "A", addresses(&r, domain, RecordType::A)),
             timed(limit, "AAAA", addresses(&r, domain, RecordType::AAAA))
         );
-        ServerAnswers { server, role: ServerRole::Authoritative, name: Some(name), a, aaaa }
+        ServerAnswers {
+            server,
+            role: ServerRole::Authoritative,
+            name: Some(name),
+            a,
+            aaaa,
+        }
     }))
     .await
 }
@@ -298,22 +376,42 @@ async fn authoritative_answers(
 async fn mx_hosts(r: &TokioResolver, domain: &str) -> Result<Vec<MxHost>, ProbeError> {
     let mut mx = names(r, domain, RecordType::MX).await?;
     mx.sort();
-    Ok(join_all(mx.into_iter().take(MAX_MX).map(|(preference, name)| async move {
-        let (a, aaaa) = tokio::join!(addresses(r, &name, RecordType::A), addresses(r, &name, RecordType::AAAA));
-        MxHost { preference, name: display_name(&name), a: v4s(&a), aaaa: v6s(&aaaa) }
-    }))
+    Ok(join_all(
+        mx.into_iter()
+            .take(MAX_MX)
+            .map(|(preference, name)| async move {
+                let (a, aaaa) = tokio::join!(
+                    addresses(r, &name, RecordType::A),
+                    addresses(r, &name, RecordType::AAAA)
+                );
+                MxHost {
+                    preference,
+                    name: display_name(&name),
+                    a: v4s(&a),
+                    aaaa: v6s(&aaaa),
+                }
+            }),
+    )
     .await)
 }
 
 async fn ptr(r: &TokioResolver, ip: IpAddr, limit: Duration) -> PtrFacts {
     let names = timed(limit, "PTR lookup", async {
         match r.reverse_lookup(ip).await {
-            Ok(l) => Ok(l.iter().take(MAX_ADDRS_PER_HOST).map(|n| n.0.to_ascii()).collect::<Vec<_>>()),
+            Ok(l) => Ok(l
+                .iter()
+                .take(MAX_ADDRS_PER_HOST)
+                .map(|n| n.0.to_ascii())
+                .collect::<Vec<_>>()),
             Err(e) => resolve_error(&e).map(|_| Vec::new()),
         }
     })
     .await;
-    let rtype = if ip.is_ipv4() { RecordType::A } else { RecordType::AAAA };
+    let rtype = if ip.is_ipv4() {
+        RecordType::A
+    } else {
+        RecordType::AAAA
+    };
     let forward = match names.value() {
         Some(ns) => {
             join_all(ns.iter().map(|n| async move {
@@ -332,7 +430,9 @@ async fn ptr(r: &TokioResolver, ip: IpAddr, limit: Duration) -> PtrFacts {
     PtrFacts {
         ip,
         names: Probed {
-            result: names.result.map(|ns| ns.iter().map(|n| display_name(n)).collect()),
+            result: names
+                .result
+                .map(|ns| ns.iter().map(|n| display_name(n)).collect()),
             ms: names.ms,
         },
         forward,

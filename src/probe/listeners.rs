@@ -4,10 +4,14 @@
 use super::io_error;
 use crate::facts::{Listener, ProbeError, ProbeErrorKind};
 use crate::sanitize::clean;
-use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload};
-use netlink_packet_sock_diag::constants::{AF_INET, AF_INET6, IPPROTO_TCP};
-use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, StateFlags, nlas::Nla};
+use netlink_packet_core::{
+    NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+};
 use netlink_packet_sock_diag::SockDiagMessage;
+use netlink_packet_sock_diag::constants::{AF_INET, AF_INET6, IPPROTO_TCP};
+use netlink_packet_sock_diag::inet::{
+    ExtensionFlags, InetRequest, SocketId, StateFlags, nlas::Nla,
+};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_SOCK_DIAG};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,12 +39,19 @@ pub fn listening_sockets() -> Result<Vec<Listener>, ProbeError> {
 }
 
 fn dump(family: u8, out: &mut Vec<Listener>) -> Result<(), ProbeError> {
-    let mut socket = Socket::new(NETLINK_SOCK_DIAG).map_err(|e| io_error("sock_diag socket", &e))?;
-    socket.bind_auto().map_err(|e| io_error("sock_diag bind", &e))?;
+    let mut socket =
+        Socket::new(NETLINK_SOCK_DIAG).map_err(|e| io_error("sock_diag socket", &e))?;
+    socket
+        .bind_auto()
+        .map_err(|e| io_error("sock_diag bind", &e))?;
     socket
         .connect(&SocketAddr::new(0, 0))
         .map_err(|e| io_error("sock_diag connect", &e))?;
-    let socket_id = if family == AF_INET { SocketId::new_v4() } else { SocketId::new_v6() };
+    let socket_id = if family == AF_INET {
+        SocketId::new_v4()
+    } else {
+        SocketId::new_v6()
+    };
     let mut header = NetlinkHeader::default();
     header.flags = NLM_F_REQUEST | NLM_F_DUMP;
     let mut packet = NetlinkMessage::new(
@@ -57,42 +68,57 @@ fn dump(family: u8, out: &mut Vec<Listener>) -> Result<(), ProbeError> {
     packet.finalize();
     let mut buf = vec![0; packet.buffer_len()];
     packet.serialize(&mut buf[..]);
-    socket.send(&buf[..], 0).map_err(|e| io_error("sock_diag send", &e))?;
+    socket
+        .send(&buf[..], 0)
+        .map_err(|e| io_error("sock_diag send", &e))?;
 
     let mut rx = vec![0u8; 64 * 1024];
     loop {
-        let size = socket.recv(&mut &mut rx[..], 0).map_err(|e| io_error("sock_diag recv", &e))?;
+        let size = socket
+            .recv(&mut &mut rx[..], 0)
+            .map_err(|e| io_error("sock_diag recv", &e))?;
         if size == 0 {
             return Ok(());
         }
         let mut offset = 0;
         while offset < size {
-            let msg = <NetlinkMessage<SockDiagMessage>>::deserialize(&rx[offset..size]).map_err(|e| {
-                ProbeError::new(ProbeErrorKind::Failed, format!("sock_diag: bad message: {e}"))
-            })?;
+            let msg =
+                <NetlinkMessage<SockDiagMessage>>::deserialize(&rx[offset..size]).map_err(|e| {
+                    ProbeError::new(
+                        ProbeErrorKind::Failed,
+                        format!("sock_diag: bad message: {e}"),
+                    )
+                })?;
             let len = msg.header.length as usize;
             match msg.payload {
                 NetlinkPayload::Done(_) => return Ok(()),
                 NetlinkPayload::Error(e) => {
-                    return Err(ProbeError::new(ProbeErrorKind::Failed, format!("sock_diag: {e:?}")));
+                    return Err(ProbeError::new(
+                        ProbeErrorKind::Failed,
+                        format!("sock_diag: {e:?}"),
+                    ));
                 }
-                NetlinkPayload::InnerMessage(SockDiagMessage::InetResponse(resp)) => {
-                    if out.len() < MAX_LISTENERS {
-                        let v6only = resp.nlas.iter().find_map(|n| match n {
-                            Nla::SkV6Only(b) => Some(*b),
-                            _ => None,
-                        });
-                        let id = &resp.header.socket_id;
-                        out.push(Listener {
-                            ip: id.source_address,
-                            port: id.source_port,
-                            v6only: if family == AF_INET6 { Some(v6only.unwrap_or(false)) } else { None },
-                            uid: resp.header.uid,
-                            inode: resp.header.inode,
-                            pid: None,
-                            process: None,
-                        });
-                    }
+                NetlinkPayload::InnerMessage(SockDiagMessage::InetResponse(resp))
+                    if out.len() < MAX_LISTENERS =>
+                {
+                    let v6only = resp.nlas.iter().find_map(|n| match n {
+                        Nla::SkV6Only(b) => Some(*b),
+                        _ => None,
+                    });
+                    let id = &resp.header.socket_id;
+                    out.push(Listener {
+                        ip: id.source_address,
+                        port: id.source_port,
+                        v6only: if family == AF_INET6 {
+                            Some(v6only.unwrap_or(false))
+                        } else {
+                            None
+                        },
+                        uid: resp.header.uid,
+                        inode: resp.header.inode,
+                        pid: None,
+                        process: None,
+                    });
                 }
                 _ => {}
             }
@@ -122,7 +148,9 @@ fn owners_of(inodes: &BTreeSet<u32>) -> BTreeMap<u32, u32> {
             continue;
         };
         for fd in fds.flatten() {
-            let Ok(target) = std::fs::read_link(fd.path()) else { continue };
+            let Ok(target) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
             let target = target.to_string_lossy();
             if let Some(inode) = target
                 .strip_prefix("socket:[")
@@ -132,7 +160,10 @@ fn owners_of(inodes: &BTreeSet<u32>) -> BTreeMap<u32, u32> {
                 if inodes.contains(&inode) {
                     // Several processes (nginx workers) share a socket: keep the
                     // lowest pid, which is the master that opened it.
-                    owners.entry(inode).and_modify(|p: &mut u32| *p = (*p).min(pid)).or_insert(pid);
+                    owners
+                        .entry(inode)
+                        .and_modify(|p: &mut u32| *p = (*p).min(pid))
+                        .or_insert(pid);
                 }
             }
         }
@@ -147,8 +178,15 @@ fn process_names(pids: Vec<u32>) -> BTreeMap<u32, String> {
     use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
     let mut sys = System::new();
     let pids: Vec<Pid> = pids.into_iter().map(Pid::from_u32).collect();
-    sys.refresh_processes_specifics(ProcessesToUpdate::Some(&pids), true, ProcessRefreshKind::nothing());
+    sys.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&pids),
+        true,
+        ProcessRefreshKind::nothing(),
+    );
     pids.iter()
-        .filter_map(|p| sys.process(*p).map(|proc_| (p.as_u32(), clean(&proc_.name().to_string_lossy()))))
+        .filter_map(|p| {
+            sys.process(*p)
+                .map(|proc_| (p.as_u32(), clean(&proc_.name().to_string_lossy())))
+        })
         .collect()
 }

@@ -26,7 +26,10 @@ pub async fn timed<T>(
         Ok(r) => r,
         Err(_) => Err(ProbeError::new(
             ProbeErrorKind::Timeout,
-            format!("{what}: no answer within {}", humantime::format_duration(limit)),
+            format!(
+                "{what}: no answer within {}",
+                humantime::format_duration(limit)
+            ),
         )),
     };
     Probed {
@@ -42,9 +45,9 @@ pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ProbeError> + Send + 'static,
 ) -> Probed<T> {
     timed(limit, what, async move {
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| ProbeError::new(ProbeErrorKind::Failed, format!("probe task failed: {e}")))?
+        tokio::task::spawn_blocking(work).await.map_err(|e| {
+            ProbeError::new(ProbeErrorKind::Failed, format!("probe task failed: {e}"))
+        })?
     })
     .await
 }

@@ -21,7 +21,13 @@ fn nl_err(what: &str, e: impl std::fmt::Display) -> ProbeError {
     ProbeError::new(ProbeErrorKind::Failed, format!("{what}: {e}"))
 }
 
-pub async fn gather(limit: Duration) -> (Probed<Vec<Link>>, Probed<Vec<Route>>, Probed<Vec<Neighbour>>) {
+pub async fn gather(
+    limit: Duration,
+) -> (
+    Probed<Vec<Link>>,
+    Probed<Vec<Route>>,
+    Probed<Vec<Neighbour>>,
+) {
     let handle = match rtnetlink::new_connection() {
         Ok((conn, handle, _)) => {
             tokio::spawn(conn);
@@ -43,7 +49,11 @@ pub async fn gather(limit: Duration) -> (Probed<Vec<Link>>, Probed<Vec<Route>>, 
         .unwrap_or_default();
     let (routes, neighbours) = tokio::join!(
         timed(limit, "rtnetlink routes", routes(handle.clone(), &names)),
-        timed(limit, "rtnetlink neighbours", neighbours(handle.clone(), &names)),
+        timed(
+            limit,
+            "rtnetlink neighbours",
+            neighbours(handle.clone(), &names)
+        ),
     );
     (links, routes, neighbours)
 }
@@ -72,7 +82,11 @@ async fn links(handle: Handle) -> Result<Vec<Link>, ProbeError> {
         });
     }
     let mut stream = handle.address().get().execute();
-    while let Some(msg) = stream.try_next().await.map_err(|e| nl_err("addresses", e))? {
+    while let Some(msg) = stream
+        .try_next()
+        .await
+        .map_err(|e| nl_err("addresses", e))?
+    {
         let mut ip = None;
         let mut local = None;
         let mut flags = AddressFlags::empty();
@@ -205,11 +219,18 @@ fn state_name(s: NeighbourState) -> String {
     .to_string()
 }
 
-async fn neighbours(handle: Handle, names: &BTreeMap<u32, String>) -> Result<Vec<Neighbour>, ProbeError> {
+async fn neighbours(
+    handle: Handle,
+    names: &BTreeMap<u32, String>,
+) -> Result<Vec<Neighbour>, ProbeError> {
     let mut out = Vec::new();
     for family in [IpVersion::V4, IpVersion::V6] {
         let mut stream = handle.neighbours().get().set_family(family).execute();
-        while let Some(n) = stream.try_next().await.map_err(|e| nl_err("neighbours", e))? {
+        while let Some(n) = stream
+            .try_next()
+            .await
+            .map_err(|e| nl_err("neighbours", e))?
+        {
             if out.len() >= MAX_ENTRIES {
                 break;
             }
@@ -217,10 +238,19 @@ async fn neighbours(handle: Handle, names: &BTreeMap<u32, String>) -> Result<Vec
             let mut lladdr = None;
             for attr in &n.attributes {
                 match attr {
-                    NeighbourAttribute::Destination(NeighbourAddress::Inet(a)) => ip = Some(IpAddr::V4(*a)),
-                    NeighbourAttribute::Destination(NeighbourAddress::Inet6(a)) => ip = Some(IpAddr::V6(*a)),
+                    NeighbourAttribute::Destination(NeighbourAddress::Inet(a)) => {
+                        ip = Some(IpAddr::V4(*a))
+                    }
+                    NeighbourAttribute::Destination(NeighbourAddress::Inet6(a)) => {
+                        ip = Some(IpAddr::V6(*a))
+                    }
                     NeighbourAttribute::LinkLocalAddress(mac) => {
-                        lladdr = Some(mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"))
+                        lladdr = Some(
+                            mac.iter()
+                                .map(|b| format!("{b:02x}"))
+                                .collect::<Vec<_>>()
+                                .join(":"),
+                        )
                     }
                     _ => {}
                 }
@@ -228,7 +258,10 @@ async fn neighbours(handle: Handle, names: &BTreeMap<u32, String>) -> Result<Vec
             let Some(ip) = ip else { continue };
             out.push(Neighbour {
                 ip,
-                dev: names.get(&n.header.ifindex).cloned().unwrap_or_else(|| format!("if{}", n.header.ifindex)),
+                dev: names
+                    .get(&n.header.ifindex)
+                    .cloned()
+                    .unwrap_or_else(|| format!("if{}", n.header.ifindex)),
                 state: state_name(n.header.state),
                 lladdr,
             });

@@ -6,7 +6,11 @@ use std::net::IpAddr;
 use std::time::Instant;
 use surge_ping::{Client, Config, ICMP, PingIdentifier, PingSequence};
 
-pub async fn gateways(opts: &Options, routes: Option<&Vec<Route>>, links: Option<&Vec<Link>>) -> Vec<GatewayPing> {
+pub async fn gateways(
+    opts: &Options,
+    routes: Option<&Vec<Route>>,
+    links: Option<&Vec<Link>>,
+) -> Vec<GatewayPing> {
     let mut targets: Vec<(IpAddr, Option<String>)> = Vec::new();
     for r in routes.into_iter().flatten().filter(|r| r.dst.is_none()) {
         if let Some(gw) = r.gateway {
@@ -24,15 +28,28 @@ pub async fn gateways(opts: &Options, routes: Option<&Vec<Route>>, links: Option
             let rtt_ms = if opts.offline {
                 Probed::err(ProbeErrorKind::NotRun, "not run: --offline")
             } else {
-                super::timed(opts.timeout, &format!("ICMP echo to {gw}"), ping_once(gw, scope, opts.timeout)).await
+                super::timed(
+                    opts.timeout,
+                    &format!("ICMP echo to {gw}"),
+                    ping_once(gw, scope, opts.timeout),
+                )
+                .await
             };
-            GatewayPing { gateway: gw, dev, rtt_ms }
+            GatewayPing {
+                gateway: gw,
+                dev,
+                rtt_ms,
+            }
         }
     });
     futures::future::join_all(futs).await
 }
 
-async fn ping_once(ip: IpAddr, scope: Option<u32>, limit: std::time::Duration) -> Result<f64, ProbeError> {
+async fn ping_once(
+    ip: IpAddr,
+    scope: Option<u32>,
+    limit: std::time::Duration,
+) -> Result<f64, ProbeError> {
     let kind = if ip.is_ipv4() { ICMP::V4 } else { ICMP::V6 };
     let client = Client::new(&Config::builder().kind(kind).build()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::PermissionDenied {
@@ -44,7 +61,9 @@ async fn ping_once(ip: IpAddr, scope: Option<u32>, limit: std::time::Duration) -
             super::io_error("ICMP socket", &e)
         }
     })?;
-    let mut pinger = client.pinger(ip, PingIdentifier(std::process::id() as u16)).await;
+    let mut pinger = client
+        .pinger(ip, PingIdentifier(std::process::id() as u16))
+        .await;
     if let (IpAddr::V6(v6), Some(scope)) = (ip, scope) {
         if (v6.segments()[0] & 0xffc0) == 0xfe80 {
             pinger.scope_id(scope);
@@ -63,5 +82,8 @@ async fn ping_once(ip: IpAddr, scope: Option<u32>, limit: std::time::Duration) -
             break;
         }
     }
-    Err(ProbeError::new(ProbeErrorKind::Timeout, format!("no echo reply from {ip} ({last})")))
+    Err(ProbeError::new(
+        ProbeErrorKind::Timeout,
+        format!("no echo reply from {ip} ({last})"),
+    ))
 }

@@ -6,7 +6,9 @@ use crate::sanitize::clean;
 use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
 
 /// Web servers whose configuration dsdoctor does not read (yet), by process name.
-const OTHER_SERVERS: &[&str] = &["apache2", "httpd", "caddy", "lighttpd", "haproxy", "traefik", "envoy"];
+const OTHER_SERVERS: &[&str] = &[
+    "apache2", "httpd", "caddy", "lighttpd", "haproxy", "traefik", "envoy",
+];
 
 pub fn web_servers() -> Result<WebServers, ProbeError> {
     let mut sys = System::new();
@@ -18,12 +20,20 @@ pub fn web_servers() -> Result<WebServers, ProbeError> {
     let mut out = WebServers::default();
     for (pid, p) in sys.processes() {
         let name = p.name().to_string_lossy();
-        let cmd: Vec<String> = p.cmd().iter().map(|c| c.to_string_lossy().into_owned()).collect();
+        let cmd: Vec<String> = p
+            .cmd()
+            .iter()
+            .map(|c| c.to_string_lossy().into_owned())
+            .collect();
         let joined = cmd.join(" ");
         if name == "nginx" && joined.starts_with("nginx: master process") {
             let (config_path, _prefix) = nginx::master_config_path(&cmd);
             let limits = Limits::default();
-            let config = Ok(nginx::parse_config(&FsSource::new(&limits), &config_path, &limits));
+            let config = Ok(nginx::parse_config(
+                &FsSource::new(&limits),
+                &config_path,
+                &limits,
+            ));
             out.nginx.push(NginxInstance {
                 pid: pid.as_u32(),
                 config_path: clean(&config_path.to_string_lossy()),

@@ -21,7 +21,13 @@ fn cell(s: &str) -> String {
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# dsdoctor report: {}\n", cell(&r.target.domain));
-    let ports = r.target.ports.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ");
+    let ports = r
+        .target
+        .ports
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     let _ = writeln!(
         o,
         "Host `{}` (kernel {}), ports {ports}, started {}, took {} ms, dsdoctor {}.\n",
@@ -41,9 +47,18 @@ pub fn render(r: &Report) -> String {
     for s in &r.stages {
         let _ = writeln!(o, "| {} | {} |", s.id.title(), icon(s.status));
     }
-    let _ = writeln!(o, "\n## Checks\n\n| check | status | summary |\n| --- | --- | --- |");
+    let _ = writeln!(
+        o,
+        "\n## Checks\n\n| check | status | summary |\n| --- | --- | --- |"
+    );
     for f in &r.checks {
-        let _ = writeln!(o, "| `{}` | {} | {} |", check_label(f), icon(f.status), cell(&f.summary));
+        let _ = writeln!(
+            o,
+            "| `{}` | {} | {} |",
+            check_label(f),
+            icon(f.status),
+            cell(&f.summary)
+        );
     }
     let detailed: Vec<_> = r.checks.iter().filter(|f| needs_detail(f)).collect();
     if !detailed.is_empty() {
@@ -51,7 +66,13 @@ pub fn render(r: &Report) -> String {
     }
     for stage in Stage::ALL {
         for f in detailed.iter().filter(|f| f.stage == stage) {
-            let _ = writeln!(o, "\n### {} `{}`\n\n{}\n", icon(f.status), check_label(f), cell(&f.summary));
+            let _ = writeln!(
+                o,
+                "\n### {} `{}`\n\n{}\n",
+                icon(f.status),
+                check_label(f),
+                cell(&f.summary)
+            );
             if !f.evidence.is_empty() {
                 let _ = writeln!(o, "Evidence:\n\n```");
                 for e in &f.evidence {

@@ -15,13 +15,22 @@ fn tag(s: Status) -> &'static str {
 
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
-    let ports = r.target.ports.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",");
+    let ports = r
+        .target
+        .ports
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     let _ = writeln!(
         o,
         "dsdoctor {}: {} (ports {ports}, expect {}) on {}, {} ms",
         r.tool.version,
         clean(&r.target.domain),
-        serde_json::to_value(r.target.expect).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        serde_json::to_value(r.target.expect)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
         clean(&r.host.hostname),
         r.duration_ms
     );
@@ -30,13 +39,28 @@ pub fn render(r: &Report) -> String {
         (Some(c), Some(s)) => format!(" in {}: {c}", s.title()),
         _ => String::new(),
     };
-    let _ = writeln!(o, "VERDICT {}{where_}", r.verdict.status.as_str().to_uppercase());
+    let _ = writeln!(
+        o,
+        "VERDICT {}{where_}",
+        r.verdict.status.as_str().to_uppercase()
+    );
     let _ = writeln!(o, "  {}", clean(&r.verdict.summary));
     for stage in Stage::ALL {
-        let st = r.stages.iter().find(|s| s.id == stage).map(|s| s.status).unwrap_or(Status::Skip);
+        let st = r
+            .stages
+            .iter()
+            .find(|s| s.id == stage)
+            .map(|s| s.status)
+            .unwrap_or(Status::Skip);
         let _ = writeln!(o, "\n{} {}", tag(st), stage.title());
         for f in r.checks.iter().filter(|f| f.stage == stage) {
-            let _ = writeln!(o, "  {} {:<24} {}", tag(f.status), check_label(f), clean(&f.summary));
+            let _ = writeln!(
+                o,
+                "  {} {:<24} {}",
+                tag(f.status),
+                check_label(f),
+                clean(&f.summary)
+            );
             if !needs_detail(f) {
                 continue;
             }

@@ -1,0 +1,285 @@
+//! Hand-built facts of a healthy dual-stack host, for check unit tests to break.
+
+use crate::facts::*;
+use crate::model::{Finding, Status};
+use crate::options::Options;
+use crate::parse::nginx::{Limits, MapSource, parse_config};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+
+pub fn ip(s: &str) -> IpAddr {
+    s.parse().expect("fixture address")
+}
+
+pub fn addr(s: &str, prefix: u8) -> AddrFacts {
+    AddrFacts {
+        ip: ip(s),
+        prefix_len: prefix,
+        tentative: false,
+        dadfailed: false,
+        deprecated: false,
+        permanent: true,
+    }
+}
+
+pub fn records(ips: &[&str]) -> Probed<DnsAnswer> {
+    Probed::ok(DnsAnswer::Records {
+        records: ips
+            .iter()
+            .map(|i| RecordIp {
+                ip: ip(i),
+                ttl: 300,
+            })
+            .collect(),
+    })
+}
+
+pub const SITE: &str =
+    "server {\n    listen 80;\n    listen [::]:80;\n    server_name shop.example;\n}\n";
+
+pub fn nginx(site: &str) -> NginxInstance {
+    let src = MapSource::new()
+        .with(
+            "/etc/nginx/nginx.conf",
+            "events {}\nhttp {\n    include sites/*.conf;\n}\n",
+        )
+        .with("/etc/nginx/sites/shop.conf", site);
+    NginxInstance {
+        pid: 812,
+        config_path: "/etc/nginx/nginx.conf".into(),
+        config: Ok(parse_config(
+            &src,
+            Path::new("/etc/nginx/nginx.conf"),
+            &Limits::default(),
+        )),
+    }
+}
+
+pub fn listener(a: &str, port: u16, v6only: Option<bool>) -> Listener {
+    Listener {
+        ip: ip(a),
+        port,
+        v6only,
+        uid: 0,
+        inode: 1000 + u32::from(port),
+        pid: Some(812),
+        process: Some("nginx".into()),
+    }
+}
+
+fn server(
+    s: &str,
+    role: ServerRole,
+    name: Option<&str>,
+    a: &[&str],
+    aaaa: &[&str],
+) -> ServerAnswers {
+    ServerAnswers {
+        server: SocketAddr::new(ip(s), 53),
+        role,
+        name: name.map(str::to_string),
+        a: records(a),
+        aaaa: records(aaaa),
+    }
+}
+
+pub fn options() -> Options {
+    let mut o = Options::new("shop.example");
+    o.target.ports = vec![80];
+    o.assume_public = vec![
+        "203.0.113.0/24".parse().expect("net"),
+        "2001:db8::/32".parse().expect("net"),
+    ];
+    o
+}
+
+pub fn healthy() -> Facts {
+    let sysctl = Sysctls {
+        disable_ipv6: BTreeMap::from([
+            ("all".into(), 0),
+            ("default".into(), 0),
+            ("eth0".into(), 0),
+            ("lo".into(), 0),
+        ]),
+        forwarding_v6: BTreeMap::from([("all".into(), 0), ("eth0".into(), 0)]),
+        accept_ra: BTreeMap::from([("all".into(), 1), ("eth0".into(), 1)]),
+        bindv6only: Some(0),
+        ip_forward: Some(0),
+    };
+    Facts {
+        host: HostFacts {
+            hostname: "web1".into(),
+            kernel: "6.1.0".into(),
+            euid: 0,
+            ipv6_kernel: true,
+            ipv6_cmdline_disabled: false,
+            os_id: Some("debian".into()),
+        },
+        links: Probed::ok(vec![
+            Link {
+                index: 1,
+                name: "lo".into(),
+                up: true,
+                loopback: true,
+                addrs: vec![addr("127.0.0.1", 8), addr("::1", 128)],
+            },
+            Link {
+                index: 2,
+                name: "eth0".into(),
+                up: true,
+                loopback: false,
+                addrs: vec![
+                    addr("203.0.113.10", 24),
+                    addr("2001:db8:1::10", 64),
+                    addr("fe80::10", 64),
+                ],
+            },
+        ]),
+        routes: Probed::ok(vec![
+            Route {
+                v6: false,
+                dst: None,
+                gateway: Some(ip("203.0.113.1")),
+                dev: Some("eth0".into()),
+                metric: None,
+                protocol: "static".into(),
+            },
+            Route {
+                v6: true,
+                dst: None,
+                gateway: Some(ip("2001:db8:1::1")),
+                dev: Some("eth0".into()),
+                metric: Some(1024),
+                protocol: "static".into(),
+            },
+        ]),
+        neighbours: Probed::ok(vec![
+            Neighbour {
+                ip: ip("203.0.113.1"),
+                dev: "eth0".into(),
+                state: "reachable".into(),
+                lladdr: Some("02:00:00:00:00:01".into()),
+            },
+            Neighbour {
+                ip: ip("2001:db8:1::1"),
+                dev: "eth0".into(),
+                state: "reachable".into(),
+                lladdr: Some("02:00:00:00:00:01".into()),
+            },
+        ]),
+        sysctl: Probed::ok(sysctl),
+        sysctl_files: Probed::ok(Vec::new()),
+        listeners: Probed::ok(vec![
+            listener("0.0.0.0", 80, None),
+            listener("::", 80, Some(true)),
+        ]),
+        web: Probed::ok(WebServers {
+            nginx: vec![nginx(SITE)],
+            others: Vec::new(),
+        }),
+        dns: DnsFacts {
+            resolvers: vec![SocketAddr::new(ip("192.0.2.53"), 53)],
+            resolver_source: "/etc/resolv.conf".into(),
+            a: records(&["203.0.113.10"]),
+            aaaa: records(&["2001:db8:1::10"]),
+            servers: vec![
+                server(
+                    "192.0.2.53",
+                    ServerRole::Resolver,
+                    None,
+                    &["203.0.113.10"],
+                    &["2001:db8:1::10"],
+                ),
+                server(
+                    "192.0.2.54",
+                    ServerRole::Authoritative,
+                    Some("ns1.example"),
+                    &["203.0.113.10"],
+                    &["2001:db8:1::10"],
+                ),
+                server(
+                    "2001:db8:53::54",
+                    ServerRole::Authoritative,
+                    Some("ns1.example"),
+                    &["203.0.113.10"],
+                    &["2001:db8:1::10"],
+                ),
+                server(
+                    "192.0.2.55",
+                    ServerRole::Authoritative,
+                    Some("ns2.example"),
+                    &["203.0.113.10"],
+                    &["2001:db8:1::10"],
+                ),
+            ],
+            zone: Probed::ok(ZoneFacts {
+                name: "shop.example".into(),
+                nameservers: vec![
+                    NsHost {
+                        name: "ns1.example".into(),
+                        a: vec!["192.0.2.54".parse().expect("ip")],
+                        aaaa: vec!["2001:db8:53::54".parse().expect("ip")],
+                    },
+                    NsHost {
+                        name: "ns2.example".into(),
+                        a: vec!["192.0.2.55".parse().expect("ip")],
+                        aaaa: vec!["2001:db8:53::55".parse().expect("ip")],
+                    },
+                ],
+            }),
+            mx: None,
+            ptr: vec![
+                PtrFacts {
+                    ip: ip("203.0.113.10"),
+                    names: Probed::ok(vec!["shop.example".into()]),
+                    forward: vec![("shop.example".into(), vec![ip("203.0.113.10")])],
+                },
+                PtrFacts {
+                    ip: ip("2001:db8:1::10"),
+                    names: Probed::ok(vec!["shop.example".into()]),
+                    forward: vec![("shop.example".into(), vec![ip("2001:db8:1::10")])],
+                },
+            ],
+            dns64: Probed::ok(Vec::new()),
+        },
+        gateway_pings: vec![
+            GatewayPing {
+                gateway: ip("203.0.113.1"),
+                dev: Some("eth0".into()),
+                rtt_ms: Probed::ok(0.2),
+            },
+            GatewayPing {
+                gateway: ip("2001:db8:1::1"),
+                dev: Some("eth0".into()),
+                rtt_ms: Probed::ok(0.3),
+            },
+        ],
+    }
+}
+
+/// The finding for `id` (and port), panicking with the list when absent.
+pub fn find<'a>(fs: &'a [Finding], id: &str, port: Option<u16>) -> &'a Finding {
+    fs.iter()
+        .find(|f| f.id == id && f.port == port)
+        .unwrap_or_else(|| {
+            panic!(
+                "no finding {id} {port:?} among {:?}",
+                fs.iter().map(|f| &f.id).collect::<Vec<_>>()
+            )
+        })
+}
+
+pub fn status(fs: &[Finding], id: &str, port: Option<u16>) -> Status {
+    find(fs, id, port).status
+}
+
+pub fn eth0(f: &mut Facts) -> &mut Link {
+    f.links
+        .result
+        .as_mut()
+        .expect("links")
+        .iter_mut()
+        .find(|l| l.name == "eth0")
+        .expect("eth0")
+}

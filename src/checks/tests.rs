@@ -1,0 +1,470 @@
+//! Unit tests of the checks: a healthy fixture, broken one way per test.
+
+use super::evaluate;
+use super::fixtures::*;
+use crate::facts::*;
+use crate::model::Status;
+use crate::parse::sysctl_conf::SysctlSetting;
+use crate::verdict::verdict;
+
+#[test]
+fn healthy_host_passes_every_implemented_check() {
+    let fs = evaluate(&healthy(), &options());
+    let bad: Vec<_> = fs
+        .iter()
+        .filter(|f| !matches!(f.status, Status::Pass | Status::Skip))
+        .map(|f| format!("{} {:?}: {}", f.id, f.status, f.summary))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+    assert_eq!(verdict(&fs).check, None);
+    // every contract id is present, per-port ones once per port
+    for id in super::ALL_CHECK_IDS {
+        assert!(fs.iter().any(|f| f.id == *id), "missing {id}");
+    }
+}
+
+#[test]
+fn aaaa_pointing_elsewhere_fails_dns_with_a_fix() {
+    let mut f = healthy();
+    f.dns.aaaa = records(&["2001:db8:1::99"]);
+    let fs = evaluate(&f, &options());
+    let fd = find(&fs, "dns.aaaa_target", None);
+    assert_eq!(fd.status, Status::Fail);
+    assert!(fd.summary.contains("2001:db8:1::99"), "{}", fd.summary);
+    assert!(fd.fixes[0].title.contains("AAAA"));
+    assert!(
+        fd.fixes[0]
+            .commands
+            .iter()
+            .any(|c| c.contains("2001:db8:1::10")),
+        "{:?}",
+        fd.fixes
+    );
+    assert_eq!(verdict(&fs).check.as_deref(), Some("dns.aaaa_target"));
+}
+
+#[test]
+fn aaaa_mismatch_caused_by_disabled_ipv6_is_an_address_verdict() {
+    let mut f = healthy();
+    if let Ok(s) = f.sysctl.result.as_mut() {
+        s.disable_ipv6.insert("all".into(), 1);
+        s.disable_ipv6.insert("eth0".into(), 1);
+    }
+    eth0(&mut f).addrs.retain(|a| a.ip.is_ipv4());
+    f.listeners = Probed::ok(vec![listener("0.0.0.0", 80, None)]);
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "dns.aaaa_target", None), Status::Fail);
+    assert_eq!(status(&fs, "address.ipv6_enabled", None), Status::Fail);
+    let fix = &find(&fs, "address.ipv6_enabled", None).fixes[0];
+    assert!(
+        fix.commands
+            .contains(&"sysctl -w net.ipv6.conf.eth0.disable_ipv6=0".to_string()),
+        "{fix:?}"
+    );
+    let v = verdict(&fs);
+    assert_eq!(v.check.as_deref(), Some("address.ipv6_enabled"));
+    assert_eq!(
+        find(&fs, "listener.ipv6", Some(80)).caused_by.as_deref(),
+        Some("address.ipv6_enabled")
+    );
+}
+
+#[test]
+fn missing_a_record_fails() {
+    let mut f = healthy();
+    f.dns.a = Probed::ok(DnsAnswer::NoData);
+    for s in &mut f.dns.servers {
+        s.a = Probed::ok(DnsAnswer::NoData);
+    }
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "dns.a", None), Status::Fail);
+    assert_eq!(status(&fs, "dns.a_target", None), Status::Skip);
+    assert_eq!(verdict(&fs).check.as_deref(), Some("dns.a"));
+}
+
+#[test]
+fn expect_ipv6_skips_ipv4_checks() {
+    let mut f = healthy();
+    f.dns.a = Probed::ok(DnsAnswer::NoData);
+    let mut o = options();
+    o.target.expect = crate::model::Expect::Ipv6;
+    let fs = evaluate(&f, &o);
+    assert_eq!(status(&fs, "dns.a", None), Status::Skip);
+    assert_eq!(status(&fs, "listener.ipv4", Some(80)), Status::Skip);
+    assert_eq!(status(&fs, "route.ipv4_default", None), Status::Skip);
+}
+
+#[test]
+fn a_behind_nat_is_a_warning_not_a_failure() {
+    let mut f = healthy();
+    eth0(&mut f).addrs[0] = addr("10.0.0.10", 24);
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "dns.a_target", None), Status::Warn);
+    assert_eq!(status(&fs, "address.global_ipv4", None), Status::Warn);
+}
+
+#[test]
+fn a_in_private_range_fails_without_assume_public() {
+    let mut f = healthy();
+    f.dns.a = records(&["192.168.1.10"]);
+    let fs = evaluate(&f, &options());
+    let fd = find(&fs, "dns.a_target", None);
+    assert_eq!(fd.status, Status::Fail);
+    assert!(
+        fd.evidence.iter().any(|e| e.contains("private")),
+        "{:?}",
+        fd.evidence
+    );
+}
+
+#[test]
+fn documentation_addresses_are_not_public_by_default() {
+    let mut o = options();
+    o.assume_public.clear();
+    let fs = evaluate(&healthy(), &o);
+    assert_eq!(status(&fs, "dns.aaaa_target", None), Status::Fail);
+    assert_eq!(status(&fs, "address.global_ipv6", None), Status::Fail);
+}
+
+#[test]
+fn cgnat_address_fails_global_ipv4() {
+    let mut f = healthy();
+    eth0(&mut f).addrs[0] = addr("100.64.3.4", 10);
+    let fs = evaluate(&f, &options());
+    let fd = find(&fs, "address.global_ipv4", None);
+    assert_eq!(fd.status, Status::Fail);
+    assert!(fd.summary.contains("carrier-grade"));
+}
+
+#[test]
+fn link_local_only_host_fails_global_ipv6() {
+    let mut f = healthy();
+    eth0(&mut f).addrs.retain(|a| a.ip != ip("2001:db8:1::10"));
+    let fs = evaluate(&f, &options());
+    let fd = find(&fs, "address.global_ipv6", None);
+    assert_eq!(fd.status, Status::Fail);
+    assert!(fd.summary.contains("link-local"), "{}", fd.summary);
+    assert_eq!(
+        find(&fs, "dns.aaaa_target", None).caused_by.as_deref(),
+        Some("address.global_ipv6")
+    );
+    assert_eq!(verdict(&fs).check.as_deref(), Some("address.global_ipv6"));
+}
+
+#[test]
+fn dadfailed_address_is_named() {
+    let mut f = healthy();
+    eth0(&mut f).addrs[1].dadfailed = true;
+    let fs = evaluate(&f, &options());
+    let fd = find(&fs, "address.global_ipv6", None);
+    assert_eq!(fd.status, Status::Fail);
+    assert!(fd.summary.contains("duplicate"));
+    assert_eq!(verdict(&fs).check.as_deref(), Some("address.global_ipv6"));
+}
+
+#[test]
+fn sysctl_file_that_disables_ipv6_names_file_and_line() {
+    let mut f = healthy();
+    f.sysctl_files = Probed::ok(vec![SysctlSetting {
+        key: "net.ipv6.conf.all.disable_ipv6".into(),
+        value: "1".into(),
+        file: "/etc/sysctl.d/99-hardening.conf".into(),
+        line: 7,
+        exclude: false,
+        ignore_failure: false,
+    }]);
+    let fs = evaluate(&f, &options());
+    let fd = find(&fs, "address.ipv6_persistent", None);
+    assert_eq!(fd.status, Status::Fail);
+    assert!(
+        fd.summary.contains("/etc/sysctl.d/99-hardening.conf:7"),
+        "{}",
+        fd.summary
+    );
+    assert!(fd.summary.contains("next boot"));
+    assert!(
+        fd.fixes[0].commands[0].contains("sed -i '7s/^/# /' /etc/sysctl.d/99-hardening.conf"),
+        "{:?}",
+        fd.fixes
+    );
+    assert_eq!(status(&fs, "address.ipv6_enabled", None), Status::Pass);
+}
+
+#[test]
+fn ipv4_only_listener_fails_ipv6_and_names_nginx_line() {
+    let mut f = healthy();
+    f.listeners = Probed::ok(vec![listener("0.0.0.0", 80, None)]);
+    if let Ok(w) = f.web.result.as_mut() {
+        w.nginx = vec![nginx(
+            "server {\n    listen 80;\n    server_name shop.example;\n}\n",
+        )];
+    }
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "listener.ipv4", Some(80)), Status::Pass);
+    let l6 = find(&fs, "listener.ipv6", Some(80));
+    assert_eq!(l6.status, Status::Fail);
+    let cfg = find(&fs, "listener.config", Some(80));
+    assert_eq!(cfg.status, Status::Fail);
+    assert!(
+        cfg.summary.contains("/etc/nginx/sites/shop.conf:1"),
+        "{}",
+        cfg.summary
+    );
+    assert!(cfg.summary.contains("listen [::]:80;"), "{}", cfg.summary);
+    assert!(
+        cfg.fixes[0].commands[0].contains("sed -i '2a"),
+        "{:?}",
+        cfg.fixes
+    );
+    assert_eq!(verdict(&fs).check.as_deref(), Some("listener.ipv6"));
+}
+
+#[test]
+fn v6only_listener_refuses_ipv4() {
+    let mut f = healthy();
+    f.listeners = Probed::ok(vec![listener("::", 8080, Some(true))]);
+    let mut o = options();
+    o.target.ports = vec![8080];
+    let fs = evaluate(&f, &o);
+    let l4 = find(&fs, "listener.ipv4", Some(8080));
+    assert_eq!(l4.status, Status::Fail);
+    assert!(l4.summary.contains("IPV6_V6ONLY"), "{}", l4.summary);
+    assert_eq!(status(&fs, "listener.ipv6", Some(8080)), Status::Pass);
+}
+
+#[test]
+fn dual_stack_socket_without_v6only_serves_both() {
+    let mut f = healthy();
+    f.listeners = Probed::ok(vec![listener("::", 80, Some(false))]);
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "listener.ipv4", Some(80)), Status::Pass);
+    assert_eq!(status(&fs, "listener.ipv6", Some(80)), Status::Pass);
+}
+
+#[test]
+fn nginx_ipv6_only_block_wants_plain_listen() {
+    let mut f = healthy();
+    f.listeners = Probed::ok(vec![listener("::", 80, Some(true))]);
+    if let Ok(w) = f.web.result.as_mut() {
+        w.nginx = vec![nginx(
+            "server {\n    listen [::]:80;\n    server_name shop.example;\n}\n",
+        )];
+    }
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "listener.ipv4", Some(80)), Status::Fail);
+    let cfg = find(&fs, "listener.config", Some(80));
+    assert_eq!(cfg.status, Status::Fail);
+    assert!(cfg.summary.contains("`listen 80;`"), "{}", cfg.summary);
+}
+
+#[test]
+fn loopback_only_listener_fails() {
+    let mut f = healthy();
+    f.listeners = Probed::ok(vec![
+        listener("127.0.0.1", 80, None),
+        listener("::1", 80, Some(true)),
+    ]);
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "listener.ipv4", Some(80)), Status::Fail);
+    assert_eq!(status(&fs, "listener.ipv6", Some(80)), Status::Fail);
+}
+
+#[test]
+fn other_web_server_skips_config_with_reason() {
+    let mut f = healthy();
+    let mut ls = vec![
+        listener("0.0.0.0", 80, None),
+        listener("::", 80, Some(true)),
+    ];
+    for l in &mut ls {
+        l.process = Some("caddy".into());
+    }
+    f.listeners = Probed::ok(ls);
+    let fs = evaluate(&f, &options());
+    let cfg = find(&fs, "listener.config", Some(80));
+    assert_eq!(cfg.status, Status::Skip);
+    assert!(cfg.summary.contains("caddy"));
+}
+
+#[test]
+fn no_ipv6_default_route_fails_and_nameservers_over_ipv6_skip() {
+    let mut f = healthy();
+    if let Ok(r) = f.routes.result.as_mut() {
+        r.retain(|r| !r.v6);
+    }
+    for s in f.dns.servers.iter_mut().filter(|s| s.server.is_ipv6()) {
+        s.a = Probed::err(
+            ProbeErrorKind::NotRun,
+            "not run: this host has no IPv6 default route",
+        );
+        s.aaaa = s.a.clone();
+    }
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "route.ipv6_default", None), Status::Fail);
+    assert_eq!(status(&fs, "route.ipv6_gateway", None), Status::Skip);
+    let ns = find(&fs, "dns.nameservers", None);
+    assert_eq!(ns.status, Status::Skip);
+    assert!(ns.summary.contains("route.ipv6_default"));
+    assert_eq!(verdict(&fs).check.as_deref(), Some("route.ipv6_default"));
+}
+
+#[test]
+fn forwarding_host_ignoring_ra_is_the_root_cause() {
+    let mut f = healthy();
+    if let Ok(r) = f.routes.result.as_mut() {
+        r.retain(|r| !r.v6);
+    }
+    if let Ok(s) = f.sysctl.result.as_mut() {
+        s.forwarding_v6.insert("eth0".into(), 1);
+    }
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "route.ipv6_ra", None), Status::Fail);
+    assert_eq!(verdict(&fs).check.as_deref(), Some("route.ipv6_ra"));
+}
+
+#[test]
+fn dead_gateway_fails_but_unprivileged_ping_is_an_error() {
+    let mut f = healthy();
+    f.gateway_pings[1].rtt_ms = Probed::err(ProbeErrorKind::Timeout, "no echo reply");
+    if let Ok(n) = f.neighbours.result.as_mut() {
+        n[1].state = "failed".into();
+    }
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "route.ipv6_gateway", None), Status::Fail);
+
+    let mut f = healthy();
+    f.gateway_pings[0].rtt_ms = Probed::err(
+        ProbeErrorKind::Permission,
+        "ICMP echo needs root or CAP_NET_RAW",
+    );
+    let fs = evaluate(&f, &options());
+    let g = find(&fs, "route.ipv4_gateway", None);
+    assert_eq!(g.status, Status::Error);
+    assert!(g.summary.contains("CAP_NET_RAW"));
+}
+
+#[test]
+fn resolver_that_differs_from_authoritative_is_named() {
+    let mut f = healthy();
+    f.dns.servers[0].aaaa = records(&["2001:db8:1::77"]);
+    f.dns.aaaa = records(&["2001:db8:1::77"]);
+    let fs = evaluate(&f, &options());
+    let c = find(&fs, "dns.consistency", None);
+    assert_eq!(c.status, Status::Warn);
+    assert!(c.summary.contains("resolver 192.0.2.53"), "{}", c.summary);
+    // the authoritative answer is the host's, the resolver's is not
+    assert_eq!(status(&fs, "dns.aaaa_target", None), Status::Fail);
+}
+
+#[test]
+fn authoritative_servers_disagreeing_fails() {
+    let mut f = healthy();
+    f.dns.servers[3].aaaa = records(&["2001:db8:1::99"]);
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "dns.consistency", None), Status::Fail);
+}
+
+#[test]
+fn single_nameserver_without_aaaa_warns() {
+    let mut f = healthy();
+    if let Ok(z) = f.dns.zone.result.as_mut() {
+        z.nameservers.truncate(1);
+        z.nameservers[0].aaaa.clear();
+    }
+    let fs = evaluate(&f, &options());
+    let ns = find(&fs, "dns.nameservers", None);
+    assert_eq!(ns.status, Status::Warn);
+    assert!(ns.summary.contains("only 1"));
+    assert!(ns.summary.contains("no AAAA"));
+}
+
+#[test]
+fn missing_ptr_warns_and_fails_for_mail() {
+    let mut f = healthy();
+    f.dns.ptr[1].names = Probed::ok(Vec::new());
+    f.dns.ptr[1].forward.clear();
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "dns.reverse", None), Status::Warn);
+    let mut o = options();
+    o.target.ports = vec![25];
+    f.dns.mx = Some(Probed::ok(vec![MxHost {
+        preference: 10,
+        name: "shop.example".into(),
+        a: vec!["203.0.113.10".parse().unwrap()],
+        aaaa: vec![],
+    }]));
+    let fs = evaluate(&f, &o);
+    assert_eq!(status(&fs, "dns.reverse", None), Status::Fail);
+    let mx = find(&fs, "dns.mx", None);
+    assert_eq!(mx.status, Status::Fail);
+    assert!(mx.summary.contains("no AAAA"));
+}
+
+#[test]
+fn dns64_prefix_is_found_and_synthesised_aaaa_flagged() {
+    let mut f = healthy();
+    f.dns.dns64 = Probed::ok(vec!["64:ff9b::c000:aa".parse().unwrap()]);
+    let fs = evaluate(&f, &options());
+    let d = find(&fs, "dns.dns64", None);
+    assert_eq!(d.status, Status::Pass);
+    assert!(d.summary.contains("64:ff9b::/96"), "{}", d.summary);
+
+    f.dns.aaaa = records(&["64:ff9b::cb00:710a"]);
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "dns.dns64", None), Status::Warn);
+    assert_eq!(status(&fs, "dns.aaaa", None), Status::Fail);
+}
+
+#[test]
+fn nxdomain_is_a_clean_failure() {
+    let mut f = healthy();
+    f.dns.a = Probed::ok(DnsAnswer::NxDomain);
+    f.dns.aaaa = Probed::ok(DnsAnswer::NxDomain);
+    let fs = evaluate(&f, &options());
+    let a = find(&fs, "dns.a", None);
+    assert_eq!(a.status, Status::Fail);
+    assert!(a.summary.contains("does not exist"));
+}
+
+#[test]
+fn unreadable_facts_become_errors_not_panics() {
+    let mut f = healthy();
+    f.listeners = Probed::err(ProbeErrorKind::Permission, "sock_diag: permission denied");
+    f.sysctl = Probed::err(ProbeErrorKind::Missing, "/proc/sys/net is not mounted");
+    f.routes = Probed::err(ProbeErrorKind::Failed, "rtnetlink: boom");
+    f.dns.a = Probed::err(ProbeErrorKind::Timeout, "no answer");
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "listener.ipv4", Some(80)), Status::Error);
+    assert_eq!(status(&fs, "address.ipv6_enabled", None), Status::Error);
+    assert_eq!(status(&fs, "route.ipv4_default", None), Status::Error);
+    assert_eq!(status(&fs, "dns.a", None), Status::Error);
+}
+
+#[test]
+fn every_explanation_and_fix_key_used_exists() {
+    // Run the checks over many broken variants and make sure no text came out as a
+    // missing-asset marker.
+    let mut variants = vec![healthy()];
+    let mut f = healthy();
+    f.dns.aaaa = records(&["2001:db8:1::99"]);
+    f.dns.a = records(&["198.51.100.1"]);
+    variants.push(f);
+    let mut f = healthy();
+    f.listeners = Probed::ok(vec![]);
+    f.routes = Probed::ok(vec![]);
+    eth0(&mut f).addrs.clear();
+    variants.push(f);
+    for f in &variants {
+        for fd in evaluate(f, &options()) {
+            assert!(
+                !fd.explanation.contains("(missing"),
+                "{}: {}",
+                fd.id,
+                fd.explanation
+            );
+            for fix in &fd.fixes {
+                assert!(!fix.title.contains("(missing"), "{}: {}", fd.id, fix.title);
+            }
+        }
+    }
+}

@@ -1,0 +1,1619 @@
+//! nginx configuration: which addresses and ports each `server` block listens on.
+//!
+//! The parser follows nginx's own tokenizer (`ngx_conf_read_token`) and `listen` parsing
+//! (`ngx_parse_url`) closely enough that a configuration nginx accepts is read the way
+//! nginx reads it. Texts come through a [`ConfigSource`], so the parser itself does no
+//! I/O and is tested against in-memory trees.
+
+use super::{glob_match, has_glob_chars, normalize_lexically};
+use crate::sanitize::clean;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+
+/// Bounds on what one parse may read: configuration files are untrusted input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Larger files are skipped (reported as a problem) rather than parsed truncated,
+    /// since half a file would give a wrong picture.
+    pub max_file_bytes: usize,
+    /// Distinct files read.
+    pub max_files: usize,
+    /// Nested `include`s below the main file.
+    pub max_include_depth: usize,
+    /// Nested `{ }` blocks, so hostile input cannot grow the context stack without end.
+    pub max_block_depth: usize,
+    /// Text parsed in all, counting a file again each time it is included: a file
+    /// included many times from files included many times would otherwise multiply.
+    pub max_total_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: 4 << 20,
+            max_files: 512,
+            max_include_depth: 16,
+            max_block_depth: 64,
+            max_total_bytes: 64 << 20,
+        }
+    }
+}
+
+/// Arguments kept per directive; more is certainly not a configuration we need to read.
+const MAX_ARGS: usize = 4096;
+/// Problems kept per parse; a garbage file could otherwise produce one per line.
+const MAX_PROBLEMS: usize = 200;
+/// Entries read from one directory when expanding an `include` glob.
+const MAX_DIR_ENTRIES: usize = 4096;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ReadError {
+    NotFound,
+    /// A directory, socket, FIFO or device: never opened, since reading one could block.
+    NotAFile,
+    TooLarge {
+        limit: usize,
+    },
+    Io(String),
+}
+
+impl ReadError {
+    fn describe(&self) -> String {
+        match self {
+            ReadError::NotFound => "no such file".into(),
+            ReadError::NotAFile => "not a regular file".into(),
+            ReadError::TooLarge { limit } => format!("larger than {limit} bytes, skipped"),
+            ReadError::Io(e) => clean(e),
+        }
+    }
+}
+
+/// Where configuration texts come from: the real filesystem, or a map in tests.
+pub trait ConfigSource {
+    fn read(&self, path: &Path) -> Result<String, ReadError>;
+    /// Full paths of the entries of `dir`, in any order; empty if it cannot be listed.
+    fn list_dir(&self, dir: &Path) -> Vec<PathBuf>;
+}
+
+/// Reads the real filesystem, each file capped at `max_file_bytes`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FsSource {
+    pub max_file_bytes: usize,
+}
+
+impl FsSource {
+    pub fn new(limits: &Limits) -> Self {
+        FsSource {
+            max_file_bytes: limits.max_file_bytes,
+        }
+    }
+}
+
+impl Default for FsSource {
+    fn default() -> Self {
+        FsSource::new(&Limits::default())
+    }
+}
+
+impl ConfigSource for FsSource {
+    fn read(&self, path: &Path) -> Result<String, ReadError> {
+        let io = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::NotFound => ReadError::NotFound,
+            _ => ReadError::Io(format!("{}: {e}", path.display())),
+        };
+        // Check before opening: opening a FIFO for reading blocks until a writer appears.
+        let meta = std::fs::metadata(path).map_err(io)?;
+        if !meta.is_file() {
+            return Err(ReadError::NotAFile);
+        }
+        let limit = self.max_file_bytes;
+        if meta.len() > limit as u64 {
+            return Err(ReadError::TooLarge { limit });
+        }
+        let file = std::fs::File::open(path).map_err(io)?;
+        let mut bytes = Vec::new();
+        // The file may have grown since the metadata call; read one byte past the cap
+        // to notice.
+        file.take(limit as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() > limit {
+            return Err(ReadError::TooLarge { limit });
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    fn list_dir(&self, dir: &Path) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        entries
+            .take(MAX_DIR_ENTRIES)
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect()
+    }
+}
+
+/// In-memory files, for tests and for replaying recorded configurations.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct MapSource {
+    pub files: BTreeMap<PathBuf, String>,
+}
+
+impl MapSource {
+    pub fn new() -> Self {
+        MapSource::default()
+    }
+
+    pub fn with(mut self, path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        self.files.insert(path.into(), text.into());
+        self
+    }
+}
+
+impl ConfigSource for MapSource {
+    fn read(&self, path: &Path) -> Result<String, ReadError> {
+        self.files.get(path).cloned().ok_or(ReadError::NotFound)
+    }
+
+    fn list_dir(&self, dir: &Path) -> Vec<PathBuf> {
+        self.files
+            .keys()
+            .filter(|p| p.parent() == Some(dir))
+            .cloned()
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct NginxConfig {
+    /// Every file read, in the order first read.
+    pub files: Vec<PathBuf>,
+    /// `server` blocks inside `http`.
+    pub servers: Vec<ServerBlock>,
+    /// `server` blocks inside `stream` (TCP/UDP proxying); they have no `server_name`.
+    pub stream_servers: Vec<ServerBlock>,
+    /// Anything nginx itself would reject or that could not be read, with file:line.
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerBlock {
+    pub file: PathBuf,
+    /// Line of `server {`.
+    pub line: usize,
+    /// Line of the closing `}` (the last line read if the block is unterminated).
+    pub close_line: usize,
+    pub server_names: Vec<String>,
+    pub listens: Vec<Listen>,
+    /// No `listen` directive at all: nginx then listens on `*:80` (`*:8000` when not
+    /// started as root), IPv4 only.
+    pub implicit_listen: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Listen {
+    pub file: PathBuf,
+    pub line: usize,
+    /// The directive as written, control characters stripped.
+    pub raw: String,
+    pub addr: ListenAddr,
+    /// 0 for unix sockets.
+    pub port: u16,
+    /// Explicit `ipv6only=on|off`; nginx's default is on.
+    pub ipv6only: Option<bool>,
+    pub ssl: bool,
+    pub default_server: bool,
+    /// HTTP/3 over UDP: a firewall must let UDP through, not just TCP.
+    pub quic: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ListenAddr {
+    /// `listen 80`, `*:80`, `0.0.0.0:80`.
+    AnyV4,
+    /// `[::]:80`.
+    AnyV6,
+    V4(Ipv4Addr),
+    V6(Ipv6Addr),
+    /// A host name, which nginx resolves at startup and listens on every address of.
+    Host(String),
+    Unix(String),
+}
+
+impl ListenAddr {
+    /// Whether IPv4 clients can connect. nginx sets IPV6_V6ONLY on every IPv6 listening
+    /// socket, on by default since 1.3.4, whatever `net.ipv6.bindv6only` says; only an
+    /// explicit `ipv6only=off` lets an IPv6 socket take IPv4 (as v4-mapped) connections.
+    /// A `Host` is unknown until resolved, so it answers false: resolve it first.
+    pub fn accepts_ipv4(&self, ipv6only: Option<bool>) -> bool {
+        match self {
+            ListenAddr::AnyV4 | ListenAddr::V4(_) => true,
+            ListenAddr::AnyV6 => ipv6only == Some(false),
+            ListenAddr::V6(ip) => ip.to_ipv4_mapped().is_some() && ipv6only == Some(false),
+            ListenAddr::Host(_) | ListenAddr::Unix(_) => false,
+        }
+    }
+
+    /// Whether IPv6 clients can connect. A v4-mapped address is only reachable by IPv4
+    /// clients. As for [`accepts_ipv4`](Self::accepts_ipv4), a `Host` answers false.
+    pub fn accepts_ipv6(&self) -> bool {
+        match self {
+            ListenAddr::AnyV6 => true,
+            ListenAddr::V6(ip) => ip.to_ipv4_mapped().is_none(),
+            _ => false,
+        }
+    }
+}
+
+/// Parse the configuration rooted at `main`, following `include`s. Relative include
+/// paths are taken from the main file's directory, as nginx does (its "conf prefix").
+/// Never fails: whatever could not be read or parsed is listed in `problems`, and what
+/// was read before it is kept.
+pub fn parse_config(src: &dyn ConfigSource, main: &Path, limits: &Limits) -> NginxConfig {
+    let main = normalize_lexically(main);
+    let mut walker = Walker {
+        src,
+        limits,
+        prefix: main.parent().map(Path::to_path_buf).unwrap_or_default(),
+        out: NginxConfig::default(),
+        frames: vec![Frame::Main],
+        chain: Vec::new(),
+        distinct: BTreeSet::new(),
+        total_bytes: 0,
+        budget_reported: false,
+    };
+    walker.walk_file(&main, None);
+    walker.out
+}
+
+/// Where nginx's master process took its configuration from, given its command line
+/// (`/proc/PID/cmdline` split on NUL). Returns the configuration file and the `-p`
+/// prefix if one was given.
+///
+/// nginx overwrites its argv with a process title, `nginx: master process ` followed by
+/// the original arguments joined with spaces, so the command line usually arrives as
+/// one string (plus empty padding) and is split on whitespace; a path containing spaces
+/// is therefore misread. A relative `-c` is relative to the prefix; without `-p` that is
+/// compiled in (`/usr/share/nginx/` on Debian, `/usr/local/nginx/` upstream), which
+/// cannot be read from outside, so `/etc/nginx/` stands in as the usual location.
+pub fn master_config_path(cmdline: &[String]) -> (PathBuf, Option<PathBuf>) {
+    let args: Vec<&str> = cmdline
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let words: Vec<String> = match args.first() {
+        Some(first) if first.starts_with("nginx: ") => {
+            let joined = args.join(" ");
+            let rest = joined
+                .strip_prefix("nginx: master process ")
+                .or_else(|| joined.strip_prefix("nginx: "))
+                .unwrap_or(&joined);
+            rest.split_whitespace().map(str::to_owned).collect()
+        }
+        _ => args.iter().map(|s| (*s).to_owned()).collect(),
+    };
+
+    let (mut conf, mut prefix) = (None, None);
+    // words[0] is the binary.
+    let mut i = 1;
+    while i < words.len() {
+        let word = &words[i];
+        i += 1;
+        let Some(flags) = word.strip_prefix('-') else {
+            continue;
+        };
+        // Like nginx's getopt: flags may be bundled (`-tc FILE`), and an option taking
+        // a value takes the rest of the word or else the next word.
+        for (k, ch) in flags.char_indices() {
+            if !matches!(ch, 'c' | 'p' | 'g' | 's' | 'e') {
+                continue;
+            }
+            let rest = &flags[k + ch.len_utf8()..];
+            let value = if rest.is_empty() {
+                let v = words.get(i).cloned();
+                i += 1;
+                v
+            } else {
+                Some(rest.to_owned())
+            };
+            match ch {
+                'c' => conf = value,
+                'p' => prefix = value.map(PathBuf::from),
+                _ => {}
+            }
+            break;
+        }
+    }
+
+    let conf = match conf {
+        None => PathBuf::from("/etc/nginx/nginx.conf"),
+        Some(c) => {
+            let base = prefix
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/etc/nginx/"));
+            base.join(c)
+        }
+    };
+    (normalize_lexically(&conf), prefix)
+}
+
+// ---------------------------------------------------------------------------------
+// Tokenizer
+
+/// One statement: a directive ending in `;`, or the head of a block ending in `{`.
+#[derive(Debug)]
+struct Stmt {
+    args: Vec<String>,
+    line: usize,
+    /// Byte span of the statement in its file, for the `raw` text.
+    start: usize,
+    end: usize,
+}
+
+impl Stmt {
+    /// The lexer never yields a statement without a name; "" keeps that a non-panic.
+    fn name(&self) -> &str {
+        self.args.first().map_or("", String::as_str)
+    }
+
+    fn params(&self) -> &[String] {
+        self.args.get(1..).unwrap_or_default()
+    }
+}
+
+#[derive(Debug)]
+enum Event {
+    Simple(Stmt),
+    Open(Stmt),
+    Close { line: usize },
+    Eof,
+}
+
+#[derive(Debug)]
+struct LexError {
+    line: usize,
+    msg: String,
+}
+
+/// nginx's tokenizer: `;` ends a directive, `{`/`}` open and close blocks, `#` starts a
+/// comment only where a token could start, quotes group, backslash escapes, and `{`
+/// right after `$` belongs to a `${var}` rather than opening a block.
+struct Lexer<'a> {
+    b: &'a [u8],
+    pos: usize,
+    line: usize,
+}
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+fn shown(c: u8) -> String {
+    clean(&String::from_utf8_lossy(&[c]))
+}
+
+impl<'a> Lexer<'a> {
+    fn new(text: &'a str) -> Self {
+        Lexer {
+            b: text.as_bytes(),
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    fn err(&self, msg: impl Into<String>) -> LexError {
+        LexError {
+            line: self.line,
+            msg: msg.into(),
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    /// Advance one byte, counting lines.
+    fn bump(&mut self) {
+        if self.peek() == Some(b'\n') {
+            self.line += 1;
+        }
+        self.pos = (self.pos + 1).min(self.b.len());
+    }
+
+    fn skip_space_and_comments(&mut self) {
+        while let Some(c) = self.peek() {
+            if is_space(c) {
+                self.bump();
+            } else if c == b'#' {
+                while self.peek().is_some_and(|c| c != b'\n') {
+                    self.bump();
+                }
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn next_event(&mut self) -> Result<Event, LexError> {
+        let mut args: Vec<String> = Vec::new();
+        let (mut line, mut start) = (self.line, self.pos);
+        loop {
+            self.skip_space_and_comments();
+            let Some(c) = self.peek() else {
+                return if args.is_empty() {
+                    Ok(Event::Eof)
+                } else {
+                    Err(self.err("unexpected end of file, expecting \";\" or \"}\""))
+                };
+            };
+            match c {
+                b';' | b'{' => {
+                    if args.is_empty() {
+                        return Err(self.err(format!("unexpected \"{}\"", c as char)));
+                    }
+                    self.bump();
+                    let stmt = Stmt {
+                        args,
+                        line,
+                        start,
+                        end: self.pos,
+                    };
+                    return Ok(if c == b';' {
+                        Event::Simple(stmt)
+                    } else {
+                        Event::Open(stmt)
+                    });
+                }
+                b'}' => {
+                    if !args.is_empty() {
+                        return Err(self.err("unexpected \"}\""));
+                    }
+                    let line = self.line;
+                    self.bump();
+                    return Ok(Event::Close { line });
+                }
+                _ => {
+                    if args.is_empty() {
+                        (line, start) = (self.line, self.pos);
+                    }
+                    if args.len() >= MAX_ARGS {
+                        return Err(self.err("too many arguments in one directive"));
+                    }
+                    let word = self.word()?;
+                    args.push(word);
+                }
+            }
+        }
+    }
+
+    /// One token starting at the current (non-space, non-special) byte.
+    fn word(&mut self) -> Result<String, LexError> {
+        let quote = self.peek().filter(|&c| c == b'"' || c == b'\'');
+        if let Some(q) = quote {
+            self.bump();
+            let s = self.pos;
+            loop {
+                match self.peek() {
+                    None => return Err(self.err("unexpected end of file in a quoted string")),
+                    Some(b'\\') => {
+                        self.bump();
+                        self.bump();
+                    }
+                    Some(c) if c == q => break,
+                    Some(_) => self.bump(),
+                }
+            }
+            let raw = &self.b[s..self.pos];
+            self.bump();
+            // nginx wants a separator right after a closing quote.
+            match self.peek() {
+                None | Some(b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' | b')') => {}
+                Some(c) => return Err(self.err(format!("unexpected \"{}\"", shown(c)))),
+            }
+            return Ok(unescape(raw));
+        }
+
+        let s = self.pos;
+        let mut after_dollar = false;
+        while let Some(c) = self.peek() {
+            if c == b'{' && after_dollar {
+                after_dollar = false;
+                self.bump();
+                continue;
+            }
+            after_dollar = c == b'$';
+            match c {
+                b'\\' => {
+                    self.bump();
+                    self.bump();
+                }
+                b';' | b'{' => break,
+                c if is_space(c) => break,
+                _ => self.bump(),
+            }
+        }
+        Ok(unescape(&self.b[s..self.pos]))
+    }
+
+    /// Skip the body of a `*_by_lua_block { ... }`, which holds Lua code, not nginx
+    /// syntax: count braces outside Lua strings and `--` comments. Returns the line of
+    /// the closing brace.
+    fn skip_raw_block(&mut self) -> Result<usize, LexError> {
+        let mut depth = 1usize;
+        while let Some(c) = self.peek() {
+            match c {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        let line = self.line;
+                        self.bump();
+                        return Ok(line);
+                    }
+                }
+                b'"' | b'\'' => {
+                    self.bump();
+                    while let Some(x) = self.peek() {
+                        if x == b'\\' {
+                            self.bump();
+                        } else if x == c || x == b'\n' {
+                            break;
+                        }
+                        self.bump();
+                    }
+                }
+                b'-' if self.b.get(self.pos + 1) == Some(&b'-') => {
+                    while self.peek().is_some_and(|x| x != b'\n') {
+                        self.bump();
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            self.bump();
+        }
+        Err(self.err("unexpected end of file in a Lua block, expecting \"}\""))
+    }
+}
+
+/// nginx's escapes: `\"`, `\'` and `\\` drop the backslash, `\t`, `\r`, `\n` become
+/// control characters, any other backslash stays as written.
+fn unescape(raw: &[u8]) -> String {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'\\' {
+            let replacement = match raw.get(i + 1) {
+                Some(&c @ (b'"' | b'\'' | b'\\')) => Some(c),
+                Some(b't') => Some(b'\t'),
+                Some(b'r') => Some(b'\r'),
+                Some(b'n') => Some(b'\n'),
+                _ => None,
+            };
+            if let Some(c) = replacement {
+                out.push(c);
+                i += 2;
+                continue;
+            }
+        }
+        out.push(raw[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+// ---------------------------------------------------------------------------------
+// Walking statements, with the block context carried across included files
+
+#[derive(Debug)]
+enum Frame {
+    Main,
+    Http,
+    Stream,
+    Server {
+        block: ServerBlock,
+        stream: bool,
+        /// Any `listen` directive, even an invalid one: decides `implicit_listen`.
+        saw_listen: bool,
+    },
+    Other,
+}
+
+struct Walker<'a> {
+    src: &'a dyn ConfigSource,
+    limits: &'a Limits,
+    prefix: PathBuf,
+    out: NginxConfig,
+    frames: Vec<Frame>,
+    /// The include chain from the main file down, to catch cycles.
+    chain: Vec<PathBuf>,
+    distinct: BTreeSet<PathBuf>,
+    total_bytes: usize,
+    budget_reported: bool,
+}
+
+fn at(file: &Path, line: usize) -> String {
+    clean(&format!("{}:{line}", file.display()))
+}
+
+impl Walker<'_> {
+    fn problem(&mut self, msg: String) {
+        let n = self.out.problems.len();
+        if n < MAX_PROBLEMS {
+            self.out.problems.push(clean(&msg));
+        } else if n == MAX_PROBLEMS {
+            self.out
+                .problems
+                .push("further problems not listed".to_owned());
+        }
+    }
+
+    /// Reported once, and past the cap: an incomplete read must never go unmentioned.
+    fn budget_problem(&mut self, msg: String) {
+        if !self.budget_reported {
+            self.budget_reported = true;
+            self.out.problems.push(clean(&msg));
+        }
+    }
+
+    /// `origin` is where the `include` naming this file stands, for messages.
+    fn walk_file(&mut self, path: &Path, origin: Option<&str>) {
+        let whence = origin.map(|o| format!("{o}: ")).unwrap_or_default();
+        let shown = clean(&path.display().to_string());
+        if self.chain.len() > self.limits.max_include_depth {
+            let limit = self.limits.max_include_depth;
+            self.problem(format!(
+                "{whence}includes nested deeper than {limit}, {shown} not read"
+            ));
+            return;
+        }
+        if self.chain.iter().any(|p| p == path) {
+            self.problem(format!("{whence}include cycle: {shown} includes itself"));
+            return;
+        }
+        if !self.distinct.contains(path) && self.distinct.len() >= self.limits.max_files {
+            let limit = self.limits.max_files;
+            self.budget_problem(format!(
+                "{whence}more than {limit} configuration files, the rest not read"
+            ));
+            return;
+        }
+        let text = match self.src.read(path) {
+            Ok(text) => text,
+            Err(e) => {
+                self.problem(format!("{whence}{shown}: {}", e.describe()));
+                return;
+            }
+        };
+        if text.len() > self.limits.max_file_bytes {
+            let e = ReadError::TooLarge {
+                limit: self.limits.max_file_bytes,
+            };
+            self.problem(format!("{whence}{shown}: {}", e.describe()));
+            return;
+        }
+        if self.total_bytes.saturating_add(text.len()) > self.limits.max_total_bytes {
+            let limit = self.limits.max_total_bytes;
+            self.budget_problem(format!(
+                "{whence}more than {limit} bytes of configuration in all, the rest not read"
+            ));
+            return;
+        }
+        self.total_bytes += text.len();
+        if self.distinct.insert(path.to_path_buf()) {
+            self.out.files.push(path.to_path_buf());
+        }
+        self.chain.push(path.to_path_buf());
+        self.walk_text(path, &text);
+        self.chain.pop();
+    }
+
+    fn walk_text(&mut self, file: &Path, text: &str) {
+        let mut lx = Lexer::new(text);
+        // nginx requires each file to balance its own braces; frames above `base` were
+        // opened in this file.
+        let base = self.frames.len();
+        loop {
+            let event = match lx.next_event() {
+                Ok(e) => e,
+                Err(e) => {
+                    self.problem(format!("{}: {}", at(file, e.line), e.msg));
+                    break;
+                }
+            };
+            match event {
+                Event::Eof => {
+                    if self.frames.len() > base {
+                        self.problem(format!(
+                            "{}: unexpected end of file, expecting \"}}\"",
+                            at(file, lx.line)
+                        ));
+                    }
+                    break;
+                }
+                Event::Close { line } => {
+                    if self.frames.len() <= base {
+                        self.problem(format!("{}: unexpected \"}}\"", at(file, line)));
+                        break;
+                    }
+                    self.close_frame(line);
+                }
+                Event::Simple(stmt) => self.directive(file, text, &stmt),
+                Event::Open(stmt) => {
+                    if self.frames.len() > self.limits.max_block_depth {
+                        let limit = self.limits.max_block_depth;
+                        self.problem(format!(
+                            "{}: blocks nested deeper than {limit}, rest of file not read",
+                            at(file, stmt.line)
+                        ));
+                        break;
+                    }
+                    if stmt.name().ends_with("_by_lua_block") {
+                        if let Err(e) = lx.skip_raw_block() {
+                            self.problem(format!("{}: {}", at(file, e.line), e.msg));
+                            break;
+                        }
+                        continue;
+                    }
+                    self.open_frame(file, &stmt);
+                }
+            }
+        }
+        // After an error nginx refuses the whole configuration; keep the blocks read so
+        // far so the report can still say what they listened on.
+        while self.frames.len() > base {
+            self.close_frame(lx.line);
+        }
+    }
+
+    fn open_frame(&mut self, file: &Path, stmt: &Stmt) {
+        let name = stmt.name();
+        let frame = match (self.frames.last(), name) {
+            (Some(Frame::Main), "http") => Frame::Http,
+            (Some(Frame::Main), "stream") => Frame::Stream,
+            (Some(Frame::Http | Frame::Stream), "server") => Frame::Server {
+                block: ServerBlock {
+                    file: file.to_path_buf(),
+                    line: stmt.line,
+                    close_line: stmt.line,
+                    server_names: Vec::new(),
+                    listens: Vec::new(),
+                    implicit_listen: false,
+                },
+                stream: matches!(self.frames.last(), Some(Frame::Stream)),
+                saw_listen: false,
+            },
+            _ => Frame::Other,
+        };
+        self.frames.push(frame);
+    }
+
+    fn close_frame(&mut self, line: usize) {
+        if let Some(Frame::Server {
+            mut block,
+            stream,
+            saw_listen,
+        }) = self.frames.pop()
+        {
+            block.close_line = line;
+            if stream {
+                self.out.stream_servers.push(block);
+            } else {
+                block.implicit_listen = !saw_listen;
+                self.out.servers.push(block);
+            }
+        }
+    }
+
+    fn directive(&mut self, file: &Path, text: &str, stmt: &Stmt) {
+        match stmt.name() {
+            "include" => self.include(file, stmt),
+            "listen" => {
+                let Some(Frame::Server { stream, .. }) = self.frames.last() else {
+                    return;
+                };
+                let default_port = if *stream { None } else { Some(80) };
+                let raw = text.get(stmt.start..stmt.end).unwrap_or_default();
+                let result = parse_listen(stmt.params(), default_port).map(|mut l| {
+                    l.file = file.to_path_buf();
+                    l.line = stmt.line;
+                    l.raw = clean(&raw.replace(['\r', '\n'], " "));
+                    l
+                });
+                let problem = match self.frames.last_mut() {
+                    Some(Frame::Server {
+                        block, saw_listen, ..
+                    }) => {
+                        *saw_listen = true;
+                        match result {
+                            Ok(l) => {
+                                block.listens.push(l);
+                                None
+                            }
+                            Err(e) => Some(e),
+                        }
+                    }
+                    _ => None,
+                };
+                if let Some(e) = problem {
+                    self.problem(format!("{}: listen: {e}", at(file, stmt.line)));
+                }
+            }
+            "server_name" => {
+                if let Some(Frame::Server { block, .. }) = self.frames.last_mut() {
+                    block
+                        .server_names
+                        .extend(stmt.params().iter().map(|s| clean(s)));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn include(&mut self, file: &Path, stmt: &Stmt) {
+        let origin = at(file, stmt.line);
+        let [_, arg] = stmt.args.as_slice() else {
+            self.problem(format!(
+                "{origin}: invalid number of arguments in \"include\""
+            ));
+            return;
+        };
+        let target = normalize_lexically(&self.prefix.join(arg));
+        if !has_glob_chars(arg) {
+            self.walk_file(&target, Some(&origin));
+            return;
+        }
+        let (Some(dir), Some(pattern)) = (target.parent(), target.file_name()) else {
+            self.problem(format!("{origin}: include pattern names no file"));
+            return;
+        };
+        if has_glob_chars(&dir.to_string_lossy()) {
+            self.problem(format!(
+                "{origin}: glob in a directory part of an include is not followed"
+            ));
+            return;
+        }
+        let pattern = pattern.as_encoded_bytes();
+        // glob(3) without GLOB_PERIOD: a leading dot must be matched literally.
+        let hidden_ok = pattern.first() == Some(&b'.');
+        let mut matches: Vec<PathBuf> = self
+            .src
+            .list_dir(dir)
+            .into_iter()
+            .filter(|p| {
+                p.file_name().is_some_and(|n| {
+                    let n = n.as_encoded_bytes();
+                    (hidden_ok || n.first() != Some(&b'.')) && glob_match(pattern, n)
+                })
+            })
+            .map(|p| normalize_lexically(&p))
+            .collect();
+        // nginx's glob(3) sorts matches; in the C locale that is byte order.
+        matches.sort();
+        matches.dedup();
+        // An include glob matching nothing is not an error for nginx.
+        for m in matches {
+            self.walk_file(&m, Some(&origin));
+        }
+    }
+}
+
+/// `listen` arguments after the directive name. `default_port` is 80 in `http` and
+/// `None` in `stream`, where a port is required.
+fn parse_listen(args: &[String], default_port: Option<u16>) -> Result<Listen, String> {
+    let (first, params) = args.split_first().ok_or("no address or port")?;
+    let (addr, port) = parse_listen_addr(first, default_port)?;
+    let mut listen = Listen {
+        file: PathBuf::new(),
+        line: 0,
+        raw: String::new(),
+        addr,
+        port,
+        ipv6only: None,
+        ssl: false,
+        default_server: false,
+        quic: false,
+    };
+    for p in params {
+        match p.as_str() {
+            "ssl" => listen.ssl = true,
+            // `default` is the pre-0.8.21 spelling.
+            "default_server" | "default" => listen.default_server = true,
+            "quic" => listen.quic = true,
+            "ipv6only=on" => listen.ipv6only = Some(true),
+            "ipv6only=off" => listen.ipv6only = Some(false),
+            p if p.starts_with("ipv6only=") => {
+                return Err(format!("invalid {}", clean(p)));
+            }
+            _ => {}
+        }
+    }
+    Ok(listen)
+}
+
+fn parse_listen_addr(s: &str, default_port: Option<u16>) -> Result<(ListenAddr, u16), String> {
+    let no_port = || "no port".to_owned();
+    if let Some(path) = s.strip_prefix("unix:") {
+        if path.is_empty() {
+            return Err("no path in the unix domain socket".into());
+        }
+        return Ok((ListenAddr::Unix(clean(path)), 0));
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        let (inside, after) = rest
+            .split_once(']')
+            .ok_or("invalid IPv6 address: no closing \"]\"")?;
+        let ip: Ipv6Addr = inside
+            .parse()
+            .map_err(|_| format!("invalid IPv6 address \"{}\"", clean(inside)))?;
+        let port = match after {
+            "" => default_port.ok_or_else(no_port)?,
+            _ => parse_port(after.strip_prefix(':').ok_or("invalid port")?)?,
+        };
+        let addr = if ip.is_unspecified() {
+            ListenAddr::AnyV6
+        } else {
+            ListenAddr::V6(ip)
+        };
+        return Ok((addr, port));
+    }
+    // Like ngx_parse_inet_url: the first colon separates the port; with no colon, a
+    // number is a port and anything else a host on the default port.
+    let (host, port) = match s.split_once(':') {
+        Some((host, port)) => (host, parse_port(port)?),
+        None if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) => {
+            return Ok((ListenAddr::AnyV4, parse_port(s)?));
+        }
+        None => (s, default_port.ok_or_else(no_port)?),
+    };
+    let addr = match host {
+        "" => return Err("no host".into()),
+        "*" => ListenAddr::AnyV4,
+        h => match h.parse::<Ipv4Addr>() {
+            Ok(ip) if ip.is_unspecified() => ListenAddr::AnyV4,
+            Ok(ip) => ListenAddr::V4(ip),
+            Err(_) => ListenAddr::Host(clean(h)),
+        },
+    };
+    Ok((addr, port))
+}
+
+fn parse_port(s: &str) -> Result<u16, String> {
+    let invalid = || format!("invalid port \"{}\"", clean(s));
+    if s.is_empty() || s.len() > 5 || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    match s.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(p),
+        _ => Err(invalid()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &MapSource, main: &str) -> NginxConfig {
+        parse_config(src, Path::new(main), &Limits::default())
+    }
+
+    fn one(text: &str) -> NginxConfig {
+        parse(
+            &MapSource::new().with("/etc/nginx/nginx.conf", text),
+            "/etc/nginx/nginx.conf",
+        )
+    }
+
+    const DEBIAN_MAIN: &str = "\
+user www-data;
+worker_processes auto;
+pid /run/nginx.pid;
+include /etc/nginx/modules-enabled/*.conf;
+
+events {
+\tworker_connections 768;
+}
+
+http {
+\tsendfile on;
+\tinclude /etc/nginx/mime.types;
+\tdefault_type application/octet-stream;
+\tssl_protocols TLSv1.2 TLSv1.3; # Dropping SSLv3, ref: POODLE
+\taccess_log /var/log/nginx/access.log;
+\tgzip on;
+\tinclude /etc/nginx/conf.d/*.conf;
+\tinclude /etc/nginx/sites-enabled/*;
+}
+";
+
+    const DEBIAN_DEFAULT_SITE: &str = "\
+##
+# You should look at the following URL's in order to grasp a solid understanding
+##
+
+# Default server configuration
+#
+server {
+\tlisten 80 default_server;
+\tlisten [::]:80 default_server;
+
+\t# SSL configuration
+\t#
+\t# listen 443 ssl default_server;
+\t# listen [::]:443 ssl default_server;
+
+\troot /var/www/html;
+
+\tindex index.html index.htm index.nginx-debian.html;
+
+\tserver_name _;
+
+\tlocation / {
+\t\ttry_files $uri $uri/ =404;
+\t}
+}
+";
+
+    fn debian_tree() -> MapSource {
+        MapSource::new()
+            .with("/etc/nginx/nginx.conf", DEBIAN_MAIN)
+            .with(
+                "/etc/nginx/mime.types",
+                "types {\n text/html html htm;\n}\n",
+            )
+            .with(
+                "/etc/nginx/modules-enabled/50-mod-stream.conf",
+                "load_module modules/ngx_stream_module.so;\n",
+            )
+            .with("/etc/nginx/sites-enabled/default", DEBIAN_DEFAULT_SITE)
+    }
+
+    #[test]
+    fn debian_default_site_listens_on_both_families() {
+        let cfg = parse(&debian_tree(), "/etc/nginx/nginx.conf");
+        assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
+        assert_eq!(
+            cfg.files,
+            vec![
+                PathBuf::from("/etc/nginx/nginx.conf"),
+                PathBuf::from("/etc/nginx/modules-enabled/50-mod-stream.conf"),
+                PathBuf::from("/etc/nginx/mime.types"),
+                PathBuf::from("/etc/nginx/sites-enabled/default"),
+            ]
+        );
+        assert_eq!(cfg.servers.len(), 1);
+        let s = &cfg.servers[0];
+        assert_eq!(s.file, PathBuf::from("/etc/nginx/sites-enabled/default"));
+        assert_eq!((s.line, s.close_line), (7, 25));
+        assert_eq!(s.server_names, vec!["_"]);
+        assert!(!s.implicit_listen);
+        assert_eq!(s.listens.len(), 2);
+        let (v4, v6) = (&s.listens[0], &s.listens[1]);
+        assert_eq!(
+            (v4.addr.clone(), v4.port, v4.line),
+            (ListenAddr::AnyV4, 80, 8)
+        );
+        assert_eq!(
+            (v6.addr.clone(), v6.port, v6.line),
+            (ListenAddr::AnyV6, 80, 9)
+        );
+        assert!(v4.default_server && v6.default_server);
+        assert_eq!(v6.raw, "listen [::]:80 default_server;");
+        assert!(v4.addr.accepts_ipv4(v4.ipv6only) && !v4.addr.accepts_ipv6());
+        assert!(v6.addr.accepts_ipv6() && !v6.addr.accepts_ipv4(v6.ipv6only));
+    }
+
+    #[test]
+    fn ipv4_only_site() {
+        let cfg =
+            one("http { server { listen 80; listen 443 ssl; server_name a.example b.example; } }");
+        let s = &cfg.servers[0];
+        assert_eq!(s.server_names, vec!["a.example", "b.example"]);
+        assert!(s.listens.iter().all(|l| !l.addr.accepts_ipv6()));
+        assert!(s.listens[1].ssl);
+    }
+
+    #[test]
+    fn ipv6_only_and_dual_stack_sockets() {
+        let cfg = one(
+            "http {\n server {\n  listen [2001:db8::1]:443 ssl http2;\n  listen [::]:8080 ipv6only=off default_server;\n }\n}\n",
+        );
+        let l = &cfg.servers[0].listens;
+        assert_eq!(l[0].addr, ListenAddr::V6("2001:db8::1".parse().unwrap()));
+        assert_eq!((l[0].port, l[0].ssl, l[0].line), (443, true, 3));
+        assert!(l[0].addr.accepts_ipv6() && !l[0].addr.accepts_ipv4(l[0].ipv6only));
+        assert_eq!((l[1].port, l[1].ipv6only), (8080, Some(false)));
+        assert!(l[1].addr.accepts_ipv4(l[1].ipv6only) && l[1].addr.accepts_ipv6());
+    }
+
+    #[test]
+    fn listen_forms() {
+        let ok = |s: &str| parse_listen_addr(s, Some(80)).unwrap();
+        assert_eq!(ok("8080"), (ListenAddr::AnyV4, 8080));
+        assert_eq!(ok("*:8080"), (ListenAddr::AnyV4, 8080));
+        assert_eq!(ok("*"), (ListenAddr::AnyV4, 80));
+        assert_eq!(ok("0.0.0.0:81"), (ListenAddr::AnyV4, 81));
+        assert_eq!(
+            ok("127.0.0.1:8080"),
+            (ListenAddr::V4(Ipv4Addr::LOCALHOST), 8080)
+        );
+        assert_eq!(ok("127.0.0.1"), (ListenAddr::V4(Ipv4Addr::LOCALHOST), 80));
+        assert_eq!(ok("[::]"), (ListenAddr::AnyV6, 80));
+        assert_eq!(ok("[::1]:99"), (ListenAddr::V6(Ipv6Addr::LOCALHOST), 99));
+        assert_eq!(
+            ok("localhost:80"),
+            (ListenAddr::Host("localhost".into()), 80)
+        );
+        assert_eq!(
+            ok("example.org"),
+            (ListenAddr::Host("example.org".into()), 80)
+        );
+        assert_eq!(
+            ok("unix:/run/x.sock"),
+            (ListenAddr::Unix("/run/x.sock".into()), 0)
+        );
+        for bad in [
+            "0",
+            "65536",
+            "99999999999",
+            ":80",
+            "[::1",
+            "[zz]:80",
+            "[::1]80",
+            "a:",
+            "unix:",
+            "1.2.3.4:x",
+        ] {
+            assert!(parse_listen_addr(bad, Some(80)).is_err(), "{bad}");
+        }
+        // In `stream` there is no default port.
+        assert!(parse_listen_addr("127.0.0.1", None).is_err());
+
+        let l = parse_listen(&["443".into(), "quic".into(), "reuseport".into()], Some(80)).unwrap();
+        assert_eq!(
+            (l.addr, l.port, l.quic, l.ssl),
+            (ListenAddr::AnyV4, 443, true, false)
+        );
+        assert!(parse_listen(&["[::]:80".into(), "ipv6only=maybe".into()], Some(80)).is_err());
+        assert!(parse_listen(&[], Some(80)).is_err());
+    }
+
+    #[test]
+    fn accept_semantics() {
+        let mapped = ListenAddr::V6("::ffff:192.0.2.1".parse().unwrap());
+        assert!(mapped.accepts_ipv4(Some(false)) && !mapped.accepts_ipv4(None));
+        assert!(!mapped.accepts_ipv6());
+        assert!(ListenAddr::AnyV6.accepts_ipv4(Some(false)));
+        assert!(!ListenAddr::AnyV6.accepts_ipv4(Some(true)));
+        assert!(!ListenAddr::AnyV6.accepts_ipv4(None));
+        let host = ListenAddr::Host("localhost".into());
+        assert!(!host.accepts_ipv4(None) && !host.accepts_ipv6());
+        assert!(!ListenAddr::Unix("/x".into()).accepts_ipv6());
+    }
+
+    #[test]
+    fn implicit_listen_and_invalid_listen() {
+        let cfg = one("http {\nserver { server_name a; }\nserver { listen 0; }\n}");
+        assert!(cfg.servers[0].implicit_listen);
+        assert!(cfg.servers[0].listens.is_empty());
+        // An invalid listen is a problem, not an implicit *:80.
+        assert!(!cfg.servers[1].implicit_listen);
+        assert_eq!(cfg.problems.len(), 1);
+        assert!(
+            cfg.problems[0].contains("nginx.conf:3: listen: invalid port"),
+            "{:?}",
+            cfg.problems
+        );
+    }
+
+    #[test]
+    fn only_http_servers_count() {
+        let cfg = one(
+            "stream { server { listen 5353 udp; proxy_pass dns; } upstream dns { server 127.0.0.1:53; } }\n\
+             mail { server { listen 25; } }\n\
+             http { upstream app { server 127.0.0.1:8000; } server { listen 80; location / { listen 81; } } }",
+        );
+        assert_eq!(cfg.servers.len(), 1);
+        assert_eq!(cfg.servers[0].listens.len(), 1);
+        assert_eq!(cfg.stream_servers.len(), 1);
+        assert_eq!(cfg.stream_servers[0].listens[0].port, 5353);
+        assert!(!cfg.stream_servers[0].implicit_listen);
+    }
+
+    #[test]
+    fn globbed_includes_across_files_keep_file_and_line() {
+        let src = MapSource::new()
+            .with(
+                "/srv/ng/nginx.conf",
+                "events {}\nhttp {\n  include conf.d/*.conf;\n}\n",
+            )
+            .with("/srv/ng/conf.d/b.conf", "\n\nserver {\n  listen 8081;\n}\n")
+            .with(
+                "/srv/ng/conf.d/a.conf",
+                "server {\n  include snippets/listen.inc;\n  server_name a;\n}\n",
+            )
+            .with("/srv/ng/conf.d/.hidden.conf", "server { listen 1; }")
+            .with("/srv/ng/conf.d/c.conf.bak", "server { listen 2; }")
+            .with(
+                "/srv/ng/snippets/listen.inc",
+                "# shared\n\n  listen [::]:8080;\n",
+            );
+        let cfg = parse(&src, "/srv/ng/nginx.conf");
+        assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
+        assert_eq!(cfg.servers.len(), 2);
+        let a = &cfg.servers[0];
+        assert_eq!(
+            (a.file.to_str(), a.line, a.close_line),
+            (Some("/srv/ng/conf.d/a.conf"), 1, 4)
+        );
+        assert_eq!(
+            a.listens[0].file,
+            PathBuf::from("/srv/ng/snippets/listen.inc")
+        );
+        assert_eq!((a.listens[0].line, a.listens[0].port), (3, 8080));
+        let b = &cfg.servers[1];
+        assert_eq!(
+            (b.file.to_str(), b.line, b.listens[0].line),
+            (Some("/srv/ng/conf.d/b.conf"), 3, 4)
+        );
+    }
+
+    #[test]
+    fn missing_include_is_a_problem_but_empty_glob_is_not() {
+        let cfg =
+            one("include /nowhere/*.conf;\ninclude missing.conf;\nhttp { server { listen 80; } }");
+        assert_eq!(cfg.problems.len(), 1, "{:?}", cfg.problems);
+        assert!(cfg.problems[0].contains("/etc/nginx/missing.conf: no such file"));
+        assert_eq!(cfg.servers.len(), 1);
+    }
+
+    #[test]
+    fn comments_quotes_and_variables() {
+        let cfg = one(concat!(
+            "http { # comment { not a block\n",
+            "  map $http_x ${x}y { default \"a;b}\"; 'q' \"\\\"\"; }\n",
+            "  server {\n",
+            "    server_name \"quoted.example\" 'single.example' tricky#name;\n",
+            "    return 200 \"semi; brace { # not comment\";\n",
+            "    set $a ${b}c;\n",
+            "    listen \"127.0.0.1:8080\" # trailing comment\n",
+            "      ssl;\n",
+            "    content_by_lua_block { ngx.say(\"}\") -- } in a comment\n",
+            "      if x then local t = {1, {2}} end }\n",
+            "  }\n",
+            "}\n",
+        ));
+        assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
+        let s = &cfg.servers[0];
+        assert_eq!(
+            s.server_names,
+            vec!["quoted.example", "single.example", "tricky#name"]
+        );
+        assert_eq!((s.line, s.close_line), (3, 11));
+        let l = &s.listens[0];
+        assert_eq!((l.line, l.port, l.ssl), (7, 8080, true));
+        assert_eq!(
+            l.raw,
+            "listen \"127.0.0.1:8080\" # trailing comment       ssl;"
+        );
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(unescape(br#"a\"b\\c\td\x"#), "a\"b\\c\td\\x");
+    }
+
+    #[test]
+    fn syntax_errors_are_problems() {
+        for (text, want) in [
+            ("http { server { listen 80 }", "unexpected \"}\""),
+            (
+                "http { server { listen 80; }",
+                "unexpected end of file, expecting \"}\"",
+            ),
+            ("}", "nginx.conf:1: unexpected \"}\""),
+            ("http { ; }", "unexpected \";\""),
+            ("listen 80", "expecting \";\" or \"}\""),
+            ("a \"unterminated", "quoted string"),
+            ("a \"b\"c;", "unexpected \"c\""),
+            ("include;", "invalid number of arguments"),
+        ] {
+            let cfg = one(text);
+            assert!(
+                cfg.problems.iter().any(|p| p.contains(want)),
+                "{text:?}: {:?}",
+                cfg.problems
+            );
+        }
+        // Parentheses after a quote are fine, as in `if`.
+        let cfg = one("http { server { if ($a ~ \"^x\") { return 404; } listen 81; } }");
+        assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
+        assert_eq!(cfg.servers[0].listens[0].port, 81);
+        // A block read up to an error is kept.
+        let cfg = one("http {\n server {\n  listen 80;\n  oops \"x\"y;\n }\n}\n");
+        assert_eq!(cfg.servers.len(), 1);
+        assert_eq!(cfg.servers[0].listens.len(), 1);
+    }
+
+    #[test]
+    fn include_cycle_is_stopped() {
+        let src = MapSource::new()
+            .with("/n/nginx.conf", "include a.conf;\n")
+            .with(
+                "/n/a.conf",
+                "include b.conf;\nhttp { server { listen 1; } }\n",
+            )
+            .with("/n/b.conf", "include ./a.conf;\n");
+        let cfg = parse(&src, "/n/nginx.conf");
+        assert_eq!(cfg.problems.len(), 1, "{:?}", cfg.problems);
+        assert!(cfg.problems[0].contains("/n/b.conf:1: include cycle: /n/a.conf"));
+        assert_eq!(cfg.servers.len(), 1);
+        // Self-inclusion through a glob, too.
+        let src = MapSource::new().with("/n/nginx.conf", "include *.conf;\n");
+        let cfg = parse(&src, "/n/nginx.conf");
+        assert_eq!(cfg.problems.len(), 1, "{:?}", cfg.problems);
+    }
+
+    #[test]
+    fn include_depth_and_file_limits() {
+        let mut src = MapSource::new();
+        for i in 0..40 {
+            src = src.with(format!("/d/{i}.conf"), format!("include {}.conf;", i + 1));
+        }
+        let cfg = parse(&src, "/d/0.conf");
+        assert_eq!(cfg.files.len(), 17);
+        assert!(
+            cfg.problems[0].contains("nested deeper than 16"),
+            "{:?}",
+            cfg.problems
+        );
+
+        // A snippet included many times is read once per include but counted once.
+        let mut text = String::from("http {\n");
+        for _ in 0..1000 {
+            text.push_str("server { include s.inc; }\n");
+        }
+        text.push('}');
+        let src = MapSource::new()
+            .with("/d/nginx.conf", text)
+            .with("/d/s.inc", "listen 80;");
+        let cfg = parse(&src, "/d/nginx.conf");
+        assert!(cfg.problems.is_empty());
+        assert_eq!(cfg.servers.len(), 1000);
+        assert_eq!(cfg.files.len(), 2);
+
+        let limits = Limits {
+            max_files: 3,
+            ..Limits::default()
+        };
+        let mut src = MapSource::new().with("/d/nginx.conf", "include x/*;");
+        for i in 0..10 {
+            src = src.with(format!("/d/x/{i}"), "");
+        }
+        let cfg = parse_config(&src, Path::new("/d/nginx.conf"), &limits);
+        assert_eq!(cfg.files.len(), 3);
+        assert_eq!(cfg.problems.len(), 1, "{:?}", cfg.problems);
+    }
+
+    #[test]
+    fn include_bomb_is_bounded() {
+        // Each file includes the next 50 times: 50^16 parses without a budget.
+        let mut src = MapSource::new();
+        for i in 0..17 {
+            let line = format!("include {}.conf;\n", i + 1);
+            src = src.with(format!("/b/{i}.conf"), line.repeat(50));
+        }
+        let limits = Limits {
+            max_total_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let cfg = parse_config(&src, Path::new("/b/0.conf"), &limits);
+        assert!(
+            cfg.problems
+                .iter()
+                .any(|p| p.contains("bytes of configuration"))
+        );
+    }
+
+    #[test]
+    fn huge_input_over_the_limit() {
+        let big = "#".repeat(5 << 20);
+        let cfg = one(&big);
+        assert!(cfg.files.is_empty());
+        assert!(
+            cfg.problems[0].contains("larger than"),
+            "{:?}",
+            cfg.problems
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nginx.conf");
+        std::fs::write(&path, "x".repeat(2000)).unwrap();
+        let limits = Limits {
+            max_file_bytes: 1000,
+            ..Limits::default()
+        };
+        let cfg = parse_config(&FsSource::new(&limits), &path, &limits);
+        assert!(
+            cfg.problems[0].contains("larger than 1000"),
+            "{:?}",
+            cfg.problems
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let text = "a{".repeat(100_000);
+        let cfg = one(&text);
+        assert!(cfg.problems.iter().any(|p| p.contains("nested deeper")));
+    }
+
+    #[test]
+    fn fs_source_reads_real_files_and_globs() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("sites-enabled/sub")).unwrap();
+        std::fs::write(
+            root.join("nginx.conf"),
+            "http { include sites-enabled/*.conf; include missing; }",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("sites-enabled/b.conf"),
+            "server { listen [::]:443 ssl; }",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("sites-enabled/a.conf"),
+            "server { listen 443 ssl; }",
+        )
+        .unwrap();
+        let cfg = parse_config(
+            &FsSource::default(),
+            &root.join("nginx.conf"),
+            &Limits::default(),
+        );
+        assert_eq!(cfg.servers.len(), 2);
+        assert_eq!(cfg.servers[0].listens[0].addr, ListenAddr::AnyV4);
+        assert_eq!(cfg.servers[1].listens[0].addr, ListenAddr::AnyV6);
+        assert_eq!(cfg.problems.len(), 1, "{:?}", cfg.problems);
+        assert!(cfg.problems[0].contains("no such file"));
+        // A directory is never read as a file.
+        assert_eq!(
+            FsSource::default().read(&root.join("sites-enabled")),
+            Err(ReadError::NotAFile)
+        );
+    }
+
+    #[test]
+    fn master_command_lines() {
+        let v = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            master_config_path(&v(&[
+                "nginx: master process /usr/sbin/nginx -c /tmp/x/nginx.conf -g daemon off;",
+                "",
+                ""
+            ])),
+            (PathBuf::from("/tmp/x/nginx.conf"), None)
+        );
+        assert_eq!(
+            master_config_path(&v(&[
+                "nginx: master process /usr/sbin/nginx -g daemon on; master_process on;"
+            ])),
+            (PathBuf::from("/etc/nginx/nginx.conf"), None)
+        );
+        assert_eq!(
+            master_config_path(&v(&[
+                "/usr/sbin/nginx",
+                "-p",
+                "/srv/app/",
+                "-c",
+                "conf/nginx.conf"
+            ])),
+            (
+                PathBuf::from("/srv/app/conf/nginx.conf"),
+                Some(PathBuf::from("/srv/app/"))
+            )
+        );
+        assert_eq!(
+            master_config_path(&v(&["nginx", "-qc../alt.conf"])),
+            (PathBuf::from("/etc/alt.conf"), None)
+        );
+        assert_eq!(
+            master_config_path(&v(&["nginx: master process nginx -c"])),
+            (PathBuf::from("/etc/nginx/nginx.conf"), None)
+        );
+        assert_eq!(
+            master_config_path(&[]).0,
+            PathBuf::from("/etc/nginx/nginx.conf")
+        );
+    }
+
+    /// xorshift64*: enough randomness to shake the parser without a dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    fn random_text(rng: &mut Rng) -> String {
+        const PIECES: &[&str] = &[
+            "http",
+            "server",
+            "stream",
+            "listen",
+            "include",
+            "server_name",
+            "{",
+            "}",
+            ";",
+            " ",
+            "\n",
+            "\"",
+            "'",
+            "\\",
+            "#",
+            "$",
+            "${",
+            "[",
+            "]",
+            ":",
+            "::",
+            "80",
+            "*",
+            "?",
+            "a.conf",
+            "*.conf",
+            "[::]:443",
+            "ipv6only=off",
+            "unix:",
+            "content_by_lua_block",
+            "--",
+            "\u{1b}",
+            "\0",
+            "é",
+            "99999",
+            "default_server",
+            "..",
+            "/",
+        ];
+        let mut s = String::new();
+        for _ in 0..rng.below(60) {
+            if rng.below(10) == 0 {
+                // Arbitrary bytes, made valid UTF-8 the way the loader would.
+                let b: Vec<u8> = (0..rng.below(8)).map(|_| rng.next() as u8).collect();
+                s.push_str(&String::from_utf8_lossy(&b));
+            } else {
+                s.push_str(PIECES[rng.below(PIECES.len())]);
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn never_panics_on_random_input() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..3000 {
+            let src = MapSource::new()
+                .with("/r/nginx.conf", random_text(&mut rng))
+                .with("/r/a.conf", random_text(&mut rng))
+                .with("/r/b.conf", random_text(&mut rng));
+            let _ = parse(&src, "/r/nginx.conf");
+            let words: Vec<String> = (0..rng.below(6)).map(|_| random_text(&mut rng)).collect();
+            let _ = master_config_path(&words);
+            let _ = parse_listen(&words, Some(80));
+        }
+    }
+}
