@@ -17,7 +17,16 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 use hickory_resolver::proto::xfer::Protocol;
 use hickory_resolver::{ResolveError, TokioResolver};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The time left before `deadline`: chained lookups (zone, then its servers; PTR, then
+/// forward) share one `--timeout` so the whole run ends within it. A floor keeps a
+/// late step from being given no time at all.
+fn left(deadline: Instant) -> Duration {
+    deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(50))
+}
 
 /// Bounds on what outside DNS data may make us hold or chase.
 const MAX_RECORDS: usize = 64;
@@ -183,6 +192,7 @@ pub async fn gather(
     routes: Option<&Vec<Route>>,
 ) -> DnsFacts {
     let limit = opts.timeout;
+    let deadline = Instant::now() + limit;
     let domain = opts.target.domain.as_str();
     let (resolvers, source) = match configured_resolvers(opts) {
         Ok(r) => r,
@@ -226,15 +236,15 @@ pub async fn gather(
             addresses(&main, domain, RecordType::AAAA)
         ),
         per_resolver,
-        timed(limit * 2, "zone lookup", zone(&main, domain)),
+        timed(limit, "zone lookup", zone(&main, domain)),
         async {
             if mail {
-                Some(timed(limit * 2, "MX lookup", mx_hosts(&main, domain)).await)
+                Some(timed(limit, "MX lookup", mx_hosts(&main, domain)).await)
             } else {
                 None
             }
         },
-        join_all(ptr_targets.iter().map(|ip| ptr(&main, *ip, limit))),
+        join_all(ptr_targets.iter().map(|ip| ptr(&main, *ip, deadline))),
         timed(limit, "ipv4only.arpa AAAA", async {
             match addresses(&main, "ipv4only.arpa", RecordType::AAAA).await? {
                 DnsAnswer::Records { records } => Ok(records
@@ -251,7 +261,7 @@ pub async fn gather(
 
     let mut servers = per_resolver;
     if let Some(z) = zone.value() {
-        servers.extend(authoritative_answers(z, domain, limit, opts, routes).await);
+        servers.extend(authoritative_answers(z, domain, left(deadline), opts, routes).await);
     }
 
     DnsFacts {
@@ -395,8 +405,8 @@ async fn mx_hosts(r: &TokioResolver, domain: &str) -> Result<Vec<MxHost>, ProbeE
     .await)
 }
 
-async fn ptr(r: &TokioResolver, ip: IpAddr, limit: Duration) -> PtrFacts {
-    let names = timed(limit, "PTR lookup", async {
+async fn ptr(r: &TokioResolver, ip: IpAddr, deadline: Instant) -> PtrFacts {
+    let names = timed(left(deadline), "PTR lookup", async {
         match r.reverse_lookup(ip).await {
             Ok(l) => Ok(l
                 .iter()
@@ -415,7 +425,7 @@ async fn ptr(r: &TokioResolver, ip: IpAddr, limit: Duration) -> PtrFacts {
     let forward = match names.value() {
         Some(ns) => {
             join_all(ns.iter().map(|n| async move {
-                let ips = tokio::time::timeout(limit, addresses(r, n, rtype))
+                let ips = tokio::time::timeout(left(deadline), addresses(r, n, rtype))
                     .await
                     .ok()
                     .and_then(|a| a.ok())

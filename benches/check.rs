@@ -1,0 +1,111 @@
+//! End-to-end speed of `dsdoctor check` in the namespace lab, side by side with the
+//! manual checklist admins run today (dig, ip, ss, iptables, curl), on the same host.
+//!
+//! `cargo bench --bench check` (root: it builds network namespaces). Under `cargo test`
+//! it only says how to run it, so the suite stays fast.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::*;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 15;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn time_runs(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
+    f(); // warm caches (binary pages, neighbour entries)
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        f();
+        samples.push(t.elapsed());
+    }
+    let min = samples.iter().min().copied().unwrap_or_default();
+    (median(samples), min)
+}
+
+fn ns_exec(ns: &str, args: &[&str]) -> std::process::Output {
+    Command::new("ip")
+        .args(["netns", "exec", ns])
+        .args(args)
+        .output()
+        .expect("ip netns exec")
+}
+
+fn checklist(ns: &str) {
+    let script = "dig +short A shop.lab.example; dig +short AAAA shop.lab.example; ip addr; \
+                  ss -tulnp; iptables -L -n; ip6tables -L -n; ip -6 route; \
+                  curl -4 -s -m 3 -o /dev/null http://shop.lab.example/; \
+                  curl -6 -s -m 3 -o /dev/null http://shop.lab.example/";
+    ns_exec(ns, &["bash", "-c", script]);
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("bench check: run with `cargo bench --bench check` as root");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_dsdoctor");
+    let mut lab = Lab::new("bench");
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    let srv = lab.ns(Ns::Srv).to_string();
+    let mut args: Vec<String> = vec![bin.to_string()];
+    args.extend(Lab::check_args(&[]));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+
+    let (dsd_med, dsd_min) = time_runs(RUNS, || {
+        let out = ns_exec(&srv, &refs);
+        assert!(
+            out.status.code() == Some(0),
+            "healthy check did not pass: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    });
+    let (cl_med, cl_min) = time_runs(RUNS, || checklist(&srv));
+
+    // Every outbound probe times out: the router drops everything addressed to it or
+    // through it (DNS, gateway echo, authoritative servers).
+    let net = lab.ns(Ns::Net).to_string();
+    let rules = "printf 'table inet blk {\\n chain i { type filter hook input priority 0; policy drop; }\\n \
+                 chain f { type filter hook forward priority 0; policy drop; }\\n}\\n' | nft -f -";
+    let out = ns_exec(&net, &["bash", "-c", rules]);
+    assert!(
+        out.status.success(),
+        "nft: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let timeout = Duration::from_secs(1);
+    let mut targs = args.clone();
+    let ti = targs
+        .iter()
+        .position(|a| a == "--timeout")
+        .expect("--timeout in check args");
+    targs[ti + 1] = "1s".into();
+    let trefs: Vec<&str> = targs.iter().map(String::as_str).collect();
+    let (to_med, to_min) = time_runs(5, || {
+        ns_exec(&srv, &trefs);
+    });
+
+    println!("| what | median | min |");
+    println!("| --- | --- | --- |");
+    println!("| dsdoctor check, healthy lab host | {dsd_med:.1?} | {dsd_min:.1?} |");
+    println!(
+        "| manual checklist script (dig, ip, ss, iptables, curl) | {cl_med:.1?} | {cl_min:.1?} |"
+    );
+    println!(
+        "| dsdoctor check, every outbound probe times out (--timeout 1s) | {to_med:.1?} | {to_min:.1?} |"
+    );
+    println!();
+    let ratio = dsd_med.as_secs_f64() / cl_med.as_secs_f64();
+    println!("healthy check / checklist = {ratio:.2} (target <= 0.5)");
+    println!(
+        "timeout case = {to_med:.1?} (target < --timeout + 500 ms = {:.1?})",
+        timeout + Duration::from_millis(500)
+    );
+}
