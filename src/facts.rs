@@ -298,3 +298,142 @@ pub struct Facts {
     pub dns: DnsFacts,
     pub gateway_pings: Vec<GatewayPing>,
 }
+
+/// One probe group's result, as it arrives.
+#[derive(Debug, Clone)]
+pub enum FactPart {
+    Netlink {
+        links: Probed<Vec<Link>>,
+        routes: Probed<Vec<Route>>,
+        neighbours: Probed<Vec<Neighbour>>,
+    },
+    Sysctl(Probed<Sysctls>),
+    SysctlFiles(Probed<Vec<SysctlSetting>>),
+    Listeners(Probed<Vec<Listener>>),
+    Web(Probed<WebServers>),
+    Dns(Box<DnsFacts>),
+    Pings(Vec<GatewayPing>),
+}
+
+/// Which probe group a stage's checks read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartKind {
+    Netlink,
+    Sysctl,
+    SysctlFiles,
+    Listeners,
+    Web,
+    Dns,
+    Pings,
+}
+
+impl FactPart {
+    pub fn kind(&self) -> PartKind {
+        match self {
+            FactPart::Netlink { .. } => PartKind::Netlink,
+            FactPart::Sysctl(_) => PartKind::Sysctl,
+            FactPart::SysctlFiles(_) => PartKind::SysctlFiles,
+            FactPart::Listeners(_) => PartKind::Listeners,
+            FactPart::Web(_) => PartKind::Web,
+            FactPart::Dns(_) => PartKind::Dns,
+            FactPart::Pings(_) => PartKind::Pings,
+        }
+    }
+}
+
+/// The facts a stage's checks need before they can be evaluated.
+pub fn parts_for(stage: crate::model::Stage) -> &'static [PartKind] {
+    use crate::model::Stage;
+    match stage {
+        Stage::Dns => &[PartKind::Netlink, PartKind::Sysctl, PartKind::Dns],
+        Stage::Address => &[PartKind::Netlink, PartKind::Sysctl, PartKind::SysctlFiles],
+        Stage::Listener => &[
+            PartKind::Netlink,
+            PartKind::Sysctl,
+            PartKind::Listeners,
+            PartKind::Web,
+            PartKind::Dns,
+        ],
+        Stage::Route => &[PartKind::Netlink, PartKind::Sysctl, PartKind::Pings],
+        Stage::Firewall | Stage::Isp => &[],
+    }
+}
+
+/// Facts being gathered: parts arrive one by one.
+#[derive(Debug, Clone)]
+pub struct PartialFacts {
+    facts: Facts,
+    have: Vec<PartKind>,
+}
+
+impl PartialFacts {
+    /// Every part starts as "not run yet", so a stage evaluated early can never mistake
+    /// a missing fact for a healthy one.
+    pub fn new(host: HostFacts) -> Self {
+        fn pending<T>() -> Probed<T> {
+            Probed::err(ProbeErrorKind::NotRun, "still being gathered")
+        }
+        PartialFacts {
+            facts: Facts {
+                host,
+                links: pending(),
+                routes: pending(),
+                neighbours: pending(),
+                sysctl: pending(),
+                sysctl_files: pending(),
+                listeners: pending(),
+                web: pending(),
+                dns: DnsFacts {
+                    resolvers: Vec::new(),
+                    resolver_source: String::new(),
+                    a: pending(),
+                    aaaa: pending(),
+                    servers: Vec::new(),
+                    zone: pending(),
+                    mx: None,
+                    ptr: Vec::new(),
+                    dns64: pending(),
+                },
+                gateway_pings: Vec::new(),
+            },
+            have: Vec::new(),
+        }
+    }
+
+    pub fn apply(&mut self, part: FactPart) {
+        let kind = part.kind();
+        let f = &mut self.facts;
+        match part {
+            FactPart::Netlink {
+                links,
+                routes,
+                neighbours,
+            } => {
+                f.links = links;
+                f.routes = routes;
+                f.neighbours = neighbours;
+            }
+            FactPart::Sysctl(s) => f.sysctl = s,
+            FactPart::SysctlFiles(s) => f.sysctl_files = s,
+            FactPart::Listeners(l) => f.listeners = l,
+            FactPart::Web(w) => f.web = w,
+            FactPart::Dns(d) => f.dns = *d,
+            FactPart::Pings(p) => f.gateway_pings = p,
+        }
+        if !self.have.contains(&kind) {
+            self.have.push(kind);
+        }
+    }
+
+    pub fn ready(&self, stage: crate::model::Stage) -> bool {
+        parts_for(stage).iter().all(|k| self.have.contains(k))
+    }
+
+    pub fn facts(&self) -> &Facts {
+        &self.facts
+    }
+
+    pub fn to_facts(self) -> Facts {
+        self.facts
+    }
+}

@@ -517,11 +517,31 @@ fn reverse(f: &Facts, o: &Options) -> Finding {
         );
     }
     let mail = !o.mail_ports().is_empty();
+    let wanted: Vec<_> = f
+        .dns
+        .ptr
+        .iter()
+        .filter(|p| {
+            if p.ip.is_ipv6() {
+                o.target.expect.wants_v6()
+            } else {
+                o.target.expect.wants_v4()
+            }
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "no public address of the expected families to look up",
+        );
+    }
     let mut evidence = Vec::new();
     let mut missing = Vec::new();
     let mut unconfirmed = Vec::new();
     let mut errors = Vec::new();
-    for p in &f.dns.ptr {
+    for p in wanted {
         match &p.names.result {
             Err(e) => {
                 errors.push(p.ip);
@@ -649,35 +669,38 @@ fn nameservers(f: &Facts) -> Finding {
         .iter()
         .filter(|s| s.role == ServerRole::Authoritative)
         .collect();
-    let mut not_run_v6 = None;
+    // A server that could not be asked because this host cannot send over that family
+    // is the consequence of another finding, named instead of blaming the server.
+    let mut blocked: Option<(&'static str, &'static str)> = None;
     let mut answered = 0;
     for s in &auth {
+        let v6 = s.server.is_ipv6();
         match &s.a.result {
             Ok(_) => {
                 answered += 1;
-                evidence.push(format!(
-                    "{} answers over {}",
-                    server_label(s),
-                    fam(s.server.is_ipv6())
-                ));
-            }
-            Err(e) if e.kind == crate::facts::ProbeErrorKind::NotRun => {
-                evidence.push(format!("{}: {}", server_label(s), e.message));
-                if s.server.is_ipv6() {
-                    not_run_v6 = Some(e.message.clone());
-                }
+                evidence.push(format!("{} answers over {}", server_label(s), fam(v6)));
             }
             Err(e) => {
-                problems.push(format!(
-                    "{} does not answer over {}",
-                    server_label(s),
-                    fam(s.server.is_ipv6())
-                ));
                 evidence.push(format!("{}: {}", server_label(s), e.message));
+                let cause = host::path_blocker(f, v6).or_else(|| {
+                    (e.kind == crate::facts::ProbeErrorKind::NotRun).then_some(if v6 {
+                        "route.ipv6_default"
+                    } else {
+                        "route.ipv4_default"
+                    })
+                });
+                match cause {
+                    Some(c) => blocked = Some((c, fam(v6))),
+                    None => problems.push(format!(
+                        "{} does not answer over {}",
+                        server_label(s),
+                        fam(v6)
+                    )),
+                }
             }
         }
     }
-    if !auth.is_empty() && answered == 0 && not_run_v6.is_none() {
+    if !auth.is_empty() && answered == 0 && blocked.is_none() {
         return Finding::new(
             id,
             None,
@@ -692,15 +715,15 @@ fn nameservers(f: &Facts) -> Finding {
             .evidence_all(evidence)
             .explain("ns_problems", &[]);
     }
-    if let Some(why) = not_run_v6 {
+    if let Some((cause, family)) = blocked {
         return Finding::new(
             id,
             None,
             Status::Skip,
-            format!("name servers not asked over IPv6 ({why}; see route.ipv6_default)"),
+            format!("name servers not asked over {family}: this host cannot send over {family} (see {cause})"),
         )
         .evidence_all(evidence)
-        .caused_by("route.ipv6_default");
+        .caused_by(cause);
     }
     Finding::new(
         id,

@@ -159,3 +159,58 @@ pub fn route_line(r: &Route) -> String {
         r.protocol
     )
 }
+
+/// A neighbour entry that says the link layer works (or is being refreshed).
+pub fn neighbour_ok(state: &str) -> bool {
+    matches!(
+        state,
+        "reachable" | "stale" | "delay" | "probe" | "permanent" | "noarp"
+    )
+}
+
+/// The gateway of the first default route did not answer echo and has no working
+/// neighbour entry: nothing leaves by that route.
+pub fn gateway_dead(f: &Facts, v6: bool) -> bool {
+    let Some(gw) = default_routes(f, v6).first().and_then(|r| r.gateway) else {
+        return false;
+    };
+    let ping_failed = f.gateway_pings.iter().any(|p| {
+        p.gateway == gw
+            && p.rtt_ms.result.as_ref().is_err_and(|e| {
+                !matches!(
+                    e.kind,
+                    crate::facts::ProbeErrorKind::Permission | crate::facts::ProbeErrorKind::NotRun
+                )
+            })
+    });
+    let neigh_ok = f
+        .neighbours
+        .value()
+        .into_iter()
+        .flatten()
+        .any(|n| n.ip == gw && neighbour_ok(&n.state));
+    ping_failed && !neigh_ok
+}
+
+/// The finding that explains why nothing can be sent over a family from this host, if
+/// any: probes over that family that failed are then its consequence, not findings.
+pub fn path_blocker(f: &Facts, v6: bool) -> Option<&'static str> {
+    if v6 && ipv6_off(f) {
+        return Some("address.ipv6_enabled");
+    }
+    if default_routes(f, v6).is_empty() {
+        return Some(if v6 {
+            "route.ipv6_default"
+        } else {
+            "route.ipv4_default"
+        });
+    }
+    if gateway_dead(f, v6) {
+        return Some(if v6 {
+            "route.ipv6_gateway"
+        } else {
+            "route.ipv4_gateway"
+        });
+    }
+    None
+}

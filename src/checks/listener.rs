@@ -111,6 +111,16 @@ fn family(f: &Facts, o: &Options, port: u16, v6: bool) -> Finding {
         }
         fd
     };
+    if v6 && host::ipv6_off(f) {
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Fail,
+            format!("IPv6 clients cannot reach port {port}: IPv6 is disabled on this host, whatever listens"),
+        )
+        .evidence_all(evidence)
+        .caused_by("address.ipv6_enabled");
+    }
     if let Some(l) = serving.first() {
         let how = if l.is_wildcard() && l.ip.is_ipv6() && !v6 {
             format!("[::]:{port} with IPV6_V6ONLY off also accepts IPv4")
@@ -125,16 +135,6 @@ fn family(f: &Facts, o: &Options, port: u16, v6: bool) -> Finding {
         )
         .evidence_all(evidence)
         .took(f.listeners.ms);
-    }
-    if v6 && host::ipv6_off(f) {
-        return Finding::new(
-            id,
-            Some(port),
-            Status::Fail,
-            format!("nothing can listen on IPv6 port {port}: IPv6 is disabled on this host"),
-        )
-        .evidence_all(evidence)
-        .caused_by("address.ipv6_enabled");
     }
     let p = port.to_string();
     if !accepting.is_empty() {

@@ -170,12 +170,7 @@ fn gateway(f: &Facts, o: &Options, v6: bool) -> Finding {
         ),
         None => format!("neighbour {gw}: no entry in the neighbour table"),
     };
-    let neigh_ok = neigh.is_some_and(|n| {
-        matches!(
-            n.state.as_str(),
-            "reachable" | "stale" | "delay" | "probe" | "permanent" | "noarp"
-        )
-    });
+    let neigh_ok = neigh.is_some_and(|n| host::neighbour_ok(&n.state));
     let neigh_dead = neigh.is_some_and(|n| matches!(n.state.as_str(), "failed" | "incomplete"));
     let ping = f.gateway_pings.iter().find(|p| p.gateway == gw);
     let mut evidence = vec![format!("route: {}", host::route_line(route)), neigh_line];

@@ -178,11 +178,9 @@ fn process_names(pids: Vec<u32>) -> BTreeMap<u32, String> {
     use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
     let mut sys = System::new();
     let pids: Vec<Pid> = pids.into_iter().map(Pid::from_u32).collect();
-    sys.refresh_processes_specifics(
-        ProcessesToUpdate::Some(&pids),
-        true,
-        ProcessRefreshKind::nothing(),
-    );
+    // `ProcessesToUpdate::Some` missed nginx masters (renamed process titles) in testing,
+    // while a full refresh finds them; names alone cost little even on a busy host.
+    sys.refresh_processes_specifics(ProcessesToUpdate::All, true, ProcessRefreshKind::nothing());
     pids.iter()
         .filter_map(|p| {
             sys.process(*p)

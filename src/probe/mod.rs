@@ -10,7 +10,7 @@ pub mod ping;
 pub mod sysctl;
 pub mod web;
 
-use crate::facts::{Facts, ProbeError, ProbeErrorKind, Probed};
+use crate::facts::{FactPart, Facts, PartialFacts, ProbeError, ProbeErrorKind, Probed};
 use crate::options::Options;
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -52,42 +52,68 @@ pub async fn blocking<T: Send + 'static>(
     .await
 }
 
-/// Gather every fact for one diagnosis. Netlink facts come first (a few milliseconds)
-/// because the DNS reverse lookups and gateway pings need the host's addresses and
-/// routes; everything after runs concurrently.
-pub async fn gather(opts: &Options) -> Facts {
+/// Gather every fact for one diagnosis, sending each part as soon as it is known (the
+/// wizard draws stages as their facts arrive). Netlink facts come first (a few
+/// milliseconds) because the DNS reverse lookups and gateway pings need the host's
+/// addresses and routes; everything after runs concurrently.
+pub async fn gather_parts(opts: &Options, tx: &tokio::sync::mpsc::UnboundedSender<FactPart>) {
+    use futures::StreamExt;
+    use futures::stream::FuturesUnordered;
     let limit = opts.timeout;
-    let host = host::host_facts();
     let (links, routes, neighbours) = netlink::gather(limit).await;
-
-    let sysctl_fut = blocking(limit, "sysctl", sysctl::read_sysctls);
-    let sysctl_files_fut = blocking(limit, "sysctl files", sysctl::read_config_files);
-    let listeners_fut = blocking(limit, "sock_diag", listeners::listening_sockets);
-    let web_fut = blocking(limit, "web server", web::web_servers);
-    let dns_fut = dns::gather(opts, links.value(), routes.value());
-    let ping_fut = ping::gateways(opts, routes.value(), links.value());
-
-    let (sysctl, sysctl_files, listeners, web, dns, gateway_pings) = tokio::join!(
-        sysctl_fut,
-        sysctl_files_fut,
-        listeners_fut,
-        web_fut,
-        dns_fut,
-        ping_fut
-    );
-
-    Facts {
-        host,
+    let (l, r) = (links.value().cloned(), routes.value().cloned());
+    // A closed channel means nobody listens any more (the wizard quit): stop quietly.
+    let _ = tx.send(FactPart::Netlink {
         links,
         routes,
         neighbours,
-        sysctl,
-        sysctl_files,
-        listeners,
-        web,
-        dns,
-        gateway_pings,
+    });
+
+    let mut pending: FuturesUnordered<
+        std::pin::Pin<Box<dyn Future<Output = FactPart> + Send + '_>>,
+    > = FuturesUnordered::new();
+    pending.push(Box::pin(async move {
+        FactPart::Sysctl(blocking(limit, "sysctl", sysctl::read_sysctls).await)
+    }));
+    pending.push(Box::pin(async move {
+        FactPart::SysctlFiles(blocking(limit, "sysctl files", sysctl::read_config_files).await)
+    }));
+    pending.push(Box::pin(async move {
+        FactPart::Listeners(blocking(limit, "sock_diag", listeners::listening_sockets).await)
+    }));
+    pending.push(Box::pin(async move {
+        FactPart::Web(blocking(limit, "web server", web::web_servers).await)
+    }));
+    let (l2, r2) = (l.clone(), r.clone());
+    pending.push(Box::pin(async move {
+        FactPart::Dns(Box::new(dns::gather(opts, l2.as_ref(), r2.as_ref()).await))
+    }));
+    pending.push(Box::pin(async move {
+        FactPart::Pings(ping::gateways(opts, r.as_ref(), l.as_ref()).await)
+    }));
+    while let Some(part) = pending.next().await {
+        if tx.send(part).is_err() {
+            return;
+        }
     }
+}
+
+/// Gather every fact for one diagnosis (the headless `check`).
+pub async fn gather(opts: &Options) -> Facts {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut partial = PartialFacts::new(host::host_facts());
+    let ((), ()) = tokio::join!(
+        async {
+            gather_parts(opts, &tx).await;
+            drop(tx);
+        },
+        async {
+            while let Some(part) = rx.recv().await {
+                partial.apply(part);
+            }
+        }
+    );
+    partial.to_facts()
 }
 
 pub(crate) fn io_error(what: &str, e: &std::io::Error) -> ProbeError {

@@ -18,7 +18,19 @@ pub fn web_servers() -> Result<WebServers, ProbeError> {
         ProcessRefreshKind::nothing().with_cmd(UpdateKind::Always),
     );
     let mut out = WebServers::default();
+    let our_netns = std::fs::read_link("/proc/self/ns/net").ok();
     for (pid, p) in sys.processes() {
+        // Another network namespace (a container, a test lab) has its own sockets and
+        // its own web server: its configuration says nothing about this host's ports.
+        // Without permission to read the link, the process is kept.
+        if let (Some(ours), Ok(theirs)) = (
+            &our_netns,
+            std::fs::read_link(format!("/proc/{pid}/ns/net")),
+        ) {
+            if *ours != theirs {
+                continue;
+            }
+        }
         let name = p.name().to_string_lossy();
         let cmd: Vec<String> = p
             .cmd()
