@@ -63,10 +63,10 @@ pub struct Common {
     #[arg(long = "resolver", value_parser = parse_resolver)]
     pub resolvers: Vec<SocketAddr>,
     /// ifconfig.co-compatible echo service (repeatable)
-    #[arg(long = "echo-url")]
+    #[arg(long = "echo-url", value_parser = parse_echo_url)]
     pub echo_urls: Vec<String>,
     /// HOST:PORT target for outbound reachability probes (repeatable)
-    #[arg(long = "egress")]
+    #[arg(long = "egress", value_parser = parse_egress)]
     pub egress: Vec<String>,
     /// Treat addresses in PREFIX as reachable by the site's clients (repeatable)
     #[arg(long = "assume-public", value_parser = parse_prefix)]
@@ -140,6 +140,31 @@ pub fn parse_prefix(s: &str) -> Result<IpNet, String> {
     })
 }
 
+/// `http://` or `https://` followed by a host: the ISP stage's echo service.
+pub fn parse_echo_url(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(|| format!("'{}' is not an http:// or https:// URL", crate::sanitize::clean(s)))?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || s.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!("'{}' is not a usable URL", crate::sanitize::clean(s)));
+    }
+    Ok(s.to_string())
+}
+
+/// `HOST:PORT` or `[IPv6]:PORT`.
+pub fn parse_egress(s: &str) -> Result<String, String> {
+    if s.parse::<SocketAddr>().is_ok() {
+        return Ok(s.to_string());
+    }
+    let bad = || format!("'{}' is not HOST:PORT or [IPv6]:PORT", crate::sanitize::clean(s));
+    let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
+    port.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(bad)?;
+    parse_domain(host).map_err(|_| bad())?;
+    Ok(s.to_string())
+}
+
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s)
         .map_err(|e| format!("'{s}' is not a duration such as 500ms or 3s: {e}"))?;
@@ -211,6 +236,19 @@ mod tests {
             "192.0.2.1/32"
         );
         assert!(parse_prefix("nope").is_err());
+    }
+
+    #[test]
+    fn echo_and_egress() {
+        assert!(parse_echo_url("https://ifconfig.co/").is_ok());
+        assert!(parse_echo_url("http://[2001:db8::1]:8080/").is_ok());
+        assert!(parse_echo_url("ftp://x").is_err());
+        assert!(parse_echo_url("https://").is_err());
+        assert!(parse_egress("192.0.2.1:443").is_ok());
+        assert!(parse_egress("[2001:db8::1]:53").is_ok());
+        assert!(parse_egress("one.one.example:443").is_ok());
+        assert!(parse_egress("nohost").is_err());
+        assert!(parse_egress("host:0").is_err());
     }
 
     #[test]
