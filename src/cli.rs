@@ -145,10 +145,18 @@ pub fn parse_echo_url(s: &str) -> Result<String, String> {
     let rest = s
         .strip_prefix("https://")
         .or_else(|| s.strip_prefix("http://"))
-        .ok_or_else(|| format!("'{}' is not an http:// or https:// URL", crate::sanitize::clean(s)))?;
+        .ok_or_else(|| {
+            format!(
+                "'{}' is not an http:// or https:// URL",
+                crate::sanitize::clean(s)
+            )
+        })?;
     let host = rest.split('/').next().unwrap_or("");
     if host.is_empty() || s.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(format!("'{}' is not a usable URL", crate::sanitize::clean(s)));
+        return Err(format!(
+            "'{}' is not a usable URL",
+            crate::sanitize::clean(s)
+        ));
     }
     Ok(s.to_string())
 }
@@ -158,9 +166,17 @@ pub fn parse_egress(s: &str) -> Result<String, String> {
     if s.parse::<SocketAddr>().is_ok() {
         return Ok(s.to_string());
     }
-    let bad = || format!("'{}' is not HOST:PORT or [IPv6]:PORT", crate::sanitize::clean(s));
+    let bad = || {
+        format!(
+            "'{}' is not HOST:PORT or [IPv6]:PORT",
+            crate::sanitize::clean(s)
+        )
+    };
     let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
-    port.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(bad)?;
+    port.parse::<u16>()
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(bad)?;
     parse_domain(host).map_err(|_| bad())?;
     Ok(s.to_string())
 }

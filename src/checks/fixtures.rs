@@ -255,6 +255,8 @@ pub fn healthy() -> Facts {
                 rtt_ms: Probed::ok(0.3),
             },
         ],
+        firewall: Probed::ok(crate::facts::firewall::FirewallFacts::default()),
+        isp: Probed::err(ProbeErrorKind::NotRun, "not run: --offline"),
     }
 }
 

@@ -3,7 +3,9 @@
 
 mod address;
 mod dns;
+mod firewall;
 pub mod host;
+mod isp;
 mod listener;
 mod pending;
 mod route;
@@ -70,9 +72,9 @@ pub fn evaluate(facts: &Facts, opts: &Options) -> Vec<Finding> {
     out.extend(dns::evaluate(facts, opts));
     out.extend(address::evaluate(facts, opts));
     out.extend(listener::evaluate(facts, opts));
-    out.extend(pending::firewall(opts));
+    out.extend(firewall::evaluate(facts, opts));
     out.extend(route::evaluate(facts, opts));
-    out.extend(pending::isp(opts));
+    out.extend(isp::evaluate(facts, opts));
     out
 }
 

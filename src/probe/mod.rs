@@ -3,14 +3,18 @@
 //! than hanging or panicking.
 
 pub mod dns;
+pub mod firewall;
 pub mod host;
+pub mod isp;
 pub mod listeners;
 pub mod netlink;
 pub mod ping;
 pub mod sysctl;
 pub mod web;
 
-use crate::facts::{FactPart, Facts, PartialFacts, ProbeError, ProbeErrorKind, Probed};
+use crate::facts::{
+    DnsFacts, FactPart, Facts, Listener, PartialFacts, ProbeError, ProbeErrorKind, Probed,
+};
 use crate::options::Options;
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -79,14 +83,36 @@ pub async fn gather_parts(opts: &Options, tx: &tokio::sync::mpsc::UnboundedSende
         FactPart::SysctlFiles(blocking(limit, "sysctl files", sysctl::read_config_files).await)
     }));
     pending.push(Box::pin(async move {
-        FactPart::Listeners(blocking(limit, "sock_diag", listeners::listening_sockets).await)
-    }));
-    pending.push(Box::pin(async move {
         FactPart::Web(blocking(limit, "web server", web::web_servers).await)
     }));
+    pending.push(Box::pin(async move {
+        FactPart::Firewall(blocking(limit, "firewall", firewall::read_firewall).await)
+    }));
+    // The ISP stage needs the DNS answers and the listeners: it waits for both, while the
+    // other probes go on.
+    let (dns_tx, dns_rx) = tokio::sync::oneshot::channel::<DnsFacts>();
+    let (lis_tx, lis_rx) = tokio::sync::oneshot::channel::<Option<Vec<Listener>>>();
     let (l2, r2) = (l.clone(), r.clone());
     pending.push(Box::pin(async move {
-        FactPart::Dns(Box::new(dns::gather(opts, l2.as_ref(), r2.as_ref()).await))
+        let d = dns::gather(opts, l2.as_ref(), r2.as_ref()).await;
+        let _ = dns_tx.send(d.clone());
+        FactPart::Dns(Box::new(d))
+    }));
+    pending.push(Box::pin(async move {
+        let p = blocking(limit, "sock_diag", listeners::listening_sockets).await;
+        let _ = lis_tx.send(p.value().cloned());
+        FactPart::Listeners(p)
+    }));
+    let (l3, r3) = (l.clone(), r.clone());
+    pending.push(Box::pin(async move {
+        let isp = match (dns_rx.await, lis_rx.await) {
+            (Ok(d), Ok(lis)) => isp::gather(opts, &d, l3.as_ref(), r3.as_ref(), lis.as_ref()).await,
+            _ => Probed::err(
+                ProbeErrorKind::Failed,
+                "the DNS or listener probe ended without a result",
+            ),
+        };
+        FactPart::Isp(isp)
     }));
     pending.push(Box::pin(async move {
         FactPart::Pings(ping::gateways(opts, r.as_ref(), l.as_ref()).await)

@@ -1,6 +1,9 @@
 //! Typed facts gathered by the probes. Checks read only these, so a set of facts can be
 //! built by hand in unit tests (or recorded and replayed) without touching the system.
 
+pub mod firewall;
+pub mod isp;
+
 use crate::parse::nginx::NginxConfig;
 use crate::parse::sysctl_conf::SysctlSetting;
 use serde::{Deserialize, Serialize};
@@ -297,6 +300,8 @@ pub struct Facts {
     pub web: Probed<WebServers>,
     pub dns: DnsFacts,
     pub gateway_pings: Vec<GatewayPing>,
+    pub firewall: Probed<firewall::FirewallFacts>,
+    pub isp: Probed<isp::IspFacts>,
 }
 
 /// One probe group's result, as it arrives.
@@ -313,6 +318,8 @@ pub enum FactPart {
     Web(Probed<WebServers>),
     Dns(Box<DnsFacts>),
     Pings(Vec<GatewayPing>),
+    Firewall(Probed<firewall::FirewallFacts>),
+    Isp(Probed<isp::IspFacts>),
 }
 
 /// Which probe group a stage's checks read.
@@ -325,6 +332,8 @@ pub enum PartKind {
     Web,
     Dns,
     Pings,
+    Firewall,
+    Isp,
 }
 
 impl FactPart {
@@ -337,6 +346,8 @@ impl FactPart {
             FactPart::Web(_) => PartKind::Web,
             FactPart::Dns(_) => PartKind::Dns,
             FactPart::Pings(_) => PartKind::Pings,
+            FactPart::Firewall(_) => PartKind::Firewall,
+            FactPart::Isp(_) => PartKind::Isp,
         }
     }
 }
@@ -355,7 +366,13 @@ pub fn parts_for(stage: crate::model::Stage) -> &'static [PartKind] {
             PartKind::Dns,
         ],
         Stage::Route => &[PartKind::Netlink, PartKind::Sysctl, PartKind::Pings],
-        Stage::Firewall | Stage::Isp => &[],
+        Stage::Firewall => &[PartKind::Netlink, PartKind::Listeners, PartKind::Firewall],
+        Stage::Isp => &[
+            PartKind::Netlink,
+            PartKind::Dns,
+            PartKind::Listeners,
+            PartKind::Isp,
+        ],
     }
 }
 
@@ -395,6 +412,8 @@ impl PartialFacts {
                     dns64: pending(),
                 },
                 gateway_pings: Vec::new(),
+                firewall: pending(),
+                isp: pending(),
             },
             have: Vec::new(),
         }
@@ -419,6 +438,8 @@ impl PartialFacts {
             FactPart::Web(w) => f.web = w,
             FactPart::Dns(d) => f.dns = *d,
             FactPart::Pings(p) => f.gateway_pings = p,
+            FactPart::Firewall(p) => f.firewall = p,
+            FactPart::Isp(p) => f.isp = p,
         }
         if !self.have.contains(&kind) {
             self.have.push(kind);
