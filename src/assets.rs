@@ -6,7 +6,12 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-const CHECKS_TOML: &str = include_str!("../assets/checks.toml");
+/// One file per area, merged: each stage's texts can be edited on their own.
+const FILES: &[(&str, &str)] = &[
+    ("checks.toml", include_str!("../assets/checks.toml")),
+    ("firewall.toml", include_str!("../assets/firewall.toml")),
+    ("isp.toml", include_str!("../assets/isp.toml")),
+];
 
 #[derive(Debug, Deserialize)]
 pub struct CheckText {
@@ -22,11 +27,25 @@ struct FixTemplate {
     commands: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Default)]
 struct Catalogue {
+    #[serde(default)]
     check: BTreeMap<String, CheckText>,
+    #[serde(default)]
     explain: BTreeMap<String, String>,
+    #[serde(default)]
     fix: BTreeMap<String, FixTemplate>,
+}
+
+fn parse_all() -> Result<Catalogue, String> {
+    let mut all = Catalogue::default();
+    for (name, text) in FILES {
+        let c: Catalogue = toml::from_str(text).map_err(|e| format!("assets/{name}: {e}"))?;
+        all.check.extend(c.check);
+        all.explain.extend(c.explain);
+        all.fix.extend(c.fix);
+    }
+    Ok(all)
 }
 
 fn catalogue() -> &'static Catalogue {
@@ -34,13 +53,9 @@ fn catalogue() -> &'static Catalogue {
     CAT.get_or_init(|| {
         // The file is compiled in and parsed by a unit test, so failure here is a build
         // defect, not a runtime condition: an empty catalogue keeps the tool running.
-        toml::from_str(CHECKS_TOML).unwrap_or_else(|e| {
-            eprintln!("dsdoctor: internal error in assets/checks.toml: {e}");
-            Catalogue {
-                check: BTreeMap::new(),
-                explain: BTreeMap::new(),
-                fix: BTreeMap::new(),
-            }
+        parse_all().unwrap_or_else(|e| {
+            eprintln!("dsdoctor: internal error in {e}");
+            Catalogue::default()
         })
     })
 }
@@ -126,7 +141,7 @@ mod tests {
 
     #[test]
     fn catalogue_parses_and_covers_every_contract_check() {
-        let cat: Catalogue = toml::from_str(CHECKS_TOML).expect("assets/checks.toml parses");
+        let cat = parse_all().expect("assets parse");
         for id in crate::checks::ALL_CHECK_IDS {
             assert!(
                 cat.check.contains_key(*id),

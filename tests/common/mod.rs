@@ -3,6 +3,8 @@
 //! Each test binary uses only part of these helpers, so unused items are expected.
 #![allow(dead_code)]
 
+pub mod firewall;
+pub mod isp;
 pub mod lab;
 
 pub use lab::*;

@@ -1,0 +1,1 @@
+//! Lab helpers for the ISP stage (echo service, NAT on the router, HTTP servers).
