@@ -125,6 +125,42 @@ fn has_placeholder(s: &str) -> bool {
     false
 }
 
+const LESSONS_TOML: &str = include_str!("../assets/lessons.toml");
+
+#[derive(Debug, Deserialize)]
+pub struct Lesson {
+    pub title: String,
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct Lessons {
+    #[serde(default, rename = "for")]
+    map: BTreeMap<String, String>,
+    #[serde(default)]
+    lesson: BTreeMap<String, Lesson>,
+}
+
+fn lessons() -> &'static Lessons {
+    static L: OnceLock<Lessons> = OnceLock::new();
+    L.get_or_init(|| {
+        toml::from_str(LESSONS_TOML).unwrap_or_else(|e| {
+            eprintln!("dsdoctor: internal error in assets/lessons.toml: {e}");
+            Lessons::default()
+        })
+    })
+}
+
+/// The lesson for a check: by its identifier, else by its stage.
+pub fn lesson(check_id: &str) -> Option<&'static Lesson> {
+    let l = lessons();
+    let stage = check_id.split('.').next().unwrap_or(check_id);
+    l.map
+        .get(check_id)
+        .or_else(|| l.map.get(stage))
+        .and_then(|k| l.lesson.get(k))
+}
+
 /// All keys, for tests that every key used by the checks exists.
 pub fn keys() -> (Vec<&'static str>, Vec<&'static str>, Vec<&'static str>) {
     let c = catalogue();
@@ -147,6 +183,20 @@ mod tests {
                 cat.check.contains_key(*id),
                 "assets lack check text for {id}"
             );
+        }
+    }
+
+    #[test]
+    fn every_check_has_a_lesson_and_every_lesson_exists() {
+        let l: Lessons = toml::from_str(LESSONS_TOML).expect("lessons parse");
+        for key in l.map.values() {
+            assert!(
+                l.lesson.contains_key(key),
+                "lesson {key} is referenced but missing"
+            );
+        }
+        for id in crate::checks::ALL_CHECK_IDS {
+            assert!(lesson(id).is_some(), "no lesson for {id}");
         }
     }
 

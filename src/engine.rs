@@ -14,6 +14,17 @@ pub fn report_from_facts(
     duration_ms: u64,
 ) -> Report {
     let findings = checks::evaluate(facts, opts);
+    assemble(findings, opts, &facts.host, started_at, duration_ms)
+}
+
+/// The report around a set of findings (the wizard builds its findings stage by stage).
+pub fn assemble(
+    findings: Vec<crate::model::Finding>,
+    opts: &Options,
+    host: &crate::facts::HostFacts,
+    started_at: String,
+    duration_ms: u64,
+) -> Report {
     Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -22,8 +33,8 @@ pub fn report_from_facts(
         },
         target: opts.target.clone(),
         host: HostId {
-            hostname: facts.host.hostname.clone(),
-            kernel: facts.host.kernel.clone(),
+            hostname: host.hostname.clone(),
+            kernel: host.kernel.clone(),
         },
         started_at,
         duration_ms,

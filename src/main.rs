@@ -1,6 +1,6 @@
 use clap::Parser;
 use dualstack_doctor::cli::{Cli, Command};
-use dualstack_doctor::{engine, report};
+use dualstack_doctor::{engine, report, tui};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -8,6 +8,7 @@ use std::process::ExitCode;
 const UNUSABLE: u8 = 3;
 
 fn main() -> ExitCode {
+    let t0 = std::time::Instant::now();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -54,10 +55,32 @@ fn main() -> ExitCode {
             ExitCode::from(report.exit_code() as u8)
         }
         None => {
-            eprintln!(
-                "dsdoctor: the interactive wizard is not available yet; run `dsdoctor check DOMAIN` for a report"
-            );
-            ExitCode::from(UNUSABLE)
+            let ask = cli.domain.is_none();
+            let domain = cli.domain.clone().unwrap_or_else(default_domain);
+            let opts = cli.common.options(&domain);
+            match runtime.block_on(tui::run(opts, ask, t0)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("dsdoctor: {e}");
+                    ExitCode::from(UNUSABLE)
+                }
+            }
         }
+    }
+}
+
+/// The host's fully qualified name as the kernel knows it, for the form's default.
+fn default_domain() -> String {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    let host = read("/proc/sys/kernel/hostname");
+    let domain = read("/proc/sys/kernel/domainname");
+    if !host.contains('.') && !domain.is_empty() && domain != "(none)" {
+        format!("{host}.{domain}")
+    } else {
+        host
     }
 }

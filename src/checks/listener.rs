@@ -12,9 +12,17 @@ use std::net::IpAddr;
 pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
     for &port in &o.target.ports {
-        out.push(family(f, o, port, false));
-        out.push(family(f, o, port, true));
-        out.push(config(f, o, port));
+        let cfg = config(f, o, port);
+        for v6 in [false, true] {
+            let mut fam = family(f, o, port, v6);
+            // The configuration line to add is the fix for the missing socket too: the
+            // operator's first keystroke on the failing check should copy it.
+            if fam.status == Status::Fail && cfg.status == Status::Fail && fam.caused_by.is_none() {
+                fam.fixes = cfg.fixes.clone();
+            }
+            out.push(fam);
+        }
+        out.push(cfg);
     }
     out
 }

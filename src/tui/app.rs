@@ -1,0 +1,601 @@
+//! The wizard's state machine: pure, driven by `Action`s, asking the runtime for side
+//! effects (`Effect`s). Snapshot and state tests drive it without a terminal or probes.
+
+use super::keys::{self, Command};
+use super::theme::Theme;
+use crate::checks;
+use crate::facts::{FactPart, HostFacts, PartialFacts};
+use crate::model::{Expect, Finding, Stage, Status};
+use crate::options::Options;
+use crossterm::event::{KeyCode, KeyEvent};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Form,
+    Wizard,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    Overview,
+    Timeline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageRun {
+    /// Not run yet in this session.
+    Waiting,
+    Running,
+    Done(Status),
+}
+
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    /// The spinner's clock, only while a run is going on.
+    Tick,
+    /// A run began: the host's identity for its facts.
+    Started {
+        run: u64,
+        host: HostFacts,
+    },
+    Part {
+        run: u64,
+        part: FactPart,
+        at_ms: u64,
+    },
+    Finished {
+        run: u64,
+        at_ms: u64,
+    },
+    /// The runtime's answer to an `Effect` (export path, clipboard), shown to the user.
+    Message(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Gather facts for these stages (all of them for a full run).
+    StartRun {
+        run: u64,
+        opts: Options,
+        stages: Vec<Stage>,
+    },
+    /// Put text on the clipboard (the runtime writes OSC 52).
+    Copy(String),
+    /// Write the markdown report with the timeline.
+    Export,
+    Quit,
+}
+
+/// One change seen by a check run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEntry {
+    /// Milliseconds since the wizard started.
+    pub at_ms: u64,
+    pub run: u64,
+    pub id: String,
+    pub port: Option<u16>,
+    pub before: Option<Status>,
+    pub after: Status,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    pub domain: String,
+    pub ports: String,
+    pub expect: Expect,
+    pub focus: usize,
+    pub error: Option<String>,
+}
+
+pub const FORM_FIELDS: usize = 3;
+
+struct Run {
+    id: u64,
+    stages: Vec<Stage>,
+    facts: Option<PartialFacts>,
+    done: Vec<Stage>,
+}
+
+pub struct App {
+    pub screen: Screen,
+    pub overlay: Option<Overlay>,
+    pub form: Form,
+    /// The options the diagnosis runs with (from the command line, then the form).
+    pub opts: Options,
+    pub host: Option<HostFacts>,
+    pub stages: [StageRun; 6],
+    /// Latest findings, tree order.
+    pub findings: Vec<Finding>,
+    pub stage: usize,
+    pub check: usize,
+    pub fix: usize,
+    pub scroll: u16,
+    pub guided: bool,
+    pub learn: bool,
+    pub timeline: Vec<TimelineEntry>,
+    pub message: Option<String>,
+    pub spinner: usize,
+    pub theme: Theme,
+    pub quit: bool,
+    /// When the latest full run took place (ms since start) and how long it took.
+    pub last_run_ms: Option<u64>,
+    pub run_started_ms: u64,
+    run: Option<Run>,
+    next_run: u64,
+}
+
+impl App {
+    /// A wizard for `opts`; with `ask` the form is shown first (no domain on the
+    /// command line), pre-filled from `opts`.
+    pub fn new(opts: Options, ask: bool, theme: Theme) -> App {
+        let form = Form {
+            domain: opts.target.domain.clone(),
+            ports: opts
+                .target
+                .ports
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            expect: opts.target.expect,
+            focus: 0,
+            error: None,
+        };
+        App {
+            screen: if ask { Screen::Form } else { Screen::Wizard },
+            overlay: None,
+            form,
+            opts,
+            host: None,
+            stages: [StageRun::Waiting; 6],
+            findings: Vec::new(),
+            stage: 0,
+            check: 0,
+            fix: 0,
+            scroll: 0,
+            guided: true,
+            learn: false,
+            timeline: Vec::new(),
+            message: None,
+            spinner: 0,
+            theme,
+            quit: false,
+            last_run_ms: None,
+            run_started_ms: 0,
+            run: None,
+            next_run: 1,
+        }
+    }
+
+    /// The first effect: start the full run, unless the form must be filled first.
+    pub fn start(&mut self) -> Vec<Effect> {
+        if self.screen == Screen::Wizard {
+            self.begin(Stage::ALL.to_vec())
+        } else {
+            Vec::new()
+        }
+    }
+
+    pub fn running(&self) -> bool {
+        self.run.is_some()
+    }
+
+    pub fn selected_stage(&self) -> Stage {
+        Stage::ALL[self.stage.min(5)]
+    }
+
+    pub fn stage_findings(&self, stage: Stage) -> Vec<&Finding> {
+        self.findings.iter().filter(|f| f.stage == stage).collect()
+    }
+
+    pub fn selected_finding(&self) -> Option<&Finding> {
+        self.stage_findings(self.selected_stage())
+            .get(self.check)
+            .copied()
+    }
+
+    /// Every command of the selected finding's fixes, numbered in the order shown.
+    pub fn fix_commands(&self) -> Vec<String> {
+        self.selected_finding()
+            .map(|f| {
+                f.fixes
+                    .iter()
+                    .flat_map(|x| x.commands.iter().cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The binding lists active now: the help screen and key bar show exactly these.
+    pub fn bindings(&self) -> Vec<&'static [keys::Binding]> {
+        match (self.screen, self.overlay) {
+            (Screen::Form, _) => vec![keys::FORM],
+            (Screen::Wizard, Some(_)) => vec![keys::GLOBAL],
+            (Screen::Wizard, None) => vec![keys::WIZARD, keys::GLOBAL],
+        }
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Key(k) => self.key(k),
+            Action::Tick => {
+                self.spinner = self.spinner.wrapping_add(1);
+                Vec::new()
+            }
+            Action::Started { run, host } => {
+                if let Some(r) = self.run.as_mut().filter(|r| r.id == run) {
+                    r.facts = Some(PartialFacts::new(host.clone()));
+                    self.host = Some(host);
+                }
+                Vec::new()
+            }
+            Action::Part { run, part, at_ms } => {
+                self.part(run, part, at_ms);
+                Vec::new()
+            }
+            Action::Finished { run, at_ms } => {
+                self.finish(run, at_ms);
+                Vec::new()
+            }
+            Action::Message(m) => {
+                self.message = Some(crate::sanitize::clean(&m));
+                Vec::new()
+            }
+        }
+    }
+
+    fn key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        if self.screen == Screen::Form {
+            return self.form_key(k);
+        }
+        let lists = self.bindings();
+        let Some(cmd) = keys::lookup(&lists, &k) else {
+            return Vec::new();
+        };
+        self.message = None;
+        match cmd {
+            Command::Quit => {
+                self.quit = true;
+                vec![Effect::Quit]
+            }
+            Command::Back => {
+                if self.overlay.is_some() {
+                    self.overlay = None;
+                    Vec::new()
+                } else {
+                    self.quit = true;
+                    vec![Effect::Quit]
+                }
+            }
+            Command::Help => self.toggle(Overlay::Help),
+            Command::Overview => self.toggle(Overlay::Overview),
+            Command::Timeline => self.toggle(Overlay::Timeline),
+            Command::Recheck => {
+                let s = self.selected_stage();
+                self.begin(vec![s])
+            }
+            Command::RerunAll => self.begin(Stage::ALL.to_vec()),
+            Command::PrevStage => {
+                self.guided = false;
+                self.select_stage(self.stage.saturating_sub(1));
+                Vec::new()
+            }
+            Command::NextStage => {
+                self.guided = false;
+                self.select_stage((self.stage + 1).min(5));
+                Vec::new()
+            }
+            Command::PrevCheck => {
+                self.check = self.check.saturating_sub(1);
+                self.fix = 0;
+                self.scroll = 0;
+                Vec::new()
+            }
+            Command::NextCheck => {
+                let n = self.stage_findings(self.selected_stage()).len();
+                self.check = (self.check + 1).min(n.saturating_sub(1));
+                self.fix = 0;
+                self.scroll = 0;
+                Vec::new()
+            }
+            Command::SelectFix(n) => {
+                let count = self.fix_commands().len();
+                if usize::from(n) <= count && n > 0 {
+                    self.fix = usize::from(n) - 1;
+                }
+                Vec::new()
+            }
+            Command::Copy => match self.fix_commands().get(self.fix) {
+                Some(c) => {
+                    self.message = Some(format!("copied fix {} to the clipboard", self.fix + 1));
+                    vec![Effect::Copy(c.clone())]
+                }
+                None => {
+                    self.message = Some("this check has no fix command to copy".into());
+                    Vec::new()
+                }
+            },
+            Command::Export => vec![Effect::Export],
+            Command::Learn => {
+                self.learn = !self.learn;
+                Vec::new()
+            }
+            Command::Guided => {
+                self.guided = true;
+                self.guide();
+                Vec::new()
+            }
+            Command::ScrollUp => {
+                self.scroll = self.scroll.saturating_sub(5);
+                Vec::new()
+            }
+            Command::ScrollDown => {
+                self.scroll = self.scroll.saturating_add(5);
+                Vec::new()
+            }
+            Command::NextField | Command::PrevField | Command::Start => Vec::new(),
+        }
+    }
+
+    fn toggle(&mut self, o: Overlay) -> Vec<Effect> {
+        self.overlay = if self.overlay == Some(o) {
+            None
+        } else {
+            Some(o)
+        };
+        Vec::new()
+    }
+
+    fn select_stage(&mut self, i: usize) {
+        if i != self.stage {
+            self.stage = i;
+            self.check = self.first_interesting_check(Stage::ALL[i]);
+            self.fix = 0;
+            self.scroll = 0;
+        }
+    }
+
+    fn first_interesting_check(&self, stage: Stage) -> usize {
+        let fs = self.stage_findings(stage);
+        let rank = |s: Status| match s {
+            Status::Fail => 0,
+            Status::Error => 1,
+            Status::Warn => 2,
+            _ => 3,
+        };
+        fs.iter()
+            .enumerate()
+            .min_by_key(|(i, f)| (rank(f.status), *i))
+            .filter(|(_, f)| rank(f.status) < 3)
+            .map(|(i, _)| i)
+            .unwrap_or(0)
+    }
+
+    fn form_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        match keys::lookup(&[keys::FORM], &k) {
+            Some(Command::Quit) => {
+                self.quit = true;
+                return vec![Effect::Quit];
+            }
+            Some(Command::NextField) => self.form.focus = (self.form.focus + 1) % FORM_FIELDS,
+            Some(Command::PrevField) => {
+                self.form.focus = (self.form.focus + FORM_FIELDS - 1) % FORM_FIELDS
+            }
+            Some(Command::Start) => return self.submit_form(),
+            _ => self.form_edit(k),
+        }
+        Vec::new()
+    }
+
+    fn form_edit(&mut self, k: KeyEvent) {
+        self.form.error = None;
+        if self.form.focus == 2 {
+            let order = [Expect::Both, Expect::Ipv4, Expect::Ipv6];
+            let i = order
+                .iter()
+                .position(|e| *e == self.form.expect)
+                .unwrap_or(0);
+            match k.code {
+                KeyCode::Left => self.form.expect = order[(i + 2) % 3],
+                KeyCode::Right | KeyCode::Char(' ') => self.form.expect = order[(i + 1) % 3],
+                _ => {}
+            }
+            return;
+        }
+        let field = if self.form.focus == 0 {
+            &mut self.form.domain
+        } else {
+            &mut self.form.ports
+        };
+        match k.code {
+            KeyCode::Backspace => {
+                field.pop();
+            }
+            KeyCode::Char(c) if !c.is_control() && field.len() < 253 => field.push(c),
+            _ => {}
+        }
+    }
+
+    fn submit_form(&mut self) -> Vec<Effect> {
+        let domain = match crate::cli::parse_domain(self.form.domain.trim()) {
+            Ok(d) => d,
+            Err(e) => {
+                self.form.error = Some(e);
+                self.form.focus = 0;
+                return Vec::new();
+            }
+        };
+        let ports = match crate::cli::parse_ports(self.form.ports.trim()) {
+            Ok(p) => p.0,
+            Err(e) => {
+                self.form.error = Some(e);
+                self.form.focus = 1;
+                return Vec::new();
+            }
+        };
+        self.opts.target.domain = domain;
+        self.opts.target.ports = ports;
+        self.opts.target.expect = self.form.expect;
+        self.screen = Screen::Wizard;
+        self.begin(Stage::ALL.to_vec())
+    }
+
+    /// Start a run over `stages`; a run already going on is superseded (its late
+    /// results carry an old id and are dropped).
+    fn begin(&mut self, stages: Vec<Stage>) -> Vec<Effect> {
+        let id = self.next_run;
+        self.next_run += 1;
+        for s in &stages {
+            self.stages[stage_index(*s)] = StageRun::Running;
+        }
+        // Stages of a superseded run that never finished are shown as waiting again.
+        if let Some(old) = self.run.take() {
+            for s in old
+                .stages
+                .iter()
+                .filter(|s| !stages.contains(s) && !old.done.contains(s))
+            {
+                self.stages[stage_index(*s)] = StageRun::Waiting;
+            }
+        }
+        self.run = Some(Run {
+            id,
+            stages: stages.clone(),
+            facts: None,
+            done: Vec::new(),
+        });
+        vec![Effect::StartRun {
+            run: id,
+            opts: self.opts.clone(),
+            stages,
+        }]
+    }
+
+    fn part(&mut self, run: u64, part: FactPart, at_ms: u64) {
+        let (ready, evaluated) = {
+            let Some(r) = self.run.as_mut().filter(|r| r.id == run) else {
+                return;
+            };
+            let Some(facts) = r.facts.as_mut() else {
+                return;
+            };
+            facts.apply(part);
+            let ready: Vec<Stage> = r
+                .stages
+                .iter()
+                .copied()
+                .filter(|s| !r.done.contains(s) && facts.ready(*s))
+                .collect();
+            if ready.is_empty() {
+                return;
+            }
+            r.done.extend(ready.iter().copied());
+            (ready, checks::evaluate(facts.facts(), &self.opts))
+        };
+        for s in ready {
+            self.install(s, &evaluated, run, at_ms);
+        }
+        self.guide();
+    }
+
+    fn finish(&mut self, run: u64, at_ms: u64) {
+        let Some(r) = self.run.take_if(|r| r.id == run) else {
+            return;
+        };
+        // Stages whose facts never all arrived are evaluated with what there is: the
+        // missing facts read as "not run", so their checks say so instead of passing.
+        let rest: Vec<Stage> = r
+            .stages
+            .iter()
+            .copied()
+            .filter(|s| !r.done.contains(s))
+            .collect();
+        if let (false, Some(facts)) = (rest.is_empty(), r.facts.as_ref()) {
+            let evaluated = checks::evaluate(facts.facts(), &self.opts);
+            for s in rest {
+                self.install(s, &evaluated, run, at_ms);
+            }
+        }
+        if r.stages.len() == Stage::ALL.len() {
+            self.last_run_ms = Some(at_ms.saturating_sub(self.run_started_ms));
+        }
+        self.run_started_ms = at_ms;
+        self.guide();
+    }
+
+    /// Replace one stage's findings, recording what changed in the timeline.
+    fn install(&mut self, stage: Stage, evaluated: &[Finding], run: u64, at_ms: u64) {
+        let new: Vec<Finding> = evaluated
+            .iter()
+            .filter(|f| f.stage == stage)
+            .cloned()
+            .collect();
+        for f in &new {
+            let before = self
+                .findings
+                .iter()
+                .find(|o| o.id == f.id && o.port == f.port)
+                .map(|o| o.status);
+            if before != Some(f.status) {
+                self.timeline.push(TimelineEntry {
+                    at_ms,
+                    run,
+                    id: f.id.clone(),
+                    port: f.port,
+                    before,
+                    after: f.status,
+                    summary: f.summary.clone(),
+                });
+            }
+        }
+        self.stages[stage_index(stage)] =
+            StageRun::Done(Status::worst(new.iter().map(|f| f.status)));
+        self.findings.retain(|f| f.stage != stage);
+        self.findings.extend(new);
+        self.findings.sort_by_key(|f| stage_index(f.stage));
+        let n = self.stage_findings(self.selected_stage()).len();
+        self.check = self.check.min(n.saturating_sub(1));
+    }
+
+    /// Guided mode: stop at the first failing stage; while everything passes, follow
+    /// the run; at the end, the first stage with a warning, else the last stage.
+    fn guide(&mut self) {
+        if !self.guided {
+            return;
+        }
+        let failing = self
+            .stages
+            .iter()
+            .position(|s| matches!(s, StageRun::Done(Status::Fail)));
+        let running = self
+            .stages
+            .iter()
+            .position(|s| matches!(s, StageRun::Running | StageRun::Waiting));
+        let warning = self
+            .stages
+            .iter()
+            .position(|s| matches!(s, StageRun::Done(Status::Warn | Status::Error)));
+        let target = failing.or(running).or(warning).unwrap_or(5);
+        if target != self.stage {
+            self.stage = target;
+            self.fix = 0;
+            self.scroll = 0;
+        }
+        self.check = self.first_interesting_check(self.selected_stage());
+    }
+
+    /// The verdict over what is known so far.
+    pub fn verdict(&self) -> crate::model::Verdict {
+        crate::verdict::verdict(&self.findings)
+    }
+}
+
+pub fn stage_index(s: Stage) -> usize {
+    Stage::ALL.iter().position(|x| *x == s).unwrap_or(0)
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,292 @@
+//! The state machine driven by actions, as the runtime would: no terminal, no probes.
+
+use super::*;
+use crate::checks::fixtures;
+use crate::facts::{FactPart, Facts, Probed};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn key(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(c: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+pub fn theme() -> Theme {
+    Theme {
+        unicode: true,
+        color: false,
+    }
+}
+
+/// The parts a probe run would send for `f`.
+pub fn parts(f: &Facts) -> Vec<FactPart> {
+    vec![
+        FactPart::Netlink {
+            links: f.links.clone(),
+            routes: f.routes.clone(),
+            neighbours: f.neighbours.clone(),
+        },
+        FactPart::Sysctl(f.sysctl.clone()),
+        FactPart::SysctlFiles(f.sysctl_files.clone()),
+        FactPart::Listeners(f.listeners.clone()),
+        FactPart::Web(f.web.clone()),
+        FactPart::Dns(Box::new(f.dns.clone())),
+        FactPart::Pings(f.gateway_pings.clone()),
+        FactPart::Firewall(f.firewall.clone()),
+        FactPart::Isp(f.isp.clone()),
+    ]
+}
+
+/// Feed a whole run of `f` into the app, returning the run's id.
+pub fn feed(app: &mut App, effects: Vec<Effect>, f: &Facts, at_ms: u64) -> u64 {
+    let run = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::StartRun { run, .. } => Some(*run),
+            _ => None,
+        })
+        .expect("a run was started");
+    app.update(Action::Started {
+        run,
+        host: f.host.clone(),
+    });
+    for p in parts(f) {
+        app.update(Action::Part {
+            run,
+            part: p,
+            at_ms,
+        });
+    }
+    app.update(Action::Finished { run, at_ms });
+    run
+}
+
+pub fn ipv4_only_nginx() -> Facts {
+    let mut f = fixtures::healthy();
+    f.listeners = Probed::ok(vec![fixtures::listener("0.0.0.0", 80, None)]);
+    if let Ok(w) = f.web.result.as_mut() {
+        w.nginx = vec![fixtures::nginx(
+            "server {\n    listen 80;\n    server_name shop.example;\n}\n",
+        )];
+    }
+    f
+}
+
+pub fn started(f: &Facts) -> App {
+    let mut app = App::new(fixtures::options(), false, theme());
+    let e = app.start();
+    feed(&mut app, e, f, 40);
+    app
+}
+
+#[test]
+fn starting_with_a_domain_runs_every_stage() {
+    let mut app = App::new(fixtures::options(), false, theme());
+    let e = app.start();
+    assert!(matches!(&e[..], [Effect::StartRun { stages, .. }] if stages.len() == 6));
+    assert!(app.stages.iter().all(|s| *s == StageRun::Running));
+    assert!(app.running());
+}
+
+#[test]
+fn guided_mode_stops_at_the_first_failing_stage_with_its_fix() {
+    let app = started(&ipv4_only_nginx());
+    assert_eq!(app.selected_stage(), Stage::Listener);
+    let f = app.selected_finding().expect("a finding is selected");
+    assert_eq!(f.id, "listener.ipv6");
+    assert_eq!(f.status, Status::Fail);
+    assert_eq!(app.stages[0], StageRun::Done(Status::Pass));
+    assert!(!app.running());
+}
+
+#[test]
+fn stages_are_evaluated_as_their_facts_arrive() {
+    let f = fixtures::healthy();
+    let mut app = App::new(fixtures::options(), false, theme());
+    let e = app.start();
+    let run = match &e[0] {
+        Effect::StartRun { run, .. } => *run,
+        _ => unreachable!(),
+    };
+    app.update(Action::Started {
+        run,
+        host: f.host.clone(),
+    });
+    let mut ps = parts(&f).into_iter();
+    app.update(Action::Part {
+        run,
+        part: ps.next().unwrap(),
+        at_ms: 1,
+    });
+    app.update(Action::Part {
+        run,
+        part: ps.next().unwrap(),
+        at_ms: 2,
+    });
+    assert!(
+        matches!(app.stages[1], StageRun::Running),
+        "address still needs the sysctl files"
+    );
+    app.update(Action::Part {
+        run,
+        part: ps.next().unwrap(),
+        at_ms: 3,
+    });
+    assert_eq!(app.stages[1], StageRun::Done(Status::Pass));
+    assert!(
+        matches!(app.stages[0], StageRun::Running),
+        "dns waits for the DNS facts"
+    );
+}
+
+#[test]
+fn recheck_after_the_fix_passes_and_the_wizard_moves_on() {
+    let mut app = started(&ipv4_only_nginx());
+    let e = app.update(key('r'));
+    assert!(
+        matches!(&e[..], [Effect::StartRun { stages, .. }] if stages == &vec![Stage::Listener])
+    );
+    assert_eq!(app.stages[2], StageRun::Running);
+    feed(&mut app, e, &fixtures::healthy(), 900);
+    assert_eq!(app.stages[2], StageRun::Done(Status::Pass));
+    assert_ne!(app.selected_stage(), Stage::Listener, "the wizard moved on");
+    // the timeline recorded the change fail -> pass
+    assert!(app.timeline.iter().any(|t| t.id == "listener.ipv6"
+        && t.before == Some(Status::Fail)
+        && t.after == Status::Pass
+        && t.at_ms == 900));
+}
+
+#[test]
+fn recheck_that_still_fails_stays() {
+    let mut app = started(&ipv4_only_nginx());
+    let e = app.update(key('r'));
+    feed(&mut app, e, &ipv4_only_nginx(), 500);
+    assert_eq!(app.selected_stage(), Stage::Listener);
+    assert!(
+        !app.timeline.iter().any(|t| t.at_ms == 500),
+        "nothing changed, nothing logged"
+    );
+}
+
+#[test]
+fn back_and_skip_ahead_leave_guided_mode_until_g() {
+    let mut app = started(&ipv4_only_nginx());
+    app.update(code(KeyCode::Left));
+    assert_eq!(app.selected_stage(), Stage::Address);
+    assert!(!app.guided);
+    app.update(code(KeyCode::Right));
+    app.update(code(KeyCode::Right));
+    assert_eq!(app.selected_stage(), Stage::Firewall);
+    app.update(key('g'));
+    assert!(app.guided);
+    assert_eq!(app.selected_stage(), Stage::Listener);
+}
+
+#[test]
+fn late_results_of_a_superseded_run_are_dropped() {
+    let mut app = started(&ipv4_only_nginx());
+    let first = app.update(key('R'));
+    let old = match &first[0] {
+        Effect::StartRun { run, .. } => *run,
+        _ => unreachable!(),
+    };
+    let second = app.update(key('R'));
+    app.update(Action::Started {
+        run: old,
+        host: fixtures::healthy().host,
+    });
+    for p in parts(&fixtures::healthy()) {
+        app.update(Action::Part {
+            run: old,
+            part: p,
+            at_ms: 5,
+        });
+    }
+    assert!(
+        app.stages.iter().all(|s| *s == StageRun::Running),
+        "old run ignored"
+    );
+    feed(&mut app, second, &fixtures::healthy(), 9);
+    assert!(app.stages.iter().all(|s| matches!(s, StageRun::Done(_))));
+}
+
+#[test]
+fn copy_sends_the_selected_fix_command() {
+    let mut app = started(&ipv4_only_nginx());
+    // select listener.config, which has the nginx fix
+    let idx = app
+        .stage_findings(Stage::Listener)
+        .iter()
+        .position(|f| f.id == "listener.config")
+        .unwrap();
+    while app.check < idx {
+        app.update(code(KeyCode::Down));
+    }
+    app.update(key('2'));
+    let e = app.update(key('c'));
+    match &e[..] {
+        [Effect::Copy(text)] => assert!(text.contains("nginx -t"), "{text}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        app.message
+            .as_deref()
+            .unwrap_or("")
+            .contains("copied fix 2")
+    );
+}
+
+#[test]
+fn overlays_toggle_and_escape_closes_before_quitting() {
+    let mut app = started(&ipv4_only_nginx());
+    app.update(key('o'));
+    assert_eq!(app.overlay, Some(Overlay::Overview));
+    app.update(key('?'));
+    assert_eq!(app.overlay, Some(Overlay::Help));
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.overlay, None);
+    assert!(!app.quit);
+    let e = app.update(code(KeyCode::Esc));
+    assert_eq!(e, vec![Effect::Quit]);
+    assert!(app.quit);
+}
+
+#[test]
+fn form_validates_then_starts() {
+    let mut app = App::new(fixtures::options(), true, theme());
+    assert!(app.start().is_empty(), "the form comes first");
+    app.form.domain.clear();
+    for c in "bad..name".chars() {
+        app.update(key(c));
+    }
+    assert!(app.update(code(KeyCode::Enter)).is_empty());
+    assert!(app.form.error.is_some());
+    for _ in 0..9 {
+        app.update(code(KeyCode::Backspace));
+    }
+    for c in "shop.example".chars() {
+        app.update(key(c));
+    }
+    app.update(code(KeyCode::Tab));
+    for _ in 0..10 {
+        app.update(code(KeyCode::Backspace));
+    }
+    for c in "8080".chars() {
+        app.update(key(c));
+    }
+    app.update(code(KeyCode::Tab));
+    app.update(code(KeyCode::Right));
+    let e = app.update(code(KeyCode::Enter));
+    assert_eq!(app.screen, Screen::Wizard);
+    match &e[..] {
+        [Effect::StartRun { opts, .. }] => {
+            assert_eq!(opts.target.domain, "shop.example");
+            assert_eq!(opts.target.ports, vec![8080]);
+            assert_eq!(opts.target.expect, Expect::Ipv4);
+        }
+        other => panic!("{other:?}"),
+    }
+}

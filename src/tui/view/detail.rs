@@ -1,0 +1,100 @@
+use super::super::app::{App, StageRun};
+use super::safe;
+use crate::model::Status;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let stage = app.selected_stage();
+    let Some(f) = app.selected_finding() else {
+        let text = match app.stages[app.stage] {
+            StageRun::Running => format!(
+                "{} gathering facts for the {} stage…",
+                t.spinner(app.spinner),
+                stage.title()
+            ),
+            _ => format!("The {} stage has not run yet.", stage.title()),
+        };
+        frame.render_widget(
+            Paragraph::new(text).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" {} ", stage.title())),
+            ),
+            area,
+        );
+        return;
+    };
+    let title = match f.port {
+        Some(p) => format!(" {} · {} :{p} ", stage.title(), f.id),
+        None => format!(" {} · {} ", stage.title(), f.id),
+    };
+    let mut lines: Vec<Line> = vec![Line::from(vec![
+        Span::styled(format!("{} ", t.glyph(f.status)), t.status(f.status)),
+        Span::styled(safe(&f.summary), t.status(f.status)),
+    ])];
+    if let Some(cause) = &f.caused_by {
+        if matches!(f.status, Status::Fail | Status::Skip) {
+            lines.push(Line::styled(format!("  consequence of {cause}"), t.dim()));
+        }
+    }
+    if app.learn {
+        if let Some(lesson) = crate::assets::lesson(&f.id) {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(format!("Learn: {}", lesson.title), t.title()));
+            lines.push(Line::raw(lesson.text.clone()));
+        }
+    }
+    let commands = app.fix_commands();
+    if !f.fixes.is_empty() && !commands.is_empty() {
+        lines.push(Line::raw(""));
+        let mut n = 0;
+        for fix in &f.fixes {
+            lines.push(Line::styled(
+                format!("Fix: {}", safe(&fix.title)),
+                t.title(),
+            ));
+            for c in &fix.commands {
+                let marker = if n == app.fix { t.pointer() } else { " " };
+                let style = if n == app.fix {
+                    t.selected()
+                } else {
+                    Default::default()
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!(" {:>2} ", n + 1), t.key()),
+                    Span::styled(safe(c), style),
+                    Span::raw(format!(" {marker}")),
+                ]));
+                n += 1;
+            }
+        }
+    }
+    if !f.explanation.is_empty() && f.status != Status::Pass {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(vec![
+            Span::styled("Why: ", t.title()),
+            Span::raw(safe(&f.explanation)),
+        ]));
+    } else if !f.explanation.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(safe(&f.explanation), t.dim()));
+    }
+    if !f.evidence.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Evidence", t.title()));
+        for e in &f.evidence {
+            lines.push(Line::raw(format!(" {}", safe(e))));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((app.scroll, 0))
+            .block(Block::default().borders(Borders::ALL).title(title)),
+        area,
+    );
+}

@@ -1,0 +1,114 @@
+//! Snapshot tests of every screen, at 80x24 and a wide size, from the app driven by
+//! actions (see app/tests.rs for the helpers).
+
+use super::super::app::tests::{feed, ipv4_only_nginx, started, theme};
+use super::super::app::{Action, App};
+use super::draw;
+use crate::checks::fixtures;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    t.draw(|f| draw(f, app)).expect("draw");
+    format!("{}", t.backend())
+}
+
+fn key(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn both(name: &str, app: &App) {
+    insta::assert_snapshot!(format!("{name}_80x24"), render(app, 80, 24));
+    insta::assert_snapshot!(format!("{name}_120x40"), render(app, 120, 40));
+}
+
+#[test]
+fn form() {
+    let app = App::new(fixtures::options(), true, theme());
+    both("form", &app);
+}
+
+#[test]
+fn running_before_any_result() {
+    let mut app = App::new(fixtures::options(), false, theme());
+    app.start();
+    both("running", &app);
+}
+
+#[test]
+fn failing_stage_with_its_fix() {
+    let app = started(&ipv4_only_nginx());
+    both("failing_listener", &app);
+}
+
+#[test]
+fn fix_selected_and_learn_panel() {
+    let mut app = started(&ipv4_only_nginx());
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::Down,
+        KeyModifiers::NONE,
+    )));
+    app.update(key('l'));
+    both("learn", &app);
+}
+
+#[test]
+fn overview() {
+    let mut app = started(&ipv4_only_nginx());
+    app.update(key('o'));
+    both("overview", &app);
+}
+
+#[test]
+fn help() {
+    let mut app = started(&ipv4_only_nginx());
+    app.update(key('?'));
+    both("help", &app);
+}
+
+#[test]
+fn timeline_after_a_fix() {
+    let mut app = started(&ipv4_only_nginx());
+    let e = app.update(key('r'));
+    feed(&mut app, e, &fixtures::healthy(), 61_250);
+    app.update(key('t'));
+    both("timeline", &app);
+}
+
+#[test]
+fn all_clear() {
+    let app = started(&fixtures::healthy());
+    both("all_clear", &app);
+}
+
+#[test]
+fn ascii_fallback_without_utf8() {
+    let mut app = started(&ipv4_only_nginx());
+    app.theme.unicode = false;
+    insta::assert_snapshot!("ascii_80x24", render(&app, 80, 24));
+}
+
+#[test]
+fn hostile_strings_are_drawn_inert() {
+    let mut f = ipv4_only_nginx();
+    if let Ok(l) = f.listeners.result.as_mut() {
+        l[0].process = Some("ngi\u{1b}]52;c;cm0gLXJmIC8=\u{7}nx\u{1b}[2J".into());
+    }
+    let app = started(&f);
+    let screen = render(&app, 120, 40);
+    assert!(!screen.contains('\u{1b}'), "escape reached the screen");
+    assert!(!screen.contains('\u{7}'));
+}
+
+#[test]
+fn tiny_terminal_does_not_panic() {
+    let mut app = started(&ipv4_only_nginx());
+    for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 10)] {
+        render(&app, w, h);
+        app.update(key('o'));
+        render(&app, w, h);
+        app.update(key('o'));
+    }
+}
