@@ -256,6 +256,43 @@ fn a_target(f: &Facts, o: &Options) -> Finding {
                 ("addr", &addr),
             ],
         )
+    } else if let (false, Some(seen)) = (unknown.is_empty(), super::isp::seen_v4(f)) {
+        // The ISP stage asked from outside: the NAT's public address is known.
+        let others: Vec<IpAddr> = unknown.iter().copied().filter(|i| *i != seen).collect();
+        let seen_s = seen.to_string();
+        if others.is_empty() {
+            Finding::new(
+                id,
+                None,
+                Status::Pass,
+                format!(
+                    "A {domain} -> {seen}: the public address the internet sees for this host (NAT); the router must forward the ports to it (see isp.inbound_ipv4)"
+                ),
+            )
+            .explain("a_nat_public", &[("addr", &seen_s)])
+            .evidence(format!("the echo service saw this host as {seen}"))
+        } else {
+            let bad_s = ips_text(others.iter().copied());
+            Finding::new(
+                id,
+                None,
+                Status::Fail,
+                format!(
+                    "A {domain} -> {bad_s}, but the internet sees this host (behind NAT) as {seen}"
+                ),
+            )
+            .explain("a_not_nat_public", &[("addr", &bad_s), ("seen", &seen_s)])
+            .evidence(format!("the echo service saw this host as {seen}"))
+            .fix(
+                "point_record",
+                &[
+                    ("domain", domain),
+                    ("rtype", "A"),
+                    ("old", &bad_s),
+                    ("addr", &seen_s),
+                ],
+            )
+        }
     } else if !unknown.is_empty() {
         Finding::new(
             id,

@@ -285,3 +285,91 @@ pub fn eth0(f: &mut Facts) -> &mut Link {
         .find(|l| l.name == "eth0")
         .expect("eth0")
 }
+
+/// The healthy host with the ISP stage run (`healthy()` leaves it `--offline`, so the
+/// other stages' tests and snapshots do not depend on it).
+pub fn healthy_online() -> Facts {
+    let mut f = healthy();
+    f.isp = Probed::ok(healthy_isp());
+    f
+}
+
+/// What the internet sees of the healthy host: both families leave and come back, the
+/// echo service sees the host's own addresses, every address answers the same.
+pub fn healthy_isp() -> crate::facts::isp::IspFacts {
+    use crate::facts::isp::*;
+    let page = |status: u16| HttpResponse {
+        status,
+        location: None,
+        server: Some("nginx".into()),
+        body_len: 51,
+        body_truncated: false,
+        body_sha256: "ab".repeat(32),
+        cert: None,
+    };
+    let egress = |t: &str| EgressProbe {
+        target: t.into(),
+        addr: Some(t.parse().expect("socket address")),
+        v6: t.starts_with('['),
+        tcp_ms: Probed::ok(12.5),
+        icmp_ms: Probed::ok(11.0),
+    };
+    let start = "http://shop.example/.well-known/acme-challenge/0123456789abcdef".to_string();
+    IspFacts {
+        egress: vec![
+            egress("198.51.100.10:8180"),
+            egress("[2001:db8:2::10]:8180"),
+        ],
+        echo: vec![
+            EchoProbe {
+                v6: false,
+                url: "http://198.51.100.10:8180/".into(),
+                seen: Probed::ok(ip("203.0.113.10")),
+            },
+            EchoProbe {
+                v6: true,
+                url: "http://[2001:db8:2::10]:8180/".into(),
+                seen: Probed::ok(ip("2001:db8:1::10")),
+            },
+        ],
+        inbound: [("203.0.113.10", false), ("2001:db8:1::10", true)]
+            .iter()
+            .map(|(a, v6)| InboundProbe {
+                v6: *v6,
+                port: 80,
+                url: "http://echo/port/80".into(),
+                answer: Probed::ok(InboundAnswer {
+                    ip: ip(a),
+                    reachable: true,
+                }),
+            })
+            .collect(),
+        http: ["203.0.113.10", "2001:db8:1::10"]
+            .iter()
+            .map(|a| HttpProbe {
+                port: 80,
+                ip: ip(a),
+                tls: false,
+                path: "/".into(),
+                response: Probed::ok(page(200)),
+            })
+            .collect(),
+        smtp: Vec::new(),
+        acme: Some(AcmeFacts {
+            start: start.clone(),
+            hops: [("203.0.113.10", false), ("2001:db8:1::10", true)]
+                .iter()
+                .map(|(a, v6)| AcmeHop {
+                    url: start.clone(),
+                    v6: *v6,
+                    ip: Some(ip(a)),
+                    response: Probed::ok(page(404)),
+                })
+                .collect(),
+        }),
+        resources: Some(Probed::ok(ResourceFacts {
+            pages: vec!["http://shop.example/ over IPv4 from 203.0.113.10".into()],
+            refs: Vec::new(),
+        })),
+    }
+}

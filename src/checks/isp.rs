@@ -1,9 +1,1207 @@
-//! The ISP stage: what the internet sees of this host.
+//! The ISP stage: what the internet sees of this host. Pure: reads `facts.isp` (gathered
+//! by `probe::isp`) together with the host's own facts.
 
-use crate::facts::Facts;
-use crate::model::Finding;
+use super::host;
+use crate::facts::isp::*;
+use crate::facts::{Facts, ProbeError, ProbeErrorKind, Probed};
+use crate::model::{Finding, Status};
+use crate::net::{AddrClass, bracketed, classify, family_name, reachable_by_clients};
 use crate::options::Options;
+use std::net::IpAddr;
 
-pub fn evaluate(_f: &Facts, o: &Options) -> Vec<Finding> {
-    super::pending::isp(o)
+const IDS: [&str; 10] = [
+    "isp.egress_ipv4",
+    "isp.egress_ipv6",
+    "isp.public_ipv4",
+    "isp.public_ipv6",
+    "isp.inbound_ipv4",
+    "isp.inbound_ipv6",
+    "isp.http_parity",
+    "isp.smtp_parity",
+    "isp.acme_http01",
+    "isp.resources",
+];
+
+fn fam(v6: bool) -> &'static str {
+    if v6 { "IPv6" } else { "IPv4" }
 }
+
+fn suffix(v6: bool) -> &'static str {
+    if v6 { "ipv6" } else { "ipv4" }
+}
+
+fn wants(o: &Options, v6: bool) -> bool {
+    if v6 {
+        o.target.expect.wants_v6()
+    } else {
+        o.target.expect.wants_v4()
+    }
+}
+
+fn not_expected(id: &str, port: Option<u16>, v6: bool) -> Finding {
+    Finding::new(
+        id,
+        port,
+        Status::Skip,
+        format!("the site is not meant to serve {} (--expect)", fam(v6)),
+    )
+}
+
+/// Every check of the stage with one status and summary (the stage did not run).
+fn all(o: &Options, status: Status, summary: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for id in IDS {
+        if super::PER_PORT.contains(&id) {
+            for &p in &o.target.ports {
+                out.push(Finding::new(id, Some(p), status, summary));
+            }
+        } else {
+            out.push(Finding::new(id, None, status, summary));
+        }
+    }
+    out
+}
+
+pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
+    let isp = match &f.isp.result {
+        Ok(i) => i,
+        Err(e) if e.kind == ProbeErrorKind::NotRun => {
+            return all(o, Status::Skip, &e.message);
+        }
+        Err(e) => {
+            return all(
+                o,
+                Status::Error,
+                &format!("the ISP probes could not run: {}", e.message),
+            );
+        }
+    };
+    let e4 = egress(f, o, isp, false);
+    let e6 = egress(f, o, isp, true);
+    let blocked = [path_block(f, &e4, false), path_block(f, &e6, true)];
+    let mut out = vec![e4, e6];
+    out.push(public_v4(f, o, isp, &blocked[0]));
+    out.push(public_v6(f, o, isp, &blocked[1]));
+    for v6 in [false, true] {
+        for &p in &o.target.ports {
+            out.push(inbound(f, o, isp, v6, p, &blocked[usize::from(v6)]));
+        }
+    }
+    for &p in &o.target.ports {
+        out.push(http_parity(f, o, isp, p));
+    }
+    for &p in &o.target.ports {
+        out.push(smtp_parity(f, o, isp, p));
+    }
+    out.push(acme(o, isp));
+    out.push(resources(o, isp));
+    out.into_iter()
+        .map(|x| {
+            if x.duration_ms.is_none() {
+                x.took(f.isp.ms)
+            } else {
+                x
+            }
+        })
+        .collect()
+}
+
+/// Why nothing can reach the internet over a family: the earlier finding that explains
+/// it (a route or address problem), or the failed egress check itself.
+fn path_block(f: &Facts, egress: &Finding, v6: bool) -> Option<String> {
+    if let Some(b) = host::path_blocker(f, v6) {
+        return Some(b.to_string());
+    }
+    if egress.status == Status::Fail {
+        return Some(egress.id.clone());
+    }
+    egress.caused_by.clone()
+}
+
+fn blocked_skip(id: &str, port: Option<u16>, v6: bool, cause: &str) -> Finding {
+    Finding::new(
+        id,
+        port,
+        Status::Skip,
+        format!(
+            "not examined: {} traffic does not reach the internet (see {cause})",
+            fam(v6)
+        ),
+    )
+    .caused_by(cause)
+}
+
+fn ms_text(p: &Probed<f64>) -> String {
+    match &p.result {
+        Ok(ms) => format!("{ms:.1} ms"),
+        Err(e) => e.message.clone(),
+    }
+}
+
+// ----------------------------------------------------------------------------- egress
+
+fn egress(f: &Facts, o: &Options, isp: &IspFacts, v6: bool) -> Finding {
+    let id = format!("isp.egress_{}", suffix(v6));
+    if !wants(o, v6) {
+        return not_expected(&id, None, v6);
+    }
+    let probes: Vec<&EgressProbe> = isp
+        .egress
+        .iter()
+        .filter(|p| p.addr.is_some_and(|a| a.is_ipv6() == v6))
+        .collect();
+    let unresolved: Vec<String> = isp
+        .egress
+        .iter()
+        .filter(|p| p.addr.is_none())
+        .map(|p| format!("{}: {}", p.target, ms_text(&p.tcp_ms)))
+        .collect();
+    if probes.is_empty() {
+        return Finding::new(
+            &id,
+            None,
+            Status::Skip,
+            format!("no {} egress target (--egress)", fam(v6)),
+        )
+        .evidence_all(unresolved);
+    }
+    let evidence: Vec<String> = probes
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: TCP {}; ICMP echo {}",
+                p.addr.map(|a| a.to_string()).unwrap_or_default(),
+                ms_text(&p.tcp_ms),
+                ms_text(&p.icmp_ms)
+            )
+        })
+        .chain(unresolved)
+        .collect();
+    let ok: Vec<&&EgressProbe> = probes
+        .iter()
+        .filter(|p| p.tcp_ms.value().is_some() || p.icmp_ms.value().is_some())
+        .collect();
+    if let Some(best) = ok
+        .iter()
+        .filter_map(|p| p.tcp_ms.value())
+        .copied()
+        .reduce(f64::min)
+    {
+        return Finding::new(
+            &id,
+            None,
+            Status::Pass,
+            format!(
+                "{} of {} {} targets answer (TCP connect {best:.1} ms)",
+                ok.len(),
+                probes.len(),
+                fam(v6)
+            ),
+        )
+        .evidence_all(evidence);
+    }
+    if !ok.is_empty() {
+        return Finding::new(
+            &id,
+            None,
+            Status::Warn,
+            format!(
+                "{} targets answer ICMP echo but refuse or drop TCP: a filter upstream lets only some traffic out",
+                fam(v6)
+            ),
+        )
+        .evidence_all(evidence)
+        .explain("egress_tcp_filtered", &[("family", fam(v6))]);
+    }
+    if let Some(b) = host::path_blocker(f, v6) {
+        return Finding::new(
+            &id,
+            None,
+            Status::Skip,
+            format!(
+                "{} traffic cannot leave this host (see {b}); the egress probes failed as a consequence",
+                fam(v6)
+            ),
+        )
+        .evidence_all(evidence)
+        .caused_by(b);
+    }
+    let target = probes
+        .first()
+        .and_then(|p| p.addr)
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let flag = if v6 { "-6" } else { "-4" };
+    let gw = host::default_routes(f, v6)
+        .first()
+        .and_then(|r| r.gateway)
+        .map(|g| g.to_string())
+        .unwrap_or_else(|| "the gateway".into());
+    Finding::new(
+        &id,
+        None,
+        Status::Fail,
+        format!(
+            "no {} egress target answers: traffic leaves this host but is lost upstream of the gateway",
+            fam(v6)
+        ),
+    )
+    .evidence_all(evidence)
+    .explain(
+        "egress_failed",
+        &[("family", fam(v6)), ("gateway", &gw), ("v", suffix(v6))],
+    )
+    .fix("egress_trace", &[("flag", flag), ("target", &target)])
+}
+
+// ------------------------------------------------------------------ public addresses
+
+fn echo_of(isp: &IspFacts, v6: bool) -> Option<&EchoProbe> {
+    isp.echo.iter().find(|e| e.v6 == v6)
+}
+
+/// A finding for a probe that produced no answer.
+fn no_answer(
+    id: &str,
+    port: Option<u16>,
+    v6: bool,
+    e: &ProbeError,
+    block: &Option<String>,
+) -> Finding {
+    if let Some(cause) = block {
+        return blocked_skip(id, port, v6, cause);
+    }
+    if e.kind == ProbeErrorKind::NotRun {
+        return Finding::new(id, port, Status::Skip, format!("not run: {}", e.message));
+    }
+    Finding::new(
+        id,
+        port,
+        Status::Error,
+        format!(
+            "the echo service could not be asked over {}: {}",
+            fam(v6),
+            e.message
+        ),
+    )
+    .explain("echo_failed", &[])
+}
+
+fn no_echo(id: &str, port: Option<u16>, v6: bool) -> Finding {
+    Finding::new(
+        id,
+        port,
+        Status::Skip,
+        format!(
+            "no echo service to ask over {} (give --echo-url with an {} literal or a dual-stack host)",
+            fam(v6),
+            fam(v6)
+        ),
+    )
+}
+
+fn v4_situation(f: &Facts, o: &Options) -> (Vec<IpAddr>, AddrClass) {
+    let v4: Vec<IpAddr> = host::addrs(f)
+        .filter(|(_, a)| a.ip.is_ipv4())
+        .map(|(_, a)| a.ip)
+        .collect();
+    let class = if v4
+        .iter()
+        .any(|i| reachable_by_clients(*i, &o.assume_public))
+    {
+        AddrClass::Public
+    } else if v4.iter().any(|i| classify(*i) == AddrClass::Cgnat) {
+        AddrClass::Cgnat
+    } else if v4.iter().any(|i| classify(*i) == AddrClass::Private) {
+        AddrClass::Private
+    } else {
+        AddrClass::Reserved
+    };
+    (v4, class)
+}
+
+/// The public IPv4 the echo service saw, if it was asked.
+pub fn seen_v4(f: &Facts) -> Option<IpAddr> {
+    f.isp
+        .value()
+        .and_then(|i| echo_of(i, false))
+        .and_then(|e| e.seen.value().copied())
+}
+
+fn public_v4(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<String>) -> Finding {
+    let id = "isp.public_ipv4";
+    if !o.target.expect.wants_v4() {
+        return not_expected(id, None, false);
+    }
+    let Some(echo) = echo_of(isp, false) else {
+        return no_echo(id, None, false);
+    };
+    let seen = match &echo.seen.result {
+        Ok(ip) => *ip,
+        Err(e) => return no_answer(id, None, false, e, block),
+    };
+    let a: Vec<IpAddr> = f.dns.a.value().map(|d| d.ips()).unwrap_or_default();
+    let mut evidence = vec![format!("{} saw this host as {seen}", echo.url)];
+    evidence.extend(host::addr_evidence(f, false));
+    if !a.is_empty() {
+        evidence.push(format!(
+            "A {} -> {}",
+            o.target.domain,
+            a.iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let (_, class) = v4_situation(f, o);
+    let seen_s = seen.to_string();
+    let a_matches = a.is_empty() || a.contains(&seen);
+    let finding = if host::find_addr(f, seen).is_some() {
+        Finding::new(
+            id,
+            None,
+            Status::Pass,
+            format!("direct: the internet sees {seen}, an address of this host"),
+        )
+    } else if !reachable_by_clients(seen, &o.assume_public) {
+        Finding::new(
+            id,
+            None,
+            Status::Warn,
+            format!(
+                "the echo service saw {seen} ({}): it is not on the internet, or sits behind the same NAT",
+                classify(seen).describe()
+            ),
+        )
+        .explain("echo_private", &[])
+    } else {
+        match class {
+            AddrClass::Cgnat => Finding::new(
+                id,
+                None,
+                Status::Fail,
+                format!(
+                    "carrier-grade NAT: this host has 100.64.0.0/10 space and the internet sees {seen}, shared with other customers"
+                ),
+            )
+            .explain("public_v4_cgnat", &[("seen", &seen_s)])
+            .fix("ask_public_v4", &[])
+            .caused_by("address.global_ipv4"),
+            AddrClass::Public => Finding::new(
+                id,
+                None,
+                Status::Warn,
+                format!(
+                    "the internet sees {seen}, not this host's public address: another NAT (carrier-grade or double NAT) or a proxy is upstream"
+                ),
+            )
+            .explain("public_v4_upstream_nat", &[("seen", &seen_s)]),
+            _ if !a_matches => Finding::new(
+                id,
+                None,
+                Status::Warn,
+                format!(
+                    "NAT: the internet sees {seen}, but the A record points elsewhere"
+                ),
+            )
+            .explain("public_v4_nat", &[("seen", &seen_s)])
+            .caused_by("dns.a_target"),
+            _ => Finding::new(
+                id,
+                None,
+                Status::Pass,
+                format!(
+                    "NAT: this host has private IPv4 and the internet sees {seen}; inbound IPv4 needs port forwarding (see isp.inbound_ipv4)"
+                ),
+            )
+            .explain("public_v4_nat", &[("seen", &seen_s)]),
+        }
+    };
+    finding.evidence_all(evidence).took(echo.seen.ms)
+}
+
+fn public_v6(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<String>) -> Finding {
+    let id = "isp.public_ipv6";
+    if !o.target.expect.wants_v6() {
+        return not_expected(id, None, true);
+    }
+    let Some(echo) = echo_of(isp, true) else {
+        return no_echo(id, None, true);
+    };
+    let seen = match &echo.seen.result {
+        Ok(ip) => *ip,
+        Err(e) => return no_answer(id, None, true, e, block),
+    };
+    let aaaa: Vec<IpAddr> = f.dns.aaaa.value().map(|d| d.ips()).unwrap_or_default();
+    let mut evidence = vec![format!("{} saw this host as {seen}", echo.url)];
+    evidence.extend(host::addr_evidence(f, true));
+    if !aaaa.is_empty() {
+        evidence.push(format!(
+            "AAAA {} -> {}",
+            o.target.domain,
+            aaaa.iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let finding = if let Some((l, _)) = host::find_addr(f, seen) {
+        let note = if aaaa.is_empty() || aaaa.contains(&seen) {
+            String::new()
+        } else {
+            " (outgoing connections use another address than the AAAA: normal with several addresses)".into()
+        };
+        Finding::new(
+            id,
+            None,
+            Status::Pass,
+            format!(
+                "direct: the internet sees {seen}, assigned on {}{note}",
+                l.name
+            ),
+        )
+    } else {
+        Finding::new(
+            id,
+            None,
+            Status::Warn,
+            format!(
+                "the internet sees {seen}, which is not assigned on this host: NAT66/NPTv6 or a proxy is upstream"
+            ),
+        )
+        .explain("public_v6_translated", &[("seen", &seen.to_string())])
+    };
+    finding.evidence_all(evidence).took(echo.seen.ms)
+}
+
+// ---------------------------------------------------------------------------- inbound
+
+fn listens(f: &Facts, v6: bool, port: u16) -> Option<bool> {
+    f.listeners.value().map(|ls| {
+        ls.iter()
+            .any(|l| l.port == port && if v6 { l.accepts_v6() } else { l.accepts_v4() })
+    })
+}
+
+fn inbound(
+    f: &Facts,
+    o: &Options,
+    isp: &IspFacts,
+    v6: bool,
+    port: u16,
+    block: &Option<String>,
+) -> Finding {
+    let id = format!("isp.inbound_{}", suffix(v6));
+    if !wants(o, v6) {
+        return not_expected(&id, Some(port), v6);
+    }
+    let Some(p) = isp.inbound.iter().find(|p| p.v6 == v6 && p.port == port) else {
+        return no_echo(&id, Some(port), v6);
+    };
+    let ans = match &p.answer.result {
+        Ok(a) => a,
+        Err(e) => return no_answer(&id, Some(port), v6, e, block).took(p.answer.ms),
+    };
+    let ev = format!(
+        "{} connected back to {}: {}",
+        p.url,
+        crate::net::bracketed(ans.ip),
+        if ans.reachable {
+            "reachable"
+        } else {
+            "not reachable"
+        }
+    );
+    if ans.reachable {
+        return Finding::new(
+            &id,
+            Some(port),
+            Status::Pass,
+            format!(
+                "a connection from outside reaches {}:{port} over {}",
+                bracketed(ans.ip),
+                fam(v6)
+            ),
+        )
+        .evidence(ev)
+        .took(p.answer.ms);
+    }
+    let ip_s = ans.ip.to_string();
+    let port_s = port.to_string();
+    let host_s = bracketed(ans.ip);
+    let vars = [
+        ("ip", ip_s.as_str()),
+        ("port", port_s.as_str()),
+        ("v", suffix(v6)),
+        ("host", host_s.as_str()),
+    ];
+    let mut finding = Finding::new(
+        &id,
+        Some(port),
+        Status::Fail,
+        format!(
+            "a connection from outside to {}:{port} over {} does not get through",
+            bracketed(ans.ip),
+            fam(v6)
+        ),
+    )
+    .evidence(ev);
+    if listens(f, v6, port) == Some(false) {
+        return finding
+            .explain("inbound_no_listener", &vars)
+            .caused_by(&format!("listener.{}", suffix(v6)))
+            .took(p.answer.ms);
+    }
+    finding = if v6 {
+        finding
+            .explain("inbound_v6", &vars)
+            .fix("inbound_check_outside", &vars)
+    } else {
+        match v4_situation(f, o).1 {
+            AddrClass::Cgnat => finding
+                .explain("inbound_v4_cgnat", &vars)
+                .fix("ask_public_v4", &[])
+                .caused_by("address.global_ipv4"),
+            AddrClass::Private => {
+                let internal = v4_situation(f, o)
+                    .0
+                    .iter()
+                    .find(|i| classify(**i) == AddrClass::Private)
+                    .map(|i| i.to_string())
+                    .unwrap_or_default();
+                finding
+                    .explain("inbound_v4_nat", &vars)
+                    .fix(
+                        "port_forward",
+                        &[
+                            ("ip", ip_s.as_str()),
+                            ("port", port_s.as_str()),
+                            ("internal", internal.as_str()),
+                        ],
+                    )
+                    .fix("inbound_check_outside", &vars)
+            }
+            _ => finding
+                .explain("inbound_v4_public", &vars)
+                .fix("inbound_check_outside", &vars),
+        }
+    };
+    finding.took(p.answer.ms)
+}
+
+// ------------------------------------------------------------------------ HTTP parity
+
+fn resp_text(r: &HttpResponse) -> String {
+    let mut s = format!("HTTP {}", r.status);
+    if let Some(l) = &r.location {
+        s.push_str(&format!(" -> {l}"));
+    }
+    s.push_str(&format!(
+        ", {} bytes{}, sha256 {}",
+        r.body_len,
+        if r.body_truncated { " (cut)" } else { "" },
+        r.body_sha256.get(..12).unwrap_or("")
+    ));
+    if let Some(c) = &r.cert {
+        s.push_str(&format!(
+            ", certificate for {} until {}",
+            if c.names.is_empty() {
+                "?".to_string()
+            } else {
+                c.names.join(" ")
+            },
+            c.not_after.as_deref().unwrap_or("?")
+        ));
+    }
+    s
+}
+
+fn probe_line(ip: IpAddr, r: &Probed<HttpResponse>) -> String {
+    format!(
+        "{} {}: {}",
+        family_name(ip),
+        ip,
+        match &r.result {
+            Ok(x) => resp_text(x),
+            Err(e) => e.message.clone(),
+        }
+    )
+}
+
+/// Whether two answers are "the same website" (status, redirect target, and content
+/// equal or within 10 % in size: pages with a timestamp or a token differ a little).
+fn same_answer(a: &HttpResponse, b: &HttpResponse) -> bool {
+    if a.status != b.status || a.location != b.location {
+        return false;
+    }
+    if a.body_sha256 == b.body_sha256 {
+        return true;
+    }
+    let (x, y) = (a.body_len as f64, b.body_len as f64);
+    x.max(y) > 0.0 && (x - y).abs() / x.max(y) < 0.10 && x.min(y) > 0.0
+}
+
+fn curl_lines(o: &Options, port: u16, tls: bool, ips: &[IpAddr]) -> Vec<String> {
+    let d = &o.target.domain;
+    let scheme = if tls { "https" } else { "http" };
+    let url_port = if (tls && port == 443) || (!tls && port == 80) {
+        String::new()
+    } else {
+        format!(":{port}")
+    };
+    ips.iter()
+        .map(|ip| {
+            format!(
+                "curl {} -sS -o /dev/null -D - --resolve '{d}:{port}:{}' {scheme}://{d}{url_port}/",
+                if ip.is_ipv6() { "-6" } else { "-4" },
+                bracketed(*ip)
+            )
+        })
+        .collect()
+}
+
+fn http_parity(f: &Facts, o: &Options, isp: &IspFacts, port: u16) -> Finding {
+    let id = "isp.http_parity";
+    if crate::probe::isp::is_mail_port(port) {
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Skip,
+            "a mail port: see isp.smtp_parity",
+        );
+    }
+    let probes: Vec<&HttpProbe> = isp.http.iter().filter(|p| p.port == port).collect();
+    let v4: Vec<&&HttpProbe> = probes.iter().filter(|p| p.ip.is_ipv4()).collect();
+    let v6: Vec<&&HttpProbe> = probes.iter().filter(|p| p.ip.is_ipv6()).collect();
+    if v4.is_empty() || v6.is_empty() {
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Skip,
+            format!(
+                "nothing to compare: the domain has {} (see dns.a / dns.aaaa)",
+                match (v4.is_empty(), v6.is_empty()) {
+                    (true, true) => "no A or AAAA record",
+                    (true, false) => "no A record",
+                    _ => "no AAAA record",
+                }
+            ),
+        );
+    }
+    let evidence: Vec<String> = probes
+        .iter()
+        .map(|p| probe_line(p.ip, &p.response))
+        .collect();
+    let ms = probes.iter().map(|p| p.response.ms).max().unwrap_or(0);
+    let tls = probes.iter().any(|p| p.tls);
+    let reference = v4
+        .iter()
+        .chain(v6.iter())
+        .find_map(|p| p.response.value().map(|r| (p.ip, r)));
+    let Some((ref_ip, reference)) = reference else {
+        // No address answered at all.
+        let cause =
+            if listens(f, false, port) == Some(false) && listens(f, true, port) == Some(false) {
+                Some("listener.ipv4")
+            } else {
+                None
+            };
+        let mut fd = Finding::new(
+            id,
+            Some(port),
+            Status::Fail,
+            format!(
+                "no address of {} answers HTTP on port {port}",
+                o.target.domain
+            ),
+        )
+        .evidence_all(evidence)
+        .explain("http_none", &[]);
+        if let Some(c) = cause {
+            fd = fd.caused_by(c);
+        }
+        return fd.took(ms);
+    };
+    let differing: Vec<&&&HttpProbe> = v4
+        .iter()
+        .chain(v6.iter())
+        .filter(|p| match p.response.value() {
+            Some(r) => !same_answer(reference, r),
+            None => true,
+        })
+        .collect();
+    if differing.is_empty() {
+        let certs: Vec<&str> = probes
+            .iter()
+            .filter_map(|p| p.response.value()?.cert.as_ref().map(|c| c.sha256.as_str()))
+            .collect();
+        let mut note = String::new();
+        if certs.windows(2).any(|w| w[0] != w[1]) {
+            note = " (each address shows a different, valid certificate)".into();
+        }
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Pass,
+            format!(
+                "every A and AAAA address answers the same ({}){note}",
+                format!("HTTP {}", reference.status)
+                    + &reference
+                        .location
+                        .as_ref()
+                        .map(|l| format!(" -> {l}"))
+                        .unwrap_or_default()
+            ),
+        )
+        .evidence_all(evidence)
+        .took(ms);
+    }
+    let mut show: Vec<IpAddr> = vec![ref_ip];
+    show.extend(differing.iter().map(|p| p.ip).filter(|ip| *ip != ref_ip));
+    let bad_fams: Vec<bool> = differing.iter().map(|p| p.ip.is_ipv6()).collect();
+    let first_bad = differing[0];
+    let summary = match &first_bad.response.result {
+        Err(e) => format!(
+            "{} {} gives no answer on port {port} ({}) while {} {} answers {}",
+            family_name(first_bad.ip),
+            first_bad.ip,
+            e.message,
+            family_name(ref_ip),
+            ref_ip,
+            resp_text(reference)
+        ),
+        Ok(r) => format!(
+            "{} {} answers differently on port {port}: {} vs {} from {}",
+            family_name(first_bad.ip),
+            first_bad.ip,
+            resp_text(r),
+            resp_text(reference),
+            ref_ip
+        ),
+    };
+    let mut fd = Finding::new(id, Some(port), Status::Fail, summary)
+        .evidence_all(evidence)
+        .explain("http_differs", &[("domain", &o.target.domain)])
+        .fix_lines("http_reproduce", curl_lines(o, port, tls, &show));
+    // A family whose addresses do not answer because nothing listens: that is the cause.
+    if first_bad.response.value().is_none() {
+        let v6 = first_bad.ip.is_ipv6();
+        if v6 && host::ipv6_off(f) {
+            fd = fd.caused_by("address.ipv6_enabled");
+        } else if host::find_addr(f, first_bad.ip).is_some() && listens(f, v6, port) == Some(false)
+        {
+            fd = fd.caused_by(&format!("listener.{}", suffix(v6)));
+        } else if host::find_addr(f, first_bad.ip).is_none() {
+            fd = fd.caused_by(if v6 {
+                "dns.aaaa_target"
+            } else {
+                "dns.a_target"
+            });
+        }
+    }
+    let _ = bad_fams;
+    fd.took(ms)
+}
+
+// ------------------------------------------------------------------------ SMTP parity
+
+/// The host name a greeting or EHLO line names (`220 mx.example ESMTP` → mx.example).
+fn smtp_name(lines: &[String]) -> String {
+    lines
+        .first()
+        .and_then(|l| l.get(4..))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+fn smtp_parity(f: &Facts, _o: &Options, isp: &IspFacts, port: u16) -> Finding {
+    let id = "isp.smtp_parity";
+    if !crate::probe::isp::is_mail_port(port) {
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Skip,
+            "not a mail port (25, 465, 587)",
+        );
+    }
+    let probes: Vec<&SmtpProbe> = isp.smtp.iter().filter(|p| p.port == port).collect();
+    if !probes.iter().any(|p| p.ip.is_ipv4()) || !probes.iter().any(|p| p.ip.is_ipv6()) {
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Skip,
+            "nothing to compare: the domain lacks an A or an AAAA record",
+        );
+    }
+    let ms = probes.iter().map(|p| p.answer.ms).max().unwrap_or(0);
+    let mut evidence = Vec::new();
+    let mut names: Vec<(IpAddr, String, String)> = Vec::new();
+    let mut failed: Vec<(IpAddr, String)> = Vec::new();
+    for p in &probes {
+        match &p.answer.result {
+            Ok(a) => {
+                let (g, e) = (smtp_name(&a.banner), smtp_name(&a.ehlo));
+                evidence.push(format!(
+                    "{} {}: {} / {}",
+                    family_name(p.ip),
+                    p.ip,
+                    a.banner.first().cloned().unwrap_or_default(),
+                    a.ehlo.first().cloned().unwrap_or_default()
+                ));
+                names.push((p.ip, g, e));
+            }
+            Err(e) => {
+                evidence.push(format!("{} {}: {}", family_name(p.ip), p.ip, e.message));
+                failed.push((p.ip, e.message.clone()));
+            }
+        }
+    }
+    for ptr in &f.dns.ptr {
+        if probes.iter().any(|p| p.ip == ptr.ip) {
+            evidence.push(format!(
+                "PTR {}: {}",
+                ptr.ip,
+                match &ptr.names.result {
+                    Ok(n) if !n.is_empty() => n.join(", "),
+                    Ok(_) => "none".into(),
+                    Err(e) => e.message.clone(),
+                }
+            ));
+        }
+    }
+    if names.is_empty() {
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Fail,
+            format!("no address answers SMTP on port {port}"),
+        )
+        .evidence_all(evidence)
+        .took(ms);
+    }
+    if let Some((ip, msg)) = failed.first() {
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Fail,
+            format!(
+                "SMTP over {} ({ip}) fails ({msg}) while the other addresses answer",
+                family_name(*ip)
+            ),
+        )
+        .evidence_all(evidence)
+        .explain("smtp_differs", &[])
+        .took(ms);
+    }
+    let first = &names[0];
+    if let Some(other) = names.iter().find(|n| n.1 != first.1 || n.2 != first.2) {
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Fail,
+            format!(
+                "the mail server introduces itself as {} over {} but as {} over {}",
+                other.1,
+                family_name(other.0),
+                first.1,
+                family_name(first.0)
+            ),
+        )
+        .evidence_all(evidence)
+        .explain("smtp_differs", &[])
+        .took(ms);
+    }
+    // Pair with reverse DNS: receivers compare the greeting name with the PTR.
+    let mismatch = names.iter().find(|(ip, g, _)| {
+        f.dns.ptr.iter().any(|p| {
+            p.ip == *ip
+                && p.names.value().is_some_and(|n| {
+                    !n.iter()
+                        .any(|x| x.trim_end_matches('.').eq_ignore_ascii_case(g))
+                })
+        })
+    });
+    if let Some((ip, g, _)) = mismatch {
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Warn,
+            format!(
+                "the greeting name {g} is the same over both families, but the PTR of {ip} does not name it (see dns.reverse)"
+            ),
+        )
+        .evidence_all(evidence)
+        .explain("smtp_ptr", &[])
+        .took(ms);
+    }
+    Finding::new(
+        id,
+        Some(port),
+        Status::Pass,
+        format!("the same greeting ({}) over IPv4 and IPv6", first.1),
+    )
+    .evidence_all(evidence)
+    .took(ms)
+}
+
+// ------------------------------------------------------------------------------- ACME
+
+fn hop_text(h: &AcmeHop) -> String {
+    format!(
+        "{} over {}{}: {}",
+        h.url,
+        fam(h.v6),
+        h.ip.map(|i| format!(" ({i})")).unwrap_or_default(),
+        match &h.response.result {
+            Ok(r) => resp_text(r),
+            Err(e) => e.message.clone(),
+        }
+    )
+}
+
+fn is_timeout(h: &AcmeHop) -> bool {
+    h.response
+        .result
+        .as_ref()
+        .is_err_and(|e| e.kind == ProbeErrorKind::Timeout)
+}
+
+fn acme(o: &Options, isp: &IspFacts) -> Finding {
+    let id = "isp.acme_http01";
+    let Some(acme) = &isp.acme else {
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            if o.target.ports.contains(&80) {
+                "no A or AAAA record to validate (see dns.a / dns.aaaa)"
+            } else {
+                "port 80 is not served (-p): HTTP-01 validation always uses port 80"
+            },
+        );
+    };
+    let evidence: Vec<String> = acme.hops.iter().map(hop_text).collect();
+    let ms = acme.hops.iter().map(|h| h.response.ms).max().unwrap_or(0);
+    let domain = o.target.domain.as_str();
+    let (Some(first4), Some(first6)) = (acme.hop(&acme.start, false), acme.hop(&acme.start, true))
+    else {
+        return Finding::new(
+            id,
+            None,
+            Status::Error,
+            "the ACME simulation recorded no request",
+        )
+        .took(ms);
+    };
+    // Let's Encrypt: IPv6 first when there is an AAAA; IPv4 only when the first IPv6
+    // connection times out; no fallback on later requests (redirects).
+    let mut chain: Vec<&AcmeHop> = Vec::new();
+    let mut fell_back = false;
+    let first = if first6.ip.is_some() {
+        if is_timeout(first6) && first4.ip.is_some() {
+            fell_back = true;
+            first4
+        } else {
+            first6
+        }
+    } else {
+        first4
+    };
+    chain.push(first);
+    let mut trap: Option<&AcmeHop> = None;
+    let mut current = first;
+    while let Some(loc) = current.response.value().and_then(|r| r.location.clone()) {
+        if chain.len() > 10 {
+            break;
+        }
+        let next_url = crate::probe::isp::http::Url::parse(&current.url)
+            .and_then(|u| u.join(&loc))
+            .map(|u| u.to_string())
+            .unwrap_or(loc);
+        let (n6, n4) = (acme.hop(&next_url, true), acme.hop(&next_url, false));
+        let next = match (n6, n4) {
+            (Some(h6), _) if h6.ip.is_some() => h6,
+            (_, Some(h4)) => h4,
+            _ => break,
+        };
+        if chain.iter().any(|h| std::ptr::eq(*h, next)) {
+            break;
+        }
+        if next.v6 && is_timeout(next) {
+            trap = Some(next);
+        }
+        chain.push(next);
+        current = next;
+    }
+    let last = chain.last().copied().unwrap_or(first);
+    if let Some(t) = trap {
+        return Finding::new(
+            id,
+            None,
+            Status::Fail,
+            format!(
+                "the ACME trap: the first request falls back to IPv4 after the IPv6 timeout, but the redirect to {} is asked over IPv6 again, times out, and gets no fallback",
+                t.url
+            ),
+        )
+        .evidence_all(evidence)
+        .explain("acme_redirect_trap", &[("domain", domain)])
+        .fix("acme_trap", &[("domain", domain)])
+        .took(ms);
+    }
+    if first6.ip.is_some() && !fell_back && first6.response.value().is_none() {
+        let msg = first6
+            .response
+            .result
+            .as_ref()
+            .err()
+            .map(|e| e.message.clone())
+            .unwrap_or_default();
+        return Finding::new(
+            id,
+            None,
+            Status::Fail,
+            format!(
+                "the CA asks the AAAA address first, and it fails without a timeout ({msg}): Let's Encrypt does not fall back to IPv4 then"
+            ),
+        )
+        .evidence_all(evidence)
+        .explain("acme_v6_error", &[("domain", domain)])
+        .took(ms);
+    }
+    if let (Some(r4), Some(r6)) = (first4.response.value(), first6.response.value()) {
+        if !same_answer(r4, r6) {
+            return Finding::new(
+                id,
+                None,
+                Status::Warn,
+                format!(
+                    "the challenge path answers differently over IPv6 ({}) and IPv4 ({}): the CA validates over IPv6, so the IPv6 server must serve the challenge",
+                    resp_text(r6),
+                    resp_text(r4)
+                ),
+            )
+            .evidence_all(evidence)
+            .explain("acme_differs", &[("domain", domain)])
+            .took(ms);
+        }
+    }
+    if fell_back {
+        return Finding::new(
+            id,
+            None,
+            Status::Warn,
+            "the AAAA address times out: validation works only through the CA's single IPv4 fallback",
+        )
+        .evidence_all(evidence)
+        .explain("acme_fallback", &[("domain", domain)])
+        .took(ms);
+    }
+    match &last.response.result {
+        Ok(r) => Finding::new(
+            id,
+            None,
+            Status::Pass,
+            format!(
+                "the challenge path answers the same over both families (final answer HTTP {} over {})",
+                r.status,
+                fam(last.v6)
+            ),
+        )
+        .evidence_all(evidence)
+        .took(ms),
+        Err(e) => Finding::new(
+            id,
+            None,
+            Status::Fail,
+            format!("the CA's request to {} fails: {}", last.url, e.message),
+        )
+        .evidence_all(evidence)
+        .explain("acme_v6_error", &[("domain", domain)])
+        .took(ms),
+    }
+}
+
+// -------------------------------------------------------------------------- resources
+
+fn resources(o: &Options, isp: &IspFacts) -> Finding {
+    let id = "isp.resources";
+    let Some(r) = &isp.resources else {
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "no web port (80 or 443) served, or no A/AAAA record: no home page to read",
+        );
+    };
+    let facts = match &r.result {
+        Ok(x) => x,
+        Err(e) => {
+            return Finding::new(
+                id,
+                None,
+                Status::Skip,
+                format!(
+                    "the home page could not be read ({}): see isp.http_parity",
+                    e.message
+                ),
+            )
+            .took(r.ms);
+        }
+    };
+    let mut evidence: Vec<String> = facts.pages.iter().map(|p| format!("read {p}")).collect();
+    let mut bad: Vec<String> = Vec::new();
+    for x in &facts.refs {
+        let what = if x.literal && x.has_a == Some(true) {
+            bad.push(x.url.clone());
+            "an IPv4 literal: unreachable for IPv6-only clients".to_string()
+        } else if x.literal {
+            "an IPv6 literal".to_string()
+        } else {
+            match (x.has_a, x.has_aaaa) {
+                (_, Some(false)) => {
+                    bad.push(x.url.clone());
+                    "host without AAAA: IPv6-only clients cannot load it".to_string()
+                }
+                (Some(false), Some(true)) => "IPv6 only".to_string(),
+                (_, Some(true)) => "A and AAAA".to_string(),
+                _ => "could not be resolved".to_string(),
+            }
+        };
+        evidence.push(format!("{} ({}): {what}", x.url, x.host));
+    }
+    if !bad.is_empty() && o.target.expect.wants_v6() {
+        return Finding::new(
+            id,
+            None,
+            Status::Warn,
+            format!(
+                "{} subresource(s) of the home page cannot be loaded over IPv6: {}",
+                bad.len(),
+                bad.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .evidence_all(evidence)
+        .explain("resources_v4_only", &[])
+        .took(r.ms);
+    }
+    Finding::new(
+        id,
+        None,
+        Status::Pass,
+        if facts.refs.is_empty() {
+            "the home page loads no subresources from other hosts".to_string()
+        } else {
+            format!(
+                "the home page's {} subresource host(s) are reachable over IPv6",
+                facts.refs.len()
+            )
+        },
+    )
+    .evidence_all(evidence)
+    .took(r.ms)
+}
+
+#[cfg(test)]
+mod tests;

@@ -31,28 +31,3 @@ pub fn firewall(opts: &Options) -> Vec<Finding> {
         opts,
     )
 }
-
-pub fn isp(opts: &Options) -> Vec<Finding> {
-    let ids = [
-        "isp.egress_ipv4",
-        "isp.egress_ipv6",
-        "isp.public_ipv4",
-        "isp.public_ipv6",
-        "isp.inbound_ipv4",
-        "isp.inbound_ipv6",
-        "isp.http_parity",
-        "isp.smtp_parity",
-        "isp.acme_http01",
-        "isp.resources",
-    ];
-    if opts.offline {
-        return stage(&ids, opts)
-            .into_iter()
-            .map(|mut f| {
-                f.summary = "not run: --offline".into();
-                f
-            })
-            .collect();
-    }
-    stage(&ids, opts)
-}

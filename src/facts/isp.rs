@@ -1,6 +1,156 @@
 //! Facts about what the internet sees (the ISP stage). Filled by `probe::isp`.
+//!
+//! Every network answer is kept per family and per address, so the checks can compare
+//! IPv4 with IPv6 side by side without any I/O.
 
+use super::Probed;
 use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct IspFacts {}
+pub struct IspFacts {
+    /// One entry per egress target address (`--egress`, or the built-in resolvers).
+    pub egress: Vec<EgressProbe>,
+    /// The echo service's `GET /`, once per family it could be asked over.
+    pub echo: Vec<EchoProbe>,
+    /// The echo service's `/port/N`, per family and served port.
+    pub inbound: Vec<InboundProbe>,
+    /// HTTP(S) to every A and AAAA address of the domain, per served web port.
+    pub http: Vec<HttpProbe>,
+    /// SMTP banner and EHLO per mail port and address.
+    pub smtp: Vec<SmtpProbe>,
+    /// The ACME HTTP-01 simulation: every URL of the redirect chain, over each family.
+    pub acme: Option<AcmeFacts>,
+    /// Subresources of the home page.
+    pub resources: Option<Probed<ResourceFacts>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EgressProbe {
+    /// As given (`1.1.1.1:443`, `host:443`).
+    pub target: String,
+    /// The address tried; `None` when the name did not resolve.
+    pub addr: Option<SocketAddr>,
+    pub v6: bool,
+    /// TCP connect latency in milliseconds.
+    pub tcp_ms: Probed<f64>,
+    /// ICMP echo round trip in milliseconds.
+    pub icmp_ms: Probed<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EchoProbe {
+    pub v6: bool,
+    pub url: String,
+    /// The address the echo service saw this host connect from.
+    pub seen: Probed<IpAddr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboundAnswer {
+    /// The address the echo service connected back to.
+    pub ip: IpAddr,
+    pub reachable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboundProbe {
+    pub v6: bool,
+    pub port: u16,
+    pub url: String,
+    pub answer: Probed<InboundAnswer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertInfo {
+    /// DNS names of the subject alternative name extension.
+    pub names: Vec<String>,
+    /// `notAfter`, as `YYYY-MM-DD HH:MM:SS UTC`.
+    pub not_after: Option<String>,
+    /// SHA-256 of the leaf certificate (hex).
+    pub sha256: String,
+}
+
+/// One HTTP response, bounded: the body is hashed, never kept whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// `Location` of a redirect (cleaned).
+    pub location: Option<String>,
+    pub server: Option<String>,
+    /// Body bytes read (up to the bound).
+    pub body_len: u64,
+    /// The body was longer than the bound, or did not end in time.
+    pub body_truncated: bool,
+    /// SHA-256 of the bytes read (hex).
+    pub body_sha256: String,
+    /// The validated server certificate (HTTPS only).
+    pub cert: Option<CertInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpProbe {
+    pub port: u16,
+    pub ip: IpAddr,
+    pub tls: bool,
+    pub path: String,
+    pub response: Probed<HttpResponse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmtpAnswer {
+    /// The greeting's lines (`220 ...`), cleaned.
+    pub banner: Vec<String>,
+    /// The EHLO answer's lines (`250-...`), cleaned.
+    pub ehlo: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmtpProbe {
+    pub port: u16,
+    pub ip: IpAddr,
+    pub answer: Probed<SmtpAnswer>,
+}
+
+/// One request of the ACME simulation: `url` asked over one family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AcmeHop {
+    pub url: String,
+    pub v6: bool,
+    /// The address asked; `None` when the host has no address of this family.
+    pub ip: Option<IpAddr>,
+    pub response: Probed<HttpResponse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AcmeFacts {
+    /// The first URL (`http://DOMAIN/.well-known/acme-challenge/<random>`).
+    pub start: String,
+    pub hops: Vec<AcmeHop>,
+}
+
+impl AcmeFacts {
+    pub fn hop(&self, url: &str, v6: bool) -> Option<&AcmeHop> {
+        self.hops.iter().find(|h| h.url == url && h.v6 == v6)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceRef {
+    /// The reference as written in the page (cleaned, bounded).
+    pub url: String,
+    pub host: String,
+    /// Names resolved: whether the host has A / AAAA (`None`: lookup failed). IP
+    /// literals are answered from the literal.
+    pub has_a: Option<bool>,
+    pub has_aaaa: Option<bool>,
+    pub literal: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceFacts {
+    /// The pages fetched (`http://DOMAIN/` over IPv4 from 203.0.113.10, ...).
+    pub pages: Vec<String>,
+    /// Subresources on other hosts (same-host references are reachable like the page).
+    pub refs: Vec<ResourceRef>,
+}

@@ -45,7 +45,7 @@ pub async fn gateways(
     futures::future::join_all(futs).await
 }
 
-async fn ping_once(
+pub(crate) async fn ping_once(
     ip: IpAddr,
     scope: Option<u32>,
     limit: std::time::Duration,

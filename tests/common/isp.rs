@@ -1,1 +1,220 @@
-//! Lab helpers for the ISP stage (echo service, NAT on the router, HTTP servers).
+//! Lab helpers for the ISP stage: the echo service on the internet side, NAT and
+//! carrier-grade NAT on the router, port forwards with hairpin NAT, blocking upstream.
+//!
+//! The echo service (tests/support/echo.py) runs in every lab, in the `cli` namespace
+//! (the internet side of the router), on `CLI_V4`/`CLI_V6` port [`ECHO_PORT`]; `check_args`
+//! points `--echo-url` and `--egress` at it, so no test sends anything outside the lab.
+//! Every rule here is written inside a lab namespace (nft in `net` or `srv`), never in the
+//! root namespace.
+
+use super::lab::*;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The echo service's port on `CLI_V4` and `[CLI_V6]`.
+pub const ECHO_PORT: u16 = 8180;
+
+/// The router's address on the internet side: the NAT's public address.
+pub const NAT_PUBLIC_V4: &str = CLI_GW_V4;
+/// srv's address behind a home NAT router.
+pub const HOME_V4: &str = "10.0.0.10";
+pub const HOME_GW_V4: &str = "10.0.0.1";
+/// srv's address behind carrier-grade NAT.
+pub const CGNAT_V4: &str = "100.64.0.10";
+pub const CGNAT_GW_V4: &str = "100.64.0.1";
+
+/// The `--echo-url`/`--egress` arguments that keep every probe inside the lab.
+pub fn lab_isp_args() -> Vec<String> {
+    vec![
+        "--echo-url".into(),
+        format!("http://{CLI_V4}:{ECHO_PORT}/"),
+        "--echo-url".into(),
+        format!("http://[{CLI_V6}]:{ECHO_PORT}/"),
+        "--egress".into(),
+        format!("{CLI_V4}:{ECHO_PORT}"),
+        "--egress".into(),
+        format!("[{CLI_V6}]:{ECHO_PORT}"),
+    ]
+}
+
+fn support(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support")
+        .join(name)
+}
+
+/// How srv reaches the internet over IPv4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nat {
+    /// srv has 10.0.0.10/24 behind the router, which masquerades it as `NAT_PUBLIC_V4`.
+    Home,
+    /// srv has 100.64.0.10/24 (carrier-grade NAT space), masqueraded the same way.
+    Carrier,
+}
+
+impl Lab {
+    /// Start the echo service in `cli` (called by the lab constructor).
+    pub fn start_echo(&mut self) {
+        let ready = self.dir().join("echo.ready");
+        let _ = std::fs::remove_file(&ready);
+        let script = support("echo.py").display().to_string();
+        let ready_s = ready.display().to_string();
+        let port = ECHO_PORT.to_string();
+        let py = if Path::new("/usr/bin/python3").is_file() {
+            "/usr/bin/python3"
+        } else {
+            "python3"
+        };
+        self.spawn(
+            Ns::Cli,
+            "echo",
+            &[py, &script, &ready_s, CLI_V4, &port, CLI_V6, &port],
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ready.exists() {
+            assert!(
+                self.is_running("echo"),
+                "lab: the echo service exited\n{}",
+                self.logs_of("echo")
+            );
+            assert!(
+                Instant::now() < deadline,
+                "lab: the echo service is not ready after 10 s\n{}",
+                self.logs_of("echo")
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Load an nftables ruleset (`nft -f`) in `ns`.
+    pub fn nft(&self, ns: Ns, name: &str, ruleset: &str) {
+        let path = self.dir().join(format!("nft-{name}.conf"));
+        std::fs::write(&path, ruleset).expect("write nft ruleset");
+        self.exec_ok(ns, &["nft", "-f", &path.display().to_string()]);
+    }
+
+    /// Put srv behind a NAT router: srv's IPv4 moves from `SRV_V4` to a private (or
+    /// carrier-grade NAT) address, and the router masquerades it as `NAT_PUBLIC_V4` on
+    /// the internet side. IPv6 stays routed (no NAT), as at most ISPs.
+    pub fn put_behind_nat(&mut self, nat: Nat) {
+        let (host, gw) = match nat {
+            Nat::Home => (HOME_V4, HOME_GW_V4),
+            Nat::Carrier => (CGNAT_V4, CGNAT_GW_V4),
+        };
+        let srv = self.ns(Ns::Srv).to_string();
+        let net = self.ns(Ns::Net).to_string();
+        let run = |ns: &str, args: &[&str]| {
+            let mut full = vec!["-n", ns];
+            full.extend_from_slice(args);
+            let out = std::process::Command::new("ip")
+                .args(&full)
+                .output()
+                .expect("run ip");
+            assert!(
+                out.status.success(),
+                "ip {full:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(&net, &["addr", "add", &format!("{gw}/24"), "dev", "esrv"]);
+        run(
+            &srv,
+            &["addr", "del", &format!("{SRV_V4}/24"), "dev", "eth0"],
+        );
+        run(&srv, &["addr", "add", &format!("{host}/24"), "dev", "eth0"]);
+        run(&srv, &["-4", "route", "replace", "default", "via", gw]);
+        self.nft(
+            Ns::Net,
+            "nat",
+            &format!(
+                "table ip labnat {{
+    chain pre {{
+        type nat hook prerouting priority dstnat; policy accept;
+    }}
+    chain post {{
+        type nat hook postrouting priority srcnat; policy accept;
+        ip saddr {host}/24 oifname \"ecli\" snat to {NAT_PUBLIC_V4}
+    }}
+}}
+"
+            ),
+        );
+    }
+
+    /// Forward TCP `port` on the NAT's public address to srv (after `put_behind_nat`),
+    /// with hairpin NAT so srv itself can reach its public address (lab.md).
+    pub fn forward_port(&mut self, nat: Nat, port: u16) {
+        let host = match nat {
+            Nat::Home => HOME_V4,
+            Nat::Carrier => CGNAT_V4,
+        };
+        let gw = match nat {
+            Nat::Home => HOME_GW_V4,
+            Nat::Carrier => CGNAT_GW_V4,
+        };
+        self.exec_ok(
+            Ns::Net,
+            &[
+                "nft",
+                &format!(
+                    "add rule ip labnat pre ip daddr {NAT_PUBLIC_V4} tcp dport {port} dnat to {host}:{port}"
+                ),
+            ],
+        );
+        self.exec_ok(
+            Ns::Net,
+            &[
+                "nft",
+                &format!(
+                    "add rule ip labnat post ip saddr {host}/24 ip daddr {host} tcp dport {port} oifname \"esrv\" snat to {gw}"
+                ),
+            ],
+        );
+    }
+
+    /// The router drops IPv6 forwarded from srv to the internet (the ISP's IPv6 is
+    /// broken upstream of the host's gateway; the gateway itself still answers).
+    pub fn block_ipv6_upstream(&mut self) {
+        self.nft(
+            Ns::Net,
+            "block6",
+            "table ip6 labblock {
+    chain fwd {
+        type filter hook forward priority filter; policy accept;
+        iifname \"esrv\" oifname \"ecli\" drop
+    }
+}
+",
+        );
+    }
+
+    /// An address on the router that silently drops TCP to it: an AAAA that times out.
+    pub fn add_blackhole_v6(&mut self, addr: &str) {
+        self.exec_ok(
+            Ns::Net,
+            &[
+                "ip",
+                "addr",
+                "add",
+                &format!("{addr}/128"),
+                "dev",
+                "lo",
+                "nodad",
+            ],
+        );
+        self.nft(
+            Ns::Net,
+            "blackhole",
+            &format!(
+                "table ip6 labhole {{
+    chain in {{
+        type filter hook input priority filter; policy accept;
+        ip6 daddr {addr} meta l4proto tcp drop
+    }}
+}}
+"
+            ),
+        );
+    }
+}

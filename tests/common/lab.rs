@@ -613,6 +613,8 @@ impl Lab {
         lab.build_network();
         lab.write_resolv_conf();
         lab.start_dns();
+        // The ISP stage's echo service and egress target, so no probe leaves the lab.
+        lab.start_echo();
         lab
     }
 
@@ -1308,6 +1310,14 @@ route add default via {CLI_GW_V6}
         if !sets_port {
             a.push("-p".into());
             a.push("80".into());
+        }
+        // The ISP stage asks the lab's own echo service (tests/common/isp.rs), never the
+        // internet's, unless the test names its own.
+        if !extra
+            .iter()
+            .any(|e| e.starts_with("--echo-url") || e.starts_with("--egress"))
+        {
+            a.extend(super::isp::lab_isp_args());
         }
         a.extend(extra.iter().map(|s| s.to_string()));
         a

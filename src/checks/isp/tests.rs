@@ -1,0 +1,458 @@
+//! Unit tests of the ISP checks: the healthy fixture, broken one way per test.
+
+use crate::checks::evaluate;
+use crate::checks::fixtures::*;
+use crate::facts::isp::*;
+use crate::facts::*;
+use crate::model::Status;
+use crate::verdict::verdict;
+
+fn isp(f: &mut Facts) -> &mut IspFacts {
+    f.isp.result.as_mut().expect("fixture has ISP facts")
+}
+
+fn timeout(msg: &str) -> Probed<HttpResponse> {
+    Probed::err(ProbeErrorKind::Timeout, msg)
+}
+
+fn resp(status: u16, location: Option<&str>, len: u64, hash: &str) -> HttpResponse {
+    HttpResponse {
+        status,
+        location: location.map(str::to_string),
+        server: None,
+        body_len: len,
+        body_truncated: false,
+        body_sha256: hash.repeat(64 / hash.len()),
+        cert: None,
+    }
+}
+
+/// The host behind a NAT router: 10.0.0.10 on eth0, default via 10.0.0.1, the internet
+/// sees 198.51.100.1 (a public prefix for the test).
+fn behind_nat(f: &mut Facts, host: &str, seen: &str) {
+    for s in f.dns.servers.iter_mut() {
+        s.a = f.dns.a.clone();
+    }
+    for l in f.links.result.as_mut().expect("links").iter_mut() {
+        if l.name == "eth0" {
+            l.addrs.retain(|a| a.ip.is_ipv6());
+            l.addrs.push(addr(host, 24));
+        }
+    }
+    let isp = isp(f);
+    isp.echo[0].seen = Probed::ok(ip(seen));
+    isp.inbound[0].answer = Probed::ok(InboundAnswer {
+        ip: ip(seen),
+        reachable: true,
+    });
+}
+
+fn nat_options() -> crate::options::Options {
+    let mut o = options();
+    o.assume_public
+        .push("198.51.100.0/24".parse().expect("net"));
+    o
+}
+
+#[test]
+fn healthy_isp_passes() {
+    let fs = evaluate(&healthy_online(), &options());
+    let bad: Vec<_> = fs
+        .iter()
+        .filter(|f| !matches!(f.status, Status::Pass | Status::Skip))
+        .map(|f| format!("{} {:?}: {}", f.id, f.status, f.summary))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+    assert_eq!(verdict(&fs).check, None);
+    for id in [
+        "isp.egress_ipv4",
+        "isp.egress_ipv6",
+        "isp.public_ipv4",
+        "isp.public_ipv6",
+        "isp.acme_http01",
+        "isp.resources",
+    ] {
+        assert_eq!(
+            status(&fs, id, None),
+            Status::Pass,
+            "{:#?}",
+            find(&fs, id, None)
+        );
+    }
+    for id in ["isp.inbound_ipv4", "isp.inbound_ipv6", "isp.http_parity"] {
+        assert_eq!(status(&fs, id, Some(80)), Status::Pass, "{id}");
+    }
+    assert_eq!(status(&fs, "isp.smtp_parity", Some(80)), Status::Skip);
+    assert!(
+        find(&fs, "isp.public_ipv4", None)
+            .summary
+            .contains("direct")
+    );
+}
+
+#[test]
+fn offline_skips_every_isp_check_saying_so() {
+    let mut f = healthy_online();
+    f.isp = Probed::err(ProbeErrorKind::NotRun, "not run: --offline");
+    let fs = evaluate(&f, &options());
+    let isp: Vec<_> = fs.iter().filter(|x| x.id.starts_with("isp.")).collect();
+    assert_eq!(isp.len(), 10, "10 ids, the per-port ones once (one port)");
+    for x in isp {
+        assert_eq!(x.status, Status::Skip, "{x:?}");
+        assert!(x.summary.contains("--offline"), "{}", x.summary);
+    }
+}
+
+#[test]
+fn egress_v6_without_default_route_is_a_consequence() {
+    let mut f = healthy_online();
+    if let Ok(r) = f.routes.result.as_mut() {
+        r.retain(|r| !r.v6);
+    }
+    let i = isp(&mut f);
+    i.egress[1].tcp_ms = Probed::err(ProbeErrorKind::Failed, "Network is unreachable");
+    i.egress[1].icmp_ms = Probed::err(ProbeErrorKind::Failed, "Network is unreachable");
+    i.echo[1].seen = Probed::err(ProbeErrorKind::Failed, "Network is unreachable");
+    i.inbound[1].answer = Probed::err(ProbeErrorKind::Failed, "Network is unreachable");
+    let fs = evaluate(&f, &options());
+    let e = find(&fs, "isp.egress_ipv6", None);
+    assert_eq!(e.status, Status::Skip);
+    assert!(e.summary.contains("route.ipv6_default"), "{}", e.summary);
+    assert_eq!(e.caused_by.as_deref(), Some("route.ipv6_default"));
+    let p = find(&fs, "isp.public_ipv6", None);
+    assert_eq!(p.status, Status::Skip);
+    assert!(p.summary.contains("route.ipv6_default"), "{}", p.summary);
+    assert_eq!(status(&fs, "isp.inbound_ipv6", Some(80)), Status::Skip);
+    assert_eq!(verdict(&fs).check.as_deref(), Some("route.ipv6_default"));
+}
+
+#[test]
+fn egress_v6_lost_upstream_fails_with_traceroute() {
+    let mut f = healthy_online();
+    let i = isp(&mut f);
+    i.egress[1].tcp_ms = Probed::err(ProbeErrorKind::Timeout, "timed out");
+    i.egress[1].icmp_ms = Probed::err(ProbeErrorKind::Timeout, "no echo reply");
+    i.echo[1].seen = Probed::err(ProbeErrorKind::Timeout, "timed out");
+    i.inbound[1].answer = Probed::err(ProbeErrorKind::Timeout, "timed out");
+    let fs = evaluate(&f, &options());
+    let e = find(&fs, "isp.egress_ipv6", None);
+    assert_eq!(e.status, Status::Fail);
+    assert!(
+        e.explanation.contains("route.ipv6_gateway"),
+        "{}",
+        e.explanation
+    );
+    let cmds = e.fixes[0].commands.join("\n");
+    assert!(cmds.contains("traceroute -6 -n 2001:db8:2::10"), "{cmds}");
+    assert!(cmds.contains("mtr -6"), "{cmds}");
+    let p = find(&fs, "isp.public_ipv6", None);
+    assert_eq!(p.status, Status::Skip);
+    assert_eq!(p.caused_by.as_deref(), Some("isp.egress_ipv6"));
+    assert_eq!(status(&fs, "isp.egress_ipv4", None), Status::Pass);
+    assert_eq!(verdict(&fs).check.as_deref(), Some("isp.egress_ipv6"));
+}
+
+#[test]
+fn home_nat_with_port_forward_passes() {
+    let mut f = healthy_online();
+    f.dns.a = records(&["198.51.100.1"]);
+    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
+    let fs = evaluate(&f, &nat_options());
+    let a = find(&fs, "dns.a_target", None);
+    assert_eq!(a.status, Status::Pass, "{a:#?}");
+    assert!(a.summary.contains("forward"), "{}", a.summary);
+    let p = find(&fs, "isp.public_ipv4", None);
+    assert_eq!(p.status, Status::Pass, "{p:#?}");
+    assert!(p.summary.contains("NAT"), "{}", p.summary);
+    assert_eq!(status(&fs, "isp.inbound_ipv4", Some(80)), Status::Pass);
+}
+
+#[test]
+fn home_nat_without_port_forward_names_the_router_first() {
+    let mut f = healthy_online();
+    f.dns.a = records(&["198.51.100.1"]);
+    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
+    isp(&mut f).inbound[0].answer = Probed::ok(InboundAnswer {
+        ip: ip("198.51.100.1"),
+        reachable: false,
+    });
+    let fs = evaluate(&f, &nat_options());
+    let i = find(&fs, "isp.inbound_ipv4", Some(80));
+    assert_eq!(i.status, Status::Fail);
+    let pf = i
+        .explanation
+        .find("port forward")
+        .expect("names port forwarding");
+    let cg = i.explanation.find("carrier-grade").expect("names CGNAT");
+    let sg = i
+        .explanation
+        .find("security group")
+        .expect("names the security group");
+    let isp_ = i
+        .explanation
+        .find("the ISP blocking")
+        .expect("names the ISP");
+    assert!(pf < cg && cg < sg && sg < isp_, "{}", i.explanation);
+    let cmds: Vec<String> = i.fixes.iter().flat_map(|x| x.commands.clone()).collect();
+    assert!(
+        cmds.iter()
+            .any(|c| c.contains("10.0.0.10:80") && c.contains("198.51.100.1")),
+        "{cmds:?}"
+    );
+    assert_eq!(verdict(&fs).check.as_deref(), Some("isp.inbound_ipv4"));
+}
+
+#[test]
+fn a_record_not_the_nat_address_fails_dns() {
+    let mut f = healthy_online();
+    f.dns.a = records(&["198.51.100.77"]);
+    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
+    let fs = evaluate(&f, &nat_options());
+    let a = find(&fs, "dns.a_target", None);
+    assert_eq!(a.status, Status::Fail);
+    assert!(a.summary.contains("198.51.100.1"), "{}", a.summary);
+    assert_eq!(verdict(&fs).check.as_deref(), Some("dns.a_target"));
+}
+
+#[test]
+fn a_target_without_isp_facts_stays_unknown() {
+    let mut f = healthy_online();
+    f.dns.a = records(&["198.51.100.1"]);
+    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
+    f.isp = Probed::err(ProbeErrorKind::NotRun, "not run: --offline");
+    let fs = evaluate(&f, &nat_options());
+    assert_eq!(status(&fs, "dns.a_target", None), Status::Warn);
+}
+
+#[test]
+fn carrier_grade_nat_is_an_address_verdict() {
+    let mut f = healthy_online();
+    f.dns.a = records(&["198.51.100.1"]);
+    behind_nat(&mut f, "100.64.0.10", "198.51.100.1");
+    isp(&mut f).inbound[0].answer = Probed::ok(InboundAnswer {
+        ip: ip("198.51.100.1"),
+        reachable: false,
+    });
+    let fs = evaluate(&f, &nat_options());
+    let p = find(&fs, "isp.public_ipv4", None);
+    assert_eq!(p.status, Status::Fail);
+    assert!(p.summary.contains("carrier-grade"), "{}", p.summary);
+    let i = find(&fs, "isp.inbound_ipv4", Some(80));
+    assert_eq!(i.status, Status::Fail);
+    assert!(i.explanation.contains("carrier-grade"), "{}", i.explanation);
+    assert_eq!(verdict(&fs).check.as_deref(), Some("address.global_ipv4"));
+}
+
+#[test]
+fn http_differing_over_ipv6_fails_side_by_side() {
+    let mut f = healthy_online();
+    isp(&mut f).http[1].response = Probed::ok(resp(404, None, 9, "cd"));
+    let fs = evaluate(&f, &options());
+    let h = find(&fs, "isp.http_parity", Some(80));
+    assert_eq!(h.status, Status::Fail);
+    assert!(
+        h.summary.contains("404") && h.summary.contains("200"),
+        "{}",
+        h.summary
+    );
+    assert!(
+        h.evidence
+            .iter()
+            .any(|e| e.starts_with("IPv4 203.0.113.10: HTTP 200"))
+    );
+    assert!(
+        h.evidence
+            .iter()
+            .any(|e| e.starts_with("IPv6 2001:db8:1::10: HTTP 404"))
+    );
+    let cmds = h.fixes[0].commands.join("\n");
+    assert!(
+        cmds.contains("curl -4") && cmds.contains("shop.example:80:203.0.113.10"),
+        "{cmds}"
+    );
+    assert!(
+        cmds.contains("curl -6") && cmds.contains("[2001:db8:1::10]"),
+        "{cmds}"
+    );
+}
+
+#[test]
+fn small_content_differences_are_the_same_site() {
+    let mut f = healthy_online();
+    isp(&mut f).http[1].response = Probed::ok(resp(200, None, 53, "cd"));
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "isp.http_parity", Some(80)), Status::Pass);
+}
+
+#[test]
+fn http_refused_over_ipv6_points_at_the_listener() {
+    let mut f = healthy_online();
+    f.listeners = Probed::ok(vec![listener("0.0.0.0", 80, None)]);
+    isp(&mut f).http[1].response = Probed::err(
+        ProbeErrorKind::Failed,
+        "connect to [2001:db8:1::10]:80: refused",
+    );
+    let fs = evaluate(&f, &options());
+    let h = find(&fs, "isp.http_parity", Some(80));
+    assert_eq!(h.status, Status::Fail);
+    assert_eq!(h.caused_by.as_deref(), Some("listener.ipv6"));
+    assert_eq!(verdict(&fs).check.as_deref(), Some("listener.ipv6"));
+}
+
+fn acme_trap(f: &mut Facts) {
+    let a = isp(f).acme.as_mut().expect("acme");
+    let start = a.start.clone();
+    let https = start.replace("http://", "https://");
+    a.hops = vec![
+        AcmeHop {
+            url: start.clone(),
+            v6: true,
+            ip: Some(ip("2001:db8:1::10")),
+            response: timeout("connect to [2001:db8:1::10]:80: timed out"),
+        },
+        AcmeHop {
+            url: start,
+            v6: false,
+            ip: Some(ip("203.0.113.10")),
+            response: Probed::ok(resp(301, Some(&https), 0, "00")),
+        },
+        AcmeHop {
+            url: https.clone(),
+            v6: true,
+            ip: Some(ip("2001:db8:1::10")),
+            response: timeout("connect to [2001:db8:1::10]:443: timed out"),
+        },
+        AcmeHop {
+            url: https,
+            v6: false,
+            ip: Some(ip("203.0.113.10")),
+            response: Probed::ok(resp(404, None, 9, "ef")),
+        },
+    ];
+}
+
+#[test]
+fn acme_trap_timeout_plus_redirect_fails() {
+    let mut f = healthy_online();
+    acme_trap(&mut f);
+    let fs = evaluate(&f, &options());
+    let a = find(&fs, "isp.acme_http01", None);
+    assert_eq!(a.status, Status::Fail, "{a:#?}");
+    assert!(
+        a.summary.contains("trap") && a.summary.contains("https://"),
+        "{}",
+        a.summary
+    );
+    assert!(a.explanation.contains("redirect"), "{}", a.explanation);
+    assert!(!a.fixes.is_empty());
+}
+
+#[test]
+fn acme_timeout_without_redirect_only_warns() {
+    let mut f = healthy_online();
+    let a = isp(&mut f).acme.as_mut().expect("acme");
+    a.hops[1].response = timeout("timed out");
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "isp.acme_http01", None), Status::Warn);
+}
+
+#[test]
+fn acme_refused_over_ipv6_fails_without_fallback() {
+    let mut f = healthy_online();
+    let a = isp(&mut f).acme.as_mut().expect("acme");
+    a.hops[1].response = Probed::err(ProbeErrorKind::Failed, "connection refused");
+    let fs = evaluate(&f, &options());
+    let x = find(&fs, "isp.acme_http01", None);
+    assert_eq!(x.status, Status::Fail);
+    assert!(x.summary.contains("does not fall back"), "{}", x.summary);
+}
+
+#[test]
+fn acme_different_answer_over_ipv6_warns() {
+    let mut f = healthy_online();
+    let a = isp(&mut f).acme.as_mut().expect("acme");
+    a.hops[1].response = Probed::ok(resp(200, None, 500, "99"));
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "isp.acme_http01", None), Status::Warn);
+}
+
+#[test]
+fn ipv4_literal_subresources_warn() {
+    let mut f = healthy_online();
+    if let Some(Ok(r)) = isp(&mut f).resources.as_mut().map(|p| &mut p.result) {
+        r.refs = vec![
+            ResourceRef {
+                url: "http://192.0.2.7/app.js".into(),
+                host: "192.0.2.7".into(),
+                has_a: Some(true),
+                has_aaaa: Some(false),
+                literal: true,
+            },
+            ResourceRef {
+                url: "https://cdn.example/x.css".into(),
+                host: "cdn.example".into(),
+                has_a: Some(true),
+                has_aaaa: Some(false),
+                literal: false,
+            },
+            ResourceRef {
+                url: "https://ok.example/y.png".into(),
+                host: "ok.example".into(),
+                has_a: Some(true),
+                has_aaaa: Some(true),
+                literal: false,
+            },
+        ];
+    }
+    let fs = evaluate(&f, &options());
+    let r = find(&fs, "isp.resources", None);
+    assert_eq!(r.status, Status::Warn);
+    assert!(r.summary.contains("2 subresource"), "{}", r.summary);
+    assert!(r.summary.contains("192.0.2.7"), "{}", r.summary);
+}
+
+fn smtp(ip_s: &str, name: &str) -> SmtpProbe {
+    SmtpProbe {
+        port: 25,
+        ip: ip(ip_s),
+        answer: Probed::ok(SmtpAnswer {
+            banner: vec![format!("220 {name} ESMTP")],
+            ehlo: vec![format!("250-{name}"), "250 8BITMIME".into()],
+        }),
+    }
+}
+
+#[test]
+fn smtp_greeting_differs_over_ipv6() {
+    let mut f = healthy_online();
+    let mut o = options();
+    o.target.ports = vec![25];
+    isp(&mut f).smtp = vec![
+        smtp("203.0.113.10", "shop.example"),
+        smtp("2001:db8:1::10", "other.example"),
+    ];
+    f.listeners = Probed::ok(vec![listener("::", 25, Some(false))]);
+    let fs = evaluate(&f, &o);
+    let s = find(&fs, "isp.smtp_parity", Some(25));
+    assert_eq!(s.status, Status::Fail, "{s:#?}");
+    assert!(s.summary.contains("other.example"), "{}", s.summary);
+    assert!(
+        s.evidence
+            .iter()
+            .any(|e| e.starts_with("PTR 2001:db8:1::10"))
+    );
+    isp(&mut f).smtp[1] = smtp("2001:db8:1::10", "shop.example");
+    let fs = evaluate(&f, &o);
+    assert_eq!(status(&fs, "isp.smtp_parity", Some(25)), Status::Pass);
+    assert_eq!(status(&fs, "isp.http_parity", Some(25)), Status::Skip);
+}
+
+#[test]
+fn echo_service_failure_is_an_error_naming_it() {
+    let mut f = healthy_online();
+    isp(&mut f).echo[0].seen = Probed::err(ProbeErrorKind::Failed, "echo answered HTTP 500");
+    let fs = evaluate(&f, &options());
+    let p = find(&fs, "isp.public_ipv4", None);
+    assert_eq!(p.status, Status::Error);
+    assert!(p.summary.contains("HTTP 500"), "{}", p.summary);
+}

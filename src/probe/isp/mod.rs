@@ -1,0 +1,683 @@
+//! What the internet sees: egress, public addresses, inbound probes, HTTP parity, SMTP,
+//! the ACME HTTP-01 simulation and the home page's subresources.
+//!
+//! Every request has its own time limit (`--timeout`; the echo service's `/port/N` gets
+//! extra headroom for its connect-back), all run concurrently, and each failure becomes
+//! a `ProbeError` in the facts, never a hang.
+
+pub mod html;
+pub mod http;
+pub mod smtp;
+
+use crate::facts::isp::*;
+use crate::facts::{DnsFacts, Link, Listener, ProbeError, ProbeErrorKind, Probed, Route};
+use crate::options::Options;
+use crate::sanitize::clean;
+use futures::future::join_all;
+use http::{Tls, Url};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+/// `--echo-url` default (contract).
+pub const DEFAULT_ECHO_URL: &str = "https://ifconfig.co/";
+/// `--egress` default: well-known dual-stack anycast resolvers, by address literal so no
+/// DNS is needed to test the path.
+pub const DEFAULT_EGRESS: &[&str] = &[
+    "1.1.1.1:443",
+    "8.8.8.8:443",
+    "[2606:4700:4700::1111]:443",
+    "[2001:4860:4860::8888]:443",
+];
+/// echoip waits up to 2 s for its connect-back before it answers "not reachable".
+pub const CONNECT_BACK_HEADROOM: Duration = Duration::from_secs(3);
+/// Body bytes kept of the home page for the subresource scan.
+const PAGE_KEEP: usize = 256 * 1024;
+/// Most URLs followed in the ACME simulation (Let's Encrypt follows 10 redirects).
+const ACME_MAX_URLS: usize = 10;
+/// Most other hosts of subresources looked up.
+const MAX_RESOURCE_HOSTS: usize = 20;
+
+pub fn is_mail_port(p: u16) -> bool {
+    matches!(p, 25 | 465 | 587)
+}
+
+pub fn is_tls_port(p: u16) -> bool {
+    matches!(p, 443 | 8443)
+}
+
+/// Everything the ISP stage needs, gathered once the DNS answers are known.
+pub async fn gather(
+    opts: &Options,
+    dns: &DnsFacts,
+    _links: Option<&Vec<Link>>,
+    _routes: Option<&Vec<Route>>,
+    _listeners: Option<&Vec<Listener>>,
+) -> Probed<IspFacts> {
+    if opts.offline {
+        return Probed::err(ProbeErrorKind::NotRun, "not run: --offline");
+    }
+    let t0 = Instant::now();
+    // Reading the system's CA bundle is file I/O: off the async threads.
+    let tls = tokio::task::spawn_blocking(Tls::new)
+        .await
+        .unwrap_or_else(|_| Tls::new());
+    let a: Vec<IpAddr> = dns.a.value().map(|d| d.ips()).unwrap_or_default();
+    let aaaa: Vec<IpAddr> = dns.aaaa.value().map(|d| d.ips()).unwrap_or_default();
+    let (egress, (echo, inbound), http, smtp, acme, resources) = tokio::join!(
+        egress_all(opts),
+        echo_all(opts, &tls),
+        http_all(opts, &tls, &a, &aaaa),
+        smtp_all(opts, &tls, &a, &aaaa),
+        acme(opts, &tls, &a, &aaaa),
+        resources(opts, &tls, &a, &aaaa),
+    );
+    Probed {
+        result: Ok(IspFacts {
+            egress,
+            echo,
+            inbound,
+            http,
+            smtp,
+            acme,
+            resources,
+        }),
+        ms: t0.elapsed().as_millis() as u64,
+    }
+}
+
+fn timed_out(what: &str, limit: Duration) -> ProbeError {
+    ProbeError::new(
+        ProbeErrorKind::Timeout,
+        format!(
+            "{what}: no answer within {}",
+            humantime::format_duration(limit)
+        ),
+    )
+}
+
+/// Addresses of `host` (a literal, or a name resolved with the system resolver).
+async fn resolve(host: &str, port: u16, limit: Duration) -> Result<Vec<IpAddr>, ProbeError> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![ip]);
+    }
+    match tokio::time::timeout(limit, tokio::net::lookup_host((host, port))).await {
+        Ok(Ok(it)) => {
+            let mut v: Vec<IpAddr> = Vec::new();
+            for sa in it {
+                if !v.contains(&sa.ip()) {
+                    v.push(sa.ip());
+                }
+            }
+            Ok(v)
+        }
+        Ok(Err(e)) => Err(ProbeError::new(
+            ProbeErrorKind::Failed,
+            format!("resolving {}: {e}", clean(host)),
+        )),
+        Err(_) => Err(timed_out(&format!("resolving {}", clean(host)), limit)),
+    }
+}
+
+// ----------------------------------------------------------------------------- egress
+
+async fn egress_all(opts: &Options) -> Vec<EgressProbe> {
+    let targets: Vec<String> = if opts.egress.is_empty() {
+        DEFAULT_EGRESS.iter().map(|s| s.to_string()).collect()
+    } else {
+        opts.egress.clone()
+    };
+    let futs = targets.into_iter().map(|t| async move {
+        let mut addrs: Vec<SocketAddr> = Vec::new();
+        let mut fail = None;
+        if let Ok(sa) = t.parse::<SocketAddr>() {
+            addrs.push(sa);
+        } else if let Some((host, port)) = t.rsplit_once(':') {
+            let port: u16 = port.parse().unwrap_or(443);
+            match resolve(host, port, opts.timeout).await {
+                Ok(ips) => {
+                    // One address per family is enough to test the path.
+                    for v6 in [false, true] {
+                        if let Some(ip) = ips.iter().find(|i| i.is_ipv6() == v6) {
+                            addrs.push(SocketAddr::new(*ip, port));
+                        }
+                    }
+                }
+                Err(e) => fail = Some(e),
+            }
+        }
+        if addrs.is_empty() {
+            let e = fail.unwrap_or_else(|| {
+                ProbeError::new(ProbeErrorKind::Failed, format!("{t}: no address"))
+            });
+            return vec![EgressProbe {
+                target: clean(&t),
+                addr: None,
+                v6: false,
+                tcp_ms: Probed {
+                    result: Err(e.clone()),
+                    ms: 0,
+                },
+                icmp_ms: Probed {
+                    result: Err(e),
+                    ms: 0,
+                },
+            }];
+        }
+        let t = &t;
+        join_all(addrs.into_iter().map(|sa| async move {
+            let what_tcp = format!("TCP connect to {sa}");
+            let what_icmp = format!("ICMP echo to {}", sa.ip());
+            let (tcp_ms, icmp_ms) = tokio::join!(
+                crate::probe::timed(opts.timeout, &what_tcp, async {
+                    let start = Instant::now();
+                    let deadline = tokio::time::Instant::now() + opts.timeout;
+                    http::connect(sa, deadline).await?;
+                    Ok(start.elapsed().as_secs_f64() * 1000.0)
+                }),
+                crate::probe::timed(
+                    opts.timeout,
+                    &what_icmp,
+                    crate::probe::ping::ping_once(sa.ip(), None, opts.timeout),
+                ),
+            );
+            EgressProbe {
+                target: clean(t),
+                addr: Some(sa),
+                v6: sa.is_ipv6(),
+                tcp_ms,
+                icmp_ms,
+            }
+        }))
+        .await
+    });
+    join_all(futs).await.into_iter().flatten().collect()
+}
+
+// ------------------------------------------------------------------------------- echo
+
+/// The echo URL for a family: one whose host is a literal of that family, else the
+/// first one with a host name.
+fn echo_url_for(urls: &[Url], v6: bool) -> Option<&Url> {
+    urls.iter()
+        .find(|u| u.literal().is_some_and(|ip| ip.is_ipv6() == v6))
+        .or_else(|| urls.iter().find(|u| u.literal().is_none()))
+}
+
+fn join_path(base: &Url, tail: &str) -> Url {
+    let mut u = base.clone();
+    u.path = format!("{}{}", base.path.trim_end_matches('/'), tail);
+    u
+}
+
+async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProbe>) {
+    let given: Vec<String> = if opts.echo_urls.is_empty() {
+        vec![DEFAULT_ECHO_URL.to_string()]
+    } else {
+        opts.echo_urls.clone()
+    };
+    let urls: Vec<Url> = given.iter().filter_map(|s| Url::parse(s)).collect();
+    let fams = [false, true].map(|v6| {
+        let url = echo_url_for(&urls, v6).cloned();
+        async move {
+            let Some(url) = url else {
+                return (None, Vec::new());
+            };
+            let addr = match resolve(&url.host, url.port, opts.timeout).await {
+                Ok(ips) => ips.into_iter().find(|i| i.is_ipv6() == v6),
+                Err(e) => {
+                    let probe = EchoProbe {
+                        v6,
+                        url: url.to_string(),
+                        seen: Probed {
+                            result: Err(e),
+                            ms: 0,
+                        },
+                    };
+                    return (Some(probe), Vec::new());
+                }
+            };
+            let Some(ip) = addr else {
+                let probe = EchoProbe {
+                    v6,
+                    url: url.to_string(),
+                    seen: Probed::err(
+                        ProbeErrorKind::NotRun,
+                        format!(
+                            "{} has no {} address",
+                            url.host,
+                            if v6 { "IPv6" } else { "IPv4" }
+                        ),
+                    ),
+                };
+                return (Some(probe), Vec::new());
+            };
+            let sa = SocketAddr::new(ip, url.port);
+            let seen_fut = async {
+                let limit = opts.timeout;
+                let req = http::Request {
+                    addr: sa,
+                    url: &url,
+                    tls: tls.verify.clone().ok(),
+                    accept: "text/plain",
+                    limit,
+                    keep: 256,
+                };
+                crate::probe::timed(limit, &format!("echo service {url}"), async {
+                    let f = http::get(&req).await?;
+                    if f.response.status != 200 {
+                        return Err(ProbeError::new(
+                            ProbeErrorKind::Failed,
+                            format!("echo service {url} answered HTTP {}", f.response.status),
+                        ));
+                    }
+                    let text = String::from_utf8_lossy(&f.body).trim().to_string();
+                    text.parse::<IpAddr>().map_err(|_| {
+                        ProbeError::new(
+                            ProbeErrorKind::Failed,
+                            format!(
+                                "echo service {url} did not answer an address: {:?}",
+                                clean(&text)
+                            ),
+                        )
+                    })
+                })
+                .await
+            };
+            let inbound_futs = opts.target.ports.iter().map(|&port| {
+                let u = join_path(&url, &format!("/port/{port}"));
+                async move {
+                    let limit = opts.timeout + CONNECT_BACK_HEADROOM;
+                    let req = http::Request {
+                        addr: sa,
+                        url: &u,
+                        tls: tls.verify.clone().ok(),
+                        accept: "application/json",
+                        limit,
+                        keep: 4096,
+                    };
+                    let answer = crate::probe::timed(limit, &format!("echo service {u}"), async {
+                        let f = http::get(&req).await?;
+                        parse_port_answer(&f.body, f.response.status)
+                    })
+                    .await;
+                    InboundProbe {
+                        v6,
+                        port,
+                        url: u.to_string(),
+                        answer,
+                    }
+                }
+            });
+            let (seen, inbound) = tokio::join!(seen_fut, join_all(inbound_futs));
+            (
+                Some(EchoProbe {
+                    v6,
+                    url: url.to_string(),
+                    seen,
+                }),
+                inbound,
+            )
+        }
+    });
+    let [v4, v6] = fams;
+    let ((e4, i4), (e6, i6)) = tokio::join!(v4, v6);
+    let echo = e4.into_iter().chain(e6).collect();
+    let inbound = i4.into_iter().chain(i6).collect();
+    (echo, inbound)
+}
+
+fn parse_port_answer(body: &[u8], status: u16) -> Result<InboundAnswer, ProbeError> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        ip: String,
+        reachable: bool,
+    }
+    if status != 200 {
+        return Err(ProbeError::new(
+            ProbeErrorKind::Failed,
+            format!("the echo service answered HTTP {status} to the port probe"),
+        ));
+    }
+    let a: Answer = serde_json::from_slice(body).map_err(|e| {
+        ProbeError::new(
+            ProbeErrorKind::Failed,
+            format!("the echo service's port probe answer is not the expected JSON: {e}"),
+        )
+    })?;
+    let ip: IpAddr = a.ip.trim().parse().map_err(|_| {
+        ProbeError::new(
+            ProbeErrorKind::Failed,
+            format!("the echo service named no address: {:?}", clean(&a.ip)),
+        )
+    })?;
+    Ok(InboundAnswer {
+        ip,
+        reachable: a.reachable,
+    })
+}
+
+// ------------------------------------------------------------------------------- HTTP
+
+async fn fetch(
+    opts: &Options,
+    tls: &Tls,
+    url: &Url,
+    ip: IpAddr,
+    any_cert: bool,
+    keep: usize,
+) -> (Probed<HttpResponse>, Vec<u8>) {
+    let limit = opts.timeout;
+    let cfg = if any_cert {
+        Some(tls.any.clone())
+    } else {
+        tls.verify.clone().ok()
+    };
+    let req = http::Request {
+        addr: SocketAddr::new(ip, url.port),
+        url,
+        tls: cfg,
+        accept: "text/html,*/*",
+        limit,
+        keep,
+    };
+    let mut body = Vec::new();
+    let what = format!("GET {url} from {}", crate::net::bracketed(ip));
+    let r = crate::probe::timed(limit, &what, async {
+        if url.tls && !any_cert {
+            if let Err(e) = &tls.verify {
+                return Err(ProbeError::new(ProbeErrorKind::Missing, e.clone()));
+            }
+        }
+        let f = http::get(&req).await?;
+        body = f.body;
+        Ok(f.response)
+    })
+    .await;
+    (r, body)
+}
+
+async fn http_all(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> Vec<HttpProbe> {
+    let mut jobs = Vec::new();
+    for &port in &opts.target.ports {
+        if is_mail_port(port) {
+            continue;
+        }
+        for &ip in a.iter().chain(aaaa) {
+            jobs.push((port, ip));
+        }
+    }
+    join_all(jobs.into_iter().map(|(port, ip)| async move {
+        let url = Url {
+            tls: is_tls_port(port),
+            host: opts.target.domain.clone(),
+            port,
+            path: "/".into(),
+        };
+        let (response, _) = fetch(opts, tls, &url, ip, false, 0).await;
+        HttpProbe {
+            port,
+            ip,
+            tls: url.tls,
+            path: url.path,
+            response,
+        }
+    }))
+    .await
+}
+
+async fn smtp_all(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> Vec<SmtpProbe> {
+    let mut jobs = Vec::new();
+    for port in opts.mail_ports() {
+        for &ip in a.iter().chain(aaaa) {
+            jobs.push((port, ip));
+        }
+    }
+    join_all(jobs.into_iter().map(|(port, ip)| async move {
+        let sa = SocketAddr::new(ip, port);
+        let answer = crate::probe::timed(
+            opts.timeout,
+            &format!("SMTP {sa}"),
+            smtp::probe(sa, &opts.target.domain, tls, opts.timeout),
+        )
+        .await;
+        SmtpProbe { port, ip, answer }
+    }))
+    .await
+}
+
+// ------------------------------------------------------------------------------- ACME
+
+/// A token nobody configured: the answer shows what the CA would get for any challenge.
+fn random_token() -> String {
+    use sha2::{Digest, Sha256};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let seed = format!("{nanos}-{}-{:p}", std::process::id(), &nanos);
+    http::hex(&Sha256::digest(seed.as_bytes()))[..32].to_string()
+}
+
+/// Addresses of a URL's host by family: the DNS facts for the domain, the system
+/// resolver for other hosts.
+async fn host_addrs(opts: &Options, url: &Url, a: &[IpAddr], aaaa: &[IpAddr]) -> Vec<IpAddr> {
+    if url.host == opts.target.domain {
+        return a.iter().chain(aaaa).copied().collect();
+    }
+    resolve(&url.host, url.port, opts.timeout)
+        .await
+        .unwrap_or_default()
+}
+
+async fn acme(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> Option<AcmeFacts> {
+    if !opts.target.ports.contains(&80) || (a.is_empty() && aaaa.is_empty()) {
+        return None;
+    }
+    let start = Url {
+        tls: false,
+        host: opts.target.domain.clone(),
+        port: 80,
+        path: format!("/.well-known/acme-challenge/{}", random_token()),
+    };
+    let mut facts = AcmeFacts {
+        start: start.to_string(),
+        hops: Vec::new(),
+    };
+    let mut queue = vec![start];
+    let mut seen: Vec<String> = Vec::new();
+    // Each round waits for at most one request per family; a long redirect chain still
+    // ends within a few timeouts.
+    let deadline = Instant::now() + opts.timeout * 4;
+    while let Some(url) = queue.pop() {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let key = url.to_string();
+        if seen.contains(&key) || seen.len() >= ACME_MAX_URLS {
+            continue;
+        }
+        seen.push(key.clone());
+        let addrs = host_addrs(opts, &url, a, aaaa).await;
+        let hops = join_all([false, true].map(|v6| {
+            let ip = addrs.iter().copied().find(|i| i.is_ipv6() == v6);
+            let url = &url;
+            let key = key.clone();
+            async move {
+                let response = match ip {
+                    Some(ip) => fetch(opts, tls, url, ip, true, 0).await.0,
+                    None => Probed::err(
+                        ProbeErrorKind::NotRun,
+                        format!(
+                            "{} has no {} address",
+                            url.host,
+                            if v6 { "IPv6" } else { "IPv4" }
+                        ),
+                    ),
+                };
+                AcmeHop {
+                    url: key,
+                    v6,
+                    ip,
+                    response,
+                }
+            }
+        }))
+        .await;
+        for h in &hops {
+            if let Some(loc) = h.response.value().and_then(|r| r.location.as_ref()) {
+                if let Some(next) = url.join(loc) {
+                    queue.push(next);
+                }
+            }
+        }
+        facts.hops.extend(hops);
+    }
+    Some(facts)
+}
+
+// -------------------------------------------------------------------------- resources
+
+async fn resources(
+    opts: &Options,
+    tls: &Tls,
+    a: &[IpAddr],
+    aaaa: &[IpAddr],
+) -> Option<Probed<ResourceFacts>> {
+    let port = if opts.target.ports.contains(&443) {
+        443
+    } else if opts.target.ports.contains(&80) {
+        80
+    } else {
+        return None;
+    };
+    let t0 = Instant::now();
+    let url = Url {
+        tls: port == 443,
+        host: opts.target.domain.clone(),
+        port,
+        path: "/".into(),
+    };
+    let ips: Vec<IpAddr> = [a.first(), aaaa.first()]
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect();
+    if ips.is_empty() {
+        return None;
+    }
+    let pages = join_all(ips.iter().map(|&ip| {
+        let url = &url;
+        async move { (ip, fetch(opts, tls, url, ip, false, PAGE_KEEP).await) }
+    }))
+    .await;
+    let mut fetched = Vec::new();
+    let mut refs: Vec<String> = Vec::new();
+    let mut last_err = None;
+    for (ip, (r, body)) in pages {
+        match r.result {
+            Ok(resp) if resp.status == 200 => {
+                fetched.push(format!(
+                    "{url} over {} from {ip}",
+                    crate::net::family_name(ip)
+                ));
+                for r in html::subresources(&String::from_utf8_lossy(&body)) {
+                    if !refs.contains(&r) {
+                        refs.push(r);
+                    }
+                }
+            }
+            Ok(resp) => {
+                last_err = Some(ProbeError::new(
+                    ProbeErrorKind::Failed,
+                    format!("{url} from {ip} answered HTTP {}", resp.status),
+                ))
+            }
+            Err(e) => last_err = Some(e),
+        }
+    }
+    if fetched.is_empty() {
+        return Some(Probed {
+            result: Err(last_err.unwrap_or_else(|| {
+                ProbeError::new(ProbeErrorKind::Failed, "the home page could not be fetched")
+            })),
+            ms: t0.elapsed().as_millis() as u64,
+        });
+    }
+    let mut hosts: Vec<(String, String)> = Vec::new();
+    for r in &refs {
+        if let Some(h) = html::ref_host(r) {
+            if h != opts.target.domain && !hosts.iter().any(|(x, _)| *x == h) {
+                hosts.push((h, r.clone()));
+            }
+        }
+    }
+    hosts.truncate(MAX_RESOURCE_HOSTS);
+    let out = join_all(hosts.into_iter().map(|(host, r)| async move {
+        let literal = host.parse::<IpAddr>().ok();
+        let (has_a, has_aaaa) = match literal {
+            Some(ip) => (Some(ip.is_ipv4()), Some(ip.is_ipv6())),
+            None => match resolve(&host, 443, opts.timeout).await {
+                Ok(ips) => (
+                    Some(ips.iter().any(|i| i.is_ipv4())),
+                    Some(ips.iter().any(|i| i.is_ipv6())),
+                ),
+                Err(_) => (None, None),
+            },
+        };
+        ResourceRef {
+            url: clean(&r),
+            host: clean(&host),
+            has_a,
+            has_aaaa,
+            literal: literal.is_some(),
+        }
+    }))
+    .await;
+    Some(Probed {
+        result: Ok(ResourceFacts {
+            pages: fetched,
+            refs: out,
+        }),
+        ms: t0.elapsed().as_millis() as u64,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_url_choice_by_family() {
+        let urls: Vec<Url> = [
+            "http://198.51.100.10:8080/",
+            "http://[2001:db8:2::10]:8080/",
+        ]
+        .iter()
+        .filter_map(|s| Url::parse(s))
+        .collect();
+        assert_eq!(echo_url_for(&urls, false).unwrap().port, 8080);
+        assert!(
+            echo_url_for(&urls, true)
+                .unwrap()
+                .literal()
+                .unwrap()
+                .is_ipv6()
+        );
+        let only4: Vec<Url> = vec![Url::parse("http://198.51.100.10/").unwrap()];
+        assert!(echo_url_for(&only4, true).is_none());
+        let named = vec![Url::parse("https://ifconfig.co/").unwrap()];
+        assert_eq!(
+            join_path(echo_url_for(&named, true).unwrap(), "/port/80").to_string(),
+            "https://ifconfig.co/port/80"
+        );
+    }
+
+    #[test]
+    fn port_answers() {
+        let a =
+            parse_port_answer(br#"{"ip":"192.0.2.1","port":80,"reachable":true}"#, 200).unwrap();
+        assert!(a.reachable);
+        assert!(parse_port_answer(b"<html>", 200).is_err());
+        assert!(parse_port_answer(b"{}", 500).is_err());
+    }
+}
