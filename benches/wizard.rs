@@ -1,0 +1,154 @@
+//! The wizard's start-up and idle cost, in a real terminal (tmux) on a lab host:
+//! - first frame: microseconds from `main` to the first drawn frame, as the binary
+//!   records it (`DSDOCTOR_TRACE_FIRST_FRAME`), and as seen from outside (spawn to the
+//!   frame appearing in tmux, an upper bound that includes tmux itself);
+//! - idle CPU: after the checks finished, CPU time used over 10 s of doing nothing.
+//!
+//! `cargo bench --bench wizard` (root). Under `cargo test` it only says how to run it.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::*;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn tmux(sock: &str, args: &[&str]) -> String {
+    let out = Command::new("tmux")
+        .args(["-L", sock])
+        .args(args)
+        .output()
+        .expect("tmux");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn cpu_ticks(pid: &str) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // Fields after the parenthesised name: utime and stime are the 14th and 15th.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    f[11].parse::<u64>().unwrap_or(0) + f[12].parse::<u64>().unwrap_or(0)
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("bench wizard: run with `cargo bench --bench wizard` as root");
+        return;
+    }
+    let mut lab = Lab::new("wizbench");
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    let args: Vec<String> = Lab::check_args(&[])
+        .into_iter()
+        .filter(|a| a != "check" && a != "--format" && a != "json")
+        .collect();
+    let trace = lab.dir().join("first-frame");
+    let cmd = format!(
+        "ip netns exec {} {} {}",
+        lab.ns(Ns::Srv),
+        env!("CARGO_BIN_EXE_dsdoctor"),
+        args.join(" ")
+    );
+    let sock = format!("dsd-bench-{}", std::process::id());
+    let mut inner = Vec::new();
+    let mut outer = Vec::new();
+    for _ in 0..10 {
+        let _ = std::fs::remove_file(&trace);
+        let t = Instant::now();
+        tmux(
+            &sock,
+            &[
+                "new-session",
+                "-d",
+                "-x",
+                "100",
+                "-y",
+                "30",
+                "-e",
+                "LANG=C.UTF-8",
+                "-e",
+                &format!("DSDOCTOR_TRACE_FIRST_FRAME={}", trace.display()),
+                &cmd,
+            ],
+        );
+        while !tmux(&sock, &["capture-pane", "-p"]).contains("Decision tree") {
+            assert!(t.elapsed() < Duration::from_secs(10), "no frame");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        outer.push(t.elapsed());
+        // The file may exist before its content is written: read until it parses.
+        let us: u64 = loop {
+            if let Some(v) = std::fs::read_to_string(&trace)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+            {
+                break v;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        inner.push(Duration::from_micros(us));
+        tmux(&sock, &["kill-server"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    inner.sort();
+    outer.sort();
+
+    // Idle: wait for the run to end (no spinner), then measure 10 s.
+    tmux(
+        &sock,
+        &[
+            "new-session",
+            "-d",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "-e",
+            "LANG=C.UTF-8",
+            &cmd,
+        ],
+    );
+    let t = Instant::now();
+    while !tmux(&sock, &["capture-pane", "-p"]).contains("all clear") {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the run did not finish: {}",
+            tmux(&sock, &["capture-pane", "-p"])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = tmux(&sock, &["display-message", "-p", "#{pane_pid}"])
+        .trim()
+        .to_string();
+    std::thread::sleep(Duration::from_millis(500));
+    let hz = String::from_utf8_lossy(
+        &Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .expect("getconf")
+            .stdout,
+    )
+    .trim()
+    .parse::<f64>()
+    .unwrap_or(100.0);
+    let before = cpu_ticks(&pid);
+    std::thread::sleep(Duration::from_secs(10));
+    let used = (cpu_ticks(&pid) - before) as f64 / hz;
+    tmux(&sock, &["kill-server"]);
+
+    println!("| what | median | min | max |");
+    println!("| --- | --- | --- | --- |");
+    println!(
+        "| first frame, main to frame (binary's trace) | {:.1?} | {:.1?} | {:.1?} |",
+        inner[5], inner[0], inner[9]
+    );
+    println!(
+        "| first frame, spawn to visible in tmux | {:.1?} | {:.1?} | {:.1?} |",
+        outer[5], outer[0], outer[9]
+    );
+    println!();
+    println!(
+        "idle CPU over 10 s after the run: {:.3} s = {:.2} % of one core (target < 1 %)",
+        used,
+        used * 10.0
+    );
+}
