@@ -73,3 +73,53 @@ pub fn write(dir_first: &Path, domain: &str, stamp: &str, text: &str) -> std::io
     }
     Err(last.unwrap_or_else(|| std::io::Error::other("no directory to write to")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::app::Action;
+    use crate::tui::app::tests::{feed, ipv4_only_nginx, started};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    #[test]
+    fn markdown_has_the_findings_and_the_timeline() {
+        let mut app = started(&ipv4_only_nginx());
+        let e = app.update(Action::Key(KeyEvent::new(
+            KeyCode::Char('r'),
+            KeyModifiers::NONE,
+        )));
+        feed(&mut app, e, &crate::checks::fixtures::healthy(), 2_000);
+        let md = markdown(&app, "2026-11-23T18:00:00Z");
+        assert!(md.contains("# dsdoctor report: shop.example"), "{md}");
+        assert!(md.contains("## Timeline"));
+        assert!(
+            md.contains("| +2.000s | `listener.ipv6 :80` | fail → pass |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn write_is_atomic_and_falls_back_to_the_temp_dir() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = write(dir.path(), "shop.example", "20261123T180000Z", "hello").expect("write");
+        assert_eq!(std::fs::read_to_string(&p).expect("read"), "hello");
+        assert!(
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("dsdoctor-shop.example-"))
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+        // A directory that does not exist cannot be written: the temp dir is used.
+        let p = write(&dir.path().join("missing"), "x/../y", "1", "t").expect("fallback");
+        assert_eq!(
+            p.parent(),
+            Some(std::env::temp_dir().as_path()),
+            "the domain cannot steer the path"
+        );
+        let _ = std::fs::remove_file(p);
+    }
+}
