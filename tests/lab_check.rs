@@ -166,6 +166,7 @@ fn assert_stage(v: &Value, id: &str, want: &str) {
 /// egress targets are always reachable from srv's namespace unless a test breaks that),
 /// and a failing isp check must never be the verdict of a fault found earlier in the tree.
 fn assert_pending_stages_skip(v: &Value) {
+    assert_firewall_quiet(v);
     for c in v["checks"].as_array().into_iter().flatten() {
         if c["stage"] == "isp" {
             assert_ne!(c["status"], "error", "{c:#}\nproblems:\n{}", problems(v));
@@ -174,6 +175,34 @@ fn assert_pending_stages_skip(v: &Value) {
     if let Some(stage) = verdict_stage(v) {
         if verdict_status(v) == "fail" {
             assert_ne!(stage, "isp", "problems:\n{}", problems(v));
+        }
+    }
+}
+
+/// The firewall stage in a lab without packet-filter rules: every check passes, or is
+/// skipped for a cause found earlier (IPv6 disabled, no global address, `--expect`), or
+/// cannot run unprivileged (`error` naming root). The rules themselves are the subject of
+/// tests/lab_firewall.rs.
+fn assert_firewall_quiet(v: &Value) {
+    for c in v["checks"].as_array().into_iter().flatten() {
+        if c["stage"] != "firewall" {
+            continue;
+        }
+        let s = c["summary"].as_str().unwrap_or("");
+        match c["status"].as_str().unwrap_or("?") {
+            "pass" => assert!(
+                s.contains("admits") || s.contains("no listening service"),
+                "{c:#}"
+            ),
+            "skip" => assert!(
+                s.contains("address.") || s.contains("--expect") || s.contains("both families"),
+                "a firewall skip must name its cause: {c:#}"
+            ),
+            "error" => assert!(s.contains("root"), "{c:#}"),
+            _ => panic!(
+                "firewall check not clean in a lab without rules: {c:#}\nproblems:\n{}",
+                problems(v)
+            ),
         }
     }
 }
@@ -471,7 +500,7 @@ fn healthy_host_passes_and_report_matches_schema() {
     validate_report(&v, code);
     assert_all_contract_checks(&v, &[80]);
 
-    for s in ["dns", "address", "listener", "route", "isp"] {
+    for s in ["dns", "address", "listener", "firewall", "route", "isp"] {
         assert_stage(&v, s, "pass");
     }
     assert_pending_stages_skip(&v);
@@ -990,6 +1019,9 @@ fn unprivileged_run_reports_errors_not_failures() {
         assert_check(&v, id, None, "error");
         assert_summary_has(&v, id, None, &["root", "CAP_NET_RAW"]);
     }
+    // Reading the packet filter needs root too.
+    assert_check(&v, "firewall.ipv6", Some(80), "error");
+    assert_summary_has(&v, "firewall.ipv6", Some(80), &["root"]);
     assert_exit(code, 1, &v);
     assert_eq!(verdict_status(&v), "error");
     let first_problem = v["checks"]

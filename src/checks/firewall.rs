@@ -1,10 +1,655 @@
 //! The firewall stage: would the packet filter admit a new TCP connection from the
-//! internet, per family and port?
+//! internet, per family and port? The walk itself is `crate::firewall`; this turns its
+//! outcomes into findings with the deciding rule as evidence and fixes in the terms of
+//! the front-end that manages the rules.
 
-use crate::facts::Facts;
-use crate::model::Finding;
+use super::host;
+use crate::facts::firewall::{Backend, FirewallFacts, Source, TableFamily};
+use crate::facts::{Facts, ProbeErrorKind};
+use crate::firewall::{Compiled, Decision, Outcome, Packet, RuleRef};
+use crate::model::{Finding, Status};
 use crate::options::Options;
+use crate::sanitize::clean;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
 
-pub fn evaluate(_f: &Facts, o: &Options) -> Vec<Finding> {
-    super::pending::firewall(o)
+/// ICMPv6 types IPv6 cannot do without, with their names.
+pub const ICMPV6_NEEDED: [(u8, &str); 5] = [
+    (135, "neighbour solicitation"),
+    (136, "neighbour advertisement"),
+    (134, "router advertisement"),
+    (133, "router solicitation"),
+    (2, "packet too big"),
+];
+
+pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
+    let fw = f.firewall.value();
+    let compiled = fw.map(|fw| Compiled::new(&fw.tables));
+    let mut out = Vec::new();
+    for &port in &o.target.ports {
+        out.push(port_check(f, o, compiled.as_ref(), port, false));
+        out.push(port_check(f, o, compiled.as_ref(), port, true));
+    }
+    out.push(icmpv6(f, o, compiled.as_ref()));
+    out.push(exposure(f, o, compiled.as_ref()));
+    out
 }
+
+fn fam(v6: bool) -> &'static str {
+    if v6 { "IPv6" } else { "IPv4" }
+}
+
+/// The address clients connect to for a family, and the interface it arrives on:
+/// the DNS answer when it is on this host, else the host's first usable address.
+pub fn target(f: &Facts, o: &Options, v6: bool) -> Option<(IpAddr, String)> {
+    let dns = if v6 { &f.dns.aaaa } else { &f.dns.a };
+    let from_dns = dns
+        .value()
+        .map(|a| a.ips())
+        .unwrap_or_default()
+        .into_iter()
+        .find_map(|ip| host::find_addr(f, ip).map(|(l, a)| (a.ip, l.name.clone())));
+    if from_dns.is_some() {
+        return from_dns;
+    }
+    if v6 {
+        host::usable_global_v6(f, &o.assume_public)
+            .first()
+            .map(|(l, a)| (a.ip, l.name.clone()))
+    } else {
+        host::addrs(f)
+            .find(|(_, a)| a.ip.is_ipv4())
+            .map(|(l, a)| (a.ip, l.name.clone()))
+    }
+}
+
+/// Whether this host's own filter admits new TCP connections to `port` over a family:
+/// `Some(true)` admits, `Some(false)` shuts, `None` unknown (unreadable, uncertain, no
+/// address). For other stages (an inbound probe that fails while the host admits points
+/// at a cloud security group: see the `cloud_security_group` fix).
+pub fn host_filter_admits(f: &Facts, o: &Options, port: u16, v6: bool) -> Option<bool> {
+    let fw = f.firewall.value()?;
+    let (ip, iif) = target(f, o, v6)?;
+    match Compiled::new(&fw.tables)
+        .decide(&Packet::tcp_syn(ip, port, &iif))
+        .decision
+    {
+        Decision::Accept => Some(true),
+        Decision::Drop | Decision::Reject => Some(false),
+        Decision::Uncertain => None,
+    }
+}
+
+/// The IPv6 filter drops neighbour solicitations or advertisements: nothing gets through
+/// over IPv6 once the neighbour caches expire (used by `host::path_blocker`).
+pub fn nd_blocked(f: &Facts) -> bool {
+    let Some(fw) = f.firewall.value() else {
+        return false;
+    };
+    if fw.tables.is_empty() {
+        return false;
+    }
+    let ip = host::addrs(f)
+        .find(|(_, a)| a.ip.is_ipv6() && !a.ip.is_loopback())
+        .map(|(l, a)| (a.ip, l.name.clone()));
+    let Some((ip, iif)) = ip else {
+        return false;
+    };
+    let c = Compiled::new(&fw.tables);
+    [135u8, 136]
+        .iter()
+        .any(|&t| c.decide(&Packet::icmpv6(t, ip, &iif)).decision.shuts())
+}
+
+/// The `error`/`skip` finding when the filter cannot be examined for a family.
+fn precondition(f: &Facts, o: &Options, id: &str, port: Option<u16>, v6: bool) -> Option<Finding> {
+    let wanted = if v6 {
+        o.target.expect.wants_v6()
+    } else {
+        o.target.expect.wants_v4()
+    };
+    if !wanted {
+        return Some(Finding::new(
+            id,
+            port,
+            Status::Skip,
+            format!("the site is not meant to serve {} (--expect)", fam(v6)),
+        ));
+    }
+    if v6 && host::ipv6_off(f) {
+        return Some(Finding::new(
+            id,
+            port,
+            Status::Skip,
+            "IPv6 is disabled on this host, so its filter is not on any path (see address.ipv6_enabled)",
+        )
+        .caused_by("address.ipv6_enabled"));
+    }
+    if let Err(e) = &f.firewall.result {
+        let summary = match e.kind {
+            ProbeErrorKind::Permission => {
+                format!("could not read the packet filter: {}", e.message)
+            }
+            ProbeErrorKind::Missing => format!("could not read the packet filter: {}", e.message),
+            _ => format!("could not read the packet filter: {}", e.message),
+        };
+        return Some(Finding::new(id, port, Status::Error, clean(&summary)).took(f.firewall.ms));
+    }
+    None
+}
+
+fn base_evidence(fw: &FirewallFacts) -> Vec<String> {
+    let mut ev = Vec::new();
+    let tools: Vec<String> = fw.tools.iter().map(|t| t.command.clone()).collect();
+    let backends: Vec<&str> = fw.backends.iter().map(|b| b.as_str()).collect();
+    ev.push(format!(
+        "read with {}: {} tables, {} rules{}",
+        if tools.is_empty() {
+            "nft -j list ruleset".to_string()
+        } else {
+            tools.join(", ")
+        },
+        fw.tables.len(),
+        fw.rule_count(),
+        if backends.is_empty() {
+            String::new()
+        } else {
+            format!(" (managed by {})", backends.join(", "))
+        }
+    ));
+    if fw.has(Backend::IptablesLegacy)
+        && (fw.has(Backend::Nft) || fw.has(Backend::IptablesNft) || fw.has(Backend::Firewalld))
+    {
+        ev.push("both iptables-legacy and nftables rules are loaded: both apply, and a packet must pass both".into());
+    }
+    for p in fw.partial.iter().take(3) {
+        ev.push(clean(&format!("not read: {p}")));
+    }
+    ev
+}
+
+fn path_evidence(o: &Outcome) -> Vec<String> {
+    let mut ev: Vec<String> = o
+        .path
+        .iter()
+        .take(12)
+        .map(|p| clean(&format!("path: {p}")))
+        .collect();
+    for u in o.unevaluated.iter().take(3) {
+        ev.push(clean(&format!("cannot evaluate: {}", u.describe())));
+    }
+    ev
+}
+
+/// How to open (or close) a port, in the front-end's terms.
+struct FixPlan {
+    key: &'static str,
+    vars: BTreeMap<&'static str, String>,
+}
+
+fn frontend(fw: &FirewallFacts, decided: Option<&RuleRef>) -> &'static str {
+    if fw.has(Backend::Firewalld) {
+        return "firewalld";
+    }
+    if fw.has(Backend::Ufw) {
+        return "ufw";
+    }
+    match decided.map(|r| r.source) {
+        Some(Source::IptablesLegacy) => "iptables_legacy",
+        Some(Source::IptablesNft) => "iptables",
+        Some(Source::Nft) => "nft",
+        None if fw.has(Backend::IptablesNft) => "iptables",
+        None => "nft",
+    }
+}
+
+fn plan(fw: &FirewallFacts, decided: Option<&RuleRef>, port: u16, v6: bool, open: bool) -> FixPlan {
+    let fe = frontend(fw, decided);
+    let mut vars = BTreeMap::new();
+    vars.insert("port", port.to_string());
+    vars.insert("family", fam(v6).to_string());
+    let ipt = if v6 { "ip6tables" } else { "iptables" };
+    let (tool, save_file) = match fe {
+        "iptables_legacy" => (
+            format!("{ipt}-legacy"),
+            if v6 { "rules.v6" } else { "rules.v4" },
+        ),
+        _ => (ipt.to_string(), if v6 { "rules.v6" } else { "rules.v4" }),
+    };
+    vars.insert("tool", tool);
+    vars.insert("rules_file", format!("/etc/iptables/{save_file}"));
+    let (family, table, chain) = match decided {
+        Some(r) if r.source == Source::Nft => (
+            r.family.as_str().to_string(),
+            r.table.clone(),
+            r.chain.clone(),
+        ),
+        Some(r) => (
+            r.family.as_str().to_string(),
+            r.table.clone(),
+            r.chain.clone(),
+        ),
+        None => (
+            if v6 {
+                TableFamily::Ip6
+            } else {
+                TableFamily::Ip
+            }
+            .as_str()
+            .to_string(),
+            "filter".to_string(),
+            if fe == "nft" { "input" } else { "INPUT" }.to_string(),
+        ),
+    };
+    vars.insert("nft_family", family);
+    vars.insert("table", table);
+    vars.insert("chain", chain);
+    vars.insert(
+        "nfproto",
+        if v6 {
+            "meta nfproto ipv6 "
+        } else {
+            "meta nfproto ipv4 "
+        }
+        .to_string(),
+    );
+    let key = match (fe, open) {
+        ("firewalld", true) => "fw_open_firewalld",
+        ("ufw", true) => {
+            if v6 {
+                "fw_open_ufw_v6"
+            } else {
+                "fw_open_ufw"
+            }
+        }
+        ("iptables" | "iptables_legacy", true) => "fw_open_iptables",
+        (_, true) => "fw_open_nft",
+        ("firewalld", false) => "fw_close_firewalld",
+        ("ufw", false) => "fw_close_ufw",
+        ("iptables" | "iptables_legacy", false) => "fw_close_iptables",
+        (_, false) => "fw_close_nft",
+    };
+    FixPlan { key, vars }
+}
+
+fn apply_fix(fd: Finding, p: &FixPlan) -> Finding {
+    let vars: Vec<(&str, &str)> = p.vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    fd.fix(p.key, &vars)
+}
+
+fn port_check(f: &Facts, o: &Options, c: Option<&Compiled>, port: u16, v6: bool) -> Finding {
+    let id = if v6 { "firewall.ipv6" } else { "firewall.ipv4" };
+    if let Some(fd) = precondition(f, o, id, Some(port), v6) {
+        return fd;
+    }
+    let (Some(fw), Some(c)) = (f.firewall.value(), c) else {
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Error,
+            "the packet filter was not read",
+        );
+    };
+    let Some((ip, iif)) = target(f, o, v6) else {
+        let cause = if v6 {
+            "address.global_ipv6"
+        } else {
+            "address.global_ipv4"
+        };
+        return Finding::new(
+            id,
+            Some(port),
+            Status::Skip,
+            format!(
+                "this host has no {} address to receive connections (see {cause})",
+                fam(v6)
+            ),
+        )
+        .caused_by(cause);
+    };
+    let out = c.decide(&Packet::tcp_syn(ip, port, &iif));
+    let mut ev = base_evidence(fw);
+    ev.push(format!(
+        "asked: a new TCP connection (SYN) from an arbitrary internet address to {}:{port} on {iif}",
+        crate::net::bracketed(ip)
+    ));
+    let p = port.to_string();
+    match out.decision {
+        Decision::Accept => {
+            let how = if out.base_chains == 0 {
+                format!("no {} rules on the input path", fam(v6))
+            } else {
+                let by: Vec<String> = out
+                    .accepted_by
+                    .iter()
+                    .map(|r| clean(&r.describe()))
+                    .collect();
+                for b in &by {
+                    ev.push(format!("accepted by {b}"));
+                }
+                format!("{} base chain(s) accept it", out.base_chains)
+            };
+            ev.extend(path_evidence(&out));
+            Finding::new(
+                id,
+                Some(port),
+                Status::Pass,
+                format!(
+                    "the {} filter admits new TCP connections to port {port} ({how})",
+                    fam(v6)
+                ),
+            )
+            .evidence_all(ev)
+            .explain("fw_pass_cloud", &[("port", &p), ("family", fam(v6))])
+            .took(f.firewall.ms)
+        }
+        Decision::Drop | Decision::Reject => {
+            let rule = out
+                .decided_by
+                .as_ref()
+                .map(|r| clean(&r.describe()))
+                .unwrap_or_else(|| "?".into());
+            ev.push(format!("decided by {rule}"));
+            ev.extend(path_evidence(&out));
+            let verb = if out.decision == Decision::Drop {
+                "drops"
+            } else {
+                "rejects"
+            };
+            let other_open = c
+                .decide(&Packet::tcp_syn(
+                    target(f, o, !v6).map(|t| t.0).unwrap_or(ip),
+                    port,
+                    &iif,
+                ))
+                .decision
+                .admits()
+                && target(f, o, !v6).is_some();
+            let key = match (v6, other_open) {
+                (true, true) => "fw_shut_v6_only",
+                (false, true) => "fw_shut_v4_only",
+                _ => "fw_shut",
+            };
+            let plan = plan(fw, out.decided_by.as_ref(), port, v6, true);
+            apply_fix(
+                Finding::new(
+                    id,
+                    Some(port),
+                    Status::Fail,
+                    format!(
+                        "the {} filter {verb} new TCP connections to port {port}: {rule}",
+                        fam(v6)
+                    ),
+                )
+                .evidence_all(ev)
+                .explain(key, &[("port", &p), ("family", fam(v6))]),
+                &plan,
+            )
+            .took(f.firewall.ms)
+        }
+        Decision::Uncertain => {
+            let rule = out
+                .decided_by
+                .as_ref()
+                .map(|r| clean(&r.describe()))
+                .unwrap_or_else(|| "?".into());
+            ev.push(format!("undecided at {rule}"));
+            ev.extend(path_evidence(&out));
+            Finding::new(
+                id,
+                Some(port),
+                Status::Warn,
+                format!(
+                    "cannot tell whether the {} filter admits port {port}: it depends on {rule}",
+                    fam(v6)
+                ),
+            )
+            .evidence_all(ev)
+            .explain("fw_uncertain", &[("port", &p)])
+            .took(f.firewall.ms)
+        }
+    }
+}
+
+fn icmpv6(f: &Facts, o: &Options, c: Option<&Compiled>) -> Finding {
+    let id = "firewall.icmpv6";
+    if let Some(fd) = precondition(f, o, id, None, true) {
+        return fd;
+    }
+    let (Some(fw), Some(c)) = (f.firewall.value(), c) else {
+        return Finding::new(id, None, Status::Error, "the packet filter was not read");
+    };
+    let Some((ip, iif)) = target(f, o, true) else {
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "this host has no global IPv6 address (see address.global_ipv6)",
+        )
+        .caused_by("address.global_ipv6");
+    };
+    let mut ev = base_evidence(fw);
+    let mut shut: Vec<(u8, &str, Outcome)> = Vec::new();
+    let mut unsure: Vec<(u8, &str, Outcome)> = Vec::new();
+    for (t, name) in ICMPV6_NEEDED {
+        let out = c.decide(&Packet::icmpv6(t, ip, &iif));
+        let line = match (&out.decision, &out.decided_by) {
+            (Decision::Accept, _) => format!("ICMPv6 type {t} ({name}): accepted"),
+            (d, Some(r)) => clean(&format!(
+                "ICMPv6 type {t} ({name}): {} by {}",
+                d.as_str(),
+                r.describe()
+            )),
+            (d, None) => format!("ICMPv6 type {t} ({name}): {}", d.as_str()),
+        };
+        ev.push(line);
+        match out.decision {
+            Decision::Drop | Decision::Reject => shut.push((t, name, out)),
+            Decision::Uncertain => unsure.push((t, name, out)),
+            Decision::Accept => {}
+        }
+    }
+    let list = |v: &[(u8, &str, Outcome)]| {
+        v.iter()
+            .map(|(t, n, _)| format!("{n} ({t})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !shut.is_empty() {
+        let nd = shut.iter().any(|(t, _, _)| (133..=136).contains(t));
+        let first = &shut[0].2;
+        ev.extend(path_evidence(first));
+        let mut vars = plan(fw, first.decided_by.as_ref(), 0, true, true).vars;
+        vars.remove("port");
+        let fe = frontend(fw, first.decided_by.as_ref());
+        let key = match fe {
+            "firewalld" => "fw_icmpv6_firewalld",
+            "ufw" => "fw_icmpv6_ufw",
+            "iptables" | "iptables_legacy" => "fw_icmpv6_iptables",
+            _ => "fw_icmpv6_nft",
+        };
+        let v: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        return Finding::new(
+            id,
+            None,
+            Status::Fail,
+            format!(
+                "the IPv6 filter drops ICMPv6 {}: {}",
+                list(&shut),
+                if nd {
+                    "IPv6 stops working once the neighbour caches expire"
+                } else {
+                    "large responses stall (path MTU discovery breaks)"
+                }
+            ),
+        )
+        .evidence_all(ev)
+        .explain(if nd { "fw_icmpv6_nd" } else { "fw_icmpv6_ptb" }, &[])
+        .fix(key, &v)
+        .took(f.firewall.ms);
+    }
+    if !unsure.is_empty() {
+        ev.extend(path_evidence(&unsure[0].2));
+        return Finding::new(
+            id,
+            None,
+            Status::Warn,
+            format!(
+                "cannot tell whether the IPv6 filter admits ICMPv6 {}",
+                list(&unsure)
+            ),
+        )
+        .evidence_all(ev)
+        .explain("fw_uncertain_icmpv6", &[])
+        .took(f.firewall.ms);
+    }
+    Finding::new(
+        id,
+        None,
+        Status::Pass,
+        "the IPv6 filter admits neighbour discovery (133-136) and packet-too-big (2)",
+    )
+    .evidence_all(ev)
+    .took(f.firewall.ms)
+}
+
+fn exposure(f: &Facts, o: &Options, c: Option<&Compiled>) -> Finding {
+    let id = "firewall.exposure";
+    if let Err(e) = &f.firewall.result {
+        return Finding::new(
+            id,
+            None,
+            Status::Error,
+            clean(&format!("could not read the packet filter: {}", e.message)),
+        );
+    }
+    let (Some(fw), Some(c)) = (f.firewall.value(), c) else {
+        return Finding::new(id, None, Status::Error, "the packet filter was not read");
+    };
+    let listeners = match &f.listeners.result {
+        Ok(l) => l,
+        Err(e) => {
+            return Finding::new(
+                id,
+                None,
+                Status::Error,
+                format!("could not list sockets: {}", e.message),
+            );
+        }
+    };
+    let v6_on = !host::ipv6_off(f);
+    let t4 = target(f, o, false);
+    let t6 = if v6_on { target(f, o, true) } else { None };
+    if t4.is_none() || t6.is_none() {
+        return Finding::new(
+            id,
+            None,
+            Status::Skip,
+            "the host does not have addresses of both families, so no service can be open over one and shut over the other",
+        );
+    }
+    // Port → (accepts v4, accepts v6, owner).
+    let mut ports: BTreeMap<u16, (bool, bool, String)> = BTreeMap::new();
+    for l in listeners {
+        if l.ip.is_loopback() {
+            continue;
+        }
+        let e = ports.entry(l.port).or_insert((false, false, String::new()));
+        e.0 |= l.accepts_v4();
+        e.1 |= l.accepts_v6();
+        if e.2.is_empty() {
+            if let Some(p) = &l.process {
+                e.2 = clean(&format!("{p} pid {}", l.pid.unwrap_or(0)));
+            }
+        }
+    }
+    let mut holes = Vec::new();
+    let mut unsure = Vec::new();
+    let mut ev = base_evidence(fw);
+    let mut compared = 0;
+    let mut first_plan: Option<FixPlan> = None;
+    for (&port, (a4, a6, owner)) in &ports {
+        if o.target.ports.contains(&port) {
+            continue;
+        }
+        let dec = |t: &Option<(IpAddr, String)>| {
+            t.as_ref()
+                .map(|(ip, iif)| c.decide(&Packet::tcp_syn(*ip, port, iif)))
+        };
+        let (Some(d4), Some(d6)) = (dec(&t4), dec(&t6)) else {
+            continue;
+        };
+        compared += 1;
+        let owner = if owner.is_empty() {
+            "owner not visible".to_string()
+        } else {
+            owner.clone()
+        };
+        for (open_v6, open, shut, accepts) in [(true, &d6, &d4, *a6), (false, &d4, &d6, *a4)] {
+            if !accepts {
+                continue;
+            }
+            if open.decision.admits() && shut.decision.shuts() {
+                let rule = shut
+                    .decided_by
+                    .as_ref()
+                    .map(|r| clean(&r.describe()))
+                    .unwrap_or_default();
+                holes.push(format!(
+                    "port {port} ({owner}) is open over {} while the {} rules shut it",
+                    fam(open_v6),
+                    fam(!open_v6)
+                ));
+                ev.push(format!(
+                    "port {port}: {} shut by {rule}; {} admitted",
+                    fam(!open_v6),
+                    fam(open_v6)
+                ));
+                if first_plan.is_none() {
+                    let mut p = plan(fw, None, port, open_v6, false);
+                    p.vars.insert("process", owner.clone());
+                    first_plan = Some(p);
+                }
+            } else if (open.decision == Decision::Uncertain && shut.decision.shuts())
+                || (open.decision.admits() && shut.decision == Decision::Uncertain)
+            {
+                unsure.push(format!("port {port} ({owner})"));
+            }
+        }
+    }
+    if !holes.is_empty() {
+        let fd = Finding::new(id, None, Status::Fail, holes.join("; "))
+            .evidence_all(ev)
+            .explain("fw_exposure", &[]);
+        return match first_plan {
+            Some(p) => apply_fix(fd, &p),
+            None => fd,
+        };
+    }
+    if !unsure.is_empty() {
+        return Finding::new(
+            id,
+            None,
+            Status::Warn,
+            format!(
+                "cannot tell whether these are open over one family only: {}",
+                unsure.join(", ")
+            ),
+        )
+        .evidence_all(ev)
+        .explain("fw_uncertain", &[("port", "")]);
+    }
+    Finding::new(
+        id,
+        None,
+        Status::Pass,
+        format!(
+            "no listening service is open over one family while the other family's rules shut it ({compared} other port(s) compared; the site's ports are checked by firewall.ipv4/ipv6)"
+        ),
+    )
+    .evidence_all(ev)
+    .took(f.firewall.ms)
+}
+
+#[cfg(test)]
+mod tests;

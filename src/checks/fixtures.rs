@@ -255,8 +255,29 @@ pub fn healthy() -> Facts {
                 rtt_ms: Probed::ok(0.3),
             },
         ],
-        firewall: Probed::ok(crate::facts::firewall::FirewallFacts::default()),
+        firewall: Probed::ok(strict_firewall()),
         isp: Probed::err(ProbeErrorKind::NotRun, "not run: --offline"),
+    }
+}
+
+/// A strict but correct packet filter, recorded with `nft -j list ruleset`: policy drop,
+/// established/related, loopback, ICMPv6 neighbour discovery and packet-too-big, and
+/// TCP 22, 80, 443 accepted.
+pub fn strict_firewall() -> crate::facts::firewall::FirewallFacts {
+    firewall_from_nft(include_str!(
+        "../../tests/fixtures/firewall/nft-strict.json"
+    ))
+}
+
+/// Firewall facts from a recorded `nft -j list ruleset`.
+pub fn firewall_from_nft(json: &str) -> crate::facts::firewall::FirewallFacts {
+    let rs = crate::parse::nft::parse(json).expect("recorded nft JSON");
+    crate::facts::firewall::FirewallFacts {
+        backends: crate::probe::firewall::backends(&rs.tables),
+        tables: rs.tables,
+        tools: Vec::new(),
+        problems: rs.problems,
+        partial: Vec::new(),
     }
 }
 

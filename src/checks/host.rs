@@ -198,6 +198,9 @@ pub fn path_blocker(f: &Facts, v6: bool) -> Option<&'static str> {
     if v6 && ipv6_off(f) {
         return Some("address.ipv6_enabled");
     }
+    if v6 && super::firewall::nd_blocked(f) {
+        return Some("firewall.icmpv6");
+    }
     if default_routes(f, v6).is_empty() {
         return Some(if v6 {
             "route.ipv6_default"

@@ -3,7 +3,7 @@
 
 mod address;
 mod dns;
-mod firewall;
+pub mod firewall;
 pub mod host;
 mod isp;
 mod listener;

@@ -1,7 +1,323 @@
 //! Facts about the packet filter (the firewall stage). Filled by `probe::firewall`.
+//!
+//! The rulesets are kept in one small typed form whatever tool they were read with
+//! (`nft -j list ruleset`, `iptables-save`): tables of chains of rules, each rule a list of
+//! matches and a verdict. `crate::firewall` walks them; the parsers in `crate::parse::nft`
+//! and `crate::parse::iptables` build them. A match the parsers do not understand is kept
+//! as [`Match::Unknown`] with its text, so the walk can say "uncertain" instead of guessing.
 
+use crate::facts::ProbeError;
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// Where a ruleset was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// `nft -j list ruleset`.
+    Nft,
+    /// `iptables-nft-save` / `ip6tables-nft-save`: the iptables view of nft tables that
+    /// iptables-nft wrote (their extensions show as opaque `xt` in nft's JSON).
+    IptablesNft,
+    /// `iptables-legacy-save` / `ip6tables-legacy-save`: the old x_tables, which apply on
+    /// top of nftables.
+    IptablesLegacy,
+}
+
+/// A table's address family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableFamily {
+    Ip,
+    Ip6,
+    Inet,
+    /// arp, bridge, netdev: not on the IP input path.
+    Other,
+}
+
+impl TableFamily {
+    pub fn applies(self, v6: bool) -> bool {
+        match self {
+            TableFamily::Ip => !v6,
+            TableFamily::Ip6 => v6,
+            TableFamily::Inet => true,
+            TableFamily::Other => false,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableFamily::Ip => "ip",
+            TableFamily::Ip6 => "ip6",
+            TableFamily::Inet => "inet",
+            TableFamily::Other => "other",
+        }
+    }
+}
+
+/// A parsed ruleset: one `nft` listing or one `*-save` output.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Ruleset {
+    pub tables: Vec<Table>,
+    /// What the parser skipped (first few), for the evidence.
+    pub problems: Vec<String>,
+}
+
+impl Ruleset {
+    pub fn rule_count(&self) -> usize {
+        self.tables
+            .iter()
+            .flat_map(|t| &t.chains)
+            .map(|c| c.rules.len())
+            .sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Table {
+    pub family: TableFamily,
+    pub name: String,
+    pub source: Source,
+    pub chains: Vec<Chain>,
+}
+
+/// A base chain's attachment to a netfilter hook.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hook {
+    /// `ingress`, `prerouting`, `input`, `forward`, `output`, `postrouting`.
+    pub hook: String,
+    pub priority: i32,
+    /// `filter`, `nat`, `route`.
+    pub kind: String,
+    /// The policy: `Accept` or `Drop`.
+    pub policy: Verdict,
+    /// The device of a netdev ingress chain.
+    pub device: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chain {
+    pub name: String,
+    pub hook: Option<Hook>,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// nft's rule handle, or the line number in the `*-save` output.
+    pub handle: u64,
+    /// The rule as the tool would print it (nft syntax, or the `-A` line).
+    pub text: String,
+    pub matches: Vec<Match>,
+    pub verdict: Verdict,
+}
+
+/// What a rule does when all its matches hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Accept,
+    Drop,
+    Reject,
+    Jump(String),
+    Goto(String),
+    Return,
+    /// No verdict (counter, log, mark): the next rule runs.
+    Continue,
+    /// A verdict map: the first entry whose match holds decides; none holds → continue.
+    Map(Vec<(Match, Verdict)>),
+    /// A verdict decided elsewhere (queue to userspace) or not understood.
+    Unknown(String),
+}
+
+/// Conntrack states, as a bit set.
+pub mod ct {
+    pub const INVALID: u8 = 1;
+    pub const ESTABLISHED: u8 = 2;
+    pub const RELATED: u8 = 4;
+    pub const NEW: u8 = 8;
+    pub const UNTRACKED: u8 = 16;
+
+    pub fn from_name(s: &str) -> Option<u8> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "invalid" => INVALID,
+            "established" => ESTABLISHED,
+            "related" => RELATED,
+            "new" => NEW,
+            "untracked" => UNTRACKED,
+            _ => return None,
+        })
+    }
+}
+
+/// Kinds of destination/source address (`fib daddr type`, `-m addrtype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddrKind {
+    Local,
+    Unicast,
+    Broadcast,
+    Multicast,
+    Anycast,
+    Other,
+}
+
+impl AddrKind {
+    pub fn from_name(s: &str) -> AddrKind {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "local" => AddrKind::Local,
+            "unicast" => AddrKind::Unicast,
+            "broadcast" => AddrKind::Broadcast,
+            "multicast" => AddrKind::Multicast,
+            "anycast" => AddrKind::Anycast,
+            _ => AddrKind::Other,
+        }
+    }
+}
+
+/// A set of addresses: prefixes and ranges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddrItem {
+    Net(IpNet),
+    Range(IpAddr, IpAddr),
+}
+
+/// One condition of a rule. `neg` inverts it (`!=`, `!`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "m")]
+pub enum Match {
+    /// Layer 3: `meta nfproto ipv6`, or `ip`/`ip6` payload in an inet table.
+    Nfproto {
+        v6: bool,
+        neg: bool,
+    },
+    /// Layer 4 protocol numbers (`meta l4proto`, `-p`).
+    L4proto {
+        protos: Vec<u8>,
+        neg: bool,
+    },
+    /// Destination or source port ranges; `proto` is the protocol the match implies
+    /// (`tcp dport` holds only for TCP).
+    Port {
+        dst: bool,
+        proto: Option<u8>,
+        ranges: Vec<(u16, u16)>,
+        neg: bool,
+    },
+    Addr {
+        dst: bool,
+        v6: bool,
+        items: Vec<AddrItem>,
+        neg: bool,
+    },
+    /// Interface names (`iifname`, `-i`; a trailing `*` or `+` is a prefix).
+    Iface {
+        input: bool,
+        names: Vec<String>,
+        neg: bool,
+    },
+    CtState {
+        states: u8,
+        neg: bool,
+    },
+    /// `ct status dnat` and friends: a new connection from outside has none.
+    CtStatus {
+        names: Vec<String>,
+        neg: bool,
+    },
+    IcmpType {
+        v6: bool,
+        types: Vec<u8>,
+        neg: bool,
+    },
+    /// `(tcp flags & mask) == value`.
+    TcpFlags {
+        mask: u8,
+        value: u8,
+        neg: bool,
+    },
+    AddrType {
+        dst: bool,
+        kinds: Vec<AddrKind>,
+        neg: bool,
+    },
+    /// Reverse-path filter: `fib saddr . iif oif missing`, `-m rpfilter --invert`:
+    /// holds when the source would not be routed back out the input interface.
+    RpfMissing {
+        neg: bool,
+    },
+    /// `limit rate`: holds under normal load.
+    Limit,
+    /// `-m recent --rcheck/--update` and nft meters: the first connection is not in the list.
+    RecentSeen {
+        neg: bool,
+    },
+    /// Something the parsers do not evaluate, with its text.
+    Unknown(String),
+}
+
+/// Which firewall front-ends manage the rules, as seen in the ruleset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    Nft,
+    IptablesNft,
+    IptablesLegacy,
+    Firewalld,
+    Ufw,
+    Docker,
+    Fail2ban,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Nft => "nftables",
+            Backend::IptablesNft => "iptables-nft",
+            Backend::IptablesLegacy => "iptables-legacy",
+            Backend::Firewalld => "firewalld",
+            Backend::Ufw => "ufw",
+            Backend::Docker => "docker",
+            Backend::Fail2ban => "fail2ban",
+        }
+    }
+}
+
+/// A tool the probe ran, or would have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolRun {
+    /// The command line.
+    pub command: String,
+    pub result: Result<usize, ProbeError>,
+}
 
 /// The packet filter as the kernel runs it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct FirewallFacts {}
+pub struct FirewallFacts {
+    /// Every table that hooks into IPv4/IPv6, whatever tool it was read with. Tables
+    /// that iptables-nft wrote come from `iptables-nft-save` when nft's JSON shows them
+    /// with opaque `xt` expressions.
+    pub tables: Vec<Table>,
+    /// The front-ends seen.
+    pub backends: Vec<Backend>,
+    /// Commands run and what they gave (bytes read, or the error).
+    pub tools: Vec<ToolRun>,
+    /// Parser notes (skipped statements).
+    pub problems: Vec<String>,
+    /// A source that could not be read while others were: legacy tables unreadable, say.
+    pub partial: Vec<String>,
+}
+
+impl FirewallFacts {
+    pub fn has(&self, b: Backend) -> bool {
+        self.backends.contains(&b)
+    }
+    pub fn rule_count(&self) -> usize {
+        self.tables
+            .iter()
+            .flat_map(|t| &t.chains)
+            .map(|c| c.rules.len())
+            .sum()
+    }
+}

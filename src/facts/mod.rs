@@ -366,7 +366,12 @@ pub fn parts_for(stage: crate::model::Stage) -> &'static [PartKind] {
             PartKind::Dns,
         ],
         Stage::Route => &[PartKind::Netlink, PartKind::Sysctl, PartKind::Pings],
-        Stage::Firewall => &[PartKind::Netlink, PartKind::Listeners, PartKind::Firewall],
+        Stage::Firewall => &[
+            PartKind::Netlink,
+            PartKind::Sysctl,
+            PartKind::Listeners,
+            PartKind::Firewall,
+        ],
         Stage::Isp => &[
             PartKind::Netlink,
             PartKind::Dns,

@@ -2,6 +2,8 @@
 //! IPv6. Each parser takes text (or a source of texts) and never touches the system
 //! itself, except for the small loaders kept beside them.
 
+pub mod iptables;
+pub mod nft;
 pub mod nginx;
 pub mod sysctl_conf;
 

@@ -1,11 +1,311 @@
-//! Reads the packet filter (nftables JSON, iptables-legacy) for the firewall stage.
+//! Reads the packet filter for the firewall stage: `nft -j list ruleset`, and the
+//! iptables views where they add something (`iptables-nft-save` for tables that
+//! iptables-nft wrote, `iptables-legacy-save` / `ip6tables-legacy-save` for legacy
+//! tables). Only listing commands run: nothing here changes the filter. Each command is
+//! bounded in time and output size.
 
-use crate::facts::firewall::FirewallFacts;
+use crate::facts::firewall::{Backend, FirewallFacts, Match, Source, Table, TableFamily, ToolRun};
 use crate::facts::{ProbeError, ProbeErrorKind};
+use crate::parse::{iptables, nft};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-pub fn read_firewall() -> Result<FirewallFacts, ProbeError> {
-    Err(ProbeError::new(
-        ProbeErrorKind::NotRun,
-        "not yet implemented",
-    ))
+/// Most output read from one command (a large ruleset is a few MiB of JSON).
+const MAX_OUTPUT: usize = 64 << 20;
+
+const NEED_ROOT: &str =
+    "reading the packet filter needs root (CAP_NET_ADMIN): run dsdoctor as root";
+
+/// Find a tool in PATH or the sbin directories (unprivileged PATHs often lack them).
+pub fn find_tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/local/sbin"].map(PathBuf::from))
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+struct Output {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+/// Run `tool args` with a deadline and an output cap; kill it when either is passed.
+fn run_capped(tool: &PathBuf, args: &[&str], deadline: Instant) -> Result<Output, ProbeError> {
+    let what = format!("{} {}", tool.display(), args.join(" "));
+    let mut child = Command::new(tool)
+        .args(args)
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| super::io_error(&what, &e))?;
+    let read_capped = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || -> (Vec<u8>, bool) {
+            let mut buf = Vec::new();
+            let Some(r) = r else { return (buf, false) };
+            let mut limited = r.take(MAX_OUTPUT as u64 + 1);
+            let _ = limited.read_to_end(&mut buf);
+            let over = buf.len() > MAX_OUTPUT;
+            buf.truncate(MAX_OUTPUT);
+            (buf, over)
+        })
+    };
+    let out_t = read_capped(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let err_t = read_capped(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(ProbeError::new(
+                    ProbeErrorKind::Timeout,
+                    format!("{what}: did not finish in time"),
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+            Err(e) => return Err(super::io_error(&what, &e)),
+        }
+    };
+    let (out, over) = out_t.join().unwrap_or_default();
+    let (err, _) = err_t.join().unwrap_or_default();
+    if over {
+        return Err(ProbeError::new(
+            ProbeErrorKind::Failed,
+            format!("{what}: more than {} MiB of output", MAX_OUTPUT >> 20),
+        ));
+    }
+    Ok(Output {
+        ok: status.success(),
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: crate::sanitize::clean(String::from_utf8_lossy(&err).trim()),
+    })
+}
+
+fn permission_like(stderr: &str) -> bool {
+    let s = stderr.to_ascii_lowercase();
+    s.contains("operation not permitted")
+        || s.contains("permission denied")
+        || s.contains("must be root")
+}
+
+fn euid() -> u32 {
+    std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+        .unwrap_or(u32::MAX)
+}
+
+/// Read every ruleset on the input path. `limit` bounds the whole probe.
+pub fn read_firewall(limit: Duration) -> Result<FirewallFacts, ProbeError> {
+    let deadline = Instant::now() + limit;
+    let mut facts = FirewallFacts::default();
+    let Some(nft_path) = find_tool("nft") else {
+        return Err(ProbeError::new(
+            ProbeErrorKind::Missing,
+            "the nft tool is not installed: install nftables (apt-get install nftables, or dnf install nftables) so dsdoctor can read the packet filter",
+        ));
+    };
+    let out = run_capped(&nft_path, &["-j", "list", "ruleset"], deadline)?;
+    if !out.ok {
+        if permission_like(&out.stderr) || euid() != 0 {
+            return Err(ProbeError::new(
+                ProbeErrorKind::Permission,
+                format!("{NEED_ROOT} (nft said: {})", out.stderr),
+            ));
+        }
+        return Err(ProbeError::new(
+            ProbeErrorKind::Failed,
+            format!("nft -j list ruleset failed: {}", out.stderr),
+        ));
+    }
+    facts.tools.push(ToolRun {
+        command: "nft -j list ruleset".into(),
+        result: Ok(out.stdout.len()),
+    });
+    // An empty ruleset prints nothing at all on some versions.
+    let rs = if out.stdout.trim().is_empty() {
+        Default::default()
+    } else {
+        nft::parse(&out.stdout).map_err(|e| {
+            ProbeError::new(ProbeErrorKind::Failed, format!("nft -j list ruleset: {e}"))
+        })?
+    };
+    facts.problems.extend(rs.problems);
+    let mut tables = rs.tables;
+
+    // Tables iptables-nft wrote: their extensions are opaque `xt` in the JSON; the
+    // iptables-nft-save view of the same tables is complete.
+    for v6 in [false, true] {
+        let fam = if v6 {
+            TableFamily::Ip6
+        } else {
+            TableFamily::Ip
+        };
+        // Tables iptables-nft wrote are read in iptables' own terms, so the evidence and
+        // the fixes speak the tool the admin used.
+        let opaque = tables.iter().any(|t| {
+            t.family == fam && t.source == Source::Nft && (has_xt(t) || iptables_shaped(t))
+        });
+        if !opaque {
+            continue;
+        }
+        let tool = if v6 {
+            "ip6tables-nft-save"
+        } else {
+            "iptables-nft-save"
+        };
+        let Some(path) = find_tool(tool) else {
+            facts.partial.push(format!(
+                "{tool} is not installed: rules written by iptables-nft are read from nft's JSON, where their extensions are opaque"
+            ));
+            continue;
+        };
+        match run_capped(&path, &[], deadline) {
+            Ok(o) if o.ok => {
+                facts.tools.push(ToolRun {
+                    command: tool.into(),
+                    result: Ok(o.stdout.len()),
+                });
+                let saved = iptables::parse(&o.stdout, v6, Source::IptablesNft);
+                facts.problems.extend(saved.problems);
+                for st in saved.tables {
+                    if let Some(slot) = tables
+                        .iter_mut()
+                        .find(|t| t.family == fam && t.name == st.name && t.source == Source::Nft)
+                    {
+                        *slot = st;
+                    }
+                }
+            }
+            Ok(o) => facts.partial.push(format!("{tool} failed: {}", o.stderr)),
+            Err(e) => facts.partial.push(e.message),
+        }
+    }
+
+    // Legacy x_tables apply on top of nftables.
+    for v6 in [false, true] {
+        let names = if v6 {
+            "/proc/net/ip6_tables_names"
+        } else {
+            "/proc/net/ip_tables_names"
+        };
+        let tool = if v6 {
+            "ip6tables-legacy-save"
+        } else {
+            "iptables-legacy-save"
+        };
+        let listed = match std::fs::read_to_string(names) {
+            Ok(s) => s,
+            // No x_tables in the kernel: nothing legacy can be loaded.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                facts.partial.push(format!("{names}: {e}"));
+                continue;
+            }
+        };
+        if listed.trim().is_empty() {
+            continue;
+        }
+        let Some(path) = find_tool(tool) else {
+            facts.partial.push(format!(
+                "legacy iptables tables are loaded ({}) but {tool} is not installed to read them",
+                listed.split_whitespace().collect::<Vec<_>>().join(", ")
+            ));
+            continue;
+        };
+        match run_capped(&path, &[], deadline) {
+            Ok(o) if o.ok => {
+                facts.tools.push(ToolRun {
+                    command: tool.into(),
+                    result: Ok(o.stdout.len()),
+                });
+                let saved = iptables::parse(&o.stdout, v6, Source::IptablesLegacy);
+                facts.problems.extend(saved.problems);
+                tables.extend(saved.tables);
+            }
+            Ok(o) => facts.partial.push(format!("{tool} failed: {}", o.stderr)),
+            Err(e) => facts.partial.push(e.message),
+        }
+    }
+    facts.backends = backends(&tables);
+    facts.tables = tables;
+    facts.problems.truncate(40);
+    Ok(facts)
+}
+
+/// A table of an iptables name with iptables' built-in chain names.
+fn iptables_shaped(t: &Table) -> bool {
+    matches!(t.family, TableFamily::Ip | TableFamily::Ip6)
+        && ["filter", "mangle", "raw", "nat", "security"].contains(&t.name.as_str())
+        && t.chains
+            .iter()
+            .any(|c| c.hook.is_some() && c.name.chars().all(|ch| ch.is_ascii_uppercase()))
+}
+
+fn has_xt(t: &Table) -> bool {
+    t.chains.iter().flat_map(|c| &c.rules).any(|r| {
+        r.matches
+            .iter()
+            .any(|m| matches!(m, Match::Unknown(s) if s.starts_with("iptables extension")))
+            || matches!(&r.verdict, crate::facts::firewall::Verdict::Unknown(s) if s.starts_with("xt"))
+    })
+}
+
+/// The front-ends whose tables or chains appear in the ruleset.
+pub fn backends(tables: &[Table]) -> Vec<Backend> {
+    let mut out = Vec::new();
+    let mut add = |b: Backend| {
+        if !out.contains(&b) {
+            out.push(b);
+        }
+    };
+    for t in tables {
+        let has_rules = t.chains.iter().any(|c| !c.rules.is_empty())
+            || t.chains.iter().any(|c| {
+                c.hook
+                    .as_ref()
+                    .is_some_and(|h| h.policy != crate::facts::firewall::Verdict::Accept)
+            });
+        let iptables_shaped = iptables_shaped(t);
+        match t.source {
+            Source::IptablesLegacy if has_rules => add(Backend::IptablesLegacy),
+            Source::IptablesNft => add(Backend::IptablesNft),
+            Source::Nft if iptables_shaped => add(Backend::IptablesNft),
+            Source::Nft => add(Backend::Nft),
+            _ => {}
+        }
+        if t.name == "firewalld" || t.chains.iter().any(|c| c.name.starts_with("filter_IN_")) {
+            add(Backend::Firewalld);
+        }
+        for c in &t.chains {
+            if c.name.starts_with("ufw-") || c.name.starts_with("ufw6-") {
+                add(Backend::Ufw);
+            }
+            if c.name == "DOCKER" || c.name == "DOCKER-USER" {
+                add(Backend::Docker);
+            }
+            if c.name.starts_with("f2b-") {
+                add(Backend::Fail2ban);
+            }
+        }
+        if t.name.starts_with("f2b-") {
+            add(Backend::Fail2ban);
+        }
+    }
+    out
 }

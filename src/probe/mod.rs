@@ -86,7 +86,9 @@ pub async fn gather_parts(opts: &Options, tx: &tokio::sync::mpsc::UnboundedSende
         FactPart::Web(blocking(limit, "web server", web::web_servers).await)
     }));
     pending.push(Box::pin(async move {
-        FactPart::Firewall(blocking(limit, "firewall", firewall::read_firewall).await)
+        FactPart::Firewall(
+            blocking(limit, "firewall", move || firewall::read_firewall(limit)).await,
+        )
     }));
     // The ISP stage needs the DNS answers and the listeners: it waits for both, while the
     // other probes go on.

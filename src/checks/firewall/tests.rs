@@ -1,0 +1,161 @@
+//! Unit tests of the firewall checks, from recorded rulesets.
+
+use crate::checks::evaluate;
+use crate::checks::fixtures::*;
+use crate::facts::firewall::{FirewallFacts, Source};
+use crate::facts::{ProbeErrorKind, Probed};
+use crate::model::Status;
+use crate::parse::iptables;
+use crate::verdict::verdict;
+
+fn with_save(v4: &str, v6: &str, source: Source) -> FirewallFacts {
+    let mut tables = iptables::parse(v4, false, source).tables;
+    tables.extend(iptables::parse(v6, true, source).tables);
+    FirewallFacts {
+        backends: crate::probe::firewall::backends(&tables),
+        tables,
+        ..Default::default()
+    }
+}
+
+const OPEN_V4: &str = "*filter\n:INPUT DROP [0:0]\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\nCOMMIT\n";
+
+#[test]
+fn strict_ruleset_passes() {
+    let fs = evaluate(&healthy(), &options());
+    for id in ["firewall.ipv4", "firewall.ipv6"] {
+        let fd = find(&fs, id, Some(80));
+        assert_eq!(fd.status, Status::Pass, "{fd:#?}");
+        assert!(
+            fd.evidence
+                .iter()
+                .any(|e| e.contains("accepted by nft inet filter chain input")),
+            "{:?}",
+            fd.evidence
+        );
+    }
+    assert_eq!(status(&fs, "firewall.icmpv6", None), Status::Pass);
+    assert_eq!(status(&fs, "firewall.exposure", None), Status::Pass);
+}
+
+#[test]
+fn ip6tables_drop_fails_ipv6_only_with_rule_and_fix() {
+    let mut f = healthy();
+    let v6 = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m tcp --dport 80 -j DROP\nCOMMIT\n";
+    f.firewall = Probed::ok(with_save("", v6, Source::IptablesLegacy));
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "firewall.ipv4", Some(80)), Status::Pass);
+    let fd = find(&fs, "firewall.ipv6", Some(80));
+    assert_eq!(fd.status, Status::Fail);
+    assert!(
+        fd.summary.contains("drops") && fd.summary.contains("--dport 80 -j DROP"),
+        "{}",
+        fd.summary
+    );
+    assert!(fd.explanation.contains("ip6tables"), "{}", fd.explanation);
+    let cmds = fd.fixes[0].commands.join("\n");
+    assert!(
+        cmds.contains("ip6tables-legacy -t filter -I INPUT -p tcp --dport 80 -j ACCEPT"),
+        "{cmds}"
+    );
+    assert!(
+        cmds.contains("ip6tables-legacy-save > /etc/iptables/rules.v6"),
+        "{cmds}"
+    );
+    assert_eq!(verdict(&fs).check.as_deref(), Some("firewall.ipv6"));
+}
+
+#[test]
+fn policy_drop_without_icmpv6_fails_icmpv6() {
+    let mut f = healthy();
+    f.firewall = Probed::ok(with_save(OPEN_V4, OPEN_V4, Source::IptablesNft));
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "firewall.ipv6", Some(80)), Status::Pass);
+    let fd = find(&fs, "firewall.icmpv6", None);
+    assert_eq!(fd.status, Status::Fail, "{fd:#?}");
+    assert!(
+        fd.summary.contains("neighbour solicitation (135)"),
+        "{}",
+        fd.summary
+    );
+    // packet-too-big is related to the connection: admitted.
+    assert!(!fd.summary.contains("packet too big"), "{}", fd.summary);
+    assert!(
+        fd.fixes[0].commands[0].contains("ip6tables -I INPUT -p ipv6-icmp"),
+        "{:?}",
+        fd.fixes
+    );
+}
+
+#[test]
+fn exposure_names_port_and_process() {
+    let mut f = healthy();
+    let v4 = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 5432 -j DROP\nCOMMIT\n";
+    f.firewall = Probed::ok(with_save(v4, "", Source::IptablesNft));
+    if let Ok(l) = f.listeners.result.as_mut() {
+        let mut pg = listener("::", 5432, Some(false));
+        pg.process = Some("postgres".into());
+        pg.pid = Some(4242);
+        l.push(pg);
+    }
+    let fs = evaluate(&f, &options());
+    let fd = find(&fs, "firewall.exposure", None);
+    assert_eq!(fd.status, Status::Fail, "{fd:#?}");
+    assert!(
+        fd.summary
+            .contains("port 5432 (postgres pid 4242) is open over IPv6"),
+        "{}",
+        fd.summary
+    );
+    assert!(
+        fd.fixes[0].commands[0].contains("ip6tables -I INPUT -p tcp --dport 5432 -j DROP"),
+        "{:?}",
+        fd.fixes
+    );
+    assert_eq!(status(&fs, "firewall.ipv4", Some(80)), Status::Pass);
+}
+
+#[test]
+fn unreadable_filter_is_an_error_saying_root() {
+    let mut f = healthy();
+    f.firewall = Probed::err(
+        ProbeErrorKind::Permission,
+        "reading the packet filter needs root (CAP_NET_ADMIN): run dsdoctor as root",
+    );
+    let fs = evaluate(&f, &options());
+    for (id, port) in [
+        ("firewall.ipv4", Some(80)),
+        ("firewall.ipv6", Some(80)),
+        ("firewall.icmpv6", None),
+        ("firewall.exposure", None),
+    ] {
+        let fd = find(&fs, id, port);
+        assert_eq!(fd.status, Status::Error, "{fd:#?}");
+        assert!(fd.summary.contains("root"), "{}", fd.summary);
+    }
+}
+
+#[test]
+fn ipv6_disabled_skips_with_cause() {
+    let mut f = healthy();
+    if let Ok(s) = f.sysctl.result.as_mut() {
+        s.disable_ipv6.insert("all".into(), 1);
+    }
+    let fs = evaluate(&f, &options());
+    let fd = find(&fs, "firewall.ipv6", Some(80));
+    assert_eq!(fd.status, Status::Skip);
+    assert_eq!(fd.caused_by.as_deref(), Some("address.ipv6_enabled"));
+    assert_eq!(status(&fs, "firewall.icmpv6", None), Status::Skip);
+}
+
+#[test]
+fn uncertain_rule_warns_with_the_rule() {
+    let mut f = healthy();
+    let v4 =
+        "*filter\n:INPUT DROP [0:0]\n-A INPUT -m set --match-set allowed src -j ACCEPT\nCOMMIT\n";
+    f.firewall = Probed::ok(with_save(v4, "", Source::IptablesNft));
+    let fs = evaluate(&f, &options());
+    let fd = find(&fs, "firewall.ipv4", Some(80));
+    assert_eq!(fd.status, Status::Warn, "{fd:#?}");
+    assert!(fd.summary.contains("match-set allowed"), "{}", fd.summary);
+}

@@ -1,0 +1,181 @@
+//! Unit tests of the walk, on rulesets written in nft JSON and iptables-save form.
+
+use super::*;
+use crate::facts::firewall::Source;
+use crate::parse::{iptables, nft};
+
+fn v4() -> IpAddr {
+    "203.0.113.10".parse().unwrap()
+}
+fn v6() -> IpAddr {
+    "2001:db8:1::10".parse().unwrap()
+}
+
+fn save(text: &str, v6: bool) -> Vec<Table> {
+    iptables::parse(text, v6, Source::IptablesLegacy).tables
+}
+
+#[test]
+fn empty_ruleset_accepts() {
+    let o = decide(&[], &Packet::tcp_syn(v4(), 80, "eth0"));
+    assert_eq!(o.decision, Decision::Accept);
+    assert_eq!(o.base_chains, 0);
+}
+
+#[test]
+fn ip6tables_drop_on_80() {
+    let t = save(
+        "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m tcp --dport 80 -j DROP\nCOMMIT\n",
+        true,
+    );
+    let o = decide(&t, &Packet::tcp_syn(v6(), 80, "eth0"));
+    assert_eq!(o.decision, Decision::Drop);
+    assert_eq!(o.decided_by.unwrap().handle, Some(3));
+    assert_eq!(
+        decide(&t, &Packet::tcp_syn(v6(), 443, "eth0")).decision,
+        Decision::Accept
+    );
+    // An ip6tables table does not see IPv4.
+    assert_eq!(
+        decide(&t, &Packet::tcp_syn(v4(), 80, "eth0")).decision,
+        Decision::Accept
+    );
+}
+
+#[test]
+fn policy_drop_with_established_and_port_accept() {
+    let t = save(
+        "*filter\n:INPUT DROP [0:0]\n-A INPUT -i lo -j ACCEPT\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n\
+         -A INPUT -p tcp -m multiport --dports 22,443 -j ACCEPT\nCOMMIT\n",
+        false,
+    );
+    let o = decide(&t, &Packet::tcp_syn(v4(), 80, "eth0"));
+    assert_eq!(o.decision, Decision::Drop);
+    assert_eq!(o.decided_by.as_ref().unwrap().handle, None, "policy");
+    assert!(o.decided_by.unwrap().describe().contains("policy drop"));
+    assert_eq!(
+        decide(&t, &Packet::tcp_syn(v4(), 443, "eth0")).decision,
+        Decision::Accept
+    );
+    assert_eq!(
+        decide(&t, &Packet::tcp_syn(v4(), 80, "lo")).decision,
+        Decision::Accept
+    );
+}
+
+#[test]
+fn jump_return_and_goto() {
+    let t = save(
+        "*filter\n:INPUT DROP [0:0]\n:f2b - [0:0]\n:web - [0:0]\n-A INPUT -p tcp -j f2b\n-A INPUT -g web\n\
+         -A f2b -s 198.51.100.7/32 -j REJECT\n-A f2b -j RETURN\n-A web -p tcp --dport 80 -j ACCEPT\nCOMMIT\n",
+        false,
+    );
+    let o = decide(&t, &Packet::tcp_syn(v4(), 80, "eth0"));
+    assert_eq!(o.decision, Decision::Accept, "{o:#?}");
+    assert!(o.path.iter().any(|p| p.contains("→ web")), "{:?}", o.path);
+    // goto web then end of web: back to INPUT's caller = policy.
+    assert_eq!(
+        decide(&t, &Packet::tcp_syn(v4(), 81, "eth0")).decision,
+        Decision::Drop
+    );
+    let mut p = Packet::tcp_syn(v4(), 80, "eth0");
+    p.saddr = Some("198.51.100.7".parse().unwrap());
+    assert_eq!(decide(&t, &p).decision, Decision::Reject);
+}
+
+#[test]
+fn unknown_match_that_does_not_matter_is_certain() {
+    let t = save(
+        "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 80 -j ACCEPT\n-A INPUT -m set --match-set bad src -j DROP\nCOMMIT\n",
+        false,
+    );
+    assert_eq!(
+        decide(&t, &Packet::tcp_syn(v4(), 80, "eth0")).decision,
+        Decision::Accept
+    );
+    let o = decide(&t, &Packet::tcp_syn(v4(), 81, "eth0"));
+    assert_eq!(o.decision, Decision::Uncertain);
+    assert!(o.decided_by.unwrap().text.contains("match-set"));
+}
+
+#[test]
+fn unknown_match_both_ways_same_answer() {
+    let t = save(
+        "*filter\n:INPUT DROP [0:0]\n-A INPUT -m set --match-set bad src -j DROP\nCOMMIT\n",
+        false,
+    );
+    let o = decide(&t, &Packet::tcp_syn(v4(), 80, "eth0"));
+    assert_eq!(o.decision, Decision::Drop);
+    assert_eq!(o.unevaluated.len(), 1);
+}
+
+#[test]
+fn accept_in_one_base_chain_then_drop_in_the_next() {
+    let j = r#"{"nftables":[
+      {"table":{"family":"inet","name":"a","handle":1}},
+      {"chain":{"family":"inet","table":"a","name":"in","handle":1,"type":"filter","hook":"input","prio":-10,"policy":"accept"}},
+      {"rule":{"family":"inet","table":"a","chain":"in","handle":2,"expr":[{"accept":null}]}},
+      {"table":{"family":"ip6","name":"b","handle":2}},
+      {"chain":{"family":"ip6","table":"b","name":"in","handle":1,"type":"filter","hook":"input","prio":0,"policy":"drop"}}
+    ]}"#;
+    let rs = nft::parse(j).unwrap();
+    assert_eq!(
+        decide(&rs.tables, &Packet::tcp_syn(v4(), 80, "eth0")).decision,
+        Decision::Accept
+    );
+    let o = decide(&rs.tables, &Packet::tcp_syn(v6(), 80, "eth0"));
+    assert_eq!(o.decision, Decision::Drop);
+    assert_eq!(o.base_chains, 2);
+    assert!(
+        o.decided_by
+            .unwrap()
+            .describe()
+            .contains("nft ip6 b chain in: policy drop")
+    );
+}
+
+#[test]
+fn icmpv6_nd_is_untracked_and_ptb_related() {
+    let t = save(
+        "*filter\n:INPUT DROP [0:0]\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp --dport 80 -j ACCEPT\nCOMMIT\n",
+        true,
+    );
+    assert_eq!(
+        decide(&t, &Packet::icmpv6(2, v6(), "eth0")).decision,
+        Decision::Accept
+    );
+    assert_eq!(
+        decide(&t, &Packet::icmpv6(135, v6(), "eth0")).decision,
+        Decision::Drop
+    );
+    let t = save(
+        "*filter\n:INPUT DROP [0:0]\n-A INPUT -p ipv6-icmp -j ACCEPT\nCOMMIT\n",
+        true,
+    );
+    for ty in [2, 133, 134, 135, 136] {
+        assert_eq!(
+            decide(&t, &Packet::icmpv6(ty, v6(), "eth0")).decision,
+            Decision::Accept
+        );
+    }
+}
+
+#[test]
+fn loops_are_bounded() {
+    let t = save(
+        "*filter\n:INPUT ACCEPT [0:0]\n:a - [0:0]\n:b - [0:0]\n-A INPUT -j a\n-A a -j b\n-A b -j a\nCOMMIT\n",
+        false,
+    );
+    assert_eq!(
+        decide(&t, &Packet::tcp_syn(v4(), 80, "eth0")).decision,
+        Decision::Uncertain
+    );
+    let t = save(
+        "*filter\n:INPUT ACCEPT [0:0]\n:a - [0:0]\n-A INPUT -j a\n-A a -g a\nCOMMIT\n",
+        false,
+    );
+    assert_eq!(
+        decide(&t, &Packet::tcp_syn(v4(), 80, "eth0")).decision,
+        Decision::Uncertain
+    );
+}

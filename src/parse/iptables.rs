@@ -1,0 +1,525 @@
+//! `iptables-save` / `ip6tables-save` output → [`Ruleset`]. Pure; never panics. An option
+//! it does not evaluate becomes [`Match::Unknown`] with the option's text, so the walk
+//! says "uncertain" rather than guessing.
+
+use crate::facts::firewall::{
+    AddrItem, AddrKind, Chain, Hook, Match, Rule, Ruleset, Source, Table, TableFamily, Verdict, ct,
+};
+use crate::parse::nft::{icmp_type_num, proto_num, service_port};
+use ipnet::IpNet;
+use std::net::IpAddr;
+
+const MAX_PROBLEMS: usize = 20;
+
+/// The hook and priority of a built-in chain (`filter INPUT` → input, 0).
+fn builtin_hook(table: &str, chain: &str) -> Option<(&'static str, i32)> {
+    let hook = match chain {
+        "PREROUTING" => "prerouting",
+        "INPUT" => "input",
+        "FORWARD" => "forward",
+        "OUTPUT" => "output",
+        "POSTROUTING" => "postrouting",
+        _ => return None,
+    };
+    let prio = match (table, hook) {
+        ("raw", _) => -300,
+        ("mangle", _) => -150,
+        ("nat", "prerouting") => -100,
+        ("nat", "input") => 100,
+        ("nat", "output") => -100,
+        ("nat", _) => 100,
+        ("filter", _) => 0,
+        ("security", _) => 50,
+        _ => return None,
+    };
+    Some((hook, prio))
+}
+
+/// Parse one save output. `v6` says whether it came from ip6tables.
+pub fn parse(text: &str, v6: bool, source: Source) -> Ruleset {
+    let mut rs = Ruleset::default();
+    let fam = if v6 {
+        TableFamily::Ip6
+    } else {
+        TableFamily::Ip
+    };
+    let mut current: Option<Table> = None;
+    for (n, raw) in text.lines().enumerate() {
+        let line_no = n as u64 + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('*') {
+            if let Some(t) = current.take() {
+                rs.tables.push(t);
+            }
+            current = Some(Table {
+                family: fam,
+                name: name.trim().to_string(),
+                source,
+                chains: Vec::new(),
+            });
+            continue;
+        }
+        if line == "COMMIT" {
+            if let Some(t) = current.take() {
+                rs.tables.push(t);
+            }
+            continue;
+        }
+        let Some(table) = current.as_mut() else {
+            note(&mut rs, format!("line {line_no}: outside a table: {line}"));
+            continue;
+        };
+        if let Some(decl) = line.strip_prefix(':') {
+            let mut parts = decl.split_whitespace();
+            let name = parts.next().unwrap_or_default().to_string();
+            let policy = parts.next().unwrap_or("-");
+            let hook = builtin_hook(&table.name, &name).map(|(h, p)| Hook {
+                hook: h.to_string(),
+                priority: p,
+                kind: if table.name == "nat" { "nat" } else { "filter" }.to_string(),
+                policy: if policy == "DROP" {
+                    Verdict::Drop
+                } else {
+                    Verdict::Accept
+                },
+                device: None,
+            });
+            if !table.chains.iter().any(|c| c.name == name) {
+                table.chains.push(Chain {
+                    name,
+                    hook,
+                    rules: Vec::new(),
+                });
+            }
+            continue;
+        }
+        let toks = tokenize(line);
+        let (chain, rule) = match toks.first().map(String::as_str) {
+            Some("-A" | "--append") if toks.len() >= 2 => {
+                let rule = parse_rule(&toks[2..], v6, line_no, line);
+                (toks[1].clone(), rule)
+            }
+            _ => {
+                note(&mut rs, format!("line {line_no}: not understood: {line}"));
+                continue;
+            }
+        };
+        match table.chains.iter_mut().find(|c| c.name == chain) {
+            Some(c) => c.rules.push(rule),
+            None => {
+                // A rule for an undeclared chain: keep it in a new user chain.
+                table.chains.push(Chain {
+                    name: chain,
+                    hook: None,
+                    rules: vec![rule],
+                });
+            }
+        }
+    }
+    if let Some(t) = current.take() {
+        note(&mut rs, format!("table {} has no COMMIT", t.name));
+        rs.tables.push(t);
+    }
+    rs
+}
+
+fn note(rs: &mut Ruleset, s: String) {
+    if rs.problems.len() < MAX_PROBLEMS {
+        rs.problems.push(s);
+    }
+}
+
+/// Split like a shell: whitespace, double quotes with backslash escapes.
+fn tokenize(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_tok = false;
+    let mut quoted = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if quoted => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            '"' => {
+                quoted = !quoted;
+                in_tok = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if in_tok {
+                    out.push(std::mem::take(&mut cur));
+                    in_tok = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                in_tok = true;
+            }
+        }
+    }
+    if in_tok {
+        out.push(cur);
+    }
+    out
+}
+
+fn is_opt(t: &str) -> bool {
+    t == "!"
+        || (t.starts_with('-') && t.len() > 1 && !t[1..].starts_with(|c: char| c.is_ascii_digit()))
+}
+
+fn parse_rule(toks: &[String], v6: bool, line_no: u64, line: &str) -> Rule {
+    let mut matches = Vec::new();
+    let mut verdict = Verdict::Continue;
+    let mut proto: Option<u8> = None;
+    let mut module = String::new();
+    let mut neg = false;
+    let mut i = 0;
+    // Arguments of the option at `i` (up to the next option).
+    let args_of = |i: usize| -> Vec<String> {
+        toks[i + 1..]
+            .iter()
+            .take_while(|t| !is_opt(t))
+            .cloned()
+            .collect()
+    };
+    while i < toks.len() {
+        let opt = toks[i].as_str();
+        if opt == "!" {
+            neg = true;
+            i += 1;
+            continue;
+        }
+        let args = args_of(i);
+        let arg = args.first().cloned().unwrap_or_default();
+        let mut consumed = 1 + args.len();
+        let unknown = |m: &mut Vec<Match>| {
+            let mut s = if module.is_empty() {
+                String::new()
+            } else {
+                format!("-m {module} ")
+            };
+            s.push_str(opt);
+            for a in &args {
+                s.push(' ');
+                s.push_str(a);
+            }
+            m.push(Match::Unknown(s));
+        };
+        match opt {
+            "-c" | "--set-counters" => consumed = 1 + args.len().min(2),
+            "-p" | "--protocol" => {
+                if arg != "all" && arg != "0" {
+                    match proto_num(&arg) {
+                        Some(p) => {
+                            proto = Some(p);
+                            matches.push(Match::L4proto {
+                                protos: vec![p],
+                                neg,
+                            });
+                        }
+                        None => unknown(&mut matches),
+                    }
+                }
+            }
+            "-s" | "--source" | "--src" | "-d" | "--destination" | "--dst" => match addrs(&arg) {
+                Some(items) => matches.push(Match::Addr {
+                    dst: opt.starts_with("-d") || opt.starts_with("--d"),
+                    v6,
+                    items,
+                    neg,
+                }),
+                None => unknown(&mut matches),
+            },
+            "-i" | "--in-interface" | "-o" | "--out-interface" => matches.push(Match::Iface {
+                input: opt == "-i" || opt == "--in-interface",
+                names: vec![arg.clone()],
+                neg,
+            }),
+            "-m" | "--match" => {
+                module = arg.clone();
+                consumed = 2;
+                if module == "rpfilter" {
+                    // Holds when the reverse path is fine; `--invert` flips it.
+                    matches.push(Match::RpfMissing { neg: true });
+                }
+            }
+            "-j" | "--jump" => {
+                verdict = target(&arg, &args[1.min(args.len())..]);
+                // Target options follow the target; they are part of it.
+                consumed = toks.len() - i;
+            }
+            "-g" | "--goto" => verdict = Verdict::Goto(arg.clone()),
+            "--dport" | "--destination-port" | "--sport" | "--source-port" => match ports(&arg) {
+                Some(r) => matches.push(Match::Port {
+                    dst: opt.contains('d'),
+                    proto,
+                    ranges: r,
+                    neg,
+                }),
+                None => unknown(&mut matches),
+            },
+            "--dports" | "--destination-ports" | "--sports" | "--source-ports" | "--ports" => {
+                match ports(&arg) {
+                    Some(r) => matches.push(Match::Port {
+                        dst: !opt.contains("-s"),
+                        proto,
+                        ranges: r,
+                        neg,
+                    }),
+                    None => unknown(&mut matches),
+                }
+            }
+            "--syn" => matches.push(Match::TcpFlags {
+                mask: 0x17,
+                value: 0x02,
+                neg,
+            }),
+            "--tcp-flags" if args.len() >= 2 => {
+                match (flags(&args[0]), flags(&args[1])) {
+                    (Some(mask), Some(value)) => matches.push(Match::TcpFlags { mask, value, neg }),
+                    _ => unknown(&mut matches),
+                }
+                consumed = 3;
+            }
+            "--ctstate" | "--state" => {
+                let mut states = 0u8;
+                let mut ok = true;
+                for s in arg.split(',') {
+                    match ct::from_name(s) {
+                        Some(b) => states |= b,
+                        None => ok = false,
+                    }
+                }
+                if ok {
+                    matches.push(Match::CtState { states, neg });
+                } else {
+                    unknown(&mut matches);
+                }
+            }
+            "--ctstatus" => matches.push(Match::CtStatus {
+                names: arg.split(',').map(|s| s.to_ascii_lowercase()).collect(),
+                neg,
+            }),
+            "--icmp-type" | "--icmpv6-type" => {
+                let v6t = opt == "--icmpv6-type";
+                let name = arg.split('/').next().unwrap_or_default();
+                if arg != "any" {
+                    match icmp_type_num(name, v6t) {
+                        Some(t) => matches.push(Match::IcmpType {
+                            v6: v6t,
+                            types: vec![t],
+                            neg,
+                        }),
+                        None => unknown(&mut matches),
+                    }
+                }
+            }
+            "--src-type" | "--dst-type" => matches.push(Match::AddrType {
+                dst: opt == "--dst-type",
+                kinds: arg.split(',').map(AddrKind::from_name).collect(),
+                neg,
+            }),
+            "--pkt-type" => matches.push(Match::AddrType {
+                dst: true,
+                kinds: vec![match arg.as_str() {
+                    "host" => AddrKind::Local,
+                    other => AddrKind::from_name(other),
+                }],
+                neg,
+            }),
+            "--limit" | "--limit-burst" if module == "limit" => {
+                if opt == "--limit" {
+                    matches.push(Match::Limit);
+                }
+            }
+            "--hashlimit-upto" => matches.push(Match::Limit),
+            "--hashlimit-above" => matches.push(Match::RecentSeen { neg }),
+            "--rcheck" | "--update" if module == "recent" => {
+                matches.push(Match::RecentSeen { neg })
+            }
+            "--invert" if module == "rpfilter" => {
+                if let Some(Match::RpfMissing { neg }) = matches
+                    .iter_mut()
+                    .rev()
+                    .find(|m| matches!(m, Match::RpfMissing { .. }))
+                {
+                    *neg = false;
+                }
+            }
+            // Options that only tune another option of the same module.
+            "--comment"
+            | "--set"
+            | "--remove"
+            | "--name"
+            | "--seconds"
+            | "--hitcount"
+            | "--rttl"
+            | "--rsource"
+            | "--rdest"
+            | "--mask"
+            | "--reap"
+            | "--loose"
+            | "--validmark"
+            | "--accept-local"
+            | "--limit-iface-in"
+            | "--limit-iface-out"
+            | "--hashlimit-burst"
+            | "--hashlimit-mode"
+            | "--hashlimit-name"
+            | "--hashlimit-htable-expire"
+            | "--hashlimit-srcmask"
+            | "--hashlimit-dstmask"
+            | "--hashlimit-htable-size"
+            | "--hashlimit-htable-max"
+            | "--hashlimit-htable-gcinterval" => {}
+            _ => unknown(&mut matches),
+        }
+        neg = false;
+        i += consumed.max(1);
+    }
+    Rule {
+        handle: line_no,
+        text: line.to_string(),
+        matches,
+        verdict,
+    }
+}
+
+fn target(name: &str, _opts: &[String]) -> Verdict {
+    match name {
+        "ACCEPT" => Verdict::Accept,
+        "DROP" => Verdict::Drop,
+        "REJECT" => Verdict::Reject,
+        "RETURN" => Verdict::Return,
+        "LOG" | "NFLOG" | "ULOG" | "MARK" | "CONNMARK" | "CT" | "TRACE" | "SET" | "TCPMSS"
+        | "DSCP" | "TOS" | "TTL" | "HL" | "CLASSIFY" | "AUDIT" | "CHECKSUM" | "SECMARK"
+        | "CONNSECMARK" | "NOTRACK" | "IDLETIMER" | "LED" => Verdict::Continue,
+        "DNAT" | "SNAT" | "MASQUERADE" | "REDIRECT" | "NETMAP" => Verdict::Accept,
+        "NFQUEUE" | "QUEUE" | "TPROXY" | "SYNPROXY" | "TARPIT" | "TEE" => {
+            Verdict::Unknown(format!("target {name}"))
+        }
+        chain => Verdict::Jump(chain.to_string()),
+    }
+}
+
+fn addrs(s: &str) -> Option<Vec<AddrItem>> {
+    s.split(',')
+        .map(|one| {
+            if let Some((a, b)) = one.split_once('/') {
+                let ip: IpAddr = a.parse().ok()?;
+                let len: u8 = match b.parse::<u8>() {
+                    Ok(l) => l,
+                    Err(_) => {
+                        // Dotted netmask.
+                        let m: std::net::Ipv4Addr = b.parse().ok()?;
+                        u32::from(m).count_ones() as u8
+                    }
+                };
+                IpNet::new(ip, len).ok().map(AddrItem::Net)
+            } else {
+                let ip: IpAddr = one.parse().ok()?;
+                Some(AddrItem::Net(IpNet::from(ip)))
+            }
+        })
+        .collect()
+}
+
+fn port_one(s: &str) -> Option<u16> {
+    service_port(s)
+}
+
+fn ports(s: &str) -> Option<Vec<(u16, u16)>> {
+    s.split(',')
+        .map(|p| match p.split_once(':') {
+            Some((a, b)) => {
+                let lo = if a.is_empty() { 0 } else { port_one(a)? };
+                let hi = if b.is_empty() { 65535 } else { port_one(b)? };
+                Some((lo.min(hi), lo.max(hi)))
+            }
+            None => {
+                let v = port_one(p)?;
+                Some((v, v))
+            }
+        })
+        .collect()
+}
+
+fn flags(s: &str) -> Option<u8> {
+    let mut out = 0u8;
+    for f in s.split(',') {
+        out |= match f {
+            "FIN" => 0x01,
+            "SYN" => 0x02,
+            "RST" => 0x04,
+            "PSH" => 0x08,
+            "ACK" => 0x10,
+            "URG" => 0x20,
+            "ALL" => 0x3f,
+            "NONE" => 0,
+            _ => return None,
+        };
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_save_file() {
+        let t = "# Generated by ip6tables-save\n*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:f2b-sshd - [0:0]\n\
+            -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n\
+            -A INPUT -p tcp -m multiport --dports 22,80:81 -j f2b-sshd\n\
+            -A INPUT ! -i lo -p ipv6-icmp -m icmp6 --icmpv6-type 135 -j ACCEPT\n\
+            -A INPUT -m comment --comment \"a \\\"quoted\\\" one\" -j LOG --log-prefix \"x y\"\n\
+            -A f2b-sshd -s 2001:db8::5/128 -j REJECT --reject-with icmp6-port-unreachable\n\
+            -A f2b-sshd -j RETURN\nCOMMIT\n";
+        let rs = parse(t, true, Source::IptablesLegacy);
+        assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+        let tb = &rs.tables[0];
+        assert_eq!(tb.name, "filter");
+        let input = &tb.chains[0];
+        assert_eq!(input.hook.as_ref().unwrap().policy, Verdict::Drop);
+        assert_eq!(input.rules.len(), 4);
+        assert_eq!(
+            input.rules[0].matches,
+            vec![Match::CtState {
+                states: ct::RELATED | ct::ESTABLISHED,
+                neg: false
+            }]
+        );
+        assert_eq!(input.rules[1].verdict, Verdict::Jump("f2b-sshd".into()));
+        assert!(
+            matches!(&input.rules[1].matches[1], Match::Port { ranges, proto: Some(6), .. } if ranges == &vec![(22, 22), (80, 81)])
+        );
+        assert!(matches!(
+            &input.rules[2].matches[0],
+            Match::Iface { neg: true, .. }
+        ));
+        assert_eq!(input.rules[3].verdict, Verdict::Continue);
+        assert!(input.rules[3].matches.is_empty());
+        assert_eq!(input.rules[1].handle, 7);
+        assert_eq!(tb.chains[2].rules[1].verdict, Verdict::Return);
+    }
+
+    #[test]
+    fn unknown_options_are_kept() {
+        let rs = parse(
+            "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m set --match-set bad src -j DROP\nCOMMIT\n",
+            false,
+            Source::IptablesNft,
+        );
+        let r = &rs.tables[0].chains[0].rules[0];
+        assert!(
+            matches!(&r.matches[0], Match::Unknown(s) if s.contains("match-set")),
+            "{r:?}"
+        );
+    }
+}
