@@ -24,6 +24,9 @@ pub struct Cli {
     pub domain: Option<String>,
     #[command(flatten)]
     pub common: Common,
+    /// Replay facts recorded with `check --save-facts` instead of probing this system
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,13 +38,19 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Domain the site is served under
-    #[arg(value_parser = parse_domain)]
-    pub domain: String,
+    #[arg(value_parser = parse_domain, required_unless_present = "replay")]
+    pub domain: Option<String>,
     #[command(flatten)]
     pub common: Common,
     /// Report format
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Also write every fact gathered to FILE (JSON), for --replay
+    #[arg(long = "save-facts", value_name = "FILE", conflicts_with = "replay")]
+    pub save_facts: Option<std::path::PathBuf>,
+    /// Evaluate facts recorded with --save-facts instead of probing this system
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

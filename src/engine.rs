@@ -45,9 +45,20 @@ pub fn assemble(
 }
 
 pub async fn run(opts: &Options) -> Report {
+    run_with_facts(opts).await.1
+}
+
+/// A live run, keeping the facts (for `--save-facts`).
+pub async fn run_with_facts(opts: &Options) -> (Facts, Report) {
     let started = SystemTime::now();
     let t0 = Instant::now();
     let facts = probe::gather(opts).await;
     let started_at = humantime::format_rfc3339_seconds(started).to_string();
-    report_from_facts(&facts, opts, started_at, t0.elapsed().as_millis() as u64)
+    let report = report_from_facts(&facts, opts, started_at, t0.elapsed().as_millis() as u64);
+    (facts, report)
+}
+
+/// The report of a recorded snapshot: the recording's options, facts and time.
+pub fn replay(snap: &crate::snapshot::Snapshot) -> Report {
+    report_from_facts(&snap.facts, &snap.options, snap.recorded_at.clone(), 0)
 }

@@ -18,5 +18,6 @@ pub mod parse;
 pub mod probe;
 pub mod report;
 pub mod sanitize;
+pub mod snapshot;
 pub mod tui;
 pub mod verdict;

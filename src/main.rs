@@ -1,6 +1,6 @@
 use clap::Parser;
 use dualstack_doctor::cli::{Cli, Command};
-use dualstack_doctor::{engine, report, tui};
+use dualstack_doctor::{engine, report, snapshot, tui};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -41,8 +41,27 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Check(args)) => {
-            let opts = args.common.options(&args.domain);
-            let report = runtime.block_on(engine::run(&opts));
+            let report = if let Some(path) = &args.replay {
+                match snapshot::load(path) {
+                    Ok(snap) => engine::replay(&snap),
+                    Err(e) => {
+                        eprintln!("dsdoctor: {e}");
+                        return ExitCode::from(UNUSABLE);
+                    }
+                }
+            } else {
+                let domain = args.domain.clone().unwrap_or_default();
+                let opts = args.common.options(&domain);
+                let (facts, report) = runtime.block_on(engine::run_with_facts(&opts));
+                if let Some(path) = &args.save_facts {
+                    let snap = snapshot::Snapshot::new(&opts, &facts, report.started_at.clone());
+                    if let Err(e) = snapshot::save(path, &snap) {
+                        eprintln!("dsdoctor: {e}");
+                        return ExitCode::from(UNUSABLE);
+                    }
+                }
+                report
+            };
             let text = report::render(&report, args.format);
             let mut out = std::io::stdout().lock();
             if out
@@ -58,7 +77,14 @@ fn main() -> ExitCode {
             let ask = cli.domain.is_none();
             let domain = cli.domain.clone().unwrap_or_else(default_domain);
             let opts = cli.common.options(&domain);
-            match runtime.block_on(tui::run(opts, ask, t0)) {
+            let replay = match cli.replay.as_deref().map(snapshot::load).transpose() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("dsdoctor: {e}");
+                    return ExitCode::from(UNUSABLE);
+                }
+            };
+            match runtime.block_on(tui::run(opts, ask, replay, t0)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("dsdoctor: {e}");

@@ -322,6 +322,27 @@ pub enum FactPart {
     Isp(Probed<isp::IspFacts>),
 }
 
+impl Facts {
+    /// The facts as the parts a live run would have sent (replay feeds the wizard so).
+    pub fn parts(&self) -> Vec<FactPart> {
+        vec![
+            FactPart::Netlink {
+                links: self.links.clone(),
+                routes: self.routes.clone(),
+                neighbours: self.neighbours.clone(),
+            },
+            FactPart::Sysctl(self.sysctl.clone()),
+            FactPart::SysctlFiles(self.sysctl_files.clone()),
+            FactPart::Listeners(self.listeners.clone()),
+            FactPart::Web(self.web.clone()),
+            FactPart::Dns(Box::new(self.dns.clone())),
+            FactPart::Pings(self.gateway_pings.clone()),
+            FactPart::Firewall(self.firewall.clone()),
+            FactPart::Isp(self.isp.clone()),
+        ]
+    }
+}
+
 /// Which probe group a stage's checks read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PartKind {

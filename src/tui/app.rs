@@ -99,8 +99,16 @@ struct Run {
     done: Vec<Stage>,
 }
 
+/// Shown as a REPLAY badge: whose facts these are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayInfo {
+    pub hostname: String,
+    pub recorded_at: String,
+}
+
 pub struct App {
     pub screen: Screen,
+    pub replay: Option<ReplayInfo>,
     pub overlay: Option<Overlay>,
     pub form: Form,
     /// The options the diagnosis runs with (from the command line, then the form).
@@ -146,6 +154,7 @@ impl App {
         };
         App {
             screen: if ask { Screen::Form } else { Screen::Wizard },
+            replay: None,
             overlay: None,
             form,
             opts,

@@ -11,6 +11,7 @@ pub mod view;
 
 use crate::options::Options;
 use crate::probe;
+use crate::snapshot::Snapshot;
 use app::{Action, App, Effect};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
@@ -20,26 +21,54 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 /// Run the wizard until the user quits (or the session drops). `t0` is the process
 /// start, for the first-frame trace.
-pub async fn run(opts: Options, ask: bool, t0: Instant) -> anyhow::Result<()> {
+pub async fn run(
+    opts: Options,
+    ask: bool,
+    replay: Option<Snapshot>,
+    t0: Instant,
+) -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "the wizard needs a terminal; for scripts and monitoring run `dsdoctor check DOMAIN`"
         );
     }
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, opts, ask, t0).await;
+    let result = event_loop(&mut terminal, opts, ask, replay, t0).await;
     ratatui::restore();
     result
+}
+
+/// Where a run's facts come from.
+#[derive(Clone)]
+enum Source {
+    Live,
+    /// Recorded facts: every run (and re-check) replays them, touching nothing.
+    Replay(std::sync::Arc<Snapshot>),
 }
 
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     opts: Options,
     ask: bool,
+    replay: Option<Snapshot>,
     t0: Instant,
 ) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
+    let (opts, ask, source) = match replay {
+        Some(snap) => (
+            snap.options.clone(),
+            false,
+            Source::Replay(std::sync::Arc::new(snap)),
+        ),
+        None => (opts, ask, Source::Live),
+    };
     let mut app = App::new(opts, ask, theme::Theme::from_env());
+    if let Source::Replay(s) = &source {
+        app.replay = Some(app::ReplayInfo {
+            hostname: s.hostname.clone(),
+            recorded_at: s.recorded_at.clone(),
+        });
+    }
     terminal.draw(|f| view::draw(f, &app))?;
     trace_first_frame(t0);
 
@@ -51,7 +80,7 @@ async fn event_loop(
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
 
     let effects = app.start();
-    perform(&mut app, effects, &tx, t0, &started_at);
+    perform(&mut app, effects, &tx, t0, &started_at, &source);
     loop {
         terminal.draw(|f| view::draw(f, &app))?;
         if app.quit {
@@ -70,7 +99,7 @@ async fn event_loop(
             _ = hup.recv() => return Ok(()),
         };
         let effects = app.update(action);
-        perform(&mut app, effects, &tx, t0, &started_at);
+        perform(&mut app, effects, &tx, t0, &started_at, &source);
     }
 }
 
@@ -80,11 +109,15 @@ fn perform(
     tx: &UnboundedSender<Action>,
     t0: Instant,
     started_at: &str,
+    source: &Source,
 ) {
     for e in effects {
         match e {
             Effect::Quit => app.quit = true,
-            Effect::StartRun { run, opts, .. } => spawn_run(run, opts, tx.clone(), t0),
+            Effect::StartRun { run, opts, .. } => match source {
+                Source::Live => spawn_run(run, opts, tx.clone(), t0),
+                Source::Replay(snap) => replay_run(run, snap, tx, t0),
+            },
             Effect::Copy(text) => {
                 let mut out = std::io::stdout();
                 let _ = out
@@ -103,6 +136,19 @@ fn perform(
             }
         }
     }
+}
+
+/// Send a recording's facts as if a run had just gathered them.
+fn replay_run(run: u64, snap: &Snapshot, tx: &UnboundedSender<Action>, t0: Instant) {
+    let at_ms = t0.elapsed().as_millis() as u64;
+    let _ = tx.send(Action::Started {
+        run,
+        host: snap.facts.host.clone(),
+    });
+    for part in snap.facts.parts() {
+        let _ = tx.send(Action::Part { run, part, at_ms });
+    }
+    let _ = tx.send(Action::Finished { run, at_ms });
 }
 
 /// Gather facts in the background, streaming each part to the loop as it arrives.

@@ -22,21 +22,7 @@ pub fn theme() -> Theme {
 
 /// The parts a probe run would send for `f`.
 pub fn parts(f: &Facts) -> Vec<FactPart> {
-    vec![
-        FactPart::Netlink {
-            links: f.links.clone(),
-            routes: f.routes.clone(),
-            neighbours: f.neighbours.clone(),
-        },
-        FactPart::Sysctl(f.sysctl.clone()),
-        FactPart::SysctlFiles(f.sysctl_files.clone()),
-        FactPart::Listeners(f.listeners.clone()),
-        FactPart::Web(f.web.clone()),
-        FactPart::Dns(Box::new(f.dns.clone())),
-        FactPart::Pings(f.gateway_pings.clone()),
-        FactPart::Firewall(f.firewall.clone()),
-        FactPart::Isp(f.isp.clone()),
-    ]
+    f.parts()
 }
 
 /// Feed a whole run of `f` into the app, returning the run's id.

@@ -21,13 +21,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .as_ref()
         .map(|h| safe(&h.hostname))
         .unwrap_or_else(|| "…".into());
-    let mut spans = vec![
-        Span::styled(" dsdoctor ", t.title()),
-        Span::raw(format!(
-            " {}  ports {ports}  on {host}   ",
-            safe(&app.opts.target.domain)
-        )),
-    ];
+    let mut spans = vec![Span::styled(" dsdoctor ", t.title())];
+    if let Some(r) = &app.replay {
+        spans.push(Span::styled(
+            format!(" REPLAY {} {} ", safe(&r.hostname), safe(&r.recorded_at)),
+            t.selected(),
+        ));
+    }
+    spans.push(Span::raw(format!(
+        " {}  ports {ports}  on {host}   ",
+        safe(&app.opts.target.domain)
+    )));
     let running = app.stages.iter().any(|s| matches!(s, StageRun::Running));
     let v = app.verdict();
     if running {

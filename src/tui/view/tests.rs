@@ -112,3 +112,18 @@ fn tiny_terminal_does_not_panic() {
         app.update(key('o'));
     }
 }
+
+#[test]
+fn replay_badge_names_host_and_time() {
+    let mut app = started(&fixtures::healthy());
+    app.replay = Some(super::super::app::ReplayInfo {
+        hostname: "web1".into(),
+        recorded_at: "2026-11-23T07:00:00Z".into(),
+    });
+    let screen = render(&app, 120, 40);
+    let header = screen.lines().next().unwrap_or("");
+    assert!(
+        header.contains("REPLAY web1 2026-11-23T07:00:00Z"),
+        "{header}"
+    );
+}

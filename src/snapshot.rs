@@ -1,0 +1,157 @@
+//! Fact snapshots: every fact a run gathered, with what it was asked, so a colleague can
+//! see exactly what the box saw (`--save-facts`, then `--replay`). Versioned on their
+//! own: the report's schema and the facts' schema change for different reasons.
+
+use crate::facts::Facts;
+use crate::options::Options;
+use serde::{Deserialize, Serialize};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The facts layout this build writes and reads. Bump it when `Facts` changes in a way
+/// older snapshots cannot be read as.
+pub const FACTS_VERSION: u32 = 1;
+
+/// Snapshots larger than this are refused rather than read into memory.
+const MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub facts_version: u32,
+    /// The dsdoctor version that recorded it.
+    pub tool_version: String,
+    pub hostname: String,
+    /// RFC 3339, UTC.
+    pub recorded_at: String,
+    pub options: Options,
+    pub facts: Facts,
+}
+
+impl Snapshot {
+    pub fn new(options: &Options, facts: &Facts, recorded_at: String) -> Snapshot {
+        Snapshot {
+            facts_version: FACTS_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            hostname: facts.host.hostname.clone(),
+            recorded_at,
+            options: options.clone(),
+            facts: facts.clone(),
+        }
+    }
+}
+
+/// Write atomically: a temporary file beside the target, then a rename, so a reader
+/// (or a full disk) never sees half a snapshot.
+pub fn save(path: &Path, snap: &Snapshot) -> Result<(), String> {
+    let text =
+        serde_json::to_vec_pretty(snap).map_err(|e| format!("cannot encode the facts: {e}"))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{} is not a file name", path.display()))?;
+    let tmp: PathBuf = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = std::fs::write(&tmp, &text).and_then(|_| std::fs::rename(&tmp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("cannot write {}: {e}", path.display()));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct VersionOnly {
+    facts_version: u32,
+}
+
+/// Read a snapshot, refusing one from a newer, unknown layout with a clear message.
+pub fn load(path: &Path) -> Result<Snapshot, String> {
+    let mut buf = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut buf))
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse(&buf).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn parse(bytes: &[u8]) -> Result<Snapshot, String> {
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(format!(
+            "larger than {} MiB: not a dsdoctor snapshot",
+            MAX_BYTES >> 20
+        ));
+    }
+    let v: VersionOnly =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a dsdoctor fact snapshot ({e})"))?;
+    if v.facts_version > FACTS_VERSION {
+        return Err(format!(
+            "recorded by a newer dsdoctor (facts version {}); this one ({}) reads up to version {FACTS_VERSION}: upgrade dsdoctor to replay it",
+            v.facts_version,
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| format!("damaged snapshot: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::fixtures;
+
+    fn snap() -> Snapshot {
+        Snapshot::new(
+            &fixtures::options(),
+            &fixtures::healthy(),
+            "2026-11-23T18:00:00Z".into(),
+        )
+    }
+
+    #[test]
+    fn round_trip_keeps_every_fact() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("facts.json");
+        save(&p, &snap()).expect("save");
+        assert_eq!(load(&p).expect("load"), snap());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
+    }
+
+    #[test]
+    fn newer_version_is_refused_clearly() {
+        let mut v = serde_json::to_value(snap()).expect("json");
+        v["facts_version"] = serde_json::json!(FACTS_VERSION + 1);
+        let e = parse(v.to_string().as_bytes()).expect_err("refused");
+        assert!(e.contains("newer dsdoctor"), "{e}");
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for bad in [
+            &b""[..],
+            b"{",
+            b"[]",
+            b"{\"facts_version\": 1}",
+            b"\xff\xfe",
+            b"{\"facts_version\": -1}",
+        ] {
+            assert!(parse(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn unwritable_place_leaves_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("missing-dir").join("facts.json");
+        assert!(save(&p, &snap()).is_err());
+        assert!(!p.exists());
+    }
+}
