@@ -699,6 +699,24 @@ fn http_parity(f: &Facts, o: &Options, isp: &IspFacts, port: u16) -> Finding {
         .chain(v6.iter())
         .find_map(|p| p.response.value().map(|r| (p.ip, r)));
     let Some((ref_ip, reference)) = reference else {
+        // The probe could not run at all (no CA certificates for HTTPS): not a finding
+        // about the site.
+        if let Some(e) = probes.iter().find_map(|p| {
+            p.response
+                .result
+                .as_ref()
+                .err()
+                .filter(|e| e.kind == ProbeErrorKind::Missing)
+        }) {
+            return Finding::new(
+                id,
+                Some(port),
+                Status::Error,
+                format!("could not compare over HTTPS: {}", e.message),
+            )
+            .evidence_all(evidence)
+            .took(ms);
+        }
         // No address answered at all.
         let cause =
             if listens(f, false, port) == Some(false) && listens(f, true, port) == Some(false) {

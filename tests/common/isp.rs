@@ -180,7 +180,7 @@ impl Lab {
             Ns::Net,
             "block6",
             "table ip6 labblock {
-    chain fwd {
+    chain block_forward {
         type filter hook forward priority filter; policy accept;
         iifname \"esrv\" oifname \"ecli\" drop
     }
@@ -216,5 +216,147 @@ impl Lab {
 "
             ),
         );
+    }
+}
+
+impl Lab {
+    /// The lab's own certificate authority (created on first use in the lab directory)
+    /// and its PEM path. `trust_lab_ca` makes srv trust it.
+    pub fn lab_ca(&self) -> PathBuf {
+        let dir = self.dir().join("tls");
+        let ca = dir.join("ca.pem");
+        if !ca.exists() {
+            std::fs::create_dir_all(&dir).expect("create tls dir");
+            let key = dir.join("ca.key");
+            openssl(&[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                &key.display().to_string(),
+                "-out",
+                &ca.display().to_string(),
+                "-days",
+                "2",
+                "-subj",
+                "/CN=dsdoctor lab CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ]);
+        }
+        ca
+    }
+
+    /// srv's `/etc/ssl/certs/ca-certificates.crt` holds only the lab CA (srv sees
+    /// `/etc/netns/<srv>/ssl` as `/etc/ssl`), so dsdoctor validates the lab's
+    /// certificates the way it validates real ones.
+    pub fn trust_lab_ca(&mut self) {
+        let pem = std::fs::read_to_string(self.lab_ca()).expect("read lab CA");
+        self.write_srv_etc("ssl/certs/ca-certificates.crt", &pem);
+    }
+
+    /// A certificate for `names` signed by the lab CA: (certificate, key) paths.
+    pub fn lab_cert(&self, label: &str, names: &[&str]) -> (PathBuf, PathBuf) {
+        let ca = self.lab_ca();
+        let dir = self.dir().join("tls");
+        let key = dir.join(format!("{label}.key"));
+        let csr = dir.join(format!("{label}.csr"));
+        let crt = dir.join(format!("{label}.pem"));
+        let ext = dir.join(format!("{label}.ext"));
+        let san: Vec<String> = names.iter().map(|n| format!("DNS:{n}")).collect();
+        std::fs::write(
+            &ext,
+            format!(
+                "subjectAltName={}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+                san.join(",")
+            ),
+        )
+        .expect("write ext");
+        openssl(&[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &key.display().to_string(),
+            "-out",
+            &csr.display().to_string(),
+            "-subj",
+            &format!("/CN={}", names[0]),
+        ]);
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr.display().to_string(),
+            "-CA",
+            &ca.display().to_string(),
+            "-CAkey",
+            &dir.join("ca.key").display().to_string(),
+            "-CAcreateserial",
+            "-out",
+            &crt.display().to_string(),
+            "-days",
+            "2",
+            "-extfile",
+            &ext.display().to_string(),
+        ]);
+        for p in [&key, &crt] {
+            let _ =
+                std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        }
+        (crt, key)
+    }
+}
+
+fn openssl(args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run openssl (the HTTPS lab needs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Lab {
+    /// A web server in srv on `[::]:port` (both families) whose body never ends:
+    /// `slow` sends a byte every 100 ms, otherwise as fast as it can. Label `endless`.
+    pub fn start_endless_server(&mut self, port: u16, slow: bool) {
+        let ready = self.dir().join("endless.ready");
+        let script = support("endless.py").display().to_string();
+        let ready_s = ready.display().to_string();
+        let port_s = port.to_string();
+        self.spawn(
+            Ns::Srv,
+            "endless",
+            &[
+                "/usr/bin/python3",
+                &script,
+                &ready_s,
+                &port_s,
+                if slow { "slow" } else { "fast" },
+            ],
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ready.exists() {
+            assert!(
+                self.is_running("endless") && Instant::now() < deadline,
+                "lab: the endless server did not start\n{}",
+                self.logs_of("endless")
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
     }
 }

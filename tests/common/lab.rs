@@ -1301,6 +1301,14 @@ route add default via {CLI_GW_V6}
             a.push("--assume-public".into());
             a.push(p.into());
         }
+        // The ISP stage asks the lab's own echo service (tests/common/isp.rs), never the
+        // internet's, unless the test names its own.
+        if !extra
+            .iter()
+            .any(|e| e.starts_with("--echo-url") || e.starts_with("--egress"))
+        {
+            a.extend(super::isp::lab_isp_args());
+        }
         let sets_port = extra.iter().any(|e| {
             *e == "-p"
                 || *e == "--port"
@@ -1310,14 +1318,6 @@ route add default via {CLI_GW_V6}
         if !sets_port {
             a.push("-p".into());
             a.push("80".into());
-        }
-        // The ISP stage asks the lab's own echo service (tests/common/isp.rs), never the
-        // internet's, unless the test names its own.
-        if !extra
-            .iter()
-            .any(|e| e.starts_with("--echo-url") || e.starts_with("--egress"))
-        {
-            a.extend(super::isp::lab_isp_args());
         }
         a.extend(extra.iter().map(|s| s.to_string()));
         a

@@ -456,3 +456,18 @@ fn echo_service_failure_is_an_error_naming_it() {
     assert_eq!(p.status, Status::Error);
     assert!(p.summary.contains("HTTP 500"), "{}", p.summary);
 }
+
+#[test]
+fn https_without_ca_certificates_is_an_error_not_a_failure() {
+    let mut f = healthy_online();
+    for h in isp(&mut f).http.iter_mut() {
+        h.response = Probed::err(
+            ProbeErrorKind::Missing,
+            "no CA certificates found on this host (install ca-certificates)",
+        );
+    }
+    let fs = evaluate(&f, &options());
+    let h = find(&fs, "isp.http_parity", Some(80));
+    assert_eq!(h.status, Status::Error);
+    assert!(h.summary.contains("ca-certificates"), "{}", h.summary);
+}
