@@ -27,8 +27,9 @@ declare -A PKG_OF=(
     [dig]=dnsutils
     [python3]=python3
     [setpriv]=util-linux
+    [promtool]=prometheus
 )
-PACKAGES="nginx-light dnsmasq-base nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps"
+PACKAGES="nginx-light dnsmasq-base nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps prometheus"
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
 

@@ -33,6 +33,29 @@ pub struct Cli {
 pub enum Command {
     /// Run the whole decision tree once and print a report (exit codes as Nagios)
     Check(CheckArgs),
+    /// Run the tree repeatedly and report every change (monitoring)
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Domain the site is served under
+    #[arg(value_parser = parse_domain)]
+    pub domain: String,
+    #[command(flatten)]
+    pub common: Common,
+    /// Time between runs (30s, 5m)
+    #[arg(long, value_parser = parse_interval, default_value = "60s")]
+    pub interval: Duration,
+    /// After each run, write node_exporter textfile-collector metrics to PATH
+    #[arg(long = "prometheus-textfile", value_name = "PATH")]
+    pub prometheus_textfile: Option<std::path::PathBuf>,
+    /// On every change, run CMD with `sh -c`, the event as JSON on its standard input
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
+    /// Stop after N runs (default: run until interrupted)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -188,6 +211,15 @@ pub fn parse_egress(s: &str) -> Result<String, String> {
         .ok_or_else(bad)?;
     parse_domain(host).map_err(|_| bad())?;
     Ok(s.to_string())
+}
+
+pub fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("'{s}' is not a duration such as 30s or 5m: {e}"))?;
+    if d < Duration::from_secs(1) {
+        return Err(format!("'{s}': the interval must be at least 1s"));
+    }
+    Ok(d)
 }
 
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {

@@ -21,3 +21,4 @@ pub mod sanitize;
 pub mod snapshot;
 pub mod tui;
 pub mod verdict;
+pub mod watch;

@@ -1,6 +1,6 @@
 use clap::Parser;
 use dualstack_doctor::cli::{Cli, Command};
-use dualstack_doctor::{engine, report, snapshot, tui};
+use dualstack_doctor::{engine, report, snapshot, tui, watch};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -72,6 +72,23 @@ fn main() -> ExitCode {
                 return ExitCode::from(UNUSABLE);
             }
             ExitCode::from(report.exit_code() as u8)
+        }
+        Some(Command::Watch(args)) => {
+            let opts = args.common.options(&args.domain);
+            let cfg = watch::WatchConfig {
+                interval: args.interval,
+                prometheus_textfile: args.prometheus_textfile.clone(),
+                exec: args.exec.clone(),
+                count: args.count,
+            };
+            let mut out = std::io::stdout();
+            match runtime.block_on(watch::run(&opts, &cfg, &mut out)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("dsdoctor: {e}");
+                    ExitCode::from(UNUSABLE)
+                }
+            }
         }
         None => {
             let ask = cli.domain.is_none();

@@ -15,6 +15,14 @@ fn tag(s: Status) -> &'static str {
 
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
+    // Line one is the whole story for Nagios and e-mail subjects: status, check, summary.
+    let _ = writeln!(
+        o,
+        "DSDOCTOR {}{} - {}",
+        r.verdict.status.as_str().to_uppercase(),
+        r.verdict.check.as_ref().map(|c| format!(" {c}")).unwrap_or_default(),
+        clean(&r.verdict.summary)
+    );
     let ports = r
         .target
         .ports

@@ -1,0 +1,95 @@
+//! `dsdoctor watch`: the tree run again and again, reporting what changed — a check's
+//! status, or a key fact (the host's IPv6 addresses, the A/AAAA answers, a listener
+//! appearing or going) — as lines, a Prometheus textfile and a hook command.
+
+pub mod events;
+pub mod prometheus;
+
+use crate::model::Report;
+use crate::options::Options;
+use events::{Event, KeyFacts};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+pub struct WatchConfig {
+    pub interval: Duration,
+    pub prometheus_textfile: Option<PathBuf>,
+    pub exec: Option<String>,
+    /// Stop after this many runs (none: until interrupted).
+    pub count: Option<u64>,
+}
+
+/// How long a hook command may take before it is killed: a stuck mail relay must not
+/// stop the monitoring.
+const EXEC_LIMIT: Duration = Duration::from_secs(30);
+
+pub async fn run(opts: &Options, cfg: &WatchConfig, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut prev: Option<(Report, KeyFacts)> = None;
+    let mut n: u64 = 0;
+    loop {
+        n += 1;
+        let (facts, report) = crate::engine::run_with_facts(opts).await;
+        let keys = KeyFacts::from_facts(&facts, opts);
+        let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+        writeln!(out, "{}", events::run_line(&now, n, &report))?;
+        let evs: Vec<Event> = match &prev {
+            Some((r, k)) => events::diff(&now, &opts.target.domain, r, k, &report, &keys),
+            None => Vec::new(),
+        };
+        for e in &evs {
+            writeln!(out, "{}", e.line())?;
+        }
+        out.flush()?;
+        if let Some(path) = &cfg.prometheus_textfile {
+            let text = prometheus::render(&report, unix_now());
+            if let Err(e) = prometheus::write_atomic(path, &text) {
+                writeln!(out, "{now} error: cannot write {}: {e}", path.display())?;
+            }
+        }
+        if let Some(cmd) = &cfg.exec {
+            for e in &evs {
+                if let Err(err) = exec_hook(cmd, e).await {
+                    writeln!(out, "{now} error: --exec: {err}")?;
+                }
+            }
+        }
+        prev = Some((report, keys));
+        if cfg.count.is_some_and(|c| n >= c) {
+            return Ok(());
+        }
+        tokio::time::sleep(cfg.interval).await;
+    }
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// Run `sh -c CMD` with the event as JSON on its standard input.
+async fn exec_hook(cmd: &str, e: &Event) -> Result<(), String> {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new("sh")
+        .args(["-c", cmd])
+        .stdin(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start sh: {e}"))?;
+    let json = serde_json::to_string(e).map_err(|e| e.to_string())?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(json.as_bytes()).await;
+        let _ = stdin.write_all(b"\n").await;
+    }
+    match tokio::time::timeout(EXEC_LIMIT, child.wait()).await {
+        Ok(Ok(status)) if status.success() => Ok(()),
+        Ok(Ok(status)) => Err(format!("`{cmd}` exited with {status}")),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "`{cmd}` took longer than {} s and was killed",
+            EXEC_LIMIT.as_secs()
+        )),
+    }
+}

@@ -1,0 +1,146 @@
+//! `dsdoctor watch` on a lab host: the AAAA record changes between two runs and watch
+//! reports exactly that fact change (and the checks it moves), passes the events to the
+//! --exec hook as JSON, and writes a textfile that promtool accepts.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn watch_args(extra: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut skip = false;
+    for a in Lab::check_args(&[]) {
+        if skip {
+            skip = false;
+            continue;
+        }
+        match a.as_str() {
+            "check" => out.push("watch".to_string()),
+            "--format" => skip = true,
+            _ => out.push(a),
+        }
+    }
+    out.extend(extra.iter().map(|s| s.to_string()));
+    out
+}
+
+#[test]
+fn watch_reports_the_aaaa_change_and_feeds_prometheus_and_the_hook() {
+    let mut lab = Lab::new("watch");
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    let prom = lab.dir().join("dsdoctor.prom");
+    let events = lab.dir().join("events.jsonl");
+    let hook = format!("cat >> {}", events.display());
+    let args = watch_args(&[
+        "--interval",
+        "1s",
+        "--count",
+        "3",
+        "--prometheus-textfile",
+        &prom.to_string_lossy(),
+        "--exec",
+        &hook,
+    ]);
+    let mut child = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            lab.ns(Ns::Srv),
+            env!("CARGO_BIN_EXE_dsdoctor"),
+        ])
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start watch");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut seen: Vec<String> = Vec::new();
+    let start = Instant::now();
+    // Run 1 is the baseline; change the AAAA record before run 2.
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        seen.push(line.clone());
+        if line.contains(" run 1 ") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no first run: {seen:#?}"
+        );
+    }
+    assert!(
+        seen.last().is_some_and(|l| l.contains(" run 1 PASS")),
+        "{seen:#?}"
+    );
+    lab.set_zone(DnsZone::new().shop_aaaa(&["2001:db8:1::99"]));
+    for line in lines {
+        seen.push(line.expect("line"));
+    }
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{seen:#?}");
+
+    let runs: Vec<_> = seen.iter().filter(|l| l.contains(" run ")).collect();
+    assert_eq!(runs.len(), 3, "{seen:#?}");
+    let fact_events: Vec<_> = seen
+        .iter()
+        .filter(|l| l.contains(" change fact "))
+        .collect();
+    assert_eq!(fact_events.len(), 1, "exactly one fact changed: {seen:#?}");
+    assert!(
+        fact_events[0].contains("change fact dns.aaaa: 2001:db8:1::10 -> 2001:db8:1::99"),
+        "{seen:#?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("change check dns.aaaa_target: pass -> fail")),
+        "{seen:#?}"
+    );
+    // The change is reported once, when it happens, not again on run 3.
+    let run3 = seen
+        .iter()
+        .position(|l| l.contains(" run 3 "))
+        .expect("run 3");
+    assert!(
+        !seen[run3..].iter().any(|l| l.contains(" change ")),
+        "{seen:#?}"
+    );
+
+    // The hook got every event as one JSON document per line.
+    let text = std::fs::read_to_string(&events).expect("the hook ran");
+    let evs: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("event JSON"))
+        .collect();
+    assert_eq!(
+        evs.len(),
+        seen.iter().filter(|l| l.contains(" change ")).count()
+    );
+    assert!(evs.iter().any(|e| e["kind"] == "fact"
+        && e["id"] == "dns.aaaa"
+        && e["from"] == "2001:db8:1::10"
+        && e["to"] == "2001:db8:1::99"
+        && e["domain"] == DOMAIN));
+
+    // The textfile is valid exposition format and has the failing check.
+    let metrics = std::fs::read_to_string(&prom).expect("textfile written");
+    assert!(
+        metrics.contains("check=\"dns.aaaa_target\",stage=\"dns\",port=\"\"} 2"),
+        "{metrics}"
+    );
+    let out = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(&prom).expect("open"))
+        .output()
+        .expect("promtool (scripts/test.sh installs the prometheus package)");
+    assert!(
+        out.status.success(),
+        "promtool rejected the textfile: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
