@@ -35,6 +35,14 @@ pub enum Command {
     Check(CheckArgs),
     /// Run the tree repeatedly and report every change (monitoring)
     Watch(WatchArgs),
+    /// Training: real breakage recorded in a lab; guess the stage, then see the findings
+    Train(TrainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The scenario to play (without one, list them)
+    pub scenario: Option<String>,
 }
 
 #[derive(Debug, Args)]

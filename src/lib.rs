@@ -19,6 +19,7 @@ pub mod probe;
 pub mod report;
 pub mod sanitize;
 pub mod snapshot;
+pub mod train;
 pub mod tui;
 pub mod verdict;
 pub mod watch;

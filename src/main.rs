@@ -1,6 +1,6 @@
 use clap::Parser;
 use dualstack_doctor::cli::{Cli, Command};
-use dualstack_doctor::{engine, report, snapshot, tui, watch};
+use dualstack_doctor::{engine, report, snapshot, train, tui, watch};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -73,6 +73,31 @@ fn main() -> ExitCode {
             }
             ExitCode::from(report.exit_code() as u8)
         }
+        Some(Command::Train(args)) => match &args.scenario {
+            None => {
+                println!("Training scenarios (run one with `dsdoctor train NAME`):");
+                for (name, title) in train::list() {
+                    println!("  {name:<24} {title}");
+                }
+                ExitCode::SUCCESS
+            }
+            Some(name) => match train::load(name) {
+                Ok(sc) => {
+                    let opts = sc.snapshot.options.clone();
+                    match runtime.block_on(tui::run(opts, false, tui::Mode::Train(sc), t0)) {
+                        Ok(()) => ExitCode::SUCCESS,
+                        Err(e) => {
+                            eprintln!("dsdoctor: {e}");
+                            ExitCode::from(UNUSABLE)
+                        }
+                    }
+                }
+                Err(e) => {
+                    eprintln!("dsdoctor: {e}");
+                    ExitCode::from(UNUSABLE)
+                }
+            },
+        },
         Some(Command::Watch(args)) => {
             let opts = args.common.options(&args.domain);
             let cfg = watch::WatchConfig {
@@ -101,7 +126,11 @@ fn main() -> ExitCode {
                     return ExitCode::from(UNUSABLE);
                 }
             };
-            match runtime.block_on(tui::run(opts, ask, replay, t0)) {
+            let mode = match replay {
+                Some(s) => tui::Mode::Replay(s),
+                None => tui::Mode::Live,
+            };
+            match runtime.block_on(tui::run(opts, ask, mode, t0)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("dsdoctor: {e}");

@@ -99,6 +99,24 @@ struct Run {
     done: Vec<Stage>,
 }
 
+/// A training scenario: the trainee reads the story and picks a stage before the
+/// findings are revealed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Training {
+    pub title: String,
+    pub story: String,
+    /// The stage of the root cause (from the recording's verdict).
+    pub answer: Option<Stage>,
+    /// The trainee's pick, once answered.
+    pub picked: Option<Stage>,
+}
+
+impl Training {
+    pub fn quiz(&self) -> bool {
+        self.picked.is_none()
+    }
+}
+
 /// Shown as a REPLAY badge: whose facts these are.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplayInfo {
@@ -109,6 +127,7 @@ pub struct ReplayInfo {
 pub struct App {
     pub screen: Screen,
     pub replay: Option<ReplayInfo>,
+    pub training: Option<Training>,
     pub overlay: Option<Overlay>,
     pub form: Form,
     /// The options the diagnosis runs with (from the command line, then the form).
@@ -155,6 +174,7 @@ impl App {
         App {
             screen: if ask { Screen::Form } else { Screen::Wizard },
             replay: None,
+            training: None,
             overlay: None,
             form,
             opts,
@@ -181,11 +201,15 @@ impl App {
 
     /// The first effect: start the full run, unless the form must be filled first.
     pub fn start(&mut self) -> Vec<Effect> {
-        if self.screen == Screen::Wizard {
+        if self.screen == Screen::Wizard && !self.in_quiz() {
             self.begin(Stage::ALL.to_vec())
         } else {
             Vec::new()
         }
+    }
+
+    pub fn in_quiz(&self) -> bool {
+        self.training.as_ref().is_some_and(|t| t.quiz())
     }
 
     pub fn running(&self) -> bool {
@@ -223,6 +247,7 @@ impl App {
         match (self.screen, self.overlay) {
             (Screen::Form, _) => vec![keys::FORM],
             (Screen::Wizard, Some(_)) => vec![keys::GLOBAL],
+            (Screen::Wizard, None) if self.in_quiz() => vec![keys::TRAIN, keys::GLOBAL],
             (Screen::Wizard, None) => vec![keys::WIZARD, keys::GLOBAL],
         }
     }
@@ -265,6 +290,20 @@ impl App {
             return Vec::new();
         };
         self.message = None;
+        if self.in_quiz() && self.overlay.is_none() {
+            match cmd {
+                Command::PrevStage => {
+                    self.stage = self.stage.saturating_sub(1);
+                    return Vec::new();
+                }
+                Command::NextStage => {
+                    self.stage = (self.stage + 1).min(5);
+                    return Vec::new();
+                }
+                Command::Start => return self.answer(),
+                _ => {}
+            }
+        }
         match cmd {
             Command::Quit => {
                 self.quit = true;
@@ -347,6 +386,27 @@ impl App {
             }
             Command::NextField | Command::PrevField | Command::Start => Vec::new(),
         }
+    }
+
+    /// The trainee answered: say whether the pick was right, then reveal the findings.
+    fn answer(&mut self) -> Vec<Effect> {
+        let picked = self.selected_stage();
+        if let Some(t) = self.training.as_mut() {
+            t.picked = Some(picked);
+            self.message = Some(match t.answer {
+                Some(a) if a == picked => {
+                    format!("Right: the root cause is in the {} stage", a.title())
+                }
+                Some(a) => format!(
+                    "Not quite: you picked {}, the root cause is in {}",
+                    picked.title(),
+                    a.title()
+                ),
+                None => "This recording shows no failure".to_string(),
+            });
+        }
+        self.guided = true;
+        self.begin(Stage::ALL.to_vec())
     }
 
     fn toggle(&mut self, o: Overlay) -> Vec<Effect> {

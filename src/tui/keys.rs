@@ -183,6 +183,31 @@ pub const GLOBAL: &[Binding] = &[
     b("q", "quit", Command::Quit, true, &[KeyCode::Char('q')]),
 ];
 
+/// Training, before the answer: the trainee picks the stage they think is broken.
+pub const TRAIN: &[Binding] = &[
+    b(
+        "←→",
+        "choose the stage you think is broken",
+        Command::PrevStage,
+        true,
+        &[KeyCode::Left],
+    ),
+    b(
+        "→",
+        "next stage",
+        Command::NextStage,
+        false,
+        &[KeyCode::Right],
+    ),
+    b(
+        "Enter",
+        "answer, then see the findings",
+        Command::Start,
+        true,
+        &[KeyCode::Enter],
+    ),
+];
+
 pub const FORM: &[Binding] = &[
     b(
         "Tab",

@@ -21,19 +21,24 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 /// Run the wizard until the user quits (or the session drops). `t0` is the process
 /// start, for the first-frame trace.
-pub async fn run(
-    opts: Options,
-    ask: bool,
-    replay: Option<Snapshot>,
-    t0: Instant,
-) -> anyhow::Result<()> {
+/// What the wizard shows.
+pub enum Mode {
+    /// Probe this host.
+    Live,
+    /// Recorded facts (`--replay`).
+    Replay(Snapshot),
+    /// A training scenario: guess the stage, then see the recorded findings.
+    Train(crate::train::Scenario),
+}
+
+pub async fn run(opts: Options, ask: bool, mode: Mode, t0: Instant) -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "the wizard needs a terminal; for scripts and monitoring run `dsdoctor check DOMAIN`"
         );
     }
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, opts, ask, replay, t0).await;
+    let result = event_loop(&mut terminal, opts, ask, mode, t0).await;
     ratatui::restore();
     result
 }
@@ -50,19 +55,34 @@ async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     opts: Options,
     ask: bool,
-    replay: Option<Snapshot>,
+    mode: Mode,
     t0: Instant,
 ) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (opts, ask, source) = match replay {
-        Some(snap) => (
+    let mut training = None;
+    let (opts, ask, source) = match mode {
+        Mode::Live => (opts, ask, Source::Live),
+        Mode::Replay(snap) => (
             snap.options.clone(),
             false,
             Source::Replay(std::sync::Arc::new(snap)),
         ),
-        None => (opts, ask, Source::Live),
+        Mode::Train(sc) => {
+            training = Some(app::Training {
+                title: sc.title.clone(),
+                story: sc.story.clone(),
+                answer: sc.answer(),
+                picked: None,
+            });
+            (
+                sc.snapshot.options.clone(),
+                false,
+                Source::Replay(std::sync::Arc::new(sc.snapshot)),
+            )
+        }
     };
     let mut app = App::new(opts, ask, theme::Theme::from_env());
+    app.training = training;
     if let Source::Replay(s) = &source {
         app.replay = Some(app::ReplayInfo {
             hostname: s.hostname.clone(),

@@ -276,3 +276,63 @@ fn form_validates_then_starts() {
         other => panic!("{other:?}"),
     }
 }
+
+fn trainee() -> App {
+    let mut app = App::new(fixtures::options(), false, theme());
+    app.training = Some(Training {
+        title: "The shop is slow on phones".into(),
+        story: "Customers on mobile networks say the shop takes ages to load or never does; from the office everything is fine.".into(),
+        answer: Some(Stage::Listener),
+        picked: None,
+    });
+    app
+}
+
+#[test]
+fn training_waits_for_the_guess_then_reveals() {
+    let mut app = trainee();
+    assert!(
+        app.start().is_empty(),
+        "nothing is revealed before the answer"
+    );
+    assert!(app.in_quiz());
+    app.update(code(KeyCode::Right));
+    app.update(code(KeyCode::Right));
+    assert_eq!(app.selected_stage(), Stage::Listener);
+    let e = app.update(code(KeyCode::Enter));
+    assert!(!app.in_quiz());
+    assert!(
+        app.message.as_deref().unwrap_or("").starts_with("Right"),
+        "{:?}",
+        app.message
+    );
+    feed(&mut app, e, &ipv4_only_nginx(), 10);
+    assert_eq!(app.selected_stage(), Stage::Listener);
+    assert_eq!(
+        app.selected_finding().map(|f| f.id.as_str()),
+        Some("listener.ipv6")
+    );
+}
+
+#[test]
+fn a_wrong_guess_is_corrected() {
+    let mut app = trainee();
+    app.start();
+    let e = app.update(code(KeyCode::Enter)); // DNS
+    assert!(
+        app.message
+            .as_deref()
+            .unwrap_or("")
+            .contains("you picked DNS, the root cause is in Listener")
+    );
+    feed(&mut app, e, &ipv4_only_nginx(), 10);
+    assert_eq!(
+        app.training.as_ref().and_then(|t| t.picked),
+        Some(Stage::Dns)
+    );
+    assert_eq!(
+        app.selected_stage(),
+        Stage::Listener,
+        "guided mode shows the real cause"
+    );
+}

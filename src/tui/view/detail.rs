@@ -9,6 +9,26 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let stage = app.selected_stage();
+    if let Some(tr) = app.training.as_ref().filter(|t| t.quiz()) {
+        let lines = vec![
+            Line::styled(safe(&tr.title), t.title()),
+            Line::raw(""),
+            Line::styled("What the users reported", t.title()),
+            Line::raw(safe(&tr.story)),
+            Line::raw(""),
+            Line::raw(format!(
+                "Which stage is broken? Choose with ←→ in the tree (now: {}) and press Enter; then the wizard reveals the findings, why, and the fix.",
+                stage.title()
+            )),
+        ];
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(Block::default().borders(Borders::ALL).title(" Training ")),
+            area,
+        );
+        return;
+    }
     let Some(f) = app.selected_finding() else {
         let text = match app.stages[app.stage] {
             StageRun::Running => format!(

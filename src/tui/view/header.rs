@@ -22,6 +22,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .map(|h| safe(&h.hostname))
         .unwrap_or_else(|| "…".into());
     let mut spans = vec![Span::styled(" dsdoctor ", t.title())];
+    if let Some(tr) = &app.training {
+        let badge = match (tr.picked, tr.answer) {
+            (None, _) => " TRAINING ".to_string(),
+            (Some(p), Some(a)) if p == a => format!(" TRAINING {} right ", t.glyph(Status::Pass)),
+            (Some(_), Some(a)) => {
+                format!(" TRAINING {} it was {} ", t.glyph(Status::Fail), a.title())
+            }
+            (Some(_), None) => " TRAINING ".to_string(),
+        };
+        spans.push(Span::styled(badge, t.selected()));
+    }
     if let Some(r) = &app.replay {
         spans.push(Span::styled(
             format!(" REPLAY {} {} ", safe(&r.hostname), safe(&r.recorded_at)),

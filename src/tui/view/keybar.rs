@@ -19,7 +19,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     for list in app.bindings() {
         for b in list.iter().filter(|b| b.in_bar) {
             let label = format!(" {}", t.arrows(b.label));
-            let short = b.desc.split([' ', ':']).next().unwrap_or(b.desc);
+            let short = b
+                .desc
+                .split([' ', ':'])
+                .next()
+                .unwrap_or(b.desc)
+                .trim_end_matches(',');
             let short = match b.label {
                 "←→" => "stage",
                 "↑↓" => "check",

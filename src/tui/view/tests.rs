@@ -127,3 +127,30 @@ fn replay_badge_names_host_and_time() {
         "{header}"
     );
 }
+
+#[test]
+fn training_quiz_and_reveal() {
+    let mut app = App::new(fixtures::options(), false, theme());
+    app.training = Some(super::super::app::Training {
+        title: "The shop is slow on phones".into(),
+        story: "Customers on mobile networks say the shop takes ages to load or never does; from the office everything is fine.".into(),
+        answer: Some(crate::model::Stage::Listener),
+        picked: None,
+    });
+    app.start();
+    both("training_quiz", &app);
+    let e = app.update(Action::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    feed(&mut app, e, &ipv4_only_nginx(), 10);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen
+            .lines()
+            .next()
+            .unwrap_or("")
+            .contains("TRAINING ✗ it was Listener"),
+        "{screen}"
+    );
+}
