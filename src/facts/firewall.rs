@@ -247,6 +247,19 @@ pub enum Match {
     RpfMissing {
         neg: bool,
     },
+    /// Hop limit / TTL compared with `value` (`op`: `eq`, `lt`, `gt`): neighbour
+    /// discovery always arrives with 255, a packet from the internet never does.
+    HopLimit {
+        op: String,
+        value: u8,
+        neg: bool,
+    },
+    /// An IPv6 extension header or IPv4 fragment (`-m rt`, `-m frag`, `-f`): the first
+    /// packet of a connection has none.
+    ExtHeader {
+        name: String,
+        neg: bool,
+    },
     /// `limit rate`: holds under normal load.
     Limit,
     /// `-m recent --rcheck/--update` and nft meters: the first connection is not in the list.

@@ -34,6 +34,9 @@ pub struct Packet {
     /// Conntrack state bit (`ct::NEW`, `ct::UNTRACKED`, `ct::RELATED`).
     pub ct: u8,
     pub tcp_flags: u8,
+    /// Hop limit on arrival: 255 for neighbour discovery; `None` for a packet from afar
+    /// (anything below 255).
+    pub hop_limit: Option<u8>,
 }
 
 impl Packet {
@@ -50,6 +53,7 @@ impl Packet {
             iif: iif.to_string(),
             ct: ct::NEW,
             tcp_flags: 0x02,
+            hop_limit: None,
         }
     }
 
@@ -78,6 +82,7 @@ impl Packet {
             iif: iif.to_string(),
             ct: if nd { ct::UNTRACKED } else { ct::RELATED },
             tcp_flags: 0,
+            hop_limit: nd.then_some(255),
         }
     }
 }
@@ -750,6 +755,17 @@ fn eval(m: &Match, p: &Packet) -> Tri {
             tri(holds, *neg)
         }
         Match::RpfMissing { neg } => tri(false, *neg),
+        Match::HopLimit { op, value, neg } => match (p.hop_limit, op.as_str()) {
+            (Some(h), "eq") => tri(h == *value, *neg),
+            (Some(h), "lt") => tri(h < *value, *neg),
+            (Some(h), "gt") => tri(h > *value, *neg),
+            // From afar: certainly below 255, otherwise unknown.
+            (None, "eq") if *value == 255 => tri(false, *neg),
+            (None, "gt") if *value >= 254 => tri(false, *neg),
+            (None, "lt") if *value == 255 => tri(true, *neg),
+            _ => Tri::Maybe,
+        },
+        Match::ExtHeader { neg, .. } => tri(false, *neg),
         Match::Limit => Tri::Yes,
         Match::RecentSeen { neg } => tri(false, *neg),
         Match::Unknown(_) => Tri::Maybe,
@@ -761,5 +777,9 @@ pub fn decide(tables: &[Table], pkt: &Packet) -> Outcome {
     Compiled::new(tables).decide(pkt)
 }
 
+#[cfg(test)]
+mod fuzz;
+#[cfg(test)]
+mod recorded;
 #[cfg(test)]
 mod tests;

@@ -338,6 +338,23 @@ fn parse_rule(toks: &[String], v6: bool, line_no: u64, line: &str) -> Rule {
                     matches.push(Match::Limit);
                 }
             }
+            "--hl-eq" | "--hl-lt" | "--hl-gt" | "--ttl-eq" | "--ttl-lt" | "--ttl-gt" => {
+                match arg.parse::<u8>() {
+                    Ok(value) => matches.push(Match::HopLimit {
+                        op: opt.rsplit('-').next().unwrap_or("eq").to_string(),
+                        value,
+                        neg,
+                    }),
+                    Err(_) => unknown(&mut matches),
+                }
+            }
+            "--rt-type" | "--rt-segsleft" | "--rt-len" | "--fragid" | "--fraglen"
+            | "--fragfirst" | "--fragmore" | "--fraglast" | "--fragres" | "-f" | "--fragment" => {
+                matches.push(Match::ExtHeader {
+                    name: opt.trim_start_matches('-').to_string(),
+                    neg,
+                })
+            }
             "--hashlimit-upto" => matches.push(Match::Limit),
             "--hashlimit-above" => matches.push(Match::RecentSeen { neg }),
             "--rcheck" | "--update" if module == "recent" => {
@@ -400,7 +417,11 @@ fn target(name: &str, _opts: &[String]) -> Verdict {
         "LOG" | "NFLOG" | "ULOG" | "MARK" | "CONNMARK" | "CT" | "TRACE" | "SET" | "TCPMSS"
         | "DSCP" | "TOS" | "TTL" | "HL" | "CLASSIFY" | "AUDIT" | "CHECKSUM" | "SECMARK"
         | "CONNSECMARK" | "NOTRACK" | "IDLETIMER" | "LED" => Verdict::Continue,
-        "DNAT" | "SNAT" | "MASQUERADE" | "REDIRECT" | "NETMAP" => Verdict::Accept,
+        "SNAT" | "MASQUERADE" => Verdict::Accept,
+        // The destination changes: the packet may leave the input path (a container).
+        "DNAT" | "REDIRECT" | "NETMAP" => Verdict::Unknown(format!(
+            "target {name}: the connection is redirected and filtered elsewhere"
+        )),
         "NFQUEUE" | "QUEUE" | "TPROXY" | "SYNPROXY" | "TARPIT" | "TEE" => {
             Verdict::Unknown(format!("target {name}"))
         }

@@ -180,7 +180,7 @@ fn parse_rule(r: &Value, ctx: &Ctx) -> Rule {
             // Statements without a verdict: the rule goes on.
             "counter" | "log" | "mangle" | "meta" | "ct" | "comment" | "notrack" | "flow"
             | "tproxy" | "synproxy" | "quota" | "ct helper" | "ct timeout" | "ct expectation"
-            | "secmark" | "dup" | "fwd" | "snat" | "dnat" | "masquerade" | "redirect" => {
+            | "secmark" | "dup" | "fwd" | "snat" | "masquerade" => {
                 if key == "quota" {
                     matches.push(Match::Unknown(render_stmt(e)));
                 }
@@ -223,6 +223,9 @@ fn verdict_of(e: &Value, ctx: &Ctx) -> Option<Verdict> {
         "jump" => Verdict::Jump(str_of(v, "target")),
         "goto" => Verdict::Goto(str_of(v, "target")),
         "queue" => Verdict::Unknown("queue to userspace".into()),
+        "dnat" | "redirect" | "tproxy" => Verdict::Unknown(format!(
+            "{k}: the connection is redirected and filtered elsewhere"
+        )),
         "vmap" => {
             let key = v.get("key").cloned().unwrap_or(Value::Null);
             let data = v.get("data").cloned().unwrap_or(Value::Null);
@@ -369,6 +372,17 @@ fn match_parts(left: &Value, op: &str, right: &Value, ctx: &Ctx) -> Match {
                     neg,
                 },
                 None => unknown(),
+            },
+            ("ip6", "hoplimit") | ("ip", "ttl") => match elems.as_slice() {
+                [Value::Number(n)] => match n.as_u64().and_then(|n| u8::try_from(n).ok()) {
+                    Some(value) => Match::HopLimit {
+                        op: "eq".into(),
+                        value,
+                        neg,
+                    },
+                    None => unknown(),
+                },
+                _ => unknown(),
             },
             ("ip", "protocol") | ("ip6", "nexthdr") => match protos(&elems) {
                 Some(p) => Match::L4proto { protos: p, neg },

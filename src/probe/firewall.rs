@@ -151,17 +151,9 @@ pub fn read_firewall(limit: Duration) -> Result<FirewallFacts, ProbeError> {
     // Tables iptables-nft wrote: their extensions are opaque `xt` in the JSON; the
     // iptables-nft-save view of the same tables is complete.
     for v6 in [false, true] {
-        let fam = if v6 {
-            TableFamily::Ip6
-        } else {
-            TableFamily::Ip
-        };
         // Tables iptables-nft wrote are read in iptables' own terms, so the evidence and
         // the fixes speak the tool the admin used.
-        let opaque = tables.iter().any(|t| {
-            t.family == fam && t.source == Source::Nft && (has_xt(t) || iptables_shaped(t))
-        });
-        if !opaque {
+        if !needs_iptables_view(&tables, v6) {
             continue;
         }
         let tool = if v6 {
@@ -181,16 +173,8 @@ pub fn read_firewall(limit: Duration) -> Result<FirewallFacts, ProbeError> {
                     command: tool.into(),
                     result: Ok(o.stdout.len()),
                 });
-                let saved = iptables::parse(&o.stdout, v6, Source::IptablesNft);
-                facts.problems.extend(saved.problems);
-                for st in saved.tables {
-                    if let Some(slot) = tables
-                        .iter_mut()
-                        .find(|t| t.family == fam && t.name == st.name && t.source == Source::Nft)
-                    {
-                        *slot = st;
-                    }
-                }
+                let problems = merge_iptables_view(&mut tables, &o.stdout, v6);
+                facts.problems.extend(problems);
             }
             Ok(o) => facts.partial.push(format!("{tool} failed: {}", o.stderr)),
             Err(e) => facts.partial.push(e.message),
@@ -245,6 +229,76 @@ pub fn read_firewall(limit: Duration) -> Result<FirewallFacts, ProbeError> {
     facts.backends = backends(&tables);
     facts.tables = tables;
     facts.problems.truncate(40);
+    Ok(facts)
+}
+
+/// Whether nft's view of a family has tables that iptables-nft wrote.
+pub fn needs_iptables_view(tables: &[Table], v6: bool) -> bool {
+    let fam = if v6 {
+        TableFamily::Ip6
+    } else {
+        TableFamily::Ip
+    };
+    tables
+        .iter()
+        .any(|t| t.family == fam && t.source == Source::Nft && (has_xt(t) || iptables_shaped(t)))
+}
+
+/// Replace nft's view of the tables iptables-nft wrote by `iptables-nft-save`'s (`save`).
+/// Returns the parser's notes.
+pub fn merge_iptables_view(tables: &mut [Table], save: &str, v6: bool) -> Vec<String> {
+    let fam = if v6 {
+        TableFamily::Ip6
+    } else {
+        TableFamily::Ip
+    };
+    let saved = iptables::parse(save, v6, Source::IptablesNft);
+    for st in saved.tables {
+        if let Some(slot) = tables
+            .iter_mut()
+            .find(|t| t.family == fam && t.name == st.name && t.source == Source::Nft)
+        {
+            *slot = st;
+        }
+    }
+    saved.problems
+}
+
+/// The facts from recorded outputs, as the probe assembles them: `nft -j list ruleset`,
+/// then `iptables-nft-save` / `ip6tables-nft-save` for the tables iptables-nft wrote,
+/// then the legacy tables. For replaying recordings (tests, bug reports).
+pub fn assemble(
+    nft_json: &str,
+    nft_save: [Option<&str>; 2],
+    legacy_save: [Option<&str>; 2],
+) -> Result<FirewallFacts, String> {
+    let rs = if nft_json.trim().is_empty() {
+        Default::default()
+    } else {
+        nft::parse(nft_json)?
+    };
+    let mut facts = FirewallFacts {
+        problems: rs.problems,
+        ..Default::default()
+    };
+    let mut tables = rs.tables;
+    for (i, v6) in [false, true].into_iter().enumerate() {
+        if let Some(save) = nft_save[i] {
+            if needs_iptables_view(&tables, v6) {
+                let p = merge_iptables_view(&mut tables, save, v6);
+                facts.problems.extend(p);
+            }
+        }
+    }
+    for (i, v6) in [false, true].into_iter().enumerate() {
+        if let Some(save) = legacy_save[i] {
+            let saved = iptables::parse(save, v6, Source::IptablesLegacy);
+            facts.problems.extend(saved.problems);
+            tables.extend(saved.tables);
+        }
+    }
+    facts.backends = backends(&tables);
+    facts.tables = tables;
     Ok(facts)
 }
 

@@ -1,0 +1,201 @@
+//! The walk on rulesets recorded from the real tools (tests/fixtures/firewall/record.sh):
+//! iptables-nft, ufw, firewalld, docker's chains and fail2ban's, each read the way the
+//! probe reads them.
+
+use super::*;
+use crate::facts::firewall::{Backend, FirewallFacts};
+use crate::probe::firewall::assemble;
+
+macro_rules! fixture {
+    ($name:literal) => {
+        include_str!(concat!("../../tests/fixtures/firewall/", $name))
+    };
+}
+
+fn v4() -> IpAddr {
+    "203.0.113.10".parse().unwrap()
+}
+fn v6() -> IpAddr {
+    "2001:db8:1::10".parse().unwrap()
+}
+
+fn load(json: &str, s4: &str, s6: &str) -> FirewallFacts {
+    let f = assemble(json, [Some(s4), Some(s6)], [None, None]).expect("recorded fixture");
+    assert!(f.problems.is_empty(), "{:?}", f.problems);
+    f
+}
+
+fn tcp(f: &FirewallFacts, v6_: bool, port: u16) -> Outcome {
+    let ip = if v6_ { v6() } else { v4() };
+    decide(&f.tables, &Packet::tcp_syn(ip, port, "eth0"))
+}
+
+fn nd_and_ptb(f: &FirewallFacts) -> Vec<(u8, Decision)> {
+    [2u8, 133, 134, 135, 136]
+        .iter()
+        .map(|&t| {
+            (
+                t,
+                decide(&f.tables, &Packet::icmpv6(t, v6(), "eth0")).decision,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn iptables_nft_host_firewall() {
+    let f = load(
+        fixture!("iptables-nft.nft.json"),
+        fixture!("iptables-nft.v4.save"),
+        fixture!("iptables-nft.v6.save"),
+    );
+    assert!(f.has(Backend::IptablesNft), "{:?}", f.backends);
+    // Read through iptables-nft-save: the conntrack/multiport extensions are evaluable.
+    assert!(
+        f.tables.iter().all(|t| t.source == Source::IptablesNft),
+        "{:?}",
+        f.tables
+    );
+    for v6_ in [false, true] {
+        for port in [22, 80, 443] {
+            let o = tcp(&f, v6_, port);
+            assert_eq!(o.decision, Decision::Accept, "{port} v6={v6_}: {o:#?}");
+            assert!(o.unevaluated.is_empty(), "{o:#?}");
+        }
+        let o = tcp(&f, v6_, 8080);
+        assert_eq!(o.decision, Decision::Drop);
+        assert!(o.decided_by.unwrap().describe().contains("policy drop"));
+    }
+    // The IPv6 rules forget neighbour discovery; packet-too-big passes as related.
+    let icmp = nd_and_ptb(&f);
+    assert_eq!(icmp[0], (2, Decision::Accept));
+    assert!(
+        icmp[1..].iter().all(|(_, d)| *d == Decision::Drop),
+        "{icmp:?}"
+    );
+}
+
+#[test]
+fn ufw_with_ipv6() {
+    let f = load(
+        fixture!("ufw.nft.json"),
+        fixture!("ufw.v4.save"),
+        fixture!("ufw.v6.save"),
+    );
+    assert!(f.has(Backend::Ufw), "{:?}", f.backends);
+    for v6_ in [false, true] {
+        for (port, want) in [
+            (80, Decision::Accept),
+            (5432, Decision::Drop),
+            (8080, Decision::Drop),
+        ] {
+            let o = tcp(&f, v6_, port);
+            assert_eq!(o.decision, want, "{port} v6={v6_}: {o:#?}");
+        }
+    }
+    // `ufw limit 22/tcp` as recorded: ufw filled ufw-user-limit-accept for IPv4 but left
+    // ufw6-user-limit-accept empty, so SSH over IPv6 falls through to the policy. The
+    // walk shows it (a real dual-stack surprise) rather than assuming ufw's intent.
+    assert_eq!(tcp(&f, false, 22).decision, Decision::Accept);
+    let o = tcp(&f, true, 22);
+    assert_eq!(o.decision, Decision::Drop);
+    assert!(
+        o.path.iter().any(|p| p.contains("ufw6-user-limit-accept")),
+        "{:?}",
+        o.path
+    );
+    let o = tcp(&f, true, 80);
+    assert!(
+        o.accepted_by[0].text.contains("--dport 80 -j ACCEPT"),
+        "{:?}",
+        o.accepted_by
+    );
+    assert!(
+        o.path.iter().any(|p| p.contains("ufw6-user-input")),
+        "{:?}",
+        o.path
+    );
+    // ufw's before6.rules admit neighbour discovery (hop limit 255) and packet-too-big.
+    assert!(
+        nd_and_ptb(&f).iter().all(|(_, d)| *d == Decision::Accept),
+        "{:?}",
+        nd_and_ptb(&f)
+    );
+}
+
+#[test]
+fn firewalld_public_zone() {
+    let f = load(fixture!("firewalld.nft.json"), "", "");
+    assert!(f.has(Backend::Firewalld), "{:?}", f.backends);
+    for v6_ in [false, true] {
+        for (port, want) in [
+            (80, Decision::Accept),
+            (22, Decision::Accept),
+            (443, Decision::Reject),
+        ] {
+            let o = tcp(&f, v6_, port);
+            assert_eq!(o.decision, want, "{port} v6={v6_}: {o:#?}");
+            assert!(o.unevaluated.is_empty(), "{o:#?}");
+        }
+    }
+    let o = tcp(&f, true, 443);
+    assert!(
+        o.decided_by
+            .unwrap()
+            .describe()
+            .contains("nft inet firewalld chain filter_IN_public")
+    );
+    assert!(
+        nd_and_ptb(&f).iter().all(|(_, d)| *d == Decision::Accept),
+        "{:?}",
+        nd_and_ptb(&f)
+    );
+}
+
+#[test]
+fn docker_chains_do_not_touch_the_input_path() {
+    let f = load(
+        fixture!("docker.nft.json"),
+        fixture!("docker.v4.save"),
+        fixture!("docker.v6.save"),
+    );
+    assert!(f.has(Backend::Docker), "{:?}", f.backends);
+    assert_eq!(tcp(&f, false, 80).decision, Decision::Accept);
+    assert_eq!(tcp(&f, false, 443).decision, Decision::Drop);
+    // A published port is DNATed to the container: filtered in FORWARD, so dsdoctor
+    // does not pretend to know.
+    let o = tcp(&f, false, 8080);
+    assert_eq!(o.decision, Decision::Uncertain, "{o:#?}");
+    assert!(o.decided_by.unwrap().text.contains("DNAT"));
+    // No IPv6 rules at all.
+    assert_eq!(tcp(&f, true, 443).decision, Decision::Accept);
+}
+
+#[test]
+fn fail2ban_bans_only_the_banned() {
+    let f = load(
+        fixture!("fail2ban.nft.json"),
+        fixture!("fail2ban.v4.save"),
+        fixture!("fail2ban.v6.save"),
+    );
+    assert!(f.has(Backend::Fail2ban), "{:?}", f.backends);
+    for v6_ in [false, true] {
+        let o = tcp(&f, v6_, 80);
+        assert_eq!(o.decision, Decision::Accept, "{o:#?}");
+        assert!(
+            o.path.iter().any(|p| p.contains("f2b-sshd")),
+            "{:?}",
+            o.path
+        );
+    }
+    for (src, port, v6_) in [
+        ("198.51.100.77", 22, false),
+        ("203.0.113.66", 443, false),
+        ("2001:db8:bad::1", 80, true),
+        ("2001:db8:bad::2", 80, true),
+    ] {
+        let mut p = Packet::tcp_syn(if v6_ { v6() } else { v4() }, port, "eth0");
+        p.saddr = Some(src.parse().unwrap());
+        assert_eq!(decide(&f.tables, &p).decision, Decision::Reject, "{src}");
+    }
+}
