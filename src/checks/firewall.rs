@@ -80,6 +80,21 @@ pub fn host_filter_admits(f: &Facts, o: &Options, port: u16, v6: bool) -> Option
     }
 }
 
+/// An inbound probe of the ISP stage that could not connect to `port` over a family.
+fn outside_refused(f: &Facts, port: u16, v6: bool) -> Option<String> {
+    let isp = f.isp.value()?;
+    isp.inbound.iter().find_map(|p| {
+        let a = p.answer.value()?;
+        (p.port == port && a.ip.is_ipv6() == v6 && !a.reachable).then(|| {
+            clean(&format!(
+                "but {} could not connect to {}:{port} from outside: look at the filtering in front of this host",
+                p.url,
+                crate::net::bracketed(a.ip)
+            ))
+        })
+    })
+}
+
 /// The IPv6 filter drops neighbour solicitations or advertisements: nothing gets through
 /// over IPv6 once the neighbour caches expire (used by `host::path_blocker`).
 pub fn nd_blocked(f: &Facts) -> bool {
@@ -330,7 +345,7 @@ fn port_check(f: &Facts, o: &Options, c: Option<&Compiled>, port: u16, v6: bool)
                 format!("{} base chain(s) accept it", out.base_chains)
             };
             ev.extend(path_evidence(&out));
-            Finding::new(
+            let fd = Finding::new(
                 id,
                 Some(port),
                 Status::Pass,
@@ -341,7 +356,15 @@ fn port_check(f: &Facts, o: &Options, c: Option<&Compiled>, port: u16, v6: bool)
             )
             .evidence_all(ev)
             .explain("fw_pass_cloud", &[("port", &p), ("family", fam(v6))])
-            .took(f.firewall.ms)
+            .took(f.firewall.ms);
+            // The host admits, yet a probe from outside did not get in: something in
+            // front of the host (a cloud security group, a provider's ACL) blocks it.
+            match outside_refused(f, port, v6) {
+                Some(line) => fd
+                    .evidence(line)
+                    .fix("cloud_security_group", &[("port", &p), ("family", fam(v6))]),
+                None => fd,
+            }
         }
         Decision::Drop | Decision::Reject => {
             let rule = out

@@ -159,3 +159,32 @@ fn uncertain_rule_warns_with_the_rule() {
     assert_eq!(fd.status, Status::Warn, "{fd:#?}");
     assert!(fd.summary.contains("match-set allowed"), "{}", fd.summary);
 }
+
+#[test]
+fn outside_probe_failing_while_host_admits_reminds_of_the_security_group() {
+    let mut f = healthy();
+    // Built from JSON so the test does not depend on the ISP stage's every field.
+    let isp: crate::facts::isp::IspFacts = serde_json::from_value(serde_json::json!({
+        "egress": [], "echo": [], "http": [], "smtp": [], "acme": null, "resources": null,
+        "inbound": [{
+            "port": 80, "v6": true, "url": "https://echo.example/port/80",
+            "answer": {"result": {"Ok": {"ip": "2001:db8:1::10", "reachable": false}}, "ms": 5}
+        }]
+    }))
+    .expect("isp facts");
+    f.isp = Probed::ok(isp);
+    let fs = evaluate(&f, &options());
+    let fd = find(&fs, "firewall.ipv6", Some(80));
+    assert_eq!(fd.status, Status::Pass);
+    assert!(
+        fd.evidence.iter().any(|e| e.contains("could not connect")),
+        "{:?}",
+        fd.evidence
+    );
+    assert!(
+        fd.fixes.iter().any(|x| x.title.contains("security group")),
+        "{:?}",
+        fd.fixes
+    );
+    assert!(find(&fs, "firewall.ipv4", Some(80)).fixes.is_empty());
+}
