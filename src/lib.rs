@@ -4,6 +4,9 @@
 //! `checks` turns facts into findings (pure), `verdict` picks the root cause, and
 //! `report` renders the result. `engine` wires them together.
 #![forbid(unsafe_code)]
+// Outside tests a panic on a production box in mid-incident is never the right answer:
+// every fallible step says what went wrong instead.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod assets;
 pub mod checks;

@@ -1,3 +1,6 @@
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use clap::Parser;
 use dualstack_doctor::cli::{Cli, Command};
 use dualstack_doctor::{engine, report, snapshot, train, tui, watch};
