@@ -358,6 +358,18 @@ fn global_ipv4(f: &Facts, o: &Options) -> Finding {
         .iter()
         .find(|(_, a)| classify(a.ip) == AddrClass::Private)
     {
+        // The ISP stage connected from outside through the NAT on every port: the port
+        // forwarding works, so the private address is no problem.
+        if let Some(public) = super::isp::nat_forward_confirmed(f, o) {
+            return Finding::new(
+                id,
+                None,
+                Status::Pass,
+                format!("{} on {} is private, behind NAT: the internet sees {public} and reaches every port through the router's port forwarding (isp.inbound_ipv4)", a.ip, l.name),
+            )
+            .evidence_all(evidence)
+            .explain("v4_nat_forwarded", &[("public", &public.to_string())]);
+        }
         return Finding::new(
             id,
             None,

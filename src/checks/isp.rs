@@ -328,6 +328,22 @@ pub fn seen_v4(f: &Facts) -> Option<IpAddr> {
         .and_then(|e| e.seen.value().copied())
 }
 
+/// The public IPv4 of the NAT in front of this host when the echo service reached every
+/// served port through it (the port forwarding works); `None` when unknown or not so.
+pub fn nat_forward_confirmed(f: &Facts, o: &Options) -> Option<IpAddr> {
+    let isp = f.isp.value()?;
+    let seen = seen_v4(f)?;
+    if host::find_addr(f, seen).is_some() || o.target.ports.is_empty() {
+        return None;
+    }
+    let all = o.target.ports.iter().all(|port| {
+        isp.inbound
+            .iter()
+            .any(|p| !p.v6 && p.port == *port && p.answer.value().is_some_and(|a| a.reachable))
+    });
+    all.then_some(seen)
+}
+
 fn public_v4(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<String>) -> Finding {
     let id = "isp.public_ipv4";
     if !o.target.expect.wants_v4() {
@@ -776,7 +792,6 @@ fn http_parity(f: &Facts, o: &Options, isp: &IspFacts, port: u16) -> Finding {
     }
     let mut show: Vec<IpAddr> = vec![ref_ip];
     show.extend(differing.iter().map(|p| p.ip).filter(|ip| *ip != ref_ip));
-    let bad_fams: Vec<bool> = differing.iter().map(|p| p.ip.is_ipv6()).collect();
     let first_bad = differing[0];
     let summary = match &first_bad.response.result {
         Err(e) => format!(
@@ -804,7 +819,33 @@ fn http_parity(f: &Facts, o: &Options, isp: &IspFacts, port: u16) -> Finding {
     // A family whose addresses do not answer because nothing listens: that is the cause.
     if first_bad.response.value().is_none() {
         let v6 = first_bad.ip.is_ipv6();
-        if v6 && host::ipv6_off(f) {
+        let nat_public = !v6 && seen_v4(f) == Some(first_bad.ip);
+        let inbound_ok = isp
+            .inbound
+            .iter()
+            .find(|p| !p.v6 && p.port == port)
+            .and_then(|p| p.answer.value())
+            .map(|a| a.reachable);
+        if nat_public && inbound_ok == Some(true) && differing.iter().all(|p| p.ip == first_bad.ip)
+        {
+            // Outside clients get through the forward (isp.inbound_ipv4); only this host
+            // cannot reach its own public address: the router lacks NAT loopback.
+            let ip_s = first_bad.ip.to_string();
+            let mut w = Finding::new(
+                id,
+                Some(port),
+                Status::Warn,
+                format!(
+                    "this host cannot reach its own public address {ip_s}:{port} (no NAT loopback on the router), so the IPv4 answer could not be compared; clients outside get through (isp.inbound_ipv4)"
+                ),
+            )
+            .explain("http_hairpin", &[("ip", &ip_s)]);
+            w.evidence = fd.evidence;
+            return w.took(ms);
+        }
+        if nat_public && inbound_ok == Some(false) {
+            fd = fd.caused_by("isp.inbound_ipv4");
+        } else if v6 && host::ipv6_off(f) {
             fd = fd.caused_by("address.ipv6_enabled");
         } else if host::find_addr(f, first_bad.ip).is_some() && listens(f, v6, port) == Some(false)
         {
@@ -817,7 +858,6 @@ fn http_parity(f: &Facts, o: &Options, isp: &IspFacts, port: u16) -> Finding {
             });
         }
     }
-    let _ = bad_fams;
     fd.took(ms)
 }
 

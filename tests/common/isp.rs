@@ -145,6 +145,12 @@ impl Lab {
     /// Forward TCP `port` on the NAT's public address to srv (after `put_behind_nat`),
     /// with hairpin NAT so srv itself can reach its public address (lab.md).
     pub fn forward_port(&mut self, nat: Nat, port: u16) {
+        self.forward_port_with(nat, port, true);
+    }
+
+    /// Forward TCP `port` on the NAT's public address to srv, with or without hairpin NAT
+    /// (without it, srv cannot reach its own public address, as behind many home routers).
+    pub fn forward_port_with(&mut self, nat: Nat, port: u16, hairpin: bool) {
         let host = match nat {
             Nat::Home => HOME_V4,
             Nat::Carrier => CGNAT_V4,
@@ -162,6 +168,9 @@ impl Lab {
                 ),
             ],
         );
+        if !hairpin {
+            return;
+        }
         self.exec_ok(
             Ns::Net,
             &[
@@ -355,6 +364,34 @@ impl Lab {
                 self.is_running("endless") && Instant::now() < deadline,
                 "lab: the endless server did not start\n{}",
                 self.logs_of("endless")
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Lab {
+    /// A stub SMTP server in srv: `(address, port, name)` per listening socket, each
+    /// greeting and answering EHLO with its own name. Label `smtp`.
+    pub fn start_smtp(&mut self, socks: &[(&str, u16, &str)]) {
+        let ready = self.dir().join("smtp.ready");
+        let script = support("smtp.py").display().to_string();
+        let mut args: Vec<String> = vec![
+            "/usr/bin/python3".into(),
+            script,
+            ready.display().to_string(),
+        ];
+        for (a, p, n) in socks {
+            args.extend([a.to_string(), p.to_string(), n.to_string()]);
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.spawn(Ns::Srv, "smtp", &refs);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ready.exists() {
+            assert!(
+                self.is_running("smtp") && Instant::now() < deadline,
+                "lab: the SMTP stub did not start\n{}",
+                self.logs_of("smtp")
             );
             thread::sleep(Duration::from_millis(10));
         }

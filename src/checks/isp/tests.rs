@@ -471,3 +471,46 @@ fn https_without_ca_certificates_is_an_error_not_a_failure() {
     assert_eq!(h.status, Status::Error);
     assert!(h.summary.contains("ca-certificates"), "{}", h.summary);
 }
+
+#[test]
+fn private_address_with_working_forward_is_no_warning() {
+    let mut f = healthy_online();
+    f.dns.a = records(&["198.51.100.1"]);
+    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
+    let fs = evaluate(&f, &nat_options());
+    let a = find(&fs, "address.global_ipv4", None);
+    assert_eq!(a.status, Status::Pass, "{a:#?}");
+    assert!(a.summary.contains("198.51.100.1"), "{}", a.summary);
+    // Unreachable from outside: the address stage keeps its warning.
+    isp(&mut f).inbound[0].answer = Probed::ok(InboundAnswer {
+        ip: ip("198.51.100.1"),
+        reachable: false,
+    });
+    let fs = evaluate(&f, &nat_options());
+    assert_eq!(status(&fs, "address.global_ipv4", None), Status::Warn);
+}
+
+#[test]
+fn nat_without_hairpin_is_a_warning_when_outside_gets_through() {
+    let mut f = healthy_online();
+    f.dns.a = records(&["198.51.100.1"]);
+    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
+    isp(&mut f).http[0].ip = ip("198.51.100.1");
+    isp(&mut f).http[0].response = Probed::err(
+        ProbeErrorKind::Failed,
+        "connect to 198.51.100.1:80: refused",
+    );
+    let fs = evaluate(&f, &nat_options());
+    let h = find(&fs, "isp.http_parity", Some(80));
+    assert_eq!(h.status, Status::Warn, "{h:#?}");
+    assert!(h.explanation.contains("loopback"), "{}", h.explanation);
+    // Not reachable from outside either: the inbound failure is the cause.
+    isp(&mut f).inbound[0].answer = Probed::ok(InboundAnswer {
+        ip: ip("198.51.100.1"),
+        reachable: false,
+    });
+    let fs = evaluate(&f, &nat_options());
+    let h = find(&fs, "isp.http_parity", Some(80));
+    assert_eq!(h.status, Status::Fail);
+    assert_eq!(h.caused_by.as_deref(), Some("isp.inbound_ipv4"));
+}
