@@ -82,9 +82,27 @@ pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
     let mut out = vec![e4, e6];
     out.push(public_v4(f, o, isp, &blocked[0]));
     out.push(public_v6(f, o, isp, &blocked[1]));
+    // The host's own packet filter, as the firewall stage judged it: a port it shuts is
+    // the cause of an inbound failure, not anything upstream.
+    let shut: Vec<(String, u16)> = super::firewall::evaluate(f, o)
+        .into_iter()
+        .filter(|x| x.status == Status::Fail)
+        .filter_map(|x| Some((x.id, x.port?)))
+        .collect();
     for v6 in [false, true] {
         for &p in &o.target.ports {
-            out.push(inbound(f, o, isp, v6, p, &blocked[usize::from(v6)]));
+            let fw = format!("firewall.{}", suffix(v6));
+            let fw_shut = shut.iter().any(|(id, port)| *id == fw && *port == p);
+            let mut x = inbound(f, o, isp, v6, p, &blocked[usize::from(v6)]);
+            if fw_shut && x.status == Status::Fail && x.caused_by.is_none() {
+                x = x.caused_by(&fw);
+                x.explanation = crate::assets::explain(
+                    "inbound_host_firewall",
+                    &[("port", &p.to_string()), ("fw", &fw)],
+                );
+                x.fixes.clear();
+            }
+            out.push(x);
         }
     }
     for &p in &o.target.ports {

@@ -514,3 +514,26 @@ fn nat_without_hairpin_is_a_warning_when_outside_gets_through() {
     assert_eq!(h.status, Status::Fail);
     assert_eq!(h.caused_by.as_deref(), Some("isp.inbound_ipv4"));
 }
+
+#[test]
+fn inbound_failure_behind_the_hosts_own_firewall_names_it() {
+    // The strict fixture firewall admits 22, 80 and 443 only.
+    let mut f = healthy_online();
+    let mut o = options();
+    o.target.ports = vec![8080];
+    f.listeners = Probed::ok(vec![listener("::", 8080, Some(false))]);
+    for p in isp(&mut f).inbound.iter_mut() {
+        p.port = 8080;
+        if let Ok(a) = p.answer.result.as_mut() {
+            a.reachable = false;
+        }
+    }
+    let fs = evaluate(&f, &o);
+    let fw = find(&fs, "firewall.ipv6", Some(8080));
+    assert_eq!(fw.status, Status::Fail, "{fw:#?}");
+    let i = find(&fs, "isp.inbound_ipv6", Some(8080));
+    assert_eq!(i.status, Status::Fail);
+    assert_eq!(i.caused_by.as_deref(), Some("firewall.ipv6"));
+    assert!(i.explanation.contains("firewall.ipv6"), "{}", i.explanation);
+    assert_eq!(verdict(&fs).check.as_deref(), Some("firewall.ipv4"));
+}

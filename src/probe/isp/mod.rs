@@ -487,7 +487,7 @@ async fn acme(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> Optio
     let mut seen: Vec<String> = Vec::new();
     // Each round waits for at most one request per family; a long redirect chain still
     // ends within a few timeouts.
-    let deadline = Instant::now() + opts.timeout * 4;
+    let deadline = Instant::now() + opts.timeout * 2;
     while let Some(url) = queue.pop() {
         if Instant::now() >= deadline {
             break;
