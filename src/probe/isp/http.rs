@@ -773,6 +773,31 @@ mod tests {
     }
 
     #[test]
+    fn certificate_names_expiry_and_fingerprint() {
+        let der = include_bytes!("../../../tests/fixtures/isp/cert.der");
+        let c = cert_info(der);
+        assert_eq!(
+            c.names,
+            vec![
+                "shop.example",
+                "www.shop.example",
+                "192.0.2.1",
+                "2001:db8::1"
+            ]
+        );
+        assert_eq!(c.not_after.as_deref(), Some("2036-11-20 18:36:42 UTC"));
+        assert_eq!(
+            c.sha256,
+            "2f22619db65669cbd992e1393f587722a4c1605c672013ccfb7dad43bc587150"
+        );
+        // Garbage and truncated input give empty fields, never a panic.
+        for n in 0..der.len() {
+            let _ = cert_info(&der[..n]);
+        }
+        assert!(cert_info(b"\x30\x84\xff\xff\xff\xff").names.is_empty());
+    }
+
+    #[test]
     fn time_texts() {
         assert_eq!(
             time_text(0x17, b"491231235959Z").as_deref(),

@@ -271,7 +271,7 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
                         ));
                     }
                     let text = String::from_utf8_lossy(&f.body).trim().to_string();
-                    text.parse::<IpAddr>().map_err(|_| {
+                    text.parse::<IpAddr>().map(unmap).map_err(|_| {
                         ProbeError::new(
                             ProbeErrorKind::Failed,
                             format!(
@@ -351,9 +351,18 @@ fn parse_port_answer(body: &[u8], status: u16) -> Result<InboundAnswer, ProbeErr
         )
     })?;
     Ok(InboundAnswer {
-        ip,
+        ip: unmap(ip),
         reachable: a.reachable,
     })
+}
+
+/// An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, as a dual-stack echo service may
+/// print an IPv4 caller) as the IPv4 address it is.
+fn unmap(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
 }
 
 // ------------------------------------------------------------------------------- HTTP
@@ -678,6 +687,12 @@ mod tests {
             parse_port_answer(br#"{"ip":"192.0.2.1","port":80,"reachable":true}"#, 200).unwrap();
         assert!(a.reachable);
         assert!(parse_port_answer(b"<html>", 200).is_err());
+        let m = parse_port_answer(
+            br#"{"ip":"::ffff:192.0.2.1","port":80,"reachable":false}"#,
+            200,
+        )
+        .unwrap();
+        assert_eq!(m.ip, "192.0.2.1".parse::<IpAddr>().unwrap());
         assert!(parse_port_answer(b"{}", 500).is_err());
     }
 }
