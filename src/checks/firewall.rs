@@ -42,25 +42,34 @@ fn fam(v6: bool) -> &'static str {
 /// The address clients connect to for a family, and the interface it arrives on:
 /// the DNS answer when it is on this host, else the host's first usable address.
 pub fn target(f: &Facts, o: &Options, v6: bool) -> Option<(IpAddr, String)> {
+    let ifaces = host::relevant_ifaces(f, v6);
+    // Connections arrive on the interface that faces the clients, even for an address
+    // kept on `lo` (an anycast or service address).
+    let arrival = |l: &crate::facts::Link| {
+        if l.loopback {
+            ifaces.first().cloned().unwrap_or_else(|| l.name.clone())
+        } else {
+            l.name.clone()
+        }
+    };
     let dns = if v6 { &f.dns.aaaa } else { &f.dns.a };
     let from_dns = dns
         .value()
         .map(|a| a.ips())
         .unwrap_or_default()
         .into_iter()
-        .find_map(|ip| host::find_addr(f, ip).map(|(l, a)| (a.ip, l.name.clone())));
+        .find_map(|ip| host::find_addr(f, ip).map(|(l, a)| (a.ip, arrival(l))));
     if from_dns.is_some() {
         return from_dns;
     }
-    if v6 {
+    // Else the host's own address, on the interfaces that matter first.
+    let mut cands: Vec<(&crate::facts::Link, &crate::facts::AddrFacts)> = if v6 {
         host::usable_global_v6(f, &o.assume_public)
-            .first()
-            .map(|(l, a)| (a.ip, l.name.clone()))
     } else {
-        host::addrs(f)
-            .find(|(_, a)| a.ip.is_ipv4())
-            .map(|(l, a)| (a.ip, l.name.clone()))
-    }
+        host::addrs(f).filter(|(_, a)| a.ip.is_ipv4()).collect()
+    };
+    cands.sort_by_key(|(l, _)| !ifaces.contains(&l.name));
+    cands.first().map(|(l, a)| (a.ip, arrival(l)))
 }
 
 /// Whether this host's own filter admits new TCP connections to `port` over a family:

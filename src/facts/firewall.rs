@@ -32,7 +32,9 @@ pub enum TableFamily {
     Ip,
     Ip6,
     Inet,
-    /// arp, bridge, netdev: not on the IP input path.
+    /// Ingress chains on a device: both families pass them first.
+    Netdev,
+    /// arp, bridge: not on the IP input path.
     Other,
 }
 
@@ -41,7 +43,7 @@ impl TableFamily {
         match self {
             TableFamily::Ip => !v6,
             TableFamily::Ip6 => v6,
-            TableFamily::Inet => true,
+            TableFamily::Inet | TableFamily::Netdev => true,
             TableFamily::Other => false,
         }
     }
@@ -50,6 +52,7 @@ impl TableFamily {
             TableFamily::Ip => "ip",
             TableFamily::Ip6 => "ip6",
             TableFamily::Inet => "inet",
+            TableFamily::Netdev => "netdev",
             TableFamily::Other => "other",
         }
     }

@@ -179,3 +179,29 @@ fn loops_are_bounded() {
         Decision::Uncertain
     );
 }
+
+#[test]
+fn netdev_ingress_on_the_device_runs_first() {
+    let j = r#"{"nftables":[
+      {"table":{"family":"netdev","name":"edge","handle":1}},
+      {"chain":{"family":"netdev","table":"edge","name":"in","handle":1,"type":"filter","hook":"ingress","dev":"eth0","prio":-500,"policy":"accept"}},
+      {"rule":{"family":"netdev","table":"edge","chain":"in","handle":2,"expr":[{"match":{"op":"==","left":{"meta":{"key":"nfproto"}},"right":"ipv6"}},{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":443}},{"drop":null}]}}
+    ]}"#;
+    let rs = nft::parse(j).unwrap();
+    let o = decide(&rs.tables, &Packet::tcp_syn(v6(), 443, "eth0"));
+    assert_eq!(o.decision, Decision::Drop);
+    assert!(
+        o.decided_by
+            .unwrap()
+            .describe()
+            .contains("nft netdev edge chain in handle 2")
+    );
+    assert_eq!(
+        decide(&rs.tables, &Packet::tcp_syn(v6(), 443, "eth1")).decision,
+        Decision::Accept
+    );
+    assert_eq!(
+        decide(&rs.tables, &Packet::tcp_syn(v4(), 443, "eth0")).decision,
+        Decision::Accept
+    );
+}

@@ -117,6 +117,7 @@ fn family(s: &str) -> TableFamily {
         "ip" => TableFamily::Ip,
         "ip6" => TableFamily::Ip6,
         "inet" => TableFamily::Inet,
+        "netdev" => TableFamily::Netdev,
         _ => TableFamily::Other,
     }
 }
