@@ -354,3 +354,43 @@ fn unprivileged_run_says_root_is_needed() {
         assert_text(&v, id, port, &["root"]);
     }
 }
+
+#[test]
+fn without_nft_the_legacy_tables_are_still_read() {
+    let mut lab = Lab::new("fw-no-nft");
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    ipt(
+        &lab,
+        "ip6tables-legacy",
+        &["-A", "INPUT", "-p", "tcp", "--dport", "80", "-j", "DROP"],
+    );
+    // Hide the nft tool from dsdoctor only: a private mount namespace inside srv.
+    let bin = env!("CARGO_BIN_EXE_dsdoctor");
+    let args = Lab::check_args(&[]).join(" ");
+    let script = format!(
+        "mount --bind /dev/null \"$(command -v nft || echo /usr/sbin/nft)\" && exec {bin} {args}"
+    );
+    let out = lab.exec(
+        Ns::Srv,
+        &[
+            "unshare",
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &script,
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let v: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert_check(&v, "firewall.ipv6", Some(80), "fail");
+    assert_text(
+        &v,
+        "firewall.ipv6",
+        Some(80),
+        &["ip6tables-legacy", "the nft tool is not installed"],
+    );
+    assert_check(&v, "firewall.ipv4", Some(80), "pass");
+}

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 /// Most output read from one command (a large ruleset is a few MiB of JSON).
 const MAX_OUTPUT: usize = 64 << 20;
 
+const NEED_NFT: &str = "the nft tool is not installed: install nftables (apt-get install nftables, or dnf install nftables) so dsdoctor can read the packet filter";
+
 const NEED_ROOT: &str =
     "reading the packet filter needs root (CAP_NET_ADMIN): run dsdoctor as root";
 
@@ -114,39 +116,39 @@ fn euid() -> u32 {
 pub fn read_firewall(limit: Duration) -> Result<FirewallFacts, ProbeError> {
     let deadline = Instant::now() + limit;
     let mut facts = FirewallFacts::default();
-    let Some(nft_path) = find_tool("nft") else {
-        return Err(ProbeError::new(
-            ProbeErrorKind::Missing,
-            "the nft tool is not installed: install nftables (apt-get install nftables, or dnf install nftables) so dsdoctor can read the packet filter",
-        ));
-    };
-    let out = run_capped(&nft_path, &["-j", "list", "ruleset"], deadline)?;
-    if !out.ok {
-        if permission_like(&out.stderr) || euid() != 0 {
+    // Without nft, the legacy tables can still be read (older distributions have no
+    // nftables at all); without either, the answer is an error naming what is needed.
+    let nft_path = find_tool("nft");
+    let mut tables = Vec::new();
+    if let Some(nft_path) = &nft_path {
+        let out = run_capped(nft_path, &["-j", "list", "ruleset"], deadline)?;
+        if !out.ok {
+            if permission_like(&out.stderr) || euid() != 0 {
+                return Err(ProbeError::new(
+                    ProbeErrorKind::Permission,
+                    format!("{NEED_ROOT} (nft said: {})", out.stderr),
+                ));
+            }
             return Err(ProbeError::new(
-                ProbeErrorKind::Permission,
-                format!("{NEED_ROOT} (nft said: {})", out.stderr),
+                ProbeErrorKind::Failed,
+                format!("nft -j list ruleset failed: {}", out.stderr),
             ));
         }
-        return Err(ProbeError::new(
-            ProbeErrorKind::Failed,
-            format!("nft -j list ruleset failed: {}", out.stderr),
-        ));
+        facts.tools.push(ToolRun {
+            command: "nft -j list ruleset".into(),
+            result: Ok(out.stdout.len()),
+        });
+        // An empty ruleset prints nothing at all on some versions.
+        let rs = if out.stdout.trim().is_empty() {
+            Default::default()
+        } else {
+            nft::parse(&out.stdout).map_err(|e| {
+                ProbeError::new(ProbeErrorKind::Failed, format!("nft -j list ruleset: {e}"))
+            })?
+        };
+        facts.problems.extend(rs.problems);
+        tables = rs.tables;
     }
-    facts.tools.push(ToolRun {
-        command: "nft -j list ruleset".into(),
-        result: Ok(out.stdout.len()),
-    });
-    // An empty ruleset prints nothing at all on some versions.
-    let rs = if out.stdout.trim().is_empty() {
-        Default::default()
-    } else {
-        nft::parse(&out.stdout).map_err(|e| {
-            ProbeError::new(ProbeErrorKind::Failed, format!("nft -j list ruleset: {e}"))
-        })?
-    };
-    facts.problems.extend(rs.problems);
-    let mut tables = rs.tables;
 
     // Tables iptables-nft wrote: their extensions are opaque `xt` in the JSON; the
     // iptables-nft-save view of the same tables is complete.
@@ -205,7 +207,12 @@ pub fn read_firewall(limit: Duration) -> Result<FirewallFacts, ProbeError> {
         if listed.trim().is_empty() {
             continue;
         }
-        let Some(path) = find_tool(tool) else {
+        let plain = if v6 {
+            "ip6tables-save"
+        } else {
+            "iptables-save"
+        };
+        let Some(path) = find_tool(tool).or_else(|| legacy_plain(plain, deadline)) else {
             facts.partial.push(format!(
                 "legacy iptables tables are loaded ({}) but {tool} is not installed to read them",
                 listed.split_whitespace().collect::<Vec<_>>().join(", ")
@@ -226,10 +233,27 @@ pub fn read_firewall(limit: Duration) -> Result<FirewallFacts, ProbeError> {
             Err(e) => facts.partial.push(e.message),
         }
     }
+    if nft_path.is_none() {
+        if tables.is_empty() {
+            if euid() != 0 {
+                return Err(ProbeError::new(ProbeErrorKind::Permission, NEED_ROOT));
+            }
+            return Err(ProbeError::new(ProbeErrorKind::Missing, NEED_NFT));
+        }
+        facts.partial.push(format!("nftables: {NEED_NFT}"));
+    }
     facts.backends = backends(&tables);
     facts.tables = tables;
     facts.problems.truncate(40);
     Ok(facts)
+}
+
+/// `iptables-save` where it is the legacy variant (older distributions name it so).
+fn legacy_plain(tool: &str, deadline: Instant) -> Option<PathBuf> {
+    let path = find_tool(tool)?;
+    let out = run_capped(&path, &["--version"], deadline).ok()?;
+    let v = format!("{}{}", out.stdout, out.stderr);
+    (out.ok && !v.contains("nf_tables")).then_some(path)
 }
 
 /// Whether nft's view of a family has tables that iptables-nft wrote.
