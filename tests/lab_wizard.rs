@@ -176,7 +176,16 @@ fn wizard_finds_ipv4_only_nginx_and_confirms_the_fix() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(tmux.display("#{pane_dead_status}"), "0");
+    // tmux marks the pane dead a moment before it records the exit status.
+    let start = Instant::now();
+    let status = loop {
+        let s = tmux.display("#{pane_dead_status}");
+        if !s.is_empty() || start.elapsed() > Duration::from_secs(5) {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status, "0", "exit status of the wizard");
     assert_eq!(
         tmux.display("#{alternate_on}"),
         "0",

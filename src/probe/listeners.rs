@@ -19,23 +19,34 @@ use std::collections::{BTreeMap, BTreeSet};
 const MAX_LISTENERS: usize = 65_536;
 
 pub fn listening_sockets() -> Result<Vec<Listener>, ProbeError> {
+    let mut out = dump_listeners()?;
+    attach_owners(&mut out);
+    Ok(out)
+}
+
+/// The kernel's listening TCP sockets, without their owners.
+pub fn dump_listeners() -> Result<Vec<Listener>, ProbeError> {
     let mut out = Vec::new();
     dump(AF_INET, &mut out)?;
     // A kernel without IPv6 rejects the AF_INET6 dump; that is a fact, not an error.
     if std::path::Path::new("/proc/sys/net/ipv6").exists() {
         dump(AF_INET6, &mut out)?;
     }
+    out.sort_by_key(|l| (l.port, l.ip.is_ipv6(), l.ip));
+    Ok(out)
+}
+
+/// Name the process holding each socket.
+pub fn attach_owners(out: &mut [Listener]) {
     let inodes: BTreeSet<u32> = out.iter().map(|l| l.inode).filter(|i| *i != 0).collect();
     let owners = owners_of(&inodes);
     let names = process_names(owners.values().copied().collect());
-    for l in &mut out {
+    for l in out.iter_mut() {
         if let Some(pid) = owners.get(&l.inode) {
             l.pid = Some(*pid);
             l.process = names.get(pid).cloned();
         }
     }
-    out.sort_by_key(|l| (l.port, l.ip.is_ipv6(), l.ip));
-    Ok(out)
 }
 
 fn dump(family: u8, out: &mut Vec<Listener>) -> Result<(), ProbeError> {
@@ -133,45 +144,72 @@ fn dump(family: u8, out: &mut Vec<Listener>) -> Result<(), ProbeError> {
 /// Map socket inodes to the pid holding them, from `/proc/*/fd/*` links. Without root
 /// only our own processes are visible; the listener then shows no owner.
 fn owners_of(inodes: &BTreeSet<u32>) -> BTreeMap<u32, u32> {
-    let mut owners = BTreeMap::new();
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
     if inodes.is_empty() {
-        return owners;
+        return BTreeMap::new();
     }
     let Ok(proc_dir) = std::fs::read_dir("/proc") else {
-        return owners;
+        return BTreeMap::new();
     };
-    for entry in proc_dir.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
-            continue;
-        };
-        for fd in fds.flatten() {
-            let Ok(target) = std::fs::read_link(fd.path()) else {
-                continue;
-            };
-            let target = target.to_string_lossy();
-            if let Some(inode) = target
-                .strip_prefix("socket:[")
+    let pids: Vec<u32> = proc_dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .collect();
+    // One readlink per open file of every process: on a busy host that is the whole
+    // cost of the probe, so it is spread over the cores.
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    let owners: Mutex<BTreeMap<u32, u32>> = Mutex::new(BTreeMap::new());
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let (pids, owners, done) = (&pids, &owners, &done);
+            scope.spawn(move || {
+                for pid in pids.iter().skip(t).step_by(threads) {
+                    if done.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let found = sockets_of(*pid, inodes);
+                    if found.is_empty() {
+                        continue;
+                    }
+                    let Ok(mut map) = owners.lock() else { return };
+                    for inode in found {
+                        // Several processes (nginx workers) share a socket: keep the
+                        // lowest pid, which is the master that opened it.
+                        map.entry(inode)
+                            .and_modify(|p: &mut u32| *p = (*p).min(*pid))
+                            .or_insert(*pid);
+                    }
+                    if map.len() == inodes.len() {
+                        done.store(true, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    owners.into_inner().unwrap_or_default()
+}
+
+/// The wanted socket inodes among a process's open files.
+fn sockets_of(pid: u32, inodes: &BTreeSet<u32>) -> Vec<u32> {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    fds.flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter_map(|target| {
+            target
+                .to_str()
+                .and_then(|t| t.strip_prefix("socket:["))
                 .and_then(|t| t.strip_suffix(']'))
                 .and_then(|t| t.parse::<u32>().ok())
-            {
-                if inodes.contains(&inode) {
-                    // Several processes (nginx workers) share a socket: keep the
-                    // lowest pid, which is the master that opened it.
-                    owners
-                        .entry(inode)
-                        .and_modify(|p: &mut u32| *p = (*p).min(pid))
-                        .or_insert(pid);
-                }
-            }
-        }
-        if owners.len() == inodes.len() {
-            break;
-        }
-    }
-    owners
+        })
+        .filter(|i| inodes.contains(i))
+        .collect()
 }
 
 fn process_names(pids: Vec<u32>) -> BTreeMap<u32, String> {

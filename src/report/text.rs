@@ -20,7 +20,11 @@ pub fn render(r: &Report) -> String {
         o,
         "DSDOCTOR {}{} - {}",
         r.verdict.status.as_str().to_uppercase(),
-        r.verdict.check.as_ref().map(|c| format!(" {c}")).unwrap_or_default(),
+        r.verdict
+            .check
+            .as_ref()
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default(),
         clean(&r.verdict.summary)
     );
     let ports = r

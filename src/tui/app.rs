@@ -574,18 +574,14 @@ impl App {
         let Some(r) = self.run.take_if(|r| r.id == run) else {
             return;
         };
-        // Stages whose facts never all arrived are evaluated with what there is: the
-        // missing facts read as "not run", so their checks say so instead of passing.
-        let rest: Vec<Stage> = r
-            .stages
-            .iter()
-            .copied()
-            .filter(|s| !r.done.contains(s))
-            .collect();
-        if let (false, Some(facts)) = (rest.is_empty(), r.facts.as_ref()) {
+        // Every stage of the run is evaluated once more with all the facts: some checks
+        // read facts of a later stage (dns.a_target uses the address the ISP stage saw),
+        // and the wizard must end where `dsdoctor check` ends. Facts that never arrived
+        // read as "not run", so their checks say so instead of passing.
+        if let Some(facts) = r.facts.as_ref() {
             let evaluated = checks::evaluate(facts.facts(), &self.opts);
-            for s in rest {
-                self.install(s, &evaluated, run, at_ms);
+            for s in &r.stages {
+                self.install(*s, &evaluated, run, at_ms);
             }
         }
         if r.stages.len() == Stage::ALL.len() {

@@ -336,3 +336,18 @@ fn a_wrong_guess_is_corrected() {
         "guided mode shows the real cause"
     );
 }
+
+#[test]
+fn the_wizard_ends_where_check_ends() {
+    // Behind NAT, dns.a_target depends on the address the ISP stage saw: the final
+    // findings must equal the headless report's, whatever the order the parts came in.
+    for f in [
+        fixtures::healthy(),
+        ipv4_only_nginx(),
+        fixtures::healthy_online(),
+    ] {
+        let app = started(&f);
+        let report = crate::engine::report_from_facts(&f, &fixtures::options(), "t".into(), 0);
+        assert_eq!(app.findings, report.checks);
+    }
+}
