@@ -98,7 +98,7 @@ cargo clippy --all-targets -- -D warnings </dev/null && clippy_status=ok
 
 say "cargo test --all-targets"
 test_log="$(mktemp)"
-cargo test --all-targets </dev/null 2>&1 | tee "$test_log"
+cargo test --all-targets --no-fail-fast </dev/null 2>&1 | tee "$test_log"
 [ "${PIPESTATUS[0]}" -eq 0 ] && test_status=ok
 
 # Add up the per-binary "test result:" lines.

@@ -42,7 +42,7 @@ fn main() -> ExitCode {
             return ExitCode::from(UNUSABLE);
         }
     };
-    match cli.command {
+    let code = match cli.command {
         Some(Command::Check(args)) => {
             let report = if let Some(path) = &args.replay {
                 match snapshot::load(path) {
@@ -141,7 +141,11 @@ fn main() -> ExitCode {
                 }
             }
         }
-    }
+    };
+    // Probes still in flight when the user quits (a slow outside probe waiting for its
+    // timeout) must not keep the process alive: the answer is no longer wanted.
+    runtime.shutdown_background();
+    code
 }
 
 /// The host's fully qualified name as the kernel knows it, for the form's default.
