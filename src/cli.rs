@@ -125,10 +125,12 @@ pub struct PortList(pub Vec<u16>);
 pub fn parse_ports(s: &str) -> Result<PortList, String> {
     let mut out: Vec<u16> = Vec::new();
     for part in s.split(',') {
-        let p: u16 = part
-            .trim()
-            .parse()
-            .map_err(|_| format!("'{part}' is not a TCP port (1-65535)"))?;
+        let p: u16 = part.trim().parse().map_err(|_| {
+            format!(
+                "'{}' is not a TCP port (1-65535)",
+                crate::sanitize::clean(part)
+            )
+        })?;
         if p == 0 {
             return Err("port 0 is not a TCP port (1-65535)".into());
         }
@@ -167,8 +169,12 @@ pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, 53));
     }
-    s.parse::<SocketAddr>()
-        .map_err(|_| format!("'{s}' is not IP, IP:PORT or [IPv6]:PORT"))
+    s.parse::<SocketAddr>().map_err(|_| {
+        format!(
+            "'{}' is not IP, IP:PORT or [IPv6]:PORT",
+            crate::sanitize::clean(s)
+        )
+    })
 }
 
 pub fn parse_prefix(s: &str) -> Result<IpNet, String> {
@@ -176,7 +182,10 @@ pub fn parse_prefix(s: &str) -> Result<IpNet, String> {
         return Ok(IpNet::from(ip));
     }
     s.parse::<IpNet>().map(|n| n.trunc()).map_err(|_| {
-        format!("'{s}' is not an address prefix such as 203.0.113.0/24 or 2001:db8::/32")
+        format!(
+            "'{}' is not an address prefix such as 203.0.113.0/24 or 2001:db8::/32",
+            crate::sanitize::clean(s)
+        )
     })
 }
 
@@ -192,7 +201,10 @@ pub fn parse_echo_url(s: &str) -> Result<String, String> {
             )
         })?;
     let host = rest.split('/').next().unwrap_or("");
-    if host.is_empty() || s.chars().any(|c| c.is_control() || c.is_whitespace()) {
+    if host.is_empty()
+        || s.chars()
+            .any(|c| crate::sanitize::is_dangerous(c) || c.is_whitespace())
+    {
         return Err(format!(
             "'{}' is not a usable URL",
             crate::sanitize::clean(s)
@@ -222,19 +234,35 @@ pub fn parse_egress(s: &str) -> Result<String, String> {
 }
 
 pub fn parse_interval(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s)
-        .map_err(|e| format!("'{s}' is not a duration such as 30s or 5m: {e}"))?;
+    let d = humantime::parse_duration(s).map_err(|e| {
+        format!(
+            "'{}' is not a duration such as 30s or 5m: {}",
+            crate::sanitize::clean(s),
+            crate::sanitize::clean(&e.to_string())
+        )
+    })?;
     if d < Duration::from_secs(1) {
-        return Err(format!("'{s}': the interval must be at least 1s"));
+        return Err(format!(
+            "'{}': the interval must be at least 1s",
+            crate::sanitize::clean(s)
+        ));
     }
     Ok(d)
 }
 
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s)
-        .map_err(|e| format!("'{s}' is not a duration such as 500ms or 3s: {e}"))?;
+    let d = humantime::parse_duration(s).map_err(|e| {
+        format!(
+            "'{}' is not a duration such as 500ms or 3s: {}",
+            crate::sanitize::clean(s),
+            crate::sanitize::clean(&e.to_string())
+        )
+    })?;
     if d.is_zero() || d > Duration::from_secs(300) {
-        return Err(format!("'{s}': the timeout must be between 1ms and 300s"));
+        return Err(format!(
+            "'{}': the timeout must be between 1ms and 300s",
+            crate::sanitize::clean(s)
+        ));
     }
     Ok(d)
 }
@@ -321,5 +349,86 @@ mod tests {
         assert_eq!(parse_timeout("500ms").unwrap(), Duration::from_millis(500));
         assert!(parse_timeout("0s").is_err());
         assert!(parse_timeout("fast").is_err());
+    }
+
+    /// Found by `fuzz_argument_parsers`: an argument pasted with escapes in it came back
+    /// raw in the error message.
+    #[test]
+    fn argument_errors_are_inert() {
+        for e in [
+            parse_ports("8\u{1b}]52;c;AAAA\u{7}").unwrap_err(),
+            parse_resolver("\u{1b}[2J").unwrap_err(),
+            parse_prefix("\u{1b}[2J").unwrap_err(),
+            parse_timeout("\u{1b}[2J").unwrap_err(),
+            parse_interval("\u{1b}[2J").unwrap_err(),
+            parse_echo_url("https://evil\u{202e}moc.example/").unwrap_err(),
+        ] {
+            assert!(!e.contains('\u{1b}') && !e.contains('\u{7}'), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn fuzz_argument_parsers() {
+        use crate::testutil::{Rng, fuzz_iters, is_inert};
+        let mut rng = Rng::seeded(0xc11_0000_0001);
+        let vocab = [
+            "shop",
+            ".",
+            "example",
+            "-",
+            "_",
+            "80",
+            ",",
+            "443",
+            "0",
+            "65536",
+            ":",
+            "[",
+            "]",
+            "::1",
+            "2001:db8::",
+            "/",
+            "32",
+            "129",
+            "203.0.113.",
+            "1",
+            " ",
+            "https://",
+            "http://",
+            "s",
+            "ms",
+            "\u{1b}[2J",
+            "\u{1b}]52;c;AAAA\u{7}",
+            "\u{7}",
+            "é",
+            "\u{202e}",
+        ];
+        for round in 0..fuzz_iters() {
+            let s = if round % 4 == 0 {
+                String::from_utf8_lossy(&rng.bytes(40)).into_owned()
+            } else {
+                rng.soup(&vocab, 12)
+            };
+            let results = [
+                parse_ports(&s).map(|p| assert!(!p.0.contains(&0))),
+                parse_domain(&s).map(|d| {
+                    assert!(d.len() <= 253 && is_inert(&d));
+                    assert_eq!(parse_domain(&d), Ok(d.clone()));
+                }),
+                parse_resolver(&s).map(drop),
+                parse_prefix(&s).map(drop),
+                parse_echo_url(&s).map(|u| assert!(is_inert(&u))),
+                parse_egress(&s).map(|e| assert!(is_inert(&e))),
+                parse_interval(&s).map(drop),
+                parse_timeout(&s).map(drop),
+            ];
+            for r in results {
+                if let Err(e) = r {
+                    // An argument pasted from a hostile page must not reach the
+                    // terminal raw through the error message.
+                    assert!(is_inert(&e), "{e:?}");
+                }
+            }
+        }
     }
 }

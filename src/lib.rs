@@ -22,6 +22,8 @@ pub mod probe;
 pub mod report;
 pub mod sanitize;
 pub mod snapshot;
+#[cfg(test)]
+pub(crate) mod testutil;
 pub mod train;
 pub mod tui;
 pub mod verdict;

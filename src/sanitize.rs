@@ -20,7 +20,8 @@ pub fn clean(s: &str) -> String {
     out
 }
 
-fn is_dangerous(c: char) -> bool {
+/// A character that must not reach a terminal raw: controls and bidi overrides.
+pub fn is_dangerous(c: char) -> bool {
     c.is_control()
         // bidirectional overrides and isolates can reorder what the reader sees
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
@@ -43,5 +44,28 @@ mod tests {
         let c = clean(&long);
         assert!(c.chars().count() <= MAX_FIELD + 6);
         assert!(c.ends_with("[cut]"));
+    }
+
+    #[test]
+    fn fuzz_clean_is_inert_bounded_and_idempotent() {
+        use crate::testutil::{Rng, fuzz_iters, is_inert};
+        let mut rng = Rng::seeded(0x5a71_0000_0001);
+        let vocab = [
+            "\u{1b}", "[2J", "]52;c;", "\u{7}", "\u{9b}", "\u{9d}", "\u{202e}", "\u{2066}", "\r",
+            "\n", "\t", "\0", "a", "é", "日本", "\u{feff}", "\u{200f}",
+        ];
+        for round in 0..fuzz_iters() {
+            let s = match round % 3 {
+                0 => String::from_utf8_lossy(&rng.bytes(64)).into_owned(),
+                1 => rng.soup(&vocab, 40),
+                _ => rng.soup(&vocab, 2000),
+            };
+            let c = clean(&s);
+            assert!(is_inert(&c), "{s:?} -> {c:?}");
+            assert!(c.chars().count() <= MAX_FIELD + "…[cut]".chars().count());
+            if s.chars().count() <= MAX_FIELD {
+                assert_eq!(clean(&c), c);
+            }
+        }
     }
 }

@@ -154,4 +154,37 @@ mod tests {
         assert!(save(&p, &snap()).is_err());
         assert!(!p.exists());
     }
+
+    #[test]
+    fn fuzz_snapshot_reader() {
+        use crate::testutil::{Rng, fuzz_iters};
+        let mut rng = Rng::seeded(0x5a95_0000_0001);
+        let base = serde_json::to_string(&snap()).unwrap();
+        let vocab = [
+            "{",
+            "}",
+            "[",
+            "]",
+            "\"facts_version\"",
+            ":",
+            "1",
+            "99999999999999999999",
+            ",",
+            "null",
+            "\"\\u001b[2J\"",
+            "-1",
+            "true",
+        ];
+        for round in 0..fuzz_iters() {
+            let bytes = match round % 4 {
+                0 | 1 => rng.mutate_bytes(base.as_bytes()),
+                2 => rng.soup(&vocab, 40).into_bytes(),
+                _ => rng.bytes(200),
+            };
+            if let Ok(s) = parse(&bytes) {
+                // What parses can be written back.
+                serde_json::to_string(&s).unwrap();
+            }
+        }
+    }
 }

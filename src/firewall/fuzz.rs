@@ -7,23 +7,7 @@ use crate::facts::firewall::Source;
 use crate::parse::{iptables, nft};
 use serde_json::Value;
 
-/// xorshift64*: small, deterministic.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a>(&mut self, v: &'a [&'a str]) -> &'a str {
-        v[self.below(v.len())]
-    }
-}
+use crate::testutil::{Rng, fuzz_iters};
 
 const NFT_FIXTURES: [&str; 6] = [
     include_str!("../../tests/fixtures/firewall/nft-strict.json"),
@@ -70,30 +54,7 @@ fn walk_all(tables: &[Table]) {
 }
 
 fn mutate_bytes(rng: &mut Rng, s: &str) -> String {
-    let mut b = s.as_bytes().to_vec();
-    for _ in 0..1 + rng.below(8) {
-        if b.is_empty() {
-            break;
-        }
-        let i = rng.below(b.len());
-        match rng.below(5) {
-            0 => b[i] = rng.next() as u8,
-            1 => {
-                b.truncate(i);
-            }
-            2 => {
-                b.remove(i);
-            }
-            3 => {
-                let j = rng.below(b.len());
-                let (lo, hi) = (i.min(j), i.max(j));
-                let chunk = b[lo..hi.min(lo + 64)].to_vec();
-                b.splice(i..i, chunk);
-            }
-            _ => b.insert(i, b"{}[]\",:-!@ 0"[rng.below(12)]),
-        }
-    }
-    String::from_utf8_lossy(&b).into_owned()
+    rng.mutate(s)
 }
 
 fn random_value(rng: &mut Rng, depth: usize) -> Value {
@@ -160,8 +121,8 @@ fn mutate_tree(rng: &mut Rng, v: &mut Value, depth: usize) {
 
 #[test]
 fn nft_parser_and_walk_survive_mutations() {
-    let mut rng = Rng(0x5eed_f00d_dead_beef);
-    for round in 0..1500 {
+    let mut rng = Rng::seeded(0x5eed_f00d_dead_beef);
+    for round in 0..fuzz_iters() {
         let base = NFT_FIXTURES[round % NFT_FIXTURES.len()];
         let text = if round % 2 == 0 {
             mutate_bytes(&mut rng, base)
@@ -180,7 +141,7 @@ fn nft_parser_and_walk_survive_mutations() {
 
 #[test]
 fn iptables_parser_and_walk_survive_mutations_and_token_soup() {
-    let mut rng = Rng(0x0123_4567_89ab_cdef);
+    let mut rng = Rng::seeded(0x0123_4567_89ab_cdef);
     let vocab = [
         "-A",
         "INPUT",
@@ -229,7 +190,7 @@ fn iptables_parser_and_walk_survive_mutations_and_token_soup() {
         "1:2",
         "COMMIT",
     ];
-    for round in 0..1500 {
+    for round in 0..fuzz_iters() {
         let v6 = round % 2 == 1;
         let text = if round % 3 == 0 {
             mutate_bytes(&mut rng, SAVE_FIXTURES[round % SAVE_FIXTURES.len()])

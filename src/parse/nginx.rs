@@ -1534,19 +1534,7 @@ server {
         );
     }
 
-    /// xorshift64*: enough randomness to shake the parser without a dependency.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::testutil::{Rng, fuzz_iters};
 
     fn random_text(rng: &mut Rng) -> String {
         const PIECES: &[&str] = &[
@@ -1589,23 +1577,13 @@ server {
             "..",
             "/",
         ];
-        let mut s = String::new();
-        for _ in 0..rng.below(60) {
-            if rng.below(10) == 0 {
-                // Arbitrary bytes, made valid UTF-8 the way the loader would.
-                let b: Vec<u8> = (0..rng.below(8)).map(|_| rng.next() as u8).collect();
-                s.push_str(&String::from_utf8_lossy(&b));
-            } else {
-                s.push_str(PIECES[rng.below(PIECES.len())]);
-            }
-        }
-        s
+        rng.soup(PIECES, 60)
     }
 
     #[test]
-    fn never_panics_on_random_input() {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        for _ in 0..3000 {
+    fn fuzz_never_panics_on_random_input() {
+        let mut rng = Rng::seeded(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..fuzz_iters() {
             let src = MapSource::new()
                 .with("/r/nginx.conf", random_text(&mut rng))
                 .with("/r/a.conf", random_text(&mut rng))

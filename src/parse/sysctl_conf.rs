@@ -729,14 +729,8 @@ mod tests {
     }
 
     #[test]
-    fn never_panics_on_random_input() {
-        let mut x: u64 = 0x1234_5678_9ABC_DEF1;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+    fn fuzz_never_panics_on_random_input() {
+        let mut rng = crate::testutil::Rng::seeded(0x1234_5678_9ABC_DEF1);
         const PIECES: &[&str] = &[
             "net",
             ".",
@@ -761,11 +755,8 @@ mod tests {
             "\t",
             "[!a-",
         ];
-        for _ in 0..3000 {
-            let mut text = String::new();
-            for _ in 0..next() % 40 {
-                text.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
-            }
+        for _ in 0..crate::testutil::fuzz_iters() {
+            let text = rng.soup(PIECES, 40);
             let s = effective_settings(&[file("/r.conf", &text)]);
             let _ = syntax_problems(&[file("/r.conf", &text)]);
             let _ = last_assignment(&s, &text);

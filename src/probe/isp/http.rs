@@ -510,11 +510,12 @@ fn chunked_complete(raw: &[u8]) -> bool {
         if size == 0 {
             return true;
         }
-        let start = i + 2;
-        if rest.len() < start + size + 2 {
+        // A hostile size (ffffffffffffffff) must not overflow: such a chunk never ends.
+        let end = (i + 2).saturating_add(size).saturating_add(2);
+        if rest.len() < end {
             return false;
         }
-        rest = &rest[start + size + 2..];
+        rest = &rest[end..];
     }
 }
 
@@ -531,12 +532,13 @@ fn dechunk(raw: &[u8]) -> Vec<u8> {
             break;
         }
         let start = i + 2;
-        let end = (start + size).min(rest.len());
+        let end = start.saturating_add(size).min(rest.len());
         out.extend_from_slice(&rest[start..end]);
-        if rest.len() < start + size + 2 {
+        let next = start.saturating_add(size).saturating_add(2);
+        if rest.len() < next {
             break;
         }
-        rest = &rest[start + size + 2..];
+        rest = &rest[next..];
     }
     out
 }
@@ -807,5 +809,103 @@ mod tests {
             time_text(0x18, b"21260101000000Z").as_deref(),
             Some("2126-01-01 00:00:00 UTC")
         );
+    }
+
+    /// Found by `fuzz_response_parsing`: a chunk size of 2^64-1 overflowed the chunk
+    /// arithmetic (a panic in debug builds, a slice out of range in release).
+    #[test]
+    fn huge_chunk_size_does_not_overflow() {
+        let raw = b"ffffffffffffffff\r\nabc\r\n0\r\n\r\n";
+        assert!(!chunked_complete(raw));
+        assert_eq!(dechunk(raw), b"abc\r\n0\r\n\r\n");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nabc\r\n0\r\n\r\n";
+        let f = rt
+            .block_on(async {
+                let mut r: &[u8] = resp;
+                read_response(&mut r, Instant::now() + Duration::from_secs(1), 64, None).await
+            })
+            .unwrap();
+        assert_eq!(f.response.status, 200);
+    }
+
+    #[test]
+    fn fuzz_response_parsing() {
+        use crate::testutil::{Rng, fuzz_iters, is_inert};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let mut rng = Rng::seeded(0x4774_5000_0001);
+        let bases = [
+            "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 5\r\n\r\nhello",
+            "HTTP/1.1 301 Moved\r\nLocation: https://shop.example/\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            "HTTP/1.0 204 No Content\r\n\r\n",
+        ];
+        let vocab = [
+            "HTTP/1.1 ",
+            "200",
+            "301",
+            "999999",
+            " OK",
+            "\r\n",
+            "\r\n\r\n",
+            "Location:",
+            "Server:",
+            "Content-Length:",
+            "Transfer-Encoding: chunked",
+            "ffffffffffffffff",
+            "18446744073709551616",
+            "0",
+            "\r\n0\r\n\r\n",
+            ";ext",
+            " ",
+            ":",
+            "\u{1b}[2J",
+            "\u{1b}]52;c;AAAA\u{7}",
+            "\u{9b}31m",
+            "x",
+        ];
+        for round in 0..fuzz_iters() {
+            let raw: Vec<u8> = match round % 3 {
+                0 => {
+                    let b = rng.pick(&bases);
+                    rng.mutate_bytes(b.as_bytes())
+                }
+                1 => rng.soup(&vocab, 30).into_bytes(),
+                _ => {
+                    let mut b = b"HTTP/1.1 200 OK\r\n".to_vec();
+                    b.extend(rng.bytes(200));
+                    b
+                }
+            };
+            let keep = rng.below(300);
+            let got = rt.block_on(async {
+                let deadline = Instant::now() + Duration::from_secs(5);
+                let mut r: &[u8] = &raw;
+                read_response(&mut r, deadline, keep, None).await
+            });
+            match got {
+                Ok(f) => {
+                    let r = &f.response;
+                    assert!(r.location.as_deref().is_none_or(is_inert), "{r:?}");
+                    assert!(r.server.as_deref().is_none_or(is_inert), "{r:?}");
+                    assert!(r.body_len as usize <= raw.len().max(MAX_BODY));
+                    assert!(f.body.len() <= keep);
+                }
+                Err(e) => assert!(is_inert(&e.message), "{:?}", e.message),
+            }
+            let _ = chunked_complete(&raw);
+            let _ = dechunk(&raw);
+            let _ = Url::parse(&String::from_utf8_lossy(&raw));
+            if let Some(u) = Url::parse("https://shop.example/a/b") {
+                let _ = u.join(&String::from_utf8_lossy(&raw));
+            }
+            let _ = cert_info(&raw);
+        }
     }
 }

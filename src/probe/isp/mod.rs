@@ -270,14 +270,10 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
                             format!("echo service {url} answered HTTP {}", f.response.status),
                         ));
                     }
-                    let text = String::from_utf8_lossy(&f.body).trim().to_string();
-                    text.parse::<IpAddr>().map(unmap).map_err(|_| {
+                    parse_echo_text(&f.body).map_err(|text| {
                         ProbeError::new(
                             ProbeErrorKind::Failed,
-                            format!(
-                                "echo service {url} did not answer an address: {:?}",
-                                clean(&text)
-                            ),
+                            format!("echo service {url} did not answer an address: {text:?}"),
                         )
                     })
                 })
@@ -324,6 +320,13 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
     let echo = e4.into_iter().chain(e6).collect();
     let inbound = i4.into_iter().chain(i6).collect();
     (echo, inbound)
+}
+
+/// The echo service's `GET /` answer: the caller's address as plain text; else the
+/// (cleaned) text it gave instead.
+fn parse_echo_text(body: &[u8]) -> Result<IpAddr, String> {
+    let text = String::from_utf8_lossy(body).trim().to_string();
+    text.parse::<IpAddr>().map(unmap).map_err(|_| clean(&text))
 }
 
 fn parse_port_answer(body: &[u8], status: u16) -> Result<InboundAnswer, ProbeError> {
@@ -694,5 +697,54 @@ mod tests {
         .unwrap();
         assert_eq!(m.ip, "192.0.2.1".parse::<IpAddr>().unwrap());
         assert!(parse_port_answer(b"{}", 500).is_err());
+    }
+
+    #[test]
+    fn fuzz_echo_answers() {
+        use crate::testutil::{Rng, fuzz_iters, is_inert};
+        let mut rng = Rng::seeded(0xec40_ec40_0001);
+        let bases = [
+            "203.0.113.10\n",
+            "::ffff:198.51.100.7",
+            "{\"ip\": \"2001:db8::1\", \"port\": 443, \"reachable\": true}",
+            "{\"ip\": \"198.51.100.7\", \"port\": 80, \"reachable\": false}",
+        ];
+        let vocab = [
+            "{",
+            "}",
+            "\"ip\"",
+            "\"reachable\"",
+            ":",
+            ",",
+            "true",
+            "null",
+            "\"",
+            "2001:db8::1",
+            "::ffff:",
+            "1.2.3.4",
+            " ",
+            "\n",
+            "\u{1b}]52;c;AAAA\u{7}",
+            "\u{1b}[2J",
+            "\\u001b",
+        ];
+        for round in 0..fuzz_iters() {
+            let body: Vec<u8> = match round % 3 {
+                0 => {
+                    let b = rng.pick(&bases);
+                    rng.mutate_bytes(b.as_bytes())
+                }
+                1 => rng.soup(&vocab, 20).into_bytes(),
+                _ => rng.bytes(64),
+            };
+            match parse_echo_text(&body) {
+                Ok(ip) => assert!(!matches!(ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some())),
+                Err(text) => assert!(is_inert(&text), "{text:?}"),
+            }
+            let status = [200, 200, 500, 0][rng.below(4)];
+            if let Err(e) = parse_port_answer(&body, status) {
+                assert!(is_inert(&e.message), "{:?}", e.message);
+            }
+        }
     }
 }
