@@ -79,6 +79,11 @@ for comp in fmt clippy; do
     fi
 done
 
+if ! cargo deny --version >/dev/null 2>&1; then
+    say "cargo-deny missing: cargo install cargo-deny --locked"
+    cargo install cargo-deny --locked </dev/null || setup_status=failed
+fi
+
 if [ "$(id -u)" -ne 0 ]; then
     echo "WARNING: not running as root: the network-namespace lab tests will fail." >&2
 fi
@@ -95,6 +100,10 @@ cargo fmt --all -- --check </dev/null && fmt_status=ok
 
 say "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings </dev/null && clippy_status=ok
+
+deny_status=failed
+say "cargo deny check licenses"
+cargo deny check licenses </dev/null && deny_status=ok
 
 say "cargo test --all-targets"
 test_log="$(mktemp)"
@@ -119,6 +128,7 @@ echo "================ dualstack-doctor test summary ================"
 printf '  %-28s %s\n' "tools (apt)" "$setup_status"
 printf '  %-28s %s\n' "cargo fmt --check" "$fmt_status"
 printf '  %-28s %s\n' "cargo clippy -D warnings" "$clippy_status"
+printf '  %-28s %s\n' "cargo deny (licences)" "$deny_status"
 printf '  %-28s %s\n' "cargo test --all-targets" "$test_status"
 if [ -n "$failed_tests" ]; then
     echo "  failed tests:"
@@ -127,7 +137,7 @@ fi
 echo "==============================================================="
 echo "tests: $passed passed, $failed failed, $ignored skipped"
 
-if [ "$setup_status" = ok ] && [ "$fmt_status" = ok ] && [ "$clippy_status" = ok ] && [ "$test_status" = ok ]; then
+if [ "$setup_status" = ok ] && [ "$fmt_status" = ok ] && [ "$clippy_status" = ok ] && [ "$deny_status" = ok ] && [ "$test_status" = ok ]; then
     exit 0
 fi
 exit 1
