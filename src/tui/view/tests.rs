@@ -102,6 +102,58 @@ fn hostile_strings_are_drawn_inert() {
     assert!(!screen.contains('\u{7}'));
 }
 
+/// Process names, SMTP banners and HTTP redirect targets carrying OSC 52, screen clears,
+/// C1 CSI and bidi overrides (raw, as a replayed snapshot may carry them): every screen
+/// the wizard draws shows them inert.
+#[test]
+fn hostile_outside_strings_are_inert_on_every_screen() {
+    use crate::facts::Probed;
+    use crate::facts::isp::{SmtpAnswer, SmtpProbe};
+    let payload = "\u{1b}]52;c;cm0gLXJmIC8K\u{7}\u{1b}[2J\u{9b}31m\u{202e}";
+    let mut f = ipv4_only_nginx();
+    if let Ok(l) = f.listeners.result.as_mut() {
+        for x in l.iter_mut() {
+            x.process = Some(format!("pwned{payload}"));
+        }
+    }
+    if let Ok(isp) = f.isp.result.as_mut() {
+        for h in isp.http.iter_mut() {
+            if let Ok(r) = h.response.result.as_mut() {
+                r.status = if h.ip.is_ipv6() { 301 } else { 200 };
+                r.location = Some(format!("http://x/{payload}"));
+                r.server = Some(payload.into());
+            }
+        }
+        isp.smtp = ["203.0.113.10", "2001:db8:1::10"]
+            .iter()
+            .map(|a| SmtpProbe {
+                port: 25,
+                ip: a.parse().unwrap(),
+                answer: Probed::ok(SmtpAnswer {
+                    banner: vec![format!("220 mail{payload} ESMTP")],
+                    ehlo: vec![format!("250 mail{payload}")],
+                }),
+            })
+            .collect();
+    }
+    let mut app = started(&f);
+    let mut screens = vec![render(&app, 120, 40), render(&app, 80, 24)];
+    for _ in 0..40 {
+        app.update(Action::Key(KeyEvent::new(
+            KeyCode::Down,
+            KeyModifiers::NONE,
+        )));
+        screens.push(render(&app, 120, 40));
+    }
+    app.update(key('o'));
+    screens.push(render(&app, 120, 40));
+    let all = screens.join("\n");
+    for c in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'] {
+        assert!(!all.contains(c), "{c:?} reached the screen");
+    }
+    assert!(all.contains("pwned"), "the process name is shown");
+}
+
 #[test]
 fn tiny_terminal_does_not_panic() {
     let mut app = started(&ipv4_only_nginx());
