@@ -159,3 +159,197 @@ fn escape_sequences_from_outside_are_inert_in_every_report() {
         }
     }
 }
+
+// ----- size limits -----------------------------------------------------------------------
+
+#[test]
+fn dns_answer_with_hundreds_of_records_is_cut_with_a_note() {
+    let addrs: Vec<String> = (0..300)
+        .map(|i| format!("203.0.113.{}", 10 + i % 240))
+        .chain((0..60).map(|i| format!("198.51.100.{}", 100 + i)))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .take(300)
+        .collect();
+    assert_eq!(addrs.len(), 300);
+    let refs: Vec<&str> = addrs.iter().map(String::as_str).collect();
+    let mut lab = Lab::with_zone("hard-dns300", DnsZone::new().shop_a(&refs));
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    let t0 = Instant::now();
+    let (_, v) = lab.check_json(&["--offline"]);
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let a = v["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["id"] == "dns.a")
+        .expect("dns.a");
+    let summary = a["summary"].as_str().unwrap_or_default();
+    let evidence: Vec<&str> = a["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(summary.contains("300 records"), "{summary}");
+    assert!(summary.len() < 300, "summary not bounded: {summary}");
+    assert!(evidence.len() <= 70, "{} evidence lines", evidence.len());
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.contains("answer cut: 236 more A records")),
+        "{evidence:#?}"
+    );
+    // The whole report stays small.
+    assert!(
+        v.to_string().len() < 200_000,
+        "{} bytes",
+        v.to_string().len()
+    );
+}
+
+#[test]
+fn huge_nginx_include_is_refused_quickly_with_a_note() {
+    let mut lab = Lab::new("hard-bigconf");
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    // nginx would refuse the file; it is added after start, as an edit not yet reloaded.
+    let big = lab.dir().join("nginx/huge.conf");
+    let out = std::process::Command::new("truncate")
+        .args(["-s", "100M"])
+        .arg(&big)
+        .output()
+        .expect("truncate");
+    assert!(out.status.success(), "{out:?}");
+    let site = lab.nginx_site_path();
+    let mut text = std::fs::read_to_string(&site).expect("site");
+    text.push_str(&format!("include {};\n", big.display()));
+    std::fs::write(&site, text).expect("site");
+    let t0 = Instant::now();
+    let (_, v) = lab.check_json(&["--offline"]);
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    let dump = check_dump(&v, "listener.config", Some(80));
+    assert!(
+        dump.contains("huge.conf: larger than 4194304 bytes, skipped"),
+        "listener.config does not say the file was too large:\n{dump}"
+    );
+}
+
+// ----- degraded hosts --------------------------------------------------------------------
+
+/// Run dsdoctor in srv inside a private mount namespace prepared by `setup` (a shell
+/// snippet): nothing of it is visible outside that one command.
+fn run_in_mount_ns(lab: &Lab, setup: &str, args: &[String]) -> (i32, String, String, Duration) {
+    let script = format!("mount --make-rprivate / && {setup} && exec \"$0\" \"$@\"");
+    let mut full: Vec<&str> = vec!["unshare", "-m", "sh", "-c", &script];
+    full.push(env!("CARGO_BIN_EXE_dsdoctor"));
+    full.extend(args.iter().map(String::as_str));
+    let t0 = Instant::now();
+    let out = lab.exec(Ns::Srv, &full);
+    let took = t0.elapsed();
+    (
+        out.status.code().expect("exit code"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        took,
+    )
+}
+
+fn dns_checks(v: &Value) -> Vec<(String, String, String)> {
+    v["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["stage"] == "dns")
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap_or_default().to_string(),
+                c["status"].as_str().unwrap_or_default().to_string(),
+                c["summary"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn no_or_empty_resolv_conf_is_a_dns_error_that_says_so() {
+    let mut lab = Lab::new("hard-noresolv");
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    let args = Lab::check_args(&["--offline"]);
+    // Empty resolv.conf.
+    lab.write_srv_etc("resolv.conf", "");
+    let (code, v) = lab.check_json(&["--offline"]);
+    // No resolv.conf at all: /etc replaced, in a private mount namespace, by a copy
+    // without it.
+    let etc = lab.dir().join("etc-copy");
+    let setup = format!(
+        "cp -a /etc {e} && rm -f {e}/resolv.conf && mount --bind {e} /etc",
+        e = etc.display()
+    );
+    let (code2, out, err, _) = run_in_mount_ns(&lab, &setup, &args);
+    let v2: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}\n{err}"));
+    for (what, code, v) in [("empty", code, &v), ("absent", code2, &v2)] {
+        assert!((1..=2).contains(&code), "{what}: exit {code}");
+        let dns = dns_checks(v);
+        let a = dns.iter().find(|c| c.0 == "dns.a").expect("dns.a");
+        assert_eq!(a.1, "error", "{what}: {dns:#?}");
+        assert!(
+            a.2.contains("resolv.conf") || a.2.contains("resolver"),
+            "{what}: dns.a does not say what is wrong: {}",
+            a.2
+        );
+        // The other stages still ran.
+        assert_eq!(check_status(v, "listener.ipv6", Some(80)), "pass", "{what}");
+    }
+}
+
+#[test]
+fn unreachable_resolver_ends_within_the_timeout() {
+    let mut lab = Lab::new("hard-deadresolv");
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    // On srv's own subnet, owned by nobody: no answer, not even an ICMP error.
+    lab.write_srv_etc("resolv.conf", "nameserver 203.0.113.99\n");
+    let t0 = Instant::now();
+    let (code, v) = lab.check_json(&["--offline"]);
+    let took = t0.elapsed();
+    assert!(
+        took < Duration::from_secs(3),
+        "took {took:?} with --timeout 2s"
+    );
+    assert!((1..=2).contains(&code), "exit {code}");
+    let dns = dns_checks(&v);
+    let a = dns.iter().find(|c| c.0 == "dns.a").expect("dns.a");
+    assert_eq!(a.1, "error", "{dns:#?}");
+    assert!(
+        a.2.contains("203.0.113.99") && a.2.contains("no answer within 2s"),
+        "dns.a does not say what is wrong: {}",
+        a.2
+    );
+}
+
+#[test]
+fn read_only_filesystem_for_save_facts_is_a_clear_error_with_nothing_written() {
+    let lab = Lab::new("hard-rofs");
+    let dir = lab.dir().join("ro");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let file = dir.join("facts.json");
+    let file_s = file.display().to_string();
+    let args = Lab::check_args(&["--offline", "--save-facts", &file_s]);
+    let setup = format!(
+        "mount --bind {d} {d} && mount -o remount,bind,ro {d}",
+        d = dir.display()
+    );
+    let (code, _, err, _) = run_in_mount_ns(&lab, &setup, &args);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("cannot write") && err.contains(&file_s),
+        "{err}"
+    );
+    assert!(
+        err.to_lowercase().contains("read-only"),
+        "the reason is not given: {err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir).expect("ls").collect();
+    assert!(left.is_empty(), "something was written: {left:?}");
+}

@@ -23,13 +23,19 @@ pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
     ]
 }
 
-fn probe_error(id: &str, p: &Probed<DnsAnswer>) -> Option<Finding> {
+fn probe_error(f: &Facts, id: &str, p: &Probed<DnsAnswer>) -> Option<Finding> {
     p.result.as_ref().err().map(|e| {
+        // Name the server that failed to answer (a dead resolver in resolv.conf).
+        let asked = if f.dns.resolvers.is_empty() {
+            String::new()
+        } else {
+            format!(" (asked {}, {})", servers_list(f), f.dns.resolver_source)
+        };
         Finding::new(
             id,
             None,
             Status::Error,
-            format!("DNS lookup failed: {}", e.message),
+            format!("DNS lookup failed: {}{asked}", e.message),
         )
         .explain("dns_unavailable", &[])
         .took(p.ms)
@@ -52,26 +58,40 @@ fn records(f: &Facts, o: &Options, v6: bool) -> Finding {
             format!("the site is not meant to serve {} (--expect)", fam(v6)),
         );
     }
-    if let Some(e) = probe_error(id, p) {
+    if let Some(e) = probe_error(f, id, p) {
         return e;
     }
     let via = format!("via {} ({})", servers_list(f), f.dns.resolver_source);
     match p.value() {
-        Some(DnsAnswer::Records { records }) => Finding::new(
-            id,
-            None,
-            Status::Pass,
-            format!(
-                "{rtype} {domain} -> {}",
+        Some(DnsAnswer::Records { records, omitted }) => {
+            let shown = if *omitted > 0 || records.len() > MAX_IN_SUMMARY {
+                format!(
+                    "{}, … ({} records)",
+                    ips_text(records.iter().take(MAX_IN_SUMMARY).map(|r| r.ip)),
+                    records.len() + omitted
+                )
+            } else {
                 ips_text(records.iter().map(|r| r.ip))
-            ),
-        )
-        .evidence_all(
-            records
-                .iter()
-                .map(|r| format!("{rtype} {} (ttl {}) {via}", r.ip, r.ttl)),
-        )
-        .took(p.ms),
+            };
+            let mut finding = Finding::new(
+                id,
+                None,
+                Status::Pass,
+                format!("{rtype} {domain} -> {shown}"),
+            )
+            .evidence_all(
+                records
+                    .iter()
+                    .map(|r| format!("{rtype} {} (ttl {}) {via}", r.ip, r.ttl)),
+            );
+            if *omitted > 0 {
+                finding = finding.evidence(format!(
+                    "answer cut: {omitted} more {rtype} records not examined (only the first {} are kept)",
+                    records.len()
+                ));
+            }
+            finding.took(p.ms)
+        }
         Some(DnsAnswer::NxDomain) => Finding::new(
             id,
             None,
@@ -103,7 +123,7 @@ fn records(f: &Facts, o: &Options, v6: bool) -> Finding {
 fn records_aaaa(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
     let finding = records(f, o, true);
     // AAAA records that a DNS64 resolver made up do not mean the zone has AAAA.
-    let Some(DnsAnswer::Records { records }) = f.dns.aaaa.value() else {
+    let Some(DnsAnswer::Records { records, .. }) = f.dns.aaaa.value() else {
         return finding;
     };
     if finding.status == Status::Pass && records.iter().all(|r| in_nat64(r.ip, nat64)) {
@@ -157,6 +177,9 @@ fn servers_list(f: &Facts) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// Addresses named in a summary line before the rest is summed up.
+const MAX_IN_SUMMARY: usize = 8;
 
 fn ips_text(ips: impl Iterator<Item = IpAddr>) -> String {
     ips.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")

@@ -32,6 +32,7 @@ pub fn records(ips: &[&str]) -> Probed<DnsAnswer> {
                 ttl: 300,
             })
             .collect(),
+        omitted: 0,
     })
 }
 

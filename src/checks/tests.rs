@@ -468,3 +468,105 @@ fn every_explanation_and_fix_key_used_exists() {
         }
     }
 }
+
+/// A kernel without IPv6 (`ipv6.disable=1`, or built without it): no /proc/sys/net/ipv6,
+/// no IPv6 address, route, neighbour or socket, no sysctl key for it. The root cause is
+/// address.ipv6_enabled, and no IPv6 check passes or blames something else.
+#[test]
+fn ipv6_absent_from_the_kernel_is_the_address_verdict() {
+    let mut f = healthy();
+    f.host.ipv6_kernel = false;
+    if let Ok(links) = f.links.result.as_mut() {
+        for l in links.iter_mut() {
+            l.addrs.retain(|a| a.ip.is_ipv4());
+        }
+    }
+    if let Ok(r) = f.routes.result.as_mut() {
+        r.retain(|r| !r.v6);
+    }
+    if let Ok(n) = f.neighbours.result.as_mut() {
+        n.retain(|n| n.ip.is_ipv4());
+    }
+    if let Ok(l) = f.listeners.result.as_mut() {
+        l.retain(|l| l.ip.is_ipv4());
+    }
+    if let Ok(s) = f.sysctl.result.as_mut() {
+        s.disable_ipv6.clear();
+        s.forwarding_v6.clear();
+        s.accept_ra.clear();
+        s.bindv6only = None;
+    }
+    f.gateway_pings.retain(|g| g.gateway.is_ipv4());
+    let fs = evaluate(&f, &options());
+    let en = find(&fs, "address.ipv6_enabled", None);
+    assert_eq!(en.status, Status::Fail, "{en:?}");
+    assert!(
+        en.summary.to_lowercase().contains("kernel"),
+        "{}",
+        en.summary
+    );
+    let v = verdict(&fs);
+    assert_eq!(v.check.as_deref(), Some("address.ipv6_enabled"), "{v:?}");
+    let v6_checks = [
+        "address.global_ipv6",
+        "listener.ipv6",
+        "route.ipv6_default",
+        "route.ipv6_gateway",
+        "route.ipv6_ra",
+        "firewall.ipv6",
+    ];
+    for id in v6_checks {
+        for fd in fs.iter().filter(|x| x.id == id) {
+            assert!(
+                matches!(fd.status, Status::Skip | Status::Fail),
+                "{id} {:?}: {}",
+                fd.status,
+                fd.summary
+            );
+            assert!(
+                fd.summary.to_lowercase().contains("ipv6"),
+                "{id} does not say IPv6 is the matter: {}",
+                fd.summary
+            );
+        }
+    }
+    // IPv4 is untouched.
+    for id in ["address.global_ipv4", "listener.ipv4", "route.ipv4_default"] {
+        for fd in fs.iter().filter(|x| x.id == id) {
+            assert_eq!(fd.status, Status::Pass, "{id}: {}", fd.summary);
+        }
+    }
+}
+
+/// A DNS answer longer than the probe keeps: the finding says it was cut; a snapshot
+/// written before the `omitted` field existed still reads.
+#[test]
+fn cut_dns_answer_is_said_and_old_snapshots_still_read() {
+    let mut f = healthy();
+    if let Ok(DnsAnswer::Records { omitted, .. }) = f.dns.a.result.as_mut() {
+        *omitted = 236;
+    }
+    let fs = evaluate(&f, &options());
+    let a = find(&fs, "dns.a", None);
+    assert!(a.summary.contains("237 records"), "{}", a.summary);
+    assert!(
+        a.evidence
+            .iter()
+            .any(|e| e.contains("answer cut: 236 more A records")),
+        "{:?}",
+        a.evidence
+    );
+    let old = r#"{"kind":"records","records":[{"ip":"203.0.113.10","ttl":300}]}"#;
+    let d: DnsAnswer = serde_json::from_str(old).unwrap();
+    assert_eq!(
+        d,
+        DnsAnswer::Records {
+            records: vec![RecordIp {
+                ip: "203.0.113.10".parse().unwrap(),
+                ttl: 300
+            }],
+            omitted: 0
+        }
+    );
+    assert_eq!(serde_json::to_string(&d).unwrap(), old);
+}

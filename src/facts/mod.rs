@@ -187,22 +187,30 @@ pub struct RecordIp {
 pub enum DnsAnswer {
     Records {
         records: Vec<RecordIp>,
+        /// Records of the answer left out because it was longer than the probe keeps
+        /// (absent in snapshots of older versions and when nothing was cut).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        omitted: usize,
     },
     /// The name exists but has no record of this type.
     NoData,
     NxDomain,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 impl DnsAnswer {
     pub fn ips(&self) -> Vec<IpAddr> {
         match self {
-            DnsAnswer::Records { records } => records.iter().map(|r| r.ip).collect(),
+            DnsAnswer::Records { records, .. } => records.iter().map(|r| r.ip).collect(),
             _ => Vec::new(),
         }
     }
     pub fn describe(&self) -> String {
         match self {
-            DnsAnswer::Records { records } => records
+            DnsAnswer::Records { records, .. } => records
                 .iter()
                 .map(|r| r.ip.to_string())
                 .collect::<Vec<_>>()

@@ -86,7 +86,7 @@ async fn addresses(
 ) -> Result<DnsAnswer, ProbeError> {
     match r.lookup(fqdn(name).as_str(), rtype).await {
         Ok(lookup) => {
-            let records: Vec<RecordIp> = lookup
+            let mut records: Vec<RecordIp> = lookup
                 .records()
                 .iter()
                 .filter_map(|rec| {
@@ -97,12 +97,13 @@ async fn addresses(
                     };
                     Some(RecordIp { ip, ttl: rec.ttl() })
                 })
-                .take(MAX_RECORDS)
                 .collect();
+            let omitted = records.len().saturating_sub(MAX_RECORDS);
+            records.truncate(MAX_RECORDS);
             if records.is_empty() {
                 Ok(DnsAnswer::NoData)
             } else {
-                Ok(DnsAnswer::Records { records })
+                Ok(DnsAnswer::Records { records, omitted })
             }
         }
         Err(e) => resolve_error(&e),
@@ -247,7 +248,7 @@ pub async fn gather(
         join_all(ptr_targets.iter().map(|ip| ptr(&main, *ip, deadline))),
         timed(limit, "ipv4only.arpa AAAA", async {
             match addresses(&main, "ipv4only.arpa", RecordType::AAAA).await? {
-                DnsAnswer::Records { records } => Ok(records
+                DnsAnswer::Records { records, .. } => Ok(records
                     .iter()
                     .filter_map(|r| match r.ip {
                         IpAddr::V6(v) => Some(v),
