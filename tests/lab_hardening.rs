@@ -353,3 +353,80 @@ fn read_only_filesystem_for_save_facts_is_a_clear_error_with_nothing_written() {
     let left: Vec<_> = std::fs::read_dir(&dir).expect("ls").collect();
     assert!(left.is_empty(), "something was written: {left:?}");
 }
+
+/// The wizard's `e`xport when both the working directory and the temporary directory are
+/// read-only (a private mount namespace, the wizard in tmux): a clear message on screen
+/// and nothing written, half or whole.
+#[test]
+fn read_only_filesystem_for_wizard_export_is_a_clear_message_with_nothing_written() {
+    let lab = Lab::new("hard-roexport");
+    let facts = lab.dir().join("facts.json");
+    let facts_s = facts.display().to_string();
+    let (_, _) = lab.check_json(&["--offline", "--save-facts", &facts_s]);
+    let ro = lab.dir().join("ro");
+    std::fs::create_dir_all(&ro).expect("mkdir");
+    let ro_s = ro.display().to_string();
+    let socket = format!("dsd-{}-roexport", std::process::id());
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .args(["-L", &socket])
+            .args(args)
+            .output()
+            .expect("tmux (scripts/test.sh installs it)")
+    };
+    struct Kill<'a>(&'a dyn Fn(&[&str]) -> std::process::Output);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            let _ = (self.0)(&["kill-server"]);
+        }
+    }
+    let _kill = Kill(&tmux);
+    let cmd = format!(
+        "ip netns exec {ns} unshare -m sh -c 'mount --make-rprivate / && mount --bind {ro_s} {ro_s} && mount -o remount,bind,ro {ro_s} && cd {ro_s} && TMPDIR={ro_s} exec {bin} --replay {facts_s}'",
+        ns = lab.ns(Ns::Srv),
+        bin = env!("CARGO_BIN_EXE_dsdoctor"),
+    );
+    let out = tmux(&[
+        "new-session",
+        "-d",
+        "-x",
+        "120",
+        "-y",
+        "30",
+        "-e",
+        "LANG=C.UTF-8",
+        "-e",
+        "TERM=xterm-256color",
+        &cmd,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    tmux(&["set-option", "-g", "remain-on-exit", "on"]);
+    let screen = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
+    let wait = |what: &str, pred: &dyn Fn(&str) -> bool| {
+        let t0 = Instant::now();
+        loop {
+            let s = screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(15),
+                "timed out waiting for {what}:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait("the replayed results", &|s| s.contains("listener"));
+    std::thread::sleep(Duration::from_millis(300));
+    tmux(&["send-keys", "e"]);
+    let s = wait("the export's answer", &|s| {
+        s.contains("could not write") || s.contains("written to")
+    });
+    assert!(
+        s.contains("could not write the report") && s.contains("Read-only file system"),
+        "{s}"
+    );
+    tmux(&["send-keys", "q"]);
+    let left: Vec<_> = std::fs::read_dir(&ro).expect("ls").collect();
+    assert!(left.is_empty(), "something was written: {left:?}");
+}
