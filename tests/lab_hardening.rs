@@ -1,5 +1,5 @@
 //! Hardening: hostile strings from outside (process names, SMTP banners, HTTP redirect
-//! targets) reach every report inert; oversized outside data (a DNS answer with hundreds
+//! targets, DNS names) reach every report inert; oversized outside data (a DNS answer with hundreds
 //! of records, a 100 MB nginx include) is cut with a note; degraded hosts (no or an
 //! unreachable resolver, a read-only filesystem for --save-facts) give a clear outcome.
 //!
@@ -429,4 +429,94 @@ fn read_only_filesystem_for_wizard_export_is_a_clear_message_with_nothing_writte
     tmux(&["send-keys", "q"]);
     let left: Vec<_> = std::fs::read_dir(&ro).expect("ls").collect();
     assert!(left.is_empty(), "something was written: {left:?}");
+}
+
+/// A DNS server of our own (UDP, on srv's loopback, asked through `--resolver`) whose
+/// answers carry escape sequences inside the labels of PTR, MX and NS names, and a TXT
+/// record with the payload: the names are shown inert.
+const HOSTILE_DNS_PY: &str = r#"
+import socket, struct, sys
+ready, port = sys.argv[1], int(sys.argv[2])
+EVIL = b"mx\x1b]52;c;cm0gLXJmIC8K\x07\x1b[2J\x9b31m"
+def name(labels):
+    return b"".join(bytes([len(l)]) + l for l in labels) + b"\x00"
+EVIL_NAME = name([EVIL, b"lab", b"example"])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", port))
+open(ready, "w").close()
+while True:
+    q, peer = s.recvfrom(4096)
+    try:
+        qid, flags = struct.unpack(">HH", q[:4])
+        i = 12
+        labels = []
+        while q[i]:
+            labels.append(q[i + 1:i + 1 + q[i]])
+            i += 1 + q[i]
+        qend = i + 5
+        qtype = struct.unpack(">H", q[i + 1:i + 3])[0]
+        qname = b".".join(labels).lower()
+        answers = []
+        if qtype == 1 and qname.startswith(b"shop"):
+            answers.append((1, socket.inet_aton("203.0.113.10")))
+        elif qtype == 28 and qname.startswith(b"shop"):
+            answers.append((28, socket.inet_pton(socket.AF_INET6, "2001:db8:1::10")))
+        elif qtype == 12:
+            answers.append((12, EVIL_NAME))
+        elif qtype == 15:
+            answers.append((15, b"\x00\x0a" + EVIL_NAME))
+        elif qtype == 2:
+            answers.append((2, EVIL_NAME))
+        elif qtype == 16:
+            answers.append((16, bytes([len(EVIL)]) + EVIL))
+        out = struct.pack(">HHHHHH", qid, 0x8180, 1, len(answers), 0, 0) + q[12:qend]
+        for t, rdata in answers:
+            out += b"\xc0\x0c" + struct.pack(">HHIH", t, 1, 300, len(rdata)) + rdata
+        s.sendto(out, peer)
+    except Exception as e:
+        print("bad query", e, flush=True)
+"#;
+
+#[test]
+fn escape_sequences_in_dns_names_are_inert() {
+    let mut lab = Lab::new("hard-dnsinject");
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    let ready = lab.dir().join("hostile-dns.ready");
+    let ready_s = ready.display().to_string();
+    lab.spawn(
+        Ns::Srv,
+        "hostile-dns",
+        &["/usr/bin/python3", "-c", HOSTILE_DNS_PY, &ready_s, "5353"],
+    );
+    let t0 = Instant::now();
+    while !ready.exists() {
+        assert!(
+            lab.is_running("hostile-dns") && t0.elapsed() < Duration::from_secs(10),
+            "the hostile DNS server did not start\n{}",
+            lab.logs_of("hostile-dns")
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let facts = lab.dir().join("dns.facts.json");
+    let facts_s = facts.display().to_string();
+    let (_, v) = lab.check_json(&[
+        "-p",
+        "80,25",
+        "--offline",
+        "--resolver",
+        "127.0.0.1:5353",
+        "--save-facts",
+        &facts_s,
+    ]);
+    assert_inert_json("live JSON", &v);
+    let all = v.to_string();
+    // The names are shown, their control bytes as DNS presentation escapes (\033).
+    let reverse = check_dump(&v, "dns.reverse", None);
+    assert!(reverse.contains("cm0gLXJmIC8K"), "{reverse}");
+    assert!(check_dump(&v, "dns.mx", None).contains("cm0gLXJmIC8K"));
+    for format in ["text", "markdown"] {
+        let (_, out, err) = lab.run_dsdoctor(&["check", "--replay", &facts_s, "--format", format]);
+        assert_inert_text(&format!("--format {format}"), &out);
+        assert_inert_text(&format!("--format {format} (stderr)"), &err);
+    }
 }
