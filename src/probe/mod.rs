@@ -107,13 +107,11 @@ pub async fn gather_parts(opts: &Options, tx: &tokio::sync::mpsc::UnboundedSende
     }));
     let (l3, r3) = (l.clone(), r.clone());
     pending.push(Box::pin(async move {
-        let isp = match (dns_rx.await, lis_rx.await) {
-            (Ok(d), Ok(lis)) => isp::gather(opts, &d, l3.as_ref(), r3.as_ref(), lis.as_ref()).await,
-            _ => Probed::err(
-                ProbeErrorKind::Failed,
-                "the DNS or listener probe ended without a result",
-            ),
-        };
+        // The listeners come in milliseconds; the DNS answers may take a timeout, so the
+        // ISP probes that do not need them start without waiting.
+        let lis = lis_rx.await.ok().flatten();
+        let dns = async { dns_rx.await.ok() };
+        let isp = isp::gather(opts, dns, l3.as_ref(), r3.as_ref(), lis.as_ref()).await;
         FactPart::Isp(isp)
     }));
     pending.push(Box::pin(async move {

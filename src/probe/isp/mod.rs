@@ -46,9 +46,12 @@ pub fn is_tls_port(p: u16) -> bool {
 }
 
 /// Everything the ISP stage needs, gathered once the DNS answers are known.
+/// The probes that need no DNS answer (egress, the echo service) start at once; those
+/// that need the site's A/AAAA start when `dns` delivers them, so a dead resolver and a
+/// dead uplink cost one timeout together, not one after the other.
 pub async fn gather(
     opts: &Options,
-    dns: &DnsFacts,
+    dns: impl std::future::Future<Output = Option<DnsFacts>>,
     _links: Option<&Vec<Link>>,
     _routes: Option<&Vec<Route>>,
     _listeners: Option<&Vec<Listener>>,
@@ -61,16 +64,25 @@ pub async fn gather(
     let tls = tokio::task::spawn_blocking(Tls::new)
         .await
         .unwrap_or_else(|_| Tls::new());
-    let a: Vec<IpAddr> = dns.a.value().map(|d| d.ips()).unwrap_or_default();
-    let aaaa: Vec<IpAddr> = dns.aaaa.value().map(|d| d.ips()).unwrap_or_default();
-    let (egress, (echo, inbound), http, smtp, acme, resources) = tokio::join!(
-        egress_all(opts),
-        echo_all(opts, &tls),
-        http_all(opts, &tls, &a, &aaaa),
-        smtp_all(opts, &tls, &a, &aaaa),
-        acme(opts, &tls, &a, &aaaa),
-        resources(opts, &tls, &a, &aaaa),
-    );
+    let site = async {
+        let dns = dns.await;
+        let ips = |pick: fn(&DnsFacts) -> &Probed<crate::facts::DnsAnswer>| -> Vec<IpAddr> {
+            dns.as_ref()
+                .and_then(|d| pick(d).value())
+                .map(|d| d.ips())
+                .unwrap_or_default()
+        };
+        let a: Vec<IpAddr> = ips(|d| &d.a);
+        let aaaa: Vec<IpAddr> = ips(|d| &d.aaaa);
+        tokio::join!(
+            http_all(opts, &tls, &a, &aaaa),
+            smtp_all(opts, &tls, &a, &aaaa),
+            acme(opts, &tls, &a, &aaaa),
+            resources(opts, &tls, &a, &aaaa),
+        )
+    };
+    let (egress, (echo, inbound), (http, smtp, acme, resources)) =
+        tokio::join!(egress_all(opts), echo_all(opts, &tls), site);
     Probed {
         result: Ok(IspFacts {
             egress,
@@ -304,7 +316,36 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
                     }
                 }
             });
-            let (seen, inbound) = tokio::join!(seen_fut, join_all(inbound_futs));
+            // The port probes wait for a connect-back beyond the probe timeout; when the
+            // echo service itself gives no answer over this family they are not asked.
+            let inbound_fut = join_all(inbound_futs);
+            tokio::pin!(seen_fut, inbound_fut);
+            let mut seen_done = None;
+            let mut inbound_done = None;
+            while seen_done.is_none() || inbound_done.is_none() {
+                tokio::select! {
+                    s = &mut seen_fut, if seen_done.is_none() => {
+                        let unreachable = s.result.as_ref().is_err_and(|e| e.kind == ProbeErrorKind::Timeout);
+                        seen_done = Some(s);
+                        if unreachable && inbound_done.is_none() {
+                            inbound_done = Some(opts.target.ports.iter().map(|&port| InboundProbe {
+                                v6,
+                                port,
+                                url: join_path(&url, &format!("/port/{port}")).to_string(),
+                                answer: Probed::err(
+                                    ProbeErrorKind::NotRun,
+                                    format!("the echo service {url} did not answer over {}", if v6 { "IPv6" } else { "IPv4" }),
+                                ),
+                            }).collect());
+                        }
+                    }
+                    i = &mut inbound_fut, if inbound_done.is_none() => inbound_done = Some(i),
+                }
+            }
+            let (seen, inbound) = (
+                seen_done.unwrap_or_else(|| Probed::err(ProbeErrorKind::Failed, "echo probe lost")),
+                inbound_done.unwrap_or_default(),
+            );
             (
                 Some(EchoProbe {
                     v6,
