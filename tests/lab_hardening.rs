@@ -1,7 +1,8 @@
 //! Hardening: hostile strings from outside (process names, SMTP banners, HTTP redirect
-//! targets, DNS names) reach every report inert; oversized outside data (a DNS answer with hundreds
-//! of records, a 100 MB nginx include) is cut with a note; degraded hosts (no or an
-//! unreachable resolver, a read-only filesystem for --save-facts) give a clear outcome.
+//! targets, DNS names) reach every report and the wizard inert; oversized outside data (a
+//! DNS answer with hundreds of records, a 100 MB nginx include) is cut with a note;
+//! degraded hosts (no or an unreachable resolver, a read-only filesystem for --save-facts
+//! and the wizard's export) give a clear outcome.
 //!
 //! Covered elsewhere, not repeated here: an endless HTTP body (lab_isp.rs), unprivileged
 //! runs and no nginx (lab_check.rs), nft/iptables absent (lab_firewall.rs), stdout not a
@@ -509,7 +510,6 @@ fn escape_sequences_in_dns_names_are_inert() {
         &facts_s,
     ]);
     assert_inert_json("live JSON", &v);
-    let all = v.to_string();
     // The names are shown, their control bytes as DNS presentation escapes (\033).
     let reverse = check_dump(&v, "dns.reverse", None);
     assert!(reverse.contains("cm0gLXJmIC8K"), "{reverse}");
