@@ -9,6 +9,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod assets;
+pub mod atomic_file;
 pub mod checks;
 pub mod cli;
 pub mod engine;

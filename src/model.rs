@@ -136,6 +136,9 @@ impl Expect {
     pub fn wants_v6(self) -> bool {
         matches!(self, Expect::Both | Expect::Ipv6)
     }
+    pub fn wants(self, v6: bool) -> bool {
+        if v6 { self.wants_v6() } else { self.wants_v4() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

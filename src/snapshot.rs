@@ -6,7 +6,7 @@ use crate::facts::Facts;
 use crate::options::Options;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The facts layout this build writes and reads. Bump it when `Facts` changes in a way
 /// older snapshots cannot be read as.
@@ -40,29 +40,12 @@ impl Snapshot {
     }
 }
 
-/// Write atomically: a temporary file beside the target, then a rename, so a reader
-/// (or a full disk) never sees half a snapshot.
+/// Written atomically: a reader (or a full disk) never sees half a snapshot.
 pub fn save(path: &Path, snap: &Snapshot) -> Result<(), String> {
     let text =
         serde_json::to_vec_pretty(snap).map_err(|e| format!("cannot encode the facts: {e}"))?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| format!("{} is not a file name", path.display()))?;
-    let tmp: PathBuf = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = std::fs::write(&tmp, &text).and_then(|_| std::fs::rename(&tmp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(format!("cannot write {}: {e}", path.display()));
-    }
-    Ok(())
+    crate::atomic_file::write(path, &text)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 #[derive(Deserialize)]

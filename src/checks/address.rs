@@ -18,13 +18,8 @@ pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
 
 fn ipv6_enabled(f: &Facts, o: &Options) -> Finding {
     let id = "address.ipv6_enabled";
-    if !o.target.expect.wants_v6() {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "the site is not meant to serve IPv6 (--expect)",
-        );
+    if let Some(skip) = host::unexpected(o, id, None, true) {
+        return skip;
     }
     let values: Vec<String> = f
         .sysctl
@@ -93,13 +88,8 @@ fn ipv6_enabled(f: &Facts, o: &Options) -> Finding {
 
 fn ipv6_persistent(f: &Facts, o: &Options) -> Finding {
     let id = "address.ipv6_persistent";
-    if !o.target.expect.wants_v6() {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "the site is not meant to serve IPv6 (--expect)",
-        );
+    if let Some(skip) = host::unexpected(o, id, None, true) {
+        return skip;
     }
     let settings = match &f.sysctl_files.result {
         Ok(s) => s,
@@ -186,13 +176,8 @@ fn ipv6_persistent(f: &Facts, o: &Options) -> Finding {
 
 fn global_ipv6(f: &Facts, o: &Options) -> Finding {
     let id = "address.global_ipv6";
-    if !o.target.expect.wants_v6() {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "the site is not meant to serve IPv6 (--expect)",
-        );
+    if let Some(skip) = host::unexpected(o, id, None, true) {
+        return skip;
     }
     if let Err(e) = &f.links.result {
         return Finding::new(
@@ -311,13 +296,8 @@ fn global_ipv6(f: &Facts, o: &Options) -> Finding {
 
 fn global_ipv4(f: &Facts, o: &Options) -> Finding {
     let id = "address.global_ipv4";
-    if !o.target.expect.wants_v4() {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "the site is not meant to serve IPv4 (--expect)",
-        );
+    if let Some(skip) = host::unexpected(o, id, None, false) {
+        return skip;
     }
     if let Err(e) = &f.links.result {
         return Finding::new(

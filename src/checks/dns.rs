@@ -1,6 +1,6 @@
 //! The DNS stage: do the records send clients to this host, over both families?
 
-use super::host::{self, Ipv6State};
+use super::host::{self, Ipv6State, fam};
 use crate::facts::{DnsAnswer, Facts, Probed, ServerAnswers, ServerRole};
 use crate::model::{Finding, Status};
 use crate::net::{classify, reachable_by_clients};
@@ -44,19 +44,14 @@ fn probe_error(f: &Facts, id: &str, p: &Probed<DnsAnswer>) -> Option<Finding> {
 
 /// `dns.a` (and, through `records_aaaa`, `dns.aaaa`).
 fn records(f: &Facts, o: &Options, v6: bool) -> Finding {
-    let (id, rtype, wanted, p) = if v6 {
-        ("dns.aaaa", "AAAA", o.target.expect.wants_v6(), &f.dns.aaaa)
+    let (id, rtype, p) = if v6 {
+        ("dns.aaaa", "AAAA", &f.dns.aaaa)
     } else {
-        ("dns.a", "A", o.target.expect.wants_v4(), &f.dns.a)
+        ("dns.a", "A", &f.dns.a)
     };
     let domain = &o.target.domain;
-    if !wanted {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            format!("the site is not meant to serve {} (--expect)", fam(v6)),
-        );
+    if let Some(skip) = host::unexpected(o, id, None, v6) {
+        return skip;
     }
     if let Some(e) = probe_error(f, id, p) {
         return e;
@@ -165,10 +160,6 @@ fn suggested_addr(f: &Facts, o: &Options, v6: bool) -> String {
         })
 }
 
-fn fam(v6: bool) -> &'static str {
-    if v6 { "IPv6" } else { "IPv4" }
-}
-
 fn servers_list(f: &Facts) -> String {
     f.dns
         .resolvers
@@ -214,13 +205,8 @@ fn target_addrs(f: &Facts, v6: bool) -> Vec<(IpAddr, String)> {
 
 fn a_target(f: &Facts, o: &Options) -> Finding {
     let id = "dns.a_target";
-    if !o.target.expect.wants_v4() {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "the site is not meant to serve IPv4 (--expect)",
-        );
+    if let Some(skip) = host::unexpected(o, id, None, false) {
+        return skip;
     }
     let targets = target_addrs(f, false);
     if targets.is_empty() {
@@ -340,13 +326,8 @@ fn a_target(f: &Facts, o: &Options) -> Finding {
 
 fn aaaa_target(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
     let id = "dns.aaaa_target";
-    if !o.target.expect.wants_v6() {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "the site is not meant to serve IPv6 (--expect)",
-        );
+    if let Some(skip) = host::unexpected(o, id, None, true) {
+        return skip;
     }
     let targets: Vec<(IpAddr, String)> = target_addrs(f, true)
         .into_iter()

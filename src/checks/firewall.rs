@@ -3,7 +3,7 @@
 //! outcomes into findings with the deciding rule as evidence and fixes in the terms of
 //! the front-end that manages the rules.
 
-use super::host;
+use super::host::{self, fam};
 use crate::facts::firewall::{Backend, FirewallFacts, Source, TableFamily};
 use crate::facts::{Facts, ProbeErrorKind};
 use crate::firewall::{Compiled, Decision, Outcome, Packet, RuleRef};
@@ -33,10 +33,6 @@ pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
     out.push(icmpv6(f, o, compiled.as_ref()));
     out.push(exposure(f, o, compiled.as_ref()));
     out
-}
-
-fn fam(v6: bool) -> &'static str {
-    if v6 { "IPv6" } else { "IPv4" }
 }
 
 /// The address clients connect to for a family, and the interface it arrives on:
@@ -127,18 +123,8 @@ pub fn nd_blocked(f: &Facts) -> bool {
 
 /// The `error`/`skip` finding when the filter cannot be examined for a family.
 fn precondition(f: &Facts, o: &Options, id: &str, port: Option<u16>, v6: bool) -> Option<Finding> {
-    let wanted = if v6 {
-        o.target.expect.wants_v6()
-    } else {
-        o.target.expect.wants_v4()
-    };
-    if !wanted {
-        return Some(Finding::new(
-            id,
-            port,
-            Status::Skip,
-            format!("the site is not meant to serve {} (--expect)", fam(v6)),
-        ));
+    if let Some(skip) = host::unexpected(o, id, port, v6) {
+        return Some(skip);
     }
     if v6 && host::ipv6_off(f) {
         return Some(Finding::new(

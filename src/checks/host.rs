@@ -1,9 +1,27 @@
 //! Derived views of the host's facts shared by several checks.
 
 use crate::facts::{AddrFacts, Facts, Link, Route};
+use crate::model::{Finding, Status};
 use crate::net::reachable_by_clients;
+use crate::options::Options;
 use ipnet::IpNet;
 use std::net::IpAddr;
+
+pub fn fam(v6: bool) -> &'static str {
+    if v6 { "IPv6" } else { "IPv4" }
+}
+
+/// The `skip` of a check whose family `--expect` leaves out, or `None` when it is wanted.
+pub fn unexpected(o: &Options, id: &str, port: Option<u16>, v6: bool) -> Option<Finding> {
+    (!o.target.expect.wants(v6)).then(|| {
+        Finding::new(
+            id,
+            port,
+            Status::Skip,
+            format!("the site is not meant to serve {} (--expect)", fam(v6)),
+        )
+    })
+}
 
 pub fn links(f: &Facts) -> &[Link] {
     f.links.value().map(|v| v.as_slice()).unwrap_or(&[])

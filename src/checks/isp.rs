@@ -1,7 +1,7 @@
 //! The ISP stage: what the internet sees of this host. Pure: reads `facts.isp` (gathered
 //! by `probe::isp`) together with the host's own facts.
 
-use super::host;
+use super::host::{self, fam};
 use crate::facts::isp::*;
 use crate::facts::{Facts, ProbeError, ProbeErrorKind, Probed};
 use crate::model::{Finding, Status};
@@ -22,29 +22,8 @@ const IDS: [&str; 10] = [
     "isp.resources",
 ];
 
-fn fam(v6: bool) -> &'static str {
-    if v6 { "IPv6" } else { "IPv4" }
-}
-
 fn suffix(v6: bool) -> &'static str {
     if v6 { "ipv6" } else { "ipv4" }
-}
-
-fn wants(o: &Options, v6: bool) -> bool {
-    if v6 {
-        o.target.expect.wants_v6()
-    } else {
-        o.target.expect.wants_v4()
-    }
-}
-
-fn not_expected(id: &str, port: Option<u16>, v6: bool) -> Finding {
-    Finding::new(
-        id,
-        port,
-        Status::Skip,
-        format!("the site is not meant to serve {} (--expect)", fam(v6)),
-    )
 }
 
 /// Every check of the stage with one status and summary (the stage did not run).
@@ -160,8 +139,8 @@ fn ms_text(p: &Probed<f64>) -> String {
 
 fn egress(f: &Facts, o: &Options, isp: &IspFacts, v6: bool) -> Finding {
     let id = format!("isp.egress_{}", suffix(v6));
-    if !wants(o, v6) {
-        return not_expected(&id, None, v6);
+    if let Some(skip) = host::unexpected(o, &id, None, v6) {
+        return skip;
     }
     let probes: Vec<&EgressProbe> = isp
         .egress
@@ -364,8 +343,8 @@ pub fn nat_forward_confirmed(f: &Facts, o: &Options) -> Option<IpAddr> {
 
 fn public_v4(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<String>) -> Finding {
     let id = "isp.public_ipv4";
-    if !o.target.expect.wants_v4() {
-        return not_expected(id, None, false);
+    if let Some(skip) = host::unexpected(o, id, None, false) {
+        return skip;
     }
     let Some(echo) = echo_of(isp, false) else {
         return no_echo(id, None, false);
@@ -456,8 +435,8 @@ fn public_v4(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<String>) -> 
 
 fn public_v6(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<String>) -> Finding {
     let id = "isp.public_ipv6";
-    if !o.target.expect.wants_v6() {
-        return not_expected(id, None, true);
+    if let Some(skip) = host::unexpected(o, id, None, true) {
+        return skip;
     }
     let Some(echo) = echo_of(isp, true) else {
         return no_echo(id, None, true);
@@ -526,8 +505,8 @@ fn inbound(
     block: &Option<String>,
 ) -> Finding {
     let id = format!("isp.inbound_{}", suffix(v6));
-    if !wants(o, v6) {
-        return not_expected(&id, Some(port), v6);
+    if let Some(skip) = host::unexpected(o, &id, Some(port), v6) {
+        return skip;
     }
     let Some(p) = isp.inbound.iter().find(|p| p.v6 == v6 && p.port == port) else {
         return no_echo(&id, Some(port), v6);

@@ -64,18 +64,8 @@ fn dns_targets(f: &Facts, v6: bool) -> Vec<IpAddr> {
 fn family(f: &Facts, o: &Options, port: u16, v6: bool) -> Finding {
     let id = if v6 { "listener.ipv6" } else { "listener.ipv4" };
     let fam = if v6 { "IPv6" } else { "IPv4" };
-    let wanted = if v6 {
-        o.target.expect.wants_v6()
-    } else {
-        o.target.expect.wants_v4()
-    };
-    if !wanted {
-        return Finding::new(
-            id,
-            Some(port),
-            Status::Skip,
-            format!("the site is not meant to serve {fam} (--expect)"),
-        );
+    if let Some(skip) = host::unexpected(o, id, Some(port), v6) {
+        return skip;
     }
     let all = match &f.listeners.result {
         Ok(l) => l,

@@ -1,6 +1,6 @@
 //! The route stage: can the host send replies back out, over each family?
 
-use super::host;
+use super::host::{self, fam};
 use crate::facts::{Facts, ProbeErrorKind};
 use crate::model::{Finding, Status};
 use crate::options::Options;
@@ -15,31 +15,14 @@ pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
     ]
 }
 
-fn wanted(o: &Options, v6: bool) -> bool {
-    if v6 {
-        o.target.expect.wants_v6()
-    } else {
-        o.target.expect.wants_v4()
-    }
-}
-
-fn fam(v6: bool) -> &'static str {
-    if v6 { "IPv6" } else { "IPv4" }
-}
-
 fn default(f: &Facts, o: &Options, v6: bool) -> Finding {
     let id = if v6 {
         "route.ipv6_default"
     } else {
         "route.ipv4_default"
     };
-    if !wanted(o, v6) {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            format!("the site is not meant to serve {} (--expect)", fam(v6)),
-        );
+    if let Some(skip) = host::unexpected(o, id, None, v6) {
+        return skip;
     }
     if let Err(e) = &f.routes.result {
         return Finding::new(
@@ -118,13 +101,8 @@ fn gateway(f: &Facts, o: &Options, v6: bool) -> Finding {
     } else {
         "route.ipv4_gateway"
     };
-    if !wanted(o, v6) {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            format!("the site is not meant to serve {} (--expect)", fam(v6)),
-        );
+    if let Some(skip) = host::unexpected(o, id, None, v6) {
+        return skip;
     }
     let defaults = host::default_routes(f, v6);
     let Some(route) = defaults.first() else {
@@ -296,13 +274,8 @@ fn ra_blocks(f: &Facts, iface: &str) -> Option<String> {
 
 fn ra(f: &Facts, o: &Options) -> Finding {
     let id = "route.ipv6_ra";
-    if !o.target.expect.wants_v6() {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "the site is not meant to serve IPv6 (--expect)",
-        );
+    if let Some(skip) = host::unexpected(o, id, None, true) {
+        return skip;
     }
     if f.sysctl.value().is_none() {
         return Finding::new(id, None, Status::Error, "could not read the IPv6 settings");

@@ -81,6 +81,24 @@ pub struct TimelineEntry {
     pub summary: String,
 }
 
+impl TimelineEntry {
+    /// The check, with its port where it has one: `listener.ipv6 :80`.
+    pub fn label(&self) -> String {
+        match self.port {
+            Some(p) => format!("{} :{p}", self.id),
+            None => self.id.clone(),
+        }
+    }
+
+    /// What the run changed: `fail → pass`, or the status a first run gave.
+    pub fn change(&self) -> String {
+        match self.before {
+            Some(b) => format!("{} → {}", b.as_str(), self.after.as_str()),
+            None => self.after.as_str().to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Form {
     pub domain: String,

@@ -28,14 +28,7 @@ pub fn markdown(app: &App, started_at: &str) -> String {
         "\n## Timeline\n\n| time | check | change | summary |\n| --- | --- | --- | --- |"
     );
     for e in &app.timeline {
-        let label = match e.port {
-            Some(p) => format!("{} :{p}", e.id),
-            None => e.id.clone(),
-        };
-        let change = match e.before {
-            Some(b) => format!("{} → {}", b.as_str(), e.after.as_str()),
-            None => e.after.as_str().to_string(),
-        };
+        let (label, change) = (e.label(), e.change());
         let _ = writeln!(
             out,
             "| +{:.3}s | `{label}` | {change} | {} |",
@@ -62,13 +55,9 @@ pub fn write(dir_first: &Path, domain: &str, stamp: &str, text: &str) -> std::io
     let mut last = None;
     for dir in [dir_first.to_path_buf(), std::env::temp_dir()] {
         let path = dir.join(&name);
-        let tmp = dir.join(format!(".{name}.tmp"));
-        match std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, &path)) {
+        match crate::atomic_file::write(&path, text.as_bytes()) {
             Ok(()) => return Ok(path),
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                last = Some(e);
-            }
+            Err(e) => last = Some(e),
         }
     }
     Err(last.unwrap_or_else(|| std::io::Error::other("no directory to write to")))

@@ -43,7 +43,7 @@ pub async fn run(opts: &Options, cfg: &WatchConfig, out: &mut impl Write) -> any
         out.flush()?;
         if let Some(path) = &cfg.prometheus_textfile {
             let text = prometheus::render(&report, unix_now());
-            if let Err(e) = prometheus::write_atomic(path, &text) {
+            if let Err(e) = crate::atomic_file::write(path, text.as_bytes()) {
                 writeln!(out, "{now} error: cannot write {}: {e}", path.display())?;
             }
         }

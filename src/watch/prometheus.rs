@@ -3,7 +3,6 @@
 
 use crate::model::{Report, Status};
 use std::fmt::Write;
-use std::path::Path;
 
 /// The status scale: Nagios' 0/1/2/3 for pass/warn/fail/error, -1 for skip.
 pub fn status_value(s: Status) -> i32 {
@@ -87,23 +86,6 @@ pub fn render(r: &Report, unix_time: f64) -> String {
         "dsdoctor_run_timestamp_seconds{{domain=\"{d}\"}} {unix_time:.3}"
     );
     o
-}
-
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "dsdoctor.prom".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let r = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
-    if r.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    r
 }
 
 #[cfg(test)]

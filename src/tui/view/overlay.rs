@@ -134,14 +134,7 @@ pub fn timeline(frame: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::styled("No check has finished yet.", t.dim()));
     }
     for e in &app.timeline {
-        let label = match e.port {
-            Some(p) => format!("{} :{p}", e.id),
-            None => e.id.clone(),
-        };
-        let change = match e.before {
-            Some(b) => format!("{} → {}", b.as_str(), e.after.as_str()),
-            None => e.after.as_str().to_string(),
-        };
+        let (label, change) = (e.label(), e.change());
         lines.push(Line::from(vec![
             Span::styled(format!("+{:>7.3}s ", e.at_ms as f64 / 1000.0), t.dim()),
             Span::styled(format!("{} ", t.glyph(e.after)), t.status(e.after)),
