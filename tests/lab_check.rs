@@ -59,44 +59,11 @@ const CONTRACT_CHECKS: [(&str, bool); 35] = [
 // Report helpers.
 // ---------------------------------------------------------------------------------------
 
-/// Every check that is not `pass`/`skip`, one line each (for assertion messages).
-fn problems(v: &Value) -> String {
-    let mut s = String::new();
-    for c in v["checks"].as_array().into_iter().flatten() {
-        let st = c["status"].as_str().unwrap_or("?");
-        if st != "pass" && st != "skip" {
-            let port = c["port"]
-                .as_u64()
-                .map(|p| format!(":{p}"))
-                .unwrap_or_default();
-            s.push_str(&format!(
-                "  [{st}] {}{port}: {}\n",
-                c["id"].as_str().unwrap_or("?"),
-                c["summary"].as_str().unwrap_or("")
-            ));
-        }
-    }
-    s.push_str(&format!("  verdict: {}\n", v["verdict"]));
-    s
-}
-
 fn assert_exit(code: i32, want: i32, v: &Value) {
     assert_eq!(
         code,
         want,
         "exit code {code}, expected {want}; problems:\n{}",
-        problems(v)
-    );
-}
-
-/// Check `id` at `port` has status `want`.
-fn assert_check(v: &Value, id: &str, port: Option<u16>, want: &str) {
-    let got = check_status(v, id, port);
-    assert_eq!(
-        got,
-        want,
-        "{id} (port {port:?}) is {got}, expected {want}:\n{}\nall problems:\n{}",
-        check_dump(v, id, port),
         problems(v)
     );
 }

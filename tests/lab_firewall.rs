@@ -12,37 +12,6 @@ use common::firewall::*;
 use common::*;
 use serde_json::Value;
 
-fn problems(v: &Value) -> String {
-    let mut s = String::new();
-    for c in v["checks"].as_array().into_iter().flatten() {
-        let st = c["status"].as_str().unwrap_or("?");
-        if st != "pass" && st != "skip" {
-            s.push_str(&format!(
-                "  [{st}] {}{}: {}\n",
-                c["id"].as_str().unwrap_or("?"),
-                c["port"]
-                    .as_u64()
-                    .map(|p| format!(":{p}"))
-                    .unwrap_or_default(),
-                c["summary"].as_str().unwrap_or("")
-            ));
-        }
-    }
-    s.push_str(&format!("  verdict: {}\n", v["verdict"]));
-    s
-}
-
-fn assert_check(v: &Value, id: &str, port: Option<u16>, want: &str) {
-    let got = check_status(v, id, port);
-    assert_eq!(
-        got,
-        want,
-        "{id} (port {port:?}) is {got}, expected {want}:\n{}\nall problems:\n{}",
-        check_dump(v, id, port),
-        problems(v)
-    );
-}
-
 fn assert_text(v: &Value, id: &str, port: Option<u16>, needles: &[&str]) {
     let all = find_check(v, id, port).to_string();
     for n in needles {

@@ -1480,6 +1480,39 @@ pub fn check_dump(v: &Value, id: &str, port: Option<u16>) -> String {
     format!("{:#}", find_check(v, id, port))
 }
 
+/// Every check that is neither pass nor skip, and the verdict (for assertion messages).
+pub fn problems(v: &Value) -> String {
+    let mut s = String::new();
+    for c in v["checks"].as_array().into_iter().flatten() {
+        let st = c["status"].as_str().unwrap_or("?");
+        if st != "pass" && st != "skip" {
+            let port = c["port"]
+                .as_u64()
+                .map(|p| format!(":{p}"))
+                .unwrap_or_default();
+            s.push_str(&format!(
+                "  [{st}] {}{port}: {}\n",
+                c["id"].as_str().unwrap_or("?"),
+                c["summary"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    s.push_str(&format!("  verdict: {}\n", v["verdict"]));
+    s
+}
+
+/// Check `id` at `port` has status `want`.
+pub fn assert_check(v: &Value, id: &str, port: Option<u16>, want: &str) {
+    let got = check_status(v, id, port);
+    assert_eq!(
+        got,
+        want,
+        "{id} (port {port:?}) is {got}, expected {want}:\n{}\nall problems:\n{}",
+        check_dump(v, id, port),
+        problems(v)
+    );
+}
+
 /// The verdict's `check` (None when `null`).
 pub fn verdict_check(v: &Value) -> Option<String> {
     v["verdict"]["check"].as_str().map(str::to_string)
