@@ -70,6 +70,11 @@ pub fn about(id: &str) -> String {
 }
 
 /// An explanation by key, with `{name}` placeholders filled from `vars`.
+/// Every explanation template (for tests over the whole catalogue).
+pub fn all_explanations() -> impl Iterator<Item = &'static str> {
+    catalogue().explain.values().map(String::as_str)
+}
+
 pub fn explain(key: &str, vars: &[(&str, &str)]) -> String {
     catalogue()
         .explain

@@ -4,10 +4,23 @@
 /// Longest outside string kept in a report field; longer ones are cut with a marker.
 pub const MAX_FIELD: usize = 512;
 
+/// Longest explanation kept: our own prose, with outside values filled in, runs to a
+/// long paragraph and must not be cut like a single outside field.
+pub const MAX_PROSE: usize = 2048;
+
 pub fn clean(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(MAX_FIELD));
+    clean_upto(s, MAX_FIELD)
+}
+
+/// `clean` for an explanation paragraph.
+pub fn clean_prose(s: &str) -> String {
+    clean_upto(s, MAX_PROSE)
+}
+
+fn clean_upto(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max));
     for (n, c) in s.chars().enumerate() {
-        if n >= MAX_FIELD {
+        if n >= max {
             out.push_str("…[cut]");
             break;
         }
@@ -30,6 +43,22 @@ pub fn is_dangerous(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_explanation_fits_uncut() {
+        // The longest template with long values filled in must survive `clean_prose`.
+        for text in crate::assets::all_explanations() {
+            let filled = text.replace('{', "{a-long-value-of-about-fifty-characters-here-----");
+            assert!(
+                !clean_prose(&filled).ends_with("[cut]"),
+                "too long for MAX_PROSE: {text}"
+            );
+            assert!(
+                !clean_prose(&format!("\u{1b}[31m{text}")).contains('\u{1b}'),
+                "controls are still stripped"
+            );
+        }
+    }
 
     #[test]
     fn strips_escape_sequences_and_controls() {

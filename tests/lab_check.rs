@@ -17,7 +17,7 @@ const STAGES: [&str; 6] = ["dns", "address", "listener", "firewall", "route", "i
 const STATUSES: [&str; 5] = ["pass", "warn", "fail", "skip", "error"];
 
 /// The contract's check identifiers: (id, per port).
-const CONTRACT_CHECKS: [(&str, bool); 35] = [
+const CONTRACT_CHECKS: [(&str, bool); 37] = [
     ("dns.a", false),
     ("dns.aaaa", false),
     ("dns.a_target", false),
@@ -53,6 +53,8 @@ const CONTRACT_CHECKS: [(&str, bool); 35] = [
     ("isp.smtp_parity", true),
     ("isp.acme_http01", false),
     ("isp.resources", false),
+    ("isp.path_mtu_ipv4", false),
+    ("isp.path_mtu_ipv6", false),
 ];
 
 // ---------------------------------------------------------------------------------------

@@ -179,6 +179,90 @@ fn ipv6_egress_blocked_upstream() {
 }
 
 #[test]
+fn narrow_uplink_with_working_path_mtu_discovery_passes() {
+    // A false alarm here would send admins chasing every tunnel and PPPoE line.
+    let mut lab = Lab::new("isp-pmtu-ok");
+    lab.narrow_upstream_link(1400);
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    let (code, v) = lab.check_json(&[]);
+    assert_eq!(code, 0, "problems:\n{}", problems(&v));
+    assert_check(&v, "isp.path_mtu_ipv4", None, "pass");
+    assert_check(&v, "isp.path_mtu_ipv6", None, "pass");
+}
+
+#[test]
+fn packet_too_big_lost_upstream_is_a_path_mtu_blackhole() {
+    let mut lab = Lab::new("isp-pmtu-hole");
+    lab.narrow_upstream_link(1400);
+    lab.drop_packet_too_big_upstream();
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    let (code, v) = lab.check_json(&[]);
+    assert_eq!(code, 2, "problems:\n{}", problems(&v));
+    assert_check(&v, "isp.path_mtu_ipv6", None, "fail");
+    let c = find_check(&v, "isp.path_mtu_ipv6", None);
+    let ev = c["evidence"].to_string();
+    assert!(ev.contains(&format!("{CLI_V6}: ICMP echo ")), "{c:#}");
+    assert!(ev.contains("1500-byte ICMP echo"), "{c:#}");
+    assert!(ev.contains("eth0 mtu 1500"), "{c:#}");
+    let fixes = c["fixes"].to_string();
+    assert!(
+        fixes.contains(&format!("tracepath -6 -n {CLI_V6}")),
+        "{fixes}"
+    );
+    assert!(
+        fixes.contains(&format!(
+            "ip -6 route change default via {SRV_GW_V6} dev eth0 mtu 1280"
+        )),
+        "{fixes}"
+    );
+    // The host's own filter is clean, and small packets get everywhere.
+    for id in ["firewall.icmpv6", "isp.egress_ipv6", "isp.public_ipv6"] {
+        assert_check(&v, id, None, "pass");
+    }
+    assert_check(&v, "isp.inbound_ipv6", Some(80), "pass");
+    // Linux sets DF on the echo (path MTU discovery is on by default), so the IPv4
+    // router cannot fragment it either: both families lose full-size packets, and the
+    // verdict names the first in tree order.
+    assert_check(&v, "isp.path_mtu_ipv4", None, "fail");
+    let fixes = find_check(&v, "isp.path_mtu_ipv4", None)["fixes"].to_string();
+    assert!(fixes.contains("-M do -s 1472"), "{fixes}");
+    assert_eq!(verdict_check(&v).as_deref(), Some("isp.path_mtu_ipv4"));
+}
+
+#[test]
+fn packet_too_big_dropped_by_the_hosts_filter_is_the_firewalls_fault() {
+    let mut lab = Lab::new("isp-pmtu-fw");
+    lab.narrow_upstream_link(1400);
+    lab.nft(
+        Ns::Srv,
+        "noptb",
+        "table ip6 hostfilter {
+    chain input {
+        type filter hook input priority filter; policy accept;
+        icmpv6 type packet-too-big drop
+    }
+}
+",
+    );
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    let (code, v) = lab.check_json(&[]);
+    assert_eq!(code, 2, "problems:\n{}", problems(&v));
+    assert_check(&v, "firewall.icmpv6", None, "fail");
+    assert_check(&v, "isp.path_mtu_ipv6", None, "fail");
+    let c = find_check(&v, "isp.path_mtu_ipv6", None);
+    let why = c["explanation"].as_str().unwrap_or("");
+    assert!(why.contains("this host's own IPv6 filter"), "{c:#}");
+    assert_eq!(
+        c["fixes"].as_array().map(Vec::len),
+        Some(0),
+        "the firewall check has the fix"
+    );
+    // IPv4's "fragmentation needed" is not filtered: the kernel learns the path MTU.
+    assert_check(&v, "isp.path_mtu_ipv4", None, "pass");
+    assert_eq!(verdict_check(&v).as_deref(), Some("firewall.icmpv6"));
+}
+
+#[test]
 fn http_content_differs_between_families() {
     let mut lab = Lab::new("isp-http-diff");
     lab.start_nginx_raw(&format!(

@@ -178,6 +178,22 @@ const SCENARIOS: &[Scenario] = &[
         extra: &[],
         verdicts: &["listener.config", "isp.http_parity"],
     },
+    Scenario {
+        name: "pmtu-blackhole",
+        build: || {
+            let mut lab = with_nginx("sc-pmtu", DnsZone::new(), NGINX_LISTEN_DUAL);
+            // A tunnel upstream, and a router that keeps "packet too big" to itself.
+            lab.narrow_upstream_link(1400);
+            lab.nft(
+                Ns::Net,
+                "noptb6",
+                "table ip6 noptb {\n chain out {\n  type filter hook output priority 0; policy accept;\n  icmpv6 type packet-too-big drop\n }\n}\n",
+            );
+            lab
+        },
+        extra: &[],
+        verdicts: &["isp.path_mtu_ipv6"],
+    },
 ];
 
 fn scenario_dir() -> PathBuf {
@@ -257,6 +273,7 @@ scenario_tests! {
     no_ipv6_route => 9,
     cgnat => 10,
     http_differs_over_ipv6 => 11,
+    pmtu_blackhole => 12,
 }
 
 #[test]

@@ -103,6 +103,15 @@ fn outside_refused(f: &Facts, port: u16, v6: bool) -> Option<String> {
 /// The IPv6 filter drops neighbour solicitations or advertisements: nothing gets through
 /// over IPv6 once the neighbour caches expire (used by `host::path_blocker`).
 pub fn nd_blocked(f: &Facts) -> bool {
+    icmpv6_shut(f, &[135, 136])
+}
+
+/// The IPv6 filter drops "packet too big": path MTU discovery cannot work.
+pub fn ptb_blocked(f: &Facts) -> bool {
+    icmpv6_shut(f, &[2])
+}
+
+fn icmpv6_shut(f: &Facts, types: &[u8]) -> bool {
     let Some(fw) = f.firewall.value() else {
         return false;
     };
@@ -116,7 +125,7 @@ pub fn nd_blocked(f: &Facts) -> bool {
         return false;
     };
     let c = Compiled::new(&fw.tables);
-    [135u8, 136]
+    types
         .iter()
         .any(|&t| c.decide(&Packet::icmpv6(t, ip, &iif)).decision.shuts())
 }

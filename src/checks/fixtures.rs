@@ -124,6 +124,7 @@ pub fn healthy() -> Facts {
                 up: true,
                 loopback: true,
                 addrs: vec![addr("127.0.0.1", 8), addr("::1", 128)],
+                mtu: Some(65536),
             },
             Link {
                 index: 2,
@@ -135,6 +136,7 @@ pub fn healthy() -> Facts {
                     addr("2001:db8:1::10", 64),
                     addr("fe80::10", 64),
                 ],
+                mtu: Some(1500),
             },
         ]),
         routes: Probed::ok(vec![
@@ -335,6 +337,7 @@ pub fn healthy_isp() -> crate::facts::isp::IspFacts {
         v6: t.starts_with('['),
         tcp_ms: Probed::ok(12.5),
         icmp_ms: Probed::ok(11.0),
+        full_size_icmp_ms: Probed::ok(11.4),
     };
     let start = "http://shop.example/.well-known/acme-challenge/0123456789abcdef".to_string();
     IspFacts {

@@ -9,7 +9,7 @@ use crate::net::{AddrClass, bracketed, classify, family_name, reachable_by_clien
 use crate::options::Options;
 use std::net::IpAddr;
 
-const IDS: [&str; 10] = [
+const IDS: [&str; 12] = [
     "isp.egress_ipv4",
     "isp.egress_ipv6",
     "isp.public_ipv4",
@@ -20,6 +20,8 @@ const IDS: [&str; 10] = [
     "isp.smtp_parity",
     "isp.acme_http01",
     "isp.resources",
+    "isp.path_mtu_ipv4",
+    "isp.path_mtu_ipv6",
 ];
 
 fn suffix(v6: bool) -> &'static str {
@@ -92,6 +94,9 @@ pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
     }
     out.push(acme(o, isp));
     out.push(resources(o, isp));
+    for v6 in [false, true] {
+        out.push(path_mtu(f, o, isp, v6, &blocked[usize::from(v6)]));
+    }
     out.into_iter()
         .map(|x| {
             if x.duration_ms.is_none() {
@@ -1260,3 +1265,143 @@ fn resources(o: &Options, isp: &IspFacts) -> Finding {
 
 #[cfg(test)]
 mod tests;
+
+// --------------------------------------------------------------------------- path MTU
+
+/// Full-size packets against small ones to the same egress targets: where small echoes
+/// come back and 1500-byte ones never do, "packet too big" is lost on the way and every
+/// response larger than the narrowest link stalls.
+fn path_mtu(f: &Facts, o: &Options, isp: &IspFacts, v6: bool, block: &Option<String>) -> Finding {
+    let id = format!("isp.path_mtu_{}", suffix(v6));
+    if let Some(skip) = host::unexpected(o, &id, None, v6) {
+        return skip;
+    }
+    if let Some(cause) = block {
+        return blocked_skip(&id, None, v6, cause);
+    }
+    let size = FULL_SIZE_PACKET;
+    let probes: Vec<&EgressProbe> = isp
+        .egress
+        .iter()
+        .filter(|p| p.addr.is_some_and(|a| a.is_ipv6() == v6))
+        .collect();
+    let mut evidence: Vec<String> = probes
+        .iter()
+        .map(|p| {
+            let full = match &p.full_size_icmp_ms.result {
+                Ok(ms) => format!("{size}-byte echo {ms:.1} ms"),
+                Err(e) => e.message.clone(),
+            };
+            format!(
+                "{}: ICMP echo {}, {full}",
+                p.addr.map(|a| a.ip().to_string()).unwrap_or_default(),
+                ms_text(&p.icmp_ms),
+            )
+        })
+        .collect();
+    let dev = host::default_routes(f, v6)
+        .first()
+        .and_then(|r| r.dev.clone());
+    if let Some(l) = dev
+        .as_ref()
+        .and_then(|d| host::links(f).iter().find(|l| &l.name == d))
+    {
+        if let Some(mtu) = l.mtu {
+            evidence.push(format!(
+                "{} mtu {mtu} (the {} default route's link)",
+                l.name,
+                fam(v6)
+            ));
+        }
+    }
+    let echoing: Vec<&&EgressProbe> = probes
+        .iter()
+        .filter(|p| p.icmp_ms.value().is_some())
+        .collect();
+    if echoing.is_empty() {
+        return Finding::new(
+            &id,
+            None,
+            Status::Skip,
+            format!(
+                "no {} egress target answers ICMP echo: the path MTU cannot be measured",
+                fam(v6)
+            ),
+        )
+        .evidence_all(evidence);
+    }
+    if let Some(best) = echoing
+        .iter()
+        .filter_map(|p| p.full_size_icmp_ms.value())
+        .copied()
+        .reduce(f64::min)
+    {
+        return Finding::new(
+            &id,
+            None,
+            Status::Pass,
+            format!(
+                "{size}-byte {} packets cross the path and come back ({best:.1} ms)",
+                fam(v6)
+            ),
+        )
+        .evidence_all(evidence);
+    }
+    let errors: Vec<&ProbeError> = echoing
+        .iter()
+        .filter_map(|p| p.full_size_icmp_ms.result.as_ref().err())
+        .collect();
+    if errors.iter().all(|e| e.kind == ProbeErrorKind::NotRun) {
+        let why = errors
+            .first()
+            .map(|e| e.message.as_str())
+            .unwrap_or("not run");
+        return Finding::new(&id, None, Status::Skip, format!("full-size echo {why}"))
+            .evidence_all(evidence);
+    }
+    let target = echoing
+        .first()
+        .and_then(|p| p.addr)
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let route = host::default_routes(f, v6).first().copied();
+    let gateway = route.and_then(|r| r.gateway).map(|g| g.to_string());
+    // The ping payload that makes a packet of `size` bytes, as `ping -s` wants it.
+    let payload = size - if v6 { 48 } else { 28 };
+    let (size_s, payload_s) = (size.to_string(), payload.to_string());
+    let mut vars: Vec<(&str, &str)> = vec![
+        ("family", fam(v6)),
+        ("size", &size_s),
+        ("payload", &payload_s),
+        ("target", &target),
+        ("flag", if v6 { "-6" } else { "-4" }),
+        // IPv6 guarantees 1280 on every link; for IPv4 1400 clears tunnels and PPPoE.
+        ("safe_mtu", if v6 { "1280" } else { "1400" }),
+    ];
+    if let Some(d) = dev.as_deref() {
+        vars.push(("dev", d));
+    }
+    if let Some(g) = gateway.as_deref() {
+        vars.push(("gateway", g));
+    }
+    let finding = Finding::new(
+        &id,
+        None,
+        Status::Fail,
+        format!(
+            "small {} echoes to {target} come back, {size}-byte ones never do: path MTU discovery is broken, responses larger than the narrowest link stall",
+            fam(v6)
+        ),
+    )
+    .evidence_all(evidence);
+    if v6 && super::firewall::ptb_blocked(f) {
+        // The host's own filter eats "packet too big": that finding names the rule.
+        return finding
+            .explain("pmtu_host_filter", &vars)
+            .caused_by("firewall.icmpv6");
+    }
+    finding
+        .explain("pmtu_blackhole", &vars)
+        .fix("pmtu_find", &vars)
+        .fix("pmtu_workaround", &vars)
+}

@@ -51,6 +51,8 @@ pub const ALL_CHECK_IDS: &[&str] = &[
     "isp.smtp_parity",
     "isp.acme_http01",
     "isp.resources",
+    "isp.path_mtu_ipv4",
+    "isp.path_mtu_ipv6",
 ];
 
 /// Checks that appear once per port.

@@ -7,6 +7,10 @@ use super::Probed;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 
+/// Bytes of an IP packet every internet path must carry (Ethernet's MTU), as the
+/// full-size echo sends it.
+pub const FULL_SIZE_PACKET: usize = 1500;
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IspFacts {
     /// One entry per egress target address (`--egress`, or the built-in resolvers).
@@ -36,6 +40,18 @@ pub struct EgressProbe {
     pub tcp_ms: Probed<f64>,
     /// ICMP echo round trip in milliseconds.
     pub icmp_ms: Probed<f64>,
+    /// The same with 1500-byte packets: lost while small ones pass when path MTU
+    /// discovery is broken on the way.
+    #[serde(default = "not_recorded")]
+    pub full_size_icmp_ms: Probed<f64>,
+}
+
+/// A fact older snapshots do not hold.
+fn not_recorded() -> Probed<f64> {
+    Probed::err(
+        super::ProbeErrorKind::NotRun,
+        "not recorded (the snapshot is from an older dsdoctor)",
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -100,6 +100,9 @@ pub struct Link {
     pub up: bool,
     pub loopback: bool,
     pub addrs: Vec<AddrFacts>,
+    /// The link's MTU (absent from older snapshots).
+    #[serde(default)]
+    pub mtu: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

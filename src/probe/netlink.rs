@@ -79,6 +79,10 @@ async fn links(handle: Handle) -> Result<Vec<Link>, ProbeError> {
             up: msg.header.flags.contains(LinkFlags::Up),
             loopback: msg.header.flags.contains(LinkFlags::Loopback),
             addrs: Vec::new(),
+            mtu: msg.attributes.iter().find_map(|a| match a {
+                LinkAttribute::Mtu(m) => Some(*m),
+                _ => None,
+            }),
         });
     }
     let mut stream = handle.address().get().execute();

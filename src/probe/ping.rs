@@ -1,5 +1,6 @@
 //! ICMP echo to the default gateways (surge-ping).
 
+use crate::facts::isp::FULL_SIZE_PACKET;
 use crate::facts::{GatewayPing, Link, ProbeError, ProbeErrorKind, Probed, Route};
 use crate::options::Options;
 use std::net::IpAddr;
@@ -50,6 +51,45 @@ pub(crate) async fn ping_once(
     scope: Option<u32>,
     limit: std::time::Duration,
 ) -> Result<f64, ProbeError> {
+    ping(
+        ip,
+        scope,
+        limit,
+        16,
+        PingIdentifier(std::process::id() as u16),
+    )
+    .await
+}
+
+/// An echo whose packet is `FULL_SIZE` bytes on the wire. The first try may be lost while
+/// a router on a narrower link sends back "packet too big"; once the kernel has learned
+/// the path MTU it fragments the next try, so only a path where that message never
+/// arrives (path MTU discovery broken) loses all three.
+pub(crate) async fn ping_full_size(
+    ip: IpAddr,
+    limit: std::time::Duration,
+) -> Result<f64, ProbeError> {
+    let headers = if ip.is_ipv4() { 20 + 8 } else { 40 + 8 };
+    // Another identifier than the small echoes to the same address: on a raw socket every
+    // client sees every reply, and a small reply must not answer for a large one.
+    let ident = PingIdentifier((std::process::id() as u16) ^ 0x8000);
+    ping(ip, None, limit, FULL_SIZE_PACKET - headers, ident)
+        .await
+        .map_err(|e| {
+            ProbeError::new(
+                e.kind,
+                format!("{FULL_SIZE_PACKET}-byte ICMP echo: {}", e.message),
+            )
+        })
+}
+
+async fn ping(
+    ip: IpAddr,
+    scope: Option<u32>,
+    limit: std::time::Duration,
+    payload: usize,
+    ident: PingIdentifier,
+) -> Result<f64, ProbeError> {
     let kind = if ip.is_ipv4() { ICMP::V4 } else { ICMP::V6 };
     let client = Client::new(&Config::builder().kind(kind).build()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::PermissionDenied {
@@ -61,9 +101,7 @@ pub(crate) async fn ping_once(
             super::io_error("ICMP socket", &e)
         }
     })?;
-    let mut pinger = client
-        .pinger(ip, PingIdentifier(std::process::id() as u16))
-        .await;
+    let mut pinger = client.pinger(ip, ident).await;
     if let (IpAddr::V6(v6), Some(scope)) = (ip, scope) {
         if (v6.segments()[0] & 0xffc0) == 0xfe80 {
             pinger.scope_id(scope);
@@ -71,10 +109,11 @@ pub(crate) async fn ping_once(
     }
     // Three tries inside the one limit: the first echo may wait for neighbour discovery.
     pinger.timeout(limit / 3);
+    let data = vec![0u8; payload];
     let start = Instant::now();
     let mut last = String::new();
     for seq in 0..3u16 {
-        match pinger.ping(PingSequence(seq), &[0u8; 16]).await {
+        match pinger.ping(PingSequence(seq), &data).await {
             Ok((_, rtt)) => return Ok(rtt.as_secs_f64() * 1000.0),
             Err(e) => last = e.to_string(),
         }

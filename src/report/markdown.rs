@@ -81,7 +81,7 @@ pub fn render(r: &Report) -> String {
                 let _ = writeln!(o, "```\n");
             }
             if !f.explanation.is_empty() {
-                let _ = writeln!(o, "Why: {}\n", clean(&f.explanation));
+                let _ = writeln!(o, "Why: {}\n", crate::sanitize::clean_prose(&f.explanation));
             }
             for fix in &f.fixes {
                 let _ = writeln!(o, "Fix: {}\n\n```sh", clean(&fix.title));

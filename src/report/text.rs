@@ -80,7 +80,11 @@ pub fn render(r: &Report) -> String {
                 let _ = writeln!(o, "           | {}", clean(e));
             }
             if !f.explanation.is_empty() {
-                let _ = writeln!(o, "           why: {}", clean(&f.explanation));
+                let _ = writeln!(
+                    o,
+                    "           why: {}",
+                    crate::sanitize::clean_prose(&f.explanation)
+                );
             }
             for fix in &f.fixes {
                 let _ = writeln!(o, "           fix: {}", clean(&fix.title));

@@ -198,6 +198,32 @@ impl Lab {
         );
     }
 
+    /// The router's link to the internet side (and cli's end of it) carries at most `mtu`
+    /// bytes, like a tunnel or PPPoE uplink: full-size packets from srv need path MTU
+    /// discovery from here on.
+    pub fn narrow_upstream_link(&mut self, mtu: u32) {
+        let mtu = mtu.to_string();
+        self.exec_ok(Ns::Net, &["ip", "link", "set", "dev", "ecli", "mtu", &mtu]);
+        self.exec_ok(Ns::Cli, &["ip", "link", "set", "dev", "eth0", "mtu", &mtu]);
+    }
+
+    /// The router never sends "packet too big" / "fragmentation needed": the filter
+    /// upstream that breaks path MTU discovery.
+    pub fn drop_packet_too_big_upstream(&mut self) {
+        self.nft(
+            Ns::Net,
+            "noptb",
+            "table inet labnoptb {
+    chain out {
+        type filter hook output priority filter; policy accept;
+        icmpv6 type packet-too-big drop
+        icmp type destination-unreachable icmp code frag-needed drop
+    }
+}
+",
+        );
+    }
+
     /// An address on the router that silently drops TCP to it: an AAAA that times out.
     pub fn add_blackhole_v6(&mut self, addr: &str) {
         self.exec_ok(

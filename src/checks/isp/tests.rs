@@ -71,6 +71,8 @@ fn healthy_isp_passes() {
         "isp.public_ipv6",
         "isp.acme_http01",
         "isp.resources",
+        "isp.path_mtu_ipv4",
+        "isp.path_mtu_ipv6",
     ] {
         assert_eq!(
             status(&fs, id, None),
@@ -96,7 +98,7 @@ fn offline_skips_every_isp_check_saying_so() {
     f.isp = Probed::err(ProbeErrorKind::NotRun, "not run: --offline");
     let fs = evaluate(&f, &options());
     let isp: Vec<_> = fs.iter().filter(|x| x.id.starts_with("isp.")).collect();
-    assert_eq!(isp.len(), 10, "10 ids, the per-port ones once (one port)");
+    assert_eq!(isp.len(), 12, "12 ids, the per-port ones once (one port)");
     for x in isp {
         assert_eq!(x.status, Status::Skip, "{x:?}");
         assert!(x.summary.contains("--offline"), "{}", x.summary);
@@ -536,4 +538,128 @@ fn inbound_failure_behind_the_hosts_own_firewall_names_it() {
     assert_eq!(i.caused_by.as_deref(), Some("firewall.ipv6"));
     assert!(i.explanation.contains("firewall.ipv6"), "{}", i.explanation);
     assert_eq!(verdict(&fs).check.as_deref(), Some("firewall.ipv4"));
+}
+
+// --------------------------------------------------------------------------- path MTU
+
+/// Small echoes to the IPv6 egress target come back, 1500-byte ones do not.
+fn pmtu_broken_v6() -> Facts {
+    let mut f = healthy_online();
+    isp(&mut f).egress[1].full_size_icmp_ms = Probed::err(
+        ProbeErrorKind::Timeout,
+        "1500-byte ICMP echo: no echo reply from 2001:db8:2::10",
+    );
+    f
+}
+
+#[test]
+fn path_mtu_blackhole_upstream_fails_with_the_real_route() {
+    let fs = evaluate(&pmtu_broken_v6(), &options());
+    let x = find(&fs, "isp.path_mtu_ipv6", None);
+    assert_eq!(x.status, Status::Fail, "{x:#?}");
+    assert!(x.summary.contains("1500-byte"), "{}", x.summary);
+    assert!(x.caused_by.is_none());
+    let ev = x.evidence.join("\n");
+    assert!(
+        ev.contains("2001:db8:2::10: ICMP echo 11.0 ms, 1500-byte ICMP echo: no echo reply"),
+        "{ev}"
+    );
+    assert!(ev.contains("eth0 mtu 1500"), "{ev}");
+    assert!(
+        x.explanation.contains("packet too big"),
+        "{}",
+        x.explanation
+    );
+    let cmds: Vec<String> = x.fixes.iter().flat_map(|f| f.commands.clone()).collect();
+    let cmds = cmds.join("\n");
+    assert!(cmds.contains("tracepath -6 -n 2001:db8:2::10"), "{cmds}");
+    assert!(
+        cmds.contains("ping -6 -c 3 -M do -s 1452 2001:db8:2::10"),
+        "{cmds}"
+    );
+    assert!(
+        cmds.contains("ip -6 route change default via 2001:db8:1::1 dev eth0 mtu 1280"),
+        "{cmds}"
+    );
+    assert_eq!(status(&fs, "isp.path_mtu_ipv4", None), Status::Pass);
+    assert_eq!(verdict(&fs).check.as_deref(), Some("isp.path_mtu_ipv6"));
+}
+
+#[test]
+fn path_mtu_blackhole_from_the_hosts_own_filter_names_it() {
+    // The strict ruleset without "related" and without packet-too-big in its ICMPv6 set:
+    // neighbour discovery still passes, "packet too big" hits the final reject.
+    let mut rules: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/firewall/nft-strict.json"
+    ))
+    .unwrap();
+    for o in rules["nftables"].as_array_mut().unwrap() {
+        let Some(exprs) = o.pointer_mut("/rule/expr/0/match/right") else {
+            continue;
+        };
+        if let Some(v) = exprs.as_array_mut() {
+            v.retain(|x| x != "related");
+        }
+        if let Some(v) = exprs.pointer_mut("/set").and_then(|v| v.as_array_mut()) {
+            v.retain(|x| x != "packet-too-big");
+        }
+    }
+    let mut f = pmtu_broken_v6();
+    f.firewall = Probed::ok(firewall_from_nft(&rules.to_string()));
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, "firewall.icmpv6", None), Status::Fail);
+    let x = find(&fs, "isp.path_mtu_ipv6", None);
+    assert_eq!(x.status, Status::Fail, "{x:#?}");
+    assert_eq!(x.caused_by.as_deref(), Some("firewall.icmpv6"));
+    assert!(
+        x.explanation.contains("this host's own IPv6 filter"),
+        "{}",
+        x.explanation
+    );
+    assert!(x.fixes.is_empty(), "the firewall finding carries the fix");
+    assert_eq!(verdict(&fs).check.as_deref(), Some("firewall.icmpv6"));
+}
+
+#[test]
+fn path_mtu_without_any_echo_answer_is_not_judged() {
+    let mut f = healthy_online();
+    let e = &mut isp(&mut f).egress[0];
+    e.icmp_ms = Probed::err(ProbeErrorKind::Timeout, "no echo reply");
+    e.full_size_icmp_ms = Probed::err(ProbeErrorKind::Timeout, "no echo reply");
+    let fs = evaluate(&f, &options());
+    let x = find(&fs, "isp.path_mtu_ipv4", None);
+    assert_eq!(x.status, Status::Skip, "{x:#?}");
+    assert!(x.summary.contains("cannot be measured"), "{}", x.summary);
+    assert_eq!(
+        status(&fs, "isp.egress_ipv4", None),
+        Status::Pass,
+        "TCP still answers"
+    );
+}
+
+#[test]
+fn path_mtu_from_an_older_snapshot_is_skipped_not_failed() {
+    let mut v = serde_json::to_value(healthy_online()).unwrap();
+    for e in v["isp"]["result"]["Ok"]["egress"].as_array_mut().unwrap() {
+        e.as_object_mut().unwrap().remove("full_size_icmp_ms");
+    }
+    let f: Facts = serde_json::from_value(v).unwrap();
+    let fs = evaluate(&f, &options());
+    for id in ["isp.path_mtu_ipv4", "isp.path_mtu_ipv6"] {
+        let x = find(&fs, id, None);
+        assert_eq!(x.status, Status::Skip, "{x:#?}");
+        assert!(x.summary.contains("not recorded"), "{}", x.summary);
+    }
+}
+
+#[test]
+fn path_mtu_skips_where_the_path_is_already_blocked() {
+    let mut f = pmtu_broken_v6();
+    if let Ok(r) = f.routes.result.as_mut() {
+        r.retain(|r| !r.v6);
+    }
+    let fs = evaluate(&f, &options());
+    let x = find(&fs, "isp.path_mtu_ipv6", None);
+    assert_eq!(x.status, Status::Skip);
+    assert_eq!(x.caused_by.as_deref(), Some("route.ipv6_default"));
 }

@@ -170,6 +170,10 @@ async fn egress_all(opts: &Options) -> Vec<EgressProbe> {
                     ms: 0,
                 },
                 icmp_ms: Probed {
+                    result: Err(e.clone()),
+                    ms: 0,
+                },
+                full_size_icmp_ms: Probed {
                     result: Err(e),
                     ms: 0,
                 },
@@ -179,7 +183,12 @@ async fn egress_all(opts: &Options) -> Vec<EgressProbe> {
         join_all(addrs.into_iter().map(|sa| async move {
             let what_tcp = format!("TCP connect to {sa}");
             let what_icmp = format!("ICMP echo to {}", sa.ip());
-            let (tcp_ms, icmp_ms) = tokio::join!(
+            let what_full = format!(
+                "{}-byte ICMP echo to {}",
+                crate::facts::isp::FULL_SIZE_PACKET,
+                sa.ip()
+            );
+            let (tcp_ms, icmp_ms, full_size_icmp_ms) = tokio::join!(
                 crate::probe::timed(opts.timeout, &what_tcp, async {
                     let start = Instant::now();
                     let deadline = tokio::time::Instant::now() + opts.timeout;
@@ -191,6 +200,11 @@ async fn egress_all(opts: &Options) -> Vec<EgressProbe> {
                     &what_icmp,
                     crate::probe::ping::ping_once(sa.ip(), None, opts.timeout),
                 ),
+                crate::probe::timed(
+                    opts.timeout,
+                    &what_full,
+                    crate::probe::ping::ping_full_size(sa.ip(), opts.timeout),
+                ),
             );
             EgressProbe {
                 target: clean(t),
@@ -198,6 +212,7 @@ async fn egress_all(opts: &Options) -> Vec<EgressProbe> {
                 v6: sa.is_ipv6(),
                 tcp_ms,
                 icmp_ms,
+                full_size_icmp_ms,
             }
         }))
         .await

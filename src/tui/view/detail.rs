@@ -97,11 +97,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::raw(""));
         lines.push(Line::from(vec![
             Span::styled("Why: ", t.title()),
-            Span::raw(safe(&f.explanation)),
+            Span::raw(crate::sanitize::clean_prose(&f.explanation)),
         ]));
     } else if !f.explanation.is_empty() {
         lines.push(Line::raw(""));
-        lines.push(Line::styled(safe(&f.explanation), t.dim()));
+        lines.push(Line::styled(
+            crate::sanitize::clean_prose(&f.explanation),
+            t.dim(),
+        ));
     }
     if !f.evidence.is_empty() {
         lines.push(Line::raw(""));
