@@ -28,10 +28,16 @@ fn watch_args(extra: &[&str]) -> Vec<String> {
     out
 }
 
+const STALE_AAAA: &str = "2001:db8:99::99";
+
 #[test]
 fn watch_reports_the_aaaa_change_and_feeds_prometheus_and_the_hook() {
     let mut lab = Lab::new("watch");
     lab.start_nginx(NGINX_LISTEN_DUAL);
+    // The stale AAAA points at an address that silently drops TCP: every run sees the
+    // same timeout. An on-link address would not do: neighbour discovery for it fails
+    // after 3 s, so a later run would get "no route to host" instead, a real change.
+    lab.add_blackhole_v6(STALE_AAAA);
     let prom = lab.dir().join("dsdoctor.prom");
     let events = lab.dir().join("events.jsonl");
     let hook = format!("cat >> {}", events.display());
@@ -77,7 +83,7 @@ fn watch_reports_the_aaaa_change_and_feeds_prometheus_and_the_hook() {
         seen.last().is_some_and(|l| l.contains(" run 1 PASS")),
         "{seen:#?}"
     );
-    lab.set_zone(DnsZone::new().shop_aaaa(&["2001:db8:1::99"]));
+    lab.set_zone(DnsZone::new().shop_aaaa(&[STALE_AAAA]));
     for line in lines {
         seen.push(line.expect("line"));
     }
@@ -92,7 +98,9 @@ fn watch_reports_the_aaaa_change_and_feeds_prometheus_and_the_hook() {
         .collect();
     assert_eq!(fact_events.len(), 1, "exactly one fact changed: {seen:#?}");
     assert!(
-        fact_events[0].contains("change fact dns.aaaa: 2001:db8:1::10 -> 2001:db8:1::99"),
+        fact_events[0].contains(&format!(
+            "change fact dns.aaaa: 2001:db8:1::10 -> {STALE_AAAA}"
+        )),
         "{seen:#?}"
     );
     assert!(
@@ -123,7 +131,7 @@ fn watch_reports_the_aaaa_change_and_feeds_prometheus_and_the_hook() {
     assert!(evs.iter().any(|e| e["kind"] == "fact"
         && e["id"] == "dns.aaaa"
         && e["from"] == "2001:db8:1::10"
-        && e["to"] == "2001:db8:1::99"
+        && e["to"] == STALE_AAAA
         && e["domain"] == DOMAIN));
 
     // The textfile is valid exposition format and has the failing check.
