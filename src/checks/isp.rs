@@ -133,6 +133,19 @@ fn blocked_skip(id: &str, port: Option<u16>, v6: bool, cause: &str) -> Finding {
     .caused_by(cause)
 }
 
+/// The egress probes of one family that had an address to try.
+fn egress_of(isp: &IspFacts, v6: bool) -> Vec<&EgressProbe> {
+    isp.egress
+        .iter()
+        .filter(|p| p.addr.is_some_and(|a| a.is_ipv6() == v6))
+        .collect()
+}
+
+/// The quickest of the answers that came, if any did.
+fn fastest<'a>(answers: impl Iterator<Item = &'a Probed<f64>>) -> Option<f64> {
+    answers.filter_map(Probed::value).copied().reduce(f64::min)
+}
+
 fn ms_text(p: &Probed<f64>) -> String {
     match &p.result {
         Ok(ms) => format!("{ms:.1} ms"),
@@ -147,11 +160,7 @@ fn egress(f: &Facts, o: &Options, isp: &IspFacts, v6: bool) -> Finding {
     if let Some(skip) = host::unexpected(o, &id, None, v6) {
         return skip;
     }
-    let probes: Vec<&EgressProbe> = isp
-        .egress
-        .iter()
-        .filter(|p| p.addr.is_some_and(|a| a.is_ipv6() == v6))
-        .collect();
+    let probes = egress_of(isp, v6);
     let unresolved: Vec<String> = isp
         .egress
         .iter()
@@ -183,12 +192,7 @@ fn egress(f: &Facts, o: &Options, isp: &IspFacts, v6: bool) -> Finding {
         .iter()
         .filter(|p| p.tcp_ms.value().is_some() || p.icmp_ms.value().is_some())
         .collect();
-    if let Some(best) = ok
-        .iter()
-        .filter_map(|p| p.tcp_ms.value())
-        .copied()
-        .reduce(f64::min)
-    {
+    if let Some(best) = fastest(ok.iter().map(|p| &p.tcp_ms)) {
         return Finding::new(
             &id,
             None,
@@ -1280,11 +1284,7 @@ fn path_mtu(f: &Facts, o: &Options, isp: &IspFacts, v6: bool, block: &Option<Str
         return blocked_skip(&id, None, v6, cause);
     }
     let size = FULL_SIZE_PACKET;
-    let probes: Vec<&EgressProbe> = isp
-        .egress
-        .iter()
-        .filter(|p| p.addr.is_some_and(|a| a.is_ipv6() == v6))
-        .collect();
+    let probes = egress_of(isp, v6);
     let mut evidence: Vec<String> = probes
         .iter()
         .map(|p| {
@@ -1330,12 +1330,7 @@ fn path_mtu(f: &Facts, o: &Options, isp: &IspFacts, v6: bool, block: &Option<Str
         )
         .evidence_all(evidence);
     }
-    if let Some(best) = echoing
-        .iter()
-        .filter_map(|p| p.full_size_icmp_ms.value())
-        .copied()
-        .reduce(f64::min)
-    {
+    if let Some(best) = fastest(echoing.iter().map(|p| &p.full_size_icmp_ms)) {
         return Finding::new(
             &id,
             None,
