@@ -1318,6 +1318,16 @@ fn path_mtu(f: &Facts, o: &Options, isp: &IspFacts, v6: bool, block: &Option<Str
         .iter()
         .filter(|p| p.icmp_ms.value().is_some())
         .collect();
+    let denied = probes.iter().find_map(|p| {
+        p.icmp_ms
+            .result
+            .as_ref()
+            .err()
+            .filter(|e| e.kind == ProbeErrorKind::Permission)
+    });
+    if let (true, Some(e)) = (echoing.is_empty(), denied) {
+        return Finding::new(&id, None, Status::Error, e.message.clone()).evidence_all(evidence);
+    }
     if echoing.is_empty() {
         return Finding::new(
             &id,

@@ -663,3 +663,22 @@ fn path_mtu_skips_where_the_path_is_already_blocked() {
     assert_eq!(x.status, Status::Skip);
     assert_eq!(x.caused_by.as_deref(), Some("route.ipv6_default"));
 }
+
+#[test]
+fn path_mtu_without_permission_for_icmp_says_what_is_needed() {
+    let mut f = healthy_online();
+    for e in isp(&mut f).egress.iter_mut() {
+        let denied = Probed::err(
+            ProbeErrorKind::Permission,
+            "ICMP echo needs root or CAP_NET_RAW (net.ipv4.ping_group_range does not include this user)",
+        );
+        e.icmp_ms = denied.clone();
+        e.full_size_icmp_ms = denied;
+    }
+    let fs = evaluate(&f, &options());
+    for id in ["isp.path_mtu_ipv4", "isp.path_mtu_ipv6"] {
+        let x = find(&fs, id, None);
+        assert_eq!(x.status, Status::Error, "{x:#?}");
+        assert!(x.summary.contains("CAP_NET_RAW"), "{}", x.summary);
+    }
+}
