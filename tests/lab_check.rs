@@ -1012,7 +1012,10 @@ fn unprivileged_run_reports_errors_not_failures() {
     assert_firewall_quiet(&v);
     for c in v["checks"].as_array().into_iter().flatten() {
         if c["stage"] == "isp" && c["status"] == "error" {
-            assert!(c["id"].as_str().unwrap().starts_with("isp.path_mtu_"), "{c:#}");
+            assert!(
+                c["id"].as_str().unwrap().starts_with("isp.path_mtu_"),
+                "{c:#}"
+            );
         }
     }
     validate_report(&v, code);
