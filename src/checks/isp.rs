@@ -1299,9 +1299,8 @@ fn path_mtu(f: &Facts, o: &Options, isp: &IspFacts, v6: bool, block: &Option<Str
             )
         })
         .collect();
-    let dev = host::default_routes(f, v6)
-        .first()
-        .and_then(|r| r.dev.clone());
+    let route = host::default_routes(f, v6).first().copied();
+    let dev = route.and_then(|r| r.dev.clone());
     if let Some(l) = dev
         .as_ref()
         .and_then(|d| host::links(f).iter().find(|l| &l.name == d))
@@ -1369,7 +1368,6 @@ fn path_mtu(f: &Facts, o: &Options, isp: &IspFacts, v6: bool, block: &Option<Str
         .and_then(|p| p.addr)
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
-    let route = host::default_routes(f, v6).first().copied();
     let gateway = route.and_then(|r| r.gateway).map(|g| g.to_string());
     // The ping payload that makes a packet of `size` bytes, as `ping -s` wants it.
     let payload = size - if v6 { 48 } else { 28 };
