@@ -1369,8 +1369,7 @@ fn path_mtu(f: &Facts, o: &Options, isp: &IspFacts, v6: bool, block: &Option<Str
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
     let gateway = route.and_then(|r| r.gateway).map(|g| g.to_string());
-    // The ping payload that makes a packet of `size` bytes, as `ping -s` wants it.
-    let payload = size - if v6 { 48 } else { 28 };
+    let payload = full_size_payload(v6);
     let (size_s, payload_s) = (size.to_string(), payload.to_string());
     let mut vars: Vec<(&str, &str)> = vec![
         ("family", fam(v6)),

@@ -11,6 +11,12 @@ use std::net::{IpAddr, SocketAddr};
 /// full-size echo sends it.
 pub const FULL_SIZE_PACKET: usize = 1500;
 
+/// The echo data that makes a `FULL_SIZE_PACKET` on the wire (IP and ICMP headers off),
+/// the number `ping -s` takes.
+pub fn full_size_payload(v6: bool) -> usize {
+    FULL_SIZE_PACKET - if v6 { 40 + 8 } else { 20 + 8 }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IspFacts {
     /// One entry per egress target address (`--egress`, or the built-in resolvers).

@@ -1,6 +1,6 @@
 //! ICMP echo to the default gateways (surge-ping).
 
-use crate::facts::isp::FULL_SIZE_PACKET;
+use crate::facts::isp::{FULL_SIZE_PACKET, full_size_payload};
 use crate::facts::{GatewayPing, Link, ProbeError, ProbeErrorKind, Probed, Route};
 use crate::options::Options;
 use std::net::IpAddr;
@@ -69,11 +69,10 @@ pub(crate) async fn ping_full_size(
     ip: IpAddr,
     limit: std::time::Duration,
 ) -> Result<f64, ProbeError> {
-    let headers = if ip.is_ipv4() { 20 + 8 } else { 40 + 8 };
     // Another identifier than the small echoes to the same address: on a raw socket every
     // client sees every reply, and a small reply must not answer for a large one.
     let ident = PingIdentifier((std::process::id() as u16) ^ 0x8000);
-    ping(ip, None, limit, FULL_SIZE_PACKET - headers, ident)
+    ping(ip, None, limit, full_size_payload(ip.is_ipv6()), ident)
         .await
         .map_err(|e| {
             ProbeError::new(
