@@ -15,8 +15,10 @@ const FILES: &[(&str, &str)] = &[
 
 #[derive(Debug, Deserialize)]
 pub struct CheckText {
-    /// One line: what the check establishes.
+    /// A few words naming the check.
     pub title: String,
+    /// One line: what the check establishes (the contract's catalogue, `--list-checks`).
+    pub establishes: String,
     /// Why it matters for clients of the site (shown when nothing is wrong).
     pub about: String,
 }
@@ -183,9 +185,9 @@ mod tests {
     #[test]
     fn catalogue_parses_and_covers_every_contract_check() {
         let cat = parse_all().expect("assets parse");
-        for id in crate::checks::ALL_CHECK_IDS {
+        for id in crate::model::CheckId::ALL {
             assert!(
-                cat.check.contains_key(*id),
+                cat.check.contains_key(id.as_str()),
                 "assets lack check text for {id}"
             );
         }
@@ -200,8 +202,8 @@ mod tests {
                 "lesson {key} is referenced but missing"
             );
         }
-        for id in crate::checks::ALL_CHECK_IDS {
-            assert!(lesson(id).is_some(), "no lesson for {id}");
+        for id in crate::model::CheckId::ALL {
+            assert!(lesson(id.as_str()).is_some(), "no lesson for {id}");
         }
     }
 

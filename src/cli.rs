@@ -69,7 +69,7 @@ pub struct WatchArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Domain the site is served under
-    #[arg(value_parser = parse_domain, required_unless_present = "replay")]
+    #[arg(value_parser = parse_domain, required_unless_present_any = ["replay", "list_checks"])]
     pub domain: Option<String>,
     #[command(flatten)]
     pub common: Common,
@@ -82,6 +82,9 @@ pub struct CheckArgs {
     /// Evaluate facts recorded with --save-facts instead of probing this system
     #[arg(long, value_name = "FILE")]
     pub replay: Option<std::path::PathBuf>,
+    /// List every check (id, stage, per port, what it establishes) and exit
+    #[arg(long = "list-checks", exclusive = false, conflicts_with_all = ["replay", "save_facts"])]
+    pub list_checks: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

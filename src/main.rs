@@ -43,6 +43,14 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
+        Some(Command::Check(args)) if args.list_checks => {
+            let text = report::list_checks(args.format);
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::from(UNUSABLE),
+            }
+        }
         Some(Command::Check(args)) => {
             let report = if let Some(path) = &args.replay {
                 match snapshot::load(path) {

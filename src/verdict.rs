@@ -18,11 +18,13 @@ pub fn stages(findings: &[Finding]) -> Vec<StageStatus> {
 fn root_cause<'a>(findings: &'a [Finding], start: &'a Finding) -> &'a Finding {
     let mut current = start;
     for _ in 0..findings.len() {
-        let Some(cause_id) = &current.caused_by else {
+        let Some(cause) = current.caused_by else {
             break;
         };
         let cause = findings.iter().find(|f| {
-            &f.id == cause_id && matches!(f.status, Status::Fail | Status::Error | Status::Warn)
+            f.id == cause.check
+                && (cause.port.is_none() || f.port == cause.port)
+                && matches!(f.status, Status::Fail | Status::Error | Status::Warn)
         });
         match cause {
             Some(c) => current = c,
@@ -48,7 +50,7 @@ pub fn verdict(findings: &[Finding]) -> Verdict {
         return Verdict {
             status: worst,
             stage: Some(root.stage),
-            check: Some(root.id.clone()),
+            check: Some(root.id),
             summary,
         };
     }
@@ -59,7 +61,7 @@ pub fn verdict(findings: &[Finding]) -> Verdict {
         return Verdict {
             status: worst,
             stage: Some(w.stage),
-            check: Some(w.id.clone()),
+            check: Some(w.id),
             summary: w.summary.clone(),
         };
     }
@@ -74,18 +76,19 @@ pub fn verdict(findings: &[Finding]) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::CheckId;
 
-    fn f(id: &str, status: Status) -> Finding {
-        Finding::new(id, None, status, id)
+    fn f(id: CheckId, status: Status) -> Finding {
+        Finding::new(id, None, status, id.as_str())
     }
 
     #[test]
     fn stage_status_is_worst_with_skip_lowest() {
         let fs = vec![
-            f("dns.a", Status::Pass),
-            f("dns.aaaa", Status::Error),
-            f("dns.mx", Status::Warn),
-            f("route.ipv4_default", Status::Skip),
+            f(CheckId::DnsA, Status::Pass),
+            f(CheckId::DnsAaaa, Status::Error),
+            f(CheckId::DnsMx, Status::Warn),
+            f(CheckId::RouteIpv4Default, Status::Skip),
         ];
         let st = stages(&fs);
         assert_eq!(st[0].status, Status::Error);
@@ -96,31 +99,31 @@ mod tests {
     #[test]
     fn verdict_follows_cause_to_the_root() {
         let fs = vec![
-            f("dns.aaaa_target", Status::Fail).caused_by("address.ipv6_enabled"),
-            f("address.ipv6_enabled", Status::Fail),
-            f("listener.ipv6", Status::Fail).caused_by("address.ipv6_enabled"),
+            f(CheckId::DnsAaaaTarget, Status::Fail).caused_by(CheckId::AddressIpv6Enabled),
+            f(CheckId::AddressIpv6Enabled, Status::Fail),
+            f(CheckId::ListenerIpv6, Status::Fail).caused_by(CheckId::AddressIpv6Enabled),
         ];
         let v = verdict(&fs);
-        assert_eq!(v.check.as_deref(), Some("address.ipv6_enabled"));
+        assert_eq!(v.check, Some(CheckId::AddressIpv6Enabled));
         assert_eq!(v.stage, Some(Stage::Address));
         assert_eq!(v.status, Status::Fail);
-        assert!(v.summary.contains("dns.aaaa_target"));
+        assert!(v.summary.contains(CheckId::DnsAaaaTarget.as_str()));
     }
 
     #[test]
     fn cause_that_passed_is_not_followed() {
         let fs = vec![
-            f("dns.aaaa_target", Status::Fail).caused_by("address.global_ipv6"),
-            f("address.global_ipv6", Status::Pass),
+            f(CheckId::DnsAaaaTarget, Status::Fail).caused_by(CheckId::AddressGlobalIpv6),
+            f(CheckId::AddressGlobalIpv6, Status::Pass),
         ];
-        assert_eq!(verdict(&fs).check.as_deref(), Some("dns.aaaa_target"));
+        assert_eq!(verdict(&fs).check, Some(CheckId::DnsAaaaTarget));
     }
 
     #[test]
     fn cycle_in_causes_terminates() {
         let fs = vec![
-            f("dns.a", Status::Fail).caused_by("dns.aaaa"),
-            f("dns.aaaa", Status::Fail).caused_by("dns.a"),
+            f(CheckId::DnsA, Status::Fail).caused_by(CheckId::DnsAaaa),
+            f(CheckId::DnsAaaa, Status::Fail).caused_by(CheckId::DnsA),
         ];
         assert!(verdict(&fs).check.is_some());
     }
@@ -128,14 +131,14 @@ mod tests {
     #[test]
     fn no_failure_names_first_warning_or_null() {
         let fs = vec![
-            f("dns.a", Status::Pass),
-            f("dns.mx", Status::Warn),
-            f("route.ipv6_ra", Status::Error),
+            f(CheckId::DnsA, Status::Pass),
+            f(CheckId::DnsMx, Status::Warn),
+            f(CheckId::RouteIpv6Ra, Status::Error),
         ];
         let v = verdict(&fs);
-        assert_eq!(v.check.as_deref(), Some("dns.mx"));
+        assert_eq!(v.check, Some(CheckId::DnsMx));
         assert_eq!(v.status, Status::Error);
-        let v = verdict(&[f("dns.a", Status::Pass)]);
+        let v = verdict(&[f(CheckId::DnsA, Status::Pass)]);
         assert_eq!(v.check, None);
         assert_eq!(v.stage, None);
     }

@@ -321,6 +321,33 @@ fn validate_report(v: &Value, code: i32) {
         if let Some(d) = c.get("duration_ms") {
             assert!(d.is_u64(), "duration_ms of {id}: {d}");
         }
+        // caused_by: null or `stage.check(@PORT)`, naming a check of this same report.
+        match c.get("caused_by") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(cause)) => {
+                let (cid, cport) = match cause.split_once('@') {
+                    Some((i, p)) => (
+                        i,
+                        Some(p.parse::<u64>().unwrap_or_else(|_| {
+                            panic!("caused_by of {id}: port of {cause:?} not a number")
+                        })),
+                    ),
+                    None => (cause.as_str(), None),
+                };
+                let stage = cid.split_once('.').map(|(s, _)| s).unwrap_or("");
+                assert!(
+                    STAGES.contains(&stage),
+                    "caused_by of {id}: {cause:?} names no stage"
+                );
+                assert!(
+                    checks
+                        .iter()
+                        .any(|x| x["id"] == cid && x["port"].as_u64() == cport),
+                    "caused_by of {id} names {cause:?}, which is not in the report"
+                );
+            }
+            Some(other) => panic!("caused_by of {id} is not a string or null: {other}"),
+        }
     }
 
     // Each stage's status is the worst of its checks (skip lowest).

@@ -1,23 +1,14 @@
 //! The address stage: does the host have a usable address of each family?
 
 use super::host::{self, Ipv6State};
-use crate::facts::Facts;
-use crate::model::{Finding, Status};
+use super::view::Ctx;
+use crate::model::{CheckId, Finding, Status};
 use crate::net::{AddrClass, classify, reachable_by_clients};
-use crate::options::Options;
 use crate::parse::sysctl_conf::last_assignment;
 
-pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
-    vec![
-        ipv6_enabled(f, o),
-        ipv6_persistent(f, o),
-        global_ipv6(f, o),
-        global_ipv4(f, o),
-    ]
-}
-
-fn ipv6_enabled(f: &Facts, o: &Options) -> Finding {
-    let id = "address.ipv6_enabled";
+pub fn ipv6_enabled(c: &Ctx) -> Finding {
+    let (f, o) = (c.facts, c.opts);
+    let id = CheckId::AddressIpv6Enabled;
     if let Some(skip) = host::unexpected(o, id, None, true) {
         return skip;
     }
@@ -86,8 +77,9 @@ fn ipv6_enabled(f: &Facts, o: &Options) -> Finding {
     .took(f.sysctl.ms)
 }
 
-fn ipv6_persistent(f: &Facts, o: &Options) -> Finding {
-    let id = "address.ipv6_persistent";
+pub fn ipv6_persistent(c: &Ctx) -> Finding {
+    let (f, o) = (c.facts, c.opts);
+    let id = CheckId::AddressIpv6Persistent;
     if let Some(skip) = host::unexpected(o, id, None, true) {
         return skip;
     }
@@ -174,8 +166,9 @@ fn ipv6_persistent(f: &Facts, o: &Options) -> Finding {
     fd.took(f.sysctl_files.ms)
 }
 
-fn global_ipv6(f: &Facts, o: &Options) -> Finding {
-    let id = "address.global_ipv6";
+pub fn global_ipv6(c: &Ctx) -> Finding {
+    let (f, o) = (c.facts, c.opts);
+    let id = CheckId::AddressGlobalIpv6;
     if let Some(skip) = host::unexpected(o, id, None, true) {
         return skip;
     }
@@ -196,7 +189,7 @@ fn global_ipv6(f: &Facts, o: &Options) -> Finding {
             "no IPv6 address: IPv6 is disabled on this host (see address.ipv6_enabled)",
         )
         .evidence_all(evidence)
-        .caused_by("address.ipv6_enabled");
+        .caused_by(CheckId::AddressIpv6Enabled);
     }
     let global: Vec<_> = host::addrs(f)
         .filter(|(_, a)| a.ip.is_ipv6() && reachable_by_clients(a.ip, &o.assume_public))
@@ -294,8 +287,9 @@ fn global_ipv6(f: &Facts, o: &Options) -> Finding {
         .fix("add_v6_address", &fix_vars)
 }
 
-fn global_ipv4(f: &Facts, o: &Options) -> Finding {
-    let id = "address.global_ipv4";
+pub fn global_ipv4(c: &Ctx) -> Finding {
+    let (f, o) = (c.facts, c.opts);
+    let id = CheckId::AddressGlobalIpv4;
     if let Some(skip) = host::unexpected(o, id, None, false) {
         return skip;
     }
@@ -340,7 +334,7 @@ fn global_ipv4(f: &Facts, o: &Options) -> Finding {
     {
         // The ISP stage connected from outside through the NAT on every port: the port
         // forwarding works, so the private address is no problem.
-        if let Some(public) = super::isp::nat_forward_confirmed(f, o) {
+        if let Some(public) = super::view::nat_forward_confirmed(c) {
             return Finding::new(
                 id,
                 None,

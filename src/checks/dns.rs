@@ -1,29 +1,15 @@
 //! The DNS stage: do the records send clients to this host, over both families?
 
 use super::host::{self, Ipv6State, fam};
+use super::view::{Ctx, Ipv6Net96, in_nat64};
 use crate::facts::{DnsAnswer, Facts, Probed, ServerAnswers, ServerRole};
-use crate::model::{Finding, Status};
+use crate::model::{CheckId, Family, Finding, Status};
 use crate::net::{classify, reachable_by_clients};
 use crate::options::Options;
 use std::collections::BTreeSet;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
-pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
-    let nat64 = nat64_prefixes(f);
-    vec![
-        records(f, o, false),
-        records_aaaa(f, o, &nat64),
-        a_target(f, o),
-        aaaa_target(f, o, &nat64),
-        consistency(f),
-        reverse(f, o),
-        nameservers(f),
-        mx(f, o),
-        dns64(f, &nat64),
-    ]
-}
-
-fn probe_error(f: &Facts, id: &str, p: &Probed<DnsAnswer>) -> Option<Finding> {
+fn probe_error(f: &Facts, id: CheckId, p: &Probed<DnsAnswer>) -> Option<Finding> {
     p.result.as_ref().err().map(|e| {
         // Name the server that failed to answer (a dead resolver in resolv.conf).
         let asked = if f.dns.resolvers.is_empty() {
@@ -43,11 +29,19 @@ fn probe_error(f: &Facts, id: &str, p: &Probed<DnsAnswer>) -> Option<Finding> {
 }
 
 /// `dns.a` (and, through `records_aaaa`, `dns.aaaa`).
-fn records(f: &Facts, o: &Options, v6: bool) -> Finding {
+/// `dns.a` or `dns.aaaa`: the domain has records of the family.
+pub fn records(c: &Ctx, fam: Family) -> Finding {
+    match fam {
+        Family::V4 => records_of(c.facts, c.opts, false),
+        Family::V6 => records_aaaa(c.facts, c.opts, &c.view.nat64),
+    }
+}
+
+fn records_of(f: &Facts, o: &Options, v6: bool) -> Finding {
     let (id, rtype, p) = if v6 {
-        ("dns.aaaa", "AAAA", &f.dns.aaaa)
+        (CheckId::DnsAaaa, "AAAA", &f.dns.aaaa)
     } else {
-        ("dns.a", "A", &f.dns.a)
+        (CheckId::DnsA, "A", &f.dns.a)
     };
     let domain = &o.target.domain;
     if let Some(skip) = host::unexpected(o, id, None, v6) {
@@ -116,14 +110,14 @@ fn records(f: &Facts, o: &Options, v6: bool) -> Finding {
 }
 
 fn records_aaaa(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
-    let finding = records(f, o, true);
+    let finding = records_of(f, o, true);
     // AAAA records that a DNS64 resolver made up do not mean the zone has AAAA.
     let Some(DnsAnswer::Records { records, .. }) = f.dns.aaaa.value() else {
         return finding;
     };
     if finding.status == Status::Pass && records.iter().all(|r| in_nat64(r.ip, nat64)) {
         return Finding::new(
-            "dns.aaaa",
+            CheckId::DnsAaaa,
             None,
             Status::Fail,
             format!(
@@ -203,8 +197,9 @@ fn target_addrs(f: &Facts, v6: bool) -> Vec<(IpAddr, String)> {
     out
 }
 
-fn a_target(f: &Facts, o: &Options) -> Finding {
-    let id = "dns.a_target";
+pub fn a_target(c: &Ctx) -> Finding {
+    let (f, o) = (c.facts, c.opts);
+    let id = CheckId::DnsATarget;
     if let Some(skip) = host::unexpected(o, id, None, false) {
         return skip;
     }
@@ -265,7 +260,7 @@ fn a_target(f: &Facts, o: &Options) -> Finding {
                 ("addr", &addr),
             ],
         )
-    } else if let (false, Some(seen)) = (unknown.is_empty(), super::isp::seen_v4(f)) {
+    } else if let (false, Some(seen)) = (unknown.is_empty(), c.view.seen_v4) {
         // The ISP stage asked from outside: the NAT's public address is known.
         let others: Vec<IpAddr> = unknown.iter().copied().filter(|i| *i != seen).collect();
         let seen_s = seen.to_string();
@@ -324,8 +319,9 @@ fn a_target(f: &Facts, o: &Options) -> Finding {
     finding.evidence_all(evidence).took(f.dns.a.ms)
 }
 
-fn aaaa_target(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
-    let id = "dns.aaaa_target";
+pub fn aaaa_target(c: &Ctx) -> Finding {
+    let (f, o, nat64) = (c.facts, c.opts, &c.view.nat64);
+    let id = CheckId::DnsAaaaTarget;
     if let Some(skip) = host::unexpected(o, id, None, true) {
         return skip;
     }
@@ -396,13 +392,13 @@ fn aaaa_target(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
         );
         if matches!(ipv6, Ipv6State::Absent | Ipv6State::Disabled(_)) {
             base.explain("aaaa_ipv6_off", &[])
-                .caused_by("address.ipv6_enabled")
+                .caused_by(CheckId::AddressIpv6Enabled)
         } else if usable.is_empty() {
             base.explain("aaaa_no_global", &[])
-                .caused_by("address.global_ipv6")
+                .caused_by(CheckId::AddressGlobalIpv6)
         } else if elsewhere.is_empty() && not_public.is_empty() {
             base.explain("aaaa_unusable", &[])
-                .caused_by("address.global_ipv6")
+                .caused_by(CheckId::AddressGlobalIpv6)
         } else {
             let addr = usable
                 .first()
@@ -448,8 +444,9 @@ fn server_label(s: &ServerAnswers) -> String {
     }
 }
 
-fn consistency(f: &Facts) -> Finding {
-    let id = "dns.consistency";
+pub fn consistency(c: &Ctx) -> Finding {
+    let f = c.facts;
+    let id = CheckId::DnsConsistency;
     let servers = &f.dns.servers;
     if servers.is_empty() {
         return Finding::new(
@@ -547,8 +544,9 @@ fn consistency(f: &Facts) -> Finding {
     .evidence_all(evidence)
 }
 
-fn reverse(f: &Facts, o: &Options) -> Finding {
-    let id = "dns.reverse";
+pub fn reverse(c: &Ctx) -> Finding {
+    let (f, o) = (c.facts, c.opts);
+    let id = CheckId::DnsReverse;
     if f.dns.ptr.is_empty() {
         return Finding::new(
             id,
@@ -659,8 +657,9 @@ fn reverse(f: &Facts, o: &Options) -> Finding {
     .evidence_all(evidence)
 }
 
-fn nameservers(f: &Facts) -> Finding {
-    let id = "dns.nameservers";
+pub fn nameservers(c: &Ctx) -> Finding {
+    let f = c.facts;
+    let id = CheckId::DnsNameservers;
     let zone = match &f.dns.zone.result {
         Ok(z) => z,
         Err(e) => {
@@ -712,7 +711,7 @@ fn nameservers(f: &Facts) -> Finding {
         .collect();
     // A server that could not be asked because this host cannot send over that family
     // is the consequence of another finding, named instead of blaming the server.
-    let mut blocked: Option<(&'static str, &'static str)> = None;
+    let mut blocked: Option<(CheckId, &'static str)> = None;
     let mut answered = 0;
     for s in &auth {
         let v6 = s.server.is_ipv6();
@@ -723,11 +722,11 @@ fn nameservers(f: &Facts) -> Finding {
             }
             Err(e) => {
                 evidence.push(format!("{}: {}", server_label(s), e.message));
-                let cause = host::path_blocker(f, v6).or_else(|| {
+                let cause = c.view.blocker(Family::from_v6(v6)).or_else(|| {
                     (e.kind == crate::facts::ProbeErrorKind::NotRun).then_some(if v6 {
-                        "route.ipv6_default"
+                        CheckId::RouteIpv6Default
                     } else {
-                        "route.ipv4_default"
+                        CheckId::RouteIpv4Default
                     })
                 });
                 match cause {
@@ -778,8 +777,9 @@ fn nameservers(f: &Facts) -> Finding {
     .evidence_all(evidence)
 }
 
-fn mx(f: &Facts, o: &Options) -> Finding {
-    let id = "dns.mx";
+pub fn mx(c: &Ctx) -> Finding {
+    let (f, o) = (c.facts, c.opts);
+    let id = CheckId::DnsMx;
     let Some(mx) = &f.dns.mx else {
         return Finding::new(
             id,
@@ -863,69 +863,9 @@ fn mx(f: &Facts, o: &Options) -> Finding {
     }
 }
 
-/// A NAT64 prefix as its first 96 bits; the other RFC 6052 lengths are matched by
-/// `nat64_prefixes` and stored with their length.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Ipv6Net96 {
-    pub prefix: Ipv6Addr,
-    pub len: u8,
-}
-
-/// RFC 6052 positions of the embedded IPv4 address for each prefix length.
-fn embedded_v4(ip: Ipv6Addr, len: u8) -> Option<Ipv4Addr> {
-    let b = ip.octets();
-    let v = match len {
-        32 => [b[4], b[5], b[6], b[7]],
-        40 => [b[5], b[6], b[7], b[9]],
-        48 => [b[6], b[7], b[9], b[10]],
-        56 => [b[7], b[9], b[10], b[11]],
-        64 => [b[9], b[10], b[11], b[12]],
-        96 => [b[12], b[13], b[14], b[15]],
-        _ => return None,
-    };
-    Some(Ipv4Addr::from(v))
-}
-
-fn mask(ip: Ipv6Addr, len: u8) -> Ipv6Addr {
-    let bits = u128::from(ip);
-    let m = if len == 0 {
-        0
-    } else {
-        u128::MAX << (128 - u32::from(len))
-    };
-    Ipv6Addr::from(bits & m)
-}
-
-/// NAT64 prefixes found in the AAAA answers for ipv4only.arpa (RFC 7050 §3).
-pub fn nat64_prefixes(f: &Facts) -> Vec<Ipv6Net96> {
-    let wka = [Ipv4Addr::new(192, 0, 0, 170), Ipv4Addr::new(192, 0, 0, 171)];
-    let mut out: Vec<Ipv6Net96> = Vec::new();
-    for ip in f.dns.dns64.value().into_iter().flatten() {
-        for len in [96u8, 64, 56, 48, 40, 32] {
-            if embedded_v4(*ip, len).is_some_and(|v4| wka.contains(&v4)) {
-                let p = Ipv6Net96 {
-                    prefix: mask(*ip, len),
-                    len,
-                };
-                if !out.contains(&p) {
-                    out.push(p);
-                }
-                break;
-            }
-        }
-    }
-    out
-}
-
-fn in_nat64(ip: IpAddr, prefixes: &[Ipv6Net96]) -> bool {
-    match ip {
-        IpAddr::V6(v6) => prefixes.iter().any(|p| mask(v6, p.len) == p.prefix),
-        _ => false,
-    }
-}
-
-fn dns64(f: &Facts, nat64: &[Ipv6Net96]) -> Finding {
-    let id = "dns.dns64";
+pub fn dns64(c: &Ctx) -> Finding {
+    let (f, nat64) = (c.facts, &c.view.nat64);
+    let id = CheckId::DnsDns64;
     match &f.dns.dns64.result {
         Err(e) => {
             return Finding::new(

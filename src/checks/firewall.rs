@@ -4,10 +4,11 @@
 //! the front-end that manages the rules.
 
 use super::host::{self, fam};
+use super::view::Ctx;
 use crate::facts::firewall::{Backend, FirewallFacts, Source, TableFamily};
 use crate::facts::{Facts, ProbeErrorKind};
-use crate::firewall::{Compiled, Decision, Outcome, Packet, RuleRef};
-use crate::model::{Finding, Status};
+use crate::firewall::{Decision, Outcome, Packet, RuleRef};
+use crate::model::{CheckId, Family, Finding, Status};
 use crate::options::Options;
 use crate::sanitize::clean;
 use std::collections::BTreeMap;
@@ -21,19 +22,6 @@ pub const ICMPV6_NEEDED: [(u8, &str); 5] = [
     (133, "router solicitation"),
     (2, "packet too big"),
 ];
-
-pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
-    let fw = f.firewall.value();
-    let compiled = fw.map(|fw| Compiled::new(&fw.tables));
-    let mut out = Vec::new();
-    for &port in &o.target.ports {
-        out.push(port_check(f, o, compiled.as_ref(), port, false));
-        out.push(port_check(f, o, compiled.as_ref(), port, true));
-    }
-    out.push(icmpv6(f, o, compiled.as_ref()));
-    out.push(exposure(f, o, compiled.as_ref()));
-    out
-}
 
 /// The address clients connect to for a family, and the interface it arrives on:
 /// the DNS answer when it is on this host, else the host's first usable address.
@@ -68,23 +56,6 @@ pub fn target(f: &Facts, o: &Options, v6: bool) -> Option<(IpAddr, String)> {
     cands.first().map(|(l, a)| (a.ip, arrival(l)))
 }
 
-/// Whether this host's own filter admits new TCP connections to `port` over a family:
-/// `Some(true)` admits, `Some(false)` shuts, `None` unknown (unreadable, uncertain, no
-/// address). For other stages (an inbound probe that fails while the host admits points
-/// at a cloud security group: see the `cloud_security_group` fix).
-pub fn host_filter_admits(f: &Facts, o: &Options, port: u16, v6: bool) -> Option<bool> {
-    let fw = f.firewall.value()?;
-    let (ip, iif) = target(f, o, v6)?;
-    match Compiled::new(&fw.tables)
-        .decide(&Packet::tcp_syn(ip, port, &iif))
-        .decision
-    {
-        Decision::Accept => Some(true),
-        Decision::Drop | Decision::Reject => Some(false),
-        Decision::Uncertain => None,
-    }
-}
-
 /// An inbound probe of the ISP stage that could not connect to `port` over a family.
 fn outside_refused(f: &Facts, port: u16, v6: bool) -> Option<String> {
     let isp = f.isp.value()?;
@@ -100,38 +71,14 @@ fn outside_refused(f: &Facts, port: u16, v6: bool) -> Option<String> {
     })
 }
 
-/// The IPv6 filter drops neighbour solicitations or advertisements: nothing gets through
-/// over IPv6 once the neighbour caches expire (used by `host::path_blocker`).
-pub fn nd_blocked(f: &Facts) -> bool {
-    icmpv6_shut(f, &[135, 136])
-}
-
-/// The IPv6 filter drops "packet too big": path MTU discovery cannot work.
-pub fn ptb_blocked(f: &Facts) -> bool {
-    icmpv6_shut(f, &[2])
-}
-
-fn icmpv6_shut(f: &Facts, types: &[u8]) -> bool {
-    let Some(fw) = f.firewall.value() else {
-        return false;
-    };
-    if fw.tables.is_empty() {
-        return false;
-    }
-    let ip = host::addrs(f)
-        .find(|(_, a)| a.ip.is_ipv6() && !a.ip.is_loopback())
-        .map(|(l, a)| (a.ip, l.name.clone()));
-    let Some((ip, iif)) = ip else {
-        return false;
-    };
-    let c = Compiled::new(&fw.tables);
-    types
-        .iter()
-        .any(|&t| c.decide(&Packet::icmpv6(t, ip, &iif)).decision.shuts())
-}
-
 /// The `error`/`skip` finding when the filter cannot be examined for a family.
-fn precondition(f: &Facts, o: &Options, id: &str, port: Option<u16>, v6: bool) -> Option<Finding> {
+fn precondition(
+    f: &Facts,
+    o: &Options,
+    id: CheckId,
+    port: Option<u16>,
+    v6: bool,
+) -> Option<Finding> {
     if let Some(skip) = host::unexpected(o, id, port, v6) {
         return Some(skip);
     }
@@ -142,7 +89,7 @@ fn precondition(f: &Facts, o: &Options, id: &str, port: Option<u16>, v6: bool) -
             Status::Skip,
             "IPv6 is disabled on this host, so its filter is not on any path (see address.ipv6_enabled)",
         )
-        .caused_by("address.ipv6_enabled"));
+        .caused_by(CheckId::AddressIpv6Enabled));
     }
     if let Err(e) = &f.firewall.result {
         let summary = match e.kind {
@@ -296,8 +243,18 @@ fn apply_fix(fd: Finding, p: &FixPlan) -> Finding {
     fd.fix(p.key, &vars)
 }
 
-fn port_check(f: &Facts, o: &Options, c: Option<&Compiled>, port: u16, v6: bool) -> Finding {
-    let id = if v6 { "firewall.ipv6" } else { "firewall.ipv4" };
+pub fn port_check(ctx: &Ctx, port: u16, family: Family) -> Finding {
+    let (f, o, c, v6) = (
+        ctx.facts,
+        ctx.opts,
+        ctx.view.compiled.as_ref(),
+        family.is_v6(),
+    );
+    let id = if v6 {
+        CheckId::FirewallIpv6
+    } else {
+        CheckId::FirewallIpv4
+    };
     if let Some(fd) = precondition(f, o, id, Some(port), v6) {
         return fd;
     }
@@ -311,9 +268,9 @@ fn port_check(f: &Facts, o: &Options, c: Option<&Compiled>, port: u16, v6: bool)
     };
     let Some((ip, iif)) = target(f, o, v6) else {
         let cause = if v6 {
-            "address.global_ipv6"
+            CheckId::AddressGlobalIpv6
         } else {
-            "address.global_ipv4"
+            CheckId::AddressGlobalIpv4
         };
         return Finding::new(
             id,
@@ -438,8 +395,9 @@ fn port_check(f: &Facts, o: &Options, c: Option<&Compiled>, port: u16, v6: bool)
     }
 }
 
-fn icmpv6(f: &Facts, o: &Options, c: Option<&Compiled>) -> Finding {
-    let id = "firewall.icmpv6";
+pub fn icmpv6(ctx: &Ctx) -> Finding {
+    let (f, o, c) = (ctx.facts, ctx.opts, ctx.view.compiled.as_ref());
+    let id = CheckId::FirewallIcmpv6;
     if let Some(fd) = precondition(f, o, id, None, true) {
         return fd;
     }
@@ -453,7 +411,7 @@ fn icmpv6(f: &Facts, o: &Options, c: Option<&Compiled>) -> Finding {
             Status::Skip,
             "this host has no global IPv6 address (see address.global_ipv6)",
         )
-        .caused_by("address.global_ipv6");
+        .caused_by(CheckId::AddressGlobalIpv6);
     };
     let mut ev = base_evidence(fw);
     let mut shut: Vec<(u8, &str, Outcome)> = Vec::new();
@@ -540,8 +498,9 @@ fn icmpv6(f: &Facts, o: &Options, c: Option<&Compiled>) -> Finding {
     .took(f.firewall.ms)
 }
 
-fn exposure(f: &Facts, o: &Options, c: Option<&Compiled>) -> Finding {
-    let id = "firewall.exposure";
+pub fn exposure(ctx: &Ctx) -> Finding {
+    let (f, o, c) = (ctx.facts, ctx.opts, ctx.view.compiled.as_ref());
+    let id = CheckId::FirewallExposure;
     if let Err(e) = &f.firewall.result {
         return Finding::new(
             id,

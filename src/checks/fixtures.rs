@@ -1,6 +1,7 @@
 //! Hand-built facts of a healthy dual-stack host, for check unit tests to break.
 
 use crate::facts::*;
+use crate::model::CheckId;
 use crate::model::{Finding, Status};
 use crate::options::Options;
 use crate::parse::nginx::{Limits, MapSource, parse_config};
@@ -285,7 +286,7 @@ pub fn firewall_from_nft(json: &str) -> crate::facts::firewall::FirewallFacts {
 }
 
 /// The finding for `id` (and port), panicking with the list when absent.
-pub fn find<'a>(fs: &'a [Finding], id: &str, port: Option<u16>) -> &'a Finding {
+pub fn find(fs: &[Finding], id: CheckId, port: Option<u16>) -> &Finding {
     fs.iter()
         .find(|f| f.id == id && f.port == port)
         .unwrap_or_else(|| {
@@ -296,7 +297,7 @@ pub fn find<'a>(fs: &'a [Finding], id: &str, port: Option<u16>) -> &'a Finding {
         })
 }
 
-pub fn status(fs: &[Finding], id: &str, port: Option<u16>) -> Status {
+pub fn status(fs: &[Finding], id: CheckId, port: Option<u16>) -> Status {
     find(fs, id, port).status
 }
 

@@ -1,7 +1,7 @@
 //! Derived views of the host's facts shared by several checks.
 
 use crate::facts::{AddrFacts, Facts, Link, Route};
-use crate::model::{Finding, Status};
+use crate::model::{CheckId, Finding, Status};
 use crate::net::reachable_by_clients;
 use crate::options::Options;
 use ipnet::IpNet;
@@ -12,7 +12,7 @@ pub fn fam(v6: bool) -> &'static str {
 }
 
 /// The `skip` of a check whose family `--expect` leaves out, or `None` when it is wanted.
-pub fn unexpected(o: &Options, id: &str, port: Option<u16>, v6: bool) -> Option<Finding> {
+pub fn unexpected(o: &Options, id: CheckId, port: Option<u16>, v6: bool) -> Option<Finding> {
     (!o.target.expect.wants(v6)).then(|| {
         Finding::new(
             id,
@@ -212,25 +212,25 @@ pub fn gateway_dead(f: &Facts, v6: bool) -> bool {
 
 /// The finding that explains why nothing can be sent over a family from this host, if
 /// any: probes over that family that failed are then its consequence, not findings.
-pub fn path_blocker(f: &Facts, v6: bool) -> Option<&'static str> {
+pub fn path_blocker(f: &Facts, v6: bool, nd_blocked: bool) -> Option<CheckId> {
     if v6 && ipv6_off(f) {
-        return Some("address.ipv6_enabled");
+        return Some(CheckId::AddressIpv6Enabled);
     }
-    if v6 && super::firewall::nd_blocked(f) {
-        return Some("firewall.icmpv6");
+    if v6 && nd_blocked {
+        return Some(CheckId::FirewallIcmpv6);
     }
     if default_routes(f, v6).is_empty() {
         return Some(if v6 {
-            "route.ipv6_default"
+            CheckId::RouteIpv6Default
         } else {
-            "route.ipv4_default"
+            CheckId::RouteIpv4Default
         });
     }
     if gateway_dead(f, v6) {
         return Some(if v6 {
-            "route.ipv6_gateway"
+            CheckId::RouteIpv6Gateway
         } else {
-            "route.ipv4_gateway"
+            CheckId::RouteIpv4Gateway
         });
     }
     None

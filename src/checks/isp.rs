@@ -2,125 +2,141 @@
 //! by `probe::isp`) together with the host's own facts.
 
 use super::host::{self, fam};
+use super::view::Ctx;
 use crate::facts::isp::*;
 use crate::facts::{Facts, ProbeError, ProbeErrorKind, Probed};
-use crate::model::{Finding, Status};
+use crate::model::{CheckId, Family, Finding, Status};
 use crate::net::{AddrClass, bracketed, classify, family_name, reachable_by_clients};
 use crate::options::Options;
 use std::net::IpAddr;
-
-const IDS: [&str; 12] = [
-    "isp.egress_ipv4",
-    "isp.egress_ipv6",
-    "isp.public_ipv4",
-    "isp.public_ipv6",
-    "isp.inbound_ipv4",
-    "isp.inbound_ipv6",
-    "isp.http_parity",
-    "isp.smtp_parity",
-    "isp.acme_http01",
-    "isp.resources",
-    "isp.path_mtu_ipv4",
-    "isp.path_mtu_ipv6",
-];
 
 fn suffix(v6: bool) -> &'static str {
     if v6 { "ipv6" } else { "ipv4" }
 }
 
-/// Every check of the stage with one status and summary (the stage did not run).
-fn all(o: &Options, status: Status, summary: &str) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for id in IDS {
-        if super::PER_PORT.contains(&id) {
-            for &p in &o.target.ports {
-                out.push(Finding::new(id, Some(p), status, summary));
-            }
-        } else {
-            out.push(Finding::new(id, None, status, summary));
+/// An ISP check over the ISP probes' facts, or the `skip`/`error` that says why they
+/// are missing; its duration is the ISP probes' unless it timed a probe of its own.
+fn with_isp(
+    c: &Ctx,
+    id: CheckId,
+    port: Option<u16>,
+    eval: impl FnOnce(&IspFacts) -> Finding,
+) -> Finding {
+    let f = c.facts;
+    let fd = match &f.isp.result {
+        Ok(isp) => eval(isp),
+        Err(e) if e.kind == ProbeErrorKind::NotRun => {
+            Finding::new(id, port, Status::Skip, e.message.clone())
         }
+        Err(e) => Finding::new(
+            id,
+            port,
+            Status::Error,
+            format!("the ISP probes could not run: {}", e.message),
+        ),
+    };
+    if fd.duration_ms.is_none() {
+        fd.took(f.isp.ms)
+    } else {
+        fd
     }
-    out
 }
 
-pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
-    let isp = match &f.isp.result {
-        Ok(i) => i,
-        Err(e) if e.kind == ProbeErrorKind::NotRun => {
-            return all(o, Status::Skip, &e.message);
+/// `isp.egress_ipv4` / `isp.egress_ipv6`.
+pub fn egress(c: &Ctx, family: Family) -> Finding {
+    let id = CheckId::pick(
+        family.is_v6(),
+        CheckId::IspEgressIpv4,
+        CheckId::IspEgressIpv6,
+    );
+    with_isp(c, id, None, |isp| egress_of_family(c, isp, family.is_v6()))
+}
+
+/// `isp.public_ipv4` / `isp.public_ipv6`.
+pub fn public(c: &Ctx, family: Family) -> Finding {
+    let (id, v6) = (
+        CheckId::pick(
+            family.is_v6(),
+            CheckId::IspPublicIpv4,
+            CheckId::IspPublicIpv6,
+        ),
+        family.is_v6(),
+    );
+    with_isp(c, id, None, |isp| {
+        let block = path_block(c, isp, v6);
+        if v6 {
+            public_v6(c.facts, c.opts, isp, &block)
+        } else {
+            public_v4(c.facts, c.opts, isp, &block)
         }
-        Err(e) => {
-            return all(
-                o,
-                Status::Error,
-                &format!("the ISP probes could not run: {}", e.message),
-            );
-        }
-    };
-    let e4 = egress(f, o, isp, false);
-    let e6 = egress(f, o, isp, true);
-    let blocked = [path_block(f, &e4, false), path_block(f, &e6, true)];
-    let mut out = vec![e4, e6];
-    out.push(public_v4(f, o, isp, &blocked[0]));
-    out.push(public_v6(f, o, isp, &blocked[1]));
-    // The host's own packet filter, as the firewall stage judged it: a port it shuts is
-    // the cause of an inbound failure, not anything upstream.
-    let shut: Vec<(String, u16)> = super::firewall::evaluate(f, o)
-        .into_iter()
-        .filter(|x| x.status == Status::Fail)
-        .filter_map(|x| Some((x.id, x.port?)))
-        .collect();
-    for v6 in [false, true] {
-        for &p in &o.target.ports {
-            let fw = format!("firewall.{}", suffix(v6));
-            let fw_shut = shut.iter().any(|(id, port)| *id == fw && *port == p);
-            let mut x = inbound(f, o, isp, v6, p, &blocked[usize::from(v6)]);
-            if fw_shut && x.status == Status::Fail && x.caused_by.is_none() {
-                x = x.caused_by(&fw);
-                x.explanation = crate::assets::explain(
-                    "inbound_host_firewall",
-                    &[("port", &p.to_string()), ("fw", &fw)],
-                );
-                x.fixes.clear();
-            }
-            out.push(x);
-        }
-    }
-    for &p in &o.target.ports {
-        out.push(http_parity(f, o, isp, p));
-    }
-    for &p in &o.target.ports {
-        out.push(smtp_parity(f, o, isp, p));
-    }
-    out.push(acme(o, isp));
-    out.push(resources(o, isp));
-    for v6 in [false, true] {
-        out.push(path_mtu(f, o, isp, v6, &blocked[usize::from(v6)]));
-    }
-    out.into_iter()
-        .map(|x| {
-            if x.duration_ms.is_none() {
-                x.took(f.isp.ms)
-            } else {
-                x
-            }
-        })
-        .collect()
+    })
+}
+
+/// `isp.inbound_ipv4` / `isp.inbound_ipv6` on one port.
+pub fn inbound(c: &Ctx, port: u16, family: Family) -> Finding {
+    let (id, v6) = (
+        CheckId::pick(
+            family.is_v6(),
+            CheckId::IspInboundIpv4,
+            CheckId::IspInboundIpv6,
+        ),
+        family.is_v6(),
+    );
+    with_isp(c, id, Some(port), |isp| {
+        inbound_port(c.facts, c.opts, isp, v6, port, &path_block(c, isp, v6))
+    })
+}
+
+pub fn http_parity(c: &Ctx, port: u16) -> Finding {
+    with_isp(c, CheckId::IspHttpParity, Some(port), |isp| {
+        http_parity_port(c, isp, port)
+    })
+}
+
+pub fn smtp_parity(c: &Ctx, port: u16) -> Finding {
+    with_isp(c, CheckId::IspSmtpParity, Some(port), |isp| {
+        smtp_parity_port(c.facts, isp, port)
+    })
+}
+
+pub fn acme(c: &Ctx) -> Finding {
+    with_isp(c, CheckId::IspAcmeHttp01, None, |isp| {
+        acme_chain(c.opts, isp)
+    })
+}
+
+pub fn resources(c: &Ctx) -> Finding {
+    with_isp(c, CheckId::IspResources, None, |isp| {
+        home_resources(c.opts, isp)
+    })
+}
+
+/// `isp.path_mtu_ipv4` / `isp.path_mtu_ipv6`.
+pub fn path_mtu(c: &Ctx, family: Family) -> Finding {
+    let id = CheckId::pick(
+        family.is_v6(),
+        CheckId::IspPathMtuIpv4,
+        CheckId::IspPathMtuIpv6,
+    );
+    with_isp(c, id, None, |isp| {
+        path_mtu_family(c, isp, family.is_v6(), &path_block(c, isp, family.is_v6()))
+    })
 }
 
 /// Why nothing can reach the internet over a family: the earlier finding that explains
 /// it (a route or address problem), or the failed egress check itself.
-fn path_block(f: &Facts, egress: &Finding, v6: bool) -> Option<String> {
-    if let Some(b) = host::path_blocker(f, v6) {
-        return Some(b.to_string());
+fn path_block(c: &Ctx, isp: &IspFacts, v6: bool) -> Option<CheckId> {
+    if let Some(b) = c.view.blocker(Family::from_v6(v6)) {
+        return Some(b);
     }
+    let egress = egress_of_family(c, isp, v6);
     if egress.status == Status::Fail {
-        return Some(egress.id.clone());
+        return Some(egress.id);
     }
-    egress.caused_by.clone()
+    egress.caused_by.map(|cause| cause.check)
 }
 
-fn blocked_skip(id: &str, port: Option<u16>, v6: bool, cause: &str) -> Finding {
+fn blocked_skip(id: CheckId, port: Option<u16>, v6: bool, cause: CheckId) -> Finding {
     Finding::new(
         id,
         port,
@@ -155,9 +171,10 @@ fn ms_text(p: &Probed<f64>) -> String {
 
 // ----------------------------------------------------------------------------- egress
 
-fn egress(f: &Facts, o: &Options, isp: &IspFacts, v6: bool) -> Finding {
-    let id = format!("isp.egress_{}", suffix(v6));
-    if let Some(skip) = host::unexpected(o, &id, None, v6) {
+fn egress_of_family(c: &Ctx, isp: &IspFacts, v6: bool) -> Finding {
+    let (f, o) = (c.facts, c.opts);
+    let id = CheckId::pick(v6, CheckId::IspEgressIpv4, CheckId::IspEgressIpv6);
+    if let Some(skip) = host::unexpected(o, id, None, v6) {
         return skip;
     }
     let probes = egress_of(isp, v6);
@@ -169,7 +186,7 @@ fn egress(f: &Facts, o: &Options, isp: &IspFacts, v6: bool) -> Finding {
         .collect();
     if probes.is_empty() {
         return Finding::new(
-            &id,
+            id,
             None,
             Status::Skip,
             format!("no {} egress target (--egress)", fam(v6)),
@@ -194,7 +211,7 @@ fn egress(f: &Facts, o: &Options, isp: &IspFacts, v6: bool) -> Finding {
         .collect();
     if let Some(best) = fastest(ok.iter().map(|p| &p.tcp_ms)) {
         return Finding::new(
-            &id,
+            id,
             None,
             Status::Pass,
             format!(
@@ -208,7 +225,7 @@ fn egress(f: &Facts, o: &Options, isp: &IspFacts, v6: bool) -> Finding {
     }
     if !ok.is_empty() {
         return Finding::new(
-            &id,
+            id,
             None,
             Status::Warn,
             format!(
@@ -219,9 +236,9 @@ fn egress(f: &Facts, o: &Options, isp: &IspFacts, v6: bool) -> Finding {
         .evidence_all(evidence)
         .explain("egress_tcp_filtered", &[("family", fam(v6))]);
     }
-    if let Some(b) = host::path_blocker(f, v6) {
+    if let Some(b) = c.view.blocker(Family::from_v6(v6)) {
         return Finding::new(
-            &id,
+            id,
             None,
             Status::Skip,
             format!(
@@ -244,7 +261,7 @@ fn egress(f: &Facts, o: &Options, isp: &IspFacts, v6: bool) -> Finding {
         .map(|g| g.to_string())
         .unwrap_or_else(|| "the gateway".into());
     Finding::new(
-        &id,
+        id,
         None,
         Status::Fail,
         format!(
@@ -268,14 +285,14 @@ fn echo_of(isp: &IspFacts, v6: bool) -> Option<&EchoProbe> {
 
 /// A finding for a probe that produced no answer.
 fn no_answer(
-    id: &str,
+    id: CheckId,
     port: Option<u16>,
     v6: bool,
     e: &ProbeError,
-    block: &Option<String>,
+    block: &Option<CheckId>,
 ) -> Finding {
     if let Some(cause) = block {
-        return blocked_skip(id, port, v6, cause);
+        return blocked_skip(id, port, v6, *cause);
     }
     if e.kind == ProbeErrorKind::NotRun {
         return Finding::new(id, port, Status::Skip, format!("not run: {}", e.message));
@@ -293,7 +310,7 @@ fn no_answer(
     .explain("echo_failed", &[])
 }
 
-fn no_echo(id: &str, port: Option<u16>, v6: bool) -> Finding {
+fn no_echo(id: CheckId, port: Option<u16>, v6: bool) -> Finding {
     Finding::new(
         id,
         port,
@@ -326,32 +343,8 @@ fn v4_situation(f: &Facts, o: &Options) -> (Vec<IpAddr>, AddrClass) {
     (v4, class)
 }
 
-/// The public IPv4 the echo service saw, if it was asked.
-pub fn seen_v4(f: &Facts) -> Option<IpAddr> {
-    f.isp
-        .value()
-        .and_then(|i| echo_of(i, false))
-        .and_then(|e| e.seen.value().copied())
-}
-
-/// The public IPv4 of the NAT in front of this host when the echo service reached every
-/// served port through it (the port forwarding works); `None` when unknown or not so.
-pub fn nat_forward_confirmed(f: &Facts, o: &Options) -> Option<IpAddr> {
-    let isp = f.isp.value()?;
-    let seen = seen_v4(f)?;
-    if host::find_addr(f, seen).is_some() || o.target.ports.is_empty() {
-        return None;
-    }
-    let all = o.target.ports.iter().all(|port| {
-        isp.inbound
-            .iter()
-            .any(|p| !p.v6 && p.port == *port && p.answer.value().is_some_and(|a| a.reachable))
-    });
-    all.then_some(seen)
-}
-
-fn public_v4(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<String>) -> Finding {
-    let id = "isp.public_ipv4";
+fn public_v4(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<CheckId>) -> Finding {
+    let id = CheckId::IspPublicIpv4;
     if let Some(skip) = host::unexpected(o, id, None, false) {
         return skip;
     }
@@ -408,7 +401,7 @@ fn public_v4(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<String>) -> 
             )
             .explain("public_v4_cgnat", &[("seen", &seen_s)])
             .fix("ask_public_v4", &[])
-            .caused_by("address.global_ipv4"),
+            .caused_by(CheckId::AddressGlobalIpv4),
             AddrClass::Public => Finding::new(
                 id,
                 None,
@@ -427,7 +420,7 @@ fn public_v4(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<String>) -> 
                 ),
             )
             .explain("public_v4_nat", &[("seen", &seen_s)])
-            .caused_by("dns.a_target"),
+            .caused_by(CheckId::DnsATarget),
             _ => Finding::new(
                 id,
                 None,
@@ -442,8 +435,8 @@ fn public_v4(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<String>) -> 
     finding.evidence_all(evidence).took(echo.seen.ms)
 }
 
-fn public_v6(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<String>) -> Finding {
-    let id = "isp.public_ipv6";
+fn public_v6(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<CheckId>) -> Finding {
+    let id = CheckId::IspPublicIpv6;
     if let Some(skip) = host::unexpected(o, id, None, true) {
         return skip;
     }
@@ -505,24 +498,24 @@ fn listens(f: &Facts, v6: bool, port: u16) -> Option<bool> {
     })
 }
 
-fn inbound(
+fn inbound_port(
     f: &Facts,
     o: &Options,
     isp: &IspFacts,
     v6: bool,
     port: u16,
-    block: &Option<String>,
+    block: &Option<CheckId>,
 ) -> Finding {
-    let id = format!("isp.inbound_{}", suffix(v6));
-    if let Some(skip) = host::unexpected(o, &id, Some(port), v6) {
+    let id = CheckId::pick(v6, CheckId::IspInboundIpv4, CheckId::IspInboundIpv6);
+    if let Some(skip) = host::unexpected(o, id, Some(port), v6) {
         return skip;
     }
     let Some(p) = isp.inbound.iter().find(|p| p.v6 == v6 && p.port == port) else {
-        return no_echo(&id, Some(port), v6);
+        return no_echo(id, Some(port), v6);
     };
     let ans = match &p.answer.result {
         Ok(a) => a,
-        Err(e) => return no_answer(&id, Some(port), v6, e, block).took(p.answer.ms),
+        Err(e) => return no_answer(id, Some(port), v6, e, block).took(p.answer.ms),
     };
     let ev = format!(
         "{} connected back to {}: {}",
@@ -536,7 +529,7 @@ fn inbound(
     );
     if ans.reachable {
         return Finding::new(
-            &id,
+            id,
             Some(port),
             Status::Pass,
             format!(
@@ -558,7 +551,7 @@ fn inbound(
         ("host", host_s.as_str()),
     ];
     let mut finding = Finding::new(
-        &id,
+        id,
         Some(port),
         Status::Fail,
         format!(
@@ -571,7 +564,11 @@ fn inbound(
     if listens(f, v6, port) == Some(false) {
         return finding
             .explain("inbound_no_listener", &vars)
-            .caused_by(&format!("listener.{}", suffix(v6)))
+            .caused_by(CheckId::pick(
+                v6,
+                CheckId::ListenerIpv4,
+                CheckId::ListenerIpv6,
+            ))
             .took(p.answer.ms);
     }
     finding = if v6 {
@@ -583,7 +580,7 @@ fn inbound(
             AddrClass::Cgnat => finding
                 .explain("inbound_v4_cgnat", &vars)
                 .fix("ask_public_v4", &[])
-                .caused_by("address.global_ipv4"),
+                .caused_by(CheckId::AddressGlobalIpv4),
             AddrClass::Private => {
                 let internal = v4_situation(f, o)
                     .0
@@ -682,8 +679,9 @@ fn curl_lines(o: &Options, port: u16, tls: bool, ips: &[IpAddr]) -> Vec<String> 
         .collect()
 }
 
-fn http_parity(f: &Facts, o: &Options, isp: &IspFacts, port: u16) -> Finding {
-    let id = "isp.http_parity";
+fn http_parity_port(c: &Ctx, isp: &IspFacts, port: u16) -> Finding {
+    let (f, o) = (c.facts, c.opts);
+    let id = CheckId::IspHttpParity;
     if crate::probe::isp::is_mail_port(port) {
         return Finding::new(
             id,
@@ -742,7 +740,7 @@ fn http_parity(f: &Facts, o: &Options, isp: &IspFacts, port: u16) -> Finding {
         // No address answered at all.
         let cause =
             if listens(f, false, port) == Some(false) && listens(f, true, port) == Some(false) {
-                Some("listener.ipv4")
+                Some(CheckId::ListenerIpv4)
             } else {
                 None
             };
@@ -825,7 +823,7 @@ fn http_parity(f: &Facts, o: &Options, isp: &IspFacts, port: u16) -> Finding {
     // A family whose addresses do not answer because nothing listens: that is the cause.
     if first_bad.response.value().is_none() {
         let v6 = first_bad.ip.is_ipv6();
-        let nat_public = !v6 && seen_v4(f) == Some(first_bad.ip);
+        let nat_public = !v6 && c.view.seen_v4 == Some(first_bad.ip);
         let inbound_ok = isp
             .inbound
             .iter()
@@ -850,17 +848,21 @@ fn http_parity(f: &Facts, o: &Options, isp: &IspFacts, port: u16) -> Finding {
             return w.took(ms);
         }
         if nat_public && inbound_ok == Some(false) {
-            fd = fd.caused_by("isp.inbound_ipv4");
+            fd = fd.caused_by(CheckId::IspInboundIpv4);
         } else if v6 && host::ipv6_off(f) {
-            fd = fd.caused_by("address.ipv6_enabled");
+            fd = fd.caused_by(CheckId::AddressIpv6Enabled);
         } else if host::find_addr(f, first_bad.ip).is_some() && listens(f, v6, port) == Some(false)
         {
-            fd = fd.caused_by(&format!("listener.{}", suffix(v6)));
+            fd = fd.caused_by(CheckId::pick(
+                v6,
+                CheckId::ListenerIpv4,
+                CheckId::ListenerIpv6,
+            ));
         } else if host::find_addr(f, first_bad.ip).is_none() {
             fd = fd.caused_by(if v6 {
-                "dns.aaaa_target"
+                CheckId::DnsAaaaTarget
             } else {
-                "dns.a_target"
+                CheckId::DnsATarget
             });
         }
     }
@@ -879,8 +881,8 @@ fn smtp_name(lines: &[String]) -> String {
         .to_ascii_lowercase()
 }
 
-fn smtp_parity(f: &Facts, _o: &Options, isp: &IspFacts, port: u16) -> Finding {
-    let id = "isp.smtp_parity";
+fn smtp_parity_port(f: &Facts, isp: &IspFacts, port: u16) -> Finding {
+    let id = CheckId::IspSmtpParity;
     if !crate::probe::isp::is_mail_port(port) {
         return Finding::new(
             id,
@@ -1031,8 +1033,8 @@ fn is_timeout(h: &AcmeHop) -> bool {
         .is_err_and(|e| e.kind == ProbeErrorKind::Timeout)
 }
 
-fn acme(o: &Options, isp: &IspFacts) -> Finding {
-    let id = "isp.acme_http01";
+fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
+    let id = CheckId::IspAcmeHttp01;
     let Some(acme) = &isp.acme else {
         return Finding::new(
             id,
@@ -1189,8 +1191,8 @@ fn acme(o: &Options, isp: &IspFacts) -> Finding {
 
 // -------------------------------------------------------------------------- resources
 
-fn resources(o: &Options, isp: &IspFacts) -> Finding {
-    let id = "isp.resources";
+fn home_resources(o: &Options, isp: &IspFacts) -> Finding {
+    let id = CheckId::IspResources;
     let Some(r) = &isp.resources else {
         return Finding::new(
             id,
@@ -1275,13 +1277,14 @@ mod tests;
 /// Full-size packets against small ones to the same egress targets: where small echoes
 /// come back and 1500-byte ones never do, "packet too big" is lost on the way and every
 /// response larger than the narrowest link stalls.
-fn path_mtu(f: &Facts, o: &Options, isp: &IspFacts, v6: bool, block: &Option<String>) -> Finding {
-    let id = format!("isp.path_mtu_{}", suffix(v6));
-    if let Some(skip) = host::unexpected(o, &id, None, v6) {
+fn path_mtu_family(c: &Ctx, isp: &IspFacts, v6: bool, block: &Option<CheckId>) -> Finding {
+    let (f, o) = (c.facts, c.opts);
+    let id = CheckId::pick(v6, CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6);
+    if let Some(skip) = host::unexpected(o, id, None, v6) {
         return skip;
     }
     if let Some(cause) = block {
-        return blocked_skip(&id, None, v6, cause);
+        return blocked_skip(id, None, v6, *cause);
     }
     let size = FULL_SIZE_PACKET;
     let probes = egress_of(isp, v6);
@@ -1325,11 +1328,11 @@ fn path_mtu(f: &Facts, o: &Options, isp: &IspFacts, v6: bool, block: &Option<Str
             .filter(|e| e.kind == ProbeErrorKind::Permission)
     });
     if let (true, Some(e)) = (echoing.is_empty(), denied) {
-        return Finding::new(&id, None, Status::Error, e.message.clone()).evidence_all(evidence);
+        return Finding::new(id, None, Status::Error, e.message.clone()).evidence_all(evidence);
     }
     if echoing.is_empty() {
         return Finding::new(
-            &id,
+            id,
             None,
             Status::Skip,
             format!(
@@ -1341,7 +1344,7 @@ fn path_mtu(f: &Facts, o: &Options, isp: &IspFacts, v6: bool, block: &Option<Str
     }
     if let Some(best) = fastest(echoing.iter().map(|p| &p.full_size_icmp_ms)) {
         return Finding::new(
-            &id,
+            id,
             None,
             Status::Pass,
             format!(
@@ -1360,7 +1363,7 @@ fn path_mtu(f: &Facts, o: &Options, isp: &IspFacts, v6: bool, block: &Option<Str
             .first()
             .map(|e| e.message.as_str())
             .unwrap_or("not run");
-        return Finding::new(&id, None, Status::Skip, format!("full-size echo {why}"))
+        return Finding::new(id, None, Status::Skip, format!("full-size echo {why}"))
             .evidence_all(evidence);
     }
     let target = echoing
@@ -1387,7 +1390,7 @@ fn path_mtu(f: &Facts, o: &Options, isp: &IspFacts, v6: bool, block: &Option<Str
         vars.push(("gateway", g));
     }
     let finding = Finding::new(
-        &id,
+        id,
         None,
         Status::Fail,
         format!(
@@ -1396,11 +1399,11 @@ fn path_mtu(f: &Facts, o: &Options, isp: &IspFacts, v6: bool, block: &Option<Str
         ),
     )
     .evidence_all(evidence);
-    if v6 && super::firewall::ptb_blocked(f) {
+    if v6 && c.view.ptb_blocked {
         // The host's own filter eats "packet too big": that finding names the rule.
         return finding
             .explain("pmtu_host_filter", &vars)
-            .caused_by("firewall.icmpv6");
+            .caused_by(CheckId::FirewallIcmpv6);
     }
     finding
         .explain("pmtu_blackhole", &vars)

@@ -2,29 +2,26 @@
 //! server's configuration ask for both?
 
 use super::host;
+use super::view::Ctx;
 use crate::facts::{Facts, Listener, NginxInstance};
-use crate::model::{Finding, Status};
+use crate::model::{CheckId, Family, Finding, Status};
 use crate::net::reachable_by_clients;
 use crate::options::Options;
 use crate::parse::nginx::{Listen, ListenAddr, ServerBlock};
 use std::net::IpAddr;
 
-pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for &port in &o.target.ports {
-        let cfg = config(f, o, port);
-        for v6 in [false, true] {
-            let mut fam = family(f, o, port, v6);
-            // The configuration line to add is the fix for the missing socket too: the
-            // operator's first keystroke on the failing check should copy it.
-            if fam.status == Status::Fail && cfg.status == Status::Fail && fam.caused_by.is_none() {
-                fam.fixes = cfg.fixes.clone();
-            }
-            out.push(fam);
+/// `listener.ipv4` / `listener.ipv6` on one port.
+pub fn family(c: &Ctx, port: u16, family: Family) -> Finding {
+    let mut fam = family_socket(c.facts, c.opts, port, family.is_v6());
+    // The configuration line to add is the fix for the missing socket too: the
+    // operator's first keystroke on the failing check should copy it.
+    if fam.status == Status::Fail && fam.caused_by.is_none() {
+        let cfg = config(c, port);
+        if cfg.status == Status::Fail {
+            fam.fixes = cfg.fixes;
         }
-        out.push(cfg);
     }
-    out
+    fam
 }
 
 fn socket_line(l: &Listener) -> String {
@@ -61,8 +58,12 @@ fn dns_targets(f: &Facts, v6: bool) -> Vec<IpAddr> {
     ans.value().map(|a| a.ips()).unwrap_or_default()
 }
 
-fn family(f: &Facts, o: &Options, port: u16, v6: bool) -> Finding {
-    let id = if v6 { "listener.ipv6" } else { "listener.ipv4" };
+fn family_socket(f: &Facts, o: &Options, port: u16, v6: bool) -> Finding {
+    let id = if v6 {
+        CheckId::ListenerIpv6
+    } else {
+        CheckId::ListenerIpv4
+    };
     let fam = if v6 { "IPv6" } else { "IPv4" };
     if let Some(skip) = host::unexpected(o, id, Some(port), v6) {
         return skip;
@@ -117,7 +118,7 @@ fn family(f: &Facts, o: &Options, port: u16, v6: bool) -> Finding {
             format!("IPv6 clients cannot reach port {port}: IPv6 is disabled on this host, whatever listens"),
         )
         .evidence_all(evidence)
-        .caused_by("address.ipv6_enabled");
+        .caused_by(CheckId::AddressIpv6Enabled);
     }
     if let Some(l) = serving.first() {
         let how = if l.is_wildcard() && l.ip.is_ipv6() && !v6 {
@@ -236,8 +237,9 @@ fn missing_line(existing: &Listen, port: u16, want_v6: bool) -> String {
     }
 }
 
-fn config(f: &Facts, o: &Options, port: u16) -> Finding {
-    let id = "listener.config";
+pub fn config(c: &Ctx, port: u16) -> Finding {
+    let (f, o) = (c.facts, c.opts);
+    let id = CheckId::ListenerConfig;
     let web = match &f.web.result {
         Ok(w) => w,
         Err(e) => {

@@ -1,25 +1,16 @@
 //! The route stage: can the host send replies back out, over each family?
 
 use super::host::{self, fam};
+use super::view::Ctx;
 use crate::facts::{Facts, ProbeErrorKind};
-use crate::model::{Finding, Status};
-use crate::options::Options;
+use crate::model::{CheckId, Family, Finding, Status};
 
-pub fn evaluate(f: &Facts, o: &Options) -> Vec<Finding> {
-    vec![
-        default(f, o, false),
-        default(f, o, true),
-        gateway(f, o, false),
-        gateway(f, o, true),
-        ra(f, o),
-    ]
-}
-
-fn default(f: &Facts, o: &Options, v6: bool) -> Finding {
+pub fn default(c: &Ctx, family: Family) -> Finding {
+    let (f, o, v6) = (c.facts, c.opts, family.is_v6());
     let id = if v6 {
-        "route.ipv6_default"
+        CheckId::RouteIpv6Default
     } else {
-        "route.ipv4_default"
+        CheckId::RouteIpv4Default
     };
     if let Some(skip) = host::unexpected(o, id, None, v6) {
         return skip;
@@ -63,7 +54,7 @@ fn default(f: &Facts, o: &Options, v6: bool) -> Finding {
             "no IPv6 default route: IPv6 is disabled on this host",
         )
         .evidence_all(evidence)
-        .caused_by("address.ipv6_enabled");
+        .caused_by(CheckId::AddressIpv6Enabled);
     }
     let iface = host::relevant_ifaces(f, v6)
         .into_iter()
@@ -90,16 +81,17 @@ fn default(f: &Facts, o: &Options, v6: bool) -> Finding {
         &[("iface", &iface)],
     );
     if v6 && ra_blocks(f, &iface).is_some() {
-        fd = fd.caused_by("route.ipv6_ra");
+        fd = fd.caused_by(CheckId::RouteIpv6Ra);
     }
     fd.took(f.routes.ms)
 }
 
-fn gateway(f: &Facts, o: &Options, v6: bool) -> Finding {
+pub fn gateway(c: &Ctx, family: Family) -> Finding {
+    let (f, o, v6) = (c.facts, c.opts, family.is_v6());
     let id = if v6 {
-        "route.ipv6_gateway"
+        CheckId::RouteIpv6Gateway
     } else {
-        "route.ipv4_gateway"
+        CheckId::RouteIpv4Gateway
     };
     if let Some(skip) = host::unexpected(o, id, None, v6) {
         return skip;
@@ -107,9 +99,9 @@ fn gateway(f: &Facts, o: &Options, v6: bool) -> Finding {
     let defaults = host::default_routes(f, v6);
     let Some(route) = defaults.first() else {
         let def = if v6 {
-            "route.ipv6_default"
+            CheckId::RouteIpv6Default
         } else {
-            "route.ipv4_default"
+            CheckId::RouteIpv4Default
         };
         return Finding::new(
             id,
@@ -272,8 +264,9 @@ fn ra_blocks(f: &Facts, iface: &str) -> Option<String> {
     }
 }
 
-fn ra(f: &Facts, o: &Options) -> Finding {
-    let id = "route.ipv6_ra";
+pub fn ra(c: &Ctx) -> Finding {
+    let (f, o) = (c.facts, c.opts);
+    let id = CheckId::RouteIpv6Ra;
     if let Some(skip) = host::unexpected(o, id, None, true) {
         return skip;
     }
@@ -287,7 +280,7 @@ fn ra(f: &Facts, o: &Options) -> Finding {
             Status::Skip,
             "IPv6 is disabled (see address.ipv6_enabled)",
         )
-        .caused_by("address.ipv6_enabled");
+        .caused_by(CheckId::AddressIpv6Enabled);
     }
     let defaults = host::default_routes(f, true);
     let relies_on_ra = defaults.is_empty() || defaults.iter().any(|r| r.protocol == "ra");

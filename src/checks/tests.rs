@@ -3,7 +3,7 @@
 use super::evaluate;
 use super::fixtures::*;
 use crate::facts::*;
-use crate::model::Status;
+use crate::model::{CheckId, Status};
 use crate::parse::sysctl_conf::SysctlSetting;
 use crate::verdict::verdict;
 
@@ -18,7 +18,7 @@ fn healthy_host_passes_every_implemented_check() {
     assert!(bad.is_empty(), "{bad:#?}");
     assert_eq!(verdict(&fs).check, None);
     // every contract id is present, per-port ones once per port
-    for id in super::ALL_CHECK_IDS {
+    for id in CheckId::ALL {
         assert!(fs.iter().any(|f| f.id == *id), "missing {id}");
     }
 }
@@ -28,7 +28,7 @@ fn aaaa_pointing_elsewhere_fails_dns_with_a_fix() {
     let mut f = healthy();
     f.dns.aaaa = records(&["2001:db8:1::99"]);
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, "dns.aaaa_target", None);
+    let fd = find(&fs, CheckId::DnsAaaaTarget, None);
     assert_eq!(fd.status, Status::Fail);
     assert!(fd.summary.contains("2001:db8:1::99"), "{}", fd.summary);
     assert!(fd.fixes[0].title.contains("AAAA"));
@@ -40,7 +40,7 @@ fn aaaa_pointing_elsewhere_fails_dns_with_a_fix() {
         "{:?}",
         fd.fixes
     );
-    assert_eq!(verdict(&fs).check.as_deref(), Some("dns.aaaa_target"));
+    assert_eq!(verdict(&fs).check, Some(CheckId::DnsAaaaTarget));
 }
 
 #[test]
@@ -53,19 +53,21 @@ fn aaaa_mismatch_caused_by_disabled_ipv6_is_an_address_verdict() {
     eth0(&mut f).addrs.retain(|a| a.ip.is_ipv4());
     f.listeners = Probed::ok(vec![listener("0.0.0.0", 80, None)]);
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "dns.aaaa_target", None), Status::Fail);
-    assert_eq!(status(&fs, "address.ipv6_enabled", None), Status::Fail);
-    let fix = &find(&fs, "address.ipv6_enabled", None).fixes[0];
+    assert_eq!(status(&fs, CheckId::DnsAaaaTarget, None), Status::Fail);
+    assert_eq!(status(&fs, CheckId::AddressIpv6Enabled, None), Status::Fail);
+    let fix = &find(&fs, CheckId::AddressIpv6Enabled, None).fixes[0];
     assert!(
         fix.commands
             .contains(&"sysctl -w net.ipv6.conf.eth0.disable_ipv6=0".to_string()),
         "{fix:?}"
     );
     let v = verdict(&fs);
-    assert_eq!(v.check.as_deref(), Some("address.ipv6_enabled"));
+    assert_eq!(v.check, Some(CheckId::AddressIpv6Enabled));
     assert_eq!(
-        find(&fs, "listener.ipv6", Some(80)).caused_by.as_deref(),
-        Some("address.ipv6_enabled")
+        find(&fs, CheckId::ListenerIpv6, Some(80))
+            .caused_by
+            .map(|c| c.check),
+        Some(CheckId::AddressIpv6Enabled)
     );
 }
 
@@ -77,9 +79,9 @@ fn missing_a_record_fails() {
         s.a = Probed::ok(DnsAnswer::NoData);
     }
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "dns.a", None), Status::Fail);
-    assert_eq!(status(&fs, "dns.a_target", None), Status::Skip);
-    assert_eq!(verdict(&fs).check.as_deref(), Some("dns.a"));
+    assert_eq!(status(&fs, CheckId::DnsA, None), Status::Fail);
+    assert_eq!(status(&fs, CheckId::DnsATarget, None), Status::Skip);
+    assert_eq!(verdict(&fs).check, Some(CheckId::DnsA));
 }
 
 #[test]
@@ -89,9 +91,9 @@ fn expect_ipv6_skips_ipv4_checks() {
     let mut o = options();
     o.target.expect = crate::model::Expect::Ipv6;
     let fs = evaluate(&f, &o);
-    assert_eq!(status(&fs, "dns.a", None), Status::Skip);
-    assert_eq!(status(&fs, "listener.ipv4", Some(80)), Status::Skip);
-    assert_eq!(status(&fs, "route.ipv4_default", None), Status::Skip);
+    assert_eq!(status(&fs, CheckId::DnsA, None), Status::Skip);
+    assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Skip);
+    assert_eq!(status(&fs, CheckId::RouteIpv4Default, None), Status::Skip);
 }
 
 #[test]
@@ -99,8 +101,8 @@ fn a_behind_nat_is_a_warning_not_a_failure() {
     let mut f = healthy();
     eth0(&mut f).addrs[0] = addr("10.0.0.10", 24);
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "dns.a_target", None), Status::Warn);
-    assert_eq!(status(&fs, "address.global_ipv4", None), Status::Warn);
+    assert_eq!(status(&fs, CheckId::DnsATarget, None), Status::Warn);
+    assert_eq!(status(&fs, CheckId::AddressGlobalIpv4, None), Status::Warn);
 }
 
 #[test]
@@ -108,7 +110,7 @@ fn a_in_private_range_fails_without_assume_public() {
     let mut f = healthy();
     f.dns.a = records(&["192.168.1.10"]);
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, "dns.a_target", None);
+    let fd = find(&fs, CheckId::DnsATarget, None);
     assert_eq!(fd.status, Status::Fail);
     assert!(
         fd.evidence.iter().any(|e| e.contains("private")),
@@ -122,8 +124,8 @@ fn documentation_addresses_are_not_public_by_default() {
     let mut o = options();
     o.assume_public.clear();
     let fs = evaluate(&healthy(), &o);
-    assert_eq!(status(&fs, "dns.aaaa_target", None), Status::Fail);
-    assert_eq!(status(&fs, "address.global_ipv6", None), Status::Fail);
+    assert_eq!(status(&fs, CheckId::DnsAaaaTarget, None), Status::Fail);
+    assert_eq!(status(&fs, CheckId::AddressGlobalIpv6, None), Status::Fail);
 }
 
 #[test]
@@ -131,7 +133,7 @@ fn cgnat_address_fails_global_ipv4() {
     let mut f = healthy();
     eth0(&mut f).addrs[0] = addr("100.64.3.4", 10);
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, "address.global_ipv4", None);
+    let fd = find(&fs, CheckId::AddressGlobalIpv4, None);
     assert_eq!(fd.status, Status::Fail);
     assert!(fd.summary.contains("carrier-grade"));
 }
@@ -141,14 +143,16 @@ fn link_local_only_host_fails_global_ipv6() {
     let mut f = healthy();
     eth0(&mut f).addrs.retain(|a| a.ip != ip("2001:db8:1::10"));
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, "address.global_ipv6", None);
+    let fd = find(&fs, CheckId::AddressGlobalIpv6, None);
     assert_eq!(fd.status, Status::Fail);
     assert!(fd.summary.contains("link-local"), "{}", fd.summary);
     assert_eq!(
-        find(&fs, "dns.aaaa_target", None).caused_by.as_deref(),
-        Some("address.global_ipv6")
+        find(&fs, CheckId::DnsAaaaTarget, None)
+            .caused_by
+            .map(|c| c.check),
+        Some(CheckId::AddressGlobalIpv6)
     );
-    assert_eq!(verdict(&fs).check.as_deref(), Some("address.global_ipv6"));
+    assert_eq!(verdict(&fs).check, Some(CheckId::AddressGlobalIpv6));
 }
 
 #[test]
@@ -156,10 +160,10 @@ fn dadfailed_address_is_named() {
     let mut f = healthy();
     eth0(&mut f).addrs[1].dadfailed = true;
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, "address.global_ipv6", None);
+    let fd = find(&fs, CheckId::AddressGlobalIpv6, None);
     assert_eq!(fd.status, Status::Fail);
     assert!(fd.summary.contains("duplicate"));
-    assert_eq!(verdict(&fs).check.as_deref(), Some("address.global_ipv6"));
+    assert_eq!(verdict(&fs).check, Some(CheckId::AddressGlobalIpv6));
 }
 
 #[test]
@@ -174,7 +178,7 @@ fn sysctl_file_that_disables_ipv6_names_file_and_line() {
         ignore_failure: false,
     }]);
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, "address.ipv6_persistent", None);
+    let fd = find(&fs, CheckId::AddressIpv6Persistent, None);
     assert_eq!(fd.status, Status::Fail);
     assert!(
         fd.summary.contains("/etc/sysctl.d/99-hardening.conf:7"),
@@ -187,7 +191,7 @@ fn sysctl_file_that_disables_ipv6_names_file_and_line() {
         "{:?}",
         fd.fixes
     );
-    assert_eq!(status(&fs, "address.ipv6_enabled", None), Status::Pass);
+    assert_eq!(status(&fs, CheckId::AddressIpv6Enabled, None), Status::Pass);
 }
 
 #[test]
@@ -200,10 +204,10 @@ fn ipv4_only_listener_fails_ipv6_and_names_nginx_line() {
         )];
     }
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "listener.ipv4", Some(80)), Status::Pass);
-    let l6 = find(&fs, "listener.ipv6", Some(80));
+    assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Pass);
+    let l6 = find(&fs, CheckId::ListenerIpv6, Some(80));
     assert_eq!(l6.status, Status::Fail);
-    let cfg = find(&fs, "listener.config", Some(80));
+    let cfg = find(&fs, CheckId::ListenerConfig, Some(80));
     assert_eq!(cfg.status, Status::Fail);
     assert!(
         cfg.summary.contains("/etc/nginx/sites/shop.conf:1"),
@@ -216,7 +220,7 @@ fn ipv4_only_listener_fails_ipv6_and_names_nginx_line() {
         "{:?}",
         cfg.fixes
     );
-    assert_eq!(verdict(&fs).check.as_deref(), Some("listener.ipv6"));
+    assert_eq!(verdict(&fs).check, Some(CheckId::ListenerIpv6));
 }
 
 #[test]
@@ -226,10 +230,10 @@ fn v6only_listener_refuses_ipv4() {
     let mut o = options();
     o.target.ports = vec![8080];
     let fs = evaluate(&f, &o);
-    let l4 = find(&fs, "listener.ipv4", Some(8080));
+    let l4 = find(&fs, CheckId::ListenerIpv4, Some(8080));
     assert_eq!(l4.status, Status::Fail);
     assert!(l4.summary.contains("IPV6_V6ONLY"), "{}", l4.summary);
-    assert_eq!(status(&fs, "listener.ipv6", Some(8080)), Status::Pass);
+    assert_eq!(status(&fs, CheckId::ListenerIpv6, Some(8080)), Status::Pass);
 }
 
 #[test]
@@ -237,8 +241,8 @@ fn dual_stack_socket_without_v6only_serves_both() {
     let mut f = healthy();
     f.listeners = Probed::ok(vec![listener("::", 80, Some(false))]);
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "listener.ipv4", Some(80)), Status::Pass);
-    assert_eq!(status(&fs, "listener.ipv6", Some(80)), Status::Pass);
+    assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Pass);
+    assert_eq!(status(&fs, CheckId::ListenerIpv6, Some(80)), Status::Pass);
 }
 
 #[test]
@@ -251,8 +255,8 @@ fn nginx_ipv6_only_block_wants_plain_listen() {
         )];
     }
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "listener.ipv4", Some(80)), Status::Fail);
-    let cfg = find(&fs, "listener.config", Some(80));
+    assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Fail);
+    let cfg = find(&fs, CheckId::ListenerConfig, Some(80));
     assert_eq!(cfg.status, Status::Fail);
     assert!(cfg.summary.contains("`listen 80;`"), "{}", cfg.summary);
 }
@@ -265,8 +269,8 @@ fn loopback_only_listener_fails() {
         listener("::1", 80, Some(true)),
     ]);
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "listener.ipv4", Some(80)), Status::Fail);
-    assert_eq!(status(&fs, "listener.ipv6", Some(80)), Status::Fail);
+    assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Fail);
+    assert_eq!(status(&fs, CheckId::ListenerIpv6, Some(80)), Status::Fail);
 }
 
 #[test]
@@ -281,7 +285,7 @@ fn other_web_server_skips_config_with_reason() {
     }
     f.listeners = Probed::ok(ls);
     let fs = evaluate(&f, &options());
-    let cfg = find(&fs, "listener.config", Some(80));
+    let cfg = find(&fs, CheckId::ListenerConfig, Some(80));
     assert_eq!(cfg.status, Status::Skip);
     assert!(cfg.summary.contains("caddy"));
 }
@@ -300,12 +304,12 @@ fn no_ipv6_default_route_fails_and_nameservers_over_ipv6_skip() {
         s.aaaa = s.a.clone();
     }
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "route.ipv6_default", None), Status::Fail);
-    assert_eq!(status(&fs, "route.ipv6_gateway", None), Status::Skip);
-    let ns = find(&fs, "dns.nameservers", None);
+    assert_eq!(status(&fs, CheckId::RouteIpv6Default, None), Status::Fail);
+    assert_eq!(status(&fs, CheckId::RouteIpv6Gateway, None), Status::Skip);
+    let ns = find(&fs, CheckId::DnsNameservers, None);
     assert_eq!(ns.status, Status::Skip);
-    assert!(ns.summary.contains("route.ipv6_default"));
-    assert_eq!(verdict(&fs).check.as_deref(), Some("route.ipv6_default"));
+    assert!(ns.summary.contains(CheckId::RouteIpv6Default.as_str()));
+    assert_eq!(verdict(&fs).check, Some(CheckId::RouteIpv6Default));
 }
 
 #[test]
@@ -318,8 +322,8 @@ fn forwarding_host_ignoring_ra_is_the_root_cause() {
         s.forwarding_v6.insert("eth0".into(), 1);
     }
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "route.ipv6_ra", None), Status::Fail);
-    assert_eq!(verdict(&fs).check.as_deref(), Some("route.ipv6_ra"));
+    assert_eq!(status(&fs, CheckId::RouteIpv6Ra, None), Status::Fail);
+    assert_eq!(verdict(&fs).check, Some(CheckId::RouteIpv6Ra));
 }
 
 #[test]
@@ -330,7 +334,7 @@ fn dead_gateway_fails_but_unprivileged_ping_is_an_error() {
         n[1].state = "failed".into();
     }
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "route.ipv6_gateway", None), Status::Fail);
+    assert_eq!(status(&fs, CheckId::RouteIpv6Gateway, None), Status::Fail);
 
     let mut f = healthy();
     f.gateway_pings[0].rtt_ms = Probed::err(
@@ -338,7 +342,7 @@ fn dead_gateway_fails_but_unprivileged_ping_is_an_error() {
         "ICMP echo needs root or CAP_NET_RAW",
     );
     let fs = evaluate(&f, &options());
-    let g = find(&fs, "route.ipv4_gateway", None);
+    let g = find(&fs, CheckId::RouteIpv4Gateway, None);
     assert_eq!(g.status, Status::Error);
     assert!(g.summary.contains("CAP_NET_RAW"));
 }
@@ -349,11 +353,11 @@ fn resolver_that_differs_from_authoritative_is_named() {
     f.dns.servers[0].aaaa = records(&["2001:db8:1::77"]);
     f.dns.aaaa = records(&["2001:db8:1::77"]);
     let fs = evaluate(&f, &options());
-    let c = find(&fs, "dns.consistency", None);
+    let c = find(&fs, CheckId::DnsConsistency, None);
     assert_eq!(c.status, Status::Warn);
     assert!(c.summary.contains("resolver 192.0.2.53"), "{}", c.summary);
     // the authoritative answer is the host's, the resolver's is not
-    assert_eq!(status(&fs, "dns.aaaa_target", None), Status::Fail);
+    assert_eq!(status(&fs, CheckId::DnsAaaaTarget, None), Status::Fail);
 }
 
 #[test]
@@ -361,7 +365,7 @@ fn authoritative_servers_disagreeing_fails() {
     let mut f = healthy();
     f.dns.servers[3].aaaa = records(&["2001:db8:1::99"]);
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "dns.consistency", None), Status::Fail);
+    assert_eq!(status(&fs, CheckId::DnsConsistency, None), Status::Fail);
 }
 
 #[test]
@@ -372,7 +376,7 @@ fn single_nameserver_without_aaaa_warns() {
         z.nameservers[0].aaaa.clear();
     }
     let fs = evaluate(&f, &options());
-    let ns = find(&fs, "dns.nameservers", None);
+    let ns = find(&fs, CheckId::DnsNameservers, None);
     assert_eq!(ns.status, Status::Warn);
     assert!(ns.summary.contains("only 1"));
     assert!(ns.summary.contains("no AAAA"));
@@ -384,7 +388,7 @@ fn missing_ptr_warns_and_fails_for_mail() {
     f.dns.ptr[1].names = Probed::ok(Vec::new());
     f.dns.ptr[1].forward.clear();
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "dns.reverse", None), Status::Warn);
+    assert_eq!(status(&fs, CheckId::DnsReverse, None), Status::Warn);
     let mut o = options();
     o.target.ports = vec![25];
     f.dns.mx = Some(Probed::ok(vec![MxHost {
@@ -394,8 +398,8 @@ fn missing_ptr_warns_and_fails_for_mail() {
         aaaa: vec![],
     }]));
     let fs = evaluate(&f, &o);
-    assert_eq!(status(&fs, "dns.reverse", None), Status::Fail);
-    let mx = find(&fs, "dns.mx", None);
+    assert_eq!(status(&fs, CheckId::DnsReverse, None), Status::Fail);
+    let mx = find(&fs, CheckId::DnsMx, None);
     assert_eq!(mx.status, Status::Fail);
     assert!(mx.summary.contains("no AAAA"));
 }
@@ -405,14 +409,14 @@ fn dns64_prefix_is_found_and_synthesised_aaaa_flagged() {
     let mut f = healthy();
     f.dns.dns64 = Probed::ok(vec!["64:ff9b::c000:aa".parse().unwrap()]);
     let fs = evaluate(&f, &options());
-    let d = find(&fs, "dns.dns64", None);
+    let d = find(&fs, CheckId::DnsDns64, None);
     assert_eq!(d.status, Status::Pass);
     assert!(d.summary.contains("64:ff9b::/96"), "{}", d.summary);
 
     f.dns.aaaa = records(&["64:ff9b::cb00:710a"]);
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "dns.dns64", None), Status::Warn);
-    assert_eq!(status(&fs, "dns.aaaa", None), Status::Fail);
+    assert_eq!(status(&fs, CheckId::DnsDns64, None), Status::Warn);
+    assert_eq!(status(&fs, CheckId::DnsAaaa, None), Status::Fail);
 }
 
 #[test]
@@ -421,7 +425,7 @@ fn nxdomain_is_a_clean_failure() {
     f.dns.a = Probed::ok(DnsAnswer::NxDomain);
     f.dns.aaaa = Probed::ok(DnsAnswer::NxDomain);
     let fs = evaluate(&f, &options());
-    let a = find(&fs, "dns.a", None);
+    let a = find(&fs, CheckId::DnsA, None);
     assert_eq!(a.status, Status::Fail);
     assert!(a.summary.contains("does not exist"));
 }
@@ -434,10 +438,13 @@ fn unreadable_facts_become_errors_not_panics() {
     f.routes = Probed::err(ProbeErrorKind::Failed, "rtnetlink: boom");
     f.dns.a = Probed::err(ProbeErrorKind::Timeout, "no answer");
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "listener.ipv4", Some(80)), Status::Error);
-    assert_eq!(status(&fs, "address.ipv6_enabled", None), Status::Error);
-    assert_eq!(status(&fs, "route.ipv4_default", None), Status::Error);
-    assert_eq!(status(&fs, "dns.a", None), Status::Error);
+    assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Error);
+    assert_eq!(
+        status(&fs, CheckId::AddressIpv6Enabled, None),
+        Status::Error
+    );
+    assert_eq!(status(&fs, CheckId::RouteIpv4Default, None), Status::Error);
+    assert_eq!(status(&fs, CheckId::DnsA, None), Status::Error);
 }
 
 #[test]
@@ -498,7 +505,7 @@ fn ipv6_absent_from_the_kernel_is_the_address_verdict() {
     }
     f.gateway_pings.retain(|g| g.gateway.is_ipv4());
     let fs = evaluate(&f, &options());
-    let en = find(&fs, "address.ipv6_enabled", None);
+    let en = find(&fs, CheckId::AddressIpv6Enabled, None);
     assert_eq!(en.status, Status::Fail, "{en:?}");
     assert!(
         en.summary.to_lowercase().contains("kernel"),
@@ -506,14 +513,14 @@ fn ipv6_absent_from_the_kernel_is_the_address_verdict() {
         en.summary
     );
     let v = verdict(&fs);
-    assert_eq!(v.check.as_deref(), Some("address.ipv6_enabled"), "{v:?}");
+    assert_eq!(v.check, Some(CheckId::AddressIpv6Enabled), "{v:?}");
     let v6_checks = [
-        "address.global_ipv6",
-        "listener.ipv6",
-        "route.ipv6_default",
-        "route.ipv6_gateway",
-        "route.ipv6_ra",
-        "firewall.ipv6",
+        CheckId::AddressGlobalIpv6,
+        CheckId::ListenerIpv6,
+        CheckId::RouteIpv6Default,
+        CheckId::RouteIpv6Gateway,
+        CheckId::RouteIpv6Ra,
+        CheckId::FirewallIpv6,
     ];
     for id in v6_checks {
         for fd in fs.iter().filter(|x| x.id == id) {
@@ -531,7 +538,11 @@ fn ipv6_absent_from_the_kernel_is_the_address_verdict() {
         }
     }
     // IPv4 is untouched.
-    for id in ["address.global_ipv4", "listener.ipv4", "route.ipv4_default"] {
+    for id in [
+        CheckId::AddressGlobalIpv4,
+        CheckId::ListenerIpv4,
+        CheckId::RouteIpv4Default,
+    ] {
         for fd in fs.iter().filter(|x| x.id == id) {
             assert_eq!(fd.status, Status::Pass, "{id}: {}", fd.summary);
         }
@@ -547,7 +558,7 @@ fn cut_dns_answer_is_said_and_old_snapshots_still_read() {
         *omitted = 236;
     }
     let fs = evaluate(&f, &options());
-    let a = find(&fs, "dns.a", None);
+    let a = find(&fs, CheckId::DnsA, None);
     assert!(a.summary.contains("237 records"), "{}", a.summary);
     assert!(
         a.evidence
@@ -569,4 +580,61 @@ fn cut_dns_answer_is_said_and_old_snapshots_still_read() {
         }
     );
     assert_eq!(serde_json::to_string(&d).unwrap(), old);
+}
+
+/// IPv6 disabled (for all, or for the site's interface only) while a socket on `[::]:80`
+/// still exists: whether it would accept IPv6 is moot, so the listener and route checks
+/// are `skip` naming address.ipv6_enabled, and the verdict stays there.
+#[test]
+fn disabled_ipv6_makes_listener_and_route_checks_moot() {
+    for keys in [vec!["all"], vec!["eth0"]] {
+        let mut f = healthy();
+        if let Ok(s) = f.sysctl.result.as_mut() {
+            for k in &keys {
+                s.disable_ipv6.insert((*k).into(), 1);
+            }
+        }
+        eth0(&mut f).addrs.retain(|a| a.ip.is_ipv4());
+        f.listeners = Probed::ok(vec![
+            listener("0.0.0.0", 80, None),
+            listener("::", 80, Some(true)),
+            listener("0.0.0.0", 443, None),
+            listener("::", 443, Some(true)),
+        ]);
+        let fs = evaluate(&f, &options());
+        assert_eq!(status(&fs, CheckId::AddressIpv6Enabled, None), Status::Fail);
+        let moot = [
+            (CheckId::ListenerIpv6, Some(80)),
+            (CheckId::RouteIpv6Default, None),
+            (CheckId::RouteIpv6Gateway, None),
+            (CheckId::RouteIpv6Ra, None),
+        ];
+        for (id, port) in moot {
+            let x = find(&fs, id, port);
+            assert_eq!(
+                x.status,
+                Status::Skip,
+                "{keys:?} {}: {}",
+                x.label(),
+                x.summary
+            );
+            assert!(
+                x.summary.contains(CheckId::AddressIpv6Enabled.as_str()),
+                "{keys:?} {}: {}",
+                x.label(),
+                x.summary
+            );
+            assert_eq!(
+                x.caused_by.map(|c| c.check),
+                Some(CheckId::AddressIpv6Enabled)
+            );
+            assert!(x.fixes.is_empty(), "a moot check offers no fix: {x:?}");
+        }
+        assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Pass);
+        assert_eq!(
+            verdict(&fs).check,
+            Some(CheckId::AddressIpv6Enabled),
+            "{keys:?}"
+        );
+    }
 }

@@ -73,6 +73,9 @@ pub fn render(r: &Report) -> String {
                 check_label(f),
                 cell(&f.summary)
             );
+            if let Some(cause) = &f.caused_by {
+                let _ = writeln!(o, "Caused by: `{}`\n", cause.label());
+            }
             if !f.evidence.is_empty() {
                 let _ = writeln!(o, "Evidence:\n\n```");
                 for e in &f.evidence {

@@ -1,5 +1,6 @@
 //! Report renderers for `dsdoctor check --format text|json|markdown`.
 
+mod catalogue;
 mod json;
 mod markdown;
 mod text;
@@ -15,6 +16,8 @@ pub enum Format {
     Markdown,
 }
 
+pub use catalogue::list_checks;
+
 pub fn render(report: &Report, format: Format) -> String {
     match format {
         Format::Text => text::render(report),
@@ -29,8 +32,5 @@ fn needs_detail(f: &Finding) -> bool {
 }
 
 fn check_label(f: &Finding) -> String {
-    match f.port {
-        Some(p) => format!("{} :{p}", f.id),
-        None => f.id.clone(),
-    }
+    f.label()
 }

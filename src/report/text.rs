@@ -76,6 +76,9 @@ pub fn render(r: &Report) -> String {
             if !needs_detail(f) {
                 continue;
             }
+            if let Some(cause) = &f.caused_by {
+                let _ = writeln!(o, "           caused by: {}", cause.label());
+            }
             for e in &f.evidence {
                 let _ = writeln!(o, "           | {}", clean(e));
             }

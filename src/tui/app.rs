@@ -74,7 +74,7 @@ pub struct TimelineEntry {
     /// Milliseconds since the wizard started.
     pub at_ms: u64,
     pub run: u64,
-    pub id: String,
+    pub id: crate::model::CheckId,
     pub port: Option<u16>,
     pub before: Option<Status>,
     pub after: Status,
@@ -84,10 +84,11 @@ pub struct TimelineEntry {
 impl TimelineEntry {
     /// The check, with its port where it has one: `listener.ipv6 :80`.
     pub fn label(&self) -> String {
-        match self.port {
-            Some(p) => format!("{} :{p}", self.id),
-            None => self.id.clone(),
+        crate::model::Cause {
+            check: self.id,
+            port: self.port,
         }
+        .label()
     }
 
     /// What the run changed: `fail → pass`, or the status a first run gave.
@@ -626,7 +627,7 @@ impl App {
                 self.timeline.push(TimelineEntry {
                     at_ms,
                     run,
-                    id: f.id.clone(),
+                    id: f.id,
                     port: f.port,
                     before,
                     after: f.status,

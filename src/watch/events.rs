@@ -2,6 +2,7 @@
 
 use crate::checks::host;
 use crate::facts::Facts;
+use crate::model::CheckId;
 use crate::model::{Report, Status};
 use crate::net::reachable_by_clients;
 use crate::options::Options;
@@ -138,8 +139,8 @@ pub fn diff(
     let mut out = Vec::new();
     for (id, a, b) in [
         ("host.ipv6", &old_keys.host_ipv6, &new_keys.host_ipv6),
-        ("dns.a", &old_keys.a, &new_keys.a),
-        ("dns.aaaa", &old_keys.aaaa, &new_keys.aaaa),
+        (CheckId::DnsA.as_str(), &old_keys.a, &new_keys.a),
+        (CheckId::DnsAaaa.as_str(), &old_keys.aaaa, &new_keys.aaaa),
     ] {
         if a != b {
             out.push(ev("fact", id, None, list(a), list(b), String::new()));
@@ -175,7 +176,7 @@ pub fn diff(
             Some(b) if b == c.status => {}
             _ => out.push(ev(
                 "check",
-                &c.id,
+                c.id.as_str(),
                 c.port,
                 before
                     .map(|b| b.as_str().to_string())
@@ -220,10 +221,14 @@ mod tests {
                 facts[0].from.as_str(),
                 facts[0].to.as_str()
             ),
-            ("dns.aaaa", "2001:db8:1::10", "2001:db8:1::99")
+            (
+                CheckId::DnsAaaa.as_str(),
+                "2001:db8:1::10",
+                "2001:db8:1::99"
+            )
         );
         assert!(evs.iter().any(|e| e.kind == "check"
-            && e.id == "dns.aaaa_target"
+            && e.id == CheckId::DnsAaaaTarget.as_str()
             && e.from == "pass"
             && e.to == "fail"));
         assert!(

@@ -35,7 +35,7 @@ pub fn render(r: &Report, unix_time: f64) -> String {
         let _ = writeln!(
             o,
             "dsdoctor_check_status{{domain=\"{d}\",check=\"{}\",stage=\"{}\",port=\"{port}\"}} {}",
-            label(&c.id),
+            label(c.id.as_str()),
             c.stage.as_str(),
             status_value(c.status)
         );
@@ -50,7 +50,7 @@ pub fn render(r: &Report, unix_time: f64) -> String {
         let _ = writeln!(
             o,
             "dsdoctor_check_duration_seconds{{domain=\"{d}\",check=\"{}\",stage=\"{}\",port=\"{port}\"}} {}",
-            label(&c.id),
+            label(c.id.as_str()),
             c.stage.as_str(),
             c.duration_ms.unwrap_or(0) as f64 / 1000.0
         );
@@ -63,7 +63,7 @@ pub fn render(r: &Report, unix_time: f64) -> String {
     let _ = writeln!(
         o,
         "dsdoctor_verdict_status{{domain=\"{d}\",check=\"{}\"}} {}",
-        label(r.verdict.check.as_deref().unwrap_or("")),
+        label(r.verdict.check.map(|c| c.as_str()).unwrap_or("")),
         status_value(r.verdict.status)
     );
     let _ = writeln!(

@@ -4,7 +4,7 @@ use crate::checks::evaluate;
 use crate::checks::fixtures::*;
 use crate::facts::firewall::{FirewallFacts, Source};
 use crate::facts::{ProbeErrorKind, Probed};
-use crate::model::Status;
+use crate::model::{CheckId, Status};
 use crate::parse::iptables;
 use crate::verdict::verdict;
 
@@ -23,7 +23,7 @@ const OPEN_V4: &str = "*filter\n:INPUT DROP [0:0]\n-A INPUT -m conntrack --ctsta
 #[test]
 fn strict_ruleset_passes() {
     let fs = evaluate(&healthy(), &options());
-    for id in ["firewall.ipv4", "firewall.ipv6"] {
+    for id in [CheckId::FirewallIpv4, CheckId::FirewallIpv6] {
         let fd = find(&fs, id, Some(80));
         assert_eq!(fd.status, Status::Pass, "{fd:#?}");
         assert!(
@@ -34,8 +34,8 @@ fn strict_ruleset_passes() {
             fd.evidence
         );
     }
-    assert_eq!(status(&fs, "firewall.icmpv6", None), Status::Pass);
-    assert_eq!(status(&fs, "firewall.exposure", None), Status::Pass);
+    assert_eq!(status(&fs, CheckId::FirewallIcmpv6, None), Status::Pass);
+    assert_eq!(status(&fs, CheckId::FirewallExposure, None), Status::Pass);
 }
 
 #[test]
@@ -44,8 +44,8 @@ fn ip6tables_drop_fails_ipv6_only_with_rule_and_fix() {
     let v6 = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m tcp --dport 80 -j DROP\nCOMMIT\n";
     f.firewall = Probed::ok(with_save("", v6, Source::IptablesLegacy));
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "firewall.ipv4", Some(80)), Status::Pass);
-    let fd = find(&fs, "firewall.ipv6", Some(80));
+    assert_eq!(status(&fs, CheckId::FirewallIpv4, Some(80)), Status::Pass);
+    let fd = find(&fs, CheckId::FirewallIpv6, Some(80));
     assert_eq!(fd.status, Status::Fail);
     assert!(
         fd.summary.contains("drops") && fd.summary.contains("--dport 80 -j DROP"),
@@ -62,7 +62,7 @@ fn ip6tables_drop_fails_ipv6_only_with_rule_and_fix() {
         cmds.contains("ip6tables-legacy-save > /etc/iptables/rules.v6"),
         "{cmds}"
     );
-    assert_eq!(verdict(&fs).check.as_deref(), Some("firewall.ipv6"));
+    assert_eq!(verdict(&fs).check, Some(CheckId::FirewallIpv6));
 }
 
 #[test]
@@ -70,8 +70,8 @@ fn policy_drop_without_icmpv6_fails_icmpv6() {
     let mut f = healthy();
     f.firewall = Probed::ok(with_save(OPEN_V4, OPEN_V4, Source::IptablesNft));
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "firewall.ipv6", Some(80)), Status::Pass);
-    let fd = find(&fs, "firewall.icmpv6", None);
+    assert_eq!(status(&fs, CheckId::FirewallIpv6, Some(80)), Status::Pass);
+    let fd = find(&fs, CheckId::FirewallIcmpv6, None);
     assert_eq!(fd.status, Status::Fail, "{fd:#?}");
     assert!(
         fd.summary.contains("neighbour solicitation (135)"),
@@ -99,7 +99,7 @@ fn exposure_names_port_and_process() {
         l.push(pg);
     }
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, "firewall.exposure", None);
+    let fd = find(&fs, CheckId::FirewallExposure, None);
     assert_eq!(fd.status, Status::Fail, "{fd:#?}");
     assert!(
         fd.summary
@@ -112,7 +112,7 @@ fn exposure_names_port_and_process() {
         "{:?}",
         fd.fixes
     );
-    assert_eq!(status(&fs, "firewall.ipv4", Some(80)), Status::Pass);
+    assert_eq!(status(&fs, CheckId::FirewallIpv4, Some(80)), Status::Pass);
 }
 
 #[test]
@@ -124,10 +124,10 @@ fn unreadable_filter_is_an_error_saying_root() {
     );
     let fs = evaluate(&f, &options());
     for (id, port) in [
-        ("firewall.ipv4", Some(80)),
-        ("firewall.ipv6", Some(80)),
-        ("firewall.icmpv6", None),
-        ("firewall.exposure", None),
+        (CheckId::FirewallIpv4, Some(80)),
+        (CheckId::FirewallIpv6, Some(80)),
+        (CheckId::FirewallIcmpv6, None),
+        (CheckId::FirewallExposure, None),
     ] {
         let fd = find(&fs, id, port);
         assert_eq!(fd.status, Status::Error, "{fd:#?}");
@@ -142,10 +142,13 @@ fn ipv6_disabled_skips_with_cause() {
         s.disable_ipv6.insert("all".into(), 1);
     }
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, "firewall.ipv6", Some(80));
+    let fd = find(&fs, CheckId::FirewallIpv6, Some(80));
     assert_eq!(fd.status, Status::Skip);
-    assert_eq!(fd.caused_by.as_deref(), Some("address.ipv6_enabled"));
-    assert_eq!(status(&fs, "firewall.icmpv6", None), Status::Skip);
+    assert_eq!(
+        fd.caused_by.map(|c| c.check),
+        Some(CheckId::AddressIpv6Enabled)
+    );
+    assert_eq!(status(&fs, CheckId::FirewallIcmpv6, None), Status::Skip);
 }
 
 #[test]
@@ -155,7 +158,7 @@ fn uncertain_rule_warns_with_the_rule() {
         "*filter\n:INPUT DROP [0:0]\n-A INPUT -m set --match-set allowed src -j ACCEPT\nCOMMIT\n";
     f.firewall = Probed::ok(with_save(v4, "", Source::IptablesNft));
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, "firewall.ipv4", Some(80));
+    let fd = find(&fs, CheckId::FirewallIpv4, Some(80));
     assert_eq!(fd.status, Status::Warn, "{fd:#?}");
     assert!(fd.summary.contains("match-set allowed"), "{}", fd.summary);
 }
@@ -174,7 +177,7 @@ fn outside_probe_failing_while_host_admits_reminds_of_the_security_group() {
     .expect("isp facts");
     f.isp = Probed::ok(isp);
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, "firewall.ipv6", Some(80));
+    let fd = find(&fs, CheckId::FirewallIpv6, Some(80));
     assert_eq!(fd.status, Status::Pass);
     assert!(
         fd.evidence.iter().any(|e| e.contains("could not connect")),
@@ -186,5 +189,5 @@ fn outside_probe_failing_while_host_admits_reminds_of_the_security_group() {
         "{:?}",
         fd.fixes
     );
-    assert!(find(&fs, "firewall.ipv4", Some(80)).fixes.is_empty());
+    assert!(find(&fs, CheckId::FirewallIpv4, Some(80)).fixes.is_empty());
 }

@@ -4,7 +4,7 @@ use crate::checks::evaluate;
 use crate::checks::fixtures::*;
 use crate::facts::isp::*;
 use crate::facts::*;
-use crate::model::Status;
+use crate::model::{CheckId, Status};
 use crate::verdict::verdict;
 
 fn isp(f: &mut Facts) -> &mut IspFacts {
@@ -65,14 +65,14 @@ fn healthy_isp_passes() {
     assert!(bad.is_empty(), "{bad:#?}");
     assert_eq!(verdict(&fs).check, None);
     for id in [
-        "isp.egress_ipv4",
-        "isp.egress_ipv6",
-        "isp.public_ipv4",
-        "isp.public_ipv6",
-        "isp.acme_http01",
-        "isp.resources",
-        "isp.path_mtu_ipv4",
-        "isp.path_mtu_ipv6",
+        CheckId::IspEgressIpv4,
+        CheckId::IspEgressIpv6,
+        CheckId::IspPublicIpv4,
+        CheckId::IspPublicIpv6,
+        CheckId::IspAcmeHttp01,
+        CheckId::IspResources,
+        CheckId::IspPathMtuIpv4,
+        CheckId::IspPathMtuIpv6,
     ] {
         assert_eq!(
             status(&fs, id, None),
@@ -81,12 +81,16 @@ fn healthy_isp_passes() {
             find(&fs, id, None)
         );
     }
-    for id in ["isp.inbound_ipv4", "isp.inbound_ipv6", "isp.http_parity"] {
+    for id in [
+        CheckId::IspInboundIpv4,
+        CheckId::IspInboundIpv6,
+        CheckId::IspHttpParity,
+    ] {
         assert_eq!(status(&fs, id, Some(80)), Status::Pass, "{id}");
     }
-    assert_eq!(status(&fs, "isp.smtp_parity", Some(80)), Status::Skip);
+    assert_eq!(status(&fs, CheckId::IspSmtpParity, Some(80)), Status::Skip);
     assert!(
-        find(&fs, "isp.public_ipv4", None)
+        find(&fs, CheckId::IspPublicIpv4, None)
             .summary
             .contains("direct")
     );
@@ -97,7 +101,10 @@ fn offline_skips_every_isp_check_saying_so() {
     let mut f = healthy_online();
     f.isp = Probed::err(ProbeErrorKind::NotRun, "not run: --offline");
     let fs = evaluate(&f, &options());
-    let isp: Vec<_> = fs.iter().filter(|x| x.id.starts_with("isp.")).collect();
+    let isp: Vec<_> = fs
+        .iter()
+        .filter(|x| x.id.stage() == crate::model::Stage::Isp)
+        .collect();
     assert_eq!(isp.len(), 12, "12 ids, the per-port ones once (one port)");
     for x in isp {
         assert_eq!(x.status, Status::Skip, "{x:?}");
@@ -117,15 +124,26 @@ fn egress_v6_without_default_route_is_a_consequence() {
     i.echo[1].seen = Probed::err(ProbeErrorKind::Failed, "Network is unreachable");
     i.inbound[1].answer = Probed::err(ProbeErrorKind::Failed, "Network is unreachable");
     let fs = evaluate(&f, &options());
-    let e = find(&fs, "isp.egress_ipv6", None);
+    let e = find(&fs, CheckId::IspEgressIpv6, None);
     assert_eq!(e.status, Status::Skip);
-    assert!(e.summary.contains("route.ipv6_default"), "{}", e.summary);
-    assert_eq!(e.caused_by.as_deref(), Some("route.ipv6_default"));
-    let p = find(&fs, "isp.public_ipv6", None);
+    assert!(
+        e.summary.contains(CheckId::RouteIpv6Default.as_str()),
+        "{}",
+        e.summary
+    );
+    assert_eq!(
+        e.caused_by.map(|c| c.check),
+        Some(CheckId::RouteIpv6Default)
+    );
+    let p = find(&fs, CheckId::IspPublicIpv6, None);
     assert_eq!(p.status, Status::Skip);
-    assert!(p.summary.contains("route.ipv6_default"), "{}", p.summary);
-    assert_eq!(status(&fs, "isp.inbound_ipv6", Some(80)), Status::Skip);
-    assert_eq!(verdict(&fs).check.as_deref(), Some("route.ipv6_default"));
+    assert!(
+        p.summary.contains(CheckId::RouteIpv6Default.as_str()),
+        "{}",
+        p.summary
+    );
+    assert_eq!(status(&fs, CheckId::IspInboundIpv6, Some(80)), Status::Skip);
+    assert_eq!(verdict(&fs).check, Some(CheckId::RouteIpv6Default));
 }
 
 #[test]
@@ -137,21 +155,21 @@ fn egress_v6_lost_upstream_fails_with_traceroute() {
     i.echo[1].seen = Probed::err(ProbeErrorKind::Timeout, "timed out");
     i.inbound[1].answer = Probed::err(ProbeErrorKind::Timeout, "timed out");
     let fs = evaluate(&f, &options());
-    let e = find(&fs, "isp.egress_ipv6", None);
+    let e = find(&fs, CheckId::IspEgressIpv6, None);
     assert_eq!(e.status, Status::Fail);
     assert!(
-        e.explanation.contains("route.ipv6_gateway"),
+        e.explanation.contains(CheckId::RouteIpv6Gateway.as_str()),
         "{}",
         e.explanation
     );
     let cmds = e.fixes[0].commands.join("\n");
     assert!(cmds.contains("traceroute -6 -n 2001:db8:2::10"), "{cmds}");
     assert!(cmds.contains("mtr -6"), "{cmds}");
-    let p = find(&fs, "isp.public_ipv6", None);
+    let p = find(&fs, CheckId::IspPublicIpv6, None);
     assert_eq!(p.status, Status::Skip);
-    assert_eq!(p.caused_by.as_deref(), Some("isp.egress_ipv6"));
-    assert_eq!(status(&fs, "isp.egress_ipv4", None), Status::Pass);
-    assert_eq!(verdict(&fs).check.as_deref(), Some("isp.egress_ipv6"));
+    assert_eq!(p.caused_by.map(|c| c.check), Some(CheckId::IspEgressIpv6));
+    assert_eq!(status(&fs, CheckId::IspEgressIpv4, None), Status::Pass);
+    assert_eq!(verdict(&fs).check, Some(CheckId::IspEgressIpv6));
 }
 
 #[test]
@@ -160,13 +178,13 @@ fn home_nat_with_port_forward_passes() {
     f.dns.a = records(&["198.51.100.1"]);
     behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
     let fs = evaluate(&f, &nat_options());
-    let a = find(&fs, "dns.a_target", None);
+    let a = find(&fs, CheckId::DnsATarget, None);
     assert_eq!(a.status, Status::Pass, "{a:#?}");
     assert!(a.summary.contains("forward"), "{}", a.summary);
-    let p = find(&fs, "isp.public_ipv4", None);
+    let p = find(&fs, CheckId::IspPublicIpv4, None);
     assert_eq!(p.status, Status::Pass, "{p:#?}");
     assert!(p.summary.contains("NAT"), "{}", p.summary);
-    assert_eq!(status(&fs, "isp.inbound_ipv4", Some(80)), Status::Pass);
+    assert_eq!(status(&fs, CheckId::IspInboundIpv4, Some(80)), Status::Pass);
 }
 
 #[test]
@@ -179,7 +197,7 @@ fn home_nat_without_port_forward_names_the_router_first() {
         reachable: false,
     });
     let fs = evaluate(&f, &nat_options());
-    let i = find(&fs, "isp.inbound_ipv4", Some(80));
+    let i = find(&fs, CheckId::IspInboundIpv4, Some(80));
     assert_eq!(i.status, Status::Fail);
     let pf = i
         .explanation
@@ -201,7 +219,7 @@ fn home_nat_without_port_forward_names_the_router_first() {
             .any(|c| c.contains("10.0.0.10:80") && c.contains("198.51.100.1")),
         "{cmds:?}"
     );
-    assert_eq!(verdict(&fs).check.as_deref(), Some("isp.inbound_ipv4"));
+    assert_eq!(verdict(&fs).check, Some(CheckId::IspInboundIpv4));
 }
 
 #[test]
@@ -210,10 +228,10 @@ fn a_record_not_the_nat_address_fails_dns() {
     f.dns.a = records(&["198.51.100.77"]);
     behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
     let fs = evaluate(&f, &nat_options());
-    let a = find(&fs, "dns.a_target", None);
+    let a = find(&fs, CheckId::DnsATarget, None);
     assert_eq!(a.status, Status::Fail);
     assert!(a.summary.contains("198.51.100.1"), "{}", a.summary);
-    assert_eq!(verdict(&fs).check.as_deref(), Some("dns.a_target"));
+    assert_eq!(verdict(&fs).check, Some(CheckId::DnsATarget));
 }
 
 #[test]
@@ -223,7 +241,7 @@ fn a_target_without_isp_facts_stays_unknown() {
     behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
     f.isp = Probed::err(ProbeErrorKind::NotRun, "not run: --offline");
     let fs = evaluate(&f, &nat_options());
-    assert_eq!(status(&fs, "dns.a_target", None), Status::Warn);
+    assert_eq!(status(&fs, CheckId::DnsATarget, None), Status::Warn);
 }
 
 #[test]
@@ -236,13 +254,13 @@ fn carrier_grade_nat_is_an_address_verdict() {
         reachable: false,
     });
     let fs = evaluate(&f, &nat_options());
-    let p = find(&fs, "isp.public_ipv4", None);
+    let p = find(&fs, CheckId::IspPublicIpv4, None);
     assert_eq!(p.status, Status::Fail);
     assert!(p.summary.contains("carrier-grade"), "{}", p.summary);
-    let i = find(&fs, "isp.inbound_ipv4", Some(80));
+    let i = find(&fs, CheckId::IspInboundIpv4, Some(80));
     assert_eq!(i.status, Status::Fail);
     assert!(i.explanation.contains("carrier-grade"), "{}", i.explanation);
-    assert_eq!(verdict(&fs).check.as_deref(), Some("address.global_ipv4"));
+    assert_eq!(verdict(&fs).check, Some(CheckId::AddressGlobalIpv4));
 }
 
 #[test]
@@ -250,7 +268,7 @@ fn http_differing_over_ipv6_fails_side_by_side() {
     let mut f = healthy_online();
     isp(&mut f).http[1].response = Probed::ok(resp(404, None, 9, "cd"));
     let fs = evaluate(&f, &options());
-    let h = find(&fs, "isp.http_parity", Some(80));
+    let h = find(&fs, CheckId::IspHttpParity, Some(80));
     assert_eq!(h.status, Status::Fail);
     assert!(
         h.summary.contains("404") && h.summary.contains("200"),
@@ -283,7 +301,7 @@ fn small_content_differences_are_the_same_site() {
     let mut f = healthy_online();
     isp(&mut f).http[1].response = Probed::ok(resp(200, None, 53, "cd"));
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "isp.http_parity", Some(80)), Status::Pass);
+    assert_eq!(status(&fs, CheckId::IspHttpParity, Some(80)), Status::Pass);
 }
 
 #[test]
@@ -295,10 +313,10 @@ fn http_refused_over_ipv6_points_at_the_listener() {
         "connect to [2001:db8:1::10]:80: refused",
     );
     let fs = evaluate(&f, &options());
-    let h = find(&fs, "isp.http_parity", Some(80));
+    let h = find(&fs, CheckId::IspHttpParity, Some(80));
     assert_eq!(h.status, Status::Fail);
-    assert_eq!(h.caused_by.as_deref(), Some("listener.ipv6"));
-    assert_eq!(verdict(&fs).check.as_deref(), Some("listener.ipv6"));
+    assert_eq!(h.caused_by.map(|c| c.check), Some(CheckId::ListenerIpv6));
+    assert_eq!(verdict(&fs).check, Some(CheckId::ListenerIpv6));
 }
 
 fn acme_trap(f: &mut Facts) {
@@ -338,7 +356,7 @@ fn acme_trap_timeout_plus_redirect_fails() {
     let mut f = healthy_online();
     acme_trap(&mut f);
     let fs = evaluate(&f, &options());
-    let a = find(&fs, "isp.acme_http01", None);
+    let a = find(&fs, CheckId::IspAcmeHttp01, None);
     assert_eq!(a.status, Status::Fail, "{a:#?}");
     assert!(
         a.summary.contains("trap") && a.summary.contains("https://"),
@@ -355,7 +373,7 @@ fn acme_timeout_without_redirect_only_warns() {
     let a = isp(&mut f).acme.as_mut().expect("acme");
     a.hops[1].response = timeout("timed out");
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "isp.acme_http01", None), Status::Warn);
+    assert_eq!(status(&fs, CheckId::IspAcmeHttp01, None), Status::Warn);
 }
 
 #[test]
@@ -364,7 +382,7 @@ fn acme_refused_over_ipv6_fails_without_fallback() {
     let a = isp(&mut f).acme.as_mut().expect("acme");
     a.hops[1].response = Probed::err(ProbeErrorKind::Failed, "connection refused");
     let fs = evaluate(&f, &options());
-    let x = find(&fs, "isp.acme_http01", None);
+    let x = find(&fs, CheckId::IspAcmeHttp01, None);
     assert_eq!(x.status, Status::Fail);
     assert!(x.summary.contains("does not fall back"), "{}", x.summary);
 }
@@ -375,7 +393,7 @@ fn acme_different_answer_over_ipv6_warns() {
     let a = isp(&mut f).acme.as_mut().expect("acme");
     a.hops[1].response = Probed::ok(resp(200, None, 500, "99"));
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "isp.acme_http01", None), Status::Warn);
+    assert_eq!(status(&fs, CheckId::IspAcmeHttp01, None), Status::Warn);
 }
 
 #[test]
@@ -407,7 +425,7 @@ fn ipv4_literal_subresources_warn() {
         ];
     }
     let fs = evaluate(&f, &options());
-    let r = find(&fs, "isp.resources", None);
+    let r = find(&fs, CheckId::IspResources, None);
     assert_eq!(r.status, Status::Warn);
     assert!(r.summary.contains("2 subresource"), "{}", r.summary);
     assert!(r.summary.contains("192.0.2.7"), "{}", r.summary);
@@ -435,7 +453,7 @@ fn smtp_greeting_differs_over_ipv6() {
     ];
     f.listeners = Probed::ok(vec![listener("::", 25, Some(false))]);
     let fs = evaluate(&f, &o);
-    let s = find(&fs, "isp.smtp_parity", Some(25));
+    let s = find(&fs, CheckId::IspSmtpParity, Some(25));
     assert_eq!(s.status, Status::Fail, "{s:#?}");
     assert!(s.summary.contains("other.example"), "{}", s.summary);
     assert!(
@@ -445,8 +463,8 @@ fn smtp_greeting_differs_over_ipv6() {
     );
     isp(&mut f).smtp[1] = smtp("2001:db8:1::10", "shop.example");
     let fs = evaluate(&f, &o);
-    assert_eq!(status(&fs, "isp.smtp_parity", Some(25)), Status::Pass);
-    assert_eq!(status(&fs, "isp.http_parity", Some(25)), Status::Skip);
+    assert_eq!(status(&fs, CheckId::IspSmtpParity, Some(25)), Status::Pass);
+    assert_eq!(status(&fs, CheckId::IspHttpParity, Some(25)), Status::Skip);
 }
 
 #[test]
@@ -454,7 +472,7 @@ fn echo_service_failure_is_an_error_naming_it() {
     let mut f = healthy_online();
     isp(&mut f).echo[0].seen = Probed::err(ProbeErrorKind::Failed, "echo answered HTTP 500");
     let fs = evaluate(&f, &options());
-    let p = find(&fs, "isp.public_ipv4", None);
+    let p = find(&fs, CheckId::IspPublicIpv4, None);
     assert_eq!(p.status, Status::Error);
     assert!(p.summary.contains("HTTP 500"), "{}", p.summary);
 }
@@ -469,7 +487,7 @@ fn https_without_ca_certificates_is_an_error_not_a_failure() {
         );
     }
     let fs = evaluate(&f, &options());
-    let h = find(&fs, "isp.http_parity", Some(80));
+    let h = find(&fs, CheckId::IspHttpParity, Some(80));
     assert_eq!(h.status, Status::Error);
     assert!(h.summary.contains("ca-certificates"), "{}", h.summary);
 }
@@ -480,7 +498,7 @@ fn private_address_with_working_forward_is_no_warning() {
     f.dns.a = records(&["198.51.100.1"]);
     behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
     let fs = evaluate(&f, &nat_options());
-    let a = find(&fs, "address.global_ipv4", None);
+    let a = find(&fs, CheckId::AddressGlobalIpv4, None);
     assert_eq!(a.status, Status::Pass, "{a:#?}");
     assert!(a.summary.contains("198.51.100.1"), "{}", a.summary);
     // Unreachable from outside: the address stage keeps its warning.
@@ -489,7 +507,7 @@ fn private_address_with_working_forward_is_no_warning() {
         reachable: false,
     });
     let fs = evaluate(&f, &nat_options());
-    assert_eq!(status(&fs, "address.global_ipv4", None), Status::Warn);
+    assert_eq!(status(&fs, CheckId::AddressGlobalIpv4, None), Status::Warn);
 }
 
 #[test]
@@ -503,7 +521,7 @@ fn nat_without_hairpin_is_a_warning_when_outside_gets_through() {
         "connect to 198.51.100.1:80: refused",
     );
     let fs = evaluate(&f, &nat_options());
-    let h = find(&fs, "isp.http_parity", Some(80));
+    let h = find(&fs, CheckId::IspHttpParity, Some(80));
     assert_eq!(h.status, Status::Warn, "{h:#?}");
     assert!(h.explanation.contains("loopback"), "{}", h.explanation);
     // Not reachable from outside either: the inbound failure is the cause.
@@ -512,9 +530,9 @@ fn nat_without_hairpin_is_a_warning_when_outside_gets_through() {
         reachable: false,
     });
     let fs = evaluate(&f, &nat_options());
-    let h = find(&fs, "isp.http_parity", Some(80));
+    let h = find(&fs, CheckId::IspHttpParity, Some(80));
     assert_eq!(h.status, Status::Fail);
-    assert_eq!(h.caused_by.as_deref(), Some("isp.inbound_ipv4"));
+    assert_eq!(h.caused_by.map(|c| c.check), Some(CheckId::IspInboundIpv4));
 }
 
 #[test]
@@ -531,13 +549,17 @@ fn inbound_failure_behind_the_hosts_own_firewall_names_it() {
         }
     }
     let fs = evaluate(&f, &o);
-    let fw = find(&fs, "firewall.ipv6", Some(8080));
+    let fw = find(&fs, CheckId::FirewallIpv6, Some(8080));
     assert_eq!(fw.status, Status::Fail, "{fw:#?}");
-    let i = find(&fs, "isp.inbound_ipv6", Some(8080));
+    let i = find(&fs, CheckId::IspInboundIpv6, Some(8080));
     assert_eq!(i.status, Status::Fail);
-    assert_eq!(i.caused_by.as_deref(), Some("firewall.ipv6"));
-    assert!(i.explanation.contains("firewall.ipv6"), "{}", i.explanation);
-    assert_eq!(verdict(&fs).check.as_deref(), Some("firewall.ipv4"));
+    assert_eq!(i.caused_by.map(|c| c.check), Some(CheckId::FirewallIpv6));
+    assert!(
+        i.explanation.contains(CheckId::FirewallIpv6.as_str()),
+        "{}",
+        i.explanation
+    );
+    assert_eq!(verdict(&fs).check, Some(CheckId::FirewallIpv4));
 }
 
 // --------------------------------------------------------------------------- path MTU
@@ -555,7 +577,7 @@ fn pmtu_broken_v6() -> Facts {
 #[test]
 fn path_mtu_blackhole_upstream_fails_with_the_real_route() {
     let fs = evaluate(&pmtu_broken_v6(), &options());
-    let x = find(&fs, "isp.path_mtu_ipv6", None);
+    let x = find(&fs, CheckId::IspPathMtuIpv6, None);
     assert_eq!(x.status, Status::Fail, "{x:#?}");
     assert!(x.summary.contains("1500-byte"), "{}", x.summary);
     assert!(x.caused_by.is_none());
@@ -581,8 +603,8 @@ fn path_mtu_blackhole_upstream_fails_with_the_real_route() {
         cmds.contains("ip -6 route change default via 2001:db8:1::1 dev eth0 mtu 1280"),
         "{cmds}"
     );
-    assert_eq!(status(&fs, "isp.path_mtu_ipv4", None), Status::Pass);
-    assert_eq!(verdict(&fs).check.as_deref(), Some("isp.path_mtu_ipv6"));
+    assert_eq!(status(&fs, CheckId::IspPathMtuIpv4, None), Status::Pass);
+    assert_eq!(verdict(&fs).check, Some(CheckId::IspPathMtuIpv6));
 }
 
 #[test]
@@ -607,17 +629,17 @@ fn path_mtu_blackhole_from_the_hosts_own_filter_names_it() {
     let mut f = pmtu_broken_v6();
     f.firewall = Probed::ok(firewall_from_nft(&rules.to_string()));
     let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, "firewall.icmpv6", None), Status::Fail);
-    let x = find(&fs, "isp.path_mtu_ipv6", None);
+    assert_eq!(status(&fs, CheckId::FirewallIcmpv6, None), Status::Fail);
+    let x = find(&fs, CheckId::IspPathMtuIpv6, None);
     assert_eq!(x.status, Status::Fail, "{x:#?}");
-    assert_eq!(x.caused_by.as_deref(), Some("firewall.icmpv6"));
+    assert_eq!(x.caused_by.map(|c| c.check), Some(CheckId::FirewallIcmpv6));
     assert!(
         x.explanation.contains("this host's own IPv6 filter"),
         "{}",
         x.explanation
     );
     assert!(x.fixes.is_empty(), "the firewall finding carries the fix");
-    assert_eq!(verdict(&fs).check.as_deref(), Some("firewall.icmpv6"));
+    assert_eq!(verdict(&fs).check, Some(CheckId::FirewallIcmpv6));
 }
 
 #[test]
@@ -627,11 +649,11 @@ fn path_mtu_without_any_echo_answer_is_not_judged() {
     e.icmp_ms = Probed::err(ProbeErrorKind::Timeout, "no echo reply");
     e.full_size_icmp_ms = Probed::err(ProbeErrorKind::Timeout, "no echo reply");
     let fs = evaluate(&f, &options());
-    let x = find(&fs, "isp.path_mtu_ipv4", None);
+    let x = find(&fs, CheckId::IspPathMtuIpv4, None);
     assert_eq!(x.status, Status::Skip, "{x:#?}");
     assert!(x.summary.contains("cannot be measured"), "{}", x.summary);
     assert_eq!(
-        status(&fs, "isp.egress_ipv4", None),
+        status(&fs, CheckId::IspEgressIpv4, None),
         Status::Pass,
         "TCP still answers"
     );
@@ -645,7 +667,7 @@ fn path_mtu_from_an_older_snapshot_is_skipped_not_failed() {
     }
     let f: Facts = serde_json::from_value(v).unwrap();
     let fs = evaluate(&f, &options());
-    for id in ["isp.path_mtu_ipv4", "isp.path_mtu_ipv6"] {
+    for id in [CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6] {
         let x = find(&fs, id, None);
         assert_eq!(x.status, Status::Skip, "{x:#?}");
         assert!(x.summary.contains("not recorded"), "{}", x.summary);
@@ -659,9 +681,12 @@ fn path_mtu_skips_where_the_path_is_already_blocked() {
         r.retain(|r| !r.v6);
     }
     let fs = evaluate(&f, &options());
-    let x = find(&fs, "isp.path_mtu_ipv6", None);
+    let x = find(&fs, CheckId::IspPathMtuIpv6, None);
     assert_eq!(x.status, Status::Skip);
-    assert_eq!(x.caused_by.as_deref(), Some("route.ipv6_default"));
+    assert_eq!(
+        x.caused_by.map(|c| c.check),
+        Some(CheckId::RouteIpv6Default)
+    );
 }
 
 #[test]
@@ -676,7 +701,7 @@ fn path_mtu_without_permission_for_icmp_says_what_is_needed() {
         e.full_size_icmp_ms = denied;
     }
     let fs = evaluate(&f, &options());
-    for id in ["isp.path_mtu_ipv4", "isp.path_mtu_ipv6"] {
+    for id in [CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6] {
         let x = find(&fs, id, None);
         assert_eq!(x.status, Status::Error, "{x:#?}");
         assert!(x.summary.contains("CAP_NET_RAW"), "{}", x.summary);

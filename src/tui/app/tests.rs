@@ -3,6 +3,7 @@
 use super::*;
 use crate::checks::fixtures;
 use crate::facts::{FactPart, Facts, Probed};
+use crate::model::CheckId;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 fn key(c: char) -> Action {
@@ -81,7 +82,7 @@ fn guided_mode_stops_at_the_first_failing_stage_with_its_fix() {
     let app = started(&ipv4_only_nginx());
     assert_eq!(app.selected_stage(), Stage::Listener);
     let f = app.selected_finding().expect("a finding is selected");
-    assert_eq!(f.id, "listener.ipv6");
+    assert_eq!(f.id, CheckId::ListenerIpv6);
     assert_eq!(f.status, Status::Fail);
     assert_eq!(app.stages[0], StageRun::Done(Status::Pass));
     assert!(!app.running());
@@ -139,7 +140,7 @@ fn recheck_after_the_fix_passes_and_the_wizard_moves_on() {
     assert_eq!(app.stages[2], StageRun::Done(Status::Pass));
     assert_ne!(app.selected_stage(), Stage::Listener, "the wizard moved on");
     // the timeline recorded the change fail -> pass
-    assert!(app.timeline.iter().any(|t| t.id == "listener.ipv6"
+    assert!(app.timeline.iter().any(|t| t.id == CheckId::ListenerIpv6
         && t.before == Some(Status::Fail)
         && t.after == Status::Pass
         && t.at_ms == 900));
@@ -206,7 +207,7 @@ fn copy_sends_the_selected_fix_command() {
     let idx = app
         .stage_findings(Stage::Listener)
         .iter()
-        .position(|f| f.id == "listener.config")
+        .position(|f| f.id == CheckId::ListenerConfig)
         .unwrap();
     while app.check < idx {
         app.update(code(KeyCode::Down));
@@ -309,8 +310,8 @@ fn training_waits_for_the_guess_then_reveals() {
     feed(&mut app, e, &ipv4_only_nginx(), 10);
     assert_eq!(app.selected_stage(), Stage::Listener);
     assert_eq!(
-        app.selected_finding().map(|f| f.id.as_str()),
-        Some("listener.ipv6")
+        app.selected_finding().map(|f| f.id),
+        Some(CheckId::ListenerIpv6)
     );
 }
 

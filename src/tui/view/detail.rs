@@ -58,11 +58,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     ])];
     if let Some(cause) = &f.caused_by {
         if matches!(f.status, Status::Fail | Status::Skip) {
-            lines.push(Line::styled(format!("  consequence of {cause}"), t.dim()));
+            lines.push(Line::styled(
+                format!("  consequence of {}", cause.label()),
+                t.dim(),
+            ));
         }
     }
     if app.learn {
-        if let Some(lesson) = crate::assets::lesson(&f.id) {
+        if let Some(lesson) = crate::assets::lesson(f.id.as_str()) {
             lines.push(Line::raw(""));
             lines.push(Line::styled(format!("Learn: {}", lesson.title), t.title()));
             lines.push(Line::raw(lesson.text.clone()));

@@ -105,10 +105,7 @@ pub fn overview(frame: &mut Frame, area: Rect, app: &App) {
                 .iter()
                 .filter(|f| !collapse || !matches!(f.status, Status::Pass | Status::Skip))
             {
-                let label = match f.port {
-                    Some(p) => format!("{} :{p}", f.id),
-                    None => f.id.clone(),
-                };
+                let label = f.label();
                 lines.push(Line::from(vec![
                     Span::styled(format!("  {} ", t.glyph(f.status)), t.status(f.status)),
                     Span::raw(format!("{label:<26} ")),

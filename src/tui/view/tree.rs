@@ -55,7 +55,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::styled(format!(" {why}"), t.dim()));
     }
     for (i, f) in findings.iter().enumerate() {
-        let short = f.id.split_once('.').map(|(_, r)| r).unwrap_or(&f.id);
+        let id = f.id.as_str();
+        let short = id.split_once('.').map(|(_, r)| r).unwrap_or(id);
         let label = match f.port {
             Some(p) => format!("{short} :{p}"),
             None => short.to_string(),

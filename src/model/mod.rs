@@ -1,7 +1,37 @@
 //! The report's vocabulary: stages, statuses, findings. Field names follow the public
 //! contract (`shared/spec/contract.md`), so serialising these types *is* the JSON report.
 
+mod check_id;
+
+pub use check_id::{Cause, CheckId};
 use serde::{Deserialize, Serialize};
+
+/// An IP family. Checks, probes and fixes that come in pairs take one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    pub const BOTH: [Family; 2] = [Family::V4, Family::V6];
+
+    pub fn from_v6(v6: bool) -> Family {
+        if v6 { Family::V6 } else { Family::V4 }
+    }
+
+    pub fn is_v6(self) -> bool {
+        self == Family::V6
+    }
+
+    /// `IPv4` / `IPv6`, as the reports write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::V4 => "IPv4",
+            Family::V6 => "IPv6",
+        }
+    }
+}
 
 /// The decision tree's stages, in tree order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -47,10 +77,14 @@ impl Stage {
         }
     }
 
-    /// The stage a check identifier belongs to (`"dns.a"` → Dns).
-    pub fn of_check(id: &str) -> Option<Stage> {
-        let prefix = id.split('.').next()?;
-        Stage::ALL.into_iter().find(|s| s.as_str() == prefix)
+    /// Position in tree order (0 for DNS).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The stage at a position in tree order, clamped to the last.
+    pub fn at(i: usize) -> Stage {
+        Stage::ALL[i.min(Stage::ALL.len() - 1)]
     }
 }
 
@@ -103,7 +137,7 @@ pub struct Fix {
 /// One check's result: the contract's `checks[]` element.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    pub id: String,
+    pub id: CheckId,
     pub stage: Stage,
     pub port: Option<u16>,
     pub status: Status,
@@ -113,11 +147,10 @@ pub struct Finding {
     pub fixes: Vec<Fix>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub duration_ms: Option<u64>,
-    /// The check whose finding explains this one (an AAAA that matches nothing because
-    /// IPv6 is disabled points at `address.ipv6_enabled`). Used by the verdict; not part
-    /// of the contract's report.
-    #[serde(skip)]
-    pub caused_by: Option<String>,
+    /// The finding that explains this one (an AAAA that matches nothing because IPv6 is
+    /// disabled points at `address.ipv6_enabled`): the contract's optional `caused_by`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caused_by: Option<Cause>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -170,7 +203,7 @@ pub struct StageStatus {
 pub struct Verdict {
     pub status: Status,
     pub stage: Option<Stage>,
-    pub check: Option<String>,
+    pub check: Option<CheckId>,
     pub summary: String,
 }
 
@@ -205,15 +238,20 @@ impl Report {
 /// Builder methods used by the checks to assemble findings.
 impl Finding {
     /// A finding whose explanation defaults to the check's general description.
-    pub fn new(id: &str, port: Option<u16>, status: Status, summary: impl Into<String>) -> Finding {
+    pub fn new(
+        id: CheckId,
+        port: Option<u16>,
+        status: Status,
+        summary: impl Into<String>,
+    ) -> Finding {
         Finding {
-            id: id.to_string(),
-            stage: Stage::of_check(id).unwrap_or(Stage::Dns),
+            id,
+            stage: id.stage(),
             port,
             status,
             summary: summary.into(),
             evidence: Vec::new(),
-            explanation: crate::assets::about(id),
+            explanation: crate::assets::about(id.as_str()),
             fixes: Vec::new(),
             duration_ms: None,
             caused_by: None,
@@ -253,9 +291,25 @@ impl Finding {
         self
     }
 
-    pub fn caused_by(mut self, id: &str) -> Self {
-        self.caused_by = Some(id.to_string());
+    /// Name the check that explains this finding; a per-port cause is taken on this
+    /// finding's own port.
+    pub fn caused_by(mut self, id: CheckId) -> Self {
+        let port = if id.per_port() { self.port } else { None };
+        self.caused_by = Some(Cause { check: id, port });
         self
+    }
+
+    /// The check and port this finding is about, as a cause would name it.
+    pub fn as_cause(&self) -> Cause {
+        Cause {
+            check: self.id,
+            port: self.port,
+        }
+    }
+
+    /// `listener.ipv6 :80`, or the bare id for a check without a port.
+    pub fn label(&self) -> String {
+        self.as_cause().label()
     }
 
     pub fn took(mut self, ms: u64) -> Self {

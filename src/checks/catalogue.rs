@@ -1,0 +1,432 @@
+//! The check catalogue: one entry per check, in tree order. Everything else about the
+//! checks is derived from it: the evaluation order, which fact parts a stage waits for,
+//! which checks a re-check must run again, the per-port list, `--list-checks`.
+
+use super::view::Ctx;
+use super::{address, dns, firewall, isp, listener, route};
+use crate::facts::PartKind;
+use crate::model::{CheckId, Family, Finding, Stage};
+
+/// How a check is evaluated: once, or once per port of the target.
+#[derive(Clone, Copy)]
+pub enum Eval {
+    Host(fn(&Ctx) -> Finding),
+    Port(fn(&Ctx, u16) -> Finding),
+}
+
+/// One check: what it reads, what may explain it, and how it is evaluated.
+pub struct CheckDef {
+    pub id: CheckId,
+    /// The fact parts the evaluation reads (a re-check gathers these again).
+    pub reads: &'static [PartKind],
+    /// When one of these fails, this check's question is moot: it becomes `skip` naming
+    /// that check.
+    pub moot_when: &'static [CheckId],
+    /// Failures that explain a failure of this one: the last pass names the first that
+    /// failed as `caused_by` (on the same port for a per-port cause).
+    pub explained_by: &'static [CheckId],
+    /// Further checks the evaluation itself may name as cause, from what it saw.
+    pub names: &'static [CheckId],
+    pub eval: Eval,
+}
+
+impl CheckDef {
+    /// Every check this one may name as its cause.
+    pub fn causes(&self) -> impl Iterator<Item = CheckId> + '_ {
+        self.moot_when
+            .iter()
+            .chain(self.explained_by)
+            .chain(self.names)
+            .copied()
+    }
+
+    pub fn per_port(&self) -> bool {
+        matches!(self.eval, Eval::Port(_))
+    }
+
+    pub fn stage(&self) -> Stage {
+        self.id.stage()
+    }
+}
+
+use CheckId as C;
+use PartKind as P;
+
+const DNS_READS: &[PartKind] = &[P::Netlink, P::Sysctl, P::Dns];
+const ISP_READS: &[PartKind] = &[
+    P::Netlink,
+    P::Sysctl,
+    P::Firewall,
+    P::Pings,
+    P::Dns,
+    P::Listeners,
+    P::Isp,
+];
+const BLOCKERS_V4: &[CheckId] = &[C::RouteIpv4Default, C::RouteIpv4Gateway];
+const BLOCKERS_V6: &[CheckId] = &[
+    C::AddressIpv6Enabled,
+    C::FirewallIcmpv6,
+    C::RouteIpv6Default,
+    C::RouteIpv6Gateway,
+];
+const NONE: &[CheckId] = &[];
+
+/// The catalogue, in tree order (a unit test holds it to `CheckId::ALL`).
+pub static CATALOGUE: &[CheckDef] = &[
+    CheckDef {
+        id: C::DnsA,
+        reads: DNS_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Host(|c| dns::records(c, Family::V4)),
+    },
+    CheckDef {
+        id: C::DnsAaaa,
+        reads: DNS_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Host(|c| dns::records(c, Family::V6)),
+    },
+    CheckDef {
+        id: C::DnsATarget,
+        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Isp],
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Host(dns::a_target),
+    },
+    CheckDef {
+        id: C::DnsAaaaTarget,
+        reads: DNS_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: &[C::AddressIpv6Enabled, C::AddressGlobalIpv6],
+        eval: Eval::Host(dns::aaaa_target),
+    },
+    CheckDef {
+        id: C::DnsConsistency,
+        reads: DNS_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Host(dns::consistency),
+    },
+    CheckDef {
+        id: C::DnsReverse,
+        reads: DNS_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Host(dns::reverse),
+    },
+    CheckDef {
+        id: C::DnsNameservers,
+        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Pings],
+        moot_when: NONE,
+        explained_by: NONE,
+        names: &[
+            C::AddressIpv6Enabled,
+            C::FirewallIcmpv6,
+            C::RouteIpv4Default,
+            C::RouteIpv6Default,
+            C::RouteIpv4Gateway,
+            C::RouteIpv6Gateway,
+        ],
+        eval: Eval::Host(dns::nameservers),
+    },
+    CheckDef {
+        id: C::DnsMx,
+        reads: DNS_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Host(dns::mx),
+    },
+    CheckDef {
+        id: C::DnsDns64,
+        reads: DNS_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Host(dns::dns64),
+    },
+    CheckDef {
+        id: C::AddressIpv6Enabled,
+        reads: &[P::Netlink, P::Sysctl],
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Host(address::ipv6_enabled),
+    },
+    CheckDef {
+        id: C::AddressIpv6Persistent,
+        reads: &[P::Netlink, P::Sysctl, P::SysctlFiles],
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Host(address::ipv6_persistent),
+    },
+    CheckDef {
+        id: C::AddressGlobalIpv6,
+        reads: &[P::Netlink, P::Sysctl, P::Dns],
+        moot_when: NONE,
+        explained_by: NONE,
+        names: &[C::AddressIpv6Enabled],
+        eval: Eval::Host(address::global_ipv6),
+    },
+    CheckDef {
+        id: C::AddressGlobalIpv4,
+        reads: &[P::Netlink, P::Isp],
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Host(address::global_ipv4),
+    },
+    CheckDef {
+        id: C::ListenerIpv4,
+        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Listeners, P::Web],
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Port(|c, p| listener::family(c, p, Family::V4)),
+    },
+    CheckDef {
+        id: C::ListenerIpv6,
+        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Listeners, P::Web],
+        moot_when: &[C::AddressIpv6Enabled],
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Port(|c, p| listener::family(c, p, Family::V6)),
+    },
+    CheckDef {
+        id: C::ListenerConfig,
+        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Listeners, P::Web],
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Port(listener::config),
+    },
+    CheckDef {
+        id: C::FirewallIpv4,
+        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Isp],
+        moot_when: NONE,
+        explained_by: NONE,
+        names: &[C::AddressGlobalIpv4],
+        eval: Eval::Port(|c, p| firewall::port_check(c, p, Family::V4)),
+    },
+    CheckDef {
+        id: C::FirewallIpv6,
+        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Isp],
+        moot_when: &[C::AddressIpv6Enabled],
+        explained_by: NONE,
+        names: &[C::AddressGlobalIpv6],
+        eval: Eval::Port(|c, p| firewall::port_check(c, p, Family::V6)),
+    },
+    CheckDef {
+        id: C::FirewallIcmpv6,
+        reads: &[P::Netlink, P::Sysctl, P::Firewall],
+        moot_when: &[C::AddressIpv6Enabled],
+        explained_by: NONE,
+        names: &[C::AddressGlobalIpv6],
+        eval: Eval::Host(firewall::icmpv6),
+    },
+    CheckDef {
+        id: C::FirewallExposure,
+        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Listeners],
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Host(firewall::exposure),
+    },
+    CheckDef {
+        id: C::RouteIpv4Default,
+        reads: &[P::Netlink, P::Sysctl],
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Host(|c| route::default(c, Family::V4)),
+    },
+    CheckDef {
+        id: C::RouteIpv6Default,
+        reads: &[P::Netlink, P::Sysctl],
+        moot_when: &[C::AddressIpv6Enabled],
+        explained_by: NONE,
+        names: &[C::RouteIpv6Ra],
+        eval: Eval::Host(|c| route::default(c, Family::V6)),
+    },
+    CheckDef {
+        id: C::RouteIpv4Gateway,
+        reads: &[P::Netlink, P::Sysctl, P::Pings],
+        moot_when: NONE,
+        explained_by: NONE,
+        names: &[C::RouteIpv4Default],
+        eval: Eval::Host(|c| route::gateway(c, Family::V4)),
+    },
+    CheckDef {
+        id: C::RouteIpv6Gateway,
+        reads: &[P::Netlink, P::Sysctl, P::Pings],
+        moot_when: &[C::AddressIpv6Enabled],
+        explained_by: NONE,
+        names: &[C::RouteIpv6Default],
+        eval: Eval::Host(|c| route::gateway(c, Family::V6)),
+    },
+    CheckDef {
+        id: C::RouteIpv6Ra,
+        reads: &[P::Netlink, P::Sysctl],
+        moot_when: &[C::AddressIpv6Enabled],
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Host(route::ra),
+    },
+    CheckDef {
+        id: C::IspEgressIpv4,
+        reads: ISP_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: BLOCKERS_V4,
+        eval: Eval::Host(|c| isp::egress(c, Family::V4)),
+    },
+    CheckDef {
+        id: C::IspEgressIpv6,
+        reads: ISP_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: BLOCKERS_V6,
+        eval: Eval::Host(|c| isp::egress(c, Family::V6)),
+    },
+    CheckDef {
+        id: C::IspPublicIpv4,
+        reads: ISP_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: &[
+            C::RouteIpv4Default,
+            C::RouteIpv4Gateway,
+            C::IspEgressIpv4,
+            C::AddressGlobalIpv4,
+            C::DnsATarget,
+        ],
+        eval: Eval::Host(|c| isp::public(c, Family::V4)),
+    },
+    CheckDef {
+        id: C::IspPublicIpv6,
+        reads: ISP_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: &[
+            C::AddressIpv6Enabled,
+            C::FirewallIcmpv6,
+            C::RouteIpv6Default,
+            C::RouteIpv6Gateway,
+            C::IspEgressIpv6,
+        ],
+        eval: Eval::Host(|c| isp::public(c, Family::V6)),
+    },
+    CheckDef {
+        id: C::IspInboundIpv4,
+        reads: ISP_READS,
+        moot_when: NONE,
+        explained_by: &[C::FirewallIpv4],
+        names: &[
+            C::RouteIpv4Default,
+            C::RouteIpv4Gateway,
+            C::IspEgressIpv4,
+            C::ListenerIpv4,
+            C::AddressGlobalIpv4,
+        ],
+        eval: Eval::Port(|c, p| isp::inbound(c, p, Family::V4)),
+    },
+    CheckDef {
+        id: C::IspInboundIpv6,
+        reads: ISP_READS,
+        moot_when: NONE,
+        explained_by: &[C::FirewallIpv6],
+        names: &[
+            C::AddressIpv6Enabled,
+            C::FirewallIcmpv6,
+            C::RouteIpv6Default,
+            C::RouteIpv6Gateway,
+            C::IspEgressIpv6,
+            C::ListenerIpv6,
+        ],
+        eval: Eval::Port(|c, p| isp::inbound(c, p, Family::V6)),
+    },
+    CheckDef {
+        id: C::IspHttpParity,
+        reads: ISP_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: &[
+            C::ListenerIpv4,
+            C::ListenerIpv6,
+            C::IspInboundIpv4,
+            C::IspInboundIpv6,
+            C::AddressIpv6Enabled,
+            C::DnsATarget,
+            C::DnsAaaaTarget,
+            C::FirewallIcmpv6,
+            C::RouteIpv4Default,
+            C::RouteIpv6Default,
+            C::RouteIpv4Gateway,
+            C::RouteIpv6Gateway,
+            C::IspEgressIpv4,
+            C::IspEgressIpv6,
+        ],
+        eval: Eval::Port(isp::http_parity),
+    },
+    CheckDef {
+        id: C::IspSmtpParity,
+        reads: ISP_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Port(isp::smtp_parity),
+    },
+    CheckDef {
+        id: C::IspAcmeHttp01,
+        reads: ISP_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Host(isp::acme),
+    },
+    CheckDef {
+        id: C::IspResources,
+        reads: ISP_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: NONE,
+        eval: Eval::Host(isp::resources),
+    },
+    CheckDef {
+        id: C::IspPathMtuIpv4,
+        reads: ISP_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: &[C::RouteIpv4Default, C::RouteIpv4Gateway, C::IspEgressIpv4],
+        eval: Eval::Host(|c| isp::path_mtu(c, Family::V4)),
+    },
+    CheckDef {
+        id: C::IspPathMtuIpv6,
+        reads: ISP_READS,
+        moot_when: NONE,
+        explained_by: NONE,
+        names: &[
+            C::AddressIpv6Enabled,
+            C::FirewallIcmpv6,
+            C::RouteIpv6Default,
+            C::RouteIpv6Gateway,
+            C::IspEgressIpv6,
+        ],
+        eval: Eval::Host(|c| isp::path_mtu(c, Family::V6)),
+    },
+];
+
+/// The catalogue entry of a check.
+pub fn def(id: CheckId) -> &'static CheckDef {
+    // CATALOGUE is in `CheckId::ALL` order with one entry each (unit-tested), so the
+    // variant's position is its index.
+    &CATALOGUE[id as usize]
+}

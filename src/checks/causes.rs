@@ -1,0 +1,88 @@
+//! The last pass of an evaluation: with every finding known, a check whose question
+//! another failure makes moot becomes `skip` naming it, and a failure that a declared
+//! cause explains names it in `caused_by`. Checks never read each other's findings; the
+//! catalogue declares the relations and this pass applies them.
+
+use super::catalogue::def;
+use crate::model::{Cause, CheckId, Finding, Status};
+
+/// Apply the catalogue's relations to a whole evaluation (findings in tree order).
+pub fn settle(findings: &mut [Finding]) {
+    for i in 0..findings.len() {
+        let d = def(findings[i].id);
+        let port = findings[i].port;
+        if findings[i].status != Status::Skip {
+            let moot = d.moot_when.iter().find_map(|&c| failed(findings, c, port));
+            if let Some(cause) = moot {
+                let summary = format!(
+                    "not examined: {} fails, which makes this check moot ({})",
+                    cause.label(),
+                    findings
+                        .iter()
+                        .find(|f| f.as_cause() == cause)
+                        .map(|f| f.summary.as_str())
+                        .unwrap_or_default()
+                );
+                let f = &mut findings[i];
+                f.status = Status::Skip;
+                f.summary = summary;
+                f.fixes.clear();
+                f.caused_by = Some(cause);
+                continue;
+            }
+        }
+        if findings[i].status == Status::Fail && findings[i].caused_by.is_none() {
+            let explained = d
+                .explained_by
+                .iter()
+                .find_map(|&c| failed(findings, c, port));
+            if let Some(cause) = explained {
+                let f = &mut findings[i];
+                f.caused_by = Some(cause);
+                explained_by(f, cause);
+            }
+        }
+        // A per-port cause named from a check without a port: the first port on which
+        // that cause failed (or the first it appears on), so the report can point at it.
+        if let Some(c) = findings[i]
+            .caused_by
+            .filter(|c| c.check.per_port() && c.port.is_none())
+        {
+            let port = findings
+                .iter()
+                .filter(|f| f.id == c.check)
+                .find(|f| f.status == Status::Fail)
+                .or_else(|| findings.iter().find(|f| f.id == c.check))
+                .and_then(|f| f.port);
+            findings[i].caused_by = Some(Cause { port, ..c });
+        }
+    }
+}
+
+/// The cause `check` on `port` (for a per-port cause) when its finding failed.
+fn failed(findings: &[Finding], check: CheckId, port: Option<u16>) -> Option<Cause> {
+    let cause = Cause {
+        check,
+        port: if check.per_port() { port } else { None },
+    };
+    findings
+        .iter()
+        .any(|f| f.as_cause() == cause && f.status == Status::Fail)
+        .then_some(cause)
+}
+
+/// What changes in a finding once its cause is known.
+fn explained_by(f: &mut Finding, cause: Cause) {
+    // An inbound probe that the host's own filter shut out: the firewall finding has the
+    // rule and the fix; anything said here about upstream filtering would mislead.
+    if matches!(f.id, CheckId::IspInboundIpv4 | CheckId::IspInboundIpv6)
+        && matches!(cause.check, CheckId::FirewallIpv4 | CheckId::FirewallIpv6)
+    {
+        let port = f.port.map(|p| p.to_string()).unwrap_or_default();
+        f.explanation = crate::assets::explain(
+            "inbound_host_firewall",
+            &[("port", &port), ("fw", cause.check.as_str())],
+        );
+        f.fixes.clear();
+    }
+}
