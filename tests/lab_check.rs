@@ -610,24 +610,39 @@ fn a_pointing_elsewhere() {
 
 #[test]
 fn ipv6_disabled_at_runtime_is_the_root_cause() {
-    let mut lab = Lab::new("v6-disabled");
+    ipv6_disabled("v6-disabled", &["all", "eth0"]);
+}
+
+/// Disabled on the site's interface only: the same diagnosis.
+#[test]
+fn ipv6_disabled_on_the_site_interface_only() {
+    ipv6_disabled("v6-dis-eth0", &["eth0"]);
+}
+
+fn ipv6_disabled(name: &str, keys: &[&str]) {
+    let mut lab = Lab::new(name);
+    // nginx keeps its [::]:80 socket: whether it would accept IPv6 is moot, not a failure.
     lab.start_nginx(NGINX_LISTEN_DUAL);
-    lab.exec_ok(
-        Ns::Srv,
-        &[
-            "sysctl",
-            "-q",
-            "-w",
-            "net.ipv6.conf.all.disable_ipv6=1",
-            "net.ipv6.conf.eth0.disable_ipv6=1",
-        ],
+    let mut cmd = vec!["sysctl".to_string(), "-q".into(), "-w".into()];
+    cmd.extend(
+        keys.iter()
+            .map(|k| format!("net.ipv6.conf.{k}.disable_ipv6=1")),
     );
+    let cmd: Vec<&str> = cmd.iter().map(String::as_str).collect();
+    lab.exec_ok(Ns::Srv, &cmd);
     let (code, v) = lab.check_json(&[]);
     assert_exit(code, 2, &v);
     assert_check(&v, "address.ipv6_enabled", None, "fail");
     // The AAAA no longer matches a host address: a symptom, not the root cause.
     assert_check(&v, "dns.aaaa_target", None, "fail");
-    assert_check(&v, "listener.ipv6", Some(80), "fail");
+    for (id, port) in [
+        ("listener.ipv6", Some(80)),
+        ("route.ipv6_default", None),
+        ("route.ipv6_gateway", None),
+        ("route.ipv6_ra", None),
+    ] {
+        assert_skip_naming(&v, id, port, &["address.ipv6_enabled"]);
+    }
     assert_verdict(&v, "address", "address.ipv6_enabled");
     // Name servers cannot be asked over IPv6: skip naming the cause, not a dns failure.
     assert_skip_naming(

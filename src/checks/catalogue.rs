@@ -357,7 +357,7 @@ pub static CATALOGUE: &[CheckDef] = &[
         id: C::IspHttpParity,
         reads: ISP_READS,
         moot_when: NONE,
-        explained_by: NONE,
+        explained_by: &[C::AddressIpv6Enabled],
         names: &[
             C::ListenerIpv4,
             C::ListenerIpv6,
@@ -388,7 +388,7 @@ pub static CATALOGUE: &[CheckDef] = &[
         id: C::IspAcmeHttp01,
         reads: ISP_READS,
         moot_when: NONE,
-        explained_by: NONE,
+        explained_by: &[C::AddressIpv6Enabled],
         names: NONE,
         eval: Eval::Host(isp::acme),
     },

@@ -354,8 +354,8 @@ impl Facts {
     }
 }
 
-/// Which probe group a stage's checks read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which probe group a fact part comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PartKind {
     Netlink,
     Sysctl,
@@ -366,6 +366,20 @@ pub enum PartKind {
     Pings,
     Firewall,
     Isp,
+}
+
+impl PartKind {
+    pub const ALL: [PartKind; 9] = [
+        PartKind::Netlink,
+        PartKind::Sysctl,
+        PartKind::SysctlFiles,
+        PartKind::Listeners,
+        PartKind::Web,
+        PartKind::Dns,
+        PartKind::Pings,
+        PartKind::Firewall,
+        PartKind::Isp,
+    ];
 }
 
 impl FactPart {
@@ -384,40 +398,10 @@ impl FactPart {
     }
 }
 
-/// The facts a stage's checks need before they can be evaluated.
-pub fn parts_for(stage: crate::model::Stage) -> &'static [PartKind] {
-    use crate::model::Stage;
-    match stage {
-        Stage::Dns => &[PartKind::Netlink, PartKind::Sysctl, PartKind::Dns],
-        Stage::Address => &[PartKind::Netlink, PartKind::Sysctl, PartKind::SysctlFiles],
-        Stage::Listener => &[
-            PartKind::Netlink,
-            PartKind::Sysctl,
-            PartKind::Listeners,
-            PartKind::Web,
-            PartKind::Dns,
-        ],
-        Stage::Route => &[PartKind::Netlink, PartKind::Sysctl, PartKind::Pings],
-        Stage::Firewall => &[
-            PartKind::Netlink,
-            PartKind::Sysctl,
-            PartKind::Listeners,
-            PartKind::Firewall,
-        ],
-        Stage::Isp => &[
-            PartKind::Netlink,
-            PartKind::Dns,
-            PartKind::Listeners,
-            PartKind::Isp,
-        ],
-    }
-}
-
 /// Facts being gathered: parts arrive one by one.
 #[derive(Debug, Clone)]
 pub struct PartialFacts {
     facts: Facts,
-    have: Vec<PartKind>,
 }
 
 impl PartialFacts {
@@ -452,12 +436,15 @@ impl PartialFacts {
                 firewall: pending(),
                 isp: pending(),
             },
-            have: Vec::new(),
         }
     }
 
+    /// Start from complete facts, to replace some of their parts.
+    pub fn from_facts(facts: Facts) -> Self {
+        PartialFacts { facts }
+    }
+
     pub fn apply(&mut self, part: FactPart) {
-        let kind = part.kind();
         let f = &mut self.facts;
         match part {
             FactPart::Netlink {
@@ -478,13 +465,6 @@ impl PartialFacts {
             FactPart::Firewall(p) => f.firewall = p,
             FactPart::Isp(p) => f.isp = p,
         }
-        if !self.have.contains(&kind) {
-            self.have.push(kind);
-        }
-    }
-
-    pub fn ready(&self, stage: crate::model::Stage) -> bool {
-        parts_for(stage).iter().all(|k| self.have.contains(k))
     }
 
     pub fn facts(&self) -> &Facts {

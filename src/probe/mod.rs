@@ -13,7 +13,7 @@ pub mod sysctl;
 pub mod web;
 
 use crate::facts::{
-    DnsFacts, FactPart, Facts, Listener, PartialFacts, ProbeError, ProbeErrorKind, Probed,
+    DnsFacts, FactPart, Facts, Listener, PartKind, ProbeError, ProbeErrorKind, Probed,
 };
 use crate::options::Options;
 use std::future::Future;
@@ -56,90 +56,106 @@ pub async fn blocking<T: Send + 'static>(
     .await
 }
 
-/// Gather every fact for one diagnosis, sending each part as soon as it is known (the
-/// wizard draws stages as their facts arrive). Netlink facts come first (a few
-/// milliseconds) because the DNS reverse lookups and gateway pings need the host's
-/// addresses and routes; everything after runs concurrently.
-pub async fn gather_parts(opts: &Options, tx: &tokio::sync::mpsc::UnboundedSender<FactPart>) {
+/// Gather the fact parts in `want`, sending each as soon as it is known (the wizard
+/// draws stages as their facts arrive). Parts not wanted come from `prior` where a probe
+/// needs them (the ISP probes read the DNS answers and the listeners). Netlink facts come
+/// first (a few milliseconds) because the DNS reverse lookups and gateway pings need the
+/// host's addresses and routes; everything after runs concurrently.
+pub async fn gather_parts(
+    opts: &Options,
+    want: &[PartKind],
+    prior: Option<&Facts>,
+    tx: &tokio::sync::mpsc::UnboundedSender<FactPart>,
+) {
     use futures::StreamExt;
     use futures::stream::FuturesUnordered;
     let limit = opts.timeout;
-    let (links, routes, neighbours) = netlink::gather(limit).await;
-    let (l, r) = (links.value().cloned(), routes.value().cloned());
-    // A closed channel means nobody listens any more (the wizard quit): stop quietly.
-    let _ = tx.send(FactPart::Netlink {
-        links,
-        routes,
-        neighbours,
-    });
+    let wants = |k: PartKind| want.contains(&k) || prior.is_none();
+    let (l, r) = if wants(PartKind::Netlink) {
+        let (links, routes, neighbours) = netlink::gather(limit).await;
+        let lr = (links.value().cloned(), routes.value().cloned());
+        // A closed channel means nobody listens any more (the wizard quit): stop quietly.
+        let _ = tx.send(FactPart::Netlink {
+            links,
+            routes,
+            neighbours,
+        });
+        lr
+    } else {
+        let p = prior.map(|p| (p.links.value().cloned(), p.routes.value().cloned()));
+        p.unwrap_or((None, None))
+    };
 
     let mut pending: FuturesUnordered<
         std::pin::Pin<Box<dyn Future<Output = FactPart> + Send + '_>>,
     > = FuturesUnordered::new();
-    pending.push(Box::pin(async move {
-        FactPart::Sysctl(blocking(limit, "sysctl", sysctl::read_sysctls).await)
-    }));
-    pending.push(Box::pin(async move {
-        FactPart::SysctlFiles(blocking(limit, "sysctl files", sysctl::read_config_files).await)
-    }));
-    pending.push(Box::pin(async move {
-        FactPart::Web(blocking(limit, "web server", web::web_servers).await)
-    }));
-    pending.push(Box::pin(async move {
-        FactPart::Firewall(
-            blocking(limit, "firewall", move || firewall::read_firewall(limit)).await,
-        )
-    }));
-    // The ISP stage needs the DNS answers and the listeners: it waits for both, while the
-    // other probes go on.
+    if wants(PartKind::Sysctl) {
+        pending.push(Box::pin(async move {
+            FactPart::Sysctl(blocking(limit, "sysctl", sysctl::read_sysctls).await)
+        }));
+    }
+    if wants(PartKind::SysctlFiles) {
+        pending.push(Box::pin(async move {
+            FactPart::SysctlFiles(blocking(limit, "sysctl files", sysctl::read_config_files).await)
+        }));
+    }
+    if wants(PartKind::Web) {
+        pending.push(Box::pin(async move {
+            FactPart::Web(blocking(limit, "web server", web::web_servers).await)
+        }));
+    }
+    if wants(PartKind::Firewall) {
+        pending.push(Box::pin(async move {
+            FactPart::Firewall(
+                blocking(limit, "firewall", move || firewall::read_firewall(limit)).await,
+            )
+        }));
+    }
+    // The ISP stage needs the DNS answers and the listeners: it waits for both (or takes
+    // them from the earlier run when they are not gathered again), while the other
+    // probes go on.
     let (dns_tx, dns_rx) = tokio::sync::oneshot::channel::<DnsFacts>();
     let (lis_tx, lis_rx) = tokio::sync::oneshot::channel::<Option<Vec<Listener>>>();
-    let (l2, r2) = (l.clone(), r.clone());
-    pending.push(Box::pin(async move {
-        let d = dns::gather(opts, l2.as_ref(), r2.as_ref()).await;
-        let _ = dns_tx.send(d.clone());
-        FactPart::Dns(Box::new(d))
-    }));
-    pending.push(Box::pin(async move {
-        let p = blocking(limit, "sock_diag", listeners::listening_sockets).await;
-        let _ = lis_tx.send(p.value().cloned());
-        FactPart::Listeners(p)
-    }));
-    let (l3, r3) = (l.clone(), r.clone());
-    pending.push(Box::pin(async move {
-        // The listeners come in milliseconds; the DNS answers may take a timeout, so the
-        // ISP probes that do not need them start without waiting.
-        let lis = lis_rx.await.ok().flatten();
-        let dns = async { dns_rx.await.ok() };
-        let isp = isp::gather(opts, dns, l3.as_ref(), r3.as_ref(), lis.as_ref()).await;
-        FactPart::Isp(isp)
-    }));
-    pending.push(Box::pin(async move {
-        FactPart::Pings(ping::gateways(opts, r.as_ref(), l.as_ref()).await)
-    }));
+    if wants(PartKind::Dns) {
+        let (l2, r2) = (l.clone(), r.clone());
+        pending.push(Box::pin(async move {
+            let d = dns::gather(opts, l2.as_ref(), r2.as_ref()).await;
+            let _ = dns_tx.send(d.clone());
+            FactPart::Dns(Box::new(d))
+        }));
+    } else if let Some(p) = prior {
+        let _ = dns_tx.send(p.dns.clone());
+    }
+    if wants(PartKind::Listeners) {
+        pending.push(Box::pin(async move {
+            let p = blocking(limit, "sock_diag", listeners::listening_sockets).await;
+            let _ = lis_tx.send(p.value().cloned());
+            FactPart::Listeners(p)
+        }));
+    } else if let Some(p) = prior {
+        let _ = lis_tx.send(p.listeners.value().cloned());
+    }
+    if wants(PartKind::Isp) {
+        let (l3, r3) = (l.clone(), r.clone());
+        pending.push(Box::pin(async move {
+            // The listeners come in milliseconds; the DNS answers may take a timeout, so
+            // the ISP probes that do not need them start without waiting.
+            let lis = lis_rx.await.ok().flatten();
+            let dns = async { dns_rx.await.ok() };
+            let isp = isp::gather(opts, dns, l3.as_ref(), r3.as_ref(), lis.as_ref()).await;
+            FactPart::Isp(isp)
+        }));
+    }
+    if wants(PartKind::Pings) {
+        pending.push(Box::pin(async move {
+            FactPart::Pings(ping::gateways(opts, r.as_ref(), l.as_ref()).await)
+        }));
+    }
     while let Some(part) = pending.next().await {
         if tx.send(part).is_err() {
             return;
         }
     }
-}
-
-/// Gather every fact for one diagnosis (the headless `check`).
-pub async fn gather(opts: &Options) -> Facts {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut partial = PartialFacts::new(host::host_facts());
-    let ((), ()) = tokio::join!(
-        async {
-            gather_parts(opts, &tx).await;
-            drop(tx);
-        },
-        async {
-            while let Some(part) = rx.recv().await {
-                partial.apply(part);
-            }
-        }
-    );
-    partial.to_facts()
 }
 
 pub(crate) fn io_error(what: &str, e: &std::io::Error) -> ProbeError {

@@ -3,8 +3,8 @@
 
 use super::keys::{self, Command};
 use super::theme::Theme;
-use crate::checks;
-use crate::facts::{FactPart, HostFacts, PartialFacts};
+use crate::engine::{Event, Judged, Scope};
+use crate::facts::HostFacts;
 use crate::model::{Expect, Finding, Stage, Status};
 use crate::options::Options;
 use crossterm::event::{KeyCode, KeyEvent};
@@ -35,18 +35,9 @@ pub enum Action {
     Key(KeyEvent),
     /// The spinner's clock, only while a run is going on.
     Tick,
-    /// A run began: the host's identity for its facts.
-    Started {
-        run: u64,
-        host: HostFacts,
-    },
-    Part {
-        run: u64,
-        part: FactPart,
-        at_ms: u64,
-    },
-    Finished {
-        run: u64,
+    /// What the engine session reported, and when (ms since the wizard started).
+    Engine {
+        event: Event,
         at_ms: u64,
     },
     /// The runtime's answer to an `Effect` (export path, clipboard), shown to the user.
@@ -55,11 +46,11 @@ pub enum Action {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Gather facts for these stages (all of them for a full run).
+    /// Ask the engine session for a run: every check, or one stage and its dependents.
     StartRun {
         run: u64,
         opts: Options,
-        stages: Vec<Stage>,
+        scope: Scope,
     },
     /// Put text on the clipboard (the runtime writes OSC 52).
     Copy(String),
@@ -111,11 +102,13 @@ pub struct Form {
 
 pub const FORM_FIELDS: usize = 3;
 
-struct Run {
-    id: u64,
-    stages: Vec<Stage>,
-    facts: Option<PartialFacts>,
-    done: Vec<Stage>,
+/// How old a finding on screen is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Age {
+    /// The run whose facts it comes from.
+    pub run: u64,
+    /// The current run is gathering its facts again.
+    pub pending: bool,
 }
 
 /// A training scenario: the trainee reads the story and picks a stage before the
@@ -155,6 +148,8 @@ pub struct App {
     pub stages: [StageRun; 6],
     /// Latest findings, tree order.
     pub findings: Vec<Finding>,
+    /// The age of each finding (same order as `findings`).
+    pub ages: Vec<Age>,
     pub stage: usize,
     pub check: usize,
     pub fix: usize,
@@ -166,10 +161,12 @@ pub struct App {
     pub spinner: usize,
     pub theme: Theme,
     pub quit: bool,
-    /// When the latest full run took place (ms since start) and how long it took.
+    /// How long the last finished run took.
     pub last_run_ms: Option<u64>,
-    pub run_started_ms: u64,
-    run: Option<Run>,
+    /// The newest run asked for; events of older runs are dropped.
+    pub current_run: u64,
+    /// The current run has not finished.
+    running: bool,
     next_run: u64,
 }
 
@@ -200,6 +197,7 @@ impl App {
             host: None,
             stages: [StageRun::Waiting; 6],
             findings: Vec::new(),
+            ages: Vec::new(),
             stage: 0,
             check: 0,
             fix: 0,
@@ -212,8 +210,8 @@ impl App {
             theme,
             quit: false,
             last_run_ms: None,
-            run_started_ms: 0,
-            run: None,
+            current_run: 0,
+            running: false,
             next_run: 1,
         }
     }
@@ -221,7 +219,7 @@ impl App {
     /// The first effect: start the full run, unless the form must be filled first.
     pub fn start(&mut self) -> Vec<Effect> {
         if self.screen == Screen::Wizard && !self.in_quiz() {
-            self.begin(Stage::ALL.to_vec())
+            self.begin(Scope::All)
         } else {
             Vec::new()
         }
@@ -232,7 +230,22 @@ impl App {
     }
 
     pub fn running(&self) -> bool {
-        self.run.is_some()
+        self.running
+    }
+
+    /// The finding's age, when it is on screen.
+    pub fn age(&self, f: &Finding) -> Option<Age> {
+        self.findings
+            .iter()
+            .zip(&self.ages)
+            .find(|(x, _)| x.id == f.id && x.port == f.port)
+            .map(|(_, a)| *a)
+    }
+
+    /// The finding comes from facts of an earlier run, or is being checked again.
+    pub fn is_older(&self, f: &Finding) -> bool {
+        self.age(f)
+            .is_some_and(|a| a.pending || a.run < self.current_run)
     }
 
     pub fn selected_stage(&self) -> Stage {
@@ -278,19 +291,8 @@ impl App {
                 self.spinner = self.spinner.wrapping_add(1);
                 Vec::new()
             }
-            Action::Started { run, host } => {
-                if let Some(r) = self.run.as_mut().filter(|r| r.id == run) {
-                    r.facts = Some(PartialFacts::new(host.clone()));
-                    self.host = Some(host);
-                }
-                Vec::new()
-            }
-            Action::Part { run, part, at_ms } => {
-                self.part(run, part, at_ms);
-                Vec::new()
-            }
-            Action::Finished { run, at_ms } => {
-                self.finish(run, at_ms);
+            Action::Engine { event, at_ms } => {
+                self.engine(event, at_ms);
                 Vec::new()
             }
             Action::Message(m) => {
@@ -342,9 +344,9 @@ impl App {
             Command::Timeline => self.toggle(Overlay::Timeline),
             Command::Recheck => {
                 let s = self.selected_stage();
-                self.begin(vec![s])
+                self.begin(Scope::Stage(s))
             }
-            Command::RerunAll => self.begin(Stage::ALL.to_vec()),
+            Command::RerunAll => self.begin(Scope::All),
             Command::PrevStage => {
                 self.guided = false;
                 self.select_stage(self.stage.saturating_sub(1));
@@ -425,7 +427,7 @@ impl App {
             });
         }
         self.guided = true;
-        self.begin(Stage::ALL.to_vec())
+        self.begin(Scope::All)
     }
 
     fn toggle(&mut self, o: Overlay) -> Vec<Effect> {
@@ -528,118 +530,106 @@ impl App {
         self.opts.target.ports = ports;
         self.opts.target.expect = self.form.expect;
         self.screen = Screen::Wizard;
-        self.begin(Stage::ALL.to_vec())
+        // New options: nothing on screen is about them.
+        self.findings.clear();
+        self.ages.clear();
+        self.begin(Scope::All)
     }
 
-    /// Start a run over `stages`; a run already going on is superseded (its late
-    /// results carry an old id and are dropped).
-    fn begin(&mut self, stages: Vec<Stage>) -> Vec<Effect> {
+    /// Start a run; a run already going on is superseded (its late events carry an old
+    /// id and are dropped).
+    fn begin(&mut self, scope: Scope) -> Vec<Effect> {
         let id = self.next_run;
         self.next_run += 1;
-        for s in &stages {
-            self.stages[stage_index(*s)] = StageRun::Running;
-        }
-        // Stages of a superseded run that never finished are shown as waiting again.
-        if let Some(old) = self.run.take() {
-            for s in old
-                .stages
-                .iter()
-                .filter(|s| !stages.contains(s) && !old.done.contains(s))
-            {
-                self.stages[stage_index(*s)] = StageRun::Waiting;
+        self.current_run = id;
+        self.running = true;
+        let plan = scope.plan();
+        for s in Stage::ALL {
+            if plan.checks.iter().any(|c| c.stage() == s) {
+                self.stages[s.index()] = StageRun::Running;
             }
         }
-        self.run = Some(Run {
-            id,
-            stages: stages.clone(),
-            facts: None,
-            done: Vec::new(),
-        });
         vec![Effect::StartRun {
             run: id,
             opts: self.opts.clone(),
-            stages,
+            scope,
         }]
     }
 
-    fn part(&mut self, run: u64, part: FactPart, at_ms: u64) {
-        let (ready, evaluated) = {
-            let Some(r) = self.run.as_mut().filter(|r| r.id == run) else {
-                return;
-            };
-            let Some(facts) = r.facts.as_mut() else {
-                return;
-            };
-            facts.apply(part);
-            let ready: Vec<Stage> = r
-                .stages
-                .iter()
-                .copied()
-                .filter(|s| !r.done.contains(s) && facts.ready(*s))
-                .collect();
-            if ready.is_empty() {
-                return;
-            }
-            r.done.extend(ready.iter().copied());
-            (ready, checks::evaluate(facts.facts(), &self.opts))
-        };
-        for s in ready {
-            self.install(s, &evaluated, run, at_ms);
-        }
-        self.guide();
-    }
-
-    fn finish(&mut self, run: u64, at_ms: u64) {
-        let Some(r) = self.run.take_if(|r| r.id == run) else {
+    fn engine(&mut self, event: Event, at_ms: u64) {
+        if event.run() != self.current_run {
             return;
-        };
-        // Every stage of the run is evaluated once more with all the facts: some checks
-        // read facts of a later stage (dns.a_target uses the address the ISP stage saw),
-        // and the wizard must end where `dsdoctor check` ends. Facts that never arrived
-        // read as "not run", so their checks say so instead of passing.
-        if let Some(facts) = r.facts.as_ref() {
-            let evaluated = checks::evaluate(facts.facts(), &self.opts);
-            for s in &r.stages {
-                self.install(*s, &evaluated, run, at_ms);
+        }
+        match event {
+            Event::Started { host, .. } => self.host = Some(host),
+            Event::Evaluated { run, findings, .. } => self.install(findings, run, at_ms),
+            Event::Finished {
+                run,
+                findings,
+                duration_ms,
+            } => {
+                self.install(findings, run, at_ms);
+                self.running = false;
+                self.last_run_ms = Some(duration_ms);
             }
         }
-        if r.stages.len() == Stage::ALL.len() {
-            self.last_run_ms = Some(at_ms.saturating_sub(self.run_started_ms));
-        }
-        self.run_started_ms = at_ms;
         self.guide();
     }
 
-    /// Replace one stage's findings, recording what changed in the timeline.
-    fn install(&mut self, stage: Stage, evaluated: &[Finding], run: u64, at_ms: u64) {
-        let new: Vec<Finding> = evaluated
-            .iter()
-            .filter(|f| f.stage == stage)
-            .cloned()
-            .collect();
-        for f in &new {
-            let before = self
+    /// Show what the engine evaluated, recording what changed in the timeline. A check
+    /// whose facts are still being gathered keeps its earlier finding (marked as being
+    /// re-checked), or stays hidden on a first run.
+    fn install(&mut self, judged: Vec<Judged>, run: u64, at_ms: u64) {
+        let mut findings = Vec::with_capacity(judged.len());
+        let mut ages = Vec::with_capacity(judged.len());
+        let mut stage_pending = [false; 6];
+        for j in judged {
+            let old = self
                 .findings
                 .iter()
-                .find(|o| o.id == f.id && o.port == f.port)
-                .map(|o| o.status);
-            if before != Some(f.status) {
+                .zip(&self.ages)
+                .find(|(o, _)| o.id == j.finding.id && o.port == j.finding.port);
+            if j.pending {
+                stage_pending[j.finding.stage.index()] = true;
+                if let Some((o, a)) = old {
+                    findings.push(o.clone());
+                    ages.push(Age {
+                        run: a.run,
+                        pending: true,
+                    });
+                }
+                continue;
+            }
+            let before = old.map(|(o, _)| o.status);
+            if before != Some(j.finding.status) {
                 self.timeline.push(TimelineEntry {
                     at_ms,
                     run,
-                    id: f.id,
-                    port: f.port,
+                    id: j.finding.id,
+                    port: j.finding.port,
                     before,
-                    after: f.status,
-                    summary: f.summary.clone(),
+                    after: j.finding.status,
+                    summary: j.finding.summary.clone(),
                 });
             }
+            ages.push(Age {
+                run: j.run,
+                pending: false,
+            });
+            findings.push(j.finding);
         }
-        self.stages[stage_index(stage)] =
-            StageRun::Done(Status::worst(new.iter().map(|f| f.status)));
-        self.findings.retain(|f| f.stage != stage);
-        self.findings.extend(new);
-        self.findings.sort_by_key(|f| stage_index(f.stage));
+        self.findings = findings;
+        self.ages = ages;
+        for s in Stage::ALL {
+            let mine = self.findings.iter().filter(|f| f.stage == s);
+            self.stages[s.index()] = if stage_pending[s.index()] {
+                StageRun::Running
+            } else if self.findings.iter().any(|f| f.stage == s) {
+                StageRun::Done(Status::worst(mine.map(|f| f.status)))
+            } else {
+                StageRun::Waiting
+            };
+        }
         let n = self.stage_findings(self.selected_stage()).len();
         self.check = self.check.min(n.saturating_sub(1));
     }
@@ -678,7 +668,7 @@ impl App {
 }
 
 pub fn stage_index(s: Stage) -> usize {
-    Stage::ALL.iter().position(|x| *x == s).unwrap_or(0)
+    s.index()
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ pub mod keys;
 pub mod theme;
 pub mod view;
 
+use crate::engine::Session;
 use crate::options::Options;
-use crate::probe;
 use crate::snapshot::Snapshot;
 use app::{Action, App, Effect};
 use crossterm::event::{Event, EventStream, KeyEventKind};
@@ -43,14 +43,6 @@ pub async fn run(opts: Options, ask: bool, mode: Mode, t0: Instant) -> anyhow::R
     result
 }
 
-/// Where a run's facts come from.
-#[derive(Clone)]
-enum Source {
-    Live,
-    /// Recorded facts: every run (and re-check) replays them, touching nothing.
-    Replay(std::sync::Arc<Snapshot>),
-}
-
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     opts: Options,
@@ -60,13 +52,16 @@ async fn event_loop(
 ) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut training = None;
-    let (opts, ask, source) = match mode {
-        Mode::Live => (opts, ask, Source::Live),
-        Mode::Replay(snap) => (
-            snap.options.clone(),
-            false,
-            Source::Replay(std::sync::Arc::new(snap)),
-        ),
+    let mut replay = None;
+    let (opts, ask, session) = match mode {
+        Mode::Live => (opts, ask, Session::live()),
+        Mode::Replay(snap) => {
+            replay = Some(app::ReplayInfo {
+                hostname: snap.hostname.clone(),
+                recorded_at: snap.recorded_at.clone(),
+            });
+            (snap.options.clone(), false, Session::replay(snap))
+        }
         Mode::Train(sc) => {
             training = Some(app::Training {
                 title: sc.title.clone(),
@@ -74,21 +69,20 @@ async fn event_loop(
                 answer: sc.answer(),
                 picked: None,
             });
+            replay = Some(app::ReplayInfo {
+                hostname: sc.snapshot.hostname.clone(),
+                recorded_at: sc.snapshot.recorded_at.clone(),
+            });
             (
                 sc.snapshot.options.clone(),
                 false,
-                Source::Replay(std::sync::Arc::new(sc.snapshot)),
+                Session::replay(sc.snapshot),
             )
         }
     };
     let mut app = App::new(opts, ask, theme::Theme::from_env());
     app.training = training;
-    if let Source::Replay(s) = &source {
-        app.replay = Some(app::ReplayInfo {
-            hostname: s.hostname.clone(),
-            recorded_at: s.recorded_at.clone(),
-        });
-    }
+    app.replay = replay;
     terminal.draw(|f| view::draw(f, &app))?;
     trace_first_frame(t0);
 
@@ -100,7 +94,7 @@ async fn event_loop(
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
 
     let effects = app.start();
-    perform(&mut app, effects, &tx, t0, &started_at, &source);
+    perform(&mut app, effects, &tx, t0, &started_at, &session);
     loop {
         terminal.draw(|f| view::draw(f, &app))?;
         if app.quit {
@@ -119,7 +113,7 @@ async fn event_loop(
             _ = hup.recv() => return Ok(()),
         };
         let effects = app.update(action);
-        perform(&mut app, effects, &tx, t0, &started_at, &source);
+        perform(&mut app, effects, &tx, t0, &started_at, &session);
     }
 }
 
@@ -129,15 +123,24 @@ fn perform(
     tx: &UnboundedSender<Action>,
     t0: Instant,
     started_at: &str,
-    source: &Source,
+    session: &Session,
 ) {
     for e in effects {
         match e {
             Effect::Quit => app.quit = true,
-            Effect::StartRun { run, opts, .. } => match source {
-                Source::Live => spawn_run(run, opts, tx.clone(), t0),
-                Source::Replay(snap) => replay_run(run, snap, tx, t0),
-            },
+            Effect::StartRun { run, opts, scope } => {
+                let (etx, mut erx) = unbounded_channel();
+                session.start(run, scope, opts, etx);
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    while let Some(event) = erx.recv().await {
+                        let at_ms = t0.elapsed().as_millis() as u64;
+                        if tx.send(Action::Engine { event, at_ms }).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
             Effect::Copy(text) => {
                 let mut out = std::io::stdout();
                 let _ = out
@@ -156,52 +159,6 @@ fn perform(
             }
         }
     }
-}
-
-/// Send a recording's facts as if a run had just gathered them.
-fn replay_run(run: u64, snap: &Snapshot, tx: &UnboundedSender<Action>, t0: Instant) {
-    let at_ms = t0.elapsed().as_millis() as u64;
-    let _ = tx.send(Action::Started {
-        run,
-        host: snap.facts.host.clone(),
-    });
-    for part in snap.facts.parts() {
-        let _ = tx.send(Action::Part { run, part, at_ms });
-    }
-    let _ = tx.send(Action::Finished { run, at_ms });
-}
-
-/// Gather facts in the background, streaming each part to the loop as it arrives.
-fn spawn_run(run: u64, opts: Options, tx: UnboundedSender<Action>, t0: Instant) {
-    tokio::spawn(async move {
-        let ms = || t0.elapsed().as_millis() as u64;
-        let host = tokio::task::spawn_blocking(probe::host::host_facts).await;
-        let Ok(host) = host else { return };
-        if tx.send(Action::Started { run, host }).is_err() {
-            return;
-        }
-        let (ptx, mut prx) = unbounded_channel();
-        let gather = async {
-            probe::gather_parts(&opts, &ptx).await;
-            drop(ptx);
-        };
-        let forward = async {
-            while let Some(part) = prx.recv().await {
-                if tx
-                    .send(Action::Part {
-                        run,
-                        part,
-                        at_ms: ms(),
-                    })
-                    .is_err()
-                {
-                    return;
-                }
-            }
-        };
-        tokio::join!(gather, forward);
-        let _ = tx.send(Action::Finished { run, at_ms: ms() });
-    });
 }
 
 /// For the start-up bench: `DSDOCTOR_TRACE_FIRST_FRAME=FILE` records the microseconds

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::checks::fixtures;
-use crate::facts::{FactPart, Facts, Probed};
+use crate::facts::{Facts, Probed};
 use crate::model::CheckId;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -21,32 +21,30 @@ pub fn theme() -> Theme {
     }
 }
 
-/// The parts a probe run would send for `f`.
-pub fn parts(f: &Facts) -> Vec<FactPart> {
-    f.parts()
+thread_local! {
+    /// The engine session each test's wizard talks to (tests run on threads of their own).
+    static SESSION: std::cell::RefCell<crate::engine::Stepper> = Default::default();
+}
+
+/// The engine's events for the run the effects ask for, the world being `f`.
+pub fn events(app: &App, effects: &[Effect], f: &Facts) -> Vec<crate::engine::Event> {
+    let (run, scope) = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::StartRun { run, scope, .. } => Some((*run, *scope)),
+            _ => None,
+        })
+        .expect("a run was started");
+    SESSION.with(|s| s.borrow_mut().run(run, scope, &app.opts, f))
 }
 
 /// Feed a whole run of `f` into the app, returning the run's id.
 pub fn feed(app: &mut App, effects: Vec<Effect>, f: &Facts, at_ms: u64) -> u64 {
-    let run = effects
-        .iter()
-        .find_map(|e| match e {
-            Effect::StartRun { run, .. } => Some(*run),
-            _ => None,
-        })
-        .expect("a run was started");
-    app.update(Action::Started {
-        run,
-        host: f.host.clone(),
-    });
-    for p in parts(f) {
-        app.update(Action::Part {
-            run,
-            part: p,
-            at_ms,
-        });
+    let evs = events(app, &effects, f);
+    let run = evs[0].run();
+    for event in evs {
+        app.update(Action::Engine { event, at_ms });
     }
-    app.update(Action::Finished { run, at_ms });
     run
 }
 
@@ -62,6 +60,10 @@ pub fn ipv4_only_nginx() -> Facts {
 }
 
 pub fn started(f: &Facts) -> App {
+    SESSION.with(|s| {
+        *s.borrow_mut() = crate::engine::Stepper::default();
+        s.borrow_mut().duration_ms = 40;
+    });
     let mut app = App::new(fixtures::options(), false, theme());
     let e = app.start();
     feed(&mut app, e, f, 40);
@@ -72,7 +74,13 @@ pub fn started(f: &Facts) -> App {
 fn starting_with_a_domain_runs_every_stage() {
     let mut app = App::new(fixtures::options(), false, theme());
     let e = app.start();
-    assert!(matches!(&e[..], [Effect::StartRun { stages, .. }] if stages.len() == 6));
+    assert!(matches!(
+        &e[..],
+        [Effect::StartRun {
+            scope: Scope::All,
+            ..
+        }]
+    ));
     assert!(app.stages.iter().all(|s| *s == StageRun::Running));
     assert!(app.running());
 }
@@ -93,38 +101,34 @@ fn stages_are_evaluated_as_their_facts_arrive() {
     let f = fixtures::healthy();
     let mut app = App::new(fixtures::options(), false, theme());
     let e = app.start();
-    let run = match &e[0] {
-        Effect::StartRun { run, .. } => *run,
-        _ => unreachable!(),
+    let mut evs = events(&app, &e, &f).into_iter();
+    let mut step = |app: &mut App, want: crate::facts::PartKind| {
+        let event = evs.next().expect("another event");
+        if let crate::engine::Event::Evaluated { part, .. } = &event {
+            assert_eq!(*part, want);
+        }
+        app.update(Action::Engine { event, at_ms: 1 });
     };
-    app.update(Action::Started {
-        run,
-        host: f.host.clone(),
-    });
-    let mut ps = parts(&f).into_iter();
-    app.update(Action::Part {
-        run,
-        part: ps.next().unwrap(),
-        at_ms: 1,
-    });
-    app.update(Action::Part {
-        run,
-        part: ps.next().unwrap(),
-        at_ms: 2,
-    });
+    use crate::facts::PartKind as P;
+    step(&mut app, P::Netlink); // Started
+    for p in [P::Netlink, P::Sysctl, P::SysctlFiles] {
+        step(&mut app, p);
+    }
+    assert!(
+        matches!(app.stages[2], StageRun::Running),
+        "the listener stage needs the sockets"
+    );
+    for p in [P::Listeners, P::Web, P::Dns] {
+        step(&mut app, p);
+    }
+    assert_eq!(app.stages[2], StageRun::Done(Status::Pass));
     assert!(
         matches!(app.stages[1], StageRun::Running),
-        "address still needs the sysctl files"
+        "address.global_ipv4 waits for the address the ISP stage saw"
     );
-    app.update(Action::Part {
-        run,
-        part: ps.next().unwrap(),
-        at_ms: 3,
-    });
-    assert_eq!(app.stages[1], StageRun::Done(Status::Pass));
     assert!(
         matches!(app.stages[0], StageRun::Running),
-        "dns waits for the DNS facts"
+        "dns waits for the address the ISP stage saw (dns.a_target)"
     );
 }
 
@@ -132,9 +136,13 @@ fn stages_are_evaluated_as_their_facts_arrive() {
 fn recheck_after_the_fix_passes_and_the_wizard_moves_on() {
     let mut app = started(&ipv4_only_nginx());
     let e = app.update(key('r'));
-    assert!(
-        matches!(&e[..], [Effect::StartRun { stages, .. }] if stages == &vec![Stage::Listener])
-    );
+    assert!(matches!(
+        &e[..],
+        [Effect::StartRun {
+            scope: Scope::Stage(Stage::Listener),
+            ..
+        }]
+    ));
     assert_eq!(app.stages[2], StageRun::Running);
     feed(&mut app, e, &fixtures::healthy(), 900);
     assert_eq!(app.stages[2], StageRun::Done(Status::Pass));
@@ -181,16 +189,12 @@ fn late_results_of_a_superseded_run_are_dropped() {
         _ => unreachable!(),
     };
     let second = app.update(key('R'));
-    app.update(Action::Started {
-        run: old,
-        host: fixtures::healthy().host,
+    let stale = SESSION.with(|s| {
+        s.borrow_mut()
+            .run(old, Scope::All, &app.opts, &fixtures::healthy())
     });
-    for p in parts(&fixtures::healthy()) {
-        app.update(Action::Part {
-            run: old,
-            part: p,
-            at_ms: 5,
-        });
+    for event in stale {
+        app.update(Action::Engine { event, at_ms: 5 });
     }
     assert!(
         app.stages.iter().all(|s| *s == StageRun::Running),
@@ -351,4 +355,89 @@ fn the_wizard_ends_where_check_ends() {
         let report = crate::engine::report_from_facts(&f, &fixtures::options(), "t".into(), 0);
         assert_eq!(app.findings, report.checks);
     }
+}
+
+/// Whatever the sequence of `r` (on any stage) and `R` on replayed facts, the wizard ends
+/// with the statuses and verdict `check --replay` gives for those facts.
+#[test]
+fn any_recheck_sequence_on_replayed_facts_ends_where_check_replay_ends() {
+    let mut seed: u64 = 0x5eed_d5d0;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    let mut worlds: Vec<(String, crate::snapshot::Snapshot)> = crate::train::list()
+        .into_iter()
+        .map(|(n, _)| (n.to_string(), crate::train::load(n).unwrap().snapshot))
+        .collect();
+    let mut healthy = worlds[0].1.clone();
+    healthy.facts = fixtures::healthy();
+    healthy.options = fixtures::options();
+    worlds.push(("healthy fixture".into(), healthy));
+    for (name, snap) in worlds {
+        let report = crate::engine::replay(&snap);
+        let expected: Vec<_> = report
+            .checks
+            .iter()
+            .map(|f| (f.id, f.port, f.status, f.caused_by))
+            .collect();
+        SESSION.with(|s| *s.borrow_mut() = Default::default());
+        let mut app = App::new(snap.options.clone(), false, theme());
+        let e = app.start();
+        feed(&mut app, e, &snap.facts, 1);
+        let mut keys = Vec::new();
+        for step in 0..10 {
+            let k = next(7);
+            let e = if k == 6 {
+                keys.push("R".to_string());
+                app.update(key('R'))
+            } else {
+                app.stage = k as usize;
+                keys.push(format!("r@{}", Stage::at(k as usize).as_str()));
+                app.update(key('r'))
+            };
+            feed(&mut app, e, &snap.facts, 10 + step);
+            let shown: Vec<_> = app
+                .findings
+                .iter()
+                .map(|f| (f.id, f.port, f.status, f.caused_by))
+                .collect();
+            assert_eq!(shown, expected, "{name} after {keys:?}");
+            assert_eq!(app.verdict(), report.verdict, "{name} after {keys:?}");
+            assert!(!app.running());
+        }
+    }
+}
+
+/// After a fix and `r` on the stage, nothing on screen is a stale failure: every
+/// finding is from this run or marked older, and the verdict is `check`'s for the facts.
+#[test]
+fn recheck_after_a_fix_leaves_no_stale_failure() {
+    let mut app = started(&ipv4_only_nginx());
+    assert_eq!(app.verdict().check, Some(CheckId::ListenerIpv6));
+    let e = app.update(key('r'));
+    feed(&mut app, e, &fixtures::healthy(), 700);
+    let report =
+        crate::engine::report_from_facts(&fixtures::healthy(), &app.opts, String::new(), 0);
+    assert_eq!(app.verdict(), report.verdict);
+    for f in &app.findings {
+        let age = app.age(f).expect("shown findings have an age");
+        assert!(!age.pending);
+        if age.run != app.current_run {
+            assert!(
+                app.is_older(f),
+                "{} from run {} not marked",
+                f.label(),
+                age.run
+            );
+        }
+        assert_ne!(f.status, Status::Fail, "{} still fails", f.label());
+    }
+    assert_eq!(
+        app.last_run_ms,
+        Some(40),
+        "the header shows the run's own duration"
+    );
 }

@@ -56,6 +56,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(format!("{} ", t.glyph(f.status)), t.status(f.status)),
         Span::styled(safe(&f.summary), t.status(f.status)),
     ])];
+    if let Some(age) = app.age(f).filter(|_| app.is_older(f)) {
+        let why = if age.pending {
+            "being checked again".to_string()
+        } else if age.run == 0 {
+            "its facts were never gathered".to_string()
+        } else {
+            format!(
+                "from run {} (this is run {}): R re-runs everything",
+                age.run, app.current_run
+            )
+        };
+        lines.push(Line::styled(format!("  older result: {why}"), t.dim()));
+    }
     if let Some(cause) = &f.caused_by {
         if matches!(f.status, Status::Fail | Status::Skip) {
             lines.push(Line::styled(

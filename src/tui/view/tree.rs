@@ -67,9 +67,22 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             Default::default()
         };
+        // A finding from an earlier run's facts says so: the screen never passes
+        // an old answer off as this run's.
+        let older = app.is_older(f);
+        let label: String = if older {
+            let mark = if t.unicode { " ◷" } else { " ~" };
+            label
+                .chars()
+                .take(width.saturating_sub(4))
+                .collect::<String>()
+                + mark
+        } else {
+            label
+        };
         lines.push(Line::from(vec![
             Span::styled(format!(" {} ", t.glyph(f.status)), t.status(f.status)),
-            Span::styled(label, style),
+            Span::styled(label, if older { t.dim() } else { style }),
         ]));
     }
     // Keep the selected check visible in a short pane.

@@ -1,0 +1,316 @@
+//! One engine session: every front end (check, watch, the wizard, replay, training)
+//! runs the tree through it. A run gathers the fact parts its scope needs, keeps the
+//! earlier run's facts for the rest, evaluates the whole catalogue as parts arrive and
+//! streams what it found; each finding says which run its facts come from.
+
+use super::scope::{Plan, Scope};
+use crate::checks::catalogue::def;
+use crate::facts::{FactPart, Facts, HostFacts, PartKind, PartialFacts};
+use crate::model::Finding;
+use crate::options::Options;
+use crate::snapshot::Snapshot;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// A finding with its age.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judged {
+    pub finding: Finding,
+    /// The run that gathered the oldest fact part the check read (0: never gathered).
+    pub run: u64,
+    /// A part the check reads is still being gathered by the current run: the finding
+    /// is from the facts known so far.
+    pub pending: bool,
+}
+
+/// What a run reports, in order: `Started`, any number of `Evaluated`, `Finished`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Started {
+        run: u64,
+        scope: Scope,
+        host: HostFacts,
+        /// The parts this run gathers.
+        parts: Vec<PartKind>,
+    },
+    /// A fact part arrived and every check was evaluated again.
+    Evaluated {
+        run: u64,
+        part: PartKind,
+        findings: Vec<Judged>,
+    },
+    Finished {
+        run: u64,
+        findings: Vec<Judged>,
+        /// How long the run took, from its start to its last part.
+        duration_ms: u64,
+    },
+}
+
+impl Event {
+    pub fn run(&self) -> u64 {
+        match self {
+            Event::Started { run, .. }
+            | Event::Evaluated { run, .. }
+            | Event::Finished { run, .. } => *run,
+        }
+    }
+}
+
+/// Facts of the last finished run, and which run gathered each part.
+#[derive(Debug, Clone)]
+struct Store {
+    opts: Options,
+    facts: Facts,
+    part_runs: BTreeMap<PartKind, u64>,
+}
+
+/// One run, fed part by part (pure: tests and replay drive it without a runtime).
+pub struct RunState {
+    run: u64,
+    opts: Options,
+    facts: PartialFacts,
+    part_runs: BTreeMap<PartKind, u64>,
+    waiting: BTreeSet<PartKind>,
+}
+
+impl RunState {
+    /// A run over `plan`, starting from the earlier run's facts when they were gathered
+    /// for the same options (a first run gathers everything).
+    fn new(run: u64, opts: &Options, host: HostFacts, plan: &Plan, prior: Option<Store>) -> Self {
+        match prior.filter(|p| p.opts == *opts) {
+            Some(p) => {
+                let mut facts = p.facts;
+                facts.host = host;
+                RunState {
+                    run,
+                    opts: opts.clone(),
+                    facts: PartialFacts::from_facts(facts),
+                    part_runs: p.part_runs,
+                    waiting: plan.parts.clone(),
+                }
+            }
+            None => RunState {
+                run,
+                opts: opts.clone(),
+                facts: PartialFacts::new(host),
+                part_runs: BTreeMap::new(),
+                waiting: PartKind::ALL.into_iter().collect(),
+            },
+        }
+    }
+
+    /// The parts this run gathers.
+    pub fn gathering(&self) -> Vec<PartKind> {
+        self.waiting.iter().copied().collect()
+    }
+
+    fn prior_facts(&self) -> Option<&Facts> {
+        (!self.part_runs.is_empty()).then(|| self.facts.facts())
+    }
+
+    pub fn apply(&mut self, part: FactPart) -> Event {
+        let kind = part.kind();
+        self.facts.apply(part);
+        self.part_runs.insert(kind, self.run);
+        self.waiting.remove(&kind);
+        Event::Evaluated {
+            run: self.run,
+            part: kind,
+            findings: self.judge(),
+        }
+    }
+
+    fn judge(&self) -> Vec<Judged> {
+        crate::checks::evaluate(self.facts.facts(), &self.opts)
+            .into_iter()
+            .map(|finding| {
+                let reads = def(finding.id).reads;
+                Judged {
+                    run: reads
+                        .iter()
+                        .map(|p| self.part_runs.get(p).copied().unwrap_or(0))
+                        .min()
+                        .unwrap_or(self.run),
+                    pending: reads.iter().any(|p| self.waiting.contains(p)),
+                    finding,
+                }
+            })
+            .collect()
+    }
+
+    /// The run is over: parts that never came stay as they were.
+    fn finish(mut self, duration_ms: u64) -> (Event, Store) {
+        self.waiting.clear();
+        let event = Event::Finished {
+            run: self.run,
+            findings: self.judge(),
+            duration_ms,
+        };
+        let store = Store {
+            opts: self.opts,
+            facts: self.facts.to_facts(),
+            part_runs: self.part_runs,
+        };
+        (event, store)
+    }
+}
+
+/// Where a session's facts come from.
+#[derive(Clone)]
+enum Source {
+    Live,
+    /// Recorded facts: every run (and re-check) replays them, touching nothing.
+    Replay(Arc<Snapshot>),
+}
+
+#[derive(Default)]
+struct Shared {
+    store: Option<Store>,
+    /// The newest run started: an older run that finishes later is not kept.
+    latest: u64,
+}
+
+/// An engine session: runs share the facts of the last finished run.
+#[derive(Clone)]
+pub struct Session {
+    source: Source,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl Session {
+    pub fn live() -> Session {
+        Session {
+            source: Source::Live,
+            shared: Arc::default(),
+        }
+    }
+
+    pub fn replay(snap: Snapshot) -> Session {
+        Session {
+            source: Source::Replay(Arc::new(snap)),
+            shared: Arc::default(),
+        }
+    }
+
+    /// Start run `run` in the background; its events go to `tx`.
+    pub fn start(&self, run: u64, scope: Scope, opts: Options, tx: UnboundedSender<Event>) {
+        let me = self.clone();
+        tokio::spawn(async move { me.run(run, scope, &opts, &tx).await });
+    }
+
+    /// The facts of the last finished run.
+    pub fn facts(&self) -> Option<Facts> {
+        self.lock().store.as_ref().map(|s| s.facts.clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
+        // A panic while holding the lock cannot leave the store half-written (it is
+        // replaced whole), so a poisoned lock is still safe to use.
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Run to the end, sending every event; returns the `Finished` event's findings.
+    pub async fn run(
+        &self,
+        run: u64,
+        scope: Scope,
+        opts: &Options,
+        tx: &UnboundedSender<Event>,
+    ) -> Vec<Judged> {
+        let t0 = Instant::now();
+        let prior = {
+            let mut s = self.lock();
+            s.latest = s.latest.max(run);
+            s.store.clone()
+        };
+        let host = match &self.source {
+            Source::Live => tokio::task::spawn_blocking(crate::probe::host::host_facts)
+                .await
+                .unwrap_or_else(|_| crate::probe::host::host_facts()),
+            Source::Replay(s) => s.facts.host.clone(),
+        };
+        let plan = scope.plan();
+        let mut state = RunState::new(run, opts, host.clone(), &plan, prior);
+        let want = state.gathering();
+        let _ = tx.send(Event::Started {
+            run,
+            scope,
+            host,
+            parts: want.clone(),
+        });
+        match &self.source {
+            Source::Replay(snap) => {
+                for part in snap.facts.parts() {
+                    if want.contains(&part.kind()) {
+                        let _ = tx.send(state.apply(part));
+                    }
+                }
+            }
+            Source::Live => {
+                let (ptx, mut prx) = tokio::sync::mpsc::unbounded_channel();
+                let prior = state.prior_facts().cloned();
+                let gather = async {
+                    crate::probe::gather_parts(opts, &want, prior.as_ref(), &ptx).await;
+                    drop(ptx);
+                };
+                let forward = async {
+                    while let Some(part) = prx.recv().await {
+                        if tx.send(state.apply(part)).is_err() {
+                            // Nobody listens any more (the wizard quit or moved on).
+                            return;
+                        }
+                    }
+                };
+                tokio::join!(gather, forward);
+            }
+        }
+        let (event, store) = state.finish(t0.elapsed().as_millis() as u64);
+        let findings = match &event {
+            Event::Finished { findings, .. } => findings.clone(),
+            _ => Vec::new(),
+        };
+        {
+            let mut s = self.lock();
+            if s.latest == run {
+                s.store = Some(store);
+            }
+        }
+        let _ = tx.send(event);
+        findings
+    }
+}
+
+/// A session without a runtime, over facts given for each run: the events a session
+/// sends when the world looks like `world` (tests of the wizard, the property test).
+#[derive(Default)]
+pub struct Stepper {
+    store: Option<Store>,
+    /// What each run reports as its duration.
+    pub duration_ms: u64,
+}
+
+impl Stepper {
+    pub fn run(&mut self, run: u64, scope: Scope, opts: &Options, world: &Facts) -> Vec<Event> {
+        let plan = scope.plan();
+        let mut state = RunState::new(run, opts, world.host.clone(), &plan, self.store.take());
+        let want = state.gathering();
+        let mut out = vec![Event::Started {
+            run,
+            scope,
+            host: world.host.clone(),
+            parts: want.clone(),
+        }];
+        for part in world.parts() {
+            if want.contains(&part.kind()) {
+                out.push(state.apply(part));
+            }
+        }
+        let (event, store) = state.finish(self.duration_ms);
+        self.store = Some(store);
+        out.push(event);
+        out
+    }
+}
