@@ -151,23 +151,34 @@ fn wizard_finds_ipv4_only_nginx_and_confirms_the_fix() {
         "the wizard runs on the alternate screen"
     );
 
+    // The outside view fails too: the echo service cannot connect back over IPv6.
+    tmux.keys("t");
+    tmux.wait_for(
+        "the first run's ISP failure",
+        Duration::from_secs(20),
+        |s| {
+            s.lines()
+                .any(|l| l.contains("isp.inbound_ipv6 :80") && l.contains(" fail "))
+        },
+    );
+    tmux.keys("t");
+
     // The operator fixes nginx in another terminal and presses r.
     lab.reload_nginx(NGINX_LISTEN_DUAL);
     tmux.keys("r");
-    let s = tmux.wait_for(
-        "the listener stage to pass and the wizard to move on",
-        Duration::from_secs(20),
-        |s| line_with(s, "Listener").is_some_and(|l| l.contains('✓') && !l.contains('◀')),
-    );
+    let s = no_failure_left(&tmux, "Listener");
     assert!(
-        !line_with(&s, "Listener").unwrap_or("").contains('✗'),
-        "{s}"
+        !line_with(&s, "Listener").unwrap_or("").contains('◀'),
+        "the wizard moved on: {s}"
     );
 
-    // The timeline shows the change.
+    // The timeline shows the change, and the outside view proving it.
     tmux.keys("t");
     tmux.wait_for("the timeline", Duration::from_secs(5), |s| {
-        s.contains("fail → pass") && s.contains("listener.ipv6")
+        s.contains("fail → pass")
+            && s.contains("listener.ipv6")
+            && s.lines()
+                .any(|l| l.contains("isp.inbound_ipv6 :80") && l.contains("fail → pass"))
     });
 
     // q quits and leaves the terminal as it was.
@@ -200,6 +211,73 @@ fn wizard_finds_ipv4_only_nginx_and_confirms_the_fix() {
     assert!(
         !tmux.screen().contains("Decision tree"),
         "the wizard's screen was cleared away"
+    );
+}
+
+/// Within 2 s of `r`, no failure marker is left anywhere on the screen (no stale
+/// failure on another stage) and the header's verdict shows none.
+fn no_failure_left(tmux: &Tmux, stage: &str) -> String {
+    let s = tmux.wait_for(
+        &format!("every failure to clear after r on {stage}"),
+        Duration::from_secs(2),
+        |s| !s.contains('✗') && line_with(s, stage).is_some_and(|l| l.contains('✓')),
+    );
+    let header = s.lines().next().unwrap_or("");
+    assert!(
+        !header.contains('✗'),
+        "the verdict still shows a failure: {header}"
+    );
+    s
+}
+
+/// Break the lab host, let the wizard find it on `stage`, repair it, press `r` there:
+/// every failure clears and the timeline shows the dependent ISP checks turning to pass.
+fn fix_then_recheck(name: &str, stage: &str, broken: &[&[&str]], repair: &[&[&str]]) {
+    let mut lab = Lab::new(name);
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    for cmd in broken {
+        lab.exec_ok(Ns::Srv, cmd);
+    }
+    let tmux = Tmux::new(name);
+    tmux.start(&wizard_command(&lab));
+    tmux.wait_for(
+        &format!("the {stage} stage to fail"),
+        Duration::from_secs(30),
+        |s| {
+            line_with(s, stage).is_some_and(|l| l.contains('✗') && l.contains('◀'))
+                && !s.contains("checking…")
+        },
+    );
+    for cmd in repair {
+        lab.exec_ok(Ns::Srv, cmd);
+    }
+    tmux.keys("r");
+    no_failure_left(&tmux, stage);
+    tmux.keys("t");
+    tmux.wait_for("ISP checks turning to pass", Duration::from_secs(5), |s| {
+        s.lines()
+            .any(|l| l.contains("isp.") && l.contains("→ pass"))
+    });
+    tmux.keys("q");
+}
+
+#[test]
+fn recheck_after_removing_an_ip6tables_drop() {
+    let rule = ["INPUT", "-p", "tcp", "--dport", "80", "-j", "DROP"];
+    let add: Vec<&str> = ["ip6tables", "-A"].iter().chain(&rule).copied().collect();
+    let del: Vec<&str> = ["ip6tables", "-D"].iter().chain(&rule).copied().collect();
+    fix_then_recheck("wiz-fw", "Firewall", &[&add], &[&del]);
+}
+
+#[test]
+fn recheck_after_restoring_the_ipv6_default_route() {
+    fix_then_recheck(
+        "wiz-route",
+        "Route",
+        &[&["ip", "-6", "route", "del", "default"]],
+        &[&[
+            "ip", "-6", "route", "add", "default", "via", SRV_GW_V6, "dev", "eth0",
+        ]],
     );
 }
 
