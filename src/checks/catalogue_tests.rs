@@ -8,18 +8,6 @@ use crate::facts::{FactPart, Facts, PartKind, PartialFacts, ProbeErrorKind, Prob
 use crate::model::{CheckId, Finding};
 use crate::options::Options;
 
-const PARTS: [PartKind; 9] = [
-    PartKind::Netlink,
-    PartKind::Sysctl,
-    PartKind::SysctlFiles,
-    PartKind::Listeners,
-    PartKind::Web,
-    PartKind::Dns,
-    PartKind::Pings,
-    PartKind::Firewall,
-    PartKind::Isp,
-];
-
 /// Every recorded training scenario and the hand-built fixtures, with their options.
 fn corpus() -> Vec<(String, Facts, Options)> {
     let mut out = vec![
@@ -111,7 +99,7 @@ fn every_part_a_check_depends_on_is_declared() {
     for (i, (name, facts, opts)) in corpus.iter().enumerate() {
         let base = evaluate_unsettled(facts, opts);
         let other = &corpus[(i + 1) % corpus.len()].1;
-        for kind in PARTS {
+        for kind in PartKind::ALL {
             let from_other = other
                 .parts()
                 .into_iter()
