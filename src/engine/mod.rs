@@ -76,7 +76,25 @@ pub async fn run_with_facts(opts: &Options) -> (Facts, Report) {
     (facts, report)
 }
 
-/// The report of a recorded snapshot: the recording's options, facts and time.
+/// The report of a recorded snapshot (`check --replay`, training): a replay run of the
+/// session over the recording's options and facts, dated when it was recorded.
 pub fn replay(snap: &crate::snapshot::Snapshot) -> Report {
-    report_from_facts(&snap.facts, &snap.options, snap.recorded_at.clone(), 0)
+    let events = Stepper::default().run(1, Scope::All, &snap.options, &snap.facts);
+    let findings = events
+        .into_iter()
+        .find_map(|e| match e {
+            Event::Finished { findings, .. } => Some(findings),
+            _ => None,
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .map(|j| j.finding)
+        .collect();
+    assemble(
+        findings,
+        &snap.options,
+        &snap.facts.host,
+        snap.recorded_at.clone(),
+        0,
+    )
 }
