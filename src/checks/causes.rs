@@ -11,7 +11,10 @@ pub fn settle(findings: &mut [Finding]) {
     for i in 0..findings.len() {
         let d = def(findings[i].id);
         let port = findings[i].port;
-        if findings[i].status != Status::Skip {
+        // A check skipped because of another finding is re-pointed at what makes it
+        // moot (no default route, because IPv6 is off: IPv6 being off is what to fix);
+        // one skipped for its own reason (`--expect`) stays as it is.
+        if findings[i].status != Status::Skip || findings[i].caused_by.is_some() {
             let moot = d.moot_when.iter().find_map(|&c| failed(findings, c, port));
             if let Some(cause) = moot {
                 let summary = format!(
