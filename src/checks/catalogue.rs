@@ -14,11 +14,17 @@ pub enum Eval {
     Port(fn(&Ctx, u16) -> Finding),
 }
 
-/// One check: what it reads, what may explain it, and how it is evaluated.
+/// One check: what it reads, how it relates to other checks, how it is evaluated.
 pub struct CheckDef {
     pub id: CheckId,
     /// The fact parts the evaluation reads (a re-check gathers these again).
     pub reads: &'static [PartKind],
+    pub rel: Relations,
+    pub eval: Eval,
+}
+
+/// How a check's finding relates to other findings (applied by `causes::settle`).
+pub struct Relations {
     /// When one of these fails, this check's question is moot: it becomes `skip` naming
     /// that check.
     pub moot_when: &'static [CheckId],
@@ -27,16 +33,27 @@ pub struct CheckDef {
     pub explained_by: &'static [CheckId],
     /// Further checks the evaluation itself may name as cause, from what it saw.
     pub names: &'static [CheckId],
-    pub eval: Eval,
+    /// The explanation (an `assets` key, with `{port}` and `{cause}`) once the last pass
+    /// names an `explained_by` cause; the fixes are then the cause's, not this check's.
+    pub when_explained: Option<&'static str>,
 }
+
+/// A check that no other finding makes moot or explains.
+pub const ALONE: Relations = Relations {
+    moot_when: NONE,
+    explained_by: NONE,
+    names: NONE,
+    when_explained: None,
+};
 
 impl CheckDef {
     /// Every check this one may name as its cause.
     pub fn causes(&self) -> impl Iterator<Item = CheckId> + '_ {
-        self.moot_when
+        self.rel
+            .moot_when
             .iter()
-            .chain(self.explained_by)
-            .chain(self.names)
+            .chain(self.rel.explained_by)
+            .chain(self.rel.names)
             .copied()
     }
 
@@ -69,6 +86,16 @@ const BLOCKERS_V6: &[CheckId] = &[
     C::RouteIpv6Default,
     C::RouteIpv6Gateway,
 ];
+/// What stops a probe that needs to reach the internet: a blocker, or the egress
+/// check's own failure.
+const BEHIND_EGRESS_V4: &[CheckId] = &[C::RouteIpv4Default, C::RouteIpv4Gateway, C::IspEgressIpv4];
+const BEHIND_EGRESS_V6: &[CheckId] = &[
+    C::AddressIpv6Enabled,
+    C::FirewallIcmpv6,
+    C::RouteIpv6Default,
+    C::RouteIpv6Gateway,
+    C::IspEgressIpv6,
+];
 const NONE: &[CheckId] = &[];
 
 /// The catalogue, in tree order (a unit test holds it to `CheckId::ALL`).
@@ -76,350 +103,336 @@ pub static CATALOGUE: &[CheckDef] = &[
     CheckDef {
         id: C::DnsA,
         reads: DNS_READS,
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Host(|c| dns::records(c, Family::V4)),
     },
     CheckDef {
         id: C::DnsAaaa,
         reads: DNS_READS,
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Host(|c| dns::records(c, Family::V6)),
     },
     CheckDef {
         id: C::DnsATarget,
         reads: &[P::Netlink, P::Sysctl, P::Dns, P::Isp],
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Host(dns::a_target),
     },
     CheckDef {
         id: C::DnsAaaaTarget,
         reads: DNS_READS,
-        moot_when: NONE,
-        explained_by: NONE,
-        names: &[C::AddressIpv6Enabled, C::AddressGlobalIpv6],
+        rel: Relations {
+            names: &[C::AddressIpv6Enabled, C::AddressGlobalIpv6],
+            ..ALONE
+        },
         eval: Eval::Host(dns::aaaa_target),
     },
     CheckDef {
         id: C::DnsConsistency,
         reads: DNS_READS,
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Host(dns::consistency),
     },
     CheckDef {
         id: C::DnsReverse,
         reads: DNS_READS,
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Host(dns::reverse),
     },
     CheckDef {
         id: C::DnsNameservers,
         reads: &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Pings],
-        moot_when: NONE,
-        explained_by: NONE,
-        names: &[
-            C::AddressIpv6Enabled,
-            C::FirewallIcmpv6,
-            C::RouteIpv4Default,
-            C::RouteIpv6Default,
-            C::RouteIpv4Gateway,
-            C::RouteIpv6Gateway,
-        ],
+        rel: Relations {
+            names: &[
+                C::AddressIpv6Enabled,
+                C::FirewallIcmpv6,
+                C::RouteIpv4Default,
+                C::RouteIpv6Default,
+                C::RouteIpv4Gateway,
+                C::RouteIpv6Gateway,
+            ],
+            ..ALONE
+        },
         eval: Eval::Host(dns::nameservers),
     },
     CheckDef {
         id: C::DnsMx,
         reads: DNS_READS,
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Host(dns::mx),
     },
     CheckDef {
         id: C::DnsDns64,
         reads: DNS_READS,
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Host(dns::dns64),
     },
     CheckDef {
         id: C::AddressIpv6Enabled,
         reads: &[P::Netlink, P::Sysctl],
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Host(address::ipv6_enabled),
     },
     CheckDef {
         id: C::AddressIpv6Persistent,
         reads: &[P::Netlink, P::Sysctl, P::SysctlFiles],
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Host(address::ipv6_persistent),
     },
     CheckDef {
         id: C::AddressGlobalIpv6,
         reads: &[P::Netlink, P::Sysctl, P::Dns],
-        moot_when: NONE,
-        explained_by: NONE,
-        names: &[C::AddressIpv6Enabled],
+        rel: Relations {
+            names: &[C::AddressIpv6Enabled],
+            ..ALONE
+        },
         eval: Eval::Host(address::global_ipv6),
     },
     CheckDef {
         id: C::AddressGlobalIpv4,
         reads: &[P::Netlink, P::Isp],
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Host(address::global_ipv4),
     },
     CheckDef {
         id: C::ListenerIpv4,
         reads: &[P::Netlink, P::Sysctl, P::Dns, P::Listeners, P::Web],
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Port(|c, p| listener::family(c, p, Family::V4)),
     },
     CheckDef {
         id: C::ListenerIpv6,
         reads: &[P::Netlink, P::Sysctl, P::Dns, P::Listeners, P::Web],
-        moot_when: &[C::AddressIpv6Enabled],
-        explained_by: NONE,
-        names: NONE,
+        rel: Relations {
+            moot_when: &[C::AddressIpv6Enabled],
+            ..ALONE
+        },
         eval: Eval::Port(|c, p| listener::family(c, p, Family::V6)),
     },
     CheckDef {
         id: C::ListenerConfig,
         reads: &[P::Netlink, P::Sysctl, P::Dns, P::Listeners, P::Web],
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Port(listener::config),
     },
     CheckDef {
         id: C::FirewallIpv4,
         reads: &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Isp],
-        moot_when: NONE,
-        explained_by: NONE,
-        names: &[C::AddressGlobalIpv4],
+        rel: Relations {
+            names: &[C::AddressGlobalIpv4],
+            ..ALONE
+        },
         eval: Eval::Port(|c, p| firewall::port_check(c, p, Family::V4)),
     },
     CheckDef {
         id: C::FirewallIpv6,
         reads: &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Isp],
-        moot_when: &[C::AddressIpv6Enabled],
-        explained_by: NONE,
-        names: &[C::AddressGlobalIpv6],
+        rel: Relations {
+            moot_when: &[C::AddressIpv6Enabled],
+            names: &[C::AddressGlobalIpv6],
+            ..ALONE
+        },
         eval: Eval::Port(|c, p| firewall::port_check(c, p, Family::V6)),
     },
     CheckDef {
         id: C::FirewallIcmpv6,
         reads: &[P::Netlink, P::Sysctl, P::Firewall],
-        moot_when: &[C::AddressIpv6Enabled],
-        explained_by: NONE,
-        names: &[C::AddressGlobalIpv6],
+        rel: Relations {
+            moot_when: &[C::AddressIpv6Enabled],
+            names: &[C::AddressGlobalIpv6],
+            ..ALONE
+        },
         eval: Eval::Host(firewall::icmpv6),
     },
     CheckDef {
         id: C::FirewallExposure,
         reads: &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Listeners],
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Host(firewall::exposure),
     },
     CheckDef {
         id: C::RouteIpv4Default,
         reads: &[P::Netlink, P::Sysctl],
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Host(|c| route::default(c, Family::V4)),
     },
     CheckDef {
         id: C::RouteIpv6Default,
         reads: &[P::Netlink, P::Sysctl],
-        moot_when: &[C::AddressIpv6Enabled],
-        explained_by: NONE,
-        names: &[C::RouteIpv6Ra],
+        rel: Relations {
+            moot_when: &[C::AddressIpv6Enabled],
+            names: &[C::RouteIpv6Ra],
+            ..ALONE
+        },
         eval: Eval::Host(|c| route::default(c, Family::V6)),
     },
     CheckDef {
         id: C::RouteIpv4Gateway,
         reads: &[P::Netlink, P::Sysctl, P::Pings],
-        moot_when: NONE,
-        explained_by: NONE,
-        names: &[C::RouteIpv4Default],
+        rel: Relations {
+            names: &[C::RouteIpv4Default],
+            ..ALONE
+        },
         eval: Eval::Host(|c| route::gateway(c, Family::V4)),
     },
     CheckDef {
         id: C::RouteIpv6Gateway,
         reads: &[P::Netlink, P::Sysctl, P::Pings],
-        moot_when: &[C::AddressIpv6Enabled],
-        explained_by: NONE,
-        names: &[C::RouteIpv6Default],
+        rel: Relations {
+            moot_when: &[C::AddressIpv6Enabled],
+            names: &[C::RouteIpv6Default],
+            ..ALONE
+        },
         eval: Eval::Host(|c| route::gateway(c, Family::V6)),
     },
     CheckDef {
         id: C::RouteIpv6Ra,
         reads: &[P::Netlink, P::Sysctl],
-        moot_when: &[C::AddressIpv6Enabled],
-        explained_by: NONE,
-        names: NONE,
+        rel: Relations {
+            moot_when: &[C::AddressIpv6Enabled],
+            ..ALONE
+        },
         eval: Eval::Host(route::ra),
     },
     CheckDef {
         id: C::IspEgressIpv4,
         reads: ISP_READS,
-        moot_when: NONE,
-        explained_by: NONE,
-        names: BLOCKERS_V4,
+        rel: Relations {
+            names: BLOCKERS_V4,
+            ..ALONE
+        },
         eval: Eval::Host(|c| isp::egress(c, Family::V4)),
     },
     CheckDef {
         id: C::IspEgressIpv6,
         reads: ISP_READS,
-        moot_when: NONE,
-        explained_by: NONE,
-        names: BLOCKERS_V6,
+        rel: Relations {
+            names: BLOCKERS_V6,
+            ..ALONE
+        },
         eval: Eval::Host(|c| isp::egress(c, Family::V6)),
     },
     CheckDef {
         id: C::IspPublicIpv4,
         reads: ISP_READS,
-        moot_when: NONE,
-        explained_by: NONE,
-        names: &[
-            C::RouteIpv4Default,
-            C::RouteIpv4Gateway,
-            C::IspEgressIpv4,
-            C::AddressGlobalIpv4,
-            C::DnsATarget,
-        ],
+        rel: Relations {
+            names: &[
+                C::RouteIpv4Default,
+                C::RouteIpv4Gateway,
+                C::IspEgressIpv4,
+                C::AddressGlobalIpv4,
+                C::DnsATarget,
+            ],
+            ..ALONE
+        },
         eval: Eval::Host(|c| isp::public(c, Family::V4)),
     },
     CheckDef {
         id: C::IspPublicIpv6,
         reads: ISP_READS,
-        moot_when: NONE,
-        explained_by: NONE,
-        names: &[
-            C::AddressIpv6Enabled,
-            C::FirewallIcmpv6,
-            C::RouteIpv6Default,
-            C::RouteIpv6Gateway,
-            C::IspEgressIpv6,
-        ],
+        rel: Relations {
+            names: BEHIND_EGRESS_V6,
+            ..ALONE
+        },
         eval: Eval::Host(|c| isp::public(c, Family::V6)),
     },
     CheckDef {
         id: C::IspInboundIpv4,
         reads: ISP_READS,
-        moot_when: NONE,
-        explained_by: &[C::FirewallIpv4],
-        names: &[
-            C::RouteIpv4Default,
-            C::RouteIpv4Gateway,
-            C::IspEgressIpv4,
-            C::ListenerIpv4,
-            C::AddressGlobalIpv4,
-        ],
+        rel: Relations {
+            explained_by: &[C::FirewallIpv4],
+            names: &[
+                C::RouteIpv4Default,
+                C::RouteIpv4Gateway,
+                C::IspEgressIpv4,
+                C::ListenerIpv4,
+                C::AddressGlobalIpv4,
+            ],
+            when_explained: Some("inbound_host_firewall"),
+            ..ALONE
+        },
         eval: Eval::Port(|c, p| isp::inbound(c, p, Family::V4)),
     },
     CheckDef {
         id: C::IspInboundIpv6,
         reads: ISP_READS,
-        moot_when: NONE,
-        explained_by: &[C::FirewallIpv6],
-        names: &[
-            C::AddressIpv6Enabled,
-            C::FirewallIcmpv6,
-            C::RouteIpv6Default,
-            C::RouteIpv6Gateway,
-            C::IspEgressIpv6,
-            C::ListenerIpv6,
-        ],
+        rel: Relations {
+            explained_by: &[C::FirewallIpv6],
+            names: &[
+                C::AddressIpv6Enabled,
+                C::FirewallIcmpv6,
+                C::RouteIpv6Default,
+                C::RouteIpv6Gateway,
+                C::IspEgressIpv6,
+                C::ListenerIpv6,
+            ],
+            when_explained: Some("inbound_host_firewall"),
+            ..ALONE
+        },
         eval: Eval::Port(|c, p| isp::inbound(c, p, Family::V6)),
     },
     CheckDef {
         id: C::IspHttpParity,
         reads: ISP_READS,
-        moot_when: NONE,
-        explained_by: &[C::AddressIpv6Enabled],
-        names: &[
-            C::ListenerIpv4,
-            C::ListenerIpv6,
-            C::IspInboundIpv4,
-            C::IspInboundIpv6,
-            C::AddressIpv6Enabled,
-            C::DnsATarget,
-            C::DnsAaaaTarget,
-            C::FirewallIcmpv6,
-            C::RouteIpv4Default,
-            C::RouteIpv6Default,
-            C::RouteIpv4Gateway,
-            C::RouteIpv6Gateway,
-            C::IspEgressIpv4,
-            C::IspEgressIpv6,
-        ],
+        rel: Relations {
+            explained_by: &[C::AddressIpv6Enabled],
+            names: &[
+                C::ListenerIpv4,
+                C::ListenerIpv6,
+                C::IspInboundIpv4,
+                C::IspInboundIpv6,
+                C::AddressIpv6Enabled,
+                C::DnsATarget,
+                C::DnsAaaaTarget,
+                C::FirewallIcmpv6,
+                C::RouteIpv4Default,
+                C::RouteIpv6Default,
+                C::RouteIpv4Gateway,
+                C::RouteIpv6Gateway,
+                C::IspEgressIpv4,
+                C::IspEgressIpv6,
+            ],
+            ..ALONE
+        },
         eval: Eval::Port(isp::http_parity),
     },
     CheckDef {
         id: C::IspSmtpParity,
         reads: ISP_READS,
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Port(isp::smtp_parity),
     },
     CheckDef {
         id: C::IspAcmeHttp01,
         reads: ISP_READS,
-        moot_when: NONE,
-        explained_by: &[C::AddressIpv6Enabled],
-        names: NONE,
+        rel: Relations {
+            explained_by: &[C::AddressIpv6Enabled],
+            ..ALONE
+        },
         eval: Eval::Host(isp::acme),
     },
     CheckDef {
         id: C::IspResources,
         reads: ISP_READS,
-        moot_when: NONE,
-        explained_by: NONE,
-        names: NONE,
+        rel: ALONE,
         eval: Eval::Host(isp::resources),
     },
     CheckDef {
         id: C::IspPathMtuIpv4,
         reads: ISP_READS,
-        moot_when: NONE,
-        explained_by: NONE,
-        names: &[C::RouteIpv4Default, C::RouteIpv4Gateway, C::IspEgressIpv4],
+        rel: Relations {
+            names: BEHIND_EGRESS_V4,
+            ..ALONE
+        },
         eval: Eval::Host(|c| isp::path_mtu(c, Family::V4)),
     },
     CheckDef {
         id: C::IspPathMtuIpv6,
         reads: ISP_READS,
-        moot_when: NONE,
-        explained_by: NONE,
-        names: &[
-            C::AddressIpv6Enabled,
-            C::FirewallIcmpv6,
-            C::RouteIpv6Default,
-            C::RouteIpv6Gateway,
-            C::IspEgressIpv6,
-        ],
+        rel: Relations {
+            names: BEHIND_EGRESS_V6,
+            ..ALONE
+        },
         eval: Eval::Host(|c| isp::path_mtu(c, Family::V6)),
     },
 ];

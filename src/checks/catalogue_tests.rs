@@ -233,6 +233,13 @@ fn list_checks_names_the_catalogue_in_every_format() {
         })
         .collect();
     assert_eq!(listed, catalogue_ids());
+    for (e, d) in v.as_array().expect("array").iter().zip(CATALOGUE) {
+        let fam = d.id.family().map(|f| f.as_str());
+        assert_eq!(e["family"].as_str(), fam, "{}", d.id);
+        if let Some(f) = fam {
+            assert!(d.id.as_str().contains(f) || d.id.as_str().starts_with("dns.a"));
+        }
+    }
     let md = crate::report::list_checks(crate::report::Format::Markdown);
     assert_eq!(table_ids(&md), catalogue_ids());
     let text = crate::report::list_checks(crate::report::Format::Text);

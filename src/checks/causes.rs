@@ -15,7 +15,11 @@ pub fn settle(findings: &mut [Finding]) {
         // moot (no default route, because IPv6 is off: IPv6 being off is what to fix);
         // one skipped for its own reason (`--expect`) stays as it is.
         if findings[i].status != Status::Skip || findings[i].caused_by.is_some() {
-            let moot = d.moot_when.iter().find_map(|&c| failed(findings, c, port));
+            let moot = d
+                .rel
+                .moot_when
+                .iter()
+                .find_map(|&c| failed(findings, c, port));
             if let Some(cause) = moot {
                 let summary = format!(
                     "not examined: {} fails, which makes this check moot ({})",
@@ -36,13 +40,21 @@ pub fn settle(findings: &mut [Finding]) {
         }
         if findings[i].status == Status::Fail && findings[i].caused_by.is_none() {
             let explained = d
+                .rel
                 .explained_by
                 .iter()
                 .find_map(|&c| failed(findings, c, port));
             if let Some(cause) = explained {
                 let f = &mut findings[i];
                 f.caused_by = Some(cause);
-                explained_by(f, cause);
+                if let Some(key) = d.rel.when_explained {
+                    let port = f.port.map(|p| p.to_string()).unwrap_or_default();
+                    f.explanation = crate::assets::explain(
+                        key,
+                        &[("port", &port), ("cause", cause.check.as_str())],
+                    );
+                    f.fixes.clear();
+                }
             }
         }
         // A per-port cause named from a check without a port: the first port on which
@@ -72,20 +84,4 @@ fn failed(findings: &[Finding], check: CheckId, port: Option<u16>) -> Option<Cau
         .iter()
         .any(|f| f.as_cause() == cause && f.status == Status::Fail)
         .then_some(cause)
-}
-
-/// What changes in a finding once its cause is known.
-fn explained_by(f: &mut Finding, cause: Cause) {
-    // An inbound probe that the host's own filter shut out: the firewall finding has the
-    // rule and the fix; anything said here about upstream filtering would mislead.
-    if matches!(f.id, CheckId::IspInboundIpv4 | CheckId::IspInboundIpv6)
-        && matches!(cause.check, CheckId::FirewallIpv4 | CheckId::FirewallIpv6)
-    {
-        let port = f.port.map(|p| p.to_string()).unwrap_or_default();
-        f.explanation = crate::assets::explain(
-            "inbound_host_firewall",
-            &[("port", &port), ("fw", cause.check.as_str())],
-        );
-        f.fixes.clear();
-    }
 }

@@ -44,22 +44,14 @@ fn with_isp(
 
 /// `isp.egress_ipv4` / `isp.egress_ipv6`.
 pub fn egress(c: &Ctx, family: Family) -> Finding {
-    let id = CheckId::pick(
-        family.is_v6(),
-        CheckId::IspEgressIpv4,
-        CheckId::IspEgressIpv6,
-    );
+    let id = family.pick(CheckId::IspEgressIpv4, CheckId::IspEgressIpv6);
     with_isp(c, id, None, |isp| egress_of_family(c, isp, family.is_v6()))
 }
 
 /// `isp.public_ipv4` / `isp.public_ipv6`.
 pub fn public(c: &Ctx, family: Family) -> Finding {
     let (id, v6) = (
-        CheckId::pick(
-            family.is_v6(),
-            CheckId::IspPublicIpv4,
-            CheckId::IspPublicIpv6,
-        ),
+        family.pick(CheckId::IspPublicIpv4, CheckId::IspPublicIpv6),
         family.is_v6(),
     );
     with_isp(c, id, None, |isp| {
@@ -75,11 +67,7 @@ pub fn public(c: &Ctx, family: Family) -> Finding {
 /// `isp.inbound_ipv4` / `isp.inbound_ipv6` on one port.
 pub fn inbound(c: &Ctx, port: u16, family: Family) -> Finding {
     let (id, v6) = (
-        CheckId::pick(
-            family.is_v6(),
-            CheckId::IspInboundIpv4,
-            CheckId::IspInboundIpv6,
-        ),
+        family.pick(CheckId::IspInboundIpv4, CheckId::IspInboundIpv6),
         family.is_v6(),
     );
     with_isp(c, id, Some(port), |isp| {
@@ -113,11 +101,7 @@ pub fn resources(c: &Ctx) -> Finding {
 
 /// `isp.path_mtu_ipv4` / `isp.path_mtu_ipv6`.
 pub fn path_mtu(c: &Ctx, family: Family) -> Finding {
-    let id = CheckId::pick(
-        family.is_v6(),
-        CheckId::IspPathMtuIpv4,
-        CheckId::IspPathMtuIpv6,
-    );
+    let id = family.pick(CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6);
     with_isp(c, id, None, |isp| {
         path_mtu_family(c, isp, family.is_v6(), &path_block(c, isp, family.is_v6()))
     })
@@ -126,14 +110,22 @@ pub fn path_mtu(c: &Ctx, family: Family) -> Finding {
 /// Why nothing can reach the internet over a family: the earlier finding that explains
 /// it (a route or address problem), or the failed egress check itself.
 fn path_block(c: &Ctx, isp: &IspFacts, v6: bool) -> Option<CheckId> {
-    if let Some(b) = c.view.blocker(Family::from_v6(v6)) {
-        return Some(b);
-    }
-    let egress = egress_of_family(c, isp, v6);
-    if egress.status == Status::Fail {
-        return Some(egress.id);
-    }
-    egress.caused_by.map(|cause| cause.check)
+    let family = Family::from_v6(v6);
+    c.view.blocker(family).or_else(|| {
+        egress_dead(c.opts, isp, v6)
+            .then(|| family.pick(CheckId::IspEgressIpv4, CheckId::IspEgressIpv6))
+    })
+}
+
+/// Every egress target of a wanted family failed both TCP and ICMP echo: the egress
+/// check fails on its own observation (no blocker known on this host).
+fn egress_dead(o: &Options, isp: &IspFacts, v6: bool) -> bool {
+    let probes = egress_of(isp, v6);
+    o.target.expect.wants(v6)
+        && !probes.is_empty()
+        && probes
+            .iter()
+            .all(|p| p.tcp_ms.value().is_none() && p.icmp_ms.value().is_none())
 }
 
 fn blocked_skip(id: CheckId, port: Option<u16>, v6: bool, cause: CheckId) -> Finding {
@@ -173,7 +165,7 @@ fn ms_text(p: &Probed<f64>) -> String {
 
 fn egress_of_family(c: &Ctx, isp: &IspFacts, v6: bool) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let id = CheckId::pick(v6, CheckId::IspEgressIpv4, CheckId::IspEgressIpv6);
+    let id = Family::from_v6(v6).pick(CheckId::IspEgressIpv4, CheckId::IspEgressIpv6);
     if let Some(skip) = host::unexpected(o, id, None, v6) {
         return skip;
     }
@@ -506,7 +498,7 @@ fn inbound_port(
     port: u16,
     block: &Option<CheckId>,
 ) -> Finding {
-    let id = CheckId::pick(v6, CheckId::IspInboundIpv4, CheckId::IspInboundIpv6);
+    let id = Family::from_v6(v6).pick(CheckId::IspInboundIpv4, CheckId::IspInboundIpv6);
     if let Some(skip) = host::unexpected(o, id, Some(port), v6) {
         return skip;
     }
@@ -564,11 +556,7 @@ fn inbound_port(
     if listens(f, v6, port) == Some(false) {
         return finding
             .explain("inbound_no_listener", &vars)
-            .caused_by(CheckId::pick(
-                v6,
-                CheckId::ListenerIpv4,
-                CheckId::ListenerIpv6,
-            ))
+            .caused_by(Family::from_v6(v6).pick(CheckId::ListenerIpv4, CheckId::ListenerIpv6))
             .took(p.answer.ms);
     }
     finding = if v6 {
@@ -853,11 +841,8 @@ fn http_parity_port(c: &Ctx, isp: &IspFacts, port: u16) -> Finding {
             fd = fd.caused_by(CheckId::AddressIpv6Enabled);
         } else if host::find_addr(f, first_bad.ip).is_some() && listens(f, v6, port) == Some(false)
         {
-            fd = fd.caused_by(CheckId::pick(
-                v6,
-                CheckId::ListenerIpv4,
-                CheckId::ListenerIpv6,
-            ));
+            fd = fd
+                .caused_by(Family::from_v6(v6).pick(CheckId::ListenerIpv4, CheckId::ListenerIpv6));
         } else if host::find_addr(f, first_bad.ip).is_none() {
             fd = fd.caused_by(if v6 {
                 CheckId::DnsAaaaTarget
@@ -1279,7 +1264,7 @@ mod tests;
 /// response larger than the narrowest link stalls.
 fn path_mtu_family(c: &Ctx, isp: &IspFacts, v6: bool, block: &Option<CheckId>) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let id = CheckId::pick(v6, CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6);
+    let id = Family::from_v6(v6).pick(CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6);
     if let Some(skip) = host::unexpected(o, id, None, v6) {
         return skip;
     }

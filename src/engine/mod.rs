@@ -55,7 +55,7 @@ pub fn assemble(
 /// A live run of every check through a session, keeping the facts (`--save-facts`).
 pub async fn run_with_facts(opts: &Options) -> (Facts, Report) {
     let started = SystemTime::now();
-    let session = Session::live();
+    let session = Session::live().headless();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let drain = async { while rx.recv().await.is_some() {} };
     let (judged, ()) = tokio::join!(

@@ -107,18 +107,34 @@ impl RunState {
         self.waiting.iter().copied().collect()
     }
 
+    /// The run's first event.
+    fn started(&self, scope: Scope) -> Event {
+        Event::Started {
+            run: self.run,
+            scope,
+            host: self.facts.facts().host.clone(),
+            parts: self.gathering(),
+        }
+    }
+
     fn prior_facts(&self) -> Option<&Facts> {
         (!self.part_runs.is_empty()).then(|| self.facts.facts())
     }
 
-    pub fn apply(&mut self, part: FactPart) -> Event {
+    /// Take in a part that arrived.
+    fn apply(&mut self, part: FactPart) -> PartKind {
         let kind = part.kind();
         self.facts.apply(part);
         self.part_runs.insert(kind, self.run);
         self.waiting.remove(&kind);
+        kind
+    }
+
+    /// Every check evaluated over the facts known now.
+    fn evaluated(&self, part: PartKind) -> Event {
         Event::Evaluated {
             run: self.run,
-            part: kind,
+            part,
             findings: self.judge(),
         }
     }
@@ -178,6 +194,9 @@ struct Shared {
 pub struct Session {
     source: Source,
     shared: Arc<Mutex<Shared>>,
+    /// Evaluate after every part (the wizard draws stages as they are known); a headless
+    /// run evaluates once, at the end.
+    progress: bool,
 }
 
 impl Session {
@@ -185,6 +204,7 @@ impl Session {
         Session {
             source: Source::Live,
             shared: Arc::default(),
+            progress: true,
         }
     }
 
@@ -192,7 +212,21 @@ impl Session {
         Session {
             source: Source::Replay(Arc::new(snap)),
             shared: Arc::default(),
+            progress: true,
         }
+    }
+
+    /// Send no `Evaluated` events: only `Started` and `Finished` (`check`, `watch`).
+    pub fn headless(mut self) -> Session {
+        self.progress = false;
+        self
+    }
+
+    /// Take in a part, reporting the evaluation when the session shows progress; false
+    /// when nobody listens any more.
+    fn take(&self, state: &mut RunState, part: FactPart, tx: &UnboundedSender<Event>) -> bool {
+        let kind = state.apply(part);
+        !self.progress || tx.send(state.evaluated(kind)).is_ok()
     }
 
     /// Start run `run` in the background; its events go to `tx`.
@@ -235,18 +269,11 @@ impl Session {
         let plan = scope.plan();
         let mut state = RunState::new(run, opts, host.clone(), &plan, prior);
         let want = state.gathering();
-        let _ = tx.send(Event::Started {
-            run,
-            scope,
-            host,
-            parts: want.clone(),
-        });
+        let _ = tx.send(state.started(scope));
         match &self.source {
             Source::Replay(snap) => {
-                for part in snap.facts.parts() {
-                    if want.contains(&part.kind()) {
-                        let _ = tx.send(state.apply(part));
-                    }
+                for part in recorded(&snap.facts, &want) {
+                    self.take(&mut state, part, tx);
                 }
             }
             Source::Live => {
@@ -258,7 +285,7 @@ impl Session {
                 };
                 let forward = async {
                     while let Some(part) = prx.recv().await {
-                        if tx.send(state.apply(part)).is_err() {
+                        if !self.take(&mut state, part, tx) {
                             // Nobody listens any more (the wizard quit or moved on).
                             return;
                         }
@@ -297,20 +324,22 @@ impl Stepper {
         let plan = scope.plan();
         let mut state = RunState::new(run, opts, world.host.clone(), &plan, self.store.take());
         let want = state.gathering();
-        let mut out = vec![Event::Started {
-            run,
-            scope,
-            host: world.host.clone(),
-            parts: want.clone(),
-        }];
-        for part in world.parts() {
-            if want.contains(&part.kind()) {
-                out.push(state.apply(part));
-            }
+        let mut out = vec![state.started(scope)];
+        for part in recorded(world, &want) {
+            let kind = state.apply(part);
+            out.push(state.evaluated(kind));
         }
         let (event, store) = state.finish(self.duration_ms);
         self.store = Some(store);
         out.push(event);
         out
     }
+}
+
+/// The recorded parts a run wants, in the order a live run sends them.
+fn recorded(facts: &Facts, want: &[PartKind]) -> impl Iterator<Item = FactPart> {
+    facts
+        .parts()
+        .into_iter()
+        .filter(move |p| want.contains(&p.kind()))
 }

@@ -6,7 +6,7 @@ use super::{Family, Stage};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 macro_rules! check_ids {
-    ($( $variant:ident = $name:literal, $stage:ident, $per_port:literal; )*) => {
+    ($( $variant:ident = $name:literal, $stage:ident, $per_port:literal, $family:expr; )*) => {
         /// A check of the decision tree. Declared in tree order: `Ord` is tree order.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum CheckId {
@@ -36,81 +36,62 @@ macro_rules! check_ids {
                     $( CheckId::$variant => $per_port, )*
                 }
             }
+
+            /// The family a check is about, for the checks that come in an IPv4/IPv6
+            /// pair.
+            pub fn family(self) -> Option<Family> {
+                match self {
+                    $( CheckId::$variant => $family, )*
+                }
+            }
         }
     };
 }
 
 check_ids! {
-    DnsA = "dns.a", Dns, false;
-    DnsAaaa = "dns.aaaa", Dns, false;
-    DnsATarget = "dns.a_target", Dns, false;
-    DnsAaaaTarget = "dns.aaaa_target", Dns, false;
-    DnsConsistency = "dns.consistency", Dns, false;
-    DnsReverse = "dns.reverse", Dns, false;
-    DnsNameservers = "dns.nameservers", Dns, false;
-    DnsMx = "dns.mx", Dns, false;
-    DnsDns64 = "dns.dns64", Dns, false;
-    AddressIpv6Enabled = "address.ipv6_enabled", Address, false;
-    AddressIpv6Persistent = "address.ipv6_persistent", Address, false;
-    AddressGlobalIpv6 = "address.global_ipv6", Address, false;
-    AddressGlobalIpv4 = "address.global_ipv4", Address, false;
-    ListenerIpv4 = "listener.ipv4", Listener, true;
-    ListenerIpv6 = "listener.ipv6", Listener, true;
-    ListenerConfig = "listener.config", Listener, true;
-    FirewallIpv4 = "firewall.ipv4", Firewall, true;
-    FirewallIpv6 = "firewall.ipv6", Firewall, true;
-    FirewallIcmpv6 = "firewall.icmpv6", Firewall, false;
-    FirewallExposure = "firewall.exposure", Firewall, false;
-    RouteIpv4Default = "route.ipv4_default", Route, false;
-    RouteIpv6Default = "route.ipv6_default", Route, false;
-    RouteIpv4Gateway = "route.ipv4_gateway", Route, false;
-    RouteIpv6Gateway = "route.ipv6_gateway", Route, false;
-    RouteIpv6Ra = "route.ipv6_ra", Route, false;
-    IspEgressIpv4 = "isp.egress_ipv4", Isp, false;
-    IspEgressIpv6 = "isp.egress_ipv6", Isp, false;
-    IspPublicIpv4 = "isp.public_ipv4", Isp, false;
-    IspPublicIpv6 = "isp.public_ipv6", Isp, false;
-    IspInboundIpv4 = "isp.inbound_ipv4", Isp, true;
-    IspInboundIpv6 = "isp.inbound_ipv6", Isp, true;
-    IspHttpParity = "isp.http_parity", Isp, true;
-    IspSmtpParity = "isp.smtp_parity", Isp, true;
-    IspAcmeHttp01 = "isp.acme_http01", Isp, false;
-    IspResources = "isp.resources", Isp, false;
-    IspPathMtuIpv4 = "isp.path_mtu_ipv4", Isp, false;
-    IspPathMtuIpv6 = "isp.path_mtu_ipv6", Isp, false;
+    DnsA = "dns.a", Dns, false, Some(Family::V4);
+    DnsAaaa = "dns.aaaa", Dns, false, Some(Family::V6);
+    DnsATarget = "dns.a_target", Dns, false, Some(Family::V4);
+    DnsAaaaTarget = "dns.aaaa_target", Dns, false, Some(Family::V6);
+    DnsConsistency = "dns.consistency", Dns, false, None;
+    DnsReverse = "dns.reverse", Dns, false, None;
+    DnsNameservers = "dns.nameservers", Dns, false, None;
+    DnsMx = "dns.mx", Dns, false, None;
+    DnsDns64 = "dns.dns64", Dns, false, None;
+    AddressIpv6Enabled = "address.ipv6_enabled", Address, false, None;
+    AddressIpv6Persistent = "address.ipv6_persistent", Address, false, None;
+    AddressGlobalIpv6 = "address.global_ipv6", Address, false, Some(Family::V6);
+    AddressGlobalIpv4 = "address.global_ipv4", Address, false, Some(Family::V4);
+    ListenerIpv4 = "listener.ipv4", Listener, true, Some(Family::V4);
+    ListenerIpv6 = "listener.ipv6", Listener, true, Some(Family::V6);
+    ListenerConfig = "listener.config", Listener, true, None;
+    FirewallIpv4 = "firewall.ipv4", Firewall, true, Some(Family::V4);
+    FirewallIpv6 = "firewall.ipv6", Firewall, true, Some(Family::V6);
+    FirewallIcmpv6 = "firewall.icmpv6", Firewall, false, None;
+    FirewallExposure = "firewall.exposure", Firewall, false, None;
+    RouteIpv4Default = "route.ipv4_default", Route, false, Some(Family::V4);
+    RouteIpv6Default = "route.ipv6_default", Route, false, Some(Family::V6);
+    RouteIpv4Gateway = "route.ipv4_gateway", Route, false, Some(Family::V4);
+    RouteIpv6Gateway = "route.ipv6_gateway", Route, false, Some(Family::V6);
+    RouteIpv6Ra = "route.ipv6_ra", Route, false, None;
+    IspEgressIpv4 = "isp.egress_ipv4", Isp, false, Some(Family::V4);
+    IspEgressIpv6 = "isp.egress_ipv6", Isp, false, Some(Family::V6);
+    IspPublicIpv4 = "isp.public_ipv4", Isp, false, Some(Family::V4);
+    IspPublicIpv6 = "isp.public_ipv6", Isp, false, Some(Family::V6);
+    IspInboundIpv4 = "isp.inbound_ipv4", Isp, true, Some(Family::V4);
+    IspInboundIpv6 = "isp.inbound_ipv6", Isp, true, Some(Family::V6);
+    IspHttpParity = "isp.http_parity", Isp, true, None;
+    IspSmtpParity = "isp.smtp_parity", Isp, true, None;
+    IspAcmeHttp01 = "isp.acme_http01", Isp, false, None;
+    IspResources = "isp.resources", Isp, false, None;
+    IspPathMtuIpv4 = "isp.path_mtu_ipv4", Isp, false, Some(Family::V4);
+    IspPathMtuIpv6 = "isp.path_mtu_ipv6", Isp, false, Some(Family::V6);
 }
 
 impl CheckId {
     /// The check with this contract identifier.
     pub fn parse(s: &str) -> Option<CheckId> {
         CheckId::ALL.iter().copied().find(|c| c.as_str() == s)
-    }
-
-    /// The family a check is about, for the checks that come in an IPv4/IPv6 pair.
-    pub fn family(self) -> Option<Family> {
-        let name = self.as_str();
-        if name.ends_with("ipv4")
-            || name.ends_with("ipv4_default")
-            || name.ends_with("ipv4_gateway")
-        {
-            Some(Family::V4)
-        } else if name.ends_with("ipv6")
-            || name.ends_with("ipv6_default")
-            || name.ends_with("ipv6_gateway")
-            || self == CheckId::DnsAaaa
-            || self == CheckId::DnsAaaaTarget
-        {
-            Some(Family::V6)
-        } else if self == CheckId::DnsA || self == CheckId::DnsATarget {
-            Some(Family::V4)
-        } else {
-            None
-        }
-    }
-
-    /// Pick one of a family pair: `CheckId::pick(v6, ListenerIpv4, ListenerIpv6)`.
-    pub fn pick(v6: bool, v4_check: CheckId, v6_check: CheckId) -> CheckId {
-        if v6 { v6_check } else { v4_check }
     }
 }
 

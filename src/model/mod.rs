@@ -14,8 +14,6 @@ pub enum Family {
 }
 
 impl Family {
-    pub const BOTH: [Family; 2] = [Family::V4, Family::V6];
-
     pub fn from_v6(v6: bool) -> Family {
         if v6 { Family::V6 } else { Family::V4 }
     }
@@ -24,12 +22,17 @@ impl Family {
         self == Family::V6
     }
 
-    /// `IPv4` / `IPv6`, as the reports write it.
-    pub fn name(self) -> &'static str {
+    /// One of a pair: `family.pick(CheckId::ListenerIpv4, CheckId::ListenerIpv6)`.
+    pub fn pick<T>(self, v4: T, v6: T) -> T {
         match self {
-            Family::V4 => "IPv4",
-            Family::V6 => "IPv6",
+            Family::V4 => v4,
+            Family::V6 => v6,
         }
+    }
+
+    /// `ipv4` / `ipv6`, as identifiers and `--list-checks` write it.
+    pub fn as_str(self) -> &'static str {
+        self.pick("ipv4", "ipv6")
     }
 }
 
@@ -80,11 +83,6 @@ impl Stage {
     /// Position in tree order (0 for DNS).
     pub fn index(self) -> usize {
         self as usize
-    }
-
-    /// The stage at a position in tree order, clamped to the last.
-    pub fn at(i: usize) -> Stage {
-        Stage::ALL[i.min(Stage::ALL.len() - 1)]
     }
 }
 

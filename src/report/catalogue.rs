@@ -11,6 +11,8 @@ struct Entry {
     id: &'static str,
     stage: &'static str,
     per_port: bool,
+    /// `ipv4` or `ipv6` for a check of one family's pair, else null.
+    family: Option<&'static str>,
     meaning: String,
 }
 
@@ -21,6 +23,7 @@ fn entries() -> Vec<Entry> {
             id: d.id.as_str(),
             stage: d.stage().as_str(),
             per_port: d.per_port(),
+            family: d.id.family().map(|f| f.as_str()),
             meaning: crate::assets::check_text(d.id.as_str())
                 .map(|t| t.establishes.clone())
                 .unwrap_or_default(),

@@ -667,9 +667,5 @@ impl App {
     }
 }
 
-pub fn stage_index(s: Stage) -> usize {
-    s.index()
-}
-
 #[cfg(test)]
 pub(crate) mod tests;

@@ -395,7 +395,7 @@ fn any_recheck_sequence_on_replayed_facts_ends_where_check_replay_ends() {
                 app.update(key('R'))
             } else {
                 app.stage = k as usize;
-                keys.push(format!("r@{}", Stage::at(k as usize).as_str()));
+                keys.push(format!("r@{}", Stage::ALL[k as usize].as_str()));
                 app.update(key('r'))
             };
             feed(&mut app, e, &snap.facts, 10 + step);
