@@ -95,8 +95,10 @@ async fn event_loop(
 
     let effects = app.start();
     perform(&mut app, effects, &tx, t0, &started_at, &session);
+    let mut recheck = RecheckTrace::from_env();
     loop {
         terminal.draw(|f| view::draw(f, &app))?;
+        recheck.drawn(&app);
         if app.quit {
             return Ok(());
         }
@@ -112,8 +114,58 @@ async fn event_loop(
             _ = term.recv() => return Ok(()),
             _ = hup.recv() => return Ok(()),
         };
+        let key_at = Instant::now();
         let effects = app.update(action);
+        recheck.asked(&effects, key_at);
         perform(&mut app, effects, &tx, t0, &started_at, &session);
+    }
+}
+
+/// For the re-check bench: `DSDOCTOR_TRACE_RECHECK=FILE` appends, for every `r`, the
+/// microseconds from the key to the first frame drawn after its run finished.
+struct RecheckTrace {
+    path: Option<std::ffi::OsString>,
+    since: Option<Instant>,
+}
+
+impl RecheckTrace {
+    fn from_env() -> RecheckTrace {
+        RecheckTrace {
+            path: std::env::var_os("DSDOCTOR_TRACE_RECHECK"),
+            since: None,
+        }
+    }
+
+    fn asked(&mut self, effects: &[Effect], at: Instant) {
+        let recheck = effects.iter().any(|e| {
+            matches!(
+                e,
+                Effect::StartRun {
+                    scope: crate::engine::Scope::Stage(_),
+                    ..
+                }
+            )
+        });
+        if self.path.is_some() && recheck {
+            self.since = Some(at);
+        }
+    }
+
+    fn drawn(&mut self, app: &App) {
+        let (Some(path), Some(since)) = (&self.path, self.since) else {
+            return;
+        };
+        if app.running() {
+            return;
+        }
+        self.since = None;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{}", since.elapsed().as_micros());
+        }
     }
 }
 
