@@ -206,3 +206,35 @@ fn training_quiz_and_reveal() {
         "{screen}"
     );
 }
+
+/// After `r` on the listener stage, a check whose facts were not gathered again (the
+/// sysctl files of address.ipv6_persistent) is marked as older, in the list and the
+/// detail; the re-checked ones are not.
+#[test]
+fn older_findings_are_marked() {
+    let mut app = started(&ipv4_only_nginx());
+    let e = app.update(key('r'));
+    feed(&mut app, e, &fixtures::healthy(), 500);
+    app.guided = false;
+    app.stage = 1; // Address
+    app.check = app
+        .stage_findings(crate::model::Stage::Address)
+        .iter()
+        .position(|f| f.id == crate::model::CheckId::AddressIpv6Persistent)
+        .expect("persistent check shown");
+    let s = render(&app, 120, 40);
+    let marked =
+        |s: &str, id: &str, mark: char| s.lines().any(|l| l.contains(id) && l.contains(mark));
+    assert!(marked(&s, "ipv6_persistent", '◷'), "{s}");
+    assert!(
+        s.contains("older result: from run 1 (this is run 2)"),
+        "{s}"
+    );
+    assert!(
+        !marked(&s, "global_ipv6", '◷'),
+        "re-gathered, not older: {s}"
+    );
+    app.theme.unicode = false;
+    let s = render(&app, 120, 40);
+    assert!(marked(&s, "ipv6_persistent", '~'), "{s}");
+}
