@@ -1,7 +1,6 @@
 //! Explanations, lessons and fix-command templates live in `assets/checks.toml` as data,
 //! compiled into the binary so it runs from a single file.
 
-use crate::model::Fix;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -85,24 +84,20 @@ pub fn explain(key: &str, vars: &[(&str, &str)]) -> String {
         .unwrap_or_else(|| format!("(missing explanation {key})"))
 }
 
-/// A fix by key, with `{name}` placeholders filled from `vars`. A command line whose
-/// placeholders are not all filled is a template bug, so it is dropped rather than shown
-/// half-formed to someone who may paste it into a root shell.
-pub fn fix(key: &str, vars: &[(&str, &str)]) -> Fix {
+/// A fix by key: its title and commands, with `{name}` placeholders filled from `vars`.
+/// A command line whose placeholders are not all filled is a template bug, so it is
+/// dropped rather than shown half-formed to someone who may paste it into a root shell.
+pub fn fix(key: &str, vars: &[(&str, &str)]) -> (String, Vec<String>) {
     match catalogue().fix.get(key) {
-        Some(t) => Fix {
-            title: fill(&t.title, vars),
-            commands: t
-                .commands
+        Some(t) => (
+            fill(&t.title, vars),
+            t.commands
                 .iter()
                 .map(|c| fill(c, vars))
                 .filter(|c| !has_placeholder(c))
                 .collect(),
-        },
-        None => Fix {
-            title: format!("(missing fix {key})"),
-            commands: Vec::new(),
-        },
+        ),
+        None => (format!("(missing fix {key})"), Vec::new()),
     }
 }
 

@@ -3,7 +3,6 @@
 
 use crate::model::{Expect, Target};
 use crate::options::Options;
-use crate::report::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
@@ -75,7 +74,7 @@ pub struct CheckArgs {
     pub common: Common,
     /// Report format
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub format: FormatArg,
     /// Also write every fact gathered to FILE (JSON), for --replay
     #[arg(long = "save-facts", value_name = "FILE", conflicts_with = "replay")]
     pub save_facts: Option<std::path::PathBuf>,
@@ -85,6 +84,25 @@ pub struct CheckArgs {
     /// List every check (id, stage, per port, what it establishes) and exit
     #[arg(long = "list-checks", exclusive = false, conflicts_with_all = ["replay", "save_facts"])]
     pub list_checks: bool,
+}
+
+/// `--format`: the report formats (`report::Format`), as the command line names them.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
+    Markdown,
+}
+
+impl From<FormatArg> for crate::report::Format {
+    fn from(f: FormatArg) -> Self {
+        use crate::report::Format;
+        match f {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -125,48 +143,12 @@ pub struct Common {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PortList(pub Vec<u16>);
 
+/// The ports as the command line gives them (`80,443`); see `options::parse_ports`.
 pub fn parse_ports(s: &str) -> Result<PortList, String> {
-    let mut out: Vec<u16> = Vec::new();
-    for part in s.split(',') {
-        let p: u16 = part.trim().parse().map_err(|_| {
-            format!(
-                "'{}' is not a TCP port (1-65535)",
-                crate::sanitize::clean(part)
-            )
-        })?;
-        if p == 0 {
-            return Err("port 0 is not a TCP port (1-65535)".into());
-        }
-        if !out.contains(&p) {
-            out.push(p);
-        }
-    }
-    Ok(PortList(out))
+    crate::options::parse_ports(s).map(PortList)
 }
 
-/// A DNS name as users type it: letters, digits, hyphens and underscores in labels of
-/// 1-63 characters, 253 in all, an optional trailing dot.
-pub fn parse_domain(s: &str) -> Result<String, String> {
-    let name = s.strip_suffix('.').unwrap_or(s);
-    let bad = || format!("'{}' is not a valid domain name", crate::sanitize::clean(s));
-    if name.is_empty() || name.len() > 253 || name.parse::<IpAddr>().is_ok() {
-        return Err(bad());
-    }
-    for label in name.split('.') {
-        let ok_chars = label
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if label.is_empty()
-            || label.len() > 63
-            || !ok_chars
-            || label.starts_with('-')
-            || label.ends_with('-')
-        {
-            return Err(bad());
-        }
-    }
-    Ok(name.to_ascii_lowercase())
-}
+pub use crate::options::parse_domain;
 
 pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
     if let Ok(ip) = s.parse::<IpAddr>() {

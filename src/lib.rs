@@ -15,6 +15,8 @@ pub mod cli;
 pub mod engine;
 pub mod facts;
 pub mod firewall;
+#[cfg(test)]
+mod layers_tests;
 pub mod model;
 pub mod net;
 pub mod options;

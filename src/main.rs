@@ -44,7 +44,7 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         Some(Command::Check(args)) if args.list_checks => {
-            let text = report::list_checks(args.format);
+            let text = report::list_checks(args.format.into());
             let mut out = std::io::stdout().lock();
             match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -73,7 +73,7 @@ fn main() -> ExitCode {
                 }
                 report
             };
-            let text = report::render(&report, args.format);
+            let text = report::render(&report, args.format.into());
             let mut out = std::io::stdout().lock();
             if out
                 .write_all(text.as_bytes())

@@ -3,7 +3,7 @@
 use crate::model::{Expect, Target};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +44,51 @@ impl Options {
             .filter(|p| matches!(p, 25 | 465 | 587))
             .collect()
     }
+}
+
+/// Comma-separated TCP ports as users type them (`80,443`), duplicates dropped; the
+/// command line and the wizard's form both read ports so.
+pub fn parse_ports(s: &str) -> Result<Vec<u16>, String> {
+    let mut out: Vec<u16> = Vec::new();
+    for part in s.split(',') {
+        let p: u16 = part.trim().parse().map_err(|_| {
+            format!(
+                "'{}' is not a TCP port (1-65535)",
+                crate::sanitize::clean(part)
+            )
+        })?;
+        if p == 0 {
+            return Err("port 0 is not a TCP port (1-65535)".into());
+        }
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// A DNS name as users type it: letters, digits, hyphens and underscores in labels of
+/// 1-63 characters, 253 in all, an optional trailing dot.
+pub fn parse_domain(s: &str) -> Result<String, String> {
+    let name = s.strip_suffix('.').unwrap_or(s);
+    let bad = || format!("'{}' is not a valid domain name", crate::sanitize::clean(s));
+    if name.is_empty() || name.len() > 253 || name.parse::<IpAddr>().is_ok() {
+        return Err(bad());
+    }
+    for label in name.split('.') {
+        let ok_chars = label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if label.is_empty()
+            || label.len() > 63
+            || !ok_chars
+            || label.starts_with('-')
+            || label.ends_with('-')
+        {
+            return Err(bad());
+        }
+    }
+    Ok(name.to_ascii_lowercase())
 }
 
 /// Durations as integer milliseconds, so recorded options stay readable.

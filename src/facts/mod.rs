@@ -3,12 +3,13 @@
 
 pub mod firewall;
 pub mod isp;
+pub mod web;
 
-use crate::parse::nginx::NginxConfig;
-use crate::parse::sysctl_conf::SysctlSetting;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use web::NginxConfig;
 
 /// Why a probe produced no fact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +136,24 @@ pub struct Sysctls {
     pub accept_ra: BTreeMap<String, i64>,
     pub bindv6only: Option<i64>,
     pub ip_forward: Option<i64>,
+}
+
+/// One assignment in a sysctl configuration file (`parse::sysctl_conf` reads them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SysctlSetting {
+    /// Normalised to dots (`net.ipv6.conf.all.disable_ipv6`); a dot inside a name, as
+    /// in VLAN interface `eth0.100`, is written `/` (`net.ipv6.conf.eth0/100.forwarding`),
+    /// as sysctl(8) does. May be a glob.
+    pub key: String,
+    /// As written, trimmed; empty for an exclusion.
+    pub value: String,
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: usize,
+    /// Written `-key = value`: a failure to set it is not an error.
+    pub ignore_failure: bool,
+    /// Written `-key` with no `=`: not an assignment, it only keeps globs off this key.
+    pub exclude: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

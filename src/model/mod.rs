@@ -272,9 +272,9 @@ impl Finding {
     }
 
     pub fn fix(mut self, key: &str, vars: &[(&str, &str)]) -> Self {
-        let f = crate::assets::fix(key, vars);
-        if !f.commands.is_empty() {
-            self.fixes.push(f);
+        let (title, commands) = crate::assets::fix(key, vars);
+        if !commands.is_empty() {
+            self.fixes.push(Fix { title, commands });
         }
         self
     }
@@ -283,7 +283,7 @@ impl Finding {
     /// per interface, say).
     pub fn fix_lines(mut self, key: &str, commands: Vec<String>) -> Self {
         if !commands.is_empty() {
-            let title = crate::assets::fix(key, &[]).title;
+            let (title, _) = crate::assets::fix(key, &[]);
             self.fixes.push(Fix { title, commands });
         }
         self

@@ -53,22 +53,7 @@ impl SysctlFiles {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SysctlSetting {
-    /// Normalised to dots (`net.ipv6.conf.all.disable_ipv6`); a dot inside a name, as
-    /// in VLAN interface `eth0.100`, is written `/` (`net.ipv6.conf.eth0/100.forwarding`),
-    /// as sysctl(8) does. May be a glob.
-    pub key: String,
-    /// As written, trimmed; empty for an exclusion.
-    pub value: String,
-    pub file: PathBuf,
-    /// 1-based.
-    pub line: usize,
-    /// Written `-key = value`: a failure to set it is not an error.
-    pub ignore_failure: bool,
-    /// Written `-key` with no `=`: not an assignment, it only keeps globs off this key.
-    pub exclude: bool,
-}
+pub use crate::facts::SysctlSetting;
 
 /// Which files are applied and in what order, from directory listings given highest
 /// priority first: `(directory, [(file name, masked)])`, where masked means a symlink to

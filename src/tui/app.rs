@@ -510,7 +510,7 @@ impl App {
     }
 
     fn submit_form(&mut self) -> Vec<Effect> {
-        let domain = match crate::cli::parse_domain(self.form.domain.trim()) {
+        let domain = match crate::options::parse_domain(self.form.domain.trim()) {
             Ok(d) => d,
             Err(e) => {
                 self.form.error = Some(e);
@@ -518,8 +518,8 @@ impl App {
                 return Vec::new();
             }
         };
-        let ports = match crate::cli::parse_ports(self.form.ports.trim()) {
-            Ok(p) => p.0,
+        let ports = match crate::options::parse_ports(self.form.ports.trim()) {
+            Ok(p) => p,
             Err(e) => {
                 self.form.error = Some(e);
                 self.form.focus = 1;
