@@ -41,7 +41,7 @@ impl Options {
             .ports
             .iter()
             .copied()
-            .filter(|p| matches!(p, 25 | 465 | 587))
+            .filter(|p| is_mail_port(*p))
             .collect()
     }
 }
@@ -89,6 +89,11 @@ pub fn parse_domain(s: &str) -> Result<String, String> {
         }
     }
     Ok(name.to_ascii_lowercase())
+}
+
+/// SMTP, submission over implicit TLS, submission.
+pub fn is_mail_port(p: u16) -> bool {
+    matches!(p, 25 | 465 | 587)
 }
 
 /// Durations as integer milliseconds, so recorded options stay readable.

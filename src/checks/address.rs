@@ -191,7 +191,8 @@ pub fn global_ipv6(c: &Ctx) -> Finding {
         .evidence_all(evidence)
         .caused_by(CheckId::AddressIpv6Enabled);
     }
-    let global: Vec<_> = host::addrs(f)
+    let global: Vec<_> = f
+        .addrs()
         .filter(|(_, a)| a.ip.is_ipv6() && reachable_by_clients(a.ip, &o.assume_public))
         .collect();
     let usable: Vec<_> = global
@@ -270,7 +271,8 @@ pub fn global_ipv6(c: &Ctx) -> Finding {
         .evidence_all(evidence)
         .explain("v6_tentative", &[]);
     }
-    let kinds: Vec<&str> = host::addrs(f)
+    let kinds: Vec<&str> = f
+        .addrs()
         .filter(|(_, a)| a.ip.is_ipv6())
         .map(|(_, a)| classify(a.ip).describe())
         .collect::<std::collections::BTreeSet<_>>()
@@ -303,7 +305,8 @@ pub fn global_ipv4(c: &Ctx) -> Finding {
     }
     let evidence = host::addr_evidence(f, false);
     let relevant = host::relevant_ifaces(f, false);
-    let v4: Vec<_> = host::addrs(f)
+    let v4: Vec<_> = f
+        .addrs()
         .filter(|(l, a)| a.ip.is_ipv4() && relevant.contains(&l.name))
         .collect();
     if let Some((l, a)) = v4

@@ -140,7 +140,7 @@ fn records_aaaa(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
 }
 
 fn suggested_addr(f: &Facts, o: &Options, v6: bool) -> String {
-    host::addrs(f)
+    f.addrs()
         .find(|(_, a)| {
             a.ip.is_ipv6() == v6 && reachable_by_clients(a.ip, &o.assume_public) && !a.dadfailed
         })
@@ -207,7 +207,8 @@ pub fn a_target(c: &Ctx) -> Finding {
     if targets.is_empty() {
         return Finding::new(id, None, Status::Skip, "no A record to compare (see dns.a)");
     }
-    let host_public_v4: Vec<IpAddr> = host::addrs(f)
+    let host_public_v4: Vec<IpAddr> = f
+        .addrs()
         .filter(|(_, a)| a.ip.is_ipv4() && reachable_by_clients(a.ip, &o.assume_public))
         .map(|(_, a)| a.ip)
         .collect();
@@ -811,7 +812,7 @@ pub fn mx(c: &Ctx) -> Finding {
         )
         .explain("mx_problems", &[]);
     }
-    let host_ips: BTreeSet<IpAddr> = host::addrs(f).map(|(_, a)| a.ip).collect();
+    let host_ips: BTreeSet<IpAddr> = f.addrs().map(|(_, a)| a.ip).collect();
     let mut evidence = Vec::new();
     let mut problems = Vec::new();
     for h in hosts {

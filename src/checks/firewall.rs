@@ -50,7 +50,7 @@ pub fn target(f: &Facts, o: &Options, v6: bool) -> Option<(IpAddr, String)> {
     let mut cands: Vec<(&crate::facts::Link, &crate::facts::AddrFacts)> = if v6 {
         host::usable_global_v6(f, &o.assume_public)
     } else {
-        host::addrs(f).filter(|(_, a)| a.ip.is_ipv4()).collect()
+        f.addrs().filter(|(_, a)| a.ip.is_ipv4()).collect()
     };
     cands.sort_by_key(|(l, _)| !ifaces.contains(&l.name));
     cands.first().map(|(l, a)| (a.ip, arrival(l)))

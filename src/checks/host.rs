@@ -23,10 +23,6 @@ pub fn unexpected(o: &Options, id: CheckId, port: Option<u16>, v6: bool) -> Opti
     })
 }
 
-pub fn links(f: &Facts) -> &[Link] {
-    f.links.value().map(|v| v.as_slice()).unwrap_or(&[])
-}
-
 pub fn routes(f: &Facts) -> &[Route] {
     f.routes.value().map(|v| v.as_slice()).unwrap_or(&[])
 }
@@ -38,17 +34,9 @@ pub fn default_routes(f: &Facts, v6: bool) -> Vec<&Route> {
         .collect()
 }
 
-/// Every (link, address) pair on a non-loopback link.
-pub fn addrs(f: &Facts) -> impl Iterator<Item = (&Link, &AddrFacts)> {
-    links(f)
-        .iter()
-        .filter(|l| !l.loopback)
-        .flat_map(|l| l.addrs.iter().map(move |a| (l, a)))
-}
-
 /// Find where an address is assigned on this host (loopback included: a socket may bind it).
 pub fn find_addr(f: &Facts, ip: IpAddr) -> Option<(&Link, &AddrFacts)> {
-    links(f)
+    f.links()
         .iter()
         .flat_map(|l| l.addrs.iter().map(move |a| (l, a)))
         .find(|(_, a)| a.ip == ip)
@@ -68,7 +56,8 @@ pub fn relevant_ifaces(f: &Facts, v6: bool) -> Vec<String> {
             .collect();
     }
     if names.is_empty() {
-        names = links(f)
+        names = f
+            .links()
             .iter()
             .filter(|l| !l.loopback && l.up)
             .map(|l| l.name.clone())
@@ -121,7 +110,7 @@ pub fn ipv6_off(f: &Facts) -> bool {
 /// Global IPv6 addresses clients can reach and the kernel will use (not tentative or
 /// dadfailed).
 pub fn usable_global_v6<'a>(f: &'a Facts, assume: &[IpNet]) -> Vec<(&'a Link, &'a AddrFacts)> {
-    addrs(f)
+    f.addrs()
         .filter(|(_, a)| {
             a.ip.is_ipv6() && reachable_by_clients(a.ip, assume) && !a.tentative && !a.dadfailed
         })
@@ -149,7 +138,8 @@ pub fn describe_addr(l: &Link, a: &AddrFacts) -> String {
 
 /// Evidence lines listing the host's addresses of one family.
 pub fn addr_evidence(f: &Facts, v6: bool) -> Vec<String> {
-    let lines: Vec<String> = addrs(f)
+    let lines: Vec<String> = f
+        .addrs()
         .filter(|(_, a)| a.ip.is_ipv6() == v6)
         .map(|(l, a)| format!("host has {}", describe_addr(l, a)))
         .collect();

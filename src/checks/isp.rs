@@ -316,7 +316,8 @@ fn no_echo(id: CheckId, port: Option<u16>, v6: bool) -> Finding {
 }
 
 fn v4_situation(f: &Facts, o: &Options) -> (Vec<IpAddr>, AddrClass) {
-    let v4: Vec<IpAddr> = host::addrs(f)
+    let v4: Vec<IpAddr> = f
+        .addrs()
         .filter(|(_, a)| a.ip.is_ipv4())
         .map(|(_, a)| a.ip)
         .collect();
@@ -670,7 +671,7 @@ fn curl_lines(o: &Options, port: u16, tls: bool, ips: &[IpAddr]) -> Vec<String> 
 fn http_parity_port(c: &Ctx, isp: &IspFacts, port: u16) -> Finding {
     let (f, o) = (c.facts, c.opts);
     let id = CheckId::IspHttpParity;
-    if crate::probe::isp::is_mail_port(port) {
+    if crate::options::is_mail_port(port) {
         return Finding::new(
             id,
             Some(port),
@@ -868,7 +869,7 @@ fn smtp_name(lines: &[String]) -> String {
 
 fn smtp_parity_port(f: &Facts, isp: &IspFacts, port: u16) -> Finding {
     let id = CheckId::IspSmtpParity;
-    if !crate::probe::isp::is_mail_port(port) {
+    if !crate::options::is_mail_port(port) {
         return Finding::new(
             id,
             Some(port),
@@ -1291,7 +1292,7 @@ fn path_mtu_family(c: &Ctx, isp: &IspFacts, v6: bool, block: &Option<CheckId>) -
     let dev = route.and_then(|r| r.dev.clone());
     if let Some(l) = dev
         .as_ref()
-        .and_then(|d| host::links(f).iter().find(|l| &l.name == d))
+        .and_then(|d| f.links().iter().find(|l| &l.name == d))
     {
         if let Some(mtu) = l.mtu {
             evidence.push(format!(

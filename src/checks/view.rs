@@ -77,7 +77,8 @@ fn icmpv6_shut(f: &Facts, c: Option<&Compiled>, types: &[u8]) -> bool {
     if fw.tables.is_empty() {
         return false;
     }
-    let ip = host::addrs(f)
+    let ip = f
+        .addrs()
         .find(|(_, a)| a.ip.is_ipv6() && !a.ip.is_loopback())
         .map(|(l, a)| (a.ip, l.name.clone()));
     let Some((ip, iif)) = ip else {

@@ -334,6 +334,21 @@ pub struct Facts {
     pub isp: Probed<isp::IspFacts>,
 }
 
+impl Facts {
+    /// The host's links (none when they could not be read).
+    pub fn links(&self) -> &[Link] {
+        self.links.value().map(|v| v.as_slice()).unwrap_or(&[])
+    }
+
+    /// Every (link, address) pair on a non-loopback link.
+    pub fn addrs(&self) -> impl Iterator<Item = (&Link, &AddrFacts)> {
+        self.links()
+            .iter()
+            .filter(|l| !l.loopback)
+            .flat_map(|l| l.addrs.iter().map(move |a| (l, a)))
+    }
+}
+
 /// One probe group's result, as it arrives.
 #[derive(Debug, Clone)]
 pub enum FactPart {

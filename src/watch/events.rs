@@ -1,6 +1,5 @@
 //! What changed between two runs (pure, unit-tested).
 
-use crate::checks::host;
 use crate::facts::Facts;
 use crate::model::CheckId;
 use crate::model::{Report, Status};
@@ -33,7 +32,8 @@ fn answer(p: &crate::facts::Probed<crate::facts::DnsAnswer>) -> Vec<String> {
 
 impl KeyFacts {
     pub fn from_facts(f: &Facts, o: &Options) -> KeyFacts {
-        let mut host_ipv6: Vec<String> = host::addrs(f)
+        let mut host_ipv6: Vec<String> = f
+            .addrs()
             .filter(|(_, a)| a.ip.is_ipv6() && reachable_by_clients(a.ip, &o.assume_public))
             .map(|(_, a)| a.ip.to_string())
             .collect();

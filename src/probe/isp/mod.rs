@@ -37,10 +37,6 @@ const ACME_MAX_URLS: usize = 10;
 /// Most other hosts of subresources looked up.
 const MAX_RESOURCE_HOSTS: usize = 20;
 
-pub fn is_mail_port(p: u16) -> bool {
-    matches!(p, 25 | 465 | 587)
-}
-
 pub fn is_tls_port(p: u16) -> bool {
     matches!(p, 443 | 8443)
 }
@@ -467,7 +463,7 @@ async fn fetch(
 async fn http_all(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> Vec<HttpProbe> {
     let mut jobs = Vec::new();
     for &port in &opts.target.ports {
-        if is_mail_port(port) {
+        if crate::options::is_mail_port(port) {
             continue;
         }
         for &ip in a.iter().chain(aaaa) {
