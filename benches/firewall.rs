@@ -8,8 +8,7 @@
 //! per-interface chains before the port accepts at the very end, so a new connection walks
 //! all 10,000 rules before it is decided.
 
-use dualstack_doctor::firewall::{Compiled, Packet};
-use dualstack_doctor::parse::nft;
+use dualstack_doctor::{Compiled, Packet, parse_nft};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -128,7 +127,7 @@ fn main() {
     let _: serde_json::Value = serde_json::from_str(&json).expect("JSON");
     let json_ms = t.elapsed();
     let t = Instant::now();
-    let rs = nft::parse(&json).expect("generated nft JSON");
+    let rs = parse_nft(&json).expect("generated nft JSON");
     let parse_ms = t.elapsed();
     let total: usize = rs
         .tables

@@ -6,10 +6,10 @@ use std::time::Instant;
 
 fn main() {
     let t = Instant::now();
-    let dumped = dualstack_doctor::probe::listeners::dump_listeners();
+    let dumped = dualstack_doctor::dump_listeners();
     let dump_took = t.elapsed();
     let result = dumped.map(|mut l| {
-        dualstack_doctor::probe::listeners::attach_owners(&mut l);
+        dualstack_doctor::attach_owners(&mut l);
         l
     });
     let took = t.elapsed();

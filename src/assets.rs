@@ -14,8 +14,6 @@ const FILES: &[(&str, &str)] = &[
 
 #[derive(Debug, Deserialize)]
 pub struct CheckText {
-    /// A few words naming the check.
-    pub title: String,
     /// One line: what the check establishes (the contract's catalogue, `--list-checks`).
     pub establishes: String,
     /// Why it matters for clients of the site (shown when nothing is wrong).
@@ -72,6 +70,7 @@ pub fn about(id: &str) -> String {
 
 /// An explanation by key, with `{name}` placeholders filled from `vars`.
 /// Every explanation template (for tests over the whole catalogue).
+#[cfg(test)]
 pub fn all_explanations() -> impl Iterator<Item = &'static str> {
     catalogue().explain.values().map(String::as_str)
 }
@@ -161,16 +160,6 @@ pub fn lesson(check_id: &str) -> Option<&'static Lesson> {
         .get(check_id)
         .or_else(|| l.map.get(stage))
         .and_then(|k| l.lesson.get(k))
-}
-
-/// All keys, for tests that every key used by the checks exists.
-pub fn keys() -> (Vec<&'static str>, Vec<&'static str>, Vec<&'static str>) {
-    let c = catalogue();
-    (
-        c.check.keys().map(|k| k.as_str()).collect(),
-        c.explain.keys().map(|k| k.as_str()).collect(),
-        c.fix.keys().map(|k| k.as_str()).collect(),
-    )
 }
 
 #[cfg(test)]

@@ -8,26 +8,39 @@
 // every fallible step says what went wrong instead.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod assets;
-pub mod atomic_file;
-pub mod checks;
-pub mod cli;
-pub mod engine;
-pub mod facts;
-pub mod firewall;
+mod assets;
+mod atomic_file;
+mod checks;
+mod cli;
+mod engine;
+mod facts;
+mod firewall;
 #[cfg(test)]
 mod layers_tests;
-pub mod model;
-pub mod net;
-pub mod options;
-pub mod parse;
-pub mod probe;
-pub mod report;
-pub mod sanitize;
-pub mod snapshot;
+mod model;
+mod net;
+mod options;
+mod parse;
+mod probe;
+mod report;
+mod sanitize;
+mod snapshot;
 #[cfg(test)]
 pub(crate) mod testutil;
-pub mod train;
-pub mod tui;
-pub mod verdict;
-pub mod watch;
+mod train;
+mod tui;
+mod verdict;
+mod watch;
+
+// The public surface: what the binary, the benches and the examples use. Everything else
+// is private, so the compiler reports what nothing uses.
+pub use cli::{Cli, Command};
+pub use engine::{replay, run_with_facts};
+pub use firewall::{Compiled, Packet};
+pub use parse::nft::parse as parse_nft;
+pub use probe::listeners::{attach_owners, dump_listeners};
+pub use report::{list_checks, render};
+pub use snapshot::{Snapshot, load as load_snapshot, save as save_snapshot};
+pub use train::{list as scenarios, load as load_scenario};
+pub use tui::{Mode as WizardMode, run as run_wizard};
+pub use watch::{WatchConfig, run as run_watch};

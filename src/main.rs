@@ -2,8 +2,10 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 use clap::Parser;
-use dualstack_doctor::cli::{Cli, Command};
-use dualstack_doctor::{engine, report, snapshot, train, tui, watch};
+use dualstack_doctor::{
+    Cli, Command, Snapshot, WatchConfig, WizardMode, list_checks, load_scenario, load_snapshot,
+    render, replay, run_watch, run_with_facts, run_wizard, save_snapshot, scenarios,
+};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -44,7 +46,7 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         Some(Command::Check(args)) if args.list_checks => {
-            let text = report::list_checks(args.format.into());
+            let text = list_checks(args.format.into());
             let mut out = std::io::stdout().lock();
             match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -53,8 +55,8 @@ fn main() -> ExitCode {
         }
         Some(Command::Check(args)) => {
             let report = if let Some(path) = &args.replay {
-                match snapshot::load(path) {
-                    Ok(snap) => engine::replay(&snap),
+                match load_snapshot(path) {
+                    Ok(snap) => replay(&snap),
                     Err(e) => {
                         eprintln!("dsdoctor: {e}");
                         return ExitCode::from(UNUSABLE);
@@ -63,17 +65,17 @@ fn main() -> ExitCode {
             } else {
                 let domain = args.domain.clone().unwrap_or_default();
                 let opts = args.common.options(&domain);
-                let (facts, report) = runtime.block_on(engine::run_with_facts(&opts));
+                let (facts, report) = runtime.block_on(run_with_facts(&opts));
                 if let Some(path) = &args.save_facts {
-                    let snap = snapshot::Snapshot::new(&opts, &facts, report.started_at.clone());
-                    if let Err(e) = snapshot::save(path, &snap) {
+                    let snap = Snapshot::new(&opts, &facts, report.started_at.clone());
+                    if let Err(e) = save_snapshot(path, &snap) {
                         eprintln!("dsdoctor: {e}");
                         return ExitCode::from(UNUSABLE);
                     }
                 }
                 report
             };
-            let text = report::render(&report, args.format.into());
+            let text = render(&report, args.format.into());
             let mut out = std::io::stdout().lock();
             if out
                 .write_all(text.as_bytes())
@@ -87,15 +89,15 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => match &args.scenario {
             None => {
                 println!("Training scenarios (run one with `dsdoctor train NAME`):");
-                for (name, title) in train::list() {
+                for (name, title) in scenarios() {
                     println!("  {name:<24} {title}");
                 }
                 ExitCode::SUCCESS
             }
-            Some(name) => match train::load(name) {
+            Some(name) => match load_scenario(name) {
                 Ok(sc) => {
                     let opts = sc.snapshot.options.clone();
-                    match runtime.block_on(tui::run(opts, false, tui::Mode::Train(sc), t0)) {
+                    match runtime.block_on(run_wizard(opts, false, WizardMode::Train(sc), t0)) {
                         Ok(()) => ExitCode::SUCCESS,
                         Err(e) => {
                             eprintln!("dsdoctor: {e}");
@@ -111,14 +113,14 @@ fn main() -> ExitCode {
         },
         Some(Command::Watch(args)) => {
             let opts = args.common.options(&args.domain);
-            let cfg = watch::WatchConfig {
+            let cfg = WatchConfig {
                 interval: args.interval,
                 prometheus_textfile: args.prometheus_textfile.clone(),
                 exec: args.exec.clone(),
                 count: args.count,
             };
             let mut out = std::io::stdout();
-            match runtime.block_on(watch::run(&opts, &cfg, &mut out)) {
+            match runtime.block_on(run_watch(&opts, &cfg, &mut out)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("dsdoctor: {e}");
@@ -130,7 +132,7 @@ fn main() -> ExitCode {
             let ask = cli.domain.is_none();
             let domain = cli.domain.clone().unwrap_or_else(default_domain);
             let opts = cli.common.options(&domain);
-            let replay = match cli.replay.as_deref().map(snapshot::load).transpose() {
+            let replay = match cli.replay.as_deref().map(load_snapshot).transpose() {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("dsdoctor: {e}");
@@ -138,10 +140,10 @@ fn main() -> ExitCode {
                 }
             };
             let mode = match replay {
-                Some(s) => tui::Mode::Replay(s),
-                None => tui::Mode::Live,
+                Some(s) => WizardMode::Replay(s),
+                None => WizardMode::Live,
             };
-            match runtime.block_on(tui::run(opts, ask, mode, t0)) {
+            match runtime.block_on(run_wizard(opts, ask, mode, t0)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("dsdoctor: {e}");

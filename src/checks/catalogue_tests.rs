@@ -43,7 +43,7 @@ fn with_part(facts: &Facts, replacement: FactPart) -> Facts {
         }
     }
     p.apply(replacement);
-    p.to_facts()
+    p.into_facts()
 }
 
 /// The part of `kind` as a probe that failed.

@@ -17,10 +17,9 @@ mod route;
 pub mod view;
 
 use crate::facts::Facts;
-use crate::model::{CheckId, Finding};
+use crate::model::Finding;
 use crate::options::Options;
 use catalogue::{CATALOGUE, Eval};
-pub use host::fam;
 
 /// Evaluate the whole tree, in tree order.
 pub fn evaluate(facts: &Facts, opts: &Options) -> Vec<Finding> {
@@ -48,11 +47,6 @@ fn eval_into(ctx: &view::Ctx, def: &catalogue::CheckDef, out: &mut Vec<Finding>)
             }
         }
     }
-}
-
-/// Checks that appear once per port.
-pub fn per_port() -> impl Iterator<Item = CheckId> {
-    CATALOGUE.iter().filter(|d| d.per_port()).map(|d| d.id)
 }
 
 #[cfg(test)]

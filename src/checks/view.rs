@@ -31,8 +31,6 @@ pub struct View<'a> {
     pub compiled: Option<Compiled<'a>>,
     /// NAT64 prefixes from the resolver's answers for `ipv4only.arpa`.
     pub nat64: Vec<Ipv6Net96>,
-    /// The IPv6 filter drops neighbour solicitations or advertisements.
-    pub nd_blocked: bool,
     /// The IPv6 filter drops "packet too big".
     pub ptb_blocked: bool,
     /// The public IPv4 address the echo service saw.
@@ -58,7 +56,6 @@ impl<'a> View<'a> {
                 host::path_blocker(f, false, nd_blocked),
                 host::path_blocker(f, true, nd_blocked),
             ],
-            nd_blocked,
             compiled,
         }
     }

@@ -5,7 +5,7 @@
 mod scope;
 mod session;
 
-pub use scope::{Plan, Scope};
+pub use scope::Scope;
 pub use session::{Event, Judged, Session, Stepper};
 
 use crate::facts::Facts;
@@ -14,7 +14,8 @@ use crate::options::Options;
 use crate::verdict;
 use std::time::SystemTime;
 
-/// Build the report from facts (pure: also used by tests and replay).
+/// Build the report from facts, evaluated directly (tests compare the session with it).
+#[cfg(test)]
 pub fn report_from_facts(
     facts: &Facts,
     opts: &Options,
@@ -69,7 +70,7 @@ pub async fn run_with_facts(opts: &Options) -> (Facts, Report) {
     let duration_ms = started.elapsed().map(|d| d.as_millis() as u64).unwrap_or(0);
     let started_at = humantime::format_rfc3339_seconds(started).to_string();
     let facts = session.facts().unwrap_or_else(|| {
-        crate::facts::PartialFacts::new(crate::probe::host::host_facts()).to_facts()
+        crate::facts::PartialFacts::new(crate::probe::host::host_facts()).into_facts()
     });
     let findings = judged.into_iter().map(|j| j.finding).collect();
     let report = assemble(findings, opts, &facts.host, started_at, duration_ms);

@@ -167,7 +167,7 @@ impl RunState {
         };
         let store = Store {
             opts: self.opts,
-            facts: self.facts.to_facts(),
+            facts: self.facts.into_facts(),
             part_runs: self.part_runs,
         };
         (event, store)

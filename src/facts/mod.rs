@@ -505,7 +505,7 @@ impl PartialFacts {
         &self.facts
     }
 
-    pub fn to_facts(self) -> Facts {
+    pub fn into_facts(self) -> Facts {
         self.facts
     }
 }

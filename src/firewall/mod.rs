@@ -773,6 +773,7 @@ fn eval(m: &Match, p: &Packet) -> Tri {
 }
 
 /// Decide one packet against tables (compiling them first).
+#[cfg(test)]
 pub fn decide(tables: &[Table], pkt: &Packet) -> Outcome {
     Compiled::new(tables).decide(pkt)
 }

@@ -8,7 +8,9 @@
 use super::{glob_match, has_glob_chars, normalize_lexically};
 use crate::sanitize::clean;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+#[cfg(test)]
+use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
@@ -137,12 +139,14 @@ impl ConfigSource for FsSource {
     }
 }
 
-/// In-memory files, for tests and for replaying recorded configurations.
+/// In-memory files, for tests.
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MapSource {
     pub files: BTreeMap<PathBuf, String>,
 }
 
+#[cfg(test)]
 impl MapSource {
     pub fn new() -> Self {
         MapSource::default()
@@ -154,6 +158,7 @@ impl MapSource {
     }
 }
 
+#[cfg(test)]
 impl ConfigSource for MapSource {
     fn read(&self, path: &Path) -> Result<String, ReadError> {
         self.files.get(path).cloned().ok_or(ReadError::NotFound)

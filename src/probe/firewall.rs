@@ -290,7 +290,8 @@ pub fn merge_iptables_view(tables: &mut [Table], save: &str, v6: bool) -> Vec<St
 
 /// The facts from recorded outputs, as the probe assembles them: `nft -j list ruleset`,
 /// then `iptables-nft-save` / `ip6tables-nft-save` for the tables iptables-nft wrote,
-/// then the legacy tables. For replaying recordings (tests, bug reports).
+/// then the legacy tables. For replaying recordings (tests).
+#[cfg(test)]
 pub fn assemble(
     nft_json: &str,
     nft_save: [Option<&str>; 2],
