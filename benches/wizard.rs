@@ -22,6 +22,38 @@ fn tmux(sock: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Start `cmd` in a detached 100x30 session, with `env` (`NAME=VALUE`) set.
+fn start(sock: &str, env: Option<String>, cmd: &str) {
+    let mut args = vec![
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "-e",
+        "LANG=C.UTF-8",
+    ];
+    if let Some(e) = &env {
+        args.extend(["-e", e.as_str()]);
+    }
+    args.push(cmd);
+    tmux(sock, &args);
+}
+
+/// Wait until the first run ended ("all clear" in the header).
+fn wait_all_clear(sock: &str) {
+    let t = Instant::now();
+    while !tmux(sock, &["capture-pane", "-p"]).contains("all clear") {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the run did not finish: {}",
+            tmux(sock, &["capture-pane", "-p"])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn cpu_ticks(pid: &str) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
     // Fields after the parenthesised name: utime and stime are the 14th and 15th.
@@ -54,21 +86,10 @@ fn main() {
     for _ in 0..10 {
         let _ = std::fs::remove_file(&trace);
         let t = Instant::now();
-        tmux(
+        start(
             &sock,
-            &[
-                "new-session",
-                "-d",
-                "-x",
-                "100",
-                "-y",
-                "30",
-                "-e",
-                "LANG=C.UTF-8",
-                "-e",
-                &format!("DSDOCTOR_TRACE_FIRST_FRAME={}", trace.display()),
-                &cmd,
-            ],
+            Some(format!("DSDOCTOR_TRACE_FIRST_FRAME={}", trace.display())),
+            &cmd,
         );
         while !tmux(&sock, &["capture-pane", "-p"]).contains("Decision tree") {
             assert!(t.elapsed() < Duration::from_secs(10), "no frame");
@@ -93,29 +114,8 @@ fn main() {
     outer.sort();
 
     // Idle: wait for the run to end (no spinner), then measure 10 s.
-    tmux(
-        &sock,
-        &[
-            "new-session",
-            "-d",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "-e",
-            "LANG=C.UTF-8",
-            &cmd,
-        ],
-    );
-    let t = Instant::now();
-    while !tmux(&sock, &["capture-pane", "-p"]).contains("all clear") {
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "the run did not finish: {}",
-            tmux(&sock, &["capture-pane", "-p"])
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    start(&sock, None, &cmd);
+    wait_all_clear(&sock);
     let pid = tmux(&sock, &["display-message", "-p", "#{pane_pid}"])
         .trim()
         .to_string();
@@ -139,30 +139,12 @@ fn main() {
     // verdict (the binary's trace), on the healthy host where every probe answers.
     let rtrace = lab.dir().join("recheck");
     let _ = std::fs::remove_file(&rtrace);
-    tmux(
+    start(
         &sock,
-        &[
-            "new-session",
-            "-d",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "-e",
-            "LANG=C.UTF-8",
-            "-e",
-            &format!("DSDOCTOR_TRACE_RECHECK={}", rtrace.display()),
-            &cmd,
-        ],
+        Some(format!("DSDOCTOR_TRACE_RECHECK={}", rtrace.display())),
+        &cmd,
     );
-    let t = Instant::now();
-    while !tmux(&sock, &["capture-pane", "-p"]).contains("all clear") {
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "the run did not finish"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_all_clear(&sock);
     // Guided mode ends on the last stage; walk back to the first, then r and → in turn.
     for _ in 0..6 {
         tmux(&sock, &["send-keys", "Left"]);
