@@ -37,6 +37,8 @@ mod watch;
 pub use cli::{Cli, Command};
 pub use engine::{replay, run_with_facts};
 pub use firewall::{Compiled, Packet};
+// The report's types, so the lab tests read a report into the model, not into raw JSON.
+pub use model::{Cause, CheckId, Family, Finding, Report, Stage, StageStatus, Status, Verdict};
 pub use parse::nft::parse as parse_nft;
 pub use probe::listeners::{attach_owners, dump_listeners};
 pub use report::{list_checks, render};
