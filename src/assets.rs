@@ -36,10 +36,20 @@ struct Catalogue {
     fix: BTreeMap<String, FixTemplate>,
 }
 
-fn parse_all() -> Result<Catalogue, String> {
+/// A compiled-in asset file that does not parse: a defect of this build.
+#[derive(Debug, thiserror::Error)]
+#[error("assets/{file}: {source}")]
+struct AssetError {
+    file: &'static str,
+    #[source]
+    source: toml::de::Error,
+}
+
+fn parse_all() -> Result<Catalogue, AssetError> {
     let mut all = Catalogue::default();
     for (name, text) in FILES {
-        let c: Catalogue = toml::from_str(text).map_err(|e| format!("assets/{name}: {e}"))?;
+        let c: Catalogue =
+            toml::from_str(text).map_err(|source| AssetError { file: name, source })?;
         all.check.extend(c.check);
         all.explain.extend(c.explain);
         all.fix.extend(c.fix);

@@ -6,7 +6,7 @@ use crate::facts::Facts;
 use crate::options::Options;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The facts layout this build writes and reads. Bump it when `Facts` changes in a way
 /// older snapshots cannot be read as.
@@ -40,12 +40,51 @@ impl Snapshot {
     }
 }
 
+/// Why a snapshot could not be written or read. Callers branch on the kind: a snapshot from
+/// a newer dsdoctor asks for an upgrade, a damaged one for a fresh `--save-facts`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot encode the facts: {0}")]
+    Encode(#[source] serde_json::Error),
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("larger than {} MiB: not a dsdoctor snapshot", MAX_BYTES >> 20)]
+    TooLarge,
+    #[error("not a dsdoctor fact snapshot ({0})")]
+    NotASnapshot(#[source] serde_json::Error),
+    #[error(
+        "recorded by a newer dsdoctor (facts version {found}); this one ({}) reads up to version {FACTS_VERSION}: upgrade dsdoctor to replay it",
+        env!("CARGO_PKG_VERSION")
+    )]
+    Newer { found: u32 },
+    #[error("damaged snapshot: {0}")]
+    Damaged(#[source] serde_json::Error),
+    /// Any of the above for a named file, so the message says which.
+    #[error("{}: {source}", path.display())]
+    In {
+        path: PathBuf,
+        #[source]
+        source: Box<Error>,
+    },
+}
+
 /// Written atomically: a reader (or a full disk) never sees half a snapshot.
-pub fn save(path: &Path, snap: &Snapshot) -> Result<(), String> {
-    let text =
-        serde_json::to_vec_pretty(snap).map_err(|e| format!("cannot encode the facts: {e}"))?;
-    crate::atomic_file::write(path, &text)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+pub fn save(path: &Path, snap: &Snapshot) -> Result<(), Error> {
+    let text = serde_json::to_vec_pretty(snap).map_err(Error::Encode)?;
+    crate::atomic_file::write(path, &text).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[derive(Deserialize)]
@@ -54,31 +93,31 @@ struct VersionOnly {
 }
 
 /// Read a snapshot, refusing one from a newer, unknown layout with a clear message.
-pub fn load(path: &Path) -> Result<Snapshot, String> {
+pub fn load(path: &Path) -> Result<Snapshot, Error> {
     let mut buf = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut buf))
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    parse(&buf).map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    parse(&buf).map_err(|e| Error::In {
+        path: path.to_path_buf(),
+        source: Box::new(e),
+    })
 }
 
-pub fn parse(bytes: &[u8]) -> Result<Snapshot, String> {
+pub fn parse(bytes: &[u8]) -> Result<Snapshot, Error> {
     if bytes.len() as u64 > MAX_BYTES {
-        return Err(format!(
-            "larger than {} MiB: not a dsdoctor snapshot",
-            MAX_BYTES >> 20
-        ));
+        return Err(Error::TooLarge);
     }
-    let v: VersionOnly =
-        serde_json::from_slice(bytes).map_err(|e| format!("not a dsdoctor fact snapshot ({e})"))?;
+    let v: VersionOnly = serde_json::from_slice(bytes).map_err(Error::NotASnapshot)?;
     if v.facts_version > FACTS_VERSION {
-        return Err(format!(
-            "recorded by a newer dsdoctor (facts version {}); this one ({}) reads up to version {FACTS_VERSION}: upgrade dsdoctor to replay it",
-            v.facts_version,
-            env!("CARGO_PKG_VERSION")
-        ));
+        return Err(Error::Newer {
+            found: v.facts_version,
+        });
     }
-    serde_json::from_slice(bytes).map_err(|e| format!("damaged snapshot: {e}"))
+    serde_json::from_slice(bytes).map_err(Error::Damaged)
 }
 
 #[cfg(test)]
@@ -113,7 +152,11 @@ mod tests {
         let mut v = serde_json::to_value(snap()).expect("json");
         v["facts_version"] = serde_json::json!(FACTS_VERSION + 1);
         let e = parse(v.to_string().as_bytes()).expect_err("refused");
-        assert!(e.contains("newer dsdoctor"), "{e}");
+        assert!(
+            matches!(e, Error::Newer { found } if found == FACTS_VERSION + 1),
+            "{e}"
+        );
+        assert!(e.to_string().contains("newer dsdoctor"), "{e}");
     }
 
     #[test]
@@ -128,14 +171,22 @@ mod tests {
         ] {
             assert!(parse(bad).is_err());
         }
+        assert!(matches!(parse(b"[]"), Err(Error::NotASnapshot(_))));
+        assert!(matches!(
+            parse(b"{\"facts_version\": 1}"),
+            Err(Error::Damaged(_))
+        ));
     }
 
     #[test]
     fn unwritable_place_leaves_nothing() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("missing-dir").join("facts.json");
-        assert!(save(&p, &snap()).is_err());
+        assert!(matches!(save(&p, &snap()), Err(Error::Write { .. })));
         assert!(!p.exists());
+        let e = load(&p).expect_err("nothing to read");
+        assert!(matches!(e, Error::Read { .. }), "{e}");
+        assert!(e.to_string().contains("missing-dir"), "{e}");
     }
 
     #[test]

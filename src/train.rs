@@ -42,20 +42,45 @@ pub fn list() -> Vec<(&'static str, String)> {
         .collect()
 }
 
-pub fn load(name: &str) -> Result<Scenario, String> {
+/// Why a scenario could not be loaded. An unknown name is the user's typo (the message
+/// lists the names there are); a broken bundled scenario is a bug in this build.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no training scenario '{name}'; there are: {}", known.join(", "))]
+    Unknown {
+        name: String,
+        known: Vec<&'static str>,
+    },
+    #[error("scenario {name}: story: {source}")]
+    Story {
+        name: String,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("scenario {name}: {source}")]
+    Recording {
+        name: String,
+        #[source]
+        source: snapshot::Error,
+    },
+}
+
+pub fn load(name: &str) -> Result<Scenario, Error> {
     let (_, json, story) = SCENARIOS
         .iter()
         .find(|(n, _, _)| *n == name)
-        .ok_or_else(|| {
-            let names: Vec<&str> = SCENARIOS.iter().map(|(n, _, _)| *n).collect();
-            format!(
-                "no training scenario '{}'; there are: {}",
-                crate::sanitize::clean(name),
-                names.join(", ")
-            )
+        .ok_or_else(|| Error::Unknown {
+            name: crate::sanitize::clean(name),
+            known: SCENARIOS.iter().map(|(n, _, _)| *n).collect(),
         })?;
-    let story: Story = toml::from_str(story).map_err(|e| format!("scenario {name}: story: {e}"))?;
-    let snapshot = snapshot::parse(json.as_bytes()).map_err(|e| format!("scenario {name}: {e}"))?;
+    let story: Story = toml::from_str(story).map_err(|source| Error::Story {
+        name: name.to_string(),
+        source,
+    })?;
+    let snapshot = snapshot::parse(json.as_bytes()).map_err(|source| Error::Recording {
+        name: name.to_string(),
+        source,
+    })?;
     Ok(Scenario {
         name: name.to_string(),
         title: story.title,
@@ -83,7 +108,13 @@ mod tests {
 
     #[test]
     fn unknown_name_lists_the_others() {
-        let e = load("no-such-scenario").expect_err("unknown");
-        assert!(e.contains("no training scenario"), "{e}");
+        let e = load("no-such-scenario\u{1b}[2J").expect_err("unknown");
+        assert!(
+            matches!(&e, Error::Unknown { known, .. } if known.len() == list().len()),
+            "{e}"
+        );
+        let text = e.to_string();
+        assert!(text.contains("no training scenario"), "{text}");
+        assert!(!text.contains('\u{1b}'), "the name is cleaned: {text:?}");
     }
 }

@@ -25,7 +25,10 @@ pub enum ProbeErrorKind {
     Failed,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Recorded in the facts (and so in snapshots) with its kind, which decides between a
+/// check's `skip` (permission, not run) and `error`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
 pub struct ProbeError {
     pub kind: ProbeErrorKind,
     pub message: String,
@@ -37,12 +40,6 @@ impl ProbeError {
             kind,
             message: message.into(),
         }
-    }
-}
-
-impl std::fmt::Display for ProbeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
     }
 }
 

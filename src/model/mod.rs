@@ -84,6 +84,51 @@ impl Stage {
     pub fn index(self) -> usize {
         self as usize
     }
+
+    /// The stage after this one in tree order; the last stays last.
+    pub fn next(self) -> Stage {
+        Stage::ALL.get(self.index() + 1).copied().unwrap_or(self)
+    }
+
+    /// The stage before this one in tree order; the first stays first.
+    pub fn prev(self) -> Stage {
+        self.index().checked_sub(1).map_or(self, |i| Stage::ALL[i])
+    }
+}
+
+/// One value per stage, indexed by [`Stage`] rather than by a bare position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PerStage<T>([T; Stage::ALL.len()]);
+
+impl<T: Copy> PerStage<T> {
+    pub fn filled(v: T) -> PerStage<T> {
+        PerStage([v; Stage::ALL.len()])
+    }
+}
+
+impl<T> PerStage<T> {
+    /// The values in tree order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.0.iter()
+    }
+
+    /// The first stage, in tree order, whose value matches.
+    pub fn find(&self, mut pred: impl FnMut(&T) -> bool) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| pred(&self[*s]))
+    }
+}
+
+impl<T> std::ops::Index<Stage> for PerStage<T> {
+    type Output = T;
+    fn index(&self, s: Stage) -> &T {
+        &self.0[s.index()]
+    }
+}
+
+impl<T> std::ops::IndexMut<Stage> for PerStage<T> {
+    fn index_mut(&mut self, s: Stage) -> &mut T {
+        &mut self.0[s.index()]
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -313,5 +358,30 @@ impl Finding {
     pub fn took(mut self, ms: u64) -> Self {
         self.duration_ms = Some(ms);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_step_in_tree_order_and_stop_at_the_ends() {
+        assert_eq!(Stage::Dns.prev(), Stage::Dns);
+        assert_eq!(Stage::Isp.next(), Stage::Isp);
+        for pair in Stage::ALL.windows(2) {
+            assert_eq!(pair[0].next(), pair[1]);
+            assert_eq!(pair[1].prev(), pair[0]);
+        }
+    }
+
+    #[test]
+    fn per_stage_is_indexed_by_stage() {
+        let mut p = PerStage::filled(0);
+        p[Stage::Route] = 5;
+        assert_eq!(p[Stage::Route], 5);
+        assert_eq!(p.find(|v| *v == 5), Some(Stage::Route));
+        assert_eq!(p.find(|v| *v == 7), None);
+        assert_eq!(p.iter().sum::<i32>(), 5);
     }
 }

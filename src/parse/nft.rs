@@ -13,13 +13,23 @@ use std::net::IpAddr;
 /// Most problems kept for the evidence.
 const MAX_PROBLEMS: usize = 20;
 
-/// Parse nft's JSON. `Err` only when the text is not nft JSON at all.
-pub fn parse(json: &str) -> Result<Ruleset, String> {
-    let v: Value = serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
+/// The text is not nft's JSON at all (anything inside it that is not understood is a
+/// problem line or an unknown match instead).
+#[derive(Debug, thiserror::Error)]
+pub enum NotNftJson {
+    #[error("not JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("no \"nftables\" array")]
+    NoNftablesArray,
+}
+
+/// Parse nft's JSON.
+pub fn parse(json: &str) -> Result<Ruleset, NotNftJson> {
+    let v: Value = serde_json::from_str(json)?;
     let items = v
         .get("nftables")
         .and_then(Value::as_array)
-        .ok_or("no \"nftables\" array")?;
+        .ok_or(NotNftJson::NoNftablesArray)?;
     let mut rs = Ruleset::default();
     let mut tables: Vec<Table> = Vec::new();
     let mut index: HashMap<(String, String), usize> = HashMap::new();

@@ -296,7 +296,7 @@ pub fn assemble(
     nft_json: &str,
     nft_save: [Option<&str>; 2],
     legacy_save: [Option<&str>; 2],
-) -> Result<FirewallFacts, String> {
+) -> Result<FirewallFacts, nft::NotNftJson> {
     let rs = if nft_json.trim().is_empty() {
         Default::default()
     } else {

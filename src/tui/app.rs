@@ -5,7 +5,7 @@ use super::keys::{self, Command};
 use super::theme::Theme;
 use crate::engine::{Event, Judged, Scope};
 use crate::facts::HostFacts;
-use crate::model::{Expect, Finding, Stage, Status};
+use crate::model::{Expect, Finding, PerStage, Stage, Status};
 use crate::options::Options;
 use crossterm::event::{KeyCode, KeyEvent};
 
@@ -145,12 +145,13 @@ pub struct App {
     /// The options the diagnosis runs with (from the command line, then the form).
     pub opts: Options,
     pub host: Option<HostFacts>,
-    pub stages: [StageRun; 6],
+    pub stages: PerStage<StageRun>,
     /// Latest findings, tree order.
     pub findings: Vec<Finding>,
     /// The age of each finding (same order as `findings`).
     pub ages: Vec<Age>,
-    pub stage: usize,
+    /// The stage the tree points at.
+    pub stage: Stage,
     pub check: usize,
     pub fix: usize,
     pub scroll: u16,
@@ -195,10 +196,10 @@ impl App {
             form,
             opts,
             host: None,
-            stages: [StageRun::Waiting; 6],
+            stages: PerStage::filled(StageRun::Waiting),
             findings: Vec::new(),
             ages: Vec::new(),
-            stage: 0,
+            stage: Stage::Dns,
             check: 0,
             fix: 0,
             scroll: 0,
@@ -249,7 +250,7 @@ impl App {
     }
 
     pub fn selected_stage(&self) -> Stage {
-        Stage::ALL[self.stage.min(5)]
+        self.stage
     }
 
     pub fn stage_findings(&self, stage: Stage) -> Vec<&Finding> {
@@ -314,11 +315,11 @@ impl App {
         if self.in_quiz() && self.overlay.is_none() {
             match cmd {
                 Command::PrevStage => {
-                    self.stage = self.stage.saturating_sub(1);
+                    self.stage = self.stage.prev();
                     return Vec::new();
                 }
                 Command::NextStage => {
-                    self.stage = (self.stage + 1).min(5);
+                    self.stage = self.stage.next();
                     return Vec::new();
                 }
                 Command::Start => return self.answer(),
@@ -349,12 +350,12 @@ impl App {
             Command::RerunAll => self.begin(Scope::All),
             Command::PrevStage => {
                 self.guided = false;
-                self.select_stage(self.stage.saturating_sub(1));
+                self.select_stage(self.stage.prev());
                 Vec::new()
             }
             Command::NextStage => {
                 self.guided = false;
-                self.select_stage((self.stage + 1).min(5));
+                self.select_stage(self.stage.next());
                 Vec::new()
             }
             Command::PrevCheck => {
@@ -439,10 +440,10 @@ impl App {
         Vec::new()
     }
 
-    fn select_stage(&mut self, i: usize) {
-        if i != self.stage {
-            self.stage = i;
-            self.check = self.first_interesting_check(Stage::ALL[i]);
+    fn select_stage(&mut self, s: Stage) {
+        if s != self.stage {
+            self.stage = s;
+            self.check = self.first_interesting_check(s);
             self.fix = 0;
             self.scroll = 0;
         }
@@ -546,7 +547,7 @@ impl App {
         let plan = scope.plan();
         for s in Stage::ALL {
             if plan.checks.iter().any(|c| c.stage() == s) {
-                self.stages[s.index()] = StageRun::Running;
+                self.stages[s] = StageRun::Running;
             }
         }
         vec![Effect::StartRun {
@@ -582,7 +583,7 @@ impl App {
     fn install(&mut self, judged: Vec<Judged>, run: u64, at_ms: u64) {
         let mut findings = Vec::with_capacity(judged.len());
         let mut ages = Vec::with_capacity(judged.len());
-        let mut stage_pending = [false; 6];
+        let mut stage_pending = PerStage::filled(false);
         for j in judged {
             let old = self
                 .findings
@@ -590,7 +591,7 @@ impl App {
                 .zip(&self.ages)
                 .find(|(o, _)| o.id == j.finding.id && o.port == j.finding.port);
             if j.pending {
-                stage_pending[j.finding.stage.index()] = true;
+                stage_pending[j.finding.stage] = true;
                 if let Some((o, a)) = old {
                     findings.push(o.clone());
                     ages.push(Age {
@@ -622,7 +623,7 @@ impl App {
         self.ages = ages;
         for s in Stage::ALL {
             let mine = self.findings.iter().filter(|f| f.stage == s);
-            self.stages[s.index()] = if stage_pending[s.index()] {
+            self.stages[s] = if stage_pending[s] {
                 StageRun::Running
             } else if self.findings.iter().any(|f| f.stage == s) {
                 StageRun::Done(Status::worst(mine.map(|f| f.status)))
@@ -642,17 +643,14 @@ impl App {
         }
         let failing = self
             .stages
-            .iter()
-            .position(|s| matches!(s, StageRun::Done(Status::Fail)));
+            .find(|s| matches!(s, StageRun::Done(Status::Fail)));
         let running = self
             .stages
-            .iter()
-            .position(|s| matches!(s, StageRun::Running | StageRun::Waiting));
+            .find(|s| matches!(s, StageRun::Running | StageRun::Waiting));
         let warning = self
             .stages
-            .iter()
-            .position(|s| matches!(s, StageRun::Done(Status::Warn | Status::Error)));
-        let target = failing.or(running).or(warning).unwrap_or(5);
+            .find(|s| matches!(s, StageRun::Done(Status::Warn | Status::Error)));
+        let target = failing.or(running).or(warning).unwrap_or(Stage::Isp);
         if target != self.stage {
             self.stage = target;
             self.fix = 0;

@@ -70,26 +70,26 @@ fn unix_now() -> f64 {
 }
 
 /// Run `sh -c CMD` with the event as JSON on its standard input.
-async fn exec_hook(cmd: &str, e: &Event) -> Result<(), String> {
+async fn exec_hook(cmd: &str, e: &Event) -> anyhow::Result<()> {
     use tokio::io::AsyncWriteExt;
     let mut child = tokio::process::Command::new("sh")
         .args(["-c", cmd])
         .stdin(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("cannot start sh: {e}"))?;
-    let json = serde_json::to_string(e).map_err(|e| e.to_string())?;
+        .map_err(|e| anyhow::anyhow!("cannot start sh: {e}"))?;
+    let json = serde_json::to_string(e)?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(json.as_bytes()).await;
         let _ = stdin.write_all(b"\n").await;
     }
     match tokio::time::timeout(EXEC_LIMIT, child.wait()).await {
         Ok(Ok(status)) if status.success() => Ok(()),
-        Ok(Ok(status)) => Err(format!("`{cmd}` exited with {status}")),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!(
+        Ok(Ok(status)) => anyhow::bail!("`{cmd}` exited with {status}"),
+        Ok(Err(e)) => Err(e.into()),
+        Err(_) => anyhow::bail!(
             "`{cmd}` took longer than {} s and was killed",
             EXEC_LIMIT.as_secs()
-        )),
+        ),
     }
 }

@@ -92,7 +92,7 @@ fn guided_mode_stops_at_the_first_failing_stage_with_its_fix() {
     let f = app.selected_finding().expect("a finding is selected");
     assert_eq!(f.id, CheckId::ListenerIpv6);
     assert_eq!(f.status, Status::Fail);
-    assert_eq!(app.stages[0], StageRun::Done(Status::Pass));
+    assert_eq!(app.stages[Stage::Dns], StageRun::Done(Status::Pass));
     assert!(!app.running());
 }
 
@@ -115,19 +115,19 @@ fn stages_are_evaluated_as_their_facts_arrive() {
         step(&mut app, p);
     }
     assert!(
-        matches!(app.stages[2], StageRun::Running),
+        matches!(app.stages[Stage::Listener], StageRun::Running),
         "the listener stage needs the sockets"
     );
     for p in [P::Listeners, P::Web, P::Dns] {
         step(&mut app, p);
     }
-    assert_eq!(app.stages[2], StageRun::Done(Status::Pass));
+    assert_eq!(app.stages[Stage::Listener], StageRun::Done(Status::Pass));
     assert!(
-        matches!(app.stages[1], StageRun::Running),
+        matches!(app.stages[Stage::Address], StageRun::Running),
         "address.global_ipv4 waits for the address the ISP stage saw"
     );
     assert!(
-        matches!(app.stages[0], StageRun::Running),
+        matches!(app.stages[Stage::Dns], StageRun::Running),
         "dns waits for the address the ISP stage saw (dns.a_target)"
     );
 }
@@ -143,9 +143,9 @@ fn recheck_after_the_fix_passes_and_the_wizard_moves_on() {
             ..
         }]
     ));
-    assert_eq!(app.stages[2], StageRun::Running);
+    assert_eq!(app.stages[Stage::Listener], StageRun::Running);
     feed(&mut app, e, &fixtures::healthy(), 900);
-    assert_eq!(app.stages[2], StageRun::Done(Status::Pass));
+    assert_eq!(app.stages[Stage::Listener], StageRun::Done(Status::Pass));
     assert_ne!(app.selected_stage(), Stage::Listener, "the wizard moved on");
     // the timeline recorded the change fail -> pass
     assert!(app.timeline.iter().any(|t| t.id == CheckId::ListenerIpv6
@@ -394,8 +394,8 @@ fn any_recheck_sequence_on_replayed_facts_ends_where_check_replay_ends() {
                 keys.push("R".to_string());
                 app.update(key('R'))
             } else {
-                app.stage = k as usize;
-                keys.push(format!("r@{}", Stage::ALL[k as usize].as_str()));
+                app.stage = Stage::ALL[k as usize];
+                keys.push(format!("r@{}", app.stage.as_str()));
                 app.update(key('r'))
             };
             feed(&mut app, e, &snap.facts, 10 + step);

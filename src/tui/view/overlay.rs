@@ -79,13 +79,13 @@ pub fn overview(frame: &mut Frame, area: Rect, app: &App) {
     ]);
     let build = |collapse: bool| {
         let mut lines = vec![head.clone()];
-        for (i, s) in Stage::ALL.iter().enumerate() {
-            let (g, style) = match app.stages[i] {
+        for s in Stage::ALL {
+            let (g, style) = match app.stages[s] {
                 StageRun::Done(st) => (t.glyph(st), t.status(st)),
                 StageRun::Running => (t.spinner(app.spinner), t.dim()),
                 StageRun::Waiting => (t.waiting(), t.dim()),
             };
-            let findings = app.stage_findings(*s);
+            let findings = app.stage_findings(s);
             let quiet = findings
                 .iter()
                 .filter(|f| matches!(f.status, Status::Pass | Status::Skip))

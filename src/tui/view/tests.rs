@@ -216,7 +216,7 @@ fn older_findings_are_marked() {
     let e = app.update(key('r'));
     feed(&mut app, e, &fixtures::healthy(), 500);
     app.guided = false;
-    app.stage = 1; // Address
+    app.stage = crate::model::Stage::Address;
     app.check = app
         .stage_findings(crate::model::Stage::Address)
         .iter()

@@ -9,21 +9,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let [top, bottom] = Layout::vertical([Constraint::Length(8), Constraint::Min(2)]).areas(area);
     let lines: Vec<Line> = Stage::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let (glyph, style) = match app.stages[i] {
+        .into_iter()
+        .map(|s| {
+            let (glyph, style) = match app.stages[s] {
                 StageRun::Waiting => (t.waiting(), t.dim()),
                 StageRun::Running => (t.spinner(app.spinner), t.dim()),
                 StageRun::Done(st) => (t.glyph(st), t.status(st)),
             };
-            let pointer = if i == app.stage {
+            let pointer = if s == app.stage {
                 format!(" {}", t.pointer())
             } else {
                 String::new()
             };
             let name = format!(" {:<10}{pointer}", s.title());
-            let name_style = if i == app.stage {
+            let name_style = if s == app.stage {
                 t.title()
             } else {
                 Default::default()
