@@ -212,6 +212,14 @@ impl Expect {
     pub fn wants_v6(self) -> bool {
         matches!(self, Expect::Both | Expect::Ipv6)
     }
+    /// The contract's spelling (`--expect`, the JSON report).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expect::Both => "both",
+            Expect::Ipv4 => "ipv4",
+            Expect::Ipv6 => "ipv6",
+        }
+    }
     pub fn wants(self, v6: bool) -> bool {
         if v6 { self.wants_v6() } else { self.wants_v4() }
     }
@@ -222,6 +230,14 @@ pub struct Target {
     pub domain: String,
     pub ports: Vec<u16>,
     pub expect: Expect,
+}
+
+impl Target {
+    /// The ports as one line, `sep` between them.
+    pub fn ports_text(&self, sep: &str) -> String {
+        let ports: Vec<String> = self.ports.iter().map(u16::to_string).collect();
+        ports.join(sep)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -372,6 +388,13 @@ mod tests {
         for pair in Stage::ALL.windows(2) {
             assert_eq!(pair[0].next(), pair[1]);
             assert_eq!(pair[1].prev(), pair[0]);
+        }
+    }
+
+    #[test]
+    fn expect_is_spelled_as_in_the_json() {
+        for e in [Expect::Both, Expect::Ipv4, Expect::Ipv6] {
+            assert_eq!(serde_json::to_value(e).unwrap(), e.as_str());
         }
     }
 

@@ -21,13 +21,7 @@ fn cell(s: &str) -> String {
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# dsdoctor report: {}\n", cell(&r.target.domain));
-    let ports = r
-        .target
-        .ports
-        .iter()
-        .map(|p| p.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let ports = r.target.ports_text(", ");
     let _ = writeln!(
         o,
         "Host `{}` (kernel {}), ports {ports}, started {}, took {} ms, dsdoctor {}.\n",

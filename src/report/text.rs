@@ -27,22 +27,13 @@ pub fn render(r: &Report) -> String {
             .unwrap_or_default(),
         clean(&r.verdict.summary)
     );
-    let ports = r
-        .target
-        .ports
-        .iter()
-        .map(|p| p.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let ports = r.target.ports_text(",");
     let _ = writeln!(
         o,
         "dsdoctor {}: {} (ports {ports}, expect {}) on {}, {} ms",
         r.tool.version,
         clean(&r.target.domain),
-        serde_json::to_value(r.target.expect)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        r.target.expect.as_str(),
         clean(&r.host.hostname),
         r.duration_ms
     );

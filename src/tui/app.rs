@@ -177,13 +177,7 @@ impl App {
     pub fn new(opts: Options, ask: bool, theme: Theme) -> App {
         let form = Form {
             domain: opts.target.domain.clone(),
-            ports: opts
-                .target
-                .ports
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
+            ports: opts.target.ports_text(","),
             expect: opts.target.expect,
             focus: 0,
             error: None,

@@ -1,6 +1,9 @@
 //! Key bindings, one list per component. The help screen and the key bar are built from
 //! these lists, so what the screen says and what the keys do cannot drift apart.
 
+use crossterm::event::KeyCode::{
+    BackTab, Char, Down, Enter, Esc, F, Left, PageDown, PageUp, Right, Tab, Up,
+};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// What a key asks for; `App::update` decides what it does in the current state.
@@ -41,198 +44,76 @@ pub struct Binding {
     keys: &'static [KeyCode],
 }
 
-const fn b(
+/// A binding shown in the key bar and in help.
+const fn bind(
     label: &'static str,
     desc: &'static str,
     command: Command,
-    in_bar: bool,
     keys: &'static [KeyCode],
 ) -> Binding {
     Binding {
         label,
         desc,
         command,
-        in_bar,
+        in_bar: true,
         keys,
     }
 }
 
+impl Binding {
+    /// Listed in help only, not in the key bar.
+    const fn help_only(self) -> Binding {
+        Binding {
+            in_bar: false,
+            ..self
+        }
+    }
+}
+
+/// `→` is listed in help for completeness; the bar shows `←→` once.
+const NEXT_STAGE: Binding = bind("→", "next stage", Command::NextStage, &[Right]).help_only();
+
+#[rustfmt::skip]
 pub const WIZARD: &[Binding] = &[
-    b(
-        "r",
-        "re-check this stage",
-        Command::Recheck,
-        true,
-        &[KeyCode::Char('r')],
-    ),
-    b(
-        "R",
-        "re-run every stage",
-        Command::RerunAll,
-        true,
-        &[KeyCode::Char('R')],
-    ),
-    b(
-        "←→",
-        "previous / next stage",
-        Command::PrevStage,
-        true,
-        &[KeyCode::Left],
-    ),
-    b(
-        "→",
-        "next stage",
-        Command::NextStage,
-        false,
-        &[KeyCode::Right],
-    ),
-    b(
-        "↑↓",
-        "previous / next check",
-        Command::PrevCheck,
-        true,
-        &[KeyCode::Up, KeyCode::Char('k')],
-    ),
-    b(
-        "↓",
-        "next check",
-        Command::NextCheck,
-        false,
-        &[KeyCode::Down, KeyCode::Char('j')],
-    ),
-    b(
-        "1-9",
-        "select a fix command",
-        Command::SelectFix(0),
-        false,
-        &[],
-    ),
-    b(
-        "c",
-        "copy the selected fix command (OSC 52, works over SSH)",
-        Command::Copy,
-        true,
-        &[KeyCode::Char('c')],
-    ),
-    b(
-        "e",
-        "export the markdown report with the timeline",
-        Command::Export,
-        true,
-        &[KeyCode::Char('e')],
-    ),
-    b(
-        "l",
-        "learn: what this check is about",
-        Command::Learn,
-        true,
-        &[KeyCode::Char('l')],
-    ),
-    b(
-        "g",
-        "guided: jump to the first failing stage",
-        Command::Guided,
-        false,
-        &[KeyCode::Char('g')],
-    ),
-    b(
-        "PgUp/PgDn",
-        "scroll the details",
-        Command::ScrollUp,
-        false,
-        &[KeyCode::PageUp],
-    ),
-    b(
-        "PgDn",
-        "scroll down",
-        Command::ScrollDown,
-        false,
-        &[KeyCode::PageDown],
-    ),
+    bind("r", "re-check this stage", Command::Recheck, &[Char('r')]),
+    bind("R", "re-run every stage", Command::RerunAll, &[Char('R')]),
+    bind("←→", "previous / next stage", Command::PrevStage, &[Left]),
+    NEXT_STAGE,
+    bind("↑↓", "previous / next check", Command::PrevCheck, &[Up, Char('k')]),
+    bind("↓", "next check", Command::NextCheck, &[Down, Char('j')]).help_only(),
+    bind("1-9", "select a fix command", Command::SelectFix(0), &[]).help_only(),
+    bind("c", "copy the selected fix command (OSC 52, works over SSH)", Command::Copy, &[Char('c')]),
+    bind("e", "export the markdown report with the timeline", Command::Export, &[Char('e')]),
+    bind("l", "learn: what this check is about", Command::Learn, &[Char('l')]),
+    bind("g", "guided: jump to the first failing stage", Command::Guided, &[Char('g')]).help_only(),
+    bind("PgUp/PgDn", "scroll the details", Command::ScrollUp, &[PageUp]).help_only(),
+    bind("PgDn", "scroll down", Command::ScrollDown, &[PageDown]).help_only(),
 ];
 
+#[rustfmt::skip]
 pub const GLOBAL: &[Binding] = &[
-    b(
-        "o",
-        "overview of every stage and check",
-        Command::Overview,
-        true,
-        &[KeyCode::Char('o')],
-    ),
-    b(
-        "t",
-        "timeline of every check run",
-        Command::Timeline,
-        false,
-        &[KeyCode::Char('t')],
-    ),
-    b(
-        "?",
-        "help",
-        Command::Help,
-        false,
-        &[KeyCode::Char('?'), KeyCode::F(1)],
-    ),
-    b(
-        "Esc",
-        "close the panel",
-        Command::Back,
-        false,
-        &[KeyCode::Esc],
-    ),
-    b("q", "quit", Command::Quit, true, &[KeyCode::Char('q')]),
+    bind("o", "overview of every stage and check", Command::Overview, &[Char('o')]),
+    bind("t", "timeline of every check run", Command::Timeline, &[Char('t')]).help_only(),
+    bind("?", "help", Command::Help, &[Char('?'), F(1)]).help_only(),
+    bind("Esc", "close the panel", Command::Back, &[Esc]).help_only(),
+    bind("q", "quit", Command::Quit, &[Char('q')]),
 ];
 
 /// Training, before the answer: the trainee picks the stage they think is broken.
+#[rustfmt::skip]
 pub const TRAIN: &[Binding] = &[
-    b(
-        "←→",
-        "choose the stage you think is broken",
-        Command::PrevStage,
-        true,
-        &[KeyCode::Left],
-    ),
-    b(
-        "→",
-        "next stage",
-        Command::NextStage,
-        false,
-        &[KeyCode::Right],
-    ),
-    b(
-        "Enter",
-        "answer, then see the findings",
-        Command::Start,
-        true,
-        &[KeyCode::Enter],
-    ),
+    bind("←→", "choose the stage you think is broken", Command::PrevStage, &[Left]),
+    NEXT_STAGE,
+    bind("Enter", "answer, then see the findings", Command::Start, &[Enter]),
 ];
 
+#[rustfmt::skip]
 pub const FORM: &[Binding] = &[
-    b(
-        "Tab",
-        "next field",
-        Command::NextField,
-        true,
-        &[KeyCode::Tab, KeyCode::Down],
-    ),
-    b(
-        "S-Tab",
-        "previous field",
-        Command::PrevField,
-        true,
-        &[KeyCode::BackTab, KeyCode::Up],
-    ),
-    b(
-        "Enter",
-        "start the diagnosis",
-        Command::Start,
-        true,
-        &[KeyCode::Enter],
-    ),
-    b("Esc", "quit", Command::Quit, true, &[KeyCode::Esc]),
+    bind("Tab", "next field", Command::NextField, &[Tab, Down]),
+    bind("S-Tab", "previous field", Command::PrevField, &[BackTab, Up]),
+    bind("Enter", "start the diagnosis", Command::Start, &[Enter]),
+    bind("Esc", "quit", Command::Quit, &[Esc]),
 ];
-
 /// The command bound to `key` among `lists`, in order.
 pub fn lookup(lists: &[&[Binding]], key: &KeyEvent) -> Option<Command> {
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {

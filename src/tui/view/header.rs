@@ -8,14 +8,7 @@ use ratatui::widgets::Paragraph;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let ports = app
-        .opts
-        .target
-        .ports
-        .iter()
-        .map(|p| p.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let ports = app.opts.target.ports_text(",");
     let host = app
         .host
         .as_ref()
