@@ -354,40 +354,9 @@ mod tests {
 
     #[test]
     fn fuzz_argument_parsers() {
-        use crate::testutil::{Rng, fuzz_iters, is_inert};
+        use crate::testutil::{Rng, fuzz_data, fuzz_iters, is_inert};
         let mut rng = Rng::seeded(0xc11_0000_0001);
-        let vocab = [
-            "shop",
-            ".",
-            "example",
-            "-",
-            "_",
-            "80",
-            ",",
-            "443",
-            "0",
-            "65536",
-            ":",
-            "[",
-            "]",
-            "::1",
-            "2001:db8::",
-            "/",
-            "32",
-            "129",
-            "203.0.113.",
-            "1",
-            " ",
-            "https://",
-            "http://",
-            "s",
-            "ms",
-            "\u{1b}[2J",
-            "\u{1b}]52;c;AAAA\u{7}",
-            "\u{7}",
-            "é",
-            "\u{202e}",
-        ];
+        let vocab = fuzz_data("cli.vocab");
         for round in 0..fuzz_iters() {
             let s = if round % 4 == 0 {
                 String::from_utf8_lossy(&rng.bytes(40)).into_owned()

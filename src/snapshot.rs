@@ -191,24 +191,10 @@ mod tests {
 
     #[test]
     fn fuzz_snapshot_reader() {
-        use crate::testutil::{Rng, fuzz_iters};
+        use crate::testutil::{Rng, fuzz_data, fuzz_iters};
         let mut rng = Rng::seeded(0x5a95_0000_0001);
         let base = serde_json::to_string(&snap()).unwrap();
-        let vocab = [
-            "{",
-            "}",
-            "[",
-            "]",
-            "\"facts_version\"",
-            ":",
-            "1",
-            "99999999999999999999",
-            ",",
-            "null",
-            "\"\\u001b[2J\"",
-            "-1",
-            "true",
-        ];
+        let vocab = fuzz_data("snapshot.vocab");
         for round in 0..fuzz_iters() {
             let bytes = match round % 4 {
                 0 | 1 => rng.mutate_bytes(base.as_bytes()),

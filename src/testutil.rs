@@ -89,6 +89,18 @@ impl Rng {
         }
         b
     }
+    /// A round's input, in turn: one of `bases` mutated, a soup of up to `n` pieces of
+    /// `vocab`, up to `n * 4` arbitrary bytes.
+    pub fn input(&mut self, round: usize, bases: &[&str], vocab: &[&str], n: usize) -> Vec<u8> {
+        match round % 3 {
+            0 => {
+                let b = self.pick(bases);
+                self.mutate_bytes(b.as_bytes())
+            }
+            1 => self.soup(vocab, n).into_bytes(),
+            _ => self.bytes(n * 4),
+        }
+    }
     /// `mutate_bytes` for text, made valid UTF-8 again.
     pub fn mutate(&mut self, s: &str) -> String {
         let b = self.mutate_bytes(s.as_bytes());
@@ -102,4 +114,49 @@ pub fn is_inert(s: &str) -> bool {
         c.is_control()
             || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
     })
+}
+
+/// A fuzz test's inputs from `src/testdata/fuzz.toml`: `"SECTION.KEY"`, e.g. `"http.bases"`.
+/// Panics on a name the file lacks: a test bug.
+pub fn fuzz_data(name: &str) -> Vec<&'static str> {
+    use std::collections::BTreeMap;
+    use std::sync::OnceLock;
+    type Sections = BTreeMap<String, BTreeMap<String, Vec<String>>>;
+    static DATA: OnceLock<Sections> = OnceLock::new();
+    let data = DATA.get_or_init(|| {
+        toml::from_str(include_str!("testdata/fuzz.toml")).expect("src/testdata/fuzz.toml parses")
+    });
+    let (section, key) = name.split_once('.').expect("SECTION.KEY");
+    data.get(section)
+        .and_then(|s| s.get(key))
+        .unwrap_or_else(|| panic!("no {name} in src/testdata/fuzz.toml"))
+        .iter()
+        .map(String::as_str)
+        .collect()
+}
+
+/// Run `body` for every round of a harness over `section`'s `bases` and `vocab` in
+/// `src/testdata/fuzz.toml`, with the round's input (see [`Rng::input`]) and the generator
+/// for any further choice.
+pub fn fuzz_rounds(
+    section: &str,
+    seed: u64,
+    n: usize,
+    mut body: impl FnMut(&mut Rng, usize, Vec<u8>),
+) {
+    let mut rng = Rng::seeded(seed);
+    let bases = fuzz_data(&format!("{section}.bases"));
+    let vocab = fuzz_data(&format!("{section}.vocab"));
+    for round in 0..fuzz_iters() {
+        let input = rng.input(round, &bases, &vocab, n);
+        body(&mut rng, round, input);
+    }
+}
+
+/// A single-threaded runtime with timers, for driving one async parser at a time.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a current-thread runtime")
 }

@@ -7,7 +7,7 @@ use crate::facts::firewall::Source;
 use crate::parse::{iptables, nft};
 use serde_json::Value;
 
-use crate::testutil::{Rng, fuzz_iters};
+use crate::testutil::{Rng, fuzz_data, fuzz_iters};
 
 const NFT_FIXTURES: [&str; 6] = [
     include_str!("../../tests/fixtures/firewall/nft-strict.json"),
@@ -58,28 +58,7 @@ fn mutate_bytes(rng: &mut Rng, s: &str) -> String {
 }
 
 fn random_value(rng: &mut Rng, depth: usize) -> Value {
-    let words = [
-        "accept",
-        "drop",
-        "tcp",
-        "dport",
-        "@set",
-        "ip6",
-        "saddr",
-        "meta",
-        "l4proto",
-        "jump",
-        "input",
-        "",
-        "ct",
-        "state",
-        "new",
-        "fe80::/10",
-        "1.2.3.4",
-        "-1",
-        "65536",
-        "prefix",
-    ];
+    let words = fuzz_data("nft.words");
     match rng.below(if depth > 3 { 4 } else { 7 }) {
         0 => Value::Null,
         1 => Value::from(rng.next() as i64 % 70000),
@@ -142,54 +121,7 @@ fn nft_parser_and_walk_survive_mutations() {
 #[test]
 fn iptables_parser_and_walk_survive_mutations_and_token_soup() {
     let mut rng = Rng::seeded(0x0123_4567_89ab_cdef);
-    let vocab = [
-        "-A",
-        "INPUT",
-        "-j",
-        "-g",
-        "ACCEPT",
-        "DROP",
-        "REJECT",
-        "RETURN",
-        "c1",
-        "c2",
-        "-p",
-        "tcp",
-        "-m",
-        "multiport",
-        "--dports",
-        "80,443:",
-        ":",
-        "--dport",
-        "!",
-        "-s",
-        "::/0",
-        "10.0.0.0/8",
-        "-i",
-        "lo+",
-        "conntrack",
-        "--ctstate",
-        "NEW,BOGUS",
-        "--tcp-flags",
-        "SYN",
-        "ALL",
-        "--syn",
-        "hl",
-        "--hl-eq",
-        "300",
-        "\"",
-        "\\",
-        "-m",
-        "recent",
-        "--update",
-        "DNAT",
-        "--icmpv6-type",
-        "135/0",
-        "x",
-        "-c",
-        "1:2",
-        "COMMIT",
-    ];
+    let vocab = fuzz_data("iptables.vocab");
     for round in 0..fuzz_iters() {
         let v6 = round % 2 == 1;
         let text = if round % 3 == 0 {

@@ -163,33 +163,10 @@ mod tests {
 
     #[test]
     fn fuzz_subresource_scanner() {
-        use crate::testutil::{Rng, fuzz_iters};
+        use crate::testutil::{Rng, fuzz_data, fuzz_iters};
         let mut rng = Rng::seeded(0x4a71_0000_0001);
         let base = "<html><link rel=stylesheet href=\"http://192.0.2.7/a.css\"><script src='//cdn.example/app.js'></script><IMG SRC=https://img.example:8443/l.png></html>";
-        let vocab = [
-            "<",
-            ">",
-            "<script",
-            "<img",
-            "<link",
-            " src=",
-            " href=",
-            "=",
-            "\"",
-            "'",
-            "//",
-            "http://",
-            "[2001:db8::1]",
-            ":99999",
-            "/",
-            "é",
-            "İ",
-            "\u{1b}",
-            " ",
-            "a",
-            "<!--",
-            "-->",
-        ];
+        let vocab = fuzz_data("html.vocab");
         for round in 0..fuzz_iters() {
             let page = if round % 2 == 0 {
                 rng.mutate(base)

@@ -753,42 +753,8 @@ mod tests {
 
     #[test]
     fn fuzz_echo_answers() {
-        use crate::testutil::{Rng, fuzz_iters, is_inert};
-        let mut rng = Rng::seeded(0xec40_ec40_0001);
-        let bases = [
-            "203.0.113.10\n",
-            "::ffff:198.51.100.7",
-            "{\"ip\": \"2001:db8::1\", \"port\": 443, \"reachable\": true}",
-            "{\"ip\": \"198.51.100.7\", \"port\": 80, \"reachable\": false}",
-        ];
-        let vocab = [
-            "{",
-            "}",
-            "\"ip\"",
-            "\"reachable\"",
-            ":",
-            ",",
-            "true",
-            "null",
-            "\"",
-            "2001:db8::1",
-            "::ffff:",
-            "1.2.3.4",
-            " ",
-            "\n",
-            "\u{1b}]52;c;AAAA\u{7}",
-            "\u{1b}[2J",
-            "\\u001b",
-        ];
-        for round in 0..fuzz_iters() {
-            let body: Vec<u8> = match round % 3 {
-                0 => {
-                    let b = rng.pick(&bases);
-                    rng.mutate_bytes(b.as_bytes())
-                }
-                1 => rng.soup(&vocab, 20).into_bytes(),
-                _ => rng.bytes(64),
-            };
+        use crate::testutil::{fuzz_rounds, is_inert};
+        fuzz_rounds("echo", 0xec40_ec40_0001, 20, |rng, _, body| {
             match parse_echo_text(&body) {
                 Ok(ip) => assert!(!matches!(ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some())),
                 Err(text) => assert!(is_inert(&text), "{text:?}"),
@@ -797,6 +763,6 @@ mod tests {
             if let Err(e) = parse_port_answer(&body, status) {
                 assert!(is_inert(&e.message), "{:?}", e.message);
             }
-        }
+        });
     }
 }

@@ -87,42 +87,12 @@ async fn reply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{Rng, fuzz_iters, is_inert};
+    use crate::testutil::{fuzz_rounds, is_inert};
 
     #[test]
     fn fuzz_reply_parsing() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        let mut rng = Rng::seeded(0x5317_0000_0001);
-        let bases = [
-            "220 mail.shop.example ESMTP\r\n",
-            "250-mail.shop.example\r\n250-PIPELINING\r\n250 STARTTLS\r\n",
-        ];
-        let vocab = [
-            "220",
-            "250",
-            "-",
-            " ",
-            "\r\n",
-            "\n",
-            "\r",
-            "x",
-            "\u{1b}[2J",
-            "\u{1b}]52;c;AAAA\u{7}",
-            "é",
-            "\u{9b}",
-        ];
-        for round in 0..fuzz_iters() {
-            let raw: Vec<u8> = match round % 3 {
-                0 => {
-                    let b = rng.pick(&bases);
-                    rng.mutate_bytes(b.as_bytes())
-                }
-                1 => rng.soup(&vocab, 40).into_bytes(),
-                _ => rng.bytes(100),
-            };
+        let rt = crate::testutil::runtime();
+        fuzz_rounds("smtp", 0x5317_0000_0001, 40, |_, _, raw| {
             let got = rt.block_on(async {
                 let mut io: Box<dyn Io> = Box::new(std::io::Cursor::new(raw.clone()));
                 let deadline = Instant::now() + Duration::from_secs(5);
@@ -132,6 +102,6 @@ mod tests {
                 Ok(lines) => assert!(lines.iter().all(|l| is_inert(l)), "{lines:?}"),
                 Err(e) => assert!(is_inert(&e.message), "{:?}", e.message),
             }
-        }
+        });
     }
 }
