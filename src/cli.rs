@@ -218,38 +218,43 @@ pub fn parse_egress(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
-pub fn parse_interval(s: &str) -> Result<Duration, String> {
+/// A duration such as `examples` within `range`, else an error saying `rule`.
+fn parse_duration_in(
+    s: &str,
+    examples: &str,
+    range: std::ops::RangeInclusive<Duration>,
+    rule: &str,
+) -> Result<Duration, String> {
+    let clean = crate::sanitize::clean;
     let d = humantime::parse_duration(s).map_err(|e| {
         format!(
-            "'{}' is not a duration such as 30s or 5m: {}",
-            crate::sanitize::clean(s),
-            crate::sanitize::clean(&e.to_string())
+            "'{}' is not a duration such as {examples}: {}",
+            clean(s),
+            clean(&e.to_string())
         )
     })?;
-    if d < Duration::from_secs(1) {
-        return Err(format!(
-            "'{}': the interval must be at least 1s",
-            crate::sanitize::clean(s)
-        ));
+    if !range.contains(&d) {
+        return Err(format!("'{}': {rule}", clean(s)));
     }
     Ok(d)
 }
 
+pub fn parse_interval(s: &str) -> Result<Duration, String> {
+    parse_duration_in(
+        s,
+        "30s or 5m",
+        Duration::from_secs(1)..=Duration::MAX,
+        "the interval must be at least 1s",
+    )
+}
+
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s).map_err(|e| {
-        format!(
-            "'{}' is not a duration such as 500ms or 3s: {}",
-            crate::sanitize::clean(s),
-            crate::sanitize::clean(&e.to_string())
-        )
-    })?;
-    if d.is_zero() || d > Duration::from_secs(300) {
-        return Err(format!(
-            "'{}': the timeout must be between 1ms and 300s",
-            crate::sanitize::clean(s)
-        ));
-    }
-    Ok(d)
+    parse_duration_in(
+        s,
+        "500ms or 3s",
+        Duration::from_nanos(1)..=Duration::from_secs(300),
+        "the timeout must be between 1ms and 300s",
+    )
 }
 
 impl Common {

@@ -131,30 +131,29 @@ async fn names(
     }
 }
 
-fn v4s(a: &Result<DnsAnswer, ProbeError>) -> Vec<Ipv4Addr> {
+/// The addresses of one family in an answer (`pick` keeps that family), bounded.
+fn addrs<T>(a: &Result<DnsAnswer, ProbeError>, pick: fn(IpAddr) -> Option<T>) -> Vec<T> {
     a.as_ref()
         .map(|a| a.ips())
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|ip| match ip {
-            IpAddr::V4(v) => Some(v),
-            _ => None,
-        })
+        .filter_map(pick)
         .take(MAX_ADDRS_PER_HOST)
         .collect()
 }
 
+fn v4s(a: &Result<DnsAnswer, ProbeError>) -> Vec<Ipv4Addr> {
+    addrs(a, |ip| match ip {
+        IpAddr::V4(v) => Some(v),
+        IpAddr::V6(_) => None,
+    })
+}
+
 fn v6s(a: &Result<DnsAnswer, ProbeError>) -> Vec<Ipv6Addr> {
-    a.as_ref()
-        .map(|a| a.ips())
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|ip| match ip {
-            IpAddr::V6(v) => Some(v),
-            _ => None,
-        })
-        .take(MAX_ADDRS_PER_HOST)
-        .collect()
+    addrs(a, |ip| match ip {
+        IpAddr::V6(v) => Some(v),
+        IpAddr::V4(_) => None,
+    })
 }
 
 /// The configured resolvers: `--resolver`, else resolv.conf.

@@ -199,20 +199,25 @@ mod tests {
         report_from_facts(f, &fixtures::options(), "t".into(), 1)
     }
 
+    /// The events of a change from `a` to `b`.
+    fn changes(domain: &str, a: &Facts, b: &Facts) -> Vec<Event> {
+        let o = fixtures::options();
+        diff(
+            "t",
+            domain,
+            &report(a),
+            &KeyFacts::from_facts(a, &o),
+            &report(b),
+            &KeyFacts::from_facts(b, &o),
+        )
+    }
+
     #[test]
     fn aaaa_change_is_one_fact_event_and_the_checks_it_moves() {
-        let o = fixtures::options();
         let a = fixtures::healthy();
         let mut b = fixtures::healthy();
         b.dns.aaaa = fixtures::records(&["2001:db8:1::99"]);
-        let evs = diff(
-            "t",
-            "shop.example",
-            &report(&a),
-            &KeyFacts::from_facts(&a, &o),
-            &report(&b),
-            &KeyFacts::from_facts(&b, &o),
-        );
+        let evs = changes("shop.example", &a, &b);
         let facts: Vec<_> = evs.iter().filter(|e| e.kind == "fact").collect();
         assert_eq!(facts.len(), 1, "{evs:#?}");
         assert_eq!(
@@ -248,19 +253,11 @@ mod tests {
 
     #[test]
     fn listener_going_and_host_address_lost() {
-        let o = fixtures::options();
         let a = fixtures::healthy();
         let mut b = fixtures::healthy();
         b.listeners = crate::facts::Probed::ok(vec![fixtures::listener("0.0.0.0", 80, None)]);
         fixtures::eth0(&mut b).addrs.retain(|x| x.ip.is_ipv4());
-        let evs = diff(
-            "t",
-            "d",
-            &report(&a),
-            &KeyFacts::from_facts(&a, &o),
-            &report(&b),
-            &KeyFacts::from_facts(&b, &o),
-        );
+        let evs = changes("d", &a, &b);
         assert!(
             evs.iter()
                 .any(|e| e.id == "listener" && e.from == "[::]:80 (nginx)" && e.to == "gone"),
