@@ -12,6 +12,8 @@ mod assets;
 mod atomic_file;
 mod checks;
 mod cli;
+#[cfg(test)]
+mod docs_tests;
 mod engine;
 mod facts;
 mod firewall;
