@@ -1,6 +1,7 @@
 //! The layers of ARCHITECTURE.md, enforced: a module never names (`crate::…`) a module of
-//! a higher layer, and no two top-level modules depend on each other in a circle. Test
-//! code (`#[cfg(test)]` modules and files) is left out: tests may reach anywhere.
+//! a higher layer, no two top-level modules depend on each other in a circle, and no
+//! two modules inside `checks` do either (a stage's files, or the stages taken whole).
+//! Test code (`#[cfg(test)]` modules and files) is left out: tests may reach anywhere.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -141,7 +142,12 @@ fn problems(files: &BTreeMap<String, String>) -> Vec<String> {
             }
         }
     }
-    // Cycles: depth-first search over the module graph.
+    out.extend(cycles(&deps));
+    out
+}
+
+/// Every cycle in a module graph (depth-first search), as `a -> b -> a`.
+fn cycles(deps: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
     fn visit(
         m: &str,
         deps: &BTreeMap<String, BTreeSet<String>>,
@@ -163,9 +169,192 @@ fn problems(files: &BTreeMap<String, String>) -> Vec<String> {
         stack.pop();
         done.insert(m.to_string());
     }
+    let mut out = Vec::new();
     let mut done = BTreeSet::new();
     for m in deps.keys() {
-        visit(m, &deps, &mut Vec::new(), &mut done, &mut out);
+        visit(m, deps, &mut Vec::new(), &mut done, &mut out);
+    }
+    out
+}
+
+/// The module a file holds: `checks/dns/mod.rs` and `checks/dns.rs` are `checks::dns`.
+fn module_of(path: &str) -> Vec<String> {
+    let path = path
+        .strip_suffix("/mod.rs")
+        .or_else(|| path.strip_suffix(".rs"))
+        .unwrap_or(path);
+    if path == "lib" || path == "main" {
+        return Vec::new();
+    }
+    path.split('/').map(str::to_string).collect()
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+        i += 1;
+    }
+    i
+}
+
+/// The path (or `use` tree) starting at `i`, each full path pushed onto `out` with
+/// `prefix` in front (`super::{a, b::{self, c}}` gives `super::a`, `super::b`,
+/// `super::b::c`); returns where it ends.
+fn use_tree(
+    code: &str,
+    mut i: usize,
+    mut prefix: Vec<String>,
+    out: &mut Vec<Vec<String>>,
+) -> usize {
+    let b = code.as_bytes();
+    loop {
+        i = skip_ws(b, i);
+        if b.get(i) == Some(&b'{') {
+            i += 1;
+            loop {
+                i = skip_ws(b, i);
+                match b.get(i) {
+                    None => return i,
+                    Some(b'}') => return i + 1,
+                    Some(b',') => i += 1,
+                    Some(_) => {
+                        let j = use_tree(code, i, prefix.clone(), out);
+                        i = if j == i { i + 1 } else { j };
+                    }
+                }
+            }
+        }
+        let start = i;
+        while b
+            .get(i)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        {
+            i += 1;
+        }
+        let seg = &code[start..i];
+        // `x::{self, y}` names `x` itself.
+        if !seg.is_empty() && (seg != "self" || prefix.is_empty()) {
+            prefix.push(seg.to_string());
+        }
+        let j = skip_ws(b, i);
+        if seg.is_empty() || !code[j..].starts_with("::") {
+            out.push(prefix);
+            return i.max(start + 1).min(b.len());
+        }
+        i = j + 2;
+    }
+}
+
+/// Every path the code names from `crate::`, `super::` or `self::`, with `use` trees
+/// expanded, plus `child::…` for the given child modules of the file's own module.
+fn named_paths(code: &str, children: &[&str]) -> Vec<Vec<String>> {
+    let b = code.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let boundary =
+            i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_' || b[i - 1] == b':');
+        // Inside a multi-byte character: no path starts there.
+        let Some(rest) = code.get(i..) else {
+            i += 1;
+            continue;
+        };
+        let rooted = ["crate::", "super::", "self::"]
+            .iter()
+            .any(|p| rest.starts_with(p));
+        let child = children
+            .iter()
+            .any(|c| rest.starts_with(c) && rest[c.len()..].starts_with("::"));
+        if boundary && (rooted || child) {
+            let mut paths = Vec::new();
+            i = use_tree(code, i, Vec::new(), &mut paths);
+            if child && !rooted {
+                for p in &mut paths {
+                    p.insert(0, "self".to_string());
+                }
+            }
+            out.extend(paths);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The module a path names from inside `module`: the longest known module it starts
+/// with (`super::view::Ctx` from `checks::dns` is `checks::view`).
+fn resolve(module: &[String], path: &[String], modules: &BTreeSet<Vec<String>>) -> Vec<String> {
+    let mut abs: Vec<String> = Vec::new();
+    let mut rest = path;
+    if rest.first().is_some_and(|s| s == "crate") {
+        rest = &rest[1..];
+    } else {
+        abs = module.to_vec();
+        while let Some(s) = rest.first() {
+            match s.as_str() {
+                "super" => {
+                    abs.pop();
+                }
+                "self" => {}
+                _ => break,
+            }
+            rest = &rest[1..];
+        }
+    }
+    abs.extend(rest.iter().cloned());
+    (0..=abs.len())
+        .rev()
+        .map(|n| abs[..n].to_vec())
+        .find(|m| modules.contains(m))
+        .unwrap_or_default()
+}
+
+/// Between the modules inside `checks`: file module → the modules inside `checks` its
+/// production code names (`checks::dns::records` → `checks::dns`, `checks::view`).
+fn checks_dependencies(files: &BTreeMap<String, String>) -> BTreeMap<String, BTreeSet<String>> {
+    let tests = test_only_files(files);
+    let production: Vec<(&String, &String)> = files
+        .iter()
+        .filter(|(p, _)| !tests.iter().any(|t| p.starts_with(t.as_str())))
+        .collect();
+    let modules: BTreeSet<Vec<String>> = production.iter().map(|(p, _)| module_of(p)).collect();
+    let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (path, text) in production {
+        let module = module_of(path);
+        if module.first().map(String::as_str) != Some("checks") {
+            continue;
+        }
+        let children: Vec<&str> = modules
+            .iter()
+            .filter(|m| m.len() == module.len() + 1 && m.starts_with(&module))
+            .filter_map(|m| m.last().map(String::as_str))
+            .collect();
+        let entry = deps.entry(module.join("::")).or_default();
+        for p in named_paths(&production_code(text), &children) {
+            let target = resolve(&module, &p, &modules);
+            if target.first().map(String::as_str) == Some("checks") && target != module {
+                entry.insert(target.join("::"));
+            }
+        }
+    }
+    deps
+}
+
+/// Cycles between modules inside `checks`: between files, and between the stage
+/// modules (`checks::dns`, `checks::host`, …) with each one's files taken together.
+fn checks_cycles(files: &BTreeMap<String, String>) -> Vec<String> {
+    let deps = checks_dependencies(files);
+    let mut out = cycles(&deps);
+    let stage = |m: &str| m.split("::").take(2).collect::<Vec<_>>().join("::");
+    let mut stages: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (m, used) in &deps {
+        let own = stage(m);
+        let entry = stages.entry(own.clone()).or_default();
+        entry.extend(used.iter().map(|u| stage(u)).filter(|u| *u != own));
+    }
+    for c in cycles(&stages) {
+        if !out.contains(&c) {
+            out.push(c);
+        }
     }
     out
 }
@@ -211,6 +400,16 @@ fn no_module_uses_a_higher_layer_and_none_depend_in_a_circle() {
     }
     let p = problems(&files);
     assert!(p.is_empty(), "{p:#?}");
+    let inner = checks_dependencies(&files);
+    assert!(
+        inner.contains_key("checks::catalogue") && inner.contains_key("checks::view"),
+        "{inner:#?}"
+    );
+    let c = checks_cycles(&files);
+    assert!(
+        c.is_empty(),
+        "modules inside checks depend on each other: {c:#?}"
+    );
 }
 
 fn tree(files: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -261,5 +460,72 @@ fn a_lower_layer_using_a_higher_one_is_caught() {
                 || x.contains("model -> assets -> model")),
         "{:?}",
         problems(&cycle)
+    );
+}
+
+/// Inside `checks`: a circle between two stages, between a stage's files, or through a
+/// child module named without `super::`, is caught; test files and one-way use are not.
+#[test]
+fn a_cycle_inside_checks_is_caught() {
+    let ok = tree(&[
+        (
+            "checks/mod.rs",
+            "mod catalogue;\nmod dns;\nmod host;\n#[cfg(test)]\nmod tests;\n",
+        ),
+        (
+            "checks/catalogue.rs",
+            "use super::{dns, host::{self, fam}};\n",
+        ),
+        ("checks/host.rs", "pub fn fam() {}\n"),
+        ("checks/dns/mod.rs", "use super::host;\nmod records;\n"),
+        (
+            "checks/dns/records.rs",
+            "use super::super::host::fam;\nfn f() { super::helper(); }\n",
+        ),
+        (
+            "checks/tests.rs",
+            "use super::catalogue;\nuse crate::checks::dns;\n",
+        ),
+    ]);
+    assert_eq!(checks_cycles(&ok), Vec::<String>::new());
+    let deps = checks_dependencies(&ok);
+    assert_eq!(
+        deps["checks::catalogue"],
+        ["checks::dns", "checks::host"]
+            .map(String::from)
+            .into_iter()
+            .collect()
+    );
+    assert_eq!(
+        deps["checks::dns::records"],
+        ["checks::dns", "checks::host"]
+            .map(String::from)
+            .into_iter()
+            .collect()
+    );
+    let mut stages = ok.clone();
+    stages.insert(
+        "checks/host.rs".into(),
+        "pub fn fam() { crate::checks::dns::records::x(); }\n".into(),
+    );
+    let c = checks_cycles(&stages);
+    assert!(
+        c.iter()
+            .any(|x| x.contains("checks::dns -> checks::host -> checks::dns")
+                || x.contains("checks::host -> checks::dns -> checks::host")),
+        "{c:?}"
+    );
+    let mut files = ok.clone();
+    files.insert(
+        "checks/dns/mod.rs".into(),
+        "use super::host;\nmod records;\nfn g() { records::x(); }\n".into(),
+    );
+    let c = checks_cycles(&files);
+    assert!(
+        c.iter().any(
+            |x| x.contains("checks::dns -> checks::dns::records -> checks::dns")
+                || x.contains("checks::dns::records -> checks::dns -> checks::dns::records")
+        ),
+        "{c:?}"
     );
 }

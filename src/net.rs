@@ -97,10 +97,6 @@ pub fn bracketed(ip: IpAddr) -> String {
     }
 }
 
-pub fn family_name(ip: IpAddr) -> &'static str {
-    if ip.is_ipv4() { "IPv4" } else { "IPv6" }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

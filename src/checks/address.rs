@@ -2,14 +2,14 @@
 
 use super::host::{self, Ipv6State};
 use super::view::Ctx;
-use crate::model::{CheckId, Finding, Status};
+use crate::model::{CheckId, Family, Finding, Status};
 use crate::net::{AddrClass, classify, reachable_by_clients};
 use crate::parse::sysctl_conf::last_assignment;
 
 pub fn ipv6_enabled(c: &Ctx) -> Finding {
     let (f, o) = (c.facts, c.opts);
     let id = CheckId::AddressIpv6Enabled;
-    if let Some(skip) = host::unexpected(o, id, None, true) {
+    if let Some(skip) = host::unexpected(o, id, None, Family::V6) {
         return skip;
     }
     let values: Vec<String> = f
@@ -18,7 +18,7 @@ pub fn ipv6_enabled(c: &Ctx) -> Finding {
         .map(|s| {
             ["all".to_string(), "default".to_string()]
                 .into_iter()
-                .chain(host::relevant_ifaces(f, true))
+                .chain(host::relevant_ifaces(f, Family::V6))
                 .filter_map(|k| {
                     s.disable_ipv6
                         .get(&k)
@@ -80,7 +80,7 @@ pub fn ipv6_enabled(c: &Ctx) -> Finding {
 pub fn ipv6_persistent(c: &Ctx) -> Finding {
     let (f, o) = (c.facts, c.opts);
     let id = CheckId::AddressIpv6Persistent;
-    if let Some(skip) = host::unexpected(o, id, None, true) {
+    if let Some(skip) = host::unexpected(o, id, None, Family::V6) {
         return skip;
     }
     let settings = match &f.sysctl_files.result {
@@ -95,7 +95,7 @@ pub fn ipv6_persistent(c: &Ctx) -> Finding {
         }
     };
     let mut keys = vec!["all".to_string(), "default".to_string()];
-    keys.extend(host::relevant_ifaces(f, true));
+    keys.extend(host::relevant_ifaces(f, Family::V6));
     let mut offenders = Vec::new();
     let mut evidence = Vec::new();
     for k in &keys {
@@ -169,7 +169,7 @@ pub fn ipv6_persistent(c: &Ctx) -> Finding {
 pub fn global_ipv6(c: &Ctx) -> Finding {
     let (f, o) = (c.facts, c.opts);
     let id = CheckId::AddressGlobalIpv6;
-    if let Some(skip) = host::unexpected(o, id, None, true) {
+    if let Some(skip) = host::unexpected(o, id, None, Family::V6) {
         return skip;
     }
     if let Err(e) = &f.links.result {
@@ -180,7 +180,7 @@ pub fn global_ipv6(c: &Ctx) -> Finding {
             format!("could not read addresses: {}", e.message),
         );
     }
-    let evidence = host::addr_evidence(f, true);
+    let evidence = host::addr_evidence(f, Family::V6);
     if host::ipv6_off(f) {
         return Finding::new(
             id,
@@ -199,16 +199,13 @@ pub fn global_ipv6(c: &Ctx) -> Finding {
         .iter()
         .filter(|(_, a)| !a.tentative && !a.dadfailed)
         .collect();
-    let iface = host::relevant_ifaces(f, true)
+    let iface = host::relevant_ifaces(f, Family::V6)
         .into_iter()
         .next()
         .unwrap_or_else(|| "eth0".into());
     let aaaa = f
         .dns
-        .aaaa
-        .value()
-        .map(|a| a.ips())
-        .unwrap_or_default()
+        .ips(Family::V6)
         .into_iter()
         .find(|ip| ip.is_ipv6())
         .map(|ip| ip.to_string());
@@ -292,7 +289,7 @@ pub fn global_ipv6(c: &Ctx) -> Finding {
 pub fn global_ipv4(c: &Ctx) -> Finding {
     let (f, o) = (c.facts, c.opts);
     let id = CheckId::AddressGlobalIpv4;
-    if let Some(skip) = host::unexpected(o, id, None, false) {
+    if let Some(skip) = host::unexpected(o, id, None, Family::V4) {
         return skip;
     }
     if let Err(e) = &f.links.result {
@@ -303,8 +300,8 @@ pub fn global_ipv4(c: &Ctx) -> Finding {
             format!("could not read addresses: {}", e.message),
         );
     }
-    let evidence = host::addr_evidence(f, false);
-    let relevant = host::relevant_ifaces(f, false);
+    let evidence = host::addr_evidence(f, Family::V4);
+    let relevant = host::relevant_ifaces(f, Family::V4);
     let v4: Vec<_> = f
         .addrs()
         .filter(|(l, a)| a.ip.is_ipv4() && relevant.contains(&l.name))

@@ -1,6 +1,6 @@
 //! The DNS stage: do the records send clients to this host, over both families?
 
-use super::host::{self, Ipv6State, fam};
+use super::host::{self, Ipv6State};
 use super::view::{Ctx, Ipv6Net96, in_nat64};
 use crate::facts::{DnsAnswer, Facts, Probed, ServerAnswers, ServerRole};
 use crate::model::{CheckId, Family, Finding, Status};
@@ -32,19 +32,16 @@ fn probe_error(f: &Facts, id: CheckId, p: &Probed<DnsAnswer>) -> Option<Finding>
 /// `dns.a` or `dns.aaaa`: the domain has records of the family.
 pub fn records(c: &Ctx, fam: Family) -> Finding {
     match fam {
-        Family::V4 => records_of(c.facts, c.opts, false),
+        Family::V4 => records_of(c.facts, c.opts, Family::V4),
         Family::V6 => records_aaaa(c.facts, c.opts, &c.view.nat64),
     }
 }
 
-fn records_of(f: &Facts, o: &Options, v6: bool) -> Finding {
-    let (id, rtype, p) = if v6 {
-        (CheckId::DnsAaaa, "AAAA", &f.dns.aaaa)
-    } else {
-        (CheckId::DnsA, "A", &f.dns.a)
-    };
+fn records_of(f: &Facts, o: &Options, family: Family) -> Finding {
+    let id = family.pick(CheckId::DnsA, CheckId::DnsAaaa);
+    let (rtype, p) = (family.record_type(), f.dns.answer(family));
     let domain = &o.target.domain;
-    if let Some(skip) = host::unexpected(o, id, None, v6) {
+    if let Some(skip) = host::unexpected(o, id, None, family) {
         return skip;
     }
     if let Some(e) = probe_error(f, id, p) {
@@ -91,7 +88,7 @@ fn records_of(f: &Facts, o: &Options, v6: bool) -> Finding {
         .explain("nxdomain", &[("domain", domain)])
         .took(p.ms),
         _ => {
-            let addr = suggested_addr(f, o, v6);
+            let addr = suggested_addr(f, o, family);
             Finding::new(
                 id,
                 None,
@@ -99,7 +96,7 @@ fn records_of(f: &Facts, o: &Options, v6: bool) -> Finding {
                 format!("{domain} has no {rtype} record"),
             )
             .evidence(format!("no {rtype} records for {domain} {via}"))
-            .explain(if v6 { "no_aaaa" } else { "no_a" }, &[("domain", domain)])
+            .explain(family.pick("no_a", "no_aaaa"), &[("domain", domain)])
             .fix(
                 "add_record",
                 &[("domain", domain), ("rtype", rtype), ("addr", &addr)],
@@ -110,7 +107,7 @@ fn records_of(f: &Facts, o: &Options, v6: bool) -> Finding {
 }
 
 fn records_aaaa(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
-    let finding = records_of(f, o, true);
+    let finding = records_of(f, o, Family::V6);
     // AAAA records that a DNS64 resolver made up do not mean the zone has AAAA.
     let Some(DnsAnswer::Records { records, .. }) = f.dns.aaaa.value() else {
         return finding;
@@ -132,26 +129,22 @@ fn records_aaaa(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
             &[
                 ("domain", &o.target.domain),
                 ("rtype", "AAAA"),
-                ("addr", &suggested_addr(f, o, true)),
+                ("addr", &suggested_addr(f, o, Family::V6)),
             ],
         );
     }
     finding
 }
 
-fn suggested_addr(f: &Facts, o: &Options, v6: bool) -> String {
+fn suggested_addr(f: &Facts, o: &Options, family: Family) -> String {
     f.addrs()
         .find(|(_, a)| {
-            a.ip.is_ipv6() == v6 && reachable_by_clients(a.ip, &o.assume_public) && !a.dadfailed
+            Family::of(a.ip) == family
+                && reachable_by_clients(a.ip, &o.assume_public)
+                && !a.dadfailed
         })
         .map(|(_, a)| a.ip.to_string())
-        .unwrap_or_else(|| {
-            if v6 {
-                "YOUR_IPV6_ADDRESS".into()
-            } else {
-                "YOUR_IPV4_ADDRESS".into()
-            }
-        })
+        .unwrap_or_else(|| family.pick("YOUR_IPV4_ADDRESS", "YOUR_IPV6_ADDRESS").into())
 }
 
 fn servers_list(f: &Facts) -> String {
@@ -172,10 +165,9 @@ fn ips_text(ips: impl Iterator<Item = IpAddr>) -> String {
 
 /// The addresses a record type points at: the resolver's answer plus any differing
 /// answer from the zone's authoritative servers (which is what the rest of the world sees).
-fn target_addrs(f: &Facts, v6: bool) -> Vec<(IpAddr, String)> {
+fn target_addrs(f: &Facts, family: Family) -> Vec<(IpAddr, String)> {
     let mut out: Vec<(IpAddr, String)> = Vec::new();
-    let main = if v6 { &f.dns.aaaa } else { &f.dns.a };
-    for ip in main.value().map(|a| a.ips()).unwrap_or_default() {
+    for ip in f.dns.ips(family) {
         out.push((ip, "resolver".into()));
     }
     for s in f
@@ -184,8 +176,12 @@ fn target_addrs(f: &Facts, v6: bool) -> Vec<(IpAddr, String)> {
         .iter()
         .filter(|s| s.role == ServerRole::Authoritative)
     {
-        let ans = if v6 { &s.aaaa } else { &s.a };
-        for ip in ans.value().map(|a| a.ips()).unwrap_or_default() {
+        for ip in s
+            .answer(family)
+            .value()
+            .map(|a| a.ips())
+            .unwrap_or_default()
+        {
             if !out.iter().any(|(i, _)| *i == ip) {
                 out.push((
                     ip,
@@ -200,10 +196,10 @@ fn target_addrs(f: &Facts, v6: bool) -> Vec<(IpAddr, String)> {
 pub fn a_target(c: &Ctx) -> Finding {
     let (f, o) = (c.facts, c.opts);
     let id = CheckId::DnsATarget;
-    if let Some(skip) = host::unexpected(o, id, None, false) {
+    if let Some(skip) = host::unexpected(o, id, None, Family::V4) {
         return skip;
     }
-    let targets = target_addrs(f, false);
+    let targets = target_addrs(f, Family::V4);
     if targets.is_empty() {
         return Finding::new(id, None, Status::Skip, "no A record to compare (see dns.a)");
     }
@@ -237,7 +233,7 @@ pub fn a_target(c: &Ctx) -> Finding {
             }
         }
     }
-    evidence.extend(host::addr_evidence(f, false));
+    evidence.extend(host::addr_evidence(f, Family::V4));
     let domain = &o.target.domain;
     let finding = if !bad.is_empty() {
         let addr = host_public_v4
@@ -323,10 +319,10 @@ pub fn a_target(c: &Ctx) -> Finding {
 pub fn aaaa_target(c: &Ctx) -> Finding {
     let (f, o, nat64) = (c.facts, c.opts, &c.view.nat64);
     let id = CheckId::DnsAaaaTarget;
-    if let Some(skip) = host::unexpected(o, id, None, true) {
+    if let Some(skip) = host::unexpected(o, id, None, Family::V6) {
         return skip;
     }
-    let targets: Vec<(IpAddr, String)> = target_addrs(f, true)
+    let targets: Vec<(IpAddr, String)> = target_addrs(f, Family::V6)
         .into_iter()
         .filter(|(ip, _)| !in_nat64(*ip, nat64))
         .collect();
@@ -373,7 +369,7 @@ pub fn aaaa_target(c: &Ctx) -> Finding {
             }
         ));
     }
-    evidence.extend(host::addr_evidence(f, true));
+    evidence.extend(host::addr_evidence(f, Family::V6));
     let ipv6 = host::ipv6_state(f);
     let finding = if !elsewhere.is_empty() || !unusable_here.is_empty() || !not_public.is_empty() {
         let listed = ips_text(
@@ -460,8 +456,9 @@ pub fn consistency(c: &Ctx) -> Finding {
     let mut evidence = Vec::new();
     let mut problems = Vec::new();
     let mut auth_disagree = false;
-    for (rtype, pick) in [("A", 0usize), ("AAAA", 1usize)] {
-        let get = |s: &ServerAnswers| answer_key(if pick == 0 { &s.a } else { &s.aaaa });
+    for family in Family::BOTH {
+        let rtype = family.record_type();
+        let get = |s: &ServerAnswers| answer_key(s.answer(family));
         let auth: Vec<(&ServerAnswers, String)> = servers
             .iter()
             .filter(|s| s.role == ServerRole::Authoritative)
@@ -479,7 +476,7 @@ pub fn consistency(c: &Ctx) -> Finding {
             ));
         }
         for s in servers {
-            match (if pick == 0 { &s.a } else { &s.aaaa }).result.as_ref() {
+            match s.answer(family).result.as_ref() {
                 Ok(_) => {
                     let k = get(s).unwrap_or_default();
                     evidence.push(format!("{rtype} from {}: {k}", server_label(s)));
@@ -561,13 +558,7 @@ pub fn reverse(c: &Ctx) -> Finding {
         .dns
         .ptr
         .iter()
-        .filter(|p| {
-            if p.ip.is_ipv6() {
-                o.target.expect.wants_v6()
-            } else {
-                o.target.expect.wants_v4()
-            }
-        })
+        .filter(|p| o.target.expect.wants(Family::of(p.ip)))
         .collect();
     if wanted.is_empty() {
         return Finding::new(
@@ -715,27 +706,29 @@ pub fn nameservers(c: &Ctx) -> Finding {
     let mut blocked: Option<(CheckId, &'static str)> = None;
     let mut answered = 0;
     for s in &auth {
-        let v6 = s.server.is_ipv6();
+        let family = Family::of(s.server.ip());
         match &s.a.result {
             Ok(_) => {
                 answered += 1;
-                evidence.push(format!("{} answers over {}", server_label(s), fam(v6)));
+                evidence.push(format!(
+                    "{} answers over {}",
+                    server_label(s),
+                    family.name()
+                ));
             }
             Err(e) => {
                 evidence.push(format!("{}: {}", server_label(s), e.message));
-                let cause = c.view.blocker(Family::from_v6(v6)).or_else(|| {
-                    (e.kind == crate::facts::ProbeErrorKind::NotRun).then_some(if v6 {
-                        CheckId::RouteIpv6Default
-                    } else {
-                        CheckId::RouteIpv4Default
-                    })
+                let cause = c.view.blocker(family).or_else(|| {
+                    (e.kind == crate::facts::ProbeErrorKind::NotRun).then_some(
+                        family.pick(CheckId::RouteIpv4Default, CheckId::RouteIpv6Default),
+                    )
                 });
                 match cause {
-                    Some(c) => blocked = Some((c, fam(v6))),
+                    Some(c) => blocked = Some((c, family.name())),
                     None => problems.push(format!(
                         "{} does not answer over {}",
                         server_label(s),
-                        fam(v6)
+                        family.name()
                     )),
                 }
             }
@@ -903,10 +896,7 @@ pub fn dns64(c: &Ctx) -> Finding {
         .collect();
     let synthesised: Vec<IpAddr> = f
         .dns
-        .aaaa
-        .value()
-        .map(|a| a.ips())
-        .unwrap_or_default()
+        .ips(Family::V6)
         .into_iter()
         .filter(|ip| in_nat64(*ip, nat64))
         .collect();

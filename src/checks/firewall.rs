@@ -3,12 +3,12 @@
 //! outcomes into findings with the deciding rule as evidence and fixes in the terms of
 //! the front-end that manages the rules.
 
-use super::host::{self, fam};
+use super::host;
 use super::view::Ctx;
 use crate::facts::firewall::{Backend, FirewallFacts, Source, TableFamily};
 use crate::facts::{Facts, ProbeErrorKind};
 use crate::firewall::{Decision, Outcome, Packet, RuleRef};
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{ByFamily, CheckId, Family, Finding, Status};
 use crate::options::Options;
 use crate::sanitize::clean;
 use std::collections::BTreeMap;
@@ -25,8 +25,8 @@ pub const ICMPV6_NEEDED: [(u8, &str); 5] = [
 
 /// The address clients connect to for a family, and the interface it arrives on:
 /// the DNS answer when it is on this host, else the host's first usable address.
-pub fn target(f: &Facts, o: &Options, v6: bool) -> Option<(IpAddr, String)> {
-    let ifaces = host::relevant_ifaces(f, v6);
+pub fn target(f: &Facts, o: &Options, family: Family) -> Option<(IpAddr, String)> {
+    let ifaces = host::relevant_ifaces(f, family);
     // Connections arrive on the interface that faces the clients, even for an address
     // kept on `lo` (an anycast or service address).
     let arrival = |l: &crate::facts::Link| {
@@ -36,32 +36,29 @@ pub fn target(f: &Facts, o: &Options, v6: bool) -> Option<(IpAddr, String)> {
             l.name.clone()
         }
     };
-    let dns = if v6 { &f.dns.aaaa } else { &f.dns.a };
-    let from_dns = dns
-        .value()
-        .map(|a| a.ips())
-        .unwrap_or_default()
+    let from_dns = f
+        .dns
+        .ips(family)
         .into_iter()
         .find_map(|ip| host::find_addr(f, ip).map(|(l, a)| (a.ip, arrival(l))));
     if from_dns.is_some() {
         return from_dns;
     }
     // Else the host's own address, on the interfaces that matter first.
-    let mut cands: Vec<(&crate::facts::Link, &crate::facts::AddrFacts)> = if v6 {
-        host::usable_global_v6(f, &o.assume_public)
-    } else {
-        f.addrs().filter(|(_, a)| a.ip.is_ipv4()).collect()
+    let mut cands: Vec<(&crate::facts::Link, &crate::facts::AddrFacts)> = match family {
+        Family::V4 => f.addrs().filter(|(_, a)| a.ip.is_ipv4()).collect(),
+        Family::V6 => host::usable_global_v6(f, &o.assume_public),
     };
     cands.sort_by_key(|(l, _)| !ifaces.contains(&l.name));
     cands.first().map(|(l, a)| (a.ip, arrival(l)))
 }
 
 /// An inbound probe of the ISP stage that could not connect to `port` over a family.
-fn outside_refused(f: &Facts, port: u16, v6: bool) -> Option<String> {
+fn outside_refused(f: &Facts, port: u16, family: Family) -> Option<String> {
     let isp = f.isp.value()?;
     isp.inbound.iter().find_map(|p| {
         let a = p.answer.value()?;
-        (p.port == port && a.ip.is_ipv6() == v6 && !a.reachable).then(|| {
+        (p.port == port && Family::of(a.ip) == family && !a.reachable).then(|| {
             clean(&format!(
                 "but {} could not connect to {}:{port} from outside: look at the filtering in front of this host",
                 p.url,
@@ -77,12 +74,12 @@ fn precondition(
     o: &Options,
     id: CheckId,
     port: Option<u16>,
-    v6: bool,
+    family: Family,
 ) -> Option<Finding> {
-    if let Some(skip) = host::unexpected(o, id, port, v6) {
+    if let Some(skip) = host::unexpected(o, id, port, family) {
         return Some(skip);
     }
-    if v6 && host::ipv6_off(f) {
+    if family.is_v6() && host::ipv6_off(f) {
         return Some(Finding::new(
             id,
             port,
@@ -169,65 +166,40 @@ fn frontend(fw: &FirewallFacts, decided: Option<&RuleRef>) -> &'static str {
     }
 }
 
-fn plan(fw: &FirewallFacts, decided: Option<&RuleRef>, port: u16, v6: bool, open: bool) -> FixPlan {
+fn plan(
+    fw: &FirewallFacts,
+    decided: Option<&RuleRef>,
+    port: u16,
+    family: Family,
+    open: bool,
+) -> FixPlan {
     let fe = frontend(fw, decided);
     let mut vars = BTreeMap::new();
     vars.insert("port", port.to_string());
-    vars.insert("family", fam(v6).to_string());
-    let ipt = if v6 { "ip6tables" } else { "iptables" };
-    let (tool, save_file) = match fe {
-        "iptables_legacy" => (
-            format!("{ipt}-legacy"),
-            if v6 { "rules.v6" } else { "rules.v4" },
-        ),
-        _ => (ipt.to_string(), if v6 { "rules.v6" } else { "rules.v4" }),
+    vars.insert("family", family.name().to_string());
+    let ipt = family.pick("iptables", "ip6tables");
+    let save_file = family.pick("rules.v4", "rules.v6");
+    let tool = match fe {
+        "iptables_legacy" => format!("{ipt}-legacy"),
+        _ => ipt.to_string(),
     };
     vars.insert("tool", tool);
     vars.insert("rules_file", format!("/etc/iptables/{save_file}"));
-    let (family, table, chain) = match decided {
-        Some(r) if r.source == Source::Nft => (
-            r.family.as_str().to_string(),
-            r.table.clone(),
-            r.chain.clone(),
-        ),
-        Some(r) => (
-            r.family.as_str().to_string(),
-            r.table.clone(),
-            r.chain.clone(),
-        ),
+    let (table_family, table, chain) = match decided {
+        Some(r) => (r.family, r.table.clone(), r.chain.clone()),
         None => (
-            if v6 {
-                TableFamily::Ip6
-            } else {
-                TableFamily::Ip
-            }
-            .as_str()
-            .to_string(),
+            TableFamily::of(family),
             "filter".to_string(),
             if fe == "nft" { "input" } else { "INPUT" }.to_string(),
         ),
     };
-    vars.insert("nft_family", family);
+    vars.insert("nft_family", table_family.as_str().to_string());
     vars.insert("table", table);
     vars.insert("chain", chain);
-    vars.insert(
-        "nfproto",
-        if v6 {
-            "meta nfproto ipv6 "
-        } else {
-            "meta nfproto ipv4 "
-        }
-        .to_string(),
-    );
+    vars.insert("nfproto", format!("meta nfproto {} ", family.as_str()));
     let key = match (fe, open) {
         ("firewalld", true) => "fw_open_firewalld",
-        ("ufw", true) => {
-            if v6 {
-                "fw_open_ufw_v6"
-            } else {
-                "fw_open_ufw"
-            }
-        }
+        ("ufw", true) => family.pick("fw_open_ufw", "fw_open_ufw_v6"),
         ("iptables" | "iptables_legacy", true) => "fw_open_iptables",
         (_, true) => "fw_open_nft",
         ("firewalld", false) => "fw_close_firewalld",
@@ -244,18 +216,9 @@ fn apply_fix(fd: Finding, p: &FixPlan) -> Finding {
 }
 
 pub fn port_check(ctx: &Ctx, port: u16, family: Family) -> Finding {
-    let (f, o, c, v6) = (
-        ctx.facts,
-        ctx.opts,
-        ctx.view.compiled.as_ref(),
-        family.is_v6(),
-    );
-    let id = if v6 {
-        CheckId::FirewallIpv6
-    } else {
-        CheckId::FirewallIpv4
-    };
-    if let Some(fd) = precondition(f, o, id, Some(port), v6) {
+    let (f, o, c) = (ctx.facts, ctx.opts, ctx.view.compiled.as_ref());
+    let id = family.pick(CheckId::FirewallIpv4, CheckId::FirewallIpv6);
+    if let Some(fd) = precondition(f, o, id, Some(port), family) {
         return fd;
     }
     let (Some(fw), Some(c)) = (f.firewall.value(), c) else {
@@ -266,19 +229,15 @@ pub fn port_check(ctx: &Ctx, port: u16, family: Family) -> Finding {
             "the packet filter was not read",
         );
     };
-    let Some((ip, iif)) = target(f, o, v6) else {
-        let cause = if v6 {
-            CheckId::AddressGlobalIpv6
-        } else {
-            CheckId::AddressGlobalIpv4
-        };
+    let Some((ip, iif)) = target(f, o, family) else {
+        let cause = family.pick(CheckId::AddressGlobalIpv4, CheckId::AddressGlobalIpv6);
         return Finding::new(
             id,
             Some(port),
             Status::Skip,
             format!(
                 "this host has no {} address to receive connections (see {cause})",
-                fam(v6)
+                family.name()
             ),
         )
         .caused_by(cause);
@@ -293,7 +252,7 @@ pub fn port_check(ctx: &Ctx, port: u16, family: Family) -> Finding {
     match out.decision {
         Decision::Accept => {
             let how = if out.base_chains == 0 {
-                format!("no {} rules on the input path", fam(v6))
+                format!("no {} rules on the input path", family.name())
             } else {
                 let by: Vec<String> = out
                     .accepted_by
@@ -312,18 +271,19 @@ pub fn port_check(ctx: &Ctx, port: u16, family: Family) -> Finding {
                 Status::Pass,
                 format!(
                     "the {} filter admits new TCP connections to port {port} ({how})",
-                    fam(v6)
+                    family.name()
                 ),
             )
             .evidence_all(ev)
-            .explain("fw_pass_cloud", &[("port", &p), ("family", fam(v6))])
+            .explain("fw_pass_cloud", &[("port", &p), ("family", family.name())])
             .took(f.firewall.ms);
             // The host admits, yet a probe from outside did not get in: something in
             // front of the host (a cloud security group, a provider's ACL) blocks it.
-            match outside_refused(f, port, v6) {
-                Some(line) => fd
-                    .evidence(line)
-                    .fix("cloud_security_group", &[("port", &p), ("family", fam(v6))]),
+            match outside_refused(f, port, family) {
+                Some(line) => fd.evidence(line).fix(
+                    "cloud_security_group",
+                    &[("port", &p), ("family", family.name())],
+                ),
                 None => fd,
             }
         }
@@ -342,19 +302,18 @@ pub fn port_check(ctx: &Ctx, port: u16, family: Family) -> Finding {
             };
             let other_open = c
                 .decide(&Packet::tcp_syn(
-                    target(f, o, !v6).map(|t| t.0).unwrap_or(ip),
+                    target(f, o, family.other()).map(|t| t.0).unwrap_or(ip),
                     port,
                     &iif,
                 ))
                 .decision
                 .admits()
-                && target(f, o, !v6).is_some();
-            let key = match (v6, other_open) {
-                (true, true) => "fw_shut_v6_only",
-                (false, true) => "fw_shut_v4_only",
-                _ => "fw_shut",
+                && target(f, o, family.other()).is_some();
+            let key = match other_open {
+                true => family.pick("fw_shut_v4_only", "fw_shut_v6_only"),
+                false => "fw_shut",
             };
-            let plan = plan(fw, out.decided_by.as_ref(), port, v6, true);
+            let plan = plan(fw, out.decided_by.as_ref(), port, family, true);
             apply_fix(
                 Finding::new(
                     id,
@@ -362,11 +321,11 @@ pub fn port_check(ctx: &Ctx, port: u16, family: Family) -> Finding {
                     Status::Fail,
                     format!(
                         "the {} filter {verb} new TCP connections to port {port}: {rule}",
-                        fam(v6)
+                        family.name()
                     ),
                 )
                 .evidence_all(ev)
-                .explain(key, &[("port", &p), ("family", fam(v6))]),
+                .explain(key, &[("port", &p), ("family", family.name())]),
                 &plan,
             )
             .took(f.firewall.ms)
@@ -385,7 +344,7 @@ pub fn port_check(ctx: &Ctx, port: u16, family: Family) -> Finding {
                 Status::Warn,
                 format!(
                     "cannot tell whether the {} filter admits port {port}: it depends on {rule}",
-                    fam(v6)
+                    family.name()
                 ),
             )
             .evidence_all(ev)
@@ -398,13 +357,13 @@ pub fn port_check(ctx: &Ctx, port: u16, family: Family) -> Finding {
 pub fn icmpv6(ctx: &Ctx) -> Finding {
     let (f, o, c) = (ctx.facts, ctx.opts, ctx.view.compiled.as_ref());
     let id = CheckId::FirewallIcmpv6;
-    if let Some(fd) = precondition(f, o, id, None, true) {
+    if let Some(fd) = precondition(f, o, id, None, Family::V6) {
         return fd;
     }
     let (Some(fw), Some(c)) = (f.firewall.value(), c) else {
         return Finding::new(id, None, Status::Error, "the packet filter was not read");
     };
-    let Some((ip, iif)) = target(f, o, true) else {
+    let Some((ip, iif)) = target(f, o, Family::V6) else {
         return Finding::new(
             id,
             None,
@@ -444,7 +403,7 @@ pub fn icmpv6(ctx: &Ctx) -> Finding {
         let nd = shut.iter().any(|(t, _, _)| (133..=136).contains(t));
         let first = &shut[0].2;
         ev.extend(path_evidence(first));
-        let mut vars = plan(fw, first.decided_by.as_ref(), 0, true, true).vars;
+        let mut vars = plan(fw, first.decided_by.as_ref(), 0, Family::V6, true).vars;
         vars.remove("port");
         let fe = frontend(fw, first.decided_by.as_ref());
         let key = match fe {
@@ -523,29 +482,32 @@ pub fn exposure(ctx: &Ctx) -> Finding {
             );
         }
     };
+    // With IPv6 off no IPv6 connection arrives, whatever the rules say.
     let v6_on = !host::ipv6_off(f);
-    let t4 = target(f, o, false);
-    let t6 = if v6_on { target(f, o, true) } else { None };
-    if t4.is_none() || t6.is_none() {
+    let (Some(t4), Some(t6)) = (
+        target(f, o, Family::V4),
+        target(f, o, Family::V6).filter(|_| v6_on),
+    ) else {
         return Finding::new(
             id,
             None,
             Status::Skip,
             "the host does not have addresses of both families, so no service can be open over one and shut over the other",
         );
-    }
-    // Port → (accepts v4, accepts v6, owner).
-    let mut ports: BTreeMap<u16, (bool, bool, String)> = BTreeMap::new();
+    };
+    let targets = ByFamily { v4: t4, v6: t6 };
+    // Port → the families its sockets accept, and their owner.
+    let mut ports: BTreeMap<u16, (ByFamily<bool>, String)> = BTreeMap::new();
     for l in listeners {
         if l.ip.is_loopback() {
             continue;
         }
-        let e = ports.entry(l.port).or_insert((false, false, String::new()));
-        e.0 |= l.accepts_v4();
-        e.1 |= l.accepts_v6();
-        if e.2.is_empty() {
+        let (accepts, owner) = ports.entry(l.port).or_default();
+        accepts.v4 |= l.accepts(Family::V4);
+        accepts.v6 |= l.accepts(Family::V6);
+        if owner.is_empty() {
             if let Some(p) = &l.process {
-                e.2 = clean(&format!("{p} pid {}", l.pid.unwrap_or(0)));
+                *owner = clean(&format!("{p} pid {}", l.pid.unwrap_or(0)));
             }
         }
     }
@@ -554,27 +516,26 @@ pub fn exposure(ctx: &Ctx) -> Finding {
     let mut ev = base_evidence(fw);
     let mut compared = 0;
     let mut first_plan: Option<FixPlan> = None;
-    for (&port, (a4, a6, owner)) in &ports {
+    for (&port, (accepts, owner)) in &ports {
         if o.target.ports.contains(&port) {
             continue;
         }
-        let dec = |t: &Option<(IpAddr, String)>| {
-            t.as_ref()
-                .map(|(ip, iif)| c.decide(&Packet::tcp_syn(*ip, port, iif)))
-        };
-        let (Some(d4), Some(d6)) = (dec(&t4), dec(&t6)) else {
-            continue;
-        };
+        let decided = ByFamily::new(|fam| {
+            let (ip, iif) = targets.get(fam);
+            c.decide(&Packet::tcp_syn(*ip, port, iif))
+        });
         compared += 1;
         let owner = if owner.is_empty() {
             "owner not visible".to_string()
         } else {
             owner.clone()
         };
-        for (open_v6, open, shut, accepts) in [(true, &d6, &d4, *a6), (false, &d4, &d6, *a4)] {
-            if !accepts {
+        for open_fam in [Family::V6, Family::V4] {
+            if !accepts.get(open_fam) {
                 continue;
             }
+            let shut_fam = open_fam.other();
+            let (open, shut) = (decided.get(open_fam), decided.get(shut_fam));
             if open.decision.admits() && shut.decision.shuts() {
                 let rule = shut
                     .decided_by
@@ -583,16 +544,16 @@ pub fn exposure(ctx: &Ctx) -> Finding {
                     .unwrap_or_default();
                 holes.push(format!(
                     "port {port} ({owner}) is open over {} while the {} rules shut it",
-                    fam(open_v6),
-                    fam(!open_v6)
+                    open_fam.name(),
+                    shut_fam.name()
                 ));
                 ev.push(format!(
                     "port {port}: {} shut by {rule}; {} admitted",
-                    fam(!open_v6),
-                    fam(open_v6)
+                    shut_fam.name(),
+                    open_fam.name()
                 ));
                 if first_plan.is_none() {
-                    let mut p = plan(fw, None, port, open_v6, false);
+                    let mut p = plan(fw, None, port, open_fam, false);
                     p.vars.insert("process", owner.clone());
                     first_plan = Some(p);
                 }

@@ -1,7 +1,7 @@
 //! Hand-built facts of a healthy dual-stack host, for check unit tests to break.
 
 use crate::facts::*;
-use crate::model::CheckId;
+use crate::model::{CheckId, Family};
 use crate::model::{Finding, Status};
 use crate::options::Options;
 use crate::parse::nginx::{Limits, MapSource, parse_config};
@@ -142,7 +142,7 @@ pub fn healthy() -> Facts {
         ]),
         routes: Probed::ok(vec![
             Route {
-                v6: false,
+                family: Family::V4,
                 dst: None,
                 gateway: Some(ip("203.0.113.1")),
                 dev: Some("eth0".into()),
@@ -150,7 +150,7 @@ pub fn healthy() -> Facts {
                 protocol: "static".into(),
             },
             Route {
-                v6: true,
+                family: Family::V6,
                 dst: None,
                 gateway: Some(ip("2001:db8:1::1")),
                 dev: Some("eth0".into()),
@@ -335,7 +335,7 @@ pub fn healthy_isp() -> crate::facts::isp::IspFacts {
     let egress = |t: &str| EgressProbe {
         target: t.into(),
         addr: Some(t.parse().expect("socket address")),
-        v6: t.starts_with('['),
+        family: Family::from_v6(t.starts_with('[')),
         tcp_ms: Probed::ok(12.5),
         icmp_ms: Probed::ok(11.0),
         full_size_icmp_ms: Probed::ok(11.4),
@@ -348,20 +348,20 @@ pub fn healthy_isp() -> crate::facts::isp::IspFacts {
         ],
         echo: vec![
             EchoProbe {
-                v6: false,
+                family: Family::V4,
                 url: "http://198.51.100.10:8180/".into(),
                 seen: Probed::ok(ip("203.0.113.10")),
             },
             EchoProbe {
-                v6: true,
+                family: Family::V6,
                 url: "http://[2001:db8:2::10]:8180/".into(),
                 seen: Probed::ok(ip("2001:db8:1::10")),
             },
         ],
-        inbound: [("203.0.113.10", false), ("2001:db8:1::10", true)]
+        inbound: ["203.0.113.10", "2001:db8:1::10"]
             .iter()
-            .map(|(a, v6)| InboundProbe {
-                v6: *v6,
+            .map(|a| InboundProbe {
+                family: Family::of(ip(a)),
                 port: 80,
                 url: "http://echo/port/80".into(),
                 answer: Probed::ok(InboundAnswer {
@@ -383,11 +383,11 @@ pub fn healthy_isp() -> crate::facts::isp::IspFacts {
         smtp: Vec::new(),
         acme: Some(AcmeFacts {
             start: start.clone(),
-            hops: [("203.0.113.10", false), ("2001:db8:1::10", true)]
+            hops: ["203.0.113.10", "2001:db8:1::10"]
                 .iter()
-                .map(|(a, v6)| AcmeHop {
+                .map(|a| AcmeHop {
                     url: start.clone(),
-                    v6: *v6,
+                    family: Family::of(ip(a)),
                     ip: Some(ip(a)),
                     response: Probed::ok(page(404)),
                 })

@@ -1,24 +1,23 @@
 //! Derived views of the host's facts shared by several checks.
 
 use crate::facts::{AddrFacts, Facts, Link, Route};
-use crate::model::{CheckId, Finding, Status};
+use crate::model::{CheckId, Family, Finding, Status};
 use crate::net::reachable_by_clients;
 use crate::options::Options;
 use ipnet::IpNet;
 use std::net::IpAddr;
 
-pub fn fam(v6: bool) -> &'static str {
-    if v6 { "IPv6" } else { "IPv4" }
-}
-
 /// The `skip` of a check whose family `--expect` leaves out, or `None` when it is wanted.
-pub fn unexpected(o: &Options, id: CheckId, port: Option<u16>, v6: bool) -> Option<Finding> {
-    (!o.target.expect.wants(v6)).then(|| {
+pub fn unexpected(o: &Options, id: CheckId, port: Option<u16>, family: Family) -> Option<Finding> {
+    (!o.target.expect.wants(family)).then(|| {
         Finding::new(
             id,
             port,
             Status::Skip,
-            format!("the site is not meant to serve {} (--expect)", fam(v6)),
+            format!(
+                "the site is not meant to serve {} (--expect)",
+                family.name()
+            ),
         )
     })
 }
@@ -27,10 +26,10 @@ pub fn routes(f: &Facts) -> &[Route] {
     f.routes.value().map(|v| v.as_slice()).unwrap_or(&[])
 }
 
-pub fn default_routes(f: &Facts, v6: bool) -> Vec<&Route> {
+pub fn default_routes(f: &Facts, family: Family) -> Vec<&Route> {
     routes(f)
         .iter()
-        .filter(|r| r.v6 == v6 && r.dst.is_none())
+        .filter(|r| r.family == family && r.dst.is_none())
         .collect()
 }
 
@@ -44,13 +43,13 @@ pub fn find_addr(f: &Facts, ip: IpAddr) -> Option<(&Link, &AddrFacts)> {
 
 /// The interfaces that matter for a family: those carrying its default route, else every
 /// non-loopback interface that is up.
-pub fn relevant_ifaces(f: &Facts, v6: bool) -> Vec<String> {
-    let mut names: Vec<String> = default_routes(f, v6)
+pub fn relevant_ifaces(f: &Facts, family: Family) -> Vec<String> {
+    let mut names: Vec<String> = default_routes(f, family)
         .iter()
         .filter_map(|r| r.dev.clone())
         .collect();
     if names.is_empty() {
-        names = default_routes(f, !v6)
+        names = default_routes(f, family.other())
             .iter()
             .filter_map(|r| r.dev.clone())
             .collect();
@@ -90,7 +89,7 @@ pub fn ipv6_state(f: &Facts) -> Ipv6State {
     let mut keys: Vec<String> = Vec::new();
     for key in ["all".to_string()]
         .into_iter()
-        .chain(relevant_ifaces(f, true))
+        .chain(relevant_ifaces(f, Family::V6))
     {
         if s.disable_ipv6.get(&key) == Some(&1) {
             keys.push(key);
@@ -137,16 +136,16 @@ pub fn describe_addr(l: &Link, a: &AddrFacts) -> String {
 }
 
 /// Evidence lines listing the host's addresses of one family.
-pub fn addr_evidence(f: &Facts, v6: bool) -> Vec<String> {
+pub fn addr_evidence(f: &Facts, family: Family) -> Vec<String> {
     let lines: Vec<String> = f
         .addrs()
-        .filter(|(_, a)| a.ip.is_ipv6() == v6)
+        .filter(|(_, a)| Family::of(a.ip) == family)
         .map(|(l, a)| format!("host has {}", describe_addr(l, a)))
         .collect();
     if lines.is_empty() {
         vec![format!(
             "host has no {} address outside loopback",
-            if v6 { "IPv6" } else { "IPv4" }
+            family.name()
         )]
     } else {
         lines
@@ -163,7 +162,7 @@ pub fn route_line(r: &Route) -> String {
     let metric = r.metric.map(|m| format!(" metric {m}")).unwrap_or_default();
     format!(
         "{} default{via}{dev} proto {}{metric}",
-        if r.v6 { "IPv6" } else { "IPv4" },
+        r.family.name(),
         r.protocol
     )
 }
@@ -178,8 +177,8 @@ pub fn neighbour_ok(state: &str) -> bool {
 
 /// The gateway of the first default route did not answer echo and has no working
 /// neighbour entry: nothing leaves by that route.
-pub fn gateway_dead(f: &Facts, v6: bool) -> bool {
-    let Some(gw) = default_routes(f, v6).first().and_then(|r| r.gateway) else {
+pub fn gateway_dead(f: &Facts, family: Family) -> bool {
+    let Some(gw) = default_routes(f, family).first().and_then(|r| r.gateway) else {
         return false;
     };
     let ping_failed = f.gateway_pings.iter().any(|p| {
@@ -202,26 +201,19 @@ pub fn gateway_dead(f: &Facts, v6: bool) -> bool {
 
 /// The finding that explains why nothing can be sent over a family from this host, if
 /// any: probes over that family that failed are then its consequence, not findings.
-pub fn path_blocker(f: &Facts, v6: bool, nd_blocked: bool) -> Option<CheckId> {
+pub fn path_blocker(f: &Facts, family: Family, nd_blocked: bool) -> Option<CheckId> {
+    let v6 = family.is_v6();
     if v6 && ipv6_off(f) {
         return Some(CheckId::AddressIpv6Enabled);
     }
     if v6 && nd_blocked {
         return Some(CheckId::FirewallIcmpv6);
     }
-    if default_routes(f, v6).is_empty() {
-        return Some(if v6 {
-            CheckId::RouteIpv6Default
-        } else {
-            CheckId::RouteIpv4Default
-        });
+    if default_routes(f, family).is_empty() {
+        return Some(family.pick(CheckId::RouteIpv4Default, CheckId::RouteIpv6Default));
     }
-    if gateway_dead(f, v6) {
-        return Some(if v6 {
-            CheckId::RouteIpv6Gateway
-        } else {
-            CheckId::RouteIpv4Gateway
-        });
+    if gateway_dead(f, family) {
+        return Some(family.pick(CheckId::RouteIpv4Gateway, CheckId::RouteIpv6Gateway));
     }
     None
 }

@@ -1,18 +1,14 @@
 //! The ISP stage: what the internet sees of this host. Pure: reads `facts.isp` (gathered
 //! by `probe::isp`) together with the host's own facts.
 
-use super::host::{self, fam};
+use super::host;
 use super::view::Ctx;
 use crate::facts::isp::*;
 use crate::facts::{Facts, ProbeError, ProbeErrorKind, Probed};
 use crate::model::{CheckId, Family, Finding, Status};
-use crate::net::{AddrClass, bracketed, classify, family_name, reachable_by_clients};
+use crate::net::{AddrClass, bracketed, classify, reachable_by_clients};
 use crate::options::Options;
 use std::net::IpAddr;
-
-fn suffix(v6: bool) -> &'static str {
-    if v6 { "ipv6" } else { "ipv4" }
-}
 
 /// An ISP check over the ISP probes' facts, or the `skip`/`error` that says why they
 /// are missing; its duration is the ISP probes' unless it timed a probe of its own.
@@ -45,33 +41,33 @@ fn with_isp(
 /// `isp.egress_ipv4` / `isp.egress_ipv6`.
 pub fn egress(c: &Ctx, family: Family) -> Finding {
     let id = family.pick(CheckId::IspEgressIpv4, CheckId::IspEgressIpv6);
-    with_isp(c, id, None, |isp| egress_of_family(c, isp, family.is_v6()))
+    with_isp(c, id, None, |isp| egress_of_family(c, isp, family))
 }
 
 /// `isp.public_ipv4` / `isp.public_ipv6`.
 pub fn public(c: &Ctx, family: Family) -> Finding {
-    let (id, v6) = (
-        family.pick(CheckId::IspPublicIpv4, CheckId::IspPublicIpv6),
-        family.is_v6(),
-    );
+    let id = family.pick(CheckId::IspPublicIpv4, CheckId::IspPublicIpv6);
     with_isp(c, id, None, |isp| {
-        let block = path_block(c, isp, v6);
-        if v6 {
-            public_v6(c.facts, c.opts, isp, &block)
-        } else {
-            public_v4(c.facts, c.opts, isp, &block)
+        let block = path_block(c, isp, family);
+        match family {
+            Family::V4 => public_v4(c.facts, c.opts, isp, &block),
+            Family::V6 => public_v6(c.facts, c.opts, isp, &block),
         }
     })
 }
 
 /// `isp.inbound_ipv4` / `isp.inbound_ipv6` on one port.
 pub fn inbound(c: &Ctx, port: u16, family: Family) -> Finding {
-    let (id, v6) = (
-        family.pick(CheckId::IspInboundIpv4, CheckId::IspInboundIpv6),
-        family.is_v6(),
-    );
+    let id = family.pick(CheckId::IspInboundIpv4, CheckId::IspInboundIpv6);
     with_isp(c, id, Some(port), |isp| {
-        inbound_port(c.facts, c.opts, isp, v6, port, &path_block(c, isp, v6))
+        inbound_port(
+            c.facts,
+            c.opts,
+            isp,
+            family,
+            port,
+            &path_block(c, isp, family),
+        )
     })
 }
 
@@ -103,49 +99,48 @@ pub fn resources(c: &Ctx) -> Finding {
 pub fn path_mtu(c: &Ctx, family: Family) -> Finding {
     let id = family.pick(CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6);
     with_isp(c, id, None, |isp| {
-        path_mtu_family(c, isp, family.is_v6(), &path_block(c, isp, family.is_v6()))
+        path_mtu_family(c, isp, family, &path_block(c, isp, family))
     })
 }
 
 /// Why nothing can reach the internet over a family: the earlier finding that explains
 /// it (a route or address problem), or the failed egress check itself.
-fn path_block(c: &Ctx, isp: &IspFacts, v6: bool) -> Option<CheckId> {
-    let family = Family::from_v6(v6);
+fn path_block(c: &Ctx, isp: &IspFacts, family: Family) -> Option<CheckId> {
     c.view.blocker(family).or_else(|| {
-        egress_dead(c.opts, isp, v6)
+        egress_dead(c.opts, isp, family)
             .then(|| family.pick(CheckId::IspEgressIpv4, CheckId::IspEgressIpv6))
     })
 }
 
 /// Every egress target of a wanted family failed both TCP and ICMP echo: the egress
 /// check fails on its own observation (no blocker known on this host).
-fn egress_dead(o: &Options, isp: &IspFacts, v6: bool) -> bool {
-    let probes = egress_of(isp, v6);
-    o.target.expect.wants(v6)
+fn egress_dead(o: &Options, isp: &IspFacts, family: Family) -> bool {
+    let probes = egress_of(isp, family);
+    o.target.expect.wants(family)
         && !probes.is_empty()
         && probes
             .iter()
             .all(|p| p.tcp_ms.value().is_none() && p.icmp_ms.value().is_none())
 }
 
-fn blocked_skip(id: CheckId, port: Option<u16>, v6: bool, cause: CheckId) -> Finding {
+fn blocked_skip(id: CheckId, port: Option<u16>, family: Family, cause: CheckId) -> Finding {
     Finding::new(
         id,
         port,
         Status::Skip,
         format!(
             "not examined: {} traffic does not reach the internet (see {cause})",
-            fam(v6)
+            family.name()
         ),
     )
     .caused_by(cause)
 }
 
 /// The egress probes of one family that had an address to try.
-fn egress_of(isp: &IspFacts, v6: bool) -> Vec<&EgressProbe> {
+fn egress_of(isp: &IspFacts, family: Family) -> Vec<&EgressProbe> {
     isp.egress
         .iter()
-        .filter(|p| p.addr.is_some_and(|a| a.is_ipv6() == v6))
+        .filter(|p| p.addr.is_some_and(|a| Family::of(a.ip()) == family))
         .collect()
 }
 
@@ -163,13 +158,13 @@ fn ms_text(p: &Probed<f64>) -> String {
 
 // ----------------------------------------------------------------------------- egress
 
-fn egress_of_family(c: &Ctx, isp: &IspFacts, v6: bool) -> Finding {
+fn egress_of_family(c: &Ctx, isp: &IspFacts, family: Family) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let id = Family::from_v6(v6).pick(CheckId::IspEgressIpv4, CheckId::IspEgressIpv6);
-    if let Some(skip) = host::unexpected(o, id, None, v6) {
+    let id = family.pick(CheckId::IspEgressIpv4, CheckId::IspEgressIpv6);
+    if let Some(skip) = host::unexpected(o, id, None, family) {
         return skip;
     }
-    let probes = egress_of(isp, v6);
+    let probes = egress_of(isp, family);
     let unresolved: Vec<String> = isp
         .egress
         .iter()
@@ -181,7 +176,7 @@ fn egress_of_family(c: &Ctx, isp: &IspFacts, v6: bool) -> Finding {
             id,
             None,
             Status::Skip,
-            format!("no {} egress target (--egress)", fam(v6)),
+            format!("no {} egress target (--egress)", family.name()),
         )
         .evidence_all(unresolved);
     }
@@ -210,7 +205,7 @@ fn egress_of_family(c: &Ctx, isp: &IspFacts, v6: bool) -> Finding {
                 "{} of {} {} targets answer (TCP connect {best:.1} ms)",
                 ok.len(),
                 probes.len(),
-                fam(v6)
+                family.name()
             ),
         )
         .evidence_all(evidence);
@@ -222,20 +217,20 @@ fn egress_of_family(c: &Ctx, isp: &IspFacts, v6: bool) -> Finding {
             Status::Warn,
             format!(
                 "{} targets answer ICMP echo but refuse or drop TCP: a filter upstream lets only some traffic out",
-                fam(v6)
+                family.name()
             ),
         )
         .evidence_all(evidence)
-        .explain("egress_tcp_filtered", &[("family", fam(v6))]);
+        .explain("egress_tcp_filtered", &[("family", family.name())]);
     }
-    if let Some(b) = c.view.blocker(Family::from_v6(v6)) {
+    if let Some(b) = c.view.blocker(family) {
         return Finding::new(
             id,
             None,
             Status::Skip,
             format!(
                 "{} traffic cannot leave this host (see {b}); the egress probes failed as a consequence",
-                fam(v6)
+                family.name()
             ),
         )
         .evidence_all(evidence)
@@ -246,8 +241,8 @@ fn egress_of_family(c: &Ctx, isp: &IspFacts, v6: bool) -> Finding {
         .and_then(|p| p.addr)
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
-    let flag = if v6 { "-6" } else { "-4" };
-    let gw = host::default_routes(f, v6)
+    let flag = family.flag();
+    let gw = host::default_routes(f, family)
         .first()
         .and_then(|r| r.gateway)
         .map(|g| g.to_string())
@@ -258,33 +253,33 @@ fn egress_of_family(c: &Ctx, isp: &IspFacts, v6: bool) -> Finding {
         Status::Fail,
         format!(
             "no {} egress target answers: traffic leaves this host but is lost upstream of the gateway",
-            fam(v6)
+            family.name()
         ),
     )
     .evidence_all(evidence)
     .explain(
         "egress_failed",
-        &[("family", fam(v6)), ("gateway", &gw), ("v", suffix(v6))],
+        &[("family", family.name()), ("gateway", &gw), ("v", family.as_str())],
     )
     .fix("egress_trace", &[("flag", flag), ("target", &target)])
 }
 
 // ------------------------------------------------------------------ public addresses
 
-fn echo_of(isp: &IspFacts, v6: bool) -> Option<&EchoProbe> {
-    isp.echo.iter().find(|e| e.v6 == v6)
+fn echo_of(isp: &IspFacts, family: Family) -> Option<&EchoProbe> {
+    isp.echo.iter().find(|e| e.family == family)
 }
 
 /// A finding for a probe that produced no answer.
 fn no_answer(
     id: CheckId,
     port: Option<u16>,
-    v6: bool,
+    family: Family,
     e: &ProbeError,
     block: &Option<CheckId>,
 ) -> Finding {
     if let Some(cause) = block {
-        return blocked_skip(id, port, v6, *cause);
+        return blocked_skip(id, port, family, *cause);
     }
     if e.kind == ProbeErrorKind::NotRun {
         return Finding::new(id, port, Status::Skip, format!("not run: {}", e.message));
@@ -295,22 +290,22 @@ fn no_answer(
         Status::Error,
         format!(
             "the echo service could not be asked over {}: {}",
-            fam(v6),
+            family.name(),
             e.message
         ),
     )
     .explain("echo_failed", &[])
 }
 
-fn no_echo(id: CheckId, port: Option<u16>, v6: bool) -> Finding {
+fn no_echo(id: CheckId, port: Option<u16>, family: Family) -> Finding {
     Finding::new(
         id,
         port,
         Status::Skip,
         format!(
             "no echo service to ask over {} (give --echo-url with an {} literal or a dual-stack host)",
-            fam(v6),
-            fam(v6)
+            family.name(),
+            family.name()
         ),
     )
 }
@@ -338,19 +333,19 @@ fn v4_situation(f: &Facts, o: &Options) -> (Vec<IpAddr>, AddrClass) {
 
 fn public_v4(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<CheckId>) -> Finding {
     let id = CheckId::IspPublicIpv4;
-    if let Some(skip) = host::unexpected(o, id, None, false) {
+    if let Some(skip) = host::unexpected(o, id, None, Family::V4) {
         return skip;
     }
-    let Some(echo) = echo_of(isp, false) else {
-        return no_echo(id, None, false);
+    let Some(echo) = echo_of(isp, Family::V4) else {
+        return no_echo(id, None, Family::V4);
     };
     let seen = match &echo.seen.result {
         Ok(ip) => *ip,
-        Err(e) => return no_answer(id, None, false, e, block),
+        Err(e) => return no_answer(id, None, Family::V4, e, block),
     };
     let a: Vec<IpAddr> = f.dns.a.value().map(|d| d.ips()).unwrap_or_default();
     let mut evidence = vec![format!("{} saw this host as {seen}", echo.url)];
-    evidence.extend(host::addr_evidence(f, false));
+    evidence.extend(host::addr_evidence(f, Family::V4));
     if !a.is_empty() {
         evidence.push(format!(
             "A {} -> {}",
@@ -430,19 +425,19 @@ fn public_v4(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<CheckId>) ->
 
 fn public_v6(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<CheckId>) -> Finding {
     let id = CheckId::IspPublicIpv6;
-    if let Some(skip) = host::unexpected(o, id, None, true) {
+    if let Some(skip) = host::unexpected(o, id, None, Family::V6) {
         return skip;
     }
-    let Some(echo) = echo_of(isp, true) else {
-        return no_echo(id, None, true);
+    let Some(echo) = echo_of(isp, Family::V6) else {
+        return no_echo(id, None, Family::V6);
     };
     let seen = match &echo.seen.result {
         Ok(ip) => *ip,
-        Err(e) => return no_answer(id, None, true, e, block),
+        Err(e) => return no_answer(id, None, Family::V6, e, block),
     };
     let aaaa: Vec<IpAddr> = f.dns.aaaa.value().map(|d| d.ips()).unwrap_or_default();
     let mut evidence = vec![format!("{} saw this host as {seen}", echo.url)];
-    evidence.extend(host::addr_evidence(f, true));
+    evidence.extend(host::addr_evidence(f, Family::V6));
     if !aaaa.is_empty() {
         evidence.push(format!(
             "AAAA {} -> {}",
@@ -484,31 +479,34 @@ fn public_v6(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<CheckId>) ->
 
 // ---------------------------------------------------------------------------- inbound
 
-fn listens(f: &Facts, v6: bool, port: u16) -> Option<bool> {
-    f.listeners.value().map(|ls| {
-        ls.iter()
-            .any(|l| l.port == port && if v6 { l.accepts_v6() } else { l.accepts_v4() })
-    })
+fn listens(f: &Facts, family: Family, port: u16) -> Option<bool> {
+    f.listeners
+        .value()
+        .map(|ls| ls.iter().any(|l| l.port == port && l.accepts(family)))
 }
 
 fn inbound_port(
     f: &Facts,
     o: &Options,
     isp: &IspFacts,
-    v6: bool,
+    family: Family,
     port: u16,
     block: &Option<CheckId>,
 ) -> Finding {
-    let id = Family::from_v6(v6).pick(CheckId::IspInboundIpv4, CheckId::IspInboundIpv6);
-    if let Some(skip) = host::unexpected(o, id, Some(port), v6) {
+    let id = family.pick(CheckId::IspInboundIpv4, CheckId::IspInboundIpv6);
+    if let Some(skip) = host::unexpected(o, id, Some(port), family) {
         return skip;
     }
-    let Some(p) = isp.inbound.iter().find(|p| p.v6 == v6 && p.port == port) else {
-        return no_echo(id, Some(port), v6);
+    let Some(p) = isp
+        .inbound
+        .iter()
+        .find(|p| p.family == family && p.port == port)
+    else {
+        return no_echo(id, Some(port), family);
     };
     let ans = match &p.answer.result {
         Ok(a) => a,
-        Err(e) => return no_answer(id, Some(port), v6, e, block).took(p.answer.ms),
+        Err(e) => return no_answer(id, Some(port), family, e, block).took(p.answer.ms),
     };
     let ev = format!(
         "{} connected back to {}: {}",
@@ -528,7 +526,7 @@ fn inbound_port(
             format!(
                 "a connection from outside reaches {}:{port} over {}",
                 bracketed(ans.ip),
-                fam(v6)
+                family.name()
             ),
         )
         .evidence(ev)
@@ -540,7 +538,7 @@ fn inbound_port(
     let vars = [
         ("ip", ip_s.as_str()),
         ("port", port_s.as_str()),
-        ("v", suffix(v6)),
+        ("v", family.as_str()),
         ("host", host_s.as_str()),
     ];
     let mut finding = Finding::new(
@@ -550,17 +548,17 @@ fn inbound_port(
         format!(
             "a connection from outside to {}:{port} over {} does not get through",
             bracketed(ans.ip),
-            fam(v6)
+            family.name()
         ),
     )
     .evidence(ev);
-    if listens(f, v6, port) == Some(false) {
+    if listens(f, family, port) == Some(false) {
         return finding
             .explain("inbound_no_listener", &vars)
-            .caused_by(Family::from_v6(v6).pick(CheckId::ListenerIpv4, CheckId::ListenerIpv6))
+            .caused_by(family.pick(CheckId::ListenerIpv4, CheckId::ListenerIpv6))
             .took(p.answer.ms);
     }
-    finding = if v6 {
+    finding = if family.is_v6() {
         finding
             .explain("inbound_v6", &vars)
             .fix("inbound_check_outside", &vars)
@@ -627,7 +625,7 @@ fn resp_text(r: &HttpResponse) -> String {
 fn probe_line(ip: IpAddr, r: &Probed<HttpResponse>) -> String {
     format!(
         "{} {}: {}",
-        family_name(ip),
+        Family::of(ip).name(),
         ip,
         match &r.result {
             Ok(x) => resp_text(x),
@@ -727,12 +725,13 @@ fn http_parity_port(c: &Ctx, isp: &IspFacts, port: u16) -> Finding {
             .took(ms);
         }
         // No address answered at all.
-        let cause =
-            if listens(f, false, port) == Some(false) && listens(f, true, port) == Some(false) {
-                Some(CheckId::ListenerIpv4)
-            } else {
-                None
-            };
+        let cause = if listens(f, Family::V4, port) == Some(false)
+            && listens(f, Family::V6, port) == Some(false)
+        {
+            Some(CheckId::ListenerIpv4)
+        } else {
+            None
+        };
         let mut fd = Finding::new(
             id,
             Some(port),
@@ -789,16 +788,16 @@ fn http_parity_port(c: &Ctx, isp: &IspFacts, port: u16) -> Finding {
     let summary = match &first_bad.response.result {
         Err(e) => format!(
             "{} {} gives no answer on port {port} ({}) while {} {} answers {}",
-            family_name(first_bad.ip),
+            Family::of(first_bad.ip).name(),
             first_bad.ip,
             e.message,
-            family_name(ref_ip),
+            Family::of(ref_ip).name(),
             ref_ip,
             resp_text(reference)
         ),
         Ok(r) => format!(
             "{} {} answers differently on port {port}: {} vs {} from {}",
-            family_name(first_bad.ip),
+            Family::of(first_bad.ip).name(),
             first_bad.ip,
             resp_text(r),
             resp_text(reference),
@@ -811,12 +810,12 @@ fn http_parity_port(c: &Ctx, isp: &IspFacts, port: u16) -> Finding {
         .fix_lines("http_reproduce", curl_lines(o, port, tls, &show));
     // A family whose addresses do not answer because nothing listens: that is the cause.
     if first_bad.response.value().is_none() {
-        let v6 = first_bad.ip.is_ipv6();
-        let nat_public = !v6 && c.view.seen_v4 == Some(first_bad.ip);
+        let family = Family::of(first_bad.ip);
+        let nat_public = family == Family::V4 && c.view.seen_v4 == Some(first_bad.ip);
         let inbound_ok = isp
             .inbound
             .iter()
-            .find(|p| !p.v6 && p.port == port)
+            .find(|p| p.family == Family::V4 && p.port == port)
             .and_then(|p| p.answer.value())
             .map(|a| a.reachable);
         if nat_public && inbound_ok == Some(true) && differing.iter().all(|p| p.ip == first_bad.ip)
@@ -838,18 +837,14 @@ fn http_parity_port(c: &Ctx, isp: &IspFacts, port: u16) -> Finding {
         }
         if nat_public && inbound_ok == Some(false) {
             fd = fd.caused_by(CheckId::IspInboundIpv4);
-        } else if v6 && host::ipv6_off(f) {
+        } else if family.is_v6() && host::ipv6_off(f) {
             fd = fd.caused_by(CheckId::AddressIpv6Enabled);
-        } else if host::find_addr(f, first_bad.ip).is_some() && listens(f, v6, port) == Some(false)
+        } else if host::find_addr(f, first_bad.ip).is_some()
+            && listens(f, family, port) == Some(false)
         {
-            fd = fd
-                .caused_by(Family::from_v6(v6).pick(CheckId::ListenerIpv4, CheckId::ListenerIpv6));
+            fd = fd.caused_by(family.pick(CheckId::ListenerIpv4, CheckId::ListenerIpv6));
         } else if host::find_addr(f, first_bad.ip).is_none() {
-            fd = fd.caused_by(if v6 {
-                CheckId::DnsAaaaTarget
-            } else {
-                CheckId::DnsATarget
-            });
+            fd = fd.caused_by(family.pick(CheckId::DnsATarget, CheckId::DnsAaaaTarget));
         }
     }
     fd.took(ms)
@@ -896,7 +891,7 @@ fn smtp_parity_port(f: &Facts, isp: &IspFacts, port: u16) -> Finding {
                 let (g, e) = (smtp_name(&a.banner), smtp_name(&a.ehlo));
                 evidence.push(format!(
                     "{} {}: {} / {}",
-                    family_name(p.ip),
+                    Family::of(p.ip).name(),
                     p.ip,
                     a.banner.first().cloned().unwrap_or_default(),
                     a.ehlo.first().cloned().unwrap_or_default()
@@ -904,7 +899,12 @@ fn smtp_parity_port(f: &Facts, isp: &IspFacts, port: u16) -> Finding {
                 names.push((p.ip, g, e));
             }
             Err(e) => {
-                evidence.push(format!("{} {}: {}", family_name(p.ip), p.ip, e.message));
+                evidence.push(format!(
+                    "{} {}: {}",
+                    Family::of(p.ip).name(),
+                    p.ip,
+                    e.message
+                ));
                 failed.push((p.ip, e.message.clone()));
             }
         }
@@ -939,7 +939,7 @@ fn smtp_parity_port(f: &Facts, isp: &IspFacts, port: u16) -> Finding {
             Status::Fail,
             format!(
                 "SMTP over {} ({ip}) fails ({msg}) while the other addresses answer",
-                family_name(*ip)
+                Family::of(*ip).name()
             ),
         )
         .evidence_all(evidence)
@@ -955,9 +955,9 @@ fn smtp_parity_port(f: &Facts, isp: &IspFacts, port: u16) -> Finding {
             format!(
                 "the mail server introduces itself as {} over {} but as {} over {}",
                 other.1,
-                family_name(other.0),
+                Family::of(other.0).name(),
                 first.1,
-                family_name(first.0)
+                Family::of(first.0).name()
             ),
         )
         .evidence_all(evidence)
@@ -1003,7 +1003,7 @@ fn hop_text(h: &AcmeHop) -> String {
     format!(
         "{} over {}{}: {}",
         h.url,
-        fam(h.v6),
+        h.family.name(),
         h.ip.map(|i| format!(" ({i})")).unwrap_or_default(),
         match &h.response.result {
             Ok(r) => resp_text(r),
@@ -1036,8 +1036,10 @@ fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
     let evidence: Vec<String> = acme.hops.iter().map(hop_text).collect();
     let ms = acme.hops.iter().map(|h| h.response.ms).max().unwrap_or(0);
     let domain = o.target.domain.as_str();
-    let (Some(first4), Some(first6)) = (acme.hop(&acme.start, false), acme.hop(&acme.start, true))
-    else {
+    let (Some(first4), Some(first6)) = (
+        acme.hop(&acme.start, Family::V4),
+        acme.hop(&acme.start, Family::V6),
+    ) else {
         return Finding::new(
             id,
             None,
@@ -1071,7 +1073,10 @@ fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
             .and_then(|u| u.join(&loc))
             .map(|u| u.to_string())
             .unwrap_or(loc);
-        let (n6, n4) = (acme.hop(&next_url, true), acme.hop(&next_url, false));
+        let (n6, n4) = (
+            acme.hop(&next_url, Family::V6),
+            acme.hop(&next_url, Family::V4),
+        );
         let next = match (n6, n4) {
             (Some(h6), _) if h6.ip.is_some() => h6,
             (_, Some(h4)) => h4,
@@ -1080,7 +1085,7 @@ fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
         if chain.iter().any(|h| std::ptr::eq(*h, next)) {
             break;
         }
-        if next.v6 && is_timeout(next) {
+        if next.family.is_v6() && is_timeout(next) {
             trap = Some(next);
         }
         chain.push(next);
@@ -1158,7 +1163,7 @@ fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
             format!(
                 "the challenge path answers the same over both families (final answer HTTP {} over {})",
                 r.status,
-                fam(last.v6)
+                last.family.name()
             ),
         )
         .evidence_all(evidence)
@@ -1263,17 +1268,17 @@ mod tests;
 /// Full-size packets against small ones to the same egress targets: where small echoes
 /// come back and 1500-byte ones never do, "packet too big" is lost on the way and every
 /// response larger than the narrowest link stalls.
-fn path_mtu_family(c: &Ctx, isp: &IspFacts, v6: bool, block: &Option<CheckId>) -> Finding {
+fn path_mtu_family(c: &Ctx, isp: &IspFacts, family: Family, block: &Option<CheckId>) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let id = Family::from_v6(v6).pick(CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6);
-    if let Some(skip) = host::unexpected(o, id, None, v6) {
+    let id = family.pick(CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6);
+    if let Some(skip) = host::unexpected(o, id, None, family) {
         return skip;
     }
     if let Some(cause) = block {
-        return blocked_skip(id, None, v6, *cause);
+        return blocked_skip(id, None, family, *cause);
     }
     let size = FULL_SIZE_PACKET;
-    let probes = egress_of(isp, v6);
+    let probes = egress_of(isp, family);
     let mut evidence: Vec<String> = probes
         .iter()
         .map(|p| {
@@ -1288,7 +1293,7 @@ fn path_mtu_family(c: &Ctx, isp: &IspFacts, v6: bool, block: &Option<CheckId>) -
             )
         })
         .collect();
-    let route = host::default_routes(f, v6).first().copied();
+    let route = host::default_routes(f, family).first().copied();
     let dev = route.and_then(|r| r.dev.clone());
     if let Some(l) = dev
         .as_ref()
@@ -1298,7 +1303,7 @@ fn path_mtu_family(c: &Ctx, isp: &IspFacts, v6: bool, block: &Option<CheckId>) -
             evidence.push(format!(
                 "{} mtu {mtu} (the {} default route's link)",
                 l.name,
-                fam(v6)
+                family.name()
             ));
         }
     }
@@ -1323,7 +1328,7 @@ fn path_mtu_family(c: &Ctx, isp: &IspFacts, v6: bool, block: &Option<CheckId>) -
             Status::Skip,
             format!(
                 "no {} egress target answers ICMP echo: the path MTU cannot be measured",
-                fam(v6)
+                family.name()
             ),
         )
         .evidence_all(evidence);
@@ -1335,7 +1340,7 @@ fn path_mtu_family(c: &Ctx, isp: &IspFacts, v6: bool, block: &Option<CheckId>) -
             Status::Pass,
             format!(
                 "{size}-byte {} packets cross the path and come back ({best:.1} ms)",
-                fam(v6)
+                family.name()
             ),
         )
         .evidence_all(evidence);
@@ -1358,16 +1363,16 @@ fn path_mtu_family(c: &Ctx, isp: &IspFacts, v6: bool, block: &Option<CheckId>) -
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
     let gateway = route.and_then(|r| r.gateway).map(|g| g.to_string());
-    let payload = full_size_payload(v6);
+    let payload = full_size_payload(family);
     let (size_s, payload_s) = (size.to_string(), payload.to_string());
     let mut vars: Vec<(&str, &str)> = vec![
-        ("family", fam(v6)),
+        ("family", family.name()),
         ("size", &size_s),
         ("payload", &payload_s),
         ("target", &target),
-        ("flag", if v6 { "-6" } else { "-4" }),
+        ("flag", family.flag()),
         // IPv6 guarantees 1280 on every link; for IPv4 1400 clears tunnels and PPPoE.
-        ("safe_mtu", if v6 { "1280" } else { "1400" }),
+        ("safe_mtu", family.pick("1400", "1280")),
     ];
     if let Some(d) = dev.as_deref() {
         vars.push(("dev", d));
@@ -1381,11 +1386,11 @@ fn path_mtu_family(c: &Ctx, isp: &IspFacts, v6: bool, block: &Option<CheckId>) -
         Status::Fail,
         format!(
             "small {} echoes to {target} come back, {size}-byte ones never do: path MTU discovery is broken, responses larger than the narrowest link stall",
-            fam(v6)
+            family.name()
         ),
     )
     .evidence_all(evidence);
-    if v6 && c.view.ptb_blocked {
+    if family.is_v6() && c.view.ptb_blocked {
         // The host's own filter eats "packet too big": that finding names the rule.
         return finding
             .explain("pmtu_host_filter", &vars)

@@ -4,15 +4,14 @@
 use super::host;
 use super::view::Ctx;
 use crate::facts::{Facts, Listener, NginxInstance};
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{ByFamily, CheckId, Family, Finding, Status};
 use crate::net::reachable_by_clients;
 use crate::options::Options;
 use crate::parse::nginx::{Listen, ListenAddr, ServerBlock};
-use std::net::IpAddr;
 
 /// `listener.ipv4` / `listener.ipv6` on one port.
 pub fn family(c: &Ctx, port: u16, family: Family) -> Finding {
-    let mut fam = family_socket(c.facts, c.opts, port, family.is_v6());
+    let mut fam = family_socket(c.facts, c.opts, port, family);
     // The configuration line to add is the fix for the missing socket too: the
     // operator's first keystroke on the failing check should copy it.
     if fam.status == Status::Fail && fam.caused_by.is_none() {
@@ -52,20 +51,11 @@ fn owner_text(socks: &[&Listener]) -> String {
         .unwrap_or_else(|| "a process".into())
 }
 
-/// Addresses the site's clients connect to for a family: the DNS answer if any.
-fn dns_targets(f: &Facts, v6: bool) -> Vec<IpAddr> {
-    let ans = if v6 { &f.dns.aaaa } else { &f.dns.a };
-    ans.value().map(|a| a.ips()).unwrap_or_default()
-}
-
-fn family_socket(f: &Facts, o: &Options, port: u16, v6: bool) -> Finding {
-    let id = if v6 {
-        CheckId::ListenerIpv6
-    } else {
-        CheckId::ListenerIpv4
-    };
-    let fam = if v6 { "IPv6" } else { "IPv4" };
-    if let Some(skip) = host::unexpected(o, id, Some(port), v6) {
+fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
+    let v6 = family.is_v6();
+    let id = family.pick(CheckId::ListenerIpv4, CheckId::ListenerIpv6);
+    let fam = family.name();
+    if let Some(skip) = host::unexpected(o, id, Some(port), family) {
         return skip;
     }
     let all = match &f.listeners.result {
@@ -89,9 +79,10 @@ fn family_socket(f: &Facts, o: &Options, port: u16, v6: bool) -> Finding {
     let accepting: Vec<&Listener> = on_port
         .iter()
         .copied()
-        .filter(|l| if v6 { l.accepts_v6() } else { l.accepts_v4() })
+        .filter(|l| l.accepts(family))
         .collect();
-    let targets = dns_targets(f, v6);
+    // Addresses the site's clients connect to: the DNS answer if any.
+    let targets = f.dns.ips(family);
     // A socket serves the site's clients if it is a wildcard, or bound to an address they
     // connect to (the DNS answer, or any client-reachable address when DNS has none).
     let serving: Vec<&Listener> = accepting
@@ -167,7 +158,7 @@ fn family_socket(f: &Facts, o: &Options, port: u16, v6: bool) -> Finding {
         format!(
             "{fam} clients are refused on port {port}: {} listens on {} only",
             owner_text(&on_port),
-            if v6 { "IPv4" } else { "IPv6" }
+            family.other().name()
         )
     };
     let explain_key = if v6 {
@@ -203,16 +194,18 @@ fn block_listens(b: &ServerBlock, port: u16) -> Vec<&Listen> {
     b.listens.iter().filter(|l| l.port == port).collect()
 }
 
-fn block_families(b: &ServerBlock, port: u16) -> (bool, bool) {
+/// Per family, whether a block listens on `port` over it.
+fn block_families(b: &ServerBlock, port: u16) -> ByFamily<bool> {
     let ls = block_listens(b, port);
-    let v4 = ls.iter().any(|l| l.addr.accepts_ipv4(l.ipv6only));
-    let v6 = ls.iter().any(|l| l.addr.accepts_ipv6());
-    (v4, v6)
+    ByFamily {
+        v4: ls.iter().any(|l| l.addr.accepts_ipv4(l.ipv6only)),
+        v6: ls.iter().any(|l| l.addr.accepts_ipv6()),
+    }
 }
 
 /// The `listen` line to add so a block serves the missing family, keeping the
 /// parameters (ssl, http2...) of the existing line.
-fn missing_line(existing: &Listen, port: u16, want_v6: bool) -> String {
+fn missing_line(existing: &Listen, port: u16, missing: Family) -> String {
     let params: Vec<&str> = existing
         .raw
         .trim_end_matches(';')
@@ -230,10 +223,9 @@ fn missing_line(existing: &Listen, port: u16, want_v6: bool) -> String {
     } else {
         format!(" {}", params.join(" "))
     };
-    if want_v6 {
-        format!("listen [::]:{port}{params};")
-    } else {
-        format!("listen {port}{params};")
+    match missing {
+        Family::V4 => format!("listen {port}{params};"),
+        Family::V6 => format!("listen [::]:{port}{params};"),
     }
 }
 
@@ -334,41 +326,39 @@ pub fn config(c: &Ctx, port: u16) -> Finding {
         evidence.push(format!("{}:{}: {}", l.file.display(), l.line, l.raw));
     }
     for other in on_port.iter().filter(|b| !std::ptr::eq(**b, block)) {
-        let (v4, v6) = block_families(other, port);
-        if v4 != v6 {
+        let serves = block_families(other, port);
+        if serves.v4 != serves.v6 {
             evidence.push(format!(
                 "also: server block at {}:{} ({}) listens on port {port} over {} only",
                 other.file.display(),
                 other.line,
                 other.server_names.join(" "),
-                if v4 { "IPv4" } else { "IPv6" }
+                Family::from_v6(serves.v6).name()
             ));
         }
     }
-    let (v4, v6) = block_families(block, port);
-    let want4 = o.target.expect.wants_v4();
-    let want6 = o.target.expect.wants_v6();
+    let serves = block_families(block, port);
+    // IPv6 first: a block without it is the usual gap.
+    let missing = [Family::V6, Family::V4]
+        .into_iter()
+        .find(|&fam| o.target.expect.wants(fam) && !serves.get(fam));
     let where_ = format!("{}:{}", block.file.display(), block.line);
     let names = if block.server_names.is_empty() {
         "(no server_name)".to_string()
     } else {
         block.server_names.join(" ")
     };
-    if (want4 && !v4) || (want6 && !v6) {
-        let missing_v6 = want6 && !v6;
+    if let Some(missing) = missing {
         let Some(existing) = block_listens(block, port).into_iter().next() else {
             return Finding::new(id, Some(port), Status::Skip, "no listen line")
                 .evidence_all(evidence);
         };
-        let line = missing_line(existing, port, missing_v6);
-        let fam = if missing_v6 { "IPv6" } else { "IPv4" };
-        let has = if missing_v6 { "IPv4" } else { "IPv6" };
-        let explain = if !missing_v6 && matches!(existing.addr, ListenAddr::AnyV6) {
-            "config_v6_default_only"
-        } else if missing_v6 {
-            "config_no_v6"
-        } else {
-            "config_no_v4"
+        let line = missing_line(existing, port, missing);
+        let (fam, has) = (missing.name(), missing.other().name());
+        let explain = match missing {
+            Family::V4 if matches!(existing.addr, ListenAddr::AnyV6) => "config_v6_default_only",
+            Family::V4 => "config_no_v4",
+            Family::V6 => "config_no_v6",
         };
         return Finding::new(
             id,

@@ -1,18 +1,14 @@
 //! The route stage: can the host send replies back out, over each family?
 
-use super::host::{self, fam};
+use super::host;
 use super::view::Ctx;
 use crate::facts::{Facts, ProbeErrorKind};
 use crate::model::{CheckId, Family, Finding, Status};
 
 pub fn default(c: &Ctx, family: Family) -> Finding {
     let (f, o, v6) = (c.facts, c.opts, family.is_v6());
-    let id = if v6 {
-        CheckId::RouteIpv6Default
-    } else {
-        CheckId::RouteIpv4Default
-    };
-    if let Some(skip) = host::unexpected(o, id, None, v6) {
+    let id = family.pick(CheckId::RouteIpv4Default, CheckId::RouteIpv6Default);
+    if let Some(skip) = host::unexpected(o, id, None, family) {
         return skip;
     }
     if let Err(e) = &f.routes.result {
@@ -23,7 +19,7 @@ pub fn default(c: &Ctx, family: Family) -> Finding {
             format!("could not read routes: {}", e.message),
         );
     }
-    let defaults = host::default_routes(f, v6);
+    let defaults = host::default_routes(f, family);
     if !defaults.is_empty() {
         let first = host::route_line(defaults[0]);
         return Finding::new(id, None, Status::Pass, first.clone())
@@ -36,7 +32,7 @@ pub fn default(c: &Ctx, family: Family) -> Finding {
     }
     let evidence: Vec<String> = host::routes(f)
         .iter()
-        .filter(|r| r.v6 == v6)
+        .filter(|r| r.family == family)
         .take(8)
         .map(|r| {
             format!(
@@ -56,7 +52,7 @@ pub fn default(c: &Ctx, family: Family) -> Finding {
         .evidence_all(evidence)
         .caused_by(CheckId::AddressIpv6Enabled);
     }
-    let iface = host::relevant_ifaces(f, v6)
+    let iface = host::relevant_ifaces(f, family)
         .into_iter()
         .next()
         .unwrap_or_else(|| "eth0".into());
@@ -66,18 +62,14 @@ pub fn default(c: &Ctx, family: Family) -> Finding {
         Status::Fail,
         format!(
             "no {} default route: replies to {} clients cannot leave this host",
-            fam(v6),
-            fam(v6)
+            family.name(),
+            family.name()
         ),
     )
     .evidence_all(evidence)
-    .explain(if v6 { "no_default_v6" } else { "no_default_v4" }, &[])
+    .explain(family.pick("no_default_v4", "no_default_v6"), &[])
     .fix(
-        if v6 {
-            "add_default_v6"
-        } else {
-            "add_default_v4"
-        },
+        family.pick("add_default_v4", "add_default_v6"),
         &[("iface", &iface)],
     );
     if v6 && ra_blocks(f, &iface).is_some() {
@@ -87,22 +79,14 @@ pub fn default(c: &Ctx, family: Family) -> Finding {
 }
 
 pub fn gateway(c: &Ctx, family: Family) -> Finding {
-    let (f, o, v6) = (c.facts, c.opts, family.is_v6());
-    let id = if v6 {
-        CheckId::RouteIpv6Gateway
-    } else {
-        CheckId::RouteIpv4Gateway
-    };
-    if let Some(skip) = host::unexpected(o, id, None, v6) {
+    let (f, o) = (c.facts, c.opts);
+    let id = family.pick(CheckId::RouteIpv4Gateway, CheckId::RouteIpv6Gateway);
+    if let Some(skip) = host::unexpected(o, id, None, family) {
         return skip;
     }
-    let defaults = host::default_routes(f, v6);
+    let defaults = host::default_routes(f, family);
     let Some(route) = defaults.first() else {
-        let def = if v6 {
-            CheckId::RouteIpv6Default
-        } else {
-            CheckId::RouteIpv4Default
-        };
+        let def = family.pick(CheckId::RouteIpv4Default, CheckId::RouteIpv6Default);
         return Finding::new(
             id,
             None,
@@ -197,26 +181,12 @@ pub fn gateway(c: &Ctx, family: Family) -> Finding {
                     Status::Fail,
                     format!(
                         "{} gateway {gw} does not answer: no echo reply and no link-layer address",
-                        fam(v6)
+                        family.name()
                     ),
                 )
                 .evidence_all(evidence)
-                .explain(
-                    if v6 {
-                        "gateway_dead_v6"
-                    } else {
-                        "gateway_dead_v4"
-                    },
-                    &[],
-                )
-                .fix(
-                    if v6 {
-                        "gateway_check_v6"
-                    } else {
-                        "gateway_check_v4"
-                    },
-                    &vars,
-                )
+                .explain(family.pick("gateway_dead_v4", "gateway_dead_v6"), &[])
+                .fix(family.pick("gateway_check_v4", "gateway_check_v6"), &vars)
                 .took(ms)
             } else {
                 Finding::new(
@@ -267,7 +237,7 @@ fn ra_blocks(f: &Facts, iface: &str) -> Option<String> {
 pub fn ra(c: &Ctx) -> Finding {
     let (f, o) = (c.facts, c.opts);
     let id = CheckId::RouteIpv6Ra;
-    if let Some(skip) = host::unexpected(o, id, None, true) {
+    if let Some(skip) = host::unexpected(o, id, None, Family::V6) {
         return skip;
     }
     if f.sysctl.value().is_none() {
@@ -282,9 +252,9 @@ pub fn ra(c: &Ctx) -> Finding {
         )
         .caused_by(CheckId::AddressIpv6Enabled);
     }
-    let defaults = host::default_routes(f, true);
+    let defaults = host::default_routes(f, Family::V6);
     let relies_on_ra = defaults.is_empty() || defaults.iter().any(|r| r.protocol == "ra");
-    let ifaces = host::relevant_ifaces(f, true);
+    let ifaces = host::relevant_ifaces(f, Family::V6);
     let s = f.sysctl.value();
     let evidence: Vec<String> = ifaces
         .iter()

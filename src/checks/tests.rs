@@ -3,7 +3,7 @@
 use super::evaluate;
 use super::fixtures::*;
 use crate::facts::*;
-use crate::model::{CheckId, Status};
+use crate::model::{CheckId, Family, Status};
 use crate::parse::sysctl_conf::SysctlSetting;
 use crate::verdict::verdict;
 
@@ -294,7 +294,7 @@ fn other_web_server_skips_config_with_reason() {
 fn no_ipv6_default_route_fails_and_nameservers_over_ipv6_skip() {
     let mut f = healthy();
     if let Ok(r) = f.routes.result.as_mut() {
-        r.retain(|r| !r.v6);
+        r.retain(|r| r.family == Family::V4);
     }
     for s in f.dns.servers.iter_mut().filter(|s| s.server.is_ipv6()) {
         s.a = Probed::err(
@@ -316,7 +316,7 @@ fn no_ipv6_default_route_fails_and_nameservers_over_ipv6_skip() {
 fn forwarding_host_ignoring_ra_is_the_root_cause() {
     let mut f = healthy();
     if let Ok(r) = f.routes.result.as_mut() {
-        r.retain(|r| !r.v6);
+        r.retain(|r| r.family == Family::V4);
     }
     if let Ok(s) = f.sysctl.result.as_mut() {
         s.forwarding_v6.insert("eth0".into(), 1);
@@ -489,7 +489,7 @@ fn ipv6_absent_from_the_kernel_is_the_address_verdict() {
         }
     }
     if let Ok(r) = f.routes.result.as_mut() {
-        r.retain(|r| !r.v6);
+        r.retain(|r| r.family == Family::V4);
     }
     if let Ok(n) = f.neighbours.result.as_mut() {
         n.retain(|n| n.ip.is_ipv4());

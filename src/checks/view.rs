@@ -5,7 +5,7 @@
 use super::host;
 use crate::facts::Facts;
 use crate::firewall::{Compiled, Packet};
-use crate::model::{CheckId, Family};
+use crate::model::{ByFamily, CheckId, Family};
 use crate::options::Options;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -36,7 +36,7 @@ pub struct View<'a> {
     /// The public IPv4 address the echo service saw.
     pub seen_v4: Option<IpAddr>,
     /// Per family: the check that explains why nothing leaves this host over it.
-    blockers: [Option<CheckId>; 2],
+    blockers: ByFamily<Option<CheckId>>,
 }
 
 impl<'a> View<'a> {
@@ -46,16 +46,13 @@ impl<'a> View<'a> {
         let seen_v4 = f
             .isp
             .value()
-            .and_then(|i| i.echo.iter().find(|e| !e.v6))
+            .and_then(|i| i.echo.iter().find(|e| e.family == Family::V4))
             .and_then(|e| e.seen.value().copied());
         View {
             ptb_blocked: icmpv6_shut(f, compiled.as_ref(), &[2]),
             nat64: nat64_prefixes(f),
             seen_v4,
-            blockers: [
-                host::path_blocker(f, false, nd_blocked),
-                host::path_blocker(f, true, nd_blocked),
-            ],
+            blockers: ByFamily::new(|fam| host::path_blocker(f, fam, nd_blocked)),
             compiled,
         }
     }
@@ -63,7 +60,7 @@ impl<'a> View<'a> {
     /// The finding that explains why nothing can be sent over a family from this host:
     /// probes over that family that failed are its consequence.
     pub fn blocker(&self, fam: Family) -> Option<CheckId> {
-        self.blockers[usize::from(fam.is_v6())]
+        *self.blockers.get(fam)
     }
 }
 
@@ -96,9 +93,11 @@ pub fn nat_forward_confirmed(c: &Ctx) -> Option<IpAddr> {
         return None;
     }
     let all = o.target.ports.iter().all(|port| {
-        isp.inbound
-            .iter()
-            .any(|p| !p.v6 && p.port == *port && p.answer.value().is_some_and(|a| a.reachable))
+        isp.inbound.iter().any(|p| {
+            p.family == Family::V4
+                && p.port == *port
+                && p.answer.value().is_some_and(|a| a.reachable)
+        })
     });
     all.then_some(seen)
 }

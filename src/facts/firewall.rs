@@ -7,6 +7,7 @@
 //! as [`Match::Unknown`] with its text, so the walk can say "uncertain" instead of guessing.
 
 use crate::facts::ProbeError;
+use crate::model::Family;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -39,10 +40,15 @@ pub enum TableFamily {
 }
 
 impl TableFamily {
-    pub fn applies(self, v6: bool) -> bool {
+    /// The table family of one IP family's own tables (`ip`, `ip6`).
+    pub fn of(family: Family) -> TableFamily {
+        family.pick(TableFamily::Ip, TableFamily::Ip6)
+    }
+
+    pub fn applies(self, family: Family) -> bool {
         match self {
-            TableFamily::Ip => !v6,
-            TableFamily::Ip6 => v6,
+            TableFamily::Ip => family == Family::V4,
+            TableFamily::Ip6 => family == Family::V6,
             TableFamily::Inet | TableFamily::Netdev => true,
             TableFamily::Other => false,
         }
@@ -192,7 +198,8 @@ pub enum AddrItem {
 pub enum Match {
     /// Layer 3: `meta nfproto ipv6`, or `ip`/`ip6` payload in an inet table.
     Nfproto {
-        v6: bool,
+        #[serde(rename = "v6", with = "crate::facts::v6_flag")]
+        family: Family,
         neg: bool,
     },
     /// Layer 4 protocol numbers (`meta l4proto`, `-p`).
@@ -210,7 +217,8 @@ pub enum Match {
     },
     Addr {
         dst: bool,
-        v6: bool,
+        #[serde(rename = "v6", with = "crate::facts::v6_flag")]
+        family: Family,
         items: Vec<AddrItem>,
         neg: bool,
     },
@@ -230,7 +238,8 @@ pub enum Match {
         neg: bool,
     },
     IcmpType {
-        v6: bool,
+        #[serde(rename = "v6", with = "crate::facts::v6_flag")]
+        family: Family,
         types: Vec<u8>,
         neg: bool,
     },

@@ -3,7 +3,8 @@
 //! Every network answer is kept per family and per address, so the checks can compare
 //! IPv4 with IPv6 side by side without any I/O.
 
-use super::Probed;
+use super::{Probed, v6_flag};
+use crate::model::Family;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 
@@ -13,8 +14,8 @@ pub const FULL_SIZE_PACKET: usize = 1500;
 
 /// The echo data that makes a `FULL_SIZE_PACKET` on the wire (IP and ICMP headers off),
 /// the number `ping -s` takes.
-pub fn full_size_payload(v6: bool) -> usize {
-    FULL_SIZE_PACKET - if v6 { 40 + 8 } else { 20 + 8 }
+pub fn full_size_payload(family: Family) -> usize {
+    FULL_SIZE_PACKET - family.pick(20, 40) - 8
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -41,7 +42,8 @@ pub struct EgressProbe {
     pub target: String,
     /// The address tried; `None` when the name did not resolve.
     pub addr: Option<SocketAddr>,
-    pub v6: bool,
+    #[serde(rename = "v6", with = "v6_flag")]
+    pub family: Family,
     /// TCP connect latency in milliseconds.
     pub tcp_ms: Probed<f64>,
     /// ICMP echo round trip in milliseconds.
@@ -62,7 +64,8 @@ fn not_recorded() -> Probed<f64> {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EchoProbe {
-    pub v6: bool,
+    #[serde(rename = "v6", with = "v6_flag")]
+    pub family: Family,
     pub url: String,
     /// The address the echo service saw this host connect from.
     pub seen: Probed<IpAddr>,
@@ -77,7 +80,8 @@ pub struct InboundAnswer {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InboundProbe {
-    pub v6: bool,
+    #[serde(rename = "v6", with = "v6_flag")]
+    pub family: Family,
     pub port: u16,
     pub url: String,
     pub answer: Probed<InboundAnswer>,
@@ -138,7 +142,8 @@ pub struct SmtpProbe {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AcmeHop {
     pub url: String,
-    pub v6: bool,
+    #[serde(rename = "v6", with = "v6_flag")]
+    pub family: Family,
     /// The address asked; `None` when the host has no address of this family.
     pub ip: Option<IpAddr>,
     pub response: Probed<HttpResponse>,
@@ -152,8 +157,10 @@ pub struct AcmeFacts {
 }
 
 impl AcmeFacts {
-    pub fn hop(&self, url: &str, v6: bool) -> Option<&AcmeHop> {
-        self.hops.iter().find(|h| h.url == url && h.v6 == v6)
+    pub fn hop(&self, url: &str, family: Family) -> Option<&AcmeHop> {
+        self.hops
+            .iter()
+            .find(|h| h.url == url && h.family == family)
     }
 }
 

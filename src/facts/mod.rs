@@ -5,11 +5,28 @@ pub mod firewall;
 pub mod isp;
 pub mod web;
 
+use crate::model::Family;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use web::NginxConfig;
+
+/// A `Family` as the snapshot format has always written it: the boolean `v6` flag
+/// (`#[serde(rename = "v6", with = "v6_flag")]`), so recorded snapshots keep reading
+/// and new ones read in older builds.
+pub mod v6_flag {
+    use crate::model::Family;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(family: &Family, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(family.is_v6())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Family, D::Error> {
+        bool::deserialize(d).map(Family::from_v6)
+    }
+}
 
 /// Why a probe produced no fact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,7 +122,8 @@ pub struct Link {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Route {
-    pub v6: bool,
+    #[serde(rename = "v6", with = "v6_flag")]
+    pub family: Family,
     /// `None` for a default route.
     pub dst: Option<ipnet::IpNet>,
     pub gateway: Option<IpAddr>,
@@ -166,14 +184,14 @@ pub struct Listener {
 }
 
 impl Listener {
-    pub fn accepts_v4(&self) -> bool {
-        match self.ip {
-            IpAddr::V4(_) => true,
-            IpAddr::V6(v6) => v6.is_unspecified() && self.v6only == Some(false),
+    /// Whether connections of a family reach this socket: `[::]` with IPV6_V6ONLY off
+    /// takes IPv4 too.
+    pub fn accepts(&self, family: Family) -> bool {
+        match (family, self.ip) {
+            (Family::V4, IpAddr::V4(_)) => true,
+            (Family::V4, IpAddr::V6(v6)) => v6.is_unspecified() && self.v6only == Some(false),
+            (Family::V6, ip) => ip.is_ipv6(),
         }
-    }
-    pub fn accepts_v6(&self) -> bool {
-        self.ip.is_ipv6()
     }
     pub fn is_wildcard(&self) -> bool {
         self.ip.is_unspecified()
@@ -259,6 +277,13 @@ pub struct ServerAnswers {
     pub aaaa: Probed<DnsAnswer>,
 }
 
+impl ServerAnswers {
+    /// The server's A (IPv4) or AAAA (IPv6) answer.
+    pub fn answer(&self, family: Family) -> &Probed<DnsAnswer> {
+        family.pick(&self.a, &self.aaaa)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NsHost {
     pub name: String,
@@ -303,6 +328,21 @@ pub struct DnsFacts {
     pub ptr: Vec<PtrFacts>,
     /// AAAA records of `ipv4only.arpa` (RFC 7050); any answer means DNS64.
     pub dns64: Probed<Vec<Ipv6Addr>>,
+}
+
+impl DnsFacts {
+    /// The resolver's A (IPv4) or AAAA (IPv6) answer.
+    pub fn answer(&self, family: Family) -> &Probed<DnsAnswer> {
+        family.pick(&self.a, &self.aaaa)
+    }
+
+    /// The addresses of that answer; none when the lookup failed.
+    pub fn ips(&self, family: Family) -> Vec<IpAddr> {
+        self.answer(family)
+            .value()
+            .map(DnsAnswer::ips)
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -506,3 +546,6 @@ impl PartialFacts {
         self.facts
     }
 }
+
+#[cfg(test)]
+mod tests;

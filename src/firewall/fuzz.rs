@@ -123,7 +123,7 @@ fn iptables_parser_and_walk_survive_mutations_and_token_soup() {
     let mut rng = Rng::seeded(0x0123_4567_89ab_cdef);
     let vocab = fuzz_data("iptables.vocab");
     for round in 0..fuzz_iters() {
-        let v6 = round % 2 == 1;
+        let family = Family::from_v6(round % 2 == 1);
         let text = if round % 3 == 0 {
             mutate_bytes(&mut rng, SAVE_FIXTURES[round % SAVE_FIXTURES.len()])
         } else {
@@ -142,7 +142,7 @@ fn iptables_parser_and_walk_survive_mutations_and_token_soup() {
             }
             t
         };
-        let rs = iptables::parse(&text, v6, Source::IptablesLegacy);
+        let rs = iptables::parse(&text, family, Source::IptablesLegacy);
         walk_all(&rs.tables);
     }
 }

@@ -9,6 +9,7 @@
 //! the rule.
 
 use crate::facts::firewall::{AddrItem, AddrKind, Match, Source, Table, TableFamily, Verdict, ct};
+use crate::model::Family;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -21,7 +22,7 @@ const MAX_RUNS: usize = 32;
 /// The first packet of what the filter is asked about.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Packet {
-    pub v6: bool,
+    pub family: Family,
     /// Layer-4 protocol number.
     pub l4: u8,
     pub dport: Option<u16>,
@@ -43,7 +44,7 @@ impl Packet {
     /// A new TCP connection (SYN) from anywhere to `daddr:port` arriving on `iif`.
     pub fn tcp_syn(daddr: IpAddr, port: u16, iif: &str) -> Packet {
         Packet {
-            v6: daddr.is_ipv6(),
+            family: Family::of(daddr),
             l4: 6,
             dport: Some(port),
             icmp_type: None,
@@ -72,7 +73,7 @@ impl Packet {
             _ => (Some(host), AddrKind::Local),
         };
         Packet {
-            v6: true,
+            family: Family::V6,
             l4: 58,
             dport: None,
             icmp_type: Some(typ),
@@ -407,7 +408,7 @@ impl<'a> Compiled<'a> {
         let mut steps = 0usize;
         let mut n_bases = 0usize;
         for &(_, prio, base, fam, ref dev) in &self.bases {
-            if !fam.applies(pkt.v6) {
+            if !fam.applies(pkt.family) {
                 continue;
             }
             if let Some(d) = dev {
@@ -659,10 +660,10 @@ fn in_items(ip: IpAddr, items: &[AddrItem]) -> bool {
     })
 }
 
-fn covers_all(items: &[AddrItem], v6: bool) -> bool {
-    items
-        .iter()
-        .any(|i| matches!(i, AddrItem::Net(n) if n.prefix_len() == 0 && n.addr().is_ipv6() == v6))
+fn covers_all(items: &[AddrItem], family: Family) -> bool {
+    items.iter().any(
+        |i| matches!(i, AddrItem::Net(n) if n.prefix_len() == 0 && Family::of(n.addr()) == family),
+    )
 }
 
 fn iface_match(pattern: &str, name: &str) -> bool {
@@ -677,7 +678,7 @@ fn iface_match(pattern: &str, name: &str) -> bool {
 
 fn eval(m: &Match, p: &Packet) -> Tri {
     match m {
-        Match::Nfproto { v6, neg } => tri(*v6 == p.v6, *neg),
+        Match::Nfproto { family, neg } => tri(*family == p.family, *neg),
         Match::L4proto { protos, neg } => tri(protos.contains(&p.l4), *neg),
         Match::Port {
             dst,
@@ -702,11 +703,11 @@ fn eval(m: &Match, p: &Packet) -> Tri {
         }
         Match::Addr {
             dst,
-            v6,
+            family,
             items,
             neg,
         } => {
-            if *v6 != p.v6 {
+            if *family != p.family {
                 return Tri::No;
             }
             if *dst {
@@ -714,7 +715,7 @@ fn eval(m: &Match, p: &Packet) -> Tri {
             } else {
                 match p.saddr {
                     Some(s) => tri(in_items(s, items), *neg),
-                    None => tri(covers_all(items, *v6), *neg),
+                    None => tri(covers_all(items, *family), *neg),
                 }
             }
         }
@@ -727,8 +728,8 @@ fn eval(m: &Match, p: &Packet) -> Tri {
         }
         Match::CtState { states, neg } => tri(states & p.ct != 0, *neg),
         Match::CtStatus { neg, .. } => tri(false, *neg),
-        Match::IcmpType { v6, types, neg } => {
-            let want = if *v6 { 58 } else { 1 };
+        Match::IcmpType { family, types, neg } => {
+            let want = family.pick(1, 58);
             if p.l4 != want {
                 return Tri::No;
             }

@@ -25,8 +25,8 @@ fn load(json: &str, s4: &str, s6: &str) -> FirewallFacts {
     f
 }
 
-fn tcp(f: &FirewallFacts, v6_: bool, port: u16) -> Outcome {
-    let ip = if v6_ { v6() } else { v4() };
+fn tcp(f: &FirewallFacts, family: Family, port: u16) -> Outcome {
+    let ip = family.pick(v4(), v6());
     decide(&f.tables, &Packet::tcp_syn(ip, port, "eth0"))
 }
 
@@ -56,13 +56,13 @@ fn iptables_nft_host_firewall() {
         "{:?}",
         f.tables
     );
-    for v6_ in [false, true] {
+    for family in Family::BOTH {
         for port in [22, 80, 443] {
-            let o = tcp(&f, v6_, port);
-            assert_eq!(o.decision, Decision::Accept, "{port} v6={v6_}: {o:#?}");
+            let o = tcp(&f, family, port);
+            assert_eq!(o.decision, Decision::Accept, "{port} {family:?}: {o:#?}");
             assert!(o.unevaluated.is_empty(), "{o:#?}");
         }
-        let o = tcp(&f, v6_, 8080);
+        let o = tcp(&f, family, 8080);
         assert_eq!(o.decision, Decision::Drop);
         assert!(o.decided_by.unwrap().describe().contains("policy drop"));
     }
@@ -83,28 +83,28 @@ fn ufw_with_ipv6() {
         fixture!("ufw.v6.save"),
     );
     assert!(f.has(Backend::Ufw), "{:?}", f.backends);
-    for v6_ in [false, true] {
+    for family in Family::BOTH {
         for (port, want) in [
             (80, Decision::Accept),
             (5432, Decision::Drop),
             (8080, Decision::Drop),
         ] {
-            let o = tcp(&f, v6_, port);
-            assert_eq!(o.decision, want, "{port} v6={v6_}: {o:#?}");
+            let o = tcp(&f, family, port);
+            assert_eq!(o.decision, want, "{port} {family:?}: {o:#?}");
         }
     }
     // `ufw limit 22/tcp` as recorded: ufw filled ufw-user-limit-accept for IPv4 but left
     // ufw6-user-limit-accept empty, so SSH over IPv6 falls through to the policy. The
     // walk shows it (a real dual-stack surprise) rather than assuming ufw's intent.
-    assert_eq!(tcp(&f, false, 22).decision, Decision::Accept);
-    let o = tcp(&f, true, 22);
+    assert_eq!(tcp(&f, Family::V4, 22).decision, Decision::Accept);
+    let o = tcp(&f, Family::V6, 22);
     assert_eq!(o.decision, Decision::Drop);
     assert!(
         o.path.iter().any(|p| p.contains("ufw6-user-limit-accept")),
         "{:?}",
         o.path
     );
-    let o = tcp(&f, true, 80);
+    let o = tcp(&f, Family::V6, 80);
     assert!(
         o.accepted_by[0].text.contains("--dport 80 -j ACCEPT"),
         "{:?}",
@@ -127,18 +127,18 @@ fn ufw_with_ipv6() {
 fn firewalld_public_zone() {
     let f = load(fixture!("firewalld.nft.json"), "", "");
     assert!(f.has(Backend::Firewalld), "{:?}", f.backends);
-    for v6_ in [false, true] {
+    for family in Family::BOTH {
         for (port, want) in [
             (80, Decision::Accept),
             (22, Decision::Accept),
             (443, Decision::Reject),
         ] {
-            let o = tcp(&f, v6_, port);
-            assert_eq!(o.decision, want, "{port} v6={v6_}: {o:#?}");
+            let o = tcp(&f, family, port);
+            assert_eq!(o.decision, want, "{port} {family:?}: {o:#?}");
             assert!(o.unevaluated.is_empty(), "{o:#?}");
         }
     }
-    let o = tcp(&f, true, 443);
+    let o = tcp(&f, Family::V6, 443);
     assert!(
         o.decided_by
             .unwrap()
@@ -160,15 +160,15 @@ fn docker_chains_do_not_touch_the_input_path() {
         fixture!("docker.v6.save"),
     );
     assert!(f.has(Backend::Docker), "{:?}", f.backends);
-    assert_eq!(tcp(&f, false, 80).decision, Decision::Accept);
-    assert_eq!(tcp(&f, false, 443).decision, Decision::Drop);
+    assert_eq!(tcp(&f, Family::V4, 80).decision, Decision::Accept);
+    assert_eq!(tcp(&f, Family::V4, 443).decision, Decision::Drop);
     // A published port is DNATed to the container: filtered in FORWARD, so dsdoctor
     // does not pretend to know.
-    let o = tcp(&f, false, 8080);
+    let o = tcp(&f, Family::V4, 8080);
     assert_eq!(o.decision, Decision::Uncertain, "{o:#?}");
     assert!(o.decided_by.unwrap().text.contains("DNAT"));
     // No IPv6 rules at all.
-    assert_eq!(tcp(&f, true, 443).decision, Decision::Accept);
+    assert_eq!(tcp(&f, Family::V6, 443).decision, Decision::Accept);
 }
 
 #[test]
@@ -179,8 +179,8 @@ fn fail2ban_bans_only_the_banned() {
         fixture!("fail2ban.v6.save"),
     );
     assert!(f.has(Backend::Fail2ban), "{:?}", f.backends);
-    for v6_ in [false, true] {
-        let o = tcp(&f, v6_, 80);
+    for family in Family::BOTH {
+        let o = tcp(&f, family, 80);
         assert_eq!(o.decision, Decision::Accept, "{o:#?}");
         assert!(
             o.path.iter().any(|p| p.contains("f2b-sshd")),
@@ -188,14 +188,15 @@ fn fail2ban_bans_only_the_banned() {
             o.path
         );
     }
-    for (src, port, v6_) in [
-        ("198.51.100.77", 22, false),
-        ("203.0.113.66", 443, false),
-        ("2001:db8:bad::1", 80, true),
-        ("2001:db8:bad::2", 80, true),
+    for (src, port) in [
+        ("198.51.100.77", 22),
+        ("203.0.113.66", 443),
+        ("2001:db8:bad::1", 80),
+        ("2001:db8:bad::2", 80),
     ] {
-        let mut p = Packet::tcp_syn(if v6_ { v6() } else { v4() }, port, "eth0");
-        p.saddr = Some(src.parse().unwrap());
+        let saddr: IpAddr = src.parse().unwrap();
+        let mut p = Packet::tcp_syn(Family::of(saddr).pick(v4(), v6()), port, "eth0");
+        p.saddr = Some(saddr);
         assert_eq!(decide(&f.tables, &p).decision, Decision::Reject, "{src}");
     }
 }

@@ -11,8 +11,8 @@ fn v6() -> IpAddr {
     "2001:db8:1::10".parse().unwrap()
 }
 
-fn save(text: &str, v6: bool) -> Vec<Table> {
-    iptables::parse(text, v6, Source::IptablesLegacy).tables
+fn save(text: &str, family: Family) -> Vec<Table> {
+    iptables::parse(text, family, Source::IptablesLegacy).tables
 }
 
 #[test]
@@ -26,7 +26,7 @@ fn empty_ruleset_accepts() {
 fn ip6tables_drop_on_80() {
     let t = save(
         "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m tcp --dport 80 -j DROP\nCOMMIT\n",
-        true,
+        Family::V6,
     );
     let o = decide(&t, &Packet::tcp_syn(v6(), 80, "eth0"));
     assert_eq!(o.decision, Decision::Drop);
@@ -47,7 +47,7 @@ fn policy_drop_with_established_and_port_accept() {
     let t = save(
         "*filter\n:INPUT DROP [0:0]\n-A INPUT -i lo -j ACCEPT\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n\
          -A INPUT -p tcp -m multiport --dports 22,443 -j ACCEPT\nCOMMIT\n",
-        false,
+        Family::V4,
     );
     let o = decide(&t, &Packet::tcp_syn(v4(), 80, "eth0"));
     assert_eq!(o.decision, Decision::Drop);
@@ -68,7 +68,7 @@ fn jump_return_and_goto() {
     let t = save(
         "*filter\n:INPUT DROP [0:0]\n:f2b - [0:0]\n:web - [0:0]\n-A INPUT -p tcp -j f2b\n-A INPUT -g web\n\
          -A f2b -s 198.51.100.7/32 -j REJECT\n-A f2b -j RETURN\n-A web -p tcp --dport 80 -j ACCEPT\nCOMMIT\n",
-        false,
+        Family::V4,
     );
     let o = decide(&t, &Packet::tcp_syn(v4(), 80, "eth0"));
     assert_eq!(o.decision, Decision::Accept, "{o:#?}");
@@ -87,7 +87,7 @@ fn jump_return_and_goto() {
 fn unknown_match_that_does_not_matter_is_certain() {
     let t = save(
         "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 80 -j ACCEPT\n-A INPUT -m set --match-set bad src -j DROP\nCOMMIT\n",
-        false,
+        Family::V4,
     );
     assert_eq!(
         decide(&t, &Packet::tcp_syn(v4(), 80, "eth0")).decision,
@@ -102,7 +102,7 @@ fn unknown_match_that_does_not_matter_is_certain() {
 fn unknown_match_both_ways_same_answer() {
     let t = save(
         "*filter\n:INPUT DROP [0:0]\n-A INPUT -m set --match-set bad src -j DROP\nCOMMIT\n",
-        false,
+        Family::V4,
     );
     let o = decide(&t, &Packet::tcp_syn(v4(), 80, "eth0"));
     assert_eq!(o.decision, Decision::Drop);
@@ -138,7 +138,7 @@ fn accept_in_one_base_chain_then_drop_in_the_next() {
 fn icmpv6_nd_is_untracked_and_ptb_related() {
     let t = save(
         "*filter\n:INPUT DROP [0:0]\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp --dport 80 -j ACCEPT\nCOMMIT\n",
-        true,
+        Family::V6,
     );
     assert_eq!(
         decide(&t, &Packet::icmpv6(2, v6(), "eth0")).decision,
@@ -150,7 +150,7 @@ fn icmpv6_nd_is_untracked_and_ptb_related() {
     );
     let t = save(
         "*filter\n:INPUT DROP [0:0]\n-A INPUT -p ipv6-icmp -j ACCEPT\nCOMMIT\n",
-        true,
+        Family::V6,
     );
     for ty in [2, 133, 134, 135, 136] {
         assert_eq!(
@@ -164,7 +164,7 @@ fn icmpv6_nd_is_untracked_and_ptb_related() {
 fn loops_are_bounded() {
     let t = save(
         "*filter\n:INPUT ACCEPT [0:0]\n:a - [0:0]\n:b - [0:0]\n-A INPUT -j a\n-A a -j b\n-A b -j a\nCOMMIT\n",
-        false,
+        Family::V4,
     );
     assert_eq!(
         decide(&t, &Packet::tcp_syn(v4(), 80, "eth0")).decision,
@@ -172,7 +172,7 @@ fn loops_are_bounded() {
     );
     let t = save(
         "*filter\n:INPUT ACCEPT [0:0]\n:a - [0:0]\n-A INPUT -j a\n-A a -g a\nCOMMIT\n",
-        false,
+        Family::V4,
     );
     assert_eq!(
         decide(&t, &Packet::tcp_syn(v4(), 80, "eth0")).decision,

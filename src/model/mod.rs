@@ -5,6 +5,7 @@ mod check_id;
 
 pub use check_id::{Cause, CheckId};
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 
 /// An IP family. Checks, probes and fixes that come in pairs take one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -14,12 +15,25 @@ pub enum Family {
 }
 
 impl Family {
+    /// Both, IPv4 first (the order reports list them in).
+    pub const BOTH: [Family; 2] = [Family::V4, Family::V6];
+
     pub fn from_v6(v6: bool) -> Family {
         if v6 { Family::V6 } else { Family::V4 }
     }
 
+    /// The family of an address.
+    pub fn of(ip: IpAddr) -> Family {
+        Family::from_v6(ip.is_ipv6())
+    }
+
     pub fn is_v6(self) -> bool {
         self == Family::V6
+    }
+
+    /// The family that is not this one.
+    pub fn other(self) -> Family {
+        self.pick(Family::V6, Family::V4)
     }
 
     /// One of a pair: `family.pick(CheckId::ListenerIpv4, CheckId::ListenerIpv6)`.
@@ -33,6 +47,42 @@ impl Family {
     /// `ipv4` / `ipv6`, as identifiers and `--list-checks` write it.
     pub fn as_str(self) -> &'static str {
         self.pick("ipv4", "ipv6")
+    }
+
+    /// `IPv4` / `IPv6`, as summaries and explanations write it.
+    pub fn name(self) -> &'static str {
+        self.pick("IPv4", "IPv6")
+    }
+
+    /// The DNS record type of its addresses: `A` / `AAAA`.
+    pub fn record_type(self) -> &'static str {
+        self.pick("A", "AAAA")
+    }
+
+    /// The command-line flag of `ping`, `traceroute`, `curl`: `-4` / `-6`.
+    pub fn flag(self) -> &'static str {
+        self.pick("-4", "-6")
+    }
+}
+
+/// One value per family, for what comes in pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ByFamily<T> {
+    pub v4: T,
+    pub v6: T,
+}
+
+impl<T> ByFamily<T> {
+    /// Each family's value from `f`.
+    pub fn new(mut f: impl FnMut(Family) -> T) -> ByFamily<T> {
+        ByFamily {
+            v4: f(Family::V4),
+            v6: f(Family::V6),
+        }
+    }
+
+    pub fn get(&self, family: Family) -> &T {
+        family.pick(&self.v4, &self.v6)
     }
 }
 
@@ -220,8 +270,8 @@ impl Expect {
             Expect::Ipv6 => "ipv6",
         }
     }
-    pub fn wants(self, v6: bool) -> bool {
-        if v6 { self.wants_v6() } else { self.wants_v4() }
+    pub fn wants(self, family: Family) -> bool {
+        family.pick(self.wants_v4(), self.wants_v6())
     }
 }
 

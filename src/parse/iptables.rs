@@ -5,6 +5,7 @@
 use crate::facts::firewall::{
     AddrItem, AddrKind, Chain, Hook, Match, Rule, Ruleset, Source, Table, TableFamily, Verdict, ct,
 };
+use crate::model::Family;
 use crate::parse::nft::{icmp_type_num, proto_num, service_port};
 use ipnet::IpNet;
 use std::net::IpAddr;
@@ -35,14 +36,10 @@ fn builtin_hook(table: &str, chain: &str) -> Option<(&'static str, i32)> {
     Some((hook, prio))
 }
 
-/// Parse one save output. `v6` says whether it came from ip6tables.
-pub fn parse(text: &str, v6: bool, source: Source) -> Ruleset {
+/// Parse one save output of `iptables-save` (IPv4) or `ip6tables-save` (IPv6).
+pub fn parse(text: &str, family: Family, source: Source) -> Ruleset {
     let mut rs = Ruleset::default();
-    let fam = if v6 {
-        TableFamily::Ip6
-    } else {
-        TableFamily::Ip
-    };
+    let fam = TableFamily::of(family);
     let mut current: Option<Table> = None;
     for (n, raw) in text.lines().enumerate() {
         let line_no = n as u64 + 1;
@@ -99,7 +96,7 @@ pub fn parse(text: &str, v6: bool, source: Source) -> Ruleset {
         let toks = tokenize(line);
         let (chain, rule) = match toks.first().map(String::as_str) {
             Some("-A" | "--append") if toks.len() >= 2 => {
-                let rule = parse_rule(&toks[2..], v6, line_no, line);
+                let rule = parse_rule(&toks[2..], family, line_no, line);
                 (toks[1].clone(), rule)
             }
             _ => {
@@ -173,7 +170,7 @@ fn is_opt(t: &str) -> bool {
         || (t.starts_with('-') && t.len() > 1 && !t[1..].starts_with(|c: char| c.is_ascii_digit()))
 }
 
-fn parse_rule(toks: &[String], v6: bool, line_no: u64, line: &str) -> Rule {
+fn parse_rule(toks: &[String], family: Family, line_no: u64, line: &str) -> Rule {
     let mut matches = Vec::new();
     let mut verdict = Verdict::Continue;
     let mut proto: Option<u8> = None;
@@ -230,7 +227,7 @@ fn parse_rule(toks: &[String], v6: bool, line_no: u64, line: &str) -> Rule {
             "-s" | "--source" | "--src" | "-d" | "--destination" | "--dst" => match addrs(&arg) {
                 Some(items) => matches.push(Match::Addr {
                     dst: opt.starts_with("-d") || opt.starts_with("--d"),
-                    v6,
+                    family,
                     items,
                     neg,
                 }),
@@ -307,12 +304,12 @@ fn parse_rule(toks: &[String], v6: bool, line_no: u64, line: &str) -> Rule {
                 neg,
             }),
             "--icmp-type" | "--icmpv6-type" => {
-                let v6t = opt == "--icmpv6-type";
+                let icmp_family = Family::from_v6(opt == "--icmpv6-type");
                 let name = arg.split('/').next().unwrap_or_default();
                 if arg != "any" {
-                    match icmp_type_num(name, v6t) {
+                    match icmp_type_num(name, icmp_family) {
                         Some(t) => matches.push(Match::IcmpType {
-                            v6: v6t,
+                            family: icmp_family,
                             types: vec![t],
                             neg,
                         }),
@@ -502,7 +499,7 @@ mod tests {
             -A INPUT -m comment --comment \"a \\\"quoted\\\" one\" -j LOG --log-prefix \"x y\"\n\
             -A f2b-sshd -s 2001:db8::5/128 -j REJECT --reject-with icmp6-port-unreachable\n\
             -A f2b-sshd -j RETURN\nCOMMIT\n";
-        let rs = parse(t, true, Source::IptablesLegacy);
+        let rs = parse(t, Family::V6, Source::IptablesLegacy);
         assert!(rs.problems.is_empty(), "{:?}", rs.problems);
         let tb = &rs.tables[0];
         assert_eq!(tb.name, "filter");
@@ -534,7 +531,7 @@ mod tests {
     fn unknown_options_are_kept() {
         let rs = parse(
             "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m set --match-set bad src -j DROP\nCOMMIT\n",
-            false,
+            Family::V4,
             Source::IptablesNft,
         );
         let r = &rs.tables[0].chains[0].rules[0];

@@ -5,6 +5,7 @@
 use crate::facts::firewall::{
     AddrItem, AddrKind, Chain, Hook, Match, Rule, Ruleset, Source, Table, TableFamily, Verdict, ct,
 };
+use crate::model::Family;
 use ipnet::IpNet;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -319,8 +320,14 @@ fn match_parts(left: &Value, op: &str, right: &Value, ctx: &Ctx) -> Match {
                     .filter_map(|e| e.as_str().map(str::to_string))
                     .collect();
                 match fams.as_slice() {
-                    [f] if f == "ipv6" || f == "ip6" => Match::Nfproto { v6: true, neg },
-                    [f] if f == "ipv4" || f == "ip" => Match::Nfproto { v6: false, neg },
+                    [f] if f == "ipv6" || f == "ip6" => Match::Nfproto {
+                        family: Family::V6,
+                        neg,
+                    },
+                    [f] if f == "ipv4" || f == "ip" => Match::Nfproto {
+                        family: Family::V4,
+                        neg,
+                    },
                     _ => unknown(),
                 }
             }
@@ -378,7 +385,7 @@ fn match_parts(left: &Value, op: &str, right: &Value, ctx: &Ctx) -> Match {
             ("ip" | "ip6", "saddr" | "daddr") => match addr_items(&elems) {
                 Some(items) => Match::Addr {
                     dst: field == "daddr",
-                    v6: proto == "ip6",
+                    family: Family::from_v6(proto == "ip6"),
                     items,
                     neg,
                 },
@@ -399,14 +406,16 @@ fn match_parts(left: &Value, op: &str, right: &Value, ctx: &Ctx) -> Match {
                 Some(p) => Match::L4proto { protos: p, neg },
                 None => unknown(),
             },
-            ("icmp" | "icmpv6", "type") => match icmp_types(&elems, proto == "icmpv6") {
-                Some(t) => Match::IcmpType {
-                    v6: proto == "icmpv6",
-                    types: t,
-                    neg,
-                },
-                None => unknown(),
-            },
+            ("icmp" | "icmpv6", "type") => {
+                match icmp_types(&elems, Family::from_v6(proto == "icmpv6")) {
+                    Some(t) => Match::IcmpType {
+                        family: Family::from_v6(proto == "icmpv6"),
+                        types: t,
+                        neg,
+                    },
+                    None => unknown(),
+                }
+            }
             ("tcp", "flags") => match elems.first().and_then(tcp_flags) {
                 // `tcp flags syn` (op in) = any of; `== syn` exact.
                 Some(v) if op == "in" => Match::TcpFlags {
@@ -613,8 +622,8 @@ fn addr_items(elems: &[Value]) -> Option<Vec<AddrItem>> {
 }
 
 /// ICMP/ICMPv6 type names nft uses.
-pub(crate) fn icmp_type_num(s: &str, v6: bool) -> Option<u8> {
-    let n = if v6 {
+pub(crate) fn icmp_type_num(s: &str, family: Family) -> Option<u8> {
+    let n = if family.is_v6() {
         match s {
             "destination-unreachable" => 1,
             "packet-too-big" => 2,
@@ -659,16 +668,16 @@ pub(crate) fn icmp_type_num(s: &str, v6: bool) -> Option<u8> {
     Some(n)
 }
 
-fn icmp_types(elems: &[Value], v6: bool) -> Option<Vec<u8>> {
+fn icmp_types(elems: &[Value], family: Family) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     for e in elems {
         match e {
             Value::Number(n) => out.push(u8::try_from(n.as_u64()?).ok()?),
-            Value::String(s) => out.push(icmp_type_num(s, v6)?),
+            Value::String(s) => out.push(icmp_type_num(s, family)?),
             _ => {
                 let r = e.get("range")?.as_array()?;
-                let lo = icmp_types(&r[..1.min(r.len())], v6)?;
-                let hi = icmp_types(r.get(1..2)?, v6)?;
+                let lo = icmp_types(&r[..1.min(r.len())], family)?;
+                let hi = icmp_types(r.get(1..2)?, family)?;
                 let (lo, hi) = (*lo.first()?, *hi.first()?);
                 out.extend(lo..=hi);
             }
@@ -861,7 +870,7 @@ mod tests {
             c.rules[2].matches[0],
             Match::Addr {
                 neg: true,
-                v6: true,
+                family: Family::V6,
                 ..
             }
         ));

@@ -6,6 +6,7 @@ use crate::facts::{
     DnsAnswer, DnsFacts, Link, MxHost, NsHost, ProbeError, ProbeErrorKind, Probed, PtrFacts,
     RecordIp, Route, ServerAnswers, ServerRole, ZoneFacts,
 };
+use crate::model::Family;
 use crate::net::reachable_by_clients;
 use crate::options::Options;
 use crate::sanitize::clean;
@@ -182,8 +183,8 @@ fn configured_resolvers(opts: &Options) -> Result<(Vec<SocketAddr>, String), Pro
 
 /// Which families this host can send on at all (has a default route), so that a probe
 /// over a family without a route is reported as not run rather than as a dead server.
-fn routable(routes: Option<&Vec<Route>>, v6: bool) -> bool {
-    routes.is_none_or(|rs| rs.iter().any(|r| r.v6 == v6 && r.dst.is_none()))
+fn routable(routes: Option<&Vec<Route>>, family: Family) -> bool {
+    routes.is_none_or(|rs| rs.iter().any(|r| r.family == family && r.dst.is_none()))
 }
 
 pub async fn gather(
@@ -349,10 +350,10 @@ async fn authoritative_answers(
     join_all(targets.into_iter().map(|(server, name)| async move {
         let why_not = if opts.offline && !server.ip().is_loopback() {
             Some("not run: --offline".to_string())
-        } else if !routable(routes, server.is_ipv6()) {
+        } else if !routable(routes, Family::of(server.ip())) {
             Some(format!(
                 "not run: this host has no {} default route",
-                if server.is_ipv6() { "IPv6" } else { "IPv4" }
+                Family::of(server.ip()).name()
             ))
         } else {
             None

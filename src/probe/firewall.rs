@@ -6,6 +6,7 @@
 
 use crate::facts::firewall::{Backend, FirewallFacts, Match, Source, Table, TableFamily, ToolRun};
 use crate::facts::{ProbeError, ProbeErrorKind};
+use crate::model::Family;
 use crate::parse::{iptables, nft};
 use std::io::Read;
 use std::path::PathBuf;
@@ -152,17 +153,13 @@ pub fn read_firewall(limit: Duration) -> Result<FirewallFacts, ProbeError> {
 
     // Tables iptables-nft wrote: their extensions are opaque `xt` in the JSON; the
     // iptables-nft-save view of the same tables is complete.
-    for v6 in [false, true] {
+    for family in Family::BOTH {
         // Tables iptables-nft wrote are read in iptables' own terms, so the evidence and
         // the fixes speak the tool the admin used.
-        if !needs_iptables_view(&tables, v6) {
+        if !needs_iptables_view(&tables, family) {
             continue;
         }
-        let tool = if v6 {
-            "ip6tables-nft-save"
-        } else {
-            "iptables-nft-save"
-        };
+        let tool = family.pick("iptables-nft-save", "ip6tables-nft-save");
         let Some(path) = find_tool(tool) else {
             facts.partial.push(format!(
                 "{tool} is not installed: rules written by iptables-nft are read from nft's JSON, where their extensions are opaque"
@@ -175,7 +172,7 @@ pub fn read_firewall(limit: Duration) -> Result<FirewallFacts, ProbeError> {
                     command: tool.into(),
                     result: Ok(o.stdout.len()),
                 });
-                let problems = merge_iptables_view(&mut tables, &o.stdout, v6);
+                let problems = merge_iptables_view(&mut tables, &o.stdout, family);
                 facts.problems.extend(problems);
             }
             Ok(o) => facts.partial.push(format!("{tool} failed: {}", o.stderr)),
@@ -184,17 +181,9 @@ pub fn read_firewall(limit: Duration) -> Result<FirewallFacts, ProbeError> {
     }
 
     // Legacy x_tables apply on top of nftables.
-    for v6 in [false, true] {
-        let names = if v6 {
-            "/proc/net/ip6_tables_names"
-        } else {
-            "/proc/net/ip_tables_names"
-        };
-        let tool = if v6 {
-            "ip6tables-legacy-save"
-        } else {
-            "iptables-legacy-save"
-        };
+    for family in Family::BOTH {
+        let names = family.pick("/proc/net/ip_tables_names", "/proc/net/ip6_tables_names");
+        let tool = family.pick("iptables-legacy-save", "ip6tables-legacy-save");
         let listed = match std::fs::read_to_string(names) {
             Ok(s) => s,
             // No x_tables in the kernel: nothing legacy can be loaded.
@@ -207,11 +196,7 @@ pub fn read_firewall(limit: Duration) -> Result<FirewallFacts, ProbeError> {
         if listed.trim().is_empty() {
             continue;
         }
-        let plain = if v6 {
-            "ip6tables-save"
-        } else {
-            "iptables-save"
-        };
+        let plain = family.pick("iptables-save", "ip6tables-save");
         let Some(path) = find_tool(tool).or_else(|| legacy_plain(plain, deadline)) else {
             facts.partial.push(format!(
                 "legacy iptables tables are loaded ({}) but {tool} is not installed to read them",
@@ -225,7 +210,7 @@ pub fn read_firewall(limit: Duration) -> Result<FirewallFacts, ProbeError> {
                     command: tool.into(),
                     result: Ok(o.stdout.len()),
                 });
-                let saved = iptables::parse(&o.stdout, v6, Source::IptablesLegacy);
+                let saved = iptables::parse(&o.stdout, family, Source::IptablesLegacy);
                 facts.problems.extend(saved.problems);
                 tables.extend(saved.tables);
             }
@@ -257,12 +242,8 @@ fn legacy_plain(tool: &str, deadline: Instant) -> Option<PathBuf> {
 }
 
 /// Whether nft's view of a family has tables that iptables-nft wrote.
-pub fn needs_iptables_view(tables: &[Table], v6: bool) -> bool {
-    let fam = if v6 {
-        TableFamily::Ip6
-    } else {
-        TableFamily::Ip
-    };
+pub fn needs_iptables_view(tables: &[Table], family: Family) -> bool {
+    let fam = TableFamily::of(family);
     tables
         .iter()
         .any(|t| t.family == fam && t.source == Source::Nft && (has_xt(t) || iptables_shaped(t)))
@@ -270,13 +251,9 @@ pub fn needs_iptables_view(tables: &[Table], v6: bool) -> bool {
 
 /// Replace nft's view of the tables iptables-nft wrote by `iptables-nft-save`'s (`save`).
 /// Returns the parser's notes.
-pub fn merge_iptables_view(tables: &mut [Table], save: &str, v6: bool) -> Vec<String> {
-    let fam = if v6 {
-        TableFamily::Ip6
-    } else {
-        TableFamily::Ip
-    };
-    let saved = iptables::parse(save, v6, Source::IptablesNft);
+pub fn merge_iptables_view(tables: &mut [Table], save: &str, family: Family) -> Vec<String> {
+    let fam = TableFamily::of(family);
+    let saved = iptables::parse(save, family, Source::IptablesNft);
     for st in saved.tables {
         if let Some(slot) = tables
             .iter_mut()
@@ -307,17 +284,17 @@ pub fn assemble(
         ..Default::default()
     };
     let mut tables = rs.tables;
-    for (i, v6) in [false, true].into_iter().enumerate() {
-        if let Some(save) = nft_save[i] {
-            if needs_iptables_view(&tables, v6) {
-                let p = merge_iptables_view(&mut tables, save, v6);
+    for (family, save) in Family::BOTH.into_iter().zip(nft_save) {
+        if let Some(save) = save {
+            if needs_iptables_view(&tables, family) {
+                let p = merge_iptables_view(&mut tables, save, family);
                 facts.problems.extend(p);
             }
         }
     }
-    for (i, v6) in [false, true].into_iter().enumerate() {
-        if let Some(save) = legacy_save[i] {
-            let saved = iptables::parse(save, v6, Source::IptablesLegacy);
+    for (family, save) in Family::BOTH.into_iter().zip(legacy_save) {
+        if let Some(save) = save {
+            let saved = iptables::parse(save, family, Source::IptablesLegacy);
             facts.problems.extend(saved.problems);
             tables.extend(saved.tables);
         }

@@ -2,6 +2,7 @@
 
 use super::timed;
 use crate::facts::{AddrFacts, Link, Neighbour, ProbeError, ProbeErrorKind, Probed, Route};
+use crate::model::Family;
 use crate::sanitize::clean;
 use futures::TryStreamExt;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags};
@@ -144,11 +145,10 @@ fn protocol_name(p: RouteProtocol) -> String {
 
 async fn routes(handle: Handle, names: &BTreeMap<u32, String>) -> Result<Vec<Route>, ProbeError> {
     let mut out = Vec::new();
-    for v6 in [false, true] {
-        let msg = if v6 {
-            RouteMessageBuilder::<Ipv6Addr>::new().build()
-        } else {
-            RouteMessageBuilder::<Ipv4Addr>::new().build()
+    for family in Family::BOTH {
+        let msg = match family {
+            Family::V4 => RouteMessageBuilder::<Ipv4Addr>::new().build(),
+            Family::V6 => RouteMessageBuilder::<Ipv6Addr>::new().build(),
         };
         let mut stream = handle.route().get(msg).execute();
         while let Some(r) = stream.try_next().await.map_err(|e| nl_err("routes", e))? {
@@ -195,7 +195,7 @@ async fn routes(handle: Handle, names: &BTreeMap<u32, String>) -> Result<Vec<Rou
                 continue;
             }
             out.push(Route {
-                v6,
+                family,
                 dst,
                 gateway,
                 dev: oif.and_then(|i| names.get(&i).cloned()),

@@ -2,6 +2,7 @@
 
 use crate::facts::isp::{FULL_SIZE_PACKET, full_size_payload};
 use crate::facts::{GatewayPing, Link, ProbeError, ProbeErrorKind, Probed, Route};
+use crate::model::Family;
 use crate::options::Options;
 use std::net::IpAddr;
 use std::time::Instant;
@@ -72,7 +73,7 @@ pub(crate) async fn ping_full_size(
     // Another identifier than the small echoes to the same address: on a raw socket every
     // client sees every reply, and a small reply must not answer for a large one.
     let ident = PingIdentifier((std::process::id() as u16) ^ 0x8000);
-    ping(ip, None, limit, full_size_payload(ip.is_ipv6()), ident)
+    ping(ip, None, limit, full_size_payload(Family::of(ip)), ident)
         .await
         .map_err(|e| {
             ProbeError::new(

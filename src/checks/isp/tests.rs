@@ -4,7 +4,7 @@ use crate::checks::evaluate;
 use crate::checks::fixtures::*;
 use crate::facts::isp::*;
 use crate::facts::*;
-use crate::model::{CheckId, Status};
+use crate::model::{CheckId, Family, Status};
 use crate::verdict::verdict;
 
 fn isp(f: &mut Facts) -> &mut IspFacts {
@@ -116,7 +116,7 @@ fn offline_skips_every_isp_check_saying_so() {
 fn egress_v6_without_default_route_is_a_consequence() {
     let mut f = healthy_online();
     if let Ok(r) = f.routes.result.as_mut() {
-        r.retain(|r| !r.v6);
+        r.retain(|r| r.family == Family::V4);
     }
     let i = isp(&mut f);
     i.egress[1].tcp_ms = Probed::err(ProbeErrorKind::Failed, "Network is unreachable");
@@ -326,25 +326,25 @@ fn acme_trap(f: &mut Facts) {
     a.hops = vec![
         AcmeHop {
             url: start.clone(),
-            v6: true,
+            family: Family::V6,
             ip: Some(ip("2001:db8:1::10")),
             response: timeout("connect to [2001:db8:1::10]:80: timed out"),
         },
         AcmeHop {
             url: start,
-            v6: false,
+            family: Family::V4,
             ip: Some(ip("203.0.113.10")),
             response: Probed::ok(resp(301, Some(&https), 0, "00")),
         },
         AcmeHop {
             url: https.clone(),
-            v6: true,
+            family: Family::V6,
             ip: Some(ip("2001:db8:1::10")),
             response: timeout("connect to [2001:db8:1::10]:443: timed out"),
         },
         AcmeHop {
             url: https,
-            v6: false,
+            family: Family::V4,
             ip: Some(ip("203.0.113.10")),
             response: Probed::ok(resp(404, None, 9, "ef")),
         },
@@ -678,7 +678,7 @@ fn path_mtu_from_an_older_snapshot_is_skipped_not_failed() {
 fn path_mtu_skips_where_the_path_is_already_blocked() {
     let mut f = pmtu_broken_v6();
     if let Ok(r) = f.routes.result.as_mut() {
-        r.retain(|r| !r.v6);
+        r.retain(|r| r.family == Family::V4);
     }
     let fs = evaluate(&f, &options());
     let x = find(&fs, CheckId::IspPathMtuIpv6, None);

@@ -11,6 +11,7 @@ pub mod smtp;
 
 use crate::facts::isp::*;
 use crate::facts::{DnsFacts, Link, Listener, ProbeError, ProbeErrorKind, Probed, Route};
+use crate::model::Family;
 use crate::options::Options;
 use crate::sanitize::clean;
 use futures::future::join_all;
@@ -144,8 +145,8 @@ async fn egress_all(opts: &Options) -> Vec<EgressProbe> {
             match resolve(host, port, opts.timeout).await {
                 Ok(ips) => {
                     // One address per family is enough to test the path.
-                    for v6 in [false, true] {
-                        if let Some(ip) = ips.iter().find(|i| i.is_ipv6() == v6) {
+                    for family in Family::BOTH {
+                        if let Some(ip) = ips.iter().find(|i| Family::of(**i) == family) {
                             addrs.push(SocketAddr::new(*ip, port));
                         }
                     }
@@ -160,7 +161,7 @@ async fn egress_all(opts: &Options) -> Vec<EgressProbe> {
             return vec![EgressProbe {
                 target: clean(&t),
                 addr: None,
-                v6: false,
+                family: Family::V4,
                 tcp_ms: Probed {
                     result: Err(e.clone()),
                     ms: 0,
@@ -205,7 +206,7 @@ async fn egress_all(opts: &Options) -> Vec<EgressProbe> {
             EgressProbe {
                 target: clean(t),
                 addr: Some(sa),
-                v6: sa.is_ipv6(),
+                family: Family::of(sa.ip()),
                 tcp_ms,
                 icmp_ms,
                 full_size_icmp_ms,
@@ -220,9 +221,9 @@ async fn egress_all(opts: &Options) -> Vec<EgressProbe> {
 
 /// The echo URL for a family: one whose host is a literal of that family, else the
 /// first one with a host name.
-fn echo_url_for(urls: &[Url], v6: bool) -> Option<&Url> {
+fn echo_url_for(urls: &[Url], family: Family) -> Option<&Url> {
     urls.iter()
-        .find(|u| u.literal().is_some_and(|ip| ip.is_ipv6() == v6))
+        .find(|u| u.literal().is_some_and(|ip| Family::of(ip) == family))
         .or_else(|| urls.iter().find(|u| u.literal().is_none()))
 }
 
@@ -239,17 +240,17 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
         opts.echo_urls.clone()
     };
     let urls: Vec<Url> = given.iter().filter_map(|s| Url::parse(s)).collect();
-    let fams = [false, true].map(|v6| {
-        let url = echo_url_for(&urls, v6).cloned();
+    let fams = Family::BOTH.map(|family| {
+        let url = echo_url_for(&urls, family).cloned();
         async move {
             let Some(url) = url else {
                 return (None, Vec::new());
             };
             let addr = match resolve(&url.host, url.port, opts.timeout).await {
-                Ok(ips) => ips.into_iter().find(|i| i.is_ipv6() == v6),
+                Ok(ips) => ips.into_iter().find(|i| Family::of(*i) == family),
                 Err(e) => {
                     let probe = EchoProbe {
-                        v6,
+                        family,
                         url: url.to_string(),
                         seen: Probed {
                             result: Err(e),
@@ -261,15 +262,11 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
             };
             let Some(ip) = addr else {
                 let probe = EchoProbe {
-                    v6,
+                    family,
                     url: url.to_string(),
                     seen: Probed::err(
                         ProbeErrorKind::NotRun,
-                        format!(
-                            "{} has no {} address",
-                            url.host,
-                            if v6 { "IPv6" } else { "IPv4" }
-                        ),
+                        format!("{} has no {} address", url.host, family.name()),
                     ),
                 };
                 return (Some(probe), Vec::new());
@@ -320,7 +317,7 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
                     })
                     .await;
                     InboundProbe {
-                        v6,
+                        family,
                         port,
                         url: u.to_string(),
                         answer,
@@ -340,12 +337,12 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
                         seen_done = Some(s);
                         if unreachable && inbound_done.is_none() {
                             inbound_done = Some(opts.target.ports.iter().map(|&port| InboundProbe {
-                                v6,
+                                family,
                                 port,
                                 url: join_path(&url, &format!("/port/{port}")).to_string(),
                                 answer: Probed::err(
                                     ProbeErrorKind::NotRun,
-                                    format!("the echo service {url} did not answer over {}", if v6 { "IPv6" } else { "IPv4" }),
+                                    format!("the echo service {url} did not answer over {}", family.name()),
                                 ),
                             }).collect());
                         }
@@ -359,7 +356,7 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
             );
             (
                 Some(EchoProbe {
-                    v6,
+                    family,
                     url: url.to_string(),
                     seen,
                 }),
@@ -562,8 +559,8 @@ async fn acme(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> Optio
         }
         seen.push(key.clone());
         let addrs = host_addrs(opts, &url, a, aaaa).await;
-        let hops = join_all([false, true].map(|v6| {
-            let ip = addrs.iter().copied().find(|i| i.is_ipv6() == v6);
+        let hops = join_all(Family::BOTH.map(|family| {
+            let ip = addrs.iter().copied().find(|i| Family::of(*i) == family);
             let url = &url;
             let key = key.clone();
             async move {
@@ -571,16 +568,12 @@ async fn acme(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> Optio
                     Some(ip) => fetch(opts, tls, url, ip, true, 0).await.0,
                     None => Probed::err(
                         ProbeErrorKind::NotRun,
-                        format!(
-                            "{} has no {} address",
-                            url.host,
-                            if v6 { "IPv6" } else { "IPv4" }
-                        ),
+                        format!("{} has no {} address", url.host, family.name()),
                     ),
                 };
                 AcmeHop {
                     url: key,
-                    v6,
+                    family,
                     ip,
                     response,
                 }
@@ -640,10 +633,7 @@ async fn resources(
     for (ip, (r, body)) in pages {
         match r.result {
             Ok(resp) if resp.status == 200 => {
-                fetched.push(format!(
-                    "{url} over {} from {ip}",
-                    crate::net::family_name(ip)
-                ));
+                fetched.push(format!("{url} over {} from {ip}", Family::of(ip).name()));
                 for r in html::subresources(&String::from_utf8_lossy(&body)) {
                     if !refs.contains(&r) {
                         refs.push(r);
@@ -719,19 +709,19 @@ mod tests {
         .iter()
         .filter_map(|s| Url::parse(s))
         .collect();
-        assert_eq!(echo_url_for(&urls, false).unwrap().port, 8080);
+        assert_eq!(echo_url_for(&urls, Family::V4).unwrap().port, 8080);
         assert!(
-            echo_url_for(&urls, true)
+            echo_url_for(&urls, Family::V6)
                 .unwrap()
                 .literal()
                 .unwrap()
                 .is_ipv6()
         );
         let only4: Vec<Url> = vec![Url::parse("http://198.51.100.10/").unwrap()];
-        assert!(echo_url_for(&only4, true).is_none());
+        assert!(echo_url_for(&only4, Family::V6).is_none());
         let named = vec![Url::parse("https://ifconfig.co/").unwrap()];
         assert_eq!(
-            join_path(echo_url_for(&named, true).unwrap(), "/port/80").to_string(),
+            join_path(echo_url_for(&named, Family::V6).unwrap(), "/port/80").to_string(),
             "https://ifconfig.co/port/80"
         );
     }
