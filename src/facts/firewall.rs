@@ -74,12 +74,16 @@ pub struct Ruleset {
 
 impl Ruleset {
     pub fn rule_count(&self) -> usize {
-        self.tables
-            .iter()
-            .flat_map(|t| &t.chains)
-            .map(|c| c.rules.len())
-            .sum()
+        rule_count(&self.tables)
     }
+}
+
+fn rule_count(tables: &[Table]) -> usize {
+    tables
+        .iter()
+        .flat_map(|t| &t.chains)
+        .map(|c| c.rules.len())
+        .sum()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -339,10 +343,6 @@ impl FirewallFacts {
         self.backends.contains(&b)
     }
     pub fn rule_count(&self) -> usize {
-        self.tables
-            .iter()
-            .flat_map(|t| &t.chains)
-            .map(|c| c.rules.len())
-            .sum()
+        rule_count(&self.tables)
     }
 }

@@ -100,6 +100,33 @@ fn run_capped(tool: &PathBuf, args: &[&str], deadline: Instant) -> Result<Output
     })
 }
 
+/// Run an `*-save` tool: its output, recorded as a tool run; on failure the reason is
+/// recorded as a part of the filter that could not be read.
+fn run_save(
+    facts: &mut FirewallFacts,
+    path: &PathBuf,
+    tool: &str,
+    deadline: Instant,
+) -> Option<String> {
+    match run_capped(path, &[], deadline) {
+        Ok(o) if o.ok => {
+            facts.tools.push(ToolRun {
+                command: tool.into(),
+                result: Ok(o.stdout.len()),
+            });
+            Some(o.stdout)
+        }
+        Ok(o) => {
+            facts.partial.push(format!("{tool} failed: {}", o.stderr));
+            None
+        }
+        Err(e) => {
+            facts.partial.push(e.message);
+            None
+        }
+    }
+}
+
 fn permission_like(stderr: &str) -> bool {
     let s = stderr.to_ascii_lowercase();
     s.contains("operation not permitted")
@@ -166,17 +193,9 @@ pub fn read_firewall(limit: Duration) -> Result<FirewallFacts, ProbeError> {
             ));
             continue;
         };
-        match run_capped(&path, &[], deadline) {
-            Ok(o) if o.ok => {
-                facts.tools.push(ToolRun {
-                    command: tool.into(),
-                    result: Ok(o.stdout.len()),
-                });
-                let problems = merge_iptables_view(&mut tables, &o.stdout, family);
-                facts.problems.extend(problems);
-            }
-            Ok(o) => facts.partial.push(format!("{tool} failed: {}", o.stderr)),
-            Err(e) => facts.partial.push(e.message),
+        if let Some(out) = run_save(&mut facts, &path, tool, deadline) {
+            let problems = merge_iptables_view(&mut tables, &out, family);
+            facts.problems.extend(problems);
         }
     }
 
@@ -204,18 +223,10 @@ pub fn read_firewall(limit: Duration) -> Result<FirewallFacts, ProbeError> {
             ));
             continue;
         };
-        match run_capped(&path, &[], deadline) {
-            Ok(o) if o.ok => {
-                facts.tools.push(ToolRun {
-                    command: tool.into(),
-                    result: Ok(o.stdout.len()),
-                });
-                let saved = iptables::parse(&o.stdout, family, Source::IptablesLegacy);
-                facts.problems.extend(saved.problems);
-                tables.extend(saved.tables);
-            }
-            Ok(o) => facts.partial.push(format!("{tool} failed: {}", o.stderr)),
-            Err(e) => facts.partial.push(e.message),
+        if let Some(out) = run_save(&mut facts, &path, tool, deadline) {
+            let saved = iptables::parse(&out, family, Source::IptablesLegacy);
+            facts.problems.extend(saved.problems);
+            tables.extend(saved.tables);
         }
     }
     if nft_path.is_none() {

@@ -505,19 +505,19 @@ impl App {
     }
 
     fn submit_form(&mut self) -> Vec<Effect> {
-        let domain = match crate::options::parse_domain(self.form.domain.trim()) {
-            Ok(d) => d,
-            Err(e) => {
+        // The first field that does not parse gets the focus and the message.
+        let parsed = crate::options::parse_domain(self.form.domain.trim())
+            .map_err(|e| (0, e))
+            .and_then(|d| {
+                crate::options::parse_ports(self.form.ports.trim())
+                    .map(|p| (d, p))
+                    .map_err(|e| (1, e))
+            });
+        let (domain, ports) = match parsed {
+            Ok(v) => v,
+            Err((focus, e)) => {
                 self.form.error = Some(e);
-                self.form.focus = 0;
-                return Vec::new();
-            }
-        };
-        let ports = match crate::options::parse_ports(self.form.ports.trim()) {
-            Ok(p) => p,
-            Err(e) => {
-                self.form.error = Some(e);
-                self.form.focus = 1;
+                self.form.focus = focus;
                 return Vec::new();
             }
         };
