@@ -7,8 +7,20 @@ use crate::facts::firewall::{Backend, FirewallFacts};
 use crate::probe::firewall::assemble;
 
 macro_rules! fixture {
-    ($name:literal) => {
+    ($name:expr) => {
         include_str!(concat!("../../tests/fixtures/firewall/", $name))
+    };
+}
+
+/// A recording with both families' iptables-nft views: `NAME.nft.json`, `NAME.v4.save`,
+/// `NAME.v6.save`.
+macro_rules! recorded {
+    ($name:literal) => {
+        load(
+            fixture!(concat!($name, ".nft.json")),
+            fixture!(concat!($name, ".v4.save")),
+            fixture!(concat!($name, ".v6.save")),
+        )
     };
 }
 
@@ -30,6 +42,25 @@ fn tcp(f: &FirewallFacts, family: Family, port: u16) -> Outcome {
     decide(&f.tables, &Packet::tcp_syn(ip, port, "eth0"))
 }
 
+/// Over both families, each port's SYN gets `want`, decided by rules the walk evaluates.
+fn expect_tcp(f: &FirewallFacts, ports: &[(u16, Decision)]) {
+    for family in Family::BOTH {
+        for &(port, want) in ports {
+            let o = tcp(f, family, port);
+            assert_eq!(o.decision, want, "{port} {family:?}: {o:#?}");
+            assert!(o.unevaluated.is_empty(), "{o:#?}");
+        }
+    }
+}
+
+fn path_has(o: &Outcome, chain: &str) {
+    assert!(
+        o.path.iter().any(|p| p.contains(chain)),
+        "{chain}: {:?}",
+        o.path
+    );
+}
+
 fn nd_and_ptb(f: &FirewallFacts) -> Vec<(u8, Decision)> {
     [2u8, 133, 134, 135, 136]
         .iter()
@@ -44,11 +75,7 @@ fn nd_and_ptb(f: &FirewallFacts) -> Vec<(u8, Decision)> {
 
 #[test]
 fn iptables_nft_host_firewall() {
-    let f = load(
-        fixture!("iptables-nft.nft.json"),
-        fixture!("iptables-nft.v4.save"),
-        fixture!("iptables-nft.v6.save"),
-    );
+    let f = recorded!("iptables-nft");
     assert!(f.has(Backend::IptablesNft), "{:?}", f.backends);
     // Read through iptables-nft-save: the conntrack/multiport extensions are evaluable.
     assert!(
@@ -56,12 +83,15 @@ fn iptables_nft_host_firewall() {
         "{:?}",
         f.tables
     );
+    expect_tcp(
+        &f,
+        &[
+            (22, Decision::Accept),
+            (80, Decision::Accept),
+            (443, Decision::Accept),
+        ],
+    );
     for family in Family::BOTH {
-        for port in [22, 80, 443] {
-            let o = tcp(&f, family, port);
-            assert_eq!(o.decision, Decision::Accept, "{port} {family:?}: {o:#?}");
-            assert!(o.unevaluated.is_empty(), "{o:#?}");
-        }
         let o = tcp(&f, family, 8080);
         assert_eq!(o.decision, Decision::Drop);
         assert!(o.decided_by.unwrap().describe().contains("policy drop"));
@@ -77,44 +107,30 @@ fn iptables_nft_host_firewall() {
 
 #[test]
 fn ufw_with_ipv6() {
-    let f = load(
-        fixture!("ufw.nft.json"),
-        fixture!("ufw.v4.save"),
-        fixture!("ufw.v6.save"),
-    );
+    let f = recorded!("ufw");
     assert!(f.has(Backend::Ufw), "{:?}", f.backends);
-    for family in Family::BOTH {
-        for (port, want) in [
+    expect_tcp(
+        &f,
+        &[
             (80, Decision::Accept),
             (5432, Decision::Drop),
             (8080, Decision::Drop),
-        ] {
-            let o = tcp(&f, family, port);
-            assert_eq!(o.decision, want, "{port} {family:?}: {o:#?}");
-        }
-    }
+        ],
+    );
     // `ufw limit 22/tcp` as recorded: ufw filled ufw-user-limit-accept for IPv4 but left
     // ufw6-user-limit-accept empty, so SSH over IPv6 falls through to the policy. The
     // walk shows it (a real dual-stack surprise) rather than assuming ufw's intent.
     assert_eq!(tcp(&f, Family::V4, 22).decision, Decision::Accept);
     let o = tcp(&f, Family::V6, 22);
     assert_eq!(o.decision, Decision::Drop);
-    assert!(
-        o.path.iter().any(|p| p.contains("ufw6-user-limit-accept")),
-        "{:?}",
-        o.path
-    );
+    path_has(&o, "ufw6-user-limit-accept");
     let o = tcp(&f, Family::V6, 80);
     assert!(
         o.accepted_by[0].text.contains("--dport 80 -j ACCEPT"),
         "{:?}",
         o.accepted_by
     );
-    assert!(
-        o.path.iter().any(|p| p.contains("ufw6-user-input")),
-        "{:?}",
-        o.path
-    );
+    path_has(&o, "ufw6-user-input");
     // ufw's before6.rules admit neighbour discovery (hop limit 255) and packet-too-big.
     assert!(
         nd_and_ptb(&f).iter().all(|(_, d)| *d == Decision::Accept),
@@ -127,17 +143,14 @@ fn ufw_with_ipv6() {
 fn firewalld_public_zone() {
     let f = load(fixture!("firewalld.nft.json"), "", "");
     assert!(f.has(Backend::Firewalld), "{:?}", f.backends);
-    for family in Family::BOTH {
-        for (port, want) in [
+    expect_tcp(
+        &f,
+        &[
             (80, Decision::Accept),
             (22, Decision::Accept),
             (443, Decision::Reject),
-        ] {
-            let o = tcp(&f, family, port);
-            assert_eq!(o.decision, want, "{port} {family:?}: {o:#?}");
-            assert!(o.unevaluated.is_empty(), "{o:#?}");
-        }
-    }
+        ],
+    );
     let o = tcp(&f, Family::V6, 443);
     assert!(
         o.decided_by
@@ -154,11 +167,7 @@ fn firewalld_public_zone() {
 
 #[test]
 fn docker_chains_do_not_touch_the_input_path() {
-    let f = load(
-        fixture!("docker.nft.json"),
-        fixture!("docker.v4.save"),
-        fixture!("docker.v6.save"),
-    );
+    let f = recorded!("docker");
     assert!(f.has(Backend::Docker), "{:?}", f.backends);
     assert_eq!(tcp(&f, Family::V4, 80).decision, Decision::Accept);
     assert_eq!(tcp(&f, Family::V4, 443).decision, Decision::Drop);
@@ -173,20 +182,12 @@ fn docker_chains_do_not_touch_the_input_path() {
 
 #[test]
 fn fail2ban_bans_only_the_banned() {
-    let f = load(
-        fixture!("fail2ban.nft.json"),
-        fixture!("fail2ban.v4.save"),
-        fixture!("fail2ban.v6.save"),
-    );
+    let f = recorded!("fail2ban");
     assert!(f.has(Backend::Fail2ban), "{:?}", f.backends);
     for family in Family::BOTH {
         let o = tcp(&f, family, 80);
         assert_eq!(o.decision, Decision::Accept, "{o:#?}");
-        assert!(
-            o.path.iter().any(|p| p.contains("f2b-sshd")),
-            "{:?}",
-            o.path
-        );
+        path_has(&o, "f2b-sshd");
     }
     for (src, port) in [
         ("198.51.100.77", 22),

@@ -11,6 +11,11 @@ fn v6() -> IpAddr {
     "2001:db8:1::10".parse().unwrap()
 }
 
+/// The decision on a TCP SYN to `ip`:`port` arriving on `dev`.
+fn syn(t: &[Table], ip: IpAddr, port: u16, dev: &str) -> Decision {
+    decide(t, &Packet::tcp_syn(ip, port, dev)).decision
+}
+
 fn save(text: &str, family: Family) -> Vec<Table> {
     iptables::parse(text, family, Source::IptablesLegacy).tables
 }
@@ -31,15 +36,9 @@ fn ip6tables_drop_on_80() {
     let o = decide(&t, &Packet::tcp_syn(v6(), 80, "eth0"));
     assert_eq!(o.decision, Decision::Drop);
     assert_eq!(o.decided_by.unwrap().handle, Some(3));
-    assert_eq!(
-        decide(&t, &Packet::tcp_syn(v6(), 443, "eth0")).decision,
-        Decision::Accept
-    );
+    assert_eq!(syn(&t, v6(), 443, "eth0"), Decision::Accept);
     // An ip6tables table does not see IPv4.
-    assert_eq!(
-        decide(&t, &Packet::tcp_syn(v4(), 80, "eth0")).decision,
-        Decision::Accept
-    );
+    assert_eq!(syn(&t, v4(), 80, "eth0"), Decision::Accept);
 }
 
 #[test]
@@ -53,14 +52,8 @@ fn policy_drop_with_established_and_port_accept() {
     assert_eq!(o.decision, Decision::Drop);
     assert_eq!(o.decided_by.as_ref().unwrap().handle, None, "policy");
     assert!(o.decided_by.unwrap().describe().contains("policy drop"));
-    assert_eq!(
-        decide(&t, &Packet::tcp_syn(v4(), 443, "eth0")).decision,
-        Decision::Accept
-    );
-    assert_eq!(
-        decide(&t, &Packet::tcp_syn(v4(), 80, "lo")).decision,
-        Decision::Accept
-    );
+    assert_eq!(syn(&t, v4(), 443, "eth0"), Decision::Accept);
+    assert_eq!(syn(&t, v4(), 80, "lo"), Decision::Accept);
 }
 
 #[test]
@@ -74,10 +67,7 @@ fn jump_return_and_goto() {
     assert_eq!(o.decision, Decision::Accept, "{o:#?}");
     assert!(o.path.iter().any(|p| p.contains("→ web")), "{:?}", o.path);
     // goto web then end of web: back to INPUT's caller = policy.
-    assert_eq!(
-        decide(&t, &Packet::tcp_syn(v4(), 81, "eth0")).decision,
-        Decision::Drop
-    );
+    assert_eq!(syn(&t, v4(), 81, "eth0"), Decision::Drop);
     let mut p = Packet::tcp_syn(v4(), 80, "eth0");
     p.saddr = Some("198.51.100.7".parse().unwrap());
     assert_eq!(decide(&t, &p).decision, Decision::Reject);
@@ -89,10 +79,7 @@ fn unknown_match_that_does_not_matter_is_certain() {
         "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 80 -j ACCEPT\n-A INPUT -m set --match-set bad src -j DROP\nCOMMIT\n",
         Family::V4,
     );
-    assert_eq!(
-        decide(&t, &Packet::tcp_syn(v4(), 80, "eth0")).decision,
-        Decision::Accept
-    );
+    assert_eq!(syn(&t, v4(), 80, "eth0"), Decision::Accept);
     let o = decide(&t, &Packet::tcp_syn(v4(), 81, "eth0"));
     assert_eq!(o.decision, Decision::Uncertain);
     assert!(o.decided_by.unwrap().text.contains("match-set"));
@@ -166,18 +153,12 @@ fn loops_are_bounded() {
         "*filter\n:INPUT ACCEPT [0:0]\n:a - [0:0]\n:b - [0:0]\n-A INPUT -j a\n-A a -j b\n-A b -j a\nCOMMIT\n",
         Family::V4,
     );
-    assert_eq!(
-        decide(&t, &Packet::tcp_syn(v4(), 80, "eth0")).decision,
-        Decision::Uncertain
-    );
+    assert_eq!(syn(&t, v4(), 80, "eth0"), Decision::Uncertain);
     let t = save(
         "*filter\n:INPUT ACCEPT [0:0]\n:a - [0:0]\n-A INPUT -j a\n-A a -g a\nCOMMIT\n",
         Family::V4,
     );
-    assert_eq!(
-        decide(&t, &Packet::tcp_syn(v4(), 80, "eth0")).decision,
-        Decision::Uncertain
-    );
+    assert_eq!(syn(&t, v4(), 80, "eth0"), Decision::Uncertain);
 }
 
 #[test]
