@@ -61,6 +61,12 @@ fn path_has(o: &Outcome, chain: &str) {
     );
 }
 
+/// Neighbour discovery and packet-too-big all pass.
+fn all_icmpv6_admitted(f: &FirewallFacts) {
+    let icmp = nd_and_ptb(f);
+    assert!(icmp.iter().all(|(_, d)| *d == Decision::Accept), "{icmp:?}");
+}
+
 fn nd_and_ptb(f: &FirewallFacts) -> Vec<(u8, Decision)> {
     [2u8, 133, 134, 135, 136]
         .iter()
@@ -132,11 +138,7 @@ fn ufw_with_ipv6() {
     );
     path_has(&o, "ufw6-user-input");
     // ufw's before6.rules admit neighbour discovery (hop limit 255) and packet-too-big.
-    assert!(
-        nd_and_ptb(&f).iter().all(|(_, d)| *d == Decision::Accept),
-        "{:?}",
-        nd_and_ptb(&f)
-    );
+    all_icmpv6_admitted(&f);
 }
 
 #[test]
@@ -158,11 +160,7 @@ fn firewalld_public_zone() {
             .describe()
             .contains("nft inet firewalld chain filter_IN_public")
     );
-    assert!(
-        nd_and_ptb(&f).iter().all(|(_, d)| *d == Decision::Accept),
-        "{:?}",
-        nd_and_ptb(&f)
-    );
+    all_icmpv6_admitted(&f);
 }
 
 #[test]
