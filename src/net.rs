@@ -107,19 +107,22 @@ mod tests {
 
     #[test]
     fn classes() {
-        assert_eq!(c("8.8.8.8"), AddrClass::Public);
-        assert_eq!(c("10.1.2.3"), AddrClass::Private);
-        assert_eq!(c("192.168.1.1"), AddrClass::Private);
-        assert_eq!(c("100.64.0.1"), AddrClass::Cgnat);
-        assert_eq!(c("100.127.255.255"), AddrClass::Cgnat);
-        assert_eq!(c("100.128.0.1"), AddrClass::Public);
-        assert_eq!(c("203.0.113.5"), AddrClass::Documentation);
-        assert_eq!(c("2001:db8::1"), AddrClass::Documentation);
-        assert_eq!(c("fe80::1"), AddrClass::LinkLocal);
-        assert_eq!(c("fd00::1"), AddrClass::Ula);
-        assert_eq!(c("2a00:1450::1"), AddrClass::Public);
-        assert_eq!(c("::1"), AddrClass::Loopback);
-        assert_eq!(c("ff02::1"), AddrClass::Reserved);
+        use AddrClass::*;
+        let table: [(AddrClass, &[&str]); 7] = [
+            (Public, &["8.8.8.8", "100.128.0.1", "2a00:1450::1"]),
+            (Private, &["10.1.2.3", "192.168.1.1"]),
+            (Cgnat, &["100.64.0.1", "100.127.255.255"]),
+            (Documentation, &["203.0.113.5", "2001:db8::1"]),
+            (LinkLocal, &["fe80::1"]),
+            (Ula, &["fd00::1"]),
+            (Loopback, &["::1"]),
+        ];
+        for (class, addrs) in table {
+            for a in addrs {
+                assert_eq!(c(a), class, "{a}");
+            }
+        }
+        assert_eq!(c("ff02::1"), Reserved);
     }
 
     #[test]

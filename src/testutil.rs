@@ -160,3 +160,12 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("a current-thread runtime")
 }
+
+/// Some line of `lines` contains `needle` (a problem list, a walk's path).
+#[track_caller]
+pub fn assert_mentions(lines: &[String], needle: &str) {
+    assert!(
+        lines.iter().any(|l| l.contains(needle)),
+        "no line mentions {needle:?}: {lines:#?}"
+    );
+}

@@ -54,11 +54,7 @@ fn expect_tcp(f: &FirewallFacts, ports: &[(u16, Decision)]) {
 }
 
 fn path_has(o: &Outcome, chain: &str) {
-    assert!(
-        o.path.iter().any(|p| p.contains(chain)),
-        "{chain}: {:?}",
-        o.path
-    );
+    crate::testutil::assert_mentions(&o.path, chain);
 }
 
 /// Neighbour discovery and packet-too-big all pass.

@@ -65,7 +65,7 @@ fn jump_return_and_goto() {
     );
     let o = decide(&t, &Packet::tcp_syn(v4(), 80, "eth0"));
     assert_eq!(o.decision, Decision::Accept, "{o:#?}");
-    assert!(o.path.iter().any(|p| p.contains("→ web")), "{:?}", o.path);
+    crate::testutil::assert_mentions(&o.path, "→ web");
     // goto web then end of web: back to INPUT's caller = policy.
     assert_eq!(syn(&t, v4(), 81, "eth0"), Decision::Drop);
     let mut p = Packet::tcp_syn(v4(), 80, "eth0");
