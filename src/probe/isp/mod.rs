@@ -271,51 +271,34 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
                 };
                 return (Some(probe), Vec::new());
             };
-            let sa = SocketAddr::new(ip, url.port);
-            let seen_fut = async {
-                let limit = opts.timeout;
-                let req = http::Request {
-                    addr: sa,
-                    url: &url,
-                    tls: tls.verify.clone().ok(),
-                    accept: "text/plain",
-                    limit,
-                    keep: 256,
-                };
-                crate::probe::timed(limit, &format!("echo service {url}"), async {
-                    let f = http::get(&req).await?;
-                    if f.response.status != 200 {
-                        return Err(ProbeError::new(
-                            ProbeErrorKind::Failed,
-                            format!("echo service {url} answered HTTP {}", f.response.status),
-                        ));
-                    }
-                    parse_echo_text(&f.body).map_err(|text| {
-                        ProbeError::new(
-                            ProbeErrorKind::Failed,
-                            format!("echo service {url} did not answer an address: {text:?}"),
-                        )
-                    })
-                })
-                .await
+            let echo = EchoAt {
+                addr: SocketAddr::new(ip, url.port),
+                tls: tls.verify.clone().ok(),
             };
+            let echo = &echo;
+            let seen_fut = echo.get(&url, "text/plain", opts.timeout, 256, |f| {
+                if f.response.status != 200 {
+                    return Err(ProbeError::new(
+                        ProbeErrorKind::Failed,
+                        format!("echo service {url} answered HTTP {}", f.response.status),
+                    ));
+                }
+                parse_echo_text(&f.body).map_err(|text| {
+                    ProbeError::new(
+                        ProbeErrorKind::Failed,
+                        format!("echo service {url} did not answer an address: {text:?}"),
+                    )
+                })
+            });
             let inbound_futs = opts.target.ports.iter().map(|&port| {
                 let u = join_path(&url, &format!("/port/{port}"));
                 async move {
                     let limit = opts.timeout + CONNECT_BACK_HEADROOM;
-                    let req = http::Request {
-                        addr: sa,
-                        url: &u,
-                        tls: tls.verify.clone().ok(),
-                        accept: "application/json",
-                        limit,
-                        keep: 4096,
-                    };
-                    let answer = crate::probe::timed(limit, &format!("echo service {u}"), async {
-                        let f = http::get(&req).await?;
-                        parse_port_answer(&f.body, f.response.status)
-                    })
-                    .await;
+                    let answer = echo
+                        .get(&u, "application/json", limit, 4096, |f| {
+                            parse_port_answer(&f.body, f.response.status)
+                        })
+                        .await;
                     InboundProbe {
                         family,
                         port,
@@ -369,6 +352,37 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
     let echo = e4.into_iter().chain(e6).collect();
     let inbound = i4.into_iter().chain(i6).collect();
     (echo, inbound)
+}
+
+/// One echo service, reached at one address.
+struct EchoAt {
+    addr: SocketAddr,
+    tls: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
+}
+
+impl EchoAt {
+    /// GET `url` within `limit`, keeping up to `keep` body bytes, the answer read by `read`.
+    async fn get<T>(
+        &self,
+        url: &Url,
+        accept: &str,
+        limit: Duration,
+        keep: usize,
+        read: impl FnOnce(http::Fetched) -> Result<T, ProbeError>,
+    ) -> Probed<T> {
+        let req = http::Request {
+            addr: self.addr,
+            url,
+            tls: self.tls.clone(),
+            accept,
+            limit,
+            keep,
+        };
+        crate::probe::timed(limit, &format!("echo service {url}"), async {
+            read(http::get(&req).await?)
+        })
+        .await
+    }
 }
 
 /// The echo service's `GET /` answer: the caller's address as plain text; else the
