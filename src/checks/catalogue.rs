@@ -104,19 +104,19 @@ pub static CATALOGUE: &[CheckDef] = &[
         id: C::DnsA,
         reads: DNS_READS,
         rel: ALONE,
-        eval: Eval::Host(|c| dns::records(c, Family::V4)),
+        eval: Eval::Host(|c| dns::records::check(c, Family::V4)),
     },
     CheckDef {
         id: C::DnsAaaa,
         reads: DNS_READS,
         rel: ALONE,
-        eval: Eval::Host(|c| dns::records(c, Family::V6)),
+        eval: Eval::Host(|c| dns::records::check(c, Family::V6)),
     },
     CheckDef {
         id: C::DnsATarget,
         reads: &[P::Netlink, P::Sysctl, P::Dns, P::Isp],
         rel: ALONE,
-        eval: Eval::Host(dns::a_target),
+        eval: Eval::Host(dns::a_target::check),
     },
     CheckDef {
         id: C::DnsAaaaTarget,
@@ -125,19 +125,19 @@ pub static CATALOGUE: &[CheckDef] = &[
             names: &[C::AddressIpv6Enabled, C::AddressGlobalIpv6],
             ..ALONE
         },
-        eval: Eval::Host(dns::aaaa_target),
+        eval: Eval::Host(dns::aaaa_target::check),
     },
     CheckDef {
         id: C::DnsConsistency,
         reads: DNS_READS,
         rel: ALONE,
-        eval: Eval::Host(dns::consistency),
+        eval: Eval::Host(dns::consistency::check),
     },
     CheckDef {
         id: C::DnsReverse,
         reads: DNS_READS,
         rel: ALONE,
-        eval: Eval::Host(dns::reverse),
+        eval: Eval::Host(dns::reverse::check),
     },
     CheckDef {
         id: C::DnsNameservers,
@@ -153,31 +153,31 @@ pub static CATALOGUE: &[CheckDef] = &[
             ],
             ..ALONE
         },
-        eval: Eval::Host(dns::nameservers),
+        eval: Eval::Host(dns::nameservers::check),
     },
     CheckDef {
         id: C::DnsMx,
         reads: DNS_READS,
         rel: ALONE,
-        eval: Eval::Host(dns::mx),
+        eval: Eval::Host(dns::mx::check),
     },
     CheckDef {
         id: C::DnsDns64,
         reads: DNS_READS,
         rel: ALONE,
-        eval: Eval::Host(dns::dns64),
+        eval: Eval::Host(dns::dns64::check),
     },
     CheckDef {
         id: C::AddressIpv6Enabled,
         reads: &[P::Netlink, P::Sysctl],
         rel: ALONE,
-        eval: Eval::Host(address::ipv6_enabled),
+        eval: Eval::Host(address::ipv6_enabled::check),
     },
     CheckDef {
         id: C::AddressIpv6Persistent,
         reads: &[P::Netlink, P::Sysctl, P::SysctlFiles],
         rel: ALONE,
-        eval: Eval::Host(address::ipv6_persistent),
+        eval: Eval::Host(address::ipv6_persistent::check),
     },
     CheckDef {
         id: C::AddressGlobalIpv6,
@@ -186,19 +186,19 @@ pub static CATALOGUE: &[CheckDef] = &[
             names: &[C::AddressIpv6Enabled],
             ..ALONE
         },
-        eval: Eval::Host(address::global_ipv6),
+        eval: Eval::Host(address::global_ipv6::check),
     },
     CheckDef {
         id: C::AddressGlobalIpv4,
         reads: &[P::Netlink, P::Isp],
         rel: ALONE,
-        eval: Eval::Host(address::global_ipv4),
+        eval: Eval::Host(address::global_ipv4::check),
     },
     CheckDef {
         id: C::ListenerIpv4,
         reads: &[P::Netlink, P::Sysctl, P::Dns, P::Listeners, P::Web],
         rel: ALONE,
-        eval: Eval::Port(|c, p| listener::family(c, p, Family::V4)),
+        eval: Eval::Port(|c, p| listener::socket::check(c, p, Family::V4)),
     },
     CheckDef {
         id: C::ListenerIpv6,
@@ -207,13 +207,13 @@ pub static CATALOGUE: &[CheckDef] = &[
             moot_when: &[C::AddressIpv6Enabled],
             ..ALONE
         },
-        eval: Eval::Port(|c, p| listener::family(c, p, Family::V6)),
+        eval: Eval::Port(|c, p| listener::socket::check(c, p, Family::V6)),
     },
     CheckDef {
         id: C::ListenerConfig,
         reads: &[P::Netlink, P::Sysctl, P::Dns, P::Listeners, P::Web],
         rel: ALONE,
-        eval: Eval::Port(listener::config),
+        eval: Eval::Port(listener::config::check),
     },
     CheckDef {
         id: C::FirewallIpv4,
@@ -222,7 +222,7 @@ pub static CATALOGUE: &[CheckDef] = &[
             names: &[C::AddressGlobalIpv4],
             ..ALONE
         },
-        eval: Eval::Port(|c, p| firewall::port_check(c, p, Family::V4)),
+        eval: Eval::Port(|c, p| firewall::port::check(c, p, Family::V4)),
     },
     CheckDef {
         id: C::FirewallIpv6,
@@ -232,7 +232,7 @@ pub static CATALOGUE: &[CheckDef] = &[
             names: &[C::AddressGlobalIpv6],
             ..ALONE
         },
-        eval: Eval::Port(|c, p| firewall::port_check(c, p, Family::V6)),
+        eval: Eval::Port(|c, p| firewall::port::check(c, p, Family::V6)),
     },
     CheckDef {
         id: C::FirewallIcmpv6,
@@ -242,19 +242,19 @@ pub static CATALOGUE: &[CheckDef] = &[
             names: &[C::AddressGlobalIpv6],
             ..ALONE
         },
-        eval: Eval::Host(firewall::icmpv6),
+        eval: Eval::Host(firewall::icmpv6::check),
     },
     CheckDef {
         id: C::FirewallExposure,
         reads: &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Listeners],
         rel: ALONE,
-        eval: Eval::Host(firewall::exposure),
+        eval: Eval::Host(firewall::exposure::check),
     },
     CheckDef {
         id: C::RouteIpv4Default,
         reads: &[P::Netlink, P::Sysctl],
         rel: ALONE,
-        eval: Eval::Host(|c| route::default(c, Family::V4)),
+        eval: Eval::Host(|c| route::default::check(c, Family::V4)),
     },
     CheckDef {
         id: C::RouteIpv6Default,
@@ -264,7 +264,7 @@ pub static CATALOGUE: &[CheckDef] = &[
             names: &[C::RouteIpv6Ra],
             ..ALONE
         },
-        eval: Eval::Host(|c| route::default(c, Family::V6)),
+        eval: Eval::Host(|c| route::default::check(c, Family::V6)),
     },
     CheckDef {
         id: C::RouteIpv4Gateway,
@@ -273,7 +273,7 @@ pub static CATALOGUE: &[CheckDef] = &[
             names: &[C::RouteIpv4Default],
             ..ALONE
         },
-        eval: Eval::Host(|c| route::gateway(c, Family::V4)),
+        eval: Eval::Host(|c| route::gateway::check(c, Family::V4)),
     },
     CheckDef {
         id: C::RouteIpv6Gateway,
@@ -283,7 +283,7 @@ pub static CATALOGUE: &[CheckDef] = &[
             names: &[C::RouteIpv6Default],
             ..ALONE
         },
-        eval: Eval::Host(|c| route::gateway(c, Family::V6)),
+        eval: Eval::Host(|c| route::gateway::check(c, Family::V6)),
     },
     CheckDef {
         id: C::RouteIpv6Ra,
@@ -292,7 +292,7 @@ pub static CATALOGUE: &[CheckDef] = &[
             moot_when: &[C::AddressIpv6Enabled],
             ..ALONE
         },
-        eval: Eval::Host(route::ra),
+        eval: Eval::Host(route::ra::check),
     },
     CheckDef {
         id: C::IspEgressIpv4,
@@ -301,7 +301,7 @@ pub static CATALOGUE: &[CheckDef] = &[
             names: BLOCKERS_V4,
             ..ALONE
         },
-        eval: Eval::Host(|c| isp::egress(c, Family::V4)),
+        eval: Eval::Host(|c| isp::egress::check(c, Family::V4)),
     },
     CheckDef {
         id: C::IspEgressIpv6,
@@ -310,7 +310,7 @@ pub static CATALOGUE: &[CheckDef] = &[
             names: BLOCKERS_V6,
             ..ALONE
         },
-        eval: Eval::Host(|c| isp::egress(c, Family::V6)),
+        eval: Eval::Host(|c| isp::egress::check(c, Family::V6)),
     },
     CheckDef {
         id: C::IspPublicIpv4,
@@ -325,7 +325,7 @@ pub static CATALOGUE: &[CheckDef] = &[
             ],
             ..ALONE
         },
-        eval: Eval::Host(|c| isp::public(c, Family::V4)),
+        eval: Eval::Host(|c| isp::public::check(c, Family::V4)),
     },
     CheckDef {
         id: C::IspPublicIpv6,
@@ -334,7 +334,7 @@ pub static CATALOGUE: &[CheckDef] = &[
             names: BEHIND_EGRESS_V6,
             ..ALONE
         },
-        eval: Eval::Host(|c| isp::public(c, Family::V6)),
+        eval: Eval::Host(|c| isp::public::check(c, Family::V6)),
     },
     CheckDef {
         id: C::IspInboundIpv4,
@@ -351,7 +351,7 @@ pub static CATALOGUE: &[CheckDef] = &[
             when_explained: Some("inbound_host_firewall"),
             ..ALONE
         },
-        eval: Eval::Port(|c, p| isp::inbound(c, p, Family::V4)),
+        eval: Eval::Port(|c, p| isp::inbound::check(c, p, Family::V4)),
     },
     CheckDef {
         id: C::IspInboundIpv6,
@@ -369,7 +369,7 @@ pub static CATALOGUE: &[CheckDef] = &[
             when_explained: Some("inbound_host_firewall"),
             ..ALONE
         },
-        eval: Eval::Port(|c, p| isp::inbound(c, p, Family::V6)),
+        eval: Eval::Port(|c, p| isp::inbound::check(c, p, Family::V6)),
     },
     CheckDef {
         id: C::IspHttpParity,
@@ -394,13 +394,13 @@ pub static CATALOGUE: &[CheckDef] = &[
             ],
             ..ALONE
         },
-        eval: Eval::Port(isp::http_parity),
+        eval: Eval::Port(isp::http_parity::check),
     },
     CheckDef {
         id: C::IspSmtpParity,
         reads: ISP_READS,
         rel: ALONE,
-        eval: Eval::Port(isp::smtp_parity),
+        eval: Eval::Port(isp::smtp_parity::check),
     },
     CheckDef {
         id: C::IspAcmeHttp01,
@@ -409,13 +409,13 @@ pub static CATALOGUE: &[CheckDef] = &[
             explained_by: &[C::AddressIpv6Enabled],
             ..ALONE
         },
-        eval: Eval::Host(isp::acme),
+        eval: Eval::Host(isp::acme::check),
     },
     CheckDef {
         id: C::IspResources,
         reads: ISP_READS,
         rel: ALONE,
-        eval: Eval::Host(isp::resources),
+        eval: Eval::Host(isp::resources::check),
     },
     CheckDef {
         id: C::IspPathMtuIpv4,
@@ -424,7 +424,7 @@ pub static CATALOGUE: &[CheckDef] = &[
             names: BEHIND_EGRESS_V4,
             ..ALONE
         },
-        eval: Eval::Host(|c| isp::path_mtu(c, Family::V4)),
+        eval: Eval::Host(|c| isp::path_mtu::check(c, Family::V4)),
     },
     CheckDef {
         id: C::IspPathMtuIpv6,
@@ -433,7 +433,7 @@ pub static CATALOGUE: &[CheckDef] = &[
             names: BEHIND_EGRESS_V6,
             ..ALONE
         },
-        eval: Eval::Host(|c| isp::path_mtu(c, Family::V6)),
+        eval: Eval::Host(|c| isp::path_mtu::check(c, Family::V6)),
     },
 ];
 
