@@ -2,23 +2,19 @@
 //! forwards the ports.
 
 use crate::checks::host;
+use crate::checks::subject::Subject;
 use crate::checks::view::{self, Ctx};
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use crate::net::{AddrClass, classify, reachable_by_clients};
 
 pub fn check(c: &Ctx) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let id = CheckId::AddressGlobalIpv4;
-    if let Some(skip) = host::unexpected(o, id, None, Family::V4) {
+    let s = Subject::host(CheckId::AddressGlobalIpv4);
+    if let Some(skip) = host::unexpected(o, s, Family::V4) {
         return skip;
     }
     if let Err(e) = &f.links.result {
-        return Finding::new(
-            id,
-            None,
-            Status::Error,
-            format!("could not read addresses: {}", e.message),
-        );
+        return s.unread("read addresses", e);
     }
     let evidence = host::addr_evidence(f, Family::V4);
     let relevant = host::relevant_ifaces(f, Family::V4);
@@ -30,20 +26,12 @@ pub fn check(c: &Ctx) -> Finding {
         .iter()
         .find(|(_, a)| reachable_by_clients(a.ip, &o.assume_public))
     {
-        return Finding::new(
-            id,
-            None,
-            Status::Pass,
-            format!("public IPv4 address {} on {}", a.ip, l.name),
-        )
-        .evidence_all(evidence);
+        return s
+            .pass(format!("public IPv4 address {} on {}", a.ip, l.name))
+            .evidence_all(evidence);
     }
     if let Some((l, a)) = v4.iter().find(|(_, a)| classify(a.ip) == AddrClass::Cgnat) {
-        return Finding::new(
-            id,
-            None,
-            Status::Fail,
-            format!("{} on {} is carrier-grade NAT space (100.64.0.0/10): no inbound IPv4 connection can reach this host", a.ip, l.name),
+        return s.fail(format!("{} on {} is carrier-grade NAT space (100.64.0.0/10): no inbound IPv4 connection can reach this host", a.ip, l.name),
         )
         .evidence_all(evidence)
         .explain("v4_cgnat", &[]);
@@ -55,30 +43,17 @@ pub fn check(c: &Ctx) -> Finding {
         // The ISP stage connected from outside through the NAT on every port: the port
         // forwarding works, so the private address is no problem.
         if let Some(public) = view::nat_forward_confirmed(c) {
-            return Finding::new(
-                id,
-                None,
-                Status::Pass,
-                format!("{} on {} is private, behind NAT: the internet sees {public} and reaches every port through the router's port forwarding (isp.inbound_ipv4)", a.ip, l.name),
+            return s.pass(format!("{} on {} is private, behind NAT: the internet sees {public} and reaches every port through the router's port forwarding (isp.inbound_ipv4)", a.ip, l.name),
             )
             .evidence_all(evidence)
             .explain("v4_nat_forwarded", &[("public", &public.to_string())]);
         }
-        return Finding::new(
-            id,
-            None,
-            Status::Warn,
-            format!("{} on {} is private: IPv4 clients reach this host only through NAT port forwarding", a.ip, l.name),
+        return s.warn(format!("{} on {} is private: IPv4 clients reach this host only through NAT port forwarding", a.ip, l.name),
         )
         .evidence_all(evidence)
         .explain("v4_private", &[]);
     }
-    Finding::new(
-        id,
-        None,
-        Status::Fail,
-        "no public IPv4 address on this host",
-    )
-    .evidence_all(evidence)
-    .explain("v4_none", &[])
+    s.fail("no public IPv4 address on this host")
+        .evidence_all(evidence)
+        .explain("v4_none", &[])
 }

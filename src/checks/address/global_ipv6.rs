@@ -2,34 +2,26 @@
 //! tentative, not a duplicate).
 
 use crate::checks::host;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use crate::net::{classify, reachable_by_clients};
 
 pub fn check(c: &Ctx) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let id = CheckId::AddressGlobalIpv6;
-    if let Some(skip) = host::unexpected(o, id, None, Family::V6) {
+    let s = Subject::host(CheckId::AddressGlobalIpv6);
+    if let Some(skip) = host::unexpected(o, s, Family::V6) {
         return skip;
     }
     if let Err(e) = &f.links.result {
-        return Finding::new(
-            id,
-            None,
-            Status::Error,
-            format!("could not read addresses: {}", e.message),
-        );
+        return s.unread("read addresses", e);
     }
     let evidence = host::addr_evidence(f, Family::V6);
     if host::ipv6_off(f) {
-        return Finding::new(
-            id,
-            None,
-            Status::Fail,
-            "no IPv6 address: IPv6 is disabled on this host (see address.ipv6_enabled)",
-        )
-        .evidence_all(evidence)
-        .caused_by(CheckId::AddressIpv6Enabled);
+        return s
+            .fail("no IPv6 address: IPv6 is disabled on this host (see address.ipv6_enabled)")
+            .evidence_all(evidence)
+            .caused_by(CheckId::AddressIpv6Enabled);
     }
     let global: Vec<_> = f
         .addrs()
@@ -52,61 +44,45 @@ pub fn check(c: &Ctx) -> Finding {
     let fix_vars_addr = aaaa.clone().unwrap_or_else(|| "YOUR_IPV6_ADDRESS".into());
     let fix_vars = [("addr", fix_vars_addr.as_str()), ("iface", iface.as_str())];
     if let Some((l, a)) = usable.iter().find(|(_, a)| !a.deprecated) {
-        return Finding::new(
-            id,
-            None,
-            Status::Pass,
-            format!("global IPv6 address {} on {}", a.ip, l.name),
-        )
-        .evidence_all(evidence);
+        return s
+            .pass(format!("global IPv6 address {} on {}", a.ip, l.name))
+            .evidence_all(evidence);
     }
     if let Some((l, a)) = usable.first() {
-        return Finding::new(
-            id,
-            None,
-            Status::Warn,
-            format!(
+        return s
+            .warn(format!(
                 "the only global IPv6 address {} on {} is deprecated",
                 a.ip, l.name
-            ),
-        )
-        .evidence_all(evidence)
-        .explain("v6_deprecated", &[]);
+            ))
+            .evidence_all(evidence)
+            .explain("v6_deprecated", &[]);
     }
     if let Some((l, a)) = global.iter().find(|(_, a)| a.dadfailed) {
         let ip = a.ip.to_string();
-        return Finding::new(
-            id,
-            None,
-            Status::Fail,
-            format!(
+        return s
+            .fail(format!(
                 "{} on {} failed duplicate address detection: another host on the link uses it",
                 a.ip, l.name
-            ),
-        )
-        .evidence_all(evidence)
-        .explain("v6_dadfailed", &[])
-        .fix(
-            "dad_failed",
-            &[
-                ("addr", &ip),
-                ("prefix", &a.prefix_len.to_string()),
-                ("iface", &l.name),
-            ],
-        );
+            ))
+            .evidence_all(evidence)
+            .explain("v6_dadfailed", &[])
+            .fix(
+                "dad_failed",
+                &[
+                    ("addr", &ip),
+                    ("prefix", &a.prefix_len.to_string()),
+                    ("iface", &l.name),
+                ],
+            );
     }
     if let Some((l, a)) = global.iter().find(|(_, a)| a.tentative) {
-        return Finding::new(
-            id,
-            None,
-            Status::Warn,
-            format!(
+        return s
+            .warn(format!(
                 "{} on {} is still tentative (duplicate address detection running)",
                 a.ip, l.name
-            ),
-        )
-        .evidence_all(evidence)
-        .explain("v6_tentative", &[]);
+            ))
+            .evidence_all(evidence)
+            .explain("v6_tentative", &[]);
     }
     let kinds: Vec<&str> = f
         .addrs()
@@ -120,7 +96,7 @@ pub fn check(c: &Ctx) -> Finding {
     } else {
         format!("no global IPv6 address: only {}", kinds.join(" and "))
     };
-    Finding::new(id, None, Status::Fail, summary)
+    s.fail(summary)
         .evidence_all(evidence)
         .explain("v6_no_global", &[])
         .fix("add_v6_address", &fix_vars)

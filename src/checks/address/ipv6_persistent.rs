@@ -2,25 +2,21 @@
 //! IPv6 off at the next boot.
 
 use crate::checks::host::{self, Ipv6State};
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use crate::parse::sysctl_conf::last_assignment;
 
 pub fn check(c: &Ctx) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let id = CheckId::AddressIpv6Persistent;
-    if let Some(skip) = host::unexpected(o, id, None, Family::V6) {
+    let s = Subject::host(CheckId::AddressIpv6Persistent);
+    if let Some(skip) = host::unexpected(o, s, Family::V6) {
         return skip;
     }
     let settings = match &f.sysctl_files.result {
         Ok(s) => s,
         Err(e) => {
-            return Finding::new(
-                id,
-                None,
-                Status::Error,
-                format!("could not read the sysctl configuration: {}", e.message),
-            );
+            return s.unread("read the sysctl configuration", e);
         }
     };
     let mut keys = vec!["all".to_string(), "default".to_string()];
@@ -43,26 +39,18 @@ pub fn check(c: &Ctx) -> Finding {
         }
     }
     if f.host.ipv6_cmdline_disabled {
-        return Finding::new(
-            id,
-            None,
-            Status::Fail,
-            "the kernel command line has ipv6.disable=1: IPv6 stays off after every boot",
-        )
-        .explain("ipv6_absent", &[])
-        .fix("kernel_cmdline_ipv6", &[]);
+        return s
+            .fail("the kernel command line has ipv6.disable=1: IPv6 stays off after every boot")
+            .explain("ipv6_absent", &[])
+            .fix("kernel_cmdline_ipv6", &[]);
     }
     if offenders.is_empty() {
         if evidence.is_empty() {
             evidence.push("no sysctl configuration file sets disable_ipv6".into());
         }
-        return Finding::new(
-            id,
-            None,
-            Status::Pass,
-            "no sysctl configuration file disables IPv6 at boot",
-        )
-        .evidence_all(evidence);
+        return s
+            .pass("no sysctl configuration file disables IPv6 at boot")
+            .evidence_all(evidence);
     }
     let where_ = offenders
         .iter()
@@ -70,18 +58,14 @@ pub fn check(c: &Ctx) -> Finding {
         .collect::<Vec<_>>()
         .join(", ");
     let now_enabled = host::ipv6_state(f) == Ipv6State::Enabled;
-    let mut fd = Finding::new(
-        id,
-        None,
-        Status::Fail,
-        if now_enabled {
+    let mut fd = s
+        .fail(if now_enabled {
             format!("IPv6 works now but will be disabled at the next boot by {where_}")
         } else {
             format!("IPv6 is disabled at every boot by {where_}")
-        },
-    )
-    .evidence_all(evidence)
-    .explain("ipv6_persistent", &[]);
+        })
+        .evidence_all(evidence)
+        .explain("ipv6_persistent", &[]);
     for s in &offenders {
         fd = fd.fix(
             "sysctl_file_line",

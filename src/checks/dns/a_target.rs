@@ -3,20 +3,21 @@
 
 use super::{ips_text, target_addrs};
 use crate::checks::host;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use crate::net::{classify, reachable_by_clients};
 use std::net::IpAddr;
 
 pub fn check(c: &Ctx) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let id = CheckId::DnsATarget;
-    if let Some(skip) = host::unexpected(o, id, None, Family::V4) {
+    let s = Subject::host(CheckId::DnsATarget);
+    if let Some(skip) = host::unexpected(o, s, Family::V4) {
         return skip;
     }
     let targets = target_addrs(f, Family::V4);
     if targets.is_empty() {
-        return Finding::new(id, None, Status::Skip, "no A record to compare (see dns.a)");
+        return s.skip("no A record to compare (see dns.a)");
     }
     let host_public_v4: Vec<IpAddr> = f
         .addrs()
@@ -56,12 +57,9 @@ pub fn check(c: &Ctx) -> Finding {
             .map(|i| i.to_string())
             .unwrap_or_else(|| "YOUR_PUBLIC_IPV4".into());
         let bad_s = ips_text(bad.iter().copied());
-        Finding::new(
-            id,
-            None,
-            Status::Fail,
-            format!("A {domain} -> {bad_s}, which is not a public address of this host"),
-        )
+        s.fail(format!(
+            "A {domain} -> {bad_s}, which is not a public address of this host"
+        ))
         .explain("a_elsewhere", &[("domain", domain)])
         .fix(
             "point_record",
@@ -77,11 +75,7 @@ pub fn check(c: &Ctx) -> Finding {
         let others: Vec<IpAddr> = unknown.iter().copied().filter(|i| *i != seen).collect();
         let seen_s = seen.to_string();
         if others.is_empty() {
-            Finding::new(
-                id,
-                None,
-                Status::Pass,
-                format!(
+            s.pass(format!(
                     "A {domain} -> {seen}: the public address the internet sees for this host (NAT); the router must forward the ports to it (see isp.inbound_ipv4)"
                 ),
             )
@@ -89,14 +83,9 @@ pub fn check(c: &Ctx) -> Finding {
             .evidence(format!("the echo service saw this host as {seen}"))
         } else {
             let bad_s = ips_text(others.iter().copied());
-            Finding::new(
-                id,
-                None,
-                Status::Fail,
-                format!(
-                    "A {domain} -> {bad_s}, but the internet sees this host (behind NAT) as {seen}"
-                ),
-            )
+            s.fail(format!(
+                "A {domain} -> {bad_s}, but the internet sees this host (behind NAT) as {seen}"
+            ))
             .explain("a_not_nat_public", &[("addr", &bad_s), ("seen", &seen_s)])
             .evidence(format!("the echo service saw this host as {seen}"))
             .fix(
@@ -110,23 +99,16 @@ pub fn check(c: &Ctx) -> Finding {
             )
         }
     } else if !unknown.is_empty() {
-        Finding::new(
-            id,
-            None,
-            Status::Warn,
-            format!(
+        s.warn(format!(
                 "A {domain} -> {}: not on this host, which has only private IPv4; whether it is this host's public (NAT) address is unknown until the ISP stage asks from outside",
                 ips_text(unknown.iter().copied())
             ),
         )
         .explain("a_behind_nat", &[])
     } else {
-        Finding::new(
-            id,
-            None,
-            Status::Pass,
-            format!("every A record of {domain} is an address of this host"),
-        )
+        s.pass(format!(
+            "every A record of {domain} is an address of this host"
+        ))
     };
     finding.evidence_all(evidence).took(f.dns.a.ms)
 }

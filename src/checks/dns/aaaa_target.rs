@@ -2,16 +2,17 @@
 
 use super::{ips_text, target_addrs};
 use crate::checks::host::{self, Ipv6State};
+use crate::checks::subject::Subject;
 use crate::checks::view::{Ctx, in_nat64};
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use crate::net::{classify, reachable_by_clients};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 pub fn check(c: &Ctx) -> Finding {
     let (f, o, nat64) = (c.facts, c.opts, &c.view.nat64);
-    let id = CheckId::DnsAaaaTarget;
-    if let Some(skip) = host::unexpected(o, id, None, Family::V6) {
+    let s = Subject::host(CheckId::DnsAaaaTarget);
+    if let Some(skip) = host::unexpected(o, s, Family::V6) {
         return skip;
     }
     let targets: Vec<(IpAddr, String)> = target_addrs(f, Family::V6)
@@ -19,12 +20,7 @@ pub fn check(c: &Ctx) -> Finding {
         .filter(|(ip, _)| !in_nat64(*ip, nat64))
         .collect();
     if targets.is_empty() {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "no AAAA record to compare (see dns.aaaa)",
-        );
+        return s.skip("no AAAA record to compare (see dns.aaaa)");
     }
     let domain = &o.target.domain;
     let usable = host::usable_global_v6(f, &o.assume_public);
@@ -73,12 +69,9 @@ pub fn check(c: &Ctx) -> Finding {
                 .collect::<BTreeSet<_>>()
                 .into_iter(),
         );
-        let base = Finding::new(
-            id,
-            None,
-            Status::Fail,
-            format!("AAAA {domain} -> {listed}, which is not a usable global address of this host"),
-        );
+        let base = s.fail(format!(
+            "AAAA {domain} -> {listed}, which is not a usable global address of this host"
+        ));
         if matches!(ipv6, Ipv6State::Absent | Ipv6State::Disabled(_)) {
             base.explain("aaaa_ipv6_off", &[])
                 .caused_by(CheckId::AddressIpv6Enabled)
@@ -104,12 +97,9 @@ pub fn check(c: &Ctx) -> Finding {
             )
         }
     } else {
-        Finding::new(
-            id,
-            None,
-            Status::Pass,
-            format!("every AAAA record of {domain} is a global address of this host"),
-        )
+        s.pass(format!(
+            "every AAAA record of {domain} is a global address of this host"
+        ))
     };
     finding.evidence_all(evidence).took(f.dns.aaaa.ms)
 }

@@ -2,6 +2,7 @@
 //! and AAAA answers.
 
 use super::{ips_text, server_label};
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::{DnsAnswer, Probed, ServerAnswers, ServerRole};
 use crate::model::{CheckId, Family, Finding, Status};
@@ -9,15 +10,10 @@ use std::collections::BTreeSet;
 
 pub fn check(c: &Ctx) -> Finding {
     let f = c.facts;
-    let id = CheckId::DnsConsistency;
+    let s = Subject::host(CheckId::DnsConsistency);
     let servers = &f.dns.servers;
     if servers.is_empty() {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "no resolver could be asked (see dns.a)",
-        );
+        return s.skip("no resolver could be asked (see dns.a)");
     }
     let mut evidence = Vec::new();
     let mut problems = Vec::new();
@@ -70,7 +66,8 @@ pub fn check(c: &Ctx) -> Finding {
         } else {
             Status::Warn
         };
-        return Finding::new(id, None, status, problems.join("; "))
+        return s
+            .finding(status, problems.join("; "))
             .evidence_all(evidence)
             .explain(
                 if auth_disagree {
@@ -90,22 +87,15 @@ pub fn check(c: &Ctx) -> Finding {
             .err()
             .map(|e| e.message.clone())
             .unwrap_or_else(|| "no authoritative server answered".into());
-        return Finding::new(
-            id,
-            None,
-            Status::Warn,
-            format!("could not compare with the zone's authoritative servers: {why}"),
-        )
-        .evidence_all(evidence)
-        .explain("auth_unreachable", &[]);
+        return s
+            .warn(format!(
+                "could not compare with the zone's authoritative servers: {why}"
+            ))
+            .evidence_all(evidence)
+            .explain("auth_unreachable", &[]);
     }
-    Finding::new(
-        id,
-        None,
-        Status::Pass,
-        "resolvers and authoritative servers give the same A and AAAA answers",
-    )
-    .evidence_all(evidence)
+    s.pass("resolvers and authoritative servers give the same A and AAAA answers")
+        .evidence_all(evidence)
 }
 
 fn answer_key(a: &Probed<DnsAnswer>) -> Option<String> {

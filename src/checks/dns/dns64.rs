@@ -2,31 +2,23 @@
 //! domain's AAAA are among them.
 
 use super::ips_text;
+use crate::checks::subject::Subject;
 use crate::checks::view::{Ctx, in_nat64};
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use std::net::IpAddr;
 
 pub fn check(c: &Ctx) -> Finding {
     let (f, nat64) = (c.facts, &c.view.nat64);
-    let id = CheckId::DnsDns64;
+    let s = Subject::host(CheckId::DnsDns64);
     match &f.dns.dns64.result {
         Err(e) => {
-            return Finding::new(
-                id,
-                None,
-                Status::Error,
-                format!("could not ask for ipv4only.arpa: {}", e.message),
-            );
+            return s.unread("ask for ipv4only.arpa", e);
         }
         Ok(v) if v.is_empty() => {
-            return Finding::new(
-                id,
-                None,
-                Status::Pass,
-                "the resolver does not synthesise AAAA records (no DNS64)",
-            )
-            .evidence("ipv4only.arpa has no AAAA record")
-            .took(f.dns.dns64.ms);
+            return s
+                .pass("the resolver does not synthesise AAAA records (no DNS64)")
+                .evidence("ipv4only.arpa has no AAAA record")
+                .took(f.dns.dns64.ms);
         }
         Ok(_) => {}
     }
@@ -50,21 +42,14 @@ pub fn check(c: &Ctx) -> Finding {
         .filter(|ip| in_nat64(*ip, nat64))
         .collect();
     if !synthesised.is_empty() {
-        return Finding::new(
-            id,
-            None,
-            Status::Warn,
-            format!("DNS64 with NAT64 prefix {prefixes}: the domain's AAAA {} is synthesised, not published", ips_text(synthesised.into_iter())),
+        return s.warn(format!("DNS64 with NAT64 prefix {prefixes}: the domain's AAAA {} is synthesised, not published", ips_text(synthesised.into_iter())),
         )
         .evidence_all(evidence)
         .explain("dns64_synth", &[]);
     }
-    Finding::new(
-        id,
-        None,
-        Status::Pass,
-        format!("the resolver does DNS64 (NAT64 prefix {prefixes}); the domain's AAAA are genuine"),
-    )
+    s.pass(format!(
+        "the resolver does DNS64 (NAT64 prefix {prefixes}); the domain's AAAA are genuine"
+    ))
     .evidence_all(evidence)
     .explain("dns64_present", &[])
 }

@@ -2,44 +2,31 @@
 //! its addresses.
 
 use super::ips_text;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
-use crate::model::{CheckId, Finding, Status};
+use crate::model::{CheckId, Finding};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 pub fn check(c: &Ctx) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let id = CheckId::DnsMx;
+    let s = Subject::host(CheckId::DnsMx);
     let Some(mx) = &f.dns.mx else {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "no mail port (25, 465, 587) among the ports checked",
-        );
+        return s.skip("no mail port (25, 465, 587) among the ports checked");
     };
     let hosts = match &mx.result {
         Ok(h) => h,
         Err(e) => {
-            return Finding::new(
-                id,
-                None,
-                Status::Error,
-                format!("MX lookup failed: {}", e.message),
-            );
+            return s.error(format!("MX lookup failed: {}", e.message));
         }
     };
     if hosts.is_empty() {
-        return Finding::new(
-            id,
-            None,
-            Status::Warn,
-            format!(
+        return s
+            .warn(format!(
                 "{} has no MX record; mail goes to its A/AAAA",
                 o.target.domain
-            ),
-        )
-        .explain("mx_problems", &[]);
+            ))
+            .explain("mx_problems", &[]);
     }
     let host_ips: BTreeSet<IpAddr> = f.addrs().map(|(_, a)| a.ip).collect();
     let mut evidence = Vec::new();
@@ -79,15 +66,10 @@ pub fn check(c: &Ctx) -> Finding {
         }
     }
     if problems.is_empty() {
-        Finding::new(
-            id,
-            None,
-            Status::Pass,
-            "every MX host has A and AAAA records",
-        )
-        .evidence_all(evidence)
+        s.pass("every MX host has A and AAAA records")
+            .evidence_all(evidence)
     } else {
-        Finding::new(id, None, Status::Fail, problems.join("; "))
+        s.fail(problems.join("; "))
             .evidence_all(evidence)
             .explain("mx_problems", &[])
     }

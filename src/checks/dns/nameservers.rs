@@ -2,24 +2,21 @@
 //! answering.
 
 use super::{ips_text, server_label};
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::{ServerAnswers, ServerRole};
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use std::net::IpAddr;
 
 pub fn check(c: &Ctx) -> Finding {
     let f = c.facts;
-    let id = CheckId::DnsNameservers;
+    let s = Subject::host(CheckId::DnsNameservers);
     let zone = match &f.dns.zone.result {
         Ok(z) => z,
         Err(e) => {
-            return Finding::new(
-                id,
-                None,
-                Status::Error,
-                format!("could not find the zone's name servers: {}", e.message),
-            )
-            .took(f.dns.zone.ms);
+            return s
+                .unread("find the zone's name servers", e)
+                .took(f.dns.zone.ms);
         }
     };
     let mut evidence = vec![format!(
@@ -93,38 +90,26 @@ pub fn check(c: &Ctx) -> Finding {
         }
     }
     if !auth.is_empty() && answered == 0 && blocked.is_none() {
-        return Finding::new(
-            id,
-            None,
-            Status::Fail,
-            "none of the zone's name servers answers",
-        )
-        .evidence_all(evidence)
-        .explain("ns_problems", &[]);
+        return s
+            .fail("none of the zone's name servers answers")
+            .evidence_all(evidence)
+            .explain("ns_problems", &[]);
     }
     if !problems.is_empty() {
-        return Finding::new(id, None, Status::Warn, problems.join("; "))
+        return s
+            .warn(problems.join("; "))
             .evidence_all(evidence)
             .explain("ns_problems", &[]);
     }
     if let Some((cause, family)) = blocked {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            format!("name servers not asked over {family}: this host cannot send over {family} (see {cause})"),
+        return s.skip(format!("name servers not asked over {family}: this host cannot send over {family} (see {cause})"),
         )
         .evidence_all(evidence)
         .caused_by(cause);
     }
-    Finding::new(
-        id,
-        None,
-        Status::Pass,
-        format!(
-            "{} name servers, all with AAAA, all answering",
-            zone.nameservers.len()
-        ),
-    )
+    s.pass(format!(
+        "{} name servers, all with AAAA, all answering",
+        zone.nameservers.len()
+    ))
     .evidence_all(evidence)
 }

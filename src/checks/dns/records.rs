@@ -3,6 +3,7 @@
 
 use super::{ips_text, servers_list};
 use crate::checks::host;
+use crate::checks::subject::Subject;
 use crate::checks::view::{Ctx, Ipv6Net96, in_nat64};
 use crate::facts::{DnsAnswer, Facts, Probed};
 use crate::model::{CheckId, Family, Finding, Status};
@@ -17,13 +18,13 @@ pub fn check(c: &Ctx, fam: Family) -> Finding {
 }
 
 fn records_of(f: &Facts, o: &Options, family: Family) -> Finding {
-    let id = family.pick(CheckId::DnsA, CheckId::DnsAaaa);
+    let s = Subject::host(family.pick(CheckId::DnsA, CheckId::DnsAaaa));
     let (rtype, p) = (family.record_type(), f.dns.answer(family));
     let domain = &o.target.domain;
-    if let Some(skip) = host::unexpected(o, id, None, family) {
+    if let Some(skip) = host::unexpected(o, s, family) {
         return skip;
     }
-    if let Some(e) = probe_error(f, id, p) {
+    if let Some(e) = probe_error(f, s, p) {
         return e;
     }
     let via = format!("via {} ({})", servers_list(f), f.dns.resolver_source);
@@ -38,13 +39,7 @@ fn records_of(f: &Facts, o: &Options, family: Family) -> Finding {
             } else {
                 ips_text(records.iter().map(|r| r.ip))
             };
-            let mut finding = Finding::new(
-                id,
-                None,
-                Status::Pass,
-                format!("{rtype} {domain} -> {shown}"),
-            )
-            .evidence_all(
+            let mut finding = s.pass(format!("{rtype} {domain} -> {shown}")).evidence_all(
                 records
                     .iter()
                     .map(|r| format!("{rtype} {} (ttl {}) {via}", r.ip, r.ttl)),
@@ -57,30 +52,21 @@ fn records_of(f: &Facts, o: &Options, family: Family) -> Finding {
             }
             finding.took(p.ms)
         }
-        Some(DnsAnswer::NxDomain) => Finding::new(
-            id,
-            None,
-            Status::Fail,
-            format!("{domain} does not exist (NXDOMAIN)"),
-        )
-        .evidence(format!("NXDOMAIN for {rtype} {domain} {via}"))
-        .explain("nxdomain", &[("domain", domain)])
-        .took(p.ms),
+        Some(DnsAnswer::NxDomain) => s
+            .fail(format!("{domain} does not exist (NXDOMAIN)"))
+            .evidence(format!("NXDOMAIN for {rtype} {domain} {via}"))
+            .explain("nxdomain", &[("domain", domain)])
+            .took(p.ms),
         _ => {
             let addr = suggested_addr(f, o, family);
-            Finding::new(
-                id,
-                None,
-                Status::Fail,
-                format!("{domain} has no {rtype} record"),
-            )
-            .evidence(format!("no {rtype} records for {domain} {via}"))
-            .explain(family.pick("no_a", "no_aaaa"), &[("domain", domain)])
-            .fix(
-                "add_record",
-                &[("domain", domain), ("rtype", rtype), ("addr", &addr)],
-            )
-            .took(p.ms)
+            s.fail(format!("{domain} has no {rtype} record"))
+                .evidence(format!("no {rtype} records for {domain} {via}"))
+                .explain(family.pick("no_a", "no_aaaa"), &[("domain", domain)])
+                .fix(
+                    "add_record",
+                    &[("domain", domain), ("rtype", rtype), ("addr", &addr)],
+                )
+                .took(p.ms)
         }
     }
 }
@@ -92,30 +78,26 @@ fn records_aaaa(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
         return finding;
     };
     if finding.status == Status::Pass && records.iter().all(|r| in_nat64(r.ip, nat64)) {
-        return Finding::new(
-            CheckId::DnsAaaa,
-            None,
-            Status::Fail,
-            format!(
+        return Subject::host(CheckId::DnsAaaa)
+            .fail(format!(
                 "{} has no AAAA record of its own: the resolver synthesised them (DNS64)",
                 o.target.domain
-            ),
-        )
-        .evidence_all(finding.evidence)
-        .explain("aaaa_synthesised", &[])
-        .fix(
-            "add_record",
-            &[
-                ("domain", &o.target.domain),
-                ("rtype", "AAAA"),
-                ("addr", &suggested_addr(f, o, Family::V6)),
-            ],
-        );
+            ))
+            .evidence_all(finding.evidence)
+            .explain("aaaa_synthesised", &[])
+            .fix(
+                "add_record",
+                &[
+                    ("domain", &o.target.domain),
+                    ("rtype", "AAAA"),
+                    ("addr", &suggested_addr(f, o, Family::V6)),
+                ],
+            );
     }
     finding
 }
 
-fn probe_error(f: &Facts, id: CheckId, p: &Probed<DnsAnswer>) -> Option<Finding> {
+fn probe_error(f: &Facts, s: Subject, p: &Probed<DnsAnswer>) -> Option<Finding> {
     p.result.as_ref().err().map(|e| {
         // Name the server that failed to answer (a dead resolver in resolv.conf).
         let asked = if f.dns.resolvers.is_empty() {
@@ -123,14 +105,9 @@ fn probe_error(f: &Facts, id: CheckId, p: &Probed<DnsAnswer>) -> Option<Finding>
         } else {
             format!(" (asked {}, {})", servers_list(f), f.dns.resolver_source)
         };
-        Finding::new(
-            id,
-            None,
-            Status::Error,
-            format!("DNS lookup failed: {}{asked}", e.message),
-        )
-        .explain("dns_unavailable", &[])
-        .took(p.ms)
+        s.error(format!("DNS lookup failed: {}{asked}", e.message))
+            .explain("dns_unavailable", &[])
+            .took(p.ms)
     })
 }
 

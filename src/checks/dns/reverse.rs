@@ -2,19 +2,15 @@
 //! insist on it).
 
 use super::ips_text;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::model::{CheckId, Family, Finding, Status};
 
 pub fn check(c: &Ctx) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let id = CheckId::DnsReverse;
+    let s = Subject::host(CheckId::DnsReverse);
     if f.dns.ptr.is_empty() {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "this host has no public address to look up",
-        );
+        return s.skip("this host has no public address to look up");
     }
     let mail = !o.mail_ports().is_empty();
     let wanted: Vec<_> = f
@@ -24,12 +20,7 @@ pub fn check(c: &Ctx) -> Finding {
         .filter(|p| o.target.expect.wants(Family::of(p.ip)))
         .collect();
     if wanted.is_empty() {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "no public address of the expected families to look up",
-        );
+        return s.skip("no public address of the expected families to look up");
     }
     let mut evidence = Vec::new();
     let mut missing = Vec::new();
@@ -81,33 +72,23 @@ pub fn check(c: &Ctx) -> Finding {
     let domain = &o.target.domain;
     if !missing.is_empty() || !unconfirmed.is_empty() {
         let list = ips_text(missing.iter().chain(&unconfirmed).copied());
-        let mut fd = Finding::new(
-            id,
-            None,
-            bad_status,
-            format!("no forward-confirmed PTR for {list}"),
-        )
-        .evidence_all(evidence)
-        .explain("ptr_missing", &[]);
+        let mut fd = s
+            .finding(bad_status, format!("no forward-confirmed PTR for {list}"))
+            .evidence_all(evidence)
+            .explain("ptr_missing", &[]);
         for ip in missing.iter().chain(&unconfirmed) {
             fd = fd.fix("set_ptr", &[("addr", &ip.to_string()), ("domain", domain)]);
         }
         return fd;
     }
     if !errors.is_empty() {
-        return Finding::new(
-            id,
-            None,
-            Status::Error,
-            format!("PTR lookups failed for {}", ips_text(errors.into_iter())),
-        )
-        .evidence_all(evidence);
+        return s
+            .error(format!(
+                "PTR lookups failed for {}",
+                ips_text(errors.into_iter())
+            ))
+            .evidence_all(evidence);
     }
-    Finding::new(
-        id,
-        None,
-        Status::Pass,
-        "every public address has a PTR that resolves back",
-    )
-    .evidence_all(evidence)
+    s.pass("every public address has a PTR that resolves back")
+        .evidence_all(evidence)
 }

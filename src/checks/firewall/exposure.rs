@@ -1,37 +1,28 @@
 //! `firewall.exposure`: no listening service is open over one family while the other
 //! family's rules shut it.
 
-use super::{FixPlan, apply_fix, base_evidence, plan, target};
+use super::{FixPlan, apply_fix, base_evidence, plan, target, unreadable};
 use crate::checks::host;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::firewall::{Decision, Packet};
-use crate::model::{ByFamily, CheckId, Family, Finding, Status};
+use crate::model::{ByFamily, CheckId, Family, Finding};
 use crate::sanitize::clean;
 use std::collections::BTreeMap;
 
 pub fn check(ctx: &Ctx) -> Finding {
     let (f, o, c) = (ctx.facts, ctx.opts, ctx.view.compiled.as_ref());
-    let id = CheckId::FirewallExposure;
-    if let Err(e) = &f.firewall.result {
-        return Finding::new(
-            id,
-            None,
-            Status::Error,
-            clean(&format!("could not read the packet filter: {}", e.message)),
-        );
+    let s = Subject::host(CheckId::FirewallExposure);
+    if let Some(fd) = unreadable(f, s) {
+        return fd;
     }
     let (Some(fw), Some(c)) = (f.firewall.value(), c) else {
-        return Finding::new(id, None, Status::Error, "the packet filter was not read");
+        return s.error("the packet filter was not read");
     };
     let listeners = match &f.listeners.result {
         Ok(l) => l,
         Err(e) => {
-            return Finding::new(
-                id,
-                None,
-                Status::Error,
-                format!("could not list sockets: {}", e.message),
-            );
+            return s.unread("list sockets", e);
         }
     };
     // With IPv6 off no IPv6 connection arrives, whatever the rules say.
@@ -40,11 +31,7 @@ pub fn check(ctx: &Ctx) -> Finding {
         target(f, o, Family::V4),
         target(f, o, Family::V6).filter(|_| v6_on),
     ) else {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "the host does not have addresses of both families, so no service can be open over one and shut over the other",
+        return s.skip("the host does not have addresses of both families, so no service can be open over one and shut over the other",
         );
     };
     let targets = ByFamily { v4: t4, v6: t6 };
@@ -117,7 +104,8 @@ pub fn check(ctx: &Ctx) -> Finding {
         }
     }
     if !holes.is_empty() {
-        let fd = Finding::new(id, None, Status::Fail, holes.join("; "))
+        let fd = s
+            .fail(holes.join("; "))
             .evidence_all(ev)
             .explain("fw_exposure", &[]);
         return match first_plan {
@@ -126,23 +114,15 @@ pub fn check(ctx: &Ctx) -> Finding {
         };
     }
     if !unsure.is_empty() {
-        return Finding::new(
-            id,
-            None,
-            Status::Warn,
-            format!(
+        return s
+            .warn(format!(
                 "cannot tell whether these are open over one family only: {}",
                 unsure.join(", ")
-            ),
-        )
-        .evidence_all(ev)
-        .explain("fw_uncertain", &[("port", "")]);
+            ))
+            .evidence_all(ev)
+            .explain("fw_uncertain", &[("port", "")]);
     }
-    Finding::new(
-        id,
-        None,
-        Status::Pass,
-        format!(
+    s.pass(format!(
             "no listening service is open over one family while the other family's rules shut it ({compared} other port(s) compared; the site's ports are checked by firewall.ipv4/ipv6)"
         ),
     )

@@ -2,9 +2,10 @@
 //! (neighbour discovery, packet too big).
 
 use super::{base_evidence, frontend, path_evidence, plan, precondition, target};
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::firewall::{Decision, Outcome, Packet};
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use crate::sanitize::clean;
 
 /// ICMPv6 types IPv6 cannot do without, with their names.
@@ -18,21 +19,17 @@ const ICMPV6_NEEDED: [(u8, &str); 5] = [
 
 pub fn check(ctx: &Ctx) -> Finding {
     let (f, o, c) = (ctx.facts, ctx.opts, ctx.view.compiled.as_ref());
-    let id = CheckId::FirewallIcmpv6;
-    if let Some(fd) = precondition(f, o, id, None, Family::V6) {
+    let s = Subject::host(CheckId::FirewallIcmpv6);
+    if let Some(fd) = precondition(f, o, s, Family::V6) {
         return fd;
     }
     let (Some(fw), Some(c)) = (f.firewall.value(), c) else {
-        return Finding::new(id, None, Status::Error, "the packet filter was not read");
+        return s.error("the packet filter was not read");
     };
     let Some((ip, iif)) = target(f, o, Family::V6) else {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "this host has no global IPv6 address (see address.global_ipv6)",
-        )
-        .caused_by(CheckId::AddressGlobalIpv6);
+        return s
+            .skip("this host has no global IPv6 address (see address.global_ipv6)")
+            .caused_by(CheckId::AddressGlobalIpv6);
     };
     let mut ev = base_evidence(fw);
     let mut shut: Vec<(u8, &str, Outcome)> = Vec::new();
@@ -75,11 +72,8 @@ pub fn check(ctx: &Ctx) -> Finding {
             _ => "fw_icmpv6_nft",
         };
         let v: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        return Finding::new(
-            id,
-            None,
-            Status::Fail,
-            format!(
+        return s
+            .fail(format!(
                 "the IPv6 filter drops ICMPv6 {}: {}",
                 list(&shut),
                 if nd {
@@ -87,34 +81,24 @@ pub fn check(ctx: &Ctx) -> Finding {
                 } else {
                     "large responses stall (path MTU discovery breaks)"
                 }
-            ),
-        )
-        .evidence_all(ev)
-        .explain(if nd { "fw_icmpv6_nd" } else { "fw_icmpv6_ptb" }, &[])
-        .fix(key, &v)
-        .took(f.firewall.ms);
+            ))
+            .evidence_all(ev)
+            .explain(if nd { "fw_icmpv6_nd" } else { "fw_icmpv6_ptb" }, &[])
+            .fix(key, &v)
+            .took(f.firewall.ms);
     }
     if !unsure.is_empty() {
         ev.extend(path_evidence(&unsure[0].2));
-        return Finding::new(
-            id,
-            None,
-            Status::Warn,
-            format!(
+        return s
+            .warn(format!(
                 "cannot tell whether the IPv6 filter admits ICMPv6 {}",
                 list(&unsure)
-            ),
-        )
-        .evidence_all(ev)
-        .explain("fw_uncertain_icmpv6", &[])
-        .took(f.firewall.ms);
+            ))
+            .evidence_all(ev)
+            .explain("fw_uncertain_icmpv6", &[])
+            .took(f.firewall.ms);
     }
-    Finding::new(
-        id,
-        None,
-        Status::Pass,
-        "the IPv6 filter admits neighbour discovery (133-136) and packet-too-big (2)",
-    )
-    .evidence_all(ev)
-    .took(f.firewall.ms)
+    s.pass("the IPv6 filter admits neighbour discovery (133-136) and packet-too-big (2)")
+        .evidence_all(ev)
+        .took(f.firewall.ms)
 }

@@ -8,10 +8,11 @@ pub mod icmpv6;
 pub mod port;
 
 use super::host;
+use super::subject::Subject;
+use crate::facts::Facts;
 use crate::facts::firewall::{Backend, FirewallFacts, Source, TableFamily};
-use crate::facts::{Facts, ProbeErrorKind};
 use crate::firewall::{Outcome, RuleRef};
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use crate::options::Options;
 use crate::sanitize::clean;
 use std::collections::BTreeMap;
@@ -48,36 +49,26 @@ fn target(f: &Facts, o: &Options, family: Family) -> Option<(IpAddr, String)> {
 }
 
 /// The `error`/`skip` finding when the filter cannot be examined for a family.
-fn precondition(
-    f: &Facts,
-    o: &Options,
-    id: CheckId,
-    port: Option<u16>,
-    family: Family,
-) -> Option<Finding> {
-    if let Some(skip) = host::unexpected(o, id, port, family) {
+fn precondition(f: &Facts, o: &Options, s: Subject, family: Family) -> Option<Finding> {
+    if let Some(skip) = host::unexpected(o, s, family) {
         return Some(skip);
     }
     if family.is_v6() && host::ipv6_off(f) {
-        return Some(Finding::new(
-            id,
-            port,
-            Status::Skip,
+        return Some(s.skip(
             "IPv6 is disabled on this host, so its filter is not on any path (see address.ipv6_enabled)",
         )
         .caused_by(CheckId::AddressIpv6Enabled));
     }
-    if let Err(e) = &f.firewall.result {
-        let summary = match e.kind {
-            ProbeErrorKind::Permission => {
-                format!("could not read the packet filter: {}", e.message)
-            }
-            ProbeErrorKind::Missing => format!("could not read the packet filter: {}", e.message),
-            _ => format!("could not read the packet filter: {}", e.message),
-        };
-        return Some(Finding::new(id, port, Status::Error, clean(&summary)).took(f.firewall.ms));
-    }
-    None
+    unreadable(f, s).map(|fd| fd.took(f.firewall.ms))
+}
+
+/// The `error` when the packet filter could not be read.
+fn unreadable(f: &Facts, s: Subject) -> Option<Finding> {
+    let e = f.firewall.result.as_ref().err()?;
+    Some(s.error(clean(&format!(
+        "could not read the packet filter: {}",
+        e.message
+    ))))
 }
 
 fn base_evidence(fw: &FirewallFacts) -> Vec<String> {

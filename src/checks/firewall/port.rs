@@ -2,38 +2,33 @@
 //! the port.
 
 use super::{apply_fix, base_evidence, path_evidence, plan, precondition, target};
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::Facts;
 use crate::firewall::{Decision, Packet};
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use crate::sanitize::clean;
 
 pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
     let (f, o, c) = (ctx.facts, ctx.opts, ctx.view.compiled.as_ref());
-    let id = family.pick(CheckId::FirewallIpv4, CheckId::FirewallIpv6);
-    if let Some(fd) = precondition(f, o, id, Some(port), family) {
+    let s = Subject::on_port(
+        family.pick(CheckId::FirewallIpv4, CheckId::FirewallIpv6),
+        port,
+    );
+    if let Some(fd) = precondition(f, o, s, family) {
         return fd;
     }
     let (Some(fw), Some(c)) = (f.firewall.value(), c) else {
-        return Finding::new(
-            id,
-            Some(port),
-            Status::Error,
-            "the packet filter was not read",
-        );
+        return s.error("the packet filter was not read");
     };
     let Some((ip, iif)) = target(f, o, family) else {
         let cause = family.pick(CheckId::AddressGlobalIpv4, CheckId::AddressGlobalIpv6);
-        return Finding::new(
-            id,
-            Some(port),
-            Status::Skip,
-            format!(
+        return s
+            .skip(format!(
                 "this host has no {} address to receive connections (see {cause})",
                 family.name()
-            ),
-        )
-        .caused_by(cause);
+            ))
+            .caused_by(cause);
     };
     let out = c.decide(&Packet::tcp_syn(ip, port, &iif));
     let mut ev = base_evidence(fw);
@@ -58,18 +53,14 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
                 format!("{} base chain(s) accept it", out.base_chains)
             };
             ev.extend(path_evidence(&out));
-            let fd = Finding::new(
-                id,
-                Some(port),
-                Status::Pass,
-                format!(
+            let fd = s
+                .pass(format!(
                     "the {} filter admits new TCP connections to port {port} ({how})",
                     family.name()
-                ),
-            )
-            .evidence_all(ev)
-            .explain("fw_pass_cloud", &[("port", &p), ("family", family.name())])
-            .took(f.firewall.ms);
+                ))
+                .evidence_all(ev)
+                .explain("fw_pass_cloud", &[("port", &p), ("family", family.name())])
+                .took(f.firewall.ms);
             // The host admits, yet a probe from outside did not get in: something in
             // front of the host (a cloud security group, a provider's ACL) blocks it.
             match outside_refused(f, port, family) {
@@ -108,15 +99,10 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
             };
             let plan = plan(fw, out.decided_by.as_ref(), port, family, true);
             apply_fix(
-                Finding::new(
-                    id,
-                    Some(port),
-                    Status::Fail,
-                    format!(
-                        "the {} filter {verb} new TCP connections to port {port}: {rule}",
-                        family.name()
-                    ),
-                )
+                s.fail(format!(
+                    "the {} filter {verb} new TCP connections to port {port}: {rule}",
+                    family.name()
+                ))
                 .evidence_all(ev)
                 .explain(key, &[("port", &p), ("family", family.name())]),
                 &plan,
@@ -131,15 +117,10 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
                 .unwrap_or_else(|| "?".into());
             ev.push(format!("undecided at {rule}"));
             ev.extend(path_evidence(&out));
-            Finding::new(
-                id,
-                Some(port),
-                Status::Warn,
-                format!(
-                    "cannot tell whether the {} filter admits port {port}: it depends on {rule}",
-                    family.name()
-                ),
-            )
+            s.warn(format!(
+                "cannot tell whether the {} filter admits port {port}: it depends on {rule}",
+                family.name()
+            ))
             .evidence_all(ev)
             .explain("fw_uncertain", &[("port", &p)])
             .took(f.firewall.ms)

@@ -2,31 +2,27 @@
 //! does (IPv6 first, one IPv4 fallback, none after a redirect) reaches the challenge.
 
 use super::{resp_text, same_answer, with_isp};
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::ProbeErrorKind;
 use crate::facts::isp::*;
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use crate::options::Options;
 
 pub fn check(c: &Ctx) -> Finding {
-    with_isp(c, CheckId::IspAcmeHttp01, None, |isp| {
+    with_isp(c, Subject::host(CheckId::IspAcmeHttp01), |isp| {
         acme_chain(c.opts, isp)
     })
 }
 
 fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
-    let id = CheckId::IspAcmeHttp01;
+    let s = Subject::host(CheckId::IspAcmeHttp01);
     let Some(acme) = &isp.acme else {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            if o.target.ports.contains(&80) {
-                "no A or AAAA record to validate (see dns.a / dns.aaaa)"
-            } else {
-                "port 80 is not served (-p): HTTP-01 validation always uses port 80"
-            },
-        );
+        return s.skip(if o.target.ports.contains(&80) {
+            "no A or AAAA record to validate (see dns.a / dns.aaaa)"
+        } else {
+            "port 80 is not served (-p): HTTP-01 validation always uses port 80"
+        });
     };
     let evidence: Vec<String> = acme.hops.iter().map(hop_text).collect();
     let ms = acme.hops.iter().map(|h| h.response.ms).max().unwrap_or(0);
@@ -35,13 +31,7 @@ fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
         acme.hop(&acme.start, Family::V4),
         acme.hop(&acme.start, Family::V6),
     ) else {
-        return Finding::new(
-            id,
-            None,
-            Status::Error,
-            "the ACME simulation recorded no request",
-        )
-        .took(ms);
+        return s.error("the ACME simulation recorded no request").took(ms);
     };
     // Let's Encrypt: IPv6 first when there is an AAAA; IPv4 only when the first IPv6
     // connection times out; no fallback on later requests (redirects).
@@ -88,11 +78,7 @@ fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
     }
     let last = chain.last().copied().unwrap_or(first);
     if let Some(t) = trap {
-        return Finding::new(
-            id,
-            None,
-            Status::Fail,
-            format!(
+        return s.fail(format!(
                 "the ACME trap: the first request falls back to IPv4 after the IPv6 timeout, but the redirect to {} is asked over IPv6 again, times out, and gets no fallback",
                 t.url
             ),
@@ -110,11 +96,7 @@ fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
             .err()
             .map(|e| e.message.clone())
             .unwrap_or_default();
-        return Finding::new(
-            id,
-            None,
-            Status::Fail,
-            format!(
+        return s.fail(format!(
                 "the CA asks the AAAA address first, and it fails without a timeout ({msg}): Let's Encrypt does not fall back to IPv4 then"
             ),
         )
@@ -124,11 +106,7 @@ fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
     }
     if let (Some(r4), Some(r6)) = (first4.response.value(), first6.response.value()) {
         if !same_answer(r4, r6) {
-            return Finding::new(
-                id,
-                None,
-                Status::Warn,
-                format!(
+            return s.warn(format!(
                     "the challenge path answers differently over IPv6 ({}) and IPv4 ({}): the CA validates over IPv6, so the IPv6 server must serve the challenge",
                     resp_text(r6),
                     resp_text(r4)
@@ -140,22 +118,14 @@ fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
         }
     }
     if fell_back {
-        return Finding::new(
-            id,
-            None,
-            Status::Warn,
-            "the AAAA address times out: validation works only through the CA's single IPv4 fallback",
+        return s.warn("the AAAA address times out: validation works only through the CA's single IPv4 fallback",
         )
         .evidence_all(evidence)
         .explain("acme_fallback", &[("domain", domain)])
         .took(ms);
     }
     match &last.response.result {
-        Ok(r) => Finding::new(
-            id,
-            None,
-            Status::Pass,
-            format!(
+        Ok(r) => s.pass(format!(
                 "the challenge path answers the same over both families (final answer HTTP {} over {})",
                 r.status,
                 last.family.name()
@@ -163,11 +133,7 @@ fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
         )
         .evidence_all(evidence)
         .took(ms),
-        Err(e) => Finding::new(
-            id,
-            None,
-            Status::Fail,
-            format!("the CA's request to {} fails: {}", last.url, e.message),
+        Err(e) => s.fail(format!("the CA's request to {} fails: {}", last.url, e.message),
         )
         .evidence_all(evidence)
         .explain("acme_v6_error", &[("domain", domain)])

@@ -3,19 +3,20 @@
 
 use super::{egress_of, fastest, ms_text, with_isp};
 use crate::checks::host;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::isp::*;
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 
 pub fn check(c: &Ctx, family: Family) -> Finding {
-    let id = family.pick(CheckId::IspEgressIpv4, CheckId::IspEgressIpv6);
-    with_isp(c, id, None, |isp| egress_of_family(c, isp, family))
+    let s = Subject::host(family.pick(CheckId::IspEgressIpv4, CheckId::IspEgressIpv6));
+    with_isp(c, s, |isp| egress_of_family(c, isp, family))
 }
 
 fn egress_of_family(c: &Ctx, isp: &IspFacts, family: Family) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let id = family.pick(CheckId::IspEgressIpv4, CheckId::IspEgressIpv6);
-    if let Some(skip) = host::unexpected(o, id, None, family) {
+    let s = Subject::host(family.pick(CheckId::IspEgressIpv4, CheckId::IspEgressIpv6));
+    if let Some(skip) = host::unexpected(o, s, family) {
         return skip;
     }
     let probes = egress_of(isp, family);
@@ -26,13 +27,9 @@ fn egress_of_family(c: &Ctx, isp: &IspFacts, family: Family) -> Finding {
         .map(|p| format!("{}: {}", p.target, ms_text(&p.tcp_ms)))
         .collect();
     if probes.is_empty() {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            format!("no {} egress target (--egress)", family.name()),
-        )
-        .evidence_all(unresolved);
+        return s
+            .skip(format!("no {} egress target (--egress)", family.name()))
+            .evidence_all(unresolved);
     }
     let evidence: Vec<String> = probes
         .iter()
@@ -51,25 +48,17 @@ fn egress_of_family(c: &Ctx, isp: &IspFacts, family: Family) -> Finding {
         .filter(|p| p.tcp_ms.value().is_some() || p.icmp_ms.value().is_some())
         .collect();
     if let Some(best) = fastest(ok.iter().map(|p| &p.tcp_ms)) {
-        return Finding::new(
-            id,
-            None,
-            Status::Pass,
-            format!(
+        return s
+            .pass(format!(
                 "{} of {} {} targets answer (TCP connect {best:.1} ms)",
                 ok.len(),
                 probes.len(),
                 family.name()
-            ),
-        )
-        .evidence_all(evidence);
+            ))
+            .evidence_all(evidence);
     }
     if !ok.is_empty() {
-        return Finding::new(
-            id,
-            None,
-            Status::Warn,
-            format!(
+        return s.warn(format!(
                 "{} targets answer ICMP echo but refuse or drop TCP: a filter upstream lets only some traffic out",
                 family.name()
             ),
@@ -78,11 +67,7 @@ fn egress_of_family(c: &Ctx, isp: &IspFacts, family: Family) -> Finding {
         .explain("egress_tcp_filtered", &[("family", family.name())]);
     }
     if let Some(b) = c.view.blocker(family) {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            format!(
+        return s.skip(format!(
                 "{} traffic cannot leave this host (see {b}); the egress probes failed as a consequence",
                 family.name()
             ),
@@ -101,19 +86,18 @@ fn egress_of_family(c: &Ctx, isp: &IspFacts, family: Family) -> Finding {
         .and_then(|r| r.gateway)
         .map(|g| g.to_string())
         .unwrap_or_else(|| "the gateway".into());
-    Finding::new(
-        id,
-        None,
-        Status::Fail,
-        format!(
-            "no {} egress target answers: traffic leaves this host but is lost upstream of the gateway",
-            family.name()
-        ),
-    )
+    s.fail(format!(
+        "no {} egress target answers: traffic leaves this host but is lost upstream of the gateway",
+        family.name()
+    ))
     .evidence_all(evidence)
     .explain(
         "egress_failed",
-        &[("family", family.name()), ("gateway", &gw), ("v", family.as_str())],
+        &[
+            ("family", family.name()),
+            ("gateway", &gw),
+            ("v", family.as_str()),
+        ],
     )
     .fix("egress_trace", &[("flag", flag), ("target", &target)])
 }

@@ -3,6 +3,7 @@
 
 use super::{listens, resp_text, same_answer, with_isp};
 use crate::checks::host;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::ProbeErrorKind;
 use crate::facts::isp::*;
@@ -14,7 +15,7 @@ use std::net::IpAddr;
 const ID: CheckId = CheckId::IspHttpParity;
 
 pub fn check(c: &Ctx, port: u16) -> Finding {
-    with_isp(c, ID, Some(port), |isp| compare(c, isp, port))
+    with_isp(c, Subject::on_port(ID, port), |isp| compare(c, isp, port))
 }
 
 /// One port's HTTP probes: in probe order for the evidence, IPv4 first for the
@@ -96,29 +97,23 @@ impl<'a> PortProbes<'a> {
     }
 
     fn finding(&self, status: Status, summary: impl Into<String>) -> Finding {
-        Finding::new(ID, Some(self.port), status, summary)
+        Subject::on_port(ID, self.port)
+            .finding(status, summary)
             .evidence_all(self.evidence())
             .took(self.ms())
     }
 }
 
 fn compare(c: &Ctx, isp: &IspFacts, port: u16) -> Finding {
+    let s = Subject::on_port(ID, port);
     if crate::options::is_mail_port(port) {
-        return Finding::new(
-            ID,
-            Some(port),
-            Status::Skip,
-            "a mail port: see isp.smtp_parity",
-        );
+        return s.skip("a mail port: see isp.smtp_parity");
     }
     let probes = PortProbes::of(isp, port);
     if let Some(missing) = probes.missing_records() {
-        return Finding::new(
-            ID,
-            Some(port),
-            Status::Skip,
-            format!("nothing to compare: the domain has {missing} (see dns.a / dns.aaaa)"),
-        );
+        return s.skip(format!(
+            "nothing to compare: the domain has {missing} (see dns.a / dns.aaaa)"
+        ));
     }
     let Some(reference) = probes.reference() else {
         return none_answers(c, &probes);

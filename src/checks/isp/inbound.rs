@@ -3,16 +3,20 @@
 
 use super::{listens, no_answer, no_echo, path_block, v4_situation, with_isp};
 use crate::checks::host;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::Facts;
 use crate::facts::isp::*;
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use crate::net::{AddrClass, bracketed, classify};
 use crate::options::Options;
 
 pub fn check(c: &Ctx, port: u16, family: Family) -> Finding {
-    let id = family.pick(CheckId::IspInboundIpv4, CheckId::IspInboundIpv6);
-    with_isp(c, id, Some(port), |isp| {
+    let s = Subject::on_port(
+        family.pick(CheckId::IspInboundIpv4, CheckId::IspInboundIpv6),
+        port,
+    );
+    with_isp(c, s, |isp| {
         inbound_port(
             c.facts,
             c.opts,
@@ -32,8 +36,11 @@ fn inbound_port(
     port: u16,
     block: &Option<CheckId>,
 ) -> Finding {
-    let id = family.pick(CheckId::IspInboundIpv4, CheckId::IspInboundIpv6);
-    if let Some(skip) = host::unexpected(o, id, Some(port), family) {
+    let s = Subject::on_port(
+        family.pick(CheckId::IspInboundIpv4, CheckId::IspInboundIpv6),
+        port,
+    );
+    if let Some(skip) = host::unexpected(o, s, family) {
         return skip;
     }
     let Some(p) = isp
@@ -41,11 +48,11 @@ fn inbound_port(
         .iter()
         .find(|p| p.family == family && p.port == port)
     else {
-        return no_echo(id, Some(port), family);
+        return no_echo(s, family);
     };
     let ans = match &p.answer.result {
         Ok(a) => a,
-        Err(e) => return no_answer(id, Some(port), family, e, block).took(p.answer.ms),
+        Err(e) => return no_answer(s, family, e, block).took(p.answer.ms),
     };
     let ev = format!(
         "{} connected back to {}: {}",
@@ -58,18 +65,14 @@ fn inbound_port(
         }
     );
     if ans.reachable {
-        return Finding::new(
-            id,
-            Some(port),
-            Status::Pass,
-            format!(
+        return s
+            .pass(format!(
                 "a connection from outside reaches {}:{port} over {}",
                 bracketed(ans.ip),
                 family.name()
-            ),
-        )
-        .evidence(ev)
-        .took(p.answer.ms);
+            ))
+            .evidence(ev)
+            .took(p.answer.ms);
     }
     let ip_s = ans.ip.to_string();
     let port_s = port.to_string();
@@ -80,17 +83,13 @@ fn inbound_port(
         ("v", family.as_str()),
         ("host", host_s.as_str()),
     ];
-    let mut finding = Finding::new(
-        id,
-        Some(port),
-        Status::Fail,
-        format!(
+    let mut finding = s
+        .fail(format!(
             "a connection from outside to {}:{port} over {} does not get through",
             bracketed(ans.ip),
             family.name()
-        ),
-    )
-    .evidence(ev);
+        ))
+        .evidence(ev);
     if listens(f, family, port) == Some(false) {
         return finding
             .explain("inbound_no_listener", &vars)

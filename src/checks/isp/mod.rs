@@ -10,34 +10,23 @@ pub mod public;
 pub mod resources;
 pub mod smtp_parity;
 
+use super::subject::Subject;
 use super::view::Ctx;
 use crate::facts::isp::*;
 use crate::facts::{Facts, ProbeError, ProbeErrorKind, Probed};
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use crate::net::{AddrClass, classify, reachable_by_clients};
 use crate::options::Options;
 use std::net::IpAddr;
 
 /// An ISP check over the ISP probes' facts, or the `skip`/`error` that says why they
 /// are missing; its duration is the ISP probes' unless it timed a probe of its own.
-fn with_isp(
-    c: &Ctx,
-    id: CheckId,
-    port: Option<u16>,
-    eval: impl FnOnce(&IspFacts) -> Finding,
-) -> Finding {
+fn with_isp(c: &Ctx, s: Subject, eval: impl FnOnce(&IspFacts) -> Finding) -> Finding {
     let f = c.facts;
     let fd = match &f.isp.result {
         Ok(isp) => eval(isp),
-        Err(e) if e.kind == ProbeErrorKind::NotRun => {
-            Finding::new(id, port, Status::Skip, e.message.clone())
-        }
-        Err(e) => Finding::new(
-            id,
-            port,
-            Status::Error,
-            format!("the ISP probes could not run: {}", e.message),
-        ),
+        Err(e) if e.kind == ProbeErrorKind::NotRun => s.skip(e.message.clone()),
+        Err(e) => s.error(format!("the ISP probes could not run: {}", e.message)),
     };
     if fd.duration_ms.is_none() {
         fd.took(f.isp.ms)
@@ -66,16 +55,11 @@ fn egress_dead(o: &Options, isp: &IspFacts, family: Family) -> bool {
             .all(|p| p.tcp_ms.value().is_none() && p.icmp_ms.value().is_none())
 }
 
-fn blocked_skip(id: CheckId, port: Option<u16>, family: Family, cause: CheckId) -> Finding {
-    Finding::new(
-        id,
-        port,
-        Status::Skip,
-        format!(
-            "not examined: {} traffic does not reach the internet (see {cause})",
-            family.name()
-        ),
-    )
+fn blocked_skip(s: Subject, family: Family, cause: CheckId) -> Finding {
+    s.skip(format!(
+        "not examined: {} traffic does not reach the internet (see {cause})",
+        family.name()
+    ))
     .caused_by(cause)
 }
 
@@ -104,43 +88,27 @@ fn echo_of(isp: &IspFacts, family: Family) -> Option<&EchoProbe> {
 }
 
 /// A finding for a probe that produced no answer.
-fn no_answer(
-    id: CheckId,
-    port: Option<u16>,
-    family: Family,
-    e: &ProbeError,
-    block: &Option<CheckId>,
-) -> Finding {
+fn no_answer(s: Subject, family: Family, e: &ProbeError, block: &Option<CheckId>) -> Finding {
     if let Some(cause) = block {
-        return blocked_skip(id, port, family, *cause);
+        return blocked_skip(s, family, *cause);
     }
     if e.kind == ProbeErrorKind::NotRun {
-        return Finding::new(id, port, Status::Skip, format!("not run: {}", e.message));
+        return s.skip(format!("not run: {}", e.message));
     }
-    Finding::new(
-        id,
-        port,
-        Status::Error,
-        format!(
-            "the echo service could not be asked over {}: {}",
-            family.name(),
-            e.message
-        ),
-    )
+    s.error(format!(
+        "the echo service could not be asked over {}: {}",
+        family.name(),
+        e.message
+    ))
     .explain("echo_failed", &[])
 }
 
-fn no_echo(id: CheckId, port: Option<u16>, family: Family) -> Finding {
-    Finding::new(
-        id,
-        port,
-        Status::Skip,
-        format!(
-            "no echo service to ask over {} (give --echo-url with an {} literal or a dual-stack host)",
-            family.name(),
-            family.name()
-        ),
-    )
+fn no_echo(s: Subject, family: Family) -> Finding {
+    s.skip(format!(
+        "no echo service to ask over {} (give --echo-url with an {} literal or a dual-stack host)",
+        family.name(),
+        family.name()
+    ))
 }
 
 fn v4_situation(f: &Facts, o: &Options) -> (Vec<IpAddr>, AddrClass) {

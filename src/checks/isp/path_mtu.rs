@@ -3,14 +3,15 @@
 
 use super::{blocked_skip, egress_of, fastest, ms_text, path_block, with_isp};
 use crate::checks::host;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::isp::*;
 use crate::facts::{ProbeError, ProbeErrorKind};
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 
 pub fn check(c: &Ctx, family: Family) -> Finding {
-    let id = family.pick(CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6);
-    with_isp(c, id, None, |isp| {
+    let s = Subject::host(family.pick(CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6));
+    with_isp(c, s, |isp| {
         path_mtu_family(c, isp, family, &path_block(c, isp, family))
     })
 }
@@ -20,12 +21,12 @@ pub fn check(c: &Ctx, family: Family) -> Finding {
 /// response larger than the narrowest link stalls.
 fn path_mtu_family(c: &Ctx, isp: &IspFacts, family: Family, block: &Option<CheckId>) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let id = family.pick(CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6);
-    if let Some(skip) = host::unexpected(o, id, None, family) {
+    let s = Subject::host(family.pick(CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6));
+    if let Some(skip) = host::unexpected(o, s, family) {
         return skip;
     }
     if let Some(cause) = block {
-        return blocked_skip(id, None, family, *cause);
+        return blocked_skip(s, family, *cause);
     }
     let size = FULL_SIZE_PACKET;
     let probes = egress_of(isp, family);
@@ -69,31 +70,23 @@ fn path_mtu_family(c: &Ctx, isp: &IspFacts, family: Family, block: &Option<Check
             .filter(|e| e.kind == ProbeErrorKind::Permission)
     });
     if let (true, Some(e)) = (echoing.is_empty(), denied) {
-        return Finding::new(id, None, Status::Error, e.message.clone()).evidence_all(evidence);
+        return s.error(e.message.clone()).evidence_all(evidence);
     }
     if echoing.is_empty() {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            format!(
+        return s
+            .skip(format!(
                 "no {} egress target answers ICMP echo: the path MTU cannot be measured",
                 family.name()
-            ),
-        )
-        .evidence_all(evidence);
+            ))
+            .evidence_all(evidence);
     }
     if let Some(best) = fastest(echoing.iter().map(|p| &p.full_size_icmp_ms)) {
-        return Finding::new(
-            id,
-            None,
-            Status::Pass,
-            format!(
+        return s
+            .pass(format!(
                 "{size}-byte {} packets cross the path and come back ({best:.1} ms)",
                 family.name()
-            ),
-        )
-        .evidence_all(evidence);
+            ))
+            .evidence_all(evidence);
     }
     let errors: Vec<&ProbeError> = echoing
         .iter()
@@ -104,7 +97,8 @@ fn path_mtu_family(c: &Ctx, isp: &IspFacts, family: Family, block: &Option<Check
             .first()
             .map(|e| e.message.as_str())
             .unwrap_or("not run");
-        return Finding::new(id, None, Status::Skip, format!("full-size echo {why}"))
+        return s
+            .skip(format!("full-size echo {why}"))
             .evidence_all(evidence);
     }
     let target = echoing
@@ -130,11 +124,7 @@ fn path_mtu_family(c: &Ctx, isp: &IspFacts, family: Family, block: &Option<Check
     if let Some(g) = gateway.as_deref() {
         vars.push(("gateway", g));
     }
-    let finding = Finding::new(
-        id,
-        None,
-        Status::Fail,
-        format!(
+    let finding = s.fail(format!(
             "small {} echoes to {target} come back, {size}-byte ones never do: path MTU discovery is broken, responses larger than the narrowest link stall",
             family.name()
         ),

@@ -3,17 +3,18 @@
 
 use super::{echo_of, no_answer, no_echo, path_block, v4_situation, with_isp};
 use crate::checks::host;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::Facts;
 use crate::facts::isp::*;
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use crate::net::{AddrClass, classify, reachable_by_clients};
 use crate::options::Options;
 use std::net::IpAddr;
 
 pub fn check(c: &Ctx, family: Family) -> Finding {
-    let id = family.pick(CheckId::IspPublicIpv4, CheckId::IspPublicIpv6);
-    with_isp(c, id, None, |isp| {
+    let s = Subject::host(family.pick(CheckId::IspPublicIpv4, CheckId::IspPublicIpv6));
+    with_isp(c, s, |isp| {
         let block = path_block(c, isp, family);
         match family {
             Family::V4 => public_v4(c.facts, c.opts, isp, &block),
@@ -23,16 +24,16 @@ pub fn check(c: &Ctx, family: Family) -> Finding {
 }
 
 fn public_v4(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<CheckId>) -> Finding {
-    let id = CheckId::IspPublicIpv4;
-    if let Some(skip) = host::unexpected(o, id, None, Family::V4) {
+    let s = Subject::host(CheckId::IspPublicIpv4);
+    if let Some(skip) = host::unexpected(o, s, Family::V4) {
         return skip;
     }
     let Some(echo) = echo_of(isp, Family::V4) else {
-        return no_echo(id, None, Family::V4);
+        return no_echo(s, Family::V4);
     };
     let seen = match &echo.seen.result {
         Ok(ip) => *ip,
-        Err(e) => return no_answer(id, None, Family::V4, e, block),
+        Err(e) => return no_answer(s, Family::V4, e, block),
     };
     let a: Vec<IpAddr> = f.dns.a.value().map(|d| d.ips()).unwrap_or_default();
     let mut evidence = vec![format!("{} saw this host as {seen}", echo.url)];
@@ -51,18 +52,11 @@ fn public_v4(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<CheckId>) ->
     let seen_s = seen.to_string();
     let a_matches = a.is_empty() || a.contains(&seen);
     let finding = if host::find_addr(f, seen).is_some() {
-        Finding::new(
-            id,
-            None,
-            Status::Pass,
-            format!("direct: the internet sees {seen}, an address of this host"),
-        )
+        s.pass(format!(
+            "direct: the internet sees {seen}, an address of this host"
+        ))
     } else if !reachable_by_clients(seen, &o.assume_public) {
-        Finding::new(
-            id,
-            None,
-            Status::Warn,
-            format!(
+        s.warn(format!(
                 "the echo service saw {seen} ({}): it is not on the internet, or sits behind the same NAT",
                 classify(seen).describe()
             ),
@@ -70,41 +64,25 @@ fn public_v4(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<CheckId>) ->
         .explain("echo_private", &[])
     } else {
         match class {
-            AddrClass::Cgnat => Finding::new(
-                id,
-                None,
-                Status::Fail,
-                format!(
+            AddrClass::Cgnat => s.fail(format!(
                     "carrier-grade NAT: this host has 100.64.0.0/10 space and the internet sees {seen}, shared with other customers"
                 ),
             )
             .explain("public_v4_cgnat", &[("seen", &seen_s)])
             .fix("ask_public_v4", &[])
             .caused_by(CheckId::AddressGlobalIpv4),
-            AddrClass::Public => Finding::new(
-                id,
-                None,
-                Status::Warn,
-                format!(
+            AddrClass::Public => s.warn(format!(
                     "the internet sees {seen}, not this host's public address: another NAT (carrier-grade or double NAT) or a proxy is upstream"
                 ),
             )
             .explain("public_v4_upstream_nat", &[("seen", &seen_s)]),
-            _ if !a_matches => Finding::new(
-                id,
-                None,
-                Status::Warn,
-                format!(
+            _ if !a_matches => s.warn(format!(
                     "NAT: the internet sees {seen}, but the A record points elsewhere"
                 ),
             )
             .explain("public_v4_nat", &[("seen", &seen_s)])
             .caused_by(CheckId::DnsATarget),
-            _ => Finding::new(
-                id,
-                None,
-                Status::Pass,
-                format!(
+            _ => s.pass(format!(
                     "NAT: this host has private IPv4 and the internet sees {seen}; inbound IPv4 needs port forwarding (see isp.inbound_ipv4)"
                 ),
             )
@@ -115,16 +93,16 @@ fn public_v4(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<CheckId>) ->
 }
 
 fn public_v6(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<CheckId>) -> Finding {
-    let id = CheckId::IspPublicIpv6;
-    if let Some(skip) = host::unexpected(o, id, None, Family::V6) {
+    let s = Subject::host(CheckId::IspPublicIpv6);
+    if let Some(skip) = host::unexpected(o, s, Family::V6) {
         return skip;
     }
     let Some(echo) = echo_of(isp, Family::V6) else {
-        return no_echo(id, None, Family::V6);
+        return no_echo(s, Family::V6);
     };
     let seen = match &echo.seen.result {
         Ok(ip) => *ip,
-        Err(e) => return no_answer(id, None, Family::V6, e, block),
+        Err(e) => return no_answer(s, Family::V6, e, block),
     };
     let aaaa: Vec<IpAddr> = f.dns.aaaa.value().map(|d| d.ips()).unwrap_or_default();
     let mut evidence = vec![format!("{} saw this host as {seen}", echo.url)];
@@ -145,21 +123,12 @@ fn public_v6(f: &Facts, o: &Options, isp: &IspFacts, block: &Option<CheckId>) ->
         } else {
             " (outgoing connections use another address than the AAAA: normal with several addresses)".into()
         };
-        Finding::new(
-            id,
-            None,
-            Status::Pass,
-            format!(
-                "direct: the internet sees {seen}, assigned on {}{note}",
-                l.name
-            ),
-        )
+        s.pass(format!(
+            "direct: the internet sees {seen}, assigned on {}{note}",
+            l.name
+        ))
     } else {
-        Finding::new(
-            id,
-            None,
-            Status::Warn,
-            format!(
+        s.warn(format!(
                 "the internet sees {seen}, which is not assigned on this host: NAT66/NPTv6 or a proxy is upstream"
             ),
         )

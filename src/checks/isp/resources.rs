@@ -1,40 +1,32 @@
 //! `isp.resources`: the home page's subresources load over IPv6 too.
 
 use super::with_isp;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::isp::*;
-use crate::model::{CheckId, Finding, Status};
+use crate::model::{CheckId, Finding};
 use crate::options::Options;
 
 pub fn check(c: &Ctx) -> Finding {
-    with_isp(c, CheckId::IspResources, None, |isp| {
+    with_isp(c, Subject::host(CheckId::IspResources), |isp| {
         home_resources(c.opts, isp)
     })
 }
 
 fn home_resources(o: &Options, isp: &IspFacts) -> Finding {
-    let id = CheckId::IspResources;
+    let s = Subject::host(CheckId::IspResources);
     let Some(r) = &isp.resources else {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "no web port (80 or 443) served, or no A/AAAA record: no home page to read",
-        );
+        return s.skip("no web port (80 or 443) served, or no A/AAAA record: no home page to read");
     };
     let facts = match &r.result {
         Ok(x) => x,
         Err(e) => {
-            return Finding::new(
-                id,
-                None,
-                Status::Skip,
-                format!(
+            return s
+                .skip(format!(
                     "the home page could not be read ({}): see isp.http_parity",
                     e.message
-                ),
-            )
-            .took(r.ms);
+                ))
+                .took(r.ms);
         }
     };
     let mut evidence: Vec<String> = facts.pages.iter().map(|p| format!("read {p}")).collect();
@@ -59,33 +51,24 @@ fn home_resources(o: &Options, isp: &IspFacts) -> Finding {
         evidence.push(format!("{} ({}): {what}", x.url, x.host));
     }
     if !bad.is_empty() && o.target.expect.wants_v6() {
-        return Finding::new(
-            id,
-            None,
-            Status::Warn,
-            format!(
+        return s
+            .warn(format!(
                 "{} subresource(s) of the home page cannot be loaded over IPv6: {}",
                 bad.len(),
                 bad.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
-            ),
-        )
-        .evidence_all(evidence)
-        .explain("resources_v4_only", &[])
-        .took(r.ms);
+            ))
+            .evidence_all(evidence)
+            .explain("resources_v4_only", &[])
+            .took(r.ms);
     }
-    Finding::new(
-        id,
-        None,
-        Status::Pass,
-        if facts.refs.is_empty() {
-            "the home page loads no subresources from other hosts".to_string()
-        } else {
-            format!(
-                "the home page's {} subresource host(s) are reachable over IPv6",
-                facts.refs.len()
-            )
-        },
-    )
+    s.pass(if facts.refs.is_empty() {
+        "the home page loads no subresources from other hosts".to_string()
+    } else {
+        format!(
+            "the home page's {} subresource host(s) are reachable over IPv6",
+            facts.refs.len()
+        )
+    })
     .evidence_all(evidence)
     .took(r.ms)
 }

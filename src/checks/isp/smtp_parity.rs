@@ -1,36 +1,27 @@
 //! `isp.smtp_parity`: the mail server greets with the same name over both families.
 
 use super::with_isp;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::Facts;
 use crate::facts::isp::*;
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use std::net::IpAddr;
 
 pub fn check(c: &Ctx, port: u16) -> Finding {
-    with_isp(c, CheckId::IspSmtpParity, Some(port), |isp| {
+    with_isp(c, Subject::on_port(CheckId::IspSmtpParity, port), |isp| {
         smtp_parity_port(c.facts, isp, port)
     })
 }
 
 fn smtp_parity_port(f: &Facts, isp: &IspFacts, port: u16) -> Finding {
-    let id = CheckId::IspSmtpParity;
+    let s = Subject::on_port(CheckId::IspSmtpParity, port);
     if !crate::options::is_mail_port(port) {
-        return Finding::new(
-            id,
-            Some(port),
-            Status::Skip,
-            "not a mail port (25, 465, 587)",
-        );
+        return s.skip("not a mail port (25, 465, 587)");
     }
     let probes: Vec<&SmtpProbe> = isp.smtp.iter().filter(|p| p.port == port).collect();
     if !probes.iter().any(|p| p.ip.is_ipv4()) || !probes.iter().any(|p| p.ip.is_ipv6()) {
-        return Finding::new(
-            id,
-            Some(port),
-            Status::Skip,
-            "nothing to compare: the domain lacks an A or an AAAA record",
-        );
+        return s.skip("nothing to compare: the domain lacks an A or an AAAA record");
     }
     let ms = probes.iter().map(|p| p.answer.ms).max().unwrap_or(0);
     let mut evidence = Vec::new();
@@ -74,46 +65,34 @@ fn smtp_parity_port(f: &Facts, isp: &IspFacts, port: u16) -> Finding {
         }
     }
     if names.is_empty() {
-        return Finding::new(
-            id,
-            Some(port),
-            Status::Fail,
-            format!("no address answers SMTP on port {port}"),
-        )
-        .evidence_all(evidence)
-        .took(ms);
+        return s
+            .fail(format!("no address answers SMTP on port {port}"))
+            .evidence_all(evidence)
+            .took(ms);
     }
     if let Some((ip, msg)) = failed.first() {
-        return Finding::new(
-            id,
-            Some(port),
-            Status::Fail,
-            format!(
+        return s
+            .fail(format!(
                 "SMTP over {} ({ip}) fails ({msg}) while the other addresses answer",
                 Family::of(*ip).name()
-            ),
-        )
-        .evidence_all(evidence)
-        .explain("smtp_differs", &[])
-        .took(ms);
+            ))
+            .evidence_all(evidence)
+            .explain("smtp_differs", &[])
+            .took(ms);
     }
     let first = &names[0];
     if let Some(other) = names.iter().find(|n| n.1 != first.1 || n.2 != first.2) {
-        return Finding::new(
-            id,
-            Some(port),
-            Status::Fail,
-            format!(
+        return s
+            .fail(format!(
                 "the mail server introduces itself as {} over {} but as {} over {}",
                 other.1,
                 Family::of(other.0).name(),
                 first.1,
                 Family::of(first.0).name()
-            ),
-        )
-        .evidence_all(evidence)
-        .explain("smtp_differs", &[])
-        .took(ms);
+            ))
+            .evidence_all(evidence)
+            .explain("smtp_differs", &[])
+            .took(ms);
     }
     // Pair with reverse DNS: receivers compare the greeting name with the PTR.
     let mismatch = names.iter().find(|(ip, g, _)| {
@@ -126,11 +105,7 @@ fn smtp_parity_port(f: &Facts, isp: &IspFacts, port: u16) -> Finding {
         })
     });
     if let Some((ip, g, _)) = mismatch {
-        return Finding::new(
-            id,
-            Some(port),
-            Status::Warn,
-            format!(
+        return s.warn(format!(
                 "the greeting name {g} is the same over both families, but the PTR of {ip} does not name it (see dns.reverse)"
             ),
         )
@@ -138,12 +113,10 @@ fn smtp_parity_port(f: &Facts, isp: &IspFacts, port: u16) -> Finding {
         .explain("smtp_ptr", &[])
         .took(ms);
     }
-    Finding::new(
-        id,
-        Some(port),
-        Status::Pass,
-        format!("the same greeting ({}) over IPv4 and IPv6", first.1),
-    )
+    s.pass(format!(
+        "the same greeting ({}) over IPv4 and IPv6",
+        first.1
+    ))
     .evidence_all(evidence)
     .took(ms)
 }

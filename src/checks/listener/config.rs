@@ -1,23 +1,19 @@
 //! `listener.config`: the nginx server block that serves the domain listens on the port
 //! over both families.
 
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::NginxInstance;
-use crate::model::{ByFamily, CheckId, Family, Finding, Status};
+use crate::model::{ByFamily, CheckId, Family, Finding};
 use crate::parse::nginx::{Listen, ListenAddr, ServerBlock};
 
 pub fn check(c: &Ctx, port: u16) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let id = CheckId::ListenerConfig;
+    let s = Subject::on_port(CheckId::ListenerConfig, port);
     let web = match &f.web.result {
         Ok(w) => w,
         Err(e) => {
-            return Finding::new(
-                id,
-                Some(port),
-                Status::Error,
-                format!("could not look for a web server: {}", e.message),
-            );
+            return s.unread("look for a web server", e);
         }
     };
     let owner = f
@@ -29,11 +25,7 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
         .find_map(|l| l.process.clone().map(|p| (p, l.pid)));
     if let Some((name, pid)) = &owner {
         if name != "nginx" {
-            return Finding::new(
-                id,
-                Some(port),
-                Status::Skip,
-                format!("port {port} is served by {name} (pid {}); dsdoctor reads only nginx's configuration so far", pid.unwrap_or(0)),
+            return s.skip(format!("port {port} is served by {name} (pid {}); dsdoctor reads only nginx's configuration so far", pid.unwrap_or(0)),
             )
             .explain("config_other_server", &[]);
         }
@@ -52,17 +44,12 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
                 "{others} runs; dsdoctor reads only nginx's configuration so far (Apache and Caddy are not supported yet)"
             )
         };
-        return Finding::new(id, Some(port), Status::Skip, summary);
+        return s.skip(summary);
     };
     let cfg = match &nginx.config {
         Ok(c) => c,
         Err(e) => {
-            return Finding::new(
-                id,
-                Some(port),
-                Status::Error,
-                format!("could not read {}: {e}", nginx.config_path),
-            );
+            return s.error(format!("could not read {}: {e}", nginx.config_path));
         }
     };
     let mut evidence = vec![format!(
@@ -76,13 +63,9 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
         .filter(|b| !block_listens(b, port).is_empty())
         .collect();
     if on_port.is_empty() {
-        return Finding::new(
-            id,
-            Some(port),
-            Status::Skip,
-            format!("no nginx server block listens on port {port}"),
-        )
-        .evidence_all(evidence);
+        return s
+            .skip(format!("no nginx server block listens on port {port}"))
+            .evidence_all(evidence);
     }
     let domain = &o.target.domain;
     let block = on_port
@@ -96,8 +79,7 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
         .or_else(|| on_port.first())
         .copied();
     let Some(block) = block else {
-        return Finding::new(id, Some(port), Status::Skip, "no server block to check")
-            .evidence_all(evidence);
+        return s.skip("no server block to check").evidence_all(evidence);
     };
     for l in block_listens(block, port) {
         evidence.push(format!("{}:{}: {}", l.file.display(), l.line, l.raw));
@@ -127,8 +109,7 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
     };
     if let Some(missing) = missing {
         let Some(existing) = block_listens(block, port).into_iter().next() else {
-            return Finding::new(id, Some(port), Status::Skip, "no listen line")
-                .evidence_all(evidence);
+            return s.skip("no listen line").evidence_all(evidence);
         };
         let line = missing_line(existing, port, missing);
         let (fam, has) = (missing.name(), missing.other().name());
@@ -137,11 +118,7 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
             Family::V4 => "config_no_v4",
             Family::V6 => "config_no_v6",
         };
-        return Finding::new(
-            id,
-            Some(port),
-            Status::Fail,
-            format!("nginx server block {names} at {where_} listens on port {port} over {has} only: add `{line}`"),
+        return s.fail(format!("nginx server block {names} at {where_} listens on port {port} over {has} only: add `{line}`"),
         )
         .evidence_all(evidence)
         .explain(explain, &[("port", &port.to_string())])
@@ -156,12 +133,9 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
             ],
         );
     }
-    Finding::new(
-        id,
-        Some(port),
-        Status::Pass,
-        format!("nginx server block {names} at {where_} listens on port {port} over both families"),
-    )
+    s.pass(format!(
+        "nginx server block {names} at {where_} listens on port {port} over both families"
+    ))
     .evidence_all(evidence)
 }
 

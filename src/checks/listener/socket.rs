@@ -2,6 +2,7 @@
 //! on an address they connect to.
 
 use crate::checks::host;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::{Facts, Listener};
 use crate::model::{CheckId, Family, Finding, Status};
@@ -51,21 +52,18 @@ fn owner_text(socks: &[&Listener]) -> String {
 
 fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
     let v6 = family.is_v6();
-    let id = family.pick(CheckId::ListenerIpv4, CheckId::ListenerIpv6);
+    let s = Subject::on_port(
+        family.pick(CheckId::ListenerIpv4, CheckId::ListenerIpv6),
+        port,
+    );
     let fam = family.name();
-    if let Some(skip) = host::unexpected(o, id, Some(port), family) {
+    if let Some(skip) = host::unexpected(o, s, family) {
         return skip;
     }
     let all = match &f.listeners.result {
         Ok(l) => l,
         Err(e) => {
-            return Finding::new(
-                id,
-                Some(port),
-                Status::Error,
-                format!("could not list sockets: {}", e.message),
-            )
-            .took(f.listeners.ms);
+            return s.unread("list sockets", e).took(f.listeners.ms);
         }
     };
     let on_port: Vec<&Listener> = all.iter().filter(|l| l.port == port).collect();
@@ -100,11 +98,7 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
         fd
     };
     if v6 && host::ipv6_off(f) {
-        return Finding::new(
-            id,
-            Some(port),
-            Status::Fail,
-            format!("IPv6 clients cannot reach port {port}: IPv6 is disabled on this host, whatever listens"),
+        return s.fail(format!("IPv6 clients cannot reach port {port}: IPv6 is disabled on this host, whatever listens"),
         )
         .evidence_all(evidence)
         .caused_by(CheckId::AddressIpv6Enabled);
@@ -115,14 +109,13 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
         } else {
             format!("{}:{port}", crate::net::bracketed(l.ip))
         };
-        return Finding::new(
-            id,
-            Some(port),
-            Status::Pass,
-            format!("{fam} clients reach {} on {how}", owner_text(&serving)),
-        )
-        .evidence_all(evidence)
-        .took(f.listeners.ms);
+        return s
+            .pass(format!(
+                "{fam} clients reach {} on {how}",
+                owner_text(&serving)
+            ))
+            .evidence_all(evidence)
+            .took(f.listeners.ms);
     }
     let p = port.to_string();
     if !accepting.is_empty() {
@@ -132,11 +125,7 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
             .collect::<Vec<_>>()
             .join(", ");
         return base_fix(
-            Finding::new(
-                id,
-                Some(port),
-                Status::Fail,
-                format!("{fam} sockets on port {port} are bound to {bound} only, not to an address clients use"),
+            s.fail(format!("{fam} sockets on port {port} are bound to {bound} only, not to an address clients use"),
             )
             .evidence_all(evidence)
             .explain("listener_wrong_addr", &[("port", &p)]),
@@ -166,7 +155,8 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
     } else {
         "listener_no_v4"
     };
-    let mut fd = Finding::new(id, Some(port), Status::Fail, summary)
+    let mut fd = s
+        .fail(summary)
         .evidence_all(evidence)
         .explain(explain_key, &[("port", &p)]);
     if let Some(b) = f.sysctl.value().and_then(|s| s.bindv6only) {

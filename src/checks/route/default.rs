@@ -3,27 +3,24 @@
 
 use super::ra_blocks;
 use crate::checks::host;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 
 pub fn check(c: &Ctx, family: Family) -> Finding {
     let (f, o, v6) = (c.facts, c.opts, family.is_v6());
-    let id = family.pick(CheckId::RouteIpv4Default, CheckId::RouteIpv6Default);
-    if let Some(skip) = host::unexpected(o, id, None, family) {
+    let s = Subject::host(family.pick(CheckId::RouteIpv4Default, CheckId::RouteIpv6Default));
+    if let Some(skip) = host::unexpected(o, s, family) {
         return skip;
     }
     if let Err(e) = &f.routes.result {
-        return Finding::new(
-            id,
-            None,
-            Status::Error,
-            format!("could not read routes: {}", e.message),
-        );
+        return s.unread("read routes", e);
     }
     let defaults = host::default_routes(f, family);
     if !defaults.is_empty() {
         let first = host::route_line(defaults[0]);
-        return Finding::new(id, None, Status::Pass, first.clone())
+        return s
+            .pass(first.clone())
             .evidence_all(
                 defaults
                     .iter()
@@ -44,35 +41,27 @@ pub fn check(c: &Ctx, family: Family) -> Finding {
         })
         .collect();
     if v6 && host::ipv6_off(f) {
-        return Finding::new(
-            id,
-            None,
-            Status::Fail,
-            "no IPv6 default route: IPv6 is disabled on this host",
-        )
-        .evidence_all(evidence)
-        .caused_by(CheckId::AddressIpv6Enabled);
+        return s
+            .fail("no IPv6 default route: IPv6 is disabled on this host")
+            .evidence_all(evidence)
+            .caused_by(CheckId::AddressIpv6Enabled);
     }
     let iface = host::relevant_ifaces(f, family)
         .into_iter()
         .next()
         .unwrap_or_else(|| "eth0".into());
-    let mut fd = Finding::new(
-        id,
-        None,
-        Status::Fail,
-        format!(
+    let mut fd = s
+        .fail(format!(
             "no {} default route: replies to {} clients cannot leave this host",
             family.name(),
             family.name()
-        ),
-    )
-    .evidence_all(evidence)
-    .explain(family.pick("no_default_v4", "no_default_v6"), &[])
-    .fix(
-        family.pick("add_default_v4", "add_default_v6"),
-        &[("iface", &iface)],
-    );
+        ))
+        .evidence_all(evidence)
+        .explain(family.pick("no_default_v4", "no_default_v6"), &[])
+        .fix(
+            family.pick("add_default_v4", "add_default_v6"),
+            &[("iface", &iface)],
+        );
     if v6 && ra_blocks(f, &iface).is_some() {
         fd = fd.caused_by(CheckId::RouteIpv6Ra);
     }

@@ -2,37 +2,31 @@
 //! ICMP echo or at least in the neighbour table.
 
 use crate::checks::host;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::ProbeErrorKind;
 use crate::model::{CheckId, Family, Finding, Status};
 
 pub fn check(c: &Ctx, family: Family) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let id = family.pick(CheckId::RouteIpv4Gateway, CheckId::RouteIpv6Gateway);
-    if let Some(skip) = host::unexpected(o, id, None, family) {
+    let s = Subject::host(family.pick(CheckId::RouteIpv4Gateway, CheckId::RouteIpv6Gateway));
+    if let Some(skip) = host::unexpected(o, s, family) {
         return skip;
     }
     let defaults = host::default_routes(f, family);
     let Some(route) = defaults.first() else {
         let def = family.pick(CheckId::RouteIpv4Default, CheckId::RouteIpv6Default);
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            format!("no default route, so no gateway to ask (see {def})"),
-        )
-        .caused_by(def);
+        return s
+            .skip(format!(
+                "no default route, so no gateway to ask (see {def})"
+            ))
+            .caused_by(def);
     };
     let Some(gw) = route.gateway else {
-        return Finding::new(
-            id,
-            None,
-            Status::Pass,
-            format!(
-                "the default route goes straight out of {} (no gateway)",
-                route.dev.clone().unwrap_or_default()
-            ),
-        );
+        return s.pass(format!(
+            "the default route goes straight out of {} (no gateway)",
+            route.dev.clone().unwrap_or_default()
+        ));
     };
     let neigh = f
         .neighbours
@@ -60,14 +54,10 @@ pub fn check(c: &Ctx, family: Family) -> Finding {
     let gw_s = gw.to_string();
     let vars = [("gw", gw_s.as_str()), ("iface", dev.as_str())];
     match ping.map(|p| (&p.rtt_ms.result, p.rtt_ms.ms)) {
-        Some((Ok(rtt), ms)) => Finding::new(
-            id,
-            None,
-            Status::Pass,
-            format!("gateway {gw} answers ICMP echo in {rtt:.1} ms"),
-        )
-        .evidence_all(evidence)
-        .took(ms),
+        Some((Ok(rtt), ms)) => s
+            .pass(format!("gateway {gw} answers ICMP echo in {rtt:.1} ms"))
+            .evidence_all(evidence)
+            .took(ms),
         Some((Err(e), ms))
             if e.kind == ProbeErrorKind::Permission || e.kind == ProbeErrorKind::NotRun =>
         {
@@ -78,9 +68,7 @@ pub fn check(c: &Ctx, family: Family) -> Finding {
                 } else {
                     Status::Error
                 };
-                Finding::new(
-                    id,
-                    None,
+                s.finding(
                     status,
                     format!(
                         "gateway {gw} is in the neighbour table; ICMP echo not sent: {}",
@@ -90,50 +78,33 @@ pub fn check(c: &Ctx, family: Family) -> Finding {
                 .evidence_all(evidence)
                 .took(ms)
             } else {
-                Finding::new(
-                    id,
-                    None,
-                    Status::Error,
-                    format!("cannot test gateway {gw}: {}", e.message),
-                )
-                .evidence_all(evidence)
-                .took(ms)
+                s.error(format!("cannot test gateway {gw}: {}", e.message))
+                    .evidence_all(evidence)
+                    .took(ms)
             }
         }
         Some((Err(e), ms)) => {
             evidence.push(format!("ICMP echo: {}", e.message));
             if neigh_dead || !neigh_ok {
-                Finding::new(
-                    id,
-                    None,
-                    Status::Fail,
-                    format!(
-                        "{} gateway {gw} does not answer: no echo reply and no link-layer address",
-                        family.name()
-                    ),
-                )
+                s.fail(format!(
+                    "{} gateway {gw} does not answer: no echo reply and no link-layer address",
+                    family.name()
+                ))
                 .evidence_all(evidence)
                 .explain(family.pick("gateway_dead_v4", "gateway_dead_v6"), &[])
                 .fix(family.pick("gateway_check_v4", "gateway_check_v6"), &vars)
                 .took(ms)
             } else {
-                Finding::new(
-                    id,
-                    None,
-                    Status::Warn,
-                    format!("gateway {gw} is reachable at the link layer but ignores ICMP echo"),
-                )
+                s.warn(format!(
+                    "gateway {gw} is reachable at the link layer but ignores ICMP echo"
+                ))
                 .evidence_all(evidence)
                 .explain("gateway_no_echo", &[])
                 .took(ms)
             }
         }
-        None => Finding::new(
-            id,
-            None,
-            Status::Error,
-            format!("gateway {gw} was not probed"),
-        )
-        .evidence_all(evidence),
+        None => s
+            .error(format!("gateway {gw} was not probed"))
+            .evidence_all(evidence),
     }
 }

@@ -3,31 +3,28 @@
 
 use super::ra_blocks;
 use crate::checks::host;
+use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 
 pub fn check(c: &Ctx) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let id = CheckId::RouteIpv6Ra;
-    if let Some(skip) = host::unexpected(o, id, None, Family::V6) {
+    let s = Subject::host(CheckId::RouteIpv6Ra);
+    if let Some(skip) = host::unexpected(o, s, Family::V6) {
         return skip;
     }
     if f.sysctl.value().is_none() {
-        return Finding::new(id, None, Status::Error, "could not read the IPv6 settings");
+        return s.error("could not read the IPv6 settings");
     }
     if host::ipv6_off(f) {
-        return Finding::new(
-            id,
-            None,
-            Status::Skip,
-            "IPv6 is disabled (see address.ipv6_enabled)",
-        )
-        .caused_by(CheckId::AddressIpv6Enabled);
+        return s
+            .skip("IPv6 is disabled (see address.ipv6_enabled)")
+            .caused_by(CheckId::AddressIpv6Enabled);
     }
     let defaults = host::default_routes(f, Family::V6);
     let relies_on_ra = defaults.is_empty() || defaults.iter().any(|r| r.protocol == "ra");
     let ifaces = host::relevant_ifaces(f, Family::V6);
-    let s = f.sysctl.value();
+    let sysctl = f.sysctl.value();
     let evidence: Vec<String> = ifaces
         .iter()
         .map(|i| {
@@ -38,23 +35,19 @@ pub fn check(c: &Ctx) -> Finding {
             };
             format!(
                 "{i}: forwarding = {}, accept_ra = {}",
-                get(s.map(|s| &s.forwarding_v6)),
-                get(s.map(|s| &s.accept_ra))
+                get(sysctl.map(|s| &s.forwarding_v6)),
+                get(sysctl.map(|s| &s.accept_ra))
             )
         })
         .collect();
     if !relies_on_ra {
         let static_gw: Vec<String> = defaults.iter().map(|r| host::route_line(r)).collect();
-        return Finding::new(
-            id,
-            None,
-            Status::Pass,
-            format!(
+        return s
+            .pass(format!(
                 "the IPv6 default route is configured statically ({})",
                 static_gw.join("; ")
-            ),
-        )
-        .evidence_all(evidence);
+            ))
+            .evidence_all(evidence);
     }
     for i in &ifaces {
         if let Some(why) = ra_blocks(f, i) {
@@ -63,17 +56,13 @@ pub fn check(c: &Ctx) -> Finding {
             } else {
                 "ra_off"
             };
-            return Finding::new(id, None, Status::Fail, why)
+            return s
+                .fail(why)
                 .evidence_all(evidence)
                 .explain(explain, &[])
                 .fix("accept_ra_2", &[("iface", i)]);
         }
     }
-    Finding::new(
-        id,
-        None,
-        Status::Pass,
-        "router advertisements are honoured where the host relies on them",
-    )
-    .evidence_all(evidence)
+    s.pass("router advertisements are honoured where the host relies on them")
+        .evidence_all(evidence)
 }
