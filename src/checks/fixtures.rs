@@ -301,6 +301,36 @@ pub fn status(fs: &[Finding], id: CheckId, port: Option<u16>) -> Status {
     find(fs, id, port).status
 }
 
+/// The finding for `id` (and port), asserted to have `status`.
+pub fn expect(fs: &[Finding], id: CheckId, port: Option<u16>, status: Status) -> &Finding {
+    let fd = find(fs, id, port);
+    assert_eq!(fd.status, status, "{fd:#?}");
+    fd
+}
+
+/// Asserts that `text` holds `part`, showing the text when it does not.
+#[track_caller]
+pub fn assert_has(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} not in {text:?}");
+}
+
+/// Asserts that one of `lines` holds `part`, showing them all when none does.
+#[track_caller]
+pub fn assert_line(lines: &[String], part: &str) {
+    assert!(
+        lines.iter().any(|l| l.contains(part)),
+        "{part:?} not in {lines:#?}"
+    );
+}
+
+/// Every finding that is neither `pass` nor `skip`, to show when a healthy host has one.
+pub fn problems(fs: &[Finding]) -> Vec<String> {
+    fs.iter()
+        .filter(|f| !matches!(f.status, Status::Pass | Status::Skip))
+        .map(|f| format!("{} {:?}: {}", f.id, f.status, f.summary))
+        .collect()
+}
+
 pub fn eth0(f: &mut Facts) -> &mut Link {
     f.links
         .result

@@ -10,11 +10,7 @@ use crate::verdict::verdict;
 #[test]
 fn healthy_host_passes_every_implemented_check() {
     let fs = evaluate(&healthy(), &options());
-    let bad: Vec<_> = fs
-        .iter()
-        .filter(|f| !matches!(f.status, Status::Pass | Status::Skip))
-        .map(|f| format!("{} {:?}: {}", f.id, f.status, f.summary))
-        .collect();
+    let bad = problems(&fs);
     assert!(bad.is_empty(), "{bad:#?}");
     assert_eq!(verdict(&fs).check, None);
     // every contract id is present, per-port ones once per port

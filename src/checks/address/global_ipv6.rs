@@ -1,6 +1,7 @@
 //! `address.global_ipv6`: a global IPv6 address clients can reach, usable (not
 //! tentative, not a duplicate).
 
+use super::global_address;
 use crate::checks::host;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
@@ -8,19 +9,14 @@ use crate::model::{CheckId, Family, Finding};
 use crate::net::{classify, reachable_by_clients};
 
 pub fn check(c: &Ctx) -> Finding {
+    global_address(c, Family::V6, judge)
+}
+
+fn judge(c: &Ctx, s: Subject) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let s = Subject::host(CheckId::AddressGlobalIpv6);
-    if let Some(skip) = host::unexpected(o, s, Family::V6) {
-        return skip;
-    }
-    if let Err(e) = &f.links.result {
-        return s.unread("read addresses", e);
-    }
-    let evidence = host::addr_evidence(f, Family::V6);
     if host::ipv6_off(f) {
         return s
             .fail("no IPv6 address: IPv6 is disabled on this host (see address.ipv6_enabled)")
-            .evidence_all(evidence)
             .caused_by(CheckId::AddressIpv6Enabled);
     }
     let global: Vec<_> = f
@@ -44,9 +40,7 @@ pub fn check(c: &Ctx) -> Finding {
     let fix_vars_addr = aaaa.clone().unwrap_or_else(|| "YOUR_IPV6_ADDRESS".into());
     let fix_vars = [("addr", fix_vars_addr.as_str()), ("iface", iface.as_str())];
     if let Some((l, a)) = usable.iter().find(|(_, a)| !a.deprecated) {
-        return s
-            .pass(format!("global IPv6 address {} on {}", a.ip, l.name))
-            .evidence_all(evidence);
+        return s.pass(format!("global IPv6 address {} on {}", a.ip, l.name));
     }
     if let Some((l, a)) = usable.first() {
         return s
@@ -54,7 +48,6 @@ pub fn check(c: &Ctx) -> Finding {
                 "the only global IPv6 address {} on {} is deprecated",
                 a.ip, l.name
             ))
-            .evidence_all(evidence)
             .explain("v6_deprecated", &[]);
     }
     if let Some((l, a)) = global.iter().find(|(_, a)| a.dadfailed) {
@@ -64,7 +57,6 @@ pub fn check(c: &Ctx) -> Finding {
                 "{} on {} failed duplicate address detection: another host on the link uses it",
                 a.ip, l.name
             ))
-            .evidence_all(evidence)
             .explain("v6_dadfailed", &[])
             .fix(
                 "dad_failed",
@@ -81,7 +73,6 @@ pub fn check(c: &Ctx) -> Finding {
                 "{} on {} is still tentative (duplicate address detection running)",
                 a.ip, l.name
             ))
-            .evidence_all(evidence)
             .explain("v6_tentative", &[]);
     }
     let kinds: Vec<&str> = f
@@ -97,7 +88,6 @@ pub fn check(c: &Ctx) -> Finding {
         format!("no global IPv6 address: only {}", kinds.join(" and "))
     };
     s.fail(summary)
-        .evidence_all(evidence)
         .explain("v6_no_global", &[])
         .fix("add_v6_address", &fix_vars)
 }

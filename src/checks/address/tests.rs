@@ -49,9 +49,8 @@ fn cgnat_address_fails_global_ipv4() {
     let mut f = healthy();
     eth0(&mut f).addrs[0] = addr("100.64.3.4", 10);
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, CheckId::AddressGlobalIpv4, None);
-    assert_eq!(fd.status, Status::Fail);
-    assert!(fd.summary.contains("carrier-grade"));
+    let fd = expect(&fs, CheckId::AddressGlobalIpv4, None, Status::Fail);
+    assert_has(&fd.summary, "carrier-grade");
 }
 
 #[test]
@@ -59,9 +58,8 @@ fn link_local_only_host_fails_global_ipv6() {
     let mut f = healthy();
     eth0(&mut f).addrs.retain(|a| a.ip != ip("2001:db8:1::10"));
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, CheckId::AddressGlobalIpv6, None);
-    assert_eq!(fd.status, Status::Fail);
-    assert!(fd.summary.contains("link-local"), "{}", fd.summary);
+    let fd = expect(&fs, CheckId::AddressGlobalIpv6, None, Status::Fail);
+    assert_has(&fd.summary, "link-local");
     assert_eq!(
         find(&fs, CheckId::DnsAaaaTarget, None)
             .caused_by
@@ -76,9 +74,8 @@ fn dadfailed_address_is_named() {
     let mut f = healthy();
     eth0(&mut f).addrs[1].dadfailed = true;
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, CheckId::AddressGlobalIpv6, None);
-    assert_eq!(fd.status, Status::Fail);
-    assert!(fd.summary.contains("duplicate"));
+    let fd = expect(&fs, CheckId::AddressGlobalIpv6, None, Status::Fail);
+    assert_has(&fd.summary, "duplicate");
     assert_eq!(verdict(&fs).check, Some(CheckId::AddressGlobalIpv6));
 }
 
@@ -94,14 +91,9 @@ fn sysctl_file_that_disables_ipv6_names_file_and_line() {
         ignore_failure: false,
     }]);
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, CheckId::AddressIpv6Persistent, None);
-    assert_eq!(fd.status, Status::Fail);
-    assert!(
-        fd.summary.contains("/etc/sysctl.d/99-hardening.conf:7"),
-        "{}",
-        fd.summary
-    );
-    assert!(fd.summary.contains("next boot"));
+    let fd = expect(&fs, CheckId::AddressIpv6Persistent, None, Status::Fail);
+    assert_has(&fd.summary, "/etc/sysctl.d/99-hardening.conf:7");
+    assert_has(&fd.summary, "next boot");
     assert!(
         fd.fixes[0].commands[0].contains("sed -i '7s/^/# /' /etc/sysctl.d/99-hardening.conf"),
         "{:?}",
@@ -139,13 +131,8 @@ fn ipv6_absent_from_the_kernel_is_the_address_verdict() {
     }
     f.gateway_pings.retain(|g| g.gateway.is_ipv4());
     let fs = evaluate(&f, &options());
-    let en = find(&fs, CheckId::AddressIpv6Enabled, None);
-    assert_eq!(en.status, Status::Fail, "{en:?}");
-    assert!(
-        en.summary.to_lowercase().contains("kernel"),
-        "{}",
-        en.summary
-    );
+    let en = expect(&fs, CheckId::AddressIpv6Enabled, None, Status::Fail);
+    assert_has(&en.summary.to_lowercase(), "kernel");
     let v = verdict(&fs);
     assert_eq!(v.check, Some(CheckId::AddressIpv6Enabled), "{v:?}");
     let v6_checks = [

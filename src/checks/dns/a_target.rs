@@ -76,9 +76,8 @@ pub fn check(c: &Ctx) -> Finding {
         let seen_s = seen.to_string();
         if others.is_empty() {
             s.pass(format!(
-                    "A {domain} -> {seen}: the public address the internet sees for this host (NAT); the router must forward the ports to it (see isp.inbound_ipv4)"
-                ),
-            )
+            "A {domain} -> {seen}: the public address the internet sees for this host (NAT); the router must forward the ports to it (see isp.inbound_ipv4)"
+        ))
             .explain("a_nat_public", &[("addr", &seen_s)])
             .evidence(format!("the echo service saw this host as {seen}"))
         } else {
@@ -100,10 +99,9 @@ pub fn check(c: &Ctx) -> Finding {
         }
     } else if !unknown.is_empty() {
         s.warn(format!(
-                "A {domain} -> {}: not on this host, which has only private IPv4; whether it is this host's public (NAT) address is unknown until the ISP stage asks from outside",
-                ips_text(unknown.iter().copied())
-            ),
-        )
+            "A {domain} -> {}: not on this host, which has only private IPv4; whether it is this host's public (NAT) address is unknown until the ISP stage asks from outside",
+            ips_text(unknown.iter().copied())
+        ))
         .explain("a_behind_nat", &[])
     } else {
         s.pass(format!(

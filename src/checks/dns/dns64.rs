@@ -42,8 +42,10 @@ pub fn check(c: &Ctx) -> Finding {
         .filter(|ip| in_nat64(*ip, nat64))
         .collect();
     if !synthesised.is_empty() {
-        return s.warn(format!("DNS64 with NAT64 prefix {prefixes}: the domain's AAAA {} is synthesised, not published", ips_text(synthesised.into_iter())),
-        )
+        return s.warn(format!(
+            "DNS64 with NAT64 prefix {prefixes}: the domain's AAAA {} is synthesised, not published",
+            ips_text(synthesised.into_iter())
+        ))
         .evidence_all(evidence)
         .explain("dns64_synth", &[]);
     }

@@ -102,8 +102,9 @@ pub fn check(c: &Ctx) -> Finding {
             .explain("ns_problems", &[]);
     }
     if let Some((cause, family)) = blocked {
-        return s.skip(format!("name servers not asked over {family}: this host cannot send over {family} (see {cause})"),
-        )
+        return s.skip(format!(
+            "name servers not asked over {family}: this host cannot send over {family} (see {cause})"
+        ))
         .evidence_all(evidence)
         .caused_by(cause);
     }

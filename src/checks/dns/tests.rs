@@ -11,9 +11,8 @@ fn aaaa_pointing_elsewhere_fails_dns_with_a_fix() {
     let mut f = healthy();
     f.dns.aaaa = records(&["2001:db8:1::99"]);
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, CheckId::DnsAaaaTarget, None);
-    assert_eq!(fd.status, Status::Fail);
-    assert!(fd.summary.contains("2001:db8:1::99"), "{}", fd.summary);
+    let fd = expect(&fs, CheckId::DnsAaaaTarget, None, Status::Fail);
+    assert_has(&fd.summary, "2001:db8:1::99");
     assert!(fd.fixes[0].title.contains("AAAA"));
     assert!(
         fd.fixes[0]
@@ -44,13 +43,8 @@ fn a_in_private_range_fails_without_assume_public() {
     let mut f = healthy();
     f.dns.a = records(&["192.168.1.10"]);
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, CheckId::DnsATarget, None);
-    assert_eq!(fd.status, Status::Fail);
-    assert!(
-        fd.evidence.iter().any(|e| e.contains("private")),
-        "{:?}",
-        fd.evidence
-    );
+    let fd = expect(&fs, CheckId::DnsATarget, None, Status::Fail);
+    assert_line(&fd.evidence, "private");
 }
 
 #[test]
@@ -68,9 +62,8 @@ fn resolver_that_differs_from_authoritative_is_named() {
     f.dns.servers[0].aaaa = records(&["2001:db8:1::77"]);
     f.dns.aaaa = records(&["2001:db8:1::77"]);
     let fs = evaluate(&f, &options());
-    let c = find(&fs, CheckId::DnsConsistency, None);
-    assert_eq!(c.status, Status::Warn);
-    assert!(c.summary.contains("resolver 192.0.2.53"), "{}", c.summary);
+    let c = expect(&fs, CheckId::DnsConsistency, None, Status::Warn);
+    assert_has(&c.summary, "resolver 192.0.2.53");
     // the authoritative answer is the host's, the resolver's is not
     assert_eq!(status(&fs, CheckId::DnsAaaaTarget, None), Status::Fail);
 }
@@ -91,10 +84,9 @@ fn single_nameserver_without_aaaa_warns() {
         z.nameservers[0].aaaa.clear();
     }
     let fs = evaluate(&f, &options());
-    let ns = find(&fs, CheckId::DnsNameservers, None);
-    assert_eq!(ns.status, Status::Warn);
-    assert!(ns.summary.contains("only 1"));
-    assert!(ns.summary.contains("no AAAA"));
+    let ns = expect(&fs, CheckId::DnsNameservers, None, Status::Warn);
+    assert_has(&ns.summary, "only 1");
+    assert_has(&ns.summary, "no AAAA");
 }
 
 #[test]
@@ -114,9 +106,8 @@ fn missing_ptr_warns_and_fails_for_mail() {
     }]));
     let fs = evaluate(&f, &o);
     assert_eq!(status(&fs, CheckId::DnsReverse, None), Status::Fail);
-    let mx = find(&fs, CheckId::DnsMx, None);
-    assert_eq!(mx.status, Status::Fail);
-    assert!(mx.summary.contains("no AAAA"));
+    let mx = expect(&fs, CheckId::DnsMx, None, Status::Fail);
+    assert_has(&mx.summary, "no AAAA");
 }
 
 #[test]
@@ -124,9 +115,8 @@ fn dns64_prefix_is_found_and_synthesised_aaaa_flagged() {
     let mut f = healthy();
     f.dns.dns64 = Probed::ok(vec!["64:ff9b::c000:aa".parse().unwrap()]);
     let fs = evaluate(&f, &options());
-    let d = find(&fs, CheckId::DnsDns64, None);
-    assert_eq!(d.status, Status::Pass);
-    assert!(d.summary.contains("64:ff9b::/96"), "{}", d.summary);
+    let d = expect(&fs, CheckId::DnsDns64, None, Status::Pass);
+    assert_has(&d.summary, "64:ff9b::/96");
 
     f.dns.aaaa = records(&["64:ff9b::cb00:710a"]);
     let fs = evaluate(&f, &options());
@@ -140,9 +130,8 @@ fn nxdomain_is_a_clean_failure() {
     f.dns.a = Probed::ok(DnsAnswer::NxDomain);
     f.dns.aaaa = Probed::ok(DnsAnswer::NxDomain);
     let fs = evaluate(&f, &options());
-    let a = find(&fs, CheckId::DnsA, None);
-    assert_eq!(a.status, Status::Fail);
-    assert!(a.summary.contains("does not exist"));
+    let a = expect(&fs, CheckId::DnsA, None, Status::Fail);
+    assert_has(&a.summary, "does not exist");
 }
 
 /// A DNS answer longer than the probe keeps: the finding says it was cut; a snapshot
@@ -155,14 +144,8 @@ fn cut_dns_answer_is_said_and_old_snapshots_still_read() {
     }
     let fs = evaluate(&f, &options());
     let a = find(&fs, CheckId::DnsA, None);
-    assert!(a.summary.contains("237 records"), "{}", a.summary);
-    assert!(
-        a.evidence
-            .iter()
-            .any(|e| e.contains("answer cut: 236 more A records")),
-        "{:?}",
-        a.evidence
-    );
+    assert_has(&a.summary, "237 records");
+    assert_line(&a.evidence, "answer cut: 236 more A records");
     let old = r#"{"kind":"records","records":[{"ip":"203.0.113.10","ttl":300}]}"#;
     let d: DnsAnswer = serde_json::from_str(old).unwrap();
     assert_eq!(

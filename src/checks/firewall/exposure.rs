@@ -123,9 +123,8 @@ pub fn check(ctx: &Ctx) -> Finding {
             .explain("fw_uncertain", &[("port", "")]);
     }
     s.pass(format!(
-            "no listening service is open over one family while the other family's rules shut it ({compared} other port(s) compared; the site's ports are checked by firewall.ipv4/ipv6)"
-        ),
-    )
+        "no listening service is open over one family while the other family's rules shut it ({compared} other port(s) compared; the site's ports are checked by firewall.ipv4/ipv6)"
+    ))
     .evidence_all(ev)
     .took(f.firewall.ms)
 }

@@ -54,10 +54,10 @@ fn precondition(f: &Facts, o: &Options, s: Subject, family: Family) -> Option<Fi
         return Some(skip);
     }
     if family.is_v6() && host::ipv6_off(f) {
-        return Some(s.skip(
-            "IPv6 is disabled on this host, so its filter is not on any path (see address.ipv6_enabled)",
-        )
-        .caused_by(CheckId::AddressIpv6Enabled));
+        return Some(
+            s.skip("IPv6 is disabled on this host, so its filter is not on any path (see address.ipv6_enabled)")
+                .caused_by(CheckId::AddressIpv6Enabled),
+        );
     }
     unreadable(f, s).map(|fd| fd.took(f.firewall.ms))
 }

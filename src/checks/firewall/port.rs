@@ -37,6 +37,11 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
         crate::net::bracketed(ip)
     ));
     let p = port.to_string();
+    let rule = out
+        .decided_by
+        .as_ref()
+        .map(|r| clean(&r.describe()))
+        .unwrap_or_else(|| "?".into());
     match out.decision {
         Decision::Accept => {
             let how = if out.base_chains == 0 {
@@ -72,11 +77,6 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
             }
         }
         Decision::Drop | Decision::Reject => {
-            let rule = out
-                .decided_by
-                .as_ref()
-                .map(|r| clean(&r.describe()))
-                .unwrap_or_else(|| "?".into());
             ev.push(format!("decided by {rule}"));
             ev.extend(path_evidence(&out));
             let verb = if out.decision == Decision::Drop {
@@ -110,11 +110,6 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
             .took(f.firewall.ms)
         }
         Decision::Uncertain => {
-            let rule = out
-                .decided_by
-                .as_ref()
-                .map(|r| clean(&r.describe()))
-                .unwrap_or_else(|| "?".into());
             ev.push(format!("undecided at {rule}"));
             ev.extend(path_evidence(&out));
             s.warn(format!(

@@ -10,13 +10,11 @@ use crate::model::{CheckId, Family, Finding};
 use crate::options::Options;
 
 pub fn check(c: &Ctx) -> Finding {
-    with_isp(c, Subject::host(CheckId::IspAcmeHttp01), |isp| {
-        acme_chain(c.opts, isp)
-    })
+    let s = Subject::host(CheckId::IspAcmeHttp01);
+    with_isp(c, s, |isp| acme_chain(c.opts, isp, s))
 }
 
-fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
-    let s = Subject::host(CheckId::IspAcmeHttp01);
+fn acme_chain(o: &Options, isp: &IspFacts, s: Subject) -> Finding {
     let Some(acme) = &isp.acme else {
         return s.skip(if o.target.ports.contains(&80) {
             "no A or AAAA record to validate (see dns.a / dns.aaaa)"
@@ -79,10 +77,9 @@ fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
     let last = chain.last().copied().unwrap_or(first);
     if let Some(t) = trap {
         return s.fail(format!(
-                "the ACME trap: the first request falls back to IPv4 after the IPv6 timeout, but the redirect to {} is asked over IPv6 again, times out, and gets no fallback",
-                t.url
-            ),
-        )
+            "the ACME trap: the first request falls back to IPv4 after the IPv6 timeout, but the redirect to {} is asked over IPv6 again, times out, and gets no fallback",
+            t.url
+        ))
         .evidence_all(evidence)
         .explain("acme_redirect_trap", &[("domain", domain)])
         .fix("acme_trap", &[("domain", domain)])
@@ -97,9 +94,8 @@ fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
             .map(|e| e.message.clone())
             .unwrap_or_default();
         return s.fail(format!(
-                "the CA asks the AAAA address first, and it fails without a timeout ({msg}): Let's Encrypt does not fall back to IPv4 then"
-            ),
-        )
+            "the CA asks the AAAA address first, and it fails without a timeout ({msg}): Let's Encrypt does not fall back to IPv4 then"
+        ))
         .evidence_all(evidence)
         .explain("acme_v6_error", &[("domain", domain)])
         .took(ms);
@@ -107,11 +103,10 @@ fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
     if let (Some(r4), Some(r6)) = (first4.response.value(), first6.response.value()) {
         if !same_answer(r4, r6) {
             return s.warn(format!(
-                    "the challenge path answers differently over IPv6 ({}) and IPv4 ({}): the CA validates over IPv6, so the IPv6 server must serve the challenge",
-                    resp_text(r6),
-                    resp_text(r4)
-                ),
-            )
+                "the challenge path answers differently over IPv6 ({}) and IPv4 ({}): the CA validates over IPv6, so the IPv6 server must serve the challenge",
+                resp_text(r6),
+                resp_text(r4)
+            ))
             .evidence_all(evidence)
             .explain("acme_differs", &[("domain", domain)])
             .took(ms);
@@ -126,15 +121,17 @@ fn acme_chain(o: &Options, isp: &IspFacts) -> Finding {
     }
     match &last.response.result {
         Ok(r) => s.pass(format!(
-                "the challenge path answers the same over both families (final answer HTTP {} over {})",
-                r.status,
-                last.family.name()
-            ),
-        )
+            "the challenge path answers the same over both families (final answer HTTP {} over {})",
+            r.status,
+            last.family.name()
+        ))
         .evidence_all(evidence)
         .took(ms),
-        Err(e) => s.fail(format!("the CA's request to {} fails: {}", last.url, e.message),
-        )
+        Err(e) => s.fail(format!(
+            "the CA's request to {} fails: {}",
+            last.url,
+            e.message
+        ))
         .evidence_all(evidence)
         .explain("acme_v6_error", &[("domain", domain)])
         .took(ms),

@@ -1,7 +1,7 @@
 //! `isp.egress_ipv4` / `isp.egress_ipv6`: traffic of the family leaves this host and
 //! reaches the internet.
 
-use super::{egress_of, fastest, ms_text, with_isp};
+use super::{egress_of, fastest, first_address, ms_text, with_isp};
 use crate::checks::host;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
@@ -10,12 +10,11 @@ use crate::model::{CheckId, Family, Finding};
 
 pub fn check(c: &Ctx, family: Family) -> Finding {
     let s = Subject::host(family.pick(CheckId::IspEgressIpv4, CheckId::IspEgressIpv6));
-    with_isp(c, s, |isp| egress_of_family(c, isp, family))
+    with_isp(c, s, |isp| egress_of_family(c, isp, s, family))
 }
 
-fn egress_of_family(c: &Ctx, isp: &IspFacts, family: Family) -> Finding {
+fn egress_of_family(c: &Ctx, isp: &IspFacts, s: Subject, family: Family) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let s = Subject::host(family.pick(CheckId::IspEgressIpv4, CheckId::IspEgressIpv6));
     if let Some(skip) = host::unexpected(o, s, family) {
         return skip;
     }
@@ -43,8 +42,9 @@ fn egress_of_family(c: &Ctx, isp: &IspFacts, family: Family) -> Finding {
         })
         .chain(unresolved)
         .collect();
-    let ok: Vec<&&EgressProbe> = probes
+    let ok: Vec<&EgressProbe> = probes
         .iter()
+        .copied()
         .filter(|p| p.tcp_ms.value().is_some() || p.icmp_ms.value().is_some())
         .collect();
     if let Some(best) = fastest(ok.iter().map(|p| &p.tcp_ms)) {
@@ -59,27 +59,21 @@ fn egress_of_family(c: &Ctx, isp: &IspFacts, family: Family) -> Finding {
     }
     if !ok.is_empty() {
         return s.warn(format!(
-                "{} targets answer ICMP echo but refuse or drop TCP: a filter upstream lets only some traffic out",
-                family.name()
-            ),
-        )
+            "{} targets answer ICMP echo but refuse or drop TCP: a filter upstream lets only some traffic out",
+            family.name()
+        ))
         .evidence_all(evidence)
         .explain("egress_tcp_filtered", &[("family", family.name())]);
     }
     if let Some(b) = c.view.blocker(family) {
         return s.skip(format!(
-                "{} traffic cannot leave this host (see {b}); the egress probes failed as a consequence",
-                family.name()
-            ),
-        )
+            "{} traffic cannot leave this host (see {b}); the egress probes failed as a consequence",
+            family.name()
+        ))
         .evidence_all(evidence)
         .caused_by(b);
     }
-    let target = probes
-        .first()
-        .and_then(|p| p.addr)
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let target = first_address(&probes);
     let flag = family.flag();
     let gw = host::default_routes(f, family)
         .first()

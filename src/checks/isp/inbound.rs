@@ -17,14 +17,8 @@ pub fn check(c: &Ctx, port: u16, family: Family) -> Finding {
         port,
     );
     with_isp(c, s, |isp| {
-        inbound_port(
-            c.facts,
-            c.opts,
-            isp,
-            family,
-            port,
-            &path_block(c, isp, family),
-        )
+        let block = path_block(c, isp, family);
+        inbound_port(c.facts, c.opts, isp, s, family, port, &block)
     })
 }
 
@@ -32,14 +26,11 @@ fn inbound_port(
     f: &Facts,
     o: &Options,
     isp: &IspFacts,
+    s: Subject,
     family: Family,
     port: u16,
     block: &Option<CheckId>,
 ) -> Finding {
-    let s = Subject::on_port(
-        family.pick(CheckId::IspInboundIpv4, CheckId::IspInboundIpv6),
-        port,
-    );
     if let Some(skip) = host::unexpected(o, s, family) {
         return skip;
     }

@@ -71,6 +71,15 @@ fn egress_of(isp: &IspFacts, family: Family) -> Vec<&EgressProbe> {
         .collect()
 }
 
+/// The address of the first egress probe, as the fix commands name the target.
+fn first_address(probes: &[&EgressProbe]) -> String {
+    probes
+        .first()
+        .and_then(|p| p.addr)
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
+}
+
 /// The quickest of the answers that came, if any did.
 fn fastest<'a>(answers: impl Iterator<Item = &'a Probed<f64>>) -> Option<f64> {
     answers.filter_map(Probed::value).copied().reduce(f64::min)

@@ -1,7 +1,7 @@
 //! `isp.path_mtu_ipv4` / `isp.path_mtu_ipv6`: full-size packets cross the path where
 //! small ones do.
 
-use super::{blocked_skip, egress_of, fastest, ms_text, path_block, with_isp};
+use super::{blocked_skip, egress_of, fastest, first_address, ms_text, path_block, with_isp};
 use crate::checks::host;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
@@ -12,16 +12,21 @@ use crate::model::{CheckId, Family, Finding};
 pub fn check(c: &Ctx, family: Family) -> Finding {
     let s = Subject::host(family.pick(CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6));
     with_isp(c, s, |isp| {
-        path_mtu_family(c, isp, family, &path_block(c, isp, family))
+        path_mtu_family(c, isp, s, family, &path_block(c, isp, family))
     })
 }
 
 /// Full-size packets against small ones to the same egress targets: where small echoes
 /// come back and 1500-byte ones never do, "packet too big" is lost on the way and every
 /// response larger than the narrowest link stalls.
-fn path_mtu_family(c: &Ctx, isp: &IspFacts, family: Family, block: &Option<CheckId>) -> Finding {
+fn path_mtu_family(
+    c: &Ctx,
+    isp: &IspFacts,
+    s: Subject,
+    family: Family,
+    block: &Option<CheckId>,
+) -> Finding {
     let (f, o) = (c.facts, c.opts);
-    let s = Subject::host(family.pick(CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6));
     if let Some(skip) = host::unexpected(o, s, family) {
         return skip;
     }
@@ -58,8 +63,9 @@ fn path_mtu_family(c: &Ctx, isp: &IspFacts, family: Family, block: &Option<Check
             ));
         }
     }
-    let echoing: Vec<&&EgressProbe> = probes
+    let echoing: Vec<&EgressProbe> = probes
         .iter()
+        .copied()
         .filter(|p| p.icmp_ms.value().is_some())
         .collect();
     let denied = probes.iter().find_map(|p| {
@@ -101,11 +107,7 @@ fn path_mtu_family(c: &Ctx, isp: &IspFacts, family: Family, block: &Option<Check
             .skip(format!("full-size echo {why}"))
             .evidence_all(evidence);
     }
-    let target = echoing
-        .first()
-        .and_then(|p| p.addr)
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let target = first_address(&echoing);
     let gateway = route.and_then(|r| r.gateway).map(|g| g.to_string());
     let payload = full_size_payload(family);
     let (size_s, payload_s) = (size.to_string(), payload.to_string());
@@ -125,10 +127,9 @@ fn path_mtu_family(c: &Ctx, isp: &IspFacts, family: Family, block: &Option<Check
         vars.push(("gateway", g));
     }
     let finding = s.fail(format!(
-            "small {} echoes to {target} come back, {size}-byte ones never do: path MTU discovery is broken, responses larger than the narrowest link stall",
-            family.name()
-        ),
-    )
+        "small {} echoes to {target} come back, {size}-byte ones never do: path MTU discovery is broken, responses larger than the narrowest link stall",
+        family.name()
+    ))
     .evidence_all(evidence);
     if family.is_v6() && c.view.ptb_blocked {
         // The host's own filter eats "packet too big": that finding names the rule.

@@ -8,13 +8,11 @@ use crate::model::{CheckId, Finding};
 use crate::options::Options;
 
 pub fn check(c: &Ctx) -> Finding {
-    with_isp(c, Subject::host(CheckId::IspResources), |isp| {
-        home_resources(c.opts, isp)
-    })
+    let s = Subject::host(CheckId::IspResources);
+    with_isp(c, s, |isp| home_resources(c.opts, isp, s))
 }
 
-fn home_resources(o: &Options, isp: &IspFacts) -> Finding {
-    let s = Subject::host(CheckId::IspResources);
+fn home_resources(o: &Options, isp: &IspFacts, s: Subject) -> Finding {
     let Some(r) = &isp.resources else {
         return s.skip("no web port (80 or 443) served, or no A/AAAA record: no home page to read");
     };

@@ -9,13 +9,11 @@ use crate::model::{CheckId, Family, Finding};
 use std::net::IpAddr;
 
 pub fn check(c: &Ctx, port: u16) -> Finding {
-    with_isp(c, Subject::on_port(CheckId::IspSmtpParity, port), |isp| {
-        smtp_parity_port(c.facts, isp, port)
-    })
+    let s = Subject::on_port(CheckId::IspSmtpParity, port);
+    with_isp(c, s, |isp| smtp_parity_port(c.facts, isp, s, port))
 }
 
-fn smtp_parity_port(f: &Facts, isp: &IspFacts, port: u16) -> Finding {
-    let s = Subject::on_port(CheckId::IspSmtpParity, port);
+fn smtp_parity_port(f: &Facts, isp: &IspFacts, s: Subject, port: u16) -> Finding {
     if !crate::options::is_mail_port(port) {
         return s.skip("not a mail port (25, 465, 587)");
     }
@@ -106,9 +104,8 @@ fn smtp_parity_port(f: &Facts, isp: &IspFacts, port: u16) -> Finding {
     });
     if let Some((ip, g, _)) = mismatch {
         return s.warn(format!(
-                "the greeting name {g} is the same over both families, but the PTR of {ip} does not name it (see dns.reverse)"
-            ),
-        )
+            "the greeting name {g} is the same over both families, but the PTR of {ip} does not name it (see dns.reverse)"
+        ))
         .evidence_all(evidence)
         .explain("smtp_ptr", &[])
         .took(ms);

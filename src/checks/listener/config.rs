@@ -25,8 +25,10 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
         .find_map(|l| l.process.clone().map(|p| (p, l.pid)));
     if let Some((name, pid)) = &owner {
         if name != "nginx" {
-            return s.skip(format!("port {port} is served by {name} (pid {}); dsdoctor reads only nginx's configuration so far", pid.unwrap_or(0)),
-            )
+            return s.skip(format!(
+                "port {port} is served by {name} (pid {}); dsdoctor reads only nginx's configuration so far",
+                pid.unwrap_or(0)
+            ))
             .explain("config_other_server", &[]);
         }
     }
@@ -118,8 +120,9 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
             Family::V4 => "config_no_v4",
             Family::V6 => "config_no_v6",
         };
-        return s.fail(format!("nginx server block {names} at {where_} listens on port {port} over {has} only: add `{line}`"),
-        )
+        return s.fail(format!(
+            "nginx server block {names} at {where_} listens on port {port} over {has} only: add `{line}`"
+        ))
         .evidence_all(evidence)
         .explain(explain, &[("port", &port.to_string())])
         .fix(

@@ -98,8 +98,9 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
         fd
     };
     if v6 && host::ipv6_off(f) {
-        return s.fail(format!("IPv6 clients cannot reach port {port}: IPv6 is disabled on this host, whatever listens"),
-        )
+        return s.fail(format!(
+            "IPv6 clients cannot reach port {port}: IPv6 is disabled on this host, whatever listens"
+        ))
         .evidence_all(evidence)
         .caused_by(CheckId::AddressIpv6Enabled);
     }
@@ -125,8 +126,9 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
             .collect::<Vec<_>>()
             .join(", ");
         return base_fix(
-            s.fail(format!("{fam} sockets on port {port} are bound to {bound} only, not to an address clients use"),
-            )
+            s.fail(format!(
+                "{fam} sockets on port {port} are bound to {bound} only, not to an address clients use"
+            ))
             .evidence_all(evidence)
             .explain("listener_wrong_addr", &[("port", &p)]),
         );

@@ -17,16 +17,10 @@ fn ipv4_only_listener_fails_ipv6_and_names_nginx_line() {
     }
     let fs = evaluate(&f, &options());
     assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Pass);
-    let l6 = find(&fs, CheckId::ListenerIpv6, Some(80));
-    assert_eq!(l6.status, Status::Fail);
-    let cfg = find(&fs, CheckId::ListenerConfig, Some(80));
-    assert_eq!(cfg.status, Status::Fail);
-    assert!(
-        cfg.summary.contains("/etc/nginx/sites/shop.conf:1"),
-        "{}",
-        cfg.summary
-    );
-    assert!(cfg.summary.contains("listen [::]:80;"), "{}", cfg.summary);
+    expect(&fs, CheckId::ListenerIpv6, Some(80), Status::Fail);
+    let cfg = expect(&fs, CheckId::ListenerConfig, Some(80), Status::Fail);
+    assert_has(&cfg.summary, "/etc/nginx/sites/shop.conf:1");
+    assert_has(&cfg.summary, "listen [::]:80;");
     assert!(
         cfg.fixes[0].commands[0].contains("sed -i '2a"),
         "{:?}",
@@ -42,9 +36,8 @@ fn v6only_listener_refuses_ipv4() {
     let mut o = options();
     o.target.ports = vec![8080];
     let fs = evaluate(&f, &o);
-    let l4 = find(&fs, CheckId::ListenerIpv4, Some(8080));
-    assert_eq!(l4.status, Status::Fail);
-    assert!(l4.summary.contains("IPV6_V6ONLY"), "{}", l4.summary);
+    let l4 = expect(&fs, CheckId::ListenerIpv4, Some(8080), Status::Fail);
+    assert_has(&l4.summary, "IPV6_V6ONLY");
     assert_eq!(status(&fs, CheckId::ListenerIpv6, Some(8080)), Status::Pass);
 }
 
@@ -68,9 +61,8 @@ fn nginx_ipv6_only_block_wants_plain_listen() {
     }
     let fs = evaluate(&f, &options());
     assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Fail);
-    let cfg = find(&fs, CheckId::ListenerConfig, Some(80));
-    assert_eq!(cfg.status, Status::Fail);
-    assert!(cfg.summary.contains("`listen 80;`"), "{}", cfg.summary);
+    let cfg = expect(&fs, CheckId::ListenerConfig, Some(80), Status::Fail);
+    assert_has(&cfg.summary, "`listen 80;`");
 }
 
 #[test]
@@ -97,7 +89,6 @@ fn other_web_server_skips_config_with_reason() {
     }
     f.listeners = Probed::ok(ls);
     let fs = evaluate(&f, &options());
-    let cfg = find(&fs, CheckId::ListenerConfig, Some(80));
-    assert_eq!(cfg.status, Status::Skip);
-    assert!(cfg.summary.contains("caddy"));
+    let cfg = expect(&fs, CheckId::ListenerConfig, Some(80), Status::Skip);
+    assert_has(&cfg.summary, "caddy");
 }
