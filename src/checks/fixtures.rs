@@ -323,12 +323,23 @@ pub fn assert_line(lines: &[String], part: &str) {
     );
 }
 
-/// Every finding that is neither `pass` nor `skip`, to show when a healthy host has one.
-pub fn problems(fs: &[Finding]) -> Vec<String> {
-    fs.iter()
+/// Asserts that every finding passes or is skipped, and the verdict names no check.
+#[track_caller]
+pub fn assert_healthy(fs: &[Finding]) {
+    let problems: Vec<String> = fs
+        .iter()
         .filter(|f| !matches!(f.status, Status::Pass | Status::Skip))
         .map(|f| format!("{} {:?}: {}", f.id, f.status, f.summary))
-        .collect()
+        .collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert_eq!(crate::verdict::verdict(fs).check, None);
+}
+
+/// Drops every route of a family (no default route left).
+pub fn drop_routes(f: &mut Facts, family: Family) {
+    if let Ok(r) = f.routes.result.as_mut() {
+        r.retain(|r| r.family != family);
+    }
 }
 
 pub fn eth0(f: &mut Facts) -> &mut Link {

@@ -94,10 +94,9 @@ fn sysctl_file_that_disables_ipv6_names_file_and_line() {
     let fd = expect(&fs, CheckId::AddressIpv6Persistent, None, Status::Fail);
     assert_has(&fd.summary, "/etc/sysctl.d/99-hardening.conf:7");
     assert_has(&fd.summary, "next boot");
-    assert!(
-        fd.fixes[0].commands[0].contains("sed -i '7s/^/# /' /etc/sysctl.d/99-hardening.conf"),
-        "{:?}",
-        fd.fixes
+    assert_has(
+        &fd.fixes[0].commands[0],
+        "sed -i '7s/^/# /' /etc/sysctl.d/99-hardening.conf",
     );
     assert_eq!(status(&fs, CheckId::AddressIpv6Enabled, None), Status::Pass);
 }
@@ -114,9 +113,7 @@ fn ipv6_absent_from_the_kernel_is_the_address_verdict() {
             l.addrs.retain(|a| a.ip.is_ipv4());
         }
     }
-    if let Ok(r) = f.routes.result.as_mut() {
-        r.retain(|r| r.family == Family::V4);
-    }
+    drop_routes(&mut f, Family::V6);
     if let Ok(n) = f.neighbours.result.as_mut() {
         n.retain(|n| n.ip.is_ipv4());
     }

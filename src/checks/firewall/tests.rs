@@ -39,21 +39,15 @@ fn ip6tables_drop_fails_ipv6_only_with_rule_and_fix() {
     let fs = evaluate(&f, &options());
     assert_eq!(status(&fs, CheckId::FirewallIpv4, Some(80)), Status::Pass);
     let fd = expect(&fs, CheckId::FirewallIpv6, Some(80), Status::Fail);
-    assert!(
-        fd.summary.contains("drops") && fd.summary.contains("--dport 80 -j DROP"),
-        "{}",
-        fd.summary
-    );
+    assert_has(&fd.summary, "drops");
+    assert_has(&fd.summary, "--dport 80 -j DROP");
     assert_has(&fd.explanation, "ip6tables");
     let cmds = fd.fixes[0].commands.join("\n");
-    assert!(
-        cmds.contains("ip6tables-legacy -t filter -I INPUT -p tcp --dport 80 -j ACCEPT"),
-        "{cmds}"
+    assert_has(
+        &cmds,
+        "ip6tables-legacy -t filter -I INPUT -p tcp --dport 80 -j ACCEPT",
     );
-    assert!(
-        cmds.contains("ip6tables-legacy-save > /etc/iptables/rules.v6"),
-        "{cmds}"
-    );
+    assert_has(&cmds, "ip6tables-legacy-save > /etc/iptables/rules.v6");
     assert_eq!(verdict(&fs).check, Some(CheckId::FirewallIpv6));
 }
 
@@ -67,11 +61,7 @@ fn policy_drop_without_icmpv6_fails_icmpv6() {
     assert_has(&fd.summary, "neighbour solicitation (135)");
     // packet-too-big is related to the connection: admitted.
     assert!(!fd.summary.contains("packet too big"), "{}", fd.summary);
-    assert!(
-        fd.fixes[0].commands[0].contains("ip6tables -I INPUT -p ipv6-icmp"),
-        "{:?}",
-        fd.fixes
-    );
+    assert_has(&fd.fixes[0].commands[0], "ip6tables -I INPUT -p ipv6-icmp");
 }
 
 #[test]
@@ -91,10 +81,9 @@ fn exposure_names_port_and_process() {
         &fd.summary,
         "port 5432 (postgres pid 4242) is open over IPv6",
     );
-    assert!(
-        fd.fixes[0].commands[0].contains("ip6tables -I INPUT -p tcp --dport 5432 -j DROP"),
-        "{:?}",
-        fd.fixes
+    assert_has(
+        &fd.fixes[0].commands[0],
+        "ip6tables -I INPUT -p tcp --dport 5432 -j DROP",
     );
     assert_eq!(status(&fs, CheckId::FirewallIpv4, Some(80)), Status::Pass);
 }

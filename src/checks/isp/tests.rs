@@ -27,24 +27,45 @@ fn resp(status: u16, location: Option<&str>, len: u64, hash: &str) -> HttpRespon
     }
 }
 
-/// The host behind a NAT router: 10.0.0.10 on eth0, default via 10.0.0.1, the internet
-/// sees 198.51.100.1 (a public prefix for the test).
-fn behind_nat(f: &mut Facts, host: &str, seen: &str) {
+/// The address the internet sees for a host behind the NAT (a public prefix for the
+/// test, see `nat_options`).
+const NAT_PUBLIC: &str = "198.51.100.1";
+
+/// The healthy host behind a NAT router: `host` on eth0, the A record (resolver and
+/// authoritative) `a`, the internet sees `NAT_PUBLIC` and gets through to port 80.
+fn behind_nat(host: &str, a: &str) -> Facts {
+    let mut f = healthy_online();
+    f.dns.a = records(&[a]);
     for s in f.dns.servers.iter_mut() {
         s.a = f.dns.a.clone();
     }
-    for l in f.links.result.as_mut().expect("links").iter_mut() {
-        if l.name == "eth0" {
-            l.addrs.retain(|a| a.ip.is_ipv6());
-            l.addrs.push(addr(host, 24));
-        }
-    }
-    let isp = isp(f);
-    isp.echo[0].seen = Probed::ok(ip(seen));
+    eth0(&mut f).addrs.retain(|a| a.ip.is_ipv6());
+    eth0(&mut f).addrs.push(addr(host, 24));
+    let isp = isp(&mut f);
+    isp.echo[0].seen = Probed::ok(ip(NAT_PUBLIC));
     isp.inbound[0].answer = Probed::ok(InboundAnswer {
-        ip: ip(seen),
+        ip: ip(NAT_PUBLIC),
         reachable: true,
     });
+    f
+}
+
+/// The router forwards nothing: the echo service cannot connect back over IPv4.
+fn no_port_forward(f: &mut Facts) {
+    isp(f).inbound[0].answer = Probed::ok(InboundAnswer {
+        ip: ip(NAT_PUBLIC),
+        reachable: false,
+    });
+}
+
+/// Every ISP probe over IPv6 fails: the egress target's TCP and echo, the echo service
+/// and its connect-back.
+fn v6_probes_fail(f: &mut Facts, kind: ProbeErrorKind, why: &str) {
+    let i = isp(f);
+    i.egress[1].tcp_ms = Probed::err(kind, why);
+    i.egress[1].icmp_ms = Probed::err(kind, why);
+    i.echo[1].seen = Probed::err(kind, why);
+    i.inbound[1].answer = Probed::err(kind, why);
 }
 
 fn nat_options() -> crate::options::Options {
@@ -57,9 +78,7 @@ fn nat_options() -> crate::options::Options {
 #[test]
 fn healthy_isp_passes() {
     let fs = evaluate(&healthy_online(), &options());
-    let bad = problems(&fs);
-    assert!(bad.is_empty(), "{bad:#?}");
-    assert_eq!(verdict(&fs).check, None);
+    assert_healthy(&fs);
     for id in [
         CheckId::IspEgressIpv4,
         CheckId::IspEgressIpv6,
@@ -111,14 +130,8 @@ fn offline_skips_every_isp_check_saying_so() {
 #[test]
 fn egress_v6_without_default_route_is_a_consequence() {
     let mut f = healthy_online();
-    if let Ok(r) = f.routes.result.as_mut() {
-        r.retain(|r| r.family == Family::V4);
-    }
-    let i = isp(&mut f);
-    i.egress[1].tcp_ms = Probed::err(ProbeErrorKind::Failed, "Network is unreachable");
-    i.egress[1].icmp_ms = Probed::err(ProbeErrorKind::Failed, "Network is unreachable");
-    i.echo[1].seen = Probed::err(ProbeErrorKind::Failed, "Network is unreachable");
-    i.inbound[1].answer = Probed::err(ProbeErrorKind::Failed, "Network is unreachable");
+    drop_routes(&mut f, Family::V6);
+    v6_probes_fail(&mut f, ProbeErrorKind::Failed, "Network is unreachable");
     let fs = evaluate(&f, &options());
     let e = expect(&fs, CheckId::IspEgressIpv6, None, Status::Skip);
     assert_has(&e.summary, CheckId::RouteIpv6Default.as_str());
@@ -135,17 +148,13 @@ fn egress_v6_without_default_route_is_a_consequence() {
 #[test]
 fn egress_v6_lost_upstream_fails_with_traceroute() {
     let mut f = healthy_online();
-    let i = isp(&mut f);
-    i.egress[1].tcp_ms = Probed::err(ProbeErrorKind::Timeout, "timed out");
-    i.egress[1].icmp_ms = Probed::err(ProbeErrorKind::Timeout, "no echo reply");
-    i.echo[1].seen = Probed::err(ProbeErrorKind::Timeout, "timed out");
-    i.inbound[1].answer = Probed::err(ProbeErrorKind::Timeout, "timed out");
+    v6_probes_fail(&mut f, ProbeErrorKind::Timeout, "timed out");
     let fs = evaluate(&f, &options());
     let e = expect(&fs, CheckId::IspEgressIpv6, None, Status::Fail);
     assert_has(&e.explanation, CheckId::RouteIpv6Gateway.as_str());
     let cmds = e.fixes[0].commands.join("\n");
-    assert!(cmds.contains("traceroute -6 -n 2001:db8:2::10"), "{cmds}");
-    assert!(cmds.contains("mtr -6"), "{cmds}");
+    assert_has(&cmds, "traceroute -6 -n 2001:db8:2::10");
+    assert_has(&cmds, "mtr -6");
     let p = expect(&fs, CheckId::IspPublicIpv6, None, Status::Skip);
     assert_eq!(p.caused_by.map(|c| c.check), Some(CheckId::IspEgressIpv6));
     assert_eq!(status(&fs, CheckId::IspEgressIpv4, None), Status::Pass);
@@ -154,9 +163,7 @@ fn egress_v6_lost_upstream_fails_with_traceroute() {
 
 #[test]
 fn home_nat_with_port_forward_passes() {
-    let mut f = healthy_online();
-    f.dns.a = records(&["198.51.100.1"]);
-    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
+    let f = behind_nat("10.0.0.10", NAT_PUBLIC);
     let fs = evaluate(&f, &nat_options());
     let a = expect(&fs, CheckId::DnsATarget, None, Status::Pass);
     assert_has(&a.summary, "forward");
@@ -167,13 +174,8 @@ fn home_nat_with_port_forward_passes() {
 
 #[test]
 fn home_nat_without_port_forward_names_the_router_first() {
-    let mut f = healthy_online();
-    f.dns.a = records(&["198.51.100.1"]);
-    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
-    isp(&mut f).inbound[0].answer = Probed::ok(InboundAnswer {
-        ip: ip("198.51.100.1"),
-        reachable: false,
-    });
+    let mut f = behind_nat("10.0.0.10", NAT_PUBLIC);
+    no_port_forward(&mut f);
     let fs = evaluate(&f, &nat_options());
     let i = expect(&fs, CheckId::IspInboundIpv4, Some(80), Status::Fail);
     let pf = i
@@ -201,20 +203,16 @@ fn home_nat_without_port_forward_names_the_router_first() {
 
 #[test]
 fn a_record_not_the_nat_address_fails_dns() {
-    let mut f = healthy_online();
-    f.dns.a = records(&["198.51.100.77"]);
-    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
+    let f = behind_nat("10.0.0.10", "198.51.100.77");
     let fs = evaluate(&f, &nat_options());
     let a = expect(&fs, CheckId::DnsATarget, None, Status::Fail);
-    assert_has(&a.summary, "198.51.100.1");
+    assert_has(&a.summary, NAT_PUBLIC);
     assert_eq!(verdict(&fs).check, Some(CheckId::DnsATarget));
 }
 
 #[test]
 fn a_target_without_isp_facts_stays_unknown() {
-    let mut f = healthy_online();
-    f.dns.a = records(&["198.51.100.1"]);
-    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
+    let mut f = behind_nat("10.0.0.10", NAT_PUBLIC);
     f.isp = Probed::err(ProbeErrorKind::NotRun, "not run: --offline");
     let fs = evaluate(&f, &nat_options());
     assert_eq!(status(&fs, CheckId::DnsATarget, None), Status::Warn);
@@ -222,13 +220,8 @@ fn a_target_without_isp_facts_stays_unknown() {
 
 #[test]
 fn carrier_grade_nat_is_an_address_verdict() {
-    let mut f = healthy_online();
-    f.dns.a = records(&["198.51.100.1"]);
-    behind_nat(&mut f, "100.64.0.10", "198.51.100.1");
-    isp(&mut f).inbound[0].answer = Probed::ok(InboundAnswer {
-        ip: ip("198.51.100.1"),
-        reachable: false,
-    });
+    let mut f = behind_nat("100.64.0.10", NAT_PUBLIC);
+    no_port_forward(&mut f);
     let fs = evaluate(&f, &nat_options());
     let p = expect(&fs, CheckId::IspPublicIpv4, None, Status::Fail);
     assert_has(&p.summary, "carrier-grade");
@@ -243,22 +236,15 @@ fn http_differing_over_ipv6_fails_side_by_side() {
     isp(&mut f).http[1].response = Probed::ok(resp(404, None, 9, "cd"));
     let fs = evaluate(&f, &options());
     let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
-    assert!(
-        h.summary.contains("404") && h.summary.contains("200"),
-        "{}",
-        h.summary
-    );
+    assert_has(&h.summary, "404");
+    assert_has(&h.summary, "200");
     assert_line(&h.evidence, "IPv4 203.0.113.10: HTTP 200");
     assert_line(&h.evidence, "IPv6 2001:db8:1::10: HTTP 404");
     let cmds = h.fixes[0].commands.join("\n");
-    assert!(
-        cmds.contains("curl -4") && cmds.contains("shop.example:80:203.0.113.10"),
-        "{cmds}"
-    );
-    assert!(
-        cmds.contains("curl -6") && cmds.contains("[2001:db8:1::10]"),
-        "{cmds}"
-    );
+    assert_has(&cmds, "curl -4");
+    assert_has(&cmds, "shop.example:80:203.0.113.10");
+    assert_has(&cmds, "curl -6");
+    assert_has(&cmds, "[2001:db8:1::10]");
 }
 
 #[test]
@@ -321,11 +307,8 @@ fn acme_trap_timeout_plus_redirect_fails() {
     acme_trap(&mut f);
     let fs = evaluate(&f, &options());
     let a = expect(&fs, CheckId::IspAcmeHttp01, None, Status::Fail);
-    assert!(
-        a.summary.contains("trap") && a.summary.contains("https://"),
-        "{}",
-        a.summary
-    );
+    assert_has(&a.summary, "trap");
+    assert_has(&a.summary, "https://");
     assert_has(&a.explanation, "redirect");
     assert!(!a.fixes.is_empty());
 }
@@ -448,27 +431,20 @@ fn https_without_ca_certificates_is_an_error_not_a_failure() {
 
 #[test]
 fn private_address_with_working_forward_is_no_warning() {
-    let mut f = healthy_online();
-    f.dns.a = records(&["198.51.100.1"]);
-    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
+    let mut f = behind_nat("10.0.0.10", NAT_PUBLIC);
     let fs = evaluate(&f, &nat_options());
     let a = expect(&fs, CheckId::AddressGlobalIpv4, None, Status::Pass);
-    assert_has(&a.summary, "198.51.100.1");
+    assert_has(&a.summary, NAT_PUBLIC);
     // Unreachable from outside: the address stage keeps its warning.
-    isp(&mut f).inbound[0].answer = Probed::ok(InboundAnswer {
-        ip: ip("198.51.100.1"),
-        reachable: false,
-    });
+    no_port_forward(&mut f);
     let fs = evaluate(&f, &nat_options());
     assert_eq!(status(&fs, CheckId::AddressGlobalIpv4, None), Status::Warn);
 }
 
 #[test]
 fn nat_without_hairpin_is_a_warning_when_outside_gets_through() {
-    let mut f = healthy_online();
-    f.dns.a = records(&["198.51.100.1"]);
-    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
-    isp(&mut f).http[0].ip = ip("198.51.100.1");
+    let mut f = behind_nat("10.0.0.10", NAT_PUBLIC);
+    isp(&mut f).http[0].ip = ip(NAT_PUBLIC);
     isp(&mut f).http[0].response = Probed::err(
         ProbeErrorKind::Failed,
         "connect to 198.51.100.1:80: refused",
@@ -477,10 +453,7 @@ fn nat_without_hairpin_is_a_warning_when_outside_gets_through() {
     let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Warn);
     assert_has(&h.explanation, "loopback");
     // Not reachable from outside either: the inbound failure is the cause.
-    isp(&mut f).inbound[0].answer = Probed::ok(InboundAnswer {
-        ip: ip("198.51.100.1"),
-        reachable: false,
-    });
+    no_port_forward(&mut f);
     let fs = evaluate(&f, &nat_options());
     let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
     assert_eq!(h.caused_by.map(|c| c.check), Some(CheckId::IspInboundIpv4));
@@ -526,22 +499,19 @@ fn path_mtu_blackhole_upstream_fails_with_the_real_route() {
     assert_has(&x.summary, "1500-byte");
     assert!(x.caused_by.is_none());
     let ev = x.evidence.join("\n");
-    assert!(
-        ev.contains("2001:db8:2::10: ICMP echo 11.0 ms, 1500-byte ICMP echo: no echo reply"),
-        "{ev}"
+    assert_has(
+        &ev,
+        "2001:db8:2::10: ICMP echo 11.0 ms, 1500-byte ICMP echo: no echo reply",
     );
-    assert!(ev.contains("eth0 mtu 1500"), "{ev}");
+    assert_has(&ev, "eth0 mtu 1500");
     assert_has(&x.explanation, "packet too big");
     let cmds: Vec<String> = x.fixes.iter().flat_map(|f| f.commands.clone()).collect();
     let cmds = cmds.join("\n");
-    assert!(cmds.contains("tracepath -6 -n 2001:db8:2::10"), "{cmds}");
-    assert!(
-        cmds.contains("ping -6 -c 3 -M do -s 1452 2001:db8:2::10"),
-        "{cmds}"
-    );
-    assert!(
-        cmds.contains("ip -6 route change default via 2001:db8:1::1 dev eth0 mtu 1280"),
-        "{cmds}"
+    assert_has(&cmds, "tracepath -6 -n 2001:db8:2::10");
+    assert_has(&cmds, "ping -6 -c 3 -M do -s 1452 2001:db8:2::10");
+    assert_has(
+        &cmds,
+        "ip -6 route change default via 2001:db8:1::1 dev eth0 mtu 1280",
     );
     assert_eq!(status(&fs, CheckId::IspPathMtuIpv4, None), Status::Pass);
     assert_eq!(verdict(&fs).check, Some(CheckId::IspPathMtuIpv6));
@@ -610,9 +580,7 @@ fn path_mtu_from_an_older_snapshot_is_skipped_not_failed() {
 #[test]
 fn path_mtu_skips_where_the_path_is_already_blocked() {
     let mut f = pmtu_broken_v6();
-    if let Ok(r) = f.routes.result.as_mut() {
-        r.retain(|r| r.family == Family::V4);
-    }
+    drop_routes(&mut f, Family::V6);
     let fs = evaluate(&f, &options());
     let x = expect(&fs, CheckId::IspPathMtuIpv6, None, Status::Skip);
     assert_eq!(

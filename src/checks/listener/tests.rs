@@ -21,11 +21,7 @@ fn ipv4_only_listener_fails_ipv6_and_names_nginx_line() {
     let cfg = expect(&fs, CheckId::ListenerConfig, Some(80), Status::Fail);
     assert_has(&cfg.summary, "/etc/nginx/sites/shop.conf:1");
     assert_has(&cfg.summary, "listen [::]:80;");
-    assert!(
-        cfg.fixes[0].commands[0].contains("sed -i '2a"),
-        "{:?}",
-        cfg.fixes
-    );
+    assert_has(&cfg.fixes[0].commands[0], "sed -i '2a");
     assert_eq!(verdict(&fs).check, Some(CheckId::ListenerIpv6));
 }
 

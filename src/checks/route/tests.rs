@@ -9,9 +9,7 @@ use crate::verdict::verdict;
 #[test]
 fn no_ipv6_default_route_fails_and_nameservers_over_ipv6_skip() {
     let mut f = healthy();
-    if let Ok(r) = f.routes.result.as_mut() {
-        r.retain(|r| r.family == Family::V4);
-    }
+    drop_routes(&mut f, Family::V6);
     for s in f.dns.servers.iter_mut().filter(|s| s.server.is_ipv6()) {
         s.a = Probed::err(
             ProbeErrorKind::NotRun,
@@ -30,9 +28,7 @@ fn no_ipv6_default_route_fails_and_nameservers_over_ipv6_skip() {
 #[test]
 fn forwarding_host_ignoring_ra_is_the_root_cause() {
     let mut f = healthy();
-    if let Ok(r) = f.routes.result.as_mut() {
-        r.retain(|r| r.family == Family::V4);
-    }
+    drop_routes(&mut f, Family::V6);
     if let Ok(s) = f.sysctl.result.as_mut() {
         s.forwarding_v6.insert("eth0".into(), 1);
     }
