@@ -10,8 +10,8 @@ use crate::model::{CheckId, Family, Finding, Status};
 use crate::net::reachable_by_clients;
 use crate::options::Options;
 
-pub fn check(c: &Ctx, fam: Family) -> Finding {
-    match fam {
+pub fn check(c: &Ctx, family: Family) -> Finding {
+    match family {
         Family::V4 => records_of(c.facts, c.opts, Family::V4),
         Family::V6 => records_aaaa(c.facts, c.opts, &c.view.nat64),
     }

@@ -10,16 +10,16 @@ use crate::net::reachable_by_clients;
 use crate::options::Options;
 
 pub fn check(c: &Ctx, port: u16, family: Family) -> Finding {
-    let mut fam = family_socket(c.facts, c.opts, port, family);
+    let mut fd = family_socket(c.facts, c.opts, port, family);
     // The configuration line to add is the fix for the missing socket too: the
     // operator's first keystroke on the failing check should copy it.
-    if fam.status == Status::Fail && fam.caused_by.is_none() {
+    if fd.status == Status::Fail && fd.caused_by.is_none() {
         let cfg = super::config::check(c, port);
         if cfg.status == Status::Fail {
-            fam.fixes = cfg.fixes;
+            fd.fixes = cfg.fixes;
         }
     }
-    fam
+    fd
 }
 
 fn socket_line(l: &Listener) -> String {
