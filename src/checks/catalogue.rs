@@ -67,9 +67,80 @@ impl CheckDef {
 }
 
 use CheckId as C;
+use Family as F;
 use PartKind as P;
 
+/// A check answered once for the host.
+const fn host(
+    id: CheckId,
+    reads: &'static [PartKind],
+    rel: Relations,
+    eval: fn(&Ctx) -> Finding,
+) -> CheckDef {
+    CheckDef {
+        id,
+        reads,
+        rel,
+        eval: Eval::Host(eval),
+    }
+}
+
+/// A check answered once per port of the target.
+const fn port(
+    id: CheckId,
+    reads: &'static [PartKind],
+    rel: Relations,
+    eval: fn(&Ctx, u16) -> Finding,
+) -> CheckDef {
+    CheckDef {
+        id,
+        reads,
+        rel,
+        eval: Eval::Port(eval),
+    }
+}
+
+/// A check that may name these causes from what it saw.
+const fn names(causes: &'static [CheckId]) -> Relations {
+    Relations {
+        names: causes,
+        ..ALONE
+    }
+}
+
+/// An IPv6 check whose question is moot while IPv6 is off, and that may name these
+/// causes from what it saw.
+const fn moot_v6(causes: &'static [CheckId]) -> Relations {
+    Relations {
+        moot_when: &[C::AddressIpv6Enabled],
+        names: causes,
+        ..ALONE
+    }
+}
+
+/// The ISP checks that the host's own filter explains when it shuts the port.
+const fn inbound(shut_by: &'static [CheckId], causes: &'static [CheckId]) -> Relations {
+    Relations {
+        explained_by: shut_by,
+        names: causes,
+        when_explained: Some("inbound_host_firewall"),
+        ..ALONE
+    }
+}
+
+/// Explained by IPv6 being off, which the last pass names.
+const IPV6_OFF_EXPLAINS: Relations = Relations {
+    explained_by: &[C::AddressIpv6Enabled],
+    ..ALONE
+};
+
+const KERNEL: &[PartKind] = &[P::Netlink, P::Sysctl];
 const DNS_READS: &[PartKind] = &[P::Netlink, P::Sysctl, P::Dns];
+const LISTENER_READS: &[PartKind] = &[P::Netlink, P::Sysctl, P::Dns, P::Listeners, P::Web];
+const PORT_FILTER_READS: &[PartKind] = &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Isp];
+const GATEWAY_READS: &[PartKind] = &[P::Netlink, P::Sysctl, P::Pings];
+const NAMESERVER_READS: &[PartKind] = &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Pings];
+const EXPOSURE_READS: &[PartKind] = &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Listeners];
 const ISP_READS: &[PartKind] = &[
     P::Netlink,
     P::Sysctl,
@@ -98,343 +169,108 @@ const BEHIND_EGRESS_V6: &[CheckId] = &[
 ];
 const NONE: &[CheckId] = &[];
 
-/// The catalogue, in tree order (a unit test holds it to `CheckId::ALL`).
+/// The IPv6 filter: moot while IPv6 is off; without a global IPv6 address to ask about,
+/// it names that.
+const FILTER_V6: Relations = moot_v6(&[C::AddressGlobalIpv6]);
+/// A name server not asked over a family this host cannot send over.
+const NAMESERVERS: Relations = names(&[
+    C::AddressIpv6Enabled,
+    C::FirewallIcmpv6,
+    C::RouteIpv4Default,
+    C::RouteIpv6Default,
+    C::RouteIpv4Gateway,
+    C::RouteIpv6Gateway,
+]);
+const PUBLIC_V4: Relations = names(&[
+    C::RouteIpv4Default,
+    C::RouteIpv4Gateway,
+    C::IspEgressIpv4,
+    C::AddressGlobalIpv4,
+    C::DnsATarget,
+]);
+const INBOUND_V4: Relations = inbound(
+    &[C::FirewallIpv4],
+    &[
+        C::RouteIpv4Default,
+        C::RouteIpv4Gateway,
+        C::IspEgressIpv4,
+        C::ListenerIpv4,
+        C::AddressGlobalIpv4,
+    ],
+);
+const INBOUND_V6: Relations = inbound(
+    &[C::FirewallIpv6],
+    &[
+        C::AddressIpv6Enabled,
+        C::FirewallIcmpv6,
+        C::RouteIpv6Default,
+        C::RouteIpv6Gateway,
+        C::IspEgressIpv6,
+        C::ListenerIpv6,
+    ],
+);
+const HTTP_PARITY: Relations = Relations {
+    names: &[
+        C::ListenerIpv4,
+        C::ListenerIpv6,
+        C::IspInboundIpv4,
+        C::IspInboundIpv6,
+        C::AddressIpv6Enabled,
+        C::DnsATarget,
+        C::DnsAaaaTarget,
+        C::FirewallIcmpv6,
+        C::RouteIpv4Default,
+        C::RouteIpv6Default,
+        C::RouteIpv4Gateway,
+        C::RouteIpv6Gateway,
+        C::IspEgressIpv4,
+        C::IspEgressIpv6,
+    ],
+    ..IPV6_OFF_EXPLAINS
+};
+
+/// The catalogue, in tree order (a unit test holds it to `CheckId::ALL`): per check the
+/// fact parts it reads, how it relates to other checks, and its evaluation. A table, one
+/// row a check, so it is laid out by hand.
+#[rustfmt::skip]
 pub static CATALOGUE: &[CheckDef] = &[
-    CheckDef {
-        id: C::DnsA,
-        reads: DNS_READS,
-        rel: ALONE,
-        eval: Eval::Host(|c| dns::records(c, Family::V4)),
-    },
-    CheckDef {
-        id: C::DnsAaaa,
-        reads: DNS_READS,
-        rel: ALONE,
-        eval: Eval::Host(|c| dns::records(c, Family::V6)),
-    },
-    CheckDef {
-        id: C::DnsATarget,
-        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Isp],
-        rel: ALONE,
-        eval: Eval::Host(dns::a_target),
-    },
-    CheckDef {
-        id: C::DnsAaaaTarget,
-        reads: DNS_READS,
-        rel: Relations {
-            names: &[C::AddressIpv6Enabled, C::AddressGlobalIpv6],
-            ..ALONE
-        },
-        eval: Eval::Host(dns::aaaa_target),
-    },
-    CheckDef {
-        id: C::DnsConsistency,
-        reads: DNS_READS,
-        rel: ALONE,
-        eval: Eval::Host(dns::consistency),
-    },
-    CheckDef {
-        id: C::DnsReverse,
-        reads: DNS_READS,
-        rel: ALONE,
-        eval: Eval::Host(dns::reverse),
-    },
-    CheckDef {
-        id: C::DnsNameservers,
-        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Pings],
-        rel: Relations {
-            names: &[
-                C::AddressIpv6Enabled,
-                C::FirewallIcmpv6,
-                C::RouteIpv4Default,
-                C::RouteIpv6Default,
-                C::RouteIpv4Gateway,
-                C::RouteIpv6Gateway,
-            ],
-            ..ALONE
-        },
-        eval: Eval::Host(dns::nameservers),
-    },
-    CheckDef {
-        id: C::DnsMx,
-        reads: DNS_READS,
-        rel: ALONE,
-        eval: Eval::Host(dns::mx),
-    },
-    CheckDef {
-        id: C::DnsDns64,
-        reads: DNS_READS,
-        rel: ALONE,
-        eval: Eval::Host(dns::dns64),
-    },
-    CheckDef {
-        id: C::AddressIpv6Enabled,
-        reads: &[P::Netlink, P::Sysctl],
-        rel: ALONE,
-        eval: Eval::Host(address::ipv6_enabled),
-    },
-    CheckDef {
-        id: C::AddressIpv6Persistent,
-        reads: &[P::Netlink, P::Sysctl, P::SysctlFiles],
-        rel: ALONE,
-        eval: Eval::Host(address::ipv6_persistent),
-    },
-    CheckDef {
-        id: C::AddressGlobalIpv6,
-        reads: &[P::Netlink, P::Sysctl, P::Dns],
-        rel: Relations {
-            names: &[C::AddressIpv6Enabled],
-            ..ALONE
-        },
-        eval: Eval::Host(address::global_ipv6),
-    },
-    CheckDef {
-        id: C::AddressGlobalIpv4,
-        reads: &[P::Netlink, P::Isp],
-        rel: ALONE,
-        eval: Eval::Host(address::global_ipv4),
-    },
-    CheckDef {
-        id: C::ListenerIpv4,
-        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Listeners, P::Web],
-        rel: ALONE,
-        eval: Eval::Port(|c, p| listener::family(c, p, Family::V4)),
-    },
-    CheckDef {
-        id: C::ListenerIpv6,
-        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Listeners, P::Web],
-        rel: Relations {
-            moot_when: &[C::AddressIpv6Enabled],
-            ..ALONE
-        },
-        eval: Eval::Port(|c, p| listener::family(c, p, Family::V6)),
-    },
-    CheckDef {
-        id: C::ListenerConfig,
-        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Listeners, P::Web],
-        rel: ALONE,
-        eval: Eval::Port(listener::config),
-    },
-    CheckDef {
-        id: C::FirewallIpv4,
-        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Isp],
-        rel: Relations {
-            names: &[C::AddressGlobalIpv4],
-            ..ALONE
-        },
-        eval: Eval::Port(|c, p| firewall::port_check(c, p, Family::V4)),
-    },
-    CheckDef {
-        id: C::FirewallIpv6,
-        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Isp],
-        rel: Relations {
-            moot_when: &[C::AddressIpv6Enabled],
-            names: &[C::AddressGlobalIpv6],
-            ..ALONE
-        },
-        eval: Eval::Port(|c, p| firewall::port_check(c, p, Family::V6)),
-    },
-    CheckDef {
-        id: C::FirewallIcmpv6,
-        reads: &[P::Netlink, P::Sysctl, P::Firewall],
-        rel: Relations {
-            moot_when: &[C::AddressIpv6Enabled],
-            names: &[C::AddressGlobalIpv6],
-            ..ALONE
-        },
-        eval: Eval::Host(firewall::icmpv6),
-    },
-    CheckDef {
-        id: C::FirewallExposure,
-        reads: &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Listeners],
-        rel: ALONE,
-        eval: Eval::Host(firewall::exposure),
-    },
-    CheckDef {
-        id: C::RouteIpv4Default,
-        reads: &[P::Netlink, P::Sysctl],
-        rel: ALONE,
-        eval: Eval::Host(|c| route::default(c, Family::V4)),
-    },
-    CheckDef {
-        id: C::RouteIpv6Default,
-        reads: &[P::Netlink, P::Sysctl],
-        rel: Relations {
-            moot_when: &[C::AddressIpv6Enabled],
-            names: &[C::RouteIpv6Ra],
-            ..ALONE
-        },
-        eval: Eval::Host(|c| route::default(c, Family::V6)),
-    },
-    CheckDef {
-        id: C::RouteIpv4Gateway,
-        reads: &[P::Netlink, P::Sysctl, P::Pings],
-        rel: Relations {
-            names: &[C::RouteIpv4Default],
-            ..ALONE
-        },
-        eval: Eval::Host(|c| route::gateway(c, Family::V4)),
-    },
-    CheckDef {
-        id: C::RouteIpv6Gateway,
-        reads: &[P::Netlink, P::Sysctl, P::Pings],
-        rel: Relations {
-            moot_when: &[C::AddressIpv6Enabled],
-            names: &[C::RouteIpv6Default],
-            ..ALONE
-        },
-        eval: Eval::Host(|c| route::gateway(c, Family::V6)),
-    },
-    CheckDef {
-        id: C::RouteIpv6Ra,
-        reads: &[P::Netlink, P::Sysctl],
-        rel: Relations {
-            moot_when: &[C::AddressIpv6Enabled],
-            ..ALONE
-        },
-        eval: Eval::Host(route::ra),
-    },
-    CheckDef {
-        id: C::IspEgressIpv4,
-        reads: ISP_READS,
-        rel: Relations {
-            names: BLOCKERS_V4,
-            ..ALONE
-        },
-        eval: Eval::Host(|c| isp::egress(c, Family::V4)),
-    },
-    CheckDef {
-        id: C::IspEgressIpv6,
-        reads: ISP_READS,
-        rel: Relations {
-            names: BLOCKERS_V6,
-            ..ALONE
-        },
-        eval: Eval::Host(|c| isp::egress(c, Family::V6)),
-    },
-    CheckDef {
-        id: C::IspPublicIpv4,
-        reads: ISP_READS,
-        rel: Relations {
-            names: &[
-                C::RouteIpv4Default,
-                C::RouteIpv4Gateway,
-                C::IspEgressIpv4,
-                C::AddressGlobalIpv4,
-                C::DnsATarget,
-            ],
-            ..ALONE
-        },
-        eval: Eval::Host(|c| isp::public(c, Family::V4)),
-    },
-    CheckDef {
-        id: C::IspPublicIpv6,
-        reads: ISP_READS,
-        rel: Relations {
-            names: BEHIND_EGRESS_V6,
-            ..ALONE
-        },
-        eval: Eval::Host(|c| isp::public(c, Family::V6)),
-    },
-    CheckDef {
-        id: C::IspInboundIpv4,
-        reads: ISP_READS,
-        rel: Relations {
-            explained_by: &[C::FirewallIpv4],
-            names: &[
-                C::RouteIpv4Default,
-                C::RouteIpv4Gateway,
-                C::IspEgressIpv4,
-                C::ListenerIpv4,
-                C::AddressGlobalIpv4,
-            ],
-            when_explained: Some("inbound_host_firewall"),
-            ..ALONE
-        },
-        eval: Eval::Port(|c, p| isp::inbound(c, p, Family::V4)),
-    },
-    CheckDef {
-        id: C::IspInboundIpv6,
-        reads: ISP_READS,
-        rel: Relations {
-            explained_by: &[C::FirewallIpv6],
-            names: &[
-                C::AddressIpv6Enabled,
-                C::FirewallIcmpv6,
-                C::RouteIpv6Default,
-                C::RouteIpv6Gateway,
-                C::IspEgressIpv6,
-                C::ListenerIpv6,
-            ],
-            when_explained: Some("inbound_host_firewall"),
-            ..ALONE
-        },
-        eval: Eval::Port(|c, p| isp::inbound(c, p, Family::V6)),
-    },
-    CheckDef {
-        id: C::IspHttpParity,
-        reads: ISP_READS,
-        rel: Relations {
-            explained_by: &[C::AddressIpv6Enabled],
-            names: &[
-                C::ListenerIpv4,
-                C::ListenerIpv6,
-                C::IspInboundIpv4,
-                C::IspInboundIpv6,
-                C::AddressIpv6Enabled,
-                C::DnsATarget,
-                C::DnsAaaaTarget,
-                C::FirewallIcmpv6,
-                C::RouteIpv4Default,
-                C::RouteIpv6Default,
-                C::RouteIpv4Gateway,
-                C::RouteIpv6Gateway,
-                C::IspEgressIpv4,
-                C::IspEgressIpv6,
-            ],
-            ..ALONE
-        },
-        eval: Eval::Port(isp::http_parity),
-    },
-    CheckDef {
-        id: C::IspSmtpParity,
-        reads: ISP_READS,
-        rel: ALONE,
-        eval: Eval::Port(isp::smtp_parity),
-    },
-    CheckDef {
-        id: C::IspAcmeHttp01,
-        reads: ISP_READS,
-        rel: Relations {
-            explained_by: &[C::AddressIpv6Enabled],
-            ..ALONE
-        },
-        eval: Eval::Host(isp::acme),
-    },
-    CheckDef {
-        id: C::IspResources,
-        reads: ISP_READS,
-        rel: ALONE,
-        eval: Eval::Host(isp::resources),
-    },
-    CheckDef {
-        id: C::IspPathMtuIpv4,
-        reads: ISP_READS,
-        rel: Relations {
-            names: BEHIND_EGRESS_V4,
-            ..ALONE
-        },
-        eval: Eval::Host(|c| isp::path_mtu(c, Family::V4)),
-    },
-    CheckDef {
-        id: C::IspPathMtuIpv6,
-        reads: ISP_READS,
-        rel: Relations {
-            names: BEHIND_EGRESS_V6,
-            ..ALONE
-        },
-        eval: Eval::Host(|c| isp::path_mtu(c, Family::V6)),
-    },
+    host(C::DnsA, DNS_READS, ALONE, |c| dns::records::check(c, F::V4)),
+    host(C::DnsAaaa, DNS_READS, ALONE, |c| dns::records::check(c, F::V6)),
+    host(C::DnsATarget, &[P::Netlink, P::Sysctl, P::Dns, P::Isp], ALONE, dns::a_target::check),
+    host(C::DnsAaaaTarget, DNS_READS, names(&[C::AddressIpv6Enabled, C::AddressGlobalIpv6]), dns::aaaa_target::check),
+    host(C::DnsConsistency, DNS_READS, ALONE, dns::consistency::check),
+    host(C::DnsReverse, DNS_READS, ALONE, dns::reverse::check),
+    host(C::DnsNameservers, NAMESERVER_READS, NAMESERVERS, dns::nameservers::check),
+    host(C::DnsMx, DNS_READS, ALONE, dns::mx::check),
+    host(C::DnsDns64, DNS_READS, ALONE, dns::dns64::check),
+    host(C::AddressIpv6Enabled, KERNEL, ALONE, address::ipv6_enabled::check),
+    host(C::AddressIpv6Persistent, &[P::Netlink, P::Sysctl, P::SysctlFiles], ALONE, address::ipv6_persistent::check),
+    host(C::AddressGlobalIpv6, DNS_READS, names(&[C::AddressIpv6Enabled]), address::global_ipv6::check),
+    host(C::AddressGlobalIpv4, &[P::Netlink, P::Isp], ALONE, address::global_ipv4::check),
+    port(C::ListenerIpv4, LISTENER_READS, ALONE, |c, p| listener::socket::check(c, p, F::V4)),
+    port(C::ListenerIpv6, LISTENER_READS, moot_v6(NONE), |c, p| listener::socket::check(c, p, F::V6)),
+    port(C::ListenerConfig, LISTENER_READS, ALONE, listener::config::check),
+    port(C::FirewallIpv4, PORT_FILTER_READS, names(&[C::AddressGlobalIpv4]), |c, p| firewall::port::check(c, p, F::V4)),
+    port(C::FirewallIpv6, PORT_FILTER_READS, FILTER_V6, |c, p| firewall::port::check(c, p, F::V6)),
+    host(C::FirewallIcmpv6, &[P::Netlink, P::Sysctl, P::Firewall], FILTER_V6, firewall::icmpv6::check),
+    host(C::FirewallExposure, EXPOSURE_READS, ALONE, firewall::exposure::check),
+    host(C::RouteIpv4Default, KERNEL, ALONE, |c| route::default::check(c, F::V4)),
+    host(C::RouteIpv6Default, KERNEL, moot_v6(&[C::RouteIpv6Ra]), |c| route::default::check(c, F::V6)),
+    host(C::RouteIpv4Gateway, GATEWAY_READS, names(&[C::RouteIpv4Default]), |c| route::gateway::check(c, F::V4)),
+    host(C::RouteIpv6Gateway, GATEWAY_READS, moot_v6(&[C::RouteIpv6Default]), |c| route::gateway::check(c, F::V6)),
+    host(C::RouteIpv6Ra, KERNEL, moot_v6(NONE), route::ra::check),
+    host(C::IspEgressIpv4, ISP_READS, names(BLOCKERS_V4), |c| isp::egress::check(c, F::V4)),
+    host(C::IspEgressIpv6, ISP_READS, names(BLOCKERS_V6), |c| isp::egress::check(c, F::V6)),
+    host(C::IspPublicIpv4, ISP_READS, PUBLIC_V4, |c| isp::public::check(c, F::V4)),
+    host(C::IspPublicIpv6, ISP_READS, names(BEHIND_EGRESS_V6), |c| isp::public::check(c, F::V6)),
+    port(C::IspInboundIpv4, ISP_READS, INBOUND_V4, |c, p| isp::inbound::check(c, p, F::V4)),
+    port(C::IspInboundIpv6, ISP_READS, INBOUND_V6, |c, p| isp::inbound::check(c, p, F::V6)),
+    port(C::IspHttpParity, ISP_READS, HTTP_PARITY, isp::http_parity::check),
+    port(C::IspSmtpParity, ISP_READS, ALONE, isp::smtp_parity::check),
+    host(C::IspAcmeHttp01, ISP_READS, IPV6_OFF_EXPLAINS, isp::acme::check),
+    host(C::IspResources, ISP_READS, ALONE, isp::resources::check),
+    host(C::IspPathMtuIpv4, ISP_READS, names(BEHIND_EGRESS_V4), |c| isp::path_mtu::check(c, F::V4)),
+    host(C::IspPathMtuIpv6, ISP_READS, names(BEHIND_EGRESS_V6), |c| isp::path_mtu::check(c, F::V6)),
 ];
 
 /// The catalogue entry of a check.

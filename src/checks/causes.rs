@@ -15,11 +15,7 @@ pub fn settle(findings: &mut [Finding]) {
         // moot (no default route, because IPv6 is off: IPv6 being off is what to fix);
         // one skipped for its own reason (`--expect`) stays as it is.
         if findings[i].status != Status::Skip || findings[i].caused_by.is_some() {
-            let moot = d
-                .rel
-                .moot_when
-                .iter()
-                .find_map(|&c| failed(findings, c, port));
+            let moot = first_failed(findings, d.rel.moot_when, port);
             if let Some(cause) = moot {
                 let summary = format!(
                     "not examined: {} fails, which makes this check moot ({})",
@@ -39,11 +35,7 @@ pub fn settle(findings: &mut [Finding]) {
             }
         }
         if findings[i].status == Status::Fail && findings[i].caused_by.is_none() {
-            let explained = d
-                .rel
-                .explained_by
-                .iter()
-                .find_map(|&c| failed(findings, c, port));
+            let explained = first_failed(findings, d.rel.explained_by, port);
             if let Some(cause) = explained {
                 let f = &mut findings[i];
                 f.caused_by = Some(cause);
@@ -72,6 +64,11 @@ pub fn settle(findings: &mut [Finding]) {
             findings[i].caused_by = Some(Cause { port, ..c });
         }
     }
+}
+
+/// The first of `among` that failed, as a cause.
+fn first_failed(findings: &[Finding], among: &[CheckId], port: Option<u16>) -> Option<Cause> {
+    among.iter().find_map(|&c| failed(findings, c, port))
 }
 
 /// The cause `check` on `port` (for a per-port cause) when its finding failed.

@@ -301,6 +301,47 @@ pub fn status(fs: &[Finding], id: CheckId, port: Option<u16>) -> Status {
     find(fs, id, port).status
 }
 
+/// The finding for `id` (and port), asserted to have `status`.
+pub fn expect(fs: &[Finding], id: CheckId, port: Option<u16>, status: Status) -> &Finding {
+    let fd = find(fs, id, port);
+    assert_eq!(fd.status, status, "{fd:#?}");
+    fd
+}
+
+/// Asserts that `text` holds `part`, showing the text when it does not.
+#[track_caller]
+pub fn assert_has(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} not in {text:?}");
+}
+
+/// Asserts that one of `lines` holds `part`, showing them all when none does.
+#[track_caller]
+pub fn assert_line(lines: &[String], part: &str) {
+    assert!(
+        lines.iter().any(|l| l.contains(part)),
+        "{part:?} not in {lines:#?}"
+    );
+}
+
+/// Asserts that every finding passes or is skipped, and the verdict names no check.
+#[track_caller]
+pub fn assert_healthy(fs: &[Finding]) {
+    let problems: Vec<String> = fs
+        .iter()
+        .filter(|f| !matches!(f.status, Status::Pass | Status::Skip))
+        .map(|f| format!("{} {:?}: {}", f.id, f.status, f.summary))
+        .collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert_eq!(crate::verdict::verdict(fs).check, None);
+}
+
+/// Drops every route of a family (no default route left).
+pub fn drop_routes(f: &mut Facts, family: Family) {
+    if let Ok(r) = f.routes.result.as_mut() {
+        r.retain(|r| r.family != family);
+    }
+}
+
 pub fn eth0(f: &mut Facts) -> &mut Link {
     f.links
         .result

@@ -1,24 +1,20 @@
 //! Derived views of the host's facts shared by several checks.
 
+use super::subject::Subject;
 use crate::facts::{AddrFacts, Facts, Link, Route};
-use crate::model::{CheckId, Family, Finding, Status};
+use crate::model::{CheckId, Family, Finding};
 use crate::net::reachable_by_clients;
 use crate::options::Options;
 use ipnet::IpNet;
 use std::net::IpAddr;
 
 /// The `skip` of a check whose family `--expect` leaves out, or `None` when it is wanted.
-pub fn unexpected(o: &Options, id: CheckId, port: Option<u16>, family: Family) -> Option<Finding> {
+pub fn unexpected(o: &Options, s: Subject, family: Family) -> Option<Finding> {
     (!o.target.expect.wants(family)).then(|| {
-        Finding::new(
-            id,
-            port,
-            Status::Skip,
-            format!(
-                "the site is not meant to serve {} (--expect)",
-                family.name()
-            ),
-        )
+        s.skip(format!(
+            "the site is not meant to serve {} (--expect)",
+            family.name()
+        ))
     })
 }
 

@@ -14,6 +14,7 @@ pub(crate) mod host;
 mod isp;
 mod listener;
 mod route;
+mod subject;
 pub mod view;
 
 use crate::facts::Facts;

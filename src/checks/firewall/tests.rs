@@ -24,15 +24,8 @@ const OPEN_V4: &str = "*filter\n:INPUT DROP [0:0]\n-A INPUT -m conntrack --ctsta
 fn strict_ruleset_passes() {
     let fs = evaluate(&healthy(), &options());
     for id in [CheckId::FirewallIpv4, CheckId::FirewallIpv6] {
-        let fd = find(&fs, id, Some(80));
-        assert_eq!(fd.status, Status::Pass, "{fd:#?}");
-        assert!(
-            fd.evidence
-                .iter()
-                .any(|e| e.contains("accepted by nft inet filter chain input")),
-            "{:?}",
-            fd.evidence
-        );
+        let fd = expect(&fs, id, Some(80), Status::Pass);
+        assert_line(&fd.evidence, "accepted by nft inet filter chain input");
     }
     assert_eq!(status(&fs, CheckId::FirewallIcmpv6, None), Status::Pass);
     assert_eq!(status(&fs, CheckId::FirewallExposure, None), Status::Pass);
@@ -45,23 +38,16 @@ fn ip6tables_drop_fails_ipv6_only_with_rule_and_fix() {
     f.firewall = Probed::ok(with_save("", v6, Source::IptablesLegacy));
     let fs = evaluate(&f, &options());
     assert_eq!(status(&fs, CheckId::FirewallIpv4, Some(80)), Status::Pass);
-    let fd = find(&fs, CheckId::FirewallIpv6, Some(80));
-    assert_eq!(fd.status, Status::Fail);
-    assert!(
-        fd.summary.contains("drops") && fd.summary.contains("--dport 80 -j DROP"),
-        "{}",
-        fd.summary
-    );
-    assert!(fd.explanation.contains("ip6tables"), "{}", fd.explanation);
+    let fd = expect(&fs, CheckId::FirewallIpv6, Some(80), Status::Fail);
+    assert_has(&fd.summary, "drops");
+    assert_has(&fd.summary, "--dport 80 -j DROP");
+    assert_has(&fd.explanation, "ip6tables");
     let cmds = fd.fixes[0].commands.join("\n");
-    assert!(
-        cmds.contains("ip6tables-legacy -t filter -I INPUT -p tcp --dport 80 -j ACCEPT"),
-        "{cmds}"
+    assert_has(
+        &cmds,
+        "ip6tables-legacy -t filter -I INPUT -p tcp --dport 80 -j ACCEPT",
     );
-    assert!(
-        cmds.contains("ip6tables-legacy-save > /etc/iptables/rules.v6"),
-        "{cmds}"
-    );
+    assert_has(&cmds, "ip6tables-legacy-save > /etc/iptables/rules.v6");
     assert_eq!(verdict(&fs).check, Some(CheckId::FirewallIpv6));
 }
 
@@ -71,20 +57,11 @@ fn policy_drop_without_icmpv6_fails_icmpv6() {
     f.firewall = Probed::ok(with_save(OPEN_V4, OPEN_V4, Source::IptablesNft));
     let fs = evaluate(&f, &options());
     assert_eq!(status(&fs, CheckId::FirewallIpv6, Some(80)), Status::Pass);
-    let fd = find(&fs, CheckId::FirewallIcmpv6, None);
-    assert_eq!(fd.status, Status::Fail, "{fd:#?}");
-    assert!(
-        fd.summary.contains("neighbour solicitation (135)"),
-        "{}",
-        fd.summary
-    );
+    let fd = expect(&fs, CheckId::FirewallIcmpv6, None, Status::Fail);
+    assert_has(&fd.summary, "neighbour solicitation (135)");
     // packet-too-big is related to the connection: admitted.
     assert!(!fd.summary.contains("packet too big"), "{}", fd.summary);
-    assert!(
-        fd.fixes[0].commands[0].contains("ip6tables -I INPUT -p ipv6-icmp"),
-        "{:?}",
-        fd.fixes
-    );
+    assert_has(&fd.fixes[0].commands[0], "ip6tables -I INPUT -p ipv6-icmp");
 }
 
 #[test]
@@ -99,18 +76,14 @@ fn exposure_names_port_and_process() {
         l.push(pg);
     }
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, CheckId::FirewallExposure, None);
-    assert_eq!(fd.status, Status::Fail, "{fd:#?}");
-    assert!(
-        fd.summary
-            .contains("port 5432 (postgres pid 4242) is open over IPv6"),
-        "{}",
-        fd.summary
+    let fd = expect(&fs, CheckId::FirewallExposure, None, Status::Fail);
+    assert_has(
+        &fd.summary,
+        "port 5432 (postgres pid 4242) is open over IPv6",
     );
-    assert!(
-        fd.fixes[0].commands[0].contains("ip6tables -I INPUT -p tcp --dport 5432 -j DROP"),
-        "{:?}",
-        fd.fixes
+    assert_has(
+        &fd.fixes[0].commands[0],
+        "ip6tables -I INPUT -p tcp --dport 5432 -j DROP",
     );
     assert_eq!(status(&fs, CheckId::FirewallIpv4, Some(80)), Status::Pass);
 }
@@ -129,9 +102,8 @@ fn unreadable_filter_is_an_error_saying_root() {
         (CheckId::FirewallIcmpv6, None),
         (CheckId::FirewallExposure, None),
     ] {
-        let fd = find(&fs, id, port);
-        assert_eq!(fd.status, Status::Error, "{fd:#?}");
-        assert!(fd.summary.contains("root"), "{}", fd.summary);
+        let fd = expect(&fs, id, port, Status::Error);
+        assert_has(&fd.summary, "root");
     }
 }
 
@@ -142,8 +114,7 @@ fn ipv6_disabled_skips_with_cause() {
         s.disable_ipv6.insert("all".into(), 1);
     }
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, CheckId::FirewallIpv6, Some(80));
-    assert_eq!(fd.status, Status::Skip);
+    let fd = expect(&fs, CheckId::FirewallIpv6, Some(80), Status::Skip);
     assert_eq!(
         fd.caused_by.map(|c| c.check),
         Some(CheckId::AddressIpv6Enabled)
@@ -158,9 +129,8 @@ fn uncertain_rule_warns_with_the_rule() {
         "*filter\n:INPUT DROP [0:0]\n-A INPUT -m set --match-set allowed src -j ACCEPT\nCOMMIT\n";
     f.firewall = Probed::ok(with_save(v4, "", Source::IptablesNft));
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, CheckId::FirewallIpv4, Some(80));
-    assert_eq!(fd.status, Status::Warn, "{fd:#?}");
-    assert!(fd.summary.contains("match-set allowed"), "{}", fd.summary);
+    let fd = expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Warn);
+    assert_has(&fd.summary, "match-set allowed");
 }
 
 #[test]
@@ -177,13 +147,8 @@ fn outside_probe_failing_while_host_admits_reminds_of_the_security_group() {
     .expect("isp facts");
     f.isp = Probed::ok(isp);
     let fs = evaluate(&f, &options());
-    let fd = find(&fs, CheckId::FirewallIpv6, Some(80));
-    assert_eq!(fd.status, Status::Pass);
-    assert!(
-        fd.evidence.iter().any(|e| e.contains("could not connect")),
-        "{:?}",
-        fd.evidence
-    );
+    let fd = expect(&fs, CheckId::FirewallIpv6, Some(80), Status::Pass);
+    assert_line(&fd.evidence, "could not connect");
     assert!(
         fd.fixes.iter().any(|x| x.title.contains("security group")),
         "{:?}",

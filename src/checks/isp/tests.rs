@@ -27,24 +27,45 @@ fn resp(status: u16, location: Option<&str>, len: u64, hash: &str) -> HttpRespon
     }
 }
 
-/// The host behind a NAT router: 10.0.0.10 on eth0, default via 10.0.0.1, the internet
-/// sees 198.51.100.1 (a public prefix for the test).
-fn behind_nat(f: &mut Facts, host: &str, seen: &str) {
+/// The address the internet sees for a host behind the NAT (a public prefix for the
+/// test, see `nat_options`).
+const NAT_PUBLIC: &str = "198.51.100.1";
+
+/// The healthy host behind a NAT router: `host` on eth0, the A record (resolver and
+/// authoritative) `a`, the internet sees `NAT_PUBLIC` and gets through to port 80.
+fn behind_nat(host: &str, a: &str) -> Facts {
+    let mut f = healthy_online();
+    f.dns.a = records(&[a]);
     for s in f.dns.servers.iter_mut() {
         s.a = f.dns.a.clone();
     }
-    for l in f.links.result.as_mut().expect("links").iter_mut() {
-        if l.name == "eth0" {
-            l.addrs.retain(|a| a.ip.is_ipv6());
-            l.addrs.push(addr(host, 24));
-        }
-    }
-    let isp = isp(f);
-    isp.echo[0].seen = Probed::ok(ip(seen));
+    eth0(&mut f).addrs.retain(|a| a.ip.is_ipv6());
+    eth0(&mut f).addrs.push(addr(host, 24));
+    let isp = isp(&mut f);
+    isp.echo[0].seen = Probed::ok(ip(NAT_PUBLIC));
     isp.inbound[0].answer = Probed::ok(InboundAnswer {
-        ip: ip(seen),
+        ip: ip(NAT_PUBLIC),
         reachable: true,
     });
+    f
+}
+
+/// The router forwards nothing: the echo service cannot connect back over IPv4.
+fn no_port_forward(f: &mut Facts) {
+    isp(f).inbound[0].answer = Probed::ok(InboundAnswer {
+        ip: ip(NAT_PUBLIC),
+        reachable: false,
+    });
+}
+
+/// Every ISP probe over IPv6 fails: the egress target's TCP and echo, the echo service
+/// and its connect-back.
+fn v6_probes_fail(f: &mut Facts, kind: ProbeErrorKind, why: &str) {
+    let i = isp(f);
+    i.egress[1].tcp_ms = Probed::err(kind, why);
+    i.egress[1].icmp_ms = Probed::err(kind, why);
+    i.echo[1].seen = Probed::err(kind, why);
+    i.inbound[1].answer = Probed::err(kind, why);
 }
 
 fn nat_options() -> crate::options::Options {
@@ -57,13 +78,7 @@ fn nat_options() -> crate::options::Options {
 #[test]
 fn healthy_isp_passes() {
     let fs = evaluate(&healthy_online(), &options());
-    let bad: Vec<_> = fs
-        .iter()
-        .filter(|f| !matches!(f.status, Status::Pass | Status::Skip))
-        .map(|f| format!("{} {:?}: {}", f.id, f.status, f.summary))
-        .collect();
-    assert!(bad.is_empty(), "{bad:#?}");
-    assert_eq!(verdict(&fs).check, None);
+    assert_healthy(&fs);
     for id in [
         CheckId::IspEgressIpv4,
         CheckId::IspEgressIpv6,
@@ -108,40 +123,24 @@ fn offline_skips_every_isp_check_saying_so() {
     assert_eq!(isp.len(), 12, "12 ids, the per-port ones once (one port)");
     for x in isp {
         assert_eq!(x.status, Status::Skip, "{x:?}");
-        assert!(x.summary.contains("--offline"), "{}", x.summary);
+        assert_has(&x.summary, "--offline");
     }
 }
 
 #[test]
 fn egress_v6_without_default_route_is_a_consequence() {
     let mut f = healthy_online();
-    if let Ok(r) = f.routes.result.as_mut() {
-        r.retain(|r| r.family == Family::V4);
-    }
-    let i = isp(&mut f);
-    i.egress[1].tcp_ms = Probed::err(ProbeErrorKind::Failed, "Network is unreachable");
-    i.egress[1].icmp_ms = Probed::err(ProbeErrorKind::Failed, "Network is unreachable");
-    i.echo[1].seen = Probed::err(ProbeErrorKind::Failed, "Network is unreachable");
-    i.inbound[1].answer = Probed::err(ProbeErrorKind::Failed, "Network is unreachable");
+    drop_routes(&mut f, Family::V6);
+    v6_probes_fail(&mut f, ProbeErrorKind::Failed, "Network is unreachable");
     let fs = evaluate(&f, &options());
-    let e = find(&fs, CheckId::IspEgressIpv6, None);
-    assert_eq!(e.status, Status::Skip);
-    assert!(
-        e.summary.contains(CheckId::RouteIpv6Default.as_str()),
-        "{}",
-        e.summary
-    );
+    let e = expect(&fs, CheckId::IspEgressIpv6, None, Status::Skip);
+    assert_has(&e.summary, CheckId::RouteIpv6Default.as_str());
     assert_eq!(
         e.caused_by.map(|c| c.check),
         Some(CheckId::RouteIpv6Default)
     );
-    let p = find(&fs, CheckId::IspPublicIpv6, None);
-    assert_eq!(p.status, Status::Skip);
-    assert!(
-        p.summary.contains(CheckId::RouteIpv6Default.as_str()),
-        "{}",
-        p.summary
-    );
+    let p = expect(&fs, CheckId::IspPublicIpv6, None, Status::Skip);
+    assert_has(&p.summary, CheckId::RouteIpv6Default.as_str());
     assert_eq!(status(&fs, CheckId::IspInboundIpv6, Some(80)), Status::Skip);
     assert_eq!(verdict(&fs).check, Some(CheckId::RouteIpv6Default));
 }
@@ -149,24 +148,14 @@ fn egress_v6_without_default_route_is_a_consequence() {
 #[test]
 fn egress_v6_lost_upstream_fails_with_traceroute() {
     let mut f = healthy_online();
-    let i = isp(&mut f);
-    i.egress[1].tcp_ms = Probed::err(ProbeErrorKind::Timeout, "timed out");
-    i.egress[1].icmp_ms = Probed::err(ProbeErrorKind::Timeout, "no echo reply");
-    i.echo[1].seen = Probed::err(ProbeErrorKind::Timeout, "timed out");
-    i.inbound[1].answer = Probed::err(ProbeErrorKind::Timeout, "timed out");
+    v6_probes_fail(&mut f, ProbeErrorKind::Timeout, "timed out");
     let fs = evaluate(&f, &options());
-    let e = find(&fs, CheckId::IspEgressIpv6, None);
-    assert_eq!(e.status, Status::Fail);
-    assert!(
-        e.explanation.contains(CheckId::RouteIpv6Gateway.as_str()),
-        "{}",
-        e.explanation
-    );
+    let e = expect(&fs, CheckId::IspEgressIpv6, None, Status::Fail);
+    assert_has(&e.explanation, CheckId::RouteIpv6Gateway.as_str());
     let cmds = e.fixes[0].commands.join("\n");
-    assert!(cmds.contains("traceroute -6 -n 2001:db8:2::10"), "{cmds}");
-    assert!(cmds.contains("mtr -6"), "{cmds}");
-    let p = find(&fs, CheckId::IspPublicIpv6, None);
-    assert_eq!(p.status, Status::Skip);
+    assert_has(&cmds, "traceroute -6 -n 2001:db8:2::10");
+    assert_has(&cmds, "mtr -6");
+    let p = expect(&fs, CheckId::IspPublicIpv6, None, Status::Skip);
     assert_eq!(p.caused_by.map(|c| c.check), Some(CheckId::IspEgressIpv6));
     assert_eq!(status(&fs, CheckId::IspEgressIpv4, None), Status::Pass);
     assert_eq!(verdict(&fs).check, Some(CheckId::IspEgressIpv6));
@@ -174,31 +163,21 @@ fn egress_v6_lost_upstream_fails_with_traceroute() {
 
 #[test]
 fn home_nat_with_port_forward_passes() {
-    let mut f = healthy_online();
-    f.dns.a = records(&["198.51.100.1"]);
-    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
+    let f = behind_nat("10.0.0.10", NAT_PUBLIC);
     let fs = evaluate(&f, &nat_options());
-    let a = find(&fs, CheckId::DnsATarget, None);
-    assert_eq!(a.status, Status::Pass, "{a:#?}");
-    assert!(a.summary.contains("forward"), "{}", a.summary);
-    let p = find(&fs, CheckId::IspPublicIpv4, None);
-    assert_eq!(p.status, Status::Pass, "{p:#?}");
-    assert!(p.summary.contains("NAT"), "{}", p.summary);
+    let a = expect(&fs, CheckId::DnsATarget, None, Status::Pass);
+    assert_has(&a.summary, "forward");
+    let p = expect(&fs, CheckId::IspPublicIpv4, None, Status::Pass);
+    assert_has(&p.summary, "NAT");
     assert_eq!(status(&fs, CheckId::IspInboundIpv4, Some(80)), Status::Pass);
 }
 
 #[test]
 fn home_nat_without_port_forward_names_the_router_first() {
-    let mut f = healthy_online();
-    f.dns.a = records(&["198.51.100.1"]);
-    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
-    isp(&mut f).inbound[0].answer = Probed::ok(InboundAnswer {
-        ip: ip("198.51.100.1"),
-        reachable: false,
-    });
+    let mut f = behind_nat("10.0.0.10", NAT_PUBLIC);
+    no_port_forward(&mut f);
     let fs = evaluate(&f, &nat_options());
-    let i = find(&fs, CheckId::IspInboundIpv4, Some(80));
-    assert_eq!(i.status, Status::Fail);
+    let i = expect(&fs, CheckId::IspInboundIpv4, Some(80), Status::Fail);
     let pf = i
         .explanation
         .find("port forward")
@@ -224,21 +203,16 @@ fn home_nat_without_port_forward_names_the_router_first() {
 
 #[test]
 fn a_record_not_the_nat_address_fails_dns() {
-    let mut f = healthy_online();
-    f.dns.a = records(&["198.51.100.77"]);
-    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
+    let f = behind_nat("10.0.0.10", "198.51.100.77");
     let fs = evaluate(&f, &nat_options());
-    let a = find(&fs, CheckId::DnsATarget, None);
-    assert_eq!(a.status, Status::Fail);
-    assert!(a.summary.contains("198.51.100.1"), "{}", a.summary);
+    let a = expect(&fs, CheckId::DnsATarget, None, Status::Fail);
+    assert_has(&a.summary, NAT_PUBLIC);
     assert_eq!(verdict(&fs).check, Some(CheckId::DnsATarget));
 }
 
 #[test]
 fn a_target_without_isp_facts_stays_unknown() {
-    let mut f = healthy_online();
-    f.dns.a = records(&["198.51.100.1"]);
-    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
+    let mut f = behind_nat("10.0.0.10", NAT_PUBLIC);
     f.isp = Probed::err(ProbeErrorKind::NotRun, "not run: --offline");
     let fs = evaluate(&f, &nat_options());
     assert_eq!(status(&fs, CheckId::DnsATarget, None), Status::Warn);
@@ -246,20 +220,13 @@ fn a_target_without_isp_facts_stays_unknown() {
 
 #[test]
 fn carrier_grade_nat_is_an_address_verdict() {
-    let mut f = healthy_online();
-    f.dns.a = records(&["198.51.100.1"]);
-    behind_nat(&mut f, "100.64.0.10", "198.51.100.1");
-    isp(&mut f).inbound[0].answer = Probed::ok(InboundAnswer {
-        ip: ip("198.51.100.1"),
-        reachable: false,
-    });
+    let mut f = behind_nat("100.64.0.10", NAT_PUBLIC);
+    no_port_forward(&mut f);
     let fs = evaluate(&f, &nat_options());
-    let p = find(&fs, CheckId::IspPublicIpv4, None);
-    assert_eq!(p.status, Status::Fail);
-    assert!(p.summary.contains("carrier-grade"), "{}", p.summary);
-    let i = find(&fs, CheckId::IspInboundIpv4, Some(80));
-    assert_eq!(i.status, Status::Fail);
-    assert!(i.explanation.contains("carrier-grade"), "{}", i.explanation);
+    let p = expect(&fs, CheckId::IspPublicIpv4, None, Status::Fail);
+    assert_has(&p.summary, "carrier-grade");
+    let i = expect(&fs, CheckId::IspInboundIpv4, Some(80), Status::Fail);
+    assert_has(&i.explanation, "carrier-grade");
     assert_eq!(verdict(&fs).check, Some(CheckId::AddressGlobalIpv4));
 }
 
@@ -268,32 +235,16 @@ fn http_differing_over_ipv6_fails_side_by_side() {
     let mut f = healthy_online();
     isp(&mut f).http[1].response = Probed::ok(resp(404, None, 9, "cd"));
     let fs = evaluate(&f, &options());
-    let h = find(&fs, CheckId::IspHttpParity, Some(80));
-    assert_eq!(h.status, Status::Fail);
-    assert!(
-        h.summary.contains("404") && h.summary.contains("200"),
-        "{}",
-        h.summary
-    );
-    assert!(
-        h.evidence
-            .iter()
-            .any(|e| e.starts_with("IPv4 203.0.113.10: HTTP 200"))
-    );
-    assert!(
-        h.evidence
-            .iter()
-            .any(|e| e.starts_with("IPv6 2001:db8:1::10: HTTP 404"))
-    );
+    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
+    assert_has(&h.summary, "404");
+    assert_has(&h.summary, "200");
+    assert_line(&h.evidence, "IPv4 203.0.113.10: HTTP 200");
+    assert_line(&h.evidence, "IPv6 2001:db8:1::10: HTTP 404");
     let cmds = h.fixes[0].commands.join("\n");
-    assert!(
-        cmds.contains("curl -4") && cmds.contains("shop.example:80:203.0.113.10"),
-        "{cmds}"
-    );
-    assert!(
-        cmds.contains("curl -6") && cmds.contains("[2001:db8:1::10]"),
-        "{cmds}"
-    );
+    assert_has(&cmds, "curl -4");
+    assert_has(&cmds, "shop.example:80:203.0.113.10");
+    assert_has(&cmds, "curl -6");
+    assert_has(&cmds, "[2001:db8:1::10]");
 }
 
 #[test]
@@ -313,8 +264,7 @@ fn http_refused_over_ipv6_points_at_the_listener() {
         "connect to [2001:db8:1::10]:80: refused",
     );
     let fs = evaluate(&f, &options());
-    let h = find(&fs, CheckId::IspHttpParity, Some(80));
-    assert_eq!(h.status, Status::Fail);
+    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
     assert_eq!(h.caused_by.map(|c| c.check), Some(CheckId::ListenerIpv6));
     assert_eq!(verdict(&fs).check, Some(CheckId::ListenerIpv6));
 }
@@ -356,14 +306,10 @@ fn acme_trap_timeout_plus_redirect_fails() {
     let mut f = healthy_online();
     acme_trap(&mut f);
     let fs = evaluate(&f, &options());
-    let a = find(&fs, CheckId::IspAcmeHttp01, None);
-    assert_eq!(a.status, Status::Fail, "{a:#?}");
-    assert!(
-        a.summary.contains("trap") && a.summary.contains("https://"),
-        "{}",
-        a.summary
-    );
-    assert!(a.explanation.contains("redirect"), "{}", a.explanation);
+    let a = expect(&fs, CheckId::IspAcmeHttp01, None, Status::Fail);
+    assert_has(&a.summary, "trap");
+    assert_has(&a.summary, "https://");
+    assert_has(&a.explanation, "redirect");
     assert!(!a.fixes.is_empty());
 }
 
@@ -382,9 +328,8 @@ fn acme_refused_over_ipv6_fails_without_fallback() {
     let a = isp(&mut f).acme.as_mut().expect("acme");
     a.hops[1].response = Probed::err(ProbeErrorKind::Failed, "connection refused");
     let fs = evaluate(&f, &options());
-    let x = find(&fs, CheckId::IspAcmeHttp01, None);
-    assert_eq!(x.status, Status::Fail);
-    assert!(x.summary.contains("does not fall back"), "{}", x.summary);
+    let x = expect(&fs, CheckId::IspAcmeHttp01, None, Status::Fail);
+    assert_has(&x.summary, "does not fall back");
 }
 
 #[test]
@@ -425,10 +370,9 @@ fn ipv4_literal_subresources_warn() {
         ];
     }
     let fs = evaluate(&f, &options());
-    let r = find(&fs, CheckId::IspResources, None);
-    assert_eq!(r.status, Status::Warn);
-    assert!(r.summary.contains("2 subresource"), "{}", r.summary);
-    assert!(r.summary.contains("192.0.2.7"), "{}", r.summary);
+    let r = expect(&fs, CheckId::IspResources, None, Status::Warn);
+    assert_has(&r.summary, "2 subresource");
+    assert_has(&r.summary, "192.0.2.7");
 }
 
 fn smtp(ip_s: &str, name: &str) -> SmtpProbe {
@@ -453,14 +397,9 @@ fn smtp_greeting_differs_over_ipv6() {
     ];
     f.listeners = Probed::ok(vec![listener("::", 25, Some(false))]);
     let fs = evaluate(&f, &o);
-    let s = find(&fs, CheckId::IspSmtpParity, Some(25));
-    assert_eq!(s.status, Status::Fail, "{s:#?}");
-    assert!(s.summary.contains("other.example"), "{}", s.summary);
-    assert!(
-        s.evidence
-            .iter()
-            .any(|e| e.starts_with("PTR 2001:db8:1::10"))
-    );
+    let s = expect(&fs, CheckId::IspSmtpParity, Some(25), Status::Fail);
+    assert_has(&s.summary, "other.example");
+    assert_line(&s.evidence, "PTR 2001:db8:1::10");
     isp(&mut f).smtp[1] = smtp("2001:db8:1::10", "shop.example");
     let fs = evaluate(&f, &o);
     assert_eq!(status(&fs, CheckId::IspSmtpParity, Some(25)), Status::Pass);
@@ -472,9 +411,8 @@ fn echo_service_failure_is_an_error_naming_it() {
     let mut f = healthy_online();
     isp(&mut f).echo[0].seen = Probed::err(ProbeErrorKind::Failed, "echo answered HTTP 500");
     let fs = evaluate(&f, &options());
-    let p = find(&fs, CheckId::IspPublicIpv4, None);
-    assert_eq!(p.status, Status::Error);
-    assert!(p.summary.contains("HTTP 500"), "{}", p.summary);
+    let p = expect(&fs, CheckId::IspPublicIpv4, None, Status::Error);
+    assert_has(&p.summary, "HTTP 500");
 }
 
 #[test]
@@ -487,51 +425,37 @@ fn https_without_ca_certificates_is_an_error_not_a_failure() {
         );
     }
     let fs = evaluate(&f, &options());
-    let h = find(&fs, CheckId::IspHttpParity, Some(80));
-    assert_eq!(h.status, Status::Error);
-    assert!(h.summary.contains("ca-certificates"), "{}", h.summary);
+    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Error);
+    assert_has(&h.summary, "ca-certificates");
 }
 
 #[test]
 fn private_address_with_working_forward_is_no_warning() {
-    let mut f = healthy_online();
-    f.dns.a = records(&["198.51.100.1"]);
-    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
+    let mut f = behind_nat("10.0.0.10", NAT_PUBLIC);
     let fs = evaluate(&f, &nat_options());
-    let a = find(&fs, CheckId::AddressGlobalIpv4, None);
-    assert_eq!(a.status, Status::Pass, "{a:#?}");
-    assert!(a.summary.contains("198.51.100.1"), "{}", a.summary);
+    let a = expect(&fs, CheckId::AddressGlobalIpv4, None, Status::Pass);
+    assert_has(&a.summary, NAT_PUBLIC);
     // Unreachable from outside: the address stage keeps its warning.
-    isp(&mut f).inbound[0].answer = Probed::ok(InboundAnswer {
-        ip: ip("198.51.100.1"),
-        reachable: false,
-    });
+    no_port_forward(&mut f);
     let fs = evaluate(&f, &nat_options());
     assert_eq!(status(&fs, CheckId::AddressGlobalIpv4, None), Status::Warn);
 }
 
 #[test]
 fn nat_without_hairpin_is_a_warning_when_outside_gets_through() {
-    let mut f = healthy_online();
-    f.dns.a = records(&["198.51.100.1"]);
-    behind_nat(&mut f, "10.0.0.10", "198.51.100.1");
-    isp(&mut f).http[0].ip = ip("198.51.100.1");
+    let mut f = behind_nat("10.0.0.10", NAT_PUBLIC);
+    isp(&mut f).http[0].ip = ip(NAT_PUBLIC);
     isp(&mut f).http[0].response = Probed::err(
         ProbeErrorKind::Failed,
         "connect to 198.51.100.1:80: refused",
     );
     let fs = evaluate(&f, &nat_options());
-    let h = find(&fs, CheckId::IspHttpParity, Some(80));
-    assert_eq!(h.status, Status::Warn, "{h:#?}");
-    assert!(h.explanation.contains("loopback"), "{}", h.explanation);
+    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Warn);
+    assert_has(&h.explanation, "loopback");
     // Not reachable from outside either: the inbound failure is the cause.
-    isp(&mut f).inbound[0].answer = Probed::ok(InboundAnswer {
-        ip: ip("198.51.100.1"),
-        reachable: false,
-    });
+    no_port_forward(&mut f);
     let fs = evaluate(&f, &nat_options());
-    let h = find(&fs, CheckId::IspHttpParity, Some(80));
-    assert_eq!(h.status, Status::Fail);
+    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
     assert_eq!(h.caused_by.map(|c| c.check), Some(CheckId::IspInboundIpv4));
 }
 
@@ -549,16 +473,10 @@ fn inbound_failure_behind_the_hosts_own_firewall_names_it() {
         }
     }
     let fs = evaluate(&f, &o);
-    let fw = find(&fs, CheckId::FirewallIpv6, Some(8080));
-    assert_eq!(fw.status, Status::Fail, "{fw:#?}");
-    let i = find(&fs, CheckId::IspInboundIpv6, Some(8080));
-    assert_eq!(i.status, Status::Fail);
+    expect(&fs, CheckId::FirewallIpv6, Some(8080), Status::Fail);
+    let i = expect(&fs, CheckId::IspInboundIpv6, Some(8080), Status::Fail);
     assert_eq!(i.caused_by.map(|c| c.check), Some(CheckId::FirewallIpv6));
-    assert!(
-        i.explanation.contains(CheckId::FirewallIpv6.as_str()),
-        "{}",
-        i.explanation
-    );
+    assert_has(&i.explanation, CheckId::FirewallIpv6.as_str());
     assert_eq!(verdict(&fs).check, Some(CheckId::FirewallIpv4));
 }
 
@@ -577,31 +495,23 @@ fn pmtu_broken_v6() -> Facts {
 #[test]
 fn path_mtu_blackhole_upstream_fails_with_the_real_route() {
     let fs = evaluate(&pmtu_broken_v6(), &options());
-    let x = find(&fs, CheckId::IspPathMtuIpv6, None);
-    assert_eq!(x.status, Status::Fail, "{x:#?}");
-    assert!(x.summary.contains("1500-byte"), "{}", x.summary);
+    let x = expect(&fs, CheckId::IspPathMtuIpv6, None, Status::Fail);
+    assert_has(&x.summary, "1500-byte");
     assert!(x.caused_by.is_none());
     let ev = x.evidence.join("\n");
-    assert!(
-        ev.contains("2001:db8:2::10: ICMP echo 11.0 ms, 1500-byte ICMP echo: no echo reply"),
-        "{ev}"
+    assert_has(
+        &ev,
+        "2001:db8:2::10: ICMP echo 11.0 ms, 1500-byte ICMP echo: no echo reply",
     );
-    assert!(ev.contains("eth0 mtu 1500"), "{ev}");
-    assert!(
-        x.explanation.contains("packet too big"),
-        "{}",
-        x.explanation
-    );
+    assert_has(&ev, "eth0 mtu 1500");
+    assert_has(&x.explanation, "packet too big");
     let cmds: Vec<String> = x.fixes.iter().flat_map(|f| f.commands.clone()).collect();
     let cmds = cmds.join("\n");
-    assert!(cmds.contains("tracepath -6 -n 2001:db8:2::10"), "{cmds}");
-    assert!(
-        cmds.contains("ping -6 -c 3 -M do -s 1452 2001:db8:2::10"),
-        "{cmds}"
-    );
-    assert!(
-        cmds.contains("ip -6 route change default via 2001:db8:1::1 dev eth0 mtu 1280"),
-        "{cmds}"
+    assert_has(&cmds, "tracepath -6 -n 2001:db8:2::10");
+    assert_has(&cmds, "ping -6 -c 3 -M do -s 1452 2001:db8:2::10");
+    assert_has(
+        &cmds,
+        "ip -6 route change default via 2001:db8:1::1 dev eth0 mtu 1280",
     );
     assert_eq!(status(&fs, CheckId::IspPathMtuIpv4, None), Status::Pass);
     assert_eq!(verdict(&fs).check, Some(CheckId::IspPathMtuIpv6));
@@ -630,14 +540,9 @@ fn path_mtu_blackhole_from_the_hosts_own_filter_names_it() {
     f.firewall = Probed::ok(firewall_from_nft(&rules.to_string()));
     let fs = evaluate(&f, &options());
     assert_eq!(status(&fs, CheckId::FirewallIcmpv6, None), Status::Fail);
-    let x = find(&fs, CheckId::IspPathMtuIpv6, None);
-    assert_eq!(x.status, Status::Fail, "{x:#?}");
+    let x = expect(&fs, CheckId::IspPathMtuIpv6, None, Status::Fail);
     assert_eq!(x.caused_by.map(|c| c.check), Some(CheckId::FirewallIcmpv6));
-    assert!(
-        x.explanation.contains("this host's own IPv6 filter"),
-        "{}",
-        x.explanation
-    );
+    assert_has(&x.explanation, "this host's own IPv6 filter");
     assert!(x.fixes.is_empty(), "the firewall finding carries the fix");
     assert_eq!(verdict(&fs).check, Some(CheckId::FirewallIcmpv6));
 }
@@ -649,9 +554,8 @@ fn path_mtu_without_any_echo_answer_is_not_judged() {
     e.icmp_ms = Probed::err(ProbeErrorKind::Timeout, "no echo reply");
     e.full_size_icmp_ms = Probed::err(ProbeErrorKind::Timeout, "no echo reply");
     let fs = evaluate(&f, &options());
-    let x = find(&fs, CheckId::IspPathMtuIpv4, None);
-    assert_eq!(x.status, Status::Skip, "{x:#?}");
-    assert!(x.summary.contains("cannot be measured"), "{}", x.summary);
+    let x = expect(&fs, CheckId::IspPathMtuIpv4, None, Status::Skip);
+    assert_has(&x.summary, "cannot be measured");
     assert_eq!(
         status(&fs, CheckId::IspEgressIpv4, None),
         Status::Pass,
@@ -668,21 +572,17 @@ fn path_mtu_from_an_older_snapshot_is_skipped_not_failed() {
     let f: Facts = serde_json::from_value(v).unwrap();
     let fs = evaluate(&f, &options());
     for id in [CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6] {
-        let x = find(&fs, id, None);
-        assert_eq!(x.status, Status::Skip, "{x:#?}");
-        assert!(x.summary.contains("not recorded"), "{}", x.summary);
+        let x = expect(&fs, id, None, Status::Skip);
+        assert_has(&x.summary, "not recorded");
     }
 }
 
 #[test]
 fn path_mtu_skips_where_the_path_is_already_blocked() {
     let mut f = pmtu_broken_v6();
-    if let Ok(r) = f.routes.result.as_mut() {
-        r.retain(|r| r.family == Family::V4);
-    }
+    drop_routes(&mut f, Family::V6);
     let fs = evaluate(&f, &options());
-    let x = find(&fs, CheckId::IspPathMtuIpv6, None);
-    assert_eq!(x.status, Status::Skip);
+    let x = expect(&fs, CheckId::IspPathMtuIpv6, None, Status::Skip);
     assert_eq!(
         x.caused_by.map(|c| c.check),
         Some(CheckId::RouteIpv6Default)
@@ -702,8 +602,7 @@ fn path_mtu_without_permission_for_icmp_says_what_is_needed() {
     }
     let fs = evaluate(&f, &options());
     for id in [CheckId::IspPathMtuIpv4, CheckId::IspPathMtuIpv6] {
-        let x = find(&fs, id, None);
-        assert_eq!(x.status, Status::Error, "{x:#?}");
-        assert!(x.summary.contains("CAP_NET_RAW"), "{}", x.summary);
+        let x = expect(&fs, id, None, Status::Error);
+        assert_has(&x.summary, "CAP_NET_RAW");
     }
 }

@@ -1,0 +1,93 @@
+//! `address.global_ipv6`: a global IPv6 address clients can reach, usable (not
+//! tentative, not a duplicate).
+
+use super::global_address;
+use crate::checks::host;
+use crate::checks::subject::Subject;
+use crate::checks::view::Ctx;
+use crate::model::{CheckId, Family, Finding};
+use crate::net::{classify, reachable_by_clients};
+
+pub fn check(c: &Ctx) -> Finding {
+    global_address(c, Family::V6, judge)
+}
+
+fn judge(c: &Ctx, s: Subject) -> Finding {
+    let (f, o) = (c.facts, c.opts);
+    if host::ipv6_off(f) {
+        return s
+            .fail("no IPv6 address: IPv6 is disabled on this host (see address.ipv6_enabled)")
+            .caused_by(CheckId::AddressIpv6Enabled);
+    }
+    let global: Vec<_> = f
+        .addrs()
+        .filter(|(_, a)| a.ip.is_ipv6() && reachable_by_clients(a.ip, &o.assume_public))
+        .collect();
+    let usable: Vec<_> = global
+        .iter()
+        .filter(|(_, a)| !a.tentative && !a.dadfailed)
+        .collect();
+    let iface = host::relevant_ifaces(f, Family::V6)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "eth0".into());
+    let aaaa = f
+        .dns
+        .ips(Family::V6)
+        .into_iter()
+        .find(|ip| ip.is_ipv6())
+        .map(|ip| ip.to_string());
+    let fix_vars_addr = aaaa.clone().unwrap_or_else(|| "YOUR_IPV6_ADDRESS".into());
+    let fix_vars = [("addr", fix_vars_addr.as_str()), ("iface", iface.as_str())];
+    if let Some((l, a)) = usable.iter().find(|(_, a)| !a.deprecated) {
+        return s.pass(format!("global IPv6 address {} on {}", a.ip, l.name));
+    }
+    if let Some((l, a)) = usable.first() {
+        return s
+            .warn(format!(
+                "the only global IPv6 address {} on {} is deprecated",
+                a.ip, l.name
+            ))
+            .explain("v6_deprecated", &[]);
+    }
+    if let Some((l, a)) = global.iter().find(|(_, a)| a.dadfailed) {
+        let ip = a.ip.to_string();
+        return s
+            .fail(format!(
+                "{} on {} failed duplicate address detection: another host on the link uses it",
+                a.ip, l.name
+            ))
+            .explain("v6_dadfailed", &[])
+            .fix(
+                "dad_failed",
+                &[
+                    ("addr", &ip),
+                    ("prefix", &a.prefix_len.to_string()),
+                    ("iface", &l.name),
+                ],
+            );
+    }
+    if let Some((l, a)) = global.iter().find(|(_, a)| a.tentative) {
+        return s
+            .warn(format!(
+                "{} on {} is still tentative (duplicate address detection running)",
+                a.ip, l.name
+            ))
+            .explain("v6_tentative", &[]);
+    }
+    let kinds: Vec<&str> = f
+        .addrs()
+        .filter(|(_, a)| a.ip.is_ipv6())
+        .map(|(_, a)| classify(a.ip).describe())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let summary = if kinds.is_empty() {
+        "no IPv6 address outside loopback".to_string()
+    } else {
+        format!("no global IPv6 address: only {}", kinds.join(" and "))
+    };
+    s.fail(summary)
+        .explain("v6_no_global", &[])
+        .fix("add_v6_address", &fix_vars)
+}

@@ -1,0 +1,67 @@
+//! The DNS stage: do the records send clients to this host, over both families?
+
+pub mod a_target;
+pub mod aaaa_target;
+pub mod consistency;
+pub mod dns64;
+pub mod mx;
+pub mod nameservers;
+pub mod records;
+pub mod reverse;
+
+use crate::facts::{Facts, ServerAnswers, ServerRole};
+use crate::model::Family;
+use std::net::IpAddr;
+
+fn servers_list(f: &Facts) -> String {
+    f.dns
+        .resolvers
+        .iter()
+        .map(|s| s.ip().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn ips_text(ips: impl Iterator<Item = IpAddr>) -> String {
+    ips.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// The addresses a record type points at: the resolver's answer plus any differing
+/// answer from the zone's authoritative servers (which is what the rest of the world sees).
+fn target_addrs(f: &Facts, family: Family) -> Vec<(IpAddr, String)> {
+    let mut out: Vec<(IpAddr, String)> = Vec::new();
+    for ip in f.dns.ips(family) {
+        out.push((ip, "resolver".into()));
+    }
+    for s in f
+        .dns
+        .servers
+        .iter()
+        .filter(|s| s.role == ServerRole::Authoritative)
+    {
+        for ip in s
+            .answer(family)
+            .value()
+            .map(|a| a.ips())
+            .unwrap_or_default()
+        {
+            if !out.iter().any(|(i, _)| *i == ip) {
+                out.push((
+                    ip,
+                    format!("authoritative {}", s.name.clone().unwrap_or_default()),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn server_label(s: &ServerAnswers) -> String {
+    match (&s.role, &s.name) {
+        (ServerRole::Authoritative, Some(n)) => format!("authoritative {n} ({})", s.server.ip()),
+        _ => format!("resolver {}", s.server.ip()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

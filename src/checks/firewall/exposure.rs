@@ -1,0 +1,130 @@
+//! `firewall.exposure`: no listening service is open over one family while the other
+//! family's rules shut it.
+
+use super::{FixPlan, apply_fix, base_evidence, plan, target, unreadable};
+use crate::checks::host;
+use crate::checks::subject::Subject;
+use crate::checks::view::Ctx;
+use crate::firewall::{Decision, Packet};
+use crate::model::{ByFamily, CheckId, Family, Finding};
+use crate::sanitize::clean;
+use std::collections::BTreeMap;
+
+pub fn check(ctx: &Ctx) -> Finding {
+    let (f, o, c) = (ctx.facts, ctx.opts, ctx.view.compiled.as_ref());
+    let s = Subject::host(CheckId::FirewallExposure);
+    if let Some(fd) = unreadable(f, s) {
+        return fd;
+    }
+    let (Some(fw), Some(c)) = (f.firewall.value(), c) else {
+        return s.error("the packet filter was not read");
+    };
+    let listeners = match &f.listeners.result {
+        Ok(l) => l,
+        Err(e) => {
+            return s.unread("list sockets", e);
+        }
+    };
+    // With IPv6 off no IPv6 connection arrives, whatever the rules say.
+    let v6_on = !host::ipv6_off(f);
+    let (Some(t4), Some(t6)) = (
+        target(f, o, Family::V4),
+        target(f, o, Family::V6).filter(|_| v6_on),
+    ) else {
+        return s.skip("the host does not have addresses of both families, so no service can be open over one and shut over the other",
+        );
+    };
+    let targets = ByFamily { v4: t4, v6: t6 };
+    // Port → the families its sockets accept, and their owner.
+    let mut ports: BTreeMap<u16, (ByFamily<bool>, String)> = BTreeMap::new();
+    for l in listeners {
+        if l.ip.is_loopback() {
+            continue;
+        }
+        let (accepts, owner) = ports.entry(l.port).or_default();
+        accepts.v4 |= l.accepts(Family::V4);
+        accepts.v6 |= l.accepts(Family::V6);
+        if owner.is_empty() {
+            if let Some(p) = &l.process {
+                *owner = clean(&format!("{p} pid {}", l.pid.unwrap_or(0)));
+            }
+        }
+    }
+    let mut holes = Vec::new();
+    let mut unsure = Vec::new();
+    let mut ev = base_evidence(fw);
+    let mut compared = 0;
+    let mut first_plan: Option<FixPlan> = None;
+    for (&port, (accepts, owner)) in &ports {
+        if o.target.ports.contains(&port) {
+            continue;
+        }
+        let decided = ByFamily::new(|fam| {
+            let (ip, iif) = targets.get(fam);
+            c.decide(&Packet::tcp_syn(*ip, port, iif))
+        });
+        compared += 1;
+        let owner = if owner.is_empty() {
+            "owner not visible".to_string()
+        } else {
+            owner.clone()
+        };
+        for open_fam in [Family::V6, Family::V4] {
+            if !accepts.get(open_fam) {
+                continue;
+            }
+            let shut_fam = open_fam.other();
+            let (open, shut) = (decided.get(open_fam), decided.get(shut_fam));
+            if open.decision.admits() && shut.decision.shuts() {
+                let rule = shut
+                    .decided_by
+                    .as_ref()
+                    .map(|r| clean(&r.describe()))
+                    .unwrap_or_default();
+                holes.push(format!(
+                    "port {port} ({owner}) is open over {} while the {} rules shut it",
+                    open_fam.name(),
+                    shut_fam.name()
+                ));
+                ev.push(format!(
+                    "port {port}: {} shut by {rule}; {} admitted",
+                    shut_fam.name(),
+                    open_fam.name()
+                ));
+                if first_plan.is_none() {
+                    let mut p = plan(fw, None, port, open_fam, false);
+                    p.vars.insert("process", owner.clone());
+                    first_plan = Some(p);
+                }
+            } else if (open.decision == Decision::Uncertain && shut.decision.shuts())
+                || (open.decision.admits() && shut.decision == Decision::Uncertain)
+            {
+                unsure.push(format!("port {port} ({owner})"));
+            }
+        }
+    }
+    if !holes.is_empty() {
+        let fd = s
+            .fail(holes.join("; "))
+            .evidence_all(ev)
+            .explain("fw_exposure", &[]);
+        return match first_plan {
+            Some(p) => apply_fix(fd, &p),
+            None => fd,
+        };
+    }
+    if !unsure.is_empty() {
+        return s
+            .warn(format!(
+                "cannot tell whether these are open over one family only: {}",
+                unsure.join(", ")
+            ))
+            .evidence_all(ev)
+            .explain("fw_uncertain", &[("port", "")]);
+    }
+    s.pass(format!(
+        "no listening service is open over one family while the other family's rules shut it ({compared} other port(s) compared; the site's ports are checked by firewall.ipv4/ipv6)"
+    ))
+    .evidence_all(ev)
+    .took(f.firewall.ms)
+}

@@ -1,0 +1,139 @@
+//! `firewall.ipv4` / `firewall.ipv6`: the family's filter admits new TCP connections to
+//! the port.
+
+use super::{apply_fix, base_evidence, path_evidence, plan, precondition, target};
+use crate::checks::subject::Subject;
+use crate::checks::view::Ctx;
+use crate::facts::Facts;
+use crate::firewall::{Decision, Packet};
+use crate::model::{CheckId, Family, Finding};
+use crate::sanitize::clean;
+
+pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
+    let (f, o, c) = (ctx.facts, ctx.opts, ctx.view.compiled.as_ref());
+    let s = Subject::on_port(
+        family.pick(CheckId::FirewallIpv4, CheckId::FirewallIpv6),
+        port,
+    );
+    if let Some(fd) = precondition(f, o, s, family) {
+        return fd;
+    }
+    let (Some(fw), Some(c)) = (f.firewall.value(), c) else {
+        return s.error("the packet filter was not read");
+    };
+    let Some((ip, iif)) = target(f, o, family) else {
+        let cause = family.pick(CheckId::AddressGlobalIpv4, CheckId::AddressGlobalIpv6);
+        return s
+            .skip(format!(
+                "this host has no {} address to receive connections (see {cause})",
+                family.name()
+            ))
+            .caused_by(cause);
+    };
+    let out = c.decide(&Packet::tcp_syn(ip, port, &iif));
+    let mut ev = base_evidence(fw);
+    ev.push(format!(
+        "asked: a new TCP connection (SYN) from an arbitrary internet address to {}:{port} on {iif}",
+        crate::net::bracketed(ip)
+    ));
+    let p = port.to_string();
+    let rule = out
+        .decided_by
+        .as_ref()
+        .map(|r| clean(&r.describe()))
+        .unwrap_or_else(|| "?".into());
+    match out.decision {
+        Decision::Accept => {
+            let how = if out.base_chains == 0 {
+                format!("no {} rules on the input path", family.name())
+            } else {
+                let by: Vec<String> = out
+                    .accepted_by
+                    .iter()
+                    .map(|r| clean(&r.describe()))
+                    .collect();
+                for b in &by {
+                    ev.push(format!("accepted by {b}"));
+                }
+                format!("{} base chain(s) accept it", out.base_chains)
+            };
+            ev.extend(path_evidence(&out));
+            let fd = s
+                .pass(format!(
+                    "the {} filter admits new TCP connections to port {port} ({how})",
+                    family.name()
+                ))
+                .evidence_all(ev)
+                .explain("fw_pass_cloud", &[("port", &p), ("family", family.name())])
+                .took(f.firewall.ms);
+            // The host admits, yet a probe from outside did not get in: something in
+            // front of the host (a cloud security group, a provider's ACL) blocks it.
+            match outside_refused(f, port, family) {
+                Some(line) => fd.evidence(line).fix(
+                    "cloud_security_group",
+                    &[("port", &p), ("family", family.name())],
+                ),
+                None => fd,
+            }
+        }
+        Decision::Drop | Decision::Reject => {
+            ev.push(format!("decided by {rule}"));
+            ev.extend(path_evidence(&out));
+            let verb = if out.decision == Decision::Drop {
+                "drops"
+            } else {
+                "rejects"
+            };
+            let other_open = c
+                .decide(&Packet::tcp_syn(
+                    target(f, o, family.other()).map(|t| t.0).unwrap_or(ip),
+                    port,
+                    &iif,
+                ))
+                .decision
+                .admits()
+                && target(f, o, family.other()).is_some();
+            let key = match other_open {
+                true => family.pick("fw_shut_v4_only", "fw_shut_v6_only"),
+                false => "fw_shut",
+            };
+            let plan = plan(fw, out.decided_by.as_ref(), port, family, true);
+            apply_fix(
+                s.fail(format!(
+                    "the {} filter {verb} new TCP connections to port {port}: {rule}",
+                    family.name()
+                ))
+                .evidence_all(ev)
+                .explain(key, &[("port", &p), ("family", family.name())]),
+                &plan,
+            )
+            .took(f.firewall.ms)
+        }
+        Decision::Uncertain => {
+            ev.push(format!("undecided at {rule}"));
+            ev.extend(path_evidence(&out));
+            s.warn(format!(
+                "cannot tell whether the {} filter admits port {port}: it depends on {rule}",
+                family.name()
+            ))
+            .evidence_all(ev)
+            .explain("fw_uncertain", &[("port", &p)])
+            .took(f.firewall.ms)
+        }
+    }
+}
+
+/// An inbound probe of the ISP stage that could not connect to `port` over a family.
+fn outside_refused(f: &Facts, port: u16, family: Family) -> Option<String> {
+    let isp = f.isp.value()?;
+    isp.inbound.iter().find_map(|p| {
+        let a = p.answer.value()?;
+        (p.port == port && Family::of(a.ip) == family && !a.reachable).then(|| {
+            clean(&format!(
+                "but {} could not connect to {}:{port} from outside: look at the filtering in front of this host",
+                p.url,
+                crate::net::bracketed(a.ip)
+            ))
+        })
+    })
+}

@@ -1,0 +1,200 @@
+//! `listener.config`: the nginx server block that serves the domain listens on the port
+//! over both families.
+
+use crate::checks::subject::Subject;
+use crate::checks::view::Ctx;
+use crate::facts::NginxInstance;
+use crate::model::{ByFamily, CheckId, Family, Finding};
+use crate::parse::nginx::{Listen, ListenAddr, ServerBlock};
+
+pub fn check(c: &Ctx, port: u16) -> Finding {
+    let (f, o) = (c.facts, c.opts);
+    let s = Subject::on_port(CheckId::ListenerConfig, port);
+    let web = match &f.web.result {
+        Ok(w) => w,
+        Err(e) => {
+            return s.unread("look for a web server", e);
+        }
+    };
+    let owner = f
+        .listeners
+        .value()
+        .into_iter()
+        .flatten()
+        .filter(|l| l.port == port)
+        .find_map(|l| l.process.clone().map(|p| (p, l.pid)));
+    if let Some((name, pid)) = &owner {
+        if name != "nginx" {
+            return s.skip(format!(
+                "port {port} is served by {name} (pid {}); dsdoctor reads only nginx's configuration so far",
+                pid.unwrap_or(0)
+            ))
+            .explain("config_other_server", &[]);
+        }
+    }
+    let Some(nginx) = pick_nginx(&web.nginx, owner.as_ref().and_then(|o| o.1)) else {
+        let others = web
+            .others
+            .iter()
+            .map(|(n, p)| format!("{n} (pid {p})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let summary = if others.is_empty() {
+            "no running nginx to read a configuration from".to_string()
+        } else {
+            format!(
+                "{others} runs; dsdoctor reads only nginx's configuration so far (Apache and Caddy are not supported yet)"
+            )
+        };
+        return s.skip(summary);
+    };
+    let cfg = match &nginx.config {
+        Ok(c) => c,
+        Err(e) => {
+            return s.error(format!("could not read {}: {e}", nginx.config_path));
+        }
+    };
+    let mut evidence = vec![format!(
+        "nginx master pid {} with {}",
+        nginx.pid, nginx.config_path
+    )];
+    evidence.extend(cfg.problems.iter().take(5).map(|p| format!("config: {p}")));
+    let on_port: Vec<&ServerBlock> = cfg
+        .servers
+        .iter()
+        .filter(|b| !block_listens(b, port).is_empty())
+        .collect();
+    if on_port.is_empty() {
+        return s
+            .skip(format!("no nginx server block listens on port {port}"))
+            .evidence_all(evidence);
+    }
+    let domain = &o.target.domain;
+    let block = on_port
+        .iter()
+        .find(|b| b.server_names.iter().any(|n| name_matches(n, domain)))
+        .or_else(|| {
+            on_port
+                .iter()
+                .find(|b| block_listens(b, port).iter().any(|l| l.default_server))
+        })
+        .or_else(|| on_port.first())
+        .copied();
+    let Some(block) = block else {
+        return s.skip("no server block to check").evidence_all(evidence);
+    };
+    for l in block_listens(block, port) {
+        evidence.push(format!("{}:{}: {}", l.file.display(), l.line, l.raw));
+    }
+    for other in on_port.iter().filter(|b| !std::ptr::eq(**b, block)) {
+        let serves = block_families(other, port);
+        if serves.v4 != serves.v6 {
+            evidence.push(format!(
+                "also: server block at {}:{} ({}) listens on port {port} over {} only",
+                other.file.display(),
+                other.line,
+                other.server_names.join(" "),
+                Family::from_v6(serves.v6).name()
+            ));
+        }
+    }
+    let serves = block_families(block, port);
+    // IPv6 first: a block without it is the usual gap.
+    let missing = [Family::V6, Family::V4]
+        .into_iter()
+        .find(|&fam| o.target.expect.wants(fam) && !serves.get(fam));
+    let where_ = format!("{}:{}", block.file.display(), block.line);
+    let names = if block.server_names.is_empty() {
+        "(no server_name)".to_string()
+    } else {
+        block.server_names.join(" ")
+    };
+    if let Some(missing) = missing {
+        let Some(existing) = block_listens(block, port).into_iter().next() else {
+            return s.skip("no listen line").evidence_all(evidence);
+        };
+        let line = missing_line(existing, port, missing);
+        let (fam, has) = (missing.name(), missing.other().name());
+        let explain = match missing {
+            Family::V4 if matches!(existing.addr, ListenAddr::AnyV6) => "config_v6_default_only",
+            Family::V4 => "config_no_v4",
+            Family::V6 => "config_no_v6",
+        };
+        return s.fail(format!(
+            "nginx server block {names} at {where_} listens on port {port} over {has} only: add `{line}`"
+        ))
+        .evidence_all(evidence)
+        .explain(explain, &[("port", &port.to_string())])
+        .fix(
+            "nginx_add_listen",
+            &[
+                ("file", &existing.file.display().to_string()),
+                ("line", &existing.line.to_string()),
+                ("listen", &line),
+                ("config", &nginx.config_path),
+                ("family", fam),
+            ],
+        );
+    }
+    s.pass(format!(
+        "nginx server block {names} at {where_} listens on port {port} over both families"
+    ))
+    .evidence_all(evidence)
+}
+
+/// nginx `server_name` matching, enough to pick the block that serves the domain.
+fn name_matches(pattern: &str, domain: &str) -> bool {
+    let p = pattern.to_ascii_lowercase();
+    let d = domain.trim_end_matches('.').to_ascii_lowercase();
+    if let Some(suffix) = p.strip_prefix("*.") {
+        d.ends_with(&format!(".{suffix}"))
+    } else if let Some(suffix) = p.strip_prefix('.') {
+        d == suffix || d.ends_with(&format!(".{suffix}"))
+    } else {
+        p == d
+    }
+}
+
+fn block_listens(b: &ServerBlock, port: u16) -> Vec<&Listen> {
+    b.listens.iter().filter(|l| l.port == port).collect()
+}
+
+/// Per family, whether a block listens on `port` over it.
+fn block_families(b: &ServerBlock, port: u16) -> ByFamily<bool> {
+    let ls = block_listens(b, port);
+    ByFamily {
+        v4: ls.iter().any(|l| l.addr.accepts_ipv4(l.ipv6only)),
+        v6: ls.iter().any(|l| l.addr.accepts_ipv6()),
+    }
+}
+
+/// The `listen` line to add so a block serves the missing family, keeping the
+/// parameters (ssl, http2...) of the existing line.
+fn missing_line(existing: &Listen, port: u16, missing: Family) -> String {
+    let params: Vec<&str> = existing
+        .raw
+        .trim_end_matches(';')
+        .split_whitespace()
+        .skip(2)
+        .filter(|w| {
+            !w.starts_with("ipv6only")
+                && *w != "default_server"
+                && *w != "reuseport"
+                && !w.starts_with("backlog")
+        })
+        .collect();
+    let params = if params.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", params.join(" "))
+    };
+    match missing {
+        Family::V4 => format!("listen {port}{params};"),
+        Family::V6 => format!("listen [::]:{port}{params};"),
+    }
+}
+
+fn pick_nginx(instances: &[NginxInstance], pid: Option<u32>) -> Option<&NginxInstance> {
+    pid.and_then(|p| instances.iter().find(|n| n.pid == p))
+        .or_else(|| instances.first())
+}

@@ -1,0 +1,168 @@
+//! `listener.ipv4` / `listener.ipv6`: a socket accepts the family's clients on the port,
+//! on an address they connect to.
+
+use crate::checks::host;
+use crate::checks::subject::Subject;
+use crate::checks::view::Ctx;
+use crate::facts::{Facts, Listener};
+use crate::model::{CheckId, Family, Finding, Status};
+use crate::net::reachable_by_clients;
+use crate::options::Options;
+
+pub fn check(c: &Ctx, port: u16, family: Family) -> Finding {
+    let mut fd = family_socket(c.facts, c.opts, port, family);
+    // The configuration line to add is the fix for the missing socket too: the
+    // operator's first keystroke on the failing check should copy it.
+    if fd.status == Status::Fail && fd.caused_by.is_none() {
+        let cfg = super::config::check(c, port);
+        if cfg.status == Status::Fail {
+            fd.fixes = cfg.fixes;
+        }
+    }
+    fd
+}
+
+fn socket_line(l: &Listener) -> String {
+    let addr = crate::net::bracketed(l.ip);
+    let v6only = match l.v6only {
+        Some(true) => " v6only=1",
+        Some(false) => " v6only=0",
+        None => "",
+    };
+    let owner = match (&l.process, l.pid) {
+        (Some(p), Some(pid)) => format!(" ({p} pid {pid})"),
+        _ => " (owner not visible: run as root)".to_string(),
+    };
+    format!(
+        "sock_diag: {addr}:{} LISTEN{v6only} uid {} inode {}{owner}",
+        l.port, l.uid, l.inode
+    )
+}
+
+fn owner_text(socks: &[&Listener]) -> String {
+    socks
+        .iter()
+        .find_map(|l| {
+            l.process
+                .as_ref()
+                .map(|p| format!("{p} (pid {})", l.pid.unwrap_or(0)))
+        })
+        .unwrap_or_else(|| "a process".into())
+}
+
+fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
+    let v6 = family.is_v6();
+    let s = Subject::on_port(
+        family.pick(CheckId::ListenerIpv4, CheckId::ListenerIpv6),
+        port,
+    );
+    let fam = family.name();
+    if let Some(skip) = host::unexpected(o, s, family) {
+        return skip;
+    }
+    let all = match &f.listeners.result {
+        Ok(l) => l,
+        Err(e) => {
+            return s.unread("list sockets", e).took(f.listeners.ms);
+        }
+    };
+    let on_port: Vec<&Listener> = all.iter().filter(|l| l.port == port).collect();
+    let evidence: Vec<String> = if on_port.is_empty() {
+        vec![format!("sock_diag: no TCP socket listens on port {port}")]
+    } else {
+        on_port.iter().map(|l| socket_line(l)).collect()
+    };
+    let accepting: Vec<&Listener> = on_port
+        .iter()
+        .copied()
+        .filter(|l| l.accepts(family))
+        .collect();
+    // Addresses the site's clients connect to: the DNS answer if any.
+    let targets = f.dns.ips(family);
+    // A socket serves the site's clients if it is a wildcard, or bound to an address they
+    // connect to (the DNS answer, or any client-reachable address when DNS has none).
+    let serving: Vec<&Listener> = accepting
+        .iter()
+        .copied()
+        .filter(|l| {
+            l.is_wildcard()
+                || targets.contains(&l.ip)
+                || (targets.is_empty() && reachable_by_clients(l.ip, &o.assume_public))
+        })
+        .collect();
+    let base_fix = |fd: Finding| -> Finding {
+        let mut fd = fd;
+        if f.web.value().is_some_and(|w| !w.nginx.is_empty()) {
+            fd = fd.fix("see_listener_config", &[("port", &port.to_string())]);
+        }
+        fd
+    };
+    if v6 && host::ipv6_off(f) {
+        return s.fail(format!(
+            "IPv6 clients cannot reach port {port}: IPv6 is disabled on this host, whatever listens"
+        ))
+        .evidence_all(evidence)
+        .caused_by(CheckId::AddressIpv6Enabled);
+    }
+    if let Some(l) = serving.first() {
+        let how = if l.is_wildcard() && l.ip.is_ipv6() && !v6 {
+            format!("[::]:{port} with IPV6_V6ONLY off also accepts IPv4")
+        } else {
+            format!("{}:{port}", crate::net::bracketed(l.ip))
+        };
+        return s
+            .pass(format!(
+                "{fam} clients reach {} on {how}",
+                owner_text(&serving)
+            ))
+            .evidence_all(evidence)
+            .took(f.listeners.ms);
+    }
+    let p = port.to_string();
+    if !accepting.is_empty() {
+        let bound = accepting
+            .iter()
+            .map(|l| format!("{}:{port}", crate::net::bracketed(l.ip)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return base_fix(
+            s.fail(format!(
+                "{fam} sockets on port {port} are bound to {bound} only, not to an address clients use"
+            ))
+            .evidence_all(evidence)
+            .explain("listener_wrong_addr", &[("port", &p)]),
+        );
+    }
+    let v6only_socket = on_port
+        .iter()
+        .find(|l| l.is_wildcard() && l.ip.is_ipv6() && l.v6only == Some(true));
+    let summary = if on_port.is_empty() {
+        format!("nothing listens on port {port}")
+    } else if let (false, Some(l)) = (v6, v6only_socket) {
+        format!(
+            "IPv4 clients are refused on port {port}: {} listens on [::]:{port} with IPV6_V6ONLY on and no socket on 0.0.0.0:{port}",
+            owner_text(&[*l])
+        )
+    } else {
+        format!(
+            "{fam} clients are refused on port {port}: {} listens on {} only",
+            owner_text(&on_port),
+            family.other().name()
+        )
+    };
+    let explain_key = if v6 {
+        "listener_no_v6"
+    } else if v6only_socket.is_some() {
+        "listener_v6only"
+    } else {
+        "listener_no_v4"
+    };
+    let mut fd = s
+        .fail(summary)
+        .evidence_all(evidence)
+        .explain(explain_key, &[("port", &p)]);
+    if let Some(b) = f.sysctl.value().and_then(|s| s.bindv6only) {
+        fd = fd.evidence(format!("net.ipv6.bindv6only = {b}"));
+    }
+    base_fix(fd).took(f.listeners.ms)
+}

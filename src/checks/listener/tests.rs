@@ -1,0 +1,90 @@
+//! Unit tests of the listener checks: the healthy fixture, broken one way per test.
+
+use crate::checks::evaluate;
+use crate::checks::fixtures::*;
+use crate::facts::*;
+use crate::model::{CheckId, Status};
+use crate::verdict::verdict;
+
+#[test]
+fn ipv4_only_listener_fails_ipv6_and_names_nginx_line() {
+    let mut f = healthy();
+    f.listeners = Probed::ok(vec![listener("0.0.0.0", 80, None)]);
+    if let Ok(w) = f.web.result.as_mut() {
+        w.nginx = vec![nginx(
+            "server {\n    listen 80;\n    server_name shop.example;\n}\n",
+        )];
+    }
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Pass);
+    expect(&fs, CheckId::ListenerIpv6, Some(80), Status::Fail);
+    let cfg = expect(&fs, CheckId::ListenerConfig, Some(80), Status::Fail);
+    assert_has(&cfg.summary, "/etc/nginx/sites/shop.conf:1");
+    assert_has(&cfg.summary, "listen [::]:80;");
+    assert_has(&cfg.fixes[0].commands[0], "sed -i '2a");
+    assert_eq!(verdict(&fs).check, Some(CheckId::ListenerIpv6));
+}
+
+#[test]
+fn v6only_listener_refuses_ipv4() {
+    let mut f = healthy();
+    f.listeners = Probed::ok(vec![listener("::", 8080, Some(true))]);
+    let mut o = options();
+    o.target.ports = vec![8080];
+    let fs = evaluate(&f, &o);
+    let l4 = expect(&fs, CheckId::ListenerIpv4, Some(8080), Status::Fail);
+    assert_has(&l4.summary, "IPV6_V6ONLY");
+    assert_eq!(status(&fs, CheckId::ListenerIpv6, Some(8080)), Status::Pass);
+}
+
+#[test]
+fn dual_stack_socket_without_v6only_serves_both() {
+    let mut f = healthy();
+    f.listeners = Probed::ok(vec![listener("::", 80, Some(false))]);
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Pass);
+    assert_eq!(status(&fs, CheckId::ListenerIpv6, Some(80)), Status::Pass);
+}
+
+#[test]
+fn nginx_ipv6_only_block_wants_plain_listen() {
+    let mut f = healthy();
+    f.listeners = Probed::ok(vec![listener("::", 80, Some(true))]);
+    if let Ok(w) = f.web.result.as_mut() {
+        w.nginx = vec![nginx(
+            "server {\n    listen [::]:80;\n    server_name shop.example;\n}\n",
+        )];
+    }
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Fail);
+    let cfg = expect(&fs, CheckId::ListenerConfig, Some(80), Status::Fail);
+    assert_has(&cfg.summary, "`listen 80;`");
+}
+
+#[test]
+fn loopback_only_listener_fails() {
+    let mut f = healthy();
+    f.listeners = Probed::ok(vec![
+        listener("127.0.0.1", 80, None),
+        listener("::1", 80, Some(true)),
+    ]);
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Fail);
+    assert_eq!(status(&fs, CheckId::ListenerIpv6, Some(80)), Status::Fail);
+}
+
+#[test]
+fn other_web_server_skips_config_with_reason() {
+    let mut f = healthy();
+    let mut ls = vec![
+        listener("0.0.0.0", 80, None),
+        listener("::", 80, Some(true)),
+    ];
+    for l in &mut ls {
+        l.process = Some("caddy".into());
+    }
+    f.listeners = Probed::ok(ls);
+    let fs = evaluate(&f, &options());
+    let cfg = expect(&fs, CheckId::ListenerConfig, Some(80), Status::Skip);
+    assert_has(&cfg.summary, "caddy");
+}

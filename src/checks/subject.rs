@@ -1,0 +1,57 @@
+//! What a finding is about: one check, on one port or on the host. A check gives its
+//! answer through it (`s.fail(summary)`), so the check and the port are named once per
+//! evaluation, not once per possible answer.
+
+use crate::facts::ProbeError;
+use crate::model::{CheckId, Finding, Status};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Subject {
+    pub id: CheckId,
+    pub port: Option<u16>,
+}
+
+impl Subject {
+    /// A check that is answered once for the host.
+    pub fn host(id: CheckId) -> Subject {
+        Subject { id, port: None }
+    }
+
+    /// A check answered per port of the target.
+    pub fn on_port(id: CheckId, port: u16) -> Subject {
+        Subject {
+            id,
+            port: Some(port),
+        }
+    }
+
+    pub fn finding(self, status: Status, summary: impl Into<String>) -> Finding {
+        Finding::new(self.id, self.port, status, summary)
+    }
+
+    pub fn pass(self, summary: impl Into<String>) -> Finding {
+        self.finding(Status::Pass, summary)
+    }
+
+    pub fn warn(self, summary: impl Into<String>) -> Finding {
+        self.finding(Status::Warn, summary)
+    }
+
+    pub fn fail(self, summary: impl Into<String>) -> Finding {
+        self.finding(Status::Fail, summary)
+    }
+
+    pub fn skip(self, summary: impl Into<String>) -> Finding {
+        self.finding(Status::Skip, summary)
+    }
+
+    pub fn error(self, summary: impl Into<String>) -> Finding {
+        self.finding(Status::Error, summary)
+    }
+
+    /// The `error` of a check whose facts a probe could not gather: "could not {what}:
+    /// {why}".
+    pub fn unread(self, what: &str, e: &ProbeError) -> Finding {
+        self.error(format!("could not {what}: {}", e.message))
+    }
+}
