@@ -2,9 +2,11 @@
 //! IPv6. Each parser takes text (or a source of texts) and never touches the system
 //! itself, except for the small loaders kept beside them.
 
+pub mod apache;
 pub mod iptables;
 pub mod nft;
 pub mod nginx;
+pub mod source;
 pub mod sysctl_conf;
 
 use std::path::{Component, Path, PathBuf};
