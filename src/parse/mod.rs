@@ -3,6 +3,7 @@
 //! itself, except for the small loaders kept beside them.
 
 pub mod apache;
+pub mod caddy;
 pub mod haproxy;
 pub mod iptables;
 pub mod nft;
