@@ -8,8 +8,10 @@ pub mod haproxy;
 pub mod iptables;
 pub mod nft;
 pub mod nginx;
+pub mod runtime;
 pub mod source;
 pub mod sysctl_conf;
+pub mod systemd_socket;
 
 use std::path::{Component, Path, PathBuf};
 
