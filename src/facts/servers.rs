@@ -257,6 +257,8 @@ pub struct CaddyInstance {
     pub adapter: Option<String>,
     /// The Caddyfile as written, when the configuration is one.
     pub caddyfile: Option<Result<Caddyfile, String>>,
+    /// The JSON configuration file as written, when `--config` names one.
+    pub file_json: Option<Result<CaddyJson, String>>,
     /// The JSON configuration the admin endpoint reports: what runs. `None` when the
     /// admin endpoint is off or not on loopback.
     pub running: Option<Result<CaddyJson, String>>,

@@ -17,7 +17,7 @@ use super::source::{ConfigSource, Limits, Reader, at};
 use crate::facts::servers::{BindAddr, Families, SocketUnit, SocketUnits, UnitListen, UnitSetting};
 use crate::sanitize::clean;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 /// The system unit search path, highest priority first (systemd.unit(5)); Debian
@@ -239,10 +239,8 @@ fn apply(
         };
         match key {
             "ListenStream" if value.is_empty() => raw.clear(),
-            "ListenStream" => {
-                if raw.len() < MAX_LISTENS {
-                    raw.push((file.to_path_buf(), start, value.to_owned()));
-                }
+            "ListenStream" if raw.len() < MAX_LISTENS => {
+                raw.push((file.to_path_buf(), start, value.to_owned()));
             }
             "BindIPv6Only" => {
                 unit.bind_ipv6_only = (!value.is_empty()).then(setting);
