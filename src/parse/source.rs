@@ -17,7 +17,7 @@ pub struct Limits {
     /// Larger files are skipped (reported as a problem) rather than parsed truncated,
     /// since half a file would give a wrong picture.
     pub max_file_bytes: usize,
-    /// Distinct files read.
+    /// Distinct files read: a hosting server's Apache has a file per site, thousands.
     pub max_files: usize,
     /// Nested includes below the main file.
     pub max_include_depth: usize,
@@ -32,7 +32,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_bytes: 4 << 20,
-            max_files: 512,
+            max_files: 4096,
             max_include_depth: 16,
             max_block_depth: 64,
             max_total_bytes: 64 << 20,
