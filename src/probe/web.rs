@@ -161,12 +161,25 @@ fn read_apache(src: &FsSource, limits: &Limits, pid: u32, cmd: &[String]) -> Apa
 }
 
 fn read_haproxy(src: &FsSource, limits: &Limits, pid: u32, cmd: &[String]) -> HaproxyInstance {
-    let paths = haproxy::config_paths(cmd, procfs::cwd(pid).as_deref());
-    let env = procfs::environ(pid).unwrap_or_default();
+    let cwd = procfs::cwd(pid);
+    let paths = haproxy::config_paths(cmd, cwd.as_deref());
+    let environ = procfs::environ(pid);
+    let env = environ.clone().unwrap_or_default();
+    let mut config = haproxy::parse_config(src, &paths, &env, limits);
+    if environ.is_none() {
+        config.problems.push(format!(
+            "the environment of pid {pid} needs root: \"${{VAR}}\" read as empty"
+        ));
+    }
+    if cwd.is_none() {
+        config.problems.push(format!(
+            "the working directory of pid {pid} needs root: relative -f paths taken from /"
+        ));
+    }
     HaproxyInstance {
         pid,
         config_paths: paths.iter().map(|p| clean(&p.to_string_lossy())).collect(),
-        config: Ok(haproxy::parse_config(src, &paths, &env, limits)),
+        config: Ok(config),
     }
 }
 
@@ -176,7 +189,8 @@ fn read_caddy(
     pid: u32,
     cmd: &[String],
 ) -> (CaddyInstance, AdminTarget) {
-    let env = procfs::environ(pid).unwrap_or_default();
+    let environ = procfs::environ(pid);
+    let env = environ.clone().unwrap_or_default();
     let inv = caddy::invocation(cmd, procfs::cwd(pid).as_deref());
     let mut instance = CaddyInstance {
         pid,
@@ -190,7 +204,12 @@ fn read_caddy(
     let (mut admin_cfg, mut admin_off) = (None, false);
     match &inv {
         Some((path, Some(adapter))) if adapter == "caddyfile" => {
-            let cf = caddyfile::parse_config(src, path, &env, limits);
+            let mut cf = caddyfile::parse_config(src, path, &env, limits);
+            if environ.is_none() {
+                cf.problems.push(format!(
+                    "the environment of pid {pid} needs root: {{$VAR}} read as empty"
+                ));
+            }
             admin_cfg = cf.global.admin.clone();
             admin_off = cf.global.admin_off;
             instance.caddyfile = Some(Ok(cf));

@@ -323,11 +323,8 @@ impl Parser<'_> {
                 i += 1;
             }
             let (file, line) = (tokens[key_start].file.clone(), tokens[key_start].line);
-            // Caddy wants the brace on the line of the addresses.
-            let opens = tokens
-                .get(i)
-                .is_some_and(|t| t.is("{") && (keys.is_empty() || !t.first_on_line));
-            if opens {
+            // The brace may also stand on the next line (Caddy's `openCurlyBrace`).
+            if tokens.get(i).is_some_and(|t| t.is("{")) {
                 let (body, next) = self.block(&tokens, i);
                 if keys.is_empty() {
                     self.problem(format!("{}: a block with no site address", at(&file, line)));

@@ -22,7 +22,7 @@ pub const DEFAULT_ADMIN: &str = "localhost:2019";
 
 /// The configuration a `caddy run`/`caddy start` names: `--config FILE` and
 /// `--adapter NAME`, or the `Caddyfile` of its working directory `cwd`, which Caddy
-/// loads when no `--config` is given. `None` for other subcommands (`file-server`,
+/// loads when no `--config` is given (`/etc/caddy/Caddyfile` when `cwd` is unknown). `None` for other subcommands (`file-server`,
 /// `reverse-proxy`), whose sockets come from their flags.
 pub fn invocation(cmdline: &[String], cwd: Option<&Path>) -> Option<(PathBuf, Option<String>)> {
     let args: Vec<&str> = cmdline
@@ -52,10 +52,15 @@ pub fn invocation(cmdline: &[String], cwd: Option<&Path>) -> Option<(PathBuf, Op
         }
         found
     };
-    let cwd = cwd.unwrap_or(Path::new("/"));
-    let (config, explicit) = match value("config") {
-        Some(c) => (normalize_lexically(&cwd.join(c)), true),
-        None => (cwd.join("Caddyfile"), false),
+    let (config, explicit) = match (value("config"), cwd) {
+        (Some(c), cwd) => (
+            normalize_lexically(&cwd.unwrap_or(Path::new("/")).join(c)),
+            true,
+        ),
+        (None, Some(cwd)) => (cwd.join("Caddyfile"), false),
+        // Without the working directory (another user's process, without root), the
+        // packages' place stands in.
+        (None, None) => (PathBuf::from("/etc/caddy/Caddyfile"), false),
     };
     let adapter = value("adapter").or_else(|| {
         let name = config.file_name()?.to_string_lossy().to_ascii_lowercase();

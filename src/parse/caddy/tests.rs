@@ -58,7 +58,7 @@ fn command_lines() {
     assert_eq!(invocation(&v(&["caddy"]), None), None);
     assert_eq!(
         invocation(&v(&["caddy", "run", "--config"]), None).map(|c| c.0),
-        Some(PathBuf::from("/Caddyfile"))
+        Some(PathBuf::from("/etc/caddy/Caddyfile"))
     );
 }
 

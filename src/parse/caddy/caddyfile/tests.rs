@@ -243,13 +243,17 @@ fn quoting_comments_and_errors() {
         "Caddyfile:7: site address ftp://bad.example: unsupported scheme",
     );
     assert_mentions(&cfg.problems, "Caddyfile:12: unterminated block");
-    // `later.example` alone on its line, then `{` on the next: Caddy wants the brace on
-    // the address line.
+    // `later.example` alone on its line, then `{` on the next: Caddy 2.6.2 takes that
+    // brace as the site's block (`caddy adapt` agrees), and so do we.
+    assert_eq!(cfg.sites[2].addresses[0].host, "later.example");
+    assert_eq!((cfg.sites[2].line, cfg.sites[2].close_line), (9, 11));
+    assert_eq!(cfg.problems.len(), 2, "{:?}", cfg.problems);
+    let cfg = one("a.example {\n}\nb.example\nc.example {\n}\n{\n}\n");
     assert_mentions(
         &cfg.problems,
-        "Caddyfile:9: site address later.example without a block",
+        "Caddyfile:3: site address b.example without a block",
     );
-    assert_mentions(&cfg.problems, "Caddyfile:10: a block with no site address");
+    assert_mentions(&cfg.problems, "Caddyfile:6: a block with no site address");
     let cfg = one("a.example {\n\tbind :x\n}\n\"unterminated\n");
     assert_mentions(&cfg.problems, "Caddyfile:2: bind: invalid port 'x'");
     assert_mentions(&cfg.problems, "Caddyfile:4: unterminated quoted string");
