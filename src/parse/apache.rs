@@ -379,7 +379,9 @@ impl Walker<'_> {
         for (line, l) in logical_lines(text) {
             last = line;
             if matches!(self.frames.last(), Some(Frame::Macro)) {
-                if l.len() >= 7 && l[..7].eq_ignore_ascii_case("</macro") {
+                if l.get(..7)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("</macro"))
+                {
                     self.frames.pop();
                 }
                 continue;
@@ -925,7 +927,9 @@ fn parse_port(s: &str) -> Result<u16, String> {
 /// (`ServerName host:port`), else every port. `0.0.0.0` and `[::]` are wildcards like
 /// `*` (httpd files them with `apr_sockaddr_is_wildcard`).
 fn vhost_addr(raw: &str, main_port: Option<u16>) -> VhostAddr {
-    let default = raw.len() >= 9 && raw[..9].eq_ignore_ascii_case("_default_");
+    let default = raw
+        .get(..9)
+        .is_some_and(|p| p.eq_ignore_ascii_case("_default_"));
     let (host, port) = if raw == "*" || raw.ends_with(":*") {
         (raw.strip_suffix(":*").unwrap_or(raw), None)
     } else {
