@@ -41,7 +41,9 @@ pub use engine::{replay, run_with_facts};
 pub use firewall::{Compiled, Packet};
 // The report's types, so the lab tests read a report into the model, not into raw JSON.
 pub use model::{Cause, CheckId, Family, Finding, Report, Stage, StageStatus, Status, Verdict};
+pub use parse::apache::{invocation as apache_invocation, parse_config as parse_apache};
 pub use parse::nft::parse as parse_nft;
+pub use parse::source::{FsSource, Limits};
 pub use probe::listeners::{attach_owners, dump_listeners};
 pub use report::{list_checks, render};
 pub use snapshot::{Snapshot, load as load_snapshot, save as save_snapshot};

@@ -181,6 +181,7 @@ pub fn healthy() -> Facts {
         web: Probed::ok(WebServers {
             nginx: vec![nginx(SITE)],
             others: Vec::new(),
+            ..WebServers::default()
         }),
         dns: DnsFacts {
             resolvers: vec![SocketAddr::new(ip("192.0.2.53"), 53)],

@@ -3,6 +3,7 @@
 
 pub mod firewall;
 pub mod isp;
+pub mod servers;
 pub mod web;
 
 use crate::model::Family;
@@ -205,11 +206,27 @@ pub struct NginxInstance {
     pub config: Result<NginxConfig, String>,
 }
 
+/// The servers seen running in the diagnosed network namespace and what their
+/// configuration says. The fields after `others` are absent from older snapshots.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct WebServers {
     pub nginx: Vec<NginxInstance>,
-    /// Other web servers seen running (name, pid) whose configuration is not read yet.
+    /// Web servers other than nginx seen running (name, pid); Apache, HAProxy and
+    /// Caddy among them also have their configuration below.
     pub others: Vec<(String, u32)>,
+    #[serde(default)]
+    pub apache: Vec<servers::ApacheInstance>,
+    #[serde(default)]
+    pub haproxy: Vec<servers::HaproxyInstance>,
+    #[serde(default)]
+    pub caddy: Vec<servers::CaddyInstance>,
+    /// `None`: not gathered (an older snapshot).
+    #[serde(default)]
+    pub socket_units: Option<servers::SocketUnits>,
+    /// Hints of the runtimes among the owners of listening sockets; `None`: not
+    /// gathered (an older snapshot, or the listening sockets were not known).
+    #[serde(default)]
+    pub runtimes: Option<Vec<servers::RuntimeHints>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

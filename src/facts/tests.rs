@@ -33,3 +33,21 @@ fn a_family_is_the_v6_flag_of_the_snapshot_format() {
     assert_eq!(v["v6"], serde_json::json!(false));
     assert!(v.get("family").is_none(), "{v}");
 }
+
+#[test]
+fn web_facts_of_older_snapshots_still_load() {
+    // Written before the servers other than nginx were read.
+    let old = r#"{"nginx":[],"others":[["apache2",42]]}"#;
+    let w: WebServers = serde_json::from_str(old).unwrap();
+    assert_eq!(w.others, vec![("apache2".to_owned(), 42)]);
+    assert!(w.apache.is_empty() && w.haproxy.is_empty() && w.caddy.is_empty());
+    assert_eq!((w.socket_units, w.runtimes), (None, None));
+    // And the new ones round-trip.
+    let w = WebServers {
+        socket_units: Some(servers::SocketUnits::default()),
+        runtimes: Some(Vec::new()),
+        ..WebServers::default()
+    };
+    let text = serde_json::to_string(&w).unwrap();
+    assert_eq!(serde_json::from_str::<WebServers>(&text).unwrap(), w);
+}

@@ -2,10 +2,16 @@
 //! IPv6. Each parser takes text (or a source of texts) and never touches the system
 //! itself, except for the small loaders kept beside them.
 
+pub mod apache;
+pub mod caddy;
+pub mod haproxy;
 pub mod iptables;
 pub mod nft;
 pub mod nginx;
+pub mod runtime;
+pub mod source;
 pub mod sysctl_conf;
+pub mod systemd_socket;
 
 use std::path::{Component, Path, PathBuf};
 

@@ -5,173 +5,18 @@
 //! nginx reads it. Texts come through a [`ConfigSource`], so the parser itself does no
 //! I/O and is tested against in-memory trees.
 
-use super::{glob_match, has_glob_chars, normalize_lexically};
+use super::{has_glob_chars, normalize_lexically};
 use crate::sanitize::clean;
-use serde::{Deserialize, Serialize};
-#[cfg(test)]
-use std::collections::BTreeMap;
-use std::collections::BTreeSet;
-use std::io::Read;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
-/// Bounds on what one parse may read: configuration files are untrusted input.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Limits {
-    /// Larger files are skipped (reported as a problem) rather than parsed truncated,
-    /// since half a file would give a wrong picture.
-    pub max_file_bytes: usize,
-    /// Distinct files read.
-    pub max_files: usize,
-    /// Nested `include`s below the main file.
-    pub max_include_depth: usize,
-    /// Nested `{ }` blocks, so hostile input cannot grow the context stack without end.
-    pub max_block_depth: usize,
-    /// Text parsed in all, counting a file again each time it is included: a file
-    /// included many times from files included many times would otherwise multiply.
-    pub max_total_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_file_bytes: 4 << 20,
-            max_files: 512,
-            max_include_depth: 16,
-            max_block_depth: 64,
-            max_total_bytes: 64 << 20,
-        }
-    }
-}
-
 /// Arguments kept per directive; more is certainly not a configuration we need to read.
 const MAX_ARGS: usize = 4096;
-/// Problems kept per parse; a garbage file could otherwise produce one per line.
-const MAX_PROBLEMS: usize = 200;
-/// Entries read from one directory when expanding an `include` glob.
-const MAX_DIR_ENTRIES: usize = 4096;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum ReadError {
-    NotFound,
-    /// A directory, socket, FIFO or device: never opened, since reading one could block.
-    NotAFile,
-    TooLarge {
-        limit: usize,
-    },
-    Io(String),
-}
-
-impl ReadError {
-    fn describe(&self) -> String {
-        match self {
-            ReadError::NotFound => "no such file".into(),
-            ReadError::NotAFile => "not a regular file".into(),
-            ReadError::TooLarge { limit } => format!("larger than {limit} bytes, skipped"),
-            ReadError::Io(e) => clean(e),
-        }
-    }
-}
-
-/// Where configuration texts come from: the real filesystem, or a map in tests.
-pub trait ConfigSource {
-    fn read(&self, path: &Path) -> Result<String, ReadError>;
-    /// Full paths of the entries of `dir`, in any order; empty if it cannot be listed.
-    fn list_dir(&self, dir: &Path) -> Vec<PathBuf>;
-}
-
-/// Reads the real filesystem, each file capped at `max_file_bytes`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FsSource {
-    pub max_file_bytes: usize,
-}
-
-impl FsSource {
-    pub fn new(limits: &Limits) -> Self {
-        FsSource {
-            max_file_bytes: limits.max_file_bytes,
-        }
-    }
-}
-
-impl Default for FsSource {
-    fn default() -> Self {
-        FsSource::new(&Limits::default())
-    }
-}
-
-impl ConfigSource for FsSource {
-    fn read(&self, path: &Path) -> Result<String, ReadError> {
-        let io = |e: std::io::Error| match e.kind() {
-            std::io::ErrorKind::NotFound => ReadError::NotFound,
-            _ => ReadError::Io(format!("{}: {e}", path.display())),
-        };
-        // Check before opening: opening a FIFO for reading blocks until a writer appears.
-        let meta = std::fs::metadata(path).map_err(io)?;
-        if !meta.is_file() {
-            return Err(ReadError::NotAFile);
-        }
-        let limit = self.max_file_bytes;
-        if meta.len() > limit as u64 {
-            return Err(ReadError::TooLarge { limit });
-        }
-        let file = std::fs::File::open(path).map_err(io)?;
-        let mut bytes = Vec::new();
-        // The file may have grown since the metadata call; read one byte past the cap
-        // to notice.
-        file.take(limit as u64 + 1)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-        if bytes.len() > limit {
-            return Err(ReadError::TooLarge { limit });
-        }
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
-    }
-
-    fn list_dir(&self, dir: &Path) -> Vec<PathBuf> {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return Vec::new();
-        };
-        entries
-            .take(MAX_DIR_ENTRIES)
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect()
-    }
-}
-
-/// In-memory files, for tests.
+pub use super::source::{ConfigSource, FsSource, Limits};
 #[cfg(test)]
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MapSource {
-    pub files: BTreeMap<PathBuf, String>,
-}
-
-#[cfg(test)]
-impl MapSource {
-    pub fn new() -> Self {
-        MapSource::default()
-    }
-
-    pub fn with(mut self, path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
-        self.files.insert(path.into(), text.into());
-        self
-    }
-}
-
-#[cfg(test)]
-impl ConfigSource for MapSource {
-    fn read(&self, path: &Path) -> Result<String, ReadError> {
-        self.files.get(path).cloned().ok_or(ReadError::NotFound)
-    }
-
-    fn list_dir(&self, dir: &Path) -> Vec<PathBuf> {
-        self.files
-            .keys()
-            .filter(|p| p.parent() == Some(dir))
-            .cloned()
-            .collect()
-    }
-}
+pub use super::source::{MapSource, ReadError};
+use super::source::{Reader, at};
 
 // The parser's output is part of the facts (and so of the snapshot format): its types
 // belong to `facts`.
@@ -184,18 +29,16 @@ pub use crate::facts::web::{Listen, ListenAddr, NginxConfig, ServerBlock};
 pub fn parse_config(src: &dyn ConfigSource, main: &Path, limits: &Limits) -> NginxConfig {
     let main = normalize_lexically(main);
     let mut walker = Walker {
-        src,
-        limits,
+        reader: Reader::new(src, limits),
         prefix: main.parent().map(Path::to_path_buf).unwrap_or_default(),
         out: NginxConfig::default(),
         frames: vec![Frame::Main],
-        chain: Vec::new(),
-        distinct: BTreeSet::new(),
-        total_bytes: 0,
-        budget_reported: false,
     };
     walker.walk_file(&main, None);
-    walker.out
+    let mut out = walker.out;
+    out.files = walker.reader.files;
+    out.problems = walker.reader.problems;
+    out
 }
 
 /// Where nginx's master process took its configuration from, given its command line
@@ -553,92 +396,25 @@ enum Frame {
 }
 
 struct Walker<'a> {
-    src: &'a dyn ConfigSource,
-    limits: &'a Limits,
+    reader: Reader<'a>,
     prefix: PathBuf,
+    /// Everything but `files` and `problems`, which the reader keeps.
     out: NginxConfig,
     frames: Vec<Frame>,
-    /// The include chain from the main file down, to catch cycles.
-    chain: Vec<PathBuf>,
-    distinct: BTreeSet<PathBuf>,
-    total_bytes: usize,
-    budget_reported: bool,
-}
-
-fn at(file: &Path, line: usize) -> String {
-    clean(&format!("{}:{line}", file.display()))
 }
 
 impl Walker<'_> {
     fn problem(&mut self, msg: String) {
-        let n = self.out.problems.len();
-        if n < MAX_PROBLEMS {
-            self.out.problems.push(clean(&msg));
-        } else if n == MAX_PROBLEMS {
-            self.out
-                .problems
-                .push("further problems not listed".to_owned());
-        }
-    }
-
-    /// Reported once, and past the cap: an incomplete read must never go unmentioned.
-    fn budget_problem(&mut self, msg: String) {
-        if !self.budget_reported {
-            self.budget_reported = true;
-            self.out.problems.push(clean(&msg));
-        }
+        self.reader.problem(msg);
     }
 
     /// `origin` is where the `include` naming this file stands, for messages.
     fn walk_file(&mut self, path: &Path, origin: Option<&str>) {
-        let whence = origin.map(|o| format!("{o}: ")).unwrap_or_default();
-        let shown = clean(&path.display().to_string());
-        if self.chain.len() > self.limits.max_include_depth {
-            let limit = self.limits.max_include_depth;
-            self.problem(format!(
-                "{whence}includes nested deeper than {limit}, {shown} not read"
-            ));
+        let Some(text) = self.reader.enter(path, origin) else {
             return;
-        }
-        if self.chain.iter().any(|p| p == path) {
-            self.problem(format!("{whence}include cycle: {shown} includes itself"));
-            return;
-        }
-        if !self.distinct.contains(path) && self.distinct.len() >= self.limits.max_files {
-            let limit = self.limits.max_files;
-            self.budget_problem(format!(
-                "{whence}more than {limit} configuration files, the rest not read"
-            ));
-            return;
-        }
-        let text = match self.src.read(path) {
-            Ok(text) => text,
-            Err(e) => {
-                self.problem(format!("{whence}{shown}: {}", e.describe()));
-                return;
-            }
         };
-        if text.len() > self.limits.max_file_bytes {
-            let e = ReadError::TooLarge {
-                limit: self.limits.max_file_bytes,
-            };
-            self.problem(format!("{whence}{shown}: {}", e.describe()));
-            return;
-        }
-        if self.total_bytes.saturating_add(text.len()) > self.limits.max_total_bytes {
-            let limit = self.limits.max_total_bytes;
-            self.budget_problem(format!(
-                "{whence}more than {limit} bytes of configuration in all, the rest not read"
-            ));
-            return;
-        }
-        self.total_bytes += text.len();
-        if self.distinct.insert(path.to_path_buf()) {
-            self.out.files.push(path.to_path_buf());
-        }
-        self.chain.push(path.to_path_buf());
         self.walk_text(path, &text);
-        self.chain.pop();
+        self.reader.leave();
     }
 
     fn walk_text(&mut self, file: &Path, text: &str) {
@@ -673,8 +449,8 @@ impl Walker<'_> {
                 }
                 Event::Simple(stmt) => self.directive(file, text, &stmt),
                 Event::Open(stmt) => {
-                    if self.frames.len() > self.limits.max_block_depth {
-                        let limit = self.limits.max_block_depth;
+                    if self.frames.len() > self.reader.limits.max_block_depth {
+                        let limit = self.reader.limits.max_block_depth;
                         self.problem(format!(
                             "{}: blocks nested deeper than {limit}, rest of file not read",
                             at(file, stmt.line)
@@ -806,24 +582,8 @@ impl Walker<'_> {
             ));
             return;
         }
-        let pattern = pattern.as_encoded_bytes();
-        // glob(3) without GLOB_PERIOD: a leading dot must be matched literally.
-        let hidden_ok = pattern.first() == Some(&b'.');
-        let mut matches: Vec<PathBuf> = self
-            .src
-            .list_dir(dir)
-            .into_iter()
-            .filter(|p| {
-                p.file_name().is_some_and(|n| {
-                    let n = n.as_encoded_bytes();
-                    (hidden_ok || n.first() != Some(&b'.')) && glob_match(pattern, n)
-                })
-            })
-            .map(|p| normalize_lexically(&p))
-            .collect();
         // nginx's glob(3) sorts matches; in the C locale that is byte order.
-        matches.sort();
-        matches.dedup();
+        let matches = self.reader.glob(dir, pattern.as_encoded_bytes());
         // An include glob matching nothing is not an error for nginx.
         for m in matches {
             self.walk_file(&m, Some(&origin));

@@ -9,6 +9,7 @@ pub mod isp;
 pub mod listeners;
 pub mod netlink;
 pub mod ping;
+pub mod procfs;
 pub mod sysctl;
 pub mod web;
 
@@ -99,11 +100,7 @@ pub async fn gather_parts(
             FactPart::SysctlFiles(blocking(limit, "sysctl files", sysctl::read_config_files).await)
         }));
     }
-    if wants(PartKind::Web) {
-        pending.push(Box::pin(async move {
-            FactPart::Web(blocking(limit, "web server", web::web_servers).await)
-        }));
-    }
+
     if wants(PartKind::Firewall) {
         pending.push(Box::pin(async move {
             FactPart::Firewall(
@@ -116,6 +113,14 @@ pub async fn gather_parts(
     // probes go on.
     let (dns_tx, dns_rx) = tokio::sync::oneshot::channel::<DnsFacts>();
     let (lis_tx, lis_rx) = tokio::sync::oneshot::channel::<Option<Vec<Listener>>>();
+    // The web probe reads the runtime hints of the listening sockets' owners.
+    let (web_lis_tx, web_lis_rx) = tokio::sync::oneshot::channel::<Option<Vec<Listener>>>();
+    if wants(PartKind::Web) {
+        pending.push(Box::pin(async move {
+            let listeners = async { web_lis_rx.await.ok().flatten() };
+            FactPart::Web(timed(limit, "web server", web::gather(limit, listeners)).await)
+        }));
+    }
     if wants(PartKind::Dns) {
         let (l2, r2) = (l.clone(), r.clone());
         pending.push(Box::pin(async move {
@@ -130,10 +135,12 @@ pub async fn gather_parts(
         pending.push(Box::pin(async move {
             let p = blocking(limit, "sock_diag", listeners::listening_sockets).await;
             let _ = lis_tx.send(p.value().cloned());
+            let _ = web_lis_tx.send(p.value().cloned());
             FactPart::Listeners(p)
         }));
     } else if let Some(p) = prior {
         let _ = lis_tx.send(p.listeners.value().cloned());
+        let _ = web_lis_tx.send(p.listeners.value().cloned());
     }
     if wants(PartKind::Isp) {
         let (l3, r3) = (l.clone(), r.clone());

@@ -1,0 +1,588 @@
+//! systemd socket units: which addresses each `.socket` unit listens on
+//! (`ListenStream=`), and whether its IPv6 sockets take IPv4 too (`BindIPv6Only=`), after
+//! its drop-ins, read the way systemd loads units (systemd.unit(5), systemd.socket(5)):
+//!
+//! - the unit file is the first of its name in the search path (highest priority first);
+//!   linked to `/dev/null` or empty, it is masked;
+//! - drop-ins are the `*.conf` files of `NAME.socket.d/` (and of the type-wide
+//!   `socket.d/` and the dash-prefix directories `a-.socket.d/`) in every unit
+//!   directory; a name in a higher-priority directory hides the same name lower down;
+//!   they apply after the unit file, in the order of their file names;
+//! - an empty `ListenStream=` resets the list; the last `BindIPv6Only=` wins;
+//! - a `ListenStream=` that is a port alone listens on `[::]:PORT`, like `[::]:PORT`,
+//!   and `BindIPv6Only=` decides IPV6_V6ONLY there: `both`, `ipv6-only`, or `default`,
+//!   which leaves it to `net.ipv6.bindv6only`.
+
+use super::source::{ConfigSource, Limits, Reader, at};
+use crate::facts::servers::{BindAddr, Families, SocketUnit, SocketUnits, UnitListen, UnitSetting};
+use crate::sanitize::clean;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+/// The system unit search path, highest priority first (systemd.unit(5)); Debian
+/// keeps its packages' units in `/lib/systemd/system`.
+pub const UNIT_DIRS: &[&str] = &[
+    "/etc/systemd/system.control",
+    "/run/systemd/system.control",
+    "/run/systemd/transient",
+    "/run/systemd/generator.early",
+    "/etc/systemd/system",
+    "/etc/systemd/system.attached",
+    "/run/systemd/system",
+    "/run/systemd/system.attached",
+    "/run/systemd/generator",
+    "/usr/local/lib/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+    "/run/systemd/generator.late",
+];
+
+/// Socket units kept: a host has tens.
+const MAX_UNITS: usize = 1024;
+/// `ListenStream=` lines kept per unit.
+const MAX_LISTENS: usize = 256;
+
+/// Every socket unit in `dirs` (highest priority first), with its drop-ins applied.
+pub fn read_units(src: &dyn ConfigSource, dirs: &[PathBuf], limits: &Limits) -> SocketUnits {
+    let mut reader = Reader::new(src, limits);
+    // The unit file of each name: the first directory that has one.
+    let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut enabled: BTreeSet<String> = BTreeSet::new();
+    for dir in dirs {
+        let mut entries = src.list_dir(dir);
+        entries.sort();
+        for e in entries {
+            let Some(name) = e.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+                continue;
+            };
+            if name.ends_with(".socket") && !src.is_dir(&e) {
+                if files.len() >= MAX_UNITS && !files.contains_key(&name) {
+                    reader.problem(format!(
+                        "more than {MAX_UNITS} socket units, the rest not read"
+                    ));
+                    break;
+                }
+                files.entry(name).or_insert(e);
+            } else if (name.ends_with(".wants") || name.ends_with(".requires")) && src.is_dir(&e) {
+                for w in src.list_dir(&e) {
+                    if let Some(n) = w.file_name() {
+                        enabled.insert(n.to_string_lossy().into_owned());
+                    }
+                }
+            }
+        }
+    }
+    let mut units = Vec::new();
+    for (name, file) in files {
+        let dropins = dropins(src, dirs, &name);
+        units.push(read_unit(
+            &mut reader,
+            &name,
+            &file,
+            dropins,
+            enabled.contains(&name),
+        ));
+    }
+    SocketUnits {
+        dirs: dirs.to_vec(),
+        units,
+        problems: reader.problems,
+    }
+}
+
+/// The drop-ins of unit `name` in apply order.
+fn dropins(src: &dyn ConfigSource, dirs: &[PathBuf], name: &str) -> Vec<PathBuf> {
+    let stem = name.strip_suffix(".socket").unwrap_or(name);
+    // Most specific first, so that of two drop-ins of one name in one directory the
+    // unit's own is kept.
+    let mut subdirs = vec![format!("{name}.d")];
+    let mut prefix = String::new();
+    let parts: Vec<&str> = stem.split('-').collect();
+    let mut prefixes = Vec::new();
+    for p in parts.iter().take(parts.len().saturating_sub(1)) {
+        prefix.push_str(p);
+        prefix.push('-');
+        prefixes.push(format!("{prefix}.socket.d"));
+    }
+    subdirs.extend(prefixes.into_iter().rev());
+    subdirs.push("socket.d".to_owned());
+    let mut by_name: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for dir in dirs {
+        for sub in &subdirs {
+            for f in src.list_dir(&dir.join(sub)) {
+                let Some(n) = f.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+                    continue;
+                };
+                if n.ends_with(".conf") {
+                    by_name.entry(n).or_insert(f);
+                }
+            }
+        }
+    }
+    by_name.into_values().collect()
+}
+
+fn read_unit(
+    reader: &mut Reader<'_>,
+    name: &str,
+    file: &Path,
+    dropins: Vec<PathBuf>,
+    enabled: bool,
+) -> SocketUnit {
+    let masked_link = reader
+        .src
+        .read_link(file)
+        .is_some_and(|t| t == Path::new("/dev/null"));
+    let mut unit = SocketUnit {
+        name: clean(name),
+        file: file.to_path_buf(),
+        dropins: Vec::new(),
+        masked: masked_link,
+        enabled,
+        listens: Vec::new(),
+        bind_ipv6_only: None,
+        service: None,
+        accept: false,
+    };
+    if masked_link {
+        return unit;
+    }
+    let Some(text) = reader.enter(file, None) else {
+        return unit;
+    };
+    reader.leave();
+    if text.trim().is_empty() {
+        unit.masked = true;
+        return unit;
+    }
+    let mut raw: Vec<(PathBuf, usize, String)> = Vec::new();
+    apply(reader, &mut unit, &mut raw, file, &text);
+    for d in dropins {
+        let Some(text) = reader.enter(&d, None) else {
+            continue;
+        };
+        reader.leave();
+        apply(reader, &mut unit, &mut raw, &d, &text);
+        unit.dropins.push(d);
+    }
+    let bind = unit.bind_ipv6_only.as_ref().map(|s| s.value.as_str());
+    for (f, line, value) in raw {
+        match listen_stream(&value, bind) {
+            Ok((addr, port, families)) => unit.listens.push(UnitListen {
+                file: f,
+                line,
+                raw: clean(&value),
+                addr,
+                port,
+                families,
+            }),
+            Err(e) => reader.problem(format!(
+                "{}: ListenStream={}: {e}",
+                at(&f, line),
+                clean(&value)
+            )),
+        }
+    }
+    unit
+}
+
+/// One file's assignments in the `[Socket]` section.
+fn apply(
+    reader: &mut Reader<'_>,
+    unit: &mut SocketUnit,
+    raw: &mut Vec<(PathBuf, usize, String)>,
+    file: &Path,
+    text: &str,
+) {
+    let mut section = String::new();
+    let mut pending = String::new();
+    let mut start = 0;
+    for (n, line) in text.lines().enumerate() {
+        if pending.is_empty() {
+            start = n + 1;
+        }
+        let line = line.trim();
+        if pending.is_empty() && (line.starts_with('#') || line.starts_with(';')) {
+            continue;
+        }
+        // A trailing backslash continues the value on the next line, joined by a blank.
+        if let Some(body) = line.strip_suffix('\\') {
+            if pending.len() < 1 << 16 {
+                pending.push_str(body);
+                pending.push(' ');
+            }
+            continue;
+        }
+        pending.push_str(line);
+        let full = std::mem::take(&mut pending);
+        let full = full.trim();
+        if full.is_empty() {
+            continue;
+        }
+        if let Some(s) = full.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            section = s.to_owned();
+            continue;
+        }
+        if section != "Socket" {
+            continue;
+        }
+        let Some((key, value)) = full.split_once('=') else {
+            reader.problem(format!("{}: not an assignment", at(file, start)));
+            continue;
+        };
+        let (key, value) = (key.trim(), value.trim());
+        let setting = || UnitSetting {
+            value: clean(value),
+            file: file.to_path_buf(),
+            line: start,
+        };
+        match key {
+            "ListenStream" if value.is_empty() => raw.clear(),
+            "ListenStream" if raw.len() < MAX_LISTENS => {
+                raw.push((file.to_path_buf(), start, value.to_owned()));
+            }
+            "BindIPv6Only" => {
+                unit.bind_ipv6_only = (!value.is_empty()).then(setting);
+            }
+            "Service" => unit.service = (!value.is_empty()).then(|| clean(value)),
+            "Accept" => unit.accept = matches!(value, "yes" | "true" | "1" | "on"),
+            _ => {}
+        }
+    }
+}
+
+/// A `ListenStream=` value: a port alone, `ADDRESS:PORT` (IPv6 in brackets, with an
+/// optional `%interface`), or a unix socket path (`/run/x`, abstract `@x`) or `vsock:`.
+fn listen_stream(
+    value: &str,
+    bind_ipv6_only: Option<&str>,
+) -> Result<(BindAddr, u16, Families), String> {
+    if value.starts_with('/') || value.starts_with('@') || value.starts_with("vsock:") {
+        return Ok((BindAddr::Other(clean(value)), 0, Families::NotIp));
+    }
+    let wildcard6 = match bind_ipv6_only.unwrap_or("default") {
+        "both" | "no" | "false" | "0" | "off" => Families::Both,
+        "ipv6-only" | "yes" | "true" | "1" | "on" => Families::Ipv6,
+        _ => Families::BothUnlessBindv6only,
+    };
+    if value.bytes().all(|c| c.is_ascii_digit()) {
+        return Ok((BindAddr::Unspecified, port(value)?, wildcard6));
+    }
+    let (host, p) = if let Some(inner) = value.strip_prefix('[') {
+        let (h, after) = inner.split_once(']').ok_or("missing ']'")?;
+        (h, after.strip_prefix(':').ok_or("missing port")?)
+    } else {
+        value.rsplit_once(':').ok_or("missing port")?
+    };
+    let port = port(p)?;
+    // `%interface` binds to a device; the address is what counts for the family.
+    let host = host.split_once('%').map_or(host, |(h, _)| h);
+    let ip: IpAddr = host
+        .parse()
+        .map_err(|_| format!("'{}' is not an address", clean(host)))?;
+    Ok(match ip {
+        IpAddr::V4(ip) => (BindAddr::V4(ip), port, Families::Ipv4),
+        IpAddr::V6(ip) if ip.is_unspecified() => (BindAddr::V6(ip), port, wildcard6),
+        IpAddr::V6(ip) if ip.to_ipv4_mapped().is_some() => (BindAddr::V6(ip), port, Families::Ipv4),
+        IpAddr::V6(ip) => (BindAddr::V6(ip), port, Families::Ipv6),
+    })
+}
+
+fn port(s: &str) -> Result<u16, String> {
+    match s.parse::<u16>() {
+        Ok(p) if p > 0 && s.len() <= 5 => Ok(p),
+        _ => Err(format!("invalid port '{}'", clean(s))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::source::{FsSource, MapSource};
+    use crate::testutil::assert_mentions;
+
+    fn fixtures() -> PathBuf {
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/servers"
+        ))
+    }
+
+    fn dirs() -> Vec<PathBuf> {
+        [
+            "/etc/systemd/system",
+            "/run/systemd/system",
+            "/lib/systemd/system",
+        ]
+        .map(PathBuf::from)
+        .to_vec()
+    }
+
+    fn read(src: &MapSource) -> SocketUnits {
+        read_units(src, &dirs(), &Limits::default())
+    }
+
+    fn summary(u: &SocketUnit) -> Vec<(String, Families)> {
+        u.listens
+            .iter()
+            .map(|l| (l.raw.clone(), l.families))
+            .collect()
+    }
+
+    #[test]
+    fn debian_ssh_socket_as_shipped() {
+        // Debian 12's openssh-server, extracted from the package (not installed).
+        let text = std::fs::read_to_string(fixtures().join("debian12/ssh.socket")).unwrap();
+        let src = MapSource::new()
+            .with("/lib/systemd/system/ssh.socket", text)
+            .link(
+                "/etc/systemd/system/sockets.target.wants/ssh.socket",
+                "/lib/systemd/system/ssh.socket",
+            );
+        let units = read(&src);
+        assert!(units.problems.is_empty(), "{:?}", units.problems);
+        let u = &units.units[0];
+        assert_eq!(u.name, "ssh.socket");
+        assert!(u.enabled && !u.masked && !u.accept);
+        assert_eq!(u.listens[0].line, 7);
+        assert_eq!(u.listens[0].addr, BindAddr::Unspecified);
+        // `ListenStream=22` is `[::]:22`; with BindIPv6Only unset the kernel's default
+        // decides whether IPv4 clients get in.
+        assert_eq!(
+            summary(u),
+            vec![("22".to_owned(), Families::BothUnlessBindv6only)]
+        );
+    }
+
+    #[test]
+    fn ubuntu_ssh_socket_and_its_generator_dropin() {
+        // Written as Ubuntu 24.04's openssh-server ships it (no Ubuntu package is
+        // reachable here): one IPv4 and one IPv6-only socket.
+        let text = std::fs::read_to_string(fixtures().join("ubuntu2404/ssh.socket")).unwrap();
+        let src = MapSource::new().with("/lib/systemd/system/ssh.socket", text.clone());
+        let units = read(&src);
+        let u = &units.units[0];
+        assert_eq!(
+            summary(u),
+            vec![
+                ("0.0.0.0:22".to_owned(), Families::Ipv4),
+                ("[::]:22".to_owned(), Families::Ipv6),
+            ]
+        );
+        assert_eq!(
+            u.bind_ipv6_only
+                .as_ref()
+                .map(|b| (b.value.as_str(), b.line)),
+            Some(("ipv6-only", 9))
+        );
+        // Ubuntu's sshd-socket-generator turns `Port 2222` in sshd_config into a drop-in
+        // under /run/systemd/generator; an admin's drop-in in /etc wins by name order.
+        let dirs = [
+            "/etc/systemd/system",
+            "/run/systemd/generator",
+            "/lib/systemd/system",
+        ]
+        .map(PathBuf::from);
+        let src = src
+            .with(
+                "/run/systemd/generator/ssh.socket.d/addresses.conf",
+                "[Socket]\nListenStream=\nListenStream=0.0.0.0:2222\nListenStream=[::]:2222\n",
+            )
+            .with(
+                "/etc/systemd/system/ssh.socket.d/override.conf",
+                "[Socket]\nBindIPv6Only=both\n",
+            );
+        let units = read_units(&src, &dirs, &Limits::default());
+        let u = &units.units[0];
+        assert_eq!(
+            summary(u),
+            vec![
+                ("0.0.0.0:2222".to_owned(), Families::Ipv4),
+                ("[::]:2222".to_owned(), Families::Both),
+            ]
+        );
+        assert_eq!(u.dropins.len(), 2);
+        assert!(u.listens[0].file.ends_with("addresses.conf"));
+        assert_eq!(u.listens[0].line, 3);
+        assert_eq!(
+            u.bind_ipv6_only.as_ref().map(|b| b.file.clone()),
+            Some(PathBuf::from(
+                "/etc/systemd/system/ssh.socket.d/override.conf"
+            ))
+        );
+    }
+
+    #[test]
+    fn search_path_masks_and_dropin_order() {
+        let src = MapSource::new()
+            .with(
+                "/lib/systemd/system/web.socket",
+                "[Socket]\nListenStream=80\n",
+            )
+            .with(
+                "/etc/systemd/system/web.socket",
+                "[Socket]\nListenStream=8080\n",
+            )
+            .link("/etc/systemd/system/off.socket", "/dev/null")
+            .with(
+                "/lib/systemd/system/off.socket",
+                "[Socket]\nListenStream=1\n",
+            )
+            .with("/lib/systemd/system/empty.socket", "\n")
+            .with(
+                "/lib/systemd/system/web.socket.d/10-a.conf",
+                "[Socket]\nListenStream=1.2.3.4:81\n",
+            )
+            .with(
+                "/run/systemd/system/web.socket.d/10-a.conf",
+                "[Socket]\nListenStream=[::1]:82\n",
+            )
+            .with(
+                "/lib/systemd/system/web.socket.d/20-b.conf",
+                "[Socket]\nBindIPv6Only=both\n",
+            )
+            .with(
+                "/lib/systemd/system/web.socket.d/05-x.txt",
+                "[Socket]\nListenStream=99\n",
+            )
+            .with(
+                "/lib/systemd/system/socket.d/00-all.conf",
+                "[Socket]\nListenStream=7\n",
+            )
+            .with(
+                "/lib/systemd/system/my-app.socket",
+                "[Socket]\nListenStream=9\n",
+            )
+            .with(
+                "/lib/systemd/system/my-.socket.d/x.conf",
+                "[Socket]\nListenStream=\nListenStream=10\n",
+            )
+            .with("/lib/systemd/system/foo.service", "[Service]\n")
+            .with("/lib/systemd/system/dir.socket/x", "");
+        let units = read(&src);
+        let by: BTreeMap<&str, &SocketUnit> =
+            units.units.iter().map(|u| (u.name.as_str(), u)).collect();
+        assert_eq!(by.len(), 4, "{:?}", by.keys());
+        let web = by["web.socket"];
+        assert_eq!(web.file, PathBuf::from("/etc/systemd/system/web.socket"));
+        // socket.d first by name (00-all), then 10-a from /run (hides /lib's), 20-b.
+        let raws: Vec<&str> = web.listens.iter().map(|l| l.raw.as_str()).collect();
+        assert_eq!(raws, vec!["8080", "7", "[::1]:82"]);
+        assert_eq!(web.listens[0].families, Families::Both);
+        assert!(by["off.socket"].masked && by["off.socket"].listens.is_empty());
+        assert!(by["empty.socket"].masked);
+        let app = by["my-app.socket"];
+        assert_eq!(
+            summary(app),
+            vec![("10".to_owned(), Families::BothUnlessBindv6only)]
+        );
+    }
+
+    #[test]
+    fn listen_stream_forms_and_settings() {
+        let src = MapSource::new().with(
+            "/lib/systemd/system/x.socket",
+            concat!(
+                "[Unit]\nListenStream=1\n",
+                "[Socket]\n",
+                "# ListenStream=2\n",
+                "; ListenStream=3\n",
+                "ListenStream = 192.0.2.1:80\n",
+                "ListenStream=[fe80::1%eth0]:81\n",
+                "ListenStream=[::ffff:192.0.2.1]:82\n",
+                "ListenStream=/run/x.sock\n",
+                "ListenStream=@abstract\n",
+                "ListenStream=vsock:2:1234\n",
+                "ListenStream=\\\n",
+                "  83\n",
+                "ListenStream=localhost:84\n",
+                "ListenStream=%i\n",
+                "ListenStream=0\n",
+                "garbage\n",
+                "Accept=yes\n",
+                "Service=other.service\n",
+                "BindIPv6Only=ipv6-only\n",
+                "BindIPv6Only=\n",
+            ),
+        );
+        let units = read(&src);
+        let u = &units.units[0];
+        assert!(u.accept);
+        assert_eq!(u.service.as_deref(), Some("other.service"));
+        // The empty BindIPv6Only= resets to the default.
+        assert_eq!(u.bind_ipv6_only, None);
+        let fams: Vec<(u16, Families)> = u.listens.iter().map(|l| (l.port, l.families)).collect();
+        assert_eq!(
+            fams,
+            vec![
+                (80, Families::Ipv4),
+                (81, Families::Ipv6),
+                (82, Families::Ipv4),
+                (0, Families::NotIp),
+                (0, Families::NotIp),
+                (0, Families::NotIp),
+                (83, Families::BothUnlessBindv6only),
+            ]
+        );
+        assert_eq!(u.listens[6].line, 12);
+        assert_mentions(
+            &units.problems,
+            "x.socket:14: ListenStream=localhost:84: 'localhost' is not an address",
+        );
+        assert_mentions(&units.problems, "x.socket:15: ListenStream=%i");
+        assert_mentions(&units.problems, "x.socket:16: ListenStream=0: invalid port");
+        assert_mentions(&units.problems, "x.socket:17: not an assignment");
+    }
+
+    #[test]
+    fn hostile_unit_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        nix::unistd::mkfifo(&d.join("fifo.socket"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        std::fs::File::create(d.join("big.socket"))
+            .unwrap()
+            .set_len(100 << 20)
+            .unwrap();
+        std::os::unix::fs::symlink("/dev/null", d.join("masked.socket")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", d.join("zero.socket")).unwrap();
+        std::fs::write(
+            d.join("evil.socket"),
+            "[Socket]\nListenStream=\u{1b}[2J:80\n",
+        )
+        .unwrap();
+        let start = std::time::Instant::now();
+        let units = read_units(&FsSource::default(), &[d.to_path_buf()], &Limits::default());
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(units.units.len(), 5);
+        assert_mentions(&units.problems, "fifo.socket: not a regular file");
+        assert_mentions(&units.problems, "big.socket: larger than");
+        assert_mentions(&units.problems, "zero.socket: not a regular file");
+        assert!(
+            units
+                .units
+                .iter()
+                .any(|u| u.name == "masked.socket" && u.masked)
+        );
+        assert!(units.problems.iter().all(|p| crate::testutil::is_inert(p)));
+    }
+
+    #[test]
+    fn fuzz_socket_units_never_panic() {
+        crate::testutil::fuzz_rounds("systemd_socket", 0x50C4_E700_0013, 40, |rng, _, input| {
+            let src = MapSource::new()
+                .with(
+                    "/lib/systemd/system/a-b.socket",
+                    String::from_utf8_lossy(&input).into_owned(),
+                )
+                .with(
+                    "/etc/systemd/system/a-b.socket.d/x.conf",
+                    rng.soup(&crate::testutil::fuzz_data("systemd_socket.vocab"), 20),
+                );
+            let units = read(&src);
+            for u in &units.units {
+                assert!(u.listens.iter().all(|l| crate::testutil::is_inert(&l.raw)));
+            }
+        });
+    }
+}

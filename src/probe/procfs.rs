@@ -1,0 +1,71 @@
+//! Bounded reads of a process's `/proc` entries: its command line, environment and
+//! working directory. Another user's environment needs root; that is an answer too.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+
+/// Longest command line read (the kernel's own limit is about 2 MiB).
+const MAX_CMDLINE: u64 = 128 << 10;
+/// Longest environment read.
+const MAX_ENVIRON: u64 = 1 << 20;
+/// Variables kept from one environment.
+const MAX_VARS: usize = 4096;
+
+fn read(pid: u32, entry: &str, max: u64) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    std::fs::File::open(format!("/proc/{pid}/{entry}"))?
+        .take(max)
+        .read_to_end(&mut out)?;
+    Ok(out)
+}
+
+fn split_nul(bytes: &[u8]) -> impl Iterator<Item = String> + '_ {
+    bytes
+        .split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+}
+
+/// The arguments, as the process shows them now (a renamed title included).
+pub fn cmdline(pid: u32) -> Vec<String> {
+    read(pid, "cmdline", MAX_CMDLINE)
+        .map(|b| split_nul(&b).collect())
+        .unwrap_or_default()
+}
+
+/// The environment the process was started with; `None` when it cannot be read
+/// (another user's process without root, or gone).
+pub fn environ(pid: u32) -> Option<BTreeMap<String, String>> {
+    let bytes = read(pid, "environ", MAX_ENVIRON).ok()?;
+    Some(
+        split_nul(&bytes)
+            .filter_map(|kv| {
+                kv.split_once('=')
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            })
+            .take(MAX_VARS)
+            .collect(),
+    )
+}
+
+/// The working directory, for relative configuration paths.
+pub fn cwd(pid: u32) -> Option<PathBuf> {
+    std::fs::read_link(format!("/proc/{pid}/cwd")).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_process() {
+        let me = std::process::id();
+        assert!(!cmdline(me).is_empty());
+        let env = environ(me).unwrap();
+        assert!(env.contains_key("PATH") || !env.is_empty() || std::env::vars().next().is_none());
+        assert_eq!(cwd(me), std::env::current_dir().ok());
+        assert!(environ(u32::MAX).is_none());
+        assert!(cmdline(u32::MAX).is_empty());
+    }
+}
