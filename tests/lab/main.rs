@@ -2,7 +2,7 @@
 //!
 //! - `harness/`: the lab itself (topology, processes, DNS, web servers, firewall, the
 //!   internet side, running dsdoctor, the typed report and its assertions, tmux);
-//! - `table.rs` and `tables/*.toml`: scenario tables, one row a breakage with what must
+//! - `table/` and `tables/*.toml`: scenario tables, one row a breakage with what must
 //!   come out, one test a row;
 //! - one module per area: `check`, `firewall`, `isp` (their tables and the tests that are
 //!   not one row), `hardening`, `network` (the lab's own tests), `replay`, `scenarios`

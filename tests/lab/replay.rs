@@ -1,5 +1,5 @@
 //! Fact snapshots. That a live run's recording replays to exactly the same report is
-//! checked by every table row (table.rs), on healthy and broken hosts, and by
+//! checked by every table row (table/mod.rs), on healthy and broken hosts, and by
 //! `nginx_listens_ipv4_only` in the root namespace too, where nothing of the lab exists.
 //! Here: bad snapshots are refused clearly; an unwritable destination leaves nothing
 //! behind.

@@ -51,6 +51,7 @@ fn every_row_has_a_test_and_reads_well() {
             assert!(names.insert(row.name.clone()), "{}: twice", row.name);
             assert!(!row.about.is_empty(), "{}: say what it is about", row.name);
             assert!(row.exit.is_some(), "{}: no exit code", row.name);
+            assert!(row.verdict.is_some(), "{}: no verdict", row.name);
             for key in row.checks.keys().chain(row.says.keys()) {
                 row.key(key);
             }

@@ -42,14 +42,17 @@ impl Lab {
     }
 
     /// One iptables-family command in srv: `argv[0]` is `iptables`, `ip6tables`,
-    /// `iptables-legacy` or `ip6tables-legacy`.
+    /// `iptables-legacy` or `ip6tables-legacy`. With `-w`: the legacy tools take one lock
+    /// file for every namespace, and the tests run two at a time.
     pub fn iptables(&self, argv: &[&str]) {
-        let tool = argv.first().copied().unwrap_or_default();
+        let (tool, args) = argv.split_first().expect("an iptables command");
         assert!(
             tool.starts_with("iptables") || tool.starts_with("ip6tables"),
             "not an iptables tool: {argv:?}"
         );
-        self.exec_ok(Ns::Srv, argv);
+        let mut full = vec![*tool, "-w"];
+        full.extend_from_slice(args);
+        self.exec_ok(Ns::Srv, &full);
     }
 
     /// srv's nftables ruleset as text (for assertion messages).
