@@ -136,6 +136,18 @@ pub fn support_script(name: &str) -> String {
         .to_string()
 }
 
+/// `python3 -B SCRIPT ARGS...` for a script of tests/support/ (-B: no `__pycache__` in
+/// the source tree).
+pub fn support_command(script: &str, args: &[&str]) -> Vec<String> {
+    let mut v = vec![
+        python().to_string(),
+        "-B".to_string(),
+        support_script(script),
+    ];
+    v.extend(args.iter().map(|a| a.to_string()));
+    v
+}
+
 pub fn write_file(path: &Path, contents: &str) {
     fs::write(path, contents)
         .unwrap_or_else(|e| panic!("lab: cannot write {}: {e}", path.display()));
@@ -295,6 +307,18 @@ impl Lab {
             }
         });
         pid
+    }
+
+    /// Start a tests/support/ server in `ns` under `label` and wait for its ready file,
+    /// which is its first argument.
+    pub fn start_support(&mut self, ns: Ns, label: &str, script: &str, args: &[&str]) -> u32 {
+        let ready = self.dir().join(format!("{label}.ready"));
+        let ready_s = ready.display().to_string();
+        let mut all = vec![ready_s.as_str()];
+        all.extend_from_slice(args);
+        let argv = support_command(script, &all);
+        let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
+        self.spawn_ready(ns, label, &refs, &ready)
     }
 
     /// Poll `ready` until it says yes, while the process `label` runs; panics with the

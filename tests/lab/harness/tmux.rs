@@ -1,6 +1,7 @@
 //! A private tmux server (its own socket), for the wizard in a real terminal: start a
 //! command in a detached session, read the screen, send keys, wait for a screen.
 
+use super::process::process_alive;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -97,9 +98,16 @@ impl Tmux {
         }
     }
 
-    /// Stop the server (and the session's command with it).
+    /// Stop the server (and the session's command with it), and wait until its process is
+    /// gone: a new session on the same socket fails ("server exited unexpectedly") while
+    /// the old server is still exiting.
     pub fn kill(&self) {
+        let server = self.display("#{pid}").parse::<u32>().ok();
         let _ = self.run(&["kill-server"]);
+        let start = Instant::now();
+        while server.is_some_and(process_alive) && start.elapsed() < Duration::from_secs(2) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 

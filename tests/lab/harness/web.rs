@@ -3,7 +3,7 @@
 //! server whose body never ends; and HTTP/TCP probes from any lab namespace.
 
 use super::process::{
-    READY_TIMEOUT, children_of, process_alive, python, signal, support_script, write_file,
+    READY_TIMEOUT, children_of, process_alive, signal, support_command, write_file,
 };
 use super::topology::*;
 use std::fs;
@@ -19,31 +19,7 @@ pub const NGINX_LISTEN_V4_ONLY: &str = "listen 80;";
 /// What the lab's nginx site answers on `/`.
 pub const NGINX_BODY: &str = "shop.lab.example served by the dsdoctor lab nginx\n";
 
-/// `python3 -B SCRIPT ARGS...` for a script of tests/support/ (-B: no `__pycache__` in
-/// the source tree).
-pub fn support_command(script: &str, args: &[&str]) -> Vec<String> {
-    let mut v = vec![
-        python().to_string(),
-        "-B".to_string(),
-        support_script(script),
-    ];
-    v.extend(args.iter().map(|a| a.to_string()));
-    v
-}
-
 impl Lab {
-    /// Start a tests/support/ server in `ns` under `label` and wait for its ready file,
-    /// which is its first argument.
-    pub fn start_support(&mut self, ns: Ns, label: &str, script: &str, args: &[&str]) -> u32 {
-        let ready = self.dir().join(format!("{label}.ready"));
-        let ready_s = ready.display().to_string();
-        let mut all = vec![ready_s.as_str()];
-        all.extend_from_slice(args);
-        let argv = support_command(script, &all);
-        let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
-        self.spawn_ready(ns, label, &refs, &ready)
-    }
-
     // ----- nginx ---------------------------------------------------------------------------
 
     /// Path of nginx's main configuration (`-c`).
