@@ -98,16 +98,21 @@ impl Tmux {
         }
     }
 
-    /// Stop the server (and the session's command with it), and wait until its process is
-    /// gone: a new session on the same socket fails ("server exited unexpectedly") while
-    /// the old server is still exiting.
+    /// Stop the server (and the session's command with it), wait until its process is
+    /// gone (a new session on the same socket fails with "server exited unexpectedly"
+    /// while the old server is still exiting), and remove its socket file (tmux leaves
+    /// it behind).
     pub fn kill(&self) {
-        let server = self.display("#{pid}").parse::<u32>().ok();
+        let about = self.display("#{pid} #{socket_path}");
+        let Some((pid, socket)) = about.split_once(' ') else {
+            return; // no server
+        };
         let _ = self.run(&["kill-server"]);
         let start = Instant::now();
-        while server.is_some_and(process_alive) && start.elapsed() < Duration::from_secs(2) {
+        while pid.parse().is_ok_and(process_alive) && start.elapsed() < Duration::from_secs(2) {
             std::thread::sleep(Duration::from_millis(10));
         }
+        let _ = std::fs::remove_file(socket);
     }
 }
 
