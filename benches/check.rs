@@ -4,10 +4,11 @@
 //! `cargo bench --bench check` (root: it builds network namespaces). Under `cargo test`
 //! it only says how to run it, so the suite stays fast.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/lab/harness/mod.rs"]
+mod harness;
 
-use common::*;
+use harness::*;
 use std::process::Command;
 use std::time::{Duration, Instant};
 

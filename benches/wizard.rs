@@ -6,52 +6,19 @@
 //!
 //! `cargo bench --bench wizard` (root). Under `cargo test` it only says how to run it.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/lab/harness/mod.rs"]
+mod harness;
 
-use common::*;
+use harness::*;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn tmux(sock: &str, args: &[&str]) -> String {
-    let out = Command::new("tmux")
-        .args(["-L", sock])
-        .args(args)
-        .output()
-        .expect("tmux");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Start `cmd` in a detached 100x30 session, with `env` (`NAME=VALUE`) set.
-fn start(sock: &str, env: Option<String>, cmd: &str) {
-    let mut args = vec![
-        "new-session",
-        "-d",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "-e",
-        "LANG=C.UTF-8",
-    ];
-    if let Some(e) = &env {
-        args.extend(["-e", e.as_str()]);
-    }
-    args.push(cmd);
-    tmux(sock, &args);
-}
-
 /// Wait until the first run ended ("all clear" in the header).
-fn wait_all_clear(sock: &str) {
-    let t = Instant::now();
-    while !tmux(sock, &["capture-pane", "-p"]).contains("all clear") {
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "the run did not finish: {}",
-            tmux(sock, &["capture-pane", "-p"])
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn wait_all_clear(tmux: &Tmux) {
+    tmux.wait_for("the run to finish", Duration::from_secs(30), |s| {
+        s.contains("all clear")
+    });
 }
 
 fn cpu_ticks(pid: &str) -> u64 {
@@ -69,29 +36,20 @@ fn main() {
     }
     let mut lab = Lab::new("wizbench");
     lab.start_nginx(NGINX_LISTEN_DUAL);
-    let args: Vec<String> = Lab::check_args(&[])
-        .into_iter()
-        .filter(|a| a != "check" && a != "--format" && a != "json")
-        .collect();
     let trace = lab.dir().join("first-frame");
-    let cmd = format!(
-        "ip netns exec {} {} {}",
-        lab.ns(Ns::Srv),
-        env!("CARGO_BIN_EXE_dsdoctor"),
-        args.join(" ")
-    );
-    let sock = format!("dsd-bench-{}", std::process::id());
+    let cmd = lab.wizard_command();
+    let tmux = Tmux::new("bench");
     let mut inner = Vec::new();
     let mut outer = Vec::new();
     for _ in 0..10 {
         let _ = std::fs::remove_file(&trace);
         let t = Instant::now();
-        start(
-            &sock,
-            Some(format!("DSDOCTOR_TRACE_FIRST_FRAME={}", trace.display())),
+        tmux.start_with(
+            100,
+            &[format!("DSDOCTOR_TRACE_FIRST_FRAME={}", trace.display())],
             &cmd,
         );
-        while !tmux(&sock, &["capture-pane", "-p"]).contains("Decision tree") {
+        while !tmux.screen().contains("Decision tree") {
             assert!(t.elapsed() < Duration::from_secs(10), "no frame");
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -107,18 +65,16 @@ fn main() {
             std::thread::sleep(Duration::from_millis(1));
         };
         inner.push(Duration::from_micros(us));
-        tmux(&sock, &["kill-server"]);
+        tmux.kill();
         std::thread::sleep(Duration::from_millis(100));
     }
     inner.sort();
     outer.sort();
 
     // Idle: wait for the run to end (no spinner), then measure 10 s.
-    start(&sock, None, &cmd);
-    wait_all_clear(&sock);
-    let pid = tmux(&sock, &["display-message", "-p", "#{pane_pid}"])
-        .trim()
-        .to_string();
+    tmux.start(&cmd);
+    wait_all_clear(&tmux);
+    let pid = tmux.display("#{pane_pid}");
     std::thread::sleep(Duration::from_millis(500));
     let hz = String::from_utf8_lossy(
         &Command::new("getconf")
@@ -133,26 +89,26 @@ fn main() {
     let before = cpu_ticks(&pid);
     std::thread::sleep(Duration::from_secs(10));
     let used = (cpu_ticks(&pid) - before) as f64 / hz;
-    tmux(&sock, &["kill-server"]);
+    tmux.kill();
 
     // Re-check: `r` on each stage in turn, from the key to the frame with the run's
     // verdict (the binary's trace), on the healthy host where every probe answers.
     let rtrace = lab.dir().join("recheck");
     let _ = std::fs::remove_file(&rtrace);
-    start(
-        &sock,
-        Some(format!("DSDOCTOR_TRACE_RECHECK={}", rtrace.display())),
+    tmux.start_with(
+        100,
+        &[format!("DSDOCTOR_TRACE_RECHECK={}", rtrace.display())],
         &cmd,
     );
-    wait_all_clear(&sock);
+    wait_all_clear(&tmux);
     // Guided mode ends on the last stage; walk back to the first, then r and → in turn.
     for _ in 0..6 {
-        tmux(&sock, &["send-keys", "Left"]);
+        tmux.keys("Left");
     }
     let rounds = 18;
     let mut rechecks: Vec<Duration> = Vec::new();
     for i in 0..rounds {
-        tmux(&sock, &["send-keys", "r"]);
+        tmux.keys("r");
         let t = Instant::now();
         loop {
             let lines = std::fs::read_to_string(&rtrace).unwrap_or_default();
@@ -163,11 +119,11 @@ fn main() {
             std::thread::sleep(Duration::from_millis(5));
         }
         if i % 3 == 2 {
-            tmux(&sock, &["send-keys", "Right"]);
+            tmux.keys("Right");
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    tmux(&sock, &["kill-server"]);
+    tmux.kill();
     for l in std::fs::read_to_string(&rtrace).unwrap_or_default().lines() {
         if let Ok(us) = l.trim().parse::<u64>() {
             rechecks.push(Duration::from_micros(us));

@@ -42,7 +42,7 @@ mod tests {
     use super::*;
     use crate::checks::fixtures;
 
-    /// Found by tests/lab_hardening.rs: a replayed snapshot whose strings carry raw
+    /// Found by tests/lab/hardening.rs: a replayed snapshot whose strings carry raw
     /// controls came out of `--format json` with C1 characters unescaped and ESC/BEL
     /// escaped only as `\u001b`/`\u0007` (raw again once decoded).
     #[test]

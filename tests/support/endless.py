@@ -6,21 +6,17 @@ then a body that never ends.
 
 Listens on [::]:PORT with IPV6_V6ONLY off (both families).
 """
-import socket
 import sys
-import threading
 import time
 
+from labsock import listening_socket, read_head, serve, signal_ready
 
-def serve(c, mode):
+
+def answer(c, mode):
     try:
         c.settimeout(5)
-        data = b""
-        while b"\r\n\r\n" not in data and len(data) < 65536:
-            chunk = c.recv(4096)
-            if not chunk:
-                return
-            data += chunk
+        if b"\r\n\r\n" not in read_head(c):
+            return
         c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html>")
         block = b"x" * 65536
         while True:
@@ -37,15 +33,9 @@ def serve(c, mode):
 
 def main():
     ready, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    s.bind(("::", port))
-    s.listen(64)
-    open(ready, "w").close()
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=serve, args=(c, mode), daemon=True).start()
+    s = listening_socket("::", port, v6only=False)
+    signal_ready(ready)
+    serve(s, answer, mode)
 
 
 if __name__ == "__main__":

@@ -4,20 +4,18 @@ listening address.
 
     smtp.py READY_FILE ADDR PORT NAME [ADDR PORT NAME ...]
 """
-import socket
 import sys
 import threading
 
+from labsock import chunks, listening_socket, serve, signal_ready
 
-def serve(c, name):
+
+def answer(c, name):
     try:
         c.settimeout(5)
         c.sendall(("220 %s ESMTP dsdoctor-lab\r\n" % name).encode())
         data = b""
-        while True:
-            chunk = c.recv(1024)
-            if not chunk:
-                return
+        for chunk in chunks(c, 1024):
             data += chunk
             while b"\r\n" in data:
                 line, data = data.split(b"\r\n", 1)
@@ -35,28 +33,12 @@ def serve(c, name):
         c.close()
 
 
-def listen(addr, port, name):
-    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if fam == socket.AF_INET6:
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-    s.bind((addr, port))
-    s.listen(16)
-
-    def loop():
-        while True:
-            c, _ = s.accept()
-            threading.Thread(target=serve, args=(c, name), daemon=True).start()
-
-    threading.Thread(target=loop, daemon=True).start()
-
-
 def main():
     ready, rest = sys.argv[1], sys.argv[2:]
     for i in range(0, len(rest), 3):
-        listen(rest[i], int(rest[i + 1]), rest[i + 2])
-    open(ready, "w").close()
+        s = listening_socket(rest[i], int(rest[i + 1]), v6only=True, backlog=16)
+        threading.Thread(target=serve, args=(s, answer, rest[i + 2]), daemon=True).start()
+    signal_ready(ready)
     threading.Event().wait()
 
 

@@ -4,9 +4,8 @@
 //!
 //! These tests need root; they fail (never skip) when the lab cannot be built.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
+use crate::table::{PLACEHOLDERS, expand, unknown_placeholder};
 use std::path::Path;
 
 /// `dig +norec @server name type` from srv: (flags line, answer records).
@@ -317,8 +316,11 @@ fn listener_helper_sets_v6only_explicitly() {
 #[test]
 fn srv_sees_its_own_etc_files_and_runs_unprivileged() {
     let mut lab = Lab::new("etc");
-    lab.write_srv_sysctl_d("99-lab.conf", "net.ipv6.conf.all.disable_ipv6 = 1\n");
-    lab.write_srv_sysctl_conf("# lab sysctl.conf\n");
+    lab.write_srv_etc(
+        "sysctl.d/99-lab.conf",
+        "net.ipv6.conf.all.disable_ipv6 = 1\n",
+    );
+    lab.write_srv_etc("sysctl.conf", "# lab sysctl.conf\n");
     let listing = lab.exec_ok(Ns::Srv, &["ls", "/etc/sysctl.d"]);
     assert_eq!(listing.trim(), "99-lab.conf");
     let d = lab.exec_ok(Ns::Srv, &["cat", "/etc/sysctl.d/99-lab.conf"]);
@@ -333,11 +335,7 @@ fn srv_sees_its_own_etc_files_and_runs_unprivileged() {
     let out = lab.exec_as(Ns::Srv, RunAs::Nobody, &["cat", "/etc/resolv.conf"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("192.0.2.53"));
     // The binary under test is reachable for the unprivileged user.
-    let out = lab.exec_as(
-        Ns::Srv,
-        RunAs::Nobody,
-        &["test", "-x", env!("CARGO_BIN_EXE_dsdoctor")],
-    );
+    let out = lab.exec_as(Ns::Srv, RunAs::Nobody, &["test", "-x", DSDOCTOR]);
     assert!(out.status.success(), "nobody cannot execute dsdoctor");
 }
 
@@ -443,4 +441,21 @@ fn reverse_zone_names_and_nat64() {
     );
     assert_eq!(nat64("64:ff9b::", "192.0.0.170"), "64:ff9b::c000:aa");
     assert_eq!(nat64("64:ff9b::/96", "203.0.113.10"), "64:ff9b::cb00:710a");
+}
+
+#[test]
+fn placeholders_stand_for_the_labs_addresses() {
+    assert_eq!(
+        expand("[{SRV_V6}]:80 {DOMAIN} {CLI_V4}:{ECHO_PORT}", None),
+        "[2001:db8:1::10]:80 shop.lab.example 198.51.100.10:8180"
+    );
+    assert_eq!(
+        PLACEHOLDERS.iter().find(|p| p.0 == "ECHO_PORT").unwrap().1,
+        ECHO_PORT.to_string()
+    );
+    // nginx's own braces are no placeholders; a misspelt name is.
+    assert_eq!(unknown_placeholder("server { listen 80; }"), None);
+    assert_eq!(unknown_placeholder("via {SRV_GW_V4}"), Some("SRV_GW_V4"));
+    let r = std::panic::catch_unwind(|| expand("{SRV_V7}", None));
+    assert!(r.is_err(), "an unknown placeholder must fail the row");
 }

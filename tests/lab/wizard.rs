@@ -3,119 +3,9 @@
 //! nginx is fixed and reloaded, `r` turns the stage to pass and the wizard moves on;
 //! `q` leaves the terminal as it was. Also: SIGHUP (a dropped SSH session) restores it.
 
-mod common;
-
-use common::*;
-use std::process::{Command, Output};
+use crate::harness::*;
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A private tmux server, killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn new(tag: &str) -> Tmux {
-        Tmux {
-            socket: format!("dsd-{}-{tag}", std::process::id()),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| {
-                panic!("tmux {args:?}: {e} (is tmux installed? scripts/test.sh installs it)")
-            })
-    }
-
-    /// Start `cmd` in a detached 100x30 session whose pane stays after the command ends.
-    fn start(&self, cmd: &str) {
-        let out = self.run(&[
-            "new-session",
-            "-d",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "-e",
-            "LANG=C.UTF-8",
-            "-e",
-            "TERM=xterm-256color",
-            cmd,
-        ]);
-        assert!(
-            out.status.success(),
-            "tmux new-session: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        self.run(&["set-option", "-g", "remain-on-exit", "on"]);
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p"]).stdout).into_owned()
-    }
-
-    fn display(&self, format: &str) -> String {
-        String::from_utf8_lossy(&self.run(&["display-message", "-p", format]).stdout)
-            .trim()
-            .to_string()
-    }
-
-    fn keys(&self, keys: &str) {
-        self.run(&["send-keys", keys]);
-    }
-
-    /// Wait until `pred` holds for the screen; panic with the screen after `limit`.
-    fn wait_for(&self, what: &str, limit: Duration, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            if start.elapsed() > limit {
-                panic!("timed out waiting for {what}; the screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
-
-/// The wizard's command line in srv: the lab's check options without `check` and
-/// `--format json`.
-fn wizard_command(lab: &Lab) -> String {
-    let args = Lab::check_args(&[]);
-    let mut kept: Vec<String> = Vec::new();
-    let mut skip = false;
-    for a in args {
-        if skip {
-            skip = false;
-            continue;
-        }
-        if a == "--format" {
-            skip = true;
-            continue;
-        }
-        if a != "check" {
-            kept.push(a);
-        }
-    }
-    format!(
-        "ip netns exec {} {} {}",
-        lab.ns(Ns::Srv),
-        env!("CARGO_BIN_EXE_dsdoctor"),
-        kept.join(" ")
-    )
-}
 
 /// The decision tree's line for a stage (the tree is the left column).
 fn line_with<'a>(screen: &'a str, stage: &str) -> Option<&'a str> {
@@ -135,7 +25,7 @@ fn wizard_finds_ipv4_only_nginx_and_confirms_the_fix() {
     let exit_file = lab.dir().join("wizard.exit");
     tmux.start(&format!(
         "sh -c '{}; echo exit=$? > {}'",
-        wizard_command(&lab),
+        lab.wizard_command(),
         exit_file.display()
     ));
 
@@ -239,7 +129,7 @@ fn fix_then_recheck(name: &str, stage: &str, broken: &[&[&str]], repair: &[&[&st
         lab.exec_ok(Ns::Srv, cmd);
     }
     let tmux = Tmux::new(name);
-    tmux.start(&wizard_command(&lab));
+    tmux.start(&lab.wizard_command());
     tmux.wait_for(
         &format!("the {stage} stage to fail"),
         Duration::from_secs(30),
@@ -286,7 +176,7 @@ fn hangup_restores_the_terminal() {
     let mut lab = Lab::new("hup");
     lab.start_nginx(NGINX_LISTEN_DUAL);
     let tmux = Tmux::new("hup");
-    tmux.start(&wizard_command(&lab));
+    tmux.start(&lab.wizard_command());
     tmux.wait_for("the first frame", Duration::from_secs(20), |s| {
         s.contains("Decision tree")
     });
@@ -314,7 +204,7 @@ fn hangup_restores_the_terminal() {
 
 #[test]
 fn wizard_refuses_a_non_terminal_and_points_to_check() {
-    let out = Command::new(env!("CARGO_BIN_EXE_dsdoctor"))
+    let out = Command::new(DSDOCTOR)
         .args(["shop.example", "--offline"])
         .stdin(std::process::Stdio::null())
         .output()

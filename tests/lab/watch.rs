@@ -2,31 +2,11 @@
 //! reports exactly that fact change (and the checks it moves), passes the events to the
 //! --exec hook as JSON, and writes a textfile that promtool accepts.
 
-mod common;
-
-use common::*;
+use crate::harness::*;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn watch_args(extra: &[&str]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut skip = false;
-    for a in Lab::check_args(&[]) {
-        if skip {
-            skip = false;
-            continue;
-        }
-        match a.as_str() {
-            "check" => out.push("watch".to_string()),
-            "--format" => skip = true,
-            _ => out.push(a),
-        }
-    }
-    out.extend(extra.iter().map(|s| s.to_string()));
-    out
-}
 
 const STALE_AAAA: &str = "2001:db8:99::99";
 
@@ -41,24 +21,23 @@ fn watch_reports_the_aaaa_change_and_feeds_prometheus_and_the_hook() {
     let prom = lab.dir().join("dsdoctor.prom");
     let events = lab.dir().join("events.jsonl");
     let hook = format!("cat >> {}", events.display());
-    let args = watch_args(&[
-        "--interval",
-        "1s",
-        "--count",
-        "3",
-        "--prometheus-textfile",
-        &prom.to_string_lossy(),
-        "--exec",
-        &hook,
-    ]);
-    let mut child = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            lab.ns(Ns::Srv),
-            env!("CARGO_BIN_EXE_dsdoctor"),
-        ])
-        .args(&args)
+    let args = dsdoctor_args(
+        Front::Watch,
+        &[
+            "--interval",
+            "1s",
+            "--count",
+            "3",
+            "--prometheus-textfile",
+            &prom.to_string_lossy(),
+            "--exec",
+            &hook,
+        ],
+    );
+    let mut full = vec![DSDOCTOR];
+    full.extend(args.iter().map(String::as_str));
+    let mut child = lab
+        .command(Ns::Srv, RunAs::Root, &full)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -118,7 +97,8 @@ fn watch_reports_the_aaaa_change_and_feeds_prometheus_and_the_hook() {
         "{seen:#?}"
     );
 
-    // The hook got every event as one JSON document per line.
+    // The hook got every event as one JSON document per line (the hook's event format,
+    // not the report: read raw).
     let text = std::fs::read_to_string(&events).expect("the hook ran");
     let evs: Vec<Value> = text
         .lines()

@@ -1,0 +1,83 @@
+//! `dsdoctor check` on hosts broken the ways issue 2 describes: DNS records, addresses,
+//! listeners, routes, an unprivileged run, `--expect`. The rows are
+//! `tables/check.toml`; below are the tests that are not one lab, one breakage, one run.
+
+use crate::harness::*;
+
+scenario_tests!("check.toml":
+    healthy_host,
+    aaaa_pointing_elsewhere,
+    a_record_missing,
+    a_pointing_elsewhere,
+    ipv6_disabled_at_runtime_is_the_root_cause,
+    ipv6_disabled_on_the_site_interface_only,
+    ipv6_disabled_in_sysctl_file_only,
+    link_local_only,
+    dadfailed_address,
+    nginx_listens_ipv4_only,
+    v6only_listener_on_custom_port,
+    nginx_listens_ipv6_only,
+    no_ipv6_default_route,
+    unreachable_ipv6_gateway,
+    unprivileged_run_reports_errors_not_failures,
+    expect_ipv4_without_aaaa_passes,
+    resolver_differs_from_authoritative,
+);
+
+/// Two servers on one machine (containers, or two labs): listener.config must read the
+/// nginx that owns this namespace's port-80 sockets, not another namespace's nginx. The
+/// other lab's IPv4-only nginx starts first (lower pid).
+#[test]
+fn listener_config_reads_this_namespaces_nginx() {
+    let mut other = Lab::new("other-server");
+    other.start_nginx(NGINX_LISTEN_V4_ONLY);
+    let mut lab = Lab::new("this-server");
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    let r = lab.check(&[]);
+    let site = lab.nginx_site_path().display().to_string();
+    let text = r.part(CheckId::ListenerConfig, None, Part::Text);
+    assert!(
+        text.contains(&site) && !text.contains(&other.dir().display().to_string()),
+        "listener.config :80 does not read this namespace's nginx ({site}):\n{}",
+        r.dump(CheckId::ListenerConfig, None)
+    );
+    r.assert_status(CheckId::ListenerConfig, None, Status::Pass);
+    r.assert_exit(0);
+}
+
+#[test]
+fn bad_input_exits_3_and_unknown_domain_is_a_clean_fail() {
+    let mut lab = Lab::new("bad-input");
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    let with_domain = |domain: &str| -> Vec<String> {
+        Lab::check_args(&[])
+            .into_iter()
+            .map(|a| if a == DOMAIN { domain.to_string() } else { a })
+            .collect()
+    };
+
+    for args in [with_domain("bad..name"), Lab::check_args(&["-p", "80,x"])] {
+        let (code, out, err) = lab.run_dsdoctor(&args);
+        assert_eq!(
+            code, 3,
+            "{args:?}: exit {code}\nstdout:\n{out}\nstderr:\n{err}"
+        );
+        assert!(out.is_empty(), "{args:?}: stdout not empty:\n{out}");
+        assert_eq!(
+            err.trim_end_matches('\n').lines().count(),
+            1,
+            "{args:?}: stderr is not exactly one line:\n{err}"
+        );
+        assert!(!err.trim().is_empty(), "{args:?}: empty error");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+
+    let args = with_domain("nope.lab.example");
+    let (code, out, err) = lab.run_dsdoctor(&args);
+    let r = CheckRun::parse("nope.lab.example", code, out, err);
+    r.assert_exit(2);
+    assert_eq!(r.report.target.domain, "nope.lab.example");
+    r.assert_status(CheckId::DnsA, None, Status::Fail);
+    r.assert_verdict(Some(CheckId::DnsA));
+    validate_report(&r);
+}
