@@ -4,6 +4,8 @@
 //! `cargo bench --bench check` (root: it builds network namespaces). Under `cargo test`
 //! it only says how to run it, so the suite stays fast.
 
+// A bench uses part of the lab harness; the lab binary uses all of it, and there the
+// compiler reports what nothing uses.
 #[allow(dead_code, unused_imports)]
 #[path = "../tests/lab/harness/mod.rs"]
 mod harness;

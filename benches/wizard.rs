@@ -6,6 +6,8 @@
 //!
 //! `cargo bench --bench wizard` (root). Under `cargo test` it only says how to run it.
 
+// A bench uses part of the lab harness; the lab binary uses all of it, and there the
+// compiler reports what nothing uses.
 #[allow(dead_code, unused_imports)]
 #[path = "../tests/lab/harness/mod.rs"]
 mod harness;
