@@ -5,10 +5,14 @@
 //!
 //! `cargo bench --bench apache`. Under `cargo test` it only says how to run it.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use dualstack_doctor::{FsSource, Limits, apache_invocation, parse_apache};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::{Timing, time_runs};
 
 const SITES: usize = 500;
 const RUNS: usize = 50;
@@ -68,14 +72,8 @@ fn write(root: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("bench apache: run with `cargo bench --bench apache`");
+    if !support::requested("apache", "") {
         return;
     }
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -86,18 +84,13 @@ fn main() {
     env.insert("APACHE_LOG_DIR".to_owned(), "/var/log/apache2".to_owned());
     let limits = Limits::default();
     let src = FsSource::new(&limits);
-    let mut times = Vec::new();
     let mut files = 0;
-    for _ in 0..RUNS {
-        let t = Instant::now();
+    let Timing { median: med, min } = time_runs(RUNS, || {
         let cfg = parse_apache(&src, &inv, &env, &limits);
-        times.push(t.elapsed());
         assert_eq!(cfg.vhosts.len(), 2 * SITES);
         assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
         files = cfg.files.len();
-    }
-    let med = median(times.clone());
-    let min = times.iter().min().copied().unwrap_or_default();
+    });
     println!("| what | median | min |");
     println!("| --- | --- | --- |");
     println!(

@@ -9,37 +9,14 @@
 #[allow(dead_code, unused_imports)]
 #[path = "../tests/lab/harness/mod.rs"]
 mod harness;
+#[path = "support/mod.rs"]
+mod support;
 
 use harness::*;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::{Timing, ns_exec, time_runs};
 
 const RUNS: usize = 15;
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn time_runs(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
-    f(); // warm caches (binary pages, neighbour entries)
-    let mut samples = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t = Instant::now();
-        f();
-        samples.push(t.elapsed());
-    }
-    let min = samples.iter().min().copied().unwrap_or_default();
-    (median(samples), min)
-}
-
-fn ns_exec(ns: &str, args: &[&str]) -> std::process::Output {
-    Command::new("ip")
-        .args(["netns", "exec", ns])
-        .args(args)
-        .output()
-        .expect("ip netns exec")
-}
 
 fn checklist(ns: &str) {
     let script = "dig +short A shop.lab.example; dig +short AAAA shop.lab.example; ip addr; \
@@ -50,8 +27,7 @@ fn checklist(ns: &str) {
 }
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("bench check: run with `cargo bench --bench check` as root");
+    if !support::requested("check", " as root") {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_dsdoctor");
@@ -62,7 +38,10 @@ fn main() {
     args.extend(Lab::check_args(&[]));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
 
-    let (dsd_med, dsd_min) = time_runs(RUNS, || {
+    let Timing {
+        median: dsd_med,
+        min: dsd_min,
+    } = time_runs(RUNS, || {
         let out = ns_exec(&srv, &refs);
         assert!(
             out.status.code() == Some(0),
@@ -70,7 +49,10 @@ fn main() {
             String::from_utf8_lossy(&out.stdout)
         );
     });
-    let (cl_med, cl_min) = time_runs(RUNS, || checklist(&srv));
+    let Timing {
+        median: cl_med,
+        min: cl_min,
+    } = time_runs(RUNS, || checklist(&srv));
 
     // Every outbound probe times out: the router drops everything addressed to it or
     // through it (DNS, gateway echo, authoritative servers).
@@ -91,7 +73,10 @@ fn main() {
         .expect("--timeout in check args");
     targs[ti + 1] = "1s".into();
     let trefs: Vec<&str> = targs.iter().map(String::as_str).collect();
-    let (to_med, to_min) = time_runs(5, || {
+    let Timing {
+        median: to_med,
+        min: to_min,
+    } = time_runs(5, || {
         ns_exec(&srv, &trefs);
     });
 

@@ -8,9 +8,13 @@
 //! per-interface chains before the port accepts at the very end, so a new connection walks
 //! all 10,000 rules before it is decided.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use dualstack_doctor::{Compiled, Packet, parse_nft};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
+use support::{Timing, time_runs};
 
 const RULES: usize = 10_000;
 const RUNS: usize = 30;
@@ -104,14 +108,8 @@ fn ruleset(ports: &[u16]) -> String {
     format!(r#"{{"nftables":[{}]}}"#, items.join(","))
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("bench firewall: run with `cargo bench --bench firewall`");
+    if !support::requested("firewall", "") {
         return;
     }
     // The listening ports of a busy host.
@@ -137,10 +135,9 @@ fn main() {
         .sum();
     assert_eq!(total, RULES);
 
-    let mut decide = Vec::new();
     let mut answers = 0;
-    for _ in 0..RUNS {
-        let t = Instant::now();
+    let Timing { median: med, min } = time_runs(RUNS, || {
+        answers = 0;
         let c = Compiled::new(&rs.tables);
         for &p in &ports {
             for ip in [v4, v6] {
@@ -154,10 +151,7 @@ fn main() {
             assert!(o.decision.admits());
             answers += 1;
         }
-        decide.push(t.elapsed());
-    }
-    let med = median(decide.clone());
-    let min = decide.iter().min().copied().unwrap_or_default();
+    });
     println!("| what | median | min |");
     println!("| --- | --- | --- |");
     println!(
@@ -172,7 +166,7 @@ fn main() {
     println!();
     println!(
         "{} decisions per run; target < 50 ms: {}",
-        answers / RUNS,
+        answers,
         if med < Duration::from_millis(50) {
             "met"
         } else {

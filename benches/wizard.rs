@@ -11,6 +11,8 @@
 #[allow(dead_code, unused_imports)]
 #[path = "../tests/lab/harness/mod.rs"]
 mod harness;
+#[path = "support/mod.rs"]
+mod support;
 
 use harness::*;
 use std::process::Command;
@@ -32,8 +34,7 @@ fn cpu_ticks(pid: &str) -> u64 {
 }
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("bench wizard: run with `cargo bench --bench wizard` as root");
+    if !support::requested("wizard", " as root") {
         return;
     }
     let mut lab = Lab::new("wizbench");
