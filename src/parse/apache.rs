@@ -13,7 +13,7 @@
 //!   held, and each directive keeps the conditions it stands under;
 //! - `<Macro>` bodies are templates, not directives: they are skipped.
 
-use super::source::{ConfigSource, Limits, Reader, at};
+use super::source::{ConfigSource, Limits, Reader, Walk, at};
 use super::{has_glob_chars, normalize_lexically};
 use crate::facts::servers::{
     ApacheConfig, ApacheListen, ApacheName, BindAddr, Condition, Families, NameVirtualHost,
@@ -227,8 +227,7 @@ pub fn parse_config(
     out.server_root = w.root;
     out.defines = w.defines.into_iter().collect();
     out.undefined_vars = w.undefined.into_iter().collect();
-    out.files = w.reader.files;
-    out.problems = w.reader.problems;
+    (out.files, out.problems) = w.reader.finish();
     out
 }
 
@@ -359,17 +358,11 @@ struct Walker<'a> {
     main_port: Option<u16>,
 }
 
-impl Walker<'_> {
-    fn problem(&mut self, msg: String) {
-        self.reader.problem(msg);
-    }
+impl<'a> Walk<'a> for Walker<'a> {
+    type Out = ();
 
-    fn walk_file(&mut self, path: &Path, origin: Option<&str>) {
-        let Some(text) = self.reader.enter(path, origin) else {
-            return;
-        };
-        self.walk_text(path, &text);
-        self.reader.leave();
+    fn reader(&mut self) -> &mut Reader<'a> {
+        &mut self.reader
     }
 
     fn walk_text(&mut self, file: &Path, text: &str) {
@@ -438,7 +431,9 @@ impl Walker<'_> {
             self.close(last);
         }
     }
+}
 
+impl Walker<'_> {
     /// `${VAR}` from `Define`s, then the environment; an unknown one stays literal.
     fn substitute(&mut self, line: &str) -> String {
         if !line.contains("${") {

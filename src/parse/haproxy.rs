@@ -11,7 +11,7 @@
 //! family.
 
 use super::normalize_lexically;
-use super::source::{ConfigSource, Limits, Reader, at};
+use super::source::{ConfigSource, Limits, Reader, Walk, at};
 use crate::facts::servers::{
     BindAddr, Condition, Families, HaproxyBind, HaproxyConfig, HaproxyEndpoint, HaproxySection,
     HaproxySectionKind, UseBackend,
@@ -103,15 +103,14 @@ pub fn parse_config(
     for p in paths {
         if src.is_dir(p) {
             for f in w.reader.glob(p, b"*.cfg") {
-                w.walk_file(&f);
+                w.walk_file(&f, None);
             }
         } else {
-            w.walk_file(p);
+            w.walk_file(p, None);
         }
     }
     let mut out = w.out;
-    out.files = w.reader.files;
-    out.problems = w.reader.problems;
+    (out.files, out.problems) = w.reader.finish();
     out
 }
 
@@ -250,28 +249,28 @@ fn section_kind(word: &str) -> Option<Option<HaproxySectionKind>> {
     })
 }
 
-impl Walker<'_> {
-    fn problem(&mut self, msg: String) {
-        self.reader.problem(msg);
+impl<'a> Walk<'a> for Walker<'a> {
+    type Out = ();
+
+    fn reader(&mut self) -> &mut Reader<'a> {
+        &mut self.reader
     }
 
-    fn walk_file(&mut self, path: &Path) {
-        let Some(text) = self.reader.enter(path, None) else {
-            return;
-        };
+    fn walk_text(&mut self, file: &Path, text: &str) {
         // A file starts outside any section.
         self.finish_section();
         for (n, line) in text.split('\n').enumerate() {
-            self.line(path, n + 1, line.strip_suffix('\r').unwrap_or(line));
+            self.line(file, n + 1, line.strip_suffix('\r').unwrap_or(line));
         }
         self.finish_section();
         if let Some(c) = self.conds.pop() {
             self.problem(format!("{}: .if without .endif", at(&c.file, c.line)));
             self.conds.clear();
         }
-        self.reader.leave();
     }
+}
 
+impl Walker<'_> {
     fn finish_section(&mut self) {
         if let Some(s) = self.current.take() {
             self.out.sections.push(s);

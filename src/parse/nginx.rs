@@ -16,7 +16,7 @@ const MAX_ARGS: usize = 4096;
 pub use super::source::{ConfigSource, FsSource, Limits};
 #[cfg(test)]
 pub use super::source::{MapSource, ReadError};
-use super::source::{Reader, at};
+use super::source::{Reader, Walk, at};
 
 // The parser's output is part of the facts (and so of the snapshot format): its types
 // belong to `facts`.
@@ -36,8 +36,7 @@ pub fn parse_config(src: &dyn ConfigSource, main: &Path, limits: &Limits) -> Ngi
     };
     walker.walk_file(&main, None);
     let mut out = walker.out;
-    out.files = walker.reader.files;
-    out.problems = walker.reader.problems;
+    (out.files, out.problems) = walker.reader.finish();
     out
 }
 
@@ -403,18 +402,11 @@ struct Walker<'a> {
     frames: Vec<Frame>,
 }
 
-impl Walker<'_> {
-    fn problem(&mut self, msg: String) {
-        self.reader.problem(msg);
-    }
+impl<'a> Walk<'a> for Walker<'a> {
+    type Out = ();
 
-    /// `origin` is where the `include` naming this file stands, for messages.
-    fn walk_file(&mut self, path: &Path, origin: Option<&str>) {
-        let Some(text) = self.reader.enter(path, origin) else {
-            return;
-        };
-        self.walk_text(path, &text);
-        self.reader.leave();
+    fn reader(&mut self) -> &mut Reader<'a> {
+        &mut self.reader
     }
 
     fn walk_text(&mut self, file: &Path, text: &str) {
@@ -474,7 +466,9 @@ impl Walker<'_> {
             self.close_frame(lx.line);
         }
     }
+}
 
+impl Walker<'_> {
     fn open_frame(&mut self, file: &Path, stmt: &Stmt) {
         let name = stmt.name();
         let frame = match (self.frames.last(), name) {

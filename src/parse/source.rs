@@ -324,6 +324,11 @@ impl<'a> Reader<'a> {
         self.chain.pop();
     }
 
+    /// The files read and the problems found, for the parse's output.
+    pub fn finish(self) -> (Vec<PathBuf>, Vec<String>) {
+        (self.files, self.problems)
+    }
+
     /// The entries of `dir` whose names match the glob `pattern`, sorted bytewise (the
     /// C locale's order, which glob(3), nginx and Apache use). A leading dot must be
     /// matched literally, as glob(3) without GLOB_PERIOD and fnmatch with FNM_PERIOD do.
@@ -344,6 +349,32 @@ impl<'a> Reader<'a> {
         matches.sort();
         matches.dedup();
         matches
+    }
+}
+
+/// A parser that follows includes: what it makes of one file's text is its own, the
+/// reading (bounds, include chain, problems) goes through its [`Reader`].
+pub trait Walk<'a> {
+    /// What one file yields: nothing for the parsers that fill their output as they go;
+    /// the Caddyfile's tokens, which its imports splice in where they stand.
+    type Out: Default;
+
+    fn reader(&mut self) -> &mut Reader<'a>;
+
+    fn walk_text(&mut self, file: &Path, text: &str) -> Self::Out;
+
+    fn problem(&mut self, msg: String) {
+        self.reader().problem(msg);
+    }
+
+    /// `origin` is where the include naming this file stands, for messages.
+    fn walk_file(&mut self, path: &Path, origin: Option<&str>) -> Self::Out {
+        let Some(text) = self.reader().enter(path, origin) else {
+            return Self::Out::default();
+        };
+        let out = self.walk_text(path, &text);
+        self.reader().leave();
+        out
     }
 }
 
