@@ -381,31 +381,22 @@ pub trait Walk<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::test_support::hostile_dir;
+    use crate::testutil::paths;
 
     #[test]
-    fn fifo_and_devices_are_refused_without_blocking() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("fifo");
-        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    fn fifos_devices_and_huge_files_are_refused_unread() {
+        let dir = hostile_dir("");
+        let (fifo, big) = (dir.path().join("fifo"), dir.path().join("big"));
         let src = FsSource::default();
+        let start = std::time::Instant::now();
         assert_eq!(src.read(&fifo), Err(ReadError::NotAFile));
+        // A sparse 100 MB file: skipped, not read up to the limit.
+        assert_eq!(src.read(&big), Err(ReadError::TooLarge { limit: 4 << 20 }));
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
         assert_eq!(src.read(Path::new("/dev/zero")), Err(ReadError::NotAFile));
         assert_eq!(src.read(dir.path()), Err(ReadError::NotAFile));
         assert!(src.is_dir(dir.path()) && !src.is_dir(&fifo));
-    }
-
-    #[test]
-    fn a_sparse_100_mb_file_is_skipped_unread() {
-        let dir = tempfile::tempdir().unwrap();
-        let big = dir.path().join("big.conf");
-        let f = std::fs::File::create(&big).unwrap();
-        f.set_len(100 << 20).unwrap();
-        let start = std::time::Instant::now();
-        assert_eq!(
-            FsSource::default().read(&big),
-            Err(ReadError::TooLarge { limit: 4 << 20 })
-        );
-        assert!(start.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]
@@ -417,9 +408,7 @@ mod tests {
             .link("/a/masked", "/dev/null");
         assert_eq!(
             src.list_dir(Path::new("/a")),
-            ["/a/b", "/a/d.conf", "/a/e.conf", "/a/masked"]
-                .map(PathBuf::from)
-                .to_vec()
+            paths(&["/a/b", "/a/d.conf", "/a/e.conf", "/a/masked"])
         );
         assert!(src.is_dir(Path::new("/a/b")) && !src.is_dir(Path::new("/a/d.conf")));
         assert_eq!(src.read(Path::new("/a/e.conf")), Ok("y".into()));
@@ -441,13 +430,8 @@ mod tests {
         let r = Reader::new(&src, &limits);
         assert_eq!(
             r.glob(Path::new("/g"), b"*.conf"),
-            ["/g/B.conf", "/g/a.conf", "/g/b.conf"]
-                .map(PathBuf::from)
-                .to_vec()
+            paths(&["/g/B.conf", "/g/a.conf", "/g/b.conf"])
         );
-        assert_eq!(
-            r.glob(Path::new("/g"), b".*"),
-            vec![PathBuf::from("/g/.h.conf")]
-        );
+        assert_eq!(r.glob(Path::new("/g"), b".*"), paths(&["/g/.h.conf"]));
     }
 }

@@ -6,6 +6,7 @@
 //! (relative to the importing file), one site written without braces.
 
 use super::listen_addr;
+use crate::facts::Place;
 use crate::facts::servers::{CaddyBind, CaddyGlobal, CaddySite, Caddyfile, SiteAddress};
 use crate::parse::source::{ConfigSource, Limits, Reader, Walk, at};
 use crate::parse::{has_glob_chars, normalize_lexically};
@@ -403,8 +404,7 @@ impl Parser<'_> {
             .collect::<Vec<_>>()
             .join(" ");
         Some(CaddyBind {
-            file: t.file.clone(),
-            line: t.line,
+            at: Place::new(&t.file, t.line),
             raw: clean(&raw),
             addrs,
         })
@@ -446,8 +446,7 @@ impl Parser<'_> {
             }
         }
         self.out.sites.push(CaddySite {
-            file: file.to_path_buf(),
-            line,
+            at: Place::new(file, line),
             close_line,
             addresses,
             binds,

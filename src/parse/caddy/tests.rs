@@ -1,8 +1,6 @@
 use super::*;
-
-fn v(s: &[&str]) -> Vec<String> {
-    s.iter().map(|s| s.to_string()).collect()
-}
+use crate::parse::test_support::ip;
+use crate::testutil::strings as v;
 
 #[test]
 fn command_lines() {
@@ -83,31 +81,44 @@ fn admin_endpoints() {
 
 #[test]
 fn network_addresses() {
-    let l = |s: &str| listen_addr(s).unwrap();
-    let all = l(":443");
+    use Families::*;
+    let host = || BindAddr::Host("localhost".into());
+    // Go binds `0.0.0.0` with network tcp as a dual-stack socket.
+    for (written, addr, ports, families) in [
+        (":443", BindAddr::Unspecified, Some((443, 443)), Both),
+        ("0.0.0.0", ip("0.0.0.0"), None, Both),
+        ("0.0.0.0:80", ip("0.0.0.0"), Some((80, 80)), Both),
+        ("tcp4/0.0.0.0", ip("0.0.0.0"), None, Ipv4),
+        ("tcp6/[::]", ip("::"), None, Ipv6),
+        ("[::]", ip("::"), None, Both),
+        ("::", ip("::"), None, Both),
+        ("127.0.0.1", ip("127.0.0.1"), None, Ipv4),
+        ("[::1]:8080", ip("::1"), Some((8080, 8080)), Ipv6),
+        ("localhost:80", host(), Some((80, 80)), OfResolvedName),
+        ("tcp4/localhost", host(), None, Ipv4),
+        (
+            "udp/:443-444",
+            BindAddr::Unspecified,
+            Some((443, 444)),
+            Both,
+        ),
+        (":0", BindAddr::Unspecified, Some((0, 0)), Both),
+        (
+            "unix//run/caddy.sock",
+            BindAddr::Other("/run/caddy.sock".into()),
+            None,
+            NotIp,
+        ),
+    ] {
+        let l = listen_addr(written).unwrap();
+        let got = (l.addr, l.ports.map(|p| (p.first, p.last)), l.families);
+        assert_eq!(got, (addr, ports, families), "{written}");
+    }
     assert_eq!(
-        (all.addr, all.port_first, all.families),
-        (BindAddr::Unspecified, Some(443), Families::Both)
+        listen_addr("udp/:443").unwrap().prefix.as_deref(),
+        Some("udp")
     );
-    // Go binds 0.0.0.0 with network tcp as a dual-stack socket.
-    assert_eq!(l("0.0.0.0").families, Families::Both);
-    assert_eq!(l("0.0.0.0:80").port_first, Some(80));
-    assert_eq!(l("tcp4/0.0.0.0").families, Families::Ipv4);
-    assert_eq!(l("tcp6/[::]").families, Families::Ipv6);
-    assert_eq!(l("[::]").families, Families::Both);
-    assert_eq!(l("::").families, Families::Both);
-    assert_eq!(l("127.0.0.1").families, Families::Ipv4);
-    assert_eq!(l("[::1]:8080").families, Families::Ipv6);
-    assert_eq!(l("localhost:80").families, Families::OfResolvedName);
-    assert_eq!(l("tcp4/localhost").families, Families::Ipv4);
-    let u = l("unix//run/caddy.sock");
-    assert_eq!((u.network.as_str(), u.families), ("unix", Families::NotIp));
-    assert_eq!(u.addr, BindAddr::Other("/run/caddy.sock".into()));
-    let r = l("udp/:443-444");
-    assert_eq!(
-        (r.network.as_str(), r.port_first, r.port_last),
-        ("udp", Some(443), Some(444))
-    );
+    assert_eq!(listen_addr(":443").unwrap().prefix, None);
     for bad in [
         "[::1",
         ":x",
