@@ -5,6 +5,8 @@
 //!
 //! `cargo bench --bench apache`. Under `cargo test` it only says how to run it.
 
+mod support;
+
 use dualstack_doctor::{FsSource, Limits, apache_invocation, parse_apache};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -68,14 +70,8 @@ fn write(root: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("bench apache: run with `cargo bench --bench apache`");
+    if !support::benching("apache", "") {
         return;
     }
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -96,10 +92,8 @@ fn main() {
         assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
         files = cfg.files.len();
     }
-    let med = median(times.clone());
-    let min = times.iter().min().copied().unwrap_or_default();
-    println!("| what | median | min |");
-    println!("| --- | --- | --- |");
+    let (med, min) = support::median_min(times);
+    support::table_head();
     println!(
         "| read {SITES} sites ({} virtual hosts, {files} files) from disk and parse them | {med:.2?} | {min:.2?} |",
         2 * SITES
@@ -107,10 +101,6 @@ fn main() {
     println!();
     println!(
         "target < 20 ms: {}",
-        if med < Duration::from_millis(20) {
-            "met"
-        } else {
-            "MISSED"
-        }
+        support::met(med, Duration::from_millis(20))
     );
 }

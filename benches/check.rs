@@ -6,37 +6,13 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use common::*;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::{ns_exec, time_runs};
 
 const RUNS: usize = 15;
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn time_runs(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
-    f(); // warm caches (binary pages, neighbour entries)
-    let mut samples = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t = Instant::now();
-        f();
-        samples.push(t.elapsed());
-    }
-    let min = samples.iter().min().copied().unwrap_or_default();
-    (median(samples), min)
-}
-
-fn ns_exec(ns: &str, args: &[&str]) -> std::process::Output {
-    Command::new("ip")
-        .args(["netns", "exec", ns])
-        .args(args)
-        .output()
-        .expect("ip netns exec")
-}
 
 fn checklist(ns: &str) {
     let script = "dig +short A shop.lab.example; dig +short AAAA shop.lab.example; ip addr; \
@@ -47,8 +23,7 @@ fn checklist(ns: &str) {
 }
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("bench check: run with `cargo bench --bench check` as root");
+    if !support::benching("check", " as root") {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_dsdoctor");
@@ -92,8 +67,7 @@ fn main() {
         ns_exec(&srv, &trefs);
     });
 
-    println!("| what | median | min |");
-    println!("| --- | --- | --- |");
+    support::table_head();
     println!("| dsdoctor check, healthy lab host | {dsd_med:.1?} | {dsd_min:.1?} |");
     println!(
         "| manual checklist script (dig, ip, ss, iptables, curl) | {cl_med:.1?} | {cl_min:.1?} |"

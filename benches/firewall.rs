@@ -8,6 +8,8 @@
 //! per-interface chains before the port accepts at the very end, so a new connection walks
 //! all 10,000 rules before it is decided.
 
+mod support;
+
 use dualstack_doctor::{Compiled, Packet, parse_nft};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -104,14 +106,8 @@ fn ruleset(ports: &[u16]) -> String {
     format!(r#"{{"nftables":[{}]}}"#, items.join(","))
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("bench firewall: run with `cargo bench --bench firewall`");
+    if !support::benching("firewall", "") {
         return;
     }
     // The listening ports of a busy host.
@@ -156,10 +152,8 @@ fn main() {
         }
         decide.push(t.elapsed());
     }
-    let med = median(decide.clone());
-    let min = decide.iter().min().copied().unwrap_or_default();
-    println!("| what | median | min |");
-    println!("| --- | --- | --- |");
+    let (med, min) = support::median_min(decide);
+    support::table_head();
     println!(
         "| decide {} ports x 2 families + 5 ICMPv6 types against {RULES} rules (compile + walk) | {med:.2?} | {min:.2?} |",
         ports.len()
@@ -173,10 +167,6 @@ fn main() {
     println!(
         "{} decisions per run; target < 50 ms: {}",
         answers / RUNS,
-        if med < Duration::from_millis(50) {
-            "met"
-        } else {
-            "MISSED"
-        }
+        support::met(med, Duration::from_millis(50))
     );
 }

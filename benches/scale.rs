@@ -4,8 +4,10 @@
 //!
 //! `cargo bench --bench scale` (root; builds its own namespace and removes it).
 
+mod support;
+
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use support::{ns_exec, time_runs};
 
 /// One of ten processes (the per-process file limit here is 20,000): 5,000 listeners
 /// and 2,500 established connections (both ends) each.
@@ -47,30 +49,8 @@ impl Drop for Ns {
     }
 }
 
-fn in_ns(ns: &str, args: &[&str]) -> std::process::Output {
-    Command::new("ip")
-        .args(["netns", "exec", ns])
-        .args(args)
-        .output()
-        .expect("ip netns exec")
-}
-
-fn median_time(runs: usize, mut f: impl FnMut()) -> Duration {
-    f();
-    let mut v: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("bench scale: run with `cargo bench --bench scale` as root");
+    if !support::benching("scale", " as root") {
         return;
     }
     let ns = Ns(format!("dsd-scale-{}", std::process::id()));
@@ -81,8 +61,8 @@ fn main() {
             .expect("ip")
             .success()
     );
-    in_ns(&ns.0, &["ip", "link", "set", "lo", "up"]);
-    in_ns(
+    ns_exec(&ns.0, &["ip", "link", "set", "lo", "up"]);
+    ns_exec(
         &ns.0,
         &["sysctl", "-qw", "net.ipv4.ip_local_port_range=45000 65000"],
     );
@@ -110,10 +90,10 @@ fn main() {
         assert_eq!(line.trim(), "ready", "socket process {part} failed");
         children.push(child);
     }
-    let total = String::from_utf8_lossy(&in_ns(&ns.0, &["ss", "-tanH"]).stdout)
+    let total = String::from_utf8_lossy(&ns_exec(&ns.0, &["ss", "-tanH"]).stdout)
         .lines()
         .count();
-    let listening = String::from_utf8_lossy(&in_ns(&ns.0, &["ss", "-ltnH"]).stdout)
+    let listening = String::from_utf8_lossy(&ns_exec(&ns.0, &["ss", "-ltnH"]).stdout)
         .lines()
         .count();
 
@@ -122,23 +102,23 @@ fn main() {
         std::path::Path::new(&example).exists(),
         "build the probe first: cargo build --release --example listeners"
     );
-    let ss = median_time(5, || {
-        in_ns(&ns.0, &["ss", "-ltn"]);
+    let (ss, _) = time_runs(5, || {
+        ns_exec(&ns.0, &["ss", "-ltn"]);
     });
-    let ssp = median_time(5, || {
-        in_ns(&ns.0, &["ss", "-ltnp"]);
+    let (ssp, _) = time_runs(5, || {
+        ns_exec(&ns.0, &["ss", "-ltnp"]);
     });
     let mut probe_line = String::new();
-    let probe = median_time(5, || {
-        probe_line = String::from_utf8_lossy(&in_ns(&ns.0, &[&example]).stdout)
+    let (probe, _) = time_runs(5, || {
+        probe_line = String::from_utf8_lossy(&ns_exec(&ns.0, &[&example]).stdout)
             .trim()
             .to_string();
     });
     // The whole check (offline: the namespace has no network), its peak memory from
     // the kernel's accounting of finished children.
     let bin = env!("CARGO_BIN_EXE_dsdoctor");
-    let check = median_time(3, || {
-        in_ns(
+    let (check, _) = time_runs(3, || {
+        ns_exec(
             &ns.0,
             &[
                 bin,

@@ -8,6 +8,7 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use common::*;
 use std::process::Command;
@@ -63,8 +64,7 @@ fn cpu_ticks(pid: &str) -> u64 {
 }
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("bench wizard: run with `cargo bench --bench wizard` as root");
+    if !support::benching("wizard", " as root") {
         return;
     }
     let mut lab = Lab::new("wizbench");
