@@ -293,14 +293,23 @@ pub struct Caddyfile {
     pub problems: Vec<String>,
 }
 
+/// What the Caddyfile's global options and the JSON configuration both set: the admin
+/// endpoint, and the ports of the sites that name none.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct CaddyGlobal {
-    /// `admin off`.
+pub struct CaddySettings {
+    /// `admin off`; in JSON `admin.disabled`.
     pub admin_off: bool,
-    /// `admin ADDRESS`.
+    /// `admin ADDRESS`; in JSON `admin.listen`.
     pub admin: Option<String>,
+    /// `http_port`; in JSON `apps.http.http_port`.
     pub http_port: Option<u16>,
     pub https_port: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CaddyGlobal {
+    #[serde(flatten)]
+    pub settings: CaddySettings,
     /// `auto_https off | disable_redirects | ...`.
     pub auto_https: Option<String>,
     /// `default_bind` addresses, used by sites without `bind`.
@@ -347,11 +356,8 @@ pub struct CaddyBind {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CaddyJson {
     pub servers: Vec<CaddyServer>,
-    pub http_port: Option<u16>,
-    pub https_port: Option<u16>,
-    /// `admin.disabled`.
-    pub admin_disabled: bool,
-    pub admin_listen: Option<String>,
+    #[serde(flatten)]
+    pub settings: CaddySettings,
     pub problems: Vec<String>,
 }
 

@@ -366,16 +366,16 @@ impl Parser<'_> {
             let g: &mut CaddyGlobal = &mut self.out.global;
             match name {
                 "admin" => match arg {
-                    Some("off") => g.admin_off = true,
-                    Some(a) if a != "{" => g.admin = Some(clean(a)),
+                    Some("off") => g.settings.admin_off = true,
+                    Some(a) if a != "{" => g.settings.admin = Some(clean(a)),
                     _ => {}
                 },
                 "http_port" | "https_port" => {
                     let port = arg.and_then(|a| a.parse::<u16>().ok());
                     if name == "http_port" {
-                        g.http_port = port;
+                        g.settings.http_port = port;
                     } else {
-                        g.https_port = port;
+                        g.settings.https_port = port;
                     }
                 }
                 "auto_https" => g.auto_https = arg.map(clean),
@@ -419,8 +419,8 @@ impl Parser<'_> {
         body: &[Token],
     ) {
         let (http_port, https_port) = (
-            self.out.global.http_port.unwrap_or(80),
-            self.out.global.https_port.unwrap_or(443),
+            self.out.global.settings.http_port.unwrap_or(80),
+            self.out.global.settings.https_port.unwrap_or(443),
         );
         let mut addresses = Vec::new();
         for k in keys

@@ -12,7 +12,7 @@ pub mod json;
 
 use super::addr::{self, Wildcards};
 use super::normalize_lexically;
-use crate::facts::servers::{BindAddr, Endpoint, Families};
+use crate::facts::servers::{BindAddr, CaddySettings, Endpoint, Families};
 use crate::model::Family;
 use crate::sanitize::clean;
 use std::collections::BTreeMap;
@@ -71,19 +71,16 @@ pub fn invocation(cmdline: &[String], cwd: Option<&Path>) -> Option<(PathBuf, Op
     Some((config, adapter.map(|a| clean(&a))))
 }
 
-/// Where the admin endpoint listens: `admin ADDRESS` of the Caddyfile's global options
-/// (or the JSON's `admin.listen`), else `CADDY_ADMIN` from the process's environment,
-/// else `localhost:2019`. `None` when it is off.
-pub fn admin_endpoint(
-    configured: Option<&str>,
-    off: bool,
-    env: &BTreeMap<String, String>,
-) -> Option<String> {
-    if off {
+/// Where the admin endpoint listens: as the configuration sets it, else `CADDY_ADMIN`
+/// from the process's environment, else `localhost:2019`. `None` when it is off.
+pub fn admin_endpoint(settings: &CaddySettings, env: &BTreeMap<String, String>) -> Option<String> {
+    if settings.admin_off {
         return None;
     }
     Some(
-        configured
+        settings
+            .admin
+            .as_deref()
             .or(env.get("CADDY_ADMIN").map(String::as_str))
             .unwrap_or(DEFAULT_ADMIN)
             .to_owned(),

@@ -1,12 +1,12 @@
 use super::*;
 use crate::parse::test_support::ip;
-use crate::testutil::strings as v;
+use crate::testutil::{env, strings};
 
 #[test]
 fn command_lines() {
     assert_eq!(
         invocation(
-            &v(&[
+            &strings(&[
                 "/usr/bin/caddy",
                 "run",
                 "--environ",
@@ -22,14 +22,14 @@ fn command_lines() {
     );
     assert_eq!(
         invocation(
-            &v(&["caddy", "run", "--config=conf/caddy.json"]),
+            &strings(&["caddy", "run", "--config=conf/caddy.json"]),
             Some(Path::new("/srv"))
         ),
         Some((PathBuf::from("/srv/conf/caddy.json"), None))
     );
     assert_eq!(
         invocation(
-            &v(&[
+            &strings(&[
                 "caddy",
                 "start",
                 "--config",
@@ -43,40 +43,43 @@ fn command_lines() {
     );
     // Without --config, Caddy loads the Caddyfile of its working directory.
     assert_eq!(
-        invocation(&v(&["caddy", "run"]), Some(Path::new("/home/web"))),
+        invocation(&strings(&["caddy", "run"]), Some(Path::new("/home/web"))),
         Some((
             PathBuf::from("/home/web/Caddyfile"),
             Some("caddyfile".into())
         ))
     );
     assert_eq!(
-        invocation(&v(&["caddy", "file-server", "--listen", ":80"]), None),
+        invocation(&strings(&["caddy", "file-server", "--listen", ":80"]), None),
         None
     );
-    assert_eq!(invocation(&v(&["caddy"]), None), None);
+    assert_eq!(invocation(&strings(&["caddy"]), None), None);
     assert_eq!(
-        invocation(&v(&["caddy", "run", "--config"]), None).map(|c| c.0),
+        invocation(&strings(&["caddy", "run", "--config"]), None).map(|c| c.0),
         Some(PathBuf::from("/etc/caddy/Caddyfile"))
     );
 }
 
 #[test]
 fn admin_endpoints() {
-    let mut env = BTreeMap::new();
-    assert_eq!(
-        admin_endpoint(None, false, &env).as_deref(),
-        Some("localhost:2019")
-    );
-    assert_eq!(admin_endpoint(None, true, &env), None);
-    env.insert("CADDY_ADMIN".to_owned(), "127.0.0.1:3000".to_owned());
-    assert_eq!(
-        admin_endpoint(None, false, &env).as_deref(),
-        Some("127.0.0.1:3000")
-    );
-    assert_eq!(
-        admin_endpoint(Some("[::1]:2019"), false, &env).as_deref(),
-        Some("[::1]:2019")
-    );
+    let set = |admin: Option<&str>, admin_off| CaddySettings {
+        admin: admin.map(str::to_owned),
+        admin_off,
+        ..CaddySettings::default()
+    };
+    let caddy_admin = env(&[("CADDY_ADMIN", "127.0.0.1:3000")]);
+    for (settings, env, want) in [
+        (set(None, false), &BTreeMap::new(), Some("localhost:2019")),
+        (set(None, true), &BTreeMap::new(), None),
+        (set(None, false), &caddy_admin, Some("127.0.0.1:3000")),
+        (
+            set(Some("[::1]:2019"), false),
+            &caddy_admin,
+            Some("[::1]:2019"),
+        ),
+    ] {
+        assert_eq!(admin_endpoint(&settings, env).as_deref(), want);
+    }
 }
 
 #[test]

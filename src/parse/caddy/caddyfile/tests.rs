@@ -111,7 +111,7 @@ fn own_caddyfiles_against_caddy_adapt() {
 fn binds_against_the_sockets_caddy_opened() {
     let dir = fixtures().join("caddy-oracle");
     let cfg = fs(&dir.join("binds.Caddyfile"));
-    assert!(cfg.global.admin_off);
+    assert!(cfg.global.settings.admin_off);
     assert_eq!(cfg.global.auto_https.as_deref(), Some("off"));
     // Caddy, started on binds.Caddyfile in an empty network namespace (record.sh),
     // opened these; `*:PORT` is an IPv6 wildcard socket with IPV6_V6ONLY off.
@@ -140,9 +140,10 @@ fn binds_against_the_sockets_caddy_opened() {
 #[test]
 fn features_file_lines_and_globals() {
     let cfg = fs(&fixtures().join("caddy-oracle/features.Caddyfile"));
-    assert_eq!(cfg.global.admin.as_deref(), Some("127.0.0.1:2020"));
+    let settings = &cfg.global.settings;
+    assert_eq!(settings.admin.as_deref(), Some("127.0.0.1:2020"));
     assert_eq!(
-        (cfg.global.http_port, cfg.global.https_port),
+        (settings.http_port, settings.https_port),
         (Some(8080), Some(8443))
     );
     assert_eq!(cfg.global.default_bind[0].addrs[0].families, Families::Ipv4);
