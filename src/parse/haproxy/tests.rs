@@ -351,8 +351,7 @@ fn hostile_input_is_bounded() {
 #[test]
 fn fuzz_haproxy_parser_never_panics() {
     crate::testutil::fuzz_rounds("haproxy", 0x4A9_0000_0013, 60, |rng, _, input| {
-        let mut env = BTreeMap::new();
-        env.insert("P".to_owned(), rng.soup(&["80", ":", "[", "\"", " "], 4));
+        let env = env(&[("P", &rng.soup(&["80", ":", "[", "\"", " "], 4))]);
         let src = MapSource::new().with("/f/h.cfg", String::from_utf8_lossy(&input).into_owned());
         let cfg = parse_config(&src, &[PathBuf::from("/f/h.cfg")], &env, &Limits::default());
         for s in &cfg.sections {

@@ -300,11 +300,7 @@ fn hostile_imports_are_bounded() {
 #[test]
 fn fuzz_caddyfile_parser_never_panics() {
     crate::testutil::fuzz_rounds("caddyfile", 0xCADD_F11E_0013, 60, |rng, _, input| {
-        let mut env = BTreeMap::new();
-        env.insert(
-            "X".to_owned(),
-            rng.soup(&["{", "}", " ", "\n", ":80", "\""], 4),
-        );
+        let env = env(&[("X", &rng.soup(&["{", "}", " ", "\n", ":80", "\""], 4))]);
         let src = MapSource::new()
             .with("/f/Caddyfile", String::from_utf8_lossy(&input).into_owned())
             .with(
