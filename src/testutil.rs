@@ -169,3 +169,21 @@ pub fn assert_mentions(lines: &[String], needle: &str) {
         "no line mentions {needle:?}: {lines:#?}"
     );
 }
+
+/// Owned strings, as a command line arrives from `/proc/PID/cmdline`.
+pub fn strings(s: &[&str]) -> Vec<String> {
+    s.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// An environment of these variables.
+pub fn env(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Paths, as a listing or a walk returns them.
+pub fn paths(p: &[&str]) -> Vec<std::path::PathBuf> {
+    p.iter().map(std::path::PathBuf::from).collect()
+}

@@ -97,49 +97,49 @@ mod tests {
     }
 
     #[test]
-    fn verdict_follows_cause_to_the_root() {
-        let fs = vec![
-            f(CheckId::DnsAaaaTarget, Status::Fail).caused_by(CheckId::AddressIpv6Enabled),
-            f(CheckId::AddressIpv6Enabled, Status::Fail),
-            f(CheckId::ListenerIpv6, Status::Fail).caused_by(CheckId::AddressIpv6Enabled),
+    fn verdict_names_the_root_cause() {
+        use CheckId::*;
+        use Status::*;
+        let cases = [
+            // The first failure, followed along its causes.
+            (
+                vec![
+                    f(DnsAaaaTarget, Fail).caused_by(AddressIpv6Enabled),
+                    f(AddressIpv6Enabled, Fail),
+                    f(ListenerIpv6, Fail).caused_by(AddressIpv6Enabled),
+                ],
+                Some(AddressIpv6Enabled),
+            ),
+            // A cause that passed is not followed.
+            (
+                vec![
+                    f(DnsAaaaTarget, Fail).caused_by(AddressGlobalIpv6),
+                    f(AddressGlobalIpv6, Pass),
+                ],
+                Some(DnsAaaaTarget),
+            ),
+            // A cycle in the causes ends.
+            (
+                vec![
+                    f(DnsA, Fail).caused_by(DnsAaaa),
+                    f(DnsAaaa, Fail).caused_by(DnsA),
+                ],
+                Some(DnsA),
+            ),
+            // No failure: the first warning or error names the check.
+            (
+                vec![f(DnsA, Pass), f(DnsMx, Warn), f(RouteIpv6Ra, Error)],
+                Some(DnsMx),
+            ),
+            (vec![f(DnsA, Pass)], None),
         ];
-        let v = verdict(&fs);
-        assert_eq!(v.check, Some(CheckId::AddressIpv6Enabled));
-        assert_eq!(v.stage, Some(Stage::Address));
-        assert_eq!(v.status, Status::Fail);
-        assert!(v.summary.contains(CheckId::DnsAaaaTarget.as_str()));
-    }
-
-    #[test]
-    fn cause_that_passed_is_not_followed() {
-        let fs = vec![
-            f(CheckId::DnsAaaaTarget, Status::Fail).caused_by(CheckId::AddressGlobalIpv6),
-            f(CheckId::AddressGlobalIpv6, Status::Pass),
-        ];
-        assert_eq!(verdict(&fs).check, Some(CheckId::DnsAaaaTarget));
-    }
-
-    #[test]
-    fn cycle_in_causes_terminates() {
-        let fs = vec![
-            f(CheckId::DnsA, Status::Fail).caused_by(CheckId::DnsAaaa),
-            f(CheckId::DnsAaaa, Status::Fail).caused_by(CheckId::DnsA),
-        ];
-        assert!(verdict(&fs).check.is_some());
-    }
-
-    #[test]
-    fn no_failure_names_first_warning_or_null() {
-        let fs = vec![
-            f(CheckId::DnsA, Status::Pass),
-            f(CheckId::DnsMx, Status::Warn),
-            f(CheckId::RouteIpv6Ra, Status::Error),
-        ];
-        let v = verdict(&fs);
-        assert_eq!(v.check, Some(CheckId::DnsMx));
-        assert_eq!(v.status, Status::Error);
-        let v = verdict(&[f(CheckId::DnsA, Status::Pass)]);
-        assert_eq!(v.check, None);
-        assert_eq!(v.stage, None);
+        for (fs, root) in &cases {
+            let v = verdict(fs);
+            assert_eq!((v.check, v.stage), (*root, root.map(CheckId::stage)));
+        }
+        let v = verdict(&cases[0].0);
+        assert_eq!(v.status, Fail);
+        assert!(v.summary.contains(DnsAaaaTarget.as_str()));
+        assert_eq!(verdict(&cases[3].0).status, Error);
     }
 }

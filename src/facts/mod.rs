@@ -10,7 +10,7 @@ use crate::model::Family;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use web::NginxConfig;
 
 /// A `Family` as the snapshot format has always written it: the boolean `v6` flag
@@ -154,6 +154,31 @@ pub struct Sysctls {
     pub ip_forward: Option<i64>,
 }
 
+/// Where something is written in a configuration file. Flattened into the facts that
+/// carry it: the snapshot keeps `file` and `line` as fields of their own.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Place {
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: usize,
+}
+
+impl Place {
+    pub fn new(file: &Path, line: usize) -> Place {
+        Place {
+            file: file.to_path_buf(),
+            line,
+        }
+    }
+}
+
+/// `file:line`, as evidence and messages name a place.
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)
+    }
+}
+
 /// One assignment in a sysctl configuration file (`parse::sysctl_conf` reads them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SysctlSetting {
@@ -163,9 +188,8 @@ pub struct SysctlSetting {
     pub key: String,
     /// As written, trimmed; empty for an exclusion.
     pub value: String,
-    pub file: PathBuf,
-    /// 1-based.
-    pub line: usize,
+    #[serde(flatten)]
+    pub at: Place,
     /// Written `-key = value`: a failure to set it is not an error.
     pub ignore_failure: bool,
     /// Written `-key` with no `=`: not an assignment, it only keeps globs off this key.

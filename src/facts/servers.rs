@@ -4,8 +4,9 @@
 //! `parse` produce these; every address carries what it means for each family, as that
 //! server binds it, and the file and line it was written at.
 
+use super::Place;
 use serde::{Deserialize, Serialize};
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
 /// An address a server is told to listen on, as written.
@@ -23,6 +24,15 @@ pub enum BindAddr {
     Host(String),
     /// A unix socket, an inherited file descriptor, or anything else that is not IP.
     Other(String),
+}
+
+impl From<IpAddr> for BindAddr {
+    fn from(ip: IpAddr) -> BindAddr {
+        match ip {
+            IpAddr::V4(ip) => BindAddr::V4(ip),
+            IpAddr::V6(ip) => BindAddr::V6(ip),
+        }
+    }
 }
 
 /// Which families of clients can connect to a configured address, as this server binds
@@ -47,13 +57,54 @@ pub enum Families {
     NotIp,
 }
 
+/// An address a server binds, with its ports and which families of clients can connect
+/// to it as that server binds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// As written.
+    pub raw: String,
+    /// The socket type written before the address, without its separator: HAProxy's
+    /// `ipv4@`, `quic4@`, `unix@`, Caddy's `tcp4/`, `udp/`.
+    pub prefix: Option<String>,
+    pub addr: BindAddr,
+    /// `None` where no port is written (an Apache `<VirtualHost>` address then matches
+    /// every port, a Caddy `bind` address takes the site's) and for sockets that are not
+    /// IP.
+    pub ports: Option<Ports>,
+    pub families: Families,
+}
+
+/// One port, or a range written `first-last`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ports {
+    pub first: u16,
+    pub last: u16,
+}
+
+impl Ports {
+    pub fn one(port: u16) -> Ports {
+        Ports {
+            first: port,
+            last: port,
+        }
+    }
+}
+
+/// A value as written (variables substituted, control characters stripped), and where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Written {
+    pub value: String,
+    #[serde(flatten)]
+    pub at: Place,
+}
+
 /// A section the directive stands in whose condition dsdoctor cannot always decide
 /// (`<IfModule>`, `<IfDefine>`, HAProxy's `.if`): the directive is read as if the
 /// condition held, and the condition is kept here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Condition {
-    pub file: PathBuf,
-    pub line: usize,
+    #[serde(flatten)]
+    pub at: Place,
     /// As written: `IfModule ssl_module`, `IfDefine !SSL`, `.if defined(X)`.
     pub text: String,
     /// Whether it holds, where the configuration and the command line tell: `IfDefine`
@@ -88,9 +139,9 @@ pub struct ApacheConfig {
     pub vhosts: Vec<VirtualHost>,
     /// `NameVirtualHost` lines: without effect since 2.4 (Apache warns), but they tell
     /// what the author meant.
-    pub name_virtual_hosts: Vec<NameVirtualHost>,
+    pub name_virtual_hosts: Vec<Written>,
     /// `ServerName` of the main server, which virtual hosts without one inherit.
-    pub server_name: Option<ApacheName>,
+    pub server_name: Option<Written>,
     /// Names defined by `-D` and `Define`, at the end of the read.
     pub defines: Vec<String>,
     /// Modules named by `LoadModule`.
@@ -103,28 +154,27 @@ pub struct ApacheConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApacheListen {
-    pub file: PathBuf,
-    pub line: usize,
+    #[serde(flatten)]
+    pub at: Place,
     /// The directive as written, variables substituted, control characters stripped.
     pub raw: String,
-    pub addr: BindAddr,
-    pub port: u16,
+    /// Its address: one port, always written.
+    pub endpoint: Endpoint,
     /// The optional protocol argument (`https`).
     pub protocol: Option<String>,
-    pub families: Families,
     pub conditions: Vec<Condition>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VirtualHost {
-    pub file: PathBuf,
-    /// Line of `<VirtualHost ...>`.
-    pub line: usize,
+    /// Where `<VirtualHost ...>` stands.
+    #[serde(flatten)]
+    pub at: Place,
     /// Line of `</VirtualHost>` (the last line read if unterminated).
     pub close_line: usize,
     pub addrs: Vec<VhostAddr>,
-    pub server_name: Option<ApacheName>,
-    pub aliases: Vec<ApacheName>,
+    pub server_name: Option<Written>,
+    pub aliases: Vec<Written>,
     /// `SSLEngine on` inside it.
     pub ssl: bool,
     /// `SSLCertificateFile`, as written.
@@ -133,32 +183,14 @@ pub struct VirtualHost {
 }
 
 /// One address of `<VirtualHost addr:port ...>`: the connections it matches are those
-/// made to that local address (any address for `*` and `_default_`) and port.
+/// made to that local address (any address for `*` and `_default_`, `Unspecified`) and
+/// port (every port for `:*` or none), from the families the endpoint names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VhostAddr {
-    pub raw: String,
-    /// `Unspecified` for `*` and `_default_`.
-    pub addr: BindAddr,
-    /// `None` for `:*` or no port: every port.
-    pub port: Option<u16>,
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
     /// Written `_default_`.
     pub default: bool,
-    /// The families of the connections it can match.
-    pub families: Families,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApacheName {
-    pub name: String,
-    pub file: PathBuf,
-    pub line: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NameVirtualHost {
-    pub addr: String,
-    pub file: PathBuf,
-    pub line: usize,
 }
 
 // ------------------------------------------------------------------------------------
@@ -194,8 +226,8 @@ pub struct HaproxySection {
     pub kind: HaproxySectionKind,
     /// `None` for an unnamed `defaults`.
     pub name: Option<String>,
-    pub file: PathBuf,
-    pub line: usize,
+    #[serde(flatten)]
+    pub at: Place,
     /// Line of the section's last directive.
     pub last_line: usize,
     /// `mode http` / `mode tcp`, as written in the section.
@@ -207,11 +239,11 @@ pub struct HaproxySection {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HaproxyBind {
-    pub file: PathBuf,
-    pub line: usize,
+    #[serde(flatten)]
+    pub at: Place,
     pub raw: String,
     /// The comma-separated addresses of the line; the options apply to each.
-    pub endpoints: Vec<HaproxyEndpoint>,
+    pub endpoints: Vec<Endpoint>,
     /// `v4v6`: an IPv6 socket that also takes IPv4.
     pub v4v6: bool,
     /// `v6only`.
@@ -223,25 +255,12 @@ pub struct HaproxyBind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HaproxyEndpoint {
-    pub raw: String,
-    /// `ipv4@`, `ipv6@`, `unix@`, `fd@` ... as written, without the `@`.
-    pub prefix: Option<String>,
-    pub addr: BindAddr,
-    /// First and last port of a range (`:8000-8010`); equal for one port; 0 for
-    /// non-IP sockets.
-    pub port_first: u16,
-    pub port_last: u16,
-    pub families: Families,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UseBackend {
     pub backend: String,
     /// The `if`/`unless` condition of `use_backend`, as written.
     pub condition: Option<String>,
-    pub file: PathBuf,
-    pub line: usize,
+    #[serde(flatten)]
+    pub at: Place,
 }
 
 // ------------------------------------------------------------------------------------
@@ -274,14 +293,23 @@ pub struct Caddyfile {
     pub problems: Vec<String>,
 }
 
+/// What the Caddyfile's global options and the JSON configuration both set: the admin
+/// endpoint, and the ports of the sites that name none.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct CaddyGlobal {
-    /// `admin off`.
+pub struct CaddySettings {
+    /// `admin off`; in JSON `admin.disabled`.
     pub admin_off: bool,
-    /// `admin ADDRESS`.
+    /// `admin ADDRESS`; in JSON `admin.listen`.
     pub admin: Option<String>,
+    /// `http_port`; in JSON `apps.http.http_port`.
     pub http_port: Option<u16>,
     pub https_port: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CaddyGlobal {
+    #[serde(flatten)]
+    pub settings: CaddySettings,
     /// `auto_https off | disable_redirects | ...`.
     pub auto_https: Option<String>,
     /// `default_bind` addresses, used by sites without `bind`.
@@ -290,8 +318,8 @@ pub struct CaddyGlobal {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaddySite {
-    pub file: PathBuf,
-    pub line: usize,
+    #[serde(flatten)]
+    pub at: Place,
     /// Line of the closing `}` (the site's last line when written without braces).
     pub close_line: usize,
     pub addresses: Vec<SiteAddress>,
@@ -316,34 +344,20 @@ pub struct SiteAddress {
 /// A `bind` directive (or `default_bind`): one or more addresses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaddyBind {
-    pub file: PathBuf,
-    pub line: usize,
+    #[serde(flatten)]
+    pub at: Place,
     pub raw: String,
-    pub addrs: Vec<CaddyListen>,
-}
-
-/// A Caddy network address (`tcp4/0.0.0.0`, `[::]:443`, `unix//run/x.sock`, `:80-81`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CaddyListen {
-    pub raw: String,
-    /// `tcp` unless written (`tcp4`, `tcp6`, `udp`, `unix` ...).
-    pub network: String,
-    pub addr: BindAddr,
-    /// `None` when the address gives no port (a `bind` address takes the site's).
-    pub port_first: Option<u16>,
-    pub port_last: Option<u16>,
-    pub families: Families,
+    /// Caddy network addresses (`tcp4/0.0.0.0`, `[::]:443`, `unix//run/x.sock`); the
+    /// prefix is the network, `tcp` when none is written.
+    pub addrs: Vec<Endpoint>,
 }
 
 /// The parts of Caddy's JSON configuration that decide sockets and sites.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CaddyJson {
     pub servers: Vec<CaddyServer>,
-    pub http_port: Option<u16>,
-    pub https_port: Option<u16>,
-    /// `admin.disabled`.
-    pub admin_disabled: bool,
-    pub admin_listen: Option<String>,
+    #[serde(flatten)]
+    pub settings: CaddySettings,
     pub problems: Vec<String>,
 }
 
@@ -351,7 +365,7 @@ pub struct CaddyJson {
 pub struct CaddyServer {
     /// The key under `apps.http.servers` (`srv0`).
     pub name: String,
-    pub listen: Vec<CaddyListen>,
+    pub listen: Vec<Endpoint>,
     /// Every `host` matcher of its routes, subroutes included, in order.
     pub hosts: Vec<String>,
     /// `automatic_https.disable`.
@@ -386,31 +400,20 @@ pub struct SocketUnit {
     /// `ListenStream=` after every reset by an empty assignment.
     pub listens: Vec<UnitListen>,
     /// The last `BindIPv6Only=`; none means `default`.
-    pub bind_ipv6_only: Option<UnitSetting>,
+    pub bind_ipv6_only: Option<Written>,
     /// `Service=`, when the socket activates a service of another name.
     pub service: Option<String>,
     /// `Accept=yes`: one service instance per connection.
     pub accept: bool,
 }
 
+/// A `ListenStream=` value, its families with the unit's final `BindIPv6Only=`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnitListen {
-    pub file: PathBuf,
-    pub line: usize,
-    /// The value as written.
-    pub raw: String,
-    pub addr: BindAddr,
-    /// 0 for non-IP sockets.
-    pub port: u16,
-    /// With the unit's final `BindIPv6Only=`.
-    pub families: Families,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UnitSetting {
-    pub value: String,
-    pub file: PathBuf,
-    pub line: usize,
+    #[serde(flatten)]
+    pub at: Place,
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
 }
 
 // ------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 //! What the web servers' configuration says, as the parsers (`parse::nginx`) read it.
 
+use super::Place;
 use serde::{Deserialize, Serialize};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
@@ -18,9 +19,9 @@ pub struct NginxConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServerBlock {
-    pub file: PathBuf,
-    /// Line of `server {`.
-    pub line: usize,
+    /// Where `server {` stands.
+    #[serde(flatten)]
+    pub at: Place,
     /// Line of the closing `}` (the last line read if the block is unterminated).
     pub close_line: usize,
     pub server_names: Vec<String>,
@@ -32,8 +33,8 @@ pub struct ServerBlock {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Listen {
-    pub file: PathBuf,
-    pub line: usize,
+    #[serde(flatten)]
+    pub at: Place,
     /// The directive as written, control characters stripped.
     pub raw: String,
     pub addr: ListenAddr,

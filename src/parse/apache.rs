@@ -13,15 +13,17 @@
 //!   held, and each directive keeps the conditions it stands under;
 //! - `<Macro>` bodies are templates, not directives: they are skipped.
 
-use super::source::{ConfigSource, Limits, Reader, at};
+use super::addr::{Wildcards, endpoint, families, host_maybe_port, ip_or_host, port};
+use super::source::{ConfigSource, Limits, Reader, Walk, at};
 use super::{has_glob_chars, normalize_lexically};
+use crate::facts::Place;
 use crate::facts::servers::{
-    ApacheConfig, ApacheListen, ApacheName, BindAddr, Condition, Families, NameVirtualHost,
-    VhostAddr, VirtualHost,
+    ApacheConfig, ApacheListen, BindAddr, Condition, Endpoint, Families, Ports, VhostAddr,
+    VirtualHost, Written,
 };
 use crate::sanitize::clean;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 
 /// Words kept per directive.
@@ -227,8 +229,7 @@ pub fn parse_config(
     out.server_root = w.root;
     out.defines = w.defines.into_iter().collect();
     out.undefined_vars = w.undefined.into_iter().collect();
-    out.files = w.reader.files;
-    out.problems = w.reader.problems;
+    (out.files, out.problems) = w.reader.finish();
     out
 }
 
@@ -359,17 +360,11 @@ struct Walker<'a> {
     main_port: Option<u16>,
 }
 
-impl Walker<'_> {
-    fn problem(&mut self, msg: String) {
-        self.reader.problem(msg);
-    }
+impl<'a> Walk<'a> for Walker<'a> {
+    type Out = ();
 
-    fn walk_file(&mut self, path: &Path, origin: Option<&str>) {
-        let Some(text) = self.reader.enter(path, origin) else {
-            return;
-        };
-        self.walk_text(path, &text);
-        self.reader.leave();
+    fn reader(&mut self) -> &mut Reader<'a> {
+        &mut self.reader
     }
 
     fn walk_text(&mut self, file: &Path, text: &str) {
@@ -438,7 +433,9 @@ impl Walker<'_> {
             self.close(last);
         }
     }
+}
 
+impl Walker<'_> {
     /// `${VAR}` from `Define`s, then the environment; an unknown one stays literal.
     fn substitute(&mut self, line: &str) -> String {
         if !line.contains("${") {
@@ -504,8 +501,7 @@ impl Walker<'_> {
             }
             let main_port = self.main_port;
             Frame::VirtualHost(Box::new(VirtualHost {
-                file: file.to_path_buf(),
-                line,
+                at: Place::new(file, line),
                 close_line: line,
                 addrs: args.iter().map(|a| vhost_addr(a, main_port)).collect(),
                 server_name: None,
@@ -520,8 +516,7 @@ impl Walker<'_> {
             Frame::Conditional {
                 name: name.clone(),
                 cond: Condition {
-                    file: file.to_path_buf(),
-                    line,
+                    at: Place::new(file, line),
                     text: clean(&format!("{name} {arg}")),
                     holds,
                 },
@@ -577,10 +572,9 @@ impl Walker<'_> {
         let w = words(l);
         let Some(name) = w.first() else { return };
         let args = &w[1..];
-        let name_at = |n: &str| ApacheName {
-            name: clean(n),
-            file: file.to_path_buf(),
-            line,
+        let written = |n: &str| Written {
+            value: clean(n),
+            at: Place::new(file, line),
         };
         match name.to_ascii_lowercase().as_str() {
             "include" | "includeoptional" => {
@@ -623,16 +617,12 @@ impl Walker<'_> {
             }
             "listen" => self.listen(file, line, l, args),
             "namevirtualhost" => {
-                let addr = args.first().map(|a| clean(a)).unwrap_or_default();
-                self.out.name_virtual_hosts.push(NameVirtualHost {
-                    addr,
-                    file: file.to_path_buf(),
-                    line,
-                });
+                let addr = args.first().map_or("", String::as_str);
+                self.out.name_virtual_hosts.push(written(addr));
             }
             "servername" => {
                 let Some(n) = args.first() else { return };
-                let named = name_at(n);
+                let named = written(n);
                 match self.vhost() {
                     Some(vh) => vh.server_name = Some(named),
                     None => {
@@ -642,7 +632,7 @@ impl Walker<'_> {
                 }
             }
             "serveralias" => {
-                let names: Vec<ApacheName> = args.iter().map(|a| name_at(a)).collect();
+                let names: Vec<Written> = args.iter().map(|a| written(a)).collect();
                 match self.vhost() {
                     Some(vh) => vh.aliases.extend(names),
                     None => self.problem(format!(
@@ -681,31 +671,19 @@ impl Walker<'_> {
             self.problem(format!("{where_}: Listen requires at least one argument"));
             return;
         };
-        let (addr, port) = match listen_addr(first) {
+        let endpoint = match listen_addr(first) {
             Ok(v) => v,
             Err(e) => {
                 self.problem(format!("{where_}: Listen {}: {e}", clean(first)));
                 return;
             }
         };
-        let families = match &addr {
-            BindAddr::Unspecified => Families::Both,
-            BindAddr::V4(_) => Families::Ipv4,
-            BindAddr::V6(ip) if ip.is_unspecified() => Families::BothIfV4Mapped,
-            BindAddr::V6(ip) if ip.to_ipv4_mapped().is_some() => Families::Ipv4,
-            BindAddr::V6(_) => Families::Ipv6,
-            BindAddr::Host(_) => Families::OfResolvedName,
-            BindAddr::Other(_) => Families::NotIp,
-        };
         let conditions = self.conditions();
         self.out.listens.push(ApacheListen {
-            file: file.to_path_buf(),
-            line,
+            at: Place::new(file, line),
             raw: clean(l),
-            addr,
-            port,
+            endpoint,
             protocol: args.get(1).map(|p| clean(p)),
-            families,
             conditions,
         });
     }
@@ -866,59 +844,43 @@ fn server_name_port(name: &str) -> Option<u16> {
 
 /// httpd's `apr_parse_addr_port` as `Listen` uses it: `80`, `1.2.3.4:80`, `[::]:80`,
 /// `host:80`, `*:80`; a port is required.
-fn listen_addr(s: &str) -> Result<(BindAddr, u16), String> {
-    let (host, port) = split_host_port(s)?;
-    let port = match port {
-        Some(p) => parse_port(p)?,
-        None => return Err("port must be specified".into()),
-    };
-    Ok((host_addr(host), port))
+fn listen_addr(s: &str) -> Result<Endpoint, String> {
+    let (host, written) = split_host_port(s)?;
+    let port = port(written.ok_or("port must be specified")?)?;
+    let addr = host_addr(host);
+    // httpd opens `Listen 80` for both families; `[::]` takes IPv4 too only on a build
+    // with IPv4-mapped addresses.
+    let families = families(
+        &addr,
+        &Wildcards {
+            unspecified: Families::Both,
+            v4: Families::Ipv4,
+            v6: Families::BothIfV4Mapped,
+        },
+    );
+    Ok(endpoint(s, None, addr, Some(Ports::one(port)), families))
 }
 
+/// A port alone is `apr_parse_addr_port`'s one departure from the other servers' form.
 fn split_host_port(s: &str) -> Result<(Option<&str>, Option<&str>), String> {
     if s.is_empty() {
         return Err("empty address".into());
     }
-    if let Some(rest) = s.strip_prefix('[') {
-        let (inside, after) = rest
-            .split_once(']')
-            .ok_or("invalid IPv6 address: no closing \"]\"")?;
-        let port = match after {
-            "" => None,
-            a => Some(a.strip_prefix(':').ok_or("invalid address")?),
-        };
-        return Ok((Some(inside), port));
-    }
     if s.bytes().all(|c| c.is_ascii_digit()) {
         return Ok((None, Some(s)));
     }
-    match s.rsplit_once(':') {
-        // An IPv6 address without brackets (`::1`) has no port.
-        Some((h, _)) if h.contains(':') => Ok((Some(s), None)),
-        Some((h, p)) => Ok((Some(h), Some(p))),
-        None => Ok((Some(s), None)),
-    }
+    let (host, port) = host_maybe_port(s)?;
+    Ok((Some(host), port))
 }
 
 fn host_addr(host: Option<&str>) -> BindAddr {
     match host {
         None | Some("*") | Some("") => BindAddr::Unspecified,
-        Some(h) => match h.parse::<IpAddr>() {
-            Ok(IpAddr::V4(ip)) => BindAddr::V4(ip),
-            Ok(IpAddr::V6(ip)) => BindAddr::V6(ip),
-            // A scope (`fe80::1%eth0`) is kept with the host name.
-            Err(_) => match h.split_once('%').map(|(a, _)| a.parse::<Ipv6Addr>()) {
-                Some(Ok(ip)) => BindAddr::V6(ip),
-                _ => BindAddr::Host(clean(h)),
-            },
+        // A scope (`fe80::1%eth0`) binds the device; the address decides the family.
+        Some(h) => match h.split_once('%').map(|(a, _)| a.parse::<Ipv6Addr>()) {
+            Some(Ok(ip)) => BindAddr::V6(ip),
+            _ => ip_or_host(h),
         },
-    }
-}
-
-fn parse_port(s: &str) -> Result<u16, String> {
-    match s.parse::<u16>() {
-        Ok(p) if p > 0 && s.len() <= 5 => Ok(p),
-        _ => Err(format!("invalid port \"{}\"", clean(s))),
     }
 }
 
@@ -934,10 +896,7 @@ fn vhost_addr(raw: &str, main_port: Option<u16>) -> VhostAddr {
         (raw.strip_suffix(":*").unwrap_or(raw), None)
     } else {
         match split_host_port(raw) {
-            Ok((h, p)) => (
-                h.unwrap_or("*"),
-                p.and_then(|p| parse_port(p).ok()).or(main_port),
-            ),
+            Ok((h, p)) => (h.unwrap_or("*"), p.and_then(|p| port(p).ok()).or(main_port)),
             Err(_) => (raw, None),
         }
     };
@@ -946,22 +905,11 @@ fn vhost_addr(raw: &str, main_port: Option<u16>) -> VhostAddr {
     } else {
         host_addr(Some(host))
     };
-    let families = match &addr {
-        BindAddr::Unspecified => Families::Both,
-        BindAddr::V4(ip) if *ip == Ipv4Addr::UNSPECIFIED => Families::Both,
-        BindAddr::V6(ip) if ip.is_unspecified() => Families::Both,
-        BindAddr::V4(_) => Families::Ipv4,
-        BindAddr::V6(ip) if ip.to_ipv4_mapped().is_some() => Families::Ipv4,
-        BindAddr::V6(_) => Families::Ipv6,
-        BindAddr::Host(_) => Families::OfResolvedName,
-        BindAddr::Other(_) => Families::NotIp,
-    };
+    // A wildcard address matches connections to any local address, of either family.
+    let families = families(&addr, &Wildcards::BOTH);
     VhostAddr {
-        raw: clean(raw),
-        addr,
-        port,
+        endpoint: endpoint(raw, None, addr, port.map(Ports::one), families),
         default,
-        families,
     }
 }
 

@@ -10,15 +10,18 @@
 //! `net.ipv6.bindv6only` unless `v4v6` or `v6only` sets it; `ipv4@`/`ipv6@` force the
 //! family.
 
+use super::addr::{self, Wildcards};
 use super::normalize_lexically;
-use super::source::{ConfigSource, Limits, Reader, at};
+use super::source::{ConfigSource, Limits, Reader, Walk, at};
+use crate::facts::Place;
 use crate::facts::servers::{
-    BindAddr, Condition, Families, HaproxyBind, HaproxyConfig, HaproxyEndpoint, HaproxySection,
+    BindAddr, Condition, Endpoint, Families, HaproxyBind, HaproxyConfig, HaproxySection,
     HaproxySectionKind, UseBackend,
 };
+use crate::model::Family;
 use crate::sanitize::clean;
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
 /// Words kept per line: haproxy's own limit (`MAX_LINE_ARGS`) is 64.
@@ -103,15 +106,14 @@ pub fn parse_config(
     for p in paths {
         if src.is_dir(p) {
             for f in w.reader.glob(p, b"*.cfg") {
-                w.walk_file(&f);
+                w.walk_file(&f, None);
             }
         } else {
-            w.walk_file(p);
+            w.walk_file(p, None);
         }
     }
     let mut out = w.out;
-    out.files = w.reader.files;
-    out.problems = w.reader.problems;
+    (out.files, out.problems) = w.reader.finish();
     out
 }
 
@@ -250,28 +252,28 @@ fn section_kind(word: &str) -> Option<Option<HaproxySectionKind>> {
     })
 }
 
-impl Walker<'_> {
-    fn problem(&mut self, msg: String) {
-        self.reader.problem(msg);
+impl<'a> Walk<'a> for Walker<'a> {
+    type Out = ();
+
+    fn reader(&mut self) -> &mut Reader<'a> {
+        &mut self.reader
     }
 
-    fn walk_file(&mut self, path: &Path) {
-        let Some(text) = self.reader.enter(path, None) else {
-            return;
-        };
+    fn walk_text(&mut self, file: &Path, text: &str) {
         // A file starts outside any section.
         self.finish_section();
         for (n, line) in text.split('\n').enumerate() {
-            self.line(path, n + 1, line.strip_suffix('\r').unwrap_or(line));
+            self.line(file, n + 1, line.strip_suffix('\r').unwrap_or(line));
         }
         self.finish_section();
         if let Some(c) = self.conds.pop() {
-            self.problem(format!("{}: .if without .endif", at(&c.file, c.line)));
+            self.problem(format!("{}: .if without .endif", at(&c.at.file, c.at.line)));
             self.conds.clear();
         }
-        self.reader.leave();
     }
+}
 
+impl Walker<'_> {
     fn finish_section(&mut self) {
         if let Some(s) = self.current.take() {
             self.out.sections.push(s);
@@ -297,8 +299,7 @@ impl Walker<'_> {
                     return;
                 }
                 self.conds.push(Condition {
-                    file: file.to_path_buf(),
-                    line: n,
+                    at: Place::new(file, n),
                     text: clean(&words.join(" ")),
                     holds: None,
                 });
@@ -317,8 +318,7 @@ impl Walker<'_> {
             self.current = kind.map(|kind| HaproxySection {
                 kind,
                 name: words.get(1).map(|s| clean(s)),
-                file: file.to_path_buf(),
-                line: n,
+                at: Place::new(file, n),
                 last_line: n,
                 mode: None,
                 binds: Vec::new(),
@@ -337,8 +337,7 @@ impl Walker<'_> {
             Some(UseBackend {
                 backend: clean(backend),
                 condition: (!cond.is_empty()).then(|| clean(&cond.join(" "))),
-                file: file.to_path_buf(),
-                line: n,
+                at: Place::new(file, n),
             })
         };
         match first.as_str() {
@@ -353,8 +352,7 @@ impl Walker<'_> {
             }
             "bind" => match parse_bind(&words[1..]) {
                 Ok(mut b) => {
-                    b.file = file.to_path_buf();
-                    b.line = n;
+                    b.at = Place::new(file, n);
                     b.raw = clean(line.trim());
                     b.conditions = conds;
                     section.binds.push(b);
@@ -370,8 +368,7 @@ impl Walker<'_> {
 fn parse_bind(args: &[String]) -> Result<HaproxyBind, String> {
     let (addrs, opts) = args.split_first().ok_or("missing address")?;
     let mut b = HaproxyBind {
-        file: PathBuf::new(),
-        line: 0,
+        at: Place::default(),
         raw: String::new(),
         endpoints: Vec::new(),
         v4v6: false,
@@ -403,99 +400,65 @@ fn parse_bind(args: &[String]) -> Result<HaproxyBind, String> {
 }
 
 /// One address of a `bind` line (haproxy's `str2sa_range` for a listener).
-fn endpoint(raw: &str, v4v6: bool, v6only: bool) -> Result<HaproxyEndpoint, String> {
-    let shown = clean(raw);
+fn endpoint(raw: &str, v4v6: bool, v6only: bool) -> Result<Endpoint, String> {
     let (prefix, rest) = match raw.split_once('@') {
         Some((p, r)) if !p.is_empty() && p.bytes().all(|c| c.is_ascii_alphanumeric()) => {
             (Some(p.to_ascii_lowercase()), r)
         }
         _ => (None, raw),
     };
-    let other = |what: &str| HaproxyEndpoint {
-        raw: shown.clone(),
-        prefix: prefix.clone(),
-        addr: BindAddr::Other(clean(what)),
-        port_first: 0,
-        port_last: 0,
-        families: Families::NotIp,
-    };
-    match prefix.as_deref() {
+    let prefix = prefix.as_deref();
+    match prefix {
         Some("unix" | "abns" | "abnsz" | "fd" | "sockpair" | "uxst" | "uxdg" | "rhttp") => {
-            return Ok(other(raw));
+            return Ok(addr::not_ip(raw, prefix, raw));
         }
-        _ if rest.starts_with('/') => return Ok(other(raw)),
+        _ if rest.starts_with('/') => return Ok(addr::not_ip(raw, prefix, raw)),
         _ => {}
     }
     // The family the prefix forces, if any.
-    let forced = match prefix.as_deref() {
+    let forced = match prefix {
         None | Some("tcp" | "udp" | "quic" | "mptcp") => None,
-        Some("ipv4" | "tcp4" | "udp4" | "quic4" | "mptcp4") => Some(false),
-        Some("ipv6" | "tcp6" | "udp6" | "quic6" | "mptcp6") => Some(true),
+        Some("ipv4" | "tcp4" | "udp4" | "quic4" | "mptcp4") => Some(Family::V4),
+        Some("ipv6" | "tcp6" | "udp6" | "quic6" | "mptcp6") => Some(Family::V6),
         Some(p) => return Err(format!("unknown address family '{}@'", clean(p))),
     };
-    let (host, ports) = if let Some(inner) = rest.strip_prefix('[') {
-        let (h, after) = inner.split_once(']').ok_or("missing ']'")?;
-        (h, after.strip_prefix(':').ok_or("missing port")?)
-    } else {
-        rest.rsplit_once(':').ok_or("missing port")?
-    };
-    let (first, last) = match ports.split_once('-') {
-        Some((a, b)) => (port(a)?, port(b)?),
-        None => {
-            let p = port(ports)?;
-            (p, p)
-        }
-    };
-    if last < first {
-        return Err(format!("invalid port range '{}'", clean(ports)));
-    }
-    let addr = match host {
+    let (host, ports) = addr::host_port(rest)?;
+    let ports = addr::port_range(ports, addr::port)?;
+    let bound = match host {
         "" | "*" => match forced {
-            Some(true) => BindAddr::V6(Ipv6Addr::UNSPECIFIED),
+            Some(Family::V6) => BindAddr::V6(Ipv6Addr::UNSPECIFIED),
             _ => BindAddr::V4(Ipv4Addr::UNSPECIFIED),
         },
-        h => match h.parse::<IpAddr>() {
-            Ok(IpAddr::V4(ip)) if forced != Some(true) => BindAddr::V4(ip),
-            Ok(IpAddr::V6(ip)) if forced != Some(false) => BindAddr::V6(ip),
-            Ok(_) => return Err(format!("'{}' is not of the forced family", clean(h))),
-            Err(_) => BindAddr::Host(clean(h)),
+        h => match addr::ip_or_host(h) {
+            BindAddr::V4(_) if forced == Some(Family::V6) => return Err(not_forced(h)),
+            BindAddr::V6(_) if forced == Some(Family::V4) => return Err(not_forced(h)),
+            a => a,
         },
     };
-    let families = match &addr {
-        BindAddr::V4(_) => Families::Ipv4,
-        BindAddr::V6(ip) if ip.is_unspecified() => {
-            if v6only {
-                Families::Ipv6
-            } else if v4v6 {
-                Families::Both
-            } else {
-                Families::BothUnlessBindv6only
-            }
-        }
-        BindAddr::V6(ip) if ip.to_ipv4_mapped().is_some() => Families::Ipv4,
-        BindAddr::V6(_) => Families::Ipv6,
-        BindAddr::Host(_) => match forced {
-            Some(true) => Families::Ipv6,
-            Some(false) => Families::Ipv4,
-            None => Families::OfResolvedName,
-        },
-        BindAddr::Unspecified | BindAddr::Other(_) => Families::NotIp,
+    let families = match (&bound, forced) {
+        // A name is resolved in the forced family only.
+        (BindAddr::Host(_), Some(f)) => f.pick(Families::Ipv4, Families::Ipv6),
+        _ => addr::families(
+            &bound,
+            &Wildcards {
+                // Never met: haproxy binds no address as `0.0.0.0`, and so it is read.
+                unspecified: Families::Ipv4,
+                v4: Families::Ipv4,
+                v6: if v6only {
+                    Families::Ipv6
+                } else if v4v6 {
+                    Families::Both
+                } else {
+                    Families::BothUnlessBindv6only
+                },
+            },
+        ),
     };
-    Ok(HaproxyEndpoint {
-        raw: shown,
-        prefix,
-        addr,
-        port_first: first,
-        port_last: last,
-        families,
-    })
+    Ok(addr::endpoint(raw, prefix, bound, Some(ports), families))
 }
 
-fn port(s: &str) -> Result<u16, String> {
-    match s.parse::<u16>() {
-        Ok(p) if p > 0 && s.len() <= 5 => Ok(p),
-        _ => Err(format!("invalid port '{}'", clean(s))),
-    }
+fn not_forced(host: &str) -> String {
+    format!("'{}' is not of the forced family", clean(host))
 }
 
 #[cfg(test)]

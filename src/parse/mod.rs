@@ -2,6 +2,7 @@
 //! IPv6. Each parser takes text (or a source of texts) and never touches the system
 //! itself, except for the small loaders kept beside them.
 
+pub mod addr;
 pub mod apache;
 pub mod caddy;
 pub mod haproxy;
@@ -12,6 +13,8 @@ pub mod runtime;
 pub mod source;
 pub mod sysctl_conf;
 pub mod systemd_socket;
+#[cfg(test)]
+mod test_support;
 
 use std::path::{Component, Path, PathBuf};
 

@@ -16,10 +16,11 @@ const MAX_ARGS: usize = 4096;
 pub use super::source::{ConfigSource, FsSource, Limits};
 #[cfg(test)]
 pub use super::source::{MapSource, ReadError};
-use super::source::{Reader, at};
+use super::source::{Reader, Walk, at};
 
 // The parser's output is part of the facts (and so of the snapshot format): its types
 // belong to `facts`.
+use crate::facts::Place;
 pub use crate::facts::web::{Listen, ListenAddr, NginxConfig, ServerBlock};
 
 /// Parse the configuration rooted at `main`, following `include`s. Relative include
@@ -36,8 +37,7 @@ pub fn parse_config(src: &dyn ConfigSource, main: &Path, limits: &Limits) -> Ngi
     };
     walker.walk_file(&main, None);
     let mut out = walker.out;
-    out.files = walker.reader.files;
-    out.problems = walker.reader.problems;
+    (out.files, out.problems) = walker.reader.finish();
     out
 }
 
@@ -403,18 +403,11 @@ struct Walker<'a> {
     frames: Vec<Frame>,
 }
 
-impl Walker<'_> {
-    fn problem(&mut self, msg: String) {
-        self.reader.problem(msg);
-    }
+impl<'a> Walk<'a> for Walker<'a> {
+    type Out = ();
 
-    /// `origin` is where the `include` naming this file stands, for messages.
-    fn walk_file(&mut self, path: &Path, origin: Option<&str>) {
-        let Some(text) = self.reader.enter(path, origin) else {
-            return;
-        };
-        self.walk_text(path, &text);
-        self.reader.leave();
+    fn reader(&mut self) -> &mut Reader<'a> {
+        &mut self.reader
     }
 
     fn walk_text(&mut self, file: &Path, text: &str) {
@@ -474,7 +467,9 @@ impl Walker<'_> {
             self.close_frame(lx.line);
         }
     }
+}
 
+impl Walker<'_> {
     fn open_frame(&mut self, file: &Path, stmt: &Stmt) {
         let name = stmt.name();
         let frame = match (self.frames.last(), name) {
@@ -482,8 +477,7 @@ impl Walker<'_> {
             (Some(Frame::Main), "stream") => Frame::Stream,
             (Some(Frame::Http | Frame::Stream), "server") => Frame::Server {
                 block: ServerBlock {
-                    file: file.to_path_buf(),
-                    line: stmt.line,
+                    at: Place::new(file, stmt.line),
                     close_line: stmt.line,
                     server_names: Vec::new(),
                     listens: Vec::new(),
@@ -524,8 +518,7 @@ impl Walker<'_> {
                 let default_port = if *stream { None } else { Some(80) };
                 let raw = text.get(stmt.start..stmt.end).unwrap_or_default();
                 let result = parse_listen(stmt.params(), default_port).map(|mut l| {
-                    l.file = file.to_path_buf();
-                    l.line = stmt.line;
+                    l.at = Place::new(file, stmt.line);
                     l.raw = clean(&raw.replace(['\r', '\n'], " "));
                     l
                 });
@@ -597,8 +590,7 @@ fn parse_listen(args: &[String], default_port: Option<u16>) -> Result<Listen, St
     let (first, params) = args.split_first().ok_or("no address or port")?;
     let (addr, port) = parse_listen_addr(first, default_port)?;
     let mut listen = Listen {
-        file: PathBuf::new(),
-        line: 0,
+        at: Place::default(),
         raw: String::new(),
         addr,
         port,
@@ -685,6 +677,7 @@ fn parse_port(s: &str) -> Result<u16, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::{Rng, assert_mentions, fuzz_iters, paths, strings};
 
     fn parse(src: &MapSource, main: &str) -> NginxConfig {
         parse_config(src, Path::new(main), &Limits::default())
@@ -767,27 +760,27 @@ server {
         assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
         assert_eq!(
             cfg.files,
-            vec![
-                PathBuf::from("/etc/nginx/nginx.conf"),
-                PathBuf::from("/etc/nginx/modules-enabled/50-mod-stream.conf"),
-                PathBuf::from("/etc/nginx/mime.types"),
-                PathBuf::from("/etc/nginx/sites-enabled/default"),
-            ]
+            paths(&[
+                "/etc/nginx/nginx.conf",
+                "/etc/nginx/modules-enabled/50-mod-stream.conf",
+                "/etc/nginx/mime.types",
+                "/etc/nginx/sites-enabled/default",
+            ])
         );
         assert_eq!(cfg.servers.len(), 1);
         let s = &cfg.servers[0];
-        assert_eq!(s.file, PathBuf::from("/etc/nginx/sites-enabled/default"));
-        assert_eq!((s.line, s.close_line), (7, 25));
+        assert_eq!(s.at.file, PathBuf::from("/etc/nginx/sites-enabled/default"));
+        assert_eq!((s.at.line, s.close_line), (7, 25));
         assert_eq!(s.server_names, vec!["_"]);
         assert!(!s.implicit_listen);
         assert_eq!(s.listens.len(), 2);
         let (v4, v6) = (&s.listens[0], &s.listens[1]);
         assert_eq!(
-            (v4.addr.clone(), v4.port, v4.line),
+            (v4.addr.clone(), v4.port, v4.at.line),
             (ListenAddr::AnyV4, 80, 8)
         );
         assert_eq!(
-            (v6.addr.clone(), v6.port, v6.line),
+            (v6.addr.clone(), v6.port, v6.at.line),
             (ListenAddr::AnyV6, 80, 9)
         );
         assert!(v4.default_server && v6.default_server);
@@ -813,7 +806,7 @@ server {
         );
         let l = &cfg.servers[0].listens;
         assert_eq!(l[0].addr, ListenAddr::V6("2001:db8::1".parse().unwrap()));
-        assert_eq!((l[0].port, l[0].ssl, l[0].line), (443, true, 3));
+        assert_eq!((l[0].port, l[0].ssl, l[0].at.line), (443, true, 3));
         assert!(l[0].addr.accepts_ipv6() && !l[0].addr.accepts_ipv4(l[0].ipv6only));
         assert_eq!((l[1].port, l[1].ipv6only), (8080, Some(false)));
         assert!(l[1].addr.accepts_ipv4(l[1].ipv6only) && l[1].addr.accepts_ipv6());
@@ -892,11 +885,7 @@ server {
         // An invalid listen is a problem, not an implicit *:80.
         assert!(!cfg.servers[1].implicit_listen);
         assert_eq!(cfg.problems.len(), 1);
-        assert!(
-            cfg.problems[0].contains("nginx.conf:3: listen: invalid port"),
-            "{:?}",
-            cfg.problems
-        );
+        assert_mentions(&cfg.problems, "nginx.conf:3: listen: invalid port");
     }
 
     #[test]
@@ -936,17 +925,17 @@ server {
         assert_eq!(cfg.servers.len(), 2);
         let a = &cfg.servers[0];
         assert_eq!(
-            (a.file.to_str(), a.line, a.close_line),
+            (a.at.file.to_str(), a.at.line, a.close_line),
             (Some("/srv/ng/conf.d/a.conf"), 1, 4)
         );
         assert_eq!(
-            a.listens[0].file,
+            a.listens[0].at.file,
             PathBuf::from("/srv/ng/snippets/listen.inc")
         );
-        assert_eq!((a.listens[0].line, a.listens[0].port), (3, 8080));
+        assert_eq!((a.listens[0].at.line, a.listens[0].port), (3, 8080));
         let b = &cfg.servers[1];
         assert_eq!(
-            (b.file.to_str(), b.line, b.listens[0].line),
+            (b.at.file.to_str(), b.at.line, b.listens[0].at.line),
             (Some("/srv/ng/conf.d/b.conf"), 3, 4)
         );
     }
@@ -982,9 +971,9 @@ server {
             s.server_names,
             vec!["quoted.example", "single.example", "tricky#name"]
         );
-        assert_eq!((s.line, s.close_line), (3, 11));
+        assert_eq!((s.at.line, s.close_line), (3, 11));
         let l = &s.listens[0];
-        assert_eq!((l.line, l.port, l.ssl), (7, 8080, true));
+        assert_eq!((l.at.line, l.port, l.ssl), (7, 8080, true));
         assert_eq!(
             l.raw,
             "listen \"127.0.0.1:8080\" # trailing comment       ssl;"
@@ -1012,7 +1001,7 @@ server {
             ("include;", "invalid number of arguments"),
         ] {
             let cfg = one(text);
-            crate::testutil::assert_mentions(&cfg.problems, want);
+            assert_mentions(&cfg.problems, want);
         }
         // Parentheses after a quote are fine, as in `if`.
         let cfg = one("http { server { if ($a ~ \"^x\") { return 404; } listen 81; } }");
@@ -1051,11 +1040,7 @@ server {
         }
         let cfg = parse(&src, "/d/0.conf");
         assert_eq!(cfg.files.len(), 17);
-        assert!(
-            cfg.problems[0].contains("nested deeper than 16"),
-            "{:?}",
-            cfg.problems
-        );
+        assert_mentions(&cfg.problems[..1], "nested deeper than 16");
 
         // A snippet included many times is read once per include but counted once.
         let mut text = String::from("http {\n");
@@ -1097,7 +1082,7 @@ server {
             ..Limits::default()
         };
         let cfg = parse_config(&src, Path::new("/b/0.conf"), &limits);
-        crate::testutil::assert_mentions(&cfg.problems, "bytes of configuration");
+        assert_mentions(&cfg.problems, "bytes of configuration");
     }
 
     #[test]
@@ -1105,11 +1090,7 @@ server {
         let big = "#".repeat(5 << 20);
         let cfg = one(&big);
         assert!(cfg.files.is_empty());
-        assert!(
-            cfg.problems[0].contains("larger than"),
-            "{:?}",
-            cfg.problems
-        );
+        assert_mentions(&cfg.problems[..1], "larger than");
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nginx.conf");
@@ -1119,18 +1100,14 @@ server {
             ..Limits::default()
         };
         let cfg = parse_config(&FsSource::new(&limits), &path, &limits);
-        assert!(
-            cfg.problems[0].contains("larger than 1000"),
-            "{:?}",
-            cfg.problems
-        );
+        assert_mentions(&cfg.problems[..1], "larger than 1000");
     }
 
     #[test]
     fn deep_nesting_is_bounded() {
         let text = "a{".repeat(100_000);
         let cfg = one(&text);
-        crate::testutil::assert_mentions(&cfg.problems, "nested deeper");
+        assert_mentions(&cfg.problems, "nested deeper");
     }
 
     #[test]
@@ -1172,9 +1149,8 @@ server {
 
     #[test]
     fn master_command_lines() {
-        let v = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            master_config_path(&v(&[
+            master_config_path(&strings(&[
                 "nginx: master process /usr/sbin/nginx -c /tmp/x/nginx.conf -g daemon off;",
                 "",
                 ""
@@ -1182,13 +1158,13 @@ server {
             (PathBuf::from("/tmp/x/nginx.conf"), None)
         );
         assert_eq!(
-            master_config_path(&v(&[
+            master_config_path(&strings(&[
                 "nginx: master process /usr/sbin/nginx -g daemon on; master_process on;"
             ])),
             (PathBuf::from("/etc/nginx/nginx.conf"), None)
         );
         assert_eq!(
-            master_config_path(&v(&[
+            master_config_path(&strings(&[
                 "/usr/sbin/nginx",
                 "-p",
                 "/srv/app/",
@@ -1201,11 +1177,11 @@ server {
             )
         );
         assert_eq!(
-            master_config_path(&v(&["nginx", "-qc../alt.conf"])),
+            master_config_path(&strings(&["nginx", "-qc../alt.conf"])),
             (PathBuf::from("/etc/alt.conf"), None)
         );
         assert_eq!(
-            master_config_path(&v(&["nginx: master process nginx -c"])),
+            master_config_path(&strings(&["nginx: master process nginx -c"])),
             (PathBuf::from("/etc/nginx/nginx.conf"), None)
         );
         assert_eq!(
@@ -1213,8 +1189,6 @@ server {
             PathBuf::from("/etc/nginx/nginx.conf")
         );
     }
-
-    use crate::testutil::{Rng, fuzz_iters};
 
     fn random_text(rng: &mut Rng) -> String {
         const PIECES: &[&str] = &[

@@ -10,10 +10,11 @@
 //!   bind `0.0.0.0:PORT`. uvicorn: `--host` and `UVICORN_HOST`.
 //! - Any other Python program: `--host`, `--bind`/`-b`.
 
-use crate::facts::servers::{Families, HintSource, Runtime, RuntimeHint, RuntimeHints};
+use super::addr::{self, Wildcards};
+use crate::facts::servers::{BindAddr, Families, HintSource, Runtime, RuntimeHint, RuntimeHints};
 use crate::sanitize::clean;
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::path::Path;
 
 /// Arguments looked at: a command line longer than this is not one we need to read.
@@ -312,36 +313,32 @@ fn bind_families(value: &str, rt: Runtime) -> Option<Families> {
     } else {
         value
     };
-    match host.parse::<IpAddr>() {
-        Ok(IpAddr::V4(_)) => Some(Families::Ipv4),
-        Ok(IpAddr::V6(ip)) if ip.to_ipv4_mapped().is_some() => Some(Families::Ipv4),
-        // Node turns IPV6_V6ONLY off on `::`; the Python servers leave it to their
-        // socket code and the kernel, so the socket itself tells.
-        Ok(IpAddr::V6(ip)) if ip.is_unspecified() => {
-            (rt == Runtime::Node).then_some(Families::Both)
-        }
-        Ok(IpAddr::V6(_)) => Some(Families::Ipv6),
-        Err(_) if host.is_empty() => None,
-        Err(_) => Some(Families::OfResolvedName),
+    let bound = match host {
+        "" => return None,
+        h => addr::ip_or_host(h),
+    };
+    // Node turns IPV6_V6ONLY off on `::`; the Python servers leave it to their socket
+    // code and the kernel, so the socket itself tells.
+    if rt != Runtime::Node && bound == BindAddr::V6(Ipv6Addr::UNSPECIFIED) {
+        return None;
     }
+    let wildcards = Wildcards {
+        // Never met: a value without a host is no hint.
+        unspecified: Families::Both,
+        v4: Families::Ipv4,
+        v6: Families::Both,
+    };
+    Some(addr::families(&bound, &wildcards))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::{env, is_inert, strings};
 
-    fn v(s: &[&str]) -> Vec<String> {
-        s.iter().map(|s| s.to_string()).collect()
-    }
+    type Hint<'a> = (HintSource, &'a str, Option<Families>);
 
-    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    fn texts(h: &RuntimeHints) -> Vec<(HintSource, &str, Option<Families>)> {
+    fn texts(h: &RuntimeHints) -> Vec<Hint<'_>> {
         h.hints
             .iter()
             .map(|x| (x.source, x.text.as_str(), x.families))
@@ -349,191 +346,165 @@ mod tests {
     }
 
     #[test]
-    fn java_prefer_ipv4_stack() {
-        let h = hints(
-            10,
-            &v(&[
-                "/usr/bin/java",
-                "-Xmx1g",
-                "-Djava.net.preferIPv4Stack=true",
-                "-jar",
-                "/srv/app.jar",
-                "-Djava.net.preferIPv4Stack=false",
-            ]),
-            Some(&env(&[
-                (
-                    "JAVA_TOOL_OPTIONS",
-                    "-Dfoo=1 -Djava.net.preferIPv4Stack=false",
-                ),
-                ("SECRET", "x"),
-            ])),
-        )
-        .unwrap();
-        assert_eq!(
-            (h.runtime, h.command.as_str()),
-            (Runtime::Java, "java -jar /srv/app.jar")
+    fn hints_of_each_runtime() {
+        use Families::*;
+        use HintSource::{Cmdline, Environ};
+        use Runtime::*;
+        type Case<'a> = (
+            &'a [&'a str],
+            Option<&'a [(&'a str, &'a str)]>,
+            Runtime,
+            &'a str,
+            &'a [Hint<'a>],
         );
-        assert_eq!(
-            texts(&h),
-            vec![
-                (
-                    HintSource::Cmdline,
+        let cases: &[Case] = &[
+            (
+                &[
+                    "/usr/bin/java",
+                    "-Xmx1g",
                     "-Djava.net.preferIPv4Stack=true",
-                    Some(Families::Ipv4)
-                ),
-                (
-                    HintSource::Environ,
+                    "-jar",
+                    "/srv/app.jar",
                     "-Djava.net.preferIPv4Stack=false",
-                    None
-                ),
-            ]
-        );
-        let h = hints(11, &v(&["java", "-cp", "lib/*", "com.example.Main"]), None).unwrap();
-        assert_eq!(h.command, "java com.example.Main");
-        assert!(h.environ_unreadable && h.hints.is_empty());
-    }
-
-    #[test]
-    fn node_host() {
-        let h = hints(
-            20,
-            &v(&[
-                "node",
-                "--enable-source-maps",
-                "server.js",
-                "--host",
-                "0.0.0.0",
-            ]),
-            Some(&env(&[("HOST", "0.0.0.0"), ("HOSTNAME", "web-1")])),
-        )
-        .unwrap();
-        assert_eq!(
-            (h.runtime, h.command.as_str()),
-            (Runtime::Node, "node server.js")
-        );
-        assert_eq!(
-            texts(&h),
-            vec![
-                (HintSource::Environ, "HOST=0.0.0.0", Some(Families::Ipv4)),
-                (HintSource::Cmdline, "--host 0.0.0.0", Some(Families::Ipv4)),
-            ]
-        );
-        let h = hints(
-            21,
-            &v(&["/usr/local/bin/node", "/app/.next/standalone/server.js"]),
-            Some(&env(&[("HOSTNAME", "::")])),
-        )
-        .unwrap();
-        assert_eq!(
-            texts(&h),
-            vec![(HintSource::Environ, "HOSTNAME=::", Some(Families::Both))]
-        );
-        let h = hints(22, &v(&["node", "app.js", "-H", "localhost"]), None).unwrap();
-        assert_eq!(texts(&h)[0].2, Some(Families::OfResolvedName));
-    }
-
-    #[test]
-    fn gunicorn_and_uvicorn() {
-        let h = hints(
-            30,
-            &v(&[
-                "/usr/bin/python3",
-                "/usr/bin/gunicorn",
-                "--workers",
-                "3",
-                "-b",
-                "0.0.0.0:8000",
-                "--bind=[::1]:8001",
-                "-bunix:/run/g.sock",
-                "app:app",
-            ]),
-            Some(&env(&[
-                ("GUNICORN_CMD_ARGS", "--bind [::]:8002"),
-                ("PORT", "9"),
-            ])),
-        )
-        .unwrap();
-        assert_eq!(
-            (h.runtime, h.command.as_str()),
-            (Runtime::Gunicorn, "python3 /usr/bin/gunicorn")
-        );
-        assert_eq!(
-            texts(&h),
-            vec![
-                (HintSource::Cmdline, "-b 0.0.0.0:8000", Some(Families::Ipv4)),
-                (
-                    HintSource::Cmdline,
+                ],
+                Some(&[
+                    (
+                        "JAVA_TOOL_OPTIONS",
+                        "-Dfoo=1 -Djava.net.preferIPv4Stack=false",
+                    ),
+                    ("SECRET", "x"),
+                ]),
+                Java,
+                "java -jar /srv/app.jar",
+                &[
+                    (Cmdline, "-Djava.net.preferIPv4Stack=true", Some(Ipv4)),
+                    (Environ, "-Djava.net.preferIPv4Stack=false", None),
+                ],
+            ),
+            (
+                &["java", "-cp", "lib/*", "com.example.Main"],
+                None,
+                Java,
+                "java com.example.Main",
+                &[],
+            ),
+            (
+                &[
+                    "node",
+                    "--enable-source-maps",
+                    "server.js",
+                    "--host",
+                    "0.0.0.0",
+                ],
+                Some(&[("HOST", "0.0.0.0"), ("HOSTNAME", "web-1")]),
+                Node,
+                "node server.js",
+                &[
+                    (Environ, "HOST=0.0.0.0", Some(Ipv4)),
+                    (Cmdline, "--host 0.0.0.0", Some(Ipv4)),
+                ],
+            ),
+            // Next.js takes HOSTNAME when it is an address; Node's `::` takes IPv4 too.
+            (
+                &["/usr/local/bin/node", "/app/.next/standalone/server.js"],
+                Some(&[("HOSTNAME", "::")]),
+                Node,
+                "node /app/.next/standalone/server.js",
+                &[(Environ, "HOSTNAME=::", Some(Both))],
+            ),
+            (
+                &["node", "app.js", "-H", "localhost"],
+                None,
+                Node,
+                "node app.js",
+                &[(Cmdline, "-H localhost", Some(OfResolvedName))],
+            ),
+            (
+                &[
+                    "/usr/bin/python3",
+                    "/usr/bin/gunicorn",
+                    "--workers",
+                    "3",
+                    "-b",
+                    "0.0.0.0:8000",
                     "--bind=[::1]:8001",
-                    Some(Families::Ipv6)
-                ),
-                (
-                    HintSource::Cmdline,
                     "-bunix:/run/g.sock",
-                    Some(Families::NotIp)
-                ),
-                (HintSource::Environ, "--bind [::]:8002", None),
-            ]
-        );
-        // A renamed master process: the arguments are gone, PORT still says 0.0.0.0.
-        let h = hints(
-            31,
-            &v(&["gunicorn: master [app:app]"]),
-            Some(&env(&[("PORT", "8000")])),
-        )
-        .unwrap();
-        assert_eq!(h.runtime, Runtime::Gunicorn);
-        assert_eq!(
-            texts(&h),
-            vec![(HintSource::Environ, "PORT=8000", Some(Families::Ipv4))]
-        );
-        let h = hints(
-            32,
-            &v(&[
-                "/venv/bin/python",
-                "-m",
+                    "app:app",
+                ],
+                Some(&[("GUNICORN_CMD_ARGS", "--bind [::]:8002"), ("PORT", "9")]),
+                Gunicorn,
+                "python3 /usr/bin/gunicorn",
+                &[
+                    (Cmdline, "-b 0.0.0.0:8000", Some(Ipv4)),
+                    (Cmdline, "--bind=[::1]:8001", Some(Ipv6)),
+                    (Cmdline, "-bunix:/run/g.sock", Some(NotIp)),
+                    (Environ, "--bind [::]:8002", None),
+                ],
+            ),
+            // A renamed master process: the arguments are gone, PORT still says 0.0.0.0.
+            (
+                &["gunicorn: master [app:app]"],
+                Some(&[("PORT", "8000")]),
+                Gunicorn,
+                "gunicorn: master [app:app]",
+                &[(Environ, "PORT=8000", Some(Ipv4))],
+            ),
+            (
+                &[
+                    "/venv/bin/python",
+                    "-m",
+                    "uvicorn",
+                    "main:app",
+                    "--host",
+                    "0.0.0.0",
+                    "--port",
+                    "8000",
+                ],
+                Some(&[("UVICORN_HOST", "::")]),
+                Uvicorn,
+                "python uvicorn",
+                &[
+                    (Cmdline, "--host 0.0.0.0", Some(Ipv4)),
+                    (Environ, "UVICORN_HOST=::", None),
+                ],
+            ),
+            (
+                &["uvicorn", "app:app", "--host=127.0.0.1"],
+                None,
+                Uvicorn,
                 "uvicorn",
-                "main:app",
-                "--host",
-                "0.0.0.0",
-                "--port",
-                "8000",
-            ]),
-            Some(&env(&[("UVICORN_HOST", "::")])),
-        )
-        .unwrap();
-        assert_eq!(
-            (h.runtime, h.command.as_str()),
-            (Runtime::Uvicorn, "python uvicorn")
-        );
-        assert_eq!(
-            texts(&h),
-            vec![
-                (HintSource::Cmdline, "--host 0.0.0.0", Some(Families::Ipv4)),
-                (HintSource::Environ, "UVICORN_HOST=::", None),
-            ]
-        );
-        let h = hints(33, &v(&["uvicorn", "app:app", "--host=127.0.0.1"]), None).unwrap();
-        assert_eq!(texts(&h)[0].1, "--host=127.0.0.1");
+                &[(Cmdline, "--host=127.0.0.1", Some(Ipv4))],
+            ),
+            (
+                &["python3", "manage.py", "runserver", "--host", "0.0.0.0"],
+                None,
+                Python,
+                "python3 manage.py",
+                &[(Cmdline, "--host 0.0.0.0", Some(Ipv4))],
+            ),
+            (&["python3"], None, Python, "python3", &[]),
+        ];
+        for (cmdline, environ, runtime, command, want) in cases {
+            let environ = environ.map(env);
+            let h = hints(1, &strings(cmdline), environ.as_ref()).unwrap();
+            assert_eq!(
+                (h.runtime, h.command.as_str(), texts(&h)),
+                (*runtime, *command, want.to_vec()),
+                "{cmdline:?}"
+            );
+            assert_eq!(h.environ_unreadable, environ.is_none());
+        }
     }
 
     #[test]
-    fn other_processes_and_plain_python() {
-        assert!(hints(1, &v(&["/lib/systemd/systemd", "--system"]), None).is_none());
-        assert!(hints(1, &v(&["nginx: master process nginx"]), None).is_none());
-        assert!(hints(1, &[], None).is_none());
-        let h = hints(
-            2,
-            &v(&["python3", "manage.py", "runserver", "--host", "0.0.0.0"]),
-            None,
-        )
-        .unwrap();
-        assert_eq!(
-            (h.runtime, h.command.as_str()),
-            (Runtime::Python, "python3 manage.py")
-        );
-        assert_eq!(h.hints.len(), 1);
-        let h = hints(3, &v(&["python3"]), None).unwrap();
-        assert_eq!(h.command, "python3");
+    fn other_processes_are_no_runtime() {
+        for cmdline in [
+            &["/lib/systemd/systemd", "--system"][..],
+            &["nginx: master process nginx"],
+            &[],
+        ] {
+            assert!(hints(1, &strings(cmdline), None).is_none(), "{cmdline:?}");
+        }
     }
 
     #[test]
@@ -541,12 +512,12 @@ mod tests {
         let long = "x".repeat(10_000);
         let h = hints(
             4,
-            &v(&["node", &long]),
+            &strings(&["node", &long]),
             Some(&env(&[("HOST", "\u{1b}[2J0.0.0.0")])),
         )
         .unwrap();
         assert!(h.command.chars().count() <= MAX_COMMAND + 1);
-        assert!(crate::testutil::is_inert(&h.hints[0].text));
+        assert!(is_inert(&h.hints[0].text));
         let many: Vec<String> = std::iter::once("gunicorn".to_owned())
             .chain(std::iter::repeat_n("-b0.0.0.0:1".to_owned(), 100_000))
             .collect();
@@ -575,8 +546,8 @@ mod tests {
                 }
             }
             if let Some(h) = hints(1, &args, Some(&env)) {
-                assert!(crate::testutil::is_inert(&h.command));
-                assert!(h.hints.iter().all(|x| crate::testutil::is_inert(&x.text)));
+                assert!(is_inert(&h.command));
+                assert!(h.hints.iter().all(|x| is_inert(&x.text)));
             }
         });
     }

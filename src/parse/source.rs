@@ -324,6 +324,11 @@ impl<'a> Reader<'a> {
         self.chain.pop();
     }
 
+    /// The files read and the problems found, for the parse's output.
+    pub fn finish(self) -> (Vec<PathBuf>, Vec<String>) {
+        (self.files, self.problems)
+    }
+
     /// The entries of `dir` whose names match the glob `pattern`, sorted bytewise (the
     /// C locale's order, which glob(3), nginx and Apache use). A leading dot must be
     /// matched literally, as glob(3) without GLOB_PERIOD and fnmatch with FNM_PERIOD do.
@@ -347,34 +352,51 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A parser that follows includes: what it makes of one file's text is its own, the
+/// reading (bounds, include chain, problems) goes through its [`Reader`].
+pub trait Walk<'a> {
+    /// What one file yields: nothing for the parsers that fill their output as they go;
+    /// the Caddyfile's tokens, which its imports splice in where they stand.
+    type Out: Default;
+
+    fn reader(&mut self) -> &mut Reader<'a>;
+
+    fn walk_text(&mut self, file: &Path, text: &str) -> Self::Out;
+
+    fn problem(&mut self, msg: String) {
+        self.reader().problem(msg);
+    }
+
+    /// `origin` is where the include naming this file stands, for messages.
+    fn walk_file(&mut self, path: &Path, origin: Option<&str>) -> Self::Out {
+        let Some(text) = self.reader().enter(path, origin) else {
+            return Self::Out::default();
+        };
+        let out = self.walk_text(path, &text);
+        self.reader().leave();
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::test_support::hostile_dir;
+    use crate::testutil::paths;
 
     #[test]
-    fn fifo_and_devices_are_refused_without_blocking() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("fifo");
-        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    fn fifos_devices_and_huge_files_are_refused_unread() {
+        let dir = hostile_dir("");
+        let (fifo, big) = (dir.path().join("fifo"), dir.path().join("big"));
         let src = FsSource::default();
+        let start = std::time::Instant::now();
         assert_eq!(src.read(&fifo), Err(ReadError::NotAFile));
+        // A sparse 100 MB file: skipped, not read up to the limit.
+        assert_eq!(src.read(&big), Err(ReadError::TooLarge { limit: 4 << 20 }));
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
         assert_eq!(src.read(Path::new("/dev/zero")), Err(ReadError::NotAFile));
         assert_eq!(src.read(dir.path()), Err(ReadError::NotAFile));
         assert!(src.is_dir(dir.path()) && !src.is_dir(&fifo));
-    }
-
-    #[test]
-    fn a_sparse_100_mb_file_is_skipped_unread() {
-        let dir = tempfile::tempdir().unwrap();
-        let big = dir.path().join("big.conf");
-        let f = std::fs::File::create(&big).unwrap();
-        f.set_len(100 << 20).unwrap();
-        let start = std::time::Instant::now();
-        assert_eq!(
-            FsSource::default().read(&big),
-            Err(ReadError::TooLarge { limit: 4 << 20 })
-        );
-        assert!(start.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]
@@ -386,9 +408,7 @@ mod tests {
             .link("/a/masked", "/dev/null");
         assert_eq!(
             src.list_dir(Path::new("/a")),
-            ["/a/b", "/a/d.conf", "/a/e.conf", "/a/masked"]
-                .map(PathBuf::from)
-                .to_vec()
+            paths(&["/a/b", "/a/d.conf", "/a/e.conf", "/a/masked"])
         );
         assert!(src.is_dir(Path::new("/a/b")) && !src.is_dir(Path::new("/a/d.conf")));
         assert_eq!(src.read(Path::new("/a/e.conf")), Ok("y".into()));
@@ -410,13 +430,8 @@ mod tests {
         let r = Reader::new(&src, &limits);
         assert_eq!(
             r.glob(Path::new("/g"), b"*.conf"),
-            ["/g/B.conf", "/g/a.conf", "/g/b.conf"]
-                .map(PathBuf::from)
-                .to_vec()
+            paths(&["/g/B.conf", "/g/a.conf", "/g/b.conf"])
         );
-        assert_eq!(
-            r.glob(Path::new("/g"), b".*"),
-            vec![PathBuf::from("/g/.h.conf")]
-        );
+        assert_eq!(r.glob(Path::new("/g"), b".*"), paths(&["/g/.h.conf"]));
     }
 }

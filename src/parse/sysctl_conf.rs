@@ -54,6 +54,8 @@ impl SysctlFiles {
     }
 }
 
+use super::source::at;
+use crate::facts::Place;
 pub use crate::facts::SysctlSetting;
 
 /// Which files are applied and in what order, from directory listings given highest
@@ -126,7 +128,7 @@ fn parse_files(files: &[SysctlFile]) -> (Vec<SysctlSetting>, Vec<String>) {
                 Line::Skip => {}
                 Line::Bad(why) => {
                     if problems.len() < MAX_PROBLEMS {
-                        problems.push(clean(&format!("{}:{}: {why}", f.path.display(), n + 1)));
+                        problems.push(format!("{}: {why}", at(&f.path, n + 1)));
                     }
                 }
                 Line::Setting {
@@ -137,8 +139,7 @@ fn parse_files(files: &[SysctlFile]) -> (Vec<SysctlSetting>, Vec<String>) {
                     key,
                     exclude: value.is_none(),
                     value: value.unwrap_or_default(),
-                    file: f.path.clone(),
-                    line: n + 1,
+                    at: Place::new(&f.path, n + 1),
                     ignore_failure,
                 }),
             }
@@ -510,7 +511,7 @@ mod tests {
         let s = f.settings();
         let last = last_assignment(&s, "net.ipv6.conf.all.disable_ipv6").unwrap();
         assert_eq!(
-            (last.value.as_str(), last.file.to_str(), last.line),
+            (last.value.as_str(), last.at.file.to_str(), last.at.line),
             ("1", Some("/etc/sysctl.conf"), 1)
         );
     }
@@ -616,7 +617,7 @@ mod tests {
         assert_eq!(value(&s, "net.ipv6.conf.eth0.disable_ipv6"), Some("0"));
         let eth1 = last_assignment(&s, "net.ipv6.conf.eth1.disable_ipv6").unwrap();
         assert_eq!(
-            (eth1.file.to_str(), eth1.line),
+            (eth1.at.file.to_str(), eth1.at.line),
             (Some("/etc/sysctl.d/20-b.conf"), 1)
         );
         // Excluded from the glob, and nothing else sets it.
@@ -666,7 +667,14 @@ mod tests {
         let s = effective_settings(&files);
         let got: Vec<(&str, &str, usize, bool)> = s
             .iter()
-            .map(|s| (s.key.as_str(), s.value.as_str(), s.line, s.ignore_failure))
+            .map(|s| {
+                (
+                    s.key.as_str(),
+                    s.value.as_str(),
+                    s.at.line,
+                    s.ignore_failure,
+                )
+            })
             .collect();
         assert_eq!(
             got,

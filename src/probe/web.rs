@@ -6,7 +6,7 @@
 
 use super::procfs;
 use crate::facts::servers::{
-    ApacheInstance, CaddyInstance, HaproxyInstance, RuntimeHints, SocketUnits,
+    ApacheInstance, CaddyInstance, CaddySettings, HaproxyInstance, RuntimeHints, SocketUnits,
 };
 use crate::facts::{Listener, NginxInstance, ProbeError, ProbeErrorKind, WebServers};
 use crate::parse::apache;
@@ -201,7 +201,7 @@ fn read_caddy(
         running: None,
         admin: None,
     };
-    let (mut admin_cfg, mut admin_off) = (None, false);
+    let mut settings = CaddySettings::default();
     match &inv {
         Some((path, Some(adapter))) if adapter == "caddyfile" => {
             let mut cf = caddyfile::parse_config(src, path, &env, limits);
@@ -210,8 +210,7 @@ fn read_caddy(
                     "the environment of pid {pid} needs root: {{$VAR}} read as empty"
                 ));
             }
-            admin_cfg = cf.global.admin.clone();
-            admin_off = cf.global.admin_off;
+            settings = cf.global.settings.clone();
             instance.caddyfile = Some(Ok(cf));
         }
         Some((path, None)) => {
@@ -220,15 +219,14 @@ fn read_caddy(
                 .map_err(|e| clean(&format!("{}: {}", path.display(), e.describe())))
                 .and_then(|text| caddy::json::parse(&text));
             if let Ok(j) = &json {
-                admin_cfg = j.admin_listen.clone();
-                admin_off = j.admin_disabled;
+                settings = j.settings.clone();
             }
             instance.file_json = Some(json);
         }
         // Another adapter (yaml, nginx ...): only the running configuration tells.
         _ => {}
     }
-    instance.admin = caddy::admin_endpoint(admin_cfg.as_deref(), admin_off, &env);
+    instance.admin = caddy::admin_endpoint(&settings, &env);
     let target = instance.admin.as_deref().and_then(loopback_target);
     (instance, target)
 }

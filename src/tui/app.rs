@@ -5,9 +5,10 @@ use super::keys::{self, Command};
 use super::theme::Theme;
 use crate::engine::{Event, Judged, Scope};
 use crate::facts::HostFacts;
-use crate::model::{Expect, Finding, PerStage, Stage, Status};
+use crate::model::{CheckId, Expect, Finding, PerStage, Stage, Status};
 use crate::options::Options;
 use crossterm::event::{KeyCode, KeyEvent};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -148,8 +149,8 @@ pub struct App {
     pub stages: PerStage<StageRun>,
     /// Latest findings, tree order.
     pub findings: Vec<Finding>,
-    /// The age of each finding (same order as `findings`).
-    pub ages: Vec<Age>,
+    /// The age of each finding on screen, by its check and port.
+    ages: HashMap<(CheckId, Option<u16>), Age>,
     /// The stage the tree points at.
     pub stage: Stage,
     pub check: usize,
@@ -192,7 +193,7 @@ impl App {
             host: None,
             stages: PerStage::filled(StageRun::Waiting),
             findings: Vec::new(),
-            ages: Vec::new(),
+            ages: HashMap::new(),
             stage: Stage::Dns,
             check: 0,
             fix: 0,
@@ -230,11 +231,7 @@ impl App {
 
     /// The finding's age, when it is on screen.
     pub fn age(&self, f: &Finding) -> Option<Age> {
-        self.findings
-            .iter()
-            .zip(&self.ages)
-            .find(|(x, _)| x.id == f.id && x.port == f.port)
-            .map(|(_, a)| *a)
+        self.ages.get(&(f.id, f.port)).copied()
     }
 
     /// The finding comes from facts of an earlier run, or is being checked again.
@@ -576,26 +573,26 @@ impl App {
     /// re-checked), or stays hidden on a first run.
     fn install(&mut self, judged: Vec<Judged>, run: u64, at_ms: u64) {
         let mut findings = Vec::with_capacity(judged.len());
-        let mut ages = Vec::with_capacity(judged.len());
+        let mut ages = HashMap::with_capacity(judged.len());
         let mut stage_pending = PerStage::filled(false);
         for j in judged {
-            let old = self
-                .findings
-                .iter()
-                .zip(&self.ages)
-                .find(|(o, _)| o.id == j.finding.id && o.port == j.finding.port);
+            let key = (j.finding.id, j.finding.port);
+            let old = self.findings.iter().find(|o| (o.id, o.port) == key);
             if j.pending {
                 stage_pending[j.finding.stage] = true;
-                if let Some((o, a)) = old {
+                if let (Some(o), Some(a)) = (old, self.ages.get(&key)) {
                     findings.push(o.clone());
-                    ages.push(Age {
-                        run: a.run,
-                        pending: true,
-                    });
+                    ages.insert(
+                        key,
+                        Age {
+                            run: a.run,
+                            pending: true,
+                        },
+                    );
                 }
                 continue;
             }
-            let before = old.map(|(o, _)| o.status);
+            let before = old.map(|o| o.status);
             if before != Some(j.finding.status) {
                 self.timeline.push(TimelineEntry {
                     at_ms,
@@ -607,10 +604,13 @@ impl App {
                     summary: j.finding.summary.clone(),
                 });
             }
-            ages.push(Age {
-                run: j.run,
-                pending: false,
-            });
+            ages.insert(
+                key,
+                Age {
+                    run: j.run,
+                    pending: false,
+                },
+            );
             findings.push(j.finding);
         }
         self.findings = findings;

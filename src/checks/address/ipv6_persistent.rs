@@ -26,13 +26,7 @@ pub fn check(c: &Ctx) -> Finding {
     for k in &keys {
         let key = format!("net.ipv6.conf.{k}.disable_ipv6");
         if let Some(s) = last_assignment(settings, &key) {
-            evidence.push(format!(
-                "{}:{}: {} = {}",
-                s.file.display(),
-                s.line,
-                s.key,
-                s.value
-            ));
+            evidence.push(format!("{}: {} = {}", s.at, s.key, s.value));
             if s.value.trim() == "1" {
                 offenders.push(s.clone());
             }
@@ -54,7 +48,7 @@ pub fn check(c: &Ctx) -> Finding {
     }
     let where_ = offenders
         .iter()
-        .map(|s| format!("{}:{} ({} = {})", s.file.display(), s.line, s.key, s.value))
+        .map(|s| format!("{} ({} = {})", s.at, s.key, s.value))
         .collect::<Vec<_>>()
         .join(", ");
     let now_enabled = host::ipv6_state(f) == Ipv6State::Enabled;
@@ -70,8 +64,8 @@ pub fn check(c: &Ctx) -> Finding {
         fd = fd.fix(
             "sysctl_file_line",
             &[
-                ("file", &s.file.display().to_string()),
-                ("line", &s.line.to_string()),
+                ("file", &s.at.file.display().to_string()),
+                ("line", &s.at.line.to_string()),
                 ("key", &s.key),
             ],
         );

@@ -6,6 +6,7 @@ use crate::facts::*;
 use crate::model::{CheckId, Family, Status};
 use crate::parse::sysctl_conf::SysctlSetting;
 use crate::verdict::verdict;
+use std::path::Path;
 
 #[test]
 fn aaaa_mismatch_caused_by_disabled_ipv6_is_an_address_verdict() {
@@ -85,8 +86,7 @@ fn sysctl_file_that_disables_ipv6_names_file_and_line() {
     f.sysctl_files = Probed::ok(vec![SysctlSetting {
         key: "net.ipv6.conf.all.disable_ipv6".into(),
         value: "1".into(),
-        file: "/etc/sysctl.d/99-hardening.conf".into(),
-        line: 7,
+        at: Place::new(Path::new("/etc/sysctl.d/99-hardening.conf"), 7),
         exclude: false,
         ignore_failure: false,
     }]);

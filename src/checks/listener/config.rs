@@ -84,15 +84,14 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
         return s.skip("no server block to check").evidence_all(evidence);
     };
     for l in block_listens(block, port) {
-        evidence.push(format!("{}:{}: {}", l.file.display(), l.line, l.raw));
+        evidence.push(format!("{}: {}", l.at, l.raw));
     }
     for other in on_port.iter().filter(|b| !std::ptr::eq(**b, block)) {
         let serves = block_families(other, port);
         if serves.v4 != serves.v6 {
             evidence.push(format!(
-                "also: server block at {}:{} ({}) listens on port {port} over {} only",
-                other.file.display(),
-                other.line,
+                "also: server block at {} ({}) listens on port {port} over {} only",
+                other.at,
                 other.server_names.join(" "),
                 Family::from_v6(serves.v6).name()
             ));
@@ -103,7 +102,7 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
     let missing = [Family::V6, Family::V4]
         .into_iter()
         .find(|&fam| o.target.expect.wants(fam) && !serves.get(fam));
-    let where_ = format!("{}:{}", block.file.display(), block.line);
+    let where_ = block.at.to_string();
     let names = if block.server_names.is_empty() {
         "(no server_name)".to_string()
     } else {
@@ -128,8 +127,8 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
         .fix(
             "nginx_add_listen",
             &[
-                ("file", &existing.file.display().to_string()),
-                ("line", &existing.line.to_string()),
+                ("file", &existing.at.file.display().to_string()),
+                ("line", &existing.at.line.to_string()),
                 ("listen", &line),
                 ("config", &nginx.config_path),
                 ("family", fam),

@@ -6,8 +6,9 @@
 //! (relative to the importing file), one site written without braces.
 
 use super::listen_addr;
+use crate::facts::Place;
 use crate::facts::servers::{CaddyBind, CaddyGlobal, CaddySite, Caddyfile, SiteAddress};
-use crate::parse::source::{ConfigSource, Limits, Reader, at};
+use crate::parse::source::{ConfigSource, Limits, Reader, Walk, at};
 use crate::parse::{has_glob_chars, normalize_lexically};
 use crate::sanitize::clean;
 use std::collections::BTreeMap;
@@ -157,11 +158,10 @@ pub fn parse_config(
         depth: 0,
         out: Caddyfile::default(),
     };
-    let tokens = p.file_tokens(&normalize_lexically(path), None);
+    let tokens = p.walk_file(&normalize_lexically(path), None);
     p.server_blocks(tokens);
     let mut out = p.out;
-    out.files = p.reader.files;
-    out.problems = p.reader.problems;
+    (out.files, out.problems) = p.reader.finish();
     out
 }
 
@@ -175,26 +175,25 @@ struct Parser<'a> {
     out: Caddyfile,
 }
 
-impl Parser<'_> {
-    fn problem(&mut self, msg: String) {
-        self.reader.problem(msg);
+impl<'a> Walk<'a> for Parser<'a> {
+    type Out = Vec<Token>;
+
+    fn reader(&mut self) -> &mut Reader<'a> {
+        &mut self.reader
     }
 
     /// The tokens of a file, its own imports expanded.
-    fn file_tokens(&mut self, path: &Path, origin: Option<&str>) -> Vec<Token> {
-        let Some(text) = self.reader.enter(path, origin) else {
-            return Vec::new();
-        };
-        let text = replace_env(&text, self.env);
+    fn walk_text(&mut self, file: &Path, text: &str) -> Vec<Token> {
+        let text = replace_env(text, self.env);
         let mut raw = Vec::new();
-        if let Err((line, e)) = lex(&text, path, &mut raw) {
-            self.problem(format!("{}: {e}", at(path, line)));
+        if let Err((line, e)) = lex(&text, file, &mut raw) {
+            self.problem(format!("{}: {e}", at(file, line)));
         }
-        let tokens = self.expand_imports(raw);
-        self.reader.leave();
-        tokens
+        self.expand_imports(raw)
     }
+}
 
+impl Parser<'_> {
     /// Replace each `import` directive by what it names: a snippet defined so far, or
     /// the tokens of the files its glob matches. Snippet definitions are taken out.
     fn expand_imports(&mut self, raw: Vec<Token>) -> Vec<Token> {
@@ -287,7 +286,7 @@ impl Parser<'_> {
         let base = at_token.file.parent().unwrap_or(Path::new("/"));
         let target = normalize_lexically(&base.join(what));
         if !has_glob_chars(what) {
-            return self.file_tokens(&target, Some(origin));
+            return self.walk_file(&target, Some(origin));
         }
         let (Some(dir), Some(pattern)) = (target.parent(), target.file_name()) else {
             return Vec::new();
@@ -295,7 +294,7 @@ impl Parser<'_> {
         let files = self.reader.glob(dir, pattern.as_encoded_bytes());
         let mut out = Vec::new();
         for f in files {
-            out.extend(self.file_tokens(&f, Some(origin)));
+            out.extend(self.walk_file(&f, Some(origin)));
         }
         out
     }
@@ -367,16 +366,16 @@ impl Parser<'_> {
             let g: &mut CaddyGlobal = &mut self.out.global;
             match name {
                 "admin" => match arg {
-                    Some("off") => g.admin_off = true,
-                    Some(a) if a != "{" => g.admin = Some(clean(a)),
+                    Some("off") => g.settings.admin_off = true,
+                    Some(a) if a != "{" => g.settings.admin = Some(clean(a)),
                     _ => {}
                 },
                 "http_port" | "https_port" => {
                     let port = arg.and_then(|a| a.parse::<u16>().ok());
                     if name == "http_port" {
-                        g.http_port = port;
+                        g.settings.http_port = port;
                     } else {
-                        g.https_port = port;
+                        g.settings.https_port = port;
                     }
                 }
                 "auto_https" => g.auto_https = arg.map(clean),
@@ -405,8 +404,7 @@ impl Parser<'_> {
             .collect::<Vec<_>>()
             .join(" ");
         Some(CaddyBind {
-            file: t.file.clone(),
-            line: t.line,
+            at: Place::new(&t.file, t.line),
             raw: clean(&raw),
             addrs,
         })
@@ -421,8 +419,8 @@ impl Parser<'_> {
         body: &[Token],
     ) {
         let (http_port, https_port) = (
-            self.out.global.http_port.unwrap_or(80),
-            self.out.global.https_port.unwrap_or(443),
+            self.out.global.settings.http_port.unwrap_or(80),
+            self.out.global.settings.https_port.unwrap_or(443),
         );
         let mut addresses = Vec::new();
         for k in keys
@@ -448,8 +446,7 @@ impl Parser<'_> {
             }
         }
         self.out.sites.push(CaddySite {
-            file: file.to_path_buf(),
-            line,
+            at: Place::new(file, line),
             close_line,
             addresses,
             binds,

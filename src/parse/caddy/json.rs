@@ -4,7 +4,7 @@
 //! settings. Everything else is left.
 
 use super::listen_addr;
-use crate::facts::servers::{CaddyJson, CaddyServer};
+use crate::facts::servers::{CaddyJson, CaddyServer, CaddySettings};
 use crate::parse::source::MAX_PROBLEMS;
 use crate::sanitize::clean;
 use serde_json::Value;
@@ -21,11 +21,13 @@ pub fn parse(text: &str) -> Result<CaddyJson, String> {
     let mut out = CaddyJson::default();
     // An empty configuration (`null`, as a fresh Caddy answers) runs no server.
     let admin = &v["admin"];
-    out.admin_disabled = admin["disabled"].as_bool().unwrap_or(false);
-    out.admin_listen = admin["listen"].as_str().map(clean);
     let http = &v["apps"]["http"];
-    out.http_port = port(&http["http_port"]);
-    out.https_port = port(&http["https_port"]);
+    out.settings = CaddySettings {
+        admin_off: admin["disabled"].as_bool().unwrap_or(false),
+        admin: admin["listen"].as_str().map(clean),
+        http_port: port(&http["http_port"]),
+        https_port: port(&http["https_port"]),
+    };
     if let Some(servers) = http["servers"].as_object() {
         for (name, s) in servers {
             let mut server = CaddyServer {
@@ -108,7 +110,7 @@ mod tests {
     fn adapted_caddyfile() {
         let cfg = parse(&adapted()).unwrap();
         assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
-        assert!(cfg.admin_disabled);
+        assert!(cfg.settings.admin_off);
         let srv3 = cfg.servers.iter().find(|s| s.name == "srv3").unwrap();
         assert_eq!(srv3.hosts, vec!["example.com", "www.example.com"]);
         assert_eq!(srv3.listen[0].families, Families::Both);
@@ -130,10 +132,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            cfg.admin_listen.as_deref(),
+            cfg.settings.admin.as_deref(),
             Some("unix//run/caddy-admin.sock")
         );
-        assert_eq!((cfg.http_port, cfg.https_port), (Some(8080), None));
+        assert_eq!(
+            (cfg.settings.http_port, cfg.settings.https_port),
+            (Some(8080), None)
+        );
         let a = &cfg.servers[0];
         assert_eq!(a.hosts, vec!["a.example", "b.example", "c.example"]);
         assert!(a.redirects_disabled && !a.auto_https_disabled);

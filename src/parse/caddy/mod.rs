@@ -10,11 +10,12 @@
 pub mod caddyfile;
 pub mod json;
 
+use super::addr::{self, Wildcards};
 use super::normalize_lexically;
-use crate::facts::servers::{BindAddr, CaddyListen, Families};
+use crate::facts::servers::{BindAddr, CaddySettings, Endpoint, Families};
+use crate::model::Family;
 use crate::sanitize::clean;
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 /// Caddy's admin endpoint when nothing else is said.
@@ -70,19 +71,16 @@ pub fn invocation(cmdline: &[String], cwd: Option<&Path>) -> Option<(PathBuf, Op
     Some((config, adapter.map(|a| clean(&a))))
 }
 
-/// Where the admin endpoint listens: `admin ADDRESS` of the Caddyfile's global options
-/// (or the JSON's `admin.listen`), else `CADDY_ADMIN` from the process's environment,
-/// else `localhost:2019`. `None` when it is off.
-pub fn admin_endpoint(
-    configured: Option<&str>,
-    off: bool,
-    env: &BTreeMap<String, String>,
-) -> Option<String> {
-    if off {
+/// Where the admin endpoint listens: as the configuration sets it, else `CADDY_ADMIN`
+/// from the process's environment, else `localhost:2019`. `None` when it is off.
+pub fn admin_endpoint(settings: &CaddySettings, env: &BTreeMap<String, String>) -> Option<String> {
+    if settings.admin_off {
         return None;
     }
     Some(
-        configured
+        settings
+            .admin
+            .as_deref()
             .or(env.get("CADDY_ADMIN").map(String::as_str))
             .unwrap_or(DEFAULT_ADMIN)
             .to_owned(),
@@ -91,93 +89,41 @@ pub fn admin_endpoint(
 
 /// Caddy's network address, `[network/]host[:port[-port]]`: `:443`, `tcp4/0.0.0.0`,
 /// `[::1]:8080`, `unix//run/caddy.sock`, `localhost:80-81`. The port may be missing (a
-/// `bind` address takes the site's).
-pub fn listen_addr(raw: &str) -> Result<CaddyListen, String> {
-    let shown = clean(raw);
+/// `bind` address takes the site's). The network is the endpoint's prefix.
+pub fn listen_addr(raw: &str) -> Result<Endpoint, String> {
     let (network, rest) = match raw.split_once('/') {
         Some((n, r)) if !n.is_empty() && n.bytes().all(|c| c.is_ascii_alphanumeric()) => {
-            (n.to_ascii_lowercase(), r)
+            (Some(n.to_ascii_lowercase()), r)
         }
-        _ => ("tcp".to_owned(), raw),
+        _ => (None, raw),
     };
-    if network.starts_with("unix") || network.starts_with("fd") {
-        return Ok(CaddyListen {
-            raw: shown,
-            network: clean(&network),
-            addr: BindAddr::Other(clean(rest)),
-            port_first: None,
-            port_last: None,
-            families: Families::NotIp,
-        });
+    let network = network.as_deref();
+    if network.is_some_and(|n| n.starts_with("unix") || n.starts_with("fd")) {
+        return Ok(addr::not_ip(raw, network, rest));
     }
-    let (host, ports) = if let Some(inner) = rest.strip_prefix('[') {
-        let (h, after) = inner.split_once(']').ok_or("missing ']'")?;
-        match after {
-            "" => (h, None),
-            a => (h, Some(a.strip_prefix(':').ok_or("invalid address")?)),
-        }
-    } else {
-        match rest.rsplit_once(':') {
-            // Unbracketed IPv6 without a port.
-            Some((h, _)) if h.contains(':') => (rest, None),
-            Some((h, p)) => (h, Some(p)),
-            None => (rest, None),
-        }
-    };
-    let (first, last) = match ports {
-        None => (None, None),
-        Some(p) => {
-            let (a, b) = p.split_once('-').unwrap_or((p, p));
-            let (a, b) = (port(a)?, port(b)?);
-            if b < a {
-                return Err(format!("invalid port range '{}'", clean(p)));
-            }
-            (Some(a), Some(b))
-        }
-    };
-    let addr = match host {
+    let (host, ports) = addr::host_maybe_port(rest)?;
+    let ports = ports
+        .map(|p| addr::port_range(p, addr::any_port))
+        .transpose()?;
+    let bound = match host {
         "" => BindAddr::Unspecified,
-        h => match h.parse::<IpAddr>() {
-            Ok(IpAddr::V4(ip)) => BindAddr::V4(ip),
-            Ok(IpAddr::V6(ip)) => BindAddr::V6(ip),
-            Err(_) => BindAddr::Host(clean(h)),
-        },
+        h => addr::ip_or_host(h),
     };
-    let forced = match network.as_str() {
-        "tcp4" | "udp4" | "ip4" => Some(false),
-        "tcp6" | "udp6" | "ip6" => Some(true),
+    let forced = match network {
+        Some("tcp4" | "udp4" | "ip4") => Some(Family::V4),
+        Some("tcp6" | "udp6" | "ip6") => Some(Family::V6),
         _ => None,
     };
-    let families = match (&addr, forced) {
-        (BindAddr::V4(_), Some(true)) | (BindAddr::V6(_), Some(false)) => {
-            return Err(format!("'{shown}' is not of its network's family"));
+    let families = match (&bound, forced) {
+        (BindAddr::V4(_), Some(Family::V6)) | (BindAddr::V6(_), Some(Family::V4)) => {
+            return Err(format!("'{}' is not of its network's family", clean(raw)));
         }
-        (_, Some(false)) => Families::Ipv4,
-        (_, Some(true)) => Families::Ipv6,
-        (BindAddr::Unspecified, None) => Families::Both,
-        (BindAddr::V4(ip), None) if ip.is_unspecified() => Families::Both,
-        (BindAddr::V6(ip), None) if ip.is_unspecified() => Families::Both,
-        (BindAddr::V4(_), None) => Families::Ipv4,
-        (BindAddr::V6(ip), None) if ip.to_ipv4_mapped().is_some() => Families::Ipv4,
-        (BindAddr::V6(_), None) => Families::Ipv6,
-        (BindAddr::Host(_), None) => Families::OfResolvedName,
-        (BindAddr::Other(_), None) => Families::NotIp,
+        // Go sets IPV6_V6ONLY on a `tcp6` socket and opens `tcp4` ones as IPv4.
+        (_, Some(f)) => f.pick(Families::Ipv4, Families::Ipv6),
+        // Go's `tcp` on any wildcard is one dual-stack socket.
+        (_, None) => addr::families(&bound, &Wildcards::BOTH),
     };
-    Ok(CaddyListen {
-        raw: shown,
-        network: clean(&network),
-        addr,
-        port_first: first,
-        port_last: last,
-        families,
-    })
-}
-
-fn port(s: &str) -> Result<u16, String> {
-    match s.parse::<u16>() {
-        Ok(p) if s.len() <= 5 => Ok(p),
-        _ => Err(format!("invalid port '{}'", clean(s))),
-    }
+    Ok(addr::endpoint(raw, network, bound, ports, families))
 }
 
 #[cfg(test)]

@@ -1,14 +1,12 @@
 use super::*;
-
-fn v(s: &[&str]) -> Vec<String> {
-    s.iter().map(|s| s.to_string()).collect()
-}
+use crate::parse::test_support::ip;
+use crate::testutil::{env, strings};
 
 #[test]
 fn command_lines() {
     assert_eq!(
         invocation(
-            &v(&[
+            &strings(&[
                 "/usr/bin/caddy",
                 "run",
                 "--environ",
@@ -24,14 +22,14 @@ fn command_lines() {
     );
     assert_eq!(
         invocation(
-            &v(&["caddy", "run", "--config=conf/caddy.json"]),
+            &strings(&["caddy", "run", "--config=conf/caddy.json"]),
             Some(Path::new("/srv"))
         ),
         Some((PathBuf::from("/srv/conf/caddy.json"), None))
     );
     assert_eq!(
         invocation(
-            &v(&[
+            &strings(&[
                 "caddy",
                 "start",
                 "--config",
@@ -45,69 +43,85 @@ fn command_lines() {
     );
     // Without --config, Caddy loads the Caddyfile of its working directory.
     assert_eq!(
-        invocation(&v(&["caddy", "run"]), Some(Path::new("/home/web"))),
+        invocation(&strings(&["caddy", "run"]), Some(Path::new("/home/web"))),
         Some((
             PathBuf::from("/home/web/Caddyfile"),
             Some("caddyfile".into())
         ))
     );
     assert_eq!(
-        invocation(&v(&["caddy", "file-server", "--listen", ":80"]), None),
+        invocation(&strings(&["caddy", "file-server", "--listen", ":80"]), None),
         None
     );
-    assert_eq!(invocation(&v(&["caddy"]), None), None);
+    assert_eq!(invocation(&strings(&["caddy"]), None), None);
     assert_eq!(
-        invocation(&v(&["caddy", "run", "--config"]), None).map(|c| c.0),
+        invocation(&strings(&["caddy", "run", "--config"]), None).map(|c| c.0),
         Some(PathBuf::from("/etc/caddy/Caddyfile"))
     );
 }
 
 #[test]
 fn admin_endpoints() {
-    let mut env = BTreeMap::new();
-    assert_eq!(
-        admin_endpoint(None, false, &env).as_deref(),
-        Some("localhost:2019")
-    );
-    assert_eq!(admin_endpoint(None, true, &env), None);
-    env.insert("CADDY_ADMIN".to_owned(), "127.0.0.1:3000".to_owned());
-    assert_eq!(
-        admin_endpoint(None, false, &env).as_deref(),
-        Some("127.0.0.1:3000")
-    );
-    assert_eq!(
-        admin_endpoint(Some("[::1]:2019"), false, &env).as_deref(),
-        Some("[::1]:2019")
-    );
+    let set = |admin: Option<&str>, admin_off| CaddySettings {
+        admin: admin.map(str::to_owned),
+        admin_off,
+        ..CaddySettings::default()
+    };
+    let caddy_admin = env(&[("CADDY_ADMIN", "127.0.0.1:3000")]);
+    for (settings, env, want) in [
+        (set(None, false), &BTreeMap::new(), Some("localhost:2019")),
+        (set(None, true), &BTreeMap::new(), None),
+        (set(None, false), &caddy_admin, Some("127.0.0.1:3000")),
+        (
+            set(Some("[::1]:2019"), false),
+            &caddy_admin,
+            Some("[::1]:2019"),
+        ),
+    ] {
+        assert_eq!(admin_endpoint(&settings, env).as_deref(), want);
+    }
 }
 
 #[test]
 fn network_addresses() {
-    let l = |s: &str| listen_addr(s).unwrap();
-    let all = l(":443");
+    use Families::*;
+    let host = || BindAddr::Host("localhost".into());
+    // Go binds `0.0.0.0` with network tcp as a dual-stack socket.
+    for (written, addr, ports, families) in [
+        (":443", BindAddr::Unspecified, Some((443, 443)), Both),
+        ("0.0.0.0", ip("0.0.0.0"), None, Both),
+        ("0.0.0.0:80", ip("0.0.0.0"), Some((80, 80)), Both),
+        ("tcp4/0.0.0.0", ip("0.0.0.0"), None, Ipv4),
+        ("tcp6/[::]", ip("::"), None, Ipv6),
+        ("[::]", ip("::"), None, Both),
+        ("::", ip("::"), None, Both),
+        ("127.0.0.1", ip("127.0.0.1"), None, Ipv4),
+        ("[::1]:8080", ip("::1"), Some((8080, 8080)), Ipv6),
+        ("localhost:80", host(), Some((80, 80)), OfResolvedName),
+        ("tcp4/localhost", host(), None, Ipv4),
+        (
+            "udp/:443-444",
+            BindAddr::Unspecified,
+            Some((443, 444)),
+            Both,
+        ),
+        (":0", BindAddr::Unspecified, Some((0, 0)), Both),
+        (
+            "unix//run/caddy.sock",
+            BindAddr::Other("/run/caddy.sock".into()),
+            None,
+            NotIp,
+        ),
+    ] {
+        let l = listen_addr(written).unwrap();
+        let got = (l.addr, l.ports.map(|p| (p.first, p.last)), l.families);
+        assert_eq!(got, (addr, ports, families), "{written}");
+    }
     assert_eq!(
-        (all.addr, all.port_first, all.families),
-        (BindAddr::Unspecified, Some(443), Families::Both)
+        listen_addr("udp/:443").unwrap().prefix.as_deref(),
+        Some("udp")
     );
-    // Go binds 0.0.0.0 with network tcp as a dual-stack socket.
-    assert_eq!(l("0.0.0.0").families, Families::Both);
-    assert_eq!(l("0.0.0.0:80").port_first, Some(80));
-    assert_eq!(l("tcp4/0.0.0.0").families, Families::Ipv4);
-    assert_eq!(l("tcp6/[::]").families, Families::Ipv6);
-    assert_eq!(l("[::]").families, Families::Both);
-    assert_eq!(l("::").families, Families::Both);
-    assert_eq!(l("127.0.0.1").families, Families::Ipv4);
-    assert_eq!(l("[::1]:8080").families, Families::Ipv6);
-    assert_eq!(l("localhost:80").families, Families::OfResolvedName);
-    assert_eq!(l("tcp4/localhost").families, Families::Ipv4);
-    let u = l("unix//run/caddy.sock");
-    assert_eq!((u.network.as_str(), u.families), ("unix", Families::NotIp));
-    assert_eq!(u.addr, BindAddr::Other("/run/caddy.sock".into()));
-    let r = l("udp/:443-444");
-    assert_eq!(
-        (r.network.as_str(), r.port_first, r.port_last),
-        ("udp", Some(443), Some(444))
-    );
+    assert_eq!(listen_addr(":443").unwrap().prefix, None);
     for bad in [
         "[::1",
         ":x",

@@ -1,31 +1,21 @@
 use super::*;
 use crate::parse::source::{FsSource, MapSource};
-use crate::testutil::assert_mentions;
+use crate::parse::test_support::{
+    fixture, fixtures, hostile_dir, ip, opened_sockets, refuses_hostile, ss_name,
+};
+use crate::testutil::{assert_mentions, env, is_inert, paths, strings};
 
-fn fixtures() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/servers"
-    ))
+fn parse(src: &dyn ConfigSource, paths: &[PathBuf]) -> HaproxyConfig {
+    parse_config(src, paths, &BTreeMap::new(), &Limits::default())
 }
 
 fn one(text: &str) -> HaproxyConfig {
-    let src = MapSource::new().with("/etc/haproxy/haproxy.cfg", text);
-    parse_config(
-        &src,
-        &[PathBuf::from("/etc/haproxy/haproxy.cfg")],
-        &BTreeMap::new(),
-        &Limits::default(),
-    )
+    let main = PathBuf::from("/etc/haproxy/haproxy.cfg");
+    parse(&MapSource::new().with(&main, text), &[main])
 }
 
 fn fs(paths: &[PathBuf]) -> HaproxyConfig {
-    parse_config(
-        &FsSource::default(),
-        paths,
-        &BTreeMap::new(),
-        &Limits::default(),
-    )
+    parse(&FsSource::default(), paths)
 }
 
 #[test]
@@ -36,23 +26,11 @@ fn debian_default_configuration() {
     assert_eq!(cfg.sections.len(), 1);
     let d = &cfg.sections[0];
     assert_eq!(
-        (d.kind, d.name.clone(), d.line, d.last_line),
+        (d.kind, d.name.clone(), d.at.line, d.last_line),
         (HaproxySectionKind::Defaults, None, 20, 34)
     );
     assert_eq!(d.mode.as_deref(), Some("http"));
     assert!(d.binds.is_empty());
-}
-
-/// `ss`'s name for the sockets an endpoint opens with `net.ipv6.bindv6only` at `only`.
-fn socket_name(e: &HaproxyEndpoint, port: u16, only: u8) -> String {
-    let host = match (&e.addr, e.families) {
-        (BindAddr::V4(ip), _) => ip.to_string(),
-        (BindAddr::V6(_), Families::Both) => "*".to_owned(),
-        (BindAddr::V6(_), Families::BothUnlessBindv6only) if only == 0 => "*".to_owned(),
-        (BindAddr::V6(ip), _) => format!("[{ip}]"),
-        (other, _) => format!("{other:?}"),
-    };
-    format!("{host}:{port}")
 }
 
 #[test]
@@ -60,22 +38,22 @@ fn every_bind_form_against_the_sockets_haproxy_opened() {
     let dir = fixtures().join("haproxy-oracle");
     let cfg = fs(&[dir.join("binds.cfg")]);
     assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
-    let check = std::fs::read_to_string(dir.join("check.txt")).unwrap();
+    let check = fixture("haproxy-oracle/check.txt");
     assert!(check.contains("binds.cfg: valid") && check.contains("haproxy.cfg: valid"));
     let front = &cfg.sections[1];
     assert_eq!(front.kind, HaproxySectionKind::Frontend);
-    for only in [0, 1] {
+    for only in [false, true] {
         // haproxy, started on binds.cfg in an empty network namespace with
         // net.ipv6.bindv6only at 0 and at 1 (record-sockets.sh), opened these.
-        let opened =
-            std::fs::read_to_string(dir.join(format!("binds.sockets-bindv6only-{only}"))).unwrap();
-        let mut opened: Vec<&str> = opened.lines().collect();
-        opened.sort();
+        let opened = opened_sockets(&dir.join(format!("binds.sockets-bindv6only-{}", only as u8)));
         let mut ours: Vec<String> = front
             .binds
             .iter()
             .flat_map(|b| &b.endpoints)
-            .flat_map(|e| (e.port_first..=e.port_last).map(move |p| socket_name(e, p, only)))
+            .flat_map(|e| {
+                let ports = e.ports.map_or(0..=0, |p| p.first..=p.last);
+                ports.map(move |p| ss_name(e, p, only))
+            })
             .collect();
         ours.sort();
         assert_eq!(opened, ours, "bindv6only={only}");
@@ -108,13 +86,13 @@ fn every_bind_form_against_the_sockets_haproxy_opened() {
     );
     assert_eq!(front.binds[6].endpoints[0].prefix.as_deref(), Some("ipv6"));
     assert_eq!(front.binds[8].endpoints.len(), 2);
-    assert_eq!(front.binds[0].line, 10);
+    assert_eq!(front.binds[0].at.line, 10);
     assert_eq!(front.binds[0].raw, "bind :8001");
     assert_eq!(
         front
             .default_backend
             .as_ref()
-            .map(|b| (b.backend.as_str(), b.line)),
+            .map(|b| (b.backend.as_str(), b.at.line)),
         Some(("b", 24))
     );
 }
@@ -153,7 +131,7 @@ fn sections_backends_and_tls() {
         ]
     );
     let www = &cfg.sections[0];
-    assert_eq!((www.line, www.last_line), (3, 8));
+    assert_eq!((www.at.line, www.last_line), (3, 8));
     let b = &www.binds[0];
     assert!(b.ssl && b.v4v6 && !b.v6only);
     assert_eq!(b.crt, vec!["/etc/haproxy/certs/"]);
@@ -163,7 +141,7 @@ fn sections_backends_and_tls() {
         www.use_backends[0].condition.as_deref(),
         Some("if { path_beg /api }")
     );
-    assert_eq!(www.default_backend.as_ref().map(|d| d.line), Some(8));
+    assert_eq!(www.default_backend.as_ref().map(|d| d.at.line), Some(8));
     assert_eq!(
         cfg.sections[2].binds[0].endpoints[0].families,
         Families::Ipv4
@@ -172,18 +150,27 @@ fn sections_backends_and_tls() {
 
 #[test]
 fn endpoint_forms() {
-    let e = |s: &str| endpoint(s, false, false).unwrap();
-    assert_eq!(e("unix@/run/x.sock").families, Families::NotIp);
-    assert_eq!(e("/run/haproxy.sock").families, Families::NotIp);
-    assert_eq!(e("fd@${FD}").families, Families::NotIp);
-    assert_eq!(e("abns@x").addr, BindAddr::Other("abns@x".into()));
-    assert_eq!(e("ipv4@localhost:80").families, Families::Ipv4);
-    assert_eq!(e("ipv6@localhost:80").families, Families::Ipv6);
-    assert_eq!(e("localhost:80").families, Families::OfResolvedName);
-    assert_eq!(e("quic4@:443").families, Families::Ipv4);
-    assert_eq!(e("[::ffff:192.0.2.1]:80").families, Families::Ipv4);
-    let r = e(":8000-8010");
-    assert_eq!((r.port_first, r.port_last), (8000, 8010));
+    use Families::*;
+    let other = |s: &str| BindAddr::Other(s.into());
+    let host = || BindAddr::Host("localhost".into());
+    for (written, addr, families) in [
+        ("unix@/run/x.sock", other("unix@/run/x.sock"), NotIp),
+        ("/run/haproxy.sock", other("/run/haproxy.sock"), NotIp),
+        ("fd@${FD}", other("fd@${FD}"), NotIp),
+        ("abns@x", other("abns@x"), NotIp),
+        ("ipv4@localhost:80", host(), Ipv4),
+        ("ipv6@localhost:80", host(), Ipv6),
+        ("localhost:80", host(), OfResolvedName),
+        ("quic4@:443", ip("0.0.0.0"), Ipv4),
+        ("[::ffff:192.0.2.1]:80", ip("::ffff:192.0.2.1"), Ipv4),
+        ("::1:80", ip("::1"), Ipv6),
+    ] {
+        let e = endpoint(written, false, false).unwrap();
+        assert_eq!((e.addr, e.families), (addr, families), "{written}");
+    }
+    let r = endpoint(":8000-8010", false, false).unwrap();
+    assert_eq!(r.ports.map(|p| (p.first, p.last)), Some((8000, 8010)));
+    assert_eq!(endpoint("unix@/x", false, false).unwrap().ports, None);
     for bad in [
         "",
         ":",
@@ -206,8 +193,7 @@ fn endpoint_forms() {
 
 #[test]
 fn quoting_escapes_variables_and_comments() {
-    let mut env = BTreeMap::new();
-    env.insert("PORT".to_owned(), "8443".to_owned());
+    let env = env(&[("PORT", "8443")]);
     let src = MapSource::new().with(
         "/h/a.cfg",
         concat!(
@@ -224,7 +210,12 @@ fn quoting_escapes_variables_and_comments() {
     let cfg = parse_config(&src, &[PathBuf::from("/h/a.cfg")], &env, &Limits::default());
     let f = &cfg.sections[0];
     assert_eq!(f.name.as_deref(), Some("my front"));
-    let ports: Vec<u16> = f.binds.iter().map(|b| b.endpoints[0].port_first).collect();
+    let ports: Vec<u16> = f
+        .binds
+        .iter()
+        .filter_map(|b| b.endpoints[0].ports)
+        .map(|p| p.first)
+        .collect();
     // Single quotes keep `${PORT}` literal, and `\#` is a `#`, not a comment: invalid
     // ports both.
     assert_eq!(ports, vec![8443, 8080, 82, 83]);
@@ -257,10 +248,9 @@ fn conditional_blocks_are_read_and_noted() {
 
 #[test]
 fn command_lines_files_and_directories() {
-    let v = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert_eq!(
         config_paths(
-            &v(&[
+            &strings(&[
                 "/usr/sbin/haproxy",
                 "-Ws",
                 "-f",
@@ -276,24 +266,25 @@ fn command_lines_files_and_directories() {
     );
     assert_eq!(
         config_paths(
-            &v(&[
+            &strings(&[
                 "haproxy", "-f", "a.cfg", "-C", "/srv", "-f", "conf.d", "--", "x.cfg", "-f"
             ]),
             Some(Path::new("/home"))
         ),
-        ["/srv/a.cfg", "/srv/conf.d", "/srv/x.cfg", "/srv/-f"]
-            .map(PathBuf::from)
-            .to_vec()
+        paths(&["/srv/a.cfg", "/srv/conf.d", "/srv/x.cfg", "/srv/-f"])
     );
     assert_eq!(
-        config_paths(&v(&["haproxy", "-f", "rel.cfg"]), Some(Path::new("/run/x"))),
+        config_paths(
+            &strings(&["haproxy", "-f", "rel.cfg"]),
+            Some(Path::new("/run/x"))
+        ),
         vec![PathBuf::from("/run/x/rel.cfg")]
     );
     assert_eq!(
-        config_paths(&v(&["haproxy"]), None),
+        config_paths(&strings(&["haproxy"]), None),
         vec![PathBuf::from("/etc/haproxy/haproxy.cfg")]
     );
-    assert_eq!(config_paths(&v(&["haproxy", "-f"]), None).len(), 1);
+    assert_eq!(config_paths(&strings(&["haproxy", "-f"]), None).len(), 1);
 
     let src = MapSource::new()
         .with("/e/haproxy.cfg", "frontend a\n bind :1\n")
@@ -303,17 +294,14 @@ fn command_lines_files_and_directories() {
         .with("/e/conf.d/README", "frontend r\n bind :5\n")
         .with("/e/conf.d/sub/x.cfg", "frontend s\n bind :6\n")
         .with("/e/tail.cfg", "  bind :7\n");
-    let cfg = parse_config(
+    let cfg = parse(
         &src,
-        &[
+        &paths(&[
             "/e/haproxy.cfg",
             "/e/conf.d",
             "/e/tail.cfg",
             "/e/missing.cfg",
-        ]
-        .map(PathBuf::from),
-        &BTreeMap::new(),
-        &Limits::default(),
+        ]),
     );
     let names: Vec<&str> = cfg
         .sections
@@ -328,19 +316,13 @@ fn command_lines_files_and_directories() {
 
 #[test]
 fn hostile_input_is_bounded() {
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("fifo.cfg");
-    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
-    let big = dir.path().join("big.cfg");
-    std::fs::File::create(&big)
-        .unwrap()
-        .set_len(100 << 20)
-        .unwrap();
-    let start = std::time::Instant::now();
-    let cfg = fs(&[fifo, big, dir.path().to_path_buf()]);
-    assert!(start.elapsed() < std::time::Duration::from_secs(2));
-    assert_mentions(&cfg.problems, "fifo.cfg: not a regular file");
-    assert_mentions(&cfg.problems, "big.cfg: larger than");
+    let dir = hostile_dir(".cfg");
+    let d = dir.path();
+    refuses_hostile(
+        ".cfg",
+        |c: &HaproxyConfig| &c.problems,
+        || fs(&[d.join("fifo.cfg"), d.join("big.cfg"), d.to_path_buf()]),
+    );
 
     // The same file named many times is read again, but bounded by the byte budget.
     let src = MapSource::new().with(
@@ -362,22 +344,19 @@ fn hostile_input_is_bounded() {
     let cfg = one(&".if x\n".repeat(1000));
     assert_mentions(&cfg.problems, "nested too deep");
     let cfg = one("frontend \u{1b}[2J\u{7}\n bind \u{1b}]52;c;AAAA\u{7}:80\n");
-    assert!(crate::testutil::is_inert(
-        cfg.sections[0].name.as_deref().unwrap()
-    ));
-    assert!(cfg.problems.iter().all(|p| crate::testutil::is_inert(p)));
+    assert!(is_inert(cfg.sections[0].name.as_deref().unwrap()));
+    assert!(cfg.problems.iter().all(|p| is_inert(p)));
 }
 
 #[test]
 fn fuzz_haproxy_parser_never_panics() {
     crate::testutil::fuzz_rounds("haproxy", 0x4A9_0000_0013, 60, |rng, _, input| {
-        let mut env = BTreeMap::new();
-        env.insert("P".to_owned(), rng.soup(&["80", ":", "[", "\"", " "], 4));
+        let env = env(&[("P", &rng.soup(&["80", ":", "[", "\"", " "], 4))]);
         let src = MapSource::new().with("/f/h.cfg", String::from_utf8_lossy(&input).into_owned());
         let cfg = parse_config(&src, &[PathBuf::from("/f/h.cfg")], &env, &Limits::default());
         for s in &cfg.sections {
             for b in &s.binds {
-                assert!(crate::testutil::is_inert(&b.raw), "{:?}", b.raw);
+                assert!(is_inert(&b.raw), "{:?}", b.raw);
             }
         }
         let words: Vec<String> = (0..rng.below(8))

@@ -1,43 +1,32 @@
 use super::*;
-use crate::facts::servers::{BindAddr, CaddyListen, Families};
+use crate::facts::servers::{BindAddr, Endpoint, Families};
 use crate::parse::caddy::json;
 use crate::parse::source::{FsSource, MapSource};
-use crate::testutil::assert_mentions;
+use crate::parse::test_support::{
+    fixture, fixtures, hostile_dir, opened_sockets, refuses_hostile, ss_name,
+};
+use crate::testutil::{assert_mentions, env, is_inert};
 use std::collections::BTreeSet;
 
-fn fixtures() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/servers"
-    ))
+fn parse(src: &dyn ConfigSource, path: &Path) -> Caddyfile {
+    parse_config(src, path, &BTreeMap::new(), &Limits::default())
 }
 
 fn one(text: &str) -> Caddyfile {
-    let src = MapSource::new().with("/etc/caddy/Caddyfile", text);
-    parse_config(
-        &src,
-        Path::new("/etc/caddy/Caddyfile"),
-        &BTreeMap::new(),
-        &Limits::default(),
-    )
+    let main = Path::new("/etc/caddy/Caddyfile");
+    parse(&MapSource::new().with(main, text), main)
 }
 
 fn fs(path: &Path) -> Caddyfile {
-    parse_config(
-        &FsSource::default(),
-        path,
-        &BTreeMap::new(),
-        &Limits::default(),
-    )
+    parse(&FsSource::default(), path)
 }
 
 /// A listen address as Caddy writes it in its JSON: `[network/]host:port`, no host for
 /// every address.
-fn caddy_form(l: &CaddyListen, port: u16) -> String {
-    let net = if l.network == "tcp" {
-        String::new()
-    } else {
-        format!("{}/", l.network)
+fn caddy_form(l: &Endpoint, port: u16) -> String {
+    let net = match l.prefix.as_deref() {
+        None | Some("tcp") => String::new(),
+        Some(n) => format!("{n}/"),
     };
     let host = match &l.addr {
         BindAddr::Unspecified => String::new(),
@@ -45,7 +34,7 @@ fn caddy_form(l: &CaddyListen, port: u16) -> String {
         BindAddr::V6(ip) => format!("[{ip}]"),
         BindAddr::Host(h) | BindAddr::Other(h) => h.clone(),
     };
-    format!("{net}{host}:{}", l.port_first.unwrap_or(port))
+    format!("{net}{host}:{}", l.ports.map_or(port, |p| p.first))
 }
 
 /// (listen address, host) pairs: what our reading of the Caddyfile says each site is
@@ -54,7 +43,7 @@ fn ours(cfg: &Caddyfile) -> BTreeSet<(String, String)> {
     let every = listen_addr("").unwrap();
     let mut out = BTreeSet::new();
     for site in &cfg.sites {
-        let binds: Vec<&CaddyListen> = if !site.binds.is_empty() {
+        let binds: Vec<&Endpoint> = if !site.binds.is_empty() {
             site.binds.iter().flat_map(|b| &b.addrs).collect()
         } else if !cfg.global.default_bind.is_empty() {
             cfg.global
@@ -100,12 +89,11 @@ fn debian_default_caddyfile() {
     assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
     assert_eq!(cfg.sites.len(), 1);
     let s = &cfg.sites[0];
-    assert_eq!((s.line, s.close_line), (11, 23));
+    assert_eq!((s.at.line, s.close_line), (11, 23));
     assert_eq!(s.addresses[0].host, "");
     assert_eq!(s.addresses[0].port, Some(80));
     assert!(s.binds.is_empty());
-    let adapted = std::fs::read_to_string(fixtures().join("caddy-oracle/debian12.json")).unwrap();
-    assert_eq!(ours(&cfg), theirs(&adapted));
+    assert_eq!(ours(&cfg), theirs(&fixture("caddy-oracle/debian12.json")));
 }
 
 #[test]
@@ -114,7 +102,7 @@ fn own_caddyfiles_against_caddy_adapt() {
         let dir = fixtures().join("caddy-oracle");
         let cfg = fs(&dir.join(format!("{case}.Caddyfile")));
         assert!(cfg.problems.is_empty(), "{case}: {:?}", cfg.problems);
-        let adapted = std::fs::read_to_string(dir.join(format!("{case}.json"))).unwrap();
+        let adapted = fixture(&format!("caddy-oracle/{case}.json"));
         assert_eq!(ours(&cfg), theirs(&adapted), "{case}");
     }
 }
@@ -123,37 +111,26 @@ fn own_caddyfiles_against_caddy_adapt() {
 fn binds_against_the_sockets_caddy_opened() {
     let dir = fixtures().join("caddy-oracle");
     let cfg = fs(&dir.join("binds.Caddyfile"));
-    assert!(cfg.global.admin_off);
+    assert!(cfg.global.settings.admin_off);
     assert_eq!(cfg.global.auto_https.as_deref(), Some("off"));
     // Caddy, started on binds.Caddyfile in an empty network namespace (record.sh),
     // opened these; `*:PORT` is an IPv6 wildcard socket with IPV6_V6ONLY off.
-    let sockets = std::fs::read_to_string(dir.join("binds.sockets")).unwrap();
-    let mut opened: Vec<&str> = sockets.lines().collect();
-    opened.sort();
     let every = listen_addr("").unwrap();
     let mut ss: Vec<String> = Vec::new();
     for site in &cfg.sites {
-        let binds: Vec<&CaddyListen> = if site.binds.is_empty() {
+        let binds: Vec<&Endpoint> = if site.binds.is_empty() {
             vec![&every]
         } else {
             site.binds.iter().flat_map(|b| &b.addrs).collect()
         };
         let port = site.addresses[0].serving_port;
-        for b in binds {
-            let name = match (&b.addr, b.families) {
-                (_, Families::Both) => "*".to_owned(),
-                (BindAddr::V4(ip), _) => ip.to_string(),
-                (BindAddr::V6(ip), _) => format!("[{ip}]"),
-                (other, _) => format!("{other:?}"),
-            };
-            ss.push(format!("{name}:{port}"));
-        }
+        ss.extend(binds.into_iter().map(|b| ss_name(b, port, false)));
     }
     ss.sort();
     ss.dedup();
-    assert_eq!(opened, ss);
+    assert_eq!(opened_sockets(&dir.join("binds.sockets")), ss);
     let b = &cfg.sites[1].binds[0];
-    assert_eq!((b.line, b.raw.as_str()), (10, "bind 0.0.0.0"));
+    assert_eq!((b.at.line, b.raw.as_str()), (10, "bind 0.0.0.0"));
     assert_eq!(b.addrs[0].families, Families::Both);
     let two = &cfg.sites[6];
     assert_eq!(two.addresses.len(), 2);
@@ -163,9 +140,10 @@ fn binds_against_the_sockets_caddy_opened() {
 #[test]
 fn features_file_lines_and_globals() {
     let cfg = fs(&fixtures().join("caddy-oracle/features.Caddyfile"));
-    assert_eq!(cfg.global.admin.as_deref(), Some("127.0.0.1:2020"));
+    let settings = &cfg.global.settings;
+    assert_eq!(settings.admin.as_deref(), Some("127.0.0.1:2020"));
     assert_eq!(
-        (cfg.global.http_port, cfg.global.https_port),
+        (settings.http_port, settings.https_port),
         (Some(8080), Some(8443))
     );
     assert_eq!(cfg.global.default_bind[0].addrs[0].families, Families::Ipv4);
@@ -190,16 +168,15 @@ fn features_file_lines_and_globals() {
     );
     // The address continued after a comma, the closing brace's line, the imported file.
     let tls = &cfg.sites[2];
-    assert_eq!((tls.line, tls.close_line), (23, 29));
+    assert_eq!((tls.at.line, tls.close_line), (23, 29));
     assert_eq!(tls.binds[0].addrs.len(), 2);
-    assert!(cfg.sites[3].file.ends_with("sites/a.caddy"));
+    assert!(cfg.sites[3].at.file.ends_with("sites/a.caddy"));
     assert_eq!(cfg.files.len(), 3);
 }
 
 #[test]
 fn single_site_without_braces_env_and_snippets() {
-    let mut env = BTreeMap::new();
-    env.insert("SITE".to_owned(), "shop.example".to_owned());
+    let env = env(&[("SITE", "shop.example")]);
     let src = MapSource::new().with(
         "/c/Caddyfile",
         "(b) {\n\tbind {args.0} \n}\n{$SITE}:8443 {$NONE:www.shop.example}\nimport b 127.0.0.1\nrespond \"x\"\n",
@@ -214,7 +191,7 @@ fn single_site_without_braces_env_and_snippets() {
     );
     assert_eq!(s.addresses[1].serving_port, 443);
     assert_eq!(s.binds[0].addrs[0].families, Families::Ipv4);
-    assert_eq!((s.line, s.close_line), (4, 6));
+    assert_eq!((s.at.line, s.close_line), (4, 6));
 }
 
 #[test]
@@ -246,7 +223,7 @@ fn quoting_comments_and_errors() {
     // `later.example` alone on its line, then `{` on the next: Caddy 2.6.2 takes that
     // brace as the site's block (`caddy adapt` agrees), and so do we.
     assert_eq!(cfg.sites[2].addresses[0].host, "later.example");
-    assert_eq!((cfg.sites[2].line, cfg.sites[2].close_line), (9, 11));
+    assert_eq!((cfg.sites[2].at.line, cfg.sites[2].close_line), (9, 11));
     assert_eq!(cfg.problems.len(), 2, "{:?}", cfg.problems);
     let cfg = one("a.example {\n}\nb.example\nc.example {\n}\n{\n}\n");
     assert_mentions(
@@ -287,12 +264,7 @@ fn hostile_imports_are_bounded() {
     let src = MapSource::new()
         .with("/c/Caddyfile", "import a\n")
         .with("/c/a", "import Caddyfile\nx.example {\n}\n");
-    let cfg = parse_config(
-        &src,
-        Path::new("/c/Caddyfile"),
-        &BTreeMap::new(),
-        &Limits::default(),
-    );
+    let cfg = parse(&src, Path::new("/c/Caddyfile"));
     assert_mentions(&cfg.problems, "include cycle");
     assert_eq!(cfg.sites.len(), 1);
 
@@ -314,31 +286,21 @@ fn hostile_imports_are_bounded() {
     assert!(start.elapsed() < std::time::Duration::from_secs(5));
     assert!(!cfg.problems.is_empty());
 
-    let dir = tempfile::tempdir().unwrap();
-    nix::unistd::mkfifo(&dir.path().join("fifo"), nix::sys::stat::Mode::S_IRWXU).unwrap();
-    std::fs::File::create(dir.path().join("big"))
-        .unwrap()
-        .set_len(100 << 20)
-        .unwrap();
+    let dir = hostile_dir("");
+    let main = dir.path().join("Caddyfile");
     std::fs::write(
-        dir.path().join("Caddyfile"),
+        &main,
         "import fifo\nimport big\n\u{1b}[2Jevil.example {\n}\n",
     )
     .unwrap();
-    let cfg = fs(&dir.path().join("Caddyfile"));
-    assert_mentions(&cfg.problems, "fifo: not a regular file");
-    assert_mentions(&cfg.problems, "big: larger than");
-    assert!(crate::testutil::is_inert(&cfg.sites[0].addresses[0].host));
+    let cfg = refuses_hostile("", |c: &Caddyfile| &c.problems, || fs(&main));
+    assert!(is_inert(&cfg.sites[0].addresses[0].host));
 }
 
 #[test]
 fn fuzz_caddyfile_parser_never_panics() {
     crate::testutil::fuzz_rounds("caddyfile", 0xCADD_F11E_0013, 60, |rng, _, input| {
-        let mut env = BTreeMap::new();
-        env.insert(
-            "X".to_owned(),
-            rng.soup(&["{", "}", " ", "\n", ":80", "\""], 4),
-        );
+        let env = env(&[("X", &rng.soup(&["{", "}", " ", "\n", ":80", "\""], 4))]);
         let src = MapSource::new()
             .with("/f/Caddyfile", String::from_utf8_lossy(&input).into_owned())
             .with(
@@ -347,11 +309,7 @@ fn fuzz_caddyfile_parser_never_panics() {
             );
         let cfg = parse_config(&src, Path::new("/f/Caddyfile"), &env, &Limits::default());
         for s in &cfg.sites {
-            assert!(
-                s.addresses
-                    .iter()
-                    .all(|a| crate::testutil::is_inert(&a.raw))
-            );
+            assert!(s.addresses.iter().all(|a| is_inert(&a.raw)));
         }
     });
 }

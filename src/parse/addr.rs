@@ -1,0 +1,210 @@
+//! What the servers' address parsers share: ports and port ranges, `host:port` with an
+//! IPv6 address in brackets, and which families a bound address takes. A server that
+//! reads addresses its own way keeps its rule in its parser: nginx takes the first
+//! colon as the port's and has facts of its own in the snapshot format, Caddy's site
+//! addresses are URLs, and the runtimes' hints are read leniently.
+
+use crate::facts::servers::{BindAddr, Endpoint, Families, Ports};
+use crate::sanitize::clean;
+use std::net::IpAddr;
+
+/// A port: decimal, at most five characters, not 0.
+pub fn port(s: &str) -> Result<u16, String> {
+    match any_port(s)? {
+        0 => Err(invalid_port(s)),
+        p => Ok(p),
+    }
+}
+
+/// A port, 0 included: Go's `net` (Caddy) binds any free port for it.
+pub fn any_port(s: &str) -> Result<u16, String> {
+    match s.parse::<u16>() {
+        Ok(p) if s.len() <= 5 => Ok(p),
+        _ => Err(invalid_port(s)),
+    }
+}
+
+fn invalid_port(s: &str) -> String {
+    format!("invalid port '{}'", clean(s))
+}
+
+/// `first-last`, or one port, each read by `one`.
+pub fn port_range(s: &str, one: fn(&str) -> Result<u16, String>) -> Result<Ports, String> {
+    let (first, last) = s.split_once('-').unwrap_or((s, s));
+    let ports = Ports {
+        first: one(first)?,
+        last: one(last)?,
+    };
+    if ports.last < ports.first {
+        return Err(format!("invalid port range '{}'", clean(s)));
+    }
+    Ok(ports)
+}
+
+/// `host:port` or `[ipv6]:port`, the port required. The last colon separates it, so
+/// `::1:80` is `::1` port 80, as HAProxy's `bind` and systemd's `ListenStream=` read it.
+pub fn host_port(s: &str) -> Result<(&str, &str), &'static str> {
+    match s.strip_prefix('[') {
+        Some(inner) => {
+            let (host, after) = inner.split_once(']').ok_or("missing ']'")?;
+            Ok((host, after.strip_prefix(':').ok_or("missing port")?))
+        }
+        None => s.rsplit_once(':').ok_or("missing port"),
+    }
+}
+
+/// `host[:port]` or `[ipv6][:port]`, the port optional: an IPv6 address without
+/// brackets has none (Apache's and Caddy's addresses).
+pub fn host_maybe_port(s: &str) -> Result<(&str, Option<&str>), &'static str> {
+    if let Some(inner) = s.strip_prefix('[') {
+        let (host, after) = inner.split_once(']').ok_or("missing ']'")?;
+        let port = match after {
+            "" => None,
+            a => Some(a.strip_prefix(':').ok_or("invalid address")?),
+        };
+        return Ok((host, port));
+    }
+    Ok(match s.rsplit_once(':') {
+        Some((h, _)) if h.contains(':') => (s, None),
+        Some((h, p)) => (h, Some(p)),
+        None => (s, None),
+    })
+}
+
+/// An IP address, else a host name the server resolves when it starts.
+pub fn ip_or_host(host: &str) -> BindAddr {
+    host.parse::<IpAddr>()
+        .map_or_else(|_| BindAddr::Host(clean(host)), BindAddr::from)
+}
+
+/// What a server makes of the wildcard addresses. Every other address takes what the
+/// address alone says: an IPv4 one IPv4, a v4-mapped IPv6 one IPv4 (only IPv4 clients
+/// reach it), any other IPv6 one IPv6, a host name the families it resolves to.
+pub struct Wildcards {
+    /// No address written (`Listen 80`, `ListenStream=80`, Caddy's `:80`).
+    pub unspecified: Families,
+    /// `0.0.0.0`.
+    pub v4: Families,
+    /// `::`.
+    pub v6: Families,
+}
+
+impl Wildcards {
+    /// Every wildcard takes both families.
+    pub const BOTH: Wildcards = Wildcards {
+        unspecified: Families::Both,
+        v4: Families::Both,
+        v6: Families::Both,
+    };
+}
+
+/// Which families of clients can connect to `addr`, bound by a server with these
+/// wildcard rules.
+pub fn families(addr: &BindAddr, wildcards: &Wildcards) -> Families {
+    match addr {
+        BindAddr::Unspecified => wildcards.unspecified,
+        BindAddr::V4(ip) if ip.is_unspecified() => wildcards.v4,
+        BindAddr::V4(_) => Families::Ipv4,
+        BindAddr::V6(ip) if ip.is_unspecified() => wildcards.v6,
+        BindAddr::V6(ip) if ip.to_ipv4_mapped().is_some() => Families::Ipv4,
+        BindAddr::V6(_) => Families::Ipv6,
+        BindAddr::Host(_) => Families::OfResolvedName,
+        BindAddr::Other(_) => Families::NotIp,
+    }
+}
+
+/// An endpoint for the facts, `raw` and `prefix` made safe to print.
+pub fn endpoint(
+    raw: &str,
+    prefix: Option<&str>,
+    addr: BindAddr,
+    ports: Option<Ports>,
+    families: Families,
+) -> Endpoint {
+    Endpoint {
+        raw: clean(raw),
+        prefix: prefix.map(clean),
+        addr,
+        ports,
+        families,
+    }
+}
+
+/// A socket that is not IP (a unix socket, an inherited descriptor), `what` naming it.
+pub fn not_ip(raw: &str, prefix: Option<&str>, what: &str) -> Endpoint {
+    endpoint(
+        raw,
+        prefix,
+        BindAddr::Other(clean(what)),
+        None,
+        Families::NotIp,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_and_ranges() {
+        assert_eq!(port("443"), Ok(443));
+        for bad in ["0", "00000", "65536", "080000", "x", "", " 80"] {
+            assert!(port(bad).is_err(), "{bad}");
+        }
+        assert_eq!(any_port("0"), Ok(0));
+        assert_eq!(port_range("80", port), Ok(Ports::one(80)));
+        assert_eq!(
+            port_range("8000-8010", port),
+            Ok(Ports {
+                first: 8000,
+                last: 8010
+            })
+        );
+        assert_eq!(
+            port_range("9-8", port),
+            Err("invalid port range '9-8'".into())
+        );
+        assert!(port_range("80-", port).is_err());
+    }
+
+    #[test]
+    fn hosts_and_ports() {
+        assert_eq!(host_port("::1:80"), Ok(("::1", "80")));
+        assert_eq!(host_port("[::1]:80"), Ok(("::1", "80")));
+        assert_eq!(host_port(":80"), Ok(("", "80")));
+        for bad in ["80", "[::1]", "[::1", "[::1]x"] {
+            assert!(host_port(bad).is_err(), "{bad}");
+        }
+        assert_eq!(host_maybe_port("::1"), Ok(("::1", None)));
+        assert_eq!(host_maybe_port("[::1]"), Ok(("::1", None)));
+        assert_eq!(host_maybe_port("a:80"), Ok(("a", Some("80"))));
+        assert_eq!(host_maybe_port("a"), Ok(("a", None)));
+        assert!(host_maybe_port("[::1]x").is_err());
+        assert!(host_maybe_port("[::1").is_err());
+    }
+
+    #[test]
+    fn families_of_addresses() {
+        let apache_listen = Wildcards {
+            unspecified: Families::Both,
+            v4: Families::Ipv4,
+            v6: Families::BothIfV4Mapped,
+        };
+        let of = |s: &str| families(&ip_or_host(s), &apache_listen);
+        assert_eq!(
+            families(&BindAddr::Unspecified, &apache_listen),
+            Families::Both
+        );
+        assert_eq!(of("0.0.0.0"), Families::Ipv4);
+        assert_eq!(of("::"), Families::BothIfV4Mapped);
+        assert_eq!(of("192.0.2.1"), Families::Ipv4);
+        assert_eq!(of("::ffff:192.0.2.1"), Families::Ipv4);
+        assert_eq!(of("2001:db8::1"), Families::Ipv6);
+        assert_eq!(of("localhost"), Families::OfResolvedName);
+        assert_eq!(
+            families(&BindAddr::Other("/run/x".into()), &Wildcards::BOTH),
+            Families::NotIp
+        );
+        assert_eq!(ip_or_host("\u{1b}x"), BindAddr::Host("x".into()));
+    }
+}
