@@ -22,6 +22,15 @@ scenario_tests!("check.toml":
     unprivileged_run_reports_errors_not_failures,
     expect_ipv4_without_aaaa_passes,
     resolver_differs_from_authoritative,
+    apache_dual_stack,
+    apache_listens_ipv4_only,
+    apache_ip_based_vhost,
+    haproxy_dual_stack,
+    haproxy_listens_ipv4_only,
+    haproxy_listens_ipv6_only,
+    caddy_dual_stack,
+    caddy_listens_ipv4_only,
+    caddy_listens_ipv6_only,
 );
 
 /// Two servers on one machine (containers, or two labs): listener.config must read the

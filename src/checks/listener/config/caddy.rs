@@ -82,9 +82,13 @@ pub(super) fn check(p: &Port) -> Finding {
         .find(|o| *p.serves_any(o.families.iter().copied()).get(missing))
         .map(|o| format!("; {} clients get {} instead", missing.name(), o.label))
         .unwrap_or_default();
+    let confined = site
+        .bind
+        .map(|b| format!(" (`{}` at {})", b.raw, b.at))
+        .unwrap_or_default();
     let mut f = s
         .fail(format!(
-            "Caddy serves {} on port {port} over {} only{instead}",
+            "Caddy serves {} on port {port} over {} only{confined}{instead}",
             site.label,
             missing.other().name()
         ))

@@ -243,7 +243,10 @@ fn caddy_site_bound_to_one_family() {
     );
     let fd = run(&f, 80);
     assert_status(&fd, Status::Fail);
-    assert_has(&fd.summary, "over IPv4 only; IPv6 clients get site :80");
+    assert_has(
+        &fd.summary,
+        "over IPv4 only (`bind tcp4/0.0.0.0` at /etc/caddy/Caddyfile:2); IPv6 clients get site :80",
+    );
     assert_eq!(fd.fixes[0].commands[0], "sed -i '2d' /etc/caddy/Caddyfile");
     let v6 = "http://shop.example {\n    bind tcp6/[::]\n}\n";
     let f = host(vec![owned("::", 80, Some(true), 500, "caddy")], |w| {
