@@ -406,3 +406,40 @@ fn older_snapshot_without_runtime_hints_keeps_skipping() {
     }
     assert_status(&run(&f, 8080), Status::Skip);
 }
+
+/// RHEL's layout: `/usr/sbin/httpd` reads `/etc/httpd/conf/httpd.conf` and is tested
+/// and reloaded with its own commands.
+#[test]
+fn apache_on_rhel_is_reloaded_as_httpd() {
+    let src = MapSource::new().with("/etc/httpd/conf/httpd.conf", "Listen 0.0.0.0:80\n");
+    let inv = apache::invocation(&["/usr/sbin/httpd".into(), "-DFOREGROUND".into()]);
+    let f = host(vec![owned("0.0.0.0", 80, None, 700, "httpd")], |w| {
+        w.apache = vec![ApacheInstance {
+            pid: 700,
+            how: "test".into(),
+            config: Ok(apache::parse_config(
+                &src,
+                &inv,
+                &BTreeMap::new(),
+                &Limits::default(),
+            )),
+        }];
+    });
+    let fd = run(&f, 80);
+    assert_status(&fd, Status::Fail);
+    assert_has(&fd.summary, "/etc/httpd/conf/httpd.conf:1");
+    assert_eq!(
+        fd.fixes[0].commands[1],
+        "apachectl configtest && systemctl reload httpd"
+    );
+}
+
+/// `Listen [::]:80` on a build with v4-mapped addresses (Debian's): the socket says
+/// IPV6_V6ONLY is off, so both families are served; no false alarm.
+#[test]
+fn apache_ipv6_wildcard_with_v4_mapped_passes() {
+    let f = host(dual(80, 700, "apache2"), |w| {
+        w.apache = vec![apache_on("Listen [::]:80", SHOP_VHOST)];
+    });
+    assert_status(&run(&f, 80), Status::Pass);
+}
