@@ -54,6 +54,33 @@ fn listener_config_reads_this_namespaces_nginx() {
     r.assert_exit(0);
 }
 
+/// HAProxy in front of Apache: HAProxy owns port 80 and is the one judged; Apache's own
+/// `Listen 127.0.0.1:8080`, IPv4 only but not on the site's port, is no alarm.
+#[test]
+fn haproxy_in_front_of_apache_is_judged_by_the_owner() {
+    let mut lab = Lab::new("haproxy-apache");
+    lab.start_apache(
+        "Listen 127.0.0.1:8080",
+        &APACHE_SITE.replace("*:80", "*:8080"),
+    );
+    lab.start_haproxy_to("bind :::80 v4v6", "127.0.0.1:8080");
+    let body = lab.http_get(Ns::Cli, SRV_V6, 80);
+    assert!(
+        body.as_ref()
+            .is_ok_and(|b| b.contains(SERVERS_BODY.trim_end())),
+        "HAProxy does not pass IPv6 clients on to Apache: {body:?}"
+    );
+    let r = lab.check(&[]);
+    let summary = r.part(CheckId::ListenerConfig, None, Part::Summary);
+    assert!(
+        summary.contains("HAProxy frontend shop") && summary.contains("both families"),
+        "listener.config :80 does not judge HAProxy, the owner:\n{}",
+        r.dump(CheckId::ListenerConfig, None)
+    );
+    r.assert_status(CheckId::ListenerConfig, None, Status::Pass);
+    r.assert_exit(0);
+}
+
 #[test]
 fn bad_input_exits_3_and_unknown_domain_is_a_clean_fail() {
     let mut lab = Lab::new("bad-input");

@@ -71,13 +71,39 @@ impl Lab {
             "apache",
             &["apache2", "-d", &root, "-f", &conf, "-DFOREGROUND"],
         );
-        self.wait_listening("apache", &[80]);
+        // The ports of the `Listen` lines: `Listen 80`, `Listen [::]:80 https`.
+        let listen_ports: Vec<u16> = ports
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("Listen "))
+            .filter_map(|a| {
+                a.split_whitespace()
+                    .next()?
+                    .rsplit(':')
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        self.wait_listening("apache", &listen_ports);
         pid
     }
 
     /// Start HAProxy in srv: `binds` are the `bind` lines of frontend `shop` (from line
     /// 8 of `haproxy.cfg`), whose backend answers [`SERVERS_BODY`] itself. Returns its pid.
     pub fn start_haproxy(&mut self, binds: &str) -> u32 {
+        let backend = format!(
+            "http-request return status 200 content-type text/plain string \"{}\"",
+            SERVERS_BODY.trim_end()
+        );
+        self.start_haproxy_with(binds, &backend)
+    }
+
+    /// Start HAProxy in srv in front of a server of srv's own, `server` (`127.0.0.1:8080`).
+    pub fn start_haproxy_to(&mut self, binds: &str, server: &str) -> u32 {
+        self.start_haproxy_with(binds, &format!("server app {server}"))
+    }
+
+    fn start_haproxy_with(&mut self, binds: &str, backend: &str) -> u32 {
         let cfg = self.haproxy_cfg();
         make_dir(cfg.parent().expect("a directory"));
         write_file(
@@ -86,8 +112,7 @@ impl Lab {
                 "# dsdoctor lab HAProxy configuration (generated)\n\
                  defaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n\
                  frontend shop\n    {binds}\n    default_backend shop\n\
-                 backend shop\n    http-request return status 200 content-type text/plain string \"{}\"\n",
-                SERVERS_BODY.trim_end()
+                 backend shop\n    {backend}\n"
             ),
         );
         let cfg = cfg.display().to_string();
