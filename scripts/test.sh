@@ -20,6 +20,7 @@ declare -A PKG_OF=(
     [sysctl]=procps [kill]=procps
     [dnsmasq]=dnsmasq-base
     [nginx]=nginx-light
+    [apache2]=apache2 [haproxy]=haproxy [caddy]=caddy
     [nft]=nftables
     [iptables]=iptables [ip6tables]=iptables
     [socat]=socat
@@ -29,7 +30,7 @@ declare -A PKG_OF=(
     [setpriv]=util-linux
     [promtool]=prometheus
 )
-PACKAGES="nginx-light dnsmasq-base nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps prometheus"
+PACKAGES="nginx-light apache2 haproxy caddy dnsmasq-base nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps prometheus"
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
 
@@ -45,7 +46,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
         echo "not root: cannot apt-get install; install as root: apt-get install -y $PACKAGES" >&2
         setup_status=failed
     else
-        # Keep package scripts from starting services (nginx) in the root namespace.
+        # Keep package scripts from starting services (nginx, apache2, haproxy, caddy) in
+        # the root namespace.
         made_policy=0
         if [ ! -e /usr/sbin/policy-rc.d ]; then
             printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d

@@ -390,6 +390,17 @@ impl Finding {
         self
     }
 
+    /// A fix from the assets followed by the commands of another, filled from the same
+    /// values: a server's change, then that server's own configuration test and reload.
+    pub fn fix_then(mut self, key: &str, then: &str, vars: &[(&str, &str)]) -> Self {
+        let (title, mut commands) = crate::assets::fix(key, vars);
+        commands.extend(crate::assets::fix(then, vars).1);
+        if !commands.is_empty() {
+            self.fixes.push(Fix { title, commands });
+        }
+        self
+    }
+
     /// A fix whose title comes from the assets and whose commands were computed (one
     /// per interface, say).
     pub fn fix_lines(mut self, key: &str, commands: Vec<String>) -> Self {

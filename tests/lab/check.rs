@@ -22,6 +22,15 @@ scenario_tests!("check.toml":
     unprivileged_run_reports_errors_not_failures,
     expect_ipv4_without_aaaa_passes,
     resolver_differs_from_authoritative,
+    apache_dual_stack,
+    apache_listens_ipv4_only,
+    apache_ip_based_vhost,
+    haproxy_dual_stack,
+    haproxy_listens_ipv4_only,
+    haproxy_listens_ipv6_only,
+    caddy_dual_stack,
+    caddy_listens_ipv4_only,
+    caddy_listens_ipv6_only,
 );
 
 /// Two servers on one machine (containers, or two labs): listener.config must read the
@@ -39,6 +48,33 @@ fn listener_config_reads_this_namespaces_nginx() {
     assert!(
         text.contains(&site) && !text.contains(&other.dir().display().to_string()),
         "listener.config :80 does not read this namespace's nginx ({site}):\n{}",
+        r.dump(CheckId::ListenerConfig, None)
+    );
+    r.assert_status(CheckId::ListenerConfig, None, Status::Pass);
+    r.assert_exit(0);
+}
+
+/// HAProxy in front of Apache: HAProxy owns port 80 and is the one judged; Apache's own
+/// `Listen 127.0.0.1:8080`, IPv4 only but not on the site's port, is no alarm.
+#[test]
+fn haproxy_in_front_of_apache_is_judged_by_the_owner() {
+    let mut lab = Lab::new("haproxy-apache");
+    lab.start_apache(
+        "Listen 127.0.0.1:8080",
+        &APACHE_SITE.replace("*:80", "*:8080"),
+    );
+    lab.start_haproxy_to("bind :::80 v4v6", "127.0.0.1:8080");
+    let body = lab.http_get(Ns::Cli, SRV_V6, 80);
+    assert!(
+        body.as_ref()
+            .is_ok_and(|b| b.contains(SERVERS_BODY.trim_end())),
+        "HAProxy does not pass IPv6 clients on to Apache: {body:?}"
+    );
+    let r = lab.check(&[]);
+    let summary = r.part(CheckId::ListenerConfig, None, Part::Summary);
+    assert!(
+        summary.contains("HAProxy frontend shop") && summary.contains("both families"),
+        "listener.config :80 does not judge HAProxy, the owner:\n{}",
         r.dump(CheckId::ListenerConfig, None)
     );
     r.assert_status(CheckId::ListenerConfig, None, Status::Pass);

@@ -58,7 +58,8 @@ fn every_row_has_a_test_and_reads_well() {
             row.problems();
             for s in row.strings() {
                 let known = |n: &str| {
-                    crate::table::PLACEHOLDERS.iter().any(|p| p.0 == n) || n == "SITE" || n == "TLS"
+                    crate::table::PLACEHOLDERS.iter().any(|p| p.0 == n)
+                        || crate::table::LAB_PLACEHOLDERS.contains(&n)
                 };
                 let mut rest = s.as_str();
                 while let Some(n) = unknown_placeholder(rest) {

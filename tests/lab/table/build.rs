@@ -45,6 +45,16 @@ pub fn apply(lab: &mut Lab, step: &Step) {
             let site = x(site, lab);
             lab.start_nginx_raw(&site);
         }
+        Step::Apache { ports, site } => {
+            let site = site.as_ref().map_or(APACHE_SITE.to_string(), |s| x(s, lab));
+            lab.start_apache(&x(ports, lab), &site);
+        }
+        Step::Haproxy(binds) => {
+            lab.start_haproxy(&x(binds, lab));
+        }
+        Step::Caddy(bind) => {
+            lab.start_caddy(&x(bind, lab));
+        }
         Step::Listener {
             addr,
             port,

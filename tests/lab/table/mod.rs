@@ -23,7 +23,7 @@ mod build;
 mod expect;
 mod row;
 
-pub use row::{PLACEHOLDERS, Scenario, expand, unknown_placeholder};
+pub use row::{LAB_PLACEHOLDERS, PLACEHOLDERS, Scenario, expand, unknown_placeholder};
 
 use crate::harness::*;
 use row::{After, How};

@@ -86,6 +86,16 @@ pub enum Step {
     Nginx(String),
     /// nginx in srv with this whole site file.
     NginxSite(String),
+    /// Apache httpd in srv: line 2 of `ports.conf`, and the whole site file (default
+    /// [`APACHE_SITE`]) (see `Lab::start_apache`).
+    Apache {
+        ports: String,
+        site: Option<String>,
+    },
+    /// HAProxy in srv with these `bind` lines in its frontend (line 8).
+    Haproxy(String),
+    /// Caddy in srv with this `bind` line in the site (line 9; empty for none).
+    Caddy(String),
     /// "A service on port N" (see `Lab::start_listener`).
     Listener {
         addr: String,
@@ -379,8 +389,12 @@ pub const PLACEHOLDERS: [(&str, &str); 10] = [
     ("ECHO_PORT", "8180"),
 ];
 
-/// `s` with `{NAME}` replaced by the lab's value (see [`PLACEHOLDERS`]; `{SITE}` and
-/// `{TLS}` from `lab`); panics on a name it does not know.
+/// Placeholders whose value is one lab's path: the nginx site, the TLS directory, and
+/// the other servers' configuration (see `expand`).
+pub const LAB_PLACEHOLDERS: [&str; 5] = ["SITE", "TLS", "APACHE", "HAPROXY", "CADDYFILE"];
+
+/// `s` with `{NAME}` replaced by the lab's value (see [`PLACEHOLDERS`]; the
+/// [`LAB_PLACEHOLDERS`] from `lab`); panics on a name it does not know.
 pub fn expand(s: &str, lab: Option<&Lab>) -> String {
     let mut out = s.to_string();
     for (name, value) in PLACEHOLDERS {
@@ -389,6 +403,9 @@ pub fn expand(s: &str, lab: Option<&Lab>) -> String {
     if let Some(lab) = lab {
         out = out.replace("{SITE}", &lab.nginx_site_path().display().to_string());
         out = out.replace("{TLS}", &lab.dir().join("tls").display().to_string());
+        out = out.replace("{APACHE}", &lab.apache_dir().display().to_string());
+        out = out.replace("{HAPROXY}", &lab.haproxy_cfg().display().to_string());
+        out = out.replace("{CADDYFILE}", &lab.caddyfile().display().to_string());
     }
     if let Some(name) = unknown_placeholder(&out) {
         panic!("unknown placeholder {{{name}}} in {s:?}");

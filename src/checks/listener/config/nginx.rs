@@ -1,38 +1,14 @@
-//! `listener.config`: the nginx server block that serves the domain listens on the port
-//! over both families.
+//! nginx: the server block that serves the domain listens on the port over both
+//! families.
 
-use crate::checks::subject::Subject;
-use crate::checks::view::Ctx;
-use crate::facts::NginxInstance;
-use crate::model::{ByFamily, CheckId, Family, Finding};
+use super::port::{Port, name_matches};
+use crate::facts::{NginxInstance, Place};
+use crate::model::{ByFamily, Family, Finding};
 use crate::parse::nginx::{Listen, ListenAddr, ServerBlock};
 
-pub fn check(c: &Ctx, port: u16) -> Finding {
-    let (f, o) = (c.facts, c.opts);
-    let s = Subject::on_port(CheckId::ListenerConfig, port);
-    let web = match &f.web.result {
-        Ok(w) => w,
-        Err(e) => {
-            return s.unread("look for a web server", e);
-        }
-    };
-    let owner = f
-        .listeners
-        .value()
-        .into_iter()
-        .flatten()
-        .filter(|l| l.port == port)
-        .find_map(|l| l.process.clone().map(|p| (p, l.pid)));
-    if let Some((name, pid)) = &owner {
-        if name != "nginx" {
-            return s.skip(format!(
-                "port {port} is served by {name} (pid {}); dsdoctor reads only nginx's configuration so far",
-                pid.unwrap_or(0)
-            ))
-            .explain("config_other_server", &[]);
-        }
-    }
-    let Some(nginx) = pick_nginx(&web.nginx, owner.as_ref().and_then(|o| o.1)) else {
+pub(super) fn check(p: &Port) -> Finding {
+    let (o, port, web, s) = (p.c.opts, p.port, p.web, p.subject());
+    let Some(nginx) = pick_nginx(&web.nginx, p.pid) else {
         let others = web
             .others
             .iter()
@@ -43,7 +19,7 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
             "no running nginx to read a configuration from".to_string()
         } else {
             format!(
-                "{others} runs; dsdoctor reads only nginx's configuration so far (Apache and Caddy are not supported yet)"
+                "{others} runs, but the owner of the sockets on port {port} is unknown (naming it needs root): which configuration to read cannot be told"
             )
         };
         return s.skip(summary);
@@ -86,6 +62,7 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
     for l in block_listens(block, port) {
         evidence.push(format!("{}: {}", l.at, l.raw));
     }
+    evidence.extend(p.others("nginx"));
     for other in on_port.iter().filter(|b| !std::ptr::eq(**b, block)) {
         let serves = block_families(other, port);
         if serves.v4 != serves.v6 {
@@ -141,19 +118,6 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
     .evidence_all(evidence)
 }
 
-/// nginx `server_name` matching, enough to pick the block that serves the domain.
-fn name_matches(pattern: &str, domain: &str) -> bool {
-    let p = pattern.to_ascii_lowercase();
-    let d = domain.trim_end_matches('.').to_ascii_lowercase();
-    if let Some(suffix) = p.strip_prefix("*.") {
-        d.ends_with(&format!(".{suffix}"))
-    } else if let Some(suffix) = p.strip_prefix('.') {
-        d == suffix || d.ends_with(&format!(".{suffix}"))
-    } else {
-        p == d
-    }
-}
-
 fn block_listens(b: &ServerBlock, port: u16) -> Vec<&Listen> {
     b.listens.iter().filter(|l| l.port == port).collect()
 }
@@ -191,6 +155,16 @@ fn missing_line(existing: &Listen, port: u16, missing: Family) -> String {
         Family::V4 => format!("listen {port}{params};"),
         Family::V6 => format!("listen [::]:{port}{params};"),
     }
+}
+
+/// Where this nginx's configuration first listens on `port`.
+pub(super) fn place_on(n: &NginxInstance, port: u16) -> Option<Place> {
+    let cfg = n.config.as_ref().ok()?;
+    cfg.servers
+        .iter()
+        .flat_map(|b| block_listens(b, port))
+        .map(|l| l.at.clone())
+        .next()
 }
 
 fn pick_nginx(instances: &[NginxInstance], pid: Option<u32>) -> Option<&NginxInstance> {
