@@ -358,6 +358,12 @@ fn teardown_leaves_nothing_behind() {
         lab.pid_of("dns-auth").unwrap(),
         lab.pid_of("dns-resolver").unwrap(),
     ];
+    let procs: Vec<ProcessRef> = dns
+        .iter()
+        .chain([nginx, listener].iter())
+        .chain(workers.iter())
+        .map(|&pid| ProcessRef::of(pid).expect("the lab's process runs"))
+        .collect();
     let names = lab.namespaces();
     let etc = lab.srv_etc_dir();
     let dir = lab.dir().to_path_buf();
@@ -376,12 +382,8 @@ fn teardown_leaves_nothing_behind() {
     }
     assert!(!etc.exists(), "{} left behind", etc.display());
     assert!(!dir.exists(), "{} left behind", dir.display());
-    for pid in dns
-        .iter()
-        .chain([nginx, listener].iter())
-        .chain(workers.iter())
-    {
-        assert!(!process_alive(*pid), "process {pid} still runs");
+    for p in &procs {
+        assert!(!p.alive(), "process {} still runs", p.pid);
     }
 }
 
@@ -395,7 +397,7 @@ fn teardown_happens_when_a_test_panics_half_way() {
             lab.namespaces(),
             lab.srv_etc_dir(),
             lab.dir().to_path_buf(),
-            lab.pid_of("dns-auth").unwrap(),
+            ProcessRef::of(lab.pid_of("dns-auth").unwrap()).unwrap(),
         ));
         panic!("deliberate failure half-way through a test");
     }));
@@ -410,7 +412,7 @@ fn teardown_happens_when_a_test_panics_half_way() {
     }
     assert!(!etc.exists());
     assert!(!dir.exists());
-    assert!(!process_alive(dns));
+    assert!(!dns.alive());
 }
 
 #[test]

@@ -104,6 +104,27 @@ pub fn process_alive(pid: u32) -> bool {
         .is_some_and(|state| state != "Z" && state != "X")
 }
 
+/// One process, told apart from a later one that reuses its pid (`pid_max` is 32768 on
+/// small machines, and a busy test run goes through pids fast).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessRef {
+    pub pid: u32,
+    /// Field 22 of `/proc/PID/stat`: clock ticks after boot.
+    start: u64,
+}
+
+impl ProcessRef {
+    pub fn of(pid: u32) -> Option<ProcessRef> {
+        let start = stat_fields(pid)?.get(19)?.parse().ok()?;
+        Some(ProcessRef { pid, start })
+    }
+
+    /// This very process still runs (not a zombie, not a newcomer with its pid).
+    pub fn alive(&self) -> bool {
+        process_alive(self.pid) && ProcessRef::of(self.pid) == Some(*self)
+    }
+}
+
 /// Pids whose parent is `pid`.
 pub fn children_of(pid: u32) -> Vec<u32> {
     let Ok(rd) = fs::read_dir("/proc") else {
