@@ -50,12 +50,14 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
     let Some((name, pid)) = owner else {
         return nginx::check(&p);
     };
-    // Facts from before the other servers were read (no runtime hints gathered: an
-    // older snapshot) say nothing of them; their replay keeps the answer it gave.
-    if name != "nginx" && web.runtimes.is_none() {
+    let server = matches!(name.as_str(), "apache2" | "httpd" | "haproxy" | "caddy");
+    // Facts recorded before dsdoctor read these servers' configuration (an older
+    // snapshot: no runtime hints either) say nothing of it. A program's own sockets are
+    // in every recording, so it is judged all the same.
+    if server && web.runtimes.is_none() {
         return s
             .skip(format!(
-                "port {port} is served by {name} (pid {}); dsdoctor reads only nginx's configuration so far",
+                "port {port} is served by {name} (pid {}); this recording was made before dsdoctor read {name}'s configuration",
                 pid.unwrap_or(0)
             ))
             .explain("config_other_server", &[]);

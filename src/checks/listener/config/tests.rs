@@ -397,14 +397,25 @@ fn haproxy_in_front_of_apache_is_judged_by_the_owner() {
     );
 }
 
-/// A snapshot from before the other servers were read keeps its old answer on replay.
+/// A snapshot from before the other servers were read: what it holds is judged.
 #[test]
-fn older_snapshot_without_runtime_hints_keeps_skipping() {
+fn older_snapshot_judges_programs_and_says_what_it_lacks_for_servers() {
+    // A program's own sockets are in every recording: judged all the same.
     let mut f = host(vec![owned("::", 8080, Some(true), 902, "python3")], |_| {});
     if let Ok(w) = f.web.result.as_mut() {
         w.runtimes = None;
     }
-    assert_status(&run(&f, 8080), Status::Skip);
+    let fd = run(&f, 8080);
+    assert_status(&fd, Status::Fail);
+    assert!(fd.summary.contains("sets IPV6_V6ONLY"), "{fd:#?}");
+    // A server's configuration is not in a recording made before it was read.
+    let mut f = host(vec![owned("0.0.0.0", 80, None, 700, "apache2")], |_| {});
+    if let Ok(w) = f.web.result.as_mut() {
+        w.runtimes = None;
+    }
+    let fd = run(&f, 80);
+    assert_status(&fd, Status::Skip);
+    assert!(fd.summary.contains("recording was made before"), "{fd:#?}");
 }
 
 /// RHEL's layout: `/usr/sbin/httpd` reads `/etc/httpd/conf/httpd.conf` and is tested
