@@ -92,7 +92,12 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
         .collect();
     let base_fix = |fd: Finding| -> Finding {
         let mut fd = fd;
-        if f.web.value().is_some_and(|w| !w.nginx.is_empty()) {
+        // nginx's own commands only where nginx is the one to change: it runs, and no
+        // other program owns the port's sockets.
+        let others_own = on_port
+            .iter()
+            .any(|l| l.process.as_deref().is_some_and(|p| p != "nginx"));
+        if !others_own && f.web.value().is_some_and(|w| !w.nginx.is_empty()) {
             fd = fd.fix("see_listener_config", &[("port", &port.to_string())]);
         }
         fd

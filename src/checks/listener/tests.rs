@@ -88,3 +88,31 @@ fn other_web_server_skips_config_with_reason() {
     let cfg = expect(&fs, CheckId::ListenerConfig, Some(80), Status::Skip);
     assert_has(&cfg.summary, "caddy");
 }
+
+/// nginx's commands are offered only where nginx is the one to change: not when another
+/// program owns the port, though an nginx runs on the host.
+#[test]
+fn nginx_fix_only_when_nginx_owns_the_port() {
+    let title = |fs: &[crate::model::Finding]| -> Vec<String> {
+        let l6 = fs
+            .iter()
+            .find(|x| x.id == CheckId::ListenerIpv6 && x.port == Some(80))
+            .expect("listener.ipv6 :80");
+        l6.fixes.iter().map(|x| x.title.clone()).collect()
+    };
+    let mut f = healthy();
+    f.listeners = Probed::ok(vec![listener("0.0.0.0", 80, None)]);
+    let by_nginx = evaluate(&f, &options());
+    expect(&by_nginx, CheckId::ListenerIpv6, Some(80), Status::Fail);
+    assert!(title(&by_nginx).iter().any(|t| t.contains("nginx")));
+    let mut other = listener("0.0.0.0", 80, None);
+    other.process = Some("apache2".into());
+    f.listeners = Probed::ok(vec![other]);
+    let by_apache = evaluate(&f, &options());
+    expect(&by_apache, CheckId::ListenerIpv6, Some(80), Status::Fail);
+    assert!(
+        !title(&by_apache).iter().any(|t| t.contains("nginx")),
+        "{:?}",
+        title(&by_apache)
+    );
+}
