@@ -9,7 +9,7 @@ use crate::model::{ByFamily, Family, Finding};
 
 pub(super) fn check(p: &Port) -> Finding {
     let (port, s) = (p.port, p.subject());
-    let Some(a) = pick(&p.web.apache, p.pid) else {
+    let Some(a) = p.instance(&p.web.apache) else {
         return s.skip(format!(
             "no Apache httpd configuration was read for pid {}",
             p.pid.unwrap_or(0)
@@ -172,11 +172,6 @@ pub(super) fn place_on(a: &ApacheInstance, port: u16) -> Option<Place> {
         .iter()
         .find(|l| covers(l.endpoint.ports, port))
         .map(|l| l.at.clone())
-}
-
-fn pick(instances: &[ApacheInstance], pid: Option<u32>) -> Option<&ApacheInstance> {
-    pid.and_then(|p| instances.iter().find(|a| a.pid == p))
-        .or_else(|| instances.first())
 }
 
 /// The values every Apache fix needs: how this installation tests and reloads its

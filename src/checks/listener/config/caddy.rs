@@ -18,7 +18,7 @@ struct Site<'a> {
 
 pub(super) fn check(p: &Port) -> Finding {
     let (port, s) = (p.port, p.subject());
-    let Some(c) = pick(&p.web.caddy, p.pid) else {
+    let Some(c) = p.instance(&p.web.caddy) else {
         return s.skip(format!(
             "no Caddy configuration was read for pid {}",
             p.pid.unwrap_or(0)
@@ -190,9 +190,4 @@ pub(super) fn place_on(c: &CaddyInstance, port: u16) -> Option<Place> {
         .iter()
         .find(|st| st.addresses.iter().any(|a| a.serving_port == port))
         .map(|st| st.at.clone())
-}
-
-fn pick(instances: &[CaddyInstance], pid: Option<u32>) -> Option<&CaddyInstance> {
-    pid.and_then(|p| instances.iter().find(|c| c.pid == p))
-        .or_else(|| instances.first())
 }

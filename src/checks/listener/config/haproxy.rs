@@ -8,7 +8,7 @@ use crate::model::{ByFamily, Family, Finding};
 
 pub(super) fn check(p: &Port) -> Finding {
     let (port, s) = (p.port, p.subject());
-    let Some(h) = pick(&p.web.haproxy, p.pid) else {
+    let Some(h) = p.instance(&p.web.haproxy) else {
         return s.skip(format!(
             "no HAProxy configuration was read for pid {}",
             p.pid.unwrap_or(0)
@@ -197,9 +197,4 @@ pub(super) fn place_on(h: &HaproxyInstance, port: u16) -> Option<Place> {
         .flat_map(|s| &s.binds)
         .find(|b| b.endpoints.iter().any(|e| covers(e.ports, port)))
         .map(|b| b.at.clone())
-}
-
-fn pick(instances: &[HaproxyInstance], pid: Option<u32>) -> Option<&HaproxyInstance> {
-    pid.and_then(|p| instances.iter().find(|h| h.pid == p))
-        .or_else(|| instances.first())
 }

@@ -8,7 +8,7 @@ use crate::parse::nginx::{Listen, ListenAddr, ServerBlock};
 
 pub(super) fn check(p: &Port) -> Finding {
     let (o, port, web, s) = (p.c.opts, p.port, p.web, p.subject());
-    let Some(nginx) = pick_nginx(&web.nginx, p.pid) else {
+    let Some(nginx) = p.instance(&web.nginx) else {
         let others = web
             .others
             .iter()
@@ -165,9 +165,4 @@ pub(super) fn place_on(n: &NginxInstance, port: u16) -> Option<Place> {
         .flat_map(|b| block_listens(b, port))
         .map(|l| l.at.clone())
         .next()
-}
-
-fn pick_nginx(instances: &[NginxInstance], pid: Option<u32>) -> Option<&NginxInstance> {
-    pid.and_then(|p| instances.iter().find(|n| n.pid == p))
-        .or_else(|| instances.first())
 }

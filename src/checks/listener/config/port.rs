@@ -3,7 +3,8 @@
 
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
-use crate::facts::servers::{Families, Ports};
+use crate::facts::NginxInstance;
+use crate::facts::servers::{ApacheInstance, CaddyInstance, Families, HaproxyInstance, Ports};
 use crate::facts::{Listener, Place, WebServers};
 use crate::model::{ByFamily, CheckId, Family};
 
@@ -22,7 +23,35 @@ pub struct Port<'a> {
     pub also: Vec<(&'static str, u32, Place)>,
 }
 
+/// A running server whose configuration was read.
+pub trait Instance {
+    fn pid(&self) -> u32;
+}
+
+macro_rules! instance {
+    ($($t:ty),*) => {$(
+        impl Instance for $t {
+            fn pid(&self) -> u32 {
+                self.pid
+            }
+        }
+    )*};
+}
+instance!(
+    NginxInstance,
+    ApacheInstance,
+    HaproxyInstance,
+    CaddyInstance
+);
+
 impl Port<'_> {
+    /// The instance that owns the port's sockets, else the first one running.
+    pub fn instance<'i, T: Instance>(&self, all: &'i [T]) -> Option<&'i T> {
+        self.pid
+            .and_then(|p| all.iter().find(|i| i.pid() == p))
+            .or_else(|| all.first())
+    }
+
     pub fn subject(&self) -> Subject {
         Subject::on_port(CheckId::ListenerConfig, self.port)
     }

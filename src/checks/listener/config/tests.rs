@@ -7,6 +7,7 @@ use crate::facts::servers::*;
 use crate::facts::*;
 use crate::model::{CheckId, Finding, Status};
 use crate::parse::nginx::{Limits, MapSource};
+use crate::parse::source::ConfigSource;
 use crate::parse::{apache, haproxy, runtime, systemd_socket};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,13 @@ fn host(sockets: Vec<Listener>, web: impl FnOnce(&mut WebServers)) -> Facts {
     f
 }
 
+type Parser<X, T> = fn(&dyn ConfigSource, &X, &BTreeMap<String, String>, &Limits) -> T;
+
+/// `parse` over `src`, with no environment and the default limits.
+fn parsed<X: ?Sized, T>(parse: Parser<X, T>, src: &MapSource, what: &X) -> T {
+    parse(src, what, &BTreeMap::new(), &Limits::default())
+}
+
 fn apache_on(conf: &str, site: &str) -> ApacheInstance {
     let src = MapSource::new()
         .with(
@@ -53,12 +61,7 @@ fn apache_on(conf: &str, site: &str) -> ApacheInstance {
     ApacheInstance {
         pid: 700,
         how: "test".into(),
-        config: Ok(apache::parse_config(
-            &src,
-            &inv,
-            &BTreeMap::new(),
-            &Limits::default(),
-        )),
+        config: Ok(parsed(apache::parse_config, &src, &inv)),
     }
 }
 
@@ -68,22 +71,16 @@ fn haproxy_on(cfg: &str) -> HaproxyInstance {
     HaproxyInstance {
         pid: 600,
         config_paths: vec!["/etc/haproxy/haproxy.cfg".into()],
-        config: Ok(haproxy::parse_config(
-            &src,
-            &paths,
-            &BTreeMap::new(),
-            &Limits::default(),
-        )),
+        config: Ok(parsed(haproxy::parse_config, &src, &paths)),
     }
 }
 
 fn caddy_on(caddyfile: &str) -> CaddyInstance {
     let src = MapSource::new().with("/etc/caddy/Caddyfile", caddyfile);
-    let cf = crate::parse::caddy::caddyfile::parse_config(
+    let cf = parsed(
+        crate::parse::caddy::caddyfile::parse_config,
         &src,
         Path::new("/etc/caddy/Caddyfile"),
-        &BTreeMap::new(),
-        &Limits::default(),
     );
     CaddyInstance {
         pid: 500,
@@ -428,12 +425,7 @@ fn apache_on_rhel_is_reloaded_as_httpd() {
         w.apache = vec![ApacheInstance {
             pid: 700,
             how: "test".into(),
-            config: Ok(apache::parse_config(
-                &src,
-                &inv,
-                &BTreeMap::new(),
-                &Limits::default(),
-            )),
+            config: Ok(parsed(apache::parse_config, &src, &inv)),
         }];
     });
     let fd = run(&f, 80);
