@@ -21,6 +21,8 @@ pub fn addr(s: &str, prefix: u8) -> AddrFacts {
         dadfailed: false,
         deprecated: false,
         permanent: true,
+        mngtmpaddr: false,
+        temporary: false,
     }
 }
 

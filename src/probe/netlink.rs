@@ -116,6 +116,10 @@ async fn links(handle: Handle) -> Result<Vec<Link>, ProbeError> {
                     dadfailed: flags.contains(AddressFlags::Dadfailed),
                     deprecated: flags.contains(AddressFlags::Deprecated),
                     permanent: flags.contains(AddressFlags::Permanent),
+                    mngtmpaddr: flags.contains(AddressFlags::Managetempaddr),
+                    // IFA_F_TEMPORARY shares its bit with IFA_F_SECONDARY, which IPv6
+                    // uses only for temporary addresses.
+                    temporary: ip.is_ipv6() && flags.contains(AddressFlags::Secondary),
                 });
             }
         }
