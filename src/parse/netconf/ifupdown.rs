@@ -34,7 +34,7 @@ struct Stanza {
     cfg: IfaceConfig,
     method: String,
     accept_ra: Option<i64>,
-    gateway_set: bool,
+    autoconf: Option<bool>,
 }
 
 struct State {
@@ -56,12 +56,13 @@ pub fn parse(reader: &mut Reader<'_>, main: &Path) -> Interfaces {
     for s in st.stanzas {
         let mut cfg = s.cfg;
         cfg.accept_ra = match s.accept_ra {
-            Some(v) => v > 0,
-            // interfaces(5): `auto` and `dhcp` honour RAs; `static` only without a
-            // gateway (accept_ra defaults to 0 once `gateway` is set).
+            Some(v) => v > 0 && s.autoconf != Some(false),
+            // interfaces(5): `auto` and `dhcp` accept RAs by default (accept_ra 2
+            // and 1); `static` turns stateless autoconfiguration off unless
+            // `autoconf 1` says otherwise.
             None => match s.method.as_str() {
                 "auto" | "dhcp" => true,
-                "static" => !s.gateway_set,
+                "static" => s.autoconf == Some(true),
                 _ => false,
             },
         };
@@ -156,7 +157,7 @@ fn line_of_config(
                 },
                 method: words[3].to_owned(),
                 accept_ra: None,
-                gateway_set: false,
+                autoconf: None,
             });
             st.current = Some(st.stanzas.len() - 1);
         }
@@ -247,7 +248,6 @@ fn option(s: &mut Stanza, path: &Path, line: usize, words: &[&str]) {
         }
         "gateway" => {
             if let Ok(g) = arg.parse::<IpAddr>() {
-                s.gateway_set = true;
                 cfg.routes.push(DeclaredRoute {
                     dst: None,
                     gateway: Some(g),
@@ -258,7 +258,7 @@ fn option(s: &mut Stanza, path: &Path, line: usize, words: &[&str]) {
             }
         }
         "accept_ra" => s.accept_ra = arg.parse().ok(),
-        "autoconf" if arg == "0" && s.method == "auto" => s.accept_ra = Some(0),
+        "autoconf" => s.autoconf = Some(arg == "1"),
         "up" | "post-up" => {
             if let Some(r) = ip_route_default(&words[1..], path, line) {
                 if cfg.routes.len() < MAX_ITEMS {

@@ -53,7 +53,13 @@ pub fn parse(path: &Path, text: &str) -> Option<IfaceConfig> {
                 for item in v.split(';').filter(|s| !s.trim().is_empty()) {
                     let mut parts = item.split(',');
                     let addr = parts.next().unwrap_or("").trim();
-                    if let Some(net) = parse_net(addr).filter(|n| n.addr().is_ipv6()) {
+                    // Without a prefix length the address stands alone (/128).
+                    let net = parse_net(addr).or_else(|| {
+                        addr.parse::<std::net::Ipv6Addr>()
+                            .ok()
+                            .and_then(|a| ipnet::IpNet::new(a.into(), 128).ok())
+                    });
+                    if let Some(net) = net.filter(|n| n.addr().is_ipv6()) {
                         if cfg.addresses.len() < MAX_ITEMS {
                             cfg.addresses.push(DeclaredAddr {
                                 net,

@@ -11,7 +11,7 @@ use crate::sanitize::clean;
 use serde_norway::Value;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub const DIRS: [&str; 3] = ["/lib/netplan", "/etc/netplan", "/run/netplan"];
 
@@ -111,7 +111,7 @@ pub fn parse(files: &[(PathBuf, String)]) -> Netplan {
                             cfg: IfaceConfig {
                                 name: clean(id),
                                 id: clean(id),
-                                file: path.clone(),
+                                file: path.to_path_buf(),
                                 line: line_of(text, &format!("{id}:"), 0),
                                 addresses: Vec::new(),
                                 routes: Vec::new(),
@@ -161,7 +161,7 @@ fn merge(
     d: &mut Device,
     id: &str,
     body: &Value,
-    path: &PathBuf,
+    path: &Path,
     text: &str,
     cloud: bool,
     problems: &mut Vec<String>,
@@ -216,7 +216,7 @@ fn merge(
         match parse_net(&a) {
             Some(net) if net.addr().is_ipv6() => cfg.addresses.push(DeclaredAddr {
                 net,
-                file: path.clone(),
+                file: path.to_path_buf(),
                 line: line_of(text, &a, at),
             }),
             Some(_) => {}
@@ -233,7 +233,7 @@ fn merge(
                 dst: None,
                 gateway: Some(g),
                 on_link: false,
-                file: path.clone(),
+                file: path.to_path_buf(),
                 line: line_of(text, "gateway6", at),
             });
         }
@@ -269,7 +269,7 @@ fn merge(
             dst,
             gateway,
             on_link: flag(r.get("on-link")).unwrap_or(false),
-            file: path.clone(),
+            file: path.to_path_buf(),
             line,
         });
     }
