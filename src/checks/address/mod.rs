@@ -27,3 +27,6 @@ fn global_address(c: &Ctx, family: Family, judge: fn(&Ctx, Subject) -> Finding) 
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod persist_tests;

@@ -264,7 +264,18 @@ fn merge(
         if !v6 {
             continue;
         }
-        let line = line_of(text, via.unwrap_or(to), at);
+        // The `via:` line: a gateway may also be the start of an address above it.
+        let line = match via {
+            Some(v) => text
+                .lines()
+                .enumerate()
+                .skip(at.saturating_sub(1))
+                .find(|(_, l)| {
+                    l.contains("via") && l.trim_end().trim_end_matches(['"', '\'']).ends_with(v)
+                })
+                .map_or(at, |(n, _)| n + 1),
+            None => line_of(text, to, at),
+        };
         cfg.routes.push(DeclaredRoute {
             dst,
             gateway,
