@@ -285,6 +285,7 @@ fn in_use(a: &AddrFacts) -> bool {
                 && !v6.is_unspecified()
                 && (v6.segments()[0] & 0xffc0) != 0xfe80
                 && !a.temporary
+                && !a.dadfailed
         }
         IpAddr::V4(_) => false,
     }
@@ -509,7 +510,12 @@ fn judge(f: &Facts, boot: &BootNetwork) -> Judgement {
         // The opposite drift: what the configuration declares and the host lacks.
         for (s, i) in &d {
             for x in &i.addresses {
-                if !link.addrs.iter().any(|a| a.ip == x.net.addr()) {
+                // An address that failed duplicate address detection is not in use.
+                if !link
+                    .addrs
+                    .iter()
+                    .any(|a| a.ip == x.net.addr() && !a.dadfailed)
+                {
                     let summary = format!(
                         "{} is declared for {name} at {} ({}) but is not in use now",
                         x.net,
