@@ -150,6 +150,7 @@ pub fn healthy() -> Facts {
                 dev: Some("eth0".into()),
                 metric: None,
                 protocol: "static".into(),
+                more_gateways: Vec::new(),
             },
             Route {
                 family: Family::V6,
@@ -158,6 +159,7 @@ pub fn healthy() -> Facts {
                 dev: Some("eth0".into()),
                 metric: Some(1024),
                 protocol: "static".into(),
+                more_gateways: Vec::new(),
             },
         ]),
         neighbours: Probed::ok(vec![

@@ -142,6 +142,10 @@ pub struct Route {
     pub metric: Option<u32>,
     /// `kernel`, `boot`, `static`, `ra`, `dhcp`, or the number.
     pub protocol: String,
+    /// The gateways of a multipath route's other hops (`gateway` is the first's); absent
+    /// from older snapshots and written only when there are some.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_gateways: Vec<IpAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -340,12 +340,21 @@ fn judge(f: &Facts, boot: &BootNetwork) -> Judgement {
             .push(format!("{}: only root can read it", p.display()));
     }
     let links = f.links();
-    let routes: Vec<&Route> = f
+    // Each hop of a multipath default route is judged as a route of its own.
+    let routes: Vec<Route> = f
         .routes
         .value()
         .map(|r| {
             r.iter()
                 .filter(|r| r.family == Family::V6 && r.dst.is_none())
+                .flat_map(|r| {
+                    let hops = r.more_gateways.iter().map(|g| Route {
+                        gateway: Some(*g),
+                        more_gateways: Vec::new(),
+                        ..r.clone()
+                    });
+                    std::iter::once(r.clone()).chain(hops)
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -356,7 +365,7 @@ fn judge(f: &Facts, boot: &BootNetwork) -> Judgement {
             let what = used
                 .first()
                 .map(|(l, a)| format!("{} on {}", a.ip, l.name))
-                .or_else(|| routes.first().map(|r| route_text(r)))
+                .or_else(|| routes.first().map(route_text))
                 .unwrap_or_default();
             let (status, summary, explain) = if boot.unreadable.is_empty() {
                 (

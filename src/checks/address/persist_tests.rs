@@ -46,6 +46,7 @@ fn set_v6_default(f: &mut Facts, gw: &str, protocol: &str) {
             dev: Some("eth0".into()),
             metric: Some(1024),
             protocol: protocol.into(),
+            more_gateways: Vec::new(),
         });
     }
 }
@@ -423,4 +424,22 @@ fn a_sysctl_file_and_a_hand_added_address_both_show() {
             .any(|e| e.contains("fail: 2001:db8:1::20/64 on eth0 was added by hand"))
     );
     assert_has(&commands(&fd), "/etc/netplan/90-ipv6.yaml");
+}
+
+#[test]
+fn every_hop_of_a_multipath_default_route_is_judged() {
+    let mut f = healthy();
+    if let Ok(rs) = f.routes.result.as_mut() {
+        for r in rs
+            .iter_mut()
+            .filter(|r| r.family == crate::model::Family::V6)
+        {
+            r.more_gateways.push(ip("fe80::2"));
+        }
+    }
+    let fd = run(&f, Status::Fail);
+    assert_has(
+        &fd.summary,
+        "the IPv6 default route via fe80::2 dev eth0 was added by hand",
+    );
 }
