@@ -134,14 +134,16 @@ impl Judgement {
             .into_iter()
             .find(|st| self.items.iter().any(|i| i.status == *st));
         let mut fd = match worst {
-            None => s.pass(if self.in_charge.is_empty() {
-                format!("{sysctl_ok}, and no global IPv6 address or default route is in use")
-            } else {
-                format!(
-                    "{sysctl_ok}, and the IPv6 addresses and default route in use come back at boot ({})",
-                    self.in_charge.join(", ")
-                )
-            }),
+            None => s
+                .pass(if self.in_charge.is_empty() {
+                    format!("{sysctl_ok}, and no global IPv6 address or default route is in use")
+                } else {
+                    format!(
+                        "{sysctl_ok}, and the IPv6 addresses and default route in use come back at boot ({})",
+                        self.in_charge.join(", ")
+                    )
+                })
+                .explain("persist_ok", &[]),
             Some(st) => {
                 let shown: Vec<&str> = self
                     .items
