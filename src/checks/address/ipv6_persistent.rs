@@ -176,7 +176,15 @@ impl Judgement {
                 fd = fd.evidence(format!("{}: {}", i.status.as_str(), i.summary));
             }
         }
-        for plan in self.fixes {
+        // The declaration first: it is what the finding is about.
+        let mut fixes = self.fixes;
+        fixes.sort_by_key(|p| match p {
+            Plan::Declare(..) | Plan::Find(..) => 0,
+            Plan::CloudInit(_) => 1,
+            Plan::Apply(..) => 2,
+            Plan::KeepAddr(_) => 3,
+        });
+        for plan in fixes {
             fd = match plan {
                 Plan::Declare(system, decl, w) => declare(fd, system, decl.as_ref(), &w),
                 Plan::CloudInit(file) => fd.fix("persist_cloud_init", &[("file", &file)]),
@@ -309,13 +317,16 @@ fn judge(f: &Facts, boot: &BootNetwork) -> Judgement {
         })
         .collect();
     for sys in &boot.systems {
-        let files = sys
+        let mut files = sys
             .files
             .iter()
             .take(4)
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ");
+        if sys.files.len() > 4 {
+            files += &format!(" and {} more", sys.files.len() - 4);
+        }
         j.evidence.push(format!(
             "{}: {}{}{}",
             sys.system.name(),
@@ -402,6 +413,18 @@ fn judge(f: &Facts, boot: &BootNetwork) -> Judgement {
 
     let mut link_names: Vec<&str> = used.iter().map(|(l, _)| l.name.as_str()).collect();
     link_names.extend(routes.iter().filter_map(|r| r.dev.as_deref()));
+    // A link with nothing in use is still compared when a configuration names it
+    // (not through a glob: a catch-all file would name every bridge and veth).
+    link_names.extend(
+        links
+            .iter()
+            .filter(|l| !l.loopback)
+            .map(|l| l.name.as_str())
+            .filter(|n| {
+                boot.in_charge()
+                    .any(|s| s.interfaces.iter().any(|i| i.name == *n))
+            }),
+    );
     link_names.sort();
     link_names.dedup();
     for name in link_names {
@@ -465,10 +488,9 @@ fn judge(f: &Facts, boot: &BootNetwork) -> Judgement {
                 format!("{shown} on {name} was added by hand: no configuration declares it, so it is gone after the next reboot"),
                 "persist_by_hand",
             );
-            wanted.addrs.push(shown.clone());
-            if !boot.keep_addr_on_down.is_empty() {
-                keep_addr(&mut j, boot, keep_all, name, &shown);
-            }
+            // (Whether a link flap would also take it is for the system it gets
+            // declared in: ifupdown's is judged once it is.)
+            wanted.addrs.push(shown);
         }
         for r in routes.iter().filter(|r| r.dev.as_deref() == Some(name)) {
             let text = route_text(r);

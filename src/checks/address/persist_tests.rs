@@ -443,3 +443,25 @@ fn every_hop_of_a_multipath_default_route_is_judged() {
         "the IPv6 default route via fe80::2 dev eth0 was added by hand",
     );
 }
+
+#[test]
+fn a_declared_link_with_nothing_in_use_is_compared_too() {
+    let mut f = healthy();
+    if let Ok(links) = f.links.result.as_mut() {
+        links.push(Link {
+            index: 3,
+            name: "eth1".into(),
+            up: true,
+            loopback: false,
+            addrs: vec![addr("fe80::11", 64)],
+            mtu: Some(1500),
+        });
+    }
+    let np = format!("{NETPLAN}    eth1:\n      addresses: [2001:db8:7::1/64]\n");
+    f.boot_network = Some(Probed::ok(boot(&[
+        ("/usr/sbin/netplan", ""),
+        ("/etc/netplan/10-web1.yaml", &np),
+    ])));
+    let fd = run(&f, Status::Warn);
+    assert_has(&fd.summary, "2001:db8:7::1/64 is declared for eth1");
+}
