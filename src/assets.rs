@@ -10,6 +10,7 @@ const FILES: &[(&str, &str)] = &[
     ("checks.toml", include_str!("../assets/checks.toml")),
     ("firewall.toml", include_str!("../assets/firewall.toml")),
     ("isp.toml", include_str!("../assets/isp.toml")),
+    ("persist.toml", include_str!("../assets/persist.toml")),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -34,6 +35,10 @@ struct Catalogue {
     explain: BTreeMap<String, String>,
     #[serde(default)]
     fix: BTreeMap<String, FixTemplate>,
+    /// Pieces of configuration files that fix commands are built from (a netplan
+    /// `routes:` entry, an ifupdown stanza line), filled like fixes.
+    #[serde(default)]
+    snippet: BTreeMap<String, String>,
 }
 
 /// A compiled-in asset file that does not parse: a defect of this build.
@@ -53,6 +58,7 @@ fn parse_all() -> Result<Catalogue, AssetError> {
         all.check.extend(c.check);
         all.explain.extend(c.explain);
         all.fix.extend(c.fix);
+        all.snippet.extend(c.snippet);
     }
     Ok(all)
 }
@@ -108,6 +114,22 @@ pub fn fix(key: &str, vars: &[(&str, &str)]) -> (String, Vec<String>) {
         ),
         None => (format!("(missing fix {key})"), Vec::new()),
     }
+}
+
+/// A configuration snippet by key, with `{name}` placeholders filled from `vars`; its
+/// line ends are kept.
+pub fn snippet(key: &str, vars: &[(&str, &str)]) -> String {
+    catalogue()
+        .snippet
+        .get(key)
+        .map(|t| {
+            let mut out = t.clone();
+            for (k, v) in vars {
+                out = out.replace(&format!("{{{k}}}"), v);
+            }
+            out
+        })
+        .unwrap_or_default()
 }
 
 fn fill(template: &str, vars: &[(&str, &str)]) -> String {

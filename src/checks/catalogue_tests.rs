@@ -72,6 +72,7 @@ fn failed_part(kind: PartKind) -> FactPart {
         PartKind::Pings => FactPart::Pings(Vec::new()),
         PartKind::Firewall => FactPart::Firewall(e()),
         PartKind::Isp => FactPart::Isp(e()),
+        PartKind::BootNetwork => FactPart::BootNetwork(Some(e())),
     }
 }
 

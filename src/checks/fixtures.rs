@@ -21,6 +21,8 @@ pub fn addr(s: &str, prefix: u8) -> AddrFacts {
         dadfailed: false,
         deprecated: false,
         permanent: true,
+        mngtmpaddr: false,
+        temporary: false,
     }
 }
 
@@ -148,6 +150,7 @@ pub fn healthy() -> Facts {
                 dev: Some("eth0".into()),
                 metric: None,
                 protocol: "static".into(),
+                more_gateways: Vec::new(),
             },
             Route {
                 family: Family::V6,
@@ -156,6 +159,7 @@ pub fn healthy() -> Facts {
                 dev: Some("eth0".into()),
                 metric: Some(1024),
                 protocol: "static".into(),
+                more_gateways: Vec::new(),
             },
         ]),
         neighbours: Probed::ok(vec![
@@ -262,7 +266,40 @@ pub fn healthy() -> Facts {
         ],
         firewall: Probed::ok(strict_firewall()),
         isp: Probed::err(ProbeErrorKind::NotRun, "not run: --offline"),
+        boot_network: Some(Probed::ok(boot(&[
+            ("/usr/sbin/netplan", ""),
+            ("/etc/netplan/10-web1.yaml", NETPLAN),
+        ]))),
     }
+}
+
+/// The healthy host's netplan file: its addresses and default routes.
+pub const NETPLAN: &str = "network:
+  version: 2
+  ethernets:
+    eth0:
+      addresses: [203.0.113.10/24, 2001:db8:1::10/64]
+      routes:
+        - to: default
+          via: 203.0.113.1
+        - to: default
+          via: 2001:db8:1::1
+";
+
+/// The boot network read from these files (`/dev/null` as a file's content makes it a
+/// link there: an enabled or masked unit).
+pub fn boot(files: &[(&str, &str)]) -> netconf::BootNetwork {
+    let mut src = crate::parse::source::MapSource::new();
+    for (path, text) in files {
+        src = if text.starts_with('/') {
+            src.link(*path, *text)
+        } else {
+            src.with(*path, *text)
+        };
+    }
+    let mut b = crate::parse::netconf::load(&src, &crate::parse::source::Limits::default(), "");
+    b.keep_addr_on_down = BTreeMap::from([("all".into(), 0), ("eth0".into(), 0)]);
+    b
 }
 
 /// A strict but correct packet filter, recorded with `nft -j list ruleset`: policy drop,

@@ -20,7 +20,12 @@ pub enum Scope {
 pub fn owned(stage: Stage) -> &'static [PartKind] {
     match stage {
         Stage::Dns => &[PartKind::Dns],
-        Stage::Address => &[PartKind::Netlink, PartKind::Sysctl, PartKind::SysctlFiles],
+        Stage::Address => &[
+            PartKind::Netlink,
+            PartKind::Sysctl,
+            PartKind::SysctlFiles,
+            PartKind::BootNetwork,
+        ],
         Stage::Listener => &[PartKind::Listeners, PartKind::Web],
         Stage::Firewall => &[PartKind::Firewall],
         Stage::Route => &[PartKind::Netlink, PartKind::Sysctl, PartKind::Pings],

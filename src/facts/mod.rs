@@ -3,6 +3,7 @@
 
 pub mod firewall;
 pub mod isp;
+pub mod netconf;
 pub mod servers;
 pub mod web;
 
@@ -106,7 +107,16 @@ pub struct AddrFacts {
     pub tentative: bool,
     pub dadfailed: bool,
     pub deprecated: bool,
+    /// No lifetime: added by hand or by a static configuration (`ip` shows the others
+    /// as `dynamic`: SLAAC, DHCPv6).
     pub permanent: bool,
+    /// IFA_F_MANAGETEMPADDR: the SLAAC address temporary addresses derive from
+    /// (absent from older snapshots).
+    #[serde(default)]
+    pub mngtmpaddr: bool,
+    /// IFA_F_TEMPORARY: a privacy address (absent from older snapshots).
+    #[serde(default)]
+    pub temporary: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,6 +142,10 @@ pub struct Route {
     pub metric: Option<u32>,
     /// `kernel`, `boot`, `static`, `ra`, `dhcp`, or the number.
     pub protocol: String,
+    /// The gateways of a multipath route's other hops (`gateway` is the first's); absent
+    /// from older snapshots and written only when there are some.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_gateways: Vec<IpAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -410,6 +424,10 @@ pub struct Facts {
     pub gateway_pings: Vec<GatewayPing>,
     pub firewall: Probed<firewall::FirewallFacts>,
     pub isp: Probed<isp::IspFacts>,
+    /// The network configuration the host boots with; `None` in snapshots of older
+    /// versions, which did not gather it.
+    #[serde(default)]
+    pub boot_network: Option<Probed<netconf::BootNetwork>>,
 }
 
 impl Facts {
@@ -443,6 +461,8 @@ pub enum FactPart {
     Pings(Vec<GatewayPing>),
     Firewall(Probed<firewall::FirewallFacts>),
     Isp(Probed<isp::IspFacts>),
+    /// `None` replays a snapshot that has no boot network.
+    BootNetwork(Option<Probed<netconf::BootNetwork>>),
 }
 
 impl Facts {
@@ -462,6 +482,7 @@ impl Facts {
             FactPart::Pings(self.gateway_pings.clone()),
             FactPart::Firewall(self.firewall.clone()),
             FactPart::Isp(self.isp.clone()),
+            FactPart::BootNetwork(self.boot_network.clone()),
         ]
     }
 }
@@ -478,10 +499,11 @@ pub enum PartKind {
     Pings,
     Firewall,
     Isp,
+    BootNetwork,
 }
 
 impl PartKind {
-    pub const ALL: [PartKind; 9] = [
+    pub const ALL: [PartKind; 10] = [
         PartKind::Netlink,
         PartKind::Sysctl,
         PartKind::SysctlFiles,
@@ -491,6 +513,7 @@ impl PartKind {
         PartKind::Pings,
         PartKind::Firewall,
         PartKind::Isp,
+        PartKind::BootNetwork,
     ];
 }
 
@@ -506,6 +529,7 @@ impl FactPart {
             FactPart::Pings(_) => PartKind::Pings,
             FactPart::Firewall(_) => PartKind::Firewall,
             FactPart::Isp(_) => PartKind::Isp,
+            FactPart::BootNetwork(_) => PartKind::BootNetwork,
         }
     }
 }
@@ -547,6 +571,7 @@ impl PartialFacts {
                 gateway_pings: Vec::new(),
                 firewall: pending(),
                 isp: pending(),
+                boot_network: Some(pending()),
             },
         }
     }
@@ -576,6 +601,7 @@ impl PartialFacts {
             FactPart::Pings(p) => f.gateway_pings = p,
             FactPart::Firewall(p) => f.firewall = p,
             FactPart::Isp(p) => f.isp = p,
+            FactPart::BootNetwork(p) => f.boot_network = p,
         }
     }
 

@@ -7,6 +7,7 @@ pub mod apache;
 pub mod caddy;
 pub mod haproxy;
 pub mod iptables;
+pub mod netconf;
 pub mod nft;
 pub mod nginx;
 pub mod runtime;

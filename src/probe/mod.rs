@@ -7,6 +7,7 @@ pub mod firewall;
 pub mod host;
 pub mod isp;
 pub mod listeners;
+pub mod netconf;
 pub mod netlink;
 pub mod ping;
 pub mod procfs;
@@ -98,6 +99,12 @@ pub async fn gather_parts(
     if wants(PartKind::SysctlFiles) {
         pending.push(Box::pin(async move {
             FactPart::SysctlFiles(blocking(limit, "sysctl files", sysctl::read_config_files).await)
+        }));
+    }
+    if wants(PartKind::BootNetwork) {
+        pending.push(Box::pin(async move {
+            let p = blocking(limit, "boot network", netconf::read_boot_network).await;
+            FactPart::BootNetwork(Some(p))
         }));
     }
 

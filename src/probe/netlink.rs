@@ -116,6 +116,10 @@ async fn links(handle: Handle) -> Result<Vec<Link>, ProbeError> {
                     dadfailed: flags.contains(AddressFlags::Dadfailed),
                     deprecated: flags.contains(AddressFlags::Deprecated),
                     permanent: flags.contains(AddressFlags::Permanent),
+                    mngtmpaddr: flags.contains(AddressFlags::Managetempaddr),
+                    // IFA_F_TEMPORARY shares its bit with IFA_F_SECONDARY, which IPv6
+                    // uses only for temporary addresses.
+                    temporary: ip.is_ipv6() && flags.contains(AddressFlags::Secondary),
                 });
             }
         }
@@ -160,6 +164,7 @@ async fn routes(handle: Handle, names: &BTreeMap<u32, String>) -> Result<Vec<Rou
             let mut gateway = None;
             let mut oif = None;
             let mut metric = None;
+            let mut more_gateways = Vec::new();
             for attr in &r.attributes {
                 match attr {
                     RouteAttribute::Destination(a) => dst = route_ip(a),
@@ -168,12 +173,19 @@ async fn routes(handle: Handle, names: &BTreeMap<u32, String>) -> Result<Vec<Rou
                     RouteAttribute::Priority(p) => metric = Some(*p),
                     RouteAttribute::Table(t) => table = *t,
                     RouteAttribute::MultiPath(hops) => {
-                        // The first hop stands for the route in the evidence.
+                        // The first hop stands for the route in the evidence; the
+                        // others' gateways are kept (each must come back at boot).
                         if let Some(h) = hops.first() {
                             oif = oif.or(Some(h.interface_index));
+                        }
+                        for (n, h) in hops.iter().enumerate().take(64) {
                             for a in &h.attributes {
                                 if let RouteAttribute::Gateway(g) = a {
-                                    gateway = gateway.or_else(|| route_ip(g));
+                                    match (n, route_ip(g)) {
+                                        (0, g) => gateway = gateway.or(g),
+                                        (_, Some(g)) => more_gateways.push(g),
+                                        _ => {}
+                                    }
                                 }
                             }
                         }
@@ -201,6 +213,7 @@ async fn routes(handle: Handle, names: &BTreeMap<u32, String>) -> Result<Vec<Rou
                 dev: oif.and_then(|i| names.get(&i).cloned()),
                 metric,
                 protocol: protocol_name(r.header.protocol),
+                more_gateways,
             });
         }
     }

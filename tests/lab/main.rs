@@ -20,6 +20,7 @@ mod firewall;
 mod hardening;
 mod isp;
 mod network;
+mod reboot;
 mod replay;
 mod scenarios;
 mod watch;

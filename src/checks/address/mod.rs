@@ -1,5 +1,6 @@
 //! The address stage: does the host have a usable address of each family?
 
+mod declare;
 pub mod global_ipv4;
 pub mod global_ipv6;
 pub mod ipv6_enabled;
@@ -26,3 +27,6 @@ fn global_address(c: &Ctx, family: Family, judge: fn(&Ctx, Subject) -> Finding) 
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod persist_tests;

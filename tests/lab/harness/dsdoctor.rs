@@ -103,9 +103,25 @@ impl Lab {
     ) -> (i32, String, String) {
         let mut full: Vec<&str> = prefix.to_vec();
         full.extend(args.iter().map(AsRef::as_ref));
+        // With boot files, the overlay is laid as root before dropping to `user`.
+        let script = self.boot_overlay_script().map(|mount| {
+            let drop = match user {
+                RunAs::Root => "",
+                RunAs::Nobody => "setpriv --reuid=65534 --regid=65534 --clear-groups -- ",
+            };
+            format!("{mount} && exec {drop}\"$0\" \"$@\"")
+        });
+        let (user, full) = match &script {
+            Some(s) => {
+                let mut wrapped = vec!["unshare", "-m", "sh", "-c", s.as_str()];
+                wrapped.extend(full);
+                (RunAs::Root, wrapped)
+            }
+            None => (user, full),
+        };
         let mut c = self.command(Ns::Srv, user, &full);
         c.env("NO_COLOR", "1");
-        let what = format!("dsdoctor {:?}", &full[prefix.len()..]);
+        let what = format!("dsdoctor {:?}", &full[full.len() - args.len()..]);
         let out = run_timeout(c, DSDOCTOR_TIMEOUT, &what);
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();

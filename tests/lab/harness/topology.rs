@@ -42,10 +42,29 @@ pub const ASSUME_PUBLIC: [&str; 4] = [
 ];
 
 /// Tools the lab (and the tests built on it) need on PATH.
-const REQUIRED_TOOLS: &str = "ip ss sysctl kill dnsmasq nginx apache2 haproxy caddy dig python3 setpriv nft iptables ip6tables";
+const REQUIRED_TOOLS: &str = "ip ss sysctl kill dnsmasq nginx apache2 haproxy caddy dig python3 setpriv nft iptables ip6tables netplan unshare";
 const INSTALL_HINT: &str = "apt-get update && apt-get install -y nginx-light apache2 haproxy caddy dnsmasq-base \
-    nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps \
+    nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps netplan.io \
     (or run scripts/test.sh, which installs them)";
+
+/// srv's netplan file: the addresses and default routes `build_network` gives it, as a
+/// host that declares its network would (address.ipv6_persistent reads it).
+pub fn lab_netplan(gw6: &str) -> String {
+    format!(
+        "network:
+  version: 2
+  renderer: networkd
+  ethernets:
+    eth0:
+      addresses: [{SRV_V4}/24, {SRV_V6}/64]
+      routes:
+        - to: default
+          via: {SRV_GW_V4}
+        - to: default
+          via: {gw6}
+"
+    )
+}
 
 /// Labs built by this process: part of each namespace name.
 static LAB_COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -82,6 +101,9 @@ pub struct Lab {
     created: Vec<String>,
     /// `/etc/netns/<name>` directories created.
     etc_dirs: Vec<PathBuf>,
+    /// Files under `<dir>/etc-boot` are laid over srv's `/etc` for dsdoctor's runs
+    /// (see [`Lab::write_boot_etc`]); set once one is written.
+    boot_overlay: bool,
     dir: Option<tempfile::TempDir>,
     dir_path: PathBuf,
     pub(super) procs: Supervisor,
@@ -128,6 +150,7 @@ impl Lab {
             cli: format!("{base}-cli"),
             created: Vec::new(),
             etc_dirs: Vec::new(),
+            boot_overlay: false,
             procs: Supervisor::new(&dir_path),
             dir: Some(dir),
             dir_path,
@@ -136,6 +159,9 @@ impl Lab {
         };
         lab.build_network();
         lab.write_srv_etc("resolv.conf", &format!("nameserver {RESOLVER_V4}\n"));
+        // Its network is declared the way netplan declares it, so that it comes back at
+        // boot (the real /etc/netplan exists once netplan is installed).
+        lab.write_srv_etc("netplan/10-lab.yaml", &lab_netplan(SRV_GW_V6));
         lab.start_dns();
         // The ISP stage's echo service and egress target, so no probe leaves the lab.
         lab.start_echo();
@@ -304,6 +330,86 @@ route add default via {gw6}
         }
         super::process::write_file(&path, contents);
         path
+    }
+
+    /// Remove `/etc/netns/<srv>/<rel>` (srv sees the real `/etc/<rel>` again, or, in
+    /// a directory, the file is gone).
+    pub fn remove_srv_etc(&mut self, rel: &str) {
+        assert!(!rel.starts_with('/') && !rel.contains(".."), "{rel:?}");
+        let path = self.srv_etc_dir().join(rel);
+        if let Err(e) = fs::remove_file(&path) {
+            panic!("lab: cannot remove {}: {e}", path.display());
+        }
+    }
+
+    /// `<dir>/etc-boot`: the top layer of srv's `/etc` in the overlay.
+    pub fn boot_etc_dir(&self) -> PathBuf {
+        self.dir_path.join("etc-boot")
+    }
+
+    /// A file of the network configuration srv boots with, as `/etc/<rel>` with `mode`.
+    /// `ip netns exec` can only bind files over names the real `/etc` has (it has no
+    /// `/etc/network` or `/etc/NetworkManager` here, and nothing may be created there),
+    /// so dsdoctor then runs in a private mount namespace whose `/etc` is an overlay:
+    /// these files over srv's `/etc/netns` files over the real `/etc`, read-only.
+    pub fn write_boot_etc(&mut self, rel: &str, contents: &str, mode: u32) -> PathBuf {
+        assert!(!rel.starts_with('/') && !rel.contains(".."), "{rel:?}");
+        let path = self.boot_etc_dir().join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .unwrap_or_else(|e| panic!("lab: cannot create {}: {e}", parent.display()));
+        }
+        super::process::write_file(&path, contents);
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode))
+            .unwrap_or_else(|e| panic!("lab: chmod {}: {e}", path.display()));
+        self.boot_overlay = true;
+        path
+    }
+
+    /// A symbolic link `/etc/<rel>` -> `target` in the overlay (an enabled unit).
+    pub fn link_boot_etc(&mut self, rel: &str, target: &str) {
+        assert!(!rel.starts_with('/') && !rel.contains(".."), "{rel:?}");
+        let path = self.boot_etc_dir().join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .unwrap_or_else(|e| panic!("lab: cannot create {}: {e}", parent.display()));
+        }
+        std::os::unix::fs::symlink(target, &path)
+            .unwrap_or_else(|e| panic!("lab: symlink {}: {e}", path.display()));
+        self.boot_overlay = true;
+    }
+
+    /// The shell that lays the overlay over `/etc` in a private mount namespace, or
+    /// `None` when no boot file was written. srv's `/etc/netns` files are copied into a
+    /// layer of their own first: overlay layers may not nest inside each other.
+    pub(super) fn boot_overlay_script(&self) -> Option<String> {
+        if !self.boot_overlay {
+            return None;
+        }
+        let copy = self.dir_path.join("etc-netns");
+        let _ = fs::remove_dir_all(&copy);
+        fs::create_dir_all(&copy).unwrap_or_else(|e| panic!("lab: mkdir {}: {e}", copy.display()));
+        let out = run_timeout(
+            cmd(
+                "cp",
+                &[
+                    "-a",
+                    &format!("{}/.", self.srv_etc_dir().display()),
+                    &copy.display().to_string(),
+                ],
+            ),
+            CMD_TIMEOUT,
+            "copy srv's /etc/netns",
+        );
+        assert!(
+            out.status.success(),
+            "lab: copying srv's /etc/netns: {out:?}"
+        );
+        Some(format!(
+            "mount --make-rprivate / && mount -t overlay overlay -o ro,lowerdir={}:{}:/etc /etc",
+            self.boot_etc_dir().display(),
+            copy.display()
+        ))
     }
 
     /// Tear the lab down now; returns what could not be cleaned (empty when all went

@@ -97,6 +97,16 @@ pub fn apply(lab: &mut Lab, step: &Step) {
             let seen = lab.exec_ok(Ns::Srv, &["cat", &format!("/etc/sysctl.d/{name}")]);
             assert_eq!(&seen, content, "the sysctl.d overlay is not visible in srv");
         }
+        Step::Etc {
+            path,
+            content,
+            mode,
+        } => {
+            let content = x(content, lab);
+            lab.write_boot_etc(path, &content, mode.unwrap_or(0o644));
+        }
+        Step::EtcLink { path, target } => lab.link_boot_etc(path, target),
+        Step::EtcRemove(path) => lab.remove_srv_etc(path),
         Step::SrvPrints { cmd, out } => {
             let argv = xs(cmd, lab);
             let refs: Vec<&str> = argv.iter().map(String::as_str).collect();

@@ -123,6 +123,20 @@ pub enum Step {
         name: String,
         content: String,
     },
+    /// A file of the network configuration srv boots with, `/etc/<path>` (mode 0644
+    /// unless `mode`), laid over srv's `/etc` for dsdoctor (`Lab::write_boot_etc`).
+    Etc {
+        path: String,
+        content: String,
+        mode: Option<u32>,
+    },
+    /// A symbolic link `/etc/<path>` -> `target` there: an enabled unit.
+    EtcLink {
+        path: String,
+        target: String,
+    },
+    /// srv's own `/etc/netns` file `/etc/<path>` removed (the lab's netplan file).
+    EtcRemove(String),
     /// A command in srv prints `out` (trimmed).
     SrvPrints {
         cmd: Vec<String>,
@@ -376,10 +390,11 @@ impl Scenario {
 
 /// The names `{NAME}` may stand for in a row's strings; `SITE` (the nginx site file) and
 /// `TLS` (the lab's certificate directory) need the lab.
-pub const PLACEHOLDERS: [(&str, &str); 10] = [
+pub const PLACEHOLDERS: [(&str, &str); 11] = [
     ("DOMAIN", DOMAIN),
     ("SRV_V4", SRV_V4),
     ("SRV_V6", SRV_V6),
+    ("SRV_GW_V4", SRV_GW_V4),
     ("SRV_GW_V6", SRV_GW_V6),
     ("CLI_V4", CLI_V4),
     ("CLI_V6", CLI_V6),
