@@ -6,7 +6,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A network configuration system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -83,6 +83,19 @@ pub struct DeclaredRoute {
     pub on_link: bool,
     pub file: PathBuf,
     pub line: usize,
+}
+
+impl DeclaredRoute {
+    /// A default route via `gateway`, declared at `file`:`line`.
+    pub fn default_via(gateway: IpAddr, file: &Path, line: usize) -> DeclaredRoute {
+        DeclaredRoute {
+            dst: None,
+            gateway: Some(gateway),
+            on_link: false,
+            file: file.to_path_buf(),
+            line,
+        }
+    }
 }
 
 /// cloud-init, when installed.

@@ -176,20 +176,7 @@ fn ifupdown_reboot_drops_the_hand_added_address_and_keeps_the_declared_fix() {
             "net.ipv6.conf.eth0.keep_addr_on_down=1",
         ],
     );
-    lab.exec_ok(
-        Ns::Srv,
-        &[
-            "ip",
-            "addr",
-            "add",
-            "2001:db8:1::20/64",
-            "dev",
-            "eth0",
-            "nodad",
-        ],
-    );
-    let before = lab.check(&[]);
-    before.assert_status(CheckId::AddressIpv6Persistent, None, Status::Fail);
+    let before = add_by_hand(&lab);
     let fix = heredoc(&before, "/etc/network/interfaces");
 
     // The verdict: after a reboot the declared address is back, the hand-added one gone.
@@ -240,20 +227,7 @@ fn netplan_reboot_from_its_generated_files_proves_the_on_link_fix() {
             "ip", "-6", "route", "replace", "default", "via", gw, "dev", "eth0", "onlink",
         ],
     );
-    lab.exec_ok(
-        Ns::Srv,
-        &[
-            "ip",
-            "addr",
-            "add",
-            "2001:db8:1::20/64",
-            "dev",
-            "eth0",
-            "nodad",
-        ],
-    );
-    let before = lab.check(&[]);
-    before.assert_status(CheckId::AddressIpv6Persistent, None, Status::Fail);
+    let before = add_by_hand(&lab);
     before.assert_status(CheckId::RouteIpv6Gateway, None, Status::Pass);
     let fix = heredoc(&before, "/etc/netplan/90-ipv6.yaml");
     assert!(
@@ -287,4 +261,23 @@ fn netplan_reboot_from_its_generated_files_proves_the_on_link_fix() {
     let after = lab.check(&[]);
     after.assert_status(CheckId::AddressIpv6Persistent, None, Status::Pass);
     after.assert_status(CheckId::RouteIpv6Gateway, None, Status::Pass);
+}
+
+/// An address added by hand, declared nowhere: `address.ipv6_persistent` fails.
+fn add_by_hand(lab: &Lab) -> CheckRun {
+    lab.exec_ok(
+        Ns::Srv,
+        &[
+            "ip",
+            "addr",
+            "add",
+            "2001:db8:1::20/64",
+            "dev",
+            "eth0",
+            "nodad",
+        ],
+    );
+    let before = lab.check(&[]);
+    before.assert_status(CheckId::AddressIpv6Persistent, None, Status::Fail);
+    before
 }

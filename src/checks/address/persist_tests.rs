@@ -411,8 +411,10 @@ fn a_sysctl_file_and_a_hand_added_address_both_show() {
     f.sysctl_files = Probed::ok(vec![SysctlSetting {
         key: "net.ipv6.conf.all.disable_ipv6".into(),
         value: "1".into(),
-        file: "/etc/sysctl.d/99-hardening.conf".into(),
-        line: 7,
+        at: Place {
+            file: "/etc/sysctl.d/99-hardening.conf".into(),
+            line: 7,
+        },
         exclude: false,
         ignore_failure: false,
     }]);

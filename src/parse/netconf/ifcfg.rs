@@ -86,13 +86,7 @@ pub fn parse(path: &Path, text: &str, route6: Option<(&Path, &str)>) -> Option<I
     if let Some((v, l)) = a.get("IPV6_DEFAULTGW") {
         let gw = v.split('%').next().unwrap_or("");
         if let Ok(g) = gw.parse::<IpAddr>() {
-            cfg.routes.push(DeclaredRoute {
-                dst: None,
-                gateway: Some(g),
-                on_link: false,
-                file: path.to_path_buf(),
-                line: *l,
-            });
+            cfg.routes.push(DeclaredRoute::default_via(g, path, *l));
         }
     }
     let forwarding = yes(a.get("IPV6FORWARDING")) == Some(true);

@@ -248,13 +248,7 @@ fn option(s: &mut Stanza, path: &Path, line: usize, words: &[&str]) {
         }
         "gateway" => {
             if let Ok(g) = arg.parse::<IpAddr>() {
-                cfg.routes.push(DeclaredRoute {
-                    dst: None,
-                    gateway: Some(g),
-                    on_link: false,
-                    file: path.to_path_buf(),
-                    line,
-                });
+                cfg.routes.push(DeclaredRoute::default_via(g, path, line));
             }
         }
         "accept_ra" => s.accept_ra = arg.parse().ok(),

@@ -13,6 +13,18 @@ pub struct Entry<'a> {
     pub line: usize,
 }
 
+impl<'a> Entry<'a> {
+    fn new(section: &'a str, section_no: usize, key: &'a str, value: String, line: usize) -> Self {
+        Entry {
+            section,
+            section_no,
+            key,
+            value,
+            line,
+        }
+    }
+}
+
 /// Longest value kept from continuation lines: a hostile file of backslashes must not
 /// grow one value without end.
 const MAX_VALUE: usize = 1 << 16;
@@ -38,13 +50,13 @@ pub fn entries(text: &str, continuation: bool) -> Vec<Entry<'_>> {
             if more {
                 pending = Some((start, key, value));
             } else {
-                out.push(Entry {
+                out.push(Entry::new(
                     section,
                     section_no,
                     key,
-                    value: value.trim().to_owned(),
-                    line: start,
-                });
+                    value.trim().to_owned(),
+                    start,
+                ));
             }
             continue;
         }
@@ -62,23 +74,23 @@ pub fn entries(text: &str, continuation: bool) -> Vec<Entry<'_>> {
         let (key, value) = (key.trim(), value.trim());
         match value.strip_suffix('\\') {
             Some(body) if continuation => pending = Some((n + 1, key, body.trim().to_owned())),
-            _ => out.push(Entry {
+            _ => out.push(Entry::new(
                 section,
                 section_no,
                 key,
-                value: value.to_owned(),
-                line: n + 1,
-            }),
+                value.to_owned(),
+                n + 1,
+            )),
         }
     }
     if let Some((start, key, value)) = pending {
-        out.push(Entry {
+        out.push(Entry::new(
             section,
             section_no,
             key,
-            value: value.trim().to_owned(),
-            line: start,
-        });
+            value.trim().to_owned(),
+            start,
+        ));
     }
     out
 }

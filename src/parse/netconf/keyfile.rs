@@ -97,13 +97,7 @@ pub fn parse(path: &Path, text: &str) -> Option<IfaceConfig> {
         return None;
     }
     if let Some((g, line)) = gateway {
-        cfg.routes.push(DeclaredRoute {
-            dst: None,
-            gateway: Some(g),
-            on_link: false,
-            file: path.to_path_buf(),
-            line,
-        });
+        cfg.routes.push(DeclaredRoute::default_via(g, path, line));
     }
     cfg.accept_ra = method == "auto";
     cfg.dhcp6 = matches!(method.as_str(), "auto" | "dhcp");

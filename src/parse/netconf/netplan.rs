@@ -229,13 +229,11 @@ fn merge(
     }
     if let Some(gw) = body.get("gateway6").and_then(Value::as_str) {
         if let Ok(g) = gw.parse::<IpAddr>() {
-            cfg.routes.push(DeclaredRoute {
-                dst: None,
-                gateway: Some(g),
-                on_link: false,
-                file: path.to_path_buf(),
-                line: line_of(text, "gateway6", at),
-            });
+            cfg.routes.push(DeclaredRoute::default_via(
+                g,
+                path,
+                line_of(text, "gateway6", at),
+            ));
         }
     }
     let Some(Value::Sequence(routes)) = body.get("routes") else {
