@@ -25,6 +25,15 @@ impl<'a> Entry<'a> {
     }
 }
 
+/// The entry whose value ran over continuation lines, from the line it started on.
+fn continued<'a>(
+    section: &'a str,
+    section_no: usize,
+    (start, key, value): (usize, &'a str, String),
+) -> Entry<'a> {
+    Entry::new(section, section_no, key, value.trim().to_owned(), start)
+}
+
 /// Longest value kept from continuation lines: a hostile file of backslashes must not
 /// grow one value without end.
 const MAX_VALUE: usize = 1 << 16;
@@ -50,13 +59,7 @@ pub fn entries(text: &str, continuation: bool) -> Vec<Entry<'_>> {
             if more {
                 pending = Some((start, key, value));
             } else {
-                out.push(Entry::new(
-                    section,
-                    section_no,
-                    key,
-                    value.trim().to_owned(),
-                    start,
-                ));
+                out.push(continued(section, section_no, (start, key, value)));
             }
             continue;
         }
@@ -84,13 +87,7 @@ pub fn entries(text: &str, continuation: bool) -> Vec<Entry<'_>> {
         }
     }
     if let Some((start, key, value)) = pending {
-        out.push(Entry::new(
-            section,
-            section_no,
-            key,
-            value.trim().to_owned(),
-            start,
-        ));
+        out.push(continued(section, section_no, (start, key, value)));
     }
     out
 }
