@@ -2,6 +2,7 @@
 //! disk, which of them bring interfaces up at boot, and the IPv6 addresses and routes
 //! each declares per interface (`parse::netconf` reads them).
 
+use super::Place;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -57,8 +58,8 @@ pub struct IfaceConfig {
     /// id under `ethernets:`, NetworkManager's connection `id`.
     pub id: String,
     /// Where it is declared (netplan: the first file naming it).
-    pub file: PathBuf,
-    pub line: usize,
+    #[serde(flatten)]
+    pub at: Place,
     pub addresses: Vec<DeclaredAddr>,
     pub routes: Vec<DeclaredRoute>,
     /// Router advertisements are honoured (SLAAC and an RA default route come back).
@@ -71,8 +72,8 @@ pub struct IfaceConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeclaredAddr {
     pub net: IpNet,
-    pub file: PathBuf,
-    pub line: usize,
+    #[serde(flatten)]
+    pub at: Place,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,8 +82,8 @@ pub struct DeclaredRoute {
     pub dst: Option<IpNet>,
     pub gateway: Option<IpAddr>,
     pub on_link: bool,
-    pub file: PathBuf,
-    pub line: usize,
+    #[serde(flatten)]
+    pub at: Place,
 }
 
 impl DeclaredRoute {
@@ -92,8 +93,7 @@ impl DeclaredRoute {
             dst: None,
             gateway: Some(gateway),
             on_link: false,
-            file: file.to_path_buf(),
-            line,
+            at: Place::new(file, line),
         }
     }
 }

@@ -25,7 +25,7 @@ pub struct Wanted {
 /// since a later file adds to an earlier one.
 fn netplan_file(decl: Option<&IfaceConfig>) -> String {
     let name = decl
-        .and_then(|d| d.file.file_name())
+        .and_then(|d| d.at.file.file_name())
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     if name.as_str() < "90-ipv6.yaml" {
@@ -59,7 +59,7 @@ pub fn declare(fd: Finding, system: NetSystem, decl: Option<&IfaceConfig>, w: &W
             let file = netplan_file(decl);
             let declared_in = decl.map_or_else(
                 || "the other files of /etc/netplan".to_string(),
-                |d| d.file.display().to_string(),
+                |d| d.at.file.display().to_string(),
             );
             fd.fix(
                 "persist_netplan",
@@ -75,11 +75,11 @@ pub fn declare(fd: Finding, system: NetSystem, decl: Option<&IfaceConfig>, w: &W
             let mut body = String::new();
             let file = match decl {
                 Some(d) => {
-                    let name = d
-                        .file
-                        .file_name()
-                        .map(|n| n.to_string_lossy())
-                        .unwrap_or_default();
+                    let name =
+                        d.at.file
+                            .file_name()
+                            .map(|n| n.to_string_lossy())
+                            .unwrap_or_default();
                     format!("/etc/systemd/network/{name}.d/60-ipv6.conf")
                 }
                 None => {
@@ -133,7 +133,7 @@ pub fn declare(fd: Finding, system: NetSystem, decl: Option<&IfaceConfig>, w: &W
         }
         NetSystem::Ifupdown => {
             let file = match decl {
-                Some(d) if !d.cloud_init => d.file.display().to_string(),
+                Some(d) if !d.cloud_init => d.at.file.display().to_string(),
                 _ => crate::parse::netconf::ifupdown::INTERFACES.to_string(),
             };
             let mut body = String::new();

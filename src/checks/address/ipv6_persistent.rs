@@ -445,13 +445,13 @@ fn judge(f: &Facts, boot: &BootNetwork) -> Judgement {
             if let Some((s, i, x)) = decl {
                 j.evidence.push(format!(
                     "{shown} on {name}: declared at {} ({})",
-                    at(x.line, &x.file),
+                    at(x.at.line, &x.at.file),
                     s.system.name()
                 ));
                 if i.cloud_init && rewrites {
                     j.evidence.push(format!(
                         "{}: written by cloud-init, which writes it again from the provider's data at boot",
-                        x.file.display()
+                        x.at.file.display()
                     ));
                 }
                 if a.permanent
@@ -510,7 +510,7 @@ fn judge(f: &Facts, boot: &BootNetwork) -> Judgement {
                     if let Some((s, x)) = decl {
                         j.evidence.push(format!(
                             "{text}: declared at {} ({})",
-                            at(x.line, &x.file),
+                            at(x.at.line, &x.at.file),
                             s.system.name()
                         ));
                     } else if unreadable {
@@ -546,10 +546,10 @@ fn judge(f: &Facts, boot: &BootNetwork) -> Judgement {
                     let summary = format!(
                         "{} is declared for {name} at {} ({}) but is not in use now",
                         x.net,
-                        at(x.line, &x.file),
+                        at(x.at.line, &x.at.file),
                         s.system.name()
                     );
-                    drift(&mut j, summary, s.system, name, &x.file);
+                    drift(&mut j, summary, s.system, name, &x.at.file);
                 }
             }
             for x in i.routes.iter().filter(|x| x.dst.is_none()) {
@@ -560,10 +560,10 @@ fn judge(f: &Facts, boot: &BootNetwork) -> Judgement {
                 {
                     let summary = format!(
                         "the default route via {g} is declared for {name} at {} ({}) but is not in use now",
-                        at(x.line, &x.file),
+                        at(x.at.line, &x.at.file),
                         s.system.name()
                     );
-                    drift(&mut j, summary, s.system, name, &x.file);
+                    drift(&mut j, summary, s.system, name, &x.at.file);
                 }
             }
         }
@@ -580,7 +580,7 @@ fn judge(f: &Facts, boot: &BootNetwork) -> Judgement {
             },
         };
         if let Some(i) = decl.filter(|i| i.cloud_init && rewrites) {
-            cloud_file = Some(i.file.display().to_string());
+            cloud_file = Some(i.at.file.display().to_string());
         }
         j.fixes.push(Plan::Declare(system, decl.cloned(), wanted));
         if let Some(file) = cloud_file {

@@ -5,6 +5,7 @@
 //! with one `ip -6 route` argument list a line.
 
 use super::{cloud_init_marked, parse_net};
+use crate::facts::Place;
 use crate::facts::netconf::{DeclaredAddr, DeclaredRoute, IfaceConfig};
 use crate::sanitize::clean;
 use std::collections::BTreeMap;
@@ -55,8 +56,10 @@ pub fn parse(path: &Path, text: &str, route6: Option<(&Path, &str)>) -> Option<I
     let mut cfg = IfaceConfig {
         name: clean(name),
         id: clean(a.get("NAME").map_or(name, |(v, _)| v.as_str())),
-        file: path.to_path_buf(),
-        line: a.get("DEVICE").map_or(1, |(_, l)| *l),
+        at: Place {
+            file: path.to_path_buf(),
+            line: a.get("DEVICE").map_or(1, |(_, l)| *l),
+        },
         addresses: Vec::new(),
         routes: Vec::new(),
         accept_ra: false,
@@ -70,8 +73,10 @@ pub fn parse(path: &Path, text: &str, route6: Option<(&Path, &str)>) -> Option<I
         if let Some(net) = parse_net(s).filter(|n| n.addr().is_ipv6()) {
             cfg.addresses.push(DeclaredAddr {
                 net,
-                file: path.to_path_buf(),
-                line,
+                at: Place {
+                    file: path.to_path_buf(),
+                    line,
+                },
             });
         }
     };
@@ -111,8 +116,10 @@ pub fn parse(path: &Path, text: &str, route6: Option<(&Path, &str)>) -> Option<I
                 dst,
                 gateway,
                 on_link: rest.contains(&"onlink"),
-                file: rpath.to_path_buf(),
-                line: n + 1,
+                at: Place {
+                    file: rpath.to_path_buf(),
+                    line: n + 1,
+                },
             });
         }
     }

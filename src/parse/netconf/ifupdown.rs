@@ -9,6 +9,7 @@
 //! whether router advertisements are honoured (`auto`, `dhcp`, `accept_ra`).
 
 use super::{cloud_init_marked, parse_net};
+use crate::facts::Place;
 use crate::facts::netconf::{DeclaredAddr, DeclaredRoute, IfaceConfig};
 use crate::parse::source::{Reader, at};
 use crate::sanitize::clean;
@@ -70,7 +71,7 @@ pub fn parse(reader: &mut Reader<'_>, main: &Path) -> Interfaces {
         if st.auto.contains(&cfg.name) {
             out.interfaces.push(cfg);
         } else {
-            out.not_at_boot.push((cfg.name, cfg.file, cfg.line));
+            out.not_at_boot.push((cfg.name, cfg.at.file, cfg.at.line));
         }
     }
     out
@@ -147,8 +148,10 @@ fn line_of_config(
                 cfg: IfaceConfig {
                     name: clean(words[1]),
                     id: clean(words[1]),
-                    file: path.to_path_buf(),
-                    line,
+                    at: Place {
+                        file: path.to_path_buf(),
+                        line,
+                    },
                     addresses: Vec::new(),
                     routes: Vec::new(),
                     accept_ra: false,
@@ -234,8 +237,10 @@ fn option(s: &mut Stanza, path: &Path, line: usize, words: &[&str]) {
             if let Some(net) = net.filter(|n| n.addr().is_ipv6()) {
                 cfg.addresses.push(DeclaredAddr {
                     net,
-                    file: path.to_path_buf(),
-                    line,
+                    at: Place {
+                        file: path.to_path_buf(),
+                        line,
+                    },
                 });
             }
         }
@@ -288,7 +293,9 @@ fn ip_route_default(cmd: &[&str], path: &Path, line: usize) -> Option<DeclaredRo
         dst: None,
         gateway: Some(gateway),
         on_link: more.contains(&"onlink"),
-        file: path.to_path_buf(),
-        line,
+        at: Place {
+            file: path.to_path_buf(),
+            line,
+        },
     })
 }

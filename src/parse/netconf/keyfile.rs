@@ -6,6 +6,7 @@
 
 use super::ini::{boolean, entries};
 use super::{cloud_init_marked, parse_net};
+use crate::facts::Place;
 use crate::facts::netconf::{DeclaredAddr, DeclaredRoute, IfaceConfig};
 use crate::sanitize::clean;
 use std::net::IpAddr;
@@ -26,8 +27,10 @@ pub fn parse(path: &Path, text: &str) -> Option<IfaceConfig> {
             .file_stem()
             .map(|n| clean(&n.to_string_lossy()))
             .unwrap_or_default(),
-        file: path.to_path_buf(),
-        line: 1,
+        at: Place {
+            file: path.to_path_buf(),
+            line: 1,
+        },
         addresses: Vec::new(),
         routes: Vec::new(),
         accept_ra: false,
@@ -43,7 +46,7 @@ pub fn parse(path: &Path, text: &str) -> Option<IfaceConfig> {
             ("connection", "id") => cfg.id = clean(v),
             ("connection", "interface-name") => {
                 cfg.name = clean(v);
-                cfg.line = e.line;
+                cfg.at.line = e.line;
             }
             ("connection", "autoconnect") => autoconnect = boolean(v).unwrap_or(true),
             ("ipv6", "method") => method = v.to_owned(),
@@ -63,8 +66,10 @@ pub fn parse(path: &Path, text: &str) -> Option<IfaceConfig> {
                         if cfg.addresses.len() < MAX_ITEMS {
                             cfg.addresses.push(DeclaredAddr {
                                 net,
-                                file: path.to_path_buf(),
-                                line: e.line,
+                                at: Place {
+                                    file: path.to_path_buf(),
+                                    line: e.line,
+                                },
                             });
                         }
                     }
@@ -84,8 +89,10 @@ pub fn parse(path: &Path, text: &str) -> Option<IfaceConfig> {
                             dst: (d.prefix_len() > 0).then_some(d),
                             gateway: gw,
                             on_link: false,
-                            file: path.to_path_buf(),
-                            line: e.line,
+                            at: Place {
+                                file: path.to_path_buf(),
+                                line: e.line,
+                            },
                         });
                     }
                 }

@@ -6,6 +6,7 @@
 //! both files' addresses). Only the IPv6 settings are kept.
 
 use super::{cloud_init_marked, line_of, parse_net};
+use crate::facts::Place;
 use crate::facts::netconf::{DeclaredAddr, DeclaredRoute, IfaceConfig};
 use crate::sanitize::clean;
 use serde_norway::Value;
@@ -111,8 +112,10 @@ pub fn parse(files: &[(PathBuf, String)]) -> Netplan {
                             cfg: IfaceConfig {
                                 name: clean(id),
                                 id: clean(id),
-                                file: path.to_path_buf(),
-                                line: line_of(text, &format!("{id}:"), 0),
+                                at: Place {
+                                    file: path.to_path_buf(),
+                                    line: line_of(text, &format!("{id}:"), 0),
+                                },
                                 addresses: Vec::new(),
                                 routes: Vec::new(),
                                 accept_ra: false,
@@ -216,8 +219,10 @@ fn merge(
         match parse_net(&a) {
             Some(net) if net.addr().is_ipv6() => cfg.addresses.push(DeclaredAddr {
                 net,
-                file: path.to_path_buf(),
-                line: line_of(text, &a, at),
+                at: Place {
+                    file: path.to_path_buf(),
+                    line: line_of(text, &a, at),
+                },
             }),
             Some(_) => {}
             None => problems.push(clean(&format!(
@@ -278,8 +283,10 @@ fn merge(
             dst,
             gateway,
             on_link: flag(r.get("on-link")).unwrap_or(false),
-            file: path.to_path_buf(),
-            line,
+            at: Place {
+                file: path.to_path_buf(),
+                line,
+            },
         });
     }
 }

@@ -6,6 +6,7 @@
 
 use super::ini::{boolean, entries};
 use super::{cloud_init_marked, parse_net};
+use crate::facts::Place;
 use crate::facts::netconf::{DeclaredAddr, DeclaredRoute, IfaceConfig};
 use crate::sanitize::clean;
 use std::net::IpAddr;
@@ -38,8 +39,10 @@ pub fn parse(unit: &Unit) -> Option<IfaceConfig> {
             .file_name()
             .map(|n| clean(&n.to_string_lossy()))
             .unwrap_or_default(),
-        file: file.clone(),
-        line: 1,
+        at: Place {
+            file: file.clone(),
+            line: 1,
+        },
         addresses: Vec::new(),
         routes: Vec::new(),
         accept_ra: true,
@@ -65,15 +68,17 @@ pub fn parse(unit: &Unit) -> Option<IfaceConfig> {
                     } else {
                         names.extend(v.split_whitespace().map(clean));
                     }
-                    cfg.line = e.line;
+                    cfg.at.line = e.line;
                 }
                 ("Network", "Address") | ("Address", "Address") => {
                     if let Some(net) = parse_net(v).filter(|n| n.addr().is_ipv6()) {
                         if cfg.addresses.len() < MAX_ITEMS {
                             cfg.addresses.push(DeclaredAddr {
                                 net,
-                                file: path.clone(),
-                                line: e.line,
+                                at: Place {
+                                    file: path.clone(),
+                                    line: e.line,
+                                },
                             });
                         }
                     }
@@ -86,8 +91,10 @@ pub fn parse(unit: &Unit) -> Option<IfaceConfig> {
                                 dst: None,
                                 gateway: Some(g),
                                 on_link: false,
-                                file: path.clone(),
-                                line: e.line,
+                                at: Place {
+                                    file: path.clone(),
+                                    line: e.line,
+                                },
                             }),
                         );
                     }
@@ -111,8 +118,10 @@ pub fn parse(unit: &Unit) -> Option<IfaceConfig> {
                         dst: None,
                         gateway: None,
                         on_link: false,
-                        file: path.clone(),
-                        line: e.line,
+                        at: Place {
+                            file: path.clone(),
+                            line: e.line,
+                        },
                     });
                     match key {
                         "Gateway" => r.gateway = v.parse().ok(),

@@ -84,12 +84,12 @@ fn netplan_on_link_gateway_from_the_documentation() {
     assert!(np.problems.is_empty(), "{:?}", np.problems);
     assert_eq!(np.renderer, "networkd");
     let eth0 = &np.interfaces[0];
-    assert_eq!((eth0.name.as_str(), eth0.line), ("eth0", 5));
+    assert_eq!((eth0.name.as_str(), eth0.at.line), ("eth0", 5));
     assert_eq!(v6_addrs(eth0), ["2001:cafe:face:beef::dead:dead/64"]);
-    assert_eq!(eth0.addresses[0].line, 6);
+    assert_eq!(eth0.addresses[0].at.line, 6);
     let r = &eth0.routes[0];
     assert_eq!(
-        (r.dst, r.gateway, r.on_link, r.line),
+        (r.dst, r.gateway, r.on_link, r.at.line),
         (None, Some(ip("2001:cafe:face::1")), true, 9)
     );
     assert!(
@@ -133,11 +133,11 @@ fn netplan_files_merge_in_name_order_with_run_shadowing_etc() {
     assert_eq!(np.interfaces.len(), 1, "one device, merged");
     let ens3 = &np.interfaces[0];
     assert_eq!((ens3.name.as_str(), ens3.id.as_str()), ("ens3", "ens3"));
-    assert_eq!(ens3.file, Path::new("/etc/netplan/50-cloud-init.yaml"));
+    assert_eq!(ens3.at.file, Path::new("/etc/netplan/50-cloud-init.yaml"));
     assert!(ens3.cloud_init && ens3.dhcp6 && !ens3.accept_ra);
     assert_eq!(v6_addrs(ens3), ["2001:db8:1::10/64"]);
     assert_eq!(
-        ens3.addresses[0].file,
+        ens3.addresses[0].at.file,
         Path::new("/etc/netplan/90-ipv6.yaml")
     );
     assert_eq!(ens3.routes.len(), 1, "the IPv4 default route is left out");
@@ -230,7 +230,11 @@ fn ifupdown_example_of_the_manual() {
         .expect("eth1");
     assert_eq!(v6_addrs(eth1), ["fec0:0:0:1::2/64"]);
     assert_eq!(
-        (eth1.line, eth1.addresses[0].line, eth1.routes[0].line),
+        (
+            eth1.at.line,
+            eth1.addresses[0].at.line,
+            eth1.routes[0].at.line
+        ),
         (12, 13, 14)
     );
     assert_eq!(eth1.routes[0].gateway, Some(ip("fec0:0:0:1::1")));
@@ -293,7 +297,7 @@ fn networkd_example_and_a_drop_in_with_an_on_link_route() {
         ),
     ])
     .expect("not masked");
-    assert_eq!((cfg.name.as_str(), cfg.line), ("en*", 3));
+    assert_eq!((cfg.name.as_str(), cfg.at.line), ("en*", 3));
     assert!(cfg.dhcp6 && cfg.accept_ra);
     assert_eq!(v6_addrs(&cfg), ["2001:db8:1::10/64"]);
     assert_eq!(cfg.routes.len(), 2);
@@ -374,7 +378,10 @@ fn keyfile_of_the_manual() {
     assert_eq!(v6_addrs(&c), ["abbe::cafe/96", "2001::1234/128"]);
     assert!(!c.accept_ra && !c.dhcp6);
     let default = c.routes.iter().find(|r| r.dst.is_none()).expect("gateway");
-    assert_eq!((default.gateway, default.line), (Some(ip("abbe::1")), 17));
+    assert_eq!(
+        (default.gateway, default.at.line),
+        (Some(ip("abbe::1")), 17)
+    );
     assert!(
         c.routes
             .iter()
