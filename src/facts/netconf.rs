@@ -86,6 +86,16 @@ pub struct DeclaredRoute {
     pub at: Place,
 }
 
+impl DeclaredAddr {
+    /// `net`, declared at `file`:`line`.
+    pub fn new(net: IpNet, file: &Path, line: usize) -> DeclaredAddr {
+        DeclaredAddr {
+            net,
+            at: Place::new(file, line),
+        }
+    }
+}
+
 impl DeclaredRoute {
     /// A default route via `gateway`, declared at `file`:`line`.
     pub fn default_via(gateway: IpAddr, file: &Path, line: usize) -> DeclaredRoute {

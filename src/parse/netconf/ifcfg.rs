@@ -71,13 +71,7 @@ pub fn parse(path: &Path, text: &str, route6: Option<(&Path, &str)>) -> Option<I
     }
     let mut push = |s: &str, line: usize| {
         if let Some(net) = parse_net(s).filter(|n| n.addr().is_ipv6()) {
-            cfg.addresses.push(DeclaredAddr {
-                net,
-                at: Place {
-                    file: path.to_path_buf(),
-                    line,
-                },
-            });
+            cfg.addresses.push(DeclaredAddr::new(net, path, line));
         }
     };
     if let Some((v, l)) = a.get("IPV6ADDR") {

@@ -235,13 +235,7 @@ fn option(s: &mut Stanza, path: &Path, line: usize, words: &[&str]) {
                 parse_net(&format!("{arg}/64"))
             };
             if let Some(net) = net.filter(|n| n.addr().is_ipv6()) {
-                cfg.addresses.push(DeclaredAddr {
-                    net,
-                    at: Place {
-                        file: path.to_path_buf(),
-                        line,
-                    },
-                });
+                cfg.addresses.push(DeclaredAddr::new(net, path, line));
             }
         }
         "netmask" => {

@@ -64,13 +64,7 @@ pub fn parse(path: &Path, text: &str) -> Option<IfaceConfig> {
                     });
                     if let Some(net) = net.filter(|n| n.addr().is_ipv6()) {
                         if cfg.addresses.len() < MAX_ITEMS {
-                            cfg.addresses.push(DeclaredAddr {
-                                net,
-                                at: Place {
-                                    file: path.to_path_buf(),
-                                    line: e.line,
-                                },
-                            });
+                            cfg.addresses.push(DeclaredAddr::new(net, path, e.line));
                         }
                     }
                     if let Some(g) = parts.next().and_then(|g| g.trim().parse().ok()) {

@@ -217,13 +217,10 @@ fn merge(
             break;
         }
         match parse_net(&a) {
-            Some(net) if net.addr().is_ipv6() => cfg.addresses.push(DeclaredAddr {
-                net,
-                at: Place {
-                    file: path.to_path_buf(),
-                    line: line_of(text, &a, at),
-                },
-            }),
+            Some(net) if net.addr().is_ipv6() => {
+                cfg.addresses
+                    .push(DeclaredAddr::new(net, path, line_of(text, &a, at)))
+            }
             Some(_) => {}
             None => problems.push(clean(&format!(
                 "{}:{}: {id}: {a:?} is not an address with a prefix length",

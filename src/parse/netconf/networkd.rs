@@ -73,13 +73,7 @@ pub fn parse(unit: &Unit) -> Option<IfaceConfig> {
                 ("Network", "Address") | ("Address", "Address") => {
                     if let Some(net) = parse_net(v).filter(|n| n.addr().is_ipv6()) {
                         if cfg.addresses.len() < MAX_ITEMS {
-                            cfg.addresses.push(DeclaredAddr {
-                                net,
-                                at: Place {
-                                    file: path.clone(),
-                                    line: e.line,
-                                },
-                            });
+                            cfg.addresses.push(DeclaredAddr::new(net, path, e.line));
                         }
                     }
                 }
