@@ -91,6 +91,12 @@ pub fn all_explanations() -> impl Iterator<Item = &'static str> {
     catalogue().explain.values().map(String::as_str)
 }
 
+/// An explanation that exists only for some cases (a hint for one web server): `None`
+/// where the assets have none for `key`.
+pub fn explain_if_any(key: &str, vars: &[(&str, &str)]) -> Option<String> {
+    catalogue().explain.get(key).map(|t| fill(t, vars))
+}
+
 pub fn explain(key: &str, vars: &[(&str, &str)]) -> String {
     catalogue()
         .explain

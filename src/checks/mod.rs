@@ -9,8 +9,10 @@ mod address;
 pub mod catalogue;
 pub mod causes;
 mod dns;
+mod failure;
 mod firewall;
 pub(crate) mod host;
+mod host_values;
 mod isp;
 mod listener;
 mod route;
@@ -52,6 +54,8 @@ fn eval_into(ctx: &view::Ctx, def: &catalogue::CheckDef, out: &mut Vec<Finding>)
 
 #[cfg(test)]
 mod catalogue_tests;
+#[cfg(test)]
+mod failure_tests;
 #[cfg(test)]
 pub(crate) mod fixtures;
 #[cfg(test)]

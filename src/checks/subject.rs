@@ -2,7 +2,8 @@
 //! answer through it (`s.fail(summary)`), so the check and the port are named once per
 //! evaluation, not once per possible answer.
 
-use crate::facts::ProbeError;
+use crate::checks::failure::{self, Peer};
+use crate::facts::{Facts, ProbeError};
 use crate::model::{CheckId, Finding, Status};
 
 #[derive(Debug, Clone, Copy)]
@@ -50,8 +51,21 @@ impl Subject {
     }
 
     /// The `error` of a check whose facts a probe could not gather: "could not {what}:
-    /// {why}".
-    pub fn unread(self, what: &str, e: &ProbeError) -> Finding {
-        self.error(format!("could not {what}: {}", e.message))
+    /// {the admin's words}", the raw error in the evidence, and the explaining check (no
+    /// default route) in `caused_by`.
+    pub fn unread(self, f: &Facts, what: &str, e: &ProbeError) -> Finding {
+        self.unread_from(f, what, None, e)
+    }
+
+    /// `unread` of a probe that talked to `peer`.
+    pub fn unread_from(self, f: &Facts, what: &str, peer: Option<Peer>, e: &ProbeError) -> Finding {
+        let w = failure::word(f, peer, e);
+        let mut fd = self
+            .error(format!("could not {what}: {}", w.text))
+            .evidence(format!("error: {}", e.message));
+        if let Some(c) = w.cause {
+            fd = fd.caused_by(c);
+        }
+        fd
     }
 }

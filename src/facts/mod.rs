@@ -39,6 +39,10 @@ pub enum ProbeErrorKind {
     /// A tool, file or kernel feature is absent.
     Missing,
     Timeout,
+    /// No route to the peer (ENETUNREACH, EHOSTUNREACH): the host cannot send there.
+    Unreachable,
+    /// The peer answered with a reset or ICMP port unreachable (ECONNREFUSED).
+    Refused,
     /// The probe was not run: `--offline`, or a prerequisite is absent.
     NotRun,
     Failed,
@@ -155,6 +159,10 @@ pub struct Neighbour {
     /// `reachable`, `stale`, `delay`, `probe`, `failed`, `incomplete`, `permanent`, `noarp`.
     pub state: String,
     pub lladdr: Option<String>,
+    /// The neighbour said it is a router (NTF_ROUTER, learned from its advertisements):
+    /// a gateway a fix can name. Absent from older snapshots.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub router: bool,
 }
 
 /// Kernel settings that decide the IPv6 stack's behaviour, keyed by `all`, `default`

@@ -382,6 +382,19 @@ impl Finding {
         self
     }
 
+    /// Another sentence of explanation, chosen by the check from this run's facts (the
+    /// other family's state, the server that owns the port); nothing when the assets have
+    /// none for `key`.
+    pub fn explain_also(mut self, key: &str, vars: &[(&str, &str)]) -> Self {
+        if let Some(more) = crate::assets::explain_if_any(key, vars) {
+            if !self.explanation.is_empty() {
+                self.explanation.push(' ');
+            }
+            self.explanation.push_str(&more);
+        }
+        self
+    }
+
     pub fn fix(mut self, key: &str, vars: &[(&str, &str)]) -> Self {
         let (title, commands) = crate::assets::fix(key, vars);
         if !commands.is_empty() {

@@ -75,6 +75,7 @@ fn resolve_error(e: &ResolveError) -> Result<DnsAnswer, ProbeError> {
     }
     let kind = match e.proto().map(|p| p.kind()) {
         Some(ProtoErrorKind::Timeout) => ProbeErrorKind::Timeout,
+        Some(ProtoErrorKind::Io(io)) => super::io_kind(io),
         _ => ProbeErrorKind::Failed,
     };
     Err(ProbeError::new(kind, clean(&e.to_string())))

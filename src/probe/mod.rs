@@ -173,10 +173,19 @@ pub async fn gather_parts(
 }
 
 pub(crate) fn io_error(what: &str, e: &std::io::Error) -> ProbeError {
-    let kind = match e.kind() {
-        std::io::ErrorKind::PermissionDenied => ProbeErrorKind::Permission,
-        std::io::ErrorKind::NotFound => ProbeErrorKind::Missing,
+    ProbeError::new(io_kind(e), format!("{what}: {e}"))
+}
+
+/// What an I/O failure means for the admin: the checks word each kind (no route, refused,
+/// timed out, permission) and point at the finding that explains it.
+pub(crate) fn io_kind(e: &std::io::Error) -> ProbeErrorKind {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::PermissionDenied => ProbeErrorKind::Permission,
+        K::NotFound => ProbeErrorKind::Missing,
+        K::TimedOut => ProbeErrorKind::Timeout,
+        K::NetworkUnreachable | K::HostUnreachable => ProbeErrorKind::Unreachable,
+        K::ConnectionRefused => ProbeErrorKind::Refused,
         _ => ProbeErrorKind::Failed,
-    };
-    ProbeError::new(kind, format!("{what}: {e}"))
+    }
 }

@@ -7,7 +7,9 @@ use crate::sanitize::clean;
 use futures::TryStreamExt;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags};
-use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourState};
+use netlink_packet_route::neighbour::{
+    NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourState,
+};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteProtocol};
 use rtnetlink::{Handle, IpVersion, RouteMessageBuilder};
 use std::collections::BTreeMap;
@@ -281,6 +283,7 @@ async fn neighbours(
                     .unwrap_or_else(|| format!("if{}", n.header.ifindex)),
                 state: state_name(n.header.state),
                 lladdr,
+                router: n.header.flags.contains(NeighbourFlags::Router),
             });
         }
     }

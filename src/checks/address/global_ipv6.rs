@@ -2,7 +2,7 @@
 //! tentative, not a duplicate).
 
 use super::global_address;
-use crate::checks::host;
+use crate::checks::{host, host_values};
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::model::{CheckId, Family, Finding};
@@ -27,18 +27,6 @@ fn judge(c: &Ctx, s: Subject) -> Finding {
         .iter()
         .filter(|(_, a)| !a.tentative && !a.dadfailed)
         .collect();
-    let iface = host::relevant_ifaces(f, Family::V6)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| "eth0".into());
-    let aaaa = f
-        .dns
-        .ips(Family::V6)
-        .into_iter()
-        .find(|ip| ip.is_ipv6())
-        .map(|ip| ip.to_string());
-    let fix_vars_addr = aaaa.clone().unwrap_or_else(|| "YOUR_IPV6_ADDRESS".into());
-    let fix_vars = [("addr", fix_vars_addr.as_str()), ("iface", iface.as_str())];
     if let Some((l, a)) = usable.iter().find(|(_, a)| !a.deprecated) {
         return s.pass(format!("global IPv6 address {} on {}", a.ip, l.name));
     }
@@ -87,7 +75,48 @@ fn judge(c: &Ctx, s: Subject) -> Finding {
     } else {
         format!("no global IPv6 address: only {}", kinds.join(" and "))
     };
-    s.fail(summary)
-        .explain("v6_no_global", &[])
-        .fix("add_v6_address", &fix_vars)
+    add_address(c, s.fail(summary).explain("v6_no_global", &[]))
+}
+
+/// The fix for a missing global address, as concrete as this host allows: the address
+/// the AAAA record names or the boot configuration declares, on the interface that
+/// carries the traffic.
+fn add_address(c: &Ctx, fd: Finding) -> Finding {
+    let f = c.facts;
+    let Some(iface) = host_values::iface(f, Family::V6) else {
+        return fd.fix("no_interface", &[]);
+    };
+    let aaaa = f
+        .dns
+        .ips(Family::V6)
+        .into_iter()
+        .find(|ip| ip.is_ipv6())
+        .map(|ip| {
+            (
+                ip.to_string(),
+                "64".to_string(),
+                "the AAAA record's address; /64 is the usual prefix length, your provider's panel tells".to_string(),
+            )
+        });
+    let declared = || {
+        host_values::declared_v6(f, &c.opts.assume_public).map(|(net, on)| {
+            (
+                net.addr().to_string(),
+                net.prefix_len().to_string(),
+                format!("declared for {on} in the boot network configuration"),
+            )
+        })
+    };
+    match aaaa.or_else(declared) {
+        Some((addr, prefix, source)) => fd.fix(
+            "add_v6_address",
+            &[
+                ("addr", &addr),
+                ("prefix", &prefix),
+                ("iface", &iface),
+                ("source", &source),
+            ],
+        ),
+        None => fd.fix("add_v6_address_unknown", &[("iface", &iface)]),
+    }
 }

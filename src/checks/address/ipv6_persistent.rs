@@ -25,7 +25,7 @@ pub fn check(c: &Ctx) -> Finding {
     let settings = match &f.sysctl_files.result {
         Ok(s) => s,
         Err(e) => {
-            return s.unread("read the sysctl configuration", e);
+            return s.unread(c.facts, "read the sysctl configuration", e);
         }
     };
     let mut keys = vec!["all".to_string(), "default".to_string()];
@@ -59,7 +59,7 @@ pub fn check(c: &Ctx) -> Finding {
         let sysctl_ok = "no sysctl configuration file disables IPv6 at boot";
         return match boot {
             None => s.pass(sysctl_ok).evidence_all(evidence),
-            Some(Err(e)) => s.unread("read the network configuration", e),
+            Some(Err(e)) => s.unread(c.facts, "read the network configuration", e),
             Some(Ok(j)) => j.finding(s, sysctl_ok, evidence),
         };
     }

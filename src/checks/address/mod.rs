@@ -20,7 +20,7 @@ fn global_address(c: &Ctx, family: Family, judge: fn(&Ctx, Subject) -> Finding) 
         return skip;
     }
     if let Err(e) = &c.facts.links.result {
-        return s.unread("read addresses", e);
+        return s.unread(c.facts, "read addresses", e);
     }
     judge(c, s).evidence_all(host::addr_evidence(c.facts, family))
 }

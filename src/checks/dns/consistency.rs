@@ -2,6 +2,7 @@
 //! and AAAA answers.
 
 use super::{ips_text, server_label};
+use crate::checks::failure;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::{DnsAnswer, Probed, ServerAnswers, ServerRole};
@@ -85,7 +86,7 @@ pub fn check(c: &Ctx) -> Finding {
             .result
             .as_ref()
             .err()
-            .map(|e| e.message.clone())
+            .map(|e| failure::word(f, failure::resolver(f), e).text)
             .unwrap_or_else(|| "no authoritative server answered".into());
         return s
             .warn(format!(

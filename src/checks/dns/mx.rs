@@ -2,6 +2,7 @@
 //! its addresses.
 
 use super::ips_text;
+use crate::checks::failure;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::model::{CheckId, Finding};
@@ -17,7 +18,7 @@ pub fn check(c: &Ctx) -> Finding {
     let hosts = match &mx.result {
         Ok(h) => h,
         Err(e) => {
-            return s.error(format!("MX lookup failed: {}", e.message));
+            return s.unread_from(f, "look up the MX records", failure::resolver(f), e);
         }
     };
     if hosts.is_empty() {

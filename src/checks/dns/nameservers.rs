@@ -2,6 +2,7 @@
 //! answering.
 
 use super::{ips_text, server_label};
+use crate::checks::failure;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::{ServerAnswers, ServerRole};
@@ -15,7 +16,7 @@ pub fn check(c: &Ctx) -> Finding {
         Ok(z) => z,
         Err(e) => {
             return s
-                .unread("find the zone's name servers", e)
+                .unread_from(f, "find the zone's name servers", failure::resolver(f), e)
                 .took(f.dns.zone.ms);
         }
     };

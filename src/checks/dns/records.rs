@@ -5,7 +5,8 @@ use super::{ips_text, servers_list};
 use crate::checks::host;
 use crate::checks::subject::Subject;
 use crate::checks::view::{Ctx, Ipv6Net96, in_nat64};
-use crate::facts::{DnsAnswer, Facts, Probed};
+use crate::checks::failure;
+use crate::facts::{DnsAnswer, Facts, ProbeError, ProbeErrorKind, Probed};
 use crate::model::{CheckId, Family, Finding, Status};
 use crate::net::reachable_by_clients;
 use crate::options::Options;
@@ -57,17 +58,15 @@ fn records_of(f: &Facts, o: &Options, family: Family) -> Finding {
             .evidence(format!("NXDOMAIN for {rtype} {domain} {via}"))
             .explain("nxdomain", &[("domain", domain)])
             .took(p.ms),
-        _ => {
-            let addr = suggested_addr(f, o, family);
+        _ => add_record(
             s.fail(format!("{domain} has no {rtype} record"))
                 .evidence(format!("no {rtype} records for {domain} {via}"))
-                .explain(family.pick("no_a", "no_aaaa"), &[("domain", domain)])
-                .fix(
-                    "add_record",
-                    &[("domain", domain), ("rtype", rtype), ("addr", &addr)],
-                )
-                .took(p.ms)
-        }
+                .explain(family.pick("no_a", "no_aaaa"), &[("domain", domain)]),
+            f,
+            o,
+            family,
+        )
+        .took(p.ms),
     }
 }
 
@@ -78,40 +77,56 @@ fn records_aaaa(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
         return finding;
     };
     if finding.status == Status::Pass && records.iter().all(|r| in_nat64(r.ip, nat64)) {
-        return Subject::host(CheckId::DnsAaaa)
+        let fd = Subject::host(CheckId::DnsAaaa)
             .fail(format!(
                 "{} has no AAAA record of its own: the resolver synthesised them (DNS64)",
                 o.target.domain
             ))
             .evidence_all(finding.evidence)
-            .explain("aaaa_synthesised", &[])
-            .fix(
-                "add_record",
-                &[
-                    ("domain", &o.target.domain),
-                    ("rtype", "AAAA"),
-                    ("addr", &suggested_addr(f, o, Family::V6)),
-                ],
-            );
+            .explain("aaaa_synthesised", &[]);
+        return add_record(fd, f, o, Family::V6);
     }
     finding
 }
 
 fn probe_error(f: &Facts, s: Subject, p: &Probed<DnsAnswer>) -> Option<Finding> {
     p.result.as_ref().err().map(|e| {
+        let (summary, cause) = lookup_failure(f, e);
         // Name the server that failed to answer (a dead resolver in resolv.conf).
-        let asked = if f.dns.resolvers.is_empty() {
-            String::new()
-        } else {
-            format!(" (asked {}, {})", servers_list(f), f.dns.resolver_source)
-        };
-        s.error(format!("DNS lookup failed: {}{asked}", e.message))
-            .explain("dns_unavailable", &[])
-            .took(p.ms)
+        let mut fd = s
+            .error(summary)
+            .evidence(format!("error: {}", e.message))
+            .explain(
+                match e.kind {
+                    ProbeErrorKind::Unreachable => "dns_unreachable",
+                    ProbeErrorKind::Refused => "dns_refused",
+                    ProbeErrorKind::Timeout => "dns_timeout",
+                    _ => "dns_unavailable",
+                },
+                &[],
+            )
+            .took(p.ms);
+        if !f.dns.resolvers.is_empty() {
+            fd = fd.evidence(format!(
+                "asked {} ({})",
+                servers_list(f),
+                f.dns.resolver_source
+            ));
+        }
+        if let Some(c) = cause {
+            fd = fd.caused_by(c);
+        }
+        fd
     })
 }
 
-fn suggested_addr(f: &Facts, o: &Options, family: Family) -> String {
+/// "DNS lookup failed: ..." in the admin's words, with the check that explains it.
+pub(super) fn lookup_failure(f: &Facts, e: &ProbeError) -> (String, Option<CheckId>) {
+    let w = failure::word(f, failure::resolver(f), e);
+    (format!("DNS lookup failed: {}", w.text), w.cause)
+}
+
+fn suggested_addr(f: &Facts, o: &Options, family: Family) -> Option<String> {
     f.addrs()
         .find(|(_, a)| {
             Family::of(a.ip) == family
@@ -119,7 +134,32 @@ fn suggested_addr(f: &Facts, o: &Options, family: Family) -> String {
                 && !a.dadfailed
         })
         .map(|(_, a)| a.ip.to_string())
-        .unwrap_or_else(|| family.pick("YOUR_IPV4_ADDRESS", "YOUR_IPV6_ADDRESS").into())
+}
+
+/// Publish the record: with this host's address, or, while it has none of the family,
+/// once it has one.
+fn add_record(fd: Finding, f: &Facts, o: &Options, family: Family) -> Finding {
+    let (domain, rtype) = (o.target.domain.as_str(), family.record_type());
+    match suggested_addr(f, o, family) {
+        Some(addr) => fd.fix(
+            "add_record",
+            &[("domain", domain), ("rtype", rtype), ("addr", &addr)],
+        ),
+        None => fd.fix(
+            "add_record_later",
+            &[
+                ("domain", domain),
+                ("rtype", rtype),
+                ("family", family.name()),
+                (
+                    "check",
+                    family
+                        .pick(CheckId::AddressGlobalIpv4, CheckId::AddressGlobalIpv6)
+                        .as_str(),
+                ),
+            ],
+        ),
+    }
 }
 
 /// Addresses named in a summary line before the rest is summed up.

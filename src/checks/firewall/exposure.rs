@@ -22,7 +22,7 @@ pub fn check(ctx: &Ctx) -> Finding {
     let listeners = match &f.listeners.result {
         Ok(l) => l,
         Err(e) => {
-            return s.unread("list sockets", e);
+            return s.unread(f, "list sockets", e);
         }
     };
     // With IPv6 off no IPv6 connection arrives, whatever the rules say.

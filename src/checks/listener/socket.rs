@@ -63,7 +63,7 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
     let all = match &f.listeners.result {
         Ok(l) => l,
         Err(e) => {
-            return s.unread("list sockets", e).took(f.listeners.ms);
+            return s.unread(f, "list sockets", e).took(f.listeners.ms);
         }
     };
     let on_port: Vec<&Listener> = all.iter().filter(|l| l.port == port).collect();
@@ -155,19 +155,50 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
             family.other().name()
         )
     };
-    let explain_key = if v6 {
-        "listener_no_v6"
-    } else if v6only_socket.is_some() {
-        "listener_v6only"
-    } else {
-        "listener_no_v4"
-    };
-    let mut fd = s
-        .fail(summary)
-        .evidence_all(evidence)
-        .explain(explain_key, &[("port", &p)]);
+    let mut fd = why_refused(
+        s.fail(summary).evidence_all(evidence),
+        &on_port,
+        family,
+        v6only_socket.is_some(),
+        port,
+    );
     if let Some(b) = f.sysctl.value().and_then(|s| s.bindv6only) {
         fd = fd.evidence(format!("net.ipv6.bindv6only = {b}"));
     }
     base_fix(fd).took(f.listeners.ms)
+}
+
+/// Why the family's clients are refused, from what this run saw: nothing at all on the
+/// port, or one family served (and then what the owning server's configuration means).
+fn why_refused(
+    fd: Finding,
+    on_port: &[&Listener],
+    family: Family,
+    v6only: bool,
+    port: u16,
+) -> Finding {
+    let p = port.to_string();
+    let vars = [("port", p.as_str())];
+    if on_port.is_empty() {
+        return fd.explain("listener_none", &vars);
+    }
+    let base = match family {
+        Family::V6 => "listener_no_v6",
+        Family::V4 if v6only => "listener_v6only",
+        Family::V4 => "listener_no_v4",
+    };
+    let mut fd = fd.explain(base, &vars);
+    let other = family.other();
+    if on_port.iter().any(|l| l.accepts(other)) {
+        fd = fd.explain_also(other.pick("listener_ipv4_served", "listener_ipv6_served"), &vars);
+    }
+    // The one-family configuration of the program that owns the sockets, in its own
+    // terms; none for a program dsdoctor has no words for, or an owner it cannot see.
+    let shape = family.pick("v6_only", "v4_only");
+    let owners: std::collections::BTreeSet<&str> =
+        on_port.iter().filter_map(|l| l.process.as_deref()).collect();
+    for owner in owners {
+        fd = fd.explain_also(&format!("listener_hint_{shape}_{owner}"), &vars);
+    }
+    fd
 }

@@ -2,9 +2,10 @@
 //! which replies to its clients cannot leave the host.
 
 use super::ra_blocks;
-use crate::checks::host;
+use crate::checks::{host, host_values};
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
+use crate::facts::Facts;
 use crate::model::{CheckId, Family, Finding};
 
 pub fn check(c: &Ctx, family: Family) -> Finding {
@@ -14,7 +15,7 @@ pub fn check(c: &Ctx, family: Family) -> Finding {
         return skip;
     }
     if let Err(e) = &f.routes.result {
-        return s.unread("read routes", e);
+        return s.unread(f, "read routes", e);
     }
     let defaults = host::default_routes(f, family);
     if !defaults.is_empty() {
@@ -46,24 +47,41 @@ pub fn check(c: &Ctx, family: Family) -> Finding {
             .evidence_all(evidence)
             .caused_by(CheckId::AddressIpv6Enabled);
     }
-    let iface = host::relevant_ifaces(f, family)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| "eth0".into());
-    let mut fd = s
+    let iface = host_values::iface(f, family);
+    let fd = s
         .fail(format!(
             "no {} default route: replies to {} clients cannot leave this host",
             family.name(),
             family.name()
         ))
         .evidence_all(evidence)
-        .explain(family.pick("no_default_v4", "no_default_v6"), &[])
-        .fix(
-            family.pick("add_default_v4", "add_default_v6"),
-            &[("iface", &iface)],
-        );
-    if v6 && ra_blocks(f, &iface).is_some() {
+        .explain(family.pick("no_default_v4", "no_default_v6"), &[]);
+    let mut fd = add_route(f, family, iface.as_deref(), fd);
+    if v6 && iface.is_some_and(|i| ra_blocks(f, &i).is_some()) {
         fd = fd.caused_by(CheckId::RouteIpv6Ra);
     }
     fd.took(f.routes.ms)
+}
+
+/// The fix: through a gateway this host knows of, or, where none is known, where to find
+/// one; never a command with a made-up value in it.
+fn add_route(f: &Facts, family: Family, iface: Option<&str>, fd: Finding) -> Finding {
+    let Some(iface) = iface else {
+        return fd.fix("no_interface", &[]);
+    };
+    if let Some(gw) = host_values::gateway(f, family, iface) {
+        let ip = gw.ip.to_string();
+        return fd.fix(
+            family.pick("add_default_v4", "add_default_v6"),
+            &[("gw", &ip), ("iface", iface), ("source", &gw.source)],
+        );
+    }
+    let hint = host_values::first_in_subnet(f, iface)
+        .filter(|_| family == Family::V4)
+        .map(|ip| format!(" (many networks put it at the subnet's first address, {ip} here)"))
+        .unwrap_or_default();
+    fd.fix(
+        family.pick("add_default_v4_unknown", "add_default_v6_unknown"),
+        &[("iface", iface), ("hint", &hint)],
+    )
 }

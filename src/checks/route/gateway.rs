@@ -50,9 +50,13 @@ pub fn check(c: &Ctx, family: Family) -> Finding {
     let neigh_dead = neigh.is_some_and(|n| matches!(n.state.as_str(), "failed" | "incomplete"));
     let ping = f.gateway_pings.iter().find(|p| p.gateway == gw);
     let mut evidence = vec![format!("route: {}", host::route_line(route)), neigh_line];
-    let dev = route.dev.clone().unwrap_or_else(|| "eth0".into());
+    // A route without a device leaves the commands that need one out (the assets drop
+    // a command whose placeholders stay unfilled).
     let gw_s = gw.to_string();
-    let vars = [("gw", gw_s.as_str()), ("iface", dev.as_str())];
+    let mut vars = vec![("gw", gw_s.as_str())];
+    if let Some(dev) = route.dev.as_deref() {
+        vars.push(("iface", dev));
+    }
     match ping.map(|p| (&p.rtt_ms.result, p.rtt_ms.ms)) {
         Some((Ok(rtt), ms)) => s
             .pass(format!("gateway {gw} answers ICMP echo in {rtt:.1} ms"))

@@ -25,7 +25,7 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
     let web = match &c.facts.web.result {
         Ok(w) => w,
         Err(e) => {
-            return s.unread("look for a web server", e);
+            return s.unread(c.facts, "look for a web server", e);
         }
     };
     let sockets: Vec<&Listener> = c

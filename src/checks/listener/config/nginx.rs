@@ -15,8 +15,14 @@ pub(super) fn check(p: &Port) -> Finding {
             .map(|(n, p)| format!("{n} (pid {p})"))
             .collect::<Vec<_>>()
             .join(", ");
-        let summary = if others.is_empty() {
-            "no running nginx to read a configuration from".to_string()
+        let summary = if p.sockets.is_empty() && others.is_empty() {
+            format!(
+                "nothing listens on port {port} and no web server dsdoctor reads (nginx, Apache, HAProxy, Caddy) runs: no configuration to read"
+            )
+        } else if others.is_empty() {
+            format!(
+                "the owner of the sockets on port {port} is not visible (naming it needs root) and no nginx runs: which configuration to read cannot be told"
+            )
         } else {
             format!(
                 "{others} runs, but the owner of the sockets on port {port} is unknown (naming it needs root): which configuration to read cannot be told"
