@@ -45,7 +45,7 @@ pub use parse::apache::{invocation as apache_invocation, parse_config as parse_a
 pub use parse::nft::parse as parse_nft;
 pub use parse::source::{FsSource, Limits};
 pub use probe::listeners::{attach_owners, dump_listeners};
-pub use report::{list_checks, render};
+pub use report::{fix_problems, list_checks, render};
 pub use snapshot::{Snapshot, load as load_snapshot, save as save_snapshot};
 pub use train::{list as scenarios, load as load_scenario};
 pub use tui::{Mode as WizardMode, run as run_wizard};

@@ -86,23 +86,44 @@ fn refused_timeout_and_permission_in_the_admins_words() {
         role: "the gateway",
         ip: ip("203.0.113.1"),
     });
-    let refused = word(&f, gw, &err(ProbeErrorKind::Refused, "Connection refused (os error 111)"));
+    let refused = word(
+        &f,
+        gw,
+        &err(ProbeErrorKind::Refused, "Connection refused (os error 111)"),
+    );
     assert_eq!(
         refused.text,
         "the gateway 203.0.113.1 refused the connection: nothing listens there, or a firewall rejects it"
     );
-    let timeout = word(&f, gw, &err(ProbeErrorKind::Timeout, "deadline has elapsed"));
+    let timeout = word(
+        &f,
+        gw,
+        &err(ProbeErrorKind::Timeout, "deadline has elapsed"),
+    );
     assert_eq!(
         timeout.text,
         "no answer from the gateway 203.0.113.1 within the timeout: it is down, or packets to it or back are dropped"
     );
-    let bare = word(&f, None, &err(ProbeErrorKind::Permission, "Operation not permitted (os error 1)"));
+    let bare = word(
+        &f,
+        None,
+        &err(
+            ProbeErrorKind::Permission,
+            "Operation not permitted (os error 1)",
+        ),
+    );
     assert_eq!(bare.text, "permission denied: run dsdoctor as root");
     // A probe that already says which privilege it needs keeps its words (the capability).
     let said = "reading the packet filter needs root (CAP_NET_ADMIN): run dsdoctor as root";
-    assert_eq!(word(&f, None, &err(ProbeErrorKind::Permission, said)).text, said);
+    assert_eq!(
+        word(&f, None, &err(ProbeErrorKind::Permission, said)).text,
+        said
+    );
     let missing = "/etc/resolv.conf names no nameserver";
-    assert_eq!(word(&f, None, &err(ProbeErrorKind::Missing, missing)).text, missing);
+    assert_eq!(
+        word(&f, None, &err(ProbeErrorKind::Missing, missing)).text,
+        missing
+    );
     for w in [refused, timeout, bare] {
         assert_eq!(w.cause, None);
     }

@@ -72,6 +72,38 @@ pub fn listener(a: &str, port: u16, v6only: Option<bool>) -> Listener {
     }
 }
 
+/// A listening socket owned by `process` (pid `pid`).
+pub fn owned(a: &str, port: u16, v6only: Option<bool>, pid: u32, process: &str) -> Listener {
+    Listener {
+        pid: Some(pid),
+        process: Some(process.into()),
+        ..listener(a, port, v6only)
+    }
+}
+
+/// Apache (pid 700) with Debian's layout: `conf` as apache2.conf, `site` as the one
+/// enabled site.
+pub fn apache_on(conf: &str, site: &str) -> crate::facts::servers::ApacheInstance {
+    use crate::parse::apache;
+    let src = MapSource::new()
+        .with(
+            "/etc/apache2/apache2.conf",
+            format!("{conf}\nIncludeOptional sites-enabled/*.conf\n"),
+        )
+        .with("/etc/apache2/sites-enabled/shop.conf", site);
+    let inv = apache::invocation(&["/usr/sbin/apache2".into(), "-k".into(), "start".into()]);
+    crate::facts::servers::ApacheInstance {
+        pid: 700,
+        how: "test".into(),
+        config: Ok(apache::parse_config(
+            &src,
+            &inv,
+            &BTreeMap::new(),
+            &Limits::default(),
+        )),
+    }
+}
+
 fn server(
     s: &str,
     role: ServerRole,

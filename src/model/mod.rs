@@ -227,6 +227,20 @@ pub struct Fix {
     pub commands: Vec<String>,
 }
 
+impl Fix {
+    /// A line of a fix that is said, not typed: where to find a value that this host does
+    /// not know (the gateway your provider documents), or a step outside the shell. Front
+    /// ends show it without a prompt and never copy it as a command.
+    pub fn is_instruction(line: &str) -> bool {
+        line.trim_start().starts_with('#')
+    }
+
+    /// The lines to type, in order.
+    pub fn typed(&self) -> impl Iterator<Item = &String> {
+        self.commands.iter().filter(|c| !Fix::is_instruction(c))
+    }
+}
+
 /// One check's result: the contract's `checks[]` element.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -391,6 +405,14 @@ impl Finding {
                 self.explanation.push(' ');
             }
             self.explanation.push_str(&more);
+        }
+        self
+    }
+
+    /// A sentence put before the explanation (what the host has, before what it means).
+    pub fn explain_first(mut self, key: &str, vars: &[(&str, &str)]) -> Self {
+        if let Some(first) = crate::assets::explain_if_any(key, vars) {
+            self.explanation = format!("{first} {}", self.explanation);
         }
         self
     }

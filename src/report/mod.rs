@@ -1,8 +1,11 @@
 //! Report renderers for `dsdoctor check --format text|json|markdown`.
 
 mod catalogue;
+mod fix_lint;
 mod json;
 mod markdown;
+#[cfg(test)]
+mod situations_tests;
 mod text;
 
 use crate::model::{Finding, Report, Status};
@@ -17,6 +20,7 @@ pub enum Format {
 }
 
 pub use catalogue::list_checks;
+pub use fix_lint::fix_problems;
 
 pub fn render(report: &Report, format: Format) -> String {
     match format {

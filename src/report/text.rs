@@ -1,5 +1,5 @@
 use super::{check_label, needs_detail};
-use crate::model::{Report, Stage, Status};
+use crate::model::{Fix, Report, Stage, Status};
 use crate::sanitize::clean;
 use std::fmt::Write;
 
@@ -83,8 +83,9 @@ pub fn render(r: &Report) -> String {
             for fix in &f.fixes {
                 let _ = writeln!(o, "           fix: {}", clean(&fix.title));
                 for c in &fix.commands {
+                    let prompt = if Fix::is_instruction(c) { " " } else { "$" };
                     for line in c.lines() {
-                        let _ = writeln!(o, "             $ {}", clean(line));
+                        let _ = writeln!(o, "             {prompt} {}", clean(line));
                     }
                 }
             }

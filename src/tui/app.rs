@@ -257,12 +257,7 @@ impl App {
     /// Every command of the selected finding's fixes, numbered in the order shown.
     pub fn fix_commands(&self) -> Vec<String> {
         self.selected_finding()
-            .map(|f| {
-                f.fixes
-                    .iter()
-                    .flat_map(|x| x.commands.iter().cloned())
-                    .collect()
-            })
+            .map(|f| f.fixes.iter().flat_map(|x| x.typed().cloned()).collect())
             .unwrap_or_default()
     }
 

@@ -2,11 +2,11 @@
 //! tentative, not a duplicate).
 
 use super::global_address;
-use crate::checks::{host, host_values};
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
+use crate::checks::{host, host_values};
 use crate::model::{CheckId, Family, Finding};
-use crate::net::{classify, reachable_by_clients};
+use crate::net::{AddrClass, classify, reachable_by_clients};
 
 pub fn check(c: &Ctx) -> Finding {
     global_address(c, Family::V6, judge)
@@ -75,7 +75,24 @@ fn judge(c: &Ctx, s: Subject) -> Finding {
     } else {
         format!("no global IPv6 address: only {}", kinds.join(" and "))
     };
-    add_address(c, s.fail(summary).explain("v6_no_global", &[]))
+    if kinds.is_empty() {
+        return add_address(c, s.fail(summary).explain("v6_none", &[]));
+    }
+    // A sentence for each kind of address the host has instead, and none for the others.
+    let has = |class| {
+        f.addrs()
+            .any(|(_, a)| a.ip.is_ipv6() && classify(a.ip) == class)
+    };
+    let mut fd = s.fail(summary).explain("v6_no_global", &[]);
+    for (class, key) in [
+        (AddrClass::Ula, "v6_kind_unique_local"),
+        (AddrClass::LinkLocal, "v6_kind_link_local"),
+    ] {
+        if has(class) {
+            fd = fd.explain_first(key, &[]);
+        }
+    }
+    add_address(c, fd)
 }
 
 /// The fix for a missing global address, as concrete as this host allows: the address

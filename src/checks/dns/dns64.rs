@@ -2,7 +2,6 @@
 //! domain's AAAA are among them.
 
 use super::ips_text;
-use crate::checks::failure;
 use crate::checks::subject::Subject;
 use crate::checks::view::{Ctx, in_nat64};
 use crate::model::{CheckId, Family, Finding};
@@ -13,7 +12,7 @@ pub fn check(c: &Ctx) -> Finding {
     let s = Subject::host(CheckId::DnsDns64);
     match &f.dns.dns64.result {
         Err(e) => {
-            return s.unread_from(f, "ask for ipv4only.arpa", failure::resolver(f), e);
+            return super::unanswered(s, f, "ask for ipv4only.arpa", e);
         }
         Ok(v) if v.is_empty() => {
             return s

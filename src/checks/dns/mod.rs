@@ -9,8 +9,10 @@ pub mod nameservers;
 pub mod records;
 pub mod reverse;
 
-use crate::facts::{Facts, ServerAnswers, ServerRole};
-use crate::model::Family;
+use crate::checks::failure;
+use crate::checks::subject::Subject;
+use crate::facts::{Facts, ProbeError, ProbeErrorKind, ServerAnswers, ServerRole};
+use crate::model::{Family, Finding};
 use std::net::IpAddr;
 
 fn servers_list(f: &Facts) -> String {
@@ -54,6 +56,22 @@ fn target_addrs(f: &Facts, family: Family) -> Vec<(IpAddr, String)> {
         }
     }
     out
+}
+
+/// The `error` of a DNS check whose question got no answer: what failed in the admin's
+/// words, the raw error in the evidence, and why it matters for the kind of failure.
+fn unanswered(s: Subject, f: &Facts, what: &str, e: &ProbeError) -> Finding {
+    s.unread_from(f, what, failure::resolver(f), e)
+        .explain(unanswered_why(e.kind), &[])
+}
+
+fn unanswered_why(kind: ProbeErrorKind) -> &'static str {
+    match kind {
+        ProbeErrorKind::Unreachable => "dns_unreachable",
+        ProbeErrorKind::Refused => "dns_refused",
+        ProbeErrorKind::Timeout => "dns_timeout",
+        _ => "dns_unavailable",
+    }
 }
 
 fn server_label(s: &ServerAnswers) -> String {

@@ -2,7 +2,6 @@
 //! its addresses.
 
 use super::ips_text;
-use crate::checks::failure;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::model::{CheckId, Finding};
@@ -18,7 +17,7 @@ pub fn check(c: &Ctx) -> Finding {
     let hosts = match &mx.result {
         Ok(h) => h,
         Err(e) => {
-            return s.unread_from(f, "look up the MX records", failure::resolver(f), e);
+            return super::unanswered(s, f, "look up the MX records", e);
         }
     };
     if hosts.is_empty() {

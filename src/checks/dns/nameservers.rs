@@ -2,7 +2,6 @@
 //! answering.
 
 use super::{ips_text, server_label};
-use crate::checks::failure;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::{ServerAnswers, ServerRole};
@@ -15,9 +14,7 @@ pub fn check(c: &Ctx) -> Finding {
     let zone = match &f.dns.zone.result {
         Ok(z) => z,
         Err(e) => {
-            return s
-                .unread_from(f, "find the zone's name servers", failure::resolver(f), e)
-                .took(f.dns.zone.ms);
+            return super::unanswered(s, f, "find the zone's name servers", e).took(f.dns.zone.ms);
         }
     };
     let mut evidence = vec![format!(

@@ -2,11 +2,11 @@
 //! synthesised by DNS64).
 
 use super::{ips_text, servers_list};
+use crate::checks::failure;
 use crate::checks::host;
 use crate::checks::subject::Subject;
 use crate::checks::view::{Ctx, Ipv6Net96, in_nat64};
-use crate::checks::failure;
-use crate::facts::{DnsAnswer, Facts, ProbeError, ProbeErrorKind, Probed};
+use crate::facts::{DnsAnswer, Facts, ProbeError, Probed};
 use crate::model::{CheckId, Family, Finding, Status};
 use crate::net::reachable_by_clients;
 use crate::options::Options;
@@ -96,15 +96,7 @@ fn probe_error(f: &Facts, s: Subject, p: &Probed<DnsAnswer>) -> Option<Finding> 
         let mut fd = s
             .error(summary)
             .evidence(format!("error: {}", e.message))
-            .explain(
-                match e.kind {
-                    ProbeErrorKind::Unreachable => "dns_unreachable",
-                    ProbeErrorKind::Refused => "dns_refused",
-                    ProbeErrorKind::Timeout => "dns_timeout",
-                    _ => "dns_unavailable",
-                },
-                &[],
-            )
+            .explain(super::unanswered_why(e.kind), &[])
             .took(p.ms);
         if !f.dns.resolvers.is_empty() {
             fd = fd.evidence(format!(

@@ -2,6 +2,7 @@
 //! insist on it).
 
 use super::ips_text;
+use crate::checks::failure;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::model::{CheckId, Family, Finding, Status};
@@ -26,10 +27,12 @@ pub fn check(c: &Ctx) -> Finding {
     let mut missing = Vec::new();
     let mut unconfirmed = Vec::new();
     let mut errors = Vec::new();
+    let mut first_error = None;
     for p in wanted {
         match &p.names.result {
             Err(e) => {
                 errors.push(p.ip);
+                first_error.get_or_insert(e);
                 evidence.push(format!("PTR {}: {}", p.ip, e.message));
             }
             Ok(names) if names.is_empty() => {
@@ -81,13 +84,20 @@ pub fn check(c: &Ctx) -> Finding {
         }
         return fd;
     }
-    if !errors.is_empty() {
-        return s
+    if let Some(e) = first_error {
+        let w = failure::word(f, failure::resolver(f), e);
+        let mut fd = s
             .error(format!(
-                "PTR lookups failed for {}",
-                ips_text(errors.into_iter())
+                "could not look up the PTR records of {}: {}",
+                ips_text(errors.into_iter()),
+                w.text
             ))
-            .evidence_all(evidence);
+            .evidence_all(evidence)
+            .explain(super::unanswered_why(e.kind), &[]);
+        if let Some(c) = w.cause {
+            fd = fd.caused_by(c);
+        }
+        return fd;
     }
     s.pass("every public address has a PTR that resolves back")
         .evidence_all(evidence)

@@ -92,12 +92,12 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
         .collect();
     let base_fix = |fd: Finding| -> Finding {
         let mut fd = fd;
-        // nginx's own commands only where nginx is the one to change: it runs, and no
-        // other program owns the port's sockets.
-        let others_own = on_port
+        // nginx's own commands only where nginx is the one to change: it owns the port's
+        // sockets (an owner this run cannot see may be any program).
+        let nginx_owns = on_port
             .iter()
-            .any(|l| l.process.as_deref().is_some_and(|p| p != "nginx"));
-        if !others_own && f.web.value().is_some_and(|w| !w.nginx.is_empty()) {
+            .any(|l| l.process.as_deref() == Some("nginx"));
+        if nginx_owns && f.web.value().is_some_and(|w| !w.nginx.is_empty()) {
             fd = fd.fix("see_listener_config", &[("port", &port.to_string())]);
         }
         fd
@@ -161,6 +161,7 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
         family,
         v6only_socket.is_some(),
         port,
+        !f.dns.ips(Family::V6).is_empty(),
     );
     if let Some(b) = f.sysctl.value().and_then(|s| s.bindv6only) {
         fd = fd.evidence(format!("net.ipv6.bindv6only = {b}"));
@@ -176,6 +177,7 @@ fn why_refused(
     family: Family,
     v6only: bool,
     port: u16,
+    has_aaaa: bool,
 ) -> Finding {
     let p = port.to_string();
     let vars = [("port", p.as_str())];
@@ -190,13 +192,22 @@ fn why_refused(
     let mut fd = fd.explain(base, &vars);
     let other = family.other();
     if on_port.iter().any(|l| l.accepts(other)) {
-        fd = fd.explain_also(other.pick("listener_ipv4_served", "listener_ipv6_served"), &vars);
+        fd = fd.explain_also(
+            other.pick("listener_ipv4_served", "listener_ipv6_served"),
+            &vars,
+        );
+        // Happy Eyeballs falls back only for a name that has an AAAA to try first.
+        if family == Family::V6 && has_aaaa {
+            fd = fd.explain_also("listener_aaaa_fallback", &vars);
+        }
     }
     // The one-family configuration of the program that owns the sockets, in its own
     // terms; none for a program dsdoctor has no words for, or an owner it cannot see.
     let shape = family.pick("v6_only", "v4_only");
-    let owners: std::collections::BTreeSet<&str> =
-        on_port.iter().filter_map(|l| l.process.as_deref()).collect();
+    let owners: std::collections::BTreeSet<&str> = on_port
+        .iter()
+        .filter_map(|l| l.process.as_deref())
+        .collect();
     for owner in owners {
         fd = fd.explain_also(&format!("listener_hint_{shape}_{owner}"), &vars);
     }

@@ -2,9 +2,9 @@
 //! which replies to its clients cannot leave the host.
 
 use super::ra_blocks;
-use crate::checks::{host, host_values};
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
+use crate::checks::{host, host_values};
 use crate::facts::Facts;
 use crate::model::{CheckId, Family, Finding};
 

@@ -1,6 +1,6 @@
 use super::super::app::{App, StageRun};
 use super::safe;
-use crate::model::Status;
+use crate::model::{Fix, Status};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -84,8 +84,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             lines.push(Line::raw(lesson.text.clone()));
         }
     }
-    let commands = app.fix_commands();
-    if !f.fixes.is_empty() && !commands.is_empty() {
+    if !f.fixes.is_empty() {
         lines.push(Line::raw(""));
         let mut n = 0;
         for fix in &f.fixes {
@@ -94,6 +93,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 t.title(),
             ));
             for c in &fix.commands {
+                // Said, not typed: no number, so `c` and the digits never pick it.
+                if Fix::is_instruction(c) {
+                    lines.push(Line::styled(format!("    {}", safe(c)), t.dim()));
+                    continue;
+                }
                 let marker = if n == app.fix { t.pointer() } else { " " };
                 let style = if n == app.fix {
                     t.selected()

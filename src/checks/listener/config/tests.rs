@@ -12,14 +12,6 @@ use crate::parse::{apache, haproxy, runtime, systemd_socket};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-fn owned(a: &str, port: u16, v6only: Option<bool>, pid: u32, process: &str) -> Listener {
-    Listener {
-        pid: Some(pid),
-        process: Some(process.into()),
-        ..listener(a, port, v6only)
-    }
-}
-
 /// Both families' sockets on `port`, as a dual-stack server opens them.
 fn dual(port: u16, pid: u32, process: &str) -> Vec<Listener> {
     vec![owned("::", port, Some(false), pid, process)]
@@ -48,21 +40,6 @@ type Parser<X, T> = fn(&dyn ConfigSource, &X, &BTreeMap<String, String>, &Limits
 /// `parse` over `src`, with no environment and the default limits.
 fn parsed<X: ?Sized, T>(parse: Parser<X, T>, src: &MapSource, what: &X) -> T {
     parse(src, what, &BTreeMap::new(), &Limits::default())
-}
-
-fn apache_on(conf: &str, site: &str) -> ApacheInstance {
-    let src = MapSource::new()
-        .with(
-            "/etc/apache2/apache2.conf",
-            format!("{conf}\nIncludeOptional sites-enabled/*.conf\n"),
-        )
-        .with("/etc/apache2/sites-enabled/shop.conf", site);
-    let inv = apache::invocation(&["/usr/sbin/apache2".into(), "-k".into(), "start".into()]);
-    ApacheInstance {
-        pid: 700,
-        how: "test".into(),
-        config: Ok(parsed(apache::parse_config, &src, &inv)),
-    }
 }
 
 fn haproxy_on(cfg: &str) -> HaproxyInstance {
