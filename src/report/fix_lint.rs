@@ -55,7 +55,7 @@ fn line_problems(line: &str, interfaces: &[String]) -> Vec<String> {
         out.push(format!("unfilled {p}"));
     }
     for name in named_interfaces(line) {
-        if !interfaces.iter().any(|i| *i == name) {
+        if !interfaces.contains(&name) {
             out.push(format!("interface {name} is not on this host"));
         }
     }
