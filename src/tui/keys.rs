@@ -99,13 +99,26 @@ pub const GLOBAL: &[Binding] = &[
     bind("q", "quit", Command::Quit, &[Char('q')]),
 ];
 
-/// Training, before the answer: the trainee picks the stage they think is broken.
+/// Training, before the answer: the trainee picks the stage they think is broken. The
+/// stages stand one under the other in the tree and there are no checks to move through
+/// yet, so ↑↓ move through the stages (←→ too, as in the wizard).
 #[rustfmt::skip]
 pub const TRAIN: &[Binding] = &[
-    bind("←→", "choose the stage you think is broken", Command::PrevStage, &[Left]),
+    bind("↑↓", "choose the stage you think is broken", Command::PrevStage, &[Up, Char('k')]),
+    bind("↓", "next stage", Command::NextStage, &[Down, Char('j')]).help_only(),
+    bind("←→", "previous / next stage, as in the wizard", Command::PrevStage, &[Left]).help_only(),
     NEXT_STAGE,
     bind("Enter", "answer, then see the findings", Command::Start, &[Enter]),
 ];
+
+/// How `command`'s first binding in `list` is shown: hints in the panels name the keys
+/// the way the key bar does.
+pub fn label_of(list: &[Binding], command: Command) -> &'static str {
+    list.iter()
+        .find(|b| b.command == command)
+        .map(|b| b.label)
+        .unwrap_or("?")
+}
 
 #[rustfmt::skip]
 pub const FORM: &[Binding] = &[

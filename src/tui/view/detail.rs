@@ -1,6 +1,7 @@
 use super::super::app::{App, StageRun};
 use super::safe;
 use crate::model::{Fix, Status};
+use crate::tui::keys::{self, Command};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -17,8 +18,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Line::raw(safe(&tr.story)),
             Line::raw(""),
             Line::raw(format!(
-                "Which stage is broken? Choose with ←→ in the tree (now: {}) and press Enter; then the wizard reveals the findings, why, and the fix.",
-                stage.title()
+                "Which stage is broken? Choose it in the tree with {} (now: {}) and press {}; then the wizard reveals the findings, why, and the fix.",
+                keys::label_of(keys::TRAIN, Command::PrevStage),
+                stage.title(),
+                keys::label_of(keys::TRAIN, Command::Start),
             )),
         ];
         frame.render_widget(

@@ -207,6 +207,47 @@ fn training_quiz_and_reveal() {
     );
 }
 
+/// The quiz's hint names the keys that move through the vertical tree, the same ones the
+/// key bar shows, and they do: two steps down from DNS is Listener, the right answer.
+#[test]
+fn training_hint_matches_its_keys_and_layout() {
+    let mut app = App::new(fixtures::options(), false, theme());
+    app.training = Some(super::super::app::Training {
+        title: "The shop is slow on phones".into(),
+        story: "Customers on mobile networks cannot load the shop.".into(),
+        answer: Some(crate::model::Stage::Listener),
+        picked: None,
+    });
+    app.start();
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("Choose it in the tree with ↑↓"), "{screen}");
+    let bar = screen.lines().last().unwrap_or("");
+    assert!(bar.contains("↑↓"), "the key bar names the same keys: {bar}");
+    assert!(!screen.contains("←→"), "{screen}");
+    for _ in 0..2 {
+        let e = app.update(Action::Key(KeyEvent::new(
+            KeyCode::Down,
+            KeyModifiers::NONE,
+        )));
+        assert!(e.is_empty());
+    }
+    assert!(render(&app, 120, 40).contains("(now: Listener)"));
+    let e = app.update(Action::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    feed(&mut app, e, &ipv4_only_nginx(), 10);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen
+            .lines()
+            .next()
+            .unwrap_or("")
+            .contains("TRAINING ✓ right"),
+        "{screen}"
+    );
+}
+
 /// After `r` on the listener stage, a check whose facts were not gathered again (the
 /// sysctl files of address.ipv6_persistent) is marked as older, in the list and the
 /// detail; the re-checked ones are not.
