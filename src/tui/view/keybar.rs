@@ -1,4 +1,5 @@
 use super::super::app::App;
+use crate::tui::keys::Command;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -25,11 +26,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 .next()
                 .unwrap_or(b.desc)
                 .trim_end_matches(',');
-            let short = match b.label {
-                "←→" => "stage",
-                "↑↓" => "check",
-                "r" => "re-check",
-                "R" => "re-run all",
+            // Named by what the key does, not by how it looks: ↑↓ choose the stage in
+            // training and the check in the wizard.
+            let short = match b.command {
+                Command::PrevStage => "stage",
+                Command::PrevCheck => "check",
+                Command::Recheck => "re-check",
+                Command::RerunAll => "re-run all",
                 _ => short,
             };
             let width = label.chars().count() + short.chars().count() + 2;
