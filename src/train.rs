@@ -106,6 +106,25 @@ mod tests {
         }
     }
 
+    /// What a trainee learns to paste: every fix command of every scenario holds values
+    /// of the recorded host only (its interfaces, no placeholders).
+    #[test]
+    fn every_scenarios_fixes_name_only_its_hosts_values() {
+        for (name, _) in list() {
+            let s = load(name).unwrap_or_else(|e| panic!("{e}"));
+            let report = crate::engine::replay(&s.snapshot);
+            let ifaces: Vec<String> = s
+                .snapshot
+                .facts
+                .links()
+                .iter()
+                .map(|l| l.name.clone())
+                .collect();
+            let problems = crate::report::fix_problems(&report, &ifaces);
+            assert!(problems.is_empty(), "{name}: {problems:#?}");
+        }
+    }
+
     #[test]
     fn unknown_name_lists_the_others() {
         let e = load("no-such-scenario\u{1b}[2J").expect_err("unknown");

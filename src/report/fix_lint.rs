@@ -43,7 +43,9 @@ fn line_problems(line: &str, interfaces: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     // An instruction is prose: its capitals are names (SLAAC, DHCPv6), not values to fill.
     let typed = !crate::model::Fix::is_instruction(line);
-    for word in line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+    // Whole words between spaces and separators: a capital run inside a file name
+    // (`/tmp/lab-VAXYOP/`) is part of a real value.
+    for word in line.split(|c: char| c.is_whitespace() || "/:=,'\"()`[]{}<>;|&".contains(c)) {
         if is_caps_placeholder(word, typed) && !REAL_NAMES.contains(&word) {
             out.push(format!("placeholder {word}"));
         }

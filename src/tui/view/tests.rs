@@ -222,7 +222,10 @@ fn training_hint_matches_its_keys_and_layout() {
     let screen = render(&app, 120, 40);
     assert!(screen.contains("Choose it in the tree with ↑↓"), "{screen}");
     let bar = screen.lines().last().unwrap_or("");
-    assert!(bar.contains("↑↓ stage"), "the key bar names the same keys: {bar}");
+    assert!(
+        bar.contains("↑↓ stage"),
+        "the key bar names the same keys: {bar}"
+    );
     assert!(!screen.contains("←→"), "{screen}");
     for _ in 0..2 {
         let e = app.update(Action::Key(KeyEvent::new(
