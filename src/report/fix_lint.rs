@@ -11,6 +11,8 @@ const REAL_NAMES: &[&str] = &[
     "JAVA_TOOL_OPTIONS",
     "IPV6_V6ONLY",
     "NO_COLOR",
+    "REQUEST_URI",
+    "HTTP_HOST",
     "ACCEPT",
     "REJECT",
     "INPUT",

@@ -7,14 +7,14 @@ use crate::checks::view::Ctx;
 use crate::facts::ProbeErrorKind;
 use crate::facts::isp::*;
 use crate::model::{CheckId, Family, Finding};
-use crate::options::Options;
 
 pub fn check(c: &Ctx) -> Finding {
     let s = Subject::host(CheckId::IspAcmeHttp01);
-    with_isp(c, s, |isp| acme_chain(c.opts, isp, s))
+    with_isp(c, s, |isp| acme_chain(c, isp, s))
 }
 
-fn acme_chain(o: &Options, isp: &IspFacts, s: Subject) -> Finding {
+fn acme_chain(c: &Ctx, isp: &IspFacts, s: Subject) -> Finding {
+    let o = c.opts;
     let Some(acme) = &isp.acme else {
         return s.skip(if o.target.ports.contains(&80) {
             "no A or AAAA record to validate (see dns.a / dns.aaaa)"
@@ -82,7 +82,7 @@ fn acme_chain(o: &Options, isp: &IspFacts, s: Subject) -> Finding {
         ))
         .evidence_all(evidence)
         .explain("acme_redirect_trap", &[("domain", domain)])
-        .fix("acme_trap", &[("domain", domain)])
+        .fix(&trap_fix(c.facts), &[("domain", domain)])
         .took(ms);
     }
     if first6.ip.is_some() && !fell_back && first6.response.value().is_none() {
@@ -156,4 +156,21 @@ fn is_timeout(h: &AcmeHop) -> bool {
         .result
         .as_ref()
         .is_err_and(|e| e.kind == ProbeErrorKind::Timeout)
+}
+
+/// The trap's fix in the terms of the program that owns port 80, where dsdoctor has
+/// words for it.
+fn trap_fix(f: &crate::facts::Facts) -> String {
+    let owner = f
+        .listeners
+        .value()
+        .into_iter()
+        .flatten()
+        .filter(|l| l.port == 80)
+        .find_map(|l| l.process.as_deref());
+    match owner {
+        Some(p @ ("nginx" | "apache2")) => format!("acme_trap_{p}"),
+        Some("httpd") => "acme_trap_apache2".into(),
+        _ => "acme_trap".into(),
+    }
 }

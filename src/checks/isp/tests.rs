@@ -313,6 +313,39 @@ fn acme_trap_timeout_plus_redirect_fails() {
     assert!(!a.fixes.is_empty());
 }
 
+/// The trap's fix speaks the language of the server that owns port 80, and no server's
+/// language when dsdoctor cannot see the owner.
+#[test]
+fn acme_trap_fix_is_for_the_server_that_owns_port_80() {
+    let fix_text = |owner: Option<&str>| {
+        let mut f = healthy_online();
+        acme_trap(&mut f);
+        if let Ok(ls) = f.listeners.result.as_mut() {
+            for l in ls.iter_mut() {
+                l.process = owner.map(str::to_string);
+            }
+        }
+        let fs = evaluate(&f, &options());
+        let a = expect(&fs, CheckId::IspAcmeHttp01, None, Status::Fail);
+        let fix = &a.fixes[0];
+        format!("{}\n{}", fix.title, fix.commands.join("\n"))
+    };
+    let nginx = fix_text(Some("nginx"));
+    assert_has(&nginx, "location /.well-known/acme-challenge/");
+    let apache = fix_text(Some("apache2"));
+    assert_has(&apache, "RewriteCond %{REQUEST_URI}");
+    assert!(
+        !apache.contains("nginx") && !apache.contains("location /"),
+        "{apache}"
+    );
+    let unknown = fix_text(None);
+    assert!(
+        !unknown.contains("nginx") && !unknown.contains("Apache"),
+        "{unknown}"
+    );
+    assert_has(&unknown, "/.well-known/acme-challenge/");
+}
+
 #[test]
 fn acme_timeout_without_redirect_only_warns() {
     let mut f = healthy_online();

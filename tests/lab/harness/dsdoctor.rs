@@ -144,14 +144,39 @@ impl Lab {
     pub fn check_as(&self, user: RunAs, extra: &[&str]) -> CheckRun {
         let args = Self::check_args(extra);
         let (code, stdout, stderr) = self.run_dsdoctor_as(user, &args);
-        CheckRun::parse(&format!("{args:?}"), code, stdout, stderr)
+        let run = CheckRun::parse(&format!("{args:?}"), code, stdout, stderr);
+        self.assert_fixes_concrete(&run);
+        run
+    }
+
+    /// Every fix command of a report from srv names only srv's own interfaces and holds
+    /// no made-up value: the namespace itself, not dsdoctor's facts, says which links
+    /// exist.
+    pub fn assert_fixes_concrete(&self, run: &CheckRun) {
+        let links = self.exec_ok(Ns::Srv, &["ip", "-j", "link", "show"]);
+        let links: serde_json::Value = serde_json::from_str(&links).expect("ip -j link is JSON");
+        let names: Vec<String> = links
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l["ifname"].as_str().map(str::to_string))
+            .collect();
+        assert!(names.iter().any(|n| n == "lo"), "no links read: {links}");
+        let problems = dualstack_doctor::fix_problems(&run.report, &names);
+        assert!(
+            problems.is_empty(),
+            "fix commands with values not from this host ({names:?}):\n{}",
+            problems.join("\n")
+        );
     }
 
     /// `dsdoctor check --replay FILE --format json` in srv, read into the typed report.
     pub fn replay(&self, file: &Path) -> CheckRun {
         let args = replay_args(file, "json");
         let (code, stdout, stderr) = self.run_dsdoctor(&args);
-        CheckRun::parse(&format!("{args:?}"), code, stdout, stderr)
+        let run = CheckRun::parse(&format!("{args:?}"), code, stdout, stderr);
+        self.assert_fixes_concrete(&run);
+        run
     }
 
     /// The wizard's command line for a terminal: `ip netns exec SRV dsdoctor <lab args>`.

@@ -139,7 +139,9 @@ pub fn run(table: &Table, name: &str) {
                 "mount --bind /dev/null \"$(command -v nft || echo /usr/sbin/nft)\"",
                 &args,
             );
-            CheckRun::parse(&format!("{args:?} without nft"), code, out, err)
+            let run = CheckRun::parse(&format!("{args:?} without nft"), code, out, err);
+            lab.assert_fixes_concrete(&run);
+            run
         }
     };
     let took = t0.elapsed();
