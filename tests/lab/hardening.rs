@@ -266,7 +266,19 @@ fn unreachable_resolver_ends_within_the_timeout() {
     );
     assert!((1..=2).contains(&r.code), "exit {}", r.code);
     assert_dns_error("dead resolver", &r, &["203.0.113.99"]);
-    r.assert_says(CheckId::DnsA, None, Part::Summary, &["no answer within 2s"]);
+    // In the admin's words first, the probe's own (with the timeout) in the evidence.
+    r.assert_says(
+        CheckId::DnsA,
+        None,
+        Part::Summary,
+        &["no answer from the resolver 203.0.113.99 within the timeout"],
+    );
+    r.assert_says(
+        CheckId::DnsA,
+        None,
+        Part::Evidence,
+        &["no answer within 2s"],
+    );
 }
 
 /// The wizard's `e`xport when both the working directory and the temporary directory are

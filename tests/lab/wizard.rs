@@ -133,9 +133,12 @@ fn fix_then_recheck(name: &str, stage: &str, broken: &[&[&str]], repair: &[&[&st
     tmux.wait_for(
         &format!("the {stage} stage to fail"),
         Duration::from_secs(30),
+        // The whole first run over, not only the stage's: `r` pressed while the ISP
+        // probes still run would see their first answer come after the repair.
         |s| {
             line_with(s, stage).is_some_and(|l| l.contains('✗') && l.contains('◀'))
                 && !s.contains("checking…")
+                && !s.lines().next().unwrap_or("").contains("checking")
         },
     );
     for cmd in repair {

@@ -15,7 +15,14 @@ pub(super) fn check(p: &Port) -> Finding {
             .map(|(n, p)| format!("{n} (pid {p})"))
             .collect::<Vec<_>>()
             .join(", ");
-        let summary = if p.sockets.is_empty() && others.is_empty() {
+        let summary = if web.nginx.len() > 1 {
+            let pids: Vec<String> = web.nginx.iter().map(|n| n.pid.to_string()).collect();
+            format!(
+                "{} nginx run (pids {}), and the owner of the sockets on port {port} is not visible (naming it needs root): which configuration to read cannot be told",
+                web.nginx.len(),
+                pids.join(", ")
+            )
+        } else if p.sockets.is_empty() && others.is_empty() {
             format!(
                 "nothing listens on port {port} and no web server dsdoctor reads (nginx, Apache, HAProxy, Caddy) runs: no configuration to read"
             )

@@ -45,11 +45,14 @@ instance!(
 );
 
 impl Port<'_> {
-    /// The instance that owns the port's sockets, else the first one running.
+    /// The instance that owns the port's sockets. With the owner unknown (an
+    /// unprivileged run) or not an instance's main process (a worker), the one running,
+    /// but none when several run: another may belong to a container's network namespace,
+    /// which an unprivileged run cannot tell.
     pub fn instance<'i, T: Instance>(&self, all: &'i [T]) -> Option<&'i T> {
         self.pid
             .and_then(|p| all.iter().find(|i| i.pid() == p))
-            .or_else(|| all.first())
+            .or_else(|| if all.len() == 1 { all.first() } else { None })
     }
 
     pub fn subject(&self) -> Subject {

@@ -423,3 +423,33 @@ fn apache_ipv6_wildcard_with_v4_mapped_passes() {
     });
     assert_status(&run(&f, 80), Status::Pass);
 }
+
+/// Unprivileged, the owner of the sockets is not visible and two nginx run (one in a
+/// container's network namespace, which only root can tell apart): judging either one's
+/// configuration would be a guess, so the check says it cannot tell.
+#[test]
+fn two_nginx_and_an_invisible_owner_is_not_a_guess() {
+    let mut sock = listener("0.0.0.0", 80, None);
+    sock.pid = None;
+    sock.process = None;
+    let f = host(vec![sock], |w| {
+        w.nginx = vec![nginx(SITE), {
+            let mut other = nginx("server {\n    listen 80;\n    server_name shop.example;\n}\n");
+            other.pid = 9000;
+            other
+        }];
+    });
+    let fd = run(&f, 80);
+    assert_status(&fd, Status::Skip);
+    assert!(
+        fd.summary.contains("2 nginx run (pids 812, 9000)"),
+        "{fd:#?}"
+    );
+    assert!(fd.summary.contains("cannot be told"), "{fd:#?}");
+    // With one nginx, it is that one's configuration.
+    let mut sock = listener("0.0.0.0", 80, None);
+    sock.pid = None;
+    sock.process = None;
+    let one = host(vec![sock], |w| w.nginx = vec![nginx(SITE)]);
+    assert_status(&run(&one, 80), Status::Pass);
+}
