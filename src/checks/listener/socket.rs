@@ -31,7 +31,7 @@ fn socket_line(l: &Listener) -> String {
     };
     let owner = match (&l.process, l.pid) {
         (Some(p), Some(pid)) => format!(" ({p} pid {pid})"),
-        _ => " (owner not visible: run as root)".to_string(),
+        _ => " (owner not visible: naming it needs root, or CAP_SYS_PTRACE)".to_string(),
     };
     format!(
         "sock_diag: {addr}:{} LISTEN{v6only} uid {} inode {}{owner}",

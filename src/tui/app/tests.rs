@@ -230,6 +230,39 @@ fn copy_sends_the_selected_fix_command() {
     );
 }
 
+/// A fix's instructions (where to find a value this host does not know) are read, not
+/// typed: `c` and the digits pick only the commands.
+#[test]
+fn instructions_are_never_copied() {
+    let mut f = fixtures::healthy();
+    fixtures::drop_routes(&mut f, crate::model::Family::V6);
+    f.boot_network = None;
+    f.neighbours = crate::facts::Probed::ok(Vec::new());
+    let mut app = started(&f);
+    while app.selected_stage() != Stage::Route {
+        app.update(code(KeyCode::Right));
+    }
+    let idx = app
+        .stage_findings(Stage::Route)
+        .iter()
+        .position(|f| f.id == CheckId::RouteIpv6Default)
+        .unwrap();
+    while app.check < idx {
+        app.update(code(KeyCode::Down));
+    }
+    let shown = &app.selected_finding().unwrap().fixes[0].commands;
+    assert!(shown.iter().any(|c| c.starts_with('#')), "{shown:?}");
+    assert_eq!(
+        app.fix_commands(),
+        vec!["ip -6 neigh show dev eth0 router   # routers that announced themselves on the link (none had when dsdoctor looked)".to_string()]
+    );
+    app.update(key('2'));
+    match &app.update(key('c'))[..] {
+        [Effect::Copy(text)] => assert!(text.starts_with("ip -6 neigh show"), "{text}"),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn overlays_toggle_and_escape_closes_before_quitting() {
     let mut app = started(&ipv4_only_nginx());

@@ -207,6 +207,17 @@ fn training_quiz_and_reveal() {
     );
 }
 
+/// The facts behind these screens give fixes with this host's values only.
+#[test]
+fn fixtures_fixes_hold_only_their_hosts_values() {
+    for f in [fixtures::healthy(), ipv4_only_nginx()] {
+        let report = crate::engine::report_from_facts(&f, &fixtures::options(), String::new(), 0);
+        let ifaces: Vec<String> = f.links().iter().map(|l| l.name.clone()).collect();
+        let problems = crate::report::fix_problems(&report, &ifaces);
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+}
+
 /// The quiz's hint names the keys that move through the vertical tree, the same ones the
 /// key bar shows, and they do: two steps down from DNS is Listener, the right answer.
 #[test]

@@ -18,7 +18,7 @@ pub(super) fn check(p: &Port) -> Finding {
         let summary = if web.nginx.len() > 1 {
             let pids: Vec<String> = web.nginx.iter().map(|n| n.pid.to_string()).collect();
             format!(
-                "{} nginx run (pids {}), and the owner of the sockets on port {port} is not visible (naming it needs root): which configuration to read cannot be told",
+                "{} nginx run (pids {}), and the owner of the sockets on port {port} is not visible (naming it needs root, or CAP_SYS_PTRACE to read other users' /proc/PID/fd): which configuration to read cannot be told",
                 web.nginx.len(),
                 pids.join(", ")
             )
@@ -28,11 +28,11 @@ pub(super) fn check(p: &Port) -> Finding {
             )
         } else if others.is_empty() {
             format!(
-                "the owner of the sockets on port {port} is not visible (naming it needs root) and no nginx runs: which configuration to read cannot be told"
+                "the owner of the sockets on port {port} is not visible (naming it needs root, or CAP_SYS_PTRACE to read other users' /proc/PID/fd) and no nginx runs: which configuration to read cannot be told"
             )
         } else {
             format!(
-                "{others} runs, but the owner of the sockets on port {port} is unknown (naming it needs root): which configuration to read cannot be told"
+                "{others} runs, but the owner of the sockets on port {port} is unknown (naming it needs root, or CAP_SYS_PTRACE to read other users' /proc/PID/fd): which configuration to read cannot be told"
             )
         };
         return s.skip(summary);
