@@ -58,7 +58,13 @@ impl Subject {
     }
 
     /// `unread` of a probe that talked to `peer`.
-    pub fn unread_from(self, f: &Facts, what: &str, peer: Option<Peer>, e: &ProbeError) -> Finding {
+    pub fn unread_from(
+        self,
+        f: &Facts,
+        what: &str,
+        peer: Option<&Peer>,
+        e: &ProbeError,
+    ) -> Finding {
         let w = failure::word(f, peer, e);
         let mut fd = self
             .error(format!("could not {what}: {}", w.text))

@@ -86,7 +86,7 @@ pub fn check(c: &Ctx) -> Finding {
             .result
             .as_ref()
             .err()
-            .map(|e| failure::word(f, failure::resolver(f), e).text)
+            .map(|e| failure::word(f, failure::resolver(f).as_ref(), e).text)
             .unwrap_or_else(|| "no authoritative server answered".into());
         return s
             .warn(format!(

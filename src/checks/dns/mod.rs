@@ -61,7 +61,7 @@ fn target_addrs(f: &Facts, family: Family) -> Vec<(IpAddr, String)> {
 /// The `error` of a DNS check whose question got no answer: what failed in the admin's
 /// words, the raw error in the evidence, and why it matters for the kind of failure.
 fn unanswered(s: Subject, f: &Facts, what: &str, e: &ProbeError) -> Finding {
-    s.unread_from(f, what, failure::resolver(f), e)
+    s.unread_from(f, what, failure::resolver(f).as_ref(), e)
         .explain(unanswered_why(e.kind), &[])
 }
 

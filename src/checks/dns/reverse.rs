@@ -85,7 +85,7 @@ pub fn check(c: &Ctx) -> Finding {
         return fd;
     }
     if let Some(e) = first_error {
-        let w = failure::word(f, failure::resolver(f), e);
+        let w = failure::word(f, failure::resolver(f).as_ref(), e);
         let mut fd = s
             .error(format!(
                 "could not look up the PTR records of {}: {}",

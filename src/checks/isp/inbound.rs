@@ -43,7 +43,7 @@ fn inbound_port(
     };
     let ans = match &p.answer.result {
         Ok(a) => a,
-        Err(e) => return no_answer(s, family, e, block).took(p.answer.ms),
+        Err(e) => return no_answer(f, s, family, e, block).took(p.answer.ms),
     };
     let ev = format!(
         "{} connected back to {}: {}",

@@ -10,6 +10,7 @@ pub mod public;
 pub mod resources;
 pub mod smtp_parity;
 
+use super::failure::Peer;
 use super::subject::Subject;
 use super::view::Ctx;
 use crate::facts::isp::*;
@@ -97,18 +98,32 @@ fn echo_of(isp: &IspFacts, family: Family) -> Option<&EchoProbe> {
 }
 
 /// A finding for a probe that produced no answer.
-fn no_answer(s: Subject, family: Family, e: &ProbeError, block: &Option<CheckId>) -> Finding {
+fn no_answer(
+    f: &Facts,
+    s: Subject,
+    family: Family,
+    e: &ProbeError,
+    block: &Option<CheckId>,
+) -> Finding {
     if let Some(cause) = block {
         return blocked_skip(s, family, *cause);
     }
     if e.kind == ProbeErrorKind::NotRun {
         return s.skip(format!("not run: {}", e.message));
     }
-    s.error(format!(
-        "the echo service could not be asked over {}: {}",
-        family.name(),
-        e.message
-    ))
+    let url = f
+        .isp
+        .value()
+        .and_then(|isp| echo_of(isp, family))
+        .map(|p| crate::sanitize::clean(&p.url))
+        .unwrap_or_default();
+    let peer = Peer::named(format!("the echo service {url}"), family);
+    s.unread_from(
+        f,
+        &format!("ask the echo service over {}", family.name()),
+        Some(&peer),
+        e,
+    )
     .explain("echo_failed", &[])
 }
 

@@ -44,7 +44,7 @@ fn seen(
     };
     let ip = match &echo.seen.result {
         Ok(ip) => *ip,
-        Err(e) => return no_answer(s, family, e, block),
+        Err(e) => return no_answer(f, s, family, e, block),
     };
     let records = f.dns.ips(family);
     let mut evidence = vec![format!("{} saw this host as {ip}", echo.url)];
