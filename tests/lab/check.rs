@@ -129,6 +129,7 @@ fn bad_input_exits_3_and_unknown_domain_is_a_clean_fail() {
     let args = with_domain("nope.lab.example");
     let (code, out, err) = lab.run_dsdoctor(&args);
     let r = CheckRun::parse("nope.lab.example", code, out, err);
+    lab.assert_fixes_concrete(&r);
     r.assert_exit(2);
     assert_eq!(r.report.target.domain, "nope.lab.example");
     r.assert_status(CheckId::DnsA, None, Status::Fail);

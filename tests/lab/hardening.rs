@@ -243,6 +243,7 @@ fn no_or_empty_resolv_conf_is_a_dns_error_that_says_so() {
     let args = Lab::check_args(&["--offline"]);
     let (code, out, err) = lab.run_dsdoctor_in_mount_ns(&setup, &args);
     let absent = CheckRun::parse("no resolv.conf", code, out, err);
+    lab.assert_fixes_concrete(&absent);
     for (what, r) in [("empty", &empty), ("absent", &absent)] {
         assert!((1..=2).contains(&r.code), "{what}: exit {}", r.code);
         assert_dns_error(what, r, &["resolv.conf", "resolver"]);
