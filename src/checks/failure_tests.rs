@@ -102,48 +102,36 @@ fn unreadable_routes_blame_no_check() {
 #[test]
 fn refused_timeout_and_permission_in_the_admins_words() {
     let f = healthy();
-    let peer = Peer::at("the gateway", ip("203.0.113.1"));
-    let gw = Some(&peer);
-    let refused = word(
-        &f,
-        gw,
-        &err(ProbeErrorKind::Refused, "Connection refused (os error 111)"),
-    );
-    assert_eq!(
-        refused.text,
-        "the gateway 203.0.113.1 refused the connection: nothing listens there, or a firewall rejects it"
-    );
-    let timeout = word(
-        &f,
-        gw,
-        &err(ProbeErrorKind::Timeout, "deadline has elapsed"),
-    );
-    assert_eq!(
-        timeout.text,
-        "no answer from the gateway 203.0.113.1 within the timeout: it is down, or packets to it or back are dropped"
-    );
-    let bare = word(
-        &f,
-        None,
-        &err(
+    let gw = Peer::at("the gateway", ip("203.0.113.1"));
+    // A probe that already says which privilege it needs (the capability), or what is
+    // missing, keeps its words.
+    let said = "reading the packet filter needs root (CAP_NET_ADMIN): run dsdoctor as root";
+    let missing = "/etc/resolv.conf names no nameserver";
+    for (peer, kind, raw, want) in [
+        (
+            Some(&gw),
+            ProbeErrorKind::Refused,
+            "Connection refused (os error 111)",
+            "the gateway 203.0.113.1 refused the connection: nothing listens there, or a firewall rejects it",
+        ),
+        (
+            Some(&gw),
+            ProbeErrorKind::Timeout,
+            "deadline has elapsed",
+            "no answer from the gateway 203.0.113.1 within the timeout: it is down, or packets to it or back are dropped",
+        ),
+        (
+            None,
             ProbeErrorKind::Permission,
             "Operation not permitted (os error 1)",
+            "permission denied: run dsdoctor as root",
         ),
-    );
-    assert_eq!(bare.text, "permission denied: run dsdoctor as root");
-    // A probe that already says which privilege it needs keeps its words (the capability).
-    let said = "reading the packet filter needs root (CAP_NET_ADMIN): run dsdoctor as root";
-    assert_eq!(
-        word(&f, None, &err(ProbeErrorKind::Permission, said)).text,
-        said
-    );
-    let missing = "/etc/resolv.conf names no nameserver";
-    assert_eq!(
-        word(&f, None, &err(ProbeErrorKind::Missing, missing)).text,
-        missing
-    );
-    for w in [refused, timeout, bare] {
-        assert_eq!(w.cause, None);
+        (None, ProbeErrorKind::Permission, said, said),
+        (None, ProbeErrorKind::Missing, missing, missing),
+    ] {
+        let w = word(&f, peer, &err(kind, raw));
+        assert_eq!(w.text, want, "{kind:?}");
+        assert_eq!(w.cause, None, "{kind:?}");
     }
 }
 

@@ -130,6 +130,18 @@ pub fn options() -> Options {
     o
 }
 
+/// `lo` with its two addresses.
+pub fn loopback() -> Link {
+    Link {
+        index: 1,
+        name: "lo".into(),
+        up: true,
+        loopback: true,
+        addrs: vec![addr("127.0.0.1", 8), addr("::1", 128)],
+        mtu: Some(65536),
+    }
+}
+
 pub fn healthy() -> Facts {
     let sysctl = Sysctls {
         disable_ipv6: BTreeMap::from([
@@ -153,14 +165,7 @@ pub fn healthy() -> Facts {
             os_id: Some("debian".into()),
         },
         links: Probed::ok(vec![
-            Link {
-                index: 1,
-                name: "lo".into(),
-                up: true,
-                loopback: true,
-                addrs: vec![addr("127.0.0.1", 8), addr("::1", 128)],
-                mtu: Some(65536),
-            },
+            loopback(),
             Link {
                 index: 2,
                 name: "eth0".into(),

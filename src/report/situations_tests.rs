@@ -212,14 +212,7 @@ fn no_default_route() {
 #[test]
 fn no_network_at_all() {
     let mut f = healthy();
-    f.links = Probed::ok(vec![Link {
-        index: 1,
-        name: "lo".into(),
-        up: true,
-        loopback: true,
-        addrs: vec![addr("127.0.0.1", 8), addr("::1", 128)],
-        mtu: Some(65536),
-    }]);
+    f.links = Probed::ok(vec![loopback()]);
     f.routes = Probed::ok(Vec::new());
     f.neighbours = Probed::ok(Vec::new());
     f.gateway_pings.clear();

@@ -191,20 +191,18 @@ fn training_quiz_and_reveal() {
     });
     app.start();
     both("training_quiz", &app);
+    let header = answer(&mut app);
+    assert!(header.contains("TRAINING ✗ it was Listener"), "{header}");
+}
+
+/// Enter on the quiz, the recording's facts arrive: the header line.
+fn answer(app: &mut App) -> String {
     let e = app.update(Action::Key(KeyEvent::new(
         KeyCode::Enter,
         KeyModifiers::NONE,
     )));
-    feed(&mut app, e, &ipv4_only_nginx(), 10);
-    let screen = render(&app, 80, 24);
-    assert!(
-        screen
-            .lines()
-            .next()
-            .unwrap_or("")
-            .contains("TRAINING ✗ it was Listener"),
-        "{screen}"
-    );
+    feed(app, e, &ipv4_only_nginx(), 10);
+    render(app, 80, 24).lines().next().unwrap_or("").to_string()
 }
 
 /// The facts behind these screens give fixes with this host's values only.
@@ -246,20 +244,8 @@ fn training_hint_matches_its_keys_and_layout() {
         assert!(e.is_empty());
     }
     assert!(render(&app, 120, 40).contains("(now: Listener)"));
-    let e = app.update(Action::Key(KeyEvent::new(
-        KeyCode::Enter,
-        KeyModifiers::NONE,
-    )));
-    feed(&mut app, e, &ipv4_only_nginx(), 10);
-    let screen = render(&app, 80, 24);
-    assert!(
-        screen
-            .lines()
-            .next()
-            .unwrap_or("")
-            .contains("TRAINING ✓ right"),
-        "{screen}"
-    );
+    let header = answer(&mut app);
+    assert!(header.contains("TRAINING ✓ right"), "{header}");
 }
 
 /// After `r` on the listener stage, a check whose facts were not gathered again (the
