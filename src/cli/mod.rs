@@ -485,17 +485,15 @@ mod tests {
         }
     }
 
-    #[test]
-    fn fuzz_argument_parsers() {
-        use crate::testutil::{Rng, fuzz_data, fuzz_iters, is_inert};
-        let mut rng = Rng::seeded(0xc11_0000_0001);
-        let vocab = fuzz_data("cli.vocab");
-        for round in 0..fuzz_iters() {
-            let s = if round % 4 == 0 {
-                String::from_utf8_lossy(&rng.bytes(40)).into_owned()
-            } else {
-                rng.soup(&vocab, 12)
-            };
+    proptest::proptest! {
+        #![proptest_config(crate::testutil::inputs::config())]
+
+        #[test]
+        fn fuzz_argument_parsers(s in proptest::prop_oneof![
+            1 => crate::testutil::inputs::junk(40),
+            3 => crate::testutil::inputs::soup_of("cli", 12),
+        ]) {
+            use crate::testutil::is_inert;
             let results = [
                 parse_ports(&s).map(|p| assert!(!p.0.contains(&0))),
                 parse_domain(&s).map(|d| {
