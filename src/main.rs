@@ -29,7 +29,7 @@ impl From<anyhow::Error> for Failure {
         Failure {
             help: help_for(&e),
             // Every error's message is whole (it names its cause), so the chain is not
-            // printed again: one line, so scripts and monitoring logs stay readable.
+            // printed again: one line for what went wrong, so logs stay readable.
             message: e.to_string(),
         }
     }
@@ -40,7 +40,7 @@ impl From<anyhow::Error> for Failure {
 /// code for `check`).
 fn main() -> ExitCode {
     let color = color_before_parsing(std::env::args_os());
-    match run() {
+    match run(color) {
         Ok(code) => code,
         Err(f) => {
             let paint = color.enabled(std::io::stderr().is_terminal());
@@ -62,10 +62,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> Result<ExitCode, Failure> {
+/// `color`: `--color` as read before parsing, for clap's own help and errors.
+fn run(color: Color) -> Result<ExitCode, Failure> {
     let t0 = std::time::Instant::now();
     let parsed = Cli::command()
         .version(VERSION)
+        .color(match color {
+            // clap's auto already follows NO_COLOR and the terminal.
+            Color::Auto => clap::ColorChoice::Auto,
+            Color::Always => clap::ColorChoice::Always,
+            Color::Never => clap::ColorChoice::Never,
+        })
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m));
     let cli = match parsed {

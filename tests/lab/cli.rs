@@ -68,6 +68,13 @@ fn colour_follows_the_choice_then_no_color_and_never_touches_the_status_line() {
     // The error labels too: plain on a pipe unless asked.
     let (_, _, err) = dsdoctor(&["check", "-p", "x", "a.example", "--color", "always"], &[]);
     assert!(err.starts_with("\u{1b}[1;31merror:\u{1b}[0m "), "{err:?}");
+    // And clap's own help.
+    assert!(
+        dsdoctor(&["--help", "--color", "always"], &[])
+            .1
+            .contains('\u{1b}')
+    );
+    assert!(!dsdoctor(&["--help"], &[]).1.contains('\u{1b}'));
 }
 
 #[test]
