@@ -1,13 +1,66 @@
-//! Compiles the training scenarios under assets/scenarios/ into the binary: each
-//! NAME.json (a fact snapshot recorded in the lab) with its NAME.toml (title, story).
+//! Build steps:
+//! - the training scenarios under assets/scenarios/ compiled into the binary: each
+//!   NAME.json (a fact snapshot recorded in the lab) with its NAME.toml (title, story);
+//! - `DSDOCTOR_VERSION` for `--version`: the package version and the commit built, from
+//!   git when this is a clone, else from `DSDOCTOR_COMMIT` (a tarball build), else none;
+//! - the shell completion scripts and the man page, from the command line's own
+//!   definition (src/cli/args.rs), into OUT_DIR and, for the Debian package, into
+//!   `dsdoctor-extra/` next to the binary (cargo-deb's assets cannot name OUT_DIR: its
+//!   path has a hash in it).
 
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[allow(dead_code)]
+#[path = "src/cli/args.rs"]
+mod args;
+
+// What src/cli/args.rs takes from its parent module. Rendering help, completions and the
+// man page never parses a value, so these accept anything: only their types matter.
+type IpNet = String;
+#[derive(Debug, Clone)]
+struct PortList;
+fn parse_ports(_: &str) -> Result<PortList, String> {
+    Ok(PortList)
+}
+fn parse_domain(s: &str) -> Result<String, String> {
+    Ok(s.to_string())
+}
+fn parse_resolver(_: &str) -> Result<std::net::SocketAddr, String> {
+    Ok(std::net::SocketAddr::from(([0, 0, 0, 0], 53)))
+}
+fn parse_prefix(s: &str) -> Result<IpNet, String> {
+    Ok(s.to_string())
+}
+fn parse_echo_url(s: &str) -> Result<String, String> {
+    Ok(s.to_string())
+}
+fn parse_egress(s: &str) -> Result<String, String> {
+    Ok(s.to_string())
+}
+fn parse_interval(_: &str) -> Result<std::time::Duration, String> {
+    Ok(std::time::Duration::ZERO)
+}
+fn parse_timeout(_: &str) -> Result<std::time::Duration, String> {
+    Ok(std::time::Duration::ZERO)
+}
 
 fn main() {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into()));
+    scenarios(&root, &out);
+    let version = version(&root);
+    println!("cargo:rustc-env=DSDOCTOR_VERSION={version}");
+    println!("cargo:rerun-if-changed=src/cli/args.rs");
+    if let Err(e) = docs(&out, version) {
+        panic!("build.rs: cannot write the completions or the man page: {e}");
+    }
+}
+
+fn scenarios(root: &Path, out: &Path) {
     println!("cargo:rerun-if-changed=assets/scenarios");
-    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
-    let dir = Path::new(&root).join("assets/scenarios");
+    let dir = root.join("assets/scenarios");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map(|rd| {
             rd.flatten()
@@ -30,9 +83,110 @@ fn main() {
         );
     }
     code.push_str("];\n");
-    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into()))
-        .join("scenarios.rs");
-    if let Err(e) = std::fs::write(&out, code) {
-        panic!("build.rs: cannot write {}: {e}", out.display());
+    let path = out.join("scenarios.rs");
+    if let Err(e) = std::fs::write(&path, code) {
+        panic!("build.rs: cannot write {}: {e}", path.display());
     }
+}
+
+/// `0.1.0 (1a2b3c4)`, `0.1.0 (1a2b3c4-dirty)` with uncommitted changes to tracked
+/// files, or `0.1.0` where neither git nor `DSDOCTOR_COMMIT` tells the commit.
+fn version(root: &Path) -> String {
+    let pkg = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
+    println!("cargo:rerun-if-env-changed=DSDOCTOR_COMMIT");
+    let commit = std::env::var("DSDOCTOR_COMMIT")
+        .ok()
+        .filter(|c| !c.trim().is_empty() && c.chars().all(|c| c.is_ascii_graphic()))
+        .or_else(|| git_commit(root));
+    match commit {
+        Some(c) => format!("{pkg} ({c})"),
+        None => pkg,
+    }
+}
+
+fn git(root: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        // Never take the index lock to refresh it: a concurrent git command in the
+        // clone must not fail because a build ran.
+        .arg("--no-optional-locks")
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn git_commit(root: &Path) -> Option<String> {
+    // Only this package's own repository: a source tarball unpacked inside some other
+    // clone (a packaging tree, `cargo package`'s check) must not take that one's commit.
+    let top = git(root, &["rev-parse", "--show-toplevel"])?;
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if !same(Path::new(&top), root) {
+        return None;
+    }
+    let commit = git(root, &["rev-parse", "--short", "HEAD"])?;
+    // A new commit or checkout moves HEAD or the branch; staging and committing rewrite
+    // the index. (An edit not yet staged shows at the next of those, or a clean build.)
+    for what in ["HEAD", "index", "packed-refs"] {
+        if let Some(p) = git(root, &["rev-parse", "--git-path", what]) {
+            println!("cargo:rerun-if-changed={}", root.join(p).display());
+        }
+    }
+    if let Some(branch) = git(root, &["symbolic-ref", "-q", "HEAD"])
+        && let Some(p) = git(root, &["rev-parse", "--git-path", &branch])
+    {
+        println!("cargo:rerun-if-changed={}", root.join(p).display());
+    }
+    let dirty = git(root, &["status", "--porcelain", "--untracked-files=no"])
+        .is_some_and(|s| !s.is_empty());
+    Some(if dirty {
+        format!("{commit}-dirty")
+    } else {
+        commit
+    })
+}
+
+/// The completions (bash, zsh, fish) and the man pages, in OUT_DIR and in
+/// `<target>/<profile>/dsdoctor-extra/` for cargo-deb.
+fn docs(out: &Path, version: String) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    // clap takes a version for the life of the program; the build script ends soon.
+    let version: &'static str = Box::leak(version.into_boxed_str());
+    let mut cmd = args::Cli::command().version(version);
+    let dir = out.join("dsdoctor-extra");
+    // Nothing from an earlier build (a subcommand since removed) may be packaged.
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        clap_complete::generate_to(shell, &mut cmd, "dsdoctor", &dir)?;
+    }
+    // One page per subcommand (dsdoctor-check.1, ...), as git and cargo do; the main
+    // page's SUBCOMMANDS section names them. `dsdoctor help` needs no page: it prints
+    // what the pages say.
+    let pages = args::Cli::command().version(version);
+    clap_mangen::generate_to(pages.disable_help_subcommand(true), &dir)?;
+    // OUT_DIR is <target>/[<triple>/]<profile>/build/<package>-<hash>/out: three levels
+    // up is where cargo puts the binary. Any other layout keeps the files in OUT_DIR.
+    if let Some(profile_dir) = out.ancestors().nth(3)
+        && out
+            .parent()
+            .and_then(Path::parent)
+            .and_then(Path::file_name)
+            == Some(std::ffi::OsStr::new("build"))
+    {
+        let extra = profile_dir.join("dsdoctor-extra");
+        let _ = std::fs::remove_dir_all(&extra);
+        std::fs::create_dir_all(&extra)?;
+        for f in std::fs::read_dir(&dir)?.flatten() {
+            std::fs::copy(f.path(), extra.join(f.file_name()))?;
+        }
+    }
+    Ok(())
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite of dualstack-doctor: install the lab's tools when missing, then
-# formatting, lints and every test (the network-namespace lab tests need root).
+# formatting, lints, every test (the network-namespace lab tests need root) and the
+# Debian package.
 #
 # Works unattended (CI=true, no stdin). Exits non-zero when any step fails, after running
 # all of them and printing a summary.
@@ -131,6 +132,12 @@ read -r passed failed ignored < <(awk '
 failed_tests="$(grep -E '^test .* \.\.\. FAILED$' "$test_log" | sed -E 's/^test (.*) \.\.\. FAILED$/\1/' | sort -u)"
 rm -f "$test_log"
 
+# The Debian package: built with cargo-deb (installed when missing: about 45 s on 2
+# cores), its contents listed, installed into a throwaway root and run from there.
+deb_status=failed
+say "Debian package (scripts/deb-test.sh)"
+bash scripts/deb-test.sh </dev/null && deb_status=ok
+
 echo
 echo "================ dualstack-doctor test summary ================"
 printf '  %-28s %s\n' "tools (apt)" "$setup_status"
@@ -138,6 +145,7 @@ printf '  %-28s %s\n' "cargo fmt --check" "$fmt_status"
 printf '  %-28s %s\n' "cargo clippy -D warnings" "$clippy_status"
 printf '  %-28s %s\n' "cargo deny (licences)" "$deny_status"
 printf '  %-28s %s\n' "cargo test --all-targets" "$test_status"
+printf '  %-28s %s\n' "Debian package" "$deb_status"
 if [ -n "$failed_tests" ]; then
     echo "  failed tests:"
     printf '    %s\n' $failed_tests
@@ -145,7 +153,7 @@ fi
 echo "==============================================================="
 echo "tests: $passed passed, $failed failed, $ignored skipped"
 
-if [ "$setup_status" = ok ] && [ "$fmt_status" = ok ] && [ "$clippy_status" = ok ] && [ "$deny_status" = ok ] && [ "$test_status" = ok ]; then
+if [ "$setup_status" = ok ] && [ "$fmt_status" = ok ] && [ "$clippy_status" = ok ] && [ "$deny_status" = ok ] && [ "$test_status" = ok ] && [ "$deb_status" = ok ]; then
     exit 0
 fi
 exit 1

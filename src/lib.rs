@@ -36,16 +36,17 @@ mod watch;
 
 // The public surface: what the binary, the benches and the examples use. Everything else
 // is private, so the compiler reports what nothing uses.
-pub use cli::{Cli, Command};
+pub use cli::{Cli, Command, color_before_parsing, completions, help_for, usage_error};
 pub use engine::{replay, run_with_facts};
 pub use firewall::{Compiled, Packet};
 // The report's types, so the lab tests read a report into the model, not into raw JSON.
 pub use model::{Cause, CheckId, Family, Finding, Report, Stage, StageStatus, Status, Verdict};
+pub use options::Color;
 pub use parse::apache::{invocation as apache_invocation, parse_config as parse_apache};
 pub use parse::nft::parse as parse_nft;
 pub use parse::source::{FsSource, Limits};
 pub use probe::listeners::{attach_owners, dump_listeners};
-pub use report::{fix_problems, list_checks, render};
+pub use report::{fix_problems, list_checks, render, status_line};
 pub use snapshot::{Snapshot, load as load_snapshot, save as save_snapshot};
 pub use train::{list as scenarios, load as load_scenario};
 pub use tui::{Mode as WizardMode, run as run_wizard};

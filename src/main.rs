@@ -2,34 +2,80 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 use anyhow::anyhow;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use dualstack_doctor::{
-    Cli, Command, Snapshot, WatchConfig, WizardMode, list_checks, load_scenario, load_snapshot,
-    render, replay, run_watch, run_with_facts, run_wizard, save_snapshot, scenarios,
+    Cli, Color, Command, Snapshot, WatchConfig, WizardMode, color_before_parsing, completions,
+    help_for, list_checks, load_scenario, load_snapshot, render, replay, run_watch, run_with_facts,
+    run_wizard, save_snapshot, scenarios, status_line, usage_error,
 };
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 /// Exit code 3: the diagnosis could not run (contract).
 const UNUSABLE: u8 = 3;
 
-/// The one exit path: a run that could not diagnose says why in one line and exits 3;
-/// otherwise the front end's own code (the report's Nagios code for `check`).
-fn main() -> ExitCode {
-    match run() {
-        Ok(code) => code,
-        Err(e) => {
+/// `--version`: the package version and the commit it was built from (build.rs).
+const VERSION: &str = env!("DSDOCTOR_VERSION");
+
+/// A run that could not diagnose: what went wrong and, where there is something to do,
+/// what to do, in cargo's `error:` / `help:` form.
+struct Failure {
+    message: String,
+    help: Option<String>,
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure {
+            help: help_for(&e),
             // Every error's message is whole (it names its cause), so the chain is not
-            // printed again: one line, so scripts and monitoring logs stay readable.
-            eprintln!("dsdoctor: {e}");
+            // printed again: one line for what went wrong, so logs stay readable.
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The one exit path: a run that could not diagnose says why (and what to do) on
+/// standard error and exits 3; otherwise the front end's own code (the report's Nagios
+/// code for `check`).
+fn main() -> ExitCode {
+    let color = color_before_parsing(std::env::args_os());
+    match run(color) {
+        Ok(code) => code,
+        Err(f) => {
+            let paint = color.enabled(std::io::stderr().is_terminal());
+            // Cargo's colours: bold red for the error, bold cyan for the help.
+            let label = |name: &str, sgr: &str| {
+                if paint {
+                    format!("\x1b[{sgr}m{name}:\x1b[0m")
+                } else {
+                    format!("{name}:")
+                }
+            };
+            let mut text = format!("{} {}\n", label("error", "1;31"), f.message);
+            if let Some(h) = &f.help {
+                text.push_str(&format!("{} {h}\n", label("help", "1;36")));
+            }
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
             ExitCode::from(UNUSABLE)
         }
     }
 }
 
-fn run() -> anyhow::Result<ExitCode> {
+/// `color`: `--color` as read before parsing, for clap's own help and errors.
+fn run(color: Color) -> Result<ExitCode, Failure> {
     let t0 = std::time::Instant::now();
-    let cli = match Cli::try_parse() {
+    let parsed = Cli::command()
+        .version(VERSION)
+        .color(match color {
+            // clap's auto already follows NO_COLOR and the terminal.
+            Color::Auto => clap::ColorChoice::Auto,
+            Color::Always => clap::ColorChoice::Always,
+            Color::Never => clap::ColorChoice::Never,
+        })
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => return usage(e),
     };
@@ -39,12 +85,12 @@ fn run() -> anyhow::Result<ExitCode> {
     // Probes still in flight when the user quits (a slow outside probe waiting for its
     // timeout) must not keep the process alive: the answer is no longer wanted.
     runtime.shutdown_background();
-    code
+    Ok(code?)
 }
 
-/// Help and version are answers (exit 0); anything else clap refuses is a usage error,
-/// reported in its first line.
-fn usage(e: clap::Error) -> anyhow::Result<ExitCode> {
+/// Help and version are answers (exit 0); anything else clap refuses is a usage error:
+/// clap's message, and its tip or the `--help` to read.
+fn usage(e: clap::Error) -> Result<ExitCode, Failure> {
     use clap::error::ErrorKind;
     if matches!(
         e.kind(),
@@ -55,12 +101,12 @@ fn usage(e: clap::Error) -> anyhow::Result<ExitCode> {
         let _ = e.print();
         return Ok(ExitCode::SUCCESS);
     }
-    let text = e.to_string();
-    let line = text
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments");
-    Err(anyhow!("{}", line.trim_start_matches("error: ")))
+    let args: Vec<_> = std::env::args_os().collect();
+    let (message, help) = usage_error(&e, &args);
+    Err(Failure {
+        message,
+        help: Some(help),
+    })
 }
 
 fn command(
@@ -68,7 +114,13 @@ fn command(
     runtime: &tokio::runtime::Runtime,
     t0: std::time::Instant,
 ) -> anyhow::Result<ExitCode> {
+    let color = Color::from(cli.color);
     match cli.command {
+        Some(Command::Completions(args)) => {
+            let script = completions(args.shell, &mut Cli::command().version(VERSION));
+            print(&String::from_utf8_lossy(&script))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Check(args)) if args.list_checks => {
             print(&list_checks(args.format.into()))?;
             Ok(ExitCode::SUCCESS)
@@ -86,7 +138,12 @@ fn command(
                 }
                 report
             };
-            print(&render(&report, args.format.into()))?;
+            if args.quiet {
+                print(&format!("{}\n", status_line(&report)))?;
+            } else {
+                let paint = color.enabled(std::io::stdout().is_terminal());
+                print(&render(&report, args.format.into(), paint))?;
+            }
             Ok(ExitCode::from(report.exit_code() as u8))
         }
         Some(Command::Train(args)) => match &args.scenario {
@@ -102,7 +159,7 @@ fn command(
             Some(name) => {
                 let sc = load_scenario(name)?;
                 let opts = sc.snapshot.options.clone();
-                runtime.block_on(run_wizard(opts, false, WizardMode::Train(sc), t0))?;
+                runtime.block_on(run_wizard(opts, false, WizardMode::Train(sc), color, t0))?;
                 Ok(ExitCode::SUCCESS)
             }
         },
@@ -126,7 +183,7 @@ fn command(
                 Some(s) => WizardMode::Replay(s),
                 None => WizardMode::Live,
             };
-            runtime.block_on(run_wizard(opts, ask, mode, t0))?;
+            runtime.block_on(run_wizard(opts, ask, mode, color, t0))?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -91,6 +91,35 @@ pub fn parse_domain(s: &str) -> Result<String, String> {
     Ok(name.to_ascii_lowercase())
 }
 
+/// Whether output is coloured (`--color`). Colour never carries meaning on its own (the
+/// tags and glyphs do), so turning it off loses nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Color {
+    /// Colour on a terminal, unless `NO_COLOR` is set to a non-empty value (no-color.org).
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    /// For output going to a terminal (`terminal`) or not, with the environment's
+    /// `NO_COLOR`.
+    pub fn enabled(self, terminal: bool) -> bool {
+        self.decide(terminal, std::env::var_os("NO_COLOR").as_deref())
+    }
+
+    /// `enabled` with the environment given: an explicit `always` or `never` wins over
+    /// `NO_COLOR`, as the user asked for it on this very command line.
+    pub fn decide(self, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
 /// SMTP, submission over implicit TLS, submission.
 pub fn is_mail_port(p: u16) -> bool {
     matches!(p, 25 | 465 | 587)
@@ -107,5 +136,33 @@ mod humantime_serde_ms {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colour_follows_the_terminal_no_color_and_the_choice() {
+        let set = Some(OsStr::new("1"));
+        let empty = Some(OsStr::new(""));
+        // (choice, stdout is a terminal, NO_COLOR, coloured)
+        for (choice, tty, env, want) in [
+            (Color::Auto, true, None, true),
+            (Color::Auto, false, None, false),
+            (Color::Auto, true, set, false),
+            // An empty NO_COLOR does not count (no-color.org).
+            (Color::Auto, true, empty, true),
+            (Color::Always, false, set, true),
+            (Color::Never, true, None, false),
+        ] {
+            assert_eq!(
+                choice.decide(tty, env),
+                want,
+                "{choice:?} tty={tty} {env:?}"
+            );
+        }
     }
 }

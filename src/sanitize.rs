@@ -43,6 +43,7 @@ pub fn is_dangerous(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::{inputs, is_inert};
 
     #[test]
     fn every_explanation_fits_uncut() {
@@ -75,17 +76,17 @@ mod tests {
         assert!(c.ends_with("[cut]"));
     }
 
-    #[test]
-    fn fuzz_clean_is_inert_bounded_and_idempotent() {
-        use crate::testutil::{Rng, fuzz_data, fuzz_iters, is_inert};
-        let mut rng = Rng::seeded(0x5a71_0000_0001);
-        let vocab = fuzz_data("sanitize.vocab");
-        for round in 0..fuzz_iters() {
-            let s = match round % 3 {
-                0 => String::from_utf8_lossy(&rng.bytes(64)).into_owned(),
-                1 => rng.soup(&vocab, 40),
-                _ => rng.soup(&vocab, 2000),
-            };
+    proptest::proptest! {
+        #![proptest_config(crate::testutil::inputs::config())]
+
+        #[test]
+        fn fuzz_clean_is_inert_bounded_and_idempotent(
+            s in proptest::prop_oneof![
+                inputs::junk(64),
+                inputs::soup_of("sanitize", 40),
+                inputs::soup_of("sanitize", 2000),
+            ]
+        ) {
             let c = clean(&s);
             assert!(is_inert(&c), "{s:?} -> {c:?}");
             assert!(c.chars().count() <= MAX_FIELD + "…[cut]".chars().count());

@@ -124,6 +124,7 @@ pub fn parse(bytes: &[u8]) -> Result<Snapshot, Error> {
 mod tests {
     use super::*;
     use crate::checks::fixtures;
+    use proptest::prelude::*;
 
     fn snap() -> Snapshot {
         Snapshot::new(
@@ -189,18 +190,20 @@ mod tests {
         assert!(e.to_string().contains("missing-dir"), "{e}");
     }
 
-    #[test]
-    fn fuzz_snapshot_reader() {
-        use crate::testutil::{Rng, fuzz_data, fuzz_iters};
-        let mut rng = Rng::seeded(0x5a95_0000_0001);
-        let base = serde_json::to_string(&snap()).unwrap();
-        let vocab = fuzz_data("snapshot.vocab");
-        for round in 0..fuzz_iters() {
-            let bytes = match round % 4 {
-                0 | 1 => rng.mutate_bytes(base.as_bytes()),
-                2 => rng.soup(&vocab, 40).into_bytes(),
-                _ => rng.bytes(200),
-            };
+    proptest::proptest! {
+        #![proptest_config(crate::testutil::inputs::config())]
+
+        #[test]
+        fn fuzz_snapshot_reader(bytes in {
+            use crate::testutil::inputs;
+            // A real snapshot (leaked: strategies hold 'static texts) mutated half the time.
+            let base: &'static str = serde_json::to_string(&snap()).unwrap().leak();
+            proptest::prop_oneof![
+                2 => inputs::mutated(vec![base]),
+                1 => inputs::soup_of("snapshot", 40).prop_map(String::into_bytes),
+                1 => inputs::bytes(200),
+            ]
+        }) {
             if let Ok(s) = parse(&bytes) {
                 // What parses can be written back.
                 serde_json::to_string(&s).unwrap();

@@ -1,13 +1,16 @@
-//! Fuzz tests: the parsers and the walk never panic, whatever they are fed. Inputs are
-//! the recorded fixtures mutated byte-wise and structurally, and rulesets built from
-//! random tokens (with jump loops), from a fixed-seed generator so failures reproduce.
+//! Property tests: the parsers and the walk never panic, whatever they are fed. Inputs
+//! are the recorded fixtures mutated byte-wise and structurally, and rulesets built from
+//! random tokens (with jump loops); proptest shrinks a failure and records it under
+//! proptest-regressions/.
 
 use super::*;
 use crate::facts::firewall::Source;
 use crate::parse::{iptables, nft};
 use serde_json::Value;
 
-use crate::testutil::{Rng, fuzz_data, fuzz_iters};
+use crate::testutil::{fuzz_data, inputs};
+use proptest::prelude::*;
+use proptest::sample::Index;
 
 const NFT_FIXTURES: [&str; 6] = [
     include_str!("../../tests/fixtures/firewall/nft-strict.json"),
@@ -53,96 +56,110 @@ fn walk_all(tables: &[Table]) {
     }
 }
 
-fn mutate_bytes(rng: &mut Rng, s: &str) -> String {
-    rng.mutate(s)
-}
-
-fn random_value(rng: &mut Rng, depth: usize) -> Value {
+/// A JSON value built from the nft vocabulary, nested at most four deep.
+fn random_value() -> impl Strategy<Value = Value> {
     let words = fuzz_data("nft.words");
-    match rng.below(if depth > 3 { 4 } else { 7 }) {
-        0 => Value::Null,
-        1 => Value::from(rng.next() as i64 % 70000),
-        2 => Value::from(rng.pick(&words)),
-        3 => Value::Bool(rng.below(2) == 0),
-        4 => Value::Array(
-            (0..rng.below(4))
-                .map(|_| random_value(rng, depth + 1))
-                .collect(),
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        (-70_000i64..70_000).prop_map(Value::from),
+        proptest::sample::select(words.clone()).prop_map(Value::from),
+        any::<bool>().prop_map(Value::Bool),
+    ];
+    leaf.prop_recursive(4, 32, 4, move |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::vec((proptest::sample::select(words.clone()), inner), 1..=3)
+                .prop_map(|kv| Value::Object(
+                    kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+                )),
+        ]
+    })
+}
+
+/// Replace the node that `path` leads to (a child picked per step; the path may end
+/// early, at a leaf, or after 8 steps) with `new`.
+fn mutate_tree(v: &mut Value, path: &[Index], new: Value) {
+    let child = match (v, path.split_first()) {
+        (Value::Array(a), Some((i, rest))) if !a.is_empty() => Some((i.get_mut(a), rest)),
+        (Value::Object(m), Some((i, rest))) if !m.is_empty() => {
+            let n = i.index(m.len());
+            m.values_mut().nth(n).map(|x| (x, rest))
+        }
+        (v, _) => {
+            *v = new;
+            return;
+        }
+    };
+    if let Some((c, rest)) = child {
+        mutate_tree(c, rest, new);
+    }
+}
+
+/// An nft fixture with byte mutations, or with one to six of its nodes replaced.
+fn nft_input() -> impl Strategy<Value = String> {
+    let edits = proptest::collection::vec(
+        (
+            proptest::collection::vec(any::<Index>(), 0..=8),
+            random_value(),
         ),
-        _ => {
-            let mut m = serde_json::Map::new();
-            for _ in 0..1 + rng.below(3) {
-                m.insert(rng.pick(&words).to_string(), random_value(rng, depth + 1));
-            }
-            Value::Object(m)
-        }
-    }
-}
-
-/// Replace a random node of the JSON tree by a random value.
-fn mutate_tree(rng: &mut Rng, v: &mut Value, depth: usize) {
-    let here = rng.below(4) == 0 || depth > 8;
-    match v {
-        Value::Array(a) if !a.is_empty() && !here => {
-            let i = rng.below(a.len());
-            mutate_tree(rng, &mut a[i], depth + 1);
-        }
-        Value::Object(m) if !m.is_empty() && !here => {
-            let keys: Vec<String> = m.keys().cloned().collect();
-            let k = &keys[rng.below(keys.len())];
-            if let Some(x) = m.get_mut(k) {
-                mutate_tree(rng, x, depth + 1);
-            }
-        }
-        _ => *v = random_value(rng, depth),
-    }
-}
-
-#[test]
-fn nft_parser_and_walk_survive_mutations() {
-    let mut rng = Rng::seeded(0x5eed_f00d_dead_beef);
-    for round in 0..fuzz_iters() {
-        let base = NFT_FIXTURES[round % NFT_FIXTURES.len()];
-        let text = if round % 2 == 0 {
-            mutate_bytes(&mut rng, base)
-        } else {
+        1..=6,
+    );
+    prop_oneof![
+        inputs::mutated_text(NFT_FIXTURES.to_vec()),
+        (proptest::sample::select(NFT_FIXTURES.to_vec()), edits).prop_map(|(base, edits)| {
             let mut v: Value = serde_json::from_str(base).unwrap();
-            for _ in 0..1 + rng.below(6) {
-                mutate_tree(&mut rng, &mut v, 0);
+            for (path, new) in edits {
+                mutate_tree(&mut v, &path, new);
             }
             v.to_string()
-        };
+        }),
+    ]
+}
+
+/// A ruleset of up to 12 rules of random tokens over three chains that may jump to
+/// each other (loops included), with or without its COMMIT.
+fn token_ruleset() -> impl Strategy<Value = String> {
+    let vocab = fuzz_data("iptables.vocab");
+    let rule = (
+        proptest::sample::select(vec!["INPUT", "c1", "c2"]),
+        proptest::collection::vec(proptest::sample::select(vocab), 0..10),
+    );
+    (proptest::collection::vec(rule, 0..12), any::<bool>()).prop_map(|(rules, commit)| {
+        let mut t = String::from("*filter\n:INPUT DROP [0:0]\n:c1 - [0:0]\n:c2 - [0:0]\n");
+        for (chain, words) in rules {
+            t.push_str(&format!("-A {chain}"));
+            for w in words {
+                t.push(' ');
+                t.push_str(w);
+            }
+            t.push('\n');
+        }
+        if commit {
+            t.push_str("COMMIT\n");
+        }
+        t
+    })
+}
+
+proptest! {
+    #![proptest_config(inputs::config())]
+
+    #[test]
+    fn fuzz_nft_parser_and_walk_survive_mutations(text in nft_input()) {
         if let Ok(rs) = nft::parse(&text) {
             walk_all(&rs.tables);
         }
     }
-}
 
-#[test]
-fn iptables_parser_and_walk_survive_mutations_and_token_soup() {
-    let mut rng = Rng::seeded(0x0123_4567_89ab_cdef);
-    let vocab = fuzz_data("iptables.vocab");
-    for round in 0..fuzz_iters() {
-        let family = Family::from_v6(round % 2 == 1);
-        let text = if round % 3 == 0 {
-            mutate_bytes(&mut rng, SAVE_FIXTURES[round % SAVE_FIXTURES.len()])
-        } else {
-            let mut t = String::from("*filter\n:INPUT DROP [0:0]\n:c1 - [0:0]\n:c2 - [0:0]\n");
-            for _ in 0..rng.below(12) {
-                let chain = rng.pick(&["INPUT", "c1", "c2"]);
-                t.push_str(&format!("-A {chain}"));
-                for _ in 0..rng.below(10) {
-                    t.push(' ');
-                    t.push_str(rng.pick(&vocab));
-                }
-                t.push('\n');
-            }
-            if rng.below(2) == 0 {
-                t.push_str("COMMIT\n");
-            }
-            t
-        };
-        let rs = iptables::parse(&text, family, Source::IptablesLegacy);
+    #[test]
+    fn fuzz_iptables_parser_and_walk_survive_mutations_and_token_soup(
+        v6 in any::<bool>(),
+        text in prop_oneof![
+            1 => inputs::mutated_text(SAVE_FIXTURES.to_vec()),
+            2 => token_ruleset(),
+        ],
+    ) {
+        let rs = iptables::parse(&text, Family::from_v6(v6), Source::IptablesLegacy);
         walk_all(&rs.tables);
     }
 }

@@ -207,4 +207,67 @@ mod tests {
         );
         assert_eq!(ip_or_host("\u{1b}x"), BindAddr::Host("x".into()));
     }
+
+    proptest::proptest! {
+        #![proptest_config(crate::testutil::inputs::config())]
+
+        /// What the shared rules accept, they accept exactly: the pieces put back
+        /// together give the text again, a port reads back as itself, a range runs
+        /// upwards; what they refuse they name inertly.
+        #[test]
+        fn fuzz_addresses_split_into_what_they_were_made_of(
+            s in crate::testutil::inputs::input_text("addr", 8),
+        ) {
+            use crate::testutil::is_inert;
+            match port(&s) {
+                Ok(p) => {
+                    assert!(p != 0 && s.len() <= 5, "{s:?}");
+                    assert_eq!(port(&p.to_string()), Ok(p));
+                }
+                Err(e) => assert!(is_inert(&e), "{e:?}"),
+            }
+            match port_range(&s, any_port) {
+                Ok(r) => assert!(r.first <= r.last, "{s:?} -> {r:?}"),
+                Err(e) => assert!(is_inert(&e), "{e:?}"),
+            }
+            if let Ok((h, p)) = host_port(&s) {
+                assert!(s == format!("{h}:{p}") || s == format!("[{h}]:{p}"), "{s:?}");
+            }
+            match host_maybe_port(&s) {
+                Ok((h, Some(p))) => {
+                    assert!(s == format!("{h}:{p}") || s == format!("[{h}]:{p}"), "{s:?}");
+                }
+                Ok((h, None)) => assert!(s == h || s == format!("[{h}]"), "{s:?}"),
+                Err(_) => {}
+            }
+            if let BindAddr::Host(h) = ip_or_host(&s) {
+                assert!(is_inert(&h), "{h:?}");
+            }
+        }
+
+        /// Any socket address as Rust writes it (`[v6]:port`, `v4:port`) comes back as
+        /// its address and port.
+        #[test]
+        fn fuzz_socket_addresses_round_trip(
+            ip in proptest::prelude::any::<IpAddr>(),
+            p in 1u16..,
+        ) {
+            let text = std::net::SocketAddr::new(ip, p).to_string();
+            let (h, ps) = host_port(&text).unwrap();
+            assert_eq!(h.parse::<IpAddr>(), Ok(ip), "{text}");
+            assert_eq!(port(ps), Ok(p), "{text}");
+            let (h, ps) = host_maybe_port(&text).unwrap();
+            assert_eq!((h.parse::<IpAddr>(), ps.map(port)), (Ok(ip), Some(Ok(p))), "{text}");
+            let wanted = if ip.is_unspecified() {
+                Families::Both
+            } else {
+                match ip {
+                    IpAddr::V4(_) => Families::Ipv4,
+                    IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => Families::Ipv4,
+                    IpAddr::V6(_) => Families::Ipv6,
+                }
+            };
+            assert_eq!(families(&ip_or_host(h), &Wildcards::BOTH), wanted, "{text}");
+        }
+    }
 }

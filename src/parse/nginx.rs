@@ -677,7 +677,8 @@ fn parse_port(s: &str) -> Result<u16, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{Rng, assert_mentions, fuzz_iters, paths, strings};
+    use crate::testutil::{assert_mentions, inputs, paths, strings};
+    use proptest::prelude::*;
 
     fn parse(src: &MapSource, main: &str) -> NginxConfig {
         parse_config(src, Path::new(main), &Limits::default())
@@ -1190,7 +1191,8 @@ server {
         );
     }
 
-    fn random_text(rng: &mut Rng) -> String {
+    /// Up to 60 tokens of nginx's configuration language, hostile bytes among them.
+    fn random_text() -> impl Strategy<Value = String> + Clone {
         const PIECES: &[&str] = &[
             "http",
             "server",
@@ -1231,19 +1233,24 @@ server {
             "..",
             "/",
         ];
-        rng.soup(PIECES, 60)
+        inputs::soup(PIECES.to_vec(), 60)
     }
 
-    #[test]
-    fn fuzz_never_panics_on_random_input() {
-        let mut rng = Rng::seeded(0x9E37_79B9_7F4A_7C15);
-        for _ in 0..fuzz_iters() {
+    proptest! {
+        #![proptest_config(inputs::config())]
+
+        #[test]
+        fn fuzz_never_panics_on_random_input(
+            main in random_text(),
+            a in random_text(),
+            b in random_text(),
+            words in proptest::collection::vec(random_text(), 0..6),
+        ) {
             let src = MapSource::new()
-                .with("/r/nginx.conf", random_text(&mut rng))
-                .with("/r/a.conf", random_text(&mut rng))
-                .with("/r/b.conf", random_text(&mut rng));
+                .with("/r/nginx.conf", main)
+                .with("/r/a.conf", a)
+                .with("/r/b.conf", b);
             let _ = parse(&src, "/r/nginx.conf");
-            let words: Vec<String> = (0..rng.below(6)).map(|_| random_text(&mut rng)).collect();
             let _ = master_config_path(&words);
             let _ = parse_listen(&words, Some(80));
         }

@@ -524,31 +524,35 @@ mod tests {
         assert_eq!(hints(5, &many, None).unwrap().hints.len(), MAX_HINTS);
     }
 
-    #[test]
-    fn fuzz_runtime_hints_never_panic() {
-        crate::testutil::fuzz_rounds("runtime", 0x2077_1E00_0013, 12, |rng, _, input| {
-            let text = String::from_utf8_lossy(&input).into_owned();
+    proptest::proptest! {
+        #![proptest_config(crate::testutil::inputs::config())]
+
+        #[test]
+        fn fuzz_runtime_hints_never_panic(
+            text in crate::testutil::inputs::input_text("runtime", 12),
+            // Each variable the runtimes read, present or not.
+            values in proptest::collection::vec(
+                proptest::option::of(crate::testutil::inputs::soup_of("runtime", 6)),
+                6,
+            ),
+        ) {
             let args: Vec<String> = text.split(' ').map(str::to_owned).collect();
-            let mut env = BTreeMap::new();
-            for k in [
+            let env: BTreeMap<String, String> = [
                 "HOST",
                 "HOSTNAME",
                 "PORT",
                 "GUNICORN_CMD_ARGS",
                 "JAVA_TOOL_OPTIONS",
                 "UVICORN_HOST",
-            ] {
-                if rng.below(2) == 0 {
-                    env.insert(
-                        k.to_owned(),
-                        rng.soup(&crate::testutil::fuzz_data("runtime.vocab"), 6),
-                    );
-                }
-            }
+            ]
+            .iter()
+            .zip(values)
+            .filter_map(|(k, v)| Some(((*k).to_owned(), v?)))
+            .collect();
             if let Some(h) = hints(1, &args, Some(&env)) {
                 assert!(is_inert(&h.command));
                 assert!(h.hints.iter().all(|x| is_inert(&x.text)));
             }
-        });
+        }
     }
 }

@@ -716,9 +716,8 @@ mod tests {
         assert_eq!(f, SysctlFiles::default());
     }
 
-    #[test]
-    fn fuzz_never_panics_on_random_input() {
-        let mut rng = crate::testutil::Rng::seeded(0x1234_5678_9ABC_DEF1);
+    /// Up to 40 tokens of sysctl.d syntax, with globs and hostile bytes.
+    fn sysctl_text() -> impl proptest::strategy::Strategy<Value = String> {
         const PIECES: &[&str] = &[
             "net",
             ".",
@@ -743,8 +742,14 @@ mod tests {
             "\t",
             "[!a-",
         ];
-        for _ in 0..crate::testutil::fuzz_iters() {
-            let text = rng.soup(PIECES, 40);
+        crate::testutil::inputs::soup(PIECES.to_vec(), 40)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::testutil::inputs::config())]
+
+        #[test]
+        fn fuzz_never_panics_on_random_input(text in sysctl_text()) {
             let s = effective_settings(&[file("/r.conf", &text)]);
             let _ = syntax_problems(&[file("/r.conf", &text)]);
             let _ = last_assignment(&s, &text);

@@ -555,22 +555,27 @@ mod tests {
         assert!(units.problems.iter().all(|p| is_inert(p)));
     }
 
-    #[test]
-    fn fuzz_socket_units_never_panic() {
-        crate::testutil::fuzz_rounds("systemd_socket", 0x50C4_E700_0013, 40, |rng, _, input| {
+    proptest::proptest! {
+        #![proptest_config(crate::testutil::inputs::config())]
+
+        #[test]
+        fn fuzz_socket_units_never_panic(
+            unit in crate::testutil::inputs::input_with("systemd_socket", 40, vec![
+                test_support::fixture_text("debian12/ssh.socket"),
+                test_support::fixture_text("ubuntu2404/ssh.socket"),
+            ]),
+            dropin in crate::testutil::inputs::soup_of("systemd_socket", 20),
+        ) {
             let src = MapSource::new()
                 .with(
                     "/lib/systemd/system/a-b.socket",
-                    String::from_utf8_lossy(&input).into_owned(),
+                    String::from_utf8_lossy(&unit).into_owned(),
                 )
-                .with(
-                    "/etc/systemd/system/a-b.socket.d/x.conf",
-                    rng.soup(&crate::testutil::fuzz_data("systemd_socket.vocab"), 20),
-                );
+                .with("/etc/systemd/system/a-b.socket.d/x.conf", dropin);
             let units = read(&src);
             for u in &units.units {
                 assert!(u.listens.iter().all(|l| is_inert(&l.endpoint.raw)));
             }
-        });
+        }
     }
 }

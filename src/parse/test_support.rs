@@ -25,6 +25,12 @@ pub fn fixture(path: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The text of a fixture for the life of the tests: property tests' strategies hold
+/// their bases as `&'static str`.
+pub fn fixture_text(path: &str) -> &'static str {
+    fixture(path).leak()
+}
+
 /// A directory with a FIFO `fifo{ext}` and a sparse 100 MiB file `big{ext}`: what a
 /// hostile configuration names to block a reader or make it read without end.
 pub fn hostile_dir(ext: &str) -> tempfile::TempDir {

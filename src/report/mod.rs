@@ -22,9 +22,12 @@ pub enum Format {
 pub use catalogue::list_checks;
 pub use fix_lint::fix_problems;
 
-pub fn render(report: &Report, format: Format) -> String {
+pub use text::status_line;
+
+/// The report in `format`; `color` paints the text format's status tags (for a terminal).
+pub fn render(report: &Report, format: Format, color: bool) -> String {
     match format {
-        Format::Text => text::render(report),
+        Format::Text => text::render(report, color),
         Format::Json => json::render(report),
         Format::Markdown => markdown::render(report),
     }

@@ -23,7 +23,7 @@ fn text_of(name: &str, f: &Facts, never: &[&str]) -> String {
     let r = report(f);
     let problems = fix_problems(&r, &interfaces(f));
     assert!(problems.is_empty(), "{name}: {problems:#?}");
-    let text = render(&r, Format::Text);
+    let text = render(&r, Format::Text, false);
     for n in never {
         assert!(
             !text.contains(n),

@@ -22,7 +22,7 @@ pub fn markdown(app: &App, started_at: &str) -> String {
         started_at.to_string(),
         app.last_run_ms.unwrap_or(0),
     );
-    let mut out = render(&report, Format::Markdown);
+    let mut out = render(&report, Format::Markdown, false);
     let _ = writeln!(
         out,
         "\n## Timeline\n\n| time | check | change | summary |\n| --- | --- | --- | --- |"

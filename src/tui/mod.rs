@@ -31,14 +31,24 @@ pub enum Mode {
     Train(crate::train::Scenario),
 }
 
-pub async fn run(opts: Options, ask: bool, mode: Mode, t0: Instant) -> anyhow::Result<()> {
+/// The wizard was started without a terminal (a script, cron, a pipe): the entry point
+/// names the command for that case in its `help:` line.
+#[derive(Debug, thiserror::Error)]
+#[error("the wizard needs a terminal, and standard input or output is not one")]
+pub struct NoTerminal;
+
+pub async fn run(
+    opts: Options,
+    ask: bool,
+    mode: Mode,
+    color: crate::options::Color,
+    t0: Instant,
+) -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "the wizard needs a terminal; for scripts and monitoring run `dsdoctor check DOMAIN`"
-        );
+        return Err(NoTerminal.into());
     }
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, opts, ask, mode, t0).await;
+    let result = event_loop(&mut terminal, opts, ask, mode, color, t0).await;
     ratatui::restore();
     result
 }
@@ -48,6 +58,7 @@ async fn event_loop(
     opts: Options,
     ask: bool,
     mode: Mode,
+    color: crate::options::Color,
     t0: Instant,
 ) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
@@ -80,7 +91,7 @@ async fn event_loop(
             )
         }
     };
-    let mut app = App::new(opts, ask, theme::Theme::from_env());
+    let mut app = App::new(opts, ask, theme::Theme::from_env(color));
     app.training = training;
     app.replay = replay;
     terminal.draw(|f| view::draw(f, &app))?;

@@ -11,8 +11,9 @@ pub struct Theme {
 }
 
 impl Theme {
-    /// From the environment: `NO_COLOR` (any value) and the locale variables.
-    pub fn from_env() -> Theme {
+    /// From `--color` (with `NO_COLOR`; the wizard always runs on a terminal) and the
+    /// locale variables.
+    pub fn from_env(color: crate::options::Color) -> Theme {
         let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
             .iter()
             .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
@@ -20,7 +21,7 @@ impl Theme {
             .to_ascii_lowercase();
         Theme {
             unicode: locale.contains("utf-8") || locale.contains("utf8"),
-            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            color: color.enabled(true),
         }
     }
 

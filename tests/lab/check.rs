@@ -117,10 +117,11 @@ fn bad_input_exits_3_and_unknown_domain_is_a_clean_fail() {
             "{args:?}: exit {code}\nstdout:\n{out}\nstderr:\n{err}"
         );
         assert!(out.is_empty(), "{args:?}: stdout not empty:\n{out}");
-        assert_eq!(
-            err.trim_end_matches('\n').lines().count(),
-            1,
-            "{args:?}: stderr is not exactly one line:\n{err}"
+        // cargo's form: what went wrong, then what to do.
+        let lines: Vec<&str> = err.trim_end_matches('\n').lines().collect();
+        assert!(
+            lines.len() == 2 && lines[0].starts_with("error: ") && lines[1].starts_with("help: "),
+            "{args:?}: stderr is not an error line and a help line:\n{err}"
         );
         assert!(!err.trim().is_empty(), "{args:?}: empty error");
         assert!(!err.contains("panicked"), "{args:?}: {err}");

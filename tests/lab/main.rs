@@ -5,7 +5,7 @@
 //! - `table/` and `tables/*.toml`: scenario tables, one row a breakage with what must
 //!   come out, one test a row;
 //! - one module per area: `check`, `firewall`, `isp` (their tables and the tests that are
-//!   not one row), `hardening`, `network` (the lab's own tests), `replay`, `scenarios`
+//!   not one row), `cli` (the command line's conventions, no lab needed), `hardening`, `network` (the lab's own tests), `replay`, `scenarios`
 //!   (the training scenarios and the tables' own rules), `watch`, `wizard`.
 //!
 //! `cargo test --test lab` (root: the lab creates network namespaces; the tests fail, they
@@ -16,6 +16,7 @@ mod harness;
 mod table;
 
 mod check;
+mod cli;
 mod firewall;
 mod hardening;
 mod isp;

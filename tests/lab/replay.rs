@@ -36,6 +36,10 @@ fn newer_or_damaged_snapshots_are_refused() {
     );
     let (code, _, err) = dsdoctor(&["check", "--replay", &file_s]);
     assert_eq!(code, 3, "a missing file: {err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("\nhelp: ") && err.contains("--save-facts"),
+        "a missing file's error says how to record one: {err}"
+    );
     v["facts_version"] = serde_json::json!(999);
     std::fs::write(&file, v.to_string()).expect("write");
     let (code, out, err) = dsdoctor(&["check", "--replay", &file_s]);

@@ -666,11 +666,23 @@ fn hostile_files_on_disk() {
     assert!(is_inert(&name), "{name:?}");
 }
 
-#[test]
-fn fuzz_apache_parser_never_panics() {
-    crate::testutil::fuzz_rounds("apache", 0xA9AC_4E00_0000_0013, 60, |rng, _, input| {
+proptest::proptest! {
+    #![proptest_config(crate::testutil::inputs::config())]
+
+    #[test]
+    fn fuzz_apache_parser_never_panics(
+        input in crate::testutil::inputs::input_with("apache", 60, {
+            use crate::parse::test_support::fixture_text;
+            // Debian's own files, as shipped.
+            ["apache2.conf", "ports.conf", "envvars"]
+                .iter()
+                .map(|f| fixture_text(&format!("debian12/apache2/{f}")))
+                .collect()
+        }),
+        other in crate::testutil::inputs::soup_of("apache", 30),
+        words in proptest::collection::vec(crate::testutil::inputs::soup_of("apache", 4), 0..6),
+    ) {
         let text = String::from_utf8_lossy(&input).into_owned();
-        let other = rng.soup(&crate::testutil::fuzz_data("apache.vocab"), 30);
         let src = MapSource::new()
             .with("/f/apache2.conf", text)
             .with("/f/a.conf", other.clone())
@@ -683,10 +695,7 @@ fn fuzz_apache_parser_never_panics() {
         {
             assert!(is_inert(s), "{s:?}");
         }
-        let words: Vec<String> = (0..rng.below(6))
-            .map(|_| rng.soup(&crate::testutil::fuzz_data("apache.vocab"), 4))
-            .collect();
         let _ = invocation(&words);
         let _ = envvars(&String::from_utf8_lossy(&input));
-    });
+    }
 }

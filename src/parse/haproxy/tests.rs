@@ -348,10 +348,20 @@ fn hostile_input_is_bounded() {
     assert!(cfg.problems.iter().all(|p| is_inert(p)));
 }
 
-#[test]
-fn fuzz_haproxy_parser_never_panics() {
-    crate::testutil::fuzz_rounds("haproxy", 0x4A9_0000_0013, 60, |rng, _, input| {
-        let env = env(&[("P", &rng.soup(&["80", ":", "[", "\"", " "], 4))]);
+proptest::proptest! {
+    #![proptest_config(crate::testutil::inputs::config())]
+
+    #[test]
+    fn fuzz_haproxy_parser_never_panics(
+        input in crate::testutil::inputs::input_with(
+            "haproxy",
+            60,
+            vec![crate::parse::test_support::fixture_text("debian12/haproxy.cfg")],
+        ),
+        p in crate::testutil::inputs::soup(vec!["80", ":", "[", "\"", " "], 4),
+        words in proptest::collection::vec(crate::testutil::inputs::soup_of("haproxy", 3), 0..8),
+    ) {
+        let env = env(&[("P", &p)]);
         let src = MapSource::new().with("/f/h.cfg", String::from_utf8_lossy(&input).into_owned());
         let cfg = parse_config(&src, &[PathBuf::from("/f/h.cfg")], &env, &Limits::default());
         for s in &cfg.sections {
@@ -359,9 +369,6 @@ fn fuzz_haproxy_parser_never_panics() {
                 assert!(is_inert(&b.raw), "{:?}", b.raw);
             }
         }
-        let words: Vec<String> = (0..rng.below(8))
-            .map(|_| rng.soup(&crate::testutil::fuzz_data("haproxy.vocab"), 3))
-            .collect();
         let _ = config_paths(&words, Some(Path::new("/")));
-    });
+    }
 }

@@ -665,21 +665,23 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-#[test]
-fn fuzz_netplan_yaml_never_panics() {
-    crate::testutil::fuzz_rounds("netplan", 0x6e70_1a70_0015, 40, |_, _, input| {
+proptest::proptest! {
+    #![proptest_config(crate::testutil::inputs::config())]
+
+    #[test]
+    fn fuzz_netplan_yaml_never_panics(input in crate::testutil::inputs::input("netplan", 40)) {
         let np = netplan::parse(&[("/etc/netplan/f.yaml".into(), lossy(&input))]);
         for i in &np.interfaces {
             assert!(crate::testutil::is_inert(&i.name) && crate::testutil::is_inert(&i.id));
         }
         assert!(np.problems.iter().all(|p| crate::testutil::is_inert(p)));
-    });
-}
+    }
 
-#[test]
-fn fuzz_interfaces_never_panic() {
-    crate::testutil::fuzz_rounds("ifupdown", 0x1f0d_0000_0015, 40, |rng, _, input| {
-        let extra = rng.soup(&crate::testutil::fuzz_data("ifupdown.vocab"), 20);
+    #[test]
+    fn fuzz_interfaces_never_panic(
+        input in crate::testutil::inputs::input("ifupdown", 40),
+        extra in crate::testutil::inputs::soup_of("ifupdown", 20),
+    ) {
         let (i, problems) = ifupdown_of(&[
             ("/etc/network/interfaces", &lossy(&input)),
             ("/etc/network/interfaces.d/a", &extra),
@@ -690,12 +692,12 @@ fn fuzz_interfaces_never_panic() {
                 .all(|c| crate::testutil::is_inert(&c.name))
         );
         assert!(problems.len() <= crate::parse::source::MAX_PROBLEMS + 1);
-    });
-}
+    }
 
-#[test]
-fn fuzz_networkd_keyfile_and_ifcfg_never_panic() {
-    crate::testutil::fuzz_rounds("netini", 0x0e70_4d00_0015, 40, |_, _, input| {
+    #[test]
+    fn fuzz_networkd_keyfile_and_ifcfg_never_panic(
+        input in crate::testutil::inputs::input("netini", 40),
+    ) {
         let text = lossy(&input);
         let p = Path::new("/etc/x");
         if let Some(c) = networkd::parse(&vec![(p.to_path_buf(), text.clone())]) {
@@ -708,5 +710,5 @@ fn fuzz_networkd_keyfile_and_ifcfg_never_panic() {
             assert!(crate::testutil::is_inert(&c.name));
         }
         let _ = cloud_init::network_disabled_by(&[(p.to_path_buf(), text)], "");
-    });
+    }
 }

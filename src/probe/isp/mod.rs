@@ -755,18 +755,22 @@ mod tests {
         assert!(parse_port_answer(b"{}", 500).is_err());
     }
 
-    #[test]
-    fn fuzz_echo_answers() {
-        use crate::testutil::{fuzz_rounds, is_inert};
-        fuzz_rounds("echo", 0xec40_ec40_0001, 20, |rng, _, body| {
+    proptest::proptest! {
+        #![proptest_config(crate::testutil::inputs::config())]
+
+        #[test]
+        fn fuzz_echo_answers(
+            body in crate::testutil::inputs::input("echo", 20),
+            status in proptest::sample::select(vec![200u16, 200, 500, 0]),
+        ) {
+            use crate::testutil::is_inert;
             match parse_echo_text(&body) {
                 Ok(ip) => assert!(!matches!(ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some())),
                 Err(text) => assert!(is_inert(&text), "{text:?}"),
             }
-            let status = [200, 200, 500, 0][rng.below(4)];
             if let Err(e) = parse_port_answer(&body, status) {
                 assert!(is_inert(&e.message), "{:?}", e.message);
             }
-        });
+        }
     }
 }

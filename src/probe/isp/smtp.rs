@@ -87,12 +87,14 @@ async fn reply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{fuzz_rounds, is_inert};
+    use crate::testutil::{inputs, is_inert};
 
-    #[test]
-    fn fuzz_reply_parsing() {
-        let rt = crate::testutil::runtime();
-        fuzz_rounds("smtp", 0x5317_0000_0001, 40, |_, _, raw| {
+    proptest::proptest! {
+        #![proptest_config(inputs::config())]
+
+        #[test]
+        fn fuzz_reply_parsing(raw in inputs::input("smtp", 40)) {
+            let rt = crate::testutil::runtime();
             let got = rt.block_on(async {
                 let mut io: Box<dyn Io> = Box::new(std::io::Cursor::new(raw.clone()));
                 let deadline = Instant::now() + Duration::from_secs(5);
@@ -102,6 +104,6 @@ mod tests {
                 Ok(lines) => assert!(lines.iter().all(|l| is_inert(l)), "{lines:?}"),
                 Err(e) => assert!(is_inert(&e.message), "{:?}", e.message),
             }
-        });
+        }
     }
 }

@@ -297,19 +297,26 @@ fn hostile_imports_are_bounded() {
     assert!(is_inert(&cfg.sites[0].addresses[0].host));
 }
 
-#[test]
-fn fuzz_caddyfile_parser_never_panics() {
-    crate::testutil::fuzz_rounds("caddyfile", 0xCADD_F11E_0013, 60, |rng, _, input| {
-        let env = env(&[("X", &rng.soup(&["{", "}", " ", "\n", ":80", "\""], 4))]);
+proptest::proptest! {
+    #![proptest_config(crate::testutil::inputs::config())]
+
+    #[test]
+    fn fuzz_caddyfile_parser_never_panics(
+        main in crate::testutil::inputs::input_with(
+            "caddyfile",
+            60,
+            vec![crate::parse::test_support::fixture_text("debian12/Caddyfile")],
+        ),
+        imported in crate::testutil::inputs::soup_of("caddyfile", 30),
+        x in crate::testutil::inputs::soup(vec!["{", "}", " ", "\n", ":80", "\""], 4),
+    ) {
+        let env = env(&[("X", &x)]);
         let src = MapSource::new()
-            .with("/f/Caddyfile", String::from_utf8_lossy(&input).into_owned())
-            .with(
-                "/f/a",
-                rng.soup(&crate::testutil::fuzz_data("caddyfile.vocab"), 30),
-            );
+            .with("/f/Caddyfile", String::from_utf8_lossy(&main).into_owned())
+            .with("/f/a", imported);
         let cfg = parse_config(&src, Path::new("/f/Caddyfile"), &env, &Limits::default());
         for s in &cfg.sites {
             assert!(s.addresses.iter().all(|a| is_inert(&a.raw)));
         }
-    });
+    }
 }
