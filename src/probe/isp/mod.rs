@@ -37,6 +37,8 @@ pub const CONNECT_BACK_HEADROOM: Duration = Duration::from_secs(3);
 const PAGE_KEEP: usize = 256 * 1024;
 /// Most URLs followed in the ACME simulation (Let's Encrypt follows 10 redirects).
 const ACME_MAX_URLS: usize = 10;
+/// Body bytes kept of a linked stylesheet for its `url()` references.
+const CSS_KEEP: usize = 256 * 1024;
 /// Most other hosts of subresources looked up.
 const MAX_RESOURCE_HOSTS: usize = 20;
 
@@ -640,14 +642,21 @@ async fn resources(
     .await;
     let mut fetched = Vec::new();
     let mut refs: Vec<String> = Vec::new();
+    let mut sheets: Vec<(String, IpAddr)> = Vec::new();
     let mut last_err = None;
     for (ip, (r, body)) in pages {
         match r.result {
             Ok(resp) if resp.status == 200 => {
                 fetched.push(format!("{url} over {} from {ip}", Family::of(ip).name()));
-                for r in html::subresources(&String::from_utf8_lossy(&body)) {
+                let page = html::subresources(&String::from_utf8_lossy(&body));
+                for r in page.refs {
                     if !refs.contains(&r) {
                         refs.push(r);
+                    }
+                }
+                for s in page.stylesheets {
+                    if !sheets.iter().any(|(x, _)| *x == s) {
+                        sheets.push((s, ip));
                     }
                 }
             }
@@ -667,6 +676,11 @@ async fn resources(
             })),
             ms: t0.elapsed().as_millis() as u64,
         });
+    }
+    for r in linked_css(opts, tls, &url, &sheets).await {
+        if !refs.contains(&r) {
+            refs.push(r);
+        }
     }
     let mut hosts: Vec<(String, String)> = Vec::new();
     for r in &refs {
@@ -705,6 +719,43 @@ async fn resources(
         }),
         ms: t0.elapsed().as_millis() as u64,
     })
+}
+
+/// The `url()` references of the page's linked stylesheets, resolved against each
+/// stylesheet's URL (that is what they are relative to). A stylesheet on the site is
+/// fetched from the address its page came from, one elsewhere from the first address
+/// the system resolver gives; each fetch is bounded like the page's, all at once.
+async fn linked_css(
+    opts: &Options,
+    tls: &Tls,
+    page: &Url,
+    sheets: &[(String, IpAddr)],
+) -> Vec<String> {
+    let found = join_all(sheets.iter().map(|(href, page_ip)| async move {
+        let sheet = page.join(href)?;
+        let host = sheet.host();
+        let ip = if host == opts.target.domain {
+            *page_ip
+        } else {
+            *resolve(&host, sheet.port(), opts.timeout)
+                .await
+                .ok()?
+                .first()?
+        };
+        let (r, body) = fetch(opts, tls, &sheet, ip, false, CSS_KEEP).await;
+        if r.value()?.status != 200 {
+            return None;
+        }
+        let urls = html::css_urls(&String::from_utf8_lossy(&body));
+        Some(
+            urls.iter()
+                .filter_map(|u| sheet.join(u))
+                .map(|u| u.to_string())
+                .collect::<Vec<String>>(),
+        )
+    }))
+    .await;
+    found.into_iter().flatten().flatten().collect()
 }
 
 #[cfg(test)]
