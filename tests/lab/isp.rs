@@ -23,6 +23,7 @@ scenario_tests!("isp.toml":
     slow_body_does_not_hang_the_run,
     smtp_greets_with_another_name_over_ipv6,
     subresources_by_ipv4_literal_or_without_aaaa,
+    subresources_in_a_linked_stylesheet_and_srcset,
 );
 
 #[test]
