@@ -3,7 +3,8 @@
 //! `url()` references of its CSS: `<style>` blocks, `style` attributes and, fetched by
 //! the caller, linked stylesheets. The page is read by html5gum (a WHATWG tokenizer:
 //! attribute names and values as a browser sees them, entities decoded, `<script>` and
-//! `<style>` contents as raw text), the CSS by cssparser (Servo's tokenizer).
+//! `<style>` contents as raw text); the CSS by a scanner after the CSS Syntax
+//! tokenizer (`css_urls`).
 
 use super::http::Url;
 use html5gum::{DefaultEmitter, Token, Tokenizer};
@@ -35,9 +36,6 @@ pub const MAX_REFS: usize = 200;
 pub const MAX_STYLESHEETS: usize = 8;
 /// Most CSS text of a page's `<style>` blocks read.
 const MAX_STYLE: usize = 256 * 1024;
-/// Nesting of CSS blocks and functions followed; deeper ones are skipped, so hostile
-/// nesting cannot exhaust the stack.
-const MAX_CSS_DEPTH: usize = 32;
 
 /// What a page loads.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -181,55 +179,209 @@ fn srcset_urls(set: &str) -> Vec<&str> {
 
 /// The `url()` references and `@import` strings of CSS (a stylesheet, a `<style>` block
 /// or a `style` attribute's declarations), as written.
+///
+/// A scanner after CSS Syntax Level 3's tokenizer (§4.3), for the few tokens that name a
+/// URL: comments, strings and identifiers are consumed whole (with their escapes), so a
+/// `url(` inside a comment, a string or a longer name (`myurl(`) is none. The CSS parsers
+/// on crates.io that do this are MPL-2.0, which the project's licence policy (deny.toml)
+/// does not admit. It reads each character once and keeps no nesting, so any input ends
+/// in linear time.
 pub fn css_urls(css: &str) -> Vec<String> {
-    let mut parser = cssparser::Parser::new(css);
+    let mut s = Css {
+        chars: css.chars().collect(),
+        at: 0,
+    };
     let mut out = Vec::new();
-    scan_css(&mut parser, 0, &mut out);
+    let mut after_import = false;
+    while out.len() < MAX_REFS {
+        let Some(c) = s.peek(0) else { break };
+        let import = std::mem::take(&mut after_import);
+        if c == '/' && s.peek(1) == Some('*') {
+            s.comment();
+            after_import = import;
+        } else if c.is_whitespace() {
+            s.at += 1;
+            after_import = import;
+        } else if c == '"' || c == '\'' {
+            s.at += 1;
+            let text = s.string(c);
+            if import {
+                out.push(text);
+            }
+        } else if c == '@' && s.starts_name(1) {
+            s.at += 1;
+            after_import = s.name().eq_ignore_ascii_case("import");
+        } else if s.starts_name(0) {
+            let name = s.name();
+            if s.peek(0) == Some('(') && name.eq_ignore_ascii_case("url") {
+                s.at += 1;
+                if let Some(u) = s.url() {
+                    out.push(u);
+                }
+            }
+        } else {
+            s.at += 1;
+        }
+    }
     out
 }
 
-fn scan_css(p: &mut cssparser::Parser<'_>, depth: usize, out: &mut Vec<String>) {
-    use cssparser::Token;
-    let mut import = false;
-    while out.len() < MAX_REFS {
-        let Ok(token) = p.next() else { break };
-        let after_import = std::mem::take(&mut import);
-        let nested = match token {
-            Token::UnquotedUrl(u) => {
-                out.push(u.to_string());
-                false
+struct Css {
+    chars: Vec<char>,
+    at: usize,
+}
+
+impl Css {
+    fn peek(&self, n: usize) -> Option<char> {
+        self.chars.get(self.at + n).copied()
+    }
+
+    /// `/* ... */`, or to the end when unclosed.
+    fn comment(&mut self) {
+        self.at += 2;
+        while let Some(c) = self.peek(0) {
+            self.at += 1;
+            if c == '*' && self.peek(0) == Some('/') {
+                self.at += 1;
+                return;
             }
-            Token::QuotedString(s) if after_import => {
-                out.push(s.to_string());
-                false
+        }
+    }
+
+    /// Whether a backslash at `n` starts an escape (not a line continuation).
+    fn escape_at(&self, n: usize) -> bool {
+        self.peek(n) == Some('\\') && self.peek(n + 1).is_some_and(|c| c != '\n')
+    }
+
+    /// Whether an identifier starts at `n` (CSS "would start an identifier").
+    fn starts_name(&self, n: usize) -> bool {
+        let name_start = |c: char| c.is_ascii_alphabetic() || c == '_' || !c.is_ascii();
+        match self.peek(n) {
+            Some('-') => {
+                self.peek(n + 1).is_some_and(|c| name_start(c) || c == '-') || self.escape_at(n + 1)
             }
-            Token::AtKeyword(k) => {
-                import = k.eq_ignore_ascii_case("import");
-                false
+            Some('\\') => self.escape_at(n),
+            Some(c) => name_start(c),
+            None => false,
+        }
+    }
+
+    /// An identifier, escapes decoded.
+    fn name(&mut self) -> String {
+        let mut out = String::new();
+        while let Some(c) = self.peek(0) {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' || !c.is_ascii() {
+                out.push(c);
+                self.at += 1;
+            } else if self.escape_at(0) {
+                self.at += 1;
+                out.push(self.escape());
+            } else {
+                break;
             }
-            Token::Function(name) if name.eq_ignore_ascii_case("url") => {
-                // `url("...")`: the string is the URL.
-                let _ = p.parse_nested_block(|inner| -> Result<(), cssparser::ParseError<()>> {
-                    if let Ok(s) = inner.expect_string() {
-                        out.push(s.to_string());
+        }
+        out
+    }
+
+    /// The character of an escape, after its backslash: up to six hex digits and one
+    /// whitespace, or the character itself.
+    fn escape(&mut self) -> char {
+        let mut hex = String::new();
+        while hex.len() < 6 && self.peek(0).is_some_and(|c| c.is_ascii_hexdigit()) {
+            hex.extend(self.peek(0));
+            self.at += 1;
+        }
+        if hex.is_empty() {
+            let c = self.peek(0).unwrap_or('\u{fffd}');
+            self.at += 1;
+            return c;
+        }
+        if self.peek(0).is_some_and(|c| c.is_whitespace()) {
+            self.at += 1;
+        }
+        u32::from_str_radix(&hex, 16)
+            .ok()
+            .and_then(char::from_u32)
+            .filter(|c| *c != '\0')
+            .unwrap_or('\u{fffd}')
+    }
+
+    /// A string's text after its opening `quote`, up to the closing one, an unescaped
+    /// newline (a bad string) or the end.
+    fn string(&mut self, quote: char) -> String {
+        let mut out = String::new();
+        while let Some(c) = self.peek(0) {
+            self.at += 1;
+            match c {
+                _ if c == quote => break,
+                '\n' => break,
+                '\\' => match self.peek(0) {
+                    Some('\n') => self.at += 1,
+                    Some(_) => out.push(self.escape()),
+                    None => {}
+                },
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// The URL of `url(` (already consumed): a quoted string, or the unquoted text up to
+    /// `)`; `None` for a bad URL (a quote or whitespace inside an unquoted one).
+    fn url(&mut self) -> Option<String> {
+        while self.peek(0).is_some_and(char::is_whitespace) {
+            self.at += 1;
+        }
+        if let Some(q @ ('"' | '\'')) = self.peek(0) {
+            self.at += 1;
+            let text = self.string(q);
+            self.skip_to_paren();
+            return Some(text);
+        }
+        let mut out = String::new();
+        while let Some(c) = self.peek(0) {
+            self.at += 1;
+            match c {
+                ')' => return Some(out),
+                _ if c.is_whitespace() => {
+                    while self.peek(0).is_some_and(char::is_whitespace) {
+                        self.at += 1;
                     }
-                    while inner.next().is_ok() {}
-                    Ok(())
-                });
-                false
+                    if self.peek(0) == Some(')') || self.peek(0).is_none() {
+                        self.at += 1;
+                        return Some(out);
+                    }
+                    self.skip_to_paren();
+                    return None;
+                }
+                '"' | '\'' | '(' => {
+                    self.skip_to_paren();
+                    return None;
+                }
+                // A backslash before a newline or the end is no escape: a bad URL.
+                '\\' => match self.peek(0) {
+                    Some('\n') | None => {
+                        self.skip_to_paren();
+                        return None;
+                    }
+                    Some(_) => out.push(self.escape()),
+                },
+                _ => out.push(c),
             }
-            Token::Function(_)
-            | Token::ParenthesisBlock
-            | Token::CurlyBracketBlock
-            | Token::SquareBracketBlock => depth < MAX_CSS_DEPTH,
-            _ => false,
-        };
-        if nested {
-            let _ = p.parse_nested_block(|inner| -> Result<(), cssparser::ParseError<()>> {
-                scan_css(inner, depth + 1, out);
-                while inner.next().is_ok() {}
-                Ok(())
-            });
+        }
+        Some(out)
+    }
+
+    /// Past the `)` that closes a bad URL or a `url("...")` (escapes skipped whole).
+    fn skip_to_paren(&mut self) {
+        while let Some(c) = self.peek(0) {
+            self.at += 1;
+            if c == ')' {
+                return;
+            }
+            if c == '\\' {
+                self.at += 1;
+            }
         }
     }
 }
@@ -345,6 +497,31 @@ body { background: url( "http://bg.example/a.png" ) }
     }
 
     #[test]
+    fn css_tokens_as_the_syntax_defines_them() {
+        assert_eq!(
+            css_urls(r#"a{b:myurl(x.png);c:url(\'y.png);d:u\72l(z.png);e:url(a\20 b.png)}"#),
+            vec!["'y.png", "z.png", "a b.png"]
+        );
+        assert_eq!(
+            css_urls("a{b:url( 'q.png' ) url(  r.png  )}"),
+            vec!["q.png", "r.png"]
+        );
+        assert_eq!(
+            css_urls("a{b:url(bad url.png) url(ok.png)}"),
+            vec!["ok.png"]
+        );
+        assert_eq!(
+            css_urls("@IMPORT 'a.css'; @import /* c */ \"b.css\"; x 'c.css'"),
+            vec!["a.css", "b.css"]
+        );
+        assert_eq!(
+            css_urls("a{b:'url(no.png)'} /* url(no2.png) */"),
+            Vec::<String>::new()
+        );
+        assert_eq!(css_urls("a{b:\"unclosed\nurl(yes.png)}"), vec!["yes.png"]);
+    }
+
+    #[test]
     fn srcset_candidates() {
         assert_eq!(srcset_urls("a.png"), vec!["a.png"]);
         assert_eq!(srcset_urls(" a.png 1x ,b.png 2x"), vec!["a.png", "b.png"]);
@@ -365,10 +542,20 @@ body { background: url( "http://bg.example/a.png" ) }
         let deep = "(".repeat(100_000);
         assert!(css_urls(&deep).is_empty());
         let deep = format!("{}url(x){}", "{a:".repeat(10_000), "}".repeat(10_000));
-        assert!(
-            css_urls(&deep).is_empty(),
-            "beyond the depth limit nothing is read"
-        );
+        assert_eq!(css_urls(&deep), vec!["x"], "nesting does not matter");
+        for bad in [
+            "url(",
+            "url(\\",
+            "url('",
+            "/*",
+            "\\",
+            "@",
+            "@\\",
+            "'\\",
+            "url( a b )",
+        ] {
+            assert!(css_urls(bad).len() <= 1, "{bad}");
+        }
         let many: String = (0..1000).map(|i| format!("<img src=/i{i}.png>")).collect();
         assert_eq!(subresources(&many).refs.len(), MAX_REFS);
     }

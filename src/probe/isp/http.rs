@@ -203,7 +203,10 @@ where
     let head = async {
         match protocol {
             HttpProtocol::Http1 => {
+                // Header names as curl writes them (`Host:`): the User-Agent says curl,
+                // and a server that matches names case-sensitively sees what it expects.
                 let (mut send, conn) = hyper::client::conn::http1::Builder::new()
+                    .title_case_headers(true)
                     .max_header_size(MAX_HEAD)
                     .handshake::<_, Empty<Bytes>>(io)
                     .await?;
