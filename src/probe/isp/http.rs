@@ -643,6 +643,71 @@ mod tests {
         assert!(e.message.contains("longer than 16384"), "{}", e.message);
     }
 
+    /// An HTTP/2 server on the other end of an in-memory stream: it answers the first
+    /// request with `headers` extra response headers and `body`, then holds the
+    /// connection open; the request's `:authority` and `:path` come back.
+    async fn serve_h2(
+        headers: usize,
+        body: &'static [u8],
+    ) -> (Result<Fetched, ProbeError>, String) {
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let Ok(mut conn) = h2::server::handshake(server).await else {
+                return;
+            };
+            let Some(Ok((request, mut respond))) = conn.accept().await else {
+                return;
+            };
+            let _ = tx.send(format!(
+                "{} {}",
+                request.uri().authority().map(|a| a.as_str()).unwrap_or(""),
+                request.uri().path()
+            ));
+            let mut response = hyper::Response::builder().status(200);
+            for i in 0..headers {
+                response = response.header(format!("x-filler-{i}"), "yes");
+            }
+            if let Ok(mut send) = respond.send_response(response.body(()).unwrap(), false) {
+                let _ = send.send_data(Bytes::from_static(body), true);
+            }
+            // Drive the connection until the client goes away.
+            while conn.accept().await.is_some() {}
+        });
+        let url = Url::parse("https://shop.example/a?b").unwrap();
+        let req = Request {
+            addr: "192.0.2.1:443".parse().unwrap(),
+            url: &url,
+            tls: None,
+            any_cert: false,
+            accept: "*/*",
+            limit: Duration::from_secs(2),
+            keep: 64,
+        };
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let got = exchange(TokioIo::new(client), HttpProtocol::H2, &req, deadline, None).await;
+        (got, rx.await.unwrap_or_default())
+    }
+
+    #[tokio::test]
+    async fn an_h2_exchange_names_the_authority_and_reads_the_body() {
+        let (got, seen) = serve_h2(0, b"the shop\n").await;
+        assert_eq!(seen, "shop.example /a");
+        let f = got.unwrap_or_else(|e| panic!("{}", e.message));
+        assert_eq!(f.response.status, 200);
+        assert_eq!(f.response.protocol, Some(HttpProtocol::H2));
+        assert_eq!(f.body, b"the shop\n");
+        assert!(!f.response.body_truncated);
+    }
+
+    #[tokio::test]
+    async fn an_h2_head_over_the_bound_is_no_response() {
+        // 2000 headers are about 40 KiB: more than the 16 KiB the client announced.
+        let (got, _) = serve_h2(2000, b"x").await;
+        let e = got.err().expect("an h2 head over the bound is an error");
+        assert!(crate::testutil::is_inert(&e.message), "{}", e.message);
+    }
+
     /// Found by fuzzing the hand-written client this one replaced: a chunk size of 2^64-1
     /// overflowed the chunk arithmetic. Whatever hyper makes of it, the answer is bounded.
     #[tokio::test]
