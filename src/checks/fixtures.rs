@@ -449,6 +449,7 @@ pub fn healthy_isp() -> crate::facts::isp::IspFacts {
         body_truncated: false,
         body_sha256: "ab".repeat(32),
         cert: None,
+        protocol: Some(HttpProtocol::Http1),
     };
     let egress = |t: &str| EgressProbe {
         target: t.into(),

@@ -95,6 +95,32 @@ pub struct CertInfo {
     pub not_after: Option<String>,
     /// SHA-256 of the leaf certificate (hex).
     pub sha256: String,
+    /// The chain as the system's roots validated it: the subject of each certificate
+    /// from the leaf's issuer up to the trust anchor. Empty when nothing was validated
+    /// (the ACME simulation accepts any certificate, as the CA does) and in snapshots
+    /// from before it was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<String>,
+}
+
+/// The HTTP protocol a response came over: what ALPN negotiated over TLS, HTTP/1.1 for
+/// plain HTTP (dsdoctor offers h2 only through ALPN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HttpProtocol {
+    #[serde(rename = "http/1.1")]
+    Http1,
+    #[serde(rename = "h2")]
+    H2,
+}
+
+impl HttpProtocol {
+    /// The ALPN name (`h2`, `http/1.1`), as admins see it in `curl -v` and server logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            HttpProtocol::Http1 => "http/1.1",
+            HttpProtocol::H2 => "h2",
+        }
+    }
 }
 
 /// One HTTP response, bounded: the body is hashed, never kept whole.
@@ -112,6 +138,9 @@ pub struct HttpResponse {
     pub body_sha256: String,
     /// The validated server certificate (HTTPS only).
     pub cert: Option<CertInfo>,
+    /// The protocol of the exchange; `None` in snapshots from before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<HttpProtocol>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -274,6 +274,7 @@ async fn running_caddy(
         addr,
         url,
         tls: None,
+        any_cert: false,
         accept: "application/json",
         limit,
         keep: MAX_BODY,

@@ -101,13 +101,22 @@ fn angle_placeholder(line: &str) -> Option<&str> {
     None
 }
 
-/// `{iface}` left in a line.
+/// `{iface}` left in a line; curl's `%{http_version}` and the shell's `${var}` are
+/// real syntax.
 fn brace_placeholder(line: &str) -> Option<&str> {
-    let start = line.find('{')?;
-    let end = start + line[start..].find('}')?;
-    let inner = &line[start + 1..end];
-    (!inner.is_empty() && inner.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-        .then(|| &line[start..=end])
+    let mut from = 0;
+    while let Some(i) = line[from..].find('{') {
+        let start = from + i;
+        let end = start + line[start..].find('}')?;
+        let inner = &line[start + 1..end];
+        let syntax = line[..start].ends_with(['%', '$']);
+        if !syntax && !inner.is_empty() && inner.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        {
+            return Some(&line[start..=end]);
+        }
+        from = start + 1;
+    }
+    None
 }
 
 /// Interfaces a line names: after `dev`, and in `net.ipv6.conf.NAME.` sysctl keys.
@@ -170,6 +179,10 @@ mod tests {
         );
         assert_eq!(problems("ping -c 3 {gw}"), ["unfilled {gw}".to_string()]);
         assert_eq!(
+            problems("curl -w '%{http_code}' http://{host}/"),
+            ["unfilled {host}".to_string()]
+        );
+        assert_eq!(
             problems("# Add it with `ip -6 route add default via` the gateway and `dev eth0`."),
             ["interface eth0 is not on this host".to_string()]
         );
@@ -187,6 +200,7 @@ mod tests {
             "nginx -T 2>/dev/null | grep -n 'listen .*80'",
             "sysctl -w net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.ens3.disable_ipv6=0",
             "java $JAVA_TOOL_OPTIONS -jar app.jar",
+            "curl -sS -o /dev/null -w '%{http_version}\\n' https://[2001:db8::10]/",
             "printf '[Socket]\\nListenStream=[::]:80\\n' > /etc/systemd/system/x.socket.d/dualstack.conf",
         ] {
             assert!(problems(line).is_empty(), "{line}: {:?}", problems(line));

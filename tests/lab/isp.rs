@@ -17,10 +17,13 @@ scenario_tests!("isp.toml":
     http_content_differs_between_families,
     acme_trap_aaaa_timeout_with_https_redirect,
     https_parity_validates_certificates_per_family,
+    http2_on_the_ipv4_listener_only,
+    http2_on_both_listeners_passes,
     endless_body_does_not_hang_the_run,
     slow_body_does_not_hang_the_run,
     smtp_greets_with_another_name_over_ipv6,
     subresources_by_ipv4_literal_or_without_aaaa,
+    subresources_in_a_linked_stylesheet_and_srcset,
 );
 
 #[test]

@@ -74,6 +74,19 @@ impl<'a> PortProbes<'a> {
         self.in_order.iter().any(|p| p.tls)
     }
 
+    /// The addresses and the protocol each answered over, IPv4 first, when not all
+    /// answered over the same one (a snapshot from before the protocol was recorded
+    /// has none to compare).
+    fn protocols(&self) -> Option<Vec<(IpAddr, HttpProtocol)>> {
+        let spoken: Vec<(IpAddr, HttpProtocol)> = self
+            .v4_first
+            .iter()
+            .filter_map(|p| Some((p.ip, p.response.value()?.protocol?)))
+            .collect();
+        let first = spoken.first()?.1;
+        spoken.iter().any(|(_, p)| *p != first).then_some(spoken)
+    }
+
     /// What the other addresses are compared with: the first answer, IPv4 first.
     fn reference(&self) -> Option<Answer<'a>> {
         self.v4_first.iter().find_map(|p| {
@@ -120,7 +133,10 @@ fn compare(c: &Ctx, isp: &IspFacts, port: u16) -> Finding {
     };
     let differing = probes.differing(reference.response);
     match differing.first() {
-        None => all_the_same(&probes, &reference),
+        None => match probes.protocols() {
+            Some(mixed) => other_protocols(c, &probes, &reference, &mixed),
+            None => all_the_same(&probes, &reference),
+        },
         Some(first) => differs(c, isp, &probes, &reference, first, &differing),
     }
 }
@@ -173,19 +189,63 @@ fn all_the_same(probes: &PortProbes, reference: &Answer) -> Finding {
     } else {
         ""
     };
-    let r = reference.response;
+    probes.finding(
+        Status::Pass,
+        format!(
+            "every A and AAAA address answers the same ({}){note}",
+            answer_text(reference.response)
+        ),
+    )
+}
+
+/// `HTTP 301 -> https://shop.example/`: the status and where it leads.
+fn status_text(r: &HttpResponse) -> String {
     let location = r
         .location
         .as_ref()
         .map(|l| format!(" -> {l}"))
         .unwrap_or_default();
-    probes.finding(
-        Status::Pass,
-        format!(
-            "every A and AAAA address answers the same (HTTP {}{location}){note}",
-            r.status
-        ),
-    )
+    format!("HTTP {}{location}", r.status)
+}
+
+/// The status text and the protocol it came over (`HTTP 200 over h2`).
+fn answer_text(r: &HttpResponse) -> String {
+    match r.protocol {
+        Some(p) => format!("{} over {}", status_text(r), p.name()),
+        None => status_text(r),
+    }
+}
+
+/// Every address answers the same, but not over the same protocol: HTTP/2 is enabled
+/// on some listeners and not on their twins. Visitors get the page either way (ALPN
+/// falls back to HTTP/1.1), so this is no failure of what the check establishes (the
+/// same status and content), but the families are not served alike: a warning.
+fn other_protocols(
+    c: &Ctx,
+    probes: &PortProbes,
+    reference: &Answer,
+    spoken: &[(IpAddr, HttpProtocol)],
+) -> Finding {
+    let port = probes.port;
+    let over: Vec<String> = spoken
+        .iter()
+        .map(|(ip, p)| format!("{} over {} ({ip})", p.name(), Family::of(*ip).name()))
+        .collect();
+    let ips: Vec<IpAddr> = spoken.iter().map(|(ip, _)| *ip).collect();
+    probes
+        .finding(
+            Status::Warn,
+            format!(
+                "every A and AAAA address answers the same ({}), but not over the same protocol on port {port}: {}",
+                status_text(reference.response),
+                over.join(", ")
+            ),
+        )
+        .explain("http_protocol_differs", &[("domain", &c.opts.target.domain)])
+        .fix_lines(
+            "http_protocol_reproduce",
+            curl_lines(c.opts, port, probes.tls(), &ips, "-w '%{http_version}\\n'"),
+        )
 }
 
 /// `first` answers differently from the reference, or not at all; `differing` are all
@@ -220,7 +280,10 @@ fn differs(
     let fd = probes
         .finding(Status::Fail, summary)
         .explain("http_differs", &[("domain", &o.target.domain)])
-        .fix_lines("http_reproduce", curl_lines(o, port, probes.tls(), &show));
+        .fix_lines(
+            "http_reproduce",
+            curl_lines(o, port, probes.tls(), &show, "-D -"),
+        );
     if first.response.value().is_some() {
         return fd;
     }
@@ -288,13 +351,17 @@ fn probe_line(p: &HttpProbe) -> String {
         Family::of(p.ip).name(),
         p.ip,
         match &p.response.result {
-            Ok(x) => resp_text(x),
+            Ok(x) => match x.protocol {
+                Some(proto) => format!("{}, over {}", resp_text(x), proto.name()),
+                None => resp_text(x),
+            },
             Err(e) => e.message.clone(),
         }
     )
 }
 
-fn curl_lines(o: &Options, port: u16, tls: bool, ips: &[IpAddr]) -> Vec<String> {
+/// `curl` per address, showing what `show` asks for (`-D -`: the head).
+fn curl_lines(o: &Options, port: u16, tls: bool, ips: &[IpAddr], show: &str) -> Vec<String> {
     let d = &o.target.domain;
     let scheme = if tls { "https" } else { "http" };
     let url_port = if (tls && port == 443) || (!tls && port == 80) {
@@ -305,7 +372,7 @@ fn curl_lines(o: &Options, port: u16, tls: bool, ips: &[IpAddr]) -> Vec<String> 
     ips.iter()
         .map(|ip| {
             format!(
-                "curl {} -sS -o /dev/null -D - --resolve '{d}:{port}:{}' {scheme}://{d}{url_port}/",
+                "curl {} -sS -o /dev/null {show} --resolve '{d}:{port}:{}' {scheme}://{d}{url_port}/",
                 Family::of(*ip).flag(),
                 bracketed(*ip)
             )

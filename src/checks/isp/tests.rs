@@ -24,6 +24,7 @@ fn resp(status: u16, location: Option<&str>, len: u64, hash: &str) -> HttpRespon
         body_truncated: false,
         body_sha256: hash.repeat(64 / hash.len()),
         cert: None,
+        protocol: Some(HttpProtocol::Http1),
     }
 }
 
@@ -253,6 +254,71 @@ fn small_content_differences_are_the_same_site() {
     isp(&mut f).http[1].response = Probed::ok(resp(200, None, 53, "cd"));
     let fs = evaluate(&f, &options());
     assert_eq!(status(&fs, CheckId::IspHttpParity, Some(80)), Status::Pass);
+}
+
+/// The healthy host with `protocol` on each HTTP probe (IPv4 first, then IPv6).
+fn spoken(f: &mut Facts, v4: Option<HttpProtocol>, v6: Option<HttpProtocol>) {
+    for p in &mut isp(f).http {
+        if let Ok(r) = &mut p.response.result {
+            r.protocol = Family::of(p.ip).pick(v4, v6);
+        }
+    }
+}
+
+#[test]
+fn http2_over_one_family_only_is_a_warning_naming_each_protocol() {
+    let mut f = healthy_online();
+    spoken(&mut f, Some(HttpProtocol::H2), Some(HttpProtocol::Http1));
+    let fs = evaluate(&f, &options());
+    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Warn);
+    assert_has(&h.summary, "not over the same protocol");
+    assert_has(&h.summary, "h2 over IPv4 (203.0.113.10)");
+    assert_has(&h.summary, "http/1.1 over IPv6 (2001:db8:1::10)");
+    assert_line(&h.evidence, "IPv4 203.0.113.10: HTTP 200");
+    assert!(
+        h.evidence.iter().any(|l| l.ends_with("over h2")),
+        "{:?}",
+        h.evidence
+    );
+    assert!(
+        h.evidence.iter().any(|l| l.ends_with("over http/1.1")),
+        "{:?}",
+        h.evidence
+    );
+    assert_has(&h.explanation, "ALPN");
+    let cmds = h.fixes[0].commands.join("\n");
+    assert_has(&cmds, "%{http_version}");
+    assert_has(&cmds, "curl -6");
+    assert_eq!(verdict(&fs).check, Some(CheckId::IspHttpParity));
+}
+
+#[test]
+fn the_same_protocol_everywhere_passes_and_says_which() {
+    let mut f = healthy_online();
+    spoken(&mut f, Some(HttpProtocol::H2), Some(HttpProtocol::H2));
+    let fs = evaluate(&f, &options());
+    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Pass);
+    assert_has(&h.summary, "HTTP 200 over h2");
+    // A snapshot from before the protocol was recorded has nothing to compare.
+    spoken(&mut f, None, None);
+    let fs = evaluate(&f, &options());
+    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Pass);
+    assert!(!h.summary.contains("over"), "{}", h.summary);
+    spoken(&mut f, Some(HttpProtocol::H2), None);
+    assert_eq!(
+        status(&evaluate(&f, &options()), CheckId::IspHttpParity, Some(80)),
+        Status::Pass
+    );
+}
+
+#[test]
+fn another_status_outweighs_another_protocol() {
+    let mut f = healthy_online();
+    spoken(&mut f, Some(HttpProtocol::H2), Some(HttpProtocol::Http1));
+    isp(&mut f).http[1].response = Probed::ok(resp(404, None, 9, "cd"));
+    let fs = evaluate(&f, &options());
+    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
+    assert_has(&h.summary, "404");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! extra headroom for its connect-back), all run concurrently, and each failure becomes
 //! a `ProbeError` in the facts, never a hang.
 
+pub mod conn;
 pub mod html;
 pub mod http;
 pub mod smtp;
@@ -14,8 +15,9 @@ use crate::facts::{DnsFacts, Link, Listener, ProbeError, ProbeErrorKind, Probed,
 use crate::model::Family;
 use crate::options::Options;
 use crate::sanitize::clean;
+use conn::Tls;
 use futures::future::join_all;
-use http::{Tls, Url};
+use http::Url;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -35,6 +37,8 @@ pub const CONNECT_BACK_HEADROOM: Duration = Duration::from_secs(3);
 const PAGE_KEEP: usize = 256 * 1024;
 /// Most URLs followed in the ACME simulation (Let's Encrypt follows 10 redirects).
 const ACME_MAX_URLS: usize = 10;
+/// Body bytes kept of a linked stylesheet for its `url()` references.
+const CSS_KEEP: usize = 256 * 1024;
 /// Most other hosts of subresources looked up.
 const MAX_RESOURCE_HOSTS: usize = 20;
 
@@ -189,7 +193,7 @@ async fn egress_all(opts: &Options) -> Vec<EgressProbe> {
                 crate::probe::timed(opts.timeout, &what_tcp, async {
                     let start = Instant::now();
                     let deadline = tokio::time::Instant::now() + opts.timeout;
-                    http::connect(sa, deadline).await?;
+                    conn::connect(sa, deadline).await?;
                     Ok(start.elapsed().as_secs_f64() * 1000.0)
                 }),
                 crate::probe::timed(
@@ -228,9 +232,10 @@ fn echo_url_for(urls: &[Url], family: Family) -> Option<&Url> {
 }
 
 fn join_path(base: &Url, tail: &str) -> Url {
-    let mut u = base.clone();
-    u.path = format!("{}{}", base.path.trim_end_matches('/'), tail);
-    u
+    // A valid URL's path with an ASCII tail appended is a valid path: the fallback is
+    // never taken.
+    base.with_path(&format!("{}{tail}", base.path().trim_end_matches('/')))
+        .unwrap_or_else(|| base.clone())
 }
 
 async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProbe>) {
@@ -246,7 +251,7 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
             let Some(url) = url else {
                 return (None, Vec::new());
             };
-            let addr = match resolve(&url.host, url.port, opts.timeout).await {
+            let addr = match resolve(&url.host(), url.port(), opts.timeout).await {
                 Ok(ips) => ips.into_iter().find(|i| Family::of(*i) == family),
                 Err(e) => {
                     let probe = EchoProbe {
@@ -266,14 +271,14 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
                     url: url.to_string(),
                     seen: Probed::err(
                         ProbeErrorKind::NotRun,
-                        format!("{} has no {} address", url.host, family.name()),
+                        format!("{} has no {} address", url.host(), family.name()),
                     ),
                 };
                 return (Some(probe), Vec::new());
             };
             let echo = EchoAt {
-                addr: SocketAddr::new(ip, url.port),
-                tls: tls.verify.clone().ok(),
+                addr: SocketAddr::new(ip, url.port()),
+                tls,
             };
             let echo = &echo;
             let seen_fut = echo.get(&url, "text/plain", opts.timeout, 256, |f| {
@@ -355,12 +360,12 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
 }
 
 /// One echo service, reached at one address.
-struct EchoAt {
+struct EchoAt<'a> {
     addr: SocketAddr,
-    tls: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
+    tls: &'a Tls,
 }
 
-impl EchoAt {
+impl EchoAt<'_> {
     /// GET `url` within `limit`, keeping up to `keep` body bytes, the answer read by `read`.
     async fn get<T>(
         &self,
@@ -373,7 +378,8 @@ impl EchoAt {
         let req = http::Request {
             addr: self.addr,
             url,
-            tls: self.tls.clone(),
+            tls: Some(self.tls),
+            any_cert: false,
             accept,
             limit,
             keep,
@@ -442,15 +448,11 @@ async fn fetch(
     keep: usize,
 ) -> (Probed<HttpResponse>, Vec<u8>) {
     let limit = opts.timeout;
-    let cfg = if any_cert {
-        Some(tls.any.clone())
-    } else {
-        tls.verify.clone().ok()
-    };
     let req = http::Request {
-        addr: SocketAddr::new(ip, url.port),
+        addr: SocketAddr::new(ip, url.port()),
         url,
-        tls: cfg,
+        tls: Some(tls),
+        any_cert,
         accept: "text/html,*/*",
         limit,
         keep,
@@ -458,7 +460,7 @@ async fn fetch(
     let mut body = Vec::new();
     let what = format!("GET {url} from {}", crate::net::bracketed(ip));
     let r = crate::probe::timed(limit, &what, async {
-        if url.tls && !any_cert {
+        if url.tls() && !any_cert {
             if let Err(e) = &tls.verify {
                 return Err(ProbeError::new(ProbeErrorKind::Missing, e.clone()));
             }
@@ -482,18 +484,19 @@ async fn http_all(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> V
         }
     }
     join_all(jobs.into_iter().map(|(port, ip)| async move {
-        let url = Url {
-            tls: is_tls_port(port),
-            host: opts.target.domain.clone(),
-            port,
-            path: "/".into(),
+        let tls_port = is_tls_port(port);
+        let response = match Url::site(tls_port, &opts.target.domain, port, "/") {
+            Some(url) => fetch(opts, tls, &url, ip, false, 0).await.0,
+            None => Probed::err(
+                ProbeErrorKind::Failed,
+                format!("{} makes no URL", clean(&opts.target.domain)),
+            ),
         };
-        let (response, _) = fetch(opts, tls, &url, ip, false, 0).await;
         HttpProbe {
             port,
             ip,
-            tls: url.tls,
-            path: url.path,
+            tls: tls_port,
+            path: "/".into(),
             response,
         }
     }))
@@ -530,16 +533,17 @@ fn random_token() -> String {
         .map(|d| d.as_nanos())
         .unwrap_or_default();
     let seed = format!("{nanos}-{}-{:p}", std::process::id(), &nanos);
-    http::hex(&Sha256::digest(seed.as_bytes()))[..32].to_string()
+    conn::hex(&Sha256::digest(seed.as_bytes()))[..32].to_string()
 }
 
 /// Addresses of a URL's host by family: the DNS facts for the domain, the system
 /// resolver for other hosts.
 async fn host_addrs(opts: &Options, url: &Url, a: &[IpAddr], aaaa: &[IpAddr]) -> Vec<IpAddr> {
-    if url.host == opts.target.domain {
+    let host = url.host();
+    if host == opts.target.domain {
         return a.iter().chain(aaaa).copied().collect();
     }
-    resolve(&url.host, url.port, opts.timeout)
+    resolve(&host, url.port(), opts.timeout)
         .await
         .unwrap_or_default()
 }
@@ -548,12 +552,12 @@ async fn acme(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> Optio
     if !opts.target.ports.contains(&80) || (a.is_empty() && aaaa.is_empty()) {
         return None;
     }
-    let start = Url {
-        tls: false,
-        host: opts.target.domain.clone(),
-        port: 80,
-        path: format!("/.well-known/acme-challenge/{}", random_token()),
-    };
+    let start = Url::site(
+        false,
+        &opts.target.domain,
+        80,
+        &format!("/.well-known/acme-challenge/{}", random_token()),
+    )?;
     let mut facts = AcmeFacts {
         start: start.to_string(),
         hops: Vec::new(),
@@ -582,7 +586,7 @@ async fn acme(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> Optio
                     Some(ip) => fetch(opts, tls, url, ip, true, 0).await.0,
                     None => Probed::err(
                         ProbeErrorKind::NotRun,
-                        format!("{} has no {} address", url.host, family.name()),
+                        format!("{} has no {} address", url.host(), family.name()),
                     ),
                 };
                 AcmeHop {
@@ -622,12 +626,7 @@ async fn resources(
         return None;
     };
     let t0 = Instant::now();
-    let url = Url {
-        tls: port == 443,
-        host: opts.target.domain.clone(),
-        port,
-        path: "/".into(),
-    };
+    let url = Url::site(port == 443, &opts.target.domain, port, "/")?;
     let ips: Vec<IpAddr> = [a.first(), aaaa.first()]
         .into_iter()
         .flatten()
@@ -643,14 +642,21 @@ async fn resources(
     .await;
     let mut fetched = Vec::new();
     let mut refs: Vec<String> = Vec::new();
+    let mut sheets: Vec<(String, IpAddr)> = Vec::new();
     let mut last_err = None;
     for (ip, (r, body)) in pages {
         match r.result {
             Ok(resp) if resp.status == 200 => {
                 fetched.push(format!("{url} over {} from {ip}", Family::of(ip).name()));
-                for r in html::subresources(&String::from_utf8_lossy(&body)) {
+                let page = html::subresources(&String::from_utf8_lossy(&body));
+                for r in page.refs {
                     if !refs.contains(&r) {
                         refs.push(r);
+                    }
+                }
+                for s in page.stylesheets {
+                    if !sheets.iter().any(|(x, _)| *x == s) {
+                        sheets.push((s, ip));
                     }
                 }
             }
@@ -670,6 +676,11 @@ async fn resources(
             })),
             ms: t0.elapsed().as_millis() as u64,
         });
+    }
+    for r in linked_css(opts, tls, &url, &sheets).await {
+        if !refs.contains(&r) {
+            refs.push(r);
+        }
     }
     let mut hosts: Vec<(String, String)> = Vec::new();
     for r in &refs {
@@ -710,6 +721,43 @@ async fn resources(
     })
 }
 
+/// The `url()` references of the page's linked stylesheets, resolved against each
+/// stylesheet's URL (that is what they are relative to). A stylesheet on the site is
+/// fetched from the address its page came from, one elsewhere from the first address
+/// the system resolver gives; each fetch is bounded like the page's, all at once.
+async fn linked_css(
+    opts: &Options,
+    tls: &Tls,
+    page: &Url,
+    sheets: &[(String, IpAddr)],
+) -> Vec<String> {
+    let found = join_all(sheets.iter().map(|(href, page_ip)| async move {
+        let sheet = page.join(href)?;
+        let host = sheet.host();
+        let ip = if host == opts.target.domain {
+            *page_ip
+        } else {
+            *resolve(&host, sheet.port(), opts.timeout)
+                .await
+                .ok()?
+                .first()?
+        };
+        let (r, body) = fetch(opts, tls, &sheet, ip, false, CSS_KEEP).await;
+        if r.value()?.status != 200 {
+            return None;
+        }
+        let urls = html::css_urls(&String::from_utf8_lossy(&body));
+        Some(
+            urls.iter()
+                .filter_map(|u| sheet.join(u))
+                .map(|u| u.to_string())
+                .collect::<Vec<String>>(),
+        )
+    }))
+    .await;
+    found.into_iter().flatten().flatten().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -723,7 +771,7 @@ mod tests {
         .iter()
         .filter_map(|s| Url::parse(s))
         .collect();
-        assert_eq!(echo_url_for(&urls, Family::V4).unwrap().port, 8080);
+        assert_eq!(echo_url_for(&urls, Family::V4).unwrap().port(), 8080);
         assert!(
             echo_url_for(&urls, Family::V6)
                 .unwrap()

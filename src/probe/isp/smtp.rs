@@ -1,6 +1,6 @@
 //! SMTP greeting and EHLO answer from one address (implicit TLS on port 465).
 
-use super::http::{Io, Tls, connect, tls_wrap};
+use super::conn::{Io, Tls, connect, tls_wrap};
 use crate::facts::isp::SmtpAnswer;
 use crate::facts::{ProbeError, ProbeErrorKind};
 use crate::sanitize::clean;
@@ -21,7 +21,7 @@ pub async fn probe(
     let deadline = Instant::now() + limit;
     let tcp = connect(addr, deadline).await?;
     let mut io: Box<dyn Io> = if addr.port() == 465 {
-        tls_wrap(tcp, tls.any.clone(), domain, deadline).await?.0
+        tls_wrap(tcp, tls.mail.clone(), domain, deadline).await?.0
     } else {
         Box::new(tcp)
     };
