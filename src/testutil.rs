@@ -3,107 +3,6 @@
 //!
 //! Every property test of a parser of outside data is named `…fuzz…`, so
 //! `cargo test fuzz` runs them all; see [`inputs`] for the budget and the regression files.
-//!
-//! [`Rng`], [`fuzz_iters`] and [`fuzz_rounds`] are the hand-rolled generator the property
-//! tests replaced; only src/probe/isp/http.rs and html.rs still use them (issue 17's
-//! HTTP/HTML part replaces those files): remove them with their last user.
-
-/// Rounds per harness when `DSD_FUZZ_ITERS` is not set.
-pub const DEFAULT_ITERS: usize = 1000;
-
-/// Rounds per harness: `DSD_FUZZ_ITERS`, else `DEFAULT_ITERS`.
-pub fn fuzz_iters() -> usize {
-    std::env::var("DSD_FUZZ_ITERS")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(DEFAULT_ITERS)
-}
-
-/// xorshift64*: small, deterministic, no dependency.
-pub struct Rng(pub u64);
-
-impl Rng {
-    /// The harness's own seed, mixed with `DSD_FUZZ_SEED` when that is set.
-    pub fn seeded(seed: u64) -> Rng {
-        let extra: u64 = std::env::var("DSD_FUZZ_SEED")
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(0);
-        Rng((seed ^ extra.wrapping_mul(0x9E37_79B9_7F4A_7C15)).max(1))
-    }
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    pub fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-        v[self.below(v.len())]
-    }
-    /// Up to `n` arbitrary bytes.
-    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..self.below(n + 1)).map(|_| self.next() as u8).collect()
-    }
-    /// Up to `n` pieces from `vocab`, with a sprinkle of arbitrary bytes (made valid
-    /// UTF-8 the way the loaders do).
-    pub fn soup(&mut self, vocab: &[&str], n: usize) -> String {
-        let mut s = String::new();
-        for _ in 0..self.below(n + 1) {
-            if self.below(10) == 0 {
-                let b = self.bytes(8);
-                s.push_str(&String::from_utf8_lossy(&b));
-            } else {
-                s.push_str(self.pick(vocab));
-            }
-        }
-        s
-    }
-    /// `s` with a few byte-wise mutations: flips, cuts, deletions, duplications, inserts.
-    pub fn mutate_bytes(&mut self, s: &[u8]) -> Vec<u8> {
-        let mut b = s.to_vec();
-        for _ in 0..1 + self.below(8) {
-            if b.is_empty() {
-                break;
-            }
-            let i = self.below(b.len());
-            match self.below(5) {
-                0 => b[i] = self.next() as u8,
-                1 => b.truncate(i),
-                2 => {
-                    b.remove(i);
-                }
-                3 => {
-                    let j = self.below(b.len());
-                    let (lo, hi) = (i.min(j), i.max(j));
-                    let chunk = b[lo..hi.min(lo + 64)].to_vec();
-                    b.splice(i..i, chunk);
-                }
-                _ => b.insert(i, b"{}[]\",:-!@ 0\r\n\x1b"[self.below(15)]),
-            }
-        }
-        b
-    }
-    /// A round's input, in turn: one of `bases` mutated, a soup of up to `n` pieces of
-    /// `vocab`, up to `n * 4` arbitrary bytes.
-    pub fn input(&mut self, round: usize, bases: &[&str], vocab: &[&str], n: usize) -> Vec<u8> {
-        match round % 3 {
-            0 => {
-                let b = self.pick(bases);
-                self.mutate_bytes(b.as_bytes())
-            }
-            1 => self.soup(vocab, n).into_bytes(),
-            _ => self.bytes(n * 4),
-        }
-    }
-    /// `mutate_bytes` for text, made valid UTF-8 again.
-    pub fn mutate(&mut self, s: &str) -> String {
-        let b = self.mutate_bytes(s.as_bytes());
-        String::from_utf8_lossy(&b).into_owned()
-    }
-}
 
 /// Whether `s` is safe to print: no C0/C1 control (ESC, BEL, CSI …) and no bidi override.
 pub fn is_inert(s: &str) -> bool {
@@ -132,34 +31,16 @@ pub fn fuzz_data(name: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// Run `body` for every round of a harness over `section`'s `bases` and `vocab` in
-/// `src/testdata/fuzz.toml`, with the round's input (see [`Rng::input`]) and the generator
-/// for any further choice.
-pub fn fuzz_rounds(
-    section: &str,
-    seed: u64,
-    n: usize,
-    mut body: impl FnMut(&mut Rng, usize, Vec<u8>),
-) {
-    let mut rng = Rng::seeded(seed);
-    let bases = fuzz_data(&format!("{section}.bases"));
-    let vocab = fuzz_data(&format!("{section}.vocab"));
-    for round in 0..fuzz_iters() {
-        let input = rng.input(round, &bases, &vocab, n);
-        body(&mut rng, round, input);
-    }
-}
-
 /// Property tests (proptest): the inputs of a parser's harness, and how many.
 ///
-/// Inputs mirror the fixed-seed generator they replaced, with shrinking on top: a real
+/// Inputs mirror the fixed-seed generator they replaced (issue 17), with shrinking on top: a real
 /// input from `src/testdata/fuzz.toml`'s `bases` (or a fixture file) with a few byte
 /// mutations, a soup of `vocab` tokens with a sprinkle of arbitrary bytes, or arbitrary
 /// bytes. A failure is shrunk to a small input and its seed is written under
 /// `proptest-regressions/` (commit those files: every later run tries them first).
 ///
 /// Budget: [`inputs::CASES`] cases per property, the old default round count
-/// (`DSD_FUZZ_ITERS`); `PROPTEST_CASES` overrides it, for a long local run:
+/// of the hand-rolled generator; `PROPTEST_CASES` overrides it, for a long local run:
 ///
 /// ```text
 /// PROPTEST_CASES=1000000 cargo test --release fuzz
@@ -275,6 +156,11 @@ pub mod inputs {
             proptest::collection::vec(mutation(), 1..=8),
         )
             .prop_map(|(base, ms)| apply(base.as_bytes(), &ms))
+    }
+
+    /// A binary `base` (a certificate) with one to eight mutations.
+    pub fn mutated_bytes(base: &'static [u8]) -> impl Strategy<Value = Vec<u8>> + Clone {
+        proptest::collection::vec(mutation(), 1..=8).prop_map(move |ms| apply(base, &ms))
     }
 
     /// [`mutated`] for text, made valid UTF-8 again.

@@ -400,16 +400,19 @@ mod tests {
         assert!(tls.mail.alpn_protocols.is_empty());
     }
 
-    #[test]
-    fn fuzz_certificates() {
-        use crate::testutil::{Rng, fuzz_iters, is_inert};
-        let mut rng = Rng::seeded(0xce27_0000_0001);
-        for round in 0..fuzz_iters() {
-            let raw = if round % 4 == 3 {
-                rng.bytes(600)
-            } else {
-                rng.mutate_bytes(CERT)
-            };
+    proptest::proptest! {
+        #![proptest_config(crate::testutil::inputs::config())]
+
+        /// A real certificate mutated, or arbitrary bytes: names and the name text are
+        /// inert, and nothing panics.
+        #[test]
+        fn fuzz_certificates(
+            raw in proptest::prop_oneof![
+                3 => crate::testutil::inputs::mutated_bytes(CERT),
+                1 => crate::testutil::inputs::bytes(600),
+            ],
+        ) {
+            use crate::testutil::is_inert;
             let c = cert_info(&raw);
             assert!(c.names.iter().all(|n| is_inert(n)), "{c:?}");
             assert!(is_inert(&name_text(&raw)));

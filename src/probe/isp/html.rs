@@ -560,18 +560,21 @@ body { background: url( "http://bg.example/a.png" ) }
         assert_eq!(subresources(&many).refs.len(), MAX_REFS);
     }
 
-    #[test]
-    fn fuzz_subresource_scanner() {
-        use crate::testutil::{Rng, fuzz_data, fuzz_iters, is_inert};
-        let mut rng = Rng::seeded(0x4a71_0000_0001);
-        let base = "<html><link rel=stylesheet href=\"http://192.0.2.7/a.css\"><script src='//cdn.example/app.js'></script><IMG SRC=https://img.example:8443/l.png srcset='a.png 1x, b.png 2x'><style>a{background:url(x.png)}</style></html>";
-        let vocab = fuzz_data("html.vocab");
-        for round in 0..fuzz_iters() {
-            let page = if round % 2 == 0 {
-                rng.mutate(base)
-            } else {
-                rng.soup(&vocab, 80)
-            };
+    const FUZZ_BASE: &str = "<html><link rel=stylesheet href=\"http://192.0.2.7/a.css\"><script src='//cdn.example/app.js'></script><IMG SRC=https://img.example:8443/l.png srcset='a.png 1x, b.png 2x'><style>a{background:url(x.png)}</style></html>";
+
+    proptest::proptest! {
+        #![proptest_config(crate::testutil::inputs::config())]
+
+        /// A real page mutated, or a soup of HTML words: the references stay within their
+        /// bounds, every stylesheet is among them, every host is inert.
+        #[test]
+        fn fuzz_subresource_scanner(
+            page in proptest::prop_oneof![
+                crate::testutil::inputs::mutated_text(vec![FUZZ_BASE]),
+                crate::testutil::inputs::soup_of("html", 80),
+            ],
+        ) {
+            use crate::testutil::is_inert;
             let p = subresources(&page);
             assert!(p.refs.len() <= MAX_REFS);
             assert!(p.stylesheets.len() <= MAX_STYLESHEETS);
