@@ -73,6 +73,7 @@ fn failed_part(kind: PartKind) -> FactPart {
         PartKind::Firewall => FactPart::Firewall(e()),
         PartKind::Isp => FactPart::Isp(e()),
         PartKind::BootNetwork => FactPart::BootNetwork(Some(e())),
+        PartKind::Ipv4Deps => FactPart::Ipv4Deps(Some(e())),
     }
 }
 
