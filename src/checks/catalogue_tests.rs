@@ -189,7 +189,6 @@ const NOT_BUILT_YET: &[&str] = &[
     "dns.spf",
     "dns.blocklists",
     "dns.geo",
-    "address.ipv4_dependencies",
     "address.mail_source",
     "isp.nat64",
     "isp.mail_egress",

@@ -317,10 +317,7 @@ pub fn ipv4_deps() -> deps::Ipv4Deps {
             "127.0.0.1 localhost\n127.0.1.1 web1\n::1 localhost ip6-localhost\n",
         )),
         connections: Probed::ok(deps::Connections::default()),
-        package_sources: Probed::ok(vec![package_source(
-            "deb.debian.org",
-            &["2a04:4e42::644"],
-        )]),
+        package_sources: Probed::ok(vec![package_source("deb.debian.org", &["2a04:4e42::644"])]),
     }
 }
 
@@ -330,7 +327,11 @@ pub fn package_source(host: &str, aaaa: &[&str]) -> deps::PackageSource {
         at: Place::new(Path::new("/etc/apt/sources.list"), 1),
         uri: format!("http://{host}/debian"),
         host: host.into(),
-        aaaa: Probed::ok(aaaa.iter().map(|a| a.parse().expect("fixture address")).collect()),
+        aaaa: Probed::ok(
+            aaaa.iter()
+                .map(|a| a.parse().expect("fixture address"))
+                .collect(),
+        ),
     }
 }
 

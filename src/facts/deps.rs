@@ -55,3 +55,24 @@ pub struct PackageSource {
     /// The host's AAAA records (none looked up for a literal address).
     pub aaaa: Probed<Vec<Ipv6Addr>>,
 }
+
+/// Why this host counts as one without IPv4, or `None` while it has both an IPv4
+/// address outside loopback and an IPv4 default route. Either one missing is enough:
+/// without the address nothing IPv4 leaves, and without the route nothing IPv4
+/// leaves the local network, which is all an IPv6-only host's services can reach
+/// anyway (a host kept on a private IPv4 LAN alone still counts: its LAN peers are
+/// named as dependencies, as they are what IPv4's removal would break).
+pub fn without_ipv4(links: &[super::Link], routes: &[super::Route]) -> Option<&'static str> {
+    let v4_addr = links
+        .iter()
+        .filter(|l| !l.loopback)
+        .flat_map(|l| &l.addrs)
+        .any(|a| a.ip.is_ipv4() && !a.ip.is_loopback());
+    if !v4_addr {
+        return Some("no IPv4 address outside loopback");
+    }
+    let v4_default = routes
+        .iter()
+        .any(|r| r.family == crate::model::Family::V4 && r.dst.is_none());
+    (!v4_default).then_some("no IPv4 default route")
+}

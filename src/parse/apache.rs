@@ -13,9 +13,7 @@
 //!   held, and each directive keeps the conditions it stands under;
 //! - `<Macro>` bodies are templates, not directives: they are skipped.
 
-use super::addr::{
-    self, Wildcards, endpoint, families, host_maybe_port, ip_or_host, port,
-};
+use super::addr::{self, Wildcards, endpoint, families, host_maybe_port, ip_or_host, port};
 use super::source::{ConfigSource, Limits, Reader, Walk, at};
 use super::{has_glob_chars, normalize_lexically};
 use crate::facts::Place;

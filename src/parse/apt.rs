@@ -29,10 +29,7 @@ pub fn load(src: &dyn ConfigSource, root: &Path) -> (Vec<SourceUri>, Vec<String>
     let mut dir: Vec<PathBuf> = src
         .list_dir(&root.join("sources.list.d"))
         .into_iter()
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|e| e == "list" || e == "sources")
-        })
+        .filter(|p| p.extension().is_some_and(|e| e == "list" || e == "sources"))
         .collect();
     dir.sort();
     files.extend(dir.into_iter().take(MAX_FILES));
@@ -219,8 +216,14 @@ mod tests {
                 "/etc/apt/sources.list.d/b.sources",
                 "URIs: http://b.example/d\n",
             )
-            .with("/etc/apt/sources.list.d/a.list", "deb http://c.example/d x m\n")
-            .with("/etc/apt/sources.list.d/ignored.save", "deb http://no.example/ x\n");
+            .with(
+                "/etc/apt/sources.list.d/a.list",
+                "deb http://c.example/d x m\n",
+            )
+            .with(
+                "/etc/apt/sources.list.d/ignored.save",
+                "deb http://no.example/ x\n",
+            );
         let (v, problems) = load(&src, Path::new("/etc/apt"));
         assert!(problems.is_empty(), "{problems:?}");
         let names: Vec<_> = v.iter().map(|u| u.host.as_str()).collect();

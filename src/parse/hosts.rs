@@ -55,7 +55,9 @@ mod tests {
 
     #[test]
     fn debian_hosts_file_with_comments_and_aliases() {
-        let e = one("127.0.0.1\tlocalhost\n127.0.1.1 web1.example web1\n\n# The following lines are desirable for IPv6 capable hosts\n::1     localhost ip6-localhost ip6-loopback\n10.1.2.3 DB.internal db # the database\n");
+        let e = one(
+            "127.0.0.1\tlocalhost\n127.0.1.1 web1.example web1\n\n# The following lines are desirable for IPv6 capable hosts\n::1     localhost ip6-localhost ip6-loopback\n10.1.2.3 DB.internal db # the database\n",
+        );
         assert_eq!(e.len(), 4);
         assert_eq!(e[3].ip.to_string(), "10.1.2.3");
         assert_eq!(e[3].names, ["db.internal", "db"]);
@@ -65,7 +67,9 @@ mod tests {
 
     #[test]
     fn lines_glibc_skips_are_not_entries() {
-        let e = one("10.1.2.3\nnot-an-ip name\n10.0.0.300 bad\nfe80::1%eth0 zoned\n# 10.9.9.9 commented\n");
+        let e = one(
+            "10.1.2.3\nnot-an-ip name\n10.0.0.300 bad\nfe80::1%eth0 zoned\n# 10.9.9.9 commented\n",
+        );
         assert!(e.is_empty(), "{e:?}");
     }
 

@@ -26,11 +26,17 @@ fn seen(t: &[ProxyTarget]) -> Vec<(String, usize, TargetHost)> {
 fn target_hosts_of_every_form() {
     let cases = [
         ("http://198.51.100.7:8080/app", Some(ip("198.51.100.7"))),
-        ("https://user:pw@[2001:db8::5]:8443/", Some(ip("2001:db8::5"))),
+        (
+            "https://user:pw@[2001:db8::5]:8443/",
+            Some(ip("2001:db8::5")),
+        ),
         ("198.51.100.7:9000", Some(ip("198.51.100.7"))),
         ("[2001:db8::5]:80", Some(ip("2001:db8::5"))),
         ("ipv4@198.51.100.7:80", Some(ip("198.51.100.7"))),
-        ("grpc://Backend.Example:50051", Some(name("backend.example"))),
+        (
+            "grpc://Backend.Example:50051",
+            Some(name("backend.example")),
+        ),
         ("app_servers", Some(name("app_servers"))),
         ("unix:/run/php/php-fpm.sock", None),
         ("unix@/run/x.sock", None),
