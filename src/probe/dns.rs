@@ -178,10 +178,16 @@ pub async fn aaaa_of(opts: &Options, hosts: &[String]) -> Vec<Probed<Vec<Ipv6Add
         let r = &resolver;
         async move {
             let p = timed(limit, "AAAA lookup", addresses(r, h, RecordType::AAAA)).await;
-            Probed {
-                result: p.result.map(|a| v6s(&Ok(a))),
-                ms: p.ms,
-            }
+            // A name that does not exist is broken over both families: not a
+            // dependency on IPv4, so it is an error the check shows as such.
+            let result = match p.result {
+                Ok(DnsAnswer::NxDomain) => Err(ProbeError::new(
+                    ProbeErrorKind::Failed,
+                    format!("{}: no such name (NXDOMAIN)", display_name(h)),
+                )),
+                r => r.map(|a| v6s(&Ok(a))),
+            };
+            Probed { result, ms: p.ms }
         }
     }))
     .await

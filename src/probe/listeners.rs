@@ -227,6 +227,9 @@ pub fn outbound_ipv4_connections() -> Result<Connections, ProbeError> {
     let inodes: BTreeSet<u32> = found.iter().map(|(_, i)| *i).filter(|i| *i != 0).collect();
     let owners = owners_of(&inodes);
     let names = process_names(owners.values().copied().collect());
+    // dsdoctor's own probes (the echo service, egress targets) run meanwhile: they
+    // are not the host's services.
+    let me = std::process::id();
     let mut list: Vec<Connection> = found
         .into_iter()
         .map(|(mut c, inode)| {
@@ -234,6 +237,7 @@ pub fn outbound_ipv4_connections() -> Result<Connections, ProbeError> {
             c.process = c.pid.and_then(|p| names.get(&p).cloned());
             c
         })
+        .filter(|c| c.pid != Some(me))
         .collect();
     list.sort_by_key(|c| (c.peer, c.local));
     Ok(Connections { list, omitted })
