@@ -226,7 +226,10 @@ impl Lab {
         };
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            let out = self.exec_ok(Ns::Srv, &["ss", "-Htn", "state", "established", "dst", &peer]);
+            let out = self.exec_ok(
+                Ns::Srv,
+                &["ss", "-Htn", "state", "established", "dst", &peer],
+            );
             if !out.trim().is_empty() {
                 return;
             }
