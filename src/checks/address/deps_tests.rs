@@ -199,6 +199,14 @@ fn older_snapshot_and_unread_facts_are_said() {
     assert_has(&fd.summary, "older dsdoctor");
     f.ipv4_deps = Some(Probed::err(ProbeErrorKind::Permission, "denied"));
     assert_eq!(judged(&f, &options()).status, Status::Error);
+    // Not gathered because the run's options did not ask for it: a skip, not an error.
+    f.ipv4_deps = Some(Probed::err(
+        ProbeErrorKind::NotRun,
+        "not gathered: the host has IPv4 and --expect is not ipv6",
+    ));
+    let fd = judged(&f, &options());
+    assert_eq!(fd.status, Status::Skip);
+    assert_has(&fd.summary, "not gathered");
     // One part unreadable: the rest is still judged, and the gap is in the evidence.
     let mut f = ipv6_only();
     deps(&mut f).connections = Probed::err(ProbeErrorKind::Failed, "sock_diag: boom");
@@ -207,5 +215,25 @@ fn older_snapshot_and_unread_facts_are_said() {
     assert_line(
         &fd.evidence,
         "outbound connections not listed: sock_diag: boom",
+    );
+}
+
+#[test]
+fn without_ipv4_takes_either_missing_address_or_missing_default_route() {
+    let f = healthy();
+    assert_eq!(
+        deps::without_ipv4(f.links(), crate::checks::host::routes(&f)),
+        None
+    );
+    let f = ipv6_only();
+    assert_eq!(
+        deps::without_ipv4(f.links(), crate::checks::host::routes(&f)),
+        Some("no IPv4 address outside loopback")
+    );
+    let mut f = healthy();
+    drop_routes(&mut f, Family::V4);
+    assert_eq!(
+        deps::without_ipv4(f.links(), crate::checks::host::routes(&f)),
+        Some("no IPv4 default route")
     );
 }
