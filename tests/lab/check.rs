@@ -54,6 +54,7 @@ scenario_tests!("check.toml":
     ipv6_readiness_clean,
     ipv6_readiness_report,
     outbound_ipv4_connection_listed,
+    ipv6_only_hosts_entry_ipv4_only,
 );
 
 /// Two servers on one machine (containers, or two labs): listener.config must read the
