@@ -169,6 +169,14 @@ const BEHIND_EGRESS_V6: &[CheckId] = &[
 ];
 const NONE: &[CheckId] = &[];
 
+/// A host without IPv4 while the site is meant to serve IPv4: the missing route or
+/// address is the fault to fix, and the dependencies it breaks are its consequence.
+/// Asked `--expect ipv6`, both of those skip and the dependencies stand on their own.
+const IPV4_DEPS: Relations = Relations {
+    explained_by: &[C::RouteIpv4Default, C::AddressGlobalIpv4],
+    ..ALONE
+};
+
 /// The IPv6 filter: moot while IPv6 is off; without a global IPv6 address to ask about,
 /// it names that.
 const FILTER_V6: Relations = moot_v6(&[C::AddressGlobalIpv6]);
@@ -247,6 +255,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     host(C::AddressIpv6Persistent, &[P::Netlink, P::Sysctl, P::SysctlFiles, P::BootNetwork], ALONE, address::ipv6_persistent::check),
     host(C::AddressGlobalIpv6, DNS_READS, names(&[C::AddressIpv6Enabled]), address::global_ipv6::check),
     host(C::AddressGlobalIpv4, &[P::Netlink, P::Isp], ALONE, address::global_ipv4::check),
+    host(C::AddressIpv4Dependencies, &[P::Netlink, P::Dns, P::Web, P::Ipv4Deps], IPV4_DEPS, address::ipv4_dependencies::check),
     port(C::ListenerIpv4, LISTENER_READS, ALONE, |c, p| listener::socket::check(c, p, F::V4)),
     port(C::ListenerIpv6, LISTENER_READS, moot_v6(NONE), |c, p| listener::socket::check(c, p, F::V6)),
     port(C::ListenerConfig, LISTENER_READS, ALONE, listener::config::check),

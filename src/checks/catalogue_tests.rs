@@ -73,6 +73,7 @@ fn failed_part(kind: PartKind) -> FactPart {
         PartKind::Firewall => FactPart::Firewall(e()),
         PartKind::Isp => FactPart::Isp(e()),
         PartKind::BootNetwork => FactPart::BootNetwork(Some(e())),
+        PartKind::Ipv4Deps => FactPart::Ipv4Deps(Some(e())),
     }
 }
 
@@ -188,7 +189,6 @@ const NOT_BUILT_YET: &[&str] = &[
     "dns.spf",
     "dns.blocklists",
     "dns.geo",
-    "address.ipv4_dependencies",
     "address.mail_source",
     "isp.nat64",
     "isp.mail_egress",

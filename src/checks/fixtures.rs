@@ -309,6 +309,34 @@ pub fn healthy() -> Facts {
             ("/usr/sbin/netplan", ""),
             ("/etc/netplan/10-web1.yaml", NETPLAN),
         ]))),
+        ipv4_deps: Some(Probed::ok(ipv4_deps())),
+    }
+}
+
+/// The healthy host's dependencies: a Debian hosts file and one package source with
+/// AAAA; no outbound connection.
+pub fn ipv4_deps() -> deps::Ipv4Deps {
+    deps::Ipv4Deps {
+        hosts: Probed::ok(crate::parse::hosts::parse(
+            Path::new("/etc/hosts"),
+            "127.0.0.1 localhost\n127.0.1.1 web1\n::1 localhost ip6-localhost\n",
+        )),
+        connections: Probed::ok(deps::Connections::default()),
+        package_sources: Probed::ok(vec![package_source("deb.debian.org", &["2a04:4e42::644"])]),
+    }
+}
+
+/// A package source in `/etc/apt/sources.list` line 1 whose host has these AAAA.
+pub fn package_source(host: &str, aaaa: &[&str]) -> deps::PackageSource {
+    deps::PackageSource {
+        at: Place::new(Path::new("/etc/apt/sources.list"), 1),
+        uri: format!("http://{host}/debian"),
+        host: host.into(),
+        aaaa: Probed::ok(
+            aaaa.iter()
+                .map(|a| a.parse().expect("fixture address"))
+                .collect(),
+        ),
     }
 }
 

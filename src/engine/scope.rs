@@ -25,6 +25,7 @@ pub fn owned(stage: Stage) -> &'static [PartKind] {
             PartKind::Sysctl,
             PartKind::SysctlFiles,
             PartKind::BootNetwork,
+            PartKind::Ipv4Deps,
         ],
         Stage::Listener => &[PartKind::Listeners, PartKind::Web],
         Stage::Firewall => &[PartKind::Firewall],

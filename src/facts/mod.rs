@@ -1,6 +1,7 @@
 //! Typed facts gathered by the probes. Checks read only these, so a set of facts can be
 //! built by hand in unit tests (or recorded and replayed) without touching the system.
 
+pub mod deps;
 pub mod firewall;
 pub mod isp;
 pub mod netconf;
@@ -436,6 +437,10 @@ pub struct Facts {
     /// versions, which did not gather it.
     #[serde(default)]
     pub boot_network: Option<Probed<netconf::BootNetwork>>,
+    /// What the host's services need beyond the site (`address.ipv4_dependencies`);
+    /// `None` in snapshots of older versions, which did not gather it.
+    #[serde(default)]
+    pub ipv4_deps: Option<Probed<deps::Ipv4Deps>>,
 }
 
 impl Facts {
@@ -471,6 +476,8 @@ pub enum FactPart {
     Isp(Probed<isp::IspFacts>),
     /// `None` replays a snapshot that has no boot network.
     BootNetwork(Option<Probed<netconf::BootNetwork>>),
+    /// `None` replays a snapshot that has no IPv4 dependencies.
+    Ipv4Deps(Option<Probed<deps::Ipv4Deps>>),
 }
 
 impl Facts {
@@ -491,6 +498,7 @@ impl Facts {
             FactPart::Firewall(self.firewall.clone()),
             FactPart::Isp(self.isp.clone()),
             FactPart::BootNetwork(self.boot_network.clone()),
+            FactPart::Ipv4Deps(self.ipv4_deps.clone()),
         ]
     }
 }
@@ -508,10 +516,11 @@ pub enum PartKind {
     Firewall,
     Isp,
     BootNetwork,
+    Ipv4Deps,
 }
 
 impl PartKind {
-    pub const ALL: [PartKind; 10] = [
+    pub const ALL: [PartKind; 11] = [
         PartKind::Netlink,
         PartKind::Sysctl,
         PartKind::SysctlFiles,
@@ -522,6 +531,7 @@ impl PartKind {
         PartKind::Firewall,
         PartKind::Isp,
         PartKind::BootNetwork,
+        PartKind::Ipv4Deps,
     ];
 }
 
@@ -538,6 +548,7 @@ impl FactPart {
             FactPart::Firewall(_) => PartKind::Firewall,
             FactPart::Isp(_) => PartKind::Isp,
             FactPart::BootNetwork(_) => PartKind::BootNetwork,
+            FactPart::Ipv4Deps(_) => PartKind::Ipv4Deps,
         }
     }
 }
@@ -580,6 +591,7 @@ impl PartialFacts {
                 firewall: pending(),
                 isp: pending(),
                 boot_network: Some(pending()),
+                ipv4_deps: Some(pending()),
             },
         }
     }
@@ -610,6 +622,7 @@ impl PartialFacts {
             FactPart::Firewall(p) => f.firewall = p,
             FactPart::Isp(p) => f.isp = p,
             FactPart::BootNetwork(p) => f.boot_network = p,
+            FactPart::Ipv4Deps(p) => f.ipv4_deps = p,
         }
     }
 

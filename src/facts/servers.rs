@@ -9,6 +9,30 @@ use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
+/// A host a server sends requests on to (nginx `proxy_pass` or an `upstream`'s
+/// `server`, Apache `ProxyPass` or `BalancerMember`, HAProxy `server`): the server
+/// breaks when that host cannot be reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProxyTarget {
+    #[serde(flatten)]
+    pub at: Place,
+    /// The directive, as the server spells it (`proxy_pass`, `ProxyPass`, `server`).
+    pub directive: String,
+    /// The target as written, control characters stripped, bounded.
+    pub raw: String,
+    pub host: TargetHost,
+}
+
+/// The host part of a proxy target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetHost {
+    /// A literal address, which no DNS64 can rewrite.
+    Ip(IpAddr),
+    /// A host name, or the name of an `upstream`/balancer the server defines itself.
+    Name(String),
+}
+
 /// An address a server is told to listen on, as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -150,6 +174,10 @@ pub struct ApacheConfig {
     pub undefined_vars: Vec<String>,
     /// Anything Apache itself would reject or that could not be read, with file:line.
     pub problems: Vec<String>,
+    /// `ProxyPass`, `ProxyPassMatch` and `BalancerMember` targets (absent from older
+    /// snapshots).
+    #[serde(default)]
+    pub proxy_targets: Vec<ProxyTarget>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -210,6 +238,9 @@ pub struct HaproxyConfig {
     /// `defaults`, `frontend`, `listen` and `backend` sections, in order.
     pub sections: Vec<HaproxySection>,
     pub problems: Vec<String>,
+    /// `server` lines of `backend` and `listen` sections (absent from older snapshots).
+    #[serde(default)]
+    pub proxy_targets: Vec<ProxyTarget>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,6 +15,10 @@ pub struct NginxConfig {
     pub stream_servers: Vec<ServerBlock>,
     /// Anything nginx itself would reject or that could not be read, with file:line.
     pub problems: Vec<String>,
+    /// `proxy_pass` (and the other `*_pass`) targets and the `server` lines of
+    /// `upstream` blocks (absent from older snapshots).
+    #[serde(default)]
+    pub proxy_targets: Vec<super::servers::ProxyTarget>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -62,6 +62,7 @@ check_ids! {
     AddressIpv6Persistent = "address.ipv6_persistent", Address, false, None;
     AddressGlobalIpv6 = "address.global_ipv6", Address, false, Some(Family::V6);
     AddressGlobalIpv4 = "address.global_ipv4", Address, false, Some(Family::V4);
+    AddressIpv4Dependencies = "address.ipv4_dependencies", Address, false, None;
     ListenerIpv4 = "listener.ipv4", Listener, true, Some(Family::V4);
     ListenerIpv6 = "listener.ipv6", Listener, true, Some(Family::V6);
     ListenerConfig = "listener.config", Listener, true, None;

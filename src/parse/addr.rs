@@ -4,9 +4,11 @@
 //! colon as the port's and has facts of its own in the snapshot format, Caddy's site
 //! addresses are URLs, and the runtimes' hints are read leniently.
 
-use crate::facts::servers::{BindAddr, Endpoint, Families, Ports};
+use crate::facts::Place;
+use crate::facts::servers::{BindAddr, Endpoint, Families, Ports, ProxyTarget, TargetHost};
 use crate::sanitize::clean;
 use std::net::IpAddr;
+use std::path::Path;
 
 /// A port: decimal, at most five characters, not 0.
 pub fn port(s: &str) -> Result<u16, String> {
@@ -139,6 +141,59 @@ pub fn not_ip(raw: &str, prefix: Option<&str>, what: &str) -> Endpoint {
         None,
         Families::NotIp,
     )
+}
+
+/// Proxy targets kept per server: a configuration with more is generated, and the
+/// first ones already tell what it needs.
+pub const MAX_PROXY_TARGETS: usize = 4096;
+
+/// Longest proxy target kept, as written: a URL longer than this is not a backend.
+const MAX_TARGET: usize = 512;
+
+/// The host of a proxy target (`http://10.0.0.5:8080/app`, `10.0.0.5:9000`,
+/// `[2001:db8::5]:80`, `ipv4@10.0.0.5:80`, `backend_name`): `None` for a unix socket,
+/// a value with variables (known only per request), or anything that is no host.
+pub fn target_host(raw: &str) -> Option<TargetHost> {
+    let s = raw.trim();
+    if s.is_empty() || s.len() > MAX_TARGET {
+        return None;
+    }
+    let lower = s.to_ascii_lowercase();
+    if lower.starts_with("unix:") || lower.starts_with("unix@") || lower.starts_with('/') {
+        return None;
+    }
+    let rest = match s.split_once("://") {
+        Some((_, rest)) => rest,
+        None => s,
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // `user:password@host` in a URL, `ipv4@`/`ipv6@` in an HAProxy address.
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // A variable in the host is resolved per request: no host to name here.
+    if authority.contains(['$', '%']) {
+        return None;
+    }
+    let (host, _) = host_maybe_port(authority).ok()?;
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Some(TargetHost::Ip(ip));
+    }
+    let name_like = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    name_like.then(|| TargetHost::Name(host.to_ascii_lowercase()))
+}
+
+/// A proxy target read at `file:line`, when it names a host.
+pub fn proxy_target(file: &Path, line: usize, directive: &str, raw: &str) -> Option<ProxyTarget> {
+    let host = target_host(raw)?;
+    Some(ProxyTarget {
+        at: Place::new(file, line),
+        directive: clean(directive),
+        raw: clean(raw),
+        host,
+    })
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //!   held, and each directive keeps the conditions it stands under;
 //! - `<Macro>` bodies are templates, not directives: they are skipped.
 
-use super::addr::{Wildcards, endpoint, families, host_maybe_port, ip_or_host, port};
+use super::addr::{self, Wildcards, endpoint, families, host_maybe_port, ip_or_host, port};
 use super::source::{ConfigSource, Limits, Reader, Walk, at};
 use super::{has_glob_chars, normalize_lexically};
 use crate::facts::Place;
@@ -653,11 +653,31 @@ impl Walker<'_> {
                     vh.certificate = cert;
                 }
             }
+            "proxypass" | "proxypassmatch" | "balancermember" => {
+                self.proxy_target(file, line, name, args);
+            }
             "use" => self.problem(format!(
                 "{}: mod_macro's Use is not expanded: a virtual host it makes is not seen",
                 at(file, line)
             )),
             _ => {}
+        }
+    }
+
+    /// The backend of a `ProxyPass` (path then URL, or the URL alone inside
+    /// `<Location>`) or a `BalancerMember` (the URL, after the balancer's name outside
+    /// `<Proxy>`): the first argument that is a URL, other than `balancer://` (a name
+    /// the configuration defines itself, whose members are read on their own lines).
+    fn proxy_target(&mut self, file: &Path, line: usize, name: &str, args: &[String]) {
+        if self.out.proxy_targets.len() >= addr::MAX_PROXY_TARGETS {
+            return;
+        }
+        let url = args.iter().find(|a| {
+            a.split_once("://")
+                .is_some_and(|(scheme, _)| !scheme.eq_ignore_ascii_case("balancer"))
+        });
+        if let Some(t) = url.and_then(|u| addr::proxy_target(file, line, name, u)) {
+            self.out.proxy_targets.push(t);
         }
     }
 

@@ -350,6 +350,22 @@ impl Walker<'_> {
                     section.use_backends.push(u);
                 }
             }
+            // `server NAME ADDRESS [options]`: a backend this proxy sends to; a
+            // `frontend` has none and `defaults` none that count.
+            "server"
+                if matches!(
+                    section.kind,
+                    HaproxySectionKind::Backend | HaproxySectionKind::Listen
+                ) =>
+            {
+                let target = words
+                    .get(2)
+                    .filter(|_| self.out.proxy_targets.len() < addr::MAX_PROXY_TARGETS)
+                    .and_then(|a| addr::proxy_target(file, n, "server", a));
+                if let Some(t) = target {
+                    self.out.proxy_targets.push(t);
+                }
+            }
             "bind" => match parse_bind(&words[1..]) {
                 Ok(mut b) => {
                     b.at = Place::new(file, n);

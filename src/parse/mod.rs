@@ -4,12 +4,16 @@
 
 pub mod addr;
 pub mod apache;
+pub mod apt;
 pub mod caddy;
 pub mod haproxy;
+pub mod hosts;
 pub mod iptables;
 pub mod netconf;
 pub mod nft;
 pub mod nginx;
+#[cfg(test)]
+mod proxy_targets_tests;
 pub mod runtime;
 pub mod source;
 pub mod sysctl_conf;

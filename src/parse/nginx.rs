@@ -5,7 +5,7 @@
 //! nginx reads it. Texts come through a [`ConfigSource`], so the parser itself does no
 //! I/O and is tested against in-memory trees.
 
-use super::{has_glob_chars, normalize_lexically};
+use super::{addr, has_glob_chars, normalize_lexically};
 use crate::sanitize::clean;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
@@ -392,6 +392,8 @@ enum Frame {
         /// Any `listen` directive, even an invalid one: decides `implicit_listen`.
         saw_listen: bool,
     },
+    /// `upstream NAME { ... }` in `http` or `stream`: its `server` lines are backends.
+    Upstream,
     Other,
 }
 
@@ -475,6 +477,7 @@ impl Walker<'_> {
         let frame = match (self.frames.last(), name) {
             (Some(Frame::Main), "http") => Frame::Http,
             (Some(Frame::Main), "stream") => Frame::Stream,
+            (Some(Frame::Http | Frame::Stream), "upstream") => Frame::Upstream,
             (Some(Frame::Http | Frame::Stream), "server") => Frame::Server {
                 block: ServerBlock {
                     at: Place::new(file, stmt.line),
@@ -541,6 +544,11 @@ impl Walker<'_> {
                     self.problem(format!("{}: listen: {e}", at(file, stmt.line)));
                 }
             }
+            "server" if matches!(self.frames.last(), Some(Frame::Upstream)) => {
+                self.proxy_target(file, stmt);
+            }
+            "proxy_pass" | "fastcgi_pass" | "uwsgi_pass" | "scgi_pass" | "grpc_pass"
+            | "memcached_pass" => self.proxy_target(file, stmt),
             "server_name" => {
                 if let Some(Frame::Server { block, .. }) = self.frames.last_mut() {
                     block
@@ -549,6 +557,19 @@ impl Walker<'_> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The first argument of a `*_pass` or an upstream's `server` is the backend.
+    fn proxy_target(&mut self, file: &Path, stmt: &Stmt) {
+        let Some(raw) = stmt.params().first() else {
+            return;
+        };
+        if self.out.proxy_targets.len() >= addr::MAX_PROXY_TARGETS {
+            return;
+        }
+        if let Some(t) = addr::proxy_target(file, stmt.line, stmt.name(), raw) {
+            self.out.proxy_targets.push(t);
         }
     }
 

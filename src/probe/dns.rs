@@ -158,6 +158,41 @@ fn v6s(a: &Result<DnsAnswer, ProbeError>) -> Vec<Ipv6Addr> {
     })
 }
 
+/// The AAAA records of each host, asked of the configured resolvers, the lookups side
+/// by side and each under `--timeout` (`address.ipv4_dependencies`' package sources).
+pub async fn aaaa_of(opts: &Options, hosts: &[String]) -> Vec<Probed<Vec<Ipv6Addr>>> {
+    let limit = opts.timeout;
+    let resolver = match configured_resolvers(opts) {
+        Ok((servers, _)) => resolver_for(&servers, limit, true),
+        Err(e) => {
+            return hosts
+                .iter()
+                .map(|_| Probed {
+                    result: Err(e.clone()),
+                    ms: 0,
+                })
+                .collect();
+        }
+    };
+    join_all(hosts.iter().map(|h| {
+        let r = &resolver;
+        async move {
+            let p = timed(limit, "AAAA lookup", addresses(r, h, RecordType::AAAA)).await;
+            // A name that does not exist is broken over both families: not a
+            // dependency on IPv4, so it is an error the check shows as such.
+            let result = match p.result {
+                Ok(DnsAnswer::NxDomain) => Err(ProbeError::new(
+                    ProbeErrorKind::Failed,
+                    format!("{}: no such name (NXDOMAIN)", display_name(h)),
+                )),
+                r => r.map(|a| v6s(&Ok(a))),
+            };
+            Probed { result, ms: p.ms }
+        }
+    }))
+    .await
+}
+
 /// The configured resolvers: `--resolver`, else resolv.conf.
 fn configured_resolvers(opts: &Options) -> Result<(Vec<SocketAddr>, String), ProbeError> {
     if !opts.resolvers.is_empty() {

@@ -2,6 +2,7 @@
 //! IPV6_V6ONLY per socket, with their owner processes.
 
 use super::io_error;
+use crate::facts::deps::{Connection, Connections};
 use crate::facts::{Listener, ProbeError, ProbeErrorKind};
 use crate::sanitize::clean;
 use netlink_packet_core::{
@@ -10,10 +11,11 @@ use netlink_packet_core::{
 use netlink_packet_sock_diag::SockDiagMessage;
 use netlink_packet_sock_diag::constants::{AF_INET, AF_INET6, IPPROTO_TCP};
 use netlink_packet_sock_diag::inet::{
-    ExtensionFlags, InetRequest, SocketId, StateFlags, nlas::Nla,
+    ExtensionFlags, InetRequest, InetResponse, SocketId, StateFlags, nlas::Nla,
 };
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_SOCK_DIAG};
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 
 /// Upper bound on listening sockets kept (a host has tens; this guards the memory).
 const MAX_LISTENERS: usize = 65_536;
@@ -70,6 +72,37 @@ pub fn attach_owners(out: &mut [Listener]) {
 }
 
 fn dump(family: u8, out: &mut Vec<Listener>) -> Result<(), ProbeError> {
+    dump_state(family, StateFlags::LISTEN, &mut |resp| {
+        if out.len() >= MAX_LISTENERS {
+            return;
+        }
+        let v6only = resp.nlas.iter().find_map(|n| match n {
+            Nla::SkV6Only(b) => Some(*b),
+            _ => None,
+        });
+        let id = &resp.header.socket_id;
+        out.push(Listener {
+            ip: id.source_address,
+            port: id.source_port,
+            v6only: if family == AF_INET6 {
+                Some(v6only.unwrap_or(false))
+            } else {
+                None
+            },
+            uid: resp.header.uid,
+            inode: resp.header.inode,
+            pid: None,
+            process: None,
+        });
+    })
+}
+
+/// Dump the TCP sockets of a family in `states`, handing each to `visit`.
+fn dump_state(
+    family: u8,
+    states: StateFlags,
+    visit: &mut dyn FnMut(&InetResponse),
+) -> Result<(), ProbeError> {
     let mut socket =
         Socket::new(NETLINK_SOCK_DIAG).map_err(|e| io_error("sock_diag socket", &e))?;
     socket
@@ -91,7 +124,7 @@ fn dump(family: u8, out: &mut Vec<Listener>) -> Result<(), ProbeError> {
             family,
             protocol: IPPROTO_TCP,
             extensions: ExtensionFlags::empty(),
-            states: StateFlags::LISTEN,
+            states,
             socket_id,
         })
         .into(),
@@ -129,28 +162,7 @@ fn dump(family: u8, out: &mut Vec<Listener>) -> Result<(), ProbeError> {
                         format!("sock_diag: {e:?}"),
                     ));
                 }
-                NetlinkPayload::InnerMessage(SockDiagMessage::InetResponse(resp))
-                    if out.len() < MAX_LISTENERS =>
-                {
-                    let v6only = resp.nlas.iter().find_map(|n| match n {
-                        Nla::SkV6Only(b) => Some(*b),
-                        _ => None,
-                    });
-                    let id = &resp.header.socket_id;
-                    out.push(Listener {
-                        ip: id.source_address,
-                        port: id.source_port,
-                        v6only: if family == AF_INET6 {
-                            Some(v6only.unwrap_or(false))
-                        } else {
-                            None
-                        },
-                        uid: resp.header.uid,
-                        inode: resp.header.inode,
-                        pid: None,
-                        process: None,
-                    });
-                }
+                NetlinkPayload::InnerMessage(SockDiagMessage::InetResponse(resp)) => visit(&resp),
                 _ => {}
             }
             if len == 0 {
@@ -159,6 +171,76 @@ fn dump(family: u8, out: &mut Vec<Listener>) -> Result<(), ProbeError> {
             offset += len;
         }
     }
+}
+
+/// Outbound connections kept: enough to name every service that talks to IPv4 peers;
+/// a host with more (a proxy) shows the first ones and the count of the rest.
+const MAX_CONNECTIONS: usize = 256;
+
+/// The established TCP connections this host opened to IPv4 peers other than
+/// loopback (an IPv6 socket's v4-mapped peers included), with their owners. A
+/// connection whose local port is a listening port was accepted, not opened: its peer
+/// is a client, which an IPv6-only host loses by design, not a dependency.
+pub fn outbound_ipv4_connections() -> Result<Connections, ProbeError> {
+    let with_v6 = std::path::Path::new("/proc/sys/net/ipv6").exists();
+    let listening: BTreeSet<u16> = dump_listeners()?.iter().map(|l| l.port).collect();
+    let mut found: Vec<(Connection, u32)> = Vec::new();
+    let mut omitted = 0usize;
+    let families: &[u8] = if with_v6 {
+        &[AF_INET, AF_INET6]
+    } else {
+        &[AF_INET]
+    };
+    for &family in families {
+        dump_state(family, StateFlags::ESTABLISHED, &mut |resp| {
+            let id = &resp.header.socket_id;
+            let (peer, mapped) = match id.destination_address {
+                IpAddr::V4(v4) => (v4, false),
+                IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                    Some(v4) => (v4, true),
+                    None => return,
+                },
+            };
+            if peer.is_loopback() || peer.is_unspecified() || listening.contains(&id.source_port) {
+                return;
+            }
+            if found.len() >= MAX_CONNECTIONS {
+                omitted += 1;
+                return;
+            }
+            let local = match id.source_address {
+                IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+                ip => ip,
+            };
+            found.push((
+                Connection {
+                    local: std::net::SocketAddr::new(local, id.source_port),
+                    peer: std::net::SocketAddr::new(IpAddr::V4(peer), id.destination_port),
+                    mapped,
+                    pid: None,
+                    process: None,
+                },
+                resp.header.inode,
+            ));
+        })?;
+    }
+    let inodes: BTreeSet<u32> = found.iter().map(|(_, i)| *i).filter(|i| *i != 0).collect();
+    let owners = owners_of(&inodes);
+    let names = process_names(owners.values().copied().collect());
+    // dsdoctor's own probes (the echo service, egress targets) run meanwhile: they
+    // are not the host's services.
+    let me = std::process::id();
+    let mut list: Vec<Connection> = found
+        .into_iter()
+        .map(|(mut c, inode)| {
+            c.pid = owners.get(&inode).copied();
+            c.process = c.pid.and_then(|p| names.get(&p).cloned());
+            c
+        })
+        .filter(|c| c.pid != Some(me))
+        .collect();
+    list.sort_by_key(|c| (c.peer, c.local));
+    Ok(Connections { list, omitted })
 }
 
 /// Map socket inodes to the pid holding them, from `/proc/*/fd/*` links. Without root

@@ -2,6 +2,7 @@
 //! run's `--timeout`, they run concurrently, and each fails into a `ProbeError` rather
 //! than hanging or panicking.
 
+pub mod deps;
 pub mod dns;
 pub mod firewall;
 pub mod host;
@@ -105,6 +106,29 @@ pub async fn gather_parts(
         pending.push(Box::pin(async move {
             let p = blocking(limit, "boot network", netconf::read_boot_network).await;
             FactPart::BootNetwork(Some(p))
+        }));
+    }
+    if wants(PartKind::Ipv4Deps) {
+        // Gathered only where address.ipv4_dependencies applies: elsewhere its DNS
+        // lookups of package mirrors would be traffic nobody asked for.
+        let applies = opts.target.expect == crate::model::Expect::Ipv6
+            || match (l.as_ref(), r.as_ref()) {
+                (Some(l), Some(r)) => crate::facts::deps::without_ipv4(l, r).is_some(),
+                _ => true,
+            };
+        pending.push(Box::pin(async move {
+            if !applies {
+                return FactPart::Ipv4Deps(Some(Probed::err(
+                    ProbeErrorKind::NotRun,
+                    "not gathered: the host has IPv4 and --expect is not ipv6",
+                )));
+            }
+            let start = Instant::now();
+            let d = deps::gather(opts).await;
+            FactPart::Ipv4Deps(Some(Probed {
+                result: Ok(d),
+                ms: start.elapsed().as_millis() as u64,
+            }))
         }));
     }
 

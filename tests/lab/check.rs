@@ -49,6 +49,12 @@ scenario_tests!("check.toml":
     cloud_init_address_added_by_hand,
     cloud_init_declared_but_missing,
     no_boot_configuration_found,
+    ipv6_only_proxy_to_ipv6_backend,
+    ipv6_only_proxy_to_ipv4_literal,
+    ipv6_readiness_clean,
+    ipv6_readiness_report,
+    outbound_ipv4_connection_listed,
+    ipv6_only_hosts_entry_ipv4_only,
 );
 
 /// Two servers on one machine (containers, or two labs): listener.config must read the

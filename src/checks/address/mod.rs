@@ -3,6 +3,7 @@
 mod declare;
 pub mod global_ipv4;
 pub mod global_ipv6;
+pub mod ipv4_dependencies;
 pub mod ipv6_enabled;
 pub mod ipv6_persistent;
 
@@ -30,3 +31,6 @@ mod tests;
 
 #[cfg(test)]
 mod persist_tests;
+
+#[cfg(test)]
+mod deps_tests;

@@ -199,6 +199,48 @@ impl Lab {
         self.start_support(Ns::Srv, "endless", "endless.py", &[&port_s, mode]);
     }
 
+    /// A TCP connection that srv opened and holds: a socat listener in net on
+    /// `addr:port` (label `held-listener`) and a socat in srv connected to it (label
+    /// `held-client`), neither sending anything; waits until srv sees it established.
+    pub fn hold_connection(&mut self, addr: &str, port: u16) {
+        let listen = format!("TCP-LISTEN:{port},bind={addr},reuseaddr");
+        self.spawn(
+            Ns::Net,
+            "held-listener",
+            &["socat", "-u", &listen, "EXEC:sleep 3600"],
+        );
+        let target = if addr.contains(':') {
+            format!("TCP6:[{addr}]:{port},retry=50,interval=0.1")
+        } else {
+            format!("TCP4:{addr}:{port},retry=50,interval=0.1")
+        };
+        self.spawn(
+            Ns::Srv,
+            "held-client",
+            &["socat", "-u", "EXEC:sleep 3600", &target],
+        );
+        let peer = if addr.contains(':') {
+            format!("[{addr}]:{port}")
+        } else {
+            format!("{addr}:{port}")
+        };
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            let out = self.exec_ok(
+                Ns::Srv,
+                &["ss", "-Htn", "state", "established", "dst", &peer],
+            );
+            if !out.trim().is_empty() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "lab: srv's connection to {peer} is not established after 10 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     // ----- probing from a namespace --------------------------------------------------------
 
     /// `tests/support/client.py MODE addr port` in `ns`.

@@ -105,6 +105,10 @@ pub fn apply(lab: &mut Lab, step: &Step) {
             let content = x(content, lab);
             lab.write_boot_etc(path, &content, mode.unwrap_or(0o644));
         }
+        Step::SrvEtc { path, content } => {
+            let content = x(content, lab);
+            lab.write_srv_etc(path, &content);
+        }
         Step::EtcLink { path, target } => lab.link_boot_etc(path, target),
         Step::EtcRemove(path) => lab.remove_srv_etc(path),
         Step::SrvPrints { cmd, out } => {
@@ -113,6 +117,7 @@ pub fn apply(lab: &mut Lab, step: &Step) {
             assert_eq!(lab.exec_ok(Ns::Srv, &refs).trim(), out, "{argv:?} in srv");
         }
         Step::WaitDad(dad) => wait_srv_dad(lab, *dad),
+        Step::HeldConnection { addr, port } => lab.hold_connection(&x(addr, lab), *port),
         Step::Nft { ns, rules } => lab.nft(*ns, rules),
         Step::StrictRuleset => lab.nft(Ns::Srv, STRICT_NFT),
         Step::Iptables(argv) => {

@@ -123,6 +123,12 @@ pub enum Step {
         name: String,
         content: String,
     },
+    /// srv's own `/etc/<path>` (under `/etc/netns/<srv>`, which `ip netns exec` binds
+    /// over `/etc`): its resolv.conf, or an `apt/` directory that hides the machine's.
+    SrvEtc {
+        path: String,
+        content: String,
+    },
     /// A file of the network configuration srv boots with, `/etc/<path>` (mode 0644
     /// unless `mode`), laid over srv's `/etc` for dsdoctor (`Lab::write_boot_etc`).
     Etc {
@@ -167,6 +173,12 @@ pub enum Step {
         ipv4: bool,
     },
     Blackhole6(String),
+    /// A TCP connection from srv (socat) to a listener started in net on
+    /// `addr:port`, held open until teardown (see `Lab::hold_connection`).
+    HeldConnection {
+        addr: String,
+        port: u16,
+    },
     /// Whether a TCP connection from cli to `to:port` is accepted: the breakage took
     /// effect (or the lab works before it).
     Reach {
@@ -390,7 +402,7 @@ impl Scenario {
 
 /// The names `{NAME}` may stand for in a row's strings; `SITE` (the nginx site file) and
 /// `TLS` (the lab's certificate directory) need the lab.
-pub const PLACEHOLDERS: [(&str, &str); 11] = [
+pub const PLACEHOLDERS: [(&str, &str); 12] = [
     ("DOMAIN", DOMAIN),
     ("SRV_V4", SRV_V4),
     ("SRV_V6", SRV_V6),
@@ -399,6 +411,7 @@ pub const PLACEHOLDERS: [(&str, &str); 11] = [
     ("CLI_V4", CLI_V4),
     ("CLI_V6", CLI_V6),
     ("RESOLVER_V4", RESOLVER_V4),
+    ("RESOLVER_V6", RESOLVER_V6),
     ("NAT_PUBLIC_V4", NAT_PUBLIC_V4),
     ("HOME_V4", HOME_V4),
     ("ECHO_PORT", "8180"),
