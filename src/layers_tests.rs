@@ -36,13 +36,13 @@ fn production_code(text: &str) -> String {
     while let Some(line) = lines.next() {
         if line.trim_start().starts_with("#[cfg(test)]") {
             // The item after it: one line (`mod x;`, `use …;`), or a block to its `}`.
-            if let Some(item) = lines.next() {
-                if item.trim_end().ends_with('{') {
-                    let indent = item.len() - item.trim_start().len();
-                    for l in lines.by_ref() {
-                        if l.trim_end() == format!("{}}}", " ".repeat(indent)) {
-                            break;
-                        }
+            if let Some(item) = lines.next()
+                && item.trim_end().ends_with('{')
+            {
+                let indent = item.len() - item.trim_start().len();
+                for l in lines.by_ref() {
+                    if l.trim_end() == format!("{}}}", " ".repeat(indent)) {
+                        break;
                     }
                 }
             }

@@ -251,10 +251,10 @@ impl<'a> Compiled<'a> {
                     rules.push((ids, v));
                 }
                 let policy_drop = c.hook.as_ref().is_some_and(|h| h.policy == Verdict::Drop);
-                if let Some(h) = &c.hook {
-                    if let Some(o) = hook_order(&h.hook) {
-                        bases.push((o, h.priority, base_idx + ci, t.family, h.device.clone()));
-                    }
+                if let Some(h) = &c.hook
+                    && let Some(o) = hook_order(&h.hook)
+                {
+                    bases.push((o, h.priority, base_idx + ci, t.family, h.device.clone()));
                 }
                 chains.push(CChain {
                     table: ti,
@@ -411,10 +411,10 @@ impl<'a> Compiled<'a> {
             if !fam.applies(pkt.family) {
                 continue;
             }
-            if let Some(d) = dev {
-                if d != &pkt.iif {
-                    continue;
-                }
+            if let Some(d) = dev
+                && d != &pkt.iif
+            {
+                continue;
             }
             n_bases += 1;
             let label = self.chain_label(base);

@@ -391,14 +391,14 @@ impl<'a> Walk<'a> for Walker<'a> {
                     ));
                     continue;
                 }
-                if let Some(top) = self.frames.last() {
-                    if !top.name().eq_ignore_ascii_case(name) {
-                        let expected = top.name().to_owned();
-                        self.problem(format!(
-                            "{}: expected </{expected}> but saw </{name}>",
-                            at(file, line)
-                        ));
-                    }
+                if let Some(top) = self.frames.last()
+                    && !top.name().eq_ignore_ascii_case(name)
+                {
+                    let expected = top.name().to_owned();
+                    self.problem(format!(
+                        "{}: expected </{expected}> but saw </{name}>",
+                        at(file, line)
+                    ));
                 }
                 self.close(line);
             } else if let Some(rest) = l.strip_prefix('<') {
@@ -609,10 +609,10 @@ impl Walker<'_> {
                 }
             }
             "loadmodule" => {
-                if let Some(m) = args.first() {
-                    if !self.out.modules.contains(m) {
-                        self.out.modules.push(clean(m));
-                    }
+                if let Some(m) = args.first()
+                    && !self.out.modules.contains(m)
+                {
+                    self.out.modules.push(clean(m));
                 }
             }
             "listen" => self.listen(file, line, l, args),

@@ -295,15 +295,15 @@ fn match_parts(left: &Value, op: &str, right: &Value, ctx: &Ctx) -> Match {
     };
     // `tcp flags & (syn | ack) == syn`
     if let Some(and) = left.get("&").and_then(Value::as_array) {
-        if and.len() == 2 && is_payload(&and[0], "tcp", "flags") {
-            if let (Some(mask), Some(val)) = (tcp_flags(&and[1]), elems.first().and_then(tcp_flags))
-            {
-                return Match::TcpFlags {
-                    mask,
-                    value: val,
-                    neg,
-                };
-            }
+        if and.len() == 2
+            && is_payload(&and[0], "tcp", "flags")
+            && let (Some(mask), Some(val)) = (tcp_flags(&and[1]), elems.first().and_then(tcp_flags))
+        {
+            return Match::TcpFlags {
+                mask,
+                value: val,
+                neg,
+            };
         }
         return unknown();
     }

@@ -86,18 +86,18 @@ pub fn hints(
                 );
             }
             // Without --bind, gunicorn binds 0.0.0.0:$PORT when PORT is set.
-            if out.is_empty() {
-                if let Some(p) = env.get("PORT") {
-                    let mut h = hint(
-                        HintSource::Environ,
-                        "PORT",
-                        p,
-                        &format!("PORT={p}"),
-                        runtime,
-                    );
-                    h.families = Some(Families::Ipv4);
-                    out.push(h);
-                }
+            if out.is_empty()
+                && let Some(p) = env.get("PORT")
+            {
+                let mut h = hint(
+                    HintSource::Environ,
+                    "PORT",
+                    p,
+                    &format!("PORT={p}"),
+                    runtime,
+                );
+                h.families = Some(Families::Ipv4);
+                out.push(h);
             }
         }
         Runtime::Uvicorn => {

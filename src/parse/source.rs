@@ -190,10 +190,10 @@ impl ConfigSource for MapSource {
         let mut out: BTreeSet<PathBuf> = BTreeSet::new();
         for p in self.files.keys().chain(self.links.keys()) {
             // Subdirectories are entries too, as the filesystem lists them.
-            if let Ok(rest) = p.strip_prefix(dir) {
-                if let Some(first) = rest.components().next() {
-                    out.insert(dir.join(first));
-                }
+            if let Ok(rest) = p.strip_prefix(dir)
+                && let Some(first) = rest.components().next()
+            {
+                out.insert(dir.join(first));
             }
         }
         out.into_iter().collect()

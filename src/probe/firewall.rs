@@ -296,11 +296,11 @@ pub fn assemble(
     };
     let mut tables = rs.tables;
     for (family, save) in Family::BOTH.into_iter().zip(nft_save) {
-        if let Some(save) = save {
-            if needs_iptables_view(&tables, family) {
-                let p = merge_iptables_view(&mut tables, save, family);
-                facts.problems.extend(p);
-            }
+        if let Some(save) = save
+            && needs_iptables_view(&tables, family)
+        {
+            let p = merge_iptables_view(&mut tables, save, family);
+            facts.problems.extend(p);
         }
     }
     for (family, save) in Family::BOTH.into_iter().zip(legacy_save) {

@@ -109,21 +109,21 @@ async fn links(handle: Handle) -> Result<Vec<Link>, ProbeError> {
         }
         // On point-to-point IPv4 links IFA_ADDRESS is the peer; IFA_LOCAL is ours.
         let Some(ip) = local.or(ip) else { continue };
-        if let Some(link) = out.iter_mut().find(|l| l.index == msg.header.index) {
-            if link.addrs.len() < MAX_ENTRIES {
-                link.addrs.push(AddrFacts {
-                    ip,
-                    prefix_len: msg.header.prefix_len,
-                    tentative: flags.contains(AddressFlags::Tentative),
-                    dadfailed: flags.contains(AddressFlags::Dadfailed),
-                    deprecated: flags.contains(AddressFlags::Deprecated),
-                    permanent: flags.contains(AddressFlags::Permanent),
-                    mngtmpaddr: flags.contains(AddressFlags::Managetempaddr),
-                    // IFA_F_TEMPORARY shares its bit with IFA_F_SECONDARY, which IPv6
-                    // uses only for temporary addresses.
-                    temporary: ip.is_ipv6() && flags.contains(AddressFlags::Secondary),
-                });
-            }
+        if let Some(link) = out.iter_mut().find(|l| l.index == msg.header.index)
+            && link.addrs.len() < MAX_ENTRIES
+        {
+            link.addrs.push(AddrFacts {
+                ip,
+                prefix_len: msg.header.prefix_len,
+                tentative: flags.contains(AddressFlags::Tentative),
+                dadfailed: flags.contains(AddressFlags::Dadfailed),
+                deprecated: flags.contains(AddressFlags::Deprecated),
+                permanent: flags.contains(AddressFlags::Permanent),
+                mngtmpaddr: flags.contains(AddressFlags::Managetempaddr),
+                // IFA_F_TEMPORARY shares its bit with IFA_F_SECONDARY, which IPv6
+                // uses only for temporary addresses.
+                temporary: ip.is_ipv6() && flags.contains(AddressFlags::Secondary),
+            });
         }
     }
     Ok(out)

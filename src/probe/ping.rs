@@ -15,10 +15,10 @@ pub async fn gateways(
 ) -> Vec<GatewayPing> {
     let mut targets: Vec<(IpAddr, Option<String>)> = Vec::new();
     for r in routes.into_iter().flatten().filter(|r| r.dst.is_none()) {
-        if let Some(gw) = r.gateway {
-            if !targets.iter().any(|(g, d)| *g == gw && *d == r.dev) {
-                targets.push((gw, r.dev.clone()));
-            }
+        if let Some(gw) = r.gateway
+            && !targets.iter().any(|(g, d)| *g == gw && *d == r.dev)
+        {
+            targets.push((gw, r.dev.clone()));
         }
     }
     let futs = targets.into_iter().map(|(gw, dev)| {
@@ -102,10 +102,10 @@ async fn ping(
         }
     })?;
     let mut pinger = client.pinger(ip, ident).await;
-    if let (IpAddr::V6(v6), Some(scope)) = (ip, scope) {
-        if (v6.segments()[0] & 0xffc0) == 0xfe80 {
-            pinger.scope_id(scope);
-        }
+    if let (IpAddr::V6(v6), Some(scope)) = (ip, scope)
+        && (v6.segments()[0] & 0xffc0) == 0xfe80
+    {
+        pinger.scope_id(scope);
     }
     // Three tries inside the one limit: the first echo may wait for neighbour discovery.
     pinger.timeout(limit / 3);

@@ -85,10 +85,9 @@ fn web_servers() -> Result<(WebServers, Vec<AdminTarget>), ProbeError> {
         if let (Some(ours), Ok(theirs)) = (
             &our_netns,
             std::fs::read_link(format!("/proc/{pid}/ns/net")),
-        ) {
-            if *ours != theirs {
-                continue;
-            }
+        ) && *ours != theirs
+        {
+            continue;
         }
         let pid = pid.as_u32();
         let name = p.name().to_string_lossy();

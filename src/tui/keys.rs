@@ -132,14 +132,13 @@ pub fn lookup(lists: &[&[Binding]], key: &KeyEvent) -> Option<Command> {
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
         return Some(Command::Quit);
     }
-    if let KeyCode::Char(d @ '1'..='9') = key.code {
-        if lists
+    if let KeyCode::Char(d @ '1'..='9') = key.code
+        && lists
             .iter()
             .flat_map(|l| l.iter())
             .any(|b| b.command == Command::SelectFix(0))
-        {
-            return Some(Command::SelectFix(d as u8 - b'0'));
-        }
+    {
+        return Some(Command::SelectFix(d as u8 - b'0'));
     }
     lists
         .iter()

@@ -165,10 +165,8 @@ pub fn declare(fd: Finding, system: NetSystem, decl: Option<&IfaceConfig>, w: &W
             let mut body = snippet("ifcfg_init", &[]);
             let has_primary = decl.is_some_and(|d| !d.addresses.is_empty());
             let mut addrs = w.addrs.iter();
-            if !has_primary {
-                if let Some(a) = addrs.next() {
-                    body += &snippet("ifcfg_address", &[("addr", a)]);
-                }
+            if !has_primary && let Some(a) = addrs.next() {
+                body += &snippet("ifcfg_address", &[("addr", a)]);
             }
             let rest: Vec<&str> = addrs.map(String::as_str).collect();
             if !rest.is_empty() {

@@ -44,10 +44,10 @@ pub fn check(ctx: &Ctx) -> Finding {
         let (accepts, owner) = ports.entry(l.port).or_default();
         accepts.v4 |= l.accepts(Family::V4);
         accepts.v6 |= l.accepts(Family::V6);
-        if owner.is_empty() {
-            if let Some(p) = &l.process {
-                *owner = clean(&format!("{p} pid {}", l.pid.unwrap_or(0)));
-            }
+        if owner.is_empty()
+            && let Some(p) = &l.process
+        {
+            *owner = clean(&format!("{p} pid {}", l.pid.unwrap_or(0)));
         }
     }
     let mut holes = Vec::new();

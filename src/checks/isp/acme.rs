@@ -100,9 +100,10 @@ fn acme_chain(c: &Ctx, isp: &IspFacts, s: Subject) -> Finding {
         .explain("acme_v6_error", &[("domain", domain)])
         .took(ms);
     }
-    if let (Some(r4), Some(r6)) = (first4.response.value(), first6.response.value()) {
-        if !same_answer(r4, r6) {
-            return s.warn(format!(
+    if let (Some(r4), Some(r6)) = (first4.response.value(), first6.response.value())
+        && !same_answer(r4, r6)
+    {
+        return s.warn(format!(
                 "the challenge path answers differently over IPv6 ({}) and IPv4 ({}): the CA validates over IPv6, so the IPv6 server must serve the challenge",
                 resp_text(r6),
                 resp_text(r4)
@@ -110,7 +111,6 @@ fn acme_chain(c: &Ctx, isp: &IspFacts, s: Subject) -> Finding {
             .evidence_all(evidence)
             .explain("acme_differs", &[("domain", domain)])
             .took(ms);
-        }
     }
     if fell_back {
         return s.warn("the AAAA address times out: validation works only through the CA's single IPv4 fallback",

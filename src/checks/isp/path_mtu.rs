@@ -54,14 +54,13 @@ fn path_mtu_family(
     if let Some(l) = dev
         .as_ref()
         .and_then(|d| f.links().iter().find(|l| &l.name == d))
+        && let Some(mtu) = l.mtu
     {
-        if let Some(mtu) = l.mtu {
-            evidence.push(format!(
-                "{} mtu {mtu} (the {} default route's link)",
-                l.name,
-                family.name()
-            ));
-        }
+        evidence.push(format!(
+            "{} mtu {mtu} (the {} default route's link)",
+            l.name,
+            family.name()
+        ));
     }
     let echoing: Vec<&EgressProbe> = probes
         .iter()

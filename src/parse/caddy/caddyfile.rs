@@ -439,10 +439,10 @@ impl Parser<'_> {
         }
         let mut binds = Vec::new();
         for (name, args, t) in directives(body) {
-            if name == "bind" {
-                if let Some(b) = self.bind(t, &args) {
-                    binds.push(b);
-                }
+            if name == "bind"
+                && let Some(b) = self.bind(t, &args)
+            {
+                binds.push(b);
             }
         }
         self.out.sites.push(CaddySite {
@@ -521,10 +521,11 @@ fn site_address(raw: &str, http_port: u16, https_port: u16) -> Result<SiteAddres
         Some((s, r)) => (Some(s.to_ascii_lowercase()), r),
         None => (None, raw),
     };
-    if let Some(s) = &scheme {
-        if s != "http" && s != "https" {
-            return Err(format!("unsupported scheme '{}'", clean(s)));
-        }
+    if let Some(s) = &scheme
+        && s != "http"
+        && s != "https"
+    {
+        return Err(format!("unsupported scheme '{}'", clean(s)));
     }
     let hostport = rest.split('/').next().unwrap_or("");
     let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {

@@ -77,10 +77,11 @@ fn hosts(routes: &Value, depth: usize, out: &mut Vec<String>) {
     for r in routes.as_array().into_iter().flatten() {
         for m in r["match"].as_array().into_iter().flatten() {
             for h in m["host"].as_array().into_iter().flatten() {
-                if let Some(h) = h.as_str() {
-                    if out.len() < MAX_HOSTS && !out.iter().any(|x| x == h) {
-                        out.push(clean(h));
-                    }
+                if let Some(h) = h.as_str()
+                    && out.len() < MAX_HOSTS
+                    && !out.iter().any(|x| x == h)
+                {
+                    out.push(clean(h));
                 }
             }
         }

@@ -239,10 +239,10 @@ fn option(s: &mut Stanza, path: &Path, line: usize, words: &[&str]) {
             }
         }
         "netmask" => {
-            if let (Some(last), Ok(p)) = (cfg.addresses.last_mut(), arg.parse::<u8>()) {
-                if let Ok(n) = ipnet::IpNet::new(last.net.addr(), p) {
-                    last.net = n;
-                }
+            if let (Some(last), Ok(p)) = (cfg.addresses.last_mut(), arg.parse::<u8>())
+                && let Ok(n) = ipnet::IpNet::new(last.net.addr(), p)
+            {
+                last.net = n;
             }
         }
         "gateway" => {
@@ -253,10 +253,10 @@ fn option(s: &mut Stanza, path: &Path, line: usize, words: &[&str]) {
         "accept_ra" => s.accept_ra = arg.parse().ok(),
         "autoconf" => s.autoconf = Some(arg == "1"),
         "up" | "post-up" => {
-            if let Some(r) = ip_route_default(&words[1..], path, line) {
-                if cfg.routes.len() < MAX_ITEMS {
-                    cfg.routes.push(r);
-                }
+            if let Some(r) = ip_route_default(&words[1..], path, line)
+                && cfg.routes.len() < MAX_ITEMS
+            {
+                cfg.routes.push(r);
             }
         }
         _ => {}

@@ -62,10 +62,10 @@ pub fn parse(path: &Path, text: &str) -> Option<IfaceConfig> {
                             .ok()
                             .and_then(|a| ipnet::IpNet::new(a.into(), 128).ok())
                     });
-                    if let Some(net) = net.filter(|n| n.addr().is_ipv6()) {
-                        if cfg.addresses.len() < MAX_ITEMS {
-                            cfg.addresses.push(DeclaredAddr::new(net, path, e.line));
-                        }
+                    if let Some(net) = net.filter(|n| n.addr().is_ipv6())
+                        && cfg.addresses.len() < MAX_ITEMS
+                    {
+                        cfg.addresses.push(DeclaredAddr::new(net, path, e.line));
                     }
                     if let Some(g) = parts.next().and_then(|g| g.trim().parse().ok()) {
                         gateway = gateway.or(Some((g, e.line)));
@@ -77,18 +77,18 @@ pub fn parse(path: &Path, text: &str) -> Option<IfaceConfig> {
                 let mut parts = v.split(',');
                 let dst = parts.next().and_then(|d| parse_net(d.trim()));
                 let gw: Option<IpAddr> = parts.next().and_then(|g| g.trim().parse().ok());
-                if let Some(d) = dst.filter(|d| d.addr().is_ipv6()) {
-                    if cfg.routes.len() < MAX_ITEMS {
-                        cfg.routes.push(DeclaredRoute {
-                            dst: (d.prefix_len() > 0).then_some(d),
-                            gateway: gw,
-                            on_link: false,
-                            at: Place {
-                                file: path.to_path_buf(),
-                                line: e.line,
-                            },
-                        });
-                    }
+                if let Some(d) = dst.filter(|d| d.addr().is_ipv6())
+                    && cfg.routes.len() < MAX_ITEMS
+                {
+                    cfg.routes.push(DeclaredRoute {
+                        dst: (d.prefix_len() > 0).then_some(d),
+                        gateway: gw,
+                        on_link: false,
+                        at: Place {
+                            file: path.to_path_buf(),
+                            line: e.line,
+                        },
+                    });
                 }
             }
             _ => {}

@@ -229,14 +229,14 @@ fn merge(
             ))),
         }
     }
-    if let Some(gw) = body.get("gateway6").and_then(Value::as_str) {
-        if let Ok(g) = gw.parse::<IpAddr>() {
-            cfg.routes.push(DeclaredRoute::default_via(
-                g,
-                path,
-                line_of(text, "gateway6", at),
-            ));
-        }
+    if let Some(gw) = body.get("gateway6").and_then(Value::as_str)
+        && let Ok(g) = gw.parse::<IpAddr>()
+    {
+        cfg.routes.push(DeclaredRoute::default_via(
+            g,
+            path,
+            line_of(text, "gateway6", at),
+        ));
     }
     let Some(Value::Sequence(routes)) = body.get("routes") else {
         return;

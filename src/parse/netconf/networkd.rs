@@ -71,10 +71,10 @@ pub fn parse(unit: &Unit) -> Option<IfaceConfig> {
                     cfg.at.line = e.line;
                 }
                 ("Network", "Address") | ("Address", "Address") => {
-                    if let Some(net) = parse_net(v).filter(|n| n.addr().is_ipv6()) {
-                        if cfg.addresses.len() < MAX_ITEMS {
-                            cfg.addresses.push(DeclaredAddr::new(net, path, e.line));
-                        }
+                    if let Some(net) = parse_net(v).filter(|n| n.addr().is_ipv6())
+                        && cfg.addresses.len() < MAX_ITEMS
+                    {
+                        cfg.addresses.push(DeclaredAddr::new(net, path, e.line));
                     }
                 }
                 ("Network", "Gateway") => {

@@ -103,11 +103,11 @@ pub fn subresources(html: &str) -> Page {
                         page.stylesheets.push(v.trim().to_string());
                     }
                 }
-                if SRCSET_TAGS.contains(&name.as_str()) {
-                    if let Some(set) = attr("srcset") {
-                        for u in srcset_urls(&set) {
-                            page.add(u);
-                        }
+                if SRCSET_TAGS.contains(&name.as_str())
+                    && let Some(set) = attr("srcset")
+                {
+                    for u in srcset_urls(&set) {
+                        page.add(u);
                     }
                 }
             }

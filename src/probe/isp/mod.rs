@@ -460,10 +460,11 @@ async fn fetch(
     let mut body = Vec::new();
     let what = format!("GET {url} from {}", crate::net::bracketed(ip));
     let r = crate::probe::timed(limit, &what, async {
-        if url.tls() && !any_cert {
-            if let Err(e) = &tls.verify {
-                return Err(ProbeError::new(ProbeErrorKind::Missing, e.clone()));
-            }
+        if url.tls()
+            && !any_cert
+            && let Err(e) = &tls.verify
+        {
+            return Err(ProbeError::new(ProbeErrorKind::Missing, e.clone()));
         }
         let f = http::get(&req).await?;
         body = f.body;
@@ -599,10 +600,10 @@ async fn acme(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> Optio
         }))
         .await;
         for h in &hops {
-            if let Some(loc) = h.response.value().and_then(|r| r.location.as_ref()) {
-                if let Some(next) = url.join(loc) {
-                    queue.push(next);
-                }
+            if let Some(loc) = h.response.value().and_then(|r| r.location.as_ref())
+                && let Some(next) = url.join(loc)
+            {
+                queue.push(next);
             }
         }
         facts.hops.extend(hops);
@@ -684,10 +685,11 @@ async fn resources(
     }
     let mut hosts: Vec<(String, String)> = Vec::new();
     for r in &refs {
-        if let Some(h) = html::ref_host(r) {
-            if h != opts.target.domain && !hosts.iter().any(|(x, _)| *x == h) {
-                hosts.push((h, r.clone()));
-            }
+        if let Some(h) = html::ref_host(r)
+            && h != opts.target.domain
+            && !hosts.iter().any(|(x, _)| *x == h)
+        {
+            hosts.push((h, r.clone()));
         }
     }
     hosts.truncate(MAX_RESOURCE_HOSTS);

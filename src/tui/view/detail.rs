@@ -72,20 +72,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         };
         lines.push(Line::styled(format!("  older result: {why}"), t.dim()));
     }
-    if let Some(cause) = &f.caused_by {
-        if matches!(f.status, Status::Fail | Status::Skip) {
-            lines.push(Line::styled(
-                format!("  consequence of {}", cause.label()),
-                t.dim(),
-            ));
-        }
+    if let Some(cause) = &f.caused_by
+        && matches!(f.status, Status::Fail | Status::Skip | Status::Error)
+    {
+        lines.push(Line::styled(
+            format!("  consequence of {}", cause.label()),
+            t.dim(),
+        ));
     }
-    if app.learn {
-        if let Some(lesson) = crate::assets::lesson(f.id.as_str()) {
-            lines.push(Line::raw(""));
-            lines.push(Line::styled(format!("Learn: {}", lesson.title), t.title()));
-            lines.push(Line::raw(lesson.text.clone()));
-        }
+    if app.learn
+        && let Some(lesson) = crate::assets::lesson(f.id.as_str())
+    {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(format!("Learn: {}", lesson.title), t.title()));
+        lines.push(Line::raw(lesson.text.clone()));
     }
     if !f.fixes.is_empty() {
         lines.push(Line::raw(""));

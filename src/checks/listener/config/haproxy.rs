@@ -100,11 +100,12 @@ pub(super) fn check(p: &Port) -> Finding {
                 ],
             );
     }
-    if let (Some((s4, b4)), Some((s6, b6))) = (by_family.v4, by_family.v6) {
-        if routes(s4) != routes(s6) {
-            // The IPv4 side is taken as the site: the usual story is that IPv4 works.
-            let bind = missing_bind(b4, port, Family::V6);
-            return s
+    if let (Some((s4, b4)), Some((s6, b6))) = (by_family.v4, by_family.v6)
+        && routes(s4) != routes(s6)
+    {
+        // The IPv4 side is taken as the site: the usual story is that IPv4 works.
+        let bind = missing_bind(b4, port, Family::V6);
+        return s
                 .fail(format!(
                     "HAProxy takes port {port} in two sections: IPv4 clients reach {} (`{}` at {}), IPv6 clients {} (`{}` at {})",
                     section_label(s4),
@@ -128,7 +129,6 @@ pub(super) fn check(p: &Port) -> Finding {
                         ("cfg", cfg_arg),
                     ],
                 );
-        }
     }
     s.pass(format!(
         "HAProxy {} binds port {port} over both families (`{}` at {})",
