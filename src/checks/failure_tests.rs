@@ -13,6 +13,15 @@ fn err(kind: ProbeErrorKind, message: &str) -> ProbeError {
     ProbeError::new(kind, message)
 }
 
+/// The words for "no route" to the fixture's resolver.
+fn unreachable(f: &Facts) -> super::failure::Worded {
+    word(
+        f,
+        resolver(f).as_ref(),
+        &err(ProbeErrorKind::Unreachable, RAW),
+    )
+}
+
 fn resolver_at(f: &mut Facts, addr: &str) {
     f.dns.resolvers = vec![std::net::SocketAddr::new(ip(addr), 53)];
 }
@@ -22,11 +31,7 @@ fn unreachable_resolver_without_default_route_points_at_the_route_check() {
     let mut f = healthy();
     resolver_at(&mut f, "10.255.255.53");
     drop_routes(&mut f, Family::V4);
-    let w = word(
-        &f,
-        resolver(&f).as_ref(),
-        &err(ProbeErrorKind::Unreachable, RAW),
-    );
+    let w = unreachable(&f);
     assert_eq!(
         w.text,
         "no route to the resolver 10.255.255.53 from this host: it has no IPv4 default route (see route.ipv4_default)"
@@ -39,11 +44,7 @@ fn unreachable_over_ipv6_names_the_ipv6_route() {
     let mut f = healthy();
     resolver_at(&mut f, "2001:db8:53::1");
     drop_routes(&mut f, Family::V6);
-    let w = word(
-        &f,
-        resolver(&f).as_ref(),
-        &err(ProbeErrorKind::Unreachable, RAW),
-    );
+    let w = unreachable(&f);
     assert_eq!(w.cause, Some(CheckId::RouteIpv6Default));
     assert_has(&w.text, "no IPv6 default route");
 }
@@ -52,11 +53,7 @@ fn unreachable_over_ipv6_names_the_ipv6_route() {
 fn unreachable_with_a_default_route_blames_no_check() {
     let mut f = healthy();
     resolver_at(&mut f, "10.255.255.53");
-    let w = word(
-        &f,
-        resolver(&f).as_ref(),
-        &err(ProbeErrorKind::Unreachable, RAW),
-    );
+    let w = unreachable(&f);
     assert_eq!(
         w.text,
         "no route to the resolver 10.255.255.53 from this host"
@@ -78,11 +75,7 @@ fn unreachable_peer_on_a_connected_route_is_not_the_default_routes_fault() {
         protocol: "kernel".into(),
         more_gateways: Vec::new(),
     });
-    let w = word(
-        &f,
-        resolver(&f).as_ref(),
-        &err(ProbeErrorKind::Unreachable, RAW),
-    );
+    let w = unreachable(&f);
     assert_eq!(w.cause, None);
 }
 
@@ -91,11 +84,7 @@ fn unreadable_routes_blame_no_check() {
     let mut f = healthy();
     drop_routes(&mut f, Family::V4);
     f.routes = Probed::err(ProbeErrorKind::Permission, "rtnetlink: denied");
-    let w = word(
-        &f,
-        resolver(&f).as_ref(),
-        &err(ProbeErrorKind::Unreachable, RAW),
-    );
+    let w = unreachable(&f);
     assert_eq!(w.cause, None);
 }
 

@@ -445,15 +445,7 @@ mod tests {
             }
         });
         let url = Url::parse("http://shop.example/").unwrap();
-        let req = Request {
-            addr: "192.0.2.1:80".parse().unwrap(),
-            url: &url,
-            tls: None,
-            any_cert: false,
-            accept: "*/*",
-            limit,
-            keep,
-        };
+        let req = test_request(&url, "192.0.2.1:80", limit, keep);
         let got = exchange(
             TokioIo::new(client),
             protocol,
@@ -463,6 +455,31 @@ mod tests {
         )
         .await;
         (got, rx.await.unwrap_or_default())
+    }
+
+    /// A plain request for `url` to `addr`, as the probes make them.
+    fn test_request<'a>(url: &'a Url, addr: &str, limit: Duration, keep: usize) -> Request<'a> {
+        Request {
+            addr: addr.parse().unwrap(),
+            url,
+            tls: None,
+            any_cert: false,
+            accept: "*/*",
+            limit,
+            keep,
+        }
+    }
+
+    /// `serve` over HTTP/1.1 with nothing after `payload` and half a second to answer.
+    async fn serve1(payload: Vec<u8>, keep: usize) -> (Result<Fetched, ProbeError>, Vec<u8>) {
+        serve(
+            payload,
+            false,
+            HttpProtocol::Http1,
+            keep,
+            Duration::from_millis(500),
+        )
+        .await
     }
 
     async fn respond(payload: &[u8], then_hang: bool) -> Fetched {
@@ -480,14 +497,7 @@ mod tests {
 
     #[tokio::test]
     async fn request_names_the_host_and_closes() {
-        let (got, request) = serve(
-            b"HTTP/1.1 204 No Content\r\n\r\n".to_vec(),
-            false,
-            HttpProtocol::Http1,
-            0,
-            Duration::from_millis(500),
-        )
-        .await;
+        let (got, request) = serve1(b"HTTP/1.1 204 No Content\r\n\r\n".to_vec(), 0).await;
         let request = String::from_utf8_lossy(&request).to_ascii_lowercase();
         assert!(request.starts_with("get / http/1.1\r\n"), "{request}");
         assert!(request.contains("host: shop.example\r\n"), "{request}");
@@ -521,12 +531,9 @@ mod tests {
 
     #[tokio::test]
     async fn control_characters_in_a_header_are_no_response() {
-        let (got, _) = serve(
+        let (got, _) = serve1(
             b"HTTP/1.1 301 Moved\r\nLocation: https://x.example/\x1b[31m\r\n\r\n".to_vec(),
-            false,
-            HttpProtocol::Http1,
             0,
-            Duration::from_millis(500),
         )
         .await;
         let e = got.err().expect("an escape in a header is not HTTP");
@@ -572,15 +579,7 @@ mod tests {
             drop(server);
         });
         let url = Url::parse("http://shop.example/").unwrap();
-        let req = Request {
-            addr: "192.0.2.1:80".parse().unwrap(),
-            url: &url,
-            tls: None,
-            any_cert: false,
-            accept: "*/*",
-            limit: Duration::from_millis(300),
-            keep: 10,
-        };
+        let req = test_request(&url, "192.0.2.1:80", Duration::from_millis(300), 10);
         let t = std::time::Instant::now();
         let deadline = Instant::now() + Duration::from_millis(300);
         let f = exchange(
@@ -602,15 +601,7 @@ mod tests {
         let (client, _server) = tokio::io::duplex(1024);
         let url = Url::parse("http://shop.example/").unwrap();
         for protocol in [HttpProtocol::Http1, HttpProtocol::H2] {
-            let req = Request {
-                addr: "192.0.2.1:80".parse().unwrap(),
-                url: &url,
-                tls: None,
-                any_cert: false,
-                accept: "*/*",
-                limit: Duration::from_millis(200),
-                keep: 10,
-            };
+            let req = test_request(&url, "192.0.2.1:80", Duration::from_millis(200), 10);
             let (client, _server) = tokio::io::duplex(1024);
             let deadline = Instant::now() + Duration::from_millis(200);
             let t = std::time::Instant::now();
@@ -631,14 +622,7 @@ mod tests {
             payload.extend_from_slice(format!("X-Filler-{i}: yes\r\n").as_bytes());
         }
         payload.extend_from_slice(b"\r\n");
-        let (got, _) = serve(
-            payload,
-            false,
-            HttpProtocol::Http1,
-            0,
-            Duration::from_millis(500),
-        )
-        .await;
+        let (got, _) = serve1(payload, 0).await;
         let e = got.err().expect("a head over the bound is an error");
         assert!(e.message.contains("longer than 16384"), "{}", e.message);
     }
@@ -675,15 +659,7 @@ mod tests {
             while conn.accept().await.is_some() {}
         });
         let url = Url::parse("https://shop.example/a?b").unwrap();
-        let req = Request {
-            addr: "192.0.2.1:443".parse().unwrap(),
-            url: &url,
-            tls: None,
-            any_cert: false,
-            accept: "*/*",
-            limit: Duration::from_secs(2),
-            keep: 64,
-        };
+        let req = test_request(&url, "192.0.2.1:443", Duration::from_secs(2), 64);
         let deadline = Instant::now() + Duration::from_secs(2);
         let got = exchange(TokioIo::new(client), HttpProtocol::H2, &req, deadline, None).await;
         (got, rx.await.unwrap_or_default())
@@ -712,15 +688,8 @@ mod tests {
     /// overflowed the chunk arithmetic. Whatever hyper makes of it, the answer is bounded.
     #[tokio::test]
     async fn huge_chunk_size_does_not_overflow() {
-        let (got, _) = serve(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nabc\r\n0\r\n\r\n"
-                .to_vec(),
-            false,
-            HttpProtocol::Http1,
-            64,
-            Duration::from_millis(500),
-        )
-        .await;
+        let (got, _) = serve1(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nabc\r\n0\r\n\r\n"
+                .to_vec(), 64).await;
         if let Ok(f) = got {
             assert_eq!(f.response.status, 200);
             assert!(f.response.body_len <= 64);
