@@ -27,6 +27,16 @@ impl Peer {
         }
     }
 
+    /// The address a sentence already named ("IPv6 2001:db8::10 gives no answer: it
+    /// refused the connection").
+    pub fn it(ip: IpAddr) -> Peer {
+        Peer {
+            who: "it".into(),
+            family: Family::of(ip),
+            ip: Some(ip),
+        }
+    }
+
     /// A peer known by name, reached over `family`.
     pub fn named(who: String, family: Family) -> Peer {
         Peer {

@@ -2,6 +2,7 @@
 //! does (IPv6 first, one IPv4 fallback, none after a redirect) reaches the challenge.
 
 use super::{resp_text, same_answer, with_isp};
+use crate::checks::failure::{self, Peer};
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::ProbeErrorKind;
@@ -91,7 +92,7 @@ fn acme_chain(c: &Ctx, isp: &IspFacts, s: Subject) -> Finding {
             .result
             .as_ref()
             .err()
-            .map(|e| e.message.clone())
+            .map(|e| said(c, first6, e))
             .unwrap_or_default();
         return s.fail(format!(
             "the CA asks the AAAA address first, and it fails without a timeout ({msg}): Let's Encrypt does not fall back to IPv4 then"
@@ -130,7 +131,7 @@ fn acme_chain(c: &Ctx, isp: &IspFacts, s: Subject) -> Finding {
         Err(e) => s.fail(format!(
             "the CA's request to {} fails: {}",
             last.url,
-            e.message
+            said(c, last, e)
         ))
         .evidence_all(evidence)
         .explain("acme_v6_error", &[("domain", domain)])
@@ -172,5 +173,14 @@ fn trap_fix(f: &crate::facts::Facts) -> String {
         Some(p @ ("nginx" | "apache2")) => format!("acme_trap_{p}"),
         Some("httpd") => "acme_trap_apache2".into(),
         _ => "acme_trap".into(),
+    }
+}
+
+/// A hop's failure in the admin's words ("it refused the connection: ..."), the probe's
+/// own words where the hop had no address.
+fn said(c: &Ctx, hop: &AcmeHop, e: &crate::facts::ProbeError) -> String {
+    match hop.ip {
+        Some(ip) => failure::word(c.facts, Some(&Peer::it(ip)), e).text,
+        None => e.message.clone(),
     }
 }

@@ -2,6 +2,7 @@
 //! the port.
 
 use super::{listens, resp_text, same_answer, with_isp};
+use crate::checks::failure::{self, Peer};
 use crate::checks::host;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
@@ -265,7 +266,7 @@ fn differs(
             "{} {} gives no answer on port {port} ({}) while {} {ref_ip} answers {ref_text}",
             Family::of(first.ip).name(),
             first.ip,
-            e.message,
+            failure::word(c.facts, Some(&Peer::it(first.ip)), e).text,
             Family::of(ref_ip).name(),
         ),
         Ok(r) => format!(

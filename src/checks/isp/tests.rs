@@ -326,12 +326,17 @@ fn http_refused_over_ipv6_points_at_the_listener() {
     let mut f = healthy_online();
     f.listeners = Probed::ok(vec![listener("0.0.0.0", 80, None)]);
     isp(&mut f).http[1].response = Probed::err(
-        ProbeErrorKind::Failed,
-        "connect to [2001:db8:1::10]:80: refused",
+        ProbeErrorKind::Refused,
+        "connect to [2001:db8:1::10]:80: Connection refused (os error 111)",
     );
     let fs = evaluate(&f, &options());
     let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
     assert_eq!(h.caused_by.map(|c| c.check), Some(CheckId::ListenerIpv6));
+    assert_has(
+        &h.summary,
+        "(it refused the connection: nothing listens there",
+    );
+    assert_line(&h.evidence, "Connection refused (os error 111)");
     assert_eq!(verdict(&fs).check, Some(CheckId::ListenerIpv6));
 }
 
@@ -425,10 +430,17 @@ fn acme_timeout_without_redirect_only_warns() {
 fn acme_refused_over_ipv6_fails_without_fallback() {
     let mut f = healthy_online();
     let a = isp(&mut f).acme.as_mut().expect("acme");
-    a.hops[1].response = Probed::err(ProbeErrorKind::Failed, "connection refused");
+    a.hops[1].response = Probed::err(
+        ProbeErrorKind::Refused,
+        "connect to [2001:db8:1::10]:80: Connection refused (os error 111)",
+    );
     let fs = evaluate(&f, &options());
     let x = expect(&fs, CheckId::IspAcmeHttp01, None, Status::Fail);
     assert_has(&x.summary, "does not fall back");
+    // The admin's words in the summary, the probe's in the evidence.
+    assert_has(&x.summary, "it refused the connection");
+    assert!(!x.summary.contains("os error"), "{}", x.summary);
+    assert_line(&x.evidence, "Connection refused (os error 111)");
 }
 
 #[test]
