@@ -47,21 +47,15 @@ pub async fn run(
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(NoTerminal.into());
     }
+    let (app, session) = prepare(opts, ask, mode, color);
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, opts, ask, mode, color, t0).await;
+    let result = event_loop(&mut terminal, app, session, t0).await;
     ratatui::restore();
     result
 }
 
-async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
-    opts: Options,
-    ask: bool,
-    mode: Mode,
-    color: crate::options::Color,
-    t0: Instant,
-) -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
+/// The wizard's state and the session that feeds it, for the mode asked.
+fn prepare(opts: Options, ask: bool, mode: Mode, color: crate::options::Color) -> (App, Session) {
     let mut training = None;
     let mut replay = None;
     let (opts, ask, session) = match mode {
@@ -94,6 +88,16 @@ async fn event_loop(
     let mut app = App::new(opts, ask, theme::Theme::from_env(color));
     app.training = training;
     app.replay = replay;
+    (app, session)
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    mut app: App,
+    session: Session,
+    t0: Instant,
+) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
     terminal.draw(|f| view::draw(f, &app))?;
     trace_first_frame(t0);
 
