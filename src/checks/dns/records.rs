@@ -113,7 +113,7 @@ fn probe_error(f: &Facts, s: Subject, p: &Probed<DnsAnswer>) -> Option<Finding> 
 }
 
 /// "DNS lookup failed: ..." in the admin's words, with the check that explains it.
-pub(super) fn lookup_failure(f: &Facts, e: &ProbeError) -> (String, Option<CheckId>) {
+fn lookup_failure(f: &Facts, e: &ProbeError) -> (String, Option<CheckId>) {
     let w = failure::word(f, failure::resolver(f).as_ref(), e);
     (format!("DNS lookup failed: {}", w.text), w.cause)
 }
