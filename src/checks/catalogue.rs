@@ -276,6 +276,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     port(C::IspInboundIpv6, ISP_READS, INBOUND_V6, |c, p| isp::inbound::check(c, p, F::V6)),
     port(C::IspHttpParity, ISP_READS, HTTP_PARITY, isp::http_parity::check),
     port(C::IspSmtpParity, ISP_READS, ALONE, isp::smtp_parity::check),
+    host(C::IspNat64, ISP_READS, names(BEHIND_EGRESS_V6), isp::nat64::check),
     host(C::IspAcmeHttp01, ISP_READS, IPV6_OFF_EXPLAINS, isp::acme::check),
     host(C::IspResources, ISP_READS, ALONE, isp::resources::check),
     host(C::IspPathMtuIpv4, ISP_READS, names(BEHIND_EGRESS_V4), |c| isp::path_mtu::check(c, F::V4)),

@@ -190,7 +190,6 @@ const NOT_BUILT_YET: &[&str] = &[
     "dns.blocklists",
     "dns.geo",
     "address.mail_source",
-    "isp.nat64",
     "isp.mail_egress",
     "isp.redirects",
     "isp.regions",

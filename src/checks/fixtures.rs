@@ -544,5 +544,6 @@ pub fn healthy_isp() -> crate::facts::isp::IspFacts {
             pages: vec!["http://shop.example/ over IPv4 from 203.0.113.10".into()],
             refs: Vec::new(),
         })),
+        nat64: None,
     }
 }

@@ -5,6 +5,7 @@
 
 use super::{Probed, v6_flag};
 use crate::model::Family;
+use crate::net::nat64::Nat64Prefix;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 
@@ -34,6 +35,59 @@ pub struct IspFacts {
     pub acme: Option<AcmeFacts>,
     /// Subresources of the home page.
     pub resources: Option<Probed<ResourceFacts>>,
+    /// IPv4-only destinations reached through NAT64: gathered only where NAT64 is in
+    /// use (no IPv4 default route, or a resolver that synthesises AAAA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nat64: Option<Nat64Facts>,
+}
+
+/// Where the NAT64 prefix the probes used comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrefixSource {
+    /// The resolver's AAAA answers for `ipv4only.arpa` (RFC 7050).
+    Dns64,
+    /// A router advertisement's PREF64 option (RFC 8781).
+    Pref64,
+    /// Neither names one: the well-known prefix 64:ff9b::/96, tried on the chance that a
+    /// translator serves it.
+    WellKnown,
+}
+
+/// A PREF64 option (RFC 8781) of a router advertisement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pref64 {
+    pub prefix: Nat64Prefix,
+    /// The router that advertised it (link-local) and the link it came on.
+    pub router: IpAddr,
+    pub dev: Option<String>,
+    /// Seconds the prefix stays valid.
+    pub lifetime_s: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Nat64Facts {
+    /// PREF64 options of the router advertisements that answered a router solicitation.
+    pub pref64: Probed<Vec<Pref64>>,
+    /// The prefix the destinations were synthesised with, and its source; `None` when
+    /// no prefix was tried.
+    pub prefix: Option<(Nat64Prefix, PrefixSource)>,
+    /// One per IPv4-only destination.
+    pub targets: Vec<Nat64Probe>,
+}
+
+/// An IPv4 destination reached over IPv6 at its synthesised address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Nat64Probe {
+    /// What names this destination: `echo service http://…`, `--egress 1.1.1.1:443`.
+    pub via: Vec<String>,
+    pub v4: SocketAddr,
+    pub synthesised: SocketAddr,
+    /// TCP connect to the synthesised address, in milliseconds.
+    pub tcp_ms: Probed<f64>,
+    /// For the echo service: a request larger than a full-size packet (the path's MTU
+    /// through the translator), answered; the address it saw (the translator's IPv4).
+    pub full_size: Option<Probed<IpAddr>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -83,6 +83,7 @@ check_ids! {
     IspInboundIpv6 = "isp.inbound_ipv6", Isp, true, Some(Family::V6);
     IspHttpParity = "isp.http_parity", Isp, true, None;
     IspSmtpParity = "isp.smtp_parity", Isp, true, None;
+    IspNat64 = "isp.nat64", Isp, false, None;
     IspAcmeHttp01 = "isp.acme_http01", Isp, false, None;
     IspResources = "isp.resources", Isp, false, None;
     IspPathMtuIpv4 = "isp.path_mtu_ipv4", Isp, false, Some(Family::V4);

@@ -12,6 +12,7 @@ pub mod iptables;
 pub mod netconf;
 pub mod nft;
 pub mod nginx;
+pub mod ra;
 #[cfg(test)]
 mod proxy_targets_tests;
 pub mod runtime;

@@ -11,6 +11,7 @@ pub mod listeners;
 pub mod netconf;
 pub mod netlink;
 pub mod ping;
+pub mod ra;
 pub mod procfs;
 pub mod sysctl;
 pub mod web;

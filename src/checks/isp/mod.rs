@@ -5,6 +5,7 @@ pub mod acme;
 pub mod egress;
 pub mod http_parity;
 pub mod inbound;
+pub mod nat64;
 pub mod path_mtu;
 pub mod public;
 pub mod resources;
@@ -202,3 +203,6 @@ fn same_answer(a: &HttpResponse, b: &HttpResponse) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod nat64_tests;

@@ -135,6 +135,9 @@ pub struct Request<'a> {
     pub limit: Duration,
     /// How many body bytes to keep for the caller (the rest is only hashed).
     pub keep: usize,
+    /// Bytes of a padding header, so the request itself spans full-size packets (the
+    /// NAT64 path's MTU); 0 for none.
+    pub pad: usize,
 }
 
 pub struct Fetched {
@@ -283,6 +286,11 @@ fn build(
             .header(header::HOST, req.url.host_header())
             .header(header::CONNECTION, "close"),
         HttpProtocol::H2 => b.uri(req.url.to_string()),
+    };
+    let b = if req.pad > 0 {
+        b.header("X-Padding", "x".repeat(req.pad))
+    } else {
+        b
     };
     b.body(Empty::new()).map_err(|e| {
         err(
@@ -467,6 +475,7 @@ mod tests {
             accept: "*/*",
             limit,
             keep,
+            pad: 0,
         }
     }
 

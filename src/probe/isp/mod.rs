@@ -8,6 +8,7 @@
 pub mod conn;
 pub mod html;
 pub mod http;
+pub mod nat64;
 pub mod smtp;
 
 use crate::facts::isp::*;
@@ -53,8 +54,8 @@ pub fn is_tls_port(p: u16) -> bool {
 pub async fn gather(
     opts: &Options,
     dns: impl std::future::Future<Output = Option<DnsFacts>>,
-    _links: Option<&Vec<Link>>,
-    _routes: Option<&Vec<Route>>,
+    links: Option<&Vec<Link>>,
+    routes: Option<&Vec<Route>>,
     _listeners: Option<&Vec<Listener>>,
 ) -> Probed<IspFacts> {
     if opts.offline {
@@ -75,14 +76,19 @@ pub async fn gather(
         };
         let a: Vec<IpAddr> = ips(|d| &d.a);
         let aaaa: Vec<IpAddr> = ips(|d| &d.aaaa);
+        let dns64: Vec<std::net::Ipv6Addr> = dns
+            .as_ref()
+            .and_then(|d| d.dns64.value().cloned())
+            .unwrap_or_default();
         tokio::join!(
             http_all(opts, &tls, &a, &aaaa),
             smtp_all(opts, &tls, &a, &aaaa),
             acme(opts, &tls, &a, &aaaa),
             resources(opts, &tls, &a, &aaaa),
+            nat64::gather(opts, &tls, &dns64, links, routes),
         )
     };
-    let (egress, (echo, inbound), (http, smtp, acme, resources)) =
+    let (egress, (echo, inbound), (http, smtp, acme, resources, nat64)) =
         tokio::join!(egress_all(opts), echo_all(opts, &tls), site);
     Probed {
         result: Ok(IspFacts {
@@ -93,6 +99,7 @@ pub async fn gather(
             smtp,
             acme,
             resources,
+            nat64,
         }),
         ms: t0.elapsed().as_millis() as u64,
     }
@@ -109,7 +116,7 @@ fn timed_out(what: &str, limit: Duration) -> ProbeError {
 }
 
 /// Addresses of `host` (a literal, or a name resolved with the system resolver).
-async fn resolve(host: &str, port: u16, limit: Duration) -> Result<Vec<IpAddr>, ProbeError> {
+pub(super) async fn resolve(host: &str, port: u16, limit: Duration) -> Result<Vec<IpAddr>, ProbeError> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![ip]);
     }
@@ -383,6 +390,7 @@ impl EchoAt<'_> {
             accept,
             limit,
             keep,
+            pad: 0,
         };
         crate::probe::timed(limit, &format!("echo service {url}"), async {
             read(http::get(&req).await?)
@@ -393,7 +401,7 @@ impl EchoAt<'_> {
 
 /// The echo service's `GET /` answer: the caller's address as plain text; else the
 /// (cleaned) text it gave instead.
-fn parse_echo_text(body: &[u8]) -> Result<IpAddr, String> {
+pub(super) fn parse_echo_text(body: &[u8]) -> Result<IpAddr, String> {
     let text = String::from_utf8_lossy(body).trim().to_string();
     text.parse::<IpAddr>().map(unmap).map_err(|_| clean(&text))
 }
@@ -456,6 +464,7 @@ async fn fetch(
         accept: "text/html,*/*",
         limit,
         keep,
+        pad: 0,
     };
     let mut body = Vec::new();
     let what = format!("GET {url} from {}", crate::net::bracketed(ip));
