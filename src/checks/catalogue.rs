@@ -160,6 +160,15 @@ const BLOCKERS_V6: &[CheckId] = &[
 /// What stops a probe that needs to reach the internet: a blocker, or the egress
 /// check's own failure.
 const BEHIND_EGRESS_V4: &[CheckId] = &[C::RouteIpv4Default, C::RouteIpv4Gateway, C::IspEgressIpv4];
+/// What stops the NAT64 path, or makes it the wrong question (a lost IPv4 route).
+const NAT64_CAUSES: &[CheckId] = &[
+    C::AddressIpv6Enabled,
+    C::FirewallIcmpv6,
+    C::RouteIpv6Default,
+    C::RouteIpv6Gateway,
+    C::IspEgressIpv6,
+    C::RouteIpv4Default,
+];
 const BEHIND_EGRESS_V6: &[CheckId] = &[
     C::AddressIpv6Enabled,
     C::FirewallIcmpv6,
@@ -276,7 +285,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     port(C::IspInboundIpv6, ISP_READS, INBOUND_V6, |c, p| isp::inbound::check(c, p, F::V6)),
     port(C::IspHttpParity, ISP_READS, HTTP_PARITY, isp::http_parity::check),
     port(C::IspSmtpParity, ISP_READS, ALONE, isp::smtp_parity::check),
-    host(C::IspNat64, ISP_READS, names(BEHIND_EGRESS_V6), isp::nat64::check),
+    host(C::IspNat64, ISP_READS, names(NAT64_CAUSES), isp::nat64::check),
     host(C::IspAcmeHttp01, ISP_READS, IPV6_OFF_EXPLAINS, isp::acme::check),
     host(C::IspResources, ISP_READS, ALONE, isp::resources::check),
     host(C::IspPathMtuIpv4, ISP_READS, names(BEHIND_EGRESS_V4), |c| isp::path_mtu::check(c, F::V4)),

@@ -24,6 +24,18 @@ pub fn check(c: &Ctx) -> Finding {
                 "NAT64 is not in use: this host has an IPv4 default route and its resolver does not synthesise AAAA",
             );
         }
+        // A host with IPv4 addresses and an IPv4 site but no IPv4 route is missing its
+        // route, not NAT64: that is the finding to act on.
+        let has_v4 = f
+            .links()
+            .iter()
+            .flat_map(|l| &l.addrs)
+            .any(|a| a.ip.is_ipv4() && !a.ip.is_loopback());
+        if c.view.nat64.is_empty() && has_v4 && c.opts.target.expect.wants(Family::V4) {
+            return s
+                .skip("this host has IPv4 addresses but no IPv4 default route (see route.ipv4_default): restoring the route is the fix, not NAT64")
+                .caused_by(CheckId::RouteIpv4Default);
+        }
         let Some(n) = &isp.nat64 else {
             return s.skip("not recorded (the snapshot is from an older dsdoctor)");
         };

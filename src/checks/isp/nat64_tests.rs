@@ -221,3 +221,18 @@ fn dependencies_by_name_are_covered_only_when_the_translator_answers() {
     assert_eq!(fd.status, Status::Fail, "{fd:#?}");
     assert_line(&fd.evidence, "leads to no translator (see isp.nat64)");
 }
+
+#[test]
+fn a_dual_stack_host_that_lost_its_ipv4_route_is_not_sent_to_nat64() {
+    let mut f = healthy_online();
+    drop_routes(&mut f, Family::V4);
+    let n = nat(&mut f);
+    *n = Some(Nat64Facts {
+        pref64: Probed::ok(Vec::new()),
+        prefix: Some((WELL_KNOWN, PrefixSource::WellKnown)),
+        targets: vec![echo_through(WELL_KNOWN)],
+    });
+    let fd = judged(&f, &options());
+    assert_eq!(fd.status, Status::Skip, "{fd:#?}");
+    assert_eq!(fd.caused_by.map(|c| c.check), Some(CheckId::RouteIpv4Default));
+}

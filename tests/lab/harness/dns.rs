@@ -36,8 +36,8 @@ pub struct DnsZone {
     hosts: Vec<(String, Option<String>, Option<String>)>,
     mx: Vec<(String, String, u16)>,
     txt: Vec<(String, String)>,
-    /// The resolver pretends to be a DNS64 resolver with [`NAT64_PREFIX`].
-    dns64: bool,
+    /// The resolver pretends to be a DNS64 resolver with this prefix (a /96).
+    dns64: Option<String>,
     /// `(name, address)`: the resolver answers this family of `name` itself
     /// (`--address=/name/address`), differing from the authoritative data; the other
     /// family is still forwarded.
@@ -55,7 +55,7 @@ impl Default for DnsZone {
             hosts: Vec::new(),
             mx: Vec::new(),
             txt: Vec::new(),
-            dns64: false,
+            dns64: None,
             resolver_addresses: Vec::new(),
         }
     }
@@ -128,8 +128,13 @@ impl DnsZone {
     /// The resolver acts as a DNS64 resolver with the well-known prefix 64:ff9b::/96:
     /// ipv4only.arpa gets AAAA records, and shop.lab.example gets a synthesised AAAA when
     /// the zone has none. (dnsmasq cannot synthesise; the lab writes the records.)
-    pub fn dns64(mut self) -> Self {
-        self.dns64 = true;
+    pub fn dns64(self) -> Self {
+        self.dns64_at(NAT64_PREFIX)
+    }
+    /// The same with another prefix (a /96, e.g. the lab translator's
+    /// `LAB_NAT64_PREFIX`).
+    pub fn dns64_at(mut self, prefix: &str) -> Self {
+        self.dns64 = Some(prefix.to_string());
         self
     }
 
@@ -211,17 +216,14 @@ impl DnsZone {
         c.line("local=/ipv4only.arpa/");
         for a in IPV4ONLY_A {
             c.line(format!("host-record=ipv4only.arpa,{a}"));
-            if self.dns64 {
-                c.line(format!(
-                    "host-record=ipv4only.arpa,{}",
-                    nat64(NAT64_PREFIX, a)
-                ));
+            if let Some(prefix) = &self.dns64 {
+                c.line(format!("host-record=ipv4only.arpa,{}", nat64(prefix, a)));
             }
         }
         // A DNS64 resolver synthesises AAAA only for names without one.
-        if self.dns64 && self.shop_aaaa.is_empty() {
+        if let Some(prefix) = self.dns64.as_ref().filter(|_| self.shop_aaaa.is_empty()) {
             for a in &self.shop_a {
-                c.line(format!("address=/{DOMAIN}/{}", nat64(NAT64_PREFIX, a)));
+                c.line(format!("address=/{DOMAIN}/{}", nat64(prefix, a)));
             }
         }
         for (name, addr) in &self.resolver_addresses {

@@ -30,6 +30,7 @@
 //! - [`servers`]: Apache httpd, HAProxy and Caddy from Debian's packages;
 //! - [`firewall`]: packet-filter rules inside a lab namespace;
 //! - [`isp`]: the echo service, NAT, upstream faults, TLS certificates, an SMTP stub;
+//! - [`nat64`]: a NAT64 translator (tayga) and routers' PREF64;
 //! - [`dsdoctor`]: running the binary under test;
 //! - [`report`]: the typed report and the assertions on it;
 //! - [`tmux`]: a private terminal for the wizard.
@@ -41,6 +42,7 @@ pub mod dns;
 pub mod dsdoctor;
 pub mod firewall;
 pub mod isp;
+pub mod nat64;
 pub mod process;
 pub mod report;
 pub mod servers;
@@ -52,6 +54,7 @@ pub use dns::*;
 pub use dsdoctor::*;
 pub use firewall::*;
 pub use isp::*;
+pub use nat64::*;
 pub use process::*;
 pub use report::*;
 pub use servers::*;
