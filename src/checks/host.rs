@@ -1,9 +1,9 @@
 //! Derived views of the host's facts shared by several checks.
 
 use super::subject::Subject;
+use crate::facts::isp::PrefixSource;
 use crate::facts::{AddrFacts, Facts, Link, Route};
 use crate::model::{CheckId, Family, Finding};
-use crate::facts::isp::PrefixSource;
 use crate::net::nat64::Nat64Prefix;
 use crate::net::reachable_by_clients;
 use crate::options::Options;

@@ -13,7 +13,8 @@ pub const WELL_KNOWN: Nat64Prefix = Nat64Prefix {
 };
 
 /// The addresses of `ipv4only.arpa` (RFC 7050 §2.2), which DNS64 embeds in its answers.
-pub const WELL_KNOWN_IPV4: [Ipv4Addr; 2] = [Ipv4Addr::new(192, 0, 0, 170), Ipv4Addr::new(192, 0, 0, 171)];
+pub const WELL_KNOWN_IPV4: [Ipv4Addr; 2] =
+    [Ipv4Addr::new(192, 0, 0, 170), Ipv4Addr::new(192, 0, 0, 171)];
 
 /// The prefix lengths RFC 6052 allows, longest first (the usual /96 is tried first).
 pub const LENGTHS: [u8; 6] = [96, 64, 56, 48, 40, 32];
@@ -103,7 +104,9 @@ impl Nat64Prefix {
 }
 
 /// The distinct prefixes of a DNS64 resolver's AAAA answers for `ipv4only.arpa`.
-pub fn prefixes_of_answers<'a>(answers: impl IntoIterator<Item = &'a Ipv6Addr>) -> Vec<Nat64Prefix> {
+pub fn prefixes_of_answers<'a>(
+    answers: impl IntoIterator<Item = &'a Ipv6Addr>,
+) -> Vec<Nat64Prefix> {
     let mut out: Vec<Nat64Prefix> = Vec::new();
     for ip in answers {
         if let Some(p) = Nat64Prefix::from_ipv4only_answer(*ip)
@@ -153,7 +156,10 @@ mod tests {
         let got = prefixes_of_answers(&[v6("64:ff9b::c000:aa"), v6("64:ff9b::c000:ab")]);
         assert_eq!(got, vec![WELL_KNOWN]);
         let nsp = prefixes_of_answers(&[v6("2001:db8:122:344:c0:0:aa00:0")]);
-        assert_eq!(nsp, vec![Nat64Prefix::new(v6("2001:db8:122:344::"), 64).unwrap()]);
+        assert_eq!(
+            nsp,
+            vec![Nat64Prefix::new(v6("2001:db8:122:344::"), 64).unwrap()]
+        );
         assert!(prefixes_of_answers(&[v6("2001:db8::1")]).is_empty());
         assert_eq!(Nat64Prefix::new(v6("::"), 80), None);
         assert_eq!(WELL_KNOWN.to_string(), "64:ff9b::/96");

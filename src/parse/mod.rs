@@ -12,9 +12,9 @@ pub mod iptables;
 pub mod netconf;
 pub mod nft;
 pub mod nginx;
-pub mod ra;
 #[cfg(test)]
 mod proxy_targets_tests;
+pub mod ra;
 pub mod runtime;
 pub mod source;
 pub mod sysctl_conf;

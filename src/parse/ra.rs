@@ -101,7 +101,9 @@ mod tests {
                 lifetime_s: 1800
             }]
         );
-        let nsp = [0x20, 0x01, 0x0d, 0xb8, 0, 0x46, 0, 0, 0xff, 0xff, 0xff, 0xff];
+        let nsp = [
+            0x20, 0x01, 0x0d, 0xb8, 0, 0x46, 0, 0, 0xff, 0xff, 0xff, 0xff,
+        ];
         let got = pref64_options(&radvd_ra(1, nsp)).unwrap();
         // PLC 1 is a /64: the bits after it are ignored.
         assert_eq!(got[0].prefix.to_string(), "2001:db8:46::/64");

@@ -11,8 +11,8 @@ pub mod listeners;
 pub mod netconf;
 pub mod netlink;
 pub mod ping;
-pub mod ra;
 pub mod procfs;
+pub mod ra;
 pub mod sysctl;
 pub mod web;
 

@@ -46,7 +46,9 @@ impl Cover {
             Cover::Never => "an IPv4 literal, which NAT64 never covers",
             Cover::Presumed => "covered by NAT64 (presumed, not verified)",
             Cover::Verified => "covered by NAT64 (verified by isp.nat64)",
-            Cover::Broken => "not covered: the resolver's NAT64 prefix leads to no translator (see isp.nat64)",
+            Cover::Broken => {
+                "not covered: the resolver's NAT64 prefix leads to no translator (see isp.nat64)"
+            }
             Cover::NoNat64 => "no IPv6, and no NAT64 (the resolver does no DNS64)",
         }
     }
@@ -133,11 +135,7 @@ fn name_cover(c: &Ctx) -> Cover {
 }
 
 fn judge(c: &Ctx, s: Subject, without: Option<&str>, found: &[Dep]) -> Finding {
-    let prefix = c
-        .view
-        .nat64
-        .first()
-        .map(|p| p.to_string());
+    let prefix = c.view.nat64.first().map(|p| p.to_string());
     // What the resolver says of NAT64, only where it was asked and answered.
     let no_dns64 = c.facts.dns.dns64.value().is_some_and(|v| v.is_empty());
     let presumed = |fd: Finding| match &prefix {

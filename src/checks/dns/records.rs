@@ -6,9 +6,9 @@ use crate::checks::failure;
 use crate::checks::host;
 use crate::checks::subject::Subject;
 use crate::checks::view::{Ctx, in_nat64};
-use crate::net::nat64::Nat64Prefix;
 use crate::facts::{DnsAnswer, Facts, ProbeError, Probed};
 use crate::model::{CheckId, Family, Finding, Status};
+use crate::net::nat64::Nat64Prefix;
 use crate::net::reachable_by_clients;
 use crate::options::Options;
 

@@ -53,7 +53,10 @@ fn source_words(source: PrefixSource, pref64: &[Pref64]) -> String {
             Some(p) => format!(
                 "advertised by the router {}{} (PREF64)",
                 p.router,
-                p.dev.as_deref().map(|d| format!(" on {d}")).unwrap_or_default()
+                p.dev
+                    .as_deref()
+                    .map(|d| format!(" on {d}"))
+                    .unwrap_or_default()
             ),
             None => "advertised by a router (PREF64)".into(),
         },
@@ -134,10 +137,7 @@ fn judge(c: &Ctx, s: Subject, n: &Nat64Facts) -> Finding {
     }
     let route = translator_route(crate::checks::host::routes(f), prefix);
     match route {
-        Some(r) => evidence.push(format!(
-            "towards the translator: {}",
-            route_words(r)
-        )),
+        Some(r) => evidence.push(format!("towards the translator: {}", route_words(r))),
         None => evidence.push(format!("no IPv6 route holds {prefix_s}")),
     }
     evidence.extend(n.targets.iter().map(target_line));
@@ -146,7 +146,11 @@ fn judge(c: &Ctx, s: Subject, n: &Nat64Facts) -> Finding {
             .skip("no IPv4 destination to try: the --egress targets and the echo service have no IPv4 address")
             .evidence_all(evidence);
     }
-    let reached: Vec<&Nat64Probe> = n.targets.iter().filter(|t| t.tcp_ms.value().is_some()).collect();
+    let reached: Vec<&Nat64Probe> = n
+        .targets
+        .iter()
+        .filter(|t| t.tcp_ms.value().is_some())
+        .collect();
     let hop = route.map(route_words).unwrap_or_else(|| "no route".into());
     let vars_owned: Vec<(&str, String)> = vec![
         ("prefix", prefix_s.clone()),
@@ -167,14 +171,7 @@ fn judge(c: &Ctx, s: Subject, n: &Nat64Facts) -> Finding {
             .result
             .as_ref()
             .err()
-            .map(|e| {
-                word(
-                    f,
-                    Some(&Peer::it(first.synthesised.ip())),
-                    e,
-                )
-                .text
-            })
+            .map(|e| word(f, Some(&Peer::it(first.synthesised.ip())), e).text)
             .unwrap_or_default();
         if source == PrefixSource::WellKnown {
             let lead = "no NAT64: this host has no IPv4 route, its resolver does not synthesise AAAA, no router advertises a NAT64 prefix, and 64:ff9b::/96 does not translate";
@@ -213,9 +210,11 @@ fn judge(c: &Ctx, s: Subject, n: &Nat64Facts) -> Finding {
         .iter()
         .copied()
         .filter(|t| {
-            t.full_size
-                .as_ref()
-                .is_some_and(|p| p.result.as_ref().is_err_and(|e| e.kind != ProbeErrorKind::NotRun))
+            t.full_size.as_ref().is_some_and(|p| {
+                p.result
+                    .as_ref()
+                    .is_err_and(|e| e.kind != ProbeErrorKind::NotRun)
+            })
         })
         .collect();
     if let Some(t) = mtu_lost.first() {
@@ -231,7 +230,11 @@ fn judge(c: &Ctx, s: Subject, n: &Nat64Facts) -> Finding {
             .fix("nat64_mtu_find", &vars)
             .fix("nat64_mtu_translator", &vars);
     }
-    let unreached: Vec<&Nat64Probe> = n.targets.iter().filter(|t| t.tcp_ms.value().is_none()).collect();
+    let unreached: Vec<&Nat64Probe> = n
+        .targets
+        .iter()
+        .filter(|t| t.tcp_ms.value().is_none())
+        .collect();
     let fastest = reached
         .iter()
         .filter_map(|t| t.tcp_ms.value().copied())
@@ -244,7 +247,10 @@ fn judge(c: &Ctx, s: Subject, n: &Nat64Facts) -> Finding {
         reached.len(),
         n.targets.len(),
         if seen.is_some() {
-            format!(", full-size requests included; the translator's IPv4 address {}", seen.map(|a| a.to_string()).unwrap_or_default())
+            format!(
+                ", full-size requests included; the translator's IPv4 address {}",
+                seen.map(|a| a.to_string()).unwrap_or_default()
+            )
         } else {
             String::new()
         }
@@ -301,5 +307,7 @@ fn judge(c: &Ctx, s: Subject, n: &Nat64Facts) -> Finding {
             ))
             .evidence_all(evidence);
     }
-    s.pass(works).evidence_all(evidence).explain("nat64_works", &[("prefix", &prefix_s)])
+    s.pass(works)
+        .evidence_all(evidence)
+        .explain("nat64_works", &[("prefix", &prefix_s)])
 }

@@ -92,7 +92,10 @@ fn ipv6_only_host_whose_nat64_translates_passes() {
     assert_eq!(fd.status, Status::Pass, "{fd:#?}");
     assert_has(&fd.summary, "2001:db8:46::/96");
     assert_has(&fd.summary, "full-size requests included");
-    assert_line(&fd.evidence, "from the resolver's AAAA answer for ipv4only.arpa");
+    assert_line(
+        &fd.evidence,
+        "from the resolver's AAAA answer for ipv4only.arpa",
+    );
     assert_line(&fd.evidence, "towards the translator: route default via");
     assert_line(&fd.evidence, "the echo service saw 192.168.255.7");
     assert_eq!(
@@ -117,7 +120,10 @@ fn dns64_without_a_translator_fails_naming_the_prefix_and_the_route() {
     assert_has(&fd.explanation, "Jool, Tayga, a cloud NAT64 gateway");
     let fixes = fix_text(&fd);
     assert_has(&fixes, "ip -6 route get 2001:db8:46::c633:640a");
-    assert_has(&fixes, "jool instance add --netfilter --pool6 2001:db8:46::/96");
+    assert_has(
+        &fixes,
+        "jool instance add --netfilter --pool6 2001:db8:46::/96",
+    );
     assert_has(&fixes, "/etc/tayga.conf");
     assert_eq!(
         crate::checks::host::nat64_state(&f),
@@ -134,7 +140,10 @@ fn lost_packet_too_big_through_the_translator_is_a_path_mtu_failure() {
     ));
     let fd = judged(&f, &options());
     assert_eq!(fd.status, Status::Fail, "{fd:#?}");
-    assert_has(&fd.summary, "path MTU discovery through the translator is broken");
+    assert_has(
+        &fd.summary,
+        "path MTU discovery through the translator is broken",
+    );
     assert_has(&fd.explanation, "packet too big");
     assert_has(&fix_text(&fd), "tracepath -6 -n 2001:db8:46::c633:640a");
 }
@@ -168,7 +177,10 @@ fn a_translator_nobody_announces_is_warned_with_the_resolver_fix() {
     n.targets = vec![echo_through(WELL_KNOWN)];
     let fd = judged(&f, &options());
     assert_eq!(fd.status, Status::Warn, "{fd:#?}");
-    assert_has(&fd.summary, "neither the resolver (DNS64) nor a router (PREF64)");
+    assert_has(
+        &fd.summary,
+        "neither the resolver (DNS64) nor a router (PREF64)",
+    );
     assert_has(&fix_text(&fd), "dns64-prefix: 64:ff9b::/96");
 }
 
@@ -184,7 +196,10 @@ fn pref64_other_than_the_dns64_prefix_is_warned() {
     let fd = judged(&f, &options());
     assert_eq!(fd.status, Status::Warn, "{fd:#?}");
     assert_has(&fd.summary, "the router fe80::1 advertises 64:ff9b::/96");
-    assert_line(&fd.evidence, "router fe80::1 advertises PREF64 64:ff9b::/96 (valid 1800 s)");
+    assert_line(
+        &fd.evidence,
+        "router fe80::1 advertises PREF64 64:ff9b::/96 (valid 1800 s)",
+    );
     // The same prefix from both: no warning.
     nat(&mut f).as_mut().unwrap().pref64 = Probed::ok(vec![Pref64 {
         prefix: prefix(),
@@ -201,7 +216,10 @@ fn without_ipv6_egress_the_question_is_moot() {
     drop_routes(&mut f, Family::V6);
     let fd = judged(&f, &options());
     assert_eq!(fd.status, Status::Skip, "{fd:#?}");
-    assert_eq!(fd.caused_by.map(|c| c.check), Some(CheckId::RouteIpv6Default));
+    assert_eq!(
+        fd.caused_by.map(|c| c.check),
+        Some(CheckId::RouteIpv6Default)
+    );
 }
 
 #[test]
@@ -212,7 +230,14 @@ fn dependencies_by_name_are_covered_only_when_the_translator_answers() {
     if let Some(Ok(d)) = f.ipv4_deps.as_mut().map(|p| p.result.as_mut()) {
         d.package_sources = Probed::ok(vec![mirror]);
     }
-    let deps = |f: &Facts| find(&evaluate(f, &options()), CheckId::AddressIpv4Dependencies, None).clone();
+    let deps = |f: &Facts| {
+        find(
+            &evaluate(f, &options()),
+            CheckId::AddressIpv4Dependencies,
+            None,
+        )
+        .clone()
+    };
     let fd = deps(&f);
     assert_eq!(fd.status, Status::Pass, "{fd:#?}");
     assert_has(&fd.summary, "translation verified by isp.nat64");
@@ -234,5 +259,8 @@ fn a_dual_stack_host_that_lost_its_ipv4_route_is_not_sent_to_nat64() {
     });
     let fd = judged(&f, &options());
     assert_eq!(fd.status, Status::Skip, "{fd:#?}");
-    assert_eq!(fd.caused_by.map(|c| c.check), Some(CheckId::RouteIpv4Default));
+    assert_eq!(
+        fd.caused_by.map(|c| c.check),
+        Some(CheckId::RouteIpv4Default)
+    );
 }

@@ -125,7 +125,11 @@ fn offline_skips_every_isp_check_saying_so() {
         .iter()
         .filter(|c| c.stage() == crate::model::Stage::Isp)
         .count();
-    assert_eq!(isp.len(), ids, "every ISP id, the per-port ones once (one port)");
+    assert_eq!(
+        isp.len(),
+        ids,
+        "every ISP id, the per-port ones once (one port)"
+    );
     for x in isp {
         assert_eq!(x.status, Status::Skip, "{x:?}");
         assert_has(&x.summary, "--offline");

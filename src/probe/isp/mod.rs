@@ -116,7 +116,11 @@ fn timed_out(what: &str, limit: Duration) -> ProbeError {
 }
 
 /// Addresses of `host` (a literal, or a name resolved with the system resolver).
-pub(super) async fn resolve(host: &str, port: u16, limit: Duration) -> Result<Vec<IpAddr>, ProbeError> {
+pub(super) async fn resolve(
+    host: &str,
+    port: u16,
+    limit: Duration,
+) -> Result<Vec<IpAddr>, ProbeError> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![ip]);
     }

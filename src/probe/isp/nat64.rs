@@ -26,10 +26,8 @@ const MAX_TARGETS: usize = 8;
 
 /// Whether NAT64 is in use: no IPv4 default route (`routes` read), or DNS64 answers.
 pub fn in_use(routes: Option<&Vec<Route>>, dns64: &[Ipv6Addr]) -> bool {
-    let no_v4_default = routes.is_some_and(|r| {
-        !r.iter()
-            .any(|r| r.family == Family::V4 && r.dst.is_none())
-    });
+    let no_v4_default =
+        routes.is_some_and(|r| !r.iter().any(|r| r.family == Family::V4 && r.dst.is_none()));
     no_v4_default || !dns64.is_empty()
 }
 

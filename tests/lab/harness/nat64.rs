@@ -7,8 +7,8 @@
 //! refuses (rightly, RFC 6052 §3.1) to translate non-global IPv4 addresses such as the
 //! lab's own under the well-known prefix 64:ff9b::/96.
 
-use super::topology::*;
 use super::process::write_file;
+use super::topology::*;
 
 /// The NAT64 prefix of the lab's translator and of its DNS64 resolver (`DnsZone::dns64_at`).
 pub const LAB_NAT64_PREFIX: &str = "2001:db8:46::";
@@ -51,7 +51,10 @@ impl Lab {
             if lab.tcp_connects(Ns::Srv, &echo, super::isp::ECHO_PORT) {
                 Ok(())
             } else {
-                Err(format!("srv cannot reach [{echo}]:{} through tayga", super::isp::ECHO_PORT))
+                Err(format!(
+                    "srv cannot reach [{echo}]:{} through tayga",
+                    super::isp::ECHO_PORT
+                ))
             }
         });
     }
