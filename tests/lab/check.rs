@@ -60,6 +60,8 @@ scenario_tests!("check.toml":
     ipv6_only_nat64_mtu_blackhole,
     ipv6_only_pref64_matches_dns64,
     ipv6_only_pref64_differs_from_dns64,
+    ipv6_only_haproxy_server_ipv4_literal,
+    ipv6_only_apache_proxypass_ipv4_literal,
 );
 
 /// Two servers on one machine (containers, or two labs): listener.config must read the

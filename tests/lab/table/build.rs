@@ -55,6 +55,9 @@ pub fn apply(lab: &mut Lab, step: &Step) {
         Step::Haproxy(binds) => {
             lab.start_haproxy(&x(binds, lab));
         }
+        Step::HaproxyTo { binds, server } => {
+            lab.start_haproxy_to(&x(binds, lab), &x(server, lab));
+        }
         Step::Caddy(bind) => {
             lab.start_caddy(&x(bind, lab));
         }

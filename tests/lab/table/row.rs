@@ -96,6 +96,12 @@ pub enum Step {
     },
     /// HAProxy in srv with these `bind` lines in its frontend (line 8).
     Haproxy(String),
+    /// The same in front of `server` (`app ADDR:PORT` on line 11, see
+    /// `Lab::start_haproxy_to`).
+    HaproxyTo {
+        binds: String,
+        server: String,
+    },
     /// Caddy in srv with this `bind` line in the site (line 9; empty for none).
     Caddy(String),
     /// "A service on port N" (see `Lab::start_listener`).
