@@ -94,7 +94,8 @@ fn target_line(t: &Nat64Probe) -> String {
         Ok(ms) => format!("TCP connect {ms:.1} ms"),
         Err(e) => format!("TCP connect: {}", e.message),
     };
-    let full = match &t.full_size {
+    // Where the connection failed, the large request failed the same way: said once.
+    let full = match t.full_size.as_ref().filter(|_| t.tcp_ms.value().is_some()) {
         Some(p) => match &p.result {
             Ok(seen) => format!(
                 "; a {}-byte request answered, the echo service saw {seen}",
