@@ -205,7 +205,9 @@ fn judge(c: &Ctx, s: Subject, n: &Nat64Facts) -> Finding {
             .fix("nat64_trace", &vars)
             .fix("nat64_jool", &vars)
             .fix("nat64_tayga", &vars)
-            .fix("nat64_cloud", &vars);
+            .fix("nat64_cloud", &vars)
+            .fix("dns64_unbound", &vars)
+            .fix("dns64_bind", &vars);
     }
     let mtu_lost: Vec<&Nat64Probe> = reached
         .iter()

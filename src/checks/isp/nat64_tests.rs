@@ -125,6 +125,8 @@ fn dns64_without_a_translator_fails_naming_the_prefix_and_the_route() {
         "jool instance add --netfilter --pool6 2001:db8:46::/96",
     );
     assert_has(&fixes, "/etc/tayga.conf");
+    assert_has(&fixes, "dns64-prefix: 2001:db8:46::/96");
+    assert_has(&fixes, "dns64 2001:db8:46::/96 { clients { any; }; };");
     assert_eq!(
         crate::checks::host::nat64_state(&f),
         crate::checks::host::Nat64State::Broken(prefix())
