@@ -250,6 +250,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     host(C::DnsReverse, DNS_READS, ALONE, dns::reverse::check),
     host(C::DnsNameservers, NAMESERVER_READS, NAMESERVERS, dns::nameservers::check),
     host(C::DnsMx, DNS_READS, ALONE, dns::mx::check),
+    host(C::DnsGeo, DNS_READS, ALONE, dns::geo::check),
     host(C::DnsDns64, DNS_READS, ALONE, dns::dns64::check),
     host(C::AddressIpv6Enabled, KERNEL, ALONE, address::ipv6_enabled::check),
     host(C::AddressIpv6Persistent, &[P::Netlink, P::Sysctl, P::SysctlFiles, P::BootNetwork], ALONE, address::ipv6_persistent::check),

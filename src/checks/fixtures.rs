@@ -290,6 +290,12 @@ pub fn healthy() -> Facts {
                 },
             ],
             dns64: Probed::ok(Vec::new()),
+            geo: Some(geo_answers(
+                &["192.0.2.54", "2001:db8:53::54", "192.0.2.55"],
+                None,
+                &["203.0.113.10"],
+                &["2001:db8:1::10"],
+            )),
         },
         gateway_pings: vec![
             GatewayPing {
@@ -545,4 +551,47 @@ pub fn healthy_isp() -> crate::facts::isp::IspFacts {
             refs: Vec::new(),
         })),
     }
+}
+
+/// `dns.geo`'s queries of `servers` (named ns1.example), without a client subnet and for
+/// every region of the assets, each answered `a`/`aaaa` with `scope` echoed (`None`: the
+/// server ignores the option).
+pub fn geo_answers(
+    servers: &[&str],
+    scope: Option<u8>,
+    a: &[&str],
+    aaaa: &[&str],
+) -> Vec<GeoQuery> {
+    let answer = |ips: &[&str], scope| {
+        let answer = match records(ips).result {
+            Ok(a) if !ips.is_empty() => a,
+            _ => DnsAnswer::NoData,
+        };
+        Probed::ok(GeoAnswer { answer, scope })
+    };
+    let mut out = Vec::new();
+    for s in servers {
+        let server = SocketAddr::new(ip(s), 53);
+        out.push(GeoQuery {
+            server,
+            name: "ns1.example".into(),
+            region: None,
+            subnet: None,
+            a: answer(a, None),
+            aaaa: answer(aaaa, None),
+        });
+        for r in crate::assets::geo_regions() {
+            for net in [r.v4, r.v6] {
+                out.push(GeoQuery {
+                    server,
+                    name: "ns1.example".into(),
+                    region: Some(r.name.clone()),
+                    subnet: Some(net),
+                    a: answer(a, scope),
+                    aaaa: answer(aaaa, scope),
+                });
+            }
+        }
+    }
+    out
 }

@@ -392,6 +392,44 @@ pub struct DnsFacts {
     pub ptr: Vec<PtrFacts>,
     /// AAAA records of `ipv4only.arpa` (RFC 7050); any answer means DNS64.
     pub dns64: Probed<Vec<Ipv6Addr>>,
+    /// The zone's authoritative servers asked as if by clients in each region
+    /// (`dns.geo`); `None` when the zone was not found, and in snapshots of older
+    /// versions, which did not ask.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geo: Option<Vec<GeoQuery>>,
+}
+
+/// One authoritative server asked for the domain's A and AAAA as a resolver serving
+/// clients of one region asks: with an EDNS Client Subnet option (RFC 7871).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GeoQuery {
+    pub server: SocketAddr,
+    /// The NS host name.
+    pub name: String,
+    /// The region whose clients were named (`Europe`); `None` for the query without a
+    /// client subnet, which every answer is compared with.
+    pub region: Option<String>,
+    /// The client network sent; `None` without one.
+    pub subnet: Option<ipnet::IpNet>,
+    pub a: Probed<GeoAnswer>,
+    pub aaaa: Probed<GeoAnswer>,
+}
+
+impl GeoQuery {
+    /// The A (IPv4) or AAAA (IPv6) answer.
+    pub fn answer(&self, family: Family) -> &Probed<GeoAnswer> {
+        family.pick(&self.a, &self.aaaa)
+    }
+}
+
+/// An answer to a query with or without a client subnet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GeoAnswer {
+    pub answer: DnsAnswer,
+    /// The scope prefix length of the client subnet option the server echoed (RFC 7871
+    /// 7.2.1: how much of the client's address the answer depends on; 0: not at all).
+    /// `None` when the answer carried no such option (the server ignores it).
+    pub scope: Option<u8>,
 }
 
 impl DnsFacts {
@@ -586,6 +624,7 @@ impl PartialFacts {
                     mx: None,
                     ptr: Vec::new(),
                     dns64: pending(),
+                    geo: None,
                 },
                 gateway_pings: Vec::new(),
                 firewall: pending(),

@@ -57,6 +57,7 @@ check_ids! {
     DnsReverse = "dns.reverse", Dns, false, None;
     DnsNameservers = "dns.nameservers", Dns, false, None;
     DnsMx = "dns.mx", Dns, false, None;
+    DnsGeo = "dns.geo", Dns, false, None;
     DnsDns64 = "dns.dns64", Dns, false, None;
     AddressIpv6Enabled = "address.ipv6_enabled", Address, false, None;
     AddressIpv6Persistent = "address.ipv6_persistent", Address, false, None;

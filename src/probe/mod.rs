@@ -5,6 +5,7 @@
 pub mod deps;
 pub mod dns;
 pub mod firewall;
+pub mod geo_dns;
 pub mod host;
 pub mod isp;
 pub mod listeners;
