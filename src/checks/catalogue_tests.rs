@@ -191,7 +191,6 @@ const NOT_BUILT_YET: &[&str] = &[
     "address.mail_source",
     "isp.nat64",
     "isp.mail_egress",
-    "isp.redirects",
     "isp.regions",
 ];
 

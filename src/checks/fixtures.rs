@@ -482,6 +482,7 @@ pub fn healthy_isp() -> crate::facts::isp::IspFacts {
         body_len: 51,
         body_truncated: false,
         body_sha256: "ab".repeat(32),
+        content_sketch: Vec::new(),
         cert: None,
         protocol: Some(HttpProtocol::Http1),
     };
@@ -550,6 +551,50 @@ pub fn healthy_isp() -> crate::facts::isp::IspFacts {
             pages: vec!["http://shop.example/ over IPv4 from 203.0.113.10".into()],
             refs: Vec::new(),
         })),
+        redirects: ["203.0.113.10", "2001:db8:1::10"]
+            .iter()
+            .flat_map(|a| {
+                let hop = |url: &str, status| RedirectHop {
+                    url: url.into(),
+                    ip: Some(ip(a)),
+                    response: Probed::ok(page(status)),
+                };
+                [
+                    redirect_chain(Family::of(ip(a)), vec![hop("http://shop.example/", 200)]),
+                    redirect_chain(Family::of(ip(a)), vec![hop(&start, 404)]),
+                ]
+            })
+            .collect(),
+        site_names: Vec::new(),
+    }
+}
+
+/// A redirect chain on port 80 over `family` made of `hops`.
+pub fn redirect_chain(
+    family: Family,
+    hops: Vec<crate::facts::isp::RedirectHop>,
+) -> crate::facts::isp::RedirectChain {
+    crate::facts::isp::RedirectChain {
+        port: 80,
+        start: hops.first().map(|h| h.url.clone()).unwrap_or_default(),
+        family,
+        hops,
+        cut: None,
+    }
+}
+
+/// An HTTP answer of `status`, redirecting to `location` when given.
+pub fn http_answer(status: u16, location: Option<&str>) -> crate::facts::isp::HttpResponse {
+    crate::facts::isp::HttpResponse {
+        status,
+        location: location.map(str::to_string),
+        server: Some("nginx".into()),
+        body_len: 51,
+        body_truncated: false,
+        body_sha256: "ab".repeat(32),
+        content_sketch: Vec::new(),
+        cert: None,
+        protocol: Some(crate::facts::isp::HttpProtocol::Http1),
     }
 }
 

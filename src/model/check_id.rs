@@ -86,6 +86,7 @@ check_ids! {
     IspSmtpParity = "isp.smtp_parity", Isp, true, None;
     IspAcmeHttp01 = "isp.acme_http01", Isp, false, None;
     IspResources = "isp.resources", Isp, false, None;
+    IspRedirects = "isp.redirects", Isp, true, None;
     IspPathMtuIpv4 = "isp.path_mtu_ipv4", Isp, false, Some(Family::V4);
     IspPathMtuIpv6 = "isp.path_mtu_ipv6", Isp, false, Some(Family::V6);
 }
