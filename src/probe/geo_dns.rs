@@ -250,9 +250,13 @@ mod tests {
     use hickory_resolver::proto::rr::rdata::{A, AAAA};
 
     fn answer_with(scope: Option<u8>, rtype: RecordType, ips: &[&str]) -> Vec<u8> {
+        answer_to(7, scope, rtype, ips)
+    }
+
+    fn answer_to(id: u16, scope: Option<u8>, rtype: RecordType, ips: &[&str]) -> Vec<u8> {
         let name = Name::from_ascii("shop.example.").unwrap();
         let mut m = Message::new();
-        m.set_id(7).set_message_type(MessageType::Response);
+        m.set_id(id).set_message_type(MessageType::Response);
         m.add_query(Query::query(name.clone(), rtype));
         for ip in ips {
             let rdata = match ip.parse::<IpAddr>().unwrap() {
@@ -318,6 +322,48 @@ mod tests {
         assert_eq!((a.scope, a.answer), (None, DnsAnswer::NoData));
         // Another id is not our answer.
         assert!(response(&answer_with(None, RecordType::A, &[]), 8).is_none());
+    }
+
+    /// A server that truncates over UDP is asked again over TCP, on loopback.
+    #[tokio::test]
+    async fn a_truncated_answer_is_asked_again_over_tcp() {
+        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = udp.local_addr().unwrap();
+        let tcp = tokio::net::TcpListener::bind(addr).await.unwrap();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            let (n, peer) = udp.recv_from(&mut buf).await.unwrap();
+            let q = Message::from_vec(&buf[..n]).unwrap();
+            let mut m = Message::new();
+            m.set_id(q.id())
+                .set_message_type(MessageType::Response)
+                .set_truncated(true);
+            udp.send_to(&m.to_vec().unwrap(), peer).await.unwrap();
+        });
+        tokio::spawn(async move {
+            let (mut s, _) = tcp.accept().await.unwrap();
+            let n = s.read_u16().await.unwrap();
+            let mut b = vec![0u8; usize::from(n)];
+            s.read_exact(&mut b).await.unwrap();
+            let q = Message::from_vec(&b).unwrap();
+            let out = answer_to(q.id(), Some(24), RecordType::AAAA, &["2001:db8::7"]);
+            let mut framed = (out.len() as u16).to_be_bytes().to_vec();
+            framed.extend(out);
+            s.write_all(&framed).await.unwrap();
+        });
+        let net: IpNet = "193.0.6.0/24".parse().unwrap();
+        let a = tokio::time::timeout(
+            Duration::from_secs(5),
+            ask(addr, "shop.example", RecordType::AAAA, Some(net)),
+        )
+        .await
+        .expect("answered in time")
+        .expect("answered");
+        assert_eq!(a.scope, Some(24));
+        assert_eq!(
+            a.answer.ips(),
+            vec!["2001:db8::7".parse::<IpAddr>().unwrap()]
+        );
     }
 
     proptest::proptest! {

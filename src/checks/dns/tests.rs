@@ -259,6 +259,16 @@ fn geo_region_without_aaaa_fails_naming_regions_and_server() {
 }
 
 #[test]
+fn geo_region_without_aaaa_is_no_matter_with_expect_ipv4() {
+    let mut f = healthy();
+    withhold_aaaa(&mut f, &["Africa"]);
+    let mut o = options();
+    o.target.expect = crate::model::Expect::Ipv4;
+    let fs = evaluate(&f, &o);
+    expect(&fs, CheckId::DnsGeo, None, Status::Pass);
+}
+
+#[test]
 fn geo_region_sent_elsewhere_warns() {
     let mut f = healthy();
     for q in f.dns.geo.iter_mut().flatten() {
