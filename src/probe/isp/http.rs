@@ -251,6 +251,7 @@ where
         .and_then(|v| v.trim().parse().ok());
     let (body, truncated) = read_body(response.into_body(), deadline, length).await;
     let hash = hex(&Sha256::digest(&body));
+    let content_sketch = super::sketch::sketch(&body);
     Ok(Fetched {
         response: HttpResponse {
             status,
@@ -259,6 +260,7 @@ where
             body_len: body.len() as u64,
             body_truncated: truncated,
             body_sha256: hash,
+            content_sketch,
             cert,
             protocol: Some(protocol),
         },
