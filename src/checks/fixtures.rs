@@ -475,17 +475,7 @@ pub fn healthy_online() -> Facts {
 /// echo service sees the host's own addresses, every address answers the same.
 pub fn healthy_isp() -> crate::facts::isp::IspFacts {
     use crate::facts::isp::*;
-    let page = |status: u16| HttpResponse {
-        status,
-        location: None,
-        server: Some("nginx".into()),
-        body_len: 51,
-        body_truncated: false,
-        body_sha256: "ab".repeat(32),
-        content_sketch: Vec::new(),
-        cert: None,
-        protocol: Some(HttpProtocol::Http1),
-    };
+    let page = |status: u16| http_answer(status, None);
     let egress = |t: &str| EgressProbe {
         target: t.into(),
         addr: Some(t.parse().expect("socket address")),
@@ -585,6 +575,16 @@ pub fn redirect_chain(
 }
 
 /// An HTTP answer of `status`, redirecting to `location` when given.
+/// The finding of `id` (not per port), after checking that the whole report's fixes
+/// hold only this host's values (`report::fix_problems`).
+pub fn judged_clean(f: &Facts, o: &Options, id: CheckId) -> Finding {
+    let r = crate::engine::report_from_facts(f, o, "2026-11-30T00:00:00Z".into(), 1);
+    let ifaces: Vec<String> = f.links().iter().map(|l| l.name.clone()).collect();
+    let problems = crate::report::fix_problems(&r, &ifaces);
+    assert!(problems.is_empty(), "{problems:#?}");
+    find(&crate::checks::evaluate(f, o), id, None).clone()
+}
+
 pub fn http_answer(status: u16, location: Option<&str>) -> crate::facts::isp::HttpResponse {
     crate::facts::isp::HttpResponse {
         status,

@@ -1,7 +1,6 @@
 //! Unit tests of `address.ipv4_dependencies`: the healthy fixture asked `--expect ipv6`,
 //! or made IPv6-only, with one dependency added per test.
 
-use crate::checks::evaluate;
 use crate::checks::fixtures::*;
 use crate::facts::deps::{Connection, Connections};
 use crate::facts::*;
@@ -34,14 +33,8 @@ fn deps(f: &mut Facts) -> &mut deps::Ipv4Deps {
         .expect("fixture has dependencies")
 }
 
-/// The finding, after checking that the whole report's fixes hold only this host's
-/// values.
 fn judged(f: &Facts, o: &Options) -> Finding {
-    let r = crate::engine::report_from_facts(f, o, "2026-11-30T00:00:00Z".into(), 1);
-    let ifaces: Vec<String> = f.links().iter().map(|l| l.name.clone()).collect();
-    let problems = crate::report::fix_problems(&r, &ifaces);
-    assert!(problems.is_empty(), "{problems:#?}");
-    find(&evaluate(f, o), ID, None).clone()
+    judged_clean(f, o, ID)
 }
 
 fn proxied_to(target: &str) -> NginxInstance {
