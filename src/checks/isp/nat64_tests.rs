@@ -261,3 +261,18 @@ fn a_dual_stack_host_that_lost_its_ipv4_route_is_not_sent_to_nat64() {
         Some(CheckId::RouteIpv4Default)
     );
 }
+
+#[test]
+fn pref64_unread_without_privilege_is_said_and_changes_nothing() {
+    let mut f = ipv6_only_with_nat64();
+    nat(&mut f).as_mut().unwrap().pref64 = Probed::err(
+        ProbeErrorKind::Permission,
+        "reading router advertisements (PREF64) needs root or CAP_NET_RAW",
+    );
+    let fd = judged(&f, &options());
+    assert_eq!(fd.status, Status::Pass, "{fd:#?}");
+    assert_line(
+        &fd.evidence,
+        "PREF64 not read: reading router advertisements (PREF64) needs root or CAP_NET_RAW",
+    );
+}
