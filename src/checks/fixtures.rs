@@ -310,6 +310,14 @@ pub fn healthy() -> Facts {
             ("/etc/netplan/10-web1.yaml", NETPLAN),
         ]))),
         ipv4_deps: Some(Probed::ok(ipv4_deps())),
+        mail: Some(Probed::ok(mail::MailFacts {
+            mtas: Vec::new(),
+            sources: Vec::new(),
+            ptr: Vec::new(),
+            spf_dns: Vec::new(),
+            blocklists: Vec::new(),
+            egress: Vec::new(),
+        })),
     }
 }
 

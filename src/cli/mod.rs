@@ -286,6 +286,8 @@ impl Common {
             assume_public: self.assume_public.clone(),
             timeout: self.timeout,
             offline: self.offline,
+            mail_egress: self.mail_egress.clone(),
+            dnsbl: self.dnsbl.clone(),
         }
     }
 }

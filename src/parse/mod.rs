@@ -12,10 +12,12 @@ pub mod iptables;
 pub mod netconf;
 pub mod nft;
 pub mod nginx;
+pub mod postfix;
 #[cfg(test)]
 mod proxy_targets_tests;
 pub mod runtime;
 pub mod source;
+pub mod spf;
 pub mod sysctl_conf;
 pub mod systemd_socket;
 #[cfg(test)]

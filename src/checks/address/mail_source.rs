@@ -1,0 +1,202 @@
+//! `address.mail_source`: the address mail leaves from over each family is stable and
+//! has a PTR that resolves back (receivers refuse IPv6 mail without one).
+
+use crate::checks::mail::{FAMILIES, Ptr, decided_by, flags, ptr_of, with_mail};
+use crate::checks::subject::Subject;
+use crate::checks::view::Ctx;
+use crate::facts::ProbeErrorKind;
+use crate::facts::mail::{MailFacts, MtaKind, Sending};
+use crate::model::{CheckId, Family, Finding};
+use std::net::IpAddr;
+
+pub fn check(c: &Ctx) -> Finding {
+    let s = Subject::host(CheckId::AddressMailSource);
+    with_mail(c, s, |m| mail_source(c, m, s))
+}
+
+/// One family's sending address and what is wrong with it.
+struct Judged {
+    family: Family,
+    ip: IpAddr,
+    problems: Vec<String>,
+    /// The MTA binds to an address the host does not have.
+    unbound: bool,
+}
+
+fn mail_source(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
+    let f = c.facts;
+    let mut evidence = Vec::new();
+    let mut judged: Vec<Judged> = Vec::new();
+    let mut bad_bind = None;
+    for family in FAMILIES {
+        let sending = m.sending(family);
+        let name = family.name();
+        match &sending {
+            Sending::Off(set) => evidence.push(format!(
+                "{name}: not used by the MTA (inet_protocols{})",
+                set.families_at
+                    .as_ref()
+                    .map(|p| format!(", {p}"))
+                    .unwrap_or_default()
+            )),
+            Sending::BadBind(set) => {
+                evidence.push(format!(
+                    "{name}: {} = {} ({}) is not an {name} address",
+                    set.name, set.value, set.at
+                ));
+                bad_bind = Some((family, (*set).clone()));
+            }
+            Sending::Nothing(src) => evidence.push(match src.map(|s| &s.kernel.result) {
+                Some(Err(e)) if e.kind == ProbeErrorKind::Unreachable => format!(
+                    "{name}: no route towards {}: no mail leaves over {name}",
+                    src.map(|s| s.towards.to_string()).unwrap_or_default()
+                ),
+                Some(Err(e)) => format!("{name}: source address unknown: {}", e.message),
+                _ => format!("{name}: source address unknown"),
+            }),
+            Sending::Bound(_, ip) | Sending::Kernel(_, ip) => {
+                let addr = f.addrs().map(|(_, a)| a).find(|a| a.ip == *ip);
+                let ptr = ptr_of(m, *ip);
+                let mut problems = Vec::new();
+                let flag_text = match addr {
+                    Some(a) => {
+                        if a.temporary {
+                            problems.push("a temporary (privacy) address".to_string());
+                        }
+                        if a.deprecated {
+                            problems.push("deprecated".to_string());
+                        }
+                        flags(a).join(", ")
+                    }
+                    None => "not an address of this host".into(),
+                };
+                match &ptr {
+                    Ptr::Missing => problems.push("without PTR".into()),
+                    Ptr::Unconfirmed(n) => {
+                        problems.push(format!("whose PTR {n} does not resolve back"))
+                    }
+                    _ => {}
+                }
+                evidence.push(format!(
+                    "{name}: mail leaves from {ip} ({}; {flag_text}); {}",
+                    decided_by(m, &sending),
+                    ptr.text()
+                ));
+                judged.push(Judged {
+                    family,
+                    ip: *ip,
+                    problems,
+                    unbound: addr.is_none() && matches!(sending, Sending::Bound(..)),
+                });
+            }
+        }
+    }
+    if let Some(h) = m.settings().and_then(|s| s.helo.as_ref()) {
+        evidence.push(format!("HELO name: {} ({}, {})", h.value, h.name, h.at));
+    }
+    for mta in &m.mtas {
+        if let Err(e) = &mta.settings {
+            evidence.push(format!("{} (pid {}): {e}", mta.kind.name(), mta.pid));
+        }
+    }
+    let dir = m
+        .settings()
+        .and_then(|s| std::path::Path::new(&s.file).parent())
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "/etc/postfix".into());
+    let postfix = m.mtas.iter().any(|x| x.kind == MtaKind::Postfix);
+    if let Some(j) = judged.iter().find(|j| j.unbound) {
+        let set = m
+            .settings()
+            .and_then(|st| j.family.pick(&st.bind_v4, &st.bind_v6).as_ref());
+        let mut fd = s
+            .fail(format!(
+                "the MTA is told to send {} mail from {}, which this host does not have",
+                j.family.name(),
+                j.ip
+            ))
+            .evidence_all(evidence)
+            .explain(
+                "mail_source_unbound",
+                &[("addr", &j.ip.to_string()), ("family", j.family.name())],
+            );
+        if let Some(set) = set {
+            fd = fd.fix("mail_unbind", &[("dir", &dir), ("setting", &set.name)]);
+        }
+        return fd;
+    }
+    if let Some((family, set)) = bad_bind {
+        return s
+            .fail(format!(
+                "{} = {} is not an {} address: the MTA cannot send over {}",
+                set.name,
+                set.value,
+                family.name(),
+                family.name()
+            ))
+            .evidence_all(evidence)
+            .fix("mail_unbind", &[("dir", &dir), ("setting", &set.name)]);
+    }
+    let bad: Vec<&Judged> = judged.iter().filter(|j| !j.problems.is_empty()).collect();
+    if let Some(first) = bad.first() {
+        let summary = bad
+            .iter()
+            .map(|j| {
+                format!(
+                    "{} mail leaves from {}, {}",
+                    j.family.name(),
+                    j.ip,
+                    j.problems.join(", ")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut fd = s
+            .fail(summary)
+            .evidence_all(evidence)
+            .explain("mail_source_bad", &[]);
+        if !postfix && !m.mtas.is_empty() {
+            fd = fd.explain_also("mail_source_exim", &[]);
+        }
+        let domain = &c.opts.target.domain;
+        for j in &bad {
+            fd = fd.fix(
+                "set_ptr",
+                &[("addr", &j.ip.to_string()), ("domain", domain.as_str())],
+            );
+        }
+        // A stable address of the same family with a forward-confirmed PTR: bind to it.
+        if first.family == Family::V6
+            && let Some(better) = f
+                .addrs()
+                .map(|(_, a)| a)
+                .filter(|a| a.ip.is_ipv6() && a.ip != first.ip && !a.temporary && !a.deprecated)
+                .find(|a| matches!(ptr_of(m, a.ip), Ptr::Confirmed(_)))
+        {
+            let key = if postfix {
+                "mail_bind_postfix"
+            } else {
+                "mail_bind_exim"
+            };
+            fd = fd.fix(key, &[("addr", &better.ip.to_string()), ("dir", &dir)]);
+        }
+        if first.family == Family::V6 && postfix {
+            fd = fd.fix("mail_ipv4_only", &[("dir", &dir)]);
+        }
+        return fd;
+    }
+    if judged.is_empty() {
+        return s
+            .skip("no family has an address mail would leave from")
+            .evidence_all(evidence);
+    }
+    s.pass(format!(
+        "mail leaves from {}, each stable with a PTR that resolves back",
+        judged
+            .iter()
+            .map(|j| j.ip.to_string())
+            .collect::<Vec<_>>()
+            .join(" and ")
+    ))
+    .evidence_all(evidence)
+}
