@@ -184,6 +184,23 @@ fn binding_to_the_address_with_a_ptr_passes() {
 }
 
 #[test]
+fn a_helo_name_other_than_the_ptr_and_the_preference_are_shown() {
+    let mut f = mail_host();
+    mail(&mut f).mtas = vec![postfix(
+        "smtp_helo_name = mail.shop.example\nsmtp_address_preference = ipv6\n",
+    )];
+    let fd = expect(&run(&f), CheckId::AddressMailSource, None, Status::Pass).clone();
+    assert_line(
+        &fd.evidence,
+        "the HELO name mail.shop.example is not the PTR name shop.example of 203.0.113.10",
+    );
+    assert_line(
+        &fd.evidence,
+        "smtp_address_preference = ipv6 (/etc/postfix/main.cf:2)",
+    );
+}
+
+#[test]
 fn binding_to_an_address_the_host_lacks_fails() {
     let mut f = mail_host();
     mail(&mut f).mtas = vec![postfix("smtp_bind_address6 = 2001:db8:1::99\n")];

@@ -93,6 +93,23 @@ fn mail_source(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
     }
     if let Some(h) = m.settings().and_then(|s| s.helo.as_ref()) {
         evidence.push(format!("HELO name: {} ({}, {})", h.value, h.name, h.at));
+        // Receivers compare the greeting name with the PTR of the connecting address.
+        for j in &judged {
+            if let Ptr::Confirmed(n) = ptr_of(m, j.ip)
+                && !n.eq_ignore_ascii_case(&h.value)
+            {
+                evidence.push(format!(
+                    "the HELO name {} is not the PTR name {n} of {}",
+                    h.value, j.ip
+                ));
+            }
+        }
+    }
+    if let Some(p) = m.settings().and_then(|s| s.preference.as_ref()) {
+        evidence.push(format!(
+            "{} = {} ({}): the family tried first when a receiver has both",
+            p.name, p.value, p.at
+        ));
     }
     for mta in &m.mtas {
         if let Err(e) = &mta.settings {
