@@ -6,7 +6,6 @@ use crate::checks::fixtures::*;
 use crate::facts::mail::*;
 use crate::facts::*;
 use crate::model::{CheckId, Family, Finding, Status};
-use std::path::Path;
 
 const MAIL_CHECKS: [CheckId; 4] = [
     CheckId::DnsSpf,
@@ -14,103 +13,6 @@ const MAIL_CHECKS: [CheckId; 4] = [
     CheckId::AddressMailSource,
     CheckId::IspMailEgress,
 ];
-const V4: &str = "203.0.113.10";
-const V6: &str = "2001:db8:1::10";
-/// A SLAAC address with the temporary flag, as the kernel prefers for new connections.
-const TEMP: &str = "2001:db8:1:0:a1b2:c3d4:e5f6:1234";
-
-fn ptr(ip_: &str, name: Option<&str>) -> PtrFacts {
-    PtrFacts {
-        ip: ip(ip_),
-        names: Probed::ok(name.map(|n| vec![n.to_string()]).unwrap_or_default()),
-        forward: name
-            .map(|n| vec![(n.to_string(), vec![ip(ip_)])])
-            .unwrap_or_default(),
-    }
-}
-
-fn spf_txt(record: &str) -> SpfLookup {
-    SpfLookup {
-        query: SpfQuery::Txt("shop.example".into()),
-        answer: Probed::ok(SpfAnswer::Txt(vec![record.into()])),
-    }
-}
-
-fn egress(family: Family, ok: bool) -> MailEgressProbe {
-    let a = family.pick("192.0.2.25:25", "[2001:db8:25::25]:25");
-    MailEgressProbe {
-        target: "mx.receiver.example:25".into(),
-        family,
-        addr: Some(a.parse().expect("addr")),
-        banner: if ok {
-            Probed::ok(vec!["220 mx.receiver.example ESMTP".into()])
-        } else {
-            Probed::err(ProbeErrorKind::Timeout, "greeting: timed out")
-        },
-    }
-}
-
-fn postfix(main_cf: &str) -> Mta {
-    Mta {
-        kind: MtaKind::Postfix,
-        pid: 900,
-        settings: Ok(crate::parse::postfix::settings(
-            main_cf,
-            Path::new("/etc/postfix/main.cf"),
-            "web1",
-        )),
-    }
-}
-
-fn source(family: Family, kernel: &str) -> MailSource {
-    MailSource {
-        family,
-        towards: ip(family.pick("192.0.2.25", "2001:db8:25::25")),
-        towards_name: "mx.receiver.example".into(),
-        kernel: Probed::ok(ip(kernel)),
-    }
-}
-
-/// The healthy host running Postfix: both addresses have PTRs, SPF admits both, no
-/// listing, port 25 open over both families.
-fn mail_host() -> Facts {
-    let mut f = healthy();
-    f.mail = Some(Probed::ok(MailFacts {
-        mtas: vec![postfix("myhostname = shop.example\ninet_protocols = all\n")],
-        sources: vec![source(Family::V4, V4), source(Family::V6, V6)],
-        ptr: vec![ptr(V4, Some("shop.example")), ptr(V6, Some("shop.example"))],
-        spf_dns: vec![spf_txt("v=spf1 ip4:203.0.113.10 ip6:2001:db8:1::/64 -all")],
-        blocklists: vec![DnsblProbe {
-            zone: "bl.example".into(),
-            ip: ip(V6),
-            per_64: false,
-            query: "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.bl.example"
-                .into(),
-            answer: Probed::ok(vec![]),
-        }],
-        egress: vec![egress(Family::V4, true), egress(Family::V6, true)],
-    }));
-    f
-}
-
-fn mail(f: &mut Facts) -> &mut MailFacts {
-    f.mail
-        .as_mut()
-        .and_then(|p| p.result.as_mut().ok())
-        .expect("mail facts")
-}
-
-/// The kernel picks a temporary SLAAC address without PTR for IPv6.
-fn temporary_source(f: &mut Facts) {
-    let mut a = addr(TEMP, 64);
-    a.temporary = true;
-    a.permanent = false;
-    eth0(f).addrs.push(a);
-    let m = mail(f);
-    m.sources[1] = source(Family::V6, TEMP);
-    m.ptr.push(ptr(TEMP, None));
-}
-
 fn run(f: &Facts) -> Vec<Finding> {
     evaluate(f, &options())
 }
@@ -139,7 +41,7 @@ fn a_healthy_mail_host_passes_all_four() {
 #[test]
 fn a_mail_port_alone_makes_them_apply() {
     let mut f = mail_host();
-    mail(&mut f).mtas.clear();
+    mail_of(&mut f).mtas.clear();
     let mut o = options();
     o.target.ports = vec![25];
     let fs = evaluate(&f, &o);
@@ -172,7 +74,7 @@ fn temporary_source_without_ptr_fails_with_the_three_fixes() {
 fn binding_to_the_address_with_a_ptr_passes() {
     let mut f = mail_host();
     temporary_source(&mut f);
-    mail(&mut f).mtas = vec![postfix(
+    mail_of(&mut f).mtas = vec![postfix_mta(
         "myhostname = shop.example\nsmtp_bind_address6 = 2001:db8:1::10\n",
     )];
     let fs = run(&f);
@@ -186,7 +88,7 @@ fn binding_to_the_address_with_a_ptr_passes() {
 #[test]
 fn a_helo_name_other_than_the_ptr_and_the_preference_are_shown() {
     let mut f = mail_host();
-    mail(&mut f).mtas = vec![postfix(
+    mail_of(&mut f).mtas = vec![postfix_mta(
         "smtp_helo_name = mail.shop.example\nsmtp_address_preference = ipv6\n",
     )];
     let fd = expect(&run(&f), CheckId::AddressMailSource, None, Status::Pass).clone();
@@ -203,7 +105,7 @@ fn a_helo_name_other_than_the_ptr_and_the_preference_are_shown() {
 #[test]
 fn binding_to_an_address_the_host_lacks_fails() {
     let mut f = mail_host();
-    mail(&mut f).mtas = vec![postfix("smtp_bind_address6 = 2001:db8:1::99\n")];
+    mail_of(&mut f).mtas = vec![postfix_mta("smtp_bind_address6 = 2001:db8:1::99\n")];
     let fs = run(&f);
     let fd = expect(&fs, CheckId::AddressMailSource, None, Status::Fail);
     assert_has(&fd.summary, "does not have");
@@ -217,8 +119,8 @@ fn binding_to_an_address_the_host_lacks_fails() {
 fn inet_protocols_ipv4_leaves_ipv6_out() {
     let mut f = mail_host();
     temporary_source(&mut f);
-    mail(&mut f).mtas = vec![postfix("inet_protocols = ipv4\n")];
-    mail(&mut f).egress[1] = egress(Family::V6, false);
+    mail_of(&mut f).mtas = vec![postfix_mta("inet_protocols = ipv4\n")];
+    mail_of(&mut f).egress[1] = mail_egress_probe(Family::V6, false);
     let fs = run(&f);
     let fd = expect(&fs, CheckId::AddressMailSource, None, Status::Pass);
     assert_line(
@@ -231,7 +133,7 @@ fn inet_protocols_ipv4_leaves_ipv6_out() {
 #[test]
 fn spf_without_ip6_fails_ipv6_only() {
     let mut f = mail_host();
-    mail(&mut f).spf_dns = vec![spf_txt("v=spf1 ip4:203.0.113.10 ~all")];
+    mail_of(&mut f).spf_dns = vec![spf_txt("v=spf1 ip4:203.0.113.10 ~all")];
     let fs = run(&f);
     let fd = expect(&fs, CheckId::DnsSpf, None, Status::Fail);
     assert_has(&fd.summary, "does not admit 2001:db8:1::10 (softfail)");
@@ -242,20 +144,20 @@ fn spf_without_ip6_fails_ipv6_only() {
 #[test]
 fn spf_permerror_and_missing_answers() {
     let mut f = mail_host();
-    mail(&mut f).spf_dns = vec![spf_txt("v=spf1 include:shop.example -all")];
+    mail_of(&mut f).spf_dns = vec![spf_txt("v=spf1 include:shop.example -all")];
     let fd = expect(&run(&f), CheckId::DnsSpf, None, Status::Fail).clone();
     assert_has(&fd.summary, "loop: shop.example -> shop.example");
     // An answer the probe could not get is an error, not a verdict on the record.
-    mail(&mut f).spf_dns = vec![spf_txt("v=spf1 include:_spf.example.net -all")];
+    mail_of(&mut f).spf_dns = vec![spf_txt("v=spf1 include:_spf.example.net -all")];
     expect(&run(&f), CheckId::DnsSpf, None, Status::Error);
-    mail(&mut f).spf_dns = vec![spf_txt("v=spf1 ?all")];
+    mail_of(&mut f).spf_dns = vec![spf_txt("v=spf1 ?all")];
     expect(&run(&f), CheckId::DnsSpf, None, Status::Warn);
 }
 
 #[test]
 fn a_listed_64_warns_naming_list_and_lookup() {
     let mut f = mail_host();
-    mail(&mut f).blocklists.push(DnsblProbe {
+    mail_of(&mut f).blocklists.push(DnsblProbe {
         zone: "bl.example".into(),
         ip: ip("2001:db8:1::"),
         per_64: true,
@@ -274,7 +176,7 @@ fn a_listed_64_warns_naming_list_and_lookup() {
 #[test]
 fn a_refusing_list_is_no_listing() {
     let mut f = mail_host();
-    mail(&mut f).blocklists[0].answer = Probed::ok(vec!["127.255.255.254".parse().expect("ip")]);
+    mail_of(&mut f).blocklists[0].answer = Probed::ok(vec!["127.255.255.254".parse().expect("ip")]);
     let fd = expect(&run(&f), CheckId::DnsBlocklists, None, Status::Error).clone();
     assert_line(&fd.evidence, "refused");
 }
@@ -282,7 +184,7 @@ fn a_refusing_list_is_no_listing() {
 #[test]
 fn port_25_blocked_over_ipv6_fails_naming_ipv6() {
     let mut f = mail_host();
-    mail(&mut f).egress[1] = egress(Family::V6, false);
+    mail_of(&mut f).egress[1] = mail_egress_probe(Family::V6, false);
     let fs = run(&f);
     let fd = expect(&fs, CheckId::IspMailEgress, None, Status::Fail);
     assert_has(&fd.summary, "over IPv6 fails");

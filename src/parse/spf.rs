@@ -273,10 +273,7 @@ impl State<'_> {
         for (q, m, term) in &rec.directives {
             if self.matches(domain, m, term)? {
                 let r = q.result();
-                return Ok((
-                    r,
-                    format!("{term} in the record of {domain} ({})", r.name()),
-                ));
+                return Ok((r, format!("{term} in the record of {domain} matches")));
             }
         }
         if let Some(spec) = &rec.redirect {
@@ -292,7 +289,7 @@ impl State<'_> {
         }
         Ok((
             SpfResult::Neutral,
-            format!("nothing in the record of {domain} matches (neutral)"),
+            format!("nothing in the record of {domain} matches"),
         ))
     }
 

@@ -26,6 +26,8 @@ use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
 /// Rounds of SPF lookups: each round asks every question the evaluations stopped at;
 /// an include chain within the 10-lookup limit needs at most about 3 per term.
 const MAX_SPF_ROUNDS: usize = 40;
+/// The SPF rounds together take at most this many `--timeout`s.
+const SPF_TIMEOUTS: u32 = 4;
 /// Questions asked for SPF in all.
 const MAX_SPF_QUERIES: usize = 128;
 /// Host addresses whose PTR is looked up besides the sending ones.
@@ -63,7 +65,6 @@ pub async fn gather(
     }
     let (servers, _) = dns::configured_resolvers(opts)?;
     let r = dns::resolver_for(&servers, limit, true);
-    let deadline = Instant::now() + limit;
 
     // Receivers: the domain's MX hosts and the outside receivers, with their addresses.
     let targets = targets(opts);
@@ -135,6 +136,8 @@ pub async fn gather(
         .copied()
         .filter(|ip| reachable_by_clients(*ip, &opts.assume_public))
         .collect();
+    // A PTR and its forward lookups share one timeout, from here.
+    let deadline = Instant::now() + limit;
     let (ptr, spf_dns, blocklists, egress) = tokio::join!(
         join_all(ptr_ips.iter().map(|ip| dns::ptr(&r, *ip, deadline))),
         spf_lookups(&r, opts, &sending, &helo),
@@ -292,7 +295,13 @@ async fn spf_lookups(
 ) -> Vec<SpfLookup> {
     let mut known: BTreeMap<SpfQuery, Probed<SpfAnswer>> = BTreeMap::new();
     let domain = opts.target.domain.as_str();
+    // Rounds run one after the other: a resolver that times out on every question must
+    // not stretch them over the whole probe; what is left unasked shows as such.
+    let deadline = Instant::now() + opts.timeout.saturating_mul(SPF_TIMEOUTS);
     for _ in 0..MAX_SPF_ROUNDS {
+        if Instant::now() >= deadline {
+            break;
+        }
         let missing: Vec<SpfQuery> = {
             let dns = |q: &SpfQuery| {
                 known

@@ -114,7 +114,7 @@ fn blocklists(m: &MailFacts, s: Subject) -> Finding {
     let zones: std::collections::BTreeSet<&str> =
         m.blocklists.iter().map(|p| p.zone.as_str()).collect();
     s.pass(format!(
-        "the sending addresses are listed in none of {} blocklists consulted",
+        "the sending addresses are listed in none of the {} blocklist zone(s) consulted",
         zones.len()
     ))
     .evidence_all(evidence)
