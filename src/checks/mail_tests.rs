@@ -116,6 +116,44 @@ fn binding_to_an_address_the_host_lacks_fails() {
 }
 
 #[test]
+fn unread_addresses_are_not_taken_for_a_missing_one() {
+    let mut f = mail_host();
+    mail_of(&mut f).mtas = vec![postfix_mta("smtp_bind_address6 = 2001:db8:1::10\n")];
+    f.links = Probed::err(ProbeErrorKind::Permission, "rtnetlink: permission denied");
+    let fd = find(&run(&f), CheckId::AddressMailSource, None).clone();
+    assert!(!fd.summary.contains("does not have"), "{fd:#?}");
+    assert_line(&fd.evidence, "flags unknown");
+}
+
+#[test]
+fn exim_is_named_and_its_settings_said_unread() {
+    let mut f = mail_host();
+    temporary_source(&mut f);
+    mail_of(&mut f).mtas = vec![Mta {
+        kind: MtaKind::Exim,
+        pid: 901,
+        settings: Err("Exim's configuration is not read".into()),
+    }];
+    let fd = expect(&run(&f), CheckId::AddressMailSource, None, Status::Fail).clone();
+    assert_line(
+        &fd.evidence,
+        "Exim (pid 901): Exim's configuration is not read",
+    );
+    assert_has(&fd.explanation, "Exim's own settings are not read");
+    let bind = fd
+        .fixes
+        .iter()
+        .find(|x| x.title.contains("Exim"))
+        .expect("Exim's bind fix");
+    assert_line(&bind.commands, "interface = <; 2001:db8:1::10");
+    assert!(
+        !fd.fixes.iter().any(|x| x.title.contains("Last resort")),
+        "{:?}",
+        fd.fixes
+    );
+}
+
+#[test]
 fn inet_protocols_ipv4_leaves_ipv6_out() {
     let mut f = mail_host();
     temporary_source(&mut f);

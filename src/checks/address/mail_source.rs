@@ -68,6 +68,9 @@ fn mail_source(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
                         }
                         flags(a).join(", ")
                     }
+                    None if f.links.value().is_none() => {
+                        "flags unknown: the addresses were not read".into()
+                    }
                     None => "not an address of this host".into(),
                 };
                 match &ptr {
@@ -86,7 +89,10 @@ fn mail_source(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
                     family,
                     ip: *ip,
                     problems,
-                    unbound: addr.is_none() && matches!(sending, Sending::Bound(..)),
+                    // Only a host whose addresses were read can be said to lack one.
+                    unbound: addr.is_none()
+                        && f.links.value().is_some()
+                        && matches!(sending, Sending::Bound(..)),
                 });
             }
         }
