@@ -5,7 +5,7 @@ use super::subject::Subject;
 use super::view::Ctx;
 use crate::facts::mail::{MailFacts, Sending};
 use crate::facts::{AddrFacts, ProbeErrorKind};
-use crate::model::{Family, Finding};
+use crate::model::Finding;
 use std::net::IpAddr;
 
 /// Evaluate with the mail facts, or skip/err: not gathered (an older recording), not
@@ -45,8 +45,8 @@ pub fn decided_by(m: &MailFacts, sending: &Sending) -> String {
     }
 }
 
-/// The PTR names of `ip` and whether one resolves back to it; `None` when not looked
-/// up or the lookup failed (the error's text then).
+/// What the PTR lookup of a sending address found: a name that resolves back to it,
+/// names that do not, none, or no answer (the error's text).
 pub enum Ptr<'a> {
     Confirmed(&'a str),
     Unconfirmed(&'a str),
@@ -101,6 +101,3 @@ pub fn flags(a: &AddrFacts) -> Vec<&'static str> {
     v.push(if a.permanent { "permanent" } else { "dynamic" });
     v
 }
-
-/// The families in the order the findings list them.
-pub const FAMILIES: [Family; 2] = Family::BOTH;

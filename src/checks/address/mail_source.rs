@@ -1,7 +1,7 @@
 //! `address.mail_source`: the address mail leaves from over each family is stable and
 //! has a PTR that resolves back (receivers refuse IPv6 mail without one).
 
-use crate::checks::mail::{FAMILIES, Ptr, decided_by, flags, ptr_of, with_mail};
+use crate::checks::mail::{Ptr, decided_by, flags, ptr_of, with_mail};
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::ProbeErrorKind;
@@ -28,7 +28,7 @@ fn mail_source(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
     let mut evidence = Vec::new();
     let mut judged: Vec<Judged> = Vec::new();
     let mut bad_bind = None;
-    for family in FAMILIES {
+    for family in Family::BOTH {
         let sending = m.sending(family);
         let name = family.name();
         match &sending {

@@ -1,11 +1,11 @@
 //! `dns.spf`: the domain's SPF record admits each address this host sends mail from,
 //! evaluated (RFC 7208) from the DNS answers the mail probe recorded.
 
-use crate::checks::mail::{FAMILIES, with_mail};
+use crate::checks::mail::with_mail;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::mail::{MailFacts, SpfQuery};
-use crate::model::{CheckId, Finding, Status};
+use crate::model::{CheckId, Family, Finding, Status};
 use crate::parse::spf::{self, Evaluation, SpfResult};
 use std::net::IpAddr;
 
@@ -28,7 +28,7 @@ fn spf_of(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
     };
     let mut evidence = Vec::new();
     let mut results: Vec<(IpAddr, Evaluation)> = Vec::new();
-    for family in FAMILIES {
+    for family in Family::BOTH {
         let Some(ip) = m.sending(family).ip() else {
             continue;
         };

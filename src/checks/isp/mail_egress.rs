@@ -1,7 +1,7 @@
 //! `isp.mail_egress`: outbound TCP port 25 reaches mail receivers over each family the
 //! MTA sends on (many providers block it, sometimes over one family only).
 
-use crate::checks::mail::{FAMILIES, with_mail};
+use crate::checks::mail::with_mail;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::ProbeErrorKind;
@@ -20,7 +20,7 @@ fn mail_egress(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
     let mut evidence = Vec::new();
     let mut works = Vec::new();
     let mut fails: Vec<(Family, Vec<&MailEgressProbe>)> = Vec::new();
-    for family in FAMILIES {
+    for family in Family::BOTH {
         if let Sending::Off(_) = m.sending(family) {
             evidence.push(format!("{}: not used by the MTA", family.name()));
             continue;
