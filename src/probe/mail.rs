@@ -21,7 +21,6 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Instant;
-use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
 
 /// Rounds of SPF lookups: each round asks every question the evaluations stopped at;
 /// an include chain within the 10-lookup limit needs at most about 3 per term.
@@ -212,25 +211,10 @@ async fn addresses_of(
 
 /// The MTAs running in this network namespace: Postfix's master, Exim's daemon.
 fn mtas(hostname: &str) -> Vec<Mta> {
-    let mut sys = System::new();
-    sys.refresh_processes_specifics(
-        ProcessesToUpdate::All,
-        true,
-        ProcessRefreshKind::nothing().with_cmd(UpdateKind::Always),
-    );
-    let our_netns = std::fs::read_link("/proc/self/ns/net").ok();
+    let sys = procfs::process_table();
     let mut out = Vec::new();
-    let mut pids: Vec<_> = sys.processes().iter().collect();
-    pids.sort_by_key(|(pid, _)| **pid);
-    for (pid, p) in pids {
-        // Another network namespace's MTA sends from other addresses.
-        if let (Some(ours), Ok(theirs)) = (
-            &our_netns,
-            std::fs::read_link(format!("/proc/{pid}/ns/net")),
-        ) && *ours != theirs
-        {
-            continue;
-        }
+    // Another network namespace's MTA sends from other addresses.
+    for (pid, p) in procfs::in_our_netns(&sys) {
         let name = p.name().to_string_lossy();
         let cmd: Vec<String> = p
             .cmd()
