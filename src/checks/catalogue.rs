@@ -152,6 +152,8 @@ const ISP_READS: &[PartKind] = &[
 ];
 /// The mail checks: the mail part and the host's addresses (flags, hostname).
 const MAIL_READS: &[PartKind] = &[P::Netlink, P::Mail];
+/// SPF evaluates the address receivers see: behind NAT, the one the echo service saw.
+const SPF_READS: &[PartKind] = &[P::Netlink, P::Isp, P::Mail];
 /// Port 25 outbound also names what blocks a family's path.
 const MAIL_EGRESS_READS: &[PartKind] = &[P::Netlink, P::Sysctl, P::Firewall, P::Mail];
 const BLOCKERS_V4: &[CheckId] = &[C::RouteIpv4Default, C::RouteIpv4Gateway];
@@ -254,7 +256,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     host(C::DnsReverse, DNS_READS, ALONE, dns::reverse::check),
     host(C::DnsNameservers, NAMESERVER_READS, NAMESERVERS, dns::nameservers::check),
     host(C::DnsMx, DNS_READS, ALONE, dns::mx::check),
-    host(C::DnsSpf, MAIL_READS, ALONE, dns::spf::check),
+    host(C::DnsSpf, SPF_READS, ALONE, dns::spf::check),
     host(C::DnsBlocklists, MAIL_READS, ALONE, dns::blocklists::check),
     host(C::DnsDns64, DNS_READS, ALONE, dns::dns64::check),
     host(C::AddressIpv6Enabled, KERNEL, ALONE, address::ipv6_enabled::check),

@@ -101,3 +101,27 @@ pub fn flags(a: &AddrFacts) -> Vec<&'static str> {
     v.push(if a.permanent { "permanent" } else { "dynamic" });
     v
 }
+
+/// The address receivers see for mail that leaves from `ip`: itself when it is public
+/// (or `--assume-public`); behind NAT, the public IPv4 address the echo service saw,
+/// when it was asked. The second value says why it differs, for the evidence.
+pub fn seen_by_receivers(c: &Ctx, ip: IpAddr) -> (Option<IpAddr>, Option<String>) {
+    if crate::net::reachable_by_clients(ip, &c.opts.assume_public) {
+        return (Some(ip), None);
+    }
+    let class = crate::net::classify(ip).describe();
+    match c.view.seen_v4.filter(|_| ip.is_ipv4()) {
+        Some(public) => (
+            Some(public),
+            Some(format!(
+                "{ip} is {class}: receivers see the NAT's public address {public} (as the echo service saw it)"
+            )),
+        ),
+        None => (
+            None,
+            Some(format!(
+                "{ip} is {class}: receivers see another address, which this run did not learn (the echo service was not asked)"
+            )),
+        ),
+    }
+}

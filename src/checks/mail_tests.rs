@@ -229,3 +229,29 @@ fn port_25_blocked_over_ipv6_fails_naming_ipv6() {
     assert_has(&fd.summary, "while IPv4 works");
     assert_line(&fd.fixes[0].commands, "nc -6 -vz -w 5 2001:db8:25::25 25");
 }
+
+#[test]
+fn behind_nat_the_public_address_is_evaluated_and_the_private_not_judged() {
+    let mut f = mail_host();
+    f.isp = Probed::ok(healthy_isp());
+    if let Ok(isp) = f.isp.result.as_mut() {
+        isp.echo[0].seen = Probed::ok(ip("198.51.100.99"));
+    }
+    let m = mail_of(&mut f);
+    m.sources[0] = mail_source_of(Family::V4, "10.0.0.10");
+    m.spf_dns = vec![spf_txt("v=spf1 ip4:198.51.100.99 ip6:2001:db8:1::/64 -all")];
+    let fs = run(&f);
+    let fd = expect(&fs, CheckId::AddressMailSource, None, Status::Pass);
+    assert_line(
+        &fd.evidence,
+        "receivers see the NAT's public address 198.51.100.99",
+    );
+    assert_has(&fd.summary, "2001:db8:1::10");
+    let spf = expect(&fs, CheckId::DnsSpf, None, Status::Pass);
+    assert_has(&spf.summary, "198.51.100.99 and 2001:db8:1::10");
+    // Without the echo service's answer the public address is unknown: not evaluated.
+    f.isp = Probed::err(ProbeErrorKind::NotRun, "not run: --offline");
+    let fs = run(&f);
+    let spf = expect(&fs, CheckId::DnsSpf, None, Status::Pass);
+    assert_line(&spf.evidence, "which this run did not learn");
+}

@@ -130,6 +130,15 @@ pub async fn gather(
         }
     }
     ptr_ips.truncate(MAX_PTR);
+    // Behind NAT receivers see another address, known only to the ISP probes: walking
+    // the record for an address nothing admits records every answer it can need.
+    let mut spf_walk = sending.clone();
+    if sending
+        .iter()
+        .any(|ip| ip.is_ipv4() && !reachable_by_clients(*ip, &opts.assume_public))
+    {
+        spf_walk.push(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    }
     let public: Vec<IpAddr> = sending
         .iter()
         .copied()
@@ -139,7 +148,7 @@ pub async fn gather(
     let deadline = Instant::now() + limit;
     let (ptr, spf_dns, blocklists, egress) = tokio::join!(
         join_all(ptr_ips.iter().map(|ip| dns::ptr(&r, *ip, deadline))),
-        spf_lookups(&r, opts, &sending, &helo),
+        spf_lookups(&r, opts, &spf_walk, &helo),
         blocklists(&r, opts, &public),
         egress(opts, &receivers),
     );

@@ -11,4 +11,6 @@ scenario_tests!("mail.toml":
     spf_include_loop_is_a_permanent_error,
     port_25_blocked_over_ipv6_upstream,
     blocklist_lists_the_servers_64,
+    postfix_behind_home_nat_passes,
+    spf_lists_the_private_address_behind_nat,
 );

@@ -1,7 +1,7 @@
 //! `address.mail_source`: the address mail leaves from over each family is stable and
 //! has a PTR that resolves back (receivers refuse IPv6 mail without one).
 
-use crate::checks::mail::{Ptr, decided_by, flags, ptr_of, with_mail};
+use crate::checks::mail::{Ptr, decided_by, flags, ptr_of, seen_by_receivers, with_mail};
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::ProbeErrorKind;
@@ -54,6 +54,16 @@ fn mail_source(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
                 Some(Err(e)) => format!("{name}: source address unknown: {}", e.message),
                 _ => format!("{name}: source address unknown"),
             }),
+            Sending::Bound(_, ip) | Sending::Kernel(_, ip)
+                if let (_, Some(note)) = seen_by_receivers(c, *ip) =>
+            {
+                // Behind NAT the PTR that matters is the public address's, which this
+                // host does not hold: not judged here.
+                evidence.push(format!(
+                    "{name}: mail leaves from {ip} ({}); {note}",
+                    decided_by(m, &sending)
+                ));
+            }
             Sending::Bound(_, ip) | Sending::Kernel(_, ip) => {
                 let addr = f.addrs().map(|(_, a)| a).find(|a| a.ip == *ip);
                 let ptr = ptr_of(m, *ip);
@@ -210,7 +220,7 @@ fn mail_source(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
     }
     if judged.is_empty() {
         return s
-            .skip("no family has an address mail would leave from")
+            .skip("no family has a public address mail would leave from to judge")
             .evidence_all(evidence);
     }
     s.pass(format!(

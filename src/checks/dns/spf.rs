@@ -1,7 +1,7 @@
 //! `dns.spf`: the domain's SPF record admits each address this host sends mail from,
 //! evaluated (RFC 7208) from the DNS answers the mail probe recorded.
 
-use crate::checks::mail::with_mail;
+use crate::checks::mail::{seen_by_receivers, with_mail};
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::mail::{MailFacts, SpfQuery};
@@ -29,7 +29,15 @@ fn spf_of(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
     let mut evidence = Vec::new();
     let mut results: Vec<(IpAddr, Evaluation)> = Vec::new();
     for family in Family::BOTH {
-        let Some(ip) = m.sending(family).ip() else {
+        let Some(source) = m.sending(family).ip() else {
+            continue;
+        };
+        // Receivers evaluate the address they see: behind NAT, the public one.
+        let (seen, note) = seen_by_receivers(c, source);
+        if let Some(n) = note {
+            evidence.push(format!("{}: {n}", family.name()));
+        }
+        let Some(ip) = seen else {
             continue;
         };
         let e = spf::evaluate(ip, domain, &helo, &dns);
@@ -49,7 +57,9 @@ fn spf_of(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
         results.push((ip, e));
     }
     if results.is_empty() {
-        return s.skip("no address mail leaves from is known (see address.mail_source)");
+        return s
+            .skip("no address receivers see mail come from is known (see address.mail_source)")
+            .evidence_all(evidence);
     }
     let worst = |r: SpfResult| match r {
         SpfResult::Fail | SpfResult::SoftFail | SpfResult::PermError => Status::Fail,

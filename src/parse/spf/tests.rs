@@ -289,3 +289,38 @@ proptest::proptest! {
         }
     }
 }
+
+/// The mail probe's walk for a NAT'd sender: answers gathered for 0.0.0.0 (which no
+/// term admits) serve the evaluation of any IPv4 address of those terms.
+#[test]
+fn the_unspecified_address_walks_every_term() {
+    let z = zone(&[
+        (
+            "TXT",
+            "shop.example",
+            "v=spf1 a mx include:_spf.example.net -all",
+        ),
+        ("A", "shop.example", "198.51.100.7"),
+        ("MX", "shop.example", "mx.shop.example"),
+        ("A", "mx.shop.example", "198.51.100.8"),
+        ("TXT", "_spf.example.net", "v=spf1 ip4:192.0.2.0/24 ~all"),
+    ]);
+    let mut asked: BTreeMap<SpfQuery, SpfAnswer> = BTreeMap::new();
+    loop {
+        let dns = |q: &SpfQuery| asked.get(q).cloned().map(Ok);
+        let e = evaluate("0.0.0.0".parse().unwrap(), "shop.example", "h", &dns);
+        let Some(q) = e.missing else { break };
+        let a = z.get(&q).cloned().unwrap_or(SpfAnswer::Ips(vec![]));
+        asked.insert(q, a);
+    }
+    let dns = |q: &SpfQuery| asked.get(q).cloned().map(Ok);
+    for (ip, want) in [
+        ("198.51.100.7", SpfResult::Pass),
+        ("198.51.100.8", SpfResult::Pass),
+        ("192.0.2.9", SpfResult::Pass),
+        ("203.0.113.1", SpfResult::Fail),
+    ] {
+        let e = evaluate(ip.parse().unwrap(), "shop.example", "h", &dns);
+        assert_eq!((e.result, e.missing), (want, None), "{ip}");
+    }
+}
