@@ -255,3 +255,19 @@ fn behind_nat_the_public_address_is_evaluated_and_the_private_not_judged() {
     let spf = expect(&fs, CheckId::DnsSpf, None, Status::Pass);
     assert_line(&spf.evidence, "which this run did not learn");
 }
+
+#[test]
+fn offline_the_port_25_probe_says_it_did_not_run() {
+    let mut o = options();
+    o.offline = true;
+    for f in [healthy(), mail_host()] {
+        let fd = expect(
+            &evaluate(&f, &o),
+            CheckId::IspMailEgress,
+            None,
+            Status::Skip,
+        )
+        .clone();
+        assert_has(&fd.summary, "--offline");
+    }
+}

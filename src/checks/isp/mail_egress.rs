@@ -10,13 +10,14 @@ use crate::model::{CheckId, Family, Finding};
 
 pub fn check(c: &Ctx) -> Finding {
     let s = Subject::host(CheckId::IspMailEgress);
+    // Like every ISP check, it says first that it was not run.
+    if c.opts.offline {
+        return s.skip("not run: --offline");
+    }
     with_mail(c, s, |m| mail_egress(c, m, s))
 }
 
 fn mail_egress(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
-    if c.opts.offline {
-        return s.skip("not run: --offline");
-    }
     let mut evidence = Vec::new();
     let mut works = Vec::new();
     let mut fails: Vec<(Family, Vec<&MailEgressProbe>)> = Vec::new();
