@@ -74,6 +74,13 @@ pub async fn gather(
             async move { (host.clone(), *port, addresses_of(r, host, opts).await) }
         })),
     );
+    // An MX host that is this host itself (the usual set-up) is local delivery: the
+    // kernel's answer for it says nothing about mail leaving the host.
+    let own: Vec<IpAddr> = links
+        .into_iter()
+        .flatten()
+        .flat_map(|l| l.addrs.iter().map(|a| a.ip))
+        .collect();
     let mut towards: Vec<(IpAddr, String)> = Vec::new();
     for m in mx.value().into_iter().flatten() {
         for ip in
@@ -81,7 +88,9 @@ pub async fn gather(
                 .map(|a| IpAddr::V4(*a))
                 .chain(m.aaaa.iter().map(|a| IpAddr::V6(*a)))
         {
-            towards.push((ip, format!("MX {}", m.name)));
+            if !own.contains(&ip) && !ip.is_loopback() {
+                towards.push((ip, format!("MX {}", m.name)));
+            }
         }
     }
     for (host, _, ips) in &receivers {
