@@ -126,30 +126,52 @@ fn unread_addresses_are_not_taken_for_a_missing_one() {
 }
 
 #[test]
-fn exim_is_named_and_its_settings_said_unread() {
+fn exim_unread_is_named_with_its_fixes() {
     let mut f = mail_host();
     temporary_source(&mut f);
     mail_of(&mut f).mtas = vec![Mta {
         kind: MtaKind::Exim,
         pid: 901,
-        settings: Err("Exim's configuration is not read".into()),
+        settings: Err("no Exim configuration found".into()),
     }];
     let fd = expect(&run(&f), CheckId::AddressMailSource, None, Status::Fail).clone();
-    assert_line(
-        &fd.evidence,
-        "Exim (pid 901): Exim's configuration is not read",
-    );
-    assert_has(&fd.explanation, "Exim's own settings are not read");
+    assert_line(&fd.evidence, "Exim (pid 901): no Exim configuration found");
+    assert_has(&fd.explanation, "configuration could not be read");
     let bind = fd
         .fixes
         .iter()
         .find(|x| x.title.contains("Exim"))
         .expect("Exim's bind fix");
     assert_line(&bind.commands, "interface = <; 2001:db8:1::10");
-    assert!(
-        !fd.fixes.iter().any(|x| x.title.contains("Last resort")),
-        "{:?}",
-        fd.fixes
+    let last = fd.fixes.last().expect("fixes");
+    assert_has(&last.title, "disable_ipv6 = true");
+}
+
+#[test]
+fn exim_bound_by_its_transport_interface_passes() {
+    let mut f = mail_host();
+    temporary_source(&mut f);
+    let cf = "begin transports\nremote_smtp:\n  driver = smtp\n  interface = <; 203.0.113.10 ; 2001:db8:1::10\n";
+    mail_of(&mut f).mtas = vec![Mta {
+        kind: MtaKind::Exim,
+        pid: 901,
+        settings: Ok(crate::parse::exim::settings(
+            cf,
+            std::path::Path::new("/etc/exim4/exim4.conf"),
+            "shop.example",
+        )),
+    }];
+    let fd = expect(&run(&f), CheckId::AddressMailSource, None, Status::Pass).clone();
+    assert_line(&fd.evidence, "Exim's interface (/etc/exim4/exim4.conf:4)");
+    mail_of(&mut f).mtas[0].settings = Ok(crate::parse::exim::settings(
+        "begin transports\nremote_smtp:\n  interface = <; 2001:db8:1::99\n",
+        std::path::Path::new("/etc/exim4/exim4.conf"),
+        "shop.example",
+    ));
+    let fd = expect(&run(&f), CheckId::AddressMailSource, None, Status::Fail).clone();
+    assert_line(
+        &fd.fixes[0].commands,
+        "interface option at /etc/exim4/exim4.conf:3",
     );
 }
 

@@ -154,12 +154,12 @@ fn mail_source(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
                 &[("addr", &j.ip.to_string()), ("family", j.family.name())],
             );
         if let Some(set) = set {
-            fd = fd.fix("mail_unbind", &[("dir", &dir), ("setting", &set.name)]);
+            fd = unbind_fix(fd, postfix, &dir, set);
         }
         return fd;
     }
     if let Some((family, set)) = bad_bind {
-        return s
+        let fd = s
             .fail(format!(
                 "{} = {} is not an {} address: the MTA cannot send over {}",
                 set.name,
@@ -167,8 +167,8 @@ fn mail_source(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
                 family.name(),
                 family.name()
             ))
-            .evidence_all(evidence)
-            .fix("mail_unbind", &[("dir", &dir), ("setting", &set.name)]);
+            .evidence_all(evidence);
+        return unbind_fix(fd, postfix, &dir, &set);
     }
     let bad: Vec<&Judged> = judged.iter().filter(|j| !j.problems.is_empty()).collect();
     if let Some(first) = bad.first() {
@@ -188,8 +188,8 @@ fn mail_source(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
             .fail(summary)
             .evidence_all(evidence)
             .explain("mail_source_bad", &[]);
-        if !postfix && !m.mtas.is_empty() {
-            fd = fd.explain_also("mail_source_exim", &[]);
+        if m.mtas.iter().any(|x| x.settings.is_err()) {
+            fd = fd.explain_also("mail_source_unread", &[]);
         }
         let domain = &c.opts.target.domain;
         for j in &bad {
@@ -213,8 +213,18 @@ fn mail_source(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
             };
             fd = fd.fix(key, &[("addr", &better.ip.to_string()), ("dir", &dir)]);
         }
-        if first.family == Family::V6 && postfix {
-            fd = fd.fix("mail_ipv4_only", &[("dir", &dir)]);
+        if first.family == Family::V6 && !m.mtas.is_empty() {
+            let (key, place) = if postfix {
+                ("mail_ipv4_only", dir.clone())
+            } else {
+                (
+                    "mail_ipv4_only_exim",
+                    m.settings()
+                        .map(|s| s.file.clone())
+                        .unwrap_or_else(|| "Exim's configuration".into()),
+                )
+            };
+            fd = fd.fix(key, &[("dir", &place)]);
         }
         return fd;
     }
@@ -232,4 +242,14 @@ fn mail_source(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
             .join(" and ")
     ))
     .evidence_all(evidence)
+}
+
+/// The fix that drops a bind setting the host cannot honour: Postfix's by `postconf -X`,
+/// Exim's as an instruction (its file is edited by hand).
+fn unbind_fix(fd: Finding, postfix: bool, dir: &str, set: &crate::facts::mail::Setting) -> Finding {
+    if postfix {
+        fd.fix("mail_unbind", &[("dir", dir), ("setting", &set.name)])
+    } else {
+        fd.fix("mail_unbind_exim", &[("at", &set.at.to_string())])
+    }
 }
