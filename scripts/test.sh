@@ -34,11 +34,14 @@ declare -A PKG_OF=(
     [unshare]=util-linux
     [openssl]=openssl
     [tayga]=tayga
+    [postfix]=postfix
 )
 # netplan.io has no maintainer scripts and starts nothing: its generator only runs at
 # boot. The lab's srv declares its network in netplan, and the lab reads back what
 # `netplan generate` makes of a fix.
-PACKAGES="nginx-light apache2 haproxy caddy dnsmasq-base nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps prometheus netplan.io openssl tayga"
+# postfix is installed with debconf's "No configuration": no main.cf, nothing started;
+# the mail rows run it from a configuration directory of their own in srv.
+PACKAGES="nginx-light apache2 haproxy caddy dnsmasq-base nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps prometheus netplan.io openssl postfix tayga"
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
 
@@ -62,6 +65,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
             chmod +x /usr/sbin/policy-rc.d
             made_policy=1
         fi
+        echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
         if apt-get update </dev/null &&
             apt-get install -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
                 $PACKAGES </dev/null; then

@@ -10,6 +10,7 @@ const FILES: &[(&str, &str)] = &[
     ("checks.toml", include_str!("../assets/checks.toml")),
     ("firewall.toml", include_str!("../assets/firewall.toml")),
     ("isp.toml", include_str!("../assets/isp.toml")),
+    ("mail.toml", include_str!("../assets/mail.toml")),
     ("persist.toml", include_str!("../assets/persist.toml")),
 ];
 
@@ -39,6 +40,29 @@ struct Catalogue {
     /// `routes:` entry, an ifupdown stanza line), filled like fixes.
     #[serde(default)]
     snippet: BTreeMap<String, String>,
+    /// The mail checks' defaults (`assets/mail.toml`).
+    #[serde(default)]
+    mail: Option<MailData>,
+}
+
+/// The receivers and blocklists the mail checks use unless the command line names
+/// others (`--mail-egress`, `--dnsbl`).
+#[derive(Debug, Deserialize, Default)]
+pub struct MailData {
+    /// `HOST:PORT` of receiving mail servers.
+    pub receivers: Vec<String>,
+    pub dnsbl: Vec<Dnsbl>,
+}
+
+/// A DNS blocklist zone and how it lists IPv6.
+#[derive(Debug, Deserialize, Clone)]
+pub struct Dnsbl {
+    pub zone: String,
+    /// The list takes IPv6 lookups at all.
+    pub ipv6: bool,
+    /// The list lists IPv6 by /64: its network address is looked up too.
+    #[serde(default)]
+    pub per_64: bool,
 }
 
 /// A compiled-in asset file that does not parse: a defect of this build.
@@ -59,6 +83,9 @@ fn parse_all() -> Result<Catalogue, AssetError> {
         all.explain.extend(c.explain);
         all.fix.extend(c.fix);
         all.snippet.extend(c.snippet);
+        if c.mail.is_some() {
+            all.mail = c.mail;
+        }
     }
     Ok(all)
 }
@@ -73,6 +100,15 @@ fn catalogue() -> &'static Catalogue {
             Catalogue::default()
         })
     })
+}
+
+/// The mail checks' default receivers and blocklists.
+pub fn mail_data() -> &'static MailData {
+    static EMPTY: MailData = MailData {
+        receivers: Vec::new(),
+        dnsbl: Vec::new(),
+    };
+    catalogue().mail.as_ref().unwrap_or(&EMPTY)
 }
 
 pub fn check_text(id: &str) -> Option<&'static CheckText> {

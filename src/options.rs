@@ -17,6 +17,13 @@ pub struct Options {
     #[serde(with = "humantime_serde_ms")]
     pub timeout: Duration,
     pub offline: bool,
+    /// `--mail-egress`: receivers for the port-25 probe; empty means the defaults in
+    /// `assets/mail.toml`. Absent from older recordings.
+    #[serde(default)]
+    pub mail_egress: Vec<String>,
+    /// `--dnsbl`: blocklist zones; empty means the defaults in `assets/mail.toml`.
+    #[serde(default)]
+    pub dnsbl: Vec<String>,
 }
 
 impl Options {
@@ -33,6 +40,8 @@ impl Options {
             assume_public: Vec::new(),
             timeout: Duration::from_secs(3),
             offline: false,
+            mail_egress: Vec::new(),
+            dnsbl: Vec::new(),
         }
     }
 

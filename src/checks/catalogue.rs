@@ -161,6 +161,12 @@ const REDIRECT_READS: &[PartKind] = &[
     P::Web,
     P::Isp,
 ];
+/// The mail checks: the mail part and the host's addresses (flags, hostname).
+const MAIL_READS: &[PartKind] = &[P::Netlink, P::Mail];
+/// SPF evaluates the address receivers see: behind NAT, the one the echo service saw.
+const SPF_READS: &[PartKind] = &[P::Netlink, P::Isp, P::Mail];
+/// Port 25 outbound also names what blocks a family's path.
+const MAIL_EGRESS_READS: &[PartKind] = &[P::Netlink, P::Sysctl, P::Firewall, P::Mail];
 const BLOCKERS_V4: &[CheckId] = &[C::RouteIpv4Default, C::RouteIpv4Gateway];
 const BLOCKERS_V6: &[CheckId] = &[
     C::AddressIpv6Enabled,
@@ -270,6 +276,8 @@ pub static CATALOGUE: &[CheckDef] = &[
     host(C::DnsReverse, DNS_READS, ALONE, dns::reverse::check),
     host(C::DnsNameservers, NAMESERVER_READS, NAMESERVERS, dns::nameservers::check),
     host(C::DnsMx, DNS_READS, ALONE, dns::mx::check),
+    host(C::DnsSpf, SPF_READS, ALONE, dns::spf::check),
+    host(C::DnsBlocklists, MAIL_READS, ALONE, dns::blocklists::check),
     host(C::DnsGeo, DNS_READS, ALONE, dns::geo::check),
     host(C::DnsDns64, DNS_READS, ALONE, dns::dns64::check),
     host(C::AddressIpv6Enabled, KERNEL, ALONE, address::ipv6_enabled::check),
@@ -277,6 +285,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     host(C::AddressGlobalIpv6, DNS_READS, names(&[C::AddressIpv6Enabled]), address::global_ipv6::check),
     host(C::AddressGlobalIpv4, &[P::Netlink, P::Isp], ALONE, address::global_ipv4::check),
     host(C::AddressIpv4Dependencies, &[P::Netlink, P::Dns, P::Web, P::Ipv4Deps], IPV4_DEPS, address::ipv4_dependencies::check),
+    host(C::AddressMailSource, MAIL_READS, ALONE, address::mail_source::check),
     port(C::ListenerIpv4, LISTENER_READS, ALONE, |c, p| listener::socket::check(c, p, F::V4)),
     port(C::ListenerIpv6, LISTENER_READS, moot_v6(NONE), |c, p| listener::socket::check(c, p, F::V6)),
     port(C::ListenerConfig, LISTENER_READS, ALONE, listener::config::check),
@@ -298,6 +307,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     port(C::IspHttpParity, ISP_READS, HTTP_PARITY, isp::http_parity::check),
     port(C::IspSmtpParity, ISP_READS, ALONE, isp::smtp_parity::check),
     host(C::IspNat64, ISP_READS, names(NAT64_CAUSES), isp::nat64::check),
+    host(C::IspMailEgress, MAIL_EGRESS_READS, NAMESERVERS, isp::mail_egress::check),
     host(C::IspAcmeHttp01, ISP_READS, IPV6_OFF_EXPLAINS, isp::acme::check),
     host(C::IspResources, ISP_READS, ALONE, isp::resources::check),
     port(C::IspRedirects, REDIRECT_READS, IPV6_OFF_EXPLAINS, isp::redirects::check),

@@ -1,5 +1,6 @@
 //! Hand-built facts of a healthy dual-stack host, for check unit tests to break.
 
+use crate::facts::mail::*;
 use crate::facts::*;
 use crate::model::{CheckId, Family};
 use crate::model::{Finding, Status};
@@ -316,6 +317,14 @@ pub fn healthy() -> Facts {
             ("/etc/netplan/10-web1.yaml", NETPLAN),
         ]))),
         ipv4_deps: Some(Probed::ok(ipv4_deps())),
+        mail: Some(Probed::ok(mail::MailFacts {
+            mtas: Vec::new(),
+            sources: Vec::new(),
+            ptr: Vec::new(),
+            spf_dns: Vec::new(),
+            blocklists: Vec::new(),
+            egress: Vec::new(),
+        })),
     }
 }
 
@@ -574,7 +583,6 @@ pub fn redirect_chain(
     }
 }
 
-/// An HTTP answer of `status`, redirecting to `location` when given.
 /// The finding of `id` (not per port), after checking that the whole report's fixes
 /// hold only this host's values (`report::fix_problems`).
 pub fn judged_clean(f: &Facts, o: &Options, id: CheckId) -> Finding {
@@ -585,6 +593,7 @@ pub fn judged_clean(f: &Facts, o: &Options, id: CheckId) -> Finding {
     find(&crate::checks::evaluate(f, o), id, None).clone()
 }
 
+/// An HTTP answer of `status`, redirecting to `location` when given.
 pub fn http_answer(status: u16, location: Option<&str>) -> crate::facts::isp::HttpResponse {
     crate::facts::isp::HttpResponse {
         status,
@@ -640,4 +649,116 @@ pub fn geo_answers(
         }
     }
     out
+}
+
+// ------------------------------------------------------------------- outgoing mail
+
+pub const MAIL_V4: &str = "203.0.113.10";
+pub const MAIL_V6: &str = "2001:db8:1::10";
+/// A SLAAC address with the temporary flag, as the kernel prefers for new connections.
+pub const TEMP: &str = "2001:db8:1:0:a1b2:c3d4:e5f6:1234";
+
+pub fn mail_ptr(ip_: &str, name: Option<&str>) -> PtrFacts {
+    PtrFacts {
+        ip: ip(ip_),
+        names: Probed::ok(name.map(|n| vec![n.to_string()]).unwrap_or_default()),
+        forward: name
+            .map(|n| vec![(n.to_string(), vec![ip(ip_)])])
+            .unwrap_or_default(),
+    }
+}
+
+pub fn spf_txt(record: &str) -> SpfLookup {
+    SpfLookup {
+        query: SpfQuery::Txt("shop.example".into()),
+        answer: Probed::ok(SpfAnswer::Txt(vec![record.into()])),
+    }
+}
+
+pub fn mail_egress_probe(family: Family, ok: bool) -> MailEgressProbe {
+    let a = family.pick("192.0.2.25:25", "[2001:db8:25::25]:25");
+    MailEgressProbe {
+        target: "mx.receiver.example:25".into(),
+        family,
+        addr: Some(a.parse().expect("addr")),
+        banner: if ok {
+            Probed::ok(vec!["220 mx.receiver.example ESMTP".into()])
+        } else {
+            Probed::err(ProbeErrorKind::Timeout, "greeting: timed out")
+        },
+    }
+}
+
+pub fn postfix_mta(main_cf: &str) -> Mta {
+    Mta {
+        kind: MtaKind::Postfix,
+        pid: 900,
+        settings: Ok(crate::parse::postfix::settings(
+            main_cf,
+            Path::new("/etc/postfix/main.cf"),
+            "web1",
+        )),
+    }
+}
+
+pub fn mail_source_of(family: Family, kernel: &str) -> MailSource {
+    MailSource {
+        family,
+        towards: ip(family.pick("192.0.2.25", "2001:db8:25::25")),
+        towards_name: "mx.receiver.example".into(),
+        kernel: Probed::ok(ip(kernel)),
+    }
+}
+
+/// The healthy host running Postfix: both addresses have PTRs, SPF admits both, no
+/// listing, port 25 open over both families.
+pub fn mail_host() -> Facts {
+    let mut f = healthy();
+    f.mail = Some(Probed::ok(MailFacts {
+        mtas: vec![postfix_mta(
+            "myhostname = shop.example\ninet_protocols = all\n",
+        )],
+        sources: vec![
+            mail_source_of(Family::V4, MAIL_V4),
+            mail_source_of(Family::V6, MAIL_V6),
+        ],
+        ptr: vec![
+            mail_ptr(MAIL_V4, Some("shop.example")),
+            mail_ptr(MAIL_V6, Some("shop.example")),
+        ],
+        spf_dns: vec![spf_txt("v=spf1 ip4:203.0.113.10 ip6:2001:db8:1::/64 -all")],
+        blocklists: vec![DnsblProbe {
+            zone: "bl.example".into(),
+            ip: ip(MAIL_V6),
+            per_64: false,
+            query: "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.bl.example"
+                .into(),
+            answer: Probed::ok(vec![]),
+        }],
+        egress: vec![
+            mail_egress_probe(Family::V4, true),
+            mail_egress_probe(Family::V6, true),
+        ],
+    }));
+    f
+}
+
+pub fn mail_of(f: &mut Facts) -> &mut MailFacts {
+    f.mail
+        .as_mut()
+        .and_then(|p| p.result.as_mut().ok())
+        .expect("mail facts")
+}
+
+/// The kernel picks a temporary SLAAC address without PTR for IPv6.
+pub fn temporary_source(f: &mut Facts) {
+    let mut a = addr(TEMP, 64);
+    a.temporary = true;
+    a.permanent = false;
+    eth0(f).addrs.push(a);
+    // dns.reverse looks it up too, as the DNS probe does for every public address.
+    f.dns.ptr.push(mail_ptr(TEMP, None));
+    let m = mail_of(f);
+    m.sources[1] = mail_source_of(Family::V6, TEMP);
+    m.ptr.push(mail_ptr(TEMP, None));
 }

@@ -15,6 +15,7 @@ pub(crate) mod host;
 mod host_values;
 mod isp;
 mod listener;
+mod mail;
 mod route;
 mod subject;
 pub mod view;
@@ -58,5 +59,7 @@ mod catalogue_tests;
 mod failure_tests;
 #[cfg(test)]
 pub(crate) mod fixtures;
+#[cfg(test)]
+mod mail_tests;
 #[cfg(test)]
 mod tests;

@@ -159,6 +159,12 @@ pub struct Common {
     /// HOST:PORT target for outbound reachability probes (repeatable)
     #[arg(long = "egress", value_parser = parse_egress)]
     pub egress: Vec<String>,
+    /// HOST:PORT of a receiving mail server for the outbound port-25 probe (repeatable)
+    #[arg(long = "mail-egress", value_name = "HOST:PORT", value_parser = parse_egress)]
+    pub mail_egress: Vec<String>,
+    /// A DNS blocklist zone to look the sending addresses up in (repeatable)
+    #[arg(long = "dnsbl", value_name = "ZONE", value_parser = parse_domain)]
+    pub dnsbl: Vec<String>,
     /// Treat addresses in PREFIX as reachable by the site's clients (repeatable)
     #[arg(long = "assume-public", value_parser = parse_prefix)]
     pub assume_public: Vec<IpNet>,

@@ -286,6 +286,8 @@ impl Common {
             assume_public: self.assume_public.clone(),
             timeout: self.timeout,
             offline: self.offline,
+            mail_egress: self.mail_egress.clone(),
+            dnsbl: self.dnsbl.clone(),
         }
     }
 }
@@ -431,6 +433,37 @@ mod tests {
             ],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn mail_receivers_and_blocklists_reach_the_options() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from([
+            "dsdoctor",
+            "check",
+            "shop.example",
+            "--mail-egress",
+            "mx.example.net:25",
+            "--mail-egress",
+            "[2001:db8::25]:25",
+            "--dnsbl",
+            "Zen.Example.org",
+        ])
+        .unwrap();
+        let Some(Command::Check(a)) = cli.command else {
+            panic!("check");
+        };
+        let o = a.common.options("shop.example");
+        assert_eq!(o.mail_egress, ["mx.example.net:25", "[2001:db8::25]:25"]);
+        assert_eq!(o.dnsbl, ["zen.example.org"]);
+        for bad in [
+            ["--mail-egress", "mx.example.net"],
+            ["--dnsbl", "not a zone"],
+        ] {
+            let mut args = vec!["dsdoctor", "check", "shop.example"];
+            args.extend(bad);
+            assert!(Cli::try_parse_from(args).is_err(), "{bad:?}");
         }
     }
 

@@ -19,18 +19,19 @@ pub enum Scope {
 /// changes these.
 pub fn owned(stage: Stage) -> &'static [PartKind] {
     match stage {
-        Stage::Dns => &[PartKind::Dns],
+        Stage::Dns => &[PartKind::Dns, PartKind::Mail],
         Stage::Address => &[
             PartKind::Netlink,
             PartKind::Sysctl,
             PartKind::SysctlFiles,
             PartKind::BootNetwork,
             PartKind::Ipv4Deps,
+            PartKind::Mail,
         ],
         Stage::Listener => &[PartKind::Listeners, PartKind::Web],
         Stage::Firewall => &[PartKind::Firewall],
         Stage::Route => &[PartKind::Netlink, PartKind::Sysctl, PartKind::Pings],
-        Stage::Isp => &[PartKind::Isp],
+        Stage::Isp => &[PartKind::Isp, PartKind::Mail],
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod deps;
 pub mod firewall;
 pub mod isp;
+pub mod mail;
 pub mod netconf;
 pub mod servers;
 pub mod web;
@@ -541,6 +542,10 @@ pub struct Facts {
     /// `None` in snapshots of older versions, which did not gather it.
     #[serde(default)]
     pub ipv4_deps: Option<Probed<deps::Ipv4Deps>>,
+    /// Outgoing mail (`address.mail_source`, `dns.spf`, `dns.blocklists`,
+    /// `isp.mail_egress`); `None` in snapshots of older versions, which did not gather it.
+    #[serde(default)]
+    pub mail: Option<Probed<mail::MailFacts>>,
 }
 
 impl Facts {
@@ -578,6 +583,8 @@ pub enum FactPart {
     BootNetwork(Option<Probed<netconf::BootNetwork>>),
     /// `None` replays a snapshot that has no IPv4 dependencies.
     Ipv4Deps(Option<Probed<deps::Ipv4Deps>>),
+    /// `None` replays a snapshot that has no mail facts.
+    Mail(Option<Probed<mail::MailFacts>>),
 }
 
 impl Facts {
@@ -599,6 +606,7 @@ impl Facts {
             FactPart::Isp(self.isp.clone()),
             FactPart::BootNetwork(self.boot_network.clone()),
             FactPart::Ipv4Deps(self.ipv4_deps.clone()),
+            FactPart::Mail(self.mail.clone()),
         ]
     }
 }
@@ -617,10 +625,11 @@ pub enum PartKind {
     Isp,
     BootNetwork,
     Ipv4Deps,
+    Mail,
 }
 
 impl PartKind {
-    pub const ALL: [PartKind; 11] = [
+    pub const ALL: [PartKind; 12] = [
         PartKind::Netlink,
         PartKind::Sysctl,
         PartKind::SysctlFiles,
@@ -632,6 +641,7 @@ impl PartKind {
         PartKind::Isp,
         PartKind::BootNetwork,
         PartKind::Ipv4Deps,
+        PartKind::Mail,
     ];
 }
 
@@ -649,6 +659,7 @@ impl FactPart {
             FactPart::Isp(_) => PartKind::Isp,
             FactPart::BootNetwork(_) => PartKind::BootNetwork,
             FactPart::Ipv4Deps(_) => PartKind::Ipv4Deps,
+            FactPart::Mail(_) => PartKind::Mail,
         }
     }
 }
@@ -693,6 +704,7 @@ impl PartialFacts {
                 isp: pending(),
                 boot_network: Some(pending()),
                 ipv4_deps: Some(pending()),
+                mail: Some(pending()),
             },
         }
     }
@@ -724,6 +736,7 @@ impl PartialFacts {
             FactPart::Isp(p) => f.isp = p,
             FactPart::BootNetwork(p) => f.boot_network = p,
             FactPart::Ipv4Deps(p) => f.ipv4_deps = p,
+            FactPart::Mail(p) => f.mail = p,
         }
     }
 

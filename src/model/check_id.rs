@@ -57,6 +57,8 @@ check_ids! {
     DnsReverse = "dns.reverse", Dns, false, None;
     DnsNameservers = "dns.nameservers", Dns, false, None;
     DnsMx = "dns.mx", Dns, false, None;
+    DnsSpf = "dns.spf", Dns, false, None;
+    DnsBlocklists = "dns.blocklists", Dns, false, None;
     DnsGeo = "dns.geo", Dns, false, None;
     DnsDns64 = "dns.dns64", Dns, false, None;
     AddressIpv6Enabled = "address.ipv6_enabled", Address, false, None;
@@ -64,6 +66,7 @@ check_ids! {
     AddressGlobalIpv6 = "address.global_ipv6", Address, false, Some(Family::V6);
     AddressGlobalIpv4 = "address.global_ipv4", Address, false, Some(Family::V4);
     AddressIpv4Dependencies = "address.ipv4_dependencies", Address, false, None;
+    AddressMailSource = "address.mail_source", Address, false, None;
     ListenerIpv4 = "listener.ipv4", Listener, true, Some(Family::V4);
     ListenerIpv6 = "listener.ipv6", Listener, true, Some(Family::V6);
     ListenerConfig = "listener.config", Listener, true, None;
@@ -85,6 +88,7 @@ check_ids! {
     IspHttpParity = "isp.http_parity", Isp, true, None;
     IspSmtpParity = "isp.smtp_parity", Isp, true, None;
     IspNat64 = "isp.nat64", Isp, false, None;
+    IspMailEgress = "isp.mail_egress", Isp, false, None;
     IspAcmeHttp01 = "isp.acme_http01", Isp, false, None;
     IspResources = "isp.resources", Isp, false, None;
     IspRedirects = "isp.redirects", Isp, true, None;

@@ -6,17 +6,20 @@ pub mod addr;
 pub mod apache;
 pub mod apt;
 pub mod caddy;
+pub mod exim;
 pub mod haproxy;
 pub mod hosts;
 pub mod iptables;
 pub mod netconf;
 pub mod nft;
 pub mod nginx;
+pub mod postfix;
 #[cfg(test)]
 mod proxy_targets_tests;
 pub mod ra;
 pub mod runtime;
 pub mod source;
+pub mod spf;
 pub mod sysctl_conf;
 pub mod systemd_socket;
 #[cfg(test)]

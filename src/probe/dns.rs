@@ -36,7 +36,11 @@ const MAX_NS: usize = 8;
 const MAX_MX: usize = 10;
 const MAX_ADDRS_PER_HOST: usize = 4;
 
-fn resolver_for(servers: &[SocketAddr], limit: Duration, recursion: bool) -> TokioResolver {
+pub(super) fn resolver_for(
+    servers: &[SocketAddr],
+    limit: Duration,
+    recursion: bool,
+) -> TokioResolver {
     let mut config = ResolverConfig::new();
     for s in servers {
         config.add_name_server(NameServerConfig::new(*s, Protocol::Udp));
@@ -63,11 +67,11 @@ fn fqdn(name: &str) -> String {
     }
 }
 
-fn display_name(name: &str) -> String {
+pub(super) fn display_name(name: &str) -> String {
     clean(name.trim_end_matches('.'))
 }
 
-fn resolve_error(e: &ResolveError) -> Result<DnsAnswer, ProbeError> {
+pub(super) fn resolve_error(e: &ResolveError) -> Result<DnsAnswer, ProbeError> {
     if e.is_nx_domain() {
         return Ok(DnsAnswer::NxDomain);
     }
@@ -82,7 +86,7 @@ fn resolve_error(e: &ResolveError) -> Result<DnsAnswer, ProbeError> {
     Err(ProbeError::new(kind, clean(&e.to_string())))
 }
 
-async fn addresses(
+pub(super) async fn addresses(
     r: &TokioResolver,
     name: &str,
     rtype: RecordType,
@@ -113,7 +117,7 @@ async fn addresses(
     }
 }
 
-async fn names(
+pub(super) async fn names(
     r: &TokioResolver,
     name: &str,
     rtype: RecordType,
@@ -126,6 +130,36 @@ async fn names(
                 RData::NS(ns) => Some((0, ns.0.to_ascii())),
                 RData::MX(mx) => Some((mx.preference(), mx.exchange().to_ascii())),
                 RData::PTR(p) => Some((0, p.0.to_ascii())),
+                _ => None,
+            })
+            .take(MAX_RECORDS)
+            .collect()),
+        Err(e) => resolve_error(&e).map(|_| Vec::new()),
+    }
+}
+
+/// Longest TXT record kept (SPF records are short; RFC 7208 3.4 advises 450 bytes).
+const MAX_TXT: usize = 4096;
+
+/// The TXT records of `name`, each record's strings joined (RFC 7208 3.3), bounded;
+/// none for NXDOMAIN or no data. Not cleaned: SPF evaluation reads them as written
+/// and cleans what it shows.
+pub(super) async fn txt(r: &TokioResolver, name: &str) -> Result<Vec<String>, ProbeError> {
+    match r.lookup(fqdn(name).as_str(), RecordType::TXT).await {
+        Ok(lookup) => Ok(lookup
+            .records()
+            .iter()
+            .filter_map(|rec| match rec.data() {
+                RData::TXT(t) => {
+                    let mut s = String::new();
+                    for part in t.txt_data() {
+                        s.push_str(&String::from_utf8_lossy(part));
+                        if s.len() > MAX_TXT {
+                            break;
+                        }
+                    }
+                    Some(s.chars().take(MAX_TXT).collect())
+                }
                 _ => None,
             })
             .take(MAX_RECORDS)
@@ -195,7 +229,9 @@ pub async fn aaaa_of(opts: &Options, hosts: &[String]) -> Vec<Probed<Vec<Ipv6Add
 }
 
 /// The configured resolvers: `--resolver`, else resolv.conf.
-fn configured_resolvers(opts: &Options) -> Result<(Vec<SocketAddr>, String), ProbeError> {
+pub(super) fn configured_resolvers(
+    opts: &Options,
+) -> Result<(Vec<SocketAddr>, String), ProbeError> {
     if !opts.resolvers.is_empty() {
         return Ok((opts.resolvers.clone(), "--resolver".into()));
     }
@@ -445,7 +481,7 @@ async fn authoritative_answers(
     .await
 }
 
-async fn mx_hosts(r: &TokioResolver, domain: &str) -> Result<Vec<MxHost>, ProbeError> {
+pub(super) async fn mx_hosts(r: &TokioResolver, domain: &str) -> Result<Vec<MxHost>, ProbeError> {
     let mut mx = names(r, domain, RecordType::MX).await?;
     mx.sort();
     Ok(join_all(
@@ -467,7 +503,7 @@ async fn mx_hosts(r: &TokioResolver, domain: &str) -> Result<Vec<MxHost>, ProbeE
     .await)
 }
 
-async fn ptr(r: &TokioResolver, ip: IpAddr, deadline: Instant) -> PtrFacts {
+pub(super) async fn ptr(r: &TokioResolver, ip: IpAddr, deadline: Instant) -> PtrFacts {
     let names = timed(left(deadline), "PTR lookup", async {
         match r.reverse_lookup(ip).await {
             Ok(l) => Ok(l

@@ -9,6 +9,7 @@ pub mod geo_dns;
 pub mod host;
 pub mod isp;
 pub mod listeners;
+pub mod mail;
 pub mod netconf;
 pub mod netlink;
 pub mod ping;
@@ -191,6 +192,32 @@ pub async fn gather_parts(
             let web = async { web_rx.await.ok().flatten() };
             let isp = isp::gather(opts, dns, web, l3.as_ref(), r3.as_ref(), lis.as_ref()).await;
             FactPart::Isp(isp)
+        }));
+    }
+    if wants(PartKind::Mail) {
+        let l4 = l.clone();
+        pending.push(Box::pin(async move {
+            let hostname = host::host_facts().hostname;
+            let start = Instant::now();
+            // The probe's own steps are each under the timeout; the whole is bounded
+            // by a few of them in a row (MX, route, SPF rounds, connections).
+            let whole = limit.saturating_mul(8);
+            let p = match tokio::time::timeout(whole, mail::gather(opts, l4.as_ref(), &hostname))
+                .await
+            {
+                Ok(r) => r,
+                Err(_) => Err(ProbeError::new(
+                    ProbeErrorKind::Timeout,
+                    format!(
+                        "mail probes: not done within {}",
+                        humantime::format_duration(whole)
+                    ),
+                )),
+            };
+            FactPart::Mail(Some(Probed {
+                result: p,
+                ms: start.elapsed().as_millis() as u64,
+            }))
         }));
     }
     if wants(PartKind::Pings) {

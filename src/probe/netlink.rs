@@ -289,3 +289,68 @@ async fn neighbours(
     }
     Ok(out)
 }
+
+/// The source address the kernel picks for a connection to `dst` (RTM_GETROUTE for
+/// that one destination, as `ip route get` asks; no packet is sent).
+pub async fn route_source(dst: IpAddr) -> Result<IpAddr, ProbeError> {
+    use futures::StreamExt;
+    use netlink_packet_core::{NLM_F_REQUEST, NetlinkMessage, NetlinkPayload};
+    use netlink_packet_route::RouteNetlinkMessage;
+    let what = format!("route to {dst}");
+    let (conn, mut handle, _) =
+        rtnetlink::new_connection().map_err(|e| nl_err("rtnetlink socket", e))?;
+    let conn = tokio::spawn(conn);
+    let msg = match dst {
+        IpAddr::V4(v4) => RouteMessageBuilder::<Ipv4Addr>::new()
+            .destination_prefix(v4, 32)
+            .build(),
+        IpAddr::V6(v6) => RouteMessageBuilder::<Ipv6Addr>::new()
+            .destination_prefix(v6, 128)
+            .build(),
+    };
+    let mut req = NetlinkMessage::from(RouteNetlinkMessage::GetRoute(msg));
+    // One route, not a dump: the kernel resolves it as for a connection.
+    req.header.flags = NLM_F_REQUEST;
+    let result = async {
+        let mut answers = handle.request(req).map_err(|e| nl_err(&what, e))?;
+        while let Some(m) = answers.next().await {
+            match m.payload {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewRoute(r)) => {
+                    return r
+                        .attributes
+                        .iter()
+                        .find_map(|a| match a {
+                            RouteAttribute::PrefSource(RouteAddress::Inet(v)) => {
+                                Some(IpAddr::V4(*v))
+                            }
+                            RouteAttribute::PrefSource(RouteAddress::Inet6(v)) => {
+                                Some(IpAddr::V6(*v))
+                            }
+                            _ => None,
+                        })
+                        .ok_or_else(|| {
+                            ProbeError::new(
+                                ProbeErrorKind::Failed,
+                                format!("{what}: the kernel names no source address"),
+                            )
+                        });
+                }
+                NetlinkPayload::Error(e) if e.code.is_some() => {
+                    let io = e.to_io();
+                    return Err(ProbeError::new(
+                        super::io_kind(&io),
+                        format!("{what}: {io}"),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Err(ProbeError::new(
+            ProbeErrorKind::Failed,
+            format!("{what}: no answer from the kernel"),
+        ))
+    }
+    .await;
+    conn.abort();
+    result
+}

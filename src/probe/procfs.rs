@@ -49,6 +49,38 @@ pub fn environ(pid: u32) -> Option<BTreeMap<String, String>> {
     )
 }
 
+/// Every process with its command line (sysinfo), for the probes that look for servers.
+pub fn process_table() -> sysinfo::System {
+    use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, UpdateKind};
+    let mut sys = sysinfo::System::new();
+    sys.refresh_processes_specifics(
+        ProcessesToUpdate::All,
+        true,
+        ProcessRefreshKind::nothing().with_cmd(UpdateKind::Always),
+    );
+    sys
+}
+
+/// The processes of `sys` in this network namespace, by pid. Another namespace (a
+/// container, a test lab) has its own sockets, addresses and servers: their
+/// configuration says nothing about this host's. A process whose namespace link cannot
+/// be read (another user's, without root) is kept.
+pub fn in_our_netns(sys: &sysinfo::System) -> Vec<(&sysinfo::Pid, &sysinfo::Process)> {
+    let ours = std::fs::read_link("/proc/self/ns/net").ok();
+    let mut pids: Vec<(&sysinfo::Pid, &sysinfo::Process)> = sys
+        .processes()
+        .iter()
+        .filter(
+            |(pid, _)| match (&ours, std::fs::read_link(format!("/proc/{pid}/ns/net"))) {
+                (Some(ours), Ok(theirs)) => *ours == theirs,
+                _ => true,
+            },
+        )
+        .collect();
+    pids.sort_by_key(|(pid, _)| **pid);
+    pids
+}
+
 /// The working directory, for relative configuration paths.
 pub fn cwd(pid: u32) -> Option<PathBuf> {
     std::fs::read_link(format!("/proc/{pid}/cwd")).ok()

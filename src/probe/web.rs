@@ -22,7 +22,6 @@ use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
-use sysinfo::{Pid, Process, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
 
 /// Web servers whose configuration dsdoctor does not read, by process name; Apache,
 /// HAProxy and Caddy are read and named too (`others` keeps every server but nginx).
@@ -65,30 +64,12 @@ pub async fn gather(
 type AdminTarget = Option<(SocketAddr, crate::probe::isp::http::Url)>;
 
 fn web_servers() -> Result<(WebServers, Vec<AdminTarget>), ProbeError> {
-    let mut sys = System::new();
-    sys.refresh_processes_specifics(
-        ProcessesToUpdate::All,
-        true,
-        ProcessRefreshKind::nothing().with_cmd(UpdateKind::Always),
-    );
+    let sys = procfs::process_table();
     let mut out = WebServers::default();
     let mut admins = Vec::new();
-    let our_netns = std::fs::read_link("/proc/self/ns/net").ok();
     let limits = Limits::default();
     let src = FsSource::new(&limits);
-    let mut pids: Vec<(&Pid, &Process)> = sys.processes().iter().collect();
-    pids.sort_by_key(|(pid, _)| **pid);
-    for (pid, p) in pids {
-        // Another network namespace (a container, a test lab) has its own sockets and
-        // its own web server: its configuration says nothing about this host's ports.
-        // Without permission to read the link, the process is kept.
-        if let (Some(ours), Ok(theirs)) = (
-            &our_netns,
-            std::fs::read_link(format!("/proc/{pid}/ns/net")),
-        ) && *ours != theirs
-        {
-            continue;
-        }
+    for (pid, p) in procfs::in_our_netns(&sys) {
         let pid = pid.as_u32();
         let name = p.name().to_string_lossy();
         let cmd: Vec<String> = p

@@ -272,3 +272,18 @@ fn unprivileged() {
     assert!(text.contains("CAP_NET_ADMIN"), "{text}");
     insta::assert_snapshot!(text);
 }
+
+/// Postfix sends IPv6 mail from a temporary SLAAC address without PTR, and the domain's
+/// SPF record lists only the IPv4 address: the mail checks' words and fixes.
+#[test]
+fn postfix_sends_ipv6_mail_from_a_temporary_address() {
+    let mut f = mail_host();
+    temporary_source(&mut f);
+    mail_of(&mut f).spf_dns = vec![spf_txt("v=spf1 ip4:203.0.113.10 -all")];
+    let text = text_of(
+        "Postfix sends from a temporary address",
+        &f,
+        &["YOUR_", "GATEWAY", "sends no mail"],
+    );
+    insta::assert_snapshot!(text);
+}

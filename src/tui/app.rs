@@ -50,7 +50,8 @@ pub enum Effect {
     /// Ask the engine session for a run: every check, or one stage and its dependents.
     StartRun {
         run: u64,
-        opts: Options,
+        /// Boxed: the options are the largest of the effects by far.
+        opts: Box<Options>,
         scope: Scope,
     },
     /// Put text on the clipboard (the runtime writes OSC 52).
@@ -538,7 +539,7 @@ impl App {
         }
         vec![Effect::StartRun {
             run: id,
-            opts: self.opts.clone(),
+            opts: Box::new(self.opts.clone()),
             scope,
         }]
     }

@@ -197,7 +197,7 @@ fn perform(
             Effect::Quit => app.quit = true,
             Effect::StartRun { run, opts, scope } => {
                 let (etx, mut erx) = unbounded_channel();
-                session.start(run, scope, opts, etx);
+                session.start(run, scope, *opts, etx);
                 let tx = tx.clone();
                 tokio::spawn(async move {
                     while let Some(event) = erx.recv().await {

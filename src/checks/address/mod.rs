@@ -6,6 +6,7 @@ pub mod global_ipv6;
 pub mod ipv4_dependencies;
 pub mod ipv6_enabled;
 pub mod ipv6_persistent;
+pub mod mail_source;
 
 use super::host;
 use super::subject::Subject;

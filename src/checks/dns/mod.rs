@@ -2,6 +2,7 @@
 
 pub mod a_target;
 pub mod aaaa_target;
+pub mod blocklists;
 pub mod consistency;
 pub mod dns64;
 pub mod geo;
@@ -9,6 +10,7 @@ pub mod mx;
 pub mod nameservers;
 pub mod records;
 pub mod reverse;
+pub mod spf;
 
 use crate::checks::failure;
 use crate::checks::subject::Subject;

@@ -5,6 +5,7 @@ pub mod acme;
 pub mod egress;
 pub mod http_parity;
 pub mod inbound;
+pub mod mail_egress;
 pub mod nat64;
 pub mod path_mtu;
 pub mod public;

@@ -36,6 +36,17 @@ pub async fn probe(
     Ok(SmtpAnswer { banner, ehlo })
 }
 
+/// The greeting of a receiving mail server, then QUIT: `isp.mail_egress` needs only
+/// to know that port 25 gets through and who answers.
+pub async fn banner(addr: SocketAddr, limit: Duration) -> Result<Vec<String>, ProbeError> {
+    let deadline = Instant::now() + limit;
+    let tcp = connect(addr, deadline).await?;
+    let mut io: Box<dyn Io> = Box::new(tcp);
+    let greeting = reply(&mut io, deadline, "greeting").await?;
+    let _ = tokio::time::timeout_at(deadline, io.write_all(b"QUIT\r\n")).await;
+    Ok(greeting)
+}
+
 /// One (possibly multi-line) reply: lines until one whose fourth byte is a space.
 async fn reply(
     io: &mut Box<dyn Io>,

@@ -14,6 +14,8 @@ const TTL: u32 = 300;
 /// Subnets whose reverse zones the authoritative server serves (and the resolver forwards
 /// to it). PTR records come from the forward records inside these subnets.
 const REVERSE_SUBNETS: [&str; 2] = ["203.0.113.0/24", "2001:db8:1::/64"];
+/// The SPF record of shop.lab.example: srv's addresses, its /64 for IPv6.
+pub const DEFAULT_SPF: &str = "v=spf1 ip4:203.0.113.0/24 ip6:2001:db8:1::/64 -all";
 /// The A records the resolver gives `ipv4only.arpa` (RFC 7050).
 const IPV4ONLY_A: [&str; 2] = ["192.0.0.170", "192.0.0.171"];
 
@@ -57,9 +59,13 @@ impl Default for DnsZone {
             ns_aaaa: true,
             auth_over_v6: true,
             no_ptr: Vec::new(),
-            hosts: Vec::new(),
+            hosts: vec![(
+                super::isp::RECEIVER.to_string(),
+                Some(CLI_V4.to_string()),
+                Some(CLI_V6.to_string()),
+            )],
             mx: Vec::new(),
-            txt: Vec::new(),
+            txt: vec![(DOMAIN.to_string(), DEFAULT_SPF.to_string())],
             dns64: None,
             resolver_addresses: Vec::new(),
             ecs_withhold_aaaa: None,
@@ -121,6 +127,15 @@ impl DnsZone {
             .push((owner.to_string(), exchange.to_string(), preference));
         self
     }
+    /// Replace shop.lab.example's SPF record (empty: none).
+    pub fn spf(mut self, text: &str) -> Self {
+        self.txt.retain(|(o, _)| o != DOMAIN);
+        if !text.is_empty() {
+            self.txt.push((DOMAIN.to_string(), text.to_string()));
+        }
+        self
+    }
+
     pub fn txt(mut self, owner: &str, text: &str) -> Self {
         self.txt.push((owner.to_string(), text.to_string()));
         self

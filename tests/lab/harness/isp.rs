@@ -36,8 +36,18 @@ pub fn lab_isp_args() -> Vec<String> {
         format!("{CLI_V4}:{ECHO_PORT}"),
         "--egress".into(),
         format!("[{CLI_V6}]:{ECHO_PORT}"),
+        "--mail-egress".into(),
+        format!("{RECEIVER}:25"),
+        "--dnsbl".into(),
+        DNSBL_ZONE.into(),
     ]
 }
+
+/// The lab's receiving mail server on the internet side (cli, both families), the
+/// `--mail-egress` target of every run.
+pub const RECEIVER: &str = "mx.receiver.lab.example";
+/// The lab's DNS blocklist zone (`--dnsbl`), served by the lab's authoritative server.
+pub const DNSBL_ZONE: &str = "bl.lab.example";
 
 /// How srv reaches the internet over IPv4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -64,6 +74,17 @@ impl Lab {
     pub(super) fn start_echo(&mut self) {
         let port = ECHO_PORT.to_string();
         self.start_support(Ns::Cli, "echo", "echo.py", &[CLI_V4, &port, CLI_V6, &port]);
+    }
+
+    /// Start the receiving mail server in `cli` on port 25 over both families (called by
+    /// the lab constructor): the `--mail-egress` target.
+    pub(super) fn start_receiver(&mut self) {
+        self.start_support(
+            Ns::Cli,
+            "receiver",
+            "smtp.py",
+            &[CLI_V4, "25", RECEIVER, CLI_V6, "25", RECEIVER],
+        );
     }
 
     /// Put srv behind a NAT router: srv's IPv4 moves from `SRV_V4` to a private (or

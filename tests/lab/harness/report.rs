@@ -8,7 +8,7 @@ use serde_json::Value;
 /// The contract's check identifiers and whether each is per port: the list the report
 /// must hold, written out here rather than taken from the model so that a check dropped
 /// from the model shows.
-pub const CONTRACT_CHECKS: [(&str, bool); 39] = [
+pub const CONTRACT_CHECKS: [(&str, bool); 45] = [
     ("dns.a", false),
     ("dns.aaaa", false),
     ("dns.a_target", false),
@@ -17,12 +17,16 @@ pub const CONTRACT_CHECKS: [(&str, bool); 39] = [
     ("dns.reverse", false),
     ("dns.nameservers", false),
     ("dns.mx", false),
+    ("dns.spf", false),
+    ("dns.blocklists", false),
+    ("dns.geo", false),
     ("dns.dns64", false),
     ("address.ipv6_enabled", false),
     ("address.ipv6_persistent", false),
     ("address.global_ipv6", false),
     ("address.global_ipv4", false),
     ("address.ipv4_dependencies", false),
+    ("address.mail_source", false),
     ("listener.ipv4", true),
     ("listener.ipv6", true),
     ("listener.config", true),
@@ -44,8 +48,10 @@ pub const CONTRACT_CHECKS: [(&str, bool); 39] = [
     ("isp.http_parity", true),
     ("isp.smtp_parity", true),
     ("isp.nat64", false),
+    ("isp.mail_egress", false),
     ("isp.acme_http01", false),
     ("isp.resources", false),
+    ("isp.redirects", true),
     ("isp.path_mtu_ipv4", false),
     ("isp.path_mtu_ipv6", false),
 ];

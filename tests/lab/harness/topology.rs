@@ -165,6 +165,8 @@ impl Lab {
         lab.start_dns();
         // The ISP stage's echo service and egress target, so no probe leaves the lab.
         lab.start_echo();
+        // The receiving mail server, so the mail probes' port 25 stays in the lab too.
+        lab.start_receiver();
         lab
     }
 

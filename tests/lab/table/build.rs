@@ -33,6 +33,12 @@ impl Zone {
         if let Some(prefix) = &self.dns64 {
             z = z.dns64_at(&expand(prefix, None));
         }
+        if let Some(spf) = &self.spf {
+            z = z.spf(&expand(spf, None));
+        }
+        for (owner, text) in &self.txt {
+            z = z.txt(&expand(owner, None), &expand(text, None));
+        }
         z
     }
 }
@@ -68,6 +74,10 @@ pub fn apply(lab: &mut Lab, step: &Step) {
             body,
         } => {
             lab.start_listener(addr, *port, *v6only, body);
+        }
+        Step::Postfix(lines) => {
+            let lines = x(lines, lab);
+            lab.start_postfix(&lines);
         }
         Step::Endless { slow } => lab.start_endless_server(80, *slow),
         Step::Smtp(socks) => {

@@ -58,11 +58,12 @@ macro_rules! scenario_tests {
 }
 
 /// Every table of the binary.
-pub fn tables() -> [&'static Table; 3] {
+pub fn tables() -> [&'static Table; 4] {
     [
         &crate::check::TABLE,
         &crate::firewall::TABLE,
         &crate::isp::TABLE,
+        &crate::mail::TABLE,
     ]
 }
 

@@ -70,6 +70,10 @@ pub struct Zone {
     pub(super) mx: Vec<(String, String, u16)>,
     /// The resolver does DNS64 with this prefix (a /96, e.g. `{NAT64}`).
     pub(super) dns64: Option<String>,
+    /// shop.lab.example's SPF record instead of the lab's (`DEFAULT_SPF`); empty: none.
+    pub(super) spf: Option<String>,
+    /// `[owner, text]`: more TXT records (SPF records of included names).
+    pub(super) txt: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -115,6 +119,9 @@ pub enum Step {
     Endless {
         slow: bool,
     },
+    /// Postfix in srv with these lines at the end of its `main.cf` (line 8 on; see
+    /// `Lab::start_postfix`).
+    Postfix(String),
     /// The SMTP stub: `[address, port, name]` per socket.
     Smtp(Vec<(String, u16, String)>),
     /// srv trusts the lab CA, which signs a certificate for `names` at
