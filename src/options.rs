@@ -17,6 +17,20 @@ pub struct Options {
     #[serde(with = "humantime_serde_ms")]
     pub timeout: Duration,
     pub offline: bool,
+    /// `--regions N`: vantage points of the measurement network to ask; 0 is off.
+    /// Absent from older recordings.
+    #[serde(default)]
+    pub regions: u16,
+    /// `--globalping-url`: the measurement network's API.
+    #[serde(default = "default_globalping_url")]
+    pub globalping_url: String,
+}
+
+/// `--globalping-url` default (contract).
+pub const DEFAULT_GLOBALPING_URL: &str = "https://api.globalping.io/v1";
+
+fn default_globalping_url() -> String {
+    DEFAULT_GLOBALPING_URL.to_string()
 }
 
 impl Options {
@@ -33,6 +47,21 @@ impl Options {
             assume_public: Vec::new(),
             timeout: Duration::from_secs(3),
             offline: false,
+            regions: 0,
+            globalping_url: default_globalping_url(),
+        }
+    }
+
+    /// Whether two runs diagnose the same thing: everything but `--regions`, which only
+    /// says whether the world is asked this time (a run that asks keeps the earlier
+    /// run's other facts, and a run that does not keeps the earlier answer).
+    pub fn same_diagnosis(&self, other: &Options) -> bool {
+        Options {
+            regions: 0,
+            ..self.clone()
+        } == Options {
+            regions: 0,
+            ..other.clone()
         }
     }
 

@@ -280,6 +280,8 @@ pub static CATALOGUE: &[CheckDef] = &[
     host(C::IspResources, ISP_READS, ALONE, isp::resources::check),
     host(C::IspPathMtuIpv4, ISP_READS, names(BEHIND_EGRESS_V4), |c| isp::path_mtu::check(c, F::V4)),
     host(C::IspPathMtuIpv6, ISP_READS, names(BEHIND_EGRESS_V6), |c| isp::path_mtu::check(c, F::V6)),
+    // Alone: a relation would make every re-check of another stage ask the world again.
+    port(C::IspRegions, &[P::Regions], ALONE, isp::regions::check),
 ];
 
 /// The catalogue entry of a check.

@@ -74,6 +74,7 @@ fn failed_part(kind: PartKind) -> FactPart {
         PartKind::Isp => FactPart::Isp(e()),
         PartKind::BootNetwork => FactPart::BootNetwork(Some(e())),
         PartKind::Ipv4Deps => FactPart::Ipv4Deps(Some(e())),
+        PartKind::Regions => FactPart::Regions(Some(e())),
     }
 }
 
@@ -193,7 +194,6 @@ const NOT_BUILT_YET: &[&str] = &[
     "isp.nat64",
     "isp.mail_egress",
     "isp.redirects",
-    "isp.regions",
 ];
 
 #[test]

@@ -286,6 +286,8 @@ impl Common {
             assume_public: self.assume_public.clone(),
             timeout: self.timeout,
             offline: self.offline,
+            regions: self.regions,
+            globalping_url: self.globalping_url.clone(),
         }
     }
 }

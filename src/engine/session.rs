@@ -80,7 +80,7 @@ impl RunState {
     /// A run over `plan`, starting from the earlier run's facts when they were gathered
     /// for the same options (a first run gathers everything).
     fn new(run: u64, opts: &Options, host: HostFacts, plan: &Plan, prior: Option<Store>) -> Self {
-        match prior.filter(|p| p.opts == *opts) {
+        match prior.filter(|p| p.opts.same_diagnosis(opts)) {
             Some(p) => {
                 let mut facts = p.facts;
                 facts.host = host;
@@ -124,9 +124,12 @@ impl RunState {
     /// Take in a part that arrived.
     fn apply(&mut self, part: FactPart) -> PartKind {
         let kind = part.kind();
+        let last = part.is_final();
         self.facts.apply(part);
         self.part_runs.insert(kind, self.run);
-        self.waiting.remove(&kind);
+        if last {
+            self.waiting.remove(&kind);
+        }
         kind
     }
 
@@ -266,7 +269,7 @@ impl Session {
                 .unwrap_or_else(|_| crate::probe::host::host_facts()),
             Source::Replay(s) => s.facts.host.clone(),
         };
-        let plan = scope.plan();
+        let plan = scope.plan_for(opts);
         let mut state = RunState::new(run, opts, host.clone(), &plan, prior);
         let want = state.gathering();
         let _ = tx.send(state.started(scope));
@@ -321,7 +324,7 @@ pub struct Stepper {
 
 impl Stepper {
     pub fn run(&mut self, run: u64, scope: Scope, opts: &Options, world: &Facts) -> Vec<Event> {
-        let plan = scope.plan();
+        let plan = scope.plan_for(opts);
         let mut state = RunState::new(run, opts, world.host.clone(), &plan, self.store.take());
         let want = state.gathering();
         let mut out = vec![state.started(scope)];

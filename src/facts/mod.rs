@@ -5,6 +5,7 @@ pub mod deps;
 pub mod firewall;
 pub mod isp;
 pub mod netconf;
+pub mod regions;
 pub mod servers;
 pub mod web;
 
@@ -441,6 +442,10 @@ pub struct Facts {
     /// `None` in snapshots of older versions, which did not gather it.
     #[serde(default)]
     pub ipv4_deps: Option<Probed<deps::Ipv4Deps>>,
+    /// What vantage points of the measurement network saw (`isp.regions`); `None` in
+    /// snapshots of older versions, which did not ask.
+    #[serde(default)]
+    pub regions: Option<Probed<regions::RegionsFacts>>,
 }
 
 impl Facts {
@@ -478,6 +483,9 @@ pub enum FactPart {
     BootNetwork(Option<Probed<netconf::BootNetwork>>),
     /// `None` replays a snapshot that has no IPv4 dependencies.
     Ipv4Deps(Option<Probed<deps::Ipv4Deps>>),
+    /// Sent again after every poll round while the measurements run (`complete` false);
+    /// `None` replays a snapshot that has none.
+    Regions(Option<Probed<regions::RegionsFacts>>),
 }
 
 impl Facts {
@@ -499,6 +507,7 @@ impl Facts {
             FactPart::Isp(self.isp.clone()),
             FactPart::BootNetwork(self.boot_network.clone()),
             FactPart::Ipv4Deps(self.ipv4_deps.clone()),
+            FactPart::Regions(self.regions.clone()),
         ]
     }
 }
@@ -517,10 +526,11 @@ pub enum PartKind {
     Isp,
     BootNetwork,
     Ipv4Deps,
+    Regions,
 }
 
 impl PartKind {
-    pub const ALL: [PartKind; 11] = [
+    pub const ALL: [PartKind; 12] = [
         PartKind::Netlink,
         PartKind::Sysctl,
         PartKind::SysctlFiles,
@@ -532,6 +542,7 @@ impl PartKind {
         PartKind::Isp,
         PartKind::BootNetwork,
         PartKind::Ipv4Deps,
+        PartKind::Regions,
     ];
 }
 
@@ -549,6 +560,16 @@ impl FactPart {
             FactPart::Isp(_) => PartKind::Isp,
             FactPart::BootNetwork(_) => PartKind::BootNetwork,
             FactPart::Ipv4Deps(_) => PartKind::Ipv4Deps,
+            FactPart::Regions(_) => PartKind::Regions,
+        }
+    }
+
+    /// Whether this is the part's last word in its run: a measurement still streaming
+    /// in is not.
+    pub fn is_final(&self) -> bool {
+        match self {
+            FactPart::Regions(Some(p)) => p.value().is_none_or(|r| r.complete),
+            _ => true,
         }
     }
 }
@@ -592,6 +613,7 @@ impl PartialFacts {
                 isp: pending(),
                 boot_network: Some(pending()),
                 ipv4_deps: Some(pending()),
+                regions: Some(pending()),
             },
         }
     }
@@ -623,6 +645,7 @@ impl PartialFacts {
             FactPart::Isp(p) => f.isp = p,
             FactPart::BootNetwork(p) => f.boot_network = p,
             FactPart::Ipv4Deps(p) => f.ipv4_deps = p,
+            FactPart::Regions(p) => f.regions = p,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod netconf;
 pub mod netlink;
 pub mod ping;
 pub mod procfs;
+pub mod regions;
 pub mod sysctl;
 pub mod web;
 
@@ -182,6 +183,17 @@ pub async fn gather_parts(
             let dns = async { dns_rx.await.ok() };
             let isp = isp::gather(opts, dns, l3.as_ref(), r3.as_ref(), lis.as_ref()).await;
             FactPart::Isp(isp)
+        }));
+    }
+    if wants(PartKind::Regions) {
+        let tx = tx.clone();
+        pending.push(Box::pin(async move {
+            // Every poll round's results go out as they come (the wizard's table fills
+            // while the probes answer); the last word is the part this future returns.
+            let progress = |r| {
+                let _ = tx.send(FactPart::Regions(Some(Probed::ok(r))));
+            };
+            FactPart::Regions(Some(regions::gather(opts, progress).await))
         }));
     }
     if wants(PartKind::Pings) {

@@ -7,6 +7,9 @@ pub mod http_parity;
 pub mod inbound;
 pub mod path_mtu;
 pub mod public;
+pub mod regions;
+#[cfg(test)]
+mod regions_tests;
 pub mod resources;
 pub mod smtp_parity;
 

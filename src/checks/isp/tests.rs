@@ -116,12 +116,13 @@ fn healthy_isp_passes() {
 fn offline_skips_every_isp_check_saying_so() {
     let mut f = healthy_online();
     f.isp = Probed::err(ProbeErrorKind::NotRun, "not run: --offline");
+    f.regions = Some(Probed::err(ProbeErrorKind::NotRun, "not asked (--offline)"));
     let fs = evaluate(&f, &options());
     let isp: Vec<_> = fs
         .iter()
         .filter(|x| x.id.stage() == crate::model::Stage::Isp)
         .collect();
-    assert_eq!(isp.len(), 12, "12 ids, the per-port ones once (one port)");
+    assert_eq!(isp.len(), 13, "13 ids, the per-port ones once (one port)");
     for x in isp {
         assert_eq!(x.status, Status::Skip, "{x:?}");
         assert_has(&x.summary, "--offline");
