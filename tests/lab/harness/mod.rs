@@ -30,6 +30,8 @@
 //! - [`servers`]: Apache httpd, HAProxy and Caddy from Debian's packages;
 //! - [`firewall`]: packet-filter rules inside a lab namespace;
 //! - [`isp`]: the echo service, NAT, upstream faults, TLS certificates, an SMTP stub;
+//! - [`regions`]: probe namespaces on the lab's internet and a Globalping-compatible API
+//!   that measures from them;
 //! - [`dsdoctor`]: running the binary under test;
 //! - [`report`]: the typed report and the assertions on it;
 //! - [`tmux`]: a private terminal for the wizard.
@@ -42,6 +44,7 @@ pub mod dsdoctor;
 pub mod firewall;
 pub mod isp;
 pub mod process;
+pub mod regions;
 pub mod report;
 pub mod servers;
 pub mod tmux;
@@ -53,6 +56,7 @@ pub use dsdoctor::*;
 pub use firewall::*;
 pub use isp::*;
 pub use process::*;
+pub use regions::*;
 pub use report::*;
 pub use servers::*;
 pub use tmux::*;

@@ -98,9 +98,9 @@ pub struct Lab {
     net: String,
     cli: String,
     /// Namespaces actually created (teardown deletes these).
-    created: Vec<String>,
+    pub(super) created: Vec<String>,
     /// `/etc/netns/<name>` directories created.
-    etc_dirs: Vec<PathBuf>,
+    pub(super) etc_dirs: Vec<PathBuf>,
     /// Files under `<dir>/etc-boot` are laid over srv's `/etc` for dsdoctor's runs
     /// (see [`Lab::write_boot_etc`]); set once one is written.
     boot_overlay: bool,
@@ -192,7 +192,7 @@ impl Lab {
         Path::new("/etc/netns").join(&self.srv)
     }
 
-    fn must(&self, c: Command) {
+    pub(super) fn must(&self, c: Command) {
         let what = format!("{c:?}");
         let out = run_timeout(c, CMD_TIMEOUT, &what);
         if !out.status.success() {
