@@ -103,6 +103,9 @@ pub struct Form {
 
 pub const FORM_FIELDS: usize = 3;
 
+/// Probes the "ask the world" key asks for when `--regions` did not say.
+pub const WIZARD_REGIONS: u16 = 8;
+
 /// How old a finding on screen is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Age {
@@ -267,6 +270,9 @@ impl App {
             (Screen::Form, _) => vec![keys::FORM],
             (Screen::Wizard, Some(_)) => vec![keys::GLOBAL],
             (Screen::Wizard, None) if self.in_quiz() => vec![keys::TRAIN, keys::GLOBAL],
+            (Screen::Wizard, None) if self.stage == Stage::Isp => {
+                vec![keys::ISP, keys::WIZARD, keys::GLOBAL]
+            }
             (Screen::Wizard, None) => vec![keys::WIZARD, keys::GLOBAL],
         }
     }
@@ -334,6 +340,19 @@ impl App {
                 self.begin(Scope::Stage(s))
             }
             Command::RerunAll => self.begin(Scope::All),
+            Command::AskWorld => {
+                // `--regions N` says how many; without it the wizard asks a few.
+                let mut opts = self.opts.clone();
+                if opts.regions == 0 {
+                    opts.regions = WIZARD_REGIONS;
+                }
+                self.message = Some(format!(
+                    "asking {} probes of {} (up to 30 s)",
+                    opts.regions,
+                    crate::sanitize::clean(&opts.globalping_url)
+                ));
+                self.begin_with(Scope::World, opts)
+            }
             Command::PrevStage => {
                 self.guided = false;
                 self.select_stage(self.stage.prev());
@@ -526,11 +545,16 @@ impl App {
     /// Start a run; a run already going on is superseded (its late events carry an old
     /// id and are dropped).
     fn begin(&mut self, scope: Scope) -> Vec<Effect> {
+        self.begin_with(scope, self.opts.clone())
+    }
+
+    /// `begin` with options of its own (the world asked with `--regions` set).
+    fn begin_with(&mut self, scope: Scope, opts: Options) -> Vec<Effect> {
         let id = self.next_run;
         self.next_run += 1;
         self.current_run = id;
         self.running = true;
-        let plan = scope.plan();
+        let plan = scope.plan_for(&opts);
         for s in Stage::ALL {
             if plan.checks.iter().any(|c| c.stage() == s) {
                 self.stages[s] = StageRun::Running;
@@ -538,7 +562,7 @@ impl App {
         }
         vec![Effect::StartRun {
             run: id,
-            opts: self.opts.clone(),
+            opts,
             scope,
         }]
     }
@@ -573,7 +597,7 @@ impl App {
         for j in judged {
             let key = (j.finding.id, j.finding.port);
             let old = self.findings.iter().find(|o| (o.id, o.port) == key);
-            if j.pending {
+            if j.pending && !j.partial {
                 stage_pending[j.finding.stage] = true;
                 if let (Some(o), Some(a)) = (old, self.ages.get(&key)) {
                     findings.push(o.clone());
@@ -599,11 +623,16 @@ impl App {
                     summary: j.finding.summary.clone(),
                 });
             }
+            if j.pending {
+                // Results streaming in (the measurement network): shown as they come,
+                // the stage still running.
+                stage_pending[j.finding.stage] = true;
+            }
             ages.insert(
                 key,
                 Age {
                     run: j.run,
-                    pending: false,
+                    pending: j.pending,
                 },
             );
             findings.push(j.finding);

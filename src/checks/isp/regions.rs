@@ -70,8 +70,17 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
     evidence.push(format!("IPv6 measurement {} (the same probes)", v6.id));
     let rows = table(v4, Some(v6), r);
     evidence.extend(rows.iter().map(Row::line));
-    let still = if r.complete { "" } else { " (still measuring)" };
     let answered: Vec<&Row> = rows.iter().filter(|r| r.answered()).collect();
+    // While results stream in (the wizard shows them as they come): how far it got.
+    let still = if r.complete {
+        String::new()
+    } else {
+        format!(
+            " (still measuring: {} of {} places in)",
+            answered.len(),
+            rows.len()
+        )
+    };
     if answered.is_empty() {
         return s
             .skip(format!("no probe has answered yet{still}"))

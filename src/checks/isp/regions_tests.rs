@@ -157,7 +157,7 @@ fn results_still_streaming_say_so_and_a_probe_still_measuring_is_left_out() {
     let fs = evaluate(&with(r), &options());
     let f = expect(&fs, ID, Some(80), Status::Pass);
     assert_has(&f.summary, "2 places on 2 continents");
-    assert_has(&f.summary, "(still measuring)");
+    assert_has(&f.summary, "(still measuring: 2 of 3 places in)");
 }
 
 #[test]
