@@ -155,7 +155,11 @@ fn watch_asks_the_world_every_kth_run_and_keeps_its_answer_between() {
     );
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{text}");
-    assert_eq!(text.lines().filter(|l| l.contains(" run ")).count(), 3, "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.contains(" run ")).count(),
+        3,
+        "{text}"
+    );
     assert!(text.lines().all(|l| !l.contains(" change ")), "{text}");
     // Each asking run: the first measurement, IPv6 and two DNS ones over the same probes.
     let posts: Vec<f64> = lab

@@ -236,27 +236,29 @@ fn ask_the_world_names_the_place_where_ipv6_fails() {
     ));
     // The first run passes everything and leaves the world unasked; guided mode ends on
     // the ISP stage, whose key bar offers w.
-    tmux.wait_for("the first run on the ISP stage", Duration::from_secs(30), |s| {
-        line_with(s, "ISP").is_some_and(|l| l.contains('◀'))
-            && !s.lines().next().unwrap_or("").contains("checking")
-            && s.contains("ask the world")
-    });
+    tmux.wait_for(
+        "the first run on the ISP stage",
+        Duration::from_secs(30),
+        |s| {
+            line_with(s, "ISP").is_some_and(|l| l.contains('◀'))
+                && !s.lines().next().unwrap_or("").contains("checking")
+                && s.contains("ask the world")
+        },
+    );
     assert!(lab.api_requests().is_empty(), "the world was asked unasked");
     tmux.keys("w");
-    let s = tmux.wait_for("isp.regions to name Ashburn", Duration::from_secs(35), |s| {
-        s.contains("isp.regions") && s.contains("Ashburn") && s.contains('✗')
-    });
+    let s = tmux.wait_for(
+        "isp.regions to name Ashburn",
+        Duration::from_secs(35),
+        |s| s.contains("isp.regions") && s.contains("Ashburn") && s.contains('✗'),
+    );
     assert!(
         line_with(&s, "ISP").is_some_and(|l| l.contains('✗')),
         "the ISP stage fails: {s}"
     );
     // Only the measurement network was asked: one first measurement, then the same
     // probes for IPv6 and DNS.
-    let posts = lab
-        .api_requests()
-        .iter()
-        .filter(|r| r.1 == "POST")
-        .count();
+    let posts = lab.api_requests().iter().filter(|r| r.1 == "POST").count();
     assert_eq!(posts, 4, "{:?}", lab.api_requests());
     tmux.keys("q");
 }
