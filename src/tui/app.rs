@@ -113,6 +113,8 @@ pub struct Age {
     pub run: u64,
     /// The current run is gathering its facts again.
     pub pending: bool,
+    /// ... and its results are streaming in: the finding is this run's, so far.
+    pub partial: bool,
 }
 
 /// A training scenario: the trainee reads the story and picks a stage before the
@@ -240,7 +242,7 @@ impl App {
     /// The finding comes from facts of an earlier run, or is being checked again.
     pub fn is_older(&self, f: &Finding) -> bool {
         self.age(f)
-            .is_some_and(|a| a.pending || a.run < self.current_run)
+            .is_some_and(|a| !a.partial && (a.pending || a.run < self.current_run))
     }
 
     pub fn selected_stage(&self) -> Stage {
@@ -606,6 +608,7 @@ impl App {
                         Age {
                             run: a.run,
                             pending: true,
+                            partial: false,
                         },
                     );
                 }
@@ -633,6 +636,7 @@ impl App {
                 Age {
                     run: j.run,
                     pending: j.pending,
+                    partial: j.pending,
                 },
             );
             findings.push(j.finding);
