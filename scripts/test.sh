@@ -33,12 +33,13 @@ declare -A PKG_OF=(
     [netplan]=netplan.io
     [unshare]=util-linux
     [openssl]=openssl
+    [tayga]=tayga
     [curl]=curl [ping]=iputils-ping
 )
 # netplan.io has no maintainer scripts and starts nothing: its generator only runs at
 # boot. The lab's srv declares its network in netplan, and the lab reads back what
 # `netplan generate` makes of a fix.
-PACKAGES="nginx-light apache2 haproxy caddy dnsmasq-base nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps prometheus netplan.io openssl curl iputils-ping"
+PACKAGES="nginx-light apache2 haproxy caddy dnsmasq-base nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps prometheus netplan.io openssl tayga curl iputils-ping"
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
 

@@ -164,6 +164,38 @@ fn has_placeholder(s: &str) -> bool {
     false
 }
 
+/// A region (continent) whose clients `dns.geo` impersonates with EDNS Client Subnet:
+/// one client network per family, and where each comes from (`assets/geo_subnets.toml`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct GeoRegion {
+    pub name: String,
+    pub v4: ipnet::IpNet,
+    pub v6: ipnet::IpNet,
+    #[allow(dead_code)] // read by people and by the asset test, not by the probe
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct GeoRegions {
+    #[serde(default)]
+    region: Vec<GeoRegion>,
+}
+
+const GEO_TOML: &str = include_str!("../assets/geo_subnets.toml");
+
+/// The regions `dns.geo` asks for, in the file's order.
+pub fn geo_regions() -> &'static [GeoRegion] {
+    static G: OnceLock<GeoRegions> = OnceLock::new();
+    &G.get_or_init(|| {
+        // Compiled in and parsed by a unit test: a failure is a build defect.
+        toml::from_str(GEO_TOML).unwrap_or_else(|e| {
+            eprintln!("dsdoctor: internal error in assets/geo_subnets.toml: {e}");
+            GeoRegions::default()
+        })
+    })
+    .region
+}
+
 const LESSONS_TOML: &str = include_str!("../assets/lessons.toml");
 
 #[derive(Debug, Deserialize)]
@@ -227,6 +259,30 @@ mod tests {
         for id in crate::model::CheckId::ALL {
             assert!(lesson(id.as_str()).is_some(), "no lesson for {id}");
         }
+    }
+
+    #[test]
+    fn geo_regions_cover_the_continents_with_sources() {
+        let g: GeoRegions = toml::from_str(GEO_TOML).expect("geo_subnets.toml parses");
+        assert!(g.region.len() >= 6, "a region per inhabited continent");
+        for r in &g.region {
+            assert!(r.v4.addr().is_ipv4() && r.v6.addr().is_ipv6(), "{}", r.name);
+            assert_eq!(r.v4.trunc(), r.v4, "{}: host bits set in {}", r.name, r.v4);
+            assert_eq!(r.v6.trunc(), r.v6, "{}: host bits set in {}", r.name, r.v6);
+            assert!(
+                r.source.len() > 20,
+                "{}: say where the networks come from",
+                r.name
+            );
+            for net in [r.v4, r.v6] {
+                assert!(
+                    crate::net::reachable_by_clients(net.addr(), &[]),
+                    "{}: {net} is not public address space",
+                    r.name
+                );
+            }
+        }
+        assert_eq!(geo_regions().len(), g.region.len());
     }
 
     #[test]

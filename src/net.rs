@@ -1,5 +1,7 @@
 //! Address classification: which addresses the site's clients can reach.
 
+pub mod nat64;
+
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -150,6 +150,17 @@ const ISP_READS: &[PartKind] = &[
     P::Listeners,
     P::Isp,
 ];
+/// The redirects' names are judged against the web servers' names too.
+const REDIRECT_READS: &[PartKind] = &[
+    P::Netlink,
+    P::Sysctl,
+    P::Firewall,
+    P::Pings,
+    P::Dns,
+    P::Listeners,
+    P::Web,
+    P::Isp,
+];
 const BLOCKERS_V4: &[CheckId] = &[C::RouteIpv4Default, C::RouteIpv4Gateway];
 const BLOCKERS_V6: &[CheckId] = &[
     C::AddressIpv6Enabled,
@@ -160,6 +171,15 @@ const BLOCKERS_V6: &[CheckId] = &[
 /// What stops a probe that needs to reach the internet: a blocker, or the egress
 /// check's own failure.
 const BEHIND_EGRESS_V4: &[CheckId] = &[C::RouteIpv4Default, C::RouteIpv4Gateway, C::IspEgressIpv4];
+/// What stops the NAT64 path, or makes it the wrong question (a lost IPv4 route).
+const NAT64_CAUSES: &[CheckId] = &[
+    C::AddressIpv6Enabled,
+    C::FirewallIcmpv6,
+    C::RouteIpv6Default,
+    C::RouteIpv6Gateway,
+    C::IspEgressIpv6,
+    C::RouteIpv4Default,
+];
 const BEHIND_EGRESS_V6: &[CheckId] = &[
     C::AddressIpv6Enabled,
     C::FirewallIcmpv6,
@@ -250,6 +270,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     host(C::DnsReverse, DNS_READS, ALONE, dns::reverse::check),
     host(C::DnsNameservers, NAMESERVER_READS, NAMESERVERS, dns::nameservers::check),
     host(C::DnsMx, DNS_READS, ALONE, dns::mx::check),
+    host(C::DnsGeo, DNS_READS, ALONE, dns::geo::check),
     host(C::DnsDns64, DNS_READS, ALONE, dns::dns64::check),
     host(C::AddressIpv6Enabled, KERNEL, ALONE, address::ipv6_enabled::check),
     host(C::AddressIpv6Persistent, &[P::Netlink, P::Sysctl, P::SysctlFiles, P::BootNetwork], ALONE, address::ipv6_persistent::check),
@@ -276,8 +297,10 @@ pub static CATALOGUE: &[CheckDef] = &[
     port(C::IspInboundIpv6, ISP_READS, INBOUND_V6, |c, p| isp::inbound::check(c, p, F::V6)),
     port(C::IspHttpParity, ISP_READS, HTTP_PARITY, isp::http_parity::check),
     port(C::IspSmtpParity, ISP_READS, ALONE, isp::smtp_parity::check),
+    host(C::IspNat64, ISP_READS, names(NAT64_CAUSES), isp::nat64::check),
     host(C::IspAcmeHttp01, ISP_READS, IPV6_OFF_EXPLAINS, isp::acme::check),
     host(C::IspResources, ISP_READS, ALONE, isp::resources::check),
+    port(C::IspRedirects, REDIRECT_READS, IPV6_OFF_EXPLAINS, isp::redirects::check),
     host(C::IspPathMtuIpv4, ISP_READS, names(BEHIND_EGRESS_V4), |c| isp::path_mtu::check(c, F::V4)),
     host(C::IspPathMtuIpv6, ISP_READS, names(BEHIND_EGRESS_V6), |c| isp::path_mtu::check(c, F::V6)),
     // Alone: a relation would make every re-check of another stage ask the world again.

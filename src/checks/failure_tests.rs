@@ -56,7 +56,7 @@ fn unreachable_with_a_default_route_blames_no_check() {
     let w = unreachable(&f);
     assert_eq!(
         w.text,
-        "no route to the resolver 10.255.255.53 from this host"
+        "the resolver 10.255.255.53 is unreachable: a router on the way has no route to it, or nothing answers for it on its link"
     );
     assert_eq!(w.cause, None);
 }

@@ -290,6 +290,12 @@ pub fn healthy() -> Facts {
                 },
             ],
             dns64: Probed::ok(Vec::new()),
+            geo: Some(geo_answers(
+                &["192.0.2.54", "2001:db8:53::54", "192.0.2.55"],
+                None,
+                &["203.0.113.10"],
+                &["2001:db8:1::10"],
+            )),
         },
         gateway_pings: vec![
             GatewayPing {
@@ -540,6 +546,7 @@ pub fn healthy_isp() -> crate::facts::isp::IspFacts {
         body_len: 51,
         body_truncated: false,
         body_sha256: "ab".repeat(32),
+        content_sketch: Vec::new(),
         cert: None,
         protocol: Some(HttpProtocol::Http1),
     };
@@ -608,5 +615,93 @@ pub fn healthy_isp() -> crate::facts::isp::IspFacts {
             pages: vec!["http://shop.example/ over IPv4 from 203.0.113.10".into()],
             refs: Vec::new(),
         })),
+        nat64: None,
+        redirects: ["203.0.113.10", "2001:db8:1::10"]
+            .iter()
+            .flat_map(|a| {
+                let hop = |url: &str, status| RedirectHop {
+                    url: url.into(),
+                    ip: Some(ip(a)),
+                    response: Probed::ok(page(status)),
+                };
+                [
+                    redirect_chain(Family::of(ip(a)), vec![hop("http://shop.example/", 200)]),
+                    redirect_chain(Family::of(ip(a)), vec![hop(&start, 404)]),
+                ]
+            })
+            .collect(),
+        site_names: Vec::new(),
     }
+}
+
+/// A redirect chain on port 80 over `family` made of `hops`.
+pub fn redirect_chain(
+    family: Family,
+    hops: Vec<crate::facts::isp::RedirectHop>,
+) -> crate::facts::isp::RedirectChain {
+    crate::facts::isp::RedirectChain {
+        port: 80,
+        start: hops.first().map(|h| h.url.clone()).unwrap_or_default(),
+        family,
+        hops,
+        cut: None,
+    }
+}
+
+/// An HTTP answer of `status`, redirecting to `location` when given.
+pub fn http_answer(status: u16, location: Option<&str>) -> crate::facts::isp::HttpResponse {
+    crate::facts::isp::HttpResponse {
+        status,
+        location: location.map(str::to_string),
+        server: Some("nginx".into()),
+        body_len: 51,
+        body_truncated: false,
+        body_sha256: "ab".repeat(32),
+        content_sketch: Vec::new(),
+        cert: None,
+        protocol: Some(crate::facts::isp::HttpProtocol::Http1),
+    }
+}
+
+/// `dns.geo`'s queries of `servers` (named ns1.example), without a client subnet and for
+/// every region of the assets, each answered `a`/`aaaa` with `scope` echoed (`None`: the
+/// server ignores the option).
+pub fn geo_answers(
+    servers: &[&str],
+    scope: Option<u8>,
+    a: &[&str],
+    aaaa: &[&str],
+) -> Vec<GeoQuery> {
+    let answer = |ips: &[&str], scope| {
+        let answer = match records(ips).result {
+            Ok(a) if !ips.is_empty() => a,
+            _ => DnsAnswer::NoData,
+        };
+        Probed::ok(GeoAnswer { answer, scope })
+    };
+    let mut out = Vec::new();
+    for s in servers {
+        let server = SocketAddr::new(ip(s), 53);
+        out.push(GeoQuery {
+            server,
+            name: "ns1.example".into(),
+            region: None,
+            subnet: None,
+            a: answer(a, None),
+            aaaa: answer(aaaa, None),
+        });
+        for r in crate::assets::geo_regions() {
+            for net in [r.v4, r.v6] {
+                out.push(GeoQuery {
+                    server,
+                    name: "ns1.example".into(),
+                    region: Some(r.name.clone()),
+                    subnet: Some(net),
+                    a: answer(a, scope),
+                    aaaa: answer(aaaa, scope),
+                });
+            }
+        }
+    }
+    out
 }

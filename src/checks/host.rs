@@ -1,8 +1,10 @@
 //! Derived views of the host's facts shared by several checks.
 
 use super::subject::Subject;
+use crate::facts::isp::PrefixSource;
 use crate::facts::{AddrFacts, Facts, Link, Route};
 use crate::model::{CheckId, Family, Finding};
+use crate::net::nat64::Nat64Prefix;
 use crate::net::reachable_by_clients;
 use crate::options::Options;
 use ipnet::IpNet;
@@ -212,4 +214,32 @@ pub fn path_blocker(f: &Facts, family: Family, nd_blocked: bool) -> Option<Check
         return Some(family.pick(CheckId::RouteIpv4Gateway, CheckId::RouteIpv6Gateway));
     }
     None
+}
+
+/// How the NAT64 path stands, for the checks that depend on it
+/// (`address.ipv4_dependencies`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Nat64State {
+    /// Connections through the prefix reached IPv4-only destinations.
+    Works(Nat64Prefix),
+    /// A prefix is known (DNS64 or PREF64) and nothing behind it answered.
+    Broken(Nat64Prefix),
+    /// Not examined, or no prefix known.
+    Unknown,
+}
+
+pub fn nat64_state(f: &Facts) -> Nat64State {
+    let Some(n) = f.isp.value().and_then(|i| i.nat64.as_ref()) else {
+        return Nat64State::Unknown;
+    };
+    let Some((prefix, source)) = n.prefix else {
+        return Nat64State::Unknown;
+    };
+    if n.targets.iter().any(|t| t.tcp_ms.value().is_some()) {
+        Nat64State::Works(prefix)
+    } else if source != PrefixSource::WellKnown && !n.targets.is_empty() {
+        Nat64State::Broken(prefix)
+    } else {
+        Nat64State::Unknown
+    }
 }

@@ -6,8 +6,9 @@ use super::host;
 use crate::facts::Facts;
 use crate::firewall::{Compiled, Packet};
 use crate::model::{ByFamily, CheckId, Family};
+use crate::net::nat64::{self, Nat64Prefix};
 use crate::options::Options;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 /// Everything a check may read: the facts, the options and the derived view.
 pub struct Ctx<'a> {
@@ -30,7 +31,7 @@ pub struct View<'a> {
     /// The packet filter's rules, compiled for the walk (`None` when unreadable).
     pub compiled: Option<Compiled<'a>>,
     /// NAT64 prefixes from the resolver's answers for `ipv4only.arpa`.
-    pub nat64: Vec<Ipv6Net96>,
+    pub nat64: Vec<Nat64Prefix>,
     /// The IPv6 filter drops "packet too big".
     pub ptb_blocked: bool,
     /// The public IPv4 address the echo service saw.
@@ -102,63 +103,11 @@ pub fn nat_forward_confirmed(c: &Ctx) -> Option<IpAddr> {
     all.then_some(seen)
 }
 
-/// A NAT64 prefix as its first 96 bits; the other RFC 6052 lengths are matched by
-/// `nat64_prefixes` and stored with their length.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Ipv6Net96 {
-    pub prefix: Ipv6Addr,
-    pub len: u8,
-}
-
-/// RFC 6052 positions of the embedded IPv4 address for each prefix length.
-fn embedded_v4(ip: Ipv6Addr, len: u8) -> Option<Ipv4Addr> {
-    let b = ip.octets();
-    let v = match len {
-        32 => [b[4], b[5], b[6], b[7]],
-        40 => [b[5], b[6], b[7], b[9]],
-        48 => [b[6], b[7], b[9], b[10]],
-        56 => [b[7], b[9], b[10], b[11]],
-        64 => [b[9], b[10], b[11], b[12]],
-        96 => [b[12], b[13], b[14], b[15]],
-        _ => return None,
-    };
-    Some(Ipv4Addr::from(v))
-}
-
-fn mask(ip: Ipv6Addr, len: u8) -> Ipv6Addr {
-    let bits = u128::from(ip);
-    let m = if len == 0 {
-        0
-    } else {
-        u128::MAX << (128 - u32::from(len))
-    };
-    Ipv6Addr::from(bits & m)
-}
-
 /// NAT64 prefixes found in the AAAA answers for ipv4only.arpa (RFC 7050 §3).
-fn nat64_prefixes(f: &Facts) -> Vec<Ipv6Net96> {
-    let wka = [Ipv4Addr::new(192, 0, 0, 170), Ipv4Addr::new(192, 0, 0, 171)];
-    let mut out: Vec<Ipv6Net96> = Vec::new();
-    for ip in f.dns.dns64.value().into_iter().flatten() {
-        for len in [96u8, 64, 56, 48, 40, 32] {
-            if embedded_v4(*ip, len).is_some_and(|v4| wka.contains(&v4)) {
-                let p = Ipv6Net96 {
-                    prefix: mask(*ip, len),
-                    len,
-                };
-                if !out.contains(&p) {
-                    out.push(p);
-                }
-                break;
-            }
-        }
-    }
-    out
+fn nat64_prefixes(f: &Facts) -> Vec<Nat64Prefix> {
+    nat64::prefixes_of_answers(f.dns.dns64.value().into_iter().flatten())
 }
 
-pub fn in_nat64(ip: IpAddr, prefixes: &[Ipv6Net96]) -> bool {
-    match ip {
-        IpAddr::V6(v6) => prefixes.iter().any(|p| mask(v6, p.len) == p.prefix),
-        _ => false,
-    }
+pub fn in_nat64(ip: IpAddr, prefixes: &[Nat64Prefix]) -> bool {
+    prefixes.iter().any(|p| p.contains(ip))
 }

@@ -5,6 +5,7 @@
 
 use super::{Probed, v6_flag};
 use crate::model::Family;
+use crate::net::nat64::Nat64Prefix;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 
@@ -34,6 +35,100 @@ pub struct IspFacts {
     pub acme: Option<AcmeFacts>,
     /// Subresources of the home page.
     pub resources: Option<Probed<ResourceFacts>>,
+    /// IPv4-only destinations reached through NAT64: gathered only where NAT64 is in
+    /// use (no IPv4 default route, or a resolver that synthesises AAAA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nat64: Option<Nat64Facts>,
+    /// The site's redirects (home page, ACME challenge path), followed per port and
+    /// per family (absent from older snapshots).
+    #[serde(default)]
+    pub redirects: Vec<RedirectChain>,
+    /// The other names the site answers to (web servers' configuration, the
+    /// certificates' names) and their addresses (absent from older snapshots).
+    #[serde(default)]
+    pub site_names: Vec<SiteName>,
+}
+
+/// Where the NAT64 prefix the probes used comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrefixSource {
+    /// The resolver's AAAA answers for `ipv4only.arpa` (RFC 7050).
+    Dns64,
+    /// A router advertisement's PREF64 option (RFC 8781).
+    Pref64,
+    /// Neither names one: the well-known prefix 64:ff9b::/96, tried on the chance that a
+    /// translator serves it.
+    WellKnown,
+}
+
+/// A PREF64 option (RFC 8781) of a router advertisement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pref64 {
+    pub prefix: Nat64Prefix,
+    /// The router that advertised it (link-local) and the link it came on.
+    pub router: IpAddr,
+    pub dev: Option<String>,
+    /// Seconds the prefix stays valid.
+    pub lifetime_s: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Nat64Facts {
+    /// PREF64 options of the router advertisements that answered a router solicitation.
+    pub pref64: Probed<Vec<Pref64>>,
+    /// The prefix the destinations were synthesised with, and its source; `None` when
+    /// no prefix was tried.
+    pub prefix: Option<(Nat64Prefix, PrefixSource)>,
+    /// One per IPv4-only destination.
+    pub targets: Vec<Nat64Probe>,
+}
+
+/// An IPv4 destination reached over IPv6 at its synthesised address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Nat64Probe {
+    /// What names this destination: `echo service http://…`, `--egress 1.1.1.1:443`.
+    pub via: Vec<String>,
+    pub v4: SocketAddr,
+    pub synthesised: SocketAddr,
+    /// TCP connect to the synthesised address, in milliseconds.
+    pub tcp_ms: Probed<f64>,
+    /// For the echo service: a request larger than a full-size packet (the path's MTU
+    /// through the translator), answered; the address it saw (the translator's IPv4).
+    pub full_size: Option<Probed<IpAddr>>,
+}
+
+/// One redirect chain followed over one family only: every hop asked at an address of
+/// that family, as a client with only that family would.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RedirectChain {
+    pub port: u16,
+    /// The first URL (`http://DOMAIN/`, the ACME challenge path).
+    pub start: String,
+    #[serde(rename = "v6", with = "v6_flag")]
+    pub family: Family,
+    pub hops: Vec<RedirectHop>,
+    /// Why the chain was not followed to its end (a loop, too many redirects, out of
+    /// time), if it was not.
+    pub cut: Option<String>,
+}
+
+/// One request of a chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RedirectHop {
+    pub url: String,
+    /// The address asked; `None` when the URL's host has none of the chain's family
+    /// (a name without AAAA, a literal of the other family).
+    pub ip: Option<IpAddr>,
+    pub response: Probed<HttpResponse>,
+}
+
+/// A name the site answers to, other than the domain, and its addresses (the system
+/// resolver's answer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteName {
+    pub name: String,
+    pub addrs: Probed<Vec<IpAddr>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,11 +231,48 @@ pub struct HttpResponse {
     pub body_truncated: bool,
     /// SHA-256 of the bytes read (hex).
     pub body_sha256: String,
+    /// The content's fingerprint, volatile words (nonces, timestamps) left out: the
+    /// smallest hashes of its word shingles (`probe::isp::sketch`); empty for a body
+    /// without words and in snapshots from before it was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content_sketch: Vec<u64>,
     /// The validated server certificate (HTTPS only).
     pub cert: Option<CertInfo>,
     /// The protocol of the exchange; `None` in snapshots from before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<HttpProtocol>,
+}
+
+/// Most hashes a content sketch keeps.
+pub const SKETCH_KEEP: usize = 128;
+
+/// How alike two contents are, from their sketches (sorted): the estimated Jaccard
+/// similarity of their word-shingle sets, 0 to 1. Sketches shorter than `SKETCH_KEEP`
+/// hold every shingle, so two of them are compared exactly; otherwise the `k` smallest
+/// hashes of the union (k the shorter sketch's length) are a random sample of it, and
+/// the share of them in both sketches estimates the similarity. `None` when neither
+/// has any word to compare.
+pub fn sketch_similarity(a: &[u64], b: &[u64]) -> Option<f64> {
+    if a.is_empty() && b.is_empty() {
+        return None;
+    }
+    let mut union: Vec<u64> = a.iter().chain(b).copied().collect();
+    union.sort_unstable();
+    union.dedup();
+    let k = if a.len() < SKETCH_KEEP && b.len() < SKETCH_KEEP {
+        union.len()
+    } else {
+        a.len().min(b.len())
+    };
+    let sample = &union[..k.min(union.len())];
+    if sample.is_empty() {
+        return Some(0.0);
+    }
+    let both = sample
+        .iter()
+        .filter(|h| a.binary_search(h).is_ok() && b.binary_search(h).is_ok())
+        .count();
+    Some(both as f64 / sample.len() as f64)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

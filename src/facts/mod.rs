@@ -277,6 +277,68 @@ pub struct WebServers {
     pub runtimes: Option<Vec<servers::RuntimeHints>>,
 }
 
+impl WebServers {
+    /// The host names the running web servers answer to, each with where it is written
+    /// (`nginx server_name (FILE:LINE)`): nginx `server_name`s of server blocks that
+    /// listen on `port` (or on any port when `None`), Apache `ServerName`s and
+    /// `ServerAlias`es. Wildcards, regular expressions, variables, address literals and
+    /// catch-alls (`_`, `localhost`) name no one host and are left out.
+    pub fn site_names(&self, port: Option<u16>) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut add = |raw: &str, at: &Place, what: &str| {
+            if let Some(name) = host_name_of(raw)
+                && !out.iter().any(|(n, _)| *n == name)
+            {
+                out.push((name, format!("{what} ({}:{})", at.file.display(), at.line)));
+            }
+        };
+        for n in &self.nginx {
+            let Ok(config) = &n.config else { continue };
+            for b in &config.servers {
+                let on_port = port.is_none_or(|p| {
+                    b.listens.iter().any(|l| l.port == p) || (b.implicit_listen && p == 80)
+                });
+                if on_port {
+                    for name in &b.server_names {
+                        add(name, &b.at, "nginx server_name");
+                    }
+                }
+            }
+        }
+        for a in &self.apache {
+            let Ok(config) = &a.config else { continue };
+            let main = config.server_name.iter();
+            for w in main.chain(config.vhosts.iter().flat_map(|v| v.server_name.iter())) {
+                add(&w.value, &w.at, "Apache ServerName");
+            }
+            for w in config.vhosts.iter().flat_map(|v| v.aliases.iter()) {
+                add(&w.value, &w.at, "Apache ServerAlias");
+            }
+        }
+        out
+    }
+}
+
+/// The host name a `server_name`/`ServerName` value names (`https://www.example:443`
+/// and `.example` as nginx's "the name and its subdomains" included), lowercased;
+/// `None` for what names no single host.
+pub fn host_name_of(raw: &str) -> Option<String> {
+    let s = raw.trim().trim_end_matches('.');
+    let s = s.split_once("://").map(|(_, rest)| rest).unwrap_or(s);
+    let s = s
+        .split(['/', ':'])
+        .next()
+        .unwrap_or(s)
+        .trim_start_matches('.');
+    let plain = !s.is_empty()
+        && s.contains('.')
+        && s.parse::<IpAddr>().is_err()
+        && s.len() <= 253
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    plain.then(|| s.to_ascii_lowercase())
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordIp {
     pub ip: IpAddr,
@@ -393,6 +455,44 @@ pub struct DnsFacts {
     pub ptr: Vec<PtrFacts>,
     /// AAAA records of `ipv4only.arpa` (RFC 7050); any answer means DNS64.
     pub dns64: Probed<Vec<Ipv6Addr>>,
+    /// The zone's authoritative servers asked as if by clients in each region
+    /// (`dns.geo`); `None` when the zone was not found, and in snapshots of older
+    /// versions, which did not ask.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geo: Option<Vec<GeoQuery>>,
+}
+
+/// One authoritative server asked for the domain's A and AAAA as a resolver serving
+/// clients of one region asks: with an EDNS Client Subnet option (RFC 7871).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GeoQuery {
+    pub server: SocketAddr,
+    /// The NS host name.
+    pub name: String,
+    /// The region whose clients were named (`Europe`); `None` for the query without a
+    /// client subnet, which every answer is compared with.
+    pub region: Option<String>,
+    /// The client network sent; `None` without one.
+    pub subnet: Option<ipnet::IpNet>,
+    pub a: Probed<GeoAnswer>,
+    pub aaaa: Probed<GeoAnswer>,
+}
+
+impl GeoQuery {
+    /// The A (IPv4) or AAAA (IPv6) answer.
+    pub fn answer(&self, family: Family) -> &Probed<GeoAnswer> {
+        family.pick(&self.a, &self.aaaa)
+    }
+}
+
+/// An answer to a query with or without a client subnet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GeoAnswer {
+    pub answer: DnsAnswer,
+    /// The scope prefix length of the client subnet option the server echoed (RFC 7871
+    /// 7.2.1: how much of the client's address the answer depends on; 0: not at all).
+    /// `None` when the answer carried no such option (the server ignores it).
+    pub scope: Option<u8>,
 }
 
 impl DnsFacts {
@@ -607,6 +707,7 @@ impl PartialFacts {
                     mx: None,
                     ptr: Vec::new(),
                     dns64: pending(),
+                    geo: None,
                 },
                 gateway_pings: Vec::new(),
                 firewall: pending(),

@@ -660,10 +660,38 @@ fn in_items(ip: IpAddr, items: &[AddrItem]) -> bool {
     })
 }
 
+/// Whether the items together hold every address of `family`: `0.0.0.0/0`, the range
+/// `0.0.0.0-255.255.255.255` (nft -j prints a range so), or halves and pieces that join up.
 fn covers_all(items: &[AddrItem], family: Family) -> bool {
-    items.iter().any(
-        |i| matches!(i, AddrItem::Net(n) if n.prefix_len() == 0 && Family::of(n.addr()) == family),
-    )
+    let bits = |ip: IpAddr| -> Option<u128> {
+        match (ip, family) {
+            (IpAddr::V4(v4), Family::V4) => Some(u128::from(u32::from(v4))),
+            (IpAddr::V6(v6), Family::V6) => Some(u128::from(v6)),
+            _ => None,
+        }
+    };
+    let top: u128 = family.pick(u128::from(u32::MAX), u128::MAX);
+    let mut spans: Vec<(u128, u128)> = items
+        .iter()
+        .filter_map(|i| match i {
+            AddrItem::Net(n) => Some((bits(n.network())?, bits(n.broadcast())?)),
+            AddrItem::Range(a, b) => Some((bits(*a)?, bits(*b)?)),
+        })
+        .filter(|(a, b)| a <= b)
+        .collect();
+    spans.sort_unstable();
+    // The first address not yet covered; `None` once the top is covered.
+    let mut next: Option<u128> = Some(0);
+    for (a, b) in spans {
+        let Some(n) = next else { break };
+        if a > n {
+            return false;
+        }
+        if b >= n {
+            next = if b >= top { None } else { Some(b + 1) };
+        }
+    }
+    next.is_none()
 }
 
 fn iface_match(pattern: &str, name: &str) -> bool {

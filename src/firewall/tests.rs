@@ -186,3 +186,23 @@ fn netdev_ingress_on_the_device_runs_first() {
         Decision::Accept
     );
 }
+
+/// `ip saddr { 0.0.0.0-255.255.255.255 }` as nft 1.0.6 prints it (`nft -j list ruleset`
+/// after loading the rule in a scratch namespace): a bare range, which admits every
+/// source. It was once taken as "not every source" and the open port as shut.
+#[test]
+fn a_range_over_the_whole_space_admits_any_source() {
+    let j = r#"{"nftables": [{"table": {"family": "inet", "name": "f", "handle": 1}},
+      {"chain": {"family": "inet", "table": "f", "name": "in", "handle": 1, "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}},
+      {"rule": {"family": "inet", "table": "f", "chain": "in", "handle": 2, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}}, "right": {"range": ["0.0.0.0", "255.255.255.255"]}}}, {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 80}}, {"accept": null}]}},
+      {"rule": {"family": "inet", "table": "f", "chain": "in", "handle": 3, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "saddr"}}, "right": {"range": ["::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"]}}}, {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 80}}, {"accept": null}]}},
+      {"rule": {"family": "inet", "table": "f", "chain": "in", "handle": 4, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}}, "right": {"set": [{"prefix": {"addr": "0.0.0.0", "len": 1}}, {"range": ["128.0.0.0", "255.255.255.255"]}]}}}, {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 443}}, {"accept": null}]}},
+      {"rule": {"family": "inet", "table": "f", "chain": "in", "handle": 5, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}}, "right": {"set": [{"prefix": {"addr": "0.0.0.0", "len": 1}}, {"range": ["128.0.0.1", "255.255.255.255"]}]}}}, {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 8443}}, {"accept": null}]}}
+    ]}"#;
+    let rs = nft::parse(j).unwrap();
+    assert_eq!(syn(&rs.tables, v4(), 80, "eth0"), Decision::Accept);
+    assert_eq!(syn(&rs.tables, v6(), 80, "eth0"), Decision::Accept);
+    // Pieces that join up cover everyone too; a gap of one address does not.
+    assert_eq!(syn(&rs.tables, v4(), 443, "eth0"), Decision::Accept);
+    assert_ne!(syn(&rs.tables, v4(), 8443, "eth0"), Decision::Accept);
+}

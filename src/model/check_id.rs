@@ -57,6 +57,7 @@ check_ids! {
     DnsReverse = "dns.reverse", Dns, false, None;
     DnsNameservers = "dns.nameservers", Dns, false, None;
     DnsMx = "dns.mx", Dns, false, None;
+    DnsGeo = "dns.geo", Dns, false, None;
     DnsDns64 = "dns.dns64", Dns, false, None;
     AddressIpv6Enabled = "address.ipv6_enabled", Address, false, None;
     AddressIpv6Persistent = "address.ipv6_persistent", Address, false, None;
@@ -83,8 +84,10 @@ check_ids! {
     IspInboundIpv6 = "isp.inbound_ipv6", Isp, true, Some(Family::V6);
     IspHttpParity = "isp.http_parity", Isp, true, None;
     IspSmtpParity = "isp.smtp_parity", Isp, true, None;
+    IspNat64 = "isp.nat64", Isp, false, None;
     IspAcmeHttp01 = "isp.acme_http01", Isp, false, None;
     IspResources = "isp.resources", Isp, false, None;
+    IspRedirects = "isp.redirects", Isp, true, None;
     IspPathMtuIpv4 = "isp.path_mtu_ipv4", Isp, false, Some(Family::V4);
     IspPathMtuIpv6 = "isp.path_mtu_ipv6", Isp, false, Some(Family::V6);
     IspRegions = "isp.regions", Isp, true, None;

@@ -15,6 +15,7 @@ pub mod nft;
 pub mod nginx;
 #[cfg(test)]
 mod proxy_targets_tests;
+pub mod ra;
 pub mod runtime;
 pub mod source;
 pub mod sysctl_conf;

@@ -1,6 +1,7 @@
 //! DNS facts through hickory-resolver: the site's records via the configured resolvers,
 //! the zone's authoritative servers asked directly, PTR, MX and DNS64.
 
+use super::geo_dns::Target;
 use super::timed;
 use crate::facts::{
     DnsAnswer, DnsFacts, Link, MxHost, NsHost, ProbeError, ProbeErrorKind, Probed, PtrFacts,
@@ -297,8 +298,18 @@ pub async fn gather(
     );
 
     let mut servers = per_resolver;
+    let mut geo = None;
     if let Some(z) = zone.value() {
-        servers.extend(authoritative_answers(z, domain, left(deadline), opts, routes).await);
+        let targets = authoritative_targets(z, opts, routes);
+        let limit = left(deadline);
+        // The geo queries go out beside the plain ones: together they cost one round
+        // trip to the slowest server.
+        let (answers, geo_answers) = tokio::join!(
+            authoritative_answers(&targets, domain, limit),
+            super::geo_dns::gather(&targets, domain, crate::assets::geo_regions(), limit),
+        );
+        servers.extend(answers);
+        geo = Some(geo_answers);
     }
 
     DnsFacts {
@@ -311,6 +322,7 @@ pub async fn gather(
         mx,
         ptr,
         dns64,
+        geo,
     }
 }
 
@@ -331,6 +343,7 @@ fn unavailable(e: ProbeError) -> DnsFacts {
         mx: None,
         ptr: Vec::new(),
         dns64: err(&e),
+        geo: None,
     }
 }
 
@@ -366,35 +379,47 @@ async fn zone(r: &TokioResolver, domain: &str) -> Result<ZoneFacts, ProbeError> 
     ))
 }
 
-async fn authoritative_answers(
+/// Every address of every NS host, with the reason it is not asked, if it is not.
+fn authoritative_targets(
     zone: &ZoneFacts,
-    domain: &str,
-    limit: Duration,
     opts: &Options,
     routes: Option<&Vec<Route>>,
-) -> Vec<ServerAnswers> {
-    let mut targets: Vec<(SocketAddr, String)> = Vec::new();
+) -> Vec<Target> {
+    let mut targets: Vec<Target> = Vec::new();
     for ns in &zone.nameservers {
         for ip in
             ns.a.iter()
                 .map(|v| IpAddr::V4(*v))
                 .chain(ns.aaaa.iter().map(|v| IpAddr::V6(*v)))
         {
-            targets.push((SocketAddr::new(ip, 53), ns.name.clone()));
+            let not_run = if opts.offline && !ip.is_loopback() {
+                Some("not run: --offline".to_string())
+            } else if !routable(routes, Family::of(ip)) {
+                Some(format!(
+                    "not run: this host has no {} default route",
+                    Family::of(ip).name()
+                ))
+            } else {
+                None
+            };
+            targets.push(Target {
+                server: SocketAddr::new(ip, 53),
+                name: ns.name.clone(),
+                not_run,
+            });
         }
     }
-    join_all(targets.into_iter().map(|(server, name)| async move {
-        let why_not = if opts.offline && !server.ip().is_loopback() {
-            Some("not run: --offline".to_string())
-        } else if !routable(routes, Family::of(server.ip())) {
-            Some(format!(
-                "not run: this host has no {} default route",
-                Family::of(server.ip()).name()
-            ))
-        } else {
-            None
-        };
-        if let Some(why) = why_not {
+    targets
+}
+
+async fn authoritative_answers(
+    targets: &[Target],
+    domain: &str,
+    limit: Duration,
+) -> Vec<ServerAnswers> {
+    join_all(targets.iter().map(|t| async move {
+        let (server, name) = (t.server, t.name.clone());
+        if let Some(why) = &t.not_run {
             let nr = || Probed::err(ProbeErrorKind::NotRun, why.clone());
             return ServerAnswers {
                 server,

@@ -5,6 +5,7 @@
 pub mod deps;
 pub mod dns;
 pub mod firewall;
+pub mod geo_dns;
 pub mod host;
 pub mod isp;
 pub mod listeners;
@@ -12,6 +13,7 @@ pub mod netconf;
 pub mod netlink;
 pub mod ping;
 pub mod procfs;
+pub mod ra;
 pub mod regions;
 pub mod sysctl;
 pub mod web;
@@ -147,11 +149,17 @@ pub async fn gather_parts(
     let (lis_tx, lis_rx) = tokio::sync::oneshot::channel::<Option<Vec<Listener>>>();
     // The web probe reads the runtime hints of the listening sockets' owners.
     let (web_lis_tx, web_lis_rx) = tokio::sync::oneshot::channel::<Option<Vec<Listener>>>();
+    // The ISP stage looks up the names the web servers answer to.
+    let (web_tx, web_rx) = tokio::sync::oneshot::channel::<Option<crate::facts::WebServers>>();
     if wants(PartKind::Web) {
         pending.push(Box::pin(async move {
             let listeners = async { web_lis_rx.await.ok().flatten() };
-            FactPart::Web(timed(limit, "web server", web::gather(limit, listeners)).await)
+            let w = timed(limit, "web server", web::gather(limit, listeners)).await;
+            let _ = web_tx.send(w.value().cloned());
+            FactPart::Web(w)
         }));
+    } else if let Some(p) = prior {
+        let _ = web_tx.send(p.web.value().cloned());
     }
     if wants(PartKind::Dns) {
         let (l2, r2) = (l.clone(), r.clone());
@@ -181,7 +189,8 @@ pub async fn gather_parts(
             // the ISP probes that do not need them start without waiting.
             let lis = lis_rx.await.ok().flatten();
             let dns = async { dns_rx.await.ok() };
-            let isp = isp::gather(opts, dns, l3.as_ref(), r3.as_ref(), lis.as_ref()).await;
+            let web = async { web_rx.await.ok().flatten() };
+            let isp = isp::gather(opts, dns, web, l3.as_ref(), r3.as_ref(), lis.as_ref()).await;
             FactPart::Isp(isp)
         }));
     }

@@ -277,6 +277,7 @@ async fn running_caddy(
         accept: "application/json",
         limit,
         keep: MAX_BODY,
+        pad: 0,
     };
     let fetched = get(&req)
         .await

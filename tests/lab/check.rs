@@ -55,6 +55,13 @@ scenario_tests!("check.toml":
     ipv6_readiness_report,
     outbound_ipv4_connection_listed,
     ipv6_only_hosts_entry_ipv4_only,
+    ipv6_only_dns64_without_translator,
+    ipv6_only_nat64_narrow_translator,
+    ipv6_only_nat64_mtu_blackhole,
+    ipv6_only_pref64_matches_dns64,
+    ipv6_only_pref64_differs_from_dns64,
+    ipv6_only_haproxy_server_ipv4_literal,
+    ipv6_only_apache_proxypass_ipv4_literal,
 );
 
 /// Two servers on one machine (containers, or two labs): listener.config must read the

@@ -24,6 +24,12 @@ scenario_tests!("isp.toml":
     smtp_greets_with_another_name_over_ipv6,
     subresources_by_ipv4_literal_or_without_aaaa,
     subresources_in_a_linked_stylesheet_and_srcset,
+    redirect_to_www_without_aaaa_strands_ipv6,
+    redirect_to_www_with_aaaa_passes,
+    redirect_to_ipv4_literal_strands_ipv6,
+    redirect_to_https_on_both_families_passes,
+    dynamic_page_over_both_families_passes,
+    another_page_with_the_same_status_over_ipv6,
 );
 
 #[test]

@@ -18,6 +18,7 @@ mod table;
 mod check;
 mod cli;
 mod firewall;
+mod geo;
 mod hardening;
 mod isp;
 mod network;

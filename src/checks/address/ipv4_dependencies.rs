@@ -4,11 +4,12 @@
 //! It applies with `--expect ipv6` (on a dual-stack host the question "could I drop
 //! IPv4?", answered as a readiness report: `warn`, never `fail`) and on a host without
 //! IPv4 (`facts::deps::without_ipv4`: no IPv4 address outside loopback, or no IPv4
-//! default route), where a dependency that NAT64 does not cover is a `fail`. Until
-//! `isp.nat64` verifies translation, a resolver that synthesises AAAA (`dns.dns64`) is
-//! taken as "NAT64 presumed", and the finding says so.
+//! default route), where a dependency that NAT64 does not cover is a `fail`. A name
+//! without AAAA is covered when the resolver synthesises AAAA (`dns.dns64`) and the
+//! translator behind its prefix answered (`isp.nat64`); where the ISP stage did not
+//! examine it, NAT64 is "presumed", and the finding says so.
 
-use crate::checks::host;
+use crate::checks::host::{self, Nat64State};
 use crate::checks::subject::Subject;
 use crate::checks::view::{Ctx, in_nat64};
 use crate::facts::deps::{self, Ipv4Deps};
@@ -31,6 +32,10 @@ enum Cover {
     Never,
     /// Reached by name, and the resolver does DNS64: NAT64 presumed.
     Presumed,
+    /// Reached by name, the resolver does DNS64, and the translator answered.
+    Verified,
+    /// Reached by name, the resolver does DNS64, and nothing translates (isp.nat64).
+    Broken,
     /// Reached by name (or maybe by name), and no DNS64 to synthesise an address.
     NoNat64,
 }
@@ -40,6 +45,10 @@ impl Cover {
         match self {
             Cover::Never => "an IPv4 literal, which NAT64 never covers",
             Cover::Presumed => "covered by NAT64 (presumed, not verified)",
+            Cover::Verified => "covered by NAT64 (verified by isp.nat64)",
+            Cover::Broken => {
+                "not covered: the resolver's NAT64 prefix leads to no translator (see isp.nat64)"
+            }
             Cover::NoNat64 => "no IPv6, and no NAT64 (the resolver does no DNS64)",
         }
     }
@@ -84,14 +93,14 @@ pub fn check(c: &Ctx) -> Finding {
             Err(e) => return s.unread(f, "list what the services depend on", e),
         },
     };
-    let nat64 = !c.view.nat64.is_empty();
+    let by_name = name_cover(c);
     let mut unread = Vec::new();
     let mut found = Vec::new();
     let kinds = [
         proxy_targets(f, &mut unread),
         resolvers(f),
         hosts_file(d, &mut unread),
-        connections(d, nat64, &mut unread),
+        connections(d, by_name, &mut unread),
         package_sources(c, d, &mut unread),
     ];
     let mut evidence = Vec::new();
@@ -112,12 +121,21 @@ pub fn check(c: &Ctx) -> Finding {
     judge(c, s, without, &found).evidence_all(evidence)
 }
 
+/// How a destination reached by name and without AAAA fares: through the DNS64
+/// resolver's prefix, verified by `isp.nat64` where it ran.
+fn name_cover(c: &Ctx) -> Cover {
+    if c.view.nat64.is_empty() {
+        return Cover::NoNat64;
+    }
+    match host::nat64_state(c.facts) {
+        Nat64State::Works(p) if c.view.nat64.contains(&p) => Cover::Verified,
+        Nat64State::Broken(p) if c.view.nat64.contains(&p) => Cover::Broken,
+        _ => Cover::Presumed,
+    }
+}
+
 fn judge(c: &Ctx, s: Subject, without: Option<&str>, found: &[Dep]) -> Finding {
-    let prefix = c
-        .view
-        .nat64
-        .first()
-        .map(|p| format!("{}/{}", p.prefix, p.len));
+    let prefix = c.view.nat64.first().map(|p| p.to_string());
     // What the resolver says of NAT64, only where it was asked and answered.
     let no_dns64 = c.facts.dns.dns64.value().is_some_and(|v| v.is_empty());
     let presumed = |fd: Finding| match &prefix {
@@ -132,8 +150,18 @@ fn judge(c: &Ctx, s: Subject, without: Option<&str>, found: &[Dep]) -> Finding {
     }
     let broken: Vec<&Dep> = found
         .iter()
-        .filter(|d| d.cover != Cover::Presumed)
+        .filter(|d| !matches!(d.cover, Cover::Presumed | Cover::Verified))
         .collect();
+    if broken.is_empty() && found.iter().all(|d| d.cover == Cover::Verified) {
+        return s
+            .pass(format!(
+                "{} IPv4-only {} reached by name, through NAT64 prefix {} (translation verified by isp.nat64)",
+                found.len(),
+                if found.len() == 1 { "destination is" } else { "destinations are" },
+                prefix.as_deref().unwrap_or("?"),
+            ))
+            .explain("deps_none", &[]);
+    }
     if broken.is_empty() {
         let fd = s.pass(format!(
             "{} IPv4-only {} reached by name, covered by NAT64 (presumed: the resolver synthesises AAAA with prefix {}; the translation itself is not verified)",
@@ -324,7 +352,7 @@ fn hosts_file(d: &Ipv4Deps, unread: &mut Vec<String>) -> (Vec<Dep>, usize) {
 }
 
 /// Outbound connections to IPv4 peers, with their processes.
-fn connections(d: &Ipv4Deps, nat64: bool, unread: &mut Vec<String>) -> (Vec<Dep>, usize) {
+fn connections(d: &Ipv4Deps, cover: Cover, unread: &mut Vec<String>) -> (Vec<Dep>, usize) {
     let conns = match &d.connections.result {
         Ok(c) => c,
         Err(e) => {
@@ -334,11 +362,6 @@ fn connections(d: &Ipv4Deps, nat64: bool, unread: &mut Vec<String>) -> (Vec<Dep>
     };
     // The peer's address says nothing of how the program found it: by name, NAT64 may
     // carry it; by an address in its configuration, nothing will.
-    let cover = if nat64 {
-        Cover::Presumed
-    } else {
-        Cover::NoNat64
-    };
     let out = conns
         .list
         .iter()
@@ -390,7 +413,7 @@ fn package_sources(c: &Ctx, d: &Ipv4Deps, unread: &mut Vec<String>) -> (Vec<Dep>
             return (Vec::new(), 0);
         }
     };
-    let nat64 = !c.view.nat64.is_empty();
+    let by_name = name_cover(c);
     let mut out = Vec::new();
     for src in sources {
         let cover = match src.host.parse::<IpAddr>() {
@@ -403,11 +426,10 @@ fn package_sources(c: &Ctx, d: &Ipv4Deps, unread: &mut Vec<String>) -> (Vec<Dep>
                     let own = aaaa
                         .iter()
                         .any(|a| !in_nat64(IpAddr::V6(*a), &c.view.nat64));
-                    match (own, nat64) {
-                        (true, _) => continue,
-                        (false, true) => Cover::Presumed,
-                        (false, false) => Cover::NoNat64,
+                    if own {
+                        continue;
                     }
+                    by_name
                 }
                 Err(e) => {
                     unread.push(format!(

@@ -24,7 +24,7 @@ pub fn check(c: &Ctx) -> Finding {
     }
     let prefixes = nat64
         .iter()
-        .map(|p| format!("{}/{}", p.prefix, p.len))
+        .map(|p| p.to_string())
         .collect::<Vec<_>>()
         .join(", ");
     let evidence: Vec<String> = f

@@ -4,6 +4,7 @@ pub mod a_target;
 pub mod aaaa_target;
 pub mod consistency;
 pub mod dns64;
+pub mod geo;
 pub mod mx;
 pub mod nameservers;
 pub mod records;

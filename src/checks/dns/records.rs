@@ -5,9 +5,10 @@ use super::{ips_text, servers_list};
 use crate::checks::failure;
 use crate::checks::host;
 use crate::checks::subject::Subject;
-use crate::checks::view::{Ctx, Ipv6Net96, in_nat64};
+use crate::checks::view::{Ctx, in_nat64};
 use crate::facts::{DnsAnswer, Facts, ProbeError, Probed};
 use crate::model::{CheckId, Family, Finding, Status};
+use crate::net::nat64::Nat64Prefix;
 use crate::net::reachable_by_clients;
 use crate::options::Options;
 
@@ -70,7 +71,7 @@ fn records_of(f: &Facts, o: &Options, family: Family) -> Finding {
     }
 }
 
-fn records_aaaa(f: &Facts, o: &Options, nat64: &[Ipv6Net96]) -> Finding {
+fn records_aaaa(f: &Facts, o: &Options, nat64: &[Nat64Prefix]) -> Finding {
     let finding = records_of(f, o, Family::V6);
     // AAAA records that a DNS64 resolver made up do not mean the zone has AAAA.
     let Some(DnsAnswer::Records { records, .. }) = f.dns.aaaa.value() else {

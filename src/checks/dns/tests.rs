@@ -160,3 +160,152 @@ fn cut_dns_answer_is_said_and_old_snapshots_still_read() {
     );
     assert_eq!(serde_json::to_string(&d).unwrap(), old);
 }
+
+// ------------------------------------------------------------------------- dns.geo
+
+const GEO_SERVERS: &[&str] = &["192.0.2.54", "2001:db8:53::54"];
+
+#[test]
+fn geo_server_ignoring_client_subnet_does_not_vary_by_region() {
+    let fs = evaluate(&healthy(), &options());
+    let fd = expect(&fs, CheckId::DnsGeo, None, Status::Pass);
+    assert_has(&fd.summary, "do not vary by region");
+    assert!(
+        !fd.summary.contains("every region get the same"),
+        "{}",
+        fd.summary
+    );
+    assert_line(&fd.evidence, "ignores EDNS Client Subnet");
+}
+
+#[test]
+fn geo_same_answer_everywhere_passes() {
+    let mut f = healthy();
+    f.dns.geo = Some(geo_answers(
+        GEO_SERVERS,
+        Some(24),
+        &["203.0.113.10"],
+        &["2001:db8:1::10"],
+    ));
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::DnsGeo, None, Status::Pass);
+    assert_has(
+        &fd.summary,
+        "every region get the same A and AAAA from ns1.example",
+    );
+    assert_line(&fd.evidence, "Africa");
+    assert_line(&fd.evidence, "scope /24");
+}
+
+/// Scope 0 echoed: the server read the option and says the answer holds for everyone.
+#[test]
+fn geo_scope_zero_is_not_answering_by_region() {
+    let mut f = healthy();
+    f.dns.geo = Some(geo_answers(
+        GEO_SERVERS,
+        Some(0),
+        &["203.0.113.10"],
+        &["2001:db8:1::10"],
+    ));
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::DnsGeo, None, Status::Pass);
+    assert_has(&fd.summary, "do not vary by region");
+}
+
+fn withhold_aaaa(f: &mut Facts, regions: &[&str]) {
+    for q in f.dns.geo.iter_mut().flatten() {
+        q.a = q.a.clone().map_scope(24);
+        q.aaaa = q.aaaa.clone().map_scope(24);
+        if q.region.as_deref().is_some_and(|r| regions.contains(&r)) {
+            q.aaaa = Probed::ok(GeoAnswer {
+                answer: DnsAnswer::NoData,
+                scope: Some(24),
+            });
+        }
+    }
+}
+
+trait Scoped {
+    fn map_scope(self, scope: u8) -> Self;
+}
+
+impl Scoped for Probed<GeoAnswer> {
+    fn map_scope(mut self, scope: u8) -> Self {
+        if let Ok(a) = &mut self.result {
+            a.scope = Some(scope);
+        }
+        self
+    }
+}
+
+#[test]
+fn geo_region_without_aaaa_fails_naming_regions_and_server() {
+    let mut f = healthy();
+    withhold_aaaa(&mut f, &["Africa", "Asia"]);
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::DnsGeo, None, Status::Fail);
+    assert_has(&fd.summary, "Africa, Asia no AAAA");
+    assert_has(&fd.summary, "authoritative ns1.example (192.0.2.54)");
+    assert_has(&fd.summary, "without a client subnet: 2001:db8:1::10");
+    assert!(!fd.summary.contains("Europe"), "{}", fd.summary);
+    assert!(
+        fd.fixes
+            .iter()
+            .flat_map(|x| &x.commands)
+            .any(|c| c.contains("dig +norecurse +subnet=") && c.contains("@192.0.2.54")),
+        "{:?}",
+        fd.fixes
+    );
+}
+
+#[test]
+fn geo_region_without_aaaa_is_no_matter_with_expect_ipv4() {
+    let mut f = healthy();
+    withhold_aaaa(&mut f, &["Africa"]);
+    let mut o = options();
+    o.target.expect = crate::model::Expect::Ipv4;
+    let fs = evaluate(&f, &o);
+    expect(&fs, CheckId::DnsGeo, None, Status::Pass);
+}
+
+#[test]
+fn geo_region_sent_elsewhere_warns() {
+    let mut f = healthy();
+    for q in f.dns.geo.iter_mut().flatten() {
+        if q.region.as_deref() == Some("Europe") {
+            q.a = Probed::ok(GeoAnswer {
+                answer: records(&["198.51.100.7"]).result.expect("records"),
+                scope: Some(24),
+            });
+        }
+    }
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::DnsGeo, None, Status::Warn);
+    assert_has(&fd.summary, "Europe A 198.51.100.7");
+}
+
+#[test]
+fn geo_unasked_servers_skip_or_warn() {
+    let mut f = healthy();
+    for q in f.dns.geo.iter_mut().flatten() {
+        q.a = Probed::err(ProbeErrorKind::NotRun, "not run: --offline");
+        q.aaaa = Probed::err(ProbeErrorKind::NotRun, "not run: --offline");
+    }
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::DnsGeo, None, Status::Skip);
+    assert_has(&fd.summary, "--offline");
+
+    let mut f = healthy();
+    for q in f.dns.geo.iter_mut().flatten() {
+        q.a = Probed::err(ProbeErrorKind::Timeout, "A: no answer within 3s");
+        q.aaaa = Probed::err(ProbeErrorKind::Timeout, "AAAA: no answer within 3s");
+    }
+    let fs = evaluate(&f, &options());
+    expect(&fs, CheckId::DnsGeo, None, Status::Warn);
+
+    let mut f = healthy();
+    f.dns.geo = None;
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::DnsGeo, None, Status::Skip);
+    assert_has(&fd.summary, "older dsdoctor");
+}

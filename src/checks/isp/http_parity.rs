@@ -1,7 +1,7 @@
 //! `isp.http_parity`: every A and AAAA address of the domain answers HTTP the same on
 //! the port.
 
-use super::{listens, resp_text, same_answer, with_isp};
+use super::{alike_text, listens, resp_text, same_answer, with_isp};
 use crate::checks::failure::{self, Peer};
 use crate::checks::host;
 use crate::checks::subject::Subject;
@@ -270,10 +270,13 @@ fn differs(
             Family::of(ref_ip).name(),
         ),
         Ok(r) => format!(
-            "{} {} answers differently on port {port}: {} vs {ref_text} from {ref_ip}",
+            "{} {} answers differently on port {port}: {} vs {ref_text} from {ref_ip}{}",
             Family::of(first.ip).name(),
             first.ip,
             resp_text(r),
+            alike_text(reference.response, r)
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default(),
         ),
     };
     let mut show: Vec<IpAddr> = vec![ref_ip];

@@ -5,8 +5,10 @@ pub mod acme;
 pub mod egress;
 pub mod http_parity;
 pub mod inbound;
+pub mod nat64;
 pub mod path_mtu;
 pub mod public;
+pub mod redirects;
 pub mod regions;
 #[cfg(test)]
 mod regions_tests;
@@ -170,6 +172,9 @@ fn resp_text(r: &HttpResponse) -> String {
     if let Some(l) = &r.location {
         s.push_str(&format!(" -> {l}"));
     }
+    if let Some(server) = &r.server {
+        s.push_str(&format!(", server {server}"));
+    }
     s.push_str(&format!(
         ", {} bytes{}, sha256 {}",
         r.body_len,
@@ -190,18 +195,37 @@ fn resp_text(r: &HttpResponse) -> String {
     s
 }
 
-/// Whether two answers are "the same website" (status, redirect target, and content
-/// equal or within 10 % in size: pages with a timestamp or a token differ a little).
+/// Content at least this alike is the same website (Internet.nl allows 10 % difference).
+const SAME_SITE: f64 = 0.90;
+
+/// Whether two answers are "the same website" as a visitor sees it: the same status,
+/// redirect target and Server header, and content alike within 10 % once nonces and
+/// timestamps are left out (`sketch_similarity`). Answers without content sketches (a
+/// snapshot from before they were recorded, bodies without words) fall back to their
+/// sizes within 10 %.
 fn same_answer(a: &HttpResponse, b: &HttpResponse) -> bool {
-    if a.status != b.status || a.location != b.location {
+    if a.status != b.status || a.location != b.location || a.server != b.server {
         return false;
     }
     if a.body_sha256 == b.body_sha256 {
         return true;
     }
+    if let Some(s) = sketch_similarity(&a.content_sketch, &b.content_sketch) {
+        return s >= SAME_SITE;
+    }
     let (x, y) = (a.body_len as f64, b.body_len as f64);
     x.max(y) > 0.0 && (x - y).abs() / x.max(y) < 0.10 && x.min(y) > 0.0
 }
 
+/// How alike two answers' contents are, as a percentage for a summary (`62% alike`),
+/// when both have sketches to compare.
+fn alike_text(a: &HttpResponse, b: &HttpResponse) -> Option<String> {
+    let s = sketch_similarity(&a.content_sketch, &b.content_sketch)?;
+    Some(format!("content {:.0}% alike", s * 100.0))
+}
+
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod nat64_tests;

@@ -23,6 +23,7 @@ fn resp(status: u16, location: Option<&str>, len: u64, hash: &str) -> HttpRespon
         body_len: len,
         body_truncated: false,
         body_sha256: hash.repeat(64 / hash.len()),
+        content_sketch: Vec::new(),
         cert: None,
         protocol: Some(HttpProtocol::Http1),
     }
@@ -122,7 +123,15 @@ fn offline_skips_every_isp_check_saying_so() {
         .iter()
         .filter(|x| x.id.stage() == crate::model::Stage::Isp)
         .collect();
-    assert_eq!(isp.len(), 13, "13 ids, the per-port ones once (one port)");
+    let ids = CheckId::ALL
+        .iter()
+        .filter(|c| c.stage() == crate::model::Stage::Isp)
+        .count();
+    assert_eq!(
+        isp.len(),
+        ids,
+        "every ISP id, the per-port ones once (one port)"
+    );
     for x in isp {
         assert_eq!(x.status, Status::Skip, "{x:?}");
         assert_has(&x.summary, "--offline");
@@ -249,12 +258,79 @@ fn http_differing_over_ipv6_fails_side_by_side() {
     assert_has(&cmds, "[2001:db8:1::10]");
 }
 
+/// A snapshot from before content sketches: sizes within 10 % are the same site.
 #[test]
 fn small_content_differences_are_the_same_site() {
     let mut f = healthy_online();
-    isp(&mut f).http[1].response = Probed::ok(resp(200, None, 53, "cd"));
+    let mut r = resp(200, None, 53, "cd");
+    r.server = Some("nginx".into());
+    isp(&mut f).http[1].response = Probed::ok(r);
     let fs = evaluate(&f, &options());
     assert_eq!(status(&fs, CheckId::IspHttpParity, Some(80)), Status::Pass);
+}
+
+/// Both addresses' answers with bodies `v4` and `v6` (sketched as the probe does).
+fn bodies(f: &mut Facts, v4: &str, v6: &str) {
+    for (p, body) in isp(f).http.iter_mut().zip([v4, v6]) {
+        let mut r = resp(
+            200,
+            None,
+            body.len() as u64,
+            if body == v4 { "ab" } else { "cd" },
+        );
+        r.server = Some("nginx".into());
+        r.content_sketch = crate::probe::isp::sketch::sketch(body.as_bytes());
+        p.response = Probed::ok(r);
+    }
+}
+
+fn shop_page(token: &str, at: &str, banner: &str) -> String {
+    format!(
+        "<html><head><title>The shop</title><meta name=csrf-token content=\"{token}\"></head>\
+         <body><h1>Welcome to the shop</h1>{banner}<p>Fresh bread, cheese and wine every \
+         day, delivered to your door by our own bakers and grocers.</p>\
+         <footer>Page rendered {at} for session {token}</footer></body></html>"
+    )
+}
+
+#[test]
+fn a_dynamic_page_is_the_same_site_over_both_families() {
+    let mut f = healthy_online();
+    bodies(
+        &mut f,
+        &shop_page("f3Kx9QpL2mZ7vB1nR8tW", "Mon, 30 Nov 2026 02:15:07 GMT", ""),
+        &shop_page("a8Jd0LsP5oQ2wE7rT4yU", "Mon, 30 Nov 2026 02:15:08 GMT", ""),
+    );
+    let fs = evaluate(&f, &options());
+    expect(&fs, CheckId::IspHttpParity, Some(80), Status::Pass);
+}
+
+#[test]
+fn another_page_over_ipv6_fails_saying_how_alike() {
+    let mut f = healthy_online();
+    bodies(
+        &mut f,
+        &shop_page("f3Kx9QpL2mZ7vB1nR8tW", "today", ""),
+        "<html><body><h1>Welcome to nginx!</h1><p>If you see this page, the nginx web server \
+         is successfully installed and working.</p></body></html>",
+    );
+    let fs = evaluate(&f, &options());
+    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
+    assert_has(&h.summary, "% alike)");
+}
+
+#[test]
+fn another_server_header_over_ipv6_is_another_site() {
+    let mut f = healthy_online();
+    let body = shop_page("x", "today", "");
+    bodies(&mut f, &body, &body);
+    if let Ok(r) = &mut isp(&mut f).http[1].response.result {
+        r.server = Some("Apache/2.4.62 (Debian)".into());
+        r.body_sha256 = "ab".repeat(32);
+    }
+    let fs = evaluate(&f, &options());
+    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
+    assert_has(&h.summary, "server Apache/2.4.62");
 }
 
 /// The healthy host with `protocol` on each HTTP probe (IPv4 first, then IPv6).
@@ -717,4 +793,149 @@ fn path_mtu_without_permission_for_icmp_says_what_is_needed() {
         let x = expect(&fs, id, None, Status::Error);
         assert_has(&x.summary, "CAP_NET_RAW");
     }
+}
+
+// ------------------------------------------------------------------ isp.redirects
+
+/// The home page redirects to `target` over both families; `v6_hop` is what the second
+/// request gave over IPv6 (address asked, answer), IPv4 reaching it fine.
+fn redirect_home(f: &mut Facts, target: &str, v6_hop: (Option<&str>, Probed<HttpResponse>)) {
+    let hop = |url: &str, at: Option<&str>, r: Probed<HttpResponse>| RedirectHop {
+        url: url.into(),
+        ip: at.map(ip),
+        response: r,
+    };
+    let chains = &mut isp(f).redirects;
+    chains.retain(|c| c.start != "http://shop.example/");
+    chains.push(redirect_chain(
+        Family::V4,
+        vec![
+            hop(
+                "http://shop.example/",
+                Some("203.0.113.10"),
+                Probed::ok(http_answer(301, Some(target))),
+            ),
+            hop(
+                target,
+                Some("203.0.113.10"),
+                Probed::ok(http_answer(200, None)),
+            ),
+        ],
+    ));
+    chains.push(redirect_chain(
+        Family::V6,
+        vec![
+            hop(
+                "http://shop.example/",
+                Some("2001:db8:1::10"),
+                Probed::ok(http_answer(301, Some(target))),
+            ),
+            hop(target, v6_hop.0, v6_hop.1),
+        ],
+    ));
+}
+
+#[test]
+fn redirects_healthy_site_has_none_and_passes() {
+    let fs = evaluate(&healthy_online(), &options());
+    let fd = expect(&fs, CheckId::IspRedirects, Some(80), Status::Pass);
+    assert_has(&fd.summary, "no redirects on port 80");
+}
+
+#[test]
+fn redirect_to_a_name_without_aaaa_strands_ipv6_naming_the_hop() {
+    let mut f = healthy_online();
+    redirect_home(
+        &mut f,
+        "http://www.shop.example/",
+        (
+            None,
+            Probed::err(
+                ProbeErrorKind::NotRun,
+                "www.shop.example has no IPv6 address",
+            ),
+        ),
+    );
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::IspRedirects, Some(80), Status::Fail);
+    assert_has(
+        &fd.summary,
+        "IPv6 clients are stranded at the redirect http://shop.example/ -> http://www.shop.example/: www.shop.example has no AAAA record",
+    );
+    assert!(!fd.summary.contains("IPv4 clients"), "{}", fd.summary);
+}
+
+#[test]
+fn redirect_to_an_ipv4_literal_strands_ipv6() {
+    let mut f = healthy_online();
+    redirect_home(
+        &mut f,
+        "http://203.0.113.10/",
+        (
+            None,
+            Probed::err(ProbeErrorKind::NotRun, "203.0.113.10 has no IPv6 address"),
+        ),
+    );
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::IspRedirects, Some(80), Status::Fail);
+    assert_has(&fd.summary, "names the IPv4 address 203.0.113.10");
+}
+
+#[test]
+fn redirect_to_a_port_closed_over_ipv6_strands_ipv6() {
+    let mut f = healthy_online();
+    redirect_home(
+        &mut f,
+        "https://shop.example/",
+        (
+            Some("2001:db8:1::10"),
+            Probed::err(ProbeErrorKind::Refused, "connection refused"),
+        ),
+    );
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::IspRedirects, Some(80), Status::Fail);
+    assert_has(&fd.summary, "[2001:db8:1::10] does not answer over IPv6");
+}
+
+#[test]
+fn redirect_to_https_on_both_families_passes() {
+    let mut f = healthy_online();
+    redirect_home(
+        &mut f,
+        "https://shop.example/",
+        (Some("2001:db8:1::10"), Probed::ok(http_answer(200, None))),
+    );
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::IspRedirects, Some(80), Status::Pass);
+    assert_has(&fd.summary, "every redirect on port 80 leads to");
+    assert_line(&fd.evidence, "HTTP 301 -> https://shop.example/");
+}
+
+#[test]
+fn redirects_other_names_are_checked_against_this_host() {
+    let mut f = healthy_online();
+    f.web = Probed::ok(WebServers {
+        nginx: vec![nginx(
+            "server {\n    listen 80;\n    listen [::]:80;\n    server_name shop.example www.shop.example;\n}\n",
+        )],
+        others: Vec::new(),
+        ..WebServers::default()
+    });
+    isp(&mut f).site_names = vec![SiteName {
+        name: "www.shop.example".into(),
+        addrs: Probed::ok(vec![ip("203.0.113.10")]),
+    }];
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::IspRedirects, Some(80), Status::Warn);
+    assert_has(
+        &fd.summary,
+        "www.shop.example (nginx server_name (/etc/nginx/sites/shop.conf:1)) has no AAAA record",
+    );
+    assert_line(&fd.evidence, "other name www.shop.example");
+
+    // The healthy twin: the other name has both records, on this host.
+    isp(&mut f).site_names[0].addrs = Probed::ok(vec![ip("203.0.113.10"), ip("2001:db8:1::10")]);
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::IspRedirects, Some(80), Status::Pass);
+    assert_line(&fd.evidence, "AAAA 2001:db8:1::10");
 }

@@ -135,6 +135,9 @@ pub struct Request<'a> {
     pub limit: Duration,
     /// How many body bytes to keep for the caller (the rest is only hashed).
     pub keep: usize,
+    /// Bytes of a padding header, so the request itself spans full-size packets (the
+    /// NAT64 path's MTU); 0 for none.
+    pub pad: usize,
 }
 
 pub struct Fetched {
@@ -248,6 +251,7 @@ where
         .and_then(|v| v.trim().parse().ok());
     let (body, truncated) = read_body(response.into_body(), deadline, length).await;
     let hash = hex(&Sha256::digest(&body));
+    let content_sketch = super::sketch::sketch(&body);
     Ok(Fetched {
         response: HttpResponse {
             status,
@@ -256,6 +260,7 @@ where
             body_len: body.len() as u64,
             body_truncated: truncated,
             body_sha256: hash,
+            content_sketch,
             cert,
             protocol: Some(protocol),
         },
@@ -283,6 +288,11 @@ fn build(
             .header(header::HOST, req.url.host_header())
             .header(header::CONNECTION, "close"),
         HttpProtocol::H2 => b.uri(req.url.to_string()),
+    };
+    let b = if req.pad > 0 {
+        b.header("X-Padding", "x".repeat(req.pad))
+    } else {
+        b
     };
     b.body(Empty::new()).map_err(|e| {
         err(
@@ -467,6 +477,7 @@ mod tests {
             accept: "*/*",
             limit,
             keep,
+            pad: 0,
         }
     }
 

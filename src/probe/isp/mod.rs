@@ -8,10 +8,14 @@
 pub mod conn;
 pub mod html;
 pub mod http;
+pub mod nat64;
+pub mod sketch;
 pub mod smtp;
 
 use crate::facts::isp::*;
-use crate::facts::{DnsFacts, Link, Listener, ProbeError, ProbeErrorKind, Probed, Route};
+use crate::facts::{
+    DnsFacts, Link, Listener, ProbeError, ProbeErrorKind, Probed, Route, WebServers,
+};
 use crate::model::Family;
 use crate::options::Options;
 use crate::sanitize::clean;
@@ -39,6 +43,10 @@ const PAGE_KEEP: usize = 256 * 1024;
 const ACME_MAX_URLS: usize = 10;
 /// Body bytes kept of a linked stylesheet for its `url()` references.
 const CSS_KEEP: usize = 256 * 1024;
+/// Most requests of one redirect chain (Let's Encrypt follows 10 redirects).
+const REDIRECT_MAX_HOPS: usize = 11;
+/// Most other names of the site looked up.
+const MAX_SITE_NAMES: usize = 20;
 /// Most other hosts of subresources looked up.
 const MAX_RESOURCE_HOSTS: usize = 20;
 
@@ -53,8 +61,9 @@ pub fn is_tls_port(p: u16) -> bool {
 pub async fn gather(
     opts: &Options,
     dns: impl std::future::Future<Output = Option<DnsFacts>>,
-    _links: Option<&Vec<Link>>,
-    _routes: Option<&Vec<Route>>,
+    web: impl std::future::Future<Output = Option<WebServers>>,
+    links: Option<&Vec<Link>>,
+    routes: Option<&Vec<Route>>,
     _listeners: Option<&Vec<Listener>>,
 ) -> Probed<IspFacts> {
     if opts.offline {
@@ -75,14 +84,43 @@ pub async fn gather(
         };
         let a: Vec<IpAddr> = ips(|d| &d.a);
         let aaaa: Vec<IpAddr> = ips(|d| &d.aaaa);
-        tokio::join!(
-            http_all(opts, &tls, &a, &aaaa),
-            smtp_all(opts, &tls, &a, &aaaa),
-            acme(opts, &tls, &a, &aaaa),
-            resources(opts, &tls, &a, &aaaa),
-        )
+        let dns64: Vec<std::net::Ipv6Addr> = dns
+            .as_ref()
+            .and_then(|d| d.dns64.value().cloned())
+            .unwrap_or_default();
+        // The names in the servers' configuration are looked up while the site is
+        // asked; the certificates' names once its answers are in.
+        let config_names = async {
+            let names: Vec<String> = web
+                .await
+                .map(|w| w.site_names(None).into_iter().map(|(n, _)| n).collect())
+                .unwrap_or_default();
+            lookup_names(opts, names).await
+        };
+        let ((http, smtp, acme, resources, redirects, nat64), mut names) = tokio::join!(
+            async {
+                tokio::join!(
+                    http_all(opts, &tls, &a, &aaaa),
+                    smtp_all(opts, &tls, &a, &aaaa),
+                    acme(opts, &tls, &a, &aaaa),
+                    resources(opts, &tls, &a, &aaaa),
+                    redirect_all(opts, &tls, &a, &aaaa),
+                    nat64::gather(opts, &tls, &dns64, links, routes),
+                )
+            },
+            config_names,
+        );
+        let cert_names: Vec<String> = http
+            .iter()
+            .filter_map(|p| p.response.value()?.cert.as_ref())
+            .flat_map(|c| c.names.iter())
+            .filter_map(|n| crate::facts::host_name_of(n))
+            .filter(|n| !names.iter().any(|s: &SiteName| s.name == *n))
+            .collect();
+        names.extend(lookup_names(opts, cert_names).await);
+        (http, smtp, acme, resources, redirects, names, nat64)
     };
-    let (egress, (echo, inbound), (http, smtp, acme, resources)) =
+    let (egress, (echo, inbound), (http, smtp, acme, resources, redirects, site_names, nat64)) =
         tokio::join!(egress_all(opts), echo_all(opts, &tls), site);
     Probed {
         result: Ok(IspFacts {
@@ -93,6 +131,9 @@ pub async fn gather(
             smtp,
             acme,
             resources,
+            nat64,
+            redirects,
+            site_names,
         }),
         ms: t0.elapsed().as_millis() as u64,
     }
@@ -109,7 +150,11 @@ fn timed_out(what: &str, limit: Duration) -> ProbeError {
 }
 
 /// Addresses of `host` (a literal, or a name resolved with the system resolver).
-async fn resolve(host: &str, port: u16, limit: Duration) -> Result<Vec<IpAddr>, ProbeError> {
+pub(super) async fn resolve(
+    host: &str,
+    port: u16,
+    limit: Duration,
+) -> Result<Vec<IpAddr>, ProbeError> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![ip]);
     }
@@ -383,6 +428,7 @@ impl EchoAt<'_> {
             accept,
             limit,
             keep,
+            pad: 0,
         };
         crate::probe::timed(limit, &format!("echo service {url}"), async {
             read(http::get(&req).await?)
@@ -393,7 +439,7 @@ impl EchoAt<'_> {
 
 /// The echo service's `GET /` answer: the caller's address as plain text; else the
 /// (cleaned) text it gave instead.
-fn parse_echo_text(body: &[u8]) -> Result<IpAddr, String> {
+pub(super) fn parse_echo_text(body: &[u8]) -> Result<IpAddr, String> {
     let text = String::from_utf8_lossy(body).trim().to_string();
     text.parse::<IpAddr>().map(unmap).map_err(|_| clean(&text))
 }
@@ -456,6 +502,7 @@ async fn fetch(
         accept: "text/html,*/*",
         limit,
         keep,
+        pad: 0,
     };
     let mut body = Vec::new();
     let what = format!("GET {url} from {}", crate::net::bracketed(ip));
@@ -609,6 +656,129 @@ async fn acme(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> Optio
         facts.hops.extend(hops);
     }
     Some(facts)
+}
+
+// -------------------------------------------------------------------------- redirects
+
+/// The other names the site answers to, each looked up once (the domain itself and
+/// repeats left out, at most `MAX_SITE_NAMES`), all at once.
+async fn lookup_names(opts: &Options, names: Vec<String>) -> Vec<SiteName> {
+    let mut wanted: Vec<String> = Vec::new();
+    for n in names {
+        if n != opts.target.domain.to_ascii_lowercase() && !wanted.contains(&n) {
+            wanted.push(n);
+        }
+    }
+    wanted.truncate(MAX_SITE_NAMES);
+    join_all(wanted.into_iter().map(|name| async move {
+        let addrs = crate::probe::timed(opts.timeout, &format!("resolving {name}"), async {
+            resolve(&name, 80, opts.timeout).await
+        })
+        .await;
+        SiteName {
+            name: clean(&name),
+            addrs,
+        }
+    }))
+    .await
+}
+
+/// Every web port's home page, and port 80's ACME challenge path, followed over each
+/// family on its own, all chains at once.
+async fn redirect_all(
+    opts: &Options,
+    tls: &Tls,
+    a: &[IpAddr],
+    aaaa: &[IpAddr],
+) -> Vec<RedirectChain> {
+    if a.is_empty() && aaaa.is_empty() {
+        return Vec::new();
+    }
+    let mut starts: Vec<(u16, Url)> = Vec::new();
+    for &port in &opts.target.ports {
+        if crate::options::is_mail_port(port) {
+            continue;
+        }
+        if let Some(u) = Url::site(is_tls_port(port), &opts.target.domain, port, "/") {
+            starts.push((port, u));
+        }
+        if port == 80
+            && let Some(u) = Url::site(
+                false,
+                &opts.target.domain,
+                80,
+                &format!("/.well-known/acme-challenge/{}", random_token()),
+            )
+        {
+            starts.push((port, u));
+        }
+    }
+    let jobs = starts
+        .into_iter()
+        .flat_map(|(port, url)| Family::BOTH.map(|family| (port, url.clone(), family)));
+    join_all(jobs.map(|(port, start, family)| follow(opts, tls, a, aaaa, port, start, family)))
+        .await
+}
+
+/// Follow one chain over `family`: each hop at the first address of that family of its
+/// host, up to `REDIRECT_MAX_HOPS` requests and, for starting new ones, two timeouts.
+async fn follow(
+    opts: &Options,
+    tls: &Tls,
+    a: &[IpAddr],
+    aaaa: &[IpAddr],
+    port: u16,
+    start: Url,
+    family: Family,
+) -> RedirectChain {
+    let deadline = Instant::now() + opts.timeout * 2;
+    let mut chain = RedirectChain {
+        port,
+        start: start.to_string(),
+        family,
+        hops: Vec::new(),
+        cut: None,
+    };
+    let mut url = start;
+    loop {
+        if chain.hops.len() >= REDIRECT_MAX_HOPS {
+            chain.cut = Some(format!("more than {REDIRECT_MAX_HOPS} requests"));
+            break;
+        }
+        if Instant::now() >= deadline {
+            chain.cut = Some(format!(
+                "out of time after {}",
+                humantime::format_duration(opts.timeout * 2)
+            ));
+            break;
+        }
+        let addrs = host_addrs(opts, &url, a, aaaa).await;
+        let ip = addrs.iter().copied().find(|i| Family::of(*i) == family);
+        let response = match ip {
+            Some(ip) => fetch(opts, tls, &url, ip, true, 0).await.0,
+            None => Probed::err(
+                ProbeErrorKind::NotRun,
+                format!("{} has no {} address", url.host(), family.name()),
+            ),
+        };
+        let next = response
+            .value()
+            .filter(|r| (300..400).contains(&r.status))
+            .and_then(|r| r.location.as_ref())
+            .and_then(|loc| url.join(loc));
+        chain.hops.push(RedirectHop {
+            url: url.to_string(),
+            ip,
+            response,
+        });
+        let Some(next) = next else { break };
+        if chain.hops.iter().any(|h| h.url == next.to_string()) {
+            chain.cut = Some(format!("a redirect loop back to {next}"));
+            break;
+        }
+        url = next;
+    }
+    chain
 }
 
 // -------------------------------------------------------------------------- resources

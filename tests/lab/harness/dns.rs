@@ -36,12 +36,17 @@ pub struct DnsZone {
     hosts: Vec<(String, Option<String>, Option<String>)>,
     mx: Vec<(String, String, u16)>,
     txt: Vec<(String, String)>,
-    /// The resolver pretends to be a DNS64 resolver with [`NAT64_PREFIX`].
-    dns64: bool,
+    /// The resolver pretends to be a DNS64 resolver with this prefix (a /96).
+    dns64: Option<String>,
     /// `(name, address)`: the resolver answers this family of `name` itself
     /// (`--address=/name/address`), differing from the authoritative data; the other
     /// family is still forwarded.
     resolver_addresses: Vec<(String, String)>,
+    /// ns1 is a server that answers by EDNS Client Subnet (tests/support/ecs_dns.py)
+    /// instead of dnsmasq, withholding AAAA from clients in these networks.
+    ecs_withhold_aaaa: Option<Vec<String>>,
+    /// How long the ECS server holds each answer back (a distant server).
+    ecs_delay_ms: u32,
 }
 
 impl Default for DnsZone {
@@ -55,8 +60,10 @@ impl Default for DnsZone {
             hosts: Vec::new(),
             mx: Vec::new(),
             txt: Vec::new(),
-            dns64: false,
+            dns64: None,
             resolver_addresses: Vec::new(),
+            ecs_withhold_aaaa: None,
+            ecs_delay_ms: 0,
         }
     }
 }
@@ -128,9 +135,74 @@ impl DnsZone {
     /// The resolver acts as a DNS64 resolver with the well-known prefix 64:ff9b::/96:
     /// ipv4only.arpa gets AAAA records, and shop.lab.example gets a synthesised AAAA when
     /// the zone has none. (dnsmasq cannot synthesise; the lab writes the records.)
-    pub fn dns64(mut self) -> Self {
-        self.dns64 = true;
+    pub fn dns64(self) -> Self {
+        self.dns64_at(NAT64_PREFIX)
+    }
+    /// The same with another prefix (a /96, e.g. the lab translator's
+    /// `LAB_NAT64_PREFIX`).
+    pub fn dns64_at(mut self, prefix: &str) -> Self {
+        self.dns64 = Some(prefix.to_string());
         self
+    }
+
+    /// ns1 answers by EDNS Client Subnet, as a geo-DNS provider does: clients in the
+    /// `withheld` networks get no AAAA; every answer to a query with a client subnet
+    /// echoes it with a scope (empty: the same answer everywhere). ns2 stays dnsmasq,
+    /// which ignores the option.
+    pub fn ecs_on_ns1(mut self, withheld: &[&str]) -> Self {
+        self.ecs_withhold_aaaa = Some(strings(withheld));
+        self
+    }
+
+    /// The ECS server answers `ms` late, as a server that far away does (the bench).
+    pub fn ecs_delay_ms(mut self, ms: u32) -> Self {
+        self.ecs_delay_ms = ms;
+        self
+    }
+
+    /// The addresses the dnsmasq authoritative server answers on: all of the zone's
+    /// server addresses, but ns1's when ns1 is the ECS server.
+    fn dnsmasq_auth_addrs(&self) -> Vec<&'static str> {
+        let ecs = self.ecs_withhold_aaaa.is_some();
+        self.auth_addrs()
+            .into_iter()
+            .filter(|a| !(ecs && (*a == NS1_V4 || *a == NS1_V6)))
+            .collect()
+    }
+
+    /// ns1's addresses the ECS server answers on.
+    fn ecs_addrs(&self) -> Vec<&'static str> {
+        self.auth_addrs()
+            .into_iter()
+            .filter(|a| *a == NS1_V4 || *a == NS1_V6)
+            .collect()
+    }
+
+    /// The zone as the ECS server reads it (JSON).
+    fn ecs_zone_json(&self, withheld: &[String]) -> String {
+        let mut hosts = serde_json::Map::new();
+        for (ns, v4, v6) in [("ns1", NS1_V4, NS1_V6), ("ns2", NS2_V4, NS2_V6)] {
+            let aaaa: Vec<&str> = if self.ns_aaaa { vec![v6] } else { Vec::new() };
+            hosts.insert(
+                format!("{ns}.{ZONE}"),
+                serde_json::json!({"A": [v4], "AAAA": aaaa}),
+            );
+        }
+        hosts.insert(
+            DOMAIN.to_string(),
+            serde_json::json!({"A": self.shop_a, "AAAA": self.shop_aaaa}),
+        );
+        for (name, a, aaaa) in &self.hosts {
+            hosts.insert(name.clone(), serde_json::json!({"A": a.iter().collect::<Vec<_>>(), "AAAA": aaaa.iter().collect::<Vec<_>>()}));
+        }
+        serde_json::json!({
+            "zone": ZONE,
+            "ns": [format!("ns1.{ZONE}"), format!("ns2.{ZONE}")],
+            "hosts": hosts,
+            "withhold_aaaa": withheld,
+            "delay_ms": self.ecs_delay_ms,
+        })
+        .to_string()
     }
 
     /// The addresses the authoritative server answers on.
@@ -158,7 +230,7 @@ impl DnsZone {
     /// * NS = `auth-server` name (ns1) + `auth-sec-servers` (ns2). Reverse zones list ns1
     ///   only (dnsmasq leaves secondaries out of reverse zones).
     fn auth_conf(&self, dir: &Path) -> String {
-        let addrs = self.auth_addrs().join(",");
+        let addrs = self.dnsmasq_auth_addrs().join(",");
         let mut c = Conf::dnsmasq(dir, "dns-auth", &addrs, "authoritative for lab.example");
         c.line(format!("auth-server=ns1.{ZONE},{addrs}"));
         c.line(format!("auth-zone={ZONE},{}", REVERSE_SUBNETS.join(",")));
@@ -211,17 +283,14 @@ impl DnsZone {
         c.line("local=/ipv4only.arpa/");
         for a in IPV4ONLY_A {
             c.line(format!("host-record=ipv4only.arpa,{a}"));
-            if self.dns64 {
-                c.line(format!(
-                    "host-record=ipv4only.arpa,{}",
-                    nat64(NAT64_PREFIX, a)
-                ));
+            if let Some(prefix) = &self.dns64 {
+                c.line(format!("host-record=ipv4only.arpa,{}", nat64(prefix, a)));
             }
         }
         // A DNS64 resolver synthesises AAAA only for names without one.
-        if self.dns64 && self.shop_aaaa.is_empty() {
+        if let Some(prefix) = self.dns64.as_ref().filter(|_| self.shop_aaaa.is_empty()) {
             for a in &self.shop_a {
-                c.line(format!("address=/{DOMAIN}/{}", nat64(NAT64_PREFIX, a)));
+                c.line(format!("address=/{DOMAIN}/{}", nat64(prefix, a)));
             }
         }
         for (name, addr) in &self.resolver_addresses {
@@ -325,7 +394,7 @@ impl Lab {
         let auth = (
             "dns-auth",
             self.zone.auth_conf(&dir),
-            self.zone.auth_addrs(),
+            self.zone.dnsmasq_auth_addrs(),
         );
         let resolver = (
             "dns-resolver",
@@ -351,6 +420,13 @@ impl Lab {
                 }
             });
         }
+        if let Some(withheld) = self.zone.ecs_withhold_aaaa.clone() {
+            let zone = dir.join("ecs-zone.json");
+            write_file(&zone, &self.zone.ecs_zone_json(&withheld));
+            let addrs = self.zone.ecs_addrs().join(",");
+            let zone_s = zone.display().to_string();
+            self.start_support(Ns::Net, "dns-ecs", "ecs_dns.py", &[&addrs, &zone_s]);
+        }
     }
 
     /// Replace the DNS data: both dnsmasq instances are restarted with the new zone (their
@@ -358,6 +434,9 @@ impl Lab {
     pub fn set_zone(&mut self, zone: DnsZone) {
         self.stop("dns-resolver");
         self.stop("dns-auth");
+        if self.zone.ecs_withhold_aaaa.is_some() {
+            self.stop("dns-ecs");
+        }
         self.zone = zone;
         self.start_dns();
     }

@@ -30,6 +30,7 @@
 //! - [`servers`]: Apache httpd, HAProxy and Caddy from Debian's packages;
 //! - [`firewall`]: packet-filter rules inside a lab namespace;
 //! - [`isp`]: the echo service, NAT, upstream faults, TLS certificates, an SMTP stub;
+//! - [`nat64`]: a NAT64 translator (tayga) and routers' PREF64;
 //! - [`regions`]: probe namespaces on the lab's internet and a Globalping-compatible API
 //!   that measures from them;
 //! - [`dsdoctor`]: running the binary under test;
@@ -43,6 +44,7 @@ pub mod dns;
 pub mod dsdoctor;
 pub mod firewall;
 pub mod isp;
+pub mod nat64;
 pub mod process;
 pub mod regions;
 pub mod report;
@@ -55,6 +57,7 @@ pub use dns::*;
 pub use dsdoctor::*;
 pub use firewall::*;
 pub use isp::*;
+pub use nat64::*;
 pub use process::*;
 pub use regions::*;
 pub use report::*;

@@ -42,9 +42,9 @@ pub const ASSUME_PUBLIC: [&str; 4] = [
 ];
 
 /// Tools the lab (and the tests built on it) need on PATH.
-const REQUIRED_TOOLS: &str = "ip ss sysctl kill dnsmasq nginx apache2 haproxy caddy dig python3 setpriv nft iptables ip6tables netplan unshare openssl curl ping";
+const REQUIRED_TOOLS: &str = "ip ss sysctl kill dnsmasq nginx apache2 haproxy caddy dig python3 setpriv nft iptables ip6tables netplan unshare openssl tayga curl ping";
 const INSTALL_HINT: &str = "apt-get update && apt-get install -y nginx-light apache2 haproxy caddy dnsmasq-base \
-    nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps netplan.io openssl curl iputils-ping \
+    nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps netplan.io openssl tayga curl iputils-ping \
     (or run scripts/test.sh, which installs them)";
 
 /// srv's netplan file: the addresses and default routes `build_network` gives it, as a

@@ -30,6 +30,9 @@ impl Zone {
         for (owner, exchange, preference) in &self.mx {
             z = z.mx(&expand(owner, None), &expand(exchange, None), *preference);
         }
+        if let Some(prefix) = &self.dns64 {
+            z = z.dns64_at(&expand(prefix, None));
+        }
         z
     }
 }
@@ -51,6 +54,9 @@ pub fn apply(lab: &mut Lab, step: &Step) {
         }
         Step::Haproxy(binds) => {
             lab.start_haproxy(&x(binds, lab));
+        }
+        Step::HaproxyTo { binds, server } => {
+            lab.start_haproxy_to(&x(binds, lab), &x(server, lab));
         }
         Step::Caddy(bind) => {
             lab.start_caddy(&x(bind, lab));
@@ -131,6 +137,8 @@ pub fn apply(lab: &mut Lab, step: &Step) {
         Step::NarrowUplink(mtu) => lab.narrow_upstream_link(*mtu),
         Step::DropPacketTooBigUpstream { ipv4 } => lab.drop_packet_too_big_upstream(*ipv4),
         Step::Blackhole6(addr) => lab.add_blackhole_v6(&x(addr, lab)),
+        Step::Nat64 { mtu } => lab.start_nat64(*mtu),
+        Step::Pref64(prefix) => lab.advertise_pref64(&x(prefix, lab)),
         Step::Reach { to, port, open } => {
             let to = x(to, lab);
             assert_eq!(

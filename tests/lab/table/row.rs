@@ -68,6 +68,8 @@ pub struct Zone {
     pub(super) hosts: Vec<Host>,
     /// `[owner, exchange, preference]`.
     pub(super) mx: Vec<(String, String, u16)>,
+    /// The resolver does DNS64 with this prefix (a /96, e.g. `{NAT64}`).
+    pub(super) dns64: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -94,6 +96,12 @@ pub enum Step {
     },
     /// HAProxy in srv with these `bind` lines in its frontend (line 8).
     Haproxy(String),
+    /// The same in front of `server` (`app ADDR:PORT` on line 11, see
+    /// `Lab::start_haproxy_to`).
+    HaproxyTo {
+        binds: String,
+        server: String,
+    },
     /// Caddy in srv with this `bind` line in the site (line 9; empty for none).
     Caddy(String),
     /// "A service on port N" (see `Lab::start_listener`).
@@ -179,6 +187,13 @@ pub enum Step {
         addr: String,
         port: u16,
     },
+    /// tayga in net translating `{NAT64}`/96, its tun device's MTU `mtu` (see
+    /// `Lab::start_nat64`).
+    Nat64 {
+        mtu: Option<u32>,
+    },
+    /// A router on srv's link advertising this PREF64 prefix (`Lab::advertise_pref64`).
+    Pref64(String),
     /// Whether a TCP connection from cli to `to:port` is accepted: the breakage took
     /// effect (or the lab works before it).
     Reach {
@@ -402,7 +417,7 @@ impl Scenario {
 
 /// The names `{NAME}` may stand for in a row's strings; `SITE` (the nginx site file) and
 /// `TLS` (the lab's certificate directory) need the lab.
-pub const PLACEHOLDERS: [(&str, &str); 12] = [
+pub const PLACEHOLDERS: [(&str, &str); 13] = [
     ("DOMAIN", DOMAIN),
     ("SRV_V4", SRV_V4),
     ("SRV_V6", SRV_V6),
@@ -415,6 +430,7 @@ pub const PLACEHOLDERS: [(&str, &str); 12] = [
     ("NAT_PUBLIC_V4", NAT_PUBLIC_V4),
     ("HOME_V4", HOME_V4),
     ("ECHO_PORT", "8180"),
+    ("NAT64", LAB_NAT64_PREFIX),
 ];
 
 /// Placeholders whose value is one lab's path: the nginx site, the TLS directory, and
