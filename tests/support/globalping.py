@@ -25,7 +25,7 @@ MODE makes the API misbehave the ways a real one does:
     422-v6   refuse measurements over IPv6 with 422 (no IPv6-capable probe)
     stall    accept, but the measurement stays in-progress for ever
 
-Every request is logged to stderr as `REQ <monotonic s> <method> <path> <status> auth=<0|1>`
+Every request is logged to stderr as `REQ <arrival, monotonic s> <method> <path> <status> auth=<0|1>`
 so tests can count requests (no loop) and their spacing (polling rate).
 Python stdlib only; one thread per request, one per probe test.
 """
@@ -208,7 +208,8 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
         auth = 1 if (self.headers.get("Authorization") or "").startswith("Bearer ") else 0
-        sys.stderr.write("REQ %.3f %s %s %d auth=%d\n" % (time.monotonic(), self.command,
+        # The time the request arrived: the client's spacing, not the server's delays.
+        sys.stderr.write("REQ %.3f %s %s %d auth=%d\n" % (self.arrived, self.command,
                                                          self.path, code, auth))
         sys.stderr.flush()
 
@@ -216,6 +217,7 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(code, {"error": {"type": kind, "message": message}}, headers)
 
     def do_GET(self):
+        self.arrived = time.monotonic()
         path = self.path.split("?")[0]
         if path == "/v1/limits":
             remaining = 0 if MODE == "429" else LIMIT
@@ -241,6 +243,7 @@ class Handler(BaseHTTPRequestHandler):
         self.error(404, "not_found", "Couldn't find the requested item.")
 
     def do_POST(self):
+        self.arrived = time.monotonic()
         path = self.path.split("?")[0]
         length = int(self.headers.get("Content-Length") or 0)
         try:
