@@ -82,11 +82,12 @@ pub fn web_ports(opts: &Options) -> Vec<(u16, &'static str)> {
 /// Ask the measurement network; `progress` gets the facts after every poll round.
 pub async fn gather(opts: &Options, progress: impl Fn(RegionsFacts)) -> Probed<RegionsFacts> {
     let start = Instant::now();
-    if opts.regions == 0 {
-        return Probed::err(ProbeErrorKind::NotRun, "not asked (--regions 0)");
-    }
+    // --offline first: every ISP check says so when it is the reason.
     if opts.offline {
         return Probed::err(ProbeErrorKind::NotRun, "not asked (--offline)");
+    }
+    if opts.regions == 0 {
+        return Probed::err(ProbeErrorKind::NotRun, "not asked (--regions 0)");
     }
     let token = std::env::var(TOKEN_ENV).ok();
     let Some(api) = Api::new(&opts.globalping_url, token) else {
