@@ -35,13 +35,14 @@ declare -A PKG_OF=(
     [openssl]=openssl
     [tayga]=tayga
     [postfix]=postfix
+    [curl]=curl [ping]=iputils-ping
 )
 # netplan.io has no maintainer scripts and starts nothing: its generator only runs at
 # boot. The lab's srv declares its network in netplan, and the lab reads back what
 # `netplan generate` makes of a fix.
 # postfix is installed with debconf's "No configuration": no main.cf, nothing started;
 # the mail rows run it from a configuration directory of their own in srv.
-PACKAGES="nginx-light apache2 haproxy caddy dnsmasq-base nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps prometheus netplan.io openssl postfix tayga"
+PACKAGES="nginx-light apache2 haproxy caddy dnsmasq-base nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps prometheus netplan.io openssl postfix tayga curl iputils-ping"
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
 

@@ -170,6 +170,7 @@ fn command(
                 prometheus_textfile: args.prometheus_textfile.clone(),
                 exec: args.exec.clone(),
                 count: args.count,
+                regions_every: args.regions_every,
             };
             let mut out = std::io::stdout();
             runtime.block_on(run_watch(&opts, &cfg, &mut out))?;

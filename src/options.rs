@@ -24,6 +24,20 @@ pub struct Options {
     /// `--dnsbl`: blocklist zones; empty means the defaults in `assets/mail.toml`.
     #[serde(default)]
     pub dnsbl: Vec<String>,
+    /// `--regions N`: vantage points of the measurement network to ask; 0 is off.
+    /// Absent from older recordings.
+    #[serde(default)]
+    pub regions: u16,
+    /// `--globalping-url`: the measurement network's API.
+    #[serde(default = "default_globalping_url")]
+    pub globalping_url: String,
+}
+
+/// `--globalping-url` default (contract).
+pub const DEFAULT_GLOBALPING_URL: &str = "https://api.globalping.io/v1";
+
+fn default_globalping_url() -> String {
+    DEFAULT_GLOBALPING_URL.to_string()
 }
 
 impl Options {
@@ -42,6 +56,21 @@ impl Options {
             offline: false,
             mail_egress: Vec::new(),
             dnsbl: Vec::new(),
+            regions: 0,
+            globalping_url: default_globalping_url(),
+        }
+    }
+
+    /// Whether two runs diagnose the same thing: everything but `--regions`, which only
+    /// says whether the world is asked this time (a run that asks keeps the earlier
+    /// run's other facts, and a run that does not keeps the earlier answer).
+    pub fn same_diagnosis(&self, other: &Options) -> bool {
+        Options {
+            regions: 0,
+            ..self.clone()
+        } == Options {
+            regions: 0,
+            ..other.clone()
         }
     }
 

@@ -313,6 +313,8 @@ pub static CATALOGUE: &[CheckDef] = &[
     port(C::IspRedirects, REDIRECT_READS, IPV6_OFF_EXPLAINS, isp::redirects::check),
     host(C::IspPathMtuIpv4, ISP_READS, names(BEHIND_EGRESS_V4), |c| isp::path_mtu::check(c, F::V4)),
     host(C::IspPathMtuIpv6, ISP_READS, names(BEHIND_EGRESS_V6), |c| isp::path_mtu::check(c, F::V6)),
+    // Alone: a relation would make every re-check of another stage ask the world again.
+    port(C::IspRegions, &[P::Regions], ALONE, isp::regions::check),
 ];
 
 /// The catalogue entry of a check.

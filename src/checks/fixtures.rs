@@ -325,11 +325,75 @@ pub fn healthy() -> Facts {
             blocklists: Vec::new(),
             egress: Vec::new(),
         })),
+        // As a run without --regions records it; `regions()` is a measured one.
+        regions: Some(Probed::err(
+            ProbeErrorKind::NotRun,
+            "not asked (--regions 0)",
+        )),
     }
 }
 
 /// The healthy host's dependencies: a Debian hosts file and one package source with
 /// AAAA; no outbound connection.
+/// Three probes on three continents fetch port 80 over both families and resolve both
+/// records: what the measurement network sees of a healthy site.
+pub fn regions() -> regions::RegionsFacts {
+    use regions::*;
+    let places = [
+        ("EU", "DE", "Frankfurt", 3320, "Deutsche Telekom AG"),
+        ("NA", "US", "Ashburn", 16509, "Amazon.com, Inc."),
+        ("AS", "JP", "Tokyo", 2516, "KDDI"),
+    ];
+    let result = |i: usize, code: Option<u16>, addr: &str, answers: Vec<(String, String)>| {
+        let (continent, country, city, asn, network) = places[i];
+        ProbeResult {
+            probe: ProbePlace {
+                continent: continent.into(),
+                country: country.into(),
+                city: city.into(),
+                asn: Some(asn),
+                network: network.into(),
+            },
+            status: TestStatus::Finished,
+            status_code: code,
+            resolved: addr.parse().ok(),
+            total_ms: Some(40 + i as u64),
+            output: String::new(),
+            answers,
+        }
+    };
+    let measurement = |id: &str, code: Option<u16>, addr: &str, answers: Vec<(String, String)>| {
+        Ok(Measurement {
+            id: id.into(),
+            finished: true,
+            results: (0..places.len())
+                .map(|i| result(i, code, addr, answers.clone()))
+                .collect(),
+        })
+    };
+    let rec = |t: &str, v: &str| vec![(t.to_string(), v.to_string())];
+    RegionsFacts {
+        api: "https://api.globalping.io/v1".into(),
+        asked: 3,
+        token: false,
+        ports: vec![PortMeasurements {
+            port: 80,
+            protocol: "HTTP".into(),
+            v4: measurement("m4", Some(200), "203.0.113.10", Vec::new()),
+            v6: measurement("m6", Some(200), "2001:db8:1::10", Vec::new()),
+        }],
+        dns_a: Some(measurement("ma", None, "", rec("A", "203.0.113.10"))),
+        dns_aaaa: Some(measurement(
+            "maaaa",
+            None,
+            "",
+            rec("AAAA", "2001:db8:1::10"),
+        )),
+        quota: None,
+        complete: true,
+    }
+}
+
 pub fn ipv4_deps() -> deps::Ipv4Deps {
     deps::Ipv4Deps {
         hosts: Probed::ok(crate::parse::hosts::parse(

@@ -98,6 +98,10 @@ pub struct WatchArgs {
     /// On every change, run CMD with `sh -c`, the event as JSON on its standard input
     #[arg(long, value_name = "CMD")]
     pub exec: Option<String>,
+    /// With --regions N: ask the measurement network on every Kth run only (its quota
+    /// is small; the first run asks)
+    #[arg(long = "regions-every", value_name = "K", default_value = "1", value_parser = clap::value_parser!(u64).range(1..))]
+    pub regions_every: u64,
     /// Stop after N runs (default: run until interrupted)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
@@ -174,4 +178,16 @@ pub struct Common {
     /// Run no probe that leaves this host (DNS to a local resolver is allowed)
     #[arg(long)]
     pub offline: bool,
+    /// Ask N vantage points of the measurement network to fetch the site over both
+    /// families (isp.regions; spends its quota, takes up to 30 s); 0 turns it off
+    #[arg(long, value_name = "N", default_value = "0", value_parser = clap::value_parser!(u16).range(0..=64))]
+    pub regions: u16,
+    /// Base URL of the Globalping-compatible API (token from GLOBALPING_TOKEN)
+    #[arg(
+        long = "globalping-url",
+        value_name = "URL",
+        value_parser = parse_echo_url,
+        default_value = "https://api.globalping.io/v1"
+    )]
+    pub globalping_url: String,
 }

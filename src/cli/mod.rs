@@ -288,6 +288,8 @@ impl Common {
             offline: self.offline,
             mail_egress: self.mail_egress.clone(),
             dnsbl: self.dnsbl.clone(),
+            regions: self.regions,
+            globalping_url: self.globalping_url.clone(),
         }
     }
 }

@@ -55,13 +55,19 @@ pub fn assemble(
 
 /// A live run of every check through a session, keeping the facts (`--save-facts`).
 pub async fn run_with_facts(opts: &Options) -> (Facts, Report) {
+    run_in(&Session::live().headless(), 1, opts).await
+}
+
+/// Run `run` of every check in `session`, which keeps what a run does not gather from
+/// the run before (`watch`: the measurement network's answer between the runs that ask
+/// it).
+pub async fn run_in(session: &Session, run: u64, opts: &Options) -> (Facts, Report) {
     let started = SystemTime::now();
-    let session = Session::live().headless();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let drain = async { while rx.recv().await.is_some() {} };
     let (judged, ()) = tokio::join!(
         async {
-            let j = session.run(1, Scope::All, opts, &tx).await;
+            let j = session.run(run, Scope::All, opts, &tx).await;
             drop(tx);
             j
         },

@@ -13,6 +13,8 @@ pub enum Scope {
     All,
     /// One stage and every check that depends on it (`r`).
     Stage(Stage),
+    /// Ask the measurement network (`isp.regions`): the wizard's "ask the world" key.
+    World,
 }
 
 /// The fact parts a stage's own findings are about: fixing something in that stage
@@ -55,6 +57,12 @@ impl Scope {
                     parts: PartKind::ALL.into_iter().collect(),
                 };
             }
+            Scope::World => {
+                return Plan {
+                    checks: [CheckId::IspRegions].into_iter().collect(),
+                    parts: [PartKind::Regions].into_iter().collect(),
+                };
+            }
             Scope::Stage(s) => s,
         };
         let own = owned(stage);
@@ -79,6 +87,19 @@ impl Scope {
             }
         }
         Plan { checks, parts }
+    }
+}
+
+impl Scope {
+    /// The plan of a run with these options: a run that does not ask the measurement
+    /// network (`--regions 0`) keeps the earlier run's answer instead of replacing it
+    /// with "not asked" (a run with no earlier facts records "not asked").
+    pub fn plan_for(self, opts: &crate::options::Options) -> Plan {
+        let mut plan = self.plan();
+        if opts.regions == 0 {
+            plan.parts.remove(&PartKind::Regions);
+        }
+        plan
     }
 }
 

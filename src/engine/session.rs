@@ -23,6 +23,9 @@ pub struct Judged {
     /// A part the check reads is still being gathered by the current run: the finding
     /// is from the facts known so far.
     pub pending: bool,
+    /// Every part still pending has sent partial facts this run (results streaming in):
+    /// the finding is about this run's facts so far, worth showing.
+    pub partial: bool,
 }
 
 /// What a run reports, in order: `Started`, any number of `Evaluated`, `Finished`.
@@ -74,13 +77,15 @@ pub struct RunState {
     facts: PartialFacts,
     part_runs: BTreeMap<PartKind, u64>,
     waiting: BTreeSet<PartKind>,
+    /// Parts that sent partial facts this run and will send more.
+    streaming: BTreeSet<PartKind>,
 }
 
 impl RunState {
     /// A run over `plan`, starting from the earlier run's facts when they were gathered
     /// for the same options (a first run gathers everything).
     fn new(run: u64, opts: &Options, host: HostFacts, plan: &Plan, prior: Option<Store>) -> Self {
-        match prior.filter(|p| p.opts == *opts) {
+        match prior.filter(|p| p.opts.same_diagnosis(opts)) {
             Some(p) => {
                 let mut facts = p.facts;
                 facts.host = host;
@@ -90,6 +95,7 @@ impl RunState {
                     facts: PartialFacts::from_facts(facts),
                     part_runs: p.part_runs,
                     waiting: plan.parts.clone(),
+                    streaming: BTreeSet::new(),
                 }
             }
             None => RunState {
@@ -98,6 +104,7 @@ impl RunState {
                 facts: PartialFacts::new(host),
                 part_runs: BTreeMap::new(),
                 waiting: PartKind::ALL.into_iter().collect(),
+                streaming: BTreeSet::new(),
             },
         }
     }
@@ -124,9 +131,15 @@ impl RunState {
     /// Take in a part that arrived.
     fn apply(&mut self, part: FactPart) -> PartKind {
         let kind = part.kind();
+        let last = part.is_final();
         self.facts.apply(part);
         self.part_runs.insert(kind, self.run);
-        self.waiting.remove(&kind);
+        if last {
+            self.waiting.remove(&kind);
+            self.streaming.remove(&kind);
+        } else {
+            self.streaming.insert(kind);
+        }
         kind
     }
 
@@ -144,13 +157,17 @@ impl RunState {
             .into_iter()
             .map(|finding| {
                 let reads = def(finding.id).reads;
+                let mut pending = reads.iter().filter(|p| self.waiting.contains(p)).peekable();
+                let is_pending = pending.peek().is_some();
+                let partial = is_pending && pending.all(|p| self.streaming.contains(p));
                 Judged {
+                    partial,
                     run: reads
                         .iter()
                         .map(|p| self.part_runs.get(p).copied().unwrap_or(0))
                         .min()
                         .unwrap_or(self.run),
-                    pending: reads.iter().any(|p| self.waiting.contains(p)),
+                    pending: is_pending,
                     finding,
                 }
             })
@@ -160,6 +177,7 @@ impl RunState {
     /// The run is over: parts that never came stay as they were.
     fn finish(mut self, duration_ms: u64) -> (Event, Store) {
         self.waiting.clear();
+        self.streaming.clear();
         let event = Event::Finished {
             run: self.run,
             findings: self.judge(),
@@ -266,7 +284,7 @@ impl Session {
                 .unwrap_or_else(|_| crate::probe::host::host_facts()),
             Source::Replay(s) => s.facts.host.clone(),
         };
-        let plan = scope.plan();
+        let plan = scope.plan_for(opts);
         let mut state = RunState::new(run, opts, host.clone(), &plan, prior);
         let want = state.gathering();
         let _ = tx.send(state.started(scope));
@@ -321,7 +339,7 @@ pub struct Stepper {
 
 impl Stepper {
     pub fn run(&mut self, run: u64, scope: Scope, opts: &Options, world: &Facts) -> Vec<Event> {
-        let plan = scope.plan();
+        let plan = scope.plan_for(opts);
         let mut state = RunState::new(run, opts, world.host.clone(), &plan, self.store.take());
         let want = state.gathering();
         let mut out = vec![state.started(scope)];
@@ -342,4 +360,84 @@ fn recorded(facts: &Facts, want: &[PartKind]) -> impl Iterator<Item = FactPart> 
         .parts()
         .into_iter()
         .filter(move |p| want.contains(&p.kind()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::fixtures;
+    use crate::facts::Probed;
+    use crate::model::CheckId;
+
+    /// Results of the measurement network stream in: the finding is shown from the
+    /// partial facts (`partial`), still pending until the last word.
+    #[test]
+    fn a_streaming_part_is_pending_but_partial_until_its_last_word() {
+        let mut opts = fixtures::options();
+        opts.regions = 3;
+        let healthy = fixtures::healthy();
+        let mut state = RunState::new(
+            1,
+            &opts,
+            healthy.host.clone(),
+            &Scope::All.plan_for(&opts),
+            None,
+        );
+        for part in healthy.parts() {
+            if part.kind() != PartKind::Regions {
+                state.apply(part);
+            }
+        }
+        let mut partial = fixtures::regions();
+        partial.complete = false;
+        state.apply(FactPart::Regions(Some(Probed::ok(partial))));
+        let judged = state.judge();
+        let j = judged
+            .iter()
+            .find(|j| j.finding.id == CheckId::IspRegions)
+            .expect("isp.regions judged");
+        assert!(j.pending && j.partial, "{j:?}");
+        assert!(
+            j.finding.summary.contains("still measuring"),
+            "{}",
+            j.finding.summary
+        );
+        assert!(
+            judged
+                .iter()
+                .filter(|j| j.finding.id != CheckId::IspRegions)
+                .all(|j| !j.pending)
+        );
+        state.apply(FactPart::Regions(Some(Probed::ok(fixtures::regions()))));
+        let judged = state.judge();
+        assert!(judged.iter().all(|j| !j.pending && !j.partial));
+    }
+
+    #[test]
+    fn a_run_that_does_not_ask_the_world_keeps_the_earlier_answer() {
+        let opts = fixtures::options();
+        assert!(
+            !Scope::All
+                .plan_for(&opts)
+                .parts
+                .contains(&PartKind::Regions)
+        );
+        let mut asking = opts.clone();
+        asking.regions = 8;
+        assert!(
+            Scope::All
+                .plan_for(&asking)
+                .parts
+                .contains(&PartKind::Regions)
+        );
+        assert!(opts.same_diagnosis(&asking));
+        assert_eq!(
+            Scope::World
+                .plan_for(&asking)
+                .parts
+                .into_iter()
+                .collect::<Vec<_>>(),
+            vec![PartKind::Regions]
+        );
+    }
 }

@@ -6,6 +6,7 @@ pub mod firewall;
 pub mod isp;
 pub mod mail;
 pub mod netconf;
+pub mod regions;
 pub mod servers;
 pub mod web;
 
@@ -546,6 +547,10 @@ pub struct Facts {
     /// `isp.mail_egress`); `None` in snapshots of older versions, which did not gather it.
     #[serde(default)]
     pub mail: Option<Probed<mail::MailFacts>>,
+    /// What vantage points of the measurement network saw (`isp.regions`); `None` in
+    /// snapshots of older versions, which did not ask.
+    #[serde(default)]
+    pub regions: Option<Probed<regions::RegionsFacts>>,
 }
 
 impl Facts {
@@ -585,6 +590,9 @@ pub enum FactPart {
     Ipv4Deps(Option<Probed<deps::Ipv4Deps>>),
     /// `None` replays a snapshot that has no mail facts.
     Mail(Option<Probed<mail::MailFacts>>),
+    /// Sent again after every poll round while the measurements run (`complete` false);
+    /// `None` replays a snapshot that has none.
+    Regions(Option<Probed<regions::RegionsFacts>>),
 }
 
 impl Facts {
@@ -607,6 +615,7 @@ impl Facts {
             FactPart::BootNetwork(self.boot_network.clone()),
             FactPart::Ipv4Deps(self.ipv4_deps.clone()),
             FactPart::Mail(self.mail.clone()),
+            FactPart::Regions(self.regions.clone()),
         ]
     }
 }
@@ -626,10 +635,11 @@ pub enum PartKind {
     BootNetwork,
     Ipv4Deps,
     Mail,
+    Regions,
 }
 
 impl PartKind {
-    pub const ALL: [PartKind; 12] = [
+    pub const ALL: [PartKind; 13] = [
         PartKind::Netlink,
         PartKind::Sysctl,
         PartKind::SysctlFiles,
@@ -642,6 +652,7 @@ impl PartKind {
         PartKind::BootNetwork,
         PartKind::Ipv4Deps,
         PartKind::Mail,
+        PartKind::Regions,
     ];
 }
 
@@ -660,6 +671,16 @@ impl FactPart {
             FactPart::BootNetwork(_) => PartKind::BootNetwork,
             FactPart::Ipv4Deps(_) => PartKind::Ipv4Deps,
             FactPart::Mail(_) => PartKind::Mail,
+            FactPart::Regions(_) => PartKind::Regions,
+        }
+    }
+
+    /// Whether this is the part's last word in its run: a measurement still streaming
+    /// in is not.
+    pub fn is_final(&self) -> bool {
+        match self {
+            FactPart::Regions(Some(p)) => p.value().is_none_or(|r| r.complete),
+            _ => true,
         }
     }
 }
@@ -705,6 +726,7 @@ impl PartialFacts {
                 boot_network: Some(pending()),
                 ipv4_deps: Some(pending()),
                 mail: Some(pending()),
+                regions: Some(pending()),
             },
         }
     }
@@ -737,6 +759,7 @@ impl PartialFacts {
             FactPart::BootNetwork(p) => f.boot_network = p,
             FactPart::Ipv4Deps(p) => f.ipv4_deps = p,
             FactPart::Mail(p) => f.mail = p,
+            FactPart::Regions(p) => f.regions = p,
         }
     }
 

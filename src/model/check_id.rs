@@ -94,6 +94,7 @@ check_ids! {
     IspRedirects = "isp.redirects", Isp, true, None;
     IspPathMtuIpv4 = "isp.path_mtu_ipv4", Isp, false, Some(Family::V4);
     IspPathMtuIpv6 = "isp.path_mtu_ipv6", Isp, false, Some(Family::V6);
+    IspRegions = "isp.regions", Isp, true, None;
 }
 
 impl CheckId {

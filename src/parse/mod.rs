@@ -7,6 +7,7 @@ pub mod apache;
 pub mod apt;
 pub mod caddy;
 pub mod exim;
+pub mod globalping;
 pub mod haproxy;
 pub mod hosts;
 pub mod iptables;

@@ -15,6 +15,7 @@ pub mod netlink;
 pub mod ping;
 pub mod procfs;
 pub mod ra;
+pub mod regions;
 pub mod sysctl;
 pub mod web;
 
@@ -218,6 +219,17 @@ pub async fn gather_parts(
                 result: p,
                 ms: start.elapsed().as_millis() as u64,
             }))
+        }));
+    }
+    if wants(PartKind::Regions) {
+        let tx = tx.clone();
+        pending.push(Box::pin(async move {
+            // Every poll round's results go out as they come (the wizard's table fills
+            // while the probes answer); the last word is the part this future returns.
+            let progress = |r| {
+                let _ = tx.send(FactPart::Regions(Some(Probed::ok(r))));
+            };
+            FactPart::Regions(Some(regions::gather(opts, progress).await))
         }));
     }
     if wants(PartKind::Pings) {

@@ -104,6 +104,9 @@ pub struct Form {
 
 pub const FORM_FIELDS: usize = 3;
 
+/// Probes the "ask the world" key asks for when `--regions` did not say.
+pub const WIZARD_REGIONS: u16 = 8;
+
 /// How old a finding on screen is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Age {
@@ -111,6 +114,8 @@ pub struct Age {
     pub run: u64,
     /// The current run is gathering its facts again.
     pub pending: bool,
+    /// ... and its results are streaming in: the finding is this run's, so far.
+    pub partial: bool,
 }
 
 /// A training scenario: the trainee reads the story and picks a stage before the
@@ -238,7 +243,7 @@ impl App {
     /// The finding comes from facts of an earlier run, or is being checked again.
     pub fn is_older(&self, f: &Finding) -> bool {
         self.age(f)
-            .is_some_and(|a| a.pending || a.run < self.current_run)
+            .is_some_and(|a| !a.partial && (a.pending || a.run < self.current_run))
     }
 
     pub fn selected_stage(&self) -> Stage {
@@ -268,6 +273,9 @@ impl App {
             (Screen::Form, _) => vec![keys::FORM],
             (Screen::Wizard, Some(_)) => vec![keys::GLOBAL],
             (Screen::Wizard, None) if self.in_quiz() => vec![keys::TRAIN, keys::GLOBAL],
+            (Screen::Wizard, None) if self.stage == Stage::Isp => {
+                vec![keys::ISP, keys::WIZARD, keys::GLOBAL]
+            }
             (Screen::Wizard, None) => vec![keys::WIZARD, keys::GLOBAL],
         }
     }
@@ -335,6 +343,19 @@ impl App {
                 self.begin(Scope::Stage(s))
             }
             Command::RerunAll => self.begin(Scope::All),
+            Command::AskWorld => {
+                // `--regions N` says how many; without it the wizard asks a few.
+                let mut opts = self.opts.clone();
+                if opts.regions == 0 {
+                    opts.regions = WIZARD_REGIONS;
+                }
+                self.message = Some(format!(
+                    "asking {} probes of {} (up to 30 s)",
+                    opts.regions,
+                    crate::sanitize::clean(&opts.globalping_url)
+                ));
+                self.begin_with(Scope::World, opts)
+            }
             Command::PrevStage => {
                 self.guided = false;
                 self.select_stage(self.stage.prev());
@@ -527,11 +548,16 @@ impl App {
     /// Start a run; a run already going on is superseded (its late events carry an old
     /// id and are dropped).
     fn begin(&mut self, scope: Scope) -> Vec<Effect> {
+        self.begin_with(scope, self.opts.clone())
+    }
+
+    /// `begin` with options of its own (the world asked with `--regions` set).
+    fn begin_with(&mut self, scope: Scope, opts: Options) -> Vec<Effect> {
         let id = self.next_run;
         self.next_run += 1;
         self.current_run = id;
         self.running = true;
-        let plan = scope.plan();
+        let plan = scope.plan_for(&opts);
         for s in Stage::ALL {
             if plan.checks.iter().any(|c| c.stage() == s) {
                 self.stages[s] = StageRun::Running;
@@ -539,7 +565,7 @@ impl App {
         }
         vec![Effect::StartRun {
             run: id,
-            opts: Box::new(self.opts.clone()),
+            opts: Box::new(opts),
             scope,
         }]
     }
@@ -574,7 +600,7 @@ impl App {
         for j in judged {
             let key = (j.finding.id, j.finding.port);
             let old = self.findings.iter().find(|o| (o.id, o.port) == key);
-            if j.pending {
+            if j.pending && !j.partial {
                 stage_pending[j.finding.stage] = true;
                 if let (Some(o), Some(a)) = (old, self.ages.get(&key)) {
                     findings.push(o.clone());
@@ -583,6 +609,7 @@ impl App {
                         Age {
                             run: a.run,
                             pending: true,
+                            partial: false,
                         },
                     );
                 }
@@ -600,11 +627,17 @@ impl App {
                     summary: j.finding.summary.clone(),
                 });
             }
+            if j.pending {
+                // Results streaming in (the measurement network): shown as they come,
+                // the stage still running.
+                stage_pending[j.finding.stage] = true;
+            }
             ages.insert(
                 key,
                 Age {
                     run: j.run,
-                    pending: false,
+                    pending: j.pending,
+                    partial: j.pending,
                 },
             );
             findings.push(j.finding);

@@ -27,6 +27,8 @@ pub enum Command {
     ScrollUp,
     ScrollDown,
     SelectFix(u8),
+    /// Ask the measurement network (`isp.regions`), on the ISP stage.
+    AskWorld,
     // form
     NextField,
     PrevField,
@@ -88,6 +90,13 @@ pub const WIZARD: &[Binding] = &[
     bind("g", "guided: jump to the first failing stage", Command::Guided, &[Char('g')]).help_only(),
     bind("PgUp/PgDn", "scroll the details", Command::ScrollUp, &[PageUp]).help_only(),
     bind("PgDn", "scroll down", Command::ScrollDown, &[PageDown]).help_only(),
+];
+
+/// The ISP stage's own key: the view from other regions takes seconds and spends the
+/// measurement network's quota, so it runs when asked, not on every re-run.
+#[rustfmt::skip]
+pub const ISP: &[Binding] = &[
+    bind("w", "ask the world: probes on other continents fetch the site over both families (isp.regions)", Command::AskWorld, &[Char('w')]),
 ];
 
 #[rustfmt::skip]

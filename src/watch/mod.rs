@@ -18,6 +18,8 @@ pub struct WatchConfig {
     pub exec: Option<String>,
     /// Stop after this many runs (none: until interrupted).
     pub count: Option<u64>,
+    /// With `--regions N`: ask the measurement network on every Kth run (`--regions-every`).
+    pub regions_every: u64,
 }
 
 /// How long a hook command may take before it is killed: a stuck mail relay must not
@@ -27,9 +29,20 @@ const EXEC_LIMIT: Duration = Duration::from_secs(30);
 pub async fn run(opts: &Options, cfg: &WatchConfig, out: &mut impl Write) -> anyhow::Result<()> {
     let mut prev: Option<(Report, KeyFacts)> = None;
     let mut n: u64 = 0;
+    // One session for every run: a run that does not ask the measurement network keeps
+    // the last answer (the engine plans no regions part for it) instead of "not asked".
+    let session = crate::engine::Session::live().headless();
     loop {
         n += 1;
-        let (facts, report) = crate::engine::run_with_facts(opts).await;
+        let run_opts = Options {
+            regions: if asks_the_world(n, cfg.regions_every) {
+                opts.regions
+            } else {
+                0
+            },
+            ..opts.clone()
+        };
+        let (facts, report) = crate::engine::run_in(&session, n, &run_opts).await;
         let keys = KeyFacts::from_facts(&facts, opts);
         let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
         writeln!(out, "{}", events::run_line(&now, n, &report))?;
@@ -62,6 +75,11 @@ pub async fn run(opts: &Options, cfg: &WatchConfig, out: &mut impl Write) -> any
     }
 }
 
+/// Whether run `n` (from 1) asks the measurement network: the first, then every Kth.
+fn asks_the_world(n: u64, every: u64) -> bool {
+    (n - 1).is_multiple_of(every.max(1))
+}
+
 fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -91,5 +109,15 @@ async fn exec_hook(cmd: &str, e: &Event) -> anyhow::Result<()> {
             "`{cmd}` took longer than {} s and was killed",
             EXEC_LIMIT.as_secs()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_world_is_asked_on_the_first_run_then_every_kth() {
+        let asked: Vec<u64> = (1..=7).filter(|n| super::asks_the_world(*n, 3)).collect();
+        assert_eq!(asked, vec![1, 4, 7]);
+        assert!((1..=3).all(|n| super::asks_the_world(n, 1)));
     }
 }

@@ -5,7 +5,7 @@
 //! - `table/` and `tables/*.toml`: scenario tables, one row a breakage with what must
 //!   come out, one test a row;
 //! - one module per area: `check`, `firewall`, `isp`, `mail` (their tables and the tests that are
-//!   not one row), `cli` (the command line's conventions, no lab needed), `hardening`, `network` (the lab's own tests), `replay`, `scenarios`
+//!   not one row), `regions` (the measurement network), `cli` (the command line's conventions, no lab needed), `hardening`, `network` (the lab's own tests), `replay`, `scenarios`
 //!   (the training scenarios and the tables' own rules), `watch`, `wizard`.
 //!
 //! `cargo test --test lab` (root: the lab creates network namespaces; the tests fail, they
@@ -24,6 +24,7 @@ mod isp;
 mod mail;
 mod network;
 mod reboot;
+mod regions;
 mod replay;
 mod scenarios;
 mod watch;

@@ -132,3 +132,43 @@ fn watch_reports_the_aaaa_change_and_feeds_prometheus_and_the_hook() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `watch --regions N --regions-every 2`: the measurement network is asked on runs 1 and
+/// 3 only, and run 2 keeps its answer (no change reported, no quota spent).
+#[test]
+fn watch_asks_the_world_every_kth_run_and_keeps_its_answer_between() {
+    let mut lab = Lab::new("watch-regions");
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    lab.start_measurement_network(&WORLD[..2], ApiMode::Normal);
+    let mut extra: Vec<String> = ["--interval", "1s", "--count", "3", "--regions-every", "2"]
+        .map(String::from)
+        .to_vec();
+    extra.extend(Lab::regions_args(2));
+    let e: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let args = dsdoctor_args(Front::Watch, &e);
+    let mut full = vec![DSDOCTOR];
+    full.extend(args.iter().map(String::as_str));
+    let out = run_timeout(
+        lab.command(Ns::Srv, RunAs::Root, &full),
+        Duration::from_secs(90),
+        "watch --regions-every 2",
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.contains(" run ")).count(),
+        3,
+        "{text}"
+    );
+    assert!(text.lines().all(|l| !l.contains(" change ")), "{text}");
+    // Each asking run: the first measurement, IPv6 and two DNS ones over the same probes.
+    let posts: Vec<f64> = lab
+        .api_requests()
+        .iter()
+        .filter(|r| r.1 == "POST")
+        .map(|r| r.0)
+        .collect();
+    assert_eq!(posts.len(), 8, "{:?}", lab.api_requests());
+    // Two bursts of four, at least an interval apart.
+    assert!(posts[4] - posts[3] >= 1.0, "{posts:?}");
+}

@@ -217,3 +217,48 @@ fn wizard_refuses_a_non_terminal_and_points_to_check() {
     assert!(err.contains("dsdoctor check"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+/// `w` on the ISP stage asks the lab's measurement network: the probes' answers come in
+/// while the wizard runs, and the place whose IPv6 path is black-holed is named.
+#[test]
+fn ask_the_world_names_the_place_where_ipv6_fails() {
+    let mut lab = Lab::new("wiz-world");
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    lab.start_measurement_network(&WORLD[..4], ApiMode::Normal);
+    lab.blackhole_probe_v6(2);
+    let url = Lab::regions_args(1).pop().expect("the API's URL");
+    let args = dsdoctor_args(Front::Wizard, &["--globalping-url", &url]);
+    let tmux = Tmux::new("wiz-world");
+    tmux.start(&format!(
+        "ip netns exec {} {DSDOCTOR} {}",
+        lab.ns(Ns::Srv),
+        args.join(" ")
+    ));
+    // The first run passes everything and leaves the world unasked; guided mode ends on
+    // the ISP stage, whose key bar offers w.
+    tmux.wait_for(
+        "the first run on the ISP stage",
+        Duration::from_secs(30),
+        |s| {
+            line_with(s, "ISP").is_some_and(|l| l.contains('◀'))
+                && !s.lines().next().unwrap_or("").contains("checking")
+                && s.contains("ask the world")
+        },
+    );
+    assert!(lab.api_requests().is_empty(), "the world was asked unasked");
+    tmux.keys("w");
+    let s = tmux.wait_for(
+        "isp.regions to name Ashburn",
+        Duration::from_secs(35),
+        |s| s.contains("isp.regions") && s.contains("Ashburn") && s.contains('✗'),
+    );
+    assert!(
+        line_with(&s, "ISP").is_some_and(|l| l.contains('✗')),
+        "the ISP stage fails: {s}"
+    );
+    // Only the measurement network was asked: one first measurement, then the same
+    // probes for IPv6 and DNS.
+    let posts = lab.api_requests().iter().filter(|r| r.1 == "POST").count();
+    assert_eq!(posts, 4, "{:?}", lab.api_requests());
+    tmux.keys("q");
+}

@@ -10,6 +10,9 @@ pub mod nat64;
 pub mod path_mtu;
 pub mod public;
 pub mod redirects;
+pub mod regions;
+#[cfg(test)]
+mod regions_tests;
 pub mod resources;
 pub mod smtp_parity;
 

@@ -118,6 +118,7 @@ fn offline_skips_every_isp_check_saying_so() {
     let mut f = healthy_online();
     f.isp = Probed::err(ProbeErrorKind::NotRun, "not run: --offline");
     f.mail = Some(Probed::err(ProbeErrorKind::NotRun, "not run: --offline"));
+    f.regions = Some(Probed::err(ProbeErrorKind::NotRun, "not asked (--offline)"));
     let fs = evaluate(&f, &options());
     let isp: Vec<_> = fs
         .iter()

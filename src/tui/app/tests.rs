@@ -28,14 +28,15 @@ thread_local! {
 
 /// The engine's events for the run the effects ask for, the world being `f`.
 pub fn events(app: &App, effects: &[Effect], f: &Facts) -> Vec<crate::engine::Event> {
-    let (run, scope) = effects
+    let (run, scope, opts) = effects
         .iter()
         .find_map(|e| match e {
-            Effect::StartRun { run, scope, .. } => Some((*run, *scope)),
+            Effect::StartRun { run, scope, opts } => Some((*run, *scope, opts.clone())),
             _ => None,
         })
         .expect("a run was started");
-    SESSION.with(|s| s.borrow_mut().run(run, scope, &app.opts, f))
+    let _ = app;
+    SESSION.with(|s| s.borrow_mut().run(run, scope, &opts, f))
 }
 
 /// Feed a whole run of `f` into the app, returning the run's id.
@@ -473,4 +474,54 @@ fn recheck_after_a_fix_leaves_no_stale_failure() {
         Some(40),
         "the header shows the run's own duration"
     );
+}
+
+#[test]
+fn ask_the_world_is_a_key_of_the_isp_stage_and_its_answer_outlives_a_rerun() {
+    let healthy = fixtures::healthy();
+    let mut app = started(&healthy);
+    app.update(code(KeyCode::Right));
+    while app.selected_stage() != Stage::Isp {
+        app.update(code(KeyCode::Right));
+    }
+    assert!(
+        app.bindings()
+            .iter()
+            .flat_map(|l| l.iter())
+            .any(|b| b.command == keys::Command::AskWorld),
+        "the key bar and help show w"
+    );
+    let mut world = healthy.clone();
+    world.regions = Some(Probed::ok(fixtures::regions()));
+    let e = app.update(key('w'));
+    let Some(Effect::StartRun { scope, opts, .. }) = e.first() else {
+        panic!("no run: {e:?}");
+    };
+    assert_eq!((*scope, opts.regions), (Scope::World, WIZARD_REGIONS));
+    assert!(
+        app.stages[Stage::Dns] != StageRun::Running,
+        "only the ISP stage runs"
+    );
+    feed(&mut app, e, &world, 80);
+    let regions = |app: &App| {
+        app.findings
+            .iter()
+            .find(|f| f.id == CheckId::IspRegions)
+            .cloned()
+            .expect("isp.regions on screen")
+    };
+    assert_eq!(regions(&app).status, Status::Pass);
+    // R re-runs every stage without asking the world again: the answer stays, older.
+    let e = app.update(key('R'));
+    let Some(Effect::StartRun { opts, .. }) = e.first() else {
+        panic!("no run: {e:?}");
+    };
+    assert_eq!(opts.regions, 0);
+    feed(&mut app, e, &healthy, 120);
+    let f = regions(&app);
+    assert_eq!(f.status, Status::Pass);
+    assert!(app.is_older(&f), "marked as an older result");
+    // On another stage w does nothing.
+    app.update(code(KeyCode::Left));
+    assert!(app.update(key('w')).is_empty());
 }

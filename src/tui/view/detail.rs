@@ -59,6 +59,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(format!("{} ", t.glyph(f.status)), t.status(f.status)),
         Span::styled(safe(&f.summary), t.status(f.status)),
     ])];
+    if app.age(f).is_some_and(|a| a.partial) {
+        lines.push(Line::styled(
+            "  measuring: the table fills as the probes answer",
+            t.dim(),
+        ));
+    }
     if let Some(age) = app.age(f).filter(|_| app.is_older(f)) {
         let why = if age.pending {
             "being checked again".to_string()

@@ -33,6 +33,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Command::PrevCheck => "check",
                 Command::Recheck => "re-check",
                 Command::RerunAll => "re-run all",
+                Command::AskWorld => "ask the world",
                 _ => short,
             };
             let width = label.chars().count() + short.chars().count() + 2;

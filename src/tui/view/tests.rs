@@ -279,3 +279,37 @@ fn older_findings_are_marked() {
     let s = render(&app, 120, 40);
     assert!(marked(&s, "ipv6_persistent", '~'), "{s}");
 }
+
+/// `w` on the ISP stage: the measurement network's answers streaming into isp.regions'
+/// table, one probe still measuring, the stage still running.
+#[test]
+fn ask_the_world_while_the_probes_answer() {
+    use super::super::app::tests::events;
+    use crate::facts::Probed;
+    use crate::facts::regions::TestStatus;
+    let healthy = fixtures::healthy();
+    let mut app = started(&healthy);
+    let mut world = healthy.clone();
+    let mut streaming = fixtures::regions();
+    streaming.complete = false;
+    if let Ok(m) = streaming.ports[0].v6.as_mut() {
+        m.results[2].status = TestStatus::InProgress;
+    }
+    world.regions = Some(Probed::ok(streaming));
+    let e = app.update(key('w'));
+    let evs = events(&app, &e, &world);
+    // Everything but the run's end: the last word has not come.
+    for event in evs
+        .into_iter()
+        .filter(|e| !matches!(e, crate::engine::Event::Finished { .. }))
+    {
+        app.update(Action::Engine { event, at_ms: 900 });
+    }
+    for _ in 0..20 {
+        app.update(Action::Key(KeyEvent::new(
+            KeyCode::Down,
+            KeyModifiers::NONE,
+        )));
+    }
+    both("ask_the_world", &app);
+}

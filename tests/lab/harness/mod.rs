@@ -31,6 +31,8 @@
 //! - [`firewall`]: packet-filter rules inside a lab namespace;
 //! - [`isp`]: the echo service, NAT, upstream faults, TLS certificates, an SMTP stub;
 //! - [`nat64`]: a NAT64 translator (tayga) and routers' PREF64;
+//! - [`regions`]: probe namespaces on the lab's internet and a Globalping-compatible API
+//!   that measures from them;
 //! - [`dsdoctor`]: running the binary under test;
 //! - [`report`]: the typed report and the assertions on it;
 //! - [`tmux`]: a private terminal for the wizard.
@@ -44,6 +46,7 @@ pub mod firewall;
 pub mod isp;
 pub mod nat64;
 pub mod process;
+pub mod regions;
 pub mod report;
 pub mod servers;
 pub mod tmux;
@@ -56,6 +59,7 @@ pub use firewall::*;
 pub use isp::*;
 pub use nat64::*;
 pub use process::*;
+pub use regions::*;
 pub use report::*;
 pub use servers::*;
 pub use tmux::*;

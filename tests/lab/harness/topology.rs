@@ -42,9 +42,9 @@ pub const ASSUME_PUBLIC: [&str; 4] = [
 ];
 
 /// Tools the lab (and the tests built on it) need on PATH.
-const REQUIRED_TOOLS: &str = "ip ss sysctl kill dnsmasq nginx apache2 haproxy caddy dig python3 setpriv nft iptables ip6tables netplan unshare openssl tayga";
+const REQUIRED_TOOLS: &str = "ip ss sysctl kill dnsmasq nginx apache2 haproxy caddy dig python3 setpriv nft iptables ip6tables netplan unshare openssl tayga curl ping";
 const INSTALL_HINT: &str = "apt-get update && apt-get install -y nginx-light apache2 haproxy caddy dnsmasq-base \
-    nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps netplan.io openssl tayga \
+    nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps netplan.io openssl tayga curl iputils-ping \
     (or run scripts/test.sh, which installs them)";
 
 /// srv's netplan file: the addresses and default routes `build_network` gives it, as a
@@ -98,9 +98,9 @@ pub struct Lab {
     net: String,
     cli: String,
     /// Namespaces actually created (teardown deletes these).
-    created: Vec<String>,
+    pub(super) created: Vec<String>,
     /// `/etc/netns/<name>` directories created.
-    etc_dirs: Vec<PathBuf>,
+    pub(super) etc_dirs: Vec<PathBuf>,
     /// Files under `<dir>/etc-boot` are laid over srv's `/etc` for dsdoctor's runs
     /// (see [`Lab::write_boot_etc`]); set once one is written.
     boot_overlay: bool,
@@ -194,7 +194,7 @@ impl Lab {
         Path::new("/etc/netns").join(&self.srv)
     }
 
-    fn must(&self, c: Command) {
+    pub(super) fn must(&self, c: Command) {
         let what = format!("{c:?}");
         let out = run_timeout(c, CMD_TIMEOUT, &what);
         if !out.status.success() {

@@ -1,0 +1,161 @@
+//! `isp.regions` against the lab's measurement network (harness/regions.rs): probe
+//! namespaces on several "continents" fetch the site through the lab's router, and the
+//! Globalping-compatible API (tests/support/globalping.py) reports what they saw. One
+//! probe's IPv6 path black-holed, its healthy twin, and the API's refusals (429, 422)
+//! and a measurement that never finishes: each ends in a clear finding within the
+//! deadline, with no request loop.
+
+use crate::harness::*;
+use std::time::{Duration, Instant};
+
+const ID: CheckId = CheckId::IspRegions;
+
+/// A lab with the site on port 80 over both families and `n` probes of `WORLD`.
+fn world(tag: &str, n: usize, mode: ApiMode) -> Lab {
+    let mut lab = Lab::new(tag);
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    lab.start_measurement_network(&WORLD[..n], mode);
+    lab
+}
+
+fn check_regions(lab: &Lab, n: u16) -> (CheckRun, Duration) {
+    let args = Lab::regions_args(n);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let start = Instant::now();
+    let run = lab.check(&refs);
+    (run, start.elapsed())
+}
+
+#[test]
+fn one_place_with_a_black_holed_ipv6_path_is_named() {
+    let mut lab = world("regions-hole", 4, ApiMode::Normal);
+    // WORLD[2]: NA US Ashburn, AS64503.
+    lab.blackhole_probe_v6(2);
+    let (run, _) = check_regions(&lab, 4);
+    run.assert_status(ID, Some(80), Status::Fail);
+    run.assert_says(
+        ID,
+        Some(80),
+        Part::Summary,
+        &[
+            "IPv6 fails from 1 of 4 places where IPv4 works",
+            "NA US Ashburn AS64503 (Lab Cloud) (connect)",
+        ],
+    );
+    // The table names every place, with the address each probe resolved.
+    run.assert_says(
+        ID,
+        Some(80),
+        Part::Evidence,
+        &[
+            "EU DE Frankfurt AS64501",
+            "AAAA 2001:db8:1::10",
+            "A 203.0.113.10",
+        ],
+    );
+    // The rest of the site is healthy: the finding is the regions' alone.
+    run.assert_status(CheckId::IspHttpParity, Some(80), Status::Pass);
+}
+
+#[test]
+fn every_place_healthy_passes_and_the_token_is_sent() {
+    let lab = world("regions-ok", 4, ApiMode::Normal);
+    let mut args = Lab::check_args(&[]);
+    args.extend(Lab::regions_args(4));
+    let mut full = vec![DSDOCTOR];
+    full.extend(args.iter().map(String::as_str));
+    let mut c = lab.command(Ns::Srv, RunAs::Root, &full);
+    c.env("GLOBALPING_TOKEN", "lab-token").env("NO_COLOR", "1");
+    let out = run_timeout(c, Duration::from_secs(60), "dsdoctor check --regions 4");
+    let run = CheckRun::parse(
+        "check --regions 4",
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    );
+    run.assert_status(ID, Some(80), Status::Pass);
+    run.assert_says(ID, Some(80), Part::Summary, &["4 places on 2 continents"]);
+    run.assert_exit(0);
+    let requests = lab.api_requests();
+    assert!(!requests.is_empty(), "the API was not asked");
+    assert!(
+        requests.iter().all(|r| r.4),
+        "a request without the token: {requests:?}"
+    );
+}
+
+#[test]
+fn rate_limit_is_reported_once_with_the_quota_no_loop() {
+    let lab = world("regions-429", 2, ApiMode::RateLimited);
+    let (run, took) = check_regions(&lab, 4);
+    run.assert_status(ID, Some(80), Status::Error);
+    run.assert_says(
+        ID,
+        Some(80),
+        Part::Summary,
+        &["429", "retry after 42 s", "0 of 250 measurements left"],
+    );
+    let requests = lab.api_requests();
+    let posts = requests.iter().filter(|r| r.1 == "POST").count();
+    let limits = requests.iter().filter(|r| r.2 == "/v1/limits").count();
+    assert_eq!(
+        (posts, limits),
+        (1, 1),
+        "one refusal, one quota look-up: {requests:?}"
+    );
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+}
+
+#[test]
+fn no_ipv6_probe_warns_with_the_ipv4_view() {
+    let lab = world("regions-422", 2, ApiMode::NoIpv6Probes);
+    let (run, _) = check_regions(&lab, 2);
+    run.assert_status(ID, Some(80), Status::Warn);
+    run.assert_says(
+        ID,
+        Some(80),
+        Part::Summary,
+        &[
+            "no probe could fetch the site over IPv6",
+            "422",
+            "IPv4 worked from 2 of 2 places",
+        ],
+    );
+    run.assert_exit(1);
+}
+
+#[test]
+fn a_stalled_measurement_ends_at_the_deadline_polled_at_most_twice_a_second() {
+    let lab = world("regions-stall", 2, ApiMode::Stalled);
+    let (run, took) = check_regions(&lab, 2);
+    run.assert_status(ID, Some(80), Status::Error);
+    run.assert_says(
+        ID,
+        Some(80),
+        Part::Summary,
+        &["still in progress after 30 s"],
+    );
+    assert!(took < Duration::from_secs(40), "took {took:?}");
+    // Polls of one measurement are half a second apart (dsdoctor spaces their starts by
+    // 500 ms; arrival times at a loaded lab server jitter by some milliseconds).
+    let requests = lab.api_requests();
+    let mut by_path: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+    for r in requests.iter().filter(|r| r.1 == "GET") {
+        by_path.entry(r.2.as_str()).or_default().push(r.0);
+    }
+    assert!(!by_path.is_empty(), "never polled: {requests:?}");
+    for (path, times) in by_path {
+        for w in times.windows(2) {
+            assert!(
+                w[1] - w[0] >= 0.4,
+                "{path} polled {:.3} s apart",
+                w[1] - w[0]
+            );
+        }
+        assert!(
+            times.len() <= 62,
+            "{path} polled {} times in 30 s",
+            times.len()
+        );
+    }
+}
