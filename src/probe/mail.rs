@@ -233,14 +233,8 @@ fn mtas(hostname: &str) -> Vec<Mta> {
     let mut out = Vec::new();
     // Another network namespace's MTA sends from other addresses.
     for (pid, p) in procfs::in_our_netns(&sys) {
-        let name = p.name().to_string_lossy();
-        let cmd: Vec<String> = p
-            .cmd()
-            .iter()
-            .map(|c| c.to_string_lossy().into_owned())
-            .collect();
+        let (pid, name, cmd) = procfs::described(pid, p);
         let first = cmd.first().map(String::as_str).unwrap_or("");
-        let pid = pid.as_u32();
         if name == "master" && first.contains("postfix") {
             out.push(Mta {
                 kind: MtaKind::Postfix,

@@ -81,6 +81,17 @@ pub fn in_our_netns(sys: &sysinfo::System) -> Vec<(&sysinfo::Pid, &sysinfo::Proc
     pids
 }
 
+/// A process of the table as the probes match it: pid, name and command line (lossy
+/// UTF-8: names and arguments are compared with known programs, not trusted).
+pub fn described(pid: &sysinfo::Pid, p: &sysinfo::Process) -> (u32, String, Vec<String>) {
+    let cmd = p
+        .cmd()
+        .iter()
+        .map(|c| c.to_string_lossy().into_owned())
+        .collect();
+    (pid.as_u32(), p.name().to_string_lossy().into_owned(), cmd)
+}
+
 /// The working directory, for relative configuration paths.
 pub fn cwd(pid: u32) -> Option<PathBuf> {
     std::fs::read_link(format!("/proc/{pid}/cwd")).ok()

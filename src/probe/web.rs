@@ -70,13 +70,7 @@ fn web_servers() -> Result<(WebServers, Vec<AdminTarget>), ProbeError> {
     let limits = Limits::default();
     let src = FsSource::new(&limits);
     for (pid, p) in procfs::in_our_netns(&sys) {
-        let pid = pid.as_u32();
-        let name = p.name().to_string_lossy();
-        let cmd: Vec<String> = p
-            .cmd()
-            .iter()
-            .map(|c| c.to_string_lossy().into_owned())
-            .collect();
+        let (pid, name, cmd) = procfs::described(pid, p);
         if name == "nginx" && cmd.join(" ").starts_with("nginx: master process") {
             let (config_path, _prefix) = nginx::master_config_path(&cmd);
             let config = Ok(nginx::parse_config(&src, &config_path, &limits));
