@@ -22,6 +22,8 @@ mod geo;
 mod hardening;
 mod isp;
 mod network;
+mod oracle;
+mod oracle_gen;
 mod reboot;
 mod replay;
 mod scenarios;

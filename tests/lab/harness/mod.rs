@@ -31,6 +31,7 @@
 //! - [`firewall`]: packet-filter rules inside a lab namespace;
 //! - [`isp`]: the echo service, NAT, upstream faults, TLS certificates, an SMTP stub;
 //! - [`nat64`]: a NAT64 translator (tayga) and routers' PREF64;
+//! - [`oracle`]: the kernel as the oracle for the firewall stage (load a ruleset, connect, compare);
 //! - [`dsdoctor`]: running the binary under test;
 //! - [`report`]: the typed report and the assertions on it;
 //! - [`tmux`]: a private terminal for the wizard.
@@ -43,6 +44,7 @@ pub mod dsdoctor;
 pub mod firewall;
 pub mod isp;
 pub mod nat64;
+pub mod oracle;
 pub mod process;
 pub mod report;
 pub mod servers;
@@ -55,6 +57,7 @@ pub use dsdoctor::*;
 pub use firewall::*;
 pub use isp::*;
 pub use nat64::*;
+pub use oracle::*;
 pub use process::*;
 pub use report::*;
 pub use servers::*;

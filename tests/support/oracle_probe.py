@@ -1,0 +1,53 @@
+#!/usr/bin/python3
+"""The oracle's client: connects to every ADDR PORT pair at once (one thread each) and
+prints one line per pair: `ADDR PORT connected|refused|unreachable|timeout|error:...`.
+
+    oracle_probe.py TIMEOUT_SECONDS ADDR PORT [ADDR PORT]...
+
+refused: a TCP reset or ICMP port-unreachable (ECONNREFUSED); unreachable: an ICMP
+administratively-prohibited / host-unreachable (EHOSTUNREACH, ENETUNREACH, EACCES);
+timeout: no answer within TIMEOUT_SECONDS (a silent drop).
+"""
+import errno
+import socket
+import sys
+import threading
+
+
+def probe(addr, port, timeout, out, i):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((addr, port))
+        out[i] = "connected"
+    except socket.timeout:
+        out[i] = "timeout"
+    except ConnectionRefusedError:
+        out[i] = "refused"
+    except OSError as e:
+        if e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES, errno.EPERM):
+            out[i] = "unreachable"
+        else:
+            out[i] = "error:%s" % errno.errorcode.get(e.errno, e.errno)
+    finally:
+        s.close()
+
+
+def main():
+    timeout = float(sys.argv[1])
+    rest = sys.argv[2:]
+    pairs = [(rest[i], int(rest[i + 1])) for i in range(0, len(rest), 2)]
+    out = [None] * len(pairs)
+    threads = [threading.Thread(target=probe, args=(a, p, timeout, out, i))
+               for i, (a, p) in enumerate(pairs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for (a, p), r in zip(pairs, out):
+        print(a, p, r)
+
+
+if __name__ == "__main__":
+    main()
