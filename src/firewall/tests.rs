@@ -206,3 +206,25 @@ fn a_range_over_the_whole_space_admits_any_source() {
     assert_eq!(syn(&rs.tables, v4(), 443, "eth0"), Decision::Accept);
     assert_ne!(syn(&rs.tables, v4(), 8443, "eth0"), Decision::Accept);
 }
+
+/// Found by the lab's kernel oracle: new connections sent on by
+/// `ct state != established,related goto c0` (nft -j prints the list as a bitwise or)
+/// were "uncertain" while the kernel admitted them.
+#[test]
+fn negated_ct_state_list_sends_new_connections_on() {
+    let j = r#"{"nftables":[
+      {"table":{"family":"ip6","name":"t","handle":1}},
+      {"chain":{"family":"ip6","table":"t","name":"c0","handle":1}},
+      {"chain":{"family":"ip6","table":"t","name":"input","handle":2,"type":"filter","hook":"input","prio":0,"policy":"drop"}},
+      {"rule":{"family":"ip6","table":"t","chain":"c0","handle":3,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":80}},{"accept":null}]}},
+      {"rule":{"family":"ip6","table":"t","chain":"input","handle":4,"expr":[{"match":{"op":"!=","left":{"ct":{"key":"state"}},"right":{"|":["established","related"]}}},{"goto":{"target":"c0"}}]}}
+    ]}"#;
+    let t = nft::parse(j).unwrap().tables;
+    assert_eq!(syn(&t, v6(), 80, "eth0"), Decision::Accept);
+    assert_eq!(syn(&t, v6(), 22, "eth0"), Decision::Drop);
+    assert!(
+        decide(&t, &Packet::tcp_syn(v6(), 80, "eth0"))
+            .unevaluated
+            .is_empty()
+    );
+}

@@ -435,18 +435,7 @@ fn match_parts(left: &Value, op: &str, right: &Value, ctx: &Ctx) -> Match {
     }
     if let Some(c) = left.get("ct") {
         let key = str_of(c, "key");
-        let names: Vec<String> = elems
-            .iter()
-            .flat_map(|e| match e {
-                Value::Array(a) => a
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect(),
-                Value::String(s) => s.split(',').map(str::to_string).collect::<Vec<_>>(),
-                _ => Vec::new(),
-            })
-            .collect();
+        let names: Vec<String> = elems.iter().flat_map(flag_names).collect();
         return match key.as_str() {
             "state" => {
                 let mut states = 0u8;
@@ -500,6 +489,18 @@ fn match_parts(left: &Value, op: &str, right: &Value, ctx: &Ctx) -> Match {
         return unknown();
     }
     unknown()
+}
+
+/// The flag names of a ct state/status value: `"new"`, `["established", "related"]`,
+/// `"established,related"`, or the bitwise-or nft -j prints for
+/// `ct state != established,related`: `{"|": ["established", "related"]}`.
+fn flag_names(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(a) => a.iter().flat_map(flag_names).collect(),
+        Value::String(s) => s.split(',').map(str::to_string).collect(),
+        Value::Object(o) => o.get("|").map(flag_names).unwrap_or_default(),
+        _ => Vec::new(),
+    }
 }
 
 fn is_payload(v: &Value, proto: &str, field: &str) -> bool {
@@ -876,6 +877,30 @@ mod tests {
         ));
         assert_eq!(c.rules[1].text, "tcp dport @web accept");
         assert!(rs.problems.is_empty());
+    }
+
+    /// `ct state != established,related` as nft -j prints it (a bitwise or) was an
+    /// unknown match, so a ruleset that sends new connections to a chain with it made
+    /// every port `warn` while the kernel decided (found by the lab's kernel oracle).
+    #[test]
+    fn ct_state_negated_list_is_a_bitwise_or() {
+        let j = r#"{"nftables":[
+          {"table":{"family":"ip6","name":"t","handle":1}},
+          {"chain":{"family":"ip6","table":"t","name":"c","handle":1,"type":"filter","hook":"input","prio":0,"policy":"accept"}},
+          {"rule":{"family":"ip6","table":"t","chain":"c","handle":2,"expr":[{"match":{"op":"!=","left":{"ct":{"key":"state"}},"right":{"|":["established","related"]}}},{"drop":null}]}}
+        ]}"#;
+        let rs = parse(j).unwrap();
+        assert_eq!(
+            rs.tables[0].chains[0].rules[0].matches[0],
+            Match::CtState {
+                states: ct::ESTABLISHED | ct::RELATED,
+                neg: true
+            }
+        );
+        assert_eq!(
+            rs.tables[0].chains[0].rules[0].text,
+            "ct state != established | related drop"
+        );
     }
 
     #[test]

@@ -222,6 +222,9 @@ pub struct Row {
     pub firewall: Status,
     /// `firewall.icmpv6` (IPv6 rows only).
     pub icmpv6: Option<Status>,
+    /// Whether `firewall.icmpv6` says neighbour solicitations (135) are dropped or
+    /// rejected: then no IPv6 connection gets in, whatever the port's verdict.
+    pub ns_shut: bool,
     pub expect: Option<Expect>,
     pub agrees: bool,
     pub summary: String,
@@ -263,7 +266,11 @@ impl Verdict {
                 r.port,
                 r.kernel.as_str(),
                 status_str(r.firewall),
-                r.icmpv6.map(status_str).unwrap_or("-"),
+                match (r.icmpv6, r.ns_shut) {
+                    (None, _) => "-".to_string(),
+                    (Some(st), true) => format!("{} NS", status_str(st)),
+                    (Some(st), false) => status_str(st).to_string(),
+                },
                 if r.agrees { "yes" } else { "NO" },
                 r.summary
             );
@@ -283,14 +290,12 @@ fn status_str(s: Status) -> &'static str {
 }
 
 /// dsdoctor agrees with the kernel: it passes exactly the ports that connected. Over IPv6
-/// a failing `firewall.icmpv6` means neighbour discovery or packet-too-big is filtered,
-/// so nothing connects whatever the port's own verdict.
-fn agrees(
-    kernel: &Kernel,
-    firewall: Status,
-    icmpv6: Option<Status>,
-    expect: Option<&Expect>,
-) -> bool {
+/// a neighbour solicitation (135) that `firewall.icmpv6` finds dropped means the router
+/// cannot find srv, so nothing connects whatever the port's own verdict. The other types
+/// that check asks about do not stop a handshake here: a dropped packet-too-big stalls
+/// only large transfers, and with advertisements (136) dropped srv still learns the
+/// router from the solicitation it answers; those are not the port's question.
+fn agrees(kernel: &Kernel, firewall: Status, ns_shut: bool, expect: Option<&Expect>) -> bool {
     if let Some(e) = expect {
         // A declared gap: dsdoctor must say exactly that, and the kernel must still
         // disagree with it (else the declaration is stale).
@@ -298,11 +303,10 @@ fn agrees(
         let said_ok = e.status == Status::Pass;
         return firewall == e.status && (e.status == Status::Warn || kernel_ok != said_ok);
     }
-    let nd_shut = icmpv6 == Some(Status::Fail);
     match (kernel, firewall) {
-        (Kernel::Connected, Status::Pass) => !nd_shut,
+        (Kernel::Connected, Status::Pass) => !ns_shut,
         (Kernel::Refused | Kernel::Unreachable | Kernel::TimedOut, Status::Fail) => true,
-        (Kernel::TimedOut, Status::Pass) => nd_shut,
+        (Kernel::TimedOut, Status::Pass) => ns_shut,
         _ => false,
     }
 }
@@ -400,7 +404,12 @@ impl Lab {
 
 /// Compare dsdoctor's report with the kernel's answers.
 pub fn compare(case: &Case, kernel: &BTreeMap<(bool, u16), Kernel>, run: &CheckRun) -> Verdict {
-    let icmpv6 = run.status(CheckId::FirewallIcmpv6, None);
+    let icmp_finding = run.finding(CheckId::FirewallIcmpv6, None);
+    let icmpv6 = icmp_finding.status;
+    // Its evidence has one line per type: "ICMPv6 type 135 (...): drop by ...".
+    let ns_shut = icmp_finding.evidence.iter().any(|l| {
+        l.starts_with("ICMPv6 type 135 ") && (l.contains("): drop") || l.contains("): reject"))
+    });
     let rows = kernel
         .iter()
         .map(|(&(v6, port), k)| {
@@ -416,13 +425,15 @@ pub fn compare(case: &Case, kernel: &BTreeMap<(bool, u16), Kernel>, run: &CheckR
                 .find(|e| e.v6 == v6 && e.port == port)
                 .cloned();
             let icmp = v6.then_some(icmpv6);
+            let ns_shut = v6 && ns_shut;
             Row {
                 v6,
                 port,
                 kernel: k.clone(),
                 firewall: f.status,
                 icmpv6: icmp,
-                agrees: agrees(k, f.status, icmp, expect.as_ref()),
+                ns_shut,
+                agrees: agrees(k, f.status, ns_shut, expect.as_ref()),
                 expect,
                 summary: f.summary.chars().take(160).collect(),
             }
