@@ -715,9 +715,14 @@ fn eval(m: &Match, p: &Packet) -> Tri {
             neg,
         } => {
             let ported = matches!(p.l4, 6 | 17 | 132 | 33 | 136);
-            if !ported || proto.is_some_and(|x| x != p.l4) {
+            if proto.is_some_and(|x| x != p.l4) {
                 // The match implies its protocol: it never holds for another one.
                 return Tri::No;
+            }
+            if !ported {
+                // `th dport` (no protocol) reads the transport header's bytes 2-3 whatever
+                // the protocol: the checksum of an ICMP message, which nobody can know.
+                return if proto.is_none() { Tri::Maybe } else { Tri::No };
             }
             if *dst {
                 let Some(port) = p.dport else { return Tri::No };

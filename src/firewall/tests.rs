@@ -228,3 +228,29 @@ fn negated_ct_state_list_sends_new_connections_on() {
             .is_empty()
     );
 }
+
+/// Found by the lab's kernel oracle: `th dport != 25-80 accept` admitted the neighbour
+/// solicitations (the kernel compares an ICMPv6 message's checksum with the range),
+/// where dsdoctor took the match as false for ICMPv6 and had the next rule reject them.
+#[test]
+fn th_dport_on_icmpv6_reads_bytes_nobody_knows() {
+    let j = r#"{"nftables":[
+      {"table":{"family":"inet","name":"t","handle":1}},
+      {"chain":{"family":"inet","table":"t","name":"input","handle":1,"type":"filter","hook":"input","prio":0,"policy":"accept"}},
+      {"rule":{"family":"inet","table":"t","chain":"input","handle":2,"expr":[{"match":{"op":"!=","left":{"payload":{"protocol":"th","field":"dport"}},"right":{"range":[25,80]}}},{"accept":null}]}},
+      {"rule":{"family":"inet","table":"t","chain":"input","handle":3,"expr":[{"reject":null}]}}
+    ]}"#;
+    let t = nft::parse(j).unwrap().tables;
+    let ns = decide(&t, &Packet::icmpv6(135, v6(), "eth0"));
+    assert_eq!(ns.decision, Decision::Uncertain);
+    // A TCP port is read as a port: 22 is outside 25-80, 80 inside.
+    assert_eq!(syn(&t, v6(), 22, "eth0"), Decision::Accept);
+    assert_eq!(syn(&t, v6(), 80, "eth0"), Decision::Reject);
+    // `tcp dport` carries its protocol: it never holds for ICMPv6.
+    let j2 = j.replace(r#""protocol":"th""#, r#""protocol":"tcp""#);
+    let t2 = nft::parse(&j2).unwrap().tables;
+    assert_eq!(
+        decide(&t2, &Packet::icmpv6(135, v6(), "eth0")).decision,
+        Decision::Reject
+    );
+}

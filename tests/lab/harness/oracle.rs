@@ -319,17 +319,54 @@ impl Lab {
         self.start_support(Ns::Srv, "oracle-listen", "oracle_listen.py", &refs);
     }
 
-    /// Load the case's files into srv, in order.
-    pub fn load_case(&self, case: &Case) {
+    /// Whether every file of the case would load (`nft -c -f`, `*-restore --test`):
+    /// nothing is loaded.
+    pub fn ruleset_loads(&self, case: &Case) -> bool {
+        case.files.iter().enumerate().all(|(i, (loader, text))| {
+            let path = self.dir().join(format!("oracle-check-{i}.rules"));
+            write_file(&path, text);
+            let mut argv = loader.argv(&path.display().to_string());
+            argv.insert(
+                1,
+                if *loader == Loader::Nft {
+                    "-c"
+                } else {
+                    "--test"
+                }
+                .into(),
+            );
+            let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
+            self.exec(Ns::Srv, &refs).status.success()
+        })
+    }
+
+    /// Load the case's files into srv, in order; the tool's complaint when the kernel
+    /// refuses one (what was loaded before stays: [`Lab::unload_case`] undoes it).
+    pub fn try_load_case(&self, case: &Case) -> Result<(), String> {
         for (i, (loader, text)) in case.files.iter().enumerate() {
             let path = self.dir().join(format!("oracle-{}-{i}.rules", case.name));
             write_file(&path, text);
             let argv = loader.argv(&path.display().to_string());
             let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
-            self.exec_ok(Ns::Srv, &refs);
+            let out = self.exec(Ns::Srv, &refs);
+            if !out.status.success() {
+                return Err(format!(
+                    "{argv:?}: {}
+{text}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
         }
         // IPv6 neighbour filtering bites only once the caches are empty.
         self.flush_v6_neighbours();
+        Ok(())
+    }
+
+    /// Load the case's files into srv; panics when one does not load.
+    pub fn load_case(&self, case: &Case) {
+        if let Err(e) = self.try_load_case(case) {
+            panic!("oracle case {}: {e}", case.name);
+        }
     }
 
     /// Connect from cli to srv on every port over both families at once; the kernel's
@@ -363,6 +400,11 @@ impl Lab {
     /// be running ([`Lab::start_oracle_listeners`]).
     pub fn oracle(&self, case: &Case, ports: &[u16]) -> Verdict {
         self.load_case(case);
+        self.oracle_loaded(case, ports)
+    }
+
+    /// [`Lab::oracle`] for a case already loaded.
+    pub fn oracle_loaded(&self, case: &Case, ports: &[u16]) -> Verdict {
         let kernel = self.kernel_answers(ports);
         let list: Vec<String> = ports.iter().map(u16::to_string).collect();
         let list = list.join(",");
