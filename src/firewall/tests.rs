@@ -254,3 +254,39 @@ fn th_dport_on_icmpv6_reads_bytes_nobody_knows() {
         Decision::Reject
     );
 }
+
+/// A port exempted from connection tracking before conntrack runs is `untracked` on the
+/// input path: a filter that admits `ct state new` drops it (the kernel does; dsdoctor
+/// ignored `notrack` and admitted it).
+#[test]
+fn notrack_before_conntrack_leaves_the_packet_untracked() {
+    let j = r#"{"nftables":[
+      {"table":{"family":"inet","name":"raw","handle":1}},
+      {"chain":{"family":"inet","table":"raw","name":"pre","handle":1,"type":"filter","hook":"prerouting","prio":-300,"policy":"accept"}},
+      {"rule":{"family":"inet","table":"raw","chain":"pre","handle":2,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":80}},{"notrack":null}]}},
+      {"table":{"family":"inet","name":"filter","handle":2}},
+      {"chain":{"family":"inet","table":"filter","name":"input","handle":1,"type":"filter","hook":"input","prio":0,"policy":"drop"}},
+      {"rule":{"family":"inet","table":"filter","chain":"input","handle":3,"expr":[{"match":{"op":"==","left":{"ct":{"key":"state"}},"right":"new"}},{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":{"set":[22,80]}}},{"accept":null}]}}
+    ]}"#;
+    let t = nft::parse(j).unwrap().tables;
+    assert_eq!(t[0].chains[0].rules[0].verdict, Verdict::Notrack);
+    assert_eq!(syn(&t, v4(), 80, "eth0"), Decision::Drop);
+    assert_eq!(syn(&t, v4(), 22, "eth0"), Decision::Accept);
+    // The same notrack after conntrack (priority 0) changes nothing.
+    let late = nft::parse(&j.replace(r#""prio":-300"#, r#""prio":0"#))
+        .unwrap()
+        .tables;
+    assert_eq!(syn(&late, v4(), 80, "eth0"), Decision::Accept);
+    // iptables' raw table: -j CT --notrack and -j NOTRACK.
+    for target in ["CT --notrack", "NOTRACK"] {
+        let text = format!(
+            "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+             -A PREROUTING -p tcp -m tcp --dport 80 -j {target}\nCOMMIT\n\
+             *filter\n:INPUT DROP [0:0]\n\
+             -A INPUT -p tcp -m multiport --dports 22,80 -m conntrack --ctstate NEW -j ACCEPT\nCOMMIT\n"
+        );
+        let t = save(&text, Family::V4);
+        assert_eq!(syn(&t, v4(), 80, "eth0"), Decision::Drop, "{target}");
+        assert_eq!(syn(&t, v4(), 22, "eth0"), Decision::Accept, "{target}");
+    }
+}

@@ -199,8 +199,10 @@ impl Gen<'_> {
                 format!("ct state {neg}{s}")
             }
             11 => {
+                // As rulesets write it: with the protocols, since a bare `th dport`
+                // reads an ICMP message's checksum (which nobody can predict).
                 let p = self.ports();
-                format!("th dport {neg}{p}")
+                format!("meta l4proto {{ tcp, udp }} th dport {neg}{p}")
             }
             _ => return None,
         })

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The oracle's listeners: one dual-stack socket ([::], IPV6_V6ONLY off) per port, each
-accepting and closing at once, so a client's connect says only what the kernel did.
+sending one byte to whoever completes the handshake and closing, so the client learns
+whether the whole connection got through (a filter may admit the SYN and shut the rest).
 
     oracle_listen.py READY_FILE PORT...
 """
@@ -13,6 +14,10 @@ from labsock import listening_socket, signal_ready
 def accept_forever(s):
     while True:
         c, _ = s.accept()
+        try:
+            c.sendall(b"k")
+        except OSError:
+            pass
         c.close()
 
 

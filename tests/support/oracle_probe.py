@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """The oracle's client: connects to every ADDR PORT pair at once (one thread each) and
-prints one line per pair: `ADDR PORT connected|refused|unreachable|timeout|error:...`.
+prints one line per pair: `ADDR PORT connected|stalled|refused|unreachable|timeout|error:...`.
 
     oracle_probe.py TIMEOUT_SECONDS ADDR PORT [ADDR PORT]...
 
+connected: the handshake completed and the server's byte arrived; stalled: the handshake
+completed but nothing came (the filter shut the connection's later packets);
 refused: a TCP reset or ICMP port-unreachable (ECONNREFUSED); unreachable: an ICMP
 administratively-prohibited / host-unreachable (EHOSTUNREACH, ENETUNREACH, EACCES);
 timeout: no answer within TIMEOUT_SECONDS (a silent drop).
@@ -20,7 +22,10 @@ def probe(addr, port, timeout, out, i):
     s.settimeout(timeout)
     try:
         s.connect((addr, port))
-        out[i] = "connected"
+        try:
+            out[i] = "connected" if s.recv(1) == b"k" else "stalled"
+        except OSError:
+            out[i] = "stalled"
     except socket.timeout:
         out[i] = "timeout"
     except ConnectionRefusedError:

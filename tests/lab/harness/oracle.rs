@@ -31,7 +31,10 @@ const PROBE_TIMEOUT_S: &str = "1.2";
 /// What the kernel did with a connection from cli.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kernel {
+    /// The handshake completed and the listener's byte arrived.
     Connected,
+    /// The handshake completed but nothing more got through.
+    Stalled,
     /// A TCP reset or an ICMP port-unreachable.
     Refused,
     /// An ICMP administratively-prohibited or host-unreachable.
@@ -46,6 +49,7 @@ impl Kernel {
     fn parse(s: &str) -> Kernel {
         match s {
             "connected" => Kernel::Connected,
+            "stalled" => Kernel::Stalled,
             "refused" => Kernel::Refused,
             "unreachable" => Kernel::Unreachable,
             "timeout" => Kernel::TimedOut,
@@ -56,6 +60,7 @@ impl Kernel {
     fn as_str(&self) -> &str {
         match self {
             Kernel::Connected => "connected",
+            Kernel::Stalled => "stalled",
             Kernel::Refused => "refused",
             Kernel::Unreachable => "unreachable",
             Kernel::TimedOut => "timed out",
@@ -305,7 +310,10 @@ fn agrees(kernel: &Kernel, firewall: Status, ns_shut: bool, expect: Option<&Expe
     }
     match (kernel, firewall) {
         (Kernel::Connected, Status::Pass) => !ns_shut,
-        (Kernel::Refused | Kernel::Unreachable | Kernel::TimedOut, Status::Fail) => true,
+        (
+            Kernel::Stalled | Kernel::Refused | Kernel::Unreachable | Kernel::TimedOut,
+            Status::Fail,
+        ) => true,
         (Kernel::TimedOut, Status::Pass) => ns_shut,
         _ => false,
     }
