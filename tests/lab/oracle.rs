@@ -36,8 +36,8 @@ fn run_cases(tag: &str, cases: &[Case]) {
     }
     assert!(
         failures.is_empty(),
-        "dsdoctor and the kernel disagree (pass <=> connected; over IPv6 a failing \
-         firewall.icmpv6 shuts every port):\n{}",
+        "dsdoctor and the kernel disagree (pass <=> connected; over IPv6 a neighbour \
+         solicitation that firewall.icmpv6 finds dropped shuts every port):\n{}",
         failures.join("\n")
     );
 }
@@ -128,5 +128,40 @@ fn generated_rulesets_agree_with_the_kernel() {
          (DSD_ORACLE_SEED={seed} replays them):\n{}",
         failures.len(),
         failures.join("\n")
+    );
+}
+
+/// The comparison rule itself (no lab): a `warn` never agrees unless declared, a declared
+/// gap must still be a gap, and over IPv6 a shut neighbour solicitation explains silence.
+#[test]
+fn the_oracle_rule_counts_what_it_should() {
+    use Kernel::*;
+    assert!(agrees(&Connected, Status::Pass, false, None));
+    assert!(!agrees(&Connected, Status::Fail, false, None));
+    assert!(!agrees(&Connected, Status::Warn, false, None));
+    assert!(!agrees(&TimedOut, Status::Warn, false, None));
+    assert!(agrees(&Stalled, Status::Fail, false, None));
+    assert!(!agrees(&TimedOut, Status::Pass, false, None));
+    assert!(agrees(&TimedOut, Status::Pass, true, None));
+    assert!(!agrees(&Connected, Status::Pass, true, None));
+    assert!(!agrees(&Connected, Status::Skip, false, None));
+    let gap = Expect {
+        v6: false,
+        port: 8080,
+        status: Status::Warn,
+        why: "DNAT".into(),
+    };
+    assert!(agrees(&TimedOut, Status::Warn, false, Some(&gap)));
+    assert!(
+        !agrees(&TimedOut, Status::Fail, false, Some(&gap)),
+        "a closed gap shows"
+    );
+    let stale = Expect {
+        status: Status::Pass,
+        ..gap
+    };
+    assert!(
+        !agrees(&Connected, Status::Pass, false, Some(&stale)),
+        "a declared gap that is none"
     );
 }

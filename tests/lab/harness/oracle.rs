@@ -300,7 +300,7 @@ fn status_str(s: Status) -> &'static str {
 /// that check asks about do not stop a handshake here: a dropped packet-too-big stalls
 /// only large transfers, and with advertisements (136) dropped srv still learns the
 /// router from the solicitation it answers; those are not the port's question.
-fn agrees(kernel: &Kernel, firewall: Status, ns_shut: bool, expect: Option<&Expect>) -> bool {
+pub fn agrees(kernel: &Kernel, firewall: Status, ns_shut: bool, expect: Option<&Expect>) -> bool {
     if let Some(e) = expect {
         // A declared gap: dsdoctor must say exactly that, and the kernel must still
         // disagree with it (else the declaration is stale).
