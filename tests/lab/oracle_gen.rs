@@ -65,6 +65,9 @@ const V6_ALL: [&str; 3] = [
     "::/1, 8000::/1",
 ];
 
+/// The verdicts a generated verdict map hands out.
+const MAP_VERDICTS: [&str; 3] = ["accept", "drop", "continue"];
+
 /// Ports the rules name: the probed ones and some that are not.
 const RULE_PORTS: [u16; 9] = [22, 25, 80, 443, 3306, 8080, 53, 8443, 5432];
 
@@ -224,7 +227,7 @@ impl Gen<'_> {
         let mut parts: Vec<String> = (0..n).filter_map(|_| self.matcher()).collect();
         if self.rng.chance(8) {
             // A verdict map keyed on the port or the conntrack state.
-            let v = |g: &mut Self| -> &'static str { *g.rng.pick(&["accept", "drop", "continue"]) };
+            let v = |g: &mut Self| *g.rng.pick(&MAP_VERDICTS);
             let map = if self.rng.chance(50) {
                 let a = *self.rng.pick(&RULE_PORTS);
                 let b = *self.rng.pick(&RULE_PORTS);
