@@ -176,7 +176,16 @@ fn parse_rule(r: &Value, ctx: &Ctx) -> Rule {
     for e in &exprs {
         text.push(render_stmt(e));
         if let Some(m) = e.get("match") {
-            matches.push(parse_match(m, ctx));
+            let parsed = parse_match(m, ctx);
+            if matches!(parsed, Match::Unknown(_))
+                && let Some(dep) = m.get("left").and_then(payload_dependency)
+            {
+                // nft lists a payload's protocol dependency inside the payload
+                // (`meta l4proto icmp` vanishes into `icmp checksum`): the field
+                // is unknown, but it never holds for another protocol.
+                matches.push(dep);
+            }
+            matches.push(parsed);
             continue;
         }
         if let Some(v) = verdict_of(e, ctx) {
@@ -502,6 +511,28 @@ fn match_parts(left: &Value, op: &str, right: &Value, ctx: &Ctx) -> Match {
         return unknown();
     }
     unknown()
+}
+
+/// The protocol a payload field implies: `icmp checksum` holds only for ICMP, `ip dscp`
+/// only for IPv4. `th` (any transport header) implies none.
+fn payload_dependency(left: &Value) -> Option<Match> {
+    let p = left.get("payload")?;
+    let proto = str_of(p, "protocol");
+    match proto.as_str() {
+        "ip" => Some(Match::Nfproto {
+            family: Family::V4,
+            neg: false,
+        }),
+        "ip6" => Some(Match::Nfproto {
+            family: Family::V6,
+            neg: false,
+        }),
+        "th" => None,
+        other => proto_num(other).map(|n| Match::L4proto {
+            protos: vec![n],
+            neg: false,
+        }),
+    }
 }
 
 /// The flag names of a ct state/status value: `"new"`, `["established", "related"]`,
@@ -926,6 +957,29 @@ mod tests {
             rs.tables[0].chains[0].rules[0].text,
             "ct state != established | related drop"
         );
+    }
+
+    /// nft listed `meta l4proto icmp meta l4proto { tcp, udp } th dport { 53, 3306 }` as
+    /// `meta l4proto { tcp, udp } icmp checksum { 53, 3306 }` (the icmp dependency folded
+    /// into the payload): the unknown field still implies ICMP, so a TCP packet never
+    /// matches (the kernel oracle saw every port `warn` for it).
+    #[test]
+    fn unknown_payload_field_keeps_its_protocol() {
+        let j = r#"{"nftables":[
+          {"table":{"family":"inet","name":"t","handle":1}},
+          {"chain":{"family":"inet","table":"t","name":"c","handle":1,"type":"filter","hook":"input","prio":0,"policy":"accept"}},
+          {"rule":{"family":"inet","table":"t","chain":"c","handle":2,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"icmp","field":"checksum"}},"right":{"set":[53,3306]}}},{"drop":null}]}}
+        ]}"#;
+        let rs = parse(j).unwrap();
+        let m = &rs.tables[0].chains[0].rules[0].matches;
+        assert_eq!(
+            m[0],
+            Match::L4proto {
+                protos: vec![1],
+                neg: false
+            }
+        );
+        assert!(matches!(m[1], Match::Unknown(_)));
     }
 
     #[test]

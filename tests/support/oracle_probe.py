@@ -30,6 +30,9 @@ def probe(addr, port, timeout, out, i):
         out[i] = "timeout"
     except ConnectionRefusedError:
         out[i] = "refused"
+    except ConnectionResetError:
+        # A reset after the handshake: the filter shut the connection's later packets.
+        out[i] = "stalled"
     except OSError as e:
         if e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES, errno.EPERM):
             out[i] = "unreachable"
