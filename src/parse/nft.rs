@@ -189,6 +189,21 @@ fn parse_rule(r: &Value, ctx: &Ctx) -> Rule {
             continue;
         }
         if let Some(v) = verdict_of(e, ctx) {
+            // `reject with icmpv6 ...` in an inet table: nft folds the rule's
+            // `meta nfproto ipv6` into the reject when it lists it, so the reject's type
+            // is all that says the rule never sees IPv4 (and `icmp` IPv6).
+            let family = match e
+                .get("reject")
+                .and_then(|r| r.get("type"))
+                .and_then(Value::as_str)
+            {
+                Some("icmp") => Some(Family::V4),
+                Some("icmpv6") => Some(Family::V6),
+                _ => None,
+            };
+            if let Some(family) = family {
+                matches.push(Match::Nfproto { family, neg: false });
+            }
             verdict = v;
             continue;
         }
@@ -980,6 +995,27 @@ mod tests {
             }
         );
         assert!(matches!(m[1], Match::Unknown(_)));
+    }
+
+    /// `tcp dport 80 meta nfproto ipv6 reject` in an inet table is listed as
+    /// `tcp dport 80 reject with icmpv6 type port-unreachable`: the reject's type keeps
+    /// the rule to IPv6 (the kernel oracle saw an IPv4 port reported rejected that the
+    /// kernel admitted).
+    #[test]
+    fn reject_with_icmpv6_keeps_the_rule_to_ipv6() {
+        let j = r#"{"nftables":[
+          {"table":{"family":"inet","name":"t","handle":1}},
+          {"chain":{"family":"inet","table":"t","name":"c","handle":1,"type":"filter","hook":"input","prio":0,"policy":"accept"}},
+          {"rule":{"family":"inet","table":"t","chain":"c","handle":2,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":80}},{"reject":{"type":"icmpv6","expr":"port-unreachable"}}]}}
+        ]}"#;
+        let rs = parse(j).unwrap();
+        let r = &rs.tables[0].chains[0].rules[0];
+        assert_eq!(r.verdict, Verdict::Reject);
+        assert!(r.matches.contains(&Match::Nfproto {
+            family: Family::V6,
+            neg: false
+        }));
+        assert_eq!(r.text, "tcp dport 80 reject with icmpv6 port-unreachable");
     }
 
     #[test]
