@@ -137,6 +137,9 @@ pub enum Verdict {
     Return,
     /// No verdict (counter, log, mark): the next rule runs.
     Continue,
+    /// `notrack` (nft) / `-j NOTRACK`, `-j CT --notrack`: the next rule runs, and from a
+    /// chain before conntrack (prerouting below priority -200) the packet is untracked.
+    Notrack,
     /// A verdict map: the first entry whose match holds decides; none holds → continue.
     Map(Vec<(Match, Verdict)>),
     /// A verdict decided elsewhere (queue to userspace) or not understood.

@@ -58,6 +58,16 @@ impl Packet {
         }
     }
 
+    /// A later packet of an admitted connection to `daddr:port` (the handshake's ACK,
+    /// then data): conntrack says established.
+    pub fn tcp_established(daddr: IpAddr, port: u16, iif: &str) -> Packet {
+        Packet {
+            ct: ct::ESTABLISHED,
+            tcp_flags: 0x10,
+            ..Packet::tcp_syn(daddr, port, iif)
+        }
+    }
+
     /// An ICMPv6 message of `typ`: neighbour discovery (133-136) comes from a link-local
     /// neighbour, untracked; packet-too-big (2) from anywhere, related to a connection.
     pub fn icmpv6(typ: u8, host: IpAddr, iif: &str) -> Packet {
@@ -187,6 +197,7 @@ enum CVerdict {
     Goto(usize),
     Return,
     Continue,
+    Notrack,
     Map(Vec<(usize, CVerdict)>),
     Unknown,
 }
@@ -407,7 +418,10 @@ impl<'a> Compiled<'a> {
         let mut accepted_by = Vec::new();
         let mut steps = 0usize;
         let mut n_bases = 0usize;
-        for &(_, prio, base, fam, ref dev) in &self.bases {
+        // The packet as the chains see it so far (a notrack changes its state).
+        let mut cur = pkt.clone();
+        let pkt = &mut cur;
+        for &(hook, prio, base, fam, ref dev) in &self.bases {
             if !fam.applies(pkt.family) {
                 continue;
             }
@@ -495,6 +509,13 @@ impl<'a> Compiled<'a> {
                     CVerdict::Drop => break Flow::Drop(rid),
                     CVerdict::Reject => break Flow::Reject(rid),
                     CVerdict::Continue => {}
+                    CVerdict::Notrack => {
+                        // Before conntrack (priority -200 on prerouting) the packet is
+                        // left untracked: `ct state new` no longer holds for it.
+                        if hook == 1 && prio < -200 && pkt.ct & (ct::NEW | ct::UNTRACKED) != 0 {
+                            pkt.ct = ct::UNTRACKED;
+                        }
+                    }
                     CVerdict::Return => {
                         stack.pop();
                         if stack.is_empty() {
@@ -602,6 +623,7 @@ fn compile_verdict<'a>(
         Verdict::Reject => CVerdict::Reject,
         Verdict::Return => CVerdict::Return,
         Verdict::Continue => CVerdict::Continue,
+        Verdict::Notrack => CVerdict::Notrack,
         Verdict::Jump(n) => names
             .get(n.as_str())
             .map(|&i| CVerdict::Jump(i))
@@ -715,9 +737,14 @@ fn eval(m: &Match, p: &Packet) -> Tri {
             neg,
         } => {
             let ported = matches!(p.l4, 6 | 17 | 132 | 33 | 136);
-            if !ported || proto.is_some_and(|x| x != p.l4) {
+            if proto.is_some_and(|x| x != p.l4) {
                 // The match implies its protocol: it never holds for another one.
                 return Tri::No;
+            }
+            if !ported {
+                // `th dport` (no protocol) reads the transport header's bytes 2-3 whatever
+                // the protocol: the checksum of an ICMP message, which nobody can know.
+                return if proto.is_none() { Tri::Maybe } else { Tri::No };
             }
             if *dst {
                 let Some(port) = p.dport else { return Tri::No };

@@ -206,3 +206,87 @@ fn a_range_over_the_whole_space_admits_any_source() {
     assert_eq!(syn(&rs.tables, v4(), 443, "eth0"), Decision::Accept);
     assert_ne!(syn(&rs.tables, v4(), 8443, "eth0"), Decision::Accept);
 }
+
+/// Found by the lab's kernel oracle: new connections sent on by
+/// `ct state != established,related goto c0` (nft -j prints the list as a bitwise or)
+/// were "uncertain" while the kernel admitted them.
+#[test]
+fn negated_ct_state_list_sends_new_connections_on() {
+    let j = r#"{"nftables":[
+      {"table":{"family":"ip6","name":"t","handle":1}},
+      {"chain":{"family":"ip6","table":"t","name":"c0","handle":1}},
+      {"chain":{"family":"ip6","table":"t","name":"input","handle":2,"type":"filter","hook":"input","prio":0,"policy":"drop"}},
+      {"rule":{"family":"ip6","table":"t","chain":"c0","handle":3,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":80}},{"accept":null}]}},
+      {"rule":{"family":"ip6","table":"t","chain":"input","handle":4,"expr":[{"match":{"op":"!=","left":{"ct":{"key":"state"}},"right":{"|":["established","related"]}}},{"goto":{"target":"c0"}}]}}
+    ]}"#;
+    let t = nft::parse(j).unwrap().tables;
+    assert_eq!(syn(&t, v6(), 80, "eth0"), Decision::Accept);
+    assert_eq!(syn(&t, v6(), 22, "eth0"), Decision::Drop);
+    assert!(
+        decide(&t, &Packet::tcp_syn(v6(), 80, "eth0"))
+            .unevaluated
+            .is_empty()
+    );
+}
+
+/// Found by the lab's kernel oracle: `th dport != 25-80 accept` admitted the neighbour
+/// solicitations (the kernel compares an ICMPv6 message's checksum with the range),
+/// where dsdoctor took the match as false for ICMPv6 and had the next rule reject them.
+#[test]
+fn th_dport_on_icmpv6_reads_bytes_nobody_knows() {
+    let j = r#"{"nftables":[
+      {"table":{"family":"inet","name":"t","handle":1}},
+      {"chain":{"family":"inet","table":"t","name":"input","handle":1,"type":"filter","hook":"input","prio":0,"policy":"accept"}},
+      {"rule":{"family":"inet","table":"t","chain":"input","handle":2,"expr":[{"match":{"op":"!=","left":{"payload":{"protocol":"th","field":"dport"}},"right":{"range":[25,80]}}},{"accept":null}]}},
+      {"rule":{"family":"inet","table":"t","chain":"input","handle":3,"expr":[{"reject":null}]}}
+    ]}"#;
+    let t = nft::parse(j).unwrap().tables;
+    let ns = decide(&t, &Packet::icmpv6(135, v6(), "eth0"));
+    assert_eq!(ns.decision, Decision::Uncertain);
+    // A TCP port is read as a port: 22 is outside 25-80, 80 inside.
+    assert_eq!(syn(&t, v6(), 22, "eth0"), Decision::Accept);
+    assert_eq!(syn(&t, v6(), 80, "eth0"), Decision::Reject);
+    // `tcp dport` carries its protocol: it never holds for ICMPv6.
+    let j2 = j.replace(r#""protocol":"th""#, r#""protocol":"tcp""#);
+    let t2 = nft::parse(&j2).unwrap().tables;
+    assert_eq!(
+        decide(&t2, &Packet::icmpv6(135, v6(), "eth0")).decision,
+        Decision::Reject
+    );
+}
+
+/// A port exempted from connection tracking before conntrack runs is `untracked` on the
+/// input path: a filter that admits `ct state new` drops it (the kernel does; dsdoctor
+/// ignored `notrack` and admitted it).
+#[test]
+fn notrack_before_conntrack_leaves_the_packet_untracked() {
+    let j = r#"{"nftables":[
+      {"table":{"family":"inet","name":"raw","handle":1}},
+      {"chain":{"family":"inet","table":"raw","name":"pre","handle":1,"type":"filter","hook":"prerouting","prio":-300,"policy":"accept"}},
+      {"rule":{"family":"inet","table":"raw","chain":"pre","handle":2,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":80}},{"notrack":null}]}},
+      {"table":{"family":"inet","name":"filter","handle":2}},
+      {"chain":{"family":"inet","table":"filter","name":"input","handle":1,"type":"filter","hook":"input","prio":0,"policy":"drop"}},
+      {"rule":{"family":"inet","table":"filter","chain":"input","handle":3,"expr":[{"match":{"op":"==","left":{"ct":{"key":"state"}},"right":"new"}},{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":{"set":[22,80]}}},{"accept":null}]}}
+    ]}"#;
+    let t = nft::parse(j).unwrap().tables;
+    assert_eq!(t[0].chains[0].rules[0].verdict, Verdict::Notrack);
+    assert_eq!(syn(&t, v4(), 80, "eth0"), Decision::Drop);
+    assert_eq!(syn(&t, v4(), 22, "eth0"), Decision::Accept);
+    // The same notrack after conntrack (priority 0) changes nothing.
+    let late = nft::parse(&j.replace(r#""prio":-300"#, r#""prio":0"#))
+        .unwrap()
+        .tables;
+    assert_eq!(syn(&late, v4(), 80, "eth0"), Decision::Accept);
+    // iptables' raw table: -j CT --notrack and -j NOTRACK.
+    for target in ["CT --notrack", "NOTRACK"] {
+        let text = format!(
+            "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+             -A PREROUTING -p tcp -m tcp --dport 80 -j {target}\nCOMMIT\n\
+             *filter\n:INPUT DROP [0:0]\n\
+             -A INPUT -p tcp -m multiport --dports 22,80 -m conntrack --ctstate NEW -j ACCEPT\nCOMMIT\n"
+        );
+        let t = save(&text, Family::V4);
+        assert_eq!(syn(&t, v4(), 80, "eth0"), Decision::Drop, "{target}");
+        assert_eq!(syn(&t, v4(), 22, "eth0"), Decision::Accept, "{target}");
+    }
+}

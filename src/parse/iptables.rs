@@ -247,7 +247,8 @@ fn parse_rule(toks: &[String], family: Family, line_no: u64, line: &str) -> Rule
                 }
             }
             "-j" | "--jump" => {
-                verdict = target(&arg, &args[1.min(args.len())..]);
+                // Its options are options of their own (`-j CT --notrack`).
+                verdict = target(&arg, &toks[(i + 2).min(toks.len())..]);
                 // Target options follow the target; they are part of it.
                 consumed = toks.len() - i;
             }
@@ -405,15 +406,17 @@ fn parse_rule(toks: &[String], family: Family, line_no: u64, line: &str) -> Rule
     }
 }
 
-fn target(name: &str, _opts: &[String]) -> Verdict {
+fn target(name: &str, opts: &[String]) -> Verdict {
     match name {
+        "NOTRACK" => Verdict::Notrack,
+        "CT" if opts.iter().any(|o| o == "--notrack") => Verdict::Notrack,
         "ACCEPT" => Verdict::Accept,
         "DROP" => Verdict::Drop,
         "REJECT" => Verdict::Reject,
         "RETURN" => Verdict::Return,
         "LOG" | "NFLOG" | "ULOG" | "MARK" | "CONNMARK" | "CT" | "TRACE" | "SET" | "TCPMSS"
         | "DSCP" | "TOS" | "TTL" | "HL" | "CLASSIFY" | "AUDIT" | "CHECKSUM" | "SECMARK"
-        | "CONNSECMARK" | "NOTRACK" | "IDLETIMER" | "LED" => Verdict::Continue,
+        | "CONNSECMARK" | "IDLETIMER" | "LED" => Verdict::Continue,
         "SNAT" | "MASQUERADE" => Verdict::Accept,
         // The destination changes: the packet may leave the input path (a container).
         "DNAT" | "REDIRECT" | "NETMAP" => Verdict::Unknown(format!(

@@ -176,10 +176,34 @@ fn parse_rule(r: &Value, ctx: &Ctx) -> Rule {
     for e in &exprs {
         text.push(render_stmt(e));
         if let Some(m) = e.get("match") {
-            matches.push(parse_match(m, ctx));
+            let parsed = parse_match(m, ctx);
+            if matches!(parsed, Match::Unknown(_))
+                && let Some(dep) = m.get("left").and_then(payload_dependency)
+            {
+                // nft lists a payload's protocol dependency inside the payload
+                // (`meta l4proto icmp` vanishes into `icmp checksum`): the field
+                // is unknown, but it never holds for another protocol.
+                matches.push(dep);
+            }
+            matches.push(parsed);
             continue;
         }
         if let Some(v) = verdict_of(e, ctx) {
+            // `reject with icmpv6 ...` in an inet table: nft folds the rule's
+            // `meta nfproto ipv6` into the reject when it lists it, so the reject's type
+            // is all that says the rule never sees IPv4 (and `icmp` IPv6).
+            let family = match e
+                .get("reject")
+                .and_then(|r| r.get("type"))
+                .and_then(Value::as_str)
+            {
+                Some("icmp") => Some(Family::V4),
+                Some("icmpv6") => Some(Family::V6),
+                _ => None,
+            };
+            if let Some(family) = family {
+                matches.push(Match::Nfproto { family, neg: false });
+            }
             verdict = v;
             continue;
         }
@@ -188,6 +212,10 @@ fn parse_rule(r: &Value, ctx: &Ctx) -> Rule {
             continue;
         };
         let key = obj.keys().next().map(String::as_str).unwrap_or("");
+        if key == "notrack" && verdict == Verdict::Continue {
+            verdict = Verdict::Notrack;
+            continue;
+        }
         match key {
             // Statements without a verdict: the rule goes on.
             "counter" | "log" | "mangle" | "meta" | "ct" | "comment" | "notrack" | "flow"
@@ -435,18 +463,7 @@ fn match_parts(left: &Value, op: &str, right: &Value, ctx: &Ctx) -> Match {
     }
     if let Some(c) = left.get("ct") {
         let key = str_of(c, "key");
-        let names: Vec<String> = elems
-            .iter()
-            .flat_map(|e| match e {
-                Value::Array(a) => a
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect(),
-                Value::String(s) => s.split(',').map(str::to_string).collect::<Vec<_>>(),
-                _ => Vec::new(),
-            })
-            .collect();
+        let names: Vec<String> = elems.iter().flat_map(flag_names).collect();
         return match key.as_str() {
             "state" => {
                 let mut states = 0u8;
@@ -455,6 +472,15 @@ fn match_parts(left: &Value, op: &str, right: &Value, ctx: &Ctx) -> Match {
                         Some(b) => states |= b,
                         None => return unknown(),
                     }
+                }
+                // `ct state != established,related` (a bitwise or, without braces) is
+                // compared whole: nft emits `cmp neq 0x06`. A packet has exactly one
+                // state, so a value of two or more states never equals it, and `!=`
+                // then holds for every packet. (`ct state established,related` without
+                // an operator, and `{ ... }`, test any of them.)
+                let whole = matches!(right.get("|"), Some(Value::Array(_)));
+                if whole && states.count_ones() > 1 {
+                    states = 0;
                 }
                 if names.is_empty() {
                     unknown()
@@ -500,6 +526,40 @@ fn match_parts(left: &Value, op: &str, right: &Value, ctx: &Ctx) -> Match {
         return unknown();
     }
     unknown()
+}
+
+/// The protocol a payload field implies: `icmp checksum` holds only for ICMP, `ip dscp`
+/// only for IPv4. `th` (any transport header) implies none.
+fn payload_dependency(left: &Value) -> Option<Match> {
+    let p = left.get("payload")?;
+    let proto = str_of(p, "protocol");
+    match proto.as_str() {
+        "ip" => Some(Match::Nfproto {
+            family: Family::V4,
+            neg: false,
+        }),
+        "ip6" => Some(Match::Nfproto {
+            family: Family::V6,
+            neg: false,
+        }),
+        "th" => None,
+        other => proto_num(other).map(|n| Match::L4proto {
+            protos: vec![n],
+            neg: false,
+        }),
+    }
+}
+
+/// The flag names of a ct state/status value: `"new"`, `["established", "related"]`,
+/// `"established,related"`, or the bitwise-or nft -j prints for
+/// `ct state != established,related`: `{"|": ["established", "related"]}`.
+fn flag_names(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(a) => a.iter().flat_map(flag_names).collect(),
+        Value::String(s) => s.split(',').map(str::to_string).collect(),
+        Value::Object(o) => o.get("|").map(flag_names).unwrap_or_default(),
+        _ => Vec::new(),
+    }
 }
 
 fn is_payload(v: &Value, proto: &str, field: &str) -> bool {
@@ -876,6 +936,86 @@ mod tests {
         ));
         assert_eq!(c.rules[1].text, "tcp dport @web accept");
         assert!(rs.problems.is_empty());
+    }
+
+    /// `ct state != established,related` as nft -j prints it (a bitwise or) was an
+    /// unknown match, so a ruleset that sends new connections to a chain with it made
+    /// every port `warn` while the kernel decided (found by the lab's kernel oracle).
+    /// nft 1.0.6 compiles it to `cmp neq 0x06`: the state compared whole, which no single
+    /// state equals, so it holds for every packet (the oracle saw the kernel admit new
+    /// connections through `ct state != new,untracked accept`).
+    #[test]
+    fn ct_state_negated_list_is_compared_whole() {
+        let j = r#"{"nftables":[
+          {"table":{"family":"ip6","name":"t","handle":1}},
+          {"chain":{"family":"ip6","table":"t","name":"c","handle":1,"type":"filter","hook":"input","prio":0,"policy":"accept"}},
+          {"rule":{"family":"ip6","table":"t","chain":"c","handle":2,"expr":[{"match":{"op":"!=","left":{"ct":{"key":"state"}},"right":{"|":["established","related"]}}},{"drop":null}]}}
+        ]}"#;
+        let rs = parse(j).unwrap();
+        assert_eq!(
+            rs.tables[0].chains[0].rules[0].matches[0],
+            Match::CtState {
+                states: 0,
+                neg: true
+            }
+        );
+        // One state in the or: compared whole it is plain `!= new`.
+        let one = parse(&j.replace(r#"["established","related"]"#, r#"["new"]"#)).unwrap();
+        assert_eq!(
+            one.tables[0].chains[0].rules[0].matches[0],
+            Match::CtState {
+                states: ct::NEW,
+                neg: true
+            }
+        );
+        assert_eq!(
+            rs.tables[0].chains[0].rules[0].text,
+            "ct state != established | related drop"
+        );
+    }
+
+    /// nft listed `meta l4proto icmp meta l4proto { tcp, udp } th dport { 53, 3306 }` as
+    /// `meta l4proto { tcp, udp } icmp checksum { 53, 3306 }` (the icmp dependency folded
+    /// into the payload): the unknown field still implies ICMP, so a TCP packet never
+    /// matches (the kernel oracle saw every port `warn` for it).
+    #[test]
+    fn unknown_payload_field_keeps_its_protocol() {
+        let j = r#"{"nftables":[
+          {"table":{"family":"inet","name":"t","handle":1}},
+          {"chain":{"family":"inet","table":"t","name":"c","handle":1,"type":"filter","hook":"input","prio":0,"policy":"accept"}},
+          {"rule":{"family":"inet","table":"t","chain":"c","handle":2,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"icmp","field":"checksum"}},"right":{"set":[53,3306]}}},{"drop":null}]}}
+        ]}"#;
+        let rs = parse(j).unwrap();
+        let m = &rs.tables[0].chains[0].rules[0].matches;
+        assert_eq!(
+            m[0],
+            Match::L4proto {
+                protos: vec![1],
+                neg: false
+            }
+        );
+        assert!(matches!(m[1], Match::Unknown(_)));
+    }
+
+    /// `tcp dport 80 meta nfproto ipv6 reject` in an inet table is listed as
+    /// `tcp dport 80 reject with icmpv6 type port-unreachable`: the reject's type keeps
+    /// the rule to IPv6 (the kernel oracle saw an IPv4 port reported rejected that the
+    /// kernel admitted).
+    #[test]
+    fn reject_with_icmpv6_keeps_the_rule_to_ipv6() {
+        let j = r#"{"nftables":[
+          {"table":{"family":"inet","name":"t","handle":1}},
+          {"chain":{"family":"inet","table":"t","name":"c","handle":1,"type":"filter","hook":"input","prio":0,"policy":"accept"}},
+          {"rule":{"family":"inet","table":"t","chain":"c","handle":2,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":80}},{"reject":{"type":"icmpv6","expr":"port-unreachable"}}]}}
+        ]}"#;
+        let rs = parse(j).unwrap();
+        let r = &rs.tables[0].chains[0].rules[0];
+        assert_eq!(r.verdict, Verdict::Reject);
+        assert!(r.matches.contains(&Match::Nfproto {
+            family: Family::V6,
+            neg: false
+        }));
+        assert_eq!(r.text, "tcp dport 80 reject with icmpv6 port-unreachable");
     }
 
     #[test]

@@ -23,6 +23,8 @@ mod hardening;
 mod isp;
 mod mail;
 mod network;
+mod oracle;
+mod oracle_gen;
 mod reboot;
 mod regions;
 mod replay;

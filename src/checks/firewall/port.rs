@@ -31,6 +31,20 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
             .caused_by(cause);
     };
     let out = c.decide(&Packet::tcp_syn(ip, port, &iif));
+    // The rest of an admitted connection (the handshake's ACK, then data) must get in
+    // too: a filter that shuts established packets lets the SYN in and kills the
+    // connection (the kernel oracle saw such a port reported open).
+    let (out, later) = match out.decision {
+        Decision::Accept => {
+            let rest = c.decide(&Packet::tcp_established(ip, port, &iif));
+            if rest.decision.shuts() {
+                (rest, true)
+            } else {
+                (out, false)
+            }
+        }
+        _ => (out, false),
+    };
     let mut ev = base_evidence(fw);
     ev.push(format!(
         "asked: a new TCP connection (SYN) from an arbitrary internet address to {}:{port} on {iif}",
@@ -98,9 +112,14 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
                 false => "fw_shut",
             };
             let plan = plan(fw, out.decided_by.as_ref(), port, family, true);
+            let what = if later {
+                "the packets after the first (conntrack state established) of TCP connections"
+            } else {
+                "new TCP connections"
+            };
             apply_fix(
                 s.fail(format!(
-                    "the {} filter {verb} new TCP connections to port {port}: {rule}",
+                    "the {} filter {verb} {what} to port {port}: {rule}",
                     family.name()
                 ))
                 .evidence_all(ev)

@@ -156,3 +156,20 @@ fn outside_probe_failing_while_host_admits_reminds_of_the_security_group() {
     );
     assert!(find(&fs, CheckId::FirewallIpv4, Some(80)).fixes.is_empty());
 }
+
+/// Found by the lab's kernel oracle: a filter that admits the SYN but rejects the
+/// connection's later packets (conntrack state established) kills every connection;
+/// the port was reported open.
+#[test]
+fn established_packets_shut_fail_the_port() {
+    let mut f = healthy();
+    let v6 = "*filter\n:INPUT ACCEPT [0:0]\n\
+              -A INPUT -m state --state ESTABLISHED -j REJECT --reject-with icmp6-adm-prohibited\nCOMMIT\n";
+    f.firewall = Probed::ok(with_save(OPEN_V4, v6, Source::IptablesNft));
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, CheckId::FirewallIpv4, Some(80)), Status::Pass);
+    let fd = expect(&fs, CheckId::FirewallIpv6, Some(80), Status::Fail);
+    assert_has(&fd.summary, "rejects the packets after the first");
+    assert_has(&fd.summary, "--state ESTABLISHED -j REJECT");
+    assert!(!fd.fixes.is_empty(), "a fix: {fd:?}");
+}

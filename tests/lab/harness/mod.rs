@@ -33,6 +33,7 @@
 //! - [`nat64`]: a NAT64 translator (tayga) and routers' PREF64;
 //! - [`regions`]: probe namespaces on the lab's internet and a Globalping-compatible API
 //!   that measures from them;
+//! - [`oracle`]: the kernel as the oracle for the firewall stage (load a ruleset, connect, compare);
 //! - [`dsdoctor`]: running the binary under test;
 //! - [`report`]: the typed report and the assertions on it;
 //! - [`tmux`]: a private terminal for the wizard.
@@ -45,6 +46,7 @@ pub mod dsdoctor;
 pub mod firewall;
 pub mod isp;
 pub mod nat64;
+pub mod oracle;
 pub mod process;
 pub mod regions;
 pub mod report;
@@ -58,6 +60,7 @@ pub use dsdoctor::*;
 pub use firewall::*;
 pub use isp::*;
 pub use nat64::*;
+pub use oracle::*;
 pub use process::*;
 pub use regions::*;
 pub use report::*;
