@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Longest command line read (the kernel's own limit is about 2 MiB).
 const MAX_CMDLINE: u64 = 128 << 10;
@@ -63,22 +63,34 @@ pub fn process_table() -> sysinfo::System {
 
 /// The processes of `sys` in this network namespace, by pid. Another namespace (a
 /// container, a test lab) has its own sockets, addresses and servers: their
-/// configuration says nothing about this host's. A process whose namespace link cannot
-/// be read (another user's, without root) is kept.
+/// configuration says nothing about this host's.
 pub fn in_our_netns(sys: &sysinfo::System) -> Vec<(&sysinfo::Pid, &sysinfo::Process)> {
     let ours = std::fs::read_link("/proc/self/ns/net").ok();
     let mut pids: Vec<(&sysinfo::Pid, &sysinfo::Process)> = sys
         .processes()
         .iter()
-        .filter(
-            |(pid, _)| match (&ours, std::fs::read_link(format!("/proc/{pid}/ns/net"))) {
-                (Some(ours), Ok(theirs)) => *ours == theirs,
-                _ => true,
-            },
-        )
+        .filter(|(pid, _)| {
+            same_netns(
+                ours.as_deref(),
+                std::fs::read_link(format!("/proc/{pid}/ns/net")),
+            )
+        })
         .collect();
     pids.sort_by_key(|(pid, _)| **pid);
     pids
+}
+
+/// Whether a process whose namespace link read as `theirs` shares ours. A link that
+/// cannot be read for permission (another user's process, without root) is kept: its
+/// server may well be this host's. A link that is gone belongs to a process that exited
+/// since the table was taken, in whichever namespace: it is dropped, or a server stopped
+/// elsewhere (a container's, a neighbouring test's) would lend this host its configuration.
+fn same_netns(ours: Option<&Path>, theirs: std::io::Result<PathBuf>) -> bool {
+    match (ours, theirs) {
+        (Some(ours), Ok(theirs)) => ours == theirs,
+        (_, Err(e)) if e.kind() == std::io::ErrorKind::NotFound => false,
+        _ => true,
+    }
 }
 
 /// A process of the table as the probes match it: pid, name and command line (lossy
@@ -100,6 +112,26 @@ pub fn cwd(pid: u32) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_process_gone_since_the_table_is_not_ours() {
+        use std::io::{Error, ErrorKind};
+        let ours = Path::new("net:[4026531840]");
+        assert!(same_netns(Some(ours), Ok(ours.to_path_buf())));
+        assert!(!same_netns(
+            Some(ours),
+            Ok(PathBuf::from("net:[4026532001]"))
+        ));
+        assert!(!same_netns(
+            Some(ours),
+            Err(Error::from(ErrorKind::NotFound))
+        ));
+        assert!(same_netns(
+            Some(ours),
+            Err(Error::from(ErrorKind::PermissionDenied))
+        ));
+        assert!(same_netns(None, Ok(ours.to_path_buf())));
+    }
 
     #[test]
     fn own_process() {
