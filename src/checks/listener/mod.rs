@@ -2,6 +2,7 @@
 //! server's configuration ask for both?
 
 pub mod config;
+pub mod container;
 pub mod socket;
 
 #[cfg(test)]
