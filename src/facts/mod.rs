@@ -615,6 +615,7 @@ impl Facts {
             FactPart::SysctlFiles(self.sysctl_files.clone()),
             FactPart::Listeners(self.listeners.clone()),
             FactPart::Web(self.web.clone()),
+            FactPart::Containers(self.containers.clone()),
             FactPart::Dns(Box::new(self.dns.clone())),
             FactPart::Pings(self.gateway_pings.clone()),
             FactPart::Firewall(self.firewall.clone()),
@@ -623,7 +624,6 @@ impl Facts {
             FactPart::Ipv4Deps(self.ipv4_deps.clone()),
             FactPart::Mail(self.mail.clone()),
             FactPart::Regions(self.regions.clone()),
-            FactPart::Containers(self.containers.clone()),
         ]
     }
 }

@@ -438,7 +438,3 @@ pub fn behind_proxy<'a>(
             Some((rt, c, SocketAddr::new(ip, p.container_port)))
         })
 }
-
-#[cfg(test)]
-#[path = "container_tests.rs"]
-mod tests;

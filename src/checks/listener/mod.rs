@@ -6,4 +6,6 @@ pub mod container;
 pub mod socket;
 
 #[cfg(test)]
+mod container_tests;
+#[cfg(test)]
 mod tests;
