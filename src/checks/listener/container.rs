@@ -316,17 +316,16 @@ pub fn other_family_only(
     with_fixes(fd, f, rt, c, p, family, None).evidence_all(evidence(rt, c))
 }
 
-/// The other family reaches a container while this one reaches a program of the host.
+/// The other family reaches a container (`to`: its runtime, itself, the mapping and
+/// the address the DNAT rule writes) while this one reaches a program of the host.
 pub fn split(
     s: Subject,
-    owner: &str,
-    rt: &Runtime,
-    c: &Container,
-    p: &Published,
-    target: SocketAddr,
-    family: Family,
     f: &Facts,
+    owner: &str,
+    to: (&Runtime, &Container, &Published, SocketAddr),
+    family: Family,
 ) -> Finding {
+    let (rt, c, p, target) = to;
     let port = s.port.unwrap_or(0);
     let at = format!("{}:{}", crate::net::bracketed(target.ip()), target.port());
     let fd = s

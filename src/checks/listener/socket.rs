@@ -141,7 +141,7 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
             && let Path::OtherFamilyOnly { .. } = path
             && let Path::Dnat { rt, c, p, target } = container::path(f, port, family.other())
         {
-            return container::split(s, &owner_text(&serving), rt, c, p, target, family, f)
+            return container::split(s, f, &owner_text(&serving), (rt, c, p, target), family)
                 .evidence_all(evidence)
                 .took(f.listeners.ms);
         }
