@@ -17,6 +17,7 @@ mod table;
 
 mod check;
 mod cli;
+mod containers;
 mod firewall;
 mod geo;
 mod hardening;

@@ -1,0 +1,163 @@
+//! Ports Docker publishes to a container (issue 14, the containers part): a container
+//! namespace behind srv's docker0, the rules Docker 20.10 and 27 write, docker-proxy
+//! where the userland proxy applies, and a Docker-compatible API on a unix socket
+//! (`harness::containers`). Each row first asks the kernel (a connection from cli over
+//! each family to srv's published port), then dsdoctor, which must agree and name the
+//! container and the fix. The first row is the healthy twin of the others.
+
+use crate::harness::*;
+
+const P: Option<u16> = Some(PUBLISHED);
+
+/// The kernel's answer for each family: does a client reach the published port?
+fn kernel(lab: &Lab) -> (bool, bool) {
+    (
+        lab.tcp_connects(Ns::Cli, SRV_V4, PUBLISHED),
+        lab.tcp_connects(Ns::Cli, SRV_V6, PUBLISHED),
+    )
+}
+
+/// Docker 27 with IPv6 on the default bridge and ip6tables (its default): both families
+/// are rewritten to the container, which listens on both. The healthy twin.
+#[test]
+fn published_on_both_families_passes_and_names_the_container() {
+    let mut lab = Lab::new("ctr-both");
+    let sock = lab.start_docker(&Docker {
+        version: "27.3.1",
+        daemon_json: r#"{"ipv6": true, "fixed-cidr-v6": "fd00:d0c::/64", "userland-proxy": false}"#,
+        mappings: &["0.0.0.0", "::"],
+        container_v6: true,
+        v6_rules: true,
+        proxies: &[],
+        inside: "::",
+    });
+    assert_eq!(
+        kernel(&lab),
+        (true, true),
+        "the kernel reaches the container over both"
+    );
+    let run = lab.check_with_docker(&sock);
+    run.assert_status(CheckId::ListenerIpv4, P, Status::Pass);
+    run.assert_status(CheckId::ListenerIpv6, P, Status::Pass);
+    run.assert_says(
+        CheckId::ListenerIpv4,
+        P,
+        Part::Summary,
+        &["container web (Docker) at 172.17.0.2:80"],
+    );
+    run.assert_says(
+        CheckId::ListenerIpv6,
+        P,
+        Part::Summary,
+        &["[fd00:d0c::2]:80", "DNAT"],
+    );
+    run.assert_status(CheckId::ListenerConfig, P, Status::Pass);
+    run.assert_says(
+        CheckId::ListenerConfig,
+        P,
+        Part::Summary,
+        &["publishes port 8080 to both families"],
+    );
+}
+
+/// Docker 20.10 (Debian 12) with userland-proxy off: IPv4 DNAT only; IPv6 clients get
+/// nothing, and the fix is daemon.json's IPv6 keys with a restart.
+#[test]
+fn ipv4_dnat_only_fails_ipv6_with_the_docker_fixes() {
+    let mut lab = Lab::new("ctr-v4-dnat");
+    let sock = lab.start_docker(&Docker {
+        version: "20.10.24+dfsg1",
+        daemon_json: r#"{"userland-proxy": false}"#,
+        mappings: &["0.0.0.0", "::"],
+        container_v6: false,
+        v6_rules: false,
+        proxies: &[],
+        inside: "::",
+    });
+    assert_eq!(
+        kernel(&lab),
+        (true, false),
+        "the kernel: IPv4 reaches the container, IPv6 nothing"
+    );
+    let run = lab.check_with_docker(&sock);
+    run.assert_status(CheckId::ListenerIpv4, P, Status::Pass);
+    run.assert_status(CheckId::ListenerIpv6, P, Status::Fail);
+    run.assert_says(
+        CheckId::ListenerIpv6,
+        P,
+        Part::Summary,
+        &["container web (Docker)", "ip6tables is off"],
+    );
+    run.assert_says(
+        CheckId::ListenerIpv6,
+        P,
+        Part::Fixes,
+        &["\"ip6tables\": true", "systemctl restart docker"],
+    );
+    run.assert_status(CheckId::ListenerConfig, P, Status::Fail);
+}
+
+/// Docker 27 (ip6tables on by default) with userland-proxy off and a container on a
+/// bridge without IPv6: no IPv6 destination and no proxy.
+#[test]
+fn userland_proxy_off_with_an_ipv4_only_container_fails_ipv6() {
+    let mut lab = Lab::new("ctr-no-proxy");
+    let sock = lab.start_docker(&Docker {
+        version: "27.3.1",
+        daemon_json: r#"{"userland-proxy": false}"#,
+        mappings: &["0.0.0.0", "::"],
+        container_v6: false,
+        v6_rules: false,
+        proxies: &[],
+        inside: "::",
+    });
+    assert_eq!(kernel(&lab), (true, false));
+    let run = lab.check_with_docker(&sock);
+    run.assert_status(CheckId::ListenerIpv4, P, Status::Pass);
+    run.assert_status(CheckId::ListenerIpv6, P, Status::Fail);
+    run.assert_says(
+        CheckId::ListenerIpv6,
+        P,
+        Part::Summary,
+        &["container web has no IPv6 address"],
+    );
+    run.assert_says(
+        CheckId::ListenerIpv6,
+        P,
+        Part::Fixes,
+        &["userland-proxy", "\"ipv6\": true"],
+    );
+}
+
+/// `-p 0.0.0.0:8080:80` with Docker 27's defaults: the real docker-proxy listens on
+/// 0.0.0.0:8080 only (its sockets count as the host's), IPv6 clients are refused.
+#[test]
+fn published_on_0000_only_fails_ipv6_and_names_docker_proxys_container() {
+    let mut lab = Lab::new("ctr-v4-only");
+    let sock = lab.start_docker(&Docker {
+        version: "27.3.1",
+        daemon_json: "{}",
+        mappings: &["0.0.0.0"],
+        container_v6: false,
+        v6_rules: false,
+        proxies: &["0.0.0.0"],
+        inside: "0.0.0.0",
+    });
+    assert_eq!(kernel(&lab), (true, false));
+    let run = lab.check_with_docker(&sock);
+    run.assert_status(CheckId::ListenerIpv4, P, Status::Pass);
+    run.assert_status(CheckId::ListenerIpv6, P, Status::Fail);
+    run.assert_says(
+        CheckId::ListenerIpv6,
+        P,
+        Part::Summary,
+        &["publishes it as 0.0.0.0:8080->80/tcp only"],
+    );
+    run.assert_says(
+        CheckId::ListenerIpv6,
+        P,
+        Part::Fixes,
+        &["-p [::]:8080:80", "docker port web"],
+    );
+    run.assert_says(CheckId::ListenerIpv6, P, Part::Evidence, &["docker-proxy"]);
+}
