@@ -161,3 +161,71 @@ fn published_on_0000_only_fails_ipv6_and_names_docker_proxys_container() {
     );
     run.assert_says(CheckId::ListenerIpv6, P, Part::Evidence, &["docker-proxy"]);
 }
+
+/// Docker 20.10's defaults (Debian 12): IPv4 DNAT only, but the userland proxy is on,
+/// so the real docker-proxy takes IPv6 clients on [::]:8080 and connects them to the
+/// container's IPv4 address. Its sockets count as the host's, and the container behind
+/// them is named: no false alarm.
+#[test]
+fn docker_proxy_carries_ipv6_to_the_container_and_is_named() {
+    let mut lab = Lab::new("ctr-proxy");
+    let sock = lab.start_docker(&Docker {
+        version: "20.10.24+dfsg1",
+        daemon_json: "{}",
+        mappings: &["0.0.0.0", "::"],
+        container_v6: false,
+        v6_rules: false,
+        proxies: &["0.0.0.0", "::"],
+        inside: "0.0.0.0",
+    });
+    assert_eq!(
+        kernel(&lab),
+        (true, true),
+        "IPv4 by DNAT, IPv6 through docker-proxy"
+    );
+    let run = lab.check_with_docker(&sock);
+    run.assert_status(CheckId::ListenerIpv4, P, Status::Pass);
+    run.assert_status(CheckId::ListenerIpv6, P, Status::Pass);
+    run.assert_says(
+        CheckId::ListenerIpv6,
+        P,
+        Part::Summary,
+        &[
+            "docker-proxy (pid",
+            "container web (Docker) at 172.17.0.2:80",
+        ],
+    );
+    run.assert_status(CheckId::ListenerConfig, P, Status::Pass);
+}
+
+/// Docker 27 rewrites IPv6 to the container's IPv6 address, but the program inside
+/// binds 0.0.0.0 only: the sockets read inside the container's namespace say so.
+#[test]
+fn container_listening_on_ipv4_only_fails_ipv6_from_its_own_sockets() {
+    let mut lab = Lab::new("ctr-inside-v4");
+    let sock = lab.start_docker(&Docker {
+        version: "27.3.1",
+        daemon_json: r#"{"ipv6": true, "fixed-cidr-v6": "fd00:d0c::/64", "userland-proxy": false}"#,
+        mappings: &["0.0.0.0", "::"],
+        container_v6: true,
+        v6_rules: true,
+        proxies: &[],
+        inside: "0.0.0.0",
+    });
+    assert_eq!(kernel(&lab), (true, false));
+    let run = lab.check_with_docker(&sock);
+    run.assert_status(CheckId::ListenerIpv4, P, Status::Pass);
+    run.assert_status(CheckId::ListenerIpv6, P, Status::Fail);
+    run.assert_says(
+        CheckId::ListenerIpv6,
+        P,
+        Part::Summary,
+        &["[fd00:d0c::2]:80, where nothing listens over IPv6"],
+    );
+    run.assert_says(
+        CheckId::ListenerIpv6,
+        P,
+        Part::Evidence,
+        &["in web: 0.0.0.0:80 LISTEN"],
+    );
+}
