@@ -229,3 +229,31 @@ fn container_listening_on_ipv4_only_fails_ipv6_from_its_own_sockets() {
         &["in web: 0.0.0.0:80 LISTEN"],
     );
 }
+
+/// Run as nobody: the API socket refuses, the container's namespace cannot be entered.
+/// Nothing of the host listens on the port, so dsdoctor says what it needs instead of
+/// "nothing listens".
+#[test]
+fn unprivileged_run_says_the_runtime_needs_root_or_the_docker_group() {
+    let mut lab = Lab::new("ctr-nobody");
+    let sock = lab.start_docker(&Docker {
+        version: "27.3.1",
+        daemon_json: r#"{"ipv6": true, "fixed-cidr-v6": "fd00:d0c::/64", "userland-proxy": false}"#,
+        mappings: &["0.0.0.0", "::"],
+        container_v6: true,
+        v6_rules: true,
+        proxies: &[],
+        inside: "::",
+    });
+    assert_eq!(kernel(&lab), (true, true));
+    let run = lab.check_with_docker_as(RunAs::Nobody, &sock);
+    for id in [CheckId::ListenerIpv4, CheckId::ListenerIpv6] {
+        run.assert_status_in(id, P, &[Status::Error, Status::Skip]);
+        run.assert_says(
+            id,
+            P,
+            Part::Summary,
+            &["container runtime", "needs root or the docker group"],
+        );
+    }
+}

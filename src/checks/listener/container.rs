@@ -60,6 +60,17 @@ pub fn facts(f: &Facts) -> Option<&ContainerFacts> {
     f.containers.as_ref().and_then(|p| p.value())
 }
 
+/// A runtime socket that exists but did not answer (permission: root or the docker
+/// group), with its error.
+pub fn refused(f: &Facts) -> Option<(String, &crate::facts::ProbeError)> {
+    facts(f)?.runtimes.iter().find_map(|r| {
+        r.containers
+            .as_ref()
+            .err()
+            .map(|e| (r.socket.display().to_string(), e))
+    })
+}
+
 /// Where the family's connections to `port` go, by what the runtimes publish.
 pub fn path(f: &Facts, port: u16, family: Family) -> Path<'_> {
     let Some(cf) = facts(f) else {

@@ -270,3 +270,21 @@ fn find_port(fs: &[Finding], id: CheckId) -> &Finding {
         .find(|x| x.id == id && x.port == Some(PORT))
         .expect("finding")
 }
+
+/// A runtime socket that refuses this user: nothing of the host listens, so the port
+/// may be a container's; the check says what is needed instead of "nothing listens".
+#[test]
+fn refused_runtime_socket_is_not_nothing_listens() {
+    let mut cf = docker("27.3.1", web(&["0.0.0.0", "::"], None, dual_inside()), None);
+    cf.runtimes[0].containers = Err(ProbeError::new(
+        ProbeErrorKind::Permission,
+        "connect /var/run/docker.sock: Permission denied (os error 13) (asking the container runtime needs root or the docker group)",
+    ));
+    let fs = run(cf, Vec::new());
+    let l4 = expect(&fs, CheckId::ListenerIpv4, Some(PORT), Status::Error);
+    assert_has(
+        &l4.summary,
+        "could not ask the container runtime at /var/run/docker.sock",
+    );
+    assert_has(&l4.summary, "needs root or the docker group");
+}

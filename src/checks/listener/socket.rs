@@ -186,6 +186,16 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
         }
         Path::NotPublished | Path::Dnat { .. } => {}
     }
+    // Nothing of the host listens, and a container runtime would not say what it
+    // publishes: the port may well be a container's, so this run cannot tell.
+    if on_port.is_empty()
+        && let Some((socket, e)) = container::refused(f)
+    {
+        return s
+            .unread(f, &format!("ask the container runtime at {socket}"), e)
+            .evidence_all(evidence)
+            .took(f.listeners.ms);
+    }
     let v6only_socket = on_port
         .iter()
         .find(|l| l.is_wildcard() && l.ip.is_ipv6() && l.v6only == Some(true));

@@ -234,9 +234,14 @@ impl Lab {
 
     /// `dsdoctor check -p 8080` in srv with `DOCKER_HOST` naming the lab's API socket.
     pub fn check_with_docker(&self, sock: &Path) -> CheckRun {
+        self.check_with_docker_as(RunAs::Root, sock)
+    }
+
+    /// `check_with_docker` as `user`.
+    pub fn check_with_docker_as(&self, user: RunAs, sock: &Path) -> CheckRun {
         let args = Self::check_args(&["-p", &PUBLISHED.to_string()]);
         let host = format!("DOCKER_HOST=unix://{}", sock.display());
-        let (code, stdout, stderr) = self.run_in_srv(RunAs::Root, &["env", &host, DSDOCTOR], &args);
+        let (code, stdout, stderr) = self.run_in_srv(user, &["env", &host, DSDOCTOR], &args);
         let run = CheckRun::parse(&format!("{args:?}"), code, stdout, stderr);
         self.assert_fixes_concrete(&run);
         run
