@@ -9,6 +9,15 @@ use crate::harness::*;
 
 const P: Option<u16> = Some(PUBLISHED);
 
+/// Replaying the saved facts (the containers part included) gives the live findings.
+fn assert_replay_equals_live(lab: &Lab, live: &CheckRun) {
+    let replayed = lab.replay(&lab.docker_facts());
+    assert_eq!(
+        replayed.report.checks, live.report.checks,
+        "replay: findings differ"
+    );
+}
+
 /// The kernel's answer for each family: does a client reach the published port?
 fn kernel(lab: &Lab) -> (bool, bool) {
     (
@@ -58,6 +67,7 @@ fn published_on_both_families_passes_and_names_the_container() {
         Part::Summary,
         &["publishes port 8080 to both families"],
     );
+    assert_replay_equals_live(&lab, &run);
 }
 
 /// Docker 20.10 (Debian 12) with userland-proxy off: IPv4 DNAT only; IPv6 clients get
@@ -95,6 +105,7 @@ fn ipv4_dnat_only_fails_ipv6_with_the_docker_fixes() {
         &["\"ip6tables\": true", "systemctl restart docker"],
     );
     run.assert_status(CheckId::ListenerConfig, P, Status::Fail);
+    assert_replay_equals_live(&lab, &run);
 }
 
 /// Docker 27 (ip6tables on by default) with userland-proxy off and a container on a
@@ -127,6 +138,7 @@ fn userland_proxy_off_with_an_ipv4_only_container_fails_ipv6() {
         Part::Fixes,
         &["userland-proxy", "\"ipv6\": true"],
     );
+    assert_replay_equals_live(&lab, &run);
 }
 
 /// `-p 0.0.0.0:8080:80` with Docker 27's defaults: the real docker-proxy listens on
@@ -160,6 +172,7 @@ fn published_on_0000_only_fails_ipv6_and_names_docker_proxys_container() {
         &["-p [::]:8080:80", "docker port web"],
     );
     run.assert_says(CheckId::ListenerIpv6, P, Part::Evidence, &["docker-proxy"]);
+    assert_replay_equals_live(&lab, &run);
 }
 
 /// Docker 20.10's defaults (Debian 12): IPv4 DNAT only, but the userland proxy is on,
@@ -196,6 +209,7 @@ fn docker_proxy_carries_ipv6_to_the_container_and_is_named() {
         ],
     );
     run.assert_status(CheckId::ListenerConfig, P, Status::Pass);
+    assert_replay_equals_live(&lab, &run);
 }
 
 /// Docker 27 rewrites IPv6 to the container's IPv6 address, but the program inside
@@ -228,6 +242,7 @@ fn container_listening_on_ipv4_only_fails_ipv6_from_its_own_sockets() {
         Part::Evidence,
         &["in web: 0.0.0.0:80 LISTEN"],
     );
+    assert_replay_equals_live(&lab, &run);
 }
 
 /// Run as nobody: the API socket refuses, the container's namespace cannot be entered.

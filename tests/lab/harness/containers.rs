@@ -237,13 +237,26 @@ impl Lab {
         self.check_with_docker_as(RunAs::Root, sock)
     }
 
-    /// `check_with_docker` as `user`.
+    /// Where `check_with_docker` saves the facts of a run as root.
+    pub fn docker_facts(&self) -> PathBuf {
+        self.dir().join("docker-facts.json")
+    }
+
+    /// `check_with_docker` as `user`; a run as root also saves its facts
+    /// ([`Lab::docker_facts`]), so a replay can be compared with it.
     pub fn check_with_docker_as(&self, user: RunAs, sock: &Path) -> CheckRun {
-        let args = Self::check_args(&["-p", &PUBLISHED.to_string()]);
+        let port = PUBLISHED.to_string();
+        let facts = self.docker_facts().display().to_string();
+        let mut extra = vec!["-p", port.as_str()];
+        if user == RunAs::Root {
+            extra.extend(["--save-facts", facts.as_str()]);
+        }
+        let args = Self::check_args(&extra);
         let host = format!("DOCKER_HOST=unix://{}", sock.display());
         let (code, stdout, stderr) = self.run_in_srv(user, &["env", &host, DSDOCTOR], &args);
         let run = CheckRun::parse(&format!("{args:?}"), code, stdout, stderr);
         self.assert_fixes_concrete(&run);
+        validate_report(&run);
         run
     }
 }
