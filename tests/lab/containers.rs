@@ -272,3 +272,39 @@ fn unprivileged_run_says_the_runtime_needs_root_or_the_docker_group() {
         );
     }
 }
+
+/// `-p 0.0.0.0:8080:80` with userland-proxy off while a program of the host listens on
+/// [::]:8080: IPv4 clients get the container, IPv6 clients the host's program. Both
+/// connect, so only the answers tell: two different services.
+#[test]
+fn ipv6_reaching_a_host_program_while_ipv4_goes_to_the_container_is_a_split() {
+    let mut lab = Lab::new("ctr-split");
+    let sock = lab.start_docker(&Docker {
+        version: "20.10.24+dfsg1",
+        daemon_json: r#"{"userland-proxy": false}"#,
+        mappings: &["0.0.0.0"],
+        container_v6: false,
+        v6_rules: false,
+        proxies: &[],
+        inside: "0.0.0.0",
+    });
+    lab.start_listener("::", PUBLISHED, Some(true), "served by the host\n");
+    let v4 = lab
+        .http_get(Ns::Cli, SRV_V4, PUBLISHED)
+        .expect("IPv4 answers");
+    let v6 = lab
+        .http_get(Ns::Cli, SRV_V6, PUBLISHED)
+        .expect("IPv6 answers");
+    assert!(v4.contains("served by container web"), "{v4}");
+    assert!(v6.contains("served by the host"), "{v6}");
+    let run = lab.check_with_docker(&sock);
+    run.assert_status(CheckId::ListenerIpv4, P, Status::Pass);
+    run.assert_status(CheckId::ListenerIpv6, P, Status::Fail);
+    run.assert_says(
+        CheckId::ListenerIpv6,
+        P,
+        Part::Summary,
+        &["on this host, while IPv4 clients are sent to container web (Docker) at 172.17.0.2:80"],
+    );
+    assert_replay_equals_live(&lab, &run);
+}

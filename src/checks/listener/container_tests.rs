@@ -288,3 +288,22 @@ fn refused_runtime_socket_is_not_nothing_listens() {
     );
     assert_has(&l4.summary, "needs root or the docker group");
 }
+
+/// Docker 20.10 with IPv6 on the bridge but ip6tables left off: the container has an
+/// IPv6 address, yet no rule rewrites to it; the fix is the one missing key.
+#[test]
+fn ipv6_bridge_without_ip6tables_wants_only_ip6tables() {
+    let c = web(&["0.0.0.0", "::"], Some("fd00:d0c::2"), dual_inside());
+    let d = daemon(Some(true), None, Some(false));
+    let fs = run(docker("20.10.24+dfsg1", c, Some(d)), Vec::new());
+    let l6 = expect(&fs, CheckId::ListenerIpv6, Some(PORT), Status::Fail);
+    assert_has(&l6.summary, "ip6tables is off");
+    assert_has(
+        &titles(l6),
+        "\"ip6tables\": true in /etc/docker/daemon.json",
+    );
+    assert_line(
+        &l6.evidence,
+        "ipv6 true, ip6tables unset, userland-proxy false",
+    );
+}
