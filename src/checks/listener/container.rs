@@ -419,6 +419,8 @@ pub fn with_fixes(
             };
             fd = fd.fix("docker_userland_proxy", &vars);
         }
+        // Without rules only the userland proxy can carry a published port.
+        Some(Unforwarded::NoIptables) => fd = fd.fix("docker_userland_proxy", &vars),
         _ => fd = fd.fix("container_publish_both", &vars),
     }
     fd
