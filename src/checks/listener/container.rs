@@ -288,12 +288,15 @@ pub fn unforwarded(
         p.describe()
     ));
     let vars_port = port.to_string();
+    let vars = [
+        ("port", vars_port.as_str()),
+        ("container", c.name.as_str()),
+        ("family", fam),
+    ];
     let fd = match why {
-        Unforwarded::NoIp6tables => fd.explain("container_v4_dnat_only", &[("port", &vars_port)]),
-        _ => fd.explain(
-            "container_no_v6_address",
-            &[("container", &c.name), ("port", &vars_port)],
-        ),
+        Unforwarded::NoIp6tables => fd.explain("container_v4_dnat_only", &vars),
+        Unforwarded::NoAddress => fd.explain("container_no_address", &vars),
+        Unforwarded::NoIptables => fd.explain("container_no_rules", &vars),
     };
     with_fixes(fd, f, rt, c, p, family, Some(why)).evidence_all(evidence(rt, c))
 }

@@ -144,7 +144,7 @@ fn userland_proxy_off_with_ipv4_only_container_fails_ipv6() {
     expect(&fs, CheckId::ListenerIpv4, Some(PORT), Status::Pass);
     let l6 = expect(&fs, CheckId::ListenerIpv6, Some(PORT), Status::Fail);
     assert_has(&l6.summary, "container web has no IPv6 address");
-    assert_has(&titles(l6), "docker-proxy carry IPv6");
+    assert_has(&titles(l6), "docker-proxy carry the connections");
     assert_has(&titles(l6), "IPv6 and ip6tables");
 }
 
@@ -302,4 +302,20 @@ fn ipv6_bridge_without_ip6tables_wants_only_ip6tables() {
         &l6.evidence,
         "ipv6 true, ip6tables unset, userland-proxy false",
     );
+}
+
+/// `"iptables": false` with `userland-proxy: false`: no rule and no proxy for either
+/// family; the explanation says why, not "no IPv6 address".
+#[test]
+fn no_rules_and_no_proxy_fails_both_families() {
+    let c = web(&["0.0.0.0", "::"], Some("fd00:d0c::2"), dual_inside());
+    let mut d = daemon(None, None, Some(false));
+    d.iptables = Some(false);
+    let fs = run(docker("27.3.1", c, Some(d)), Vec::new());
+    for id in [CheckId::ListenerIpv4, CheckId::ListenerIpv6] {
+        let fd = expect(&fs, id, Some(PORT), Status::Fail);
+        assert_has(&fd.summary, "Docker writes no DNAT rules");
+        assert_has(&fd.explanation, "\"iptables\": false");
+        assert_has(&titles(fd), "docker-proxy carry");
+    }
 }
