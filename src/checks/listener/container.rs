@@ -183,8 +183,15 @@ fn listens(ls: &[Listener], target: SocketAddr, family: Family) -> Option<&Liste
     })
 }
 
-/// The finding of a family whose connections are handed to a container at `target`,
-/// `how` saying by what (a DNAT rule, or docker-proxy on a host socket).
+/// What hands a family's connections to a container.
+pub enum Via {
+    /// A DNAT rule in the nat table.
+    Dnat,
+    /// A proxy's host socket, described (`docker-proxy (pid 900) on [::]:8080`).
+    Proxy(String),
+}
+
+/// The finding of a family whose connections are handed to a container at `target`.
 pub fn reached(
     s: Subject,
     f: &Facts,
@@ -192,8 +199,12 @@ pub fn reached(
     c: &Container,
     target: SocketAddr,
     family: Family,
-    how: &str,
+    via: &Via,
 ) -> Finding {
+    let how = match via {
+        Via::Dnat => "sent by a DNAT rule to".to_string(),
+        Via::Proxy(socket) => format!("taken by {socket} and handed to"),
+    };
     let fam = family.name();
     let port = s.port.unwrap_or(0).to_string();
     let cport = target.port().to_string();
@@ -248,17 +259,16 @@ pub fn reached(
             }
         }
     };
-    let fd = if how.contains("DNAT") {
-        fd.explain_first(
+    let fd = match via {
+        Via::Dnat => fd.explain_first(
             "container_dnat",
             &[
                 ("runtime", rt.kind.name()),
                 ("port", &port),
                 ("family", fam),
             ],
-        )
-    } else {
-        fd
+        ),
+        Via::Proxy(_) => fd.explain_first("container_proxy", &[]),
     };
     fd.evidence_all(ev)
 }

@@ -215,6 +215,7 @@ fn docker_proxy_counts_as_the_hosts_and_names_the_container() {
     expect(&fs, CheckId::ListenerIpv4, Some(PORT), Status::Pass);
     let l6 = expect(&fs, CheckId::ListenerIpv6, Some(PORT), Status::Pass);
     assert_has(&l6.summary, "docker-proxy (pid 900)");
+    assert_has(&l6.explanation, "Docker's userland proxy");
     assert_has(&l6.summary, "container web (Docker) at 172.17.0.2:80");
     expect(&fs, CheckId::ListenerConfig, Some(PORT), Status::Pass);
 }

@@ -1,7 +1,7 @@
 //! `listener.ipv4` / `listener.ipv6`: a socket accepts the family's clients on the port,
 //! on an address they connect to.
 
-use super::container::{self, Path};
+use super::container::{self, Path, Via};
 use crate::checks::host;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
@@ -114,7 +114,7 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
     // at: the container's sockets decide.
     let path = container::path(f, port, family);
     if let Path::Dnat { rt, c, target, .. } = path {
-        return container::reached(s, f, rt, c, target, family, "sent by a DNAT rule to")
+        return container::reached(s, f, rt, c, target, family, &Via::Dnat)
             .evidence_all(evidence)
             .took(f.listeners.ms);
     }
@@ -127,12 +127,12 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
         if let Some(px) = proxy
             && let Some((rt, c, target)) = container::behind_proxy(f, px)
         {
-            let how = format!(
-                "taken by {} on {}:{port} and handed to",
+            let socket = format!(
+                "{} on {}:{port}",
                 owner_text(&[*px]),
                 crate::net::bracketed(px.ip)
             );
-            return container::reached(s, f, rt, c, target, family, &how)
+            return container::reached(s, f, rt, c, target, family, &Via::Proxy(socket))
                 .evidence_all(evidence)
                 .took(f.listeners.ms);
         }
