@@ -36,13 +36,16 @@ declare -A PKG_OF=(
     [tayga]=tayga
     [postfix]=postfix
     [curl]=curl [ping]=iputils-ping
+    [docker-proxy]=docker.io
 )
 # netplan.io has no maintainer scripts and starts nothing: its generator only runs at
 # boot. The lab's srv declares its network in netplan, and the lab reads back what
 # `netplan generate` makes of a fix.
+# docker.io only for its docker-proxy (the lab's published-port rows start it in srv);
+# policy-rc.d keeps its scripts from starting dockerd or containerd.
 # postfix is installed with debconf's "No configuration": no main.cf, nothing started;
 # the mail rows run it from a configuration directory of their own in srv.
-PACKAGES="nginx-light apache2 haproxy caddy dnsmasq-base nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps prometheus netplan.io openssl postfix tayga curl iputils-ping"
+PACKAGES="nginx-light apache2 haproxy caddy dnsmasq-base nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps prometheus netplan.io openssl postfix tayga curl iputils-ping docker.io"
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
 

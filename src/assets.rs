@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 /// One file per area, merged: each stage's texts can be edited on their own.
 const FILES: &[(&str, &str)] = &[
     ("checks.toml", include_str!("../assets/checks.toml")),
+    ("containers.toml", include_str!("../assets/containers.toml")),
     ("firewall.toml", include_str!("../assets/firewall.toml")),
     ("isp.toml", include_str!("../assets/isp.toml")),
     ("mail.toml", include_str!("../assets/mail.toml")),

@@ -136,7 +136,14 @@ const IPV6_OFF_EXPLAINS: Relations = Relations {
 
 const KERNEL: &[PartKind] = &[P::Netlink, P::Sysctl];
 const DNS_READS: &[PartKind] = &[P::Netlink, P::Sysctl, P::Dns];
-const LISTENER_READS: &[PartKind] = &[P::Netlink, P::Sysctl, P::Dns, P::Listeners, P::Web];
+const LISTENER_READS: &[PartKind] = &[
+    P::Netlink,
+    P::Sysctl,
+    P::Dns,
+    P::Listeners,
+    P::Web,
+    P::Containers,
+];
 const PORT_FILTER_READS: &[PartKind] = &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Isp];
 const GATEWAY_READS: &[PartKind] = &[P::Netlink, P::Sysctl, P::Pings];
 const NAMESERVER_READS: &[PartKind] = &[P::Netlink, P::Sysctl, P::Dns, P::Firewall, P::Pings];

@@ -75,6 +75,7 @@ fn failed_part(kind: PartKind) -> FactPart {
         PartKind::BootNetwork => FactPart::BootNetwork(Some(e())),
         PartKind::Ipv4Deps => FactPart::Ipv4Deps(Some(e())),
         PartKind::Mail => FactPart::Mail(Some(e())),
+        PartKind::Containers => FactPart::Containers(Some(e())),
         PartKind::Regions => FactPart::Regions(Some(e())),
     }
 }

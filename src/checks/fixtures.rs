@@ -330,6 +330,8 @@ pub fn healthy() -> Facts {
             ProbeErrorKind::NotRun,
             "not asked (--regions 0)",
         )),
+        // No container runtime on the healthy host: an empty part.
+        containers: Some(Probed::ok(Default::default())),
     }
 }
 

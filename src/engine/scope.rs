@@ -30,7 +30,7 @@ pub fn owned(stage: Stage) -> &'static [PartKind] {
             PartKind::Ipv4Deps,
             PartKind::Mail,
         ],
-        Stage::Listener => &[PartKind::Listeners, PartKind::Web],
+        Stage::Listener => &[PartKind::Listeners, PartKind::Web, PartKind::Containers],
         Stage::Firewall => &[PartKind::Firewall],
         Stage::Route => &[PartKind::Netlink, PartKind::Sysctl, PartKind::Pings],
         Stage::Isp => &[PartKind::Isp, PartKind::Mail],

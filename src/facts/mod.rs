@@ -1,6 +1,7 @@
 //! Typed facts gathered by the probes. Checks read only these, so a set of facts can be
 //! built by hand in unit tests (or recorded and replayed) without touching the system.
 
+pub mod containers;
 pub mod deps;
 pub mod firewall;
 pub mod isp;
@@ -551,6 +552,10 @@ pub struct Facts {
     /// snapshots of older versions, which did not ask.
     #[serde(default)]
     pub regions: Option<Probed<regions::RegionsFacts>>,
+    /// Container runtimes, their published ports and the sockets inside the
+    /// containers (`listener.*`); `None` in snapshots of older versions.
+    #[serde(default)]
+    pub containers: Option<Probed<containers::ContainerFacts>>,
 }
 
 impl Facts {
@@ -593,6 +598,8 @@ pub enum FactPart {
     /// Sent again after every poll round while the measurements run (`complete` false);
     /// `None` replays a snapshot that has none.
     Regions(Option<Probed<regions::RegionsFacts>>),
+    /// `None` replays a snapshot that has no container facts.
+    Containers(Option<Probed<containers::ContainerFacts>>),
 }
 
 impl Facts {
@@ -608,6 +615,7 @@ impl Facts {
             FactPart::SysctlFiles(self.sysctl_files.clone()),
             FactPart::Listeners(self.listeners.clone()),
             FactPart::Web(self.web.clone()),
+            FactPart::Containers(self.containers.clone()),
             FactPart::Dns(Box::new(self.dns.clone())),
             FactPart::Pings(self.gateway_pings.clone()),
             FactPart::Firewall(self.firewall.clone()),
@@ -636,10 +644,11 @@ pub enum PartKind {
     Ipv4Deps,
     Mail,
     Regions,
+    Containers,
 }
 
 impl PartKind {
-    pub const ALL: [PartKind; 13] = [
+    pub const ALL: [PartKind; 14] = [
         PartKind::Netlink,
         PartKind::Sysctl,
         PartKind::SysctlFiles,
@@ -653,6 +662,7 @@ impl PartKind {
         PartKind::Ipv4Deps,
         PartKind::Mail,
         PartKind::Regions,
+        PartKind::Containers,
     ];
 }
 
@@ -672,6 +682,7 @@ impl FactPart {
             FactPart::Ipv4Deps(_) => PartKind::Ipv4Deps,
             FactPart::Mail(_) => PartKind::Mail,
             FactPart::Regions(_) => PartKind::Regions,
+            FactPart::Containers(_) => PartKind::Containers,
         }
     }
 
@@ -727,6 +738,7 @@ impl PartialFacts {
                 ipv4_deps: Some(pending()),
                 mail: Some(pending()),
                 regions: Some(pending()),
+                containers: Some(pending()),
             },
         }
     }
@@ -760,6 +772,7 @@ impl PartialFacts {
             FactPart::Ipv4Deps(p) => f.ipv4_deps = p,
             FactPart::Mail(p) => f.mail = p,
             FactPart::Regions(p) => f.regions = p,
+            FactPart::Containers(p) => f.containers = p,
         }
     }
 

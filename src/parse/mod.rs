@@ -6,6 +6,7 @@ pub mod addr;
 pub mod apache;
 pub mod apt;
 pub mod caddy;
+pub mod containers;
 pub mod exim;
 pub mod globalping;
 pub mod haproxy;

@@ -2,6 +2,7 @@
 //! run's `--timeout`, they run concurrently, and each fails into a `ProbeError` rather
 //! than hanging or panicking.
 
+pub mod containers;
 pub mod deps;
 pub mod dns;
 pub mod firewall;
@@ -230,6 +231,16 @@ pub async fn gather_parts(
                 let _ = tx.send(FactPart::Regions(Some(Probed::ok(r))));
             };
             FactPart::Regions(Some(regions::gather(opts, progress).await))
+        }));
+    }
+    if wants(PartKind::Containers) {
+        pending.push(Box::pin(async move {
+            let start = Instant::now();
+            let c = containers::gather(limit).await;
+            FactPart::Containers(Some(Probed {
+                result: Ok(c),
+                ms: start.elapsed().as_millis() as u64,
+            }))
         }));
     }
     if wants(PartKind::Pings) {

@@ -4,7 +4,7 @@
 //!   internet side, running dsdoctor, the typed report and its assertions, tmux);
 //! - `table/` and `tables/*.toml`: scenario tables, one row a breakage with what must
 //!   come out, one test a row;
-//! - one module per area: `check`, `firewall`, `isp`, `mail` (their tables and the tests that are
+//! - one module per area: `check`, `containers` (ports Docker publishes), `firewall`, `isp`, `mail` (their tables and the tests that are
 //!   not one row), `regions` (the measurement network), `cli` (the command line's conventions, no lab needed), `hardening`, `network` (the lab's own tests), `replay`, `scenarios`
 //!   (the training scenarios and the tables' own rules), `watch`, `wizard`.
 //!
@@ -17,6 +17,7 @@ mod table;
 
 mod check;
 mod cli;
+mod containers;
 mod firewall;
 mod geo;
 mod hardening;

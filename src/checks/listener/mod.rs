@@ -2,7 +2,10 @@
 //! server's configuration ask for both?
 
 pub mod config;
+pub mod container;
 pub mod socket;
 
+#[cfg(test)]
+mod container_tests;
 #[cfg(test)]
 mod tests;

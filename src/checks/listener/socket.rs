@@ -1,6 +1,7 @@
 //! `listener.ipv4` / `listener.ipv6`: a socket accepts the family's clients on the port,
 //! on an address they connect to.
 
+use super::container::{self, Path, Via};
 use crate::checks::host;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
@@ -109,7 +110,41 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
         .evidence_all(evidence)
         .caused_by(CheckId::AddressIpv6Enabled);
     }
+    // A DNAT rule rewrites the family's connections before any host socket is looked
+    // at: the container's sockets decide.
+    let path = container::path(f, port, family);
+    if let Path::Dnat { rt, c, target, .. } = path {
+        return container::reached(s, f, rt, c, target, family, &Via::Dnat)
+            .evidence_all(evidence)
+            .took(f.listeners.ms);
+    }
     if let Some(l) = serving.first() {
+        let proxy = serving.iter().find(|l| {
+            l.process
+                .as_deref()
+                .is_some_and(|p| container::PROXIES.contains(&p))
+        });
+        if let Some(px) = proxy
+            && let Some((rt, c, target)) = container::behind_proxy(f, px)
+        {
+            let socket = format!(
+                "{} on {}:{port}",
+                owner_text(&[*px]),
+                crate::net::bracketed(px.ip)
+            );
+            return container::reached(s, f, rt, c, target, family, &Via::Proxy(socket))
+                .evidence_all(evidence)
+                .took(f.listeners.ms);
+        }
+        // The other family goes to a container, this one to a program of the host.
+        if proxy.is_none()
+            && let Path::OtherFamilyOnly { .. } = path
+            && let Path::Dnat { rt, c, p, target } = container::path(f, port, family.other())
+        {
+            return container::split(s, f, &owner_text(&serving), (rt, c, p, target), family)
+                .evidence_all(evidence)
+                .took(f.listeners.ms);
+        }
         let how = if l.is_wildcard() && l.ip.is_ipv6() && !v6 {
             format!("[::]:{port} with IPV6_V6ONLY off also accepts IPv4")
         } else {
@@ -137,6 +172,29 @@ fn family_socket(f: &Facts, o: &Options, port: u16, family: Family) -> Finding {
             .evidence_all(evidence)
             .explain("listener_wrong_addr", &[("port", &p)]),
         );
+    }
+    match path {
+        Path::Unforwarded { rt, c, p, why } => {
+            return container::unforwarded(s, f, rt, c, p, why, family)
+                .evidence_all(evidence)
+                .took(f.listeners.ms);
+        }
+        Path::OtherFamilyOnly { rt, c, p } => {
+            return container::other_family_only(s, f, rt, c, p, family)
+                .evidence_all(evidence)
+                .took(f.listeners.ms);
+        }
+        Path::NotPublished | Path::Dnat { .. } => {}
+    }
+    // Nothing of the host listens, and a container runtime would not say what it
+    // publishes: the port may well be a container's, so this run cannot tell.
+    if on_port.is_empty()
+        && let Some((socket, e)) = container::refused(f)
+    {
+        return s
+            .unread(f, &format!("ask the container runtime at {socket}"), e)
+            .evidence_all(evidence)
+            .took(f.listeners.ms);
     }
     let v6only_socket = on_port
         .iter()

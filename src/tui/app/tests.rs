@@ -119,7 +119,7 @@ fn stages_are_evaluated_as_their_facts_arrive() {
         matches!(app.stages[Stage::Listener], StageRun::Running),
         "the listener stage needs the sockets"
     );
-    for p in [P::Listeners, P::Web, P::Dns] {
+    for p in [P::Listeners, P::Web, P::Containers, P::Dns] {
         step(&mut app, p);
     }
     assert_eq!(app.stages[Stage::Listener], StageRun::Done(Status::Pass));

@@ -95,7 +95,7 @@ impl Lab {
         )
     }
 
-    fn run_in_srv<S: AsRef<str>>(
+    pub(super) fn run_in_srv<S: AsRef<str>>(
         &self,
         user: RunAs,
         prefix: &[&str],

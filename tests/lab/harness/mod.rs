@@ -33,6 +33,8 @@
 //! - [`nat64`]: a NAT64 translator (tayga) and routers' PREF64;
 //! - [`regions`]: probe namespaces on the lab's internet and a Globalping-compatible API
 //!   that measures from them;
+//! - [`containers`]: a container namespace behind Docker's bridge, Docker's rules for a
+//!   published port, docker-proxy and a Docker-compatible API on a unix socket;
 //! - [`oracle`]: the kernel as the oracle for the firewall stage (load a ruleset, connect, compare);
 //! - [`dsdoctor`]: running the binary under test;
 //! - [`report`]: the typed report and the assertions on it;
@@ -41,6 +43,7 @@
 //! The benches include this directory too (`#[path]`), which is why the modules name each
 //! other with `super::` only.
 
+pub mod containers;
 pub mod dns;
 pub mod dsdoctor;
 pub mod firewall;
@@ -55,6 +58,7 @@ pub mod tmux;
 pub mod topology;
 pub mod web;
 
+pub use containers::*;
 pub use dns::*;
 pub use dsdoctor::*;
 pub use firewall::*;

@@ -6,6 +6,7 @@
 
 mod apache;
 mod caddy;
+mod container;
 mod haproxy;
 mod nginx;
 mod port;
@@ -47,6 +48,10 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
         pid: owner.as_ref().and_then(|o| o.1),
         also: configured_on(web, port),
     };
+    // A port a container publishes: the runtime's mapping is the configuration.
+    if let Some(fd) = container::check(c, port, owner.as_ref().map(|o| o.0.as_str())) {
+        return fd;
+    }
     let Some((name, pid)) = owner else {
         return nginx::check(&p);
     };
