@@ -28,6 +28,36 @@ mod test_support;
 
 use std::path::{Component, Path, PathBuf};
 
+/// The logical lines of `text`, each with the number of the line it starts on: a
+/// trailing backslash continues a line on the next one, joined by a blank (ifupdown and
+/// systemd units alike). Lines starting with one of `comment` are left out unless they
+/// continue a line; a joined line stops growing at 64 KiB, so a hostile file of
+/// backslashes cannot grow one without end. A last line ending in a backslash is dropped.
+pub(crate) fn logical_lines(text: &str, comment: &[char]) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut pending = String::new();
+    let mut start = 0;
+    for (n, line) in text.lines().enumerate() {
+        if pending.is_empty() {
+            start = n + 1;
+        }
+        let line = line.trim();
+        if pending.is_empty() && line.starts_with(comment) {
+            continue;
+        }
+        if let Some(body) = line.strip_suffix('\\') {
+            if pending.len() < 1 << 16 {
+                pending.push_str(body);
+                pending.push(' ');
+            }
+            continue;
+        }
+        pending.push_str(line);
+        out.push((start, std::mem::take(&mut pending).trim().to_owned()));
+    }
+    out
+}
+
 /// Whether `s` holds a glob metacharacter that `glob(3)` would expand.
 pub(crate) fn has_glob_chars(s: &str) -> bool {
     s.contains(['*', '?', '['])
