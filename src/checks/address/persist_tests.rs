@@ -74,7 +74,10 @@ fn declared_in_netplan_passes_and_says_who_is_in_charge() {
         "{:#?}",
         fd.evidence
     );
-    assert!(fd.evidence.iter().any(|e| e.contains("default via 2001:db8:1::1 dev eth0 (proto static): declared at /etc/netplan/10-web1.yaml:10")), "{:#?}", fd.evidence);
+    assert_line(
+        &fd.evidence,
+        "default via 2001:db8:1::1 dev eth0 (proto static): declared at /etc/netplan/10-web1.yaml:10",
+    );
 }
 
 #[test]
@@ -116,7 +119,10 @@ fn hetzner_gateway_fe80_1_added_by_hand_is_named() {
         "the IPv6 default route via fe80::1 dev eth0 was added by hand",
     );
     // And the declared route is missing now: the opposite drift is in the evidence.
-    assert!(fd.evidence.iter().any(|e| e.contains("warn: the default route via 2001:db8:1::1 is declared for eth0 at /etc/netplan/10-web1.yaml:10")), "{:#?}", fd.evidence);
+    assert_line(
+        &fd.evidence,
+        "warn: the default route via 2001:db8:1::1 is declared for eth0 at /etc/netplan/10-web1.yaml:10",
+    );
     let c = commands(&fd);
     assert_has(
         &c,
@@ -296,10 +302,9 @@ fn a_file_cloud_init_rewrites_gets_the_cloud_init_fix() {
     add_v6(&mut f, "2001:db8:1::20", 64);
     let fd = run(&f, Status::Fail);
     assert!(!commands(&fd).contains("cloud.cfg.d"), "{}", commands(&fd));
-    assert!(
-        fd.evidence
-            .iter()
-            .any(|e| e.contains("cloud-init leaves the network configuration alone"))
+    assert_line(
+        &fd.evidence,
+        "cloud-init leaves the network configuration alone",
     );
 }
 
@@ -339,11 +344,7 @@ fn learned_from_router_advertisements_comes_back_when_accepted() {
         ("/etc/netplan/10-web1.yaml", &np),
     ])));
     let fd = run(&f, Status::Pass);
-    assert!(
-        fd.evidence
-            .iter()
-            .any(|e| e.contains("learned from router advertisements"))
-    );
+    assert_line(&fd.evidence, "learned from router advertisements");
     let off = np.replace("    eth0:\n", "    eth0:\n      accept-ra: false\n");
     f.boot_network = Some(Probed::ok(boot(&[
         ("/usr/sbin/netplan", ""),
@@ -366,11 +367,7 @@ fn nothing_in_charge_is_a_warning_not_a_failure() {
         "no network configuration that this host boots with was found",
     );
     assert_has(&fd.summary, "2001:db8:1::10 on eth0");
-    assert!(
-        fd.evidence
-            .iter()
-            .any(|e| e.contains("systemd-networkd is not enabled"))
-    );
+    assert_line(&fd.evidence, "systemd-networkd is not enabled");
     assert_has(&commands(&fd), "grep -rn '2001:db8:1::10' /etc");
 }
 
@@ -382,10 +379,9 @@ fn root_only_configuration_is_an_error_that_says_root() {
     }
     let fd = run(&f, Status::Error);
     assert_has(&fd.summary, "run as root");
-    assert!(
-        fd.evidence
-            .iter()
-            .any(|e| e.contains("/etc/netplan/50-cloud-init.yaml: only root can read it"))
+    assert_line(
+        &fd.evidence,
+        "/etc/netplan/50-cloud-init.yaml: only root can read it",
     );
 }
 
@@ -397,11 +393,7 @@ fn ipv6_off_now_is_not_compared() {
     }
     eth0(&mut f).addrs.retain(|a| a.ip.is_ipv4());
     let fd = run(&f, Status::Pass);
-    assert!(
-        fd.evidence
-            .iter()
-            .any(|e| e.contains("IPv6 is not enabled now"))
-    );
+    assert_line(&fd.evidence, "IPv6 is not enabled now");
 }
 
 #[test]
@@ -420,10 +412,9 @@ fn a_sysctl_file_and_a_hand_added_address_both_show() {
     }]);
     let fd = run(&f, Status::Fail);
     assert_has(&fd.summary, "/etc/sysctl.d/99-hardening.conf:7");
-    assert!(
-        fd.evidence
-            .iter()
-            .any(|e| e.contains("fail: 2001:db8:1::20/64 on eth0 was added by hand"))
+    assert_line(
+        &fd.evidence,
+        "fail: 2001:db8:1::20/64 on eth0 was added by hand",
     );
     assert_has(&commands(&fd), "/etc/netplan/90-ipv6.yaml");
 }

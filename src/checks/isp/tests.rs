@@ -843,73 +843,50 @@ fn redirects_healthy_site_has_none_and_passes() {
     assert_has(&fd.summary, "no redirects on port 80");
 }
 
+/// The home page redirects to a target; what the second request gave over IPv6 decides.
 #[test]
-fn redirect_to_a_name_without_aaaa_strands_ipv6_naming_the_hop() {
-    let mut f = healthy_online();
-    redirect_home(
-        &mut f,
-        "http://www.shop.example/",
+fn redirect_targets_strand_ipv6_clients_or_pass() {
+    let no_v6 = |why: &str| (None, Probed::err(ProbeErrorKind::NotRun, why));
+    let rows: [(&str, (Option<&str>, Probed<HttpResponse>), Status, &str); 4] = [
         (
-            None,
-            Probed::err(
-                ProbeErrorKind::NotRun,
-                "www.shop.example has no IPv6 address",
+            "http://www.shop.example/",
+            no_v6("www.shop.example has no IPv6 address"),
+            Status::Fail,
+            "IPv6 clients are stranded at the redirect http://shop.example/ -> http://www.shop.example/: www.shop.example has no AAAA record",
+        ),
+        (
+            "http://203.0.113.10/",
+            no_v6("203.0.113.10 has no IPv6 address"),
+            Status::Fail,
+            "names the IPv4 address 203.0.113.10",
+        ),
+        (
+            "https://shop.example/",
+            (
+                Some("2001:db8:1::10"),
+                Probed::err(ProbeErrorKind::Refused, "connection refused"),
             ),
+            Status::Fail,
+            "[2001:db8:1::10] does not answer over IPv6",
         ),
-    );
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::IspRedirects, Some(80), Status::Fail);
-    assert_has(
-        &fd.summary,
-        "IPv6 clients are stranded at the redirect http://shop.example/ -> http://www.shop.example/: www.shop.example has no AAAA record",
-    );
-    assert!(!fd.summary.contains("IPv4 clients"), "{}", fd.summary);
-}
-
-#[test]
-fn redirect_to_an_ipv4_literal_strands_ipv6() {
-    let mut f = healthy_online();
-    redirect_home(
-        &mut f,
-        "http://203.0.113.10/",
         (
-            None,
-            Probed::err(ProbeErrorKind::NotRun, "203.0.113.10 has no IPv6 address"),
+            "https://shop.example/",
+            (Some("2001:db8:1::10"), Probed::ok(http_answer(200, None))),
+            Status::Pass,
+            "every redirect on port 80 leads to",
         ),
-    );
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::IspRedirects, Some(80), Status::Fail);
-    assert_has(&fd.summary, "names the IPv4 address 203.0.113.10");
-}
-
-#[test]
-fn redirect_to_a_port_closed_over_ipv6_strands_ipv6() {
-    let mut f = healthy_online();
-    redirect_home(
-        &mut f,
-        "https://shop.example/",
-        (
-            Some("2001:db8:1::10"),
-            Probed::err(ProbeErrorKind::Refused, "connection refused"),
-        ),
-    );
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::IspRedirects, Some(80), Status::Fail);
-    assert_has(&fd.summary, "[2001:db8:1::10] does not answer over IPv6");
-}
-
-#[test]
-fn redirect_to_https_on_both_families_passes() {
-    let mut f = healthy_online();
-    redirect_home(
-        &mut f,
-        "https://shop.example/",
-        (Some("2001:db8:1::10"), Probed::ok(http_answer(200, None))),
-    );
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::IspRedirects, Some(80), Status::Pass);
-    assert_has(&fd.summary, "every redirect on port 80 leads to");
-    assert_line(&fd.evidence, "HTTP 301 -> https://shop.example/");
+    ];
+    for (target, v6_hop, want, summary) in rows {
+        let mut f = healthy_online();
+        redirect_home(&mut f, target, v6_hop);
+        let fs = evaluate(&f, &options());
+        let fd = expect(&fs, CheckId::IspRedirects, Some(80), want);
+        assert_has(&fd.summary, summary);
+        assert!(!fd.summary.contains("IPv4 clients"), "{}", fd.summary);
+        if want == Status::Pass {
+            assert_line(&fd.evidence, "HTTP 301 -> https://shop.example/");
+        }
+    }
 }
 
 #[test]
