@@ -798,9 +798,12 @@ fn path_mtu_without_permission_for_icmp_says_what_is_needed() {
 
 // ------------------------------------------------------------------ isp.redirects
 
+/// The address asked and the answer of a redirect's second request over IPv6.
+type V6Hop<'a> = (Option<&'a str>, Probed<HttpResponse>);
+
 /// The home page redirects to `target` over both families; `v6_hop` is what the second
 /// request gave over IPv6 (address asked, answer), IPv4 reaching it fine.
-fn redirect_home(f: &mut Facts, target: &str, v6_hop: (Option<&str>, Probed<HttpResponse>)) {
+fn redirect_home(f: &mut Facts, target: &str, v6_hop: V6Hop) {
     let hop = |url: &str, at: Option<&str>, r: Probed<HttpResponse>| RedirectHop {
         url: url.into(),
         ip: at.map(ip),
@@ -847,7 +850,7 @@ fn redirects_healthy_site_has_none_and_passes() {
 #[test]
 fn redirect_targets_strand_ipv6_clients_or_pass() {
     let no_v6 = |why: &str| (None, Probed::err(ProbeErrorKind::NotRun, why));
-    let rows: [(&str, (Option<&str>, Probed<HttpResponse>), Status, &str); 4] = [
+    let rows: [(&str, V6Hop, Status, &str); 4] = [
         (
             "http://www.shop.example/",
             no_v6("www.shop.example has no IPv6 address"),
