@@ -53,10 +53,13 @@ fn not_asked_skips_and_an_older_recording_too() {
     expect(&evaluate(&old, &options()), ID, Some(80), Status::Skip);
 }
 
+/// A change to the measured fixture, the status it leads to and what the summary says.
+type Row = (fn(&mut RegionsFacts), Status, &'static [&'static str]);
+
 /// One place's measurement changed: the finding names the place and what it saw.
 #[test]
 fn one_place_measured_otherwise_is_named_with_what_it_saw() {
-    let rows: [(fn(&mut RegionsFacts), Status, &[&str]); 4] = [
+    let rows: [Row; 4] = [
         (
             |r| {
                 // Tokyo cannot connect over IPv6.
