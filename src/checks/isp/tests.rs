@@ -147,10 +147,7 @@ fn egress_v6_without_default_route_is_a_consequence() {
     let fs = evaluate(&f, &options());
     let e = expect(&fs, CheckId::IspEgressIpv6, None, Status::Skip);
     assert_has(&e.summary, CheckId::RouteIpv6Default.as_str());
-    assert_eq!(
-        e.caused_by.map(|c| c.check),
-        Some(CheckId::RouteIpv6Default)
-    );
+    assert_cause(e, CheckId::RouteIpv6Default);
     let p = expect(&fs, CheckId::IspPublicIpv6, None, Status::Skip);
     assert_has(&p.summary, CheckId::RouteIpv6Default.as_str());
     assert_eq!(status(&fs, CheckId::IspInboundIpv6, Some(80)), Status::Skip);
@@ -168,7 +165,7 @@ fn egress_v6_lost_upstream_fails_with_traceroute() {
     assert_has(&cmds, "traceroute -6 -n 2001:db8:2::10");
     assert_has(&cmds, "mtr -6");
     let p = expect(&fs, CheckId::IspPublicIpv6, None, Status::Skip);
-    assert_eq!(p.caused_by.map(|c| c.check), Some(CheckId::IspEgressIpv6));
+    assert_cause(p, CheckId::IspEgressIpv6);
     assert_eq!(status(&fs, CheckId::IspEgressIpv4, None), Status::Pass);
     assert_eq!(verdict(&fs).check, Some(CheckId::IspEgressIpv6));
 }
@@ -410,7 +407,7 @@ fn http_refused_over_ipv6_points_at_the_listener() {
     );
     let fs = evaluate(&f, &options());
     let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
-    assert_eq!(h.caused_by.map(|c| c.check), Some(CheckId::ListenerIpv6));
+    assert_cause(h, CheckId::ListenerIpv6);
     assert_has(
         &h.summary,
         "(it refused the connection: nothing listens there",
@@ -646,7 +643,7 @@ fn nat_without_hairpin_is_a_warning_when_outside_gets_through() {
     no_port_forward(&mut f);
     let fs = evaluate(&f, &nat_options());
     let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
-    assert_eq!(h.caused_by.map(|c| c.check), Some(CheckId::IspInboundIpv4));
+    assert_cause(h, CheckId::IspInboundIpv4);
 }
 
 #[test]
@@ -665,7 +662,7 @@ fn inbound_failure_behind_the_hosts_own_firewall_names_it() {
     let fs = evaluate(&f, &o);
     expect(&fs, CheckId::FirewallIpv6, Some(8080), Status::Fail);
     let i = expect(&fs, CheckId::IspInboundIpv6, Some(8080), Status::Fail);
-    assert_eq!(i.caused_by.map(|c| c.check), Some(CheckId::FirewallIpv6));
+    assert_cause(i, CheckId::FirewallIpv6);
     assert_has(&i.explanation, CheckId::FirewallIpv6.as_str());
     assert_eq!(verdict(&fs).check, Some(CheckId::FirewallIpv4));
 }
@@ -731,7 +728,7 @@ fn path_mtu_blackhole_from_the_hosts_own_filter_names_it() {
     let fs = evaluate(&f, &options());
     assert_eq!(status(&fs, CheckId::FirewallIcmpv6, None), Status::Fail);
     let x = expect(&fs, CheckId::IspPathMtuIpv6, None, Status::Fail);
-    assert_eq!(x.caused_by.map(|c| c.check), Some(CheckId::FirewallIcmpv6));
+    assert_cause(x, CheckId::FirewallIcmpv6);
     assert_has(&x.explanation, "this host's own IPv6 filter");
     assert!(x.fixes.is_empty(), "the firewall finding carries the fix");
     assert_eq!(verdict(&fs).check, Some(CheckId::FirewallIcmpv6));
@@ -773,10 +770,7 @@ fn path_mtu_skips_where_the_path_is_already_blocked() {
     drop_routes(&mut f, Family::V6);
     let fs = evaluate(&f, &options());
     let x = expect(&fs, CheckId::IspPathMtuIpv6, None, Status::Skip);
-    assert_eq!(
-        x.caused_by.map(|c| c.check),
-        Some(CheckId::RouteIpv6Default)
-    );
+    assert_cause(x, CheckId::RouteIpv6Default);
 }
 
 #[test]
