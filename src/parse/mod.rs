@@ -164,6 +164,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn logical_lines_join_continuations_and_skip_comments() {
+        let text =
+            "# c\n; not a comment here\na \\\n  # kept: it continues a\n b\n\n  x=1  \ntail \\";
+        assert_eq!(
+            logical_lines(text, &['#']),
+            [
+                (2, "; not a comment here".to_string()),
+                (3, "a  # kept: it continues a".to_string()),
+                (5, "b".to_string()),
+                (6, String::new()),
+                (7, "x=1".to_string()),
+            ]
+        );
+        assert_eq!(logical_lines("; x\ny", &['#', ';']), [(2, "y".to_string())]);
+        // A hostile run of backslashes stops growing the line at 64 KiB.
+        let long = "x\\\n".repeat(40_000) + "end";
+        let lines = logical_lines(&long, &['#']);
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].1.len() < (1 << 16) + 8, "{}", lines[0].1.len());
+    }
+
+    #[test]
     fn glob_basics() {
         assert!(glob_match(b"*.conf", b"default.conf"));
         assert!(!glob_match(b"*.conf", b"default.conf.bak"));
