@@ -30,11 +30,10 @@ fn main() {
     if !support::requested("check", " as root") {
         return;
     }
-    let bin = env!("CARGO_BIN_EXE_dsdoctor");
     let mut lab = Lab::new("bench");
     lab.start_nginx(NGINX_LISTEN_DUAL);
     let srv = lab.ns(Ns::Srv).to_string();
-    let mut args: Vec<String> = vec![bin.to_string()];
+    let mut args: Vec<String> = vec![DSDOCTOR.to_string()];
     args.extend(Lab::check_args(&[]));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
 

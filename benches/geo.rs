@@ -37,7 +37,6 @@ fn main() {
     if !support::requested("geo", " as root") {
         return;
     }
-    let bin = env!("CARGO_BIN_EXE_dsdoctor");
     let mut lab = Lab::with_zone(
         "bench-geo",
         DnsZone::new().ecs_on_ns1(&[]).ecs_delay_ms(DELAY_MS),
@@ -46,7 +45,7 @@ fn main() {
     let srv = lab.ns(Ns::Srv).to_string();
     let facts = lab.dir().join("bench-facts.json");
     let facts_s = facts.display().to_string();
-    let mut args: Vec<String> = vec![bin.to_string()];
+    let mut args: Vec<String> = vec![DSDOCTOR.to_string()];
     args.extend(Lab::check_args(&["--save-facts", &facts_s]));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
 

@@ -22,13 +22,12 @@ fn main() {
     if !support::requested("regions", " as root") {
         return;
     }
-    let bin = env!("CARGO_BIN_EXE_dsdoctor");
     let mut lab = Lab::new("bench-regions");
     lab.start_nginx(NGINX_LISTEN_DUAL);
     lab.start_measurement_network(&WORLD, ApiMode::Normal);
     let srv = lab.ns(Ns::Srv).to_string();
     let run = |extra: &[String]| {
-        let mut args: Vec<String> = vec![bin.to_string()];
+        let mut args: Vec<String> = vec![DSDOCTOR.to_string()];
         let e: Vec<&str> = extra.iter().map(String::as_str).collect();
         args.extend(Lab::check_args(&e));
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -128,6 +128,26 @@ const fn inbound(shut_by: &'static [CheckId], causes: &'static [CheckId]) -> Rel
     }
 }
 
+/// Several lists in one (a path's blockers build on another path's, a check reads what
+/// another reads and more); `N` is their total length, checked when the constant is
+/// built.
+const fn join<const N: usize, T: Copy>(lists: &[&[T]]) -> [T; N] {
+    let mut out = [lists[0][0]; N];
+    let mut n = 0;
+    let mut l = 0;
+    while l < lists.len() {
+        let mut i = 0;
+        while i < lists[l].len() {
+            out[n] = lists[l][i];
+            n += 1;
+            i += 1;
+        }
+        l += 1;
+    }
+    assert!(n == N, "join: N is not the lists' total length");
+    out
+}
+
 /// Explained by IPv6 being off, which the last pass names.
 const IPV6_OFF_EXPLAINS: Relations = Relations {
     explained_by: &[C::AddressIpv6Enabled],
@@ -158,16 +178,7 @@ const ISP_READS: &[PartKind] = &[
     P::Isp,
 ];
 /// The redirects' names are judged against the web servers' names too.
-const REDIRECT_READS: &[PartKind] = &[
-    P::Netlink,
-    P::Sysctl,
-    P::Firewall,
-    P::Pings,
-    P::Dns,
-    P::Listeners,
-    P::Web,
-    P::Isp,
-];
+const REDIRECT_READS: &[PartKind] = &join::<8, _>(&[ISP_READS, &[P::Web]]);
 /// The mail checks: the mail part and the host's addresses (flags, hostname).
 const MAIL_READS: &[PartKind] = &[P::Netlink, P::Mail];
 /// SPF evaluates the address receivers see: behind NAT, the one the echo service saw.
@@ -183,23 +194,10 @@ const BLOCKERS_V6: &[CheckId] = &[
 ];
 /// What stops a probe that needs to reach the internet: a blocker, or the egress
 /// check's own failure.
-const BEHIND_EGRESS_V4: &[CheckId] = &[C::RouteIpv4Default, C::RouteIpv4Gateway, C::IspEgressIpv4];
+const BEHIND_EGRESS_V4: &[CheckId] = &join::<3, _>(&[BLOCKERS_V4, &[C::IspEgressIpv4]]);
+const BEHIND_EGRESS_V6: &[CheckId] = &join::<5, _>(&[BLOCKERS_V6, &[C::IspEgressIpv6]]);
 /// What stops the NAT64 path, or makes it the wrong question (a lost IPv4 route).
-const NAT64_CAUSES: &[CheckId] = &[
-    C::AddressIpv6Enabled,
-    C::FirewallIcmpv6,
-    C::RouteIpv6Default,
-    C::RouteIpv6Gateway,
-    C::IspEgressIpv6,
-    C::RouteIpv4Default,
-];
-const BEHIND_EGRESS_V6: &[CheckId] = &[
-    C::AddressIpv6Enabled,
-    C::FirewallIcmpv6,
-    C::RouteIpv6Default,
-    C::RouteIpv6Gateway,
-    C::IspEgressIpv6,
-];
+const NAT64_CAUSES: &[CheckId] = &join::<6, _>(&[BEHIND_EGRESS_V6, &[C::RouteIpv4Default]]);
 const NONE: &[CheckId] = &[];
 
 /// A host without IPv4 while the site is meant to serve IPv4: the missing route or
@@ -214,41 +212,18 @@ const IPV4_DEPS: Relations = Relations {
 /// it names that.
 const FILTER_V6: Relations = moot_v6(&[C::AddressGlobalIpv6]);
 /// A name server not asked over a family this host cannot send over.
-const NAMESERVERS: Relations = names(&[
-    C::AddressIpv6Enabled,
-    C::FirewallIcmpv6,
-    C::RouteIpv4Default,
-    C::RouteIpv6Default,
-    C::RouteIpv4Gateway,
-    C::RouteIpv6Gateway,
-]);
-const PUBLIC_V4: Relations = names(&[
-    C::RouteIpv4Default,
-    C::RouteIpv4Gateway,
-    C::IspEgressIpv4,
-    C::AddressGlobalIpv4,
-    C::DnsATarget,
-]);
+const NAMESERVERS: Relations = names(&join::<6, _>(&[BLOCKERS_V6, BLOCKERS_V4]));
+const PUBLIC_V4: Relations = names(&join::<5, _>(&[
+    BEHIND_EGRESS_V4,
+    &[C::AddressGlobalIpv4, C::DnsATarget],
+]));
 const INBOUND_V4: Relations = inbound(
     &[C::FirewallIpv4],
-    &[
-        C::RouteIpv4Default,
-        C::RouteIpv4Gateway,
-        C::IspEgressIpv4,
-        C::ListenerIpv4,
-        C::AddressGlobalIpv4,
-    ],
+    &join::<5, _>(&[BEHIND_EGRESS_V4, &[C::ListenerIpv4, C::AddressGlobalIpv4]]),
 );
 const INBOUND_V6: Relations = inbound(
     &[C::FirewallIpv6],
-    &[
-        C::AddressIpv6Enabled,
-        C::FirewallIcmpv6,
-        C::RouteIpv6Default,
-        C::RouteIpv6Gateway,
-        C::IspEgressIpv6,
-        C::ListenerIpv6,
-    ],
+    &join::<6, _>(&[BEHIND_EGRESS_V6, &[C::ListenerIpv6]]),
 );
 const HTTP_PARITY: Relations = Relations {
     names: &[

@@ -509,6 +509,12 @@ pub fn assert_line(lines: &[String], part: &str) {
     );
 }
 
+/// Asserts that `fd` names `cause` as the check that explains it, showing it when not.
+#[track_caller]
+pub fn assert_cause(fd: &Finding, cause: CheckId) {
+    assert_eq!(fd.caused_by.map(|c| c.check), Some(cause), "{fd:#?}");
+}
+
 /// Asserts that every finding passes or is skipped, and the verdict names no check.
 #[track_caller]
 pub fn assert_healthy(fs: &[Finding]) {

@@ -114,17 +114,53 @@ pub fn usable_global_v6<'a>(f: &'a Facts, assume: &[IpNet]) -> Vec<(&'a Link, &'
         .collect()
 }
 
+/// A flag of a host address.
+#[derive(Clone, Copy)]
+pub enum AddrFlag {
+    Tentative,
+    Dadfailed,
+    Deprecated,
+    Temporary,
+    Mngtmpaddr,
+}
+
+impl AddrFlag {
+    /// The flag's name as `ip addr` shows it.
+    fn name(self) -> &'static str {
+        match self {
+            AddrFlag::Tentative => "tentative",
+            AddrFlag::Dadfailed => "dadfailed",
+            AddrFlag::Deprecated => "deprecated",
+            AddrFlag::Temporary => "temporary",
+            AddrFlag::Mngtmpaddr => "mngtmpaddr",
+        }
+    }
+
+    fn is_set(self, a: &AddrFacts) -> bool {
+        match self {
+            AddrFlag::Tentative => a.tentative,
+            AddrFlag::Dadfailed => a.dadfailed,
+            AddrFlag::Deprecated => a.deprecated,
+            AddrFlag::Temporary => a.temporary,
+            AddrFlag::Mngtmpaddr => a.mngtmpaddr,
+        }
+    }
+}
+
+/// The names of the flags of `which` that `a` has, in the order of `which` (each
+/// finding names the flags that matter to its question).
+pub fn flag_names(a: &AddrFacts, which: &[AddrFlag]) -> Vec<&'static str> {
+    which
+        .iter()
+        .filter(|f| f.is_set(a))
+        .map(|f| f.name())
+        .collect()
+}
+
+/// An address with the flags that keep the kernel from using it.
 pub fn describe_addr(l: &Link, a: &AddrFacts) -> String {
-    let mut flags = Vec::new();
-    if a.tentative {
-        flags.push("tentative");
-    }
-    if a.dadfailed {
-        flags.push("dadfailed");
-    }
-    if a.deprecated {
-        flags.push("deprecated");
-    }
+    use AddrFlag::*;
+    let flags = flag_names(a, &[Tentative, Dadfailed, Deprecated]);
     let flags = if flags.is_empty() {
         String::new()
     } else {

@@ -1,6 +1,7 @@
 //! What the four mail checks share (`address.mail_source`, `dns.spf`, `dns.blocklists`,
 //! `isp.mail_egress`): whether they apply, the mail facts, and the PTR of an address.
 
+use super::host::{AddrFlag, flag_names};
 use super::subject::Subject;
 use super::view::Ctx;
 use crate::facts::mail::{MailFacts, Sending};
@@ -88,16 +89,8 @@ impl Ptr<'_> {
 
 /// The flags of a host address as `ip addr` names them.
 pub fn flags(a: &AddrFacts) -> Vec<&'static str> {
-    let mut v = Vec::new();
-    if a.temporary {
-        v.push("temporary");
-    }
-    if a.deprecated {
-        v.push("deprecated");
-    }
-    if a.mngtmpaddr {
-        v.push("mngtmpaddr");
-    }
+    use AddrFlag::*;
+    let mut v = flag_names(a, &[Temporary, Deprecated, Mngtmpaddr]);
     v.push(if a.permanent { "permanent" } else { "dynamic" });
     v
 }

@@ -117,10 +117,7 @@ fn disabled_ipv6_makes_listener_and_route_checks_moot() {
                 x.label(),
                 x.summary
             );
-            assert_eq!(
-                x.caused_by.map(|c| c.check),
-                Some(CheckId::AddressIpv6Enabled)
-            );
+            assert_cause(x, CheckId::AddressIpv6Enabled);
             assert!(x.fixes.is_empty(), "a moot check offers no fix: {x:?}");
         }
         assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Pass);

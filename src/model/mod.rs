@@ -417,6 +417,11 @@ impl Finding {
         self
     }
 
+    /// The fixes of `keys`, in order, all filled from the same values.
+    pub fn fixes(self, keys: &[&str], vars: &[(&str, &str)]) -> Self {
+        keys.iter().fold(self, |fd, key| fd.fix(key, vars))
+    }
+
     pub fn fix(mut self, key: &str, vars: &[(&str, &str)]) -> Self {
         let (title, commands) = crate::assets::fix(key, vars);
         if !commands.is_empty() {

@@ -29,6 +29,36 @@ mod test_support;
 
 use std::path::{Component, Path, PathBuf};
 
+/// The logical lines of `text`, each with the number of the line it starts on: a
+/// trailing backslash continues a line on the next one, joined by a blank (ifupdown and
+/// systemd units alike). Lines starting with one of `comment` are left out unless they
+/// continue a line; a joined line stops growing at 64 KiB, so a hostile file of
+/// backslashes cannot grow one without end. A last line ending in a backslash is dropped.
+pub(crate) fn logical_lines(text: &str, comment: &[char]) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut pending = String::new();
+    let mut start = 0;
+    for (n, line) in text.lines().enumerate() {
+        if pending.is_empty() {
+            start = n + 1;
+        }
+        let line = line.trim();
+        if pending.is_empty() && line.starts_with(comment) {
+            continue;
+        }
+        if let Some(body) = line.strip_suffix('\\') {
+            if pending.len() < 1 << 16 {
+                pending.push_str(body);
+                pending.push(' ');
+            }
+            continue;
+        }
+        pending.push_str(line);
+        out.push((start, std::mem::take(&mut pending).trim().to_owned()));
+    }
+    out
+}
+
 /// Whether `s` holds a glob metacharacter that `glob(3)` would expand.
 pub(crate) fn has_glob_chars(s: &str) -> bool {
     s.contains(['*', '?', '['])
@@ -133,6 +163,28 @@ pub(crate) fn normalize_lexically(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logical_lines_join_continuations_and_skip_comments() {
+        let text =
+            "# c\n; not a comment here\na \\\n  # kept: it continues a\n b\n\n  x=1  \ntail \\";
+        assert_eq!(
+            logical_lines(text, &['#']),
+            [
+                (2, "; not a comment here".to_string()),
+                (3, "a  # kept: it continues a".to_string()),
+                (5, "b".to_string()),
+                (6, String::new()),
+                (7, "x=1".to_string()),
+            ]
+        );
+        assert_eq!(logical_lines("; x\ny", &['#', ';']), [(2, "y".to_string())]);
+        // A hostile run of backslashes stops growing the line at 64 KiB.
+        let long = "x\\\n".repeat(40_000) + "end";
+        let lines = logical_lines(&long, &['#']);
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].1.len() < (1 << 16) + 8, "{}", lines[0].1.len());
+    }
 
     #[test]
     fn glob_basics() {

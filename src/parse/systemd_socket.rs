@@ -197,27 +197,8 @@ fn apply(
     text: &str,
 ) {
     let mut section = String::new();
-    let mut pending = String::new();
-    let mut start = 0;
-    for (n, line) in text.lines().enumerate() {
-        if pending.is_empty() {
-            start = n + 1;
-        }
-        let line = line.trim();
-        if pending.is_empty() && (line.starts_with('#') || line.starts_with(';')) {
-            continue;
-        }
-        // A trailing backslash continues the value on the next line, joined by a blank.
-        if let Some(body) = line.strip_suffix('\\') {
-            if pending.len() < 1 << 16 {
-                pending.push_str(body);
-                pending.push(' ');
-            }
-            continue;
-        }
-        pending.push_str(line);
-        let full = std::mem::take(&mut pending);
-        let full = full.trim();
+    for (start, full) in crate::parse::logical_lines(text, &['#', ';']) {
+        let full = full.as_str();
         if full.is_empty() {
             continue;
         }

@@ -1,11 +1,11 @@
 //! DNS facts through hickory-resolver: the site's records via the configured resolvers,
 //! the zone's authoritative servers asked directly, PTR, MX and DNS64.
 
-use super::geo_dns::Target;
+use super::geo_dns::{Target, address_answer};
 use super::timed;
 use crate::facts::{
-    DnsAnswer, DnsFacts, Link, MxHost, NsHost, ProbeError, ProbeErrorKind, Probed, PtrFacts,
-    RecordIp, Route, ServerAnswers, ServerRole, ZoneFacts,
+    DnsAnswer, DnsFacts, Link, MxHost, NsHost, ProbeError, ProbeErrorKind, Probed, PtrFacts, Route,
+    ServerAnswers, ServerRole, ZoneFacts,
 };
 use crate::model::Family;
 use crate::net::reachable_by_clients;
@@ -92,27 +92,7 @@ pub(super) async fn addresses(
     rtype: RecordType,
 ) -> Result<DnsAnswer, ProbeError> {
     match r.lookup(fqdn(name).as_str(), rtype).await {
-        Ok(lookup) => {
-            let mut records: Vec<RecordIp> = lookup
-                .records()
-                .iter()
-                .filter_map(|rec| {
-                    let ip = match rec.data() {
-                        RData::A(a) => IpAddr::V4(a.0),
-                        RData::AAAA(a) => IpAddr::V6(a.0),
-                        _ => return None,
-                    };
-                    Some(RecordIp { ip, ttl: rec.ttl() })
-                })
-                .collect();
-            let omitted = records.len().saturating_sub(MAX_RECORDS);
-            records.truncate(MAX_RECORDS);
-            if records.is_empty() {
-                Ok(DnsAnswer::NoData)
-            } else {
-                Ok(DnsAnswer::Records { records, omitted })
-            }
-        }
+        Ok(lookup) => Ok(address_answer(lookup.records().iter())),
         Err(e) => resolve_error(&e),
     }
 }

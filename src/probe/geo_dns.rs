@@ -13,7 +13,7 @@ use crate::facts::{DnsAnswer, GeoAnswer, GeoQuery, ProbeError, ProbeErrorKind, P
 use futures::future::join_all;
 use hickory_resolver::proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_resolver::proto::rr::rdata::opt::{ClientSubnet, EdnsCode, EdnsOption};
-use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -217,36 +217,38 @@ pub fn read_answer(m: &Message, rtype: RecordType) -> Result<GeoAnswer, ProbeErr
     let answer = match m.response_code() {
         ResponseCode::NXDomain => DnsAnswer::NxDomain,
         ResponseCode::NoError => {
-            let mut records: Vec<RecordIp> = m
-                .answers()
-                .iter()
-                .filter(|r| r.record_type() == rtype)
-                .filter_map(|r| {
-                    let ip = match r.data() {
-                        RData::A(a) => IpAddr::V4(a.0),
-                        RData::AAAA(a) => IpAddr::V6(a.0),
-                        _ => return None,
-                    };
-                    Some(RecordIp { ip, ttl: r.ttl() })
-                })
-                .collect();
-            let omitted = records.len().saturating_sub(MAX_RECORDS);
-            records.truncate(MAX_RECORDS);
-            if records.is_empty() {
-                DnsAnswer::NoData
-            } else {
-                DnsAnswer::Records { records, omitted }
-            }
+            address_answer(m.answers().iter().filter(|r| r.record_type() == rtype))
         }
         code => return Err(failed(format!("answered {code}"))),
     };
     Ok(GeoAnswer { answer, scope })
 }
 
+/// The A and AAAA records among `records`, at most `MAX_RECORDS` of them (the rest
+/// counted); the general lookups and the subnet queries read answers alike.
+pub(super) fn address_answer<'a>(records: impl Iterator<Item = &'a Record>) -> DnsAnswer {
+    let mut records: Vec<RecordIp> = records
+        .filter_map(|r| {
+            let ip = match r.data() {
+                RData::A(a) => IpAddr::V4(a.0),
+                RData::AAAA(a) => IpAddr::V6(a.0),
+                _ => return None,
+            };
+            Some(RecordIp { ip, ttl: r.ttl() })
+        })
+        .collect();
+    let omitted = records.len().saturating_sub(MAX_RECORDS);
+    records.truncate(MAX_RECORDS);
+    if records.is_empty() {
+        DnsAnswer::NoData
+    } else {
+        DnsAnswer::Records { records, omitted }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hickory_resolver::proto::rr::Record;
     use hickory_resolver::proto::rr::rdata::{A, AAAA};
 
     fn answer_with(scope: Option<u8>, rtype: RecordType, ips: &[&str]) -> Vec<u8> {

@@ -259,6 +259,21 @@ pub(crate) fn io_error(what: &str, e: &std::io::Error) -> ProbeError {
     ProbeError::new(io_kind(e), format!("{what}: {e}"))
 }
 
+/// `work` before `deadline`: its error becomes `Failed` in the words of `failed`, a late
+/// answer `Timeout` saying `late` (the steps of one request share one deadline).
+pub(crate) async fn before<T, E>(
+    deadline: tokio::time::Instant,
+    work: impl Future<Output = Result<T, E>>,
+    failed: impl FnOnce(E) -> String,
+    late: &str,
+) -> Result<T, ProbeError> {
+    match tokio::time::timeout_at(deadline, work).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(ProbeError::new(ProbeErrorKind::Failed, failed(e))),
+        Err(_) => Err(ProbeError::new(ProbeErrorKind::Timeout, late)),
+    }
+}
+
 /// What an I/O failure means for the admin: the checks word each kind (no route, refused,
 /// timed out, permission) and point at the finding that explains it.
 pub(crate) fn io_kind(e: &std::io::Error) -> ProbeErrorKind {

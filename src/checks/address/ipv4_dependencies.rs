@@ -14,7 +14,7 @@ use crate::checks::subject::Subject;
 use crate::checks::view::{Ctx, in_nat64};
 use crate::facts::deps::{self, Ipv4Deps};
 use crate::facts::servers::{ProxyTarget, TargetHost};
-use crate::facts::{Facts, Place, ProbeErrorKind};
+use crate::facts::{Facts, Place, ProbeErrorKind, Probed};
 use crate::model::{CheckId, Expect, Finding};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -227,14 +227,22 @@ fn place_vars(at: &Place) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A fact part's value, or `None` once `unread` says that `what` failed and why (the
+/// finding lists what it could not look at).
+fn read<'a, T>(p: &'a Probed<T>, what: &str, unread: &mut Vec<String>) -> Option<&'a T> {
+    match &p.result {
+        Ok(v) => Some(v),
+        Err(e) => {
+            unread.push(format!("{what}: {}", e.message));
+            None
+        }
+    }
+}
+
 /// IPv4 literals among the web servers' proxy targets.
 fn proxy_targets(f: &Facts, unread: &mut Vec<String>) -> (Vec<Dep>, usize) {
-    let web = match &f.web.result {
-        Ok(w) => w,
-        Err(e) => {
-            unread.push(format!("web servers not read: {}", e.message));
-            return (Vec::new(), 0);
-        }
+    let Some(web) = read(&f.web, "web servers not read", unread) else {
+        return (Vec::new(), 0);
     };
     let mut servers: Vec<(&str, u32, &[ProxyTarget])> = Vec::new();
     for n in &web.nginx {
@@ -308,12 +316,8 @@ fn resolvers(f: &Facts) -> (Vec<Dep>, usize) {
 
 /// Names of /etc/hosts with a non-loopback IPv4 address and no IPv6 one.
 fn hosts_file(d: &Ipv4Deps, unread: &mut Vec<String>) -> (Vec<Dep>, usize) {
-    let entries = match &d.hosts.result {
-        Ok(e) => e,
-        Err(e) => {
-            unread.push(format!("/etc/hosts not read: {}", e.message));
-            return (Vec::new(), 0);
-        }
+    let Some(entries) = read(&d.hosts, "/etc/hosts not read", unread) else {
+        return (Vec::new(), 0);
     };
     let mut v6_names: BTreeMap<&str, ()> = BTreeMap::new();
     for e in entries
@@ -353,12 +357,8 @@ fn hosts_file(d: &Ipv4Deps, unread: &mut Vec<String>) -> (Vec<Dep>, usize) {
 
 /// Outbound connections to IPv4 peers, with their processes.
 fn connections(d: &Ipv4Deps, cover: Cover, unread: &mut Vec<String>) -> (Vec<Dep>, usize) {
-    let conns = match &d.connections.result {
-        Ok(c) => c,
-        Err(e) => {
-            unread.push(format!("outbound connections not listed: {}", e.message));
-            return (Vec::new(), 0);
-        }
+    let Some(conns) = read(&d.connections, "outbound connections not listed", unread) else {
+        return (Vec::new(), 0);
     };
     // The peer's address says nothing of how the program found it: by name, NAT64 may
     // carry it; by an address in its configuration, nothing will.
@@ -406,12 +406,8 @@ fn connections(d: &Ipv4Deps, cover: Cover, unread: &mut Vec<String>) -> (Vec<Dep
 /// Package sources whose host is an IPv4 literal or has no AAAA of its own (a
 /// synthesised one, inside the NAT64 prefix, is not its own).
 fn package_sources(c: &Ctx, d: &Ipv4Deps, unread: &mut Vec<String>) -> (Vec<Dep>, usize) {
-    let sources = match &d.package_sources.result {
-        Ok(s) => s,
-        Err(e) => {
-            unread.push(format!("package sources not read: {}", e.message));
-            return (Vec::new(), 0);
-        }
+    let Some(sources) = read(&d.package_sources, "package sources not read", unread) else {
+        return (Vec::new(), 0);
     };
     let by_name = name_cover(c);
     let mut out = Vec::new();

@@ -202,6 +202,19 @@ impl Judgement {
             explain,
         });
     }
+
+    /// `what` on link `name` was learned `from` the network (an address, a route): it
+    /// comes back at boot when the configuration in charge accepts that there.
+    fn learned(&mut self, what: &str, from: &str, name: &str, ra_ok: bool, wanted: &mut Wanted) {
+        if ra_ok {
+            self.evidence.push(format!(
+                "{what}: learned from {from}, which the configuration accepts on {name}"
+            ));
+        } else {
+            self.item(Status::Fail, format!("{what} was learned from {from}, but the configuration in charge does not accept them on {name}: it does not come back at boot"), "persist_ra");
+            wanted.accept_ra = true;
+        }
+    }
 }
 
 /// Whether a configuration for `name` (netplan's may be a glob, networkd's a list of
@@ -463,14 +476,9 @@ fn judge(f: &Facts, boot: &BootNetwork) -> Judgement {
                 continue;
             }
             if !a.permanent || a.mngtmpaddr {
-                if ra_ok {
-                    j.evidence.push(format!(
-                        "{shown} on {name}: learned from router advertisements or DHCPv6, which the configuration accepts on {name}"
-                    ));
-                } else {
-                    j.item(Status::Fail, format!("{shown} on {name} was learned from router advertisements or DHCPv6, but the configuration in charge does not accept them on {name}: it does not come back at boot"), "persist_ra");
-                    wanted.accept_ra = true;
-                }
+                let what = format!("{shown} on {name}");
+                let from = "router advertisements or DHCPv6";
+                j.learned(&what, from, name, ra_ok, &mut wanted);
                 continue;
             }
             if unreadable {
@@ -490,14 +498,7 @@ fn judge(f: &Facts, boot: &BootNetwork) -> Judgement {
             let text = route_text(r);
             match r.protocol.as_str() {
                 "ra" | "kernel" => {
-                    if ra_ok {
-                        j.evidence.push(format!(
-                            "{text}: learned from router advertisements, which the configuration accepts on {name}"
-                        ));
-                    } else {
-                        j.item(Status::Fail, format!("{text} was learned from router advertisements, but the configuration in charge does not accept them on {name}: it does not come back at boot"), "persist_ra");
-                        wanted.accept_ra = true;
-                    }
+                    j.learned(&text, "router advertisements", name, ra_ok, &mut wanted)
                 }
                 "dhcp" => j.evidence.push(format!("{text}: from DHCP")),
                 "static" | "boot" | "unspec" => {

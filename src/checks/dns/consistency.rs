@@ -1,7 +1,7 @@
 //! `dns.consistency`: the resolvers and the zone's authoritative servers give the same A
 //! and AAAA answers.
 
-use super::{ips_text, server_label};
+use super::{answer_text, server_label};
 use crate::checks::failure;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
@@ -100,13 +100,5 @@ pub fn check(c: &Ctx) -> Finding {
 }
 
 fn answer_key(a: &Probed<DnsAnswer>) -> Option<String> {
-    a.value().map(|ans| {
-        let mut ips = ans.ips();
-        ips.sort();
-        match ans {
-            DnsAnswer::NxDomain => "NXDOMAIN".into(),
-            _ if ips.is_empty() => "none".into(),
-            _ => ips_text(ips.into_iter()),
-        }
-    })
+    a.value().map(answer_text)
 }

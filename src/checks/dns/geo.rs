@@ -3,7 +3,7 @@
 //! region's client networks (EDNS Client Subnet); a region whose answer differs from
 //! the plain one is named, with the server and both answers.
 
-use super::ips_text;
+use super::answer_text;
 use crate::checks::failure;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
@@ -59,8 +59,8 @@ pub fn check(c: &Ctx) -> Finding {
         };
         evidence.push(format!(
             "{label} without a client subnet: A {}; AAAA {}",
-            key(&base_a.answer),
-            key(&base_aaaa.answer)
+            answer_text(&base_a.answer),
+            answer_text(&base_aaaa.answer)
         ));
         let varies = sv.regional.iter().any(|q| {
             Family::BOTH.iter().any(|&fam| {
@@ -81,19 +81,21 @@ pub fn check(c: &Ctx) -> Finding {
                         line.push(format!(
                             "{} {}{}",
                             fam.record_type(),
-                            key(&a.answer),
+                            answer_text(&a.answer),
                             scope_text(a)
                         ));
                         // A family the site is not meant to serve (`--expect`) may differ.
-                        if key(&a.answer) != key(&base.answer) && c.opts.target.expect.wants(fam) {
+                        if answer_text(&a.answer) != answer_text(&base.answer)
+                            && c.opts.target.expect.wants(fam)
+                        {
                             problems.push(Difference {
                                 server: label.clone(),
                                 ip: sv.server,
                                 family: fam,
                                 region: region.to_string(),
                                 subnet: subnet.clone(),
-                                got: key(&a.answer),
-                                plain: key(&base.answer),
+                                got: answer_text(&a.answer),
+                                plain: answer_text(&base.answer),
                                 lost: lost(&base.answer, &a.answer),
                             });
                         }
@@ -227,17 +229,6 @@ fn both_not_run(q: &GeoQuery) -> Option<String> {
 
 fn family_pick<'a>(fam: Family, a: &'a GeoAnswer, aaaa: &'a GeoAnswer) -> &'a GeoAnswer {
     fam.pick(a, aaaa)
-}
-
-/// An answer as compared: the sorted addresses, `none` or `NXDOMAIN`.
-fn key(a: &DnsAnswer) -> String {
-    let mut ips = a.ips();
-    ips.sort();
-    match a {
-        DnsAnswer::NxDomain => "NXDOMAIN".into(),
-        _ if ips.is_empty() => "none".into(),
-        _ => ips_text(ips.into_iter()),
-    }
 }
 
 fn scope_text(a: &GeoAnswer) -> String {

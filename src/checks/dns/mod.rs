@@ -14,7 +14,7 @@ pub mod spf;
 
 use crate::checks::failure;
 use crate::checks::subject::Subject;
-use crate::facts::{Facts, ProbeError, ProbeErrorKind, ServerAnswers, ServerRole};
+use crate::facts::{DnsAnswer, Facts, ProbeError, ProbeErrorKind, ServerAnswers, ServerRole};
 use crate::model::{Family, Finding};
 use std::net::IpAddr;
 
@@ -29,6 +29,18 @@ fn servers_list(f: &Facts) -> String {
 
 fn ips_text(ips: impl Iterator<Item = IpAddr>) -> String {
     ips.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// An answer as compared between servers and subnets: the sorted addresses, `none` or
+/// `NXDOMAIN`.
+fn answer_text(a: &DnsAnswer) -> String {
+    let mut ips = a.ips();
+    ips.sort();
+    match a {
+        DnsAnswer::NxDomain => "NXDOMAIN".into(),
+        _ if ips.is_empty() => "none".into(),
+        _ => ips_text(ips.into_iter()),
+    }
 }
 
 /// The addresses a record type points at: the resolver's answer plus any differing

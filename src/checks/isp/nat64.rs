@@ -8,10 +8,21 @@ use crate::checks::host;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::isp::{FULL_SIZE_PACKET, Nat64Facts, Nat64Probe, Pref64, PrefixSource};
-use crate::facts::{ProbeErrorKind, Route};
+use crate::facts::{Facts, ProbeErrorKind, Route};
 use crate::model::{CheckId, Family, Finding};
 use crate::net::nat64::{Nat64Prefix, WELL_KNOWN};
 use std::net::IpAddr;
+
+/// How to set up DNS64 on the resolver.
+const DNS64: &[&str] = &["dns64_unbound", "dns64_bind"];
+/// How to set up a translator, then DNS64 pointing at it.
+const SET_UP: &[&str] = &[
+    "nat64_jool",
+    "nat64_tayga",
+    "nat64_cloud",
+    "dns64_unbound",
+    "dns64_bind",
+];
 
 pub fn check(c: &Ctx) -> Finding {
     let s = Subject::host(CheckId::IspNat64);
@@ -113,6 +124,28 @@ fn target_line(t: &Nat64Probe) -> String {
     )
 }
 
+/// Why the TCP connect to a target's synthesised address failed, in words (empty when
+/// it did not).
+fn connect_words(f: &Facts, t: &Nat64Probe) -> String {
+    t.tcp_ms
+        .result
+        .as_ref()
+        .err()
+        .map(|e| word(f, Some(&Peer::it(t.synthesised.ip())), e).text)
+        .unwrap_or_default()
+}
+
+/// A target that did not answer through the translator, with how it failed.
+fn no_answer(f: &Facts, t: &Nat64Probe) -> String {
+    format!(
+        "{} ({}) at {} gives no answer: {}",
+        t.v4,
+        t.via.join(", "),
+        t.synthesised,
+        connect_words(f, t)
+    )
+}
+
 fn judge(c: &Ctx, s: Subject, n: &Nat64Facts) -> Finding {
     let f = c.facts;
     let Some((prefix, source)) = n.prefix else {
@@ -167,13 +200,7 @@ fn judge(c: &Ctx, s: Subject, n: &Nat64Facts) -> Finding {
         .collect();
     if reached.is_empty() {
         let first = &n.targets[0];
-        let words = first
-            .tcp_ms
-            .result
-            .as_ref()
-            .err()
-            .map(|e| word(f, Some(&Peer::it(first.synthesised.ip())), e).text)
-            .unwrap_or_default();
+        let words = connect_words(f, first);
         if source == PrefixSource::WellKnown {
             let lead = "no NAT64: this host has no IPv4 route, its resolver does not synthesise AAAA, no router advertises a NAT64 prefix, and 64:ff9b::/96 does not translate";
             return s
@@ -183,11 +210,7 @@ fn judge(c: &Ctx, s: Subject, n: &Nat64Facts) -> Finding {
                 ))
                 .evidence_all(evidence)
                 .explain("nat64_none", &vars)
-                .fix("nat64_jool", &vars)
-                .fix("nat64_tayga", &vars)
-                .fix("nat64_cloud", &vars)
-                .fix("dns64_unbound", &vars)
-                .fix("dns64_bind", &vars);
+                .fixes(SET_UP, &vars);
         }
         let what = match source {
             PrefixSource::Dns64 => "the resolver synthesises AAAA",
@@ -195,19 +218,13 @@ fn judge(c: &Ctx, s: Subject, n: &Nat64Facts) -> Finding {
         };
         return s
             .fail(format!(
-                "NAT64 prefix {prefix_s} leads nowhere: {what}, but {} ({}) at {} gives no answer: {words}",
-                first.v4,
-                first.via.join(", "),
-                first.synthesised
+                "NAT64 prefix {prefix_s} leads nowhere: {what}, but {}",
+                no_answer(f, first)
             ))
             .evidence_all(evidence)
             .explain("nat64_broken", &[("prefix", &prefix_s), ("hop", &hop)])
             .fix("nat64_trace", &vars)
-            .fix("nat64_jool", &vars)
-            .fix("nat64_tayga", &vars)
-            .fix("nat64_cloud", &vars)
-            .fix("dns64_unbound", &vars)
-            .fix("dns64_bind", &vars);
+            .fixes(SET_UP, &vars);
     }
     let mtu_lost: Vec<&Nat64Probe> = reached
         .iter()
@@ -267,8 +284,7 @@ fn judge(c: &Ctx, s: Subject, n: &Nat64Facts) -> Finding {
                 ))
                 .evidence_all(evidence)
                 .explain("nat64_undeclared", &vars)
-                .fix("dns64_unbound", &vars)
-                .fix("dns64_bind", &vars);
+                .fixes(DNS64, &vars);
         }
         PrefixSource::Pref64 => {
             return s
@@ -277,8 +293,7 @@ fn judge(c: &Ctx, s: Subject, n: &Nat64Facts) -> Finding {
                 ))
                 .evidence_all(evidence)
                 .explain("nat64_undeclared", &vars)
-                .fix("dns64_unbound", &vars)
-                .fix("dns64_bind", &vars);
+                .fixes(DNS64, &vars);
         }
         PrefixSource::Dns64 => {}
     }
@@ -290,24 +305,11 @@ fn judge(c: &Ctx, s: Subject, n: &Nat64Facts) -> Finding {
             ))
             .evidence_all(evidence)
             .explain("nat64_prefixes_differ", &[])
-            .fix("dns64_unbound", &vars)
-            .fix("dns64_bind", &vars);
+            .fixes(DNS64, &vars);
     }
     if let Some(t) = unreached.first() {
-        let words = t
-            .tcp_ms
-            .result
-            .as_ref()
-            .err()
-            .map(|e| word(f, Some(&Peer::it(t.synthesised.ip())), e).text)
-            .unwrap_or_default();
         return s
-            .warn(format!(
-                "{works}; {} ({}) at {} gives no answer: {words}",
-                t.v4,
-                t.via.join(", "),
-                t.synthesised
-            ))
+            .warn(format!("{works}; {}", no_answer(f, t)))
             .evidence_all(evidence);
     }
     s.pass(works)

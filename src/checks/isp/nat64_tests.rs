@@ -213,10 +213,7 @@ fn without_ipv6_egress_the_question_is_moot() {
     drop_routes(&mut f, Family::V6);
     let fd = judged(&f, &options());
     assert_eq!(fd.status, Status::Skip, "{fd:#?}");
-    assert_eq!(
-        fd.caused_by.map(|c| c.check),
-        Some(CheckId::RouteIpv6Default)
-    );
+    assert_cause(&fd, CheckId::RouteIpv6Default);
 }
 
 #[test]
@@ -256,10 +253,7 @@ fn a_dual_stack_host_that_lost_its_ipv4_route_is_not_sent_to_nat64() {
     });
     let fd = judged(&f, &options());
     assert_eq!(fd.status, Status::Skip, "{fd:#?}");
-    assert_eq!(
-        fd.caused_by.map(|c| c.check),
-        Some(CheckId::RouteIpv4Default)
-    );
+    assert_cause(&fd, CheckId::RouteIpv4Default);
 }
 
 #[test]

@@ -5,7 +5,7 @@ use crate::checks::evaluate;
 use crate::checks::fixtures::*;
 use crate::facts::regions::*;
 use crate::facts::*;
-use crate::model::{CheckId, Status};
+use crate::model::{CheckId, Family, Status};
 
 const ID: CheckId = CheckId::IspRegions;
 
@@ -53,111 +53,146 @@ fn not_asked_skips_and_an_older_recording_too() {
     expect(&evaluate(&old, &options()), ID, Some(80), Status::Skip);
 }
 
+/// A change to the measured fixture, the status it leads to and what the summary says.
+type Row = (fn(&mut RegionsFacts), Status, &'static [&'static str]);
+
+/// One place's measurement changed: the finding names the place and what it saw.
 #[test]
-fn ipv6_connect_failure_in_one_place_names_that_place() {
-    let mut r = regions();
-    let bad = &mut results(&mut port80(&mut r).v6)[2];
-    bad.status = TestStatus::Failed;
-    bad.status_code = None;
-    bad.output = "connect ETIMEDOUT 2001:db8:1::10:80".into();
-    let fs = evaluate(&with(r), &options());
-    let f = expect(&fs, ID, Some(80), Status::Fail);
-    assert_has(&f.summary, "IPv6 fails from 1 of 3 places where IPv4 works");
-    assert_has(&f.summary, "AS JP Tokyo AS2516 (KDDI) (connect)");
-    assert!(!f.explanation.is_empty());
+fn one_place_measured_otherwise_is_named_with_what_it_saw() {
+    let rows: [Row; 4] = [
+        (
+            |r| {
+                // Tokyo cannot connect over IPv6.
+                let bad = &mut results(&mut port80(r).v6)[2];
+                bad.status = TestStatus::Failed;
+                bad.status_code = None;
+                bad.output = "connect ETIMEDOUT 2001:db8:1::10:80".into();
+            },
+            Status::Fail,
+            &[
+                "IPv6 fails from 1 of 3 places where IPv4 works",
+                "AS JP Tokyo AS2516 (KDDI) (connect)",
+            ],
+        ),
+        (
+            |r| {
+                // Frankfurt gets no AAAA: a DNS failure, not a connection's.
+                let bad = &mut results(&mut port80(r).v6)[0];
+                bad.status = TestStatus::Failed;
+                bad.status_code = None;
+                bad.resolved = None;
+                bad.output = "getaddrinfo ENOTFOUND shop.example".into();
+                let aaaa = r.dns_aaaa.as_mut().expect("measured");
+                results(aaaa)[0].answers.clear();
+            },
+            Status::Fail,
+            &["EU DE Frankfurt AS3320 (Deutsche Telekom AG) (DNS: no AAAA there)"],
+        ),
+        (
+            |r| results(&mut port80(r).v4)[1].status_code = Some(503),
+            Status::Fail,
+            &[
+                "IPv4 fails from 1 of 3 places where IPv6 works",
+                "(HTTP 503)",
+            ],
+        ),
+        (
+            |r| {
+                // Results still stream in; a probe still measuring is left out.
+                r.complete = false;
+                results(&mut port80(r).v6)[1].status = TestStatus::InProgress;
+            },
+            Status::Pass,
+            &[
+                "2 places on 2 continents",
+                "(still measuring: 2 of 3 places in)",
+            ],
+        ),
+    ];
+    for (change, want, summary) in rows {
+        let mut r = regions();
+        change(&mut r);
+        let fs = evaluate(&with(r), &options());
+        let f = expect(&fs, ID, Some(80), want);
+        for part in summary {
+            assert_has(&f.summary, part);
+        }
+        if want == Status::Fail {
+            assert!(!f.explanation.is_empty(), "{f:#?}");
+        }
+    }
 }
 
+/// The measurement network's refusals (no probe fits, the rate limit) and a measurement
+/// that never ends, in one family: the finding says which, with what the API told.
 #[test]
-fn a_place_without_aaaa_is_a_dns_failure() {
-    let mut r = regions();
-    let bad = &mut results(&mut port80(&mut r).v6)[0];
-    bad.status = TestStatus::Failed;
-    bad.status_code = None;
-    bad.resolved = None;
-    bad.output = "getaddrinfo ENOTFOUND shop.example".into();
-    let aaaa = r.dns_aaaa.as_mut().expect("measured");
-    results(aaaa)[0].answers.clear();
-    let fs = evaluate(&with(r), &options());
-    let f = expect(&fs, ID, Some(80), Status::Fail);
-    assert_has(
-        &f.summary,
-        "EU DE Frankfurt AS3320 (Deutsche Telekom AG) (DNS: no AAAA there)",
-    );
-}
-
-#[test]
-fn an_http_error_over_ipv4_alone_is_named_with_its_status() {
-    let mut r = regions();
-    results(&mut port80(&mut r).v4)[1].status_code = Some(503);
-    let fs = evaluate(&with(r), &options());
-    let f = expect(&fs, ID, Some(80), Status::Fail);
-    assert_has(&f.summary, "IPv4 fails from 1 of 3 places where IPv6 works");
-    assert_has(&f.summary, "(HTTP 503)");
-}
-
-#[test]
-fn no_ipv6_probe_warns_and_keeps_the_ipv4_table() {
-    let mut r = regions();
-    port80(&mut r).v6 = failed(
-        ApiFailureKind::NoProbes,
-        "no probe fits (422): no_probes_found: No suitable probes found.",
-        None,
-    );
-    let fs = evaluate(&with(r), &options());
-    let f = expect(&fs, ID, Some(80), Status::Warn);
-    assert_has(
-        &f.summary,
-        "no probe could fetch the site over IPv6 (no probe fits (422)",
-    );
-    assert_has(&f.summary, "IPv4 worked from 3 of 3 places");
-}
-
-#[test]
-fn rate_limit_is_an_error_with_the_wait_and_the_quota() {
-    let mut r = regions();
-    port80(&mut r).v4 = failed(
-        ApiFailureKind::RateLimited,
-        "rate limit reached (429)",
-        Some(60),
-    );
-    r.quota = Some(Quota {
+fn api_failures_in_one_family_are_said_with_the_apis_words() {
+    let quota = Quota {
         limit: 250,
         remaining: 0,
         reset_s: 1800,
         kind: "ip".into(),
         credits: None,
-    });
-    let fs = evaluate(&with(r), &options());
-    let f = expect(&fs, ID, Some(80), Status::Error);
-    assert_has(
-        &f.summary,
-        "rate limit reached (429); retry after 60 s; 0 of 250 measurements left, reset in 1800 s",
-    );
-    assert_has(&f.explanation, "GLOBALPING_TOKEN");
-}
-
-#[test]
-fn a_stalled_measurement_is_an_error_that_says_so() {
-    let mut r = regions();
-    port80(&mut r).v6 = failed(
-        ApiFailureKind::Stalled,
-        "still in progress after 30 s (1 of 3 probes had answered)",
-        None,
-    );
-    let fs = evaluate(&with(r), &options());
-    let f = expect(&fs, ID, Some(80), Status::Error);
-    assert_has(&f.summary, "over IPv6: still in progress after 30 s");
-}
-
-#[test]
-fn results_still_streaming_say_so_and_a_probe_still_measuring_is_left_out() {
-    let mut r = regions();
-    r.complete = false;
-    results(&mut port80(&mut r).v6)[1].status = TestStatus::InProgress;
-    let fs = evaluate(&with(r), &options());
-    let f = expect(&fs, ID, Some(80), Status::Pass);
-    assert_has(&f.summary, "2 places on 2 continents");
-    assert_has(&f.summary, "(still measuring: 2 of 3 places in)");
+    };
+    let rows = [
+        (
+            Family::V6,
+            failed(
+                ApiFailureKind::NoProbes,
+                "no probe fits (422): no_probes_found: No suitable probes found.",
+                None,
+            ),
+            None,
+            Status::Warn,
+            &[
+                "no probe could fetch the site over IPv6 (no probe fits (422)",
+                "IPv4 worked from 3 of 3 places",
+            ][..],
+        ),
+        (
+            Family::V4,
+            failed(
+                ApiFailureKind::RateLimited,
+                "rate limit reached (429)",
+                Some(60),
+            ),
+            Some(quota),
+            Status::Error,
+            &[
+                "rate limit reached (429); retry after 60 s; 0 of 250 measurements left, reset in 1800 s",
+            ][..],
+        ),
+        (
+            Family::V6,
+            failed(
+                ApiFailureKind::Stalled,
+                "still in progress after 30 s (1 of 3 probes had answered)",
+                None,
+            ),
+            None,
+            Status::Error,
+            &["over IPv6: still in progress after 30 s"][..],
+        ),
+    ];
+    for (family, measured, quota, want, summary) in rows {
+        let mut r = regions();
+        let port = port80(&mut r);
+        match family {
+            Family::V4 => port.v4 = measured,
+            Family::V6 => port.v6 = measured,
+        }
+        let rate_limited = quota.is_some();
+        r.quota = quota;
+        let fs = evaluate(&with(r), &options());
+        let f = expect(&fs, ID, Some(80), want);
+        for part in summary {
+            assert_has(&f.summary, part);
+        }
+        if rate_limited {
+            // A token lifts the limit: the explanation says how to send one.
+            assert_has(&f.explanation, "GLOBALPING_TOKEN");
+        }
+    }
 }
 
 #[test]

@@ -147,10 +147,7 @@ fn egress_v6_without_default_route_is_a_consequence() {
     let fs = evaluate(&f, &options());
     let e = expect(&fs, CheckId::IspEgressIpv6, None, Status::Skip);
     assert_has(&e.summary, CheckId::RouteIpv6Default.as_str());
-    assert_eq!(
-        e.caused_by.map(|c| c.check),
-        Some(CheckId::RouteIpv6Default)
-    );
+    assert_cause(e, CheckId::RouteIpv6Default);
     let p = expect(&fs, CheckId::IspPublicIpv6, None, Status::Skip);
     assert_has(&p.summary, CheckId::RouteIpv6Default.as_str());
     assert_eq!(status(&fs, CheckId::IspInboundIpv6, Some(80)), Status::Skip);
@@ -168,7 +165,7 @@ fn egress_v6_lost_upstream_fails_with_traceroute() {
     assert_has(&cmds, "traceroute -6 -n 2001:db8:2::10");
     assert_has(&cmds, "mtr -6");
     let p = expect(&fs, CheckId::IspPublicIpv6, None, Status::Skip);
-    assert_eq!(p.caused_by.map(|c| c.check), Some(CheckId::IspEgressIpv6));
+    assert_cause(p, CheckId::IspEgressIpv6);
     assert_eq!(status(&fs, CheckId::IspEgressIpv4, None), Status::Pass);
     assert_eq!(verdict(&fs).check, Some(CheckId::IspEgressIpv6));
 }
@@ -294,44 +291,48 @@ fn shop_page(token: &str, at: &str, banner: &str) -> String {
     )
 }
 
+/// The home page compared over both families: volatile words (tokens, times) are the
+/// same site; another page or another server is another site.
 #[test]
-fn a_dynamic_page_is_the_same_site_over_both_families() {
-    let mut f = healthy_online();
-    bodies(
-        &mut f,
-        &shop_page("f3Kx9QpL2mZ7vB1nR8tW", "Mon, 30 Nov 2026 02:15:07 GMT", ""),
-        &shop_page("a8Jd0LsP5oQ2wE7rT4yU", "Mon, 30 Nov 2026 02:15:08 GMT", ""),
-    );
-    let fs = evaluate(&f, &options());
-    expect(&fs, CheckId::IspHttpParity, Some(80), Status::Pass);
-}
-
-#[test]
-fn another_page_over_ipv6_fails_saying_how_alike() {
-    let mut f = healthy_online();
-    bodies(
-        &mut f,
-        &shop_page("f3Kx9QpL2mZ7vB1nR8tW", "today", ""),
-        "<html><body><h1>Welcome to nginx!</h1><p>If you see this page, the nginx web server \
-         is successfully installed and working.</p></body></html>",
-    );
-    let fs = evaluate(&f, &options());
-    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
-    assert_has(&h.summary, "% alike)");
-}
-
-#[test]
-fn another_server_header_over_ipv6_is_another_site() {
-    let mut f = healthy_online();
-    let body = shop_page("x", "today", "");
-    bodies(&mut f, &body, &body);
-    if let Ok(r) = &mut isp(&mut f).http[1].response.result {
-        r.server = Some("Apache/2.4.62 (Debian)".into());
-        r.body_sha256 = "ab".repeat(32);
+fn pages_compare_by_content_and_server() {
+    let nginx_welcome = "<html><body><h1>Welcome to nginx!</h1><p>If you see this page, the \
+         nginx web server is successfully installed and working.</p></body></html>";
+    let rows = [
+        (
+            shop_page("f3Kx9QpL2mZ7vB1nR8tW", "Mon, 30 Nov 2026 02:15:07 GMT", ""),
+            shop_page("a8Jd0LsP5oQ2wE7rT4yU", "Mon, 30 Nov 2026 02:15:08 GMT", ""),
+            None,
+            Status::Pass,
+            None,
+        ),
+        (
+            shop_page("f3Kx9QpL2mZ7vB1nR8tW", "today", ""),
+            nginx_welcome.to_string(),
+            None,
+            Status::Fail,
+            Some("% alike)"),
+        ),
+        (
+            shop_page("x", "today", ""),
+            shop_page("x", "today", ""),
+            Some("Apache/2.4.62 (Debian)"),
+            Status::Fail,
+            Some("server Apache/2.4.62"),
+        ),
+    ];
+    for (v4, v6, v6_server, want, summary) in rows {
+        let mut f = healthy_online();
+        bodies(&mut f, &v4, &v6);
+        if let (Some(server), Ok(r)) = (v6_server, &mut isp(&mut f).http[1].response.result) {
+            r.server = Some(server.into());
+            r.body_sha256 = "ab".repeat(32);
+        }
+        let fs = evaluate(&f, &options());
+        let h = expect(&fs, CheckId::IspHttpParity, Some(80), want);
+        if let Some(part) = summary {
+            assert_has(&h.summary, part);
+        }
     }
-    let fs = evaluate(&f, &options());
-    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
-    assert_has(&h.summary, "server Apache/2.4.62");
 }
 
 /// The healthy host with `protocol` on each HTTP probe (IPv4 first, then IPv6).
@@ -353,16 +354,13 @@ fn http2_over_one_family_only_is_a_warning_naming_each_protocol() {
     assert_has(&h.summary, "h2 over IPv4 (203.0.113.10)");
     assert_has(&h.summary, "http/1.1 over IPv6 (2001:db8:1::10)");
     assert_line(&h.evidence, "IPv4 203.0.113.10: HTTP 200");
-    assert!(
-        h.evidence.iter().any(|l| l.ends_with("over h2")),
-        "{:?}",
-        h.evidence
-    );
-    assert!(
-        h.evidence.iter().any(|l| l.ends_with("over http/1.1")),
-        "{:?}",
-        h.evidence
-    );
+    for protocol in ["over h2", "over http/1.1"] {
+        assert!(
+            h.evidence.iter().any(|l| l.ends_with(protocol)),
+            "{protocol}: {:?}",
+            h.evidence
+        );
+    }
     assert_has(&h.explanation, "ALPN");
     let cmds = h.fixes[0].commands.join("\n");
     assert_has(&cmds, "%{http_version}");
@@ -409,7 +407,7 @@ fn http_refused_over_ipv6_points_at_the_listener() {
     );
     let fs = evaluate(&f, &options());
     let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
-    assert_eq!(h.caused_by.map(|c| c.check), Some(CheckId::ListenerIpv6));
+    assert_cause(h, CheckId::ListenerIpv6);
     assert_has(
         &h.summary,
         "(it refused the connection: nothing listens there",
@@ -645,7 +643,7 @@ fn nat_without_hairpin_is_a_warning_when_outside_gets_through() {
     no_port_forward(&mut f);
     let fs = evaluate(&f, &nat_options());
     let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
-    assert_eq!(h.caused_by.map(|c| c.check), Some(CheckId::IspInboundIpv4));
+    assert_cause(h, CheckId::IspInboundIpv4);
 }
 
 #[test]
@@ -664,7 +662,7 @@ fn inbound_failure_behind_the_hosts_own_firewall_names_it() {
     let fs = evaluate(&f, &o);
     expect(&fs, CheckId::FirewallIpv6, Some(8080), Status::Fail);
     let i = expect(&fs, CheckId::IspInboundIpv6, Some(8080), Status::Fail);
-    assert_eq!(i.caused_by.map(|c| c.check), Some(CheckId::FirewallIpv6));
+    assert_cause(i, CheckId::FirewallIpv6);
     assert_has(&i.explanation, CheckId::FirewallIpv6.as_str());
     assert_eq!(verdict(&fs).check, Some(CheckId::FirewallIpv4));
 }
@@ -730,7 +728,7 @@ fn path_mtu_blackhole_from_the_hosts_own_filter_names_it() {
     let fs = evaluate(&f, &options());
     assert_eq!(status(&fs, CheckId::FirewallIcmpv6, None), Status::Fail);
     let x = expect(&fs, CheckId::IspPathMtuIpv6, None, Status::Fail);
-    assert_eq!(x.caused_by.map(|c| c.check), Some(CheckId::FirewallIcmpv6));
+    assert_cause(x, CheckId::FirewallIcmpv6);
     assert_has(&x.explanation, "this host's own IPv6 filter");
     assert!(x.fixes.is_empty(), "the firewall finding carries the fix");
     assert_eq!(verdict(&fs).check, Some(CheckId::FirewallIcmpv6));
@@ -772,10 +770,7 @@ fn path_mtu_skips_where_the_path_is_already_blocked() {
     drop_routes(&mut f, Family::V6);
     let fs = evaluate(&f, &options());
     let x = expect(&fs, CheckId::IspPathMtuIpv6, None, Status::Skip);
-    assert_eq!(
-        x.caused_by.map(|c| c.check),
-        Some(CheckId::RouteIpv6Default)
-    );
+    assert_cause(x, CheckId::RouteIpv6Default);
 }
 
 #[test]
@@ -798,9 +793,12 @@ fn path_mtu_without_permission_for_icmp_says_what_is_needed() {
 
 // ------------------------------------------------------------------ isp.redirects
 
+/// The address asked and the answer of a redirect's second request over IPv6.
+type V6Hop<'a> = (Option<&'a str>, Probed<HttpResponse>);
+
 /// The home page redirects to `target` over both families; `v6_hop` is what the second
 /// request gave over IPv6 (address asked, answer), IPv4 reaching it fine.
-fn redirect_home(f: &mut Facts, target: &str, v6_hop: (Option<&str>, Probed<HttpResponse>)) {
+fn redirect_home(f: &mut Facts, target: &str, v6_hop: V6Hop) {
     let hop = |url: &str, at: Option<&str>, r: Probed<HttpResponse>| RedirectHop {
         url: url.into(),
         ip: at.map(ip),
@@ -843,73 +841,50 @@ fn redirects_healthy_site_has_none_and_passes() {
     assert_has(&fd.summary, "no redirects on port 80");
 }
 
+/// The home page redirects to a target; what the second request gave over IPv6 decides.
 #[test]
-fn redirect_to_a_name_without_aaaa_strands_ipv6_naming_the_hop() {
-    let mut f = healthy_online();
-    redirect_home(
-        &mut f,
-        "http://www.shop.example/",
+fn redirect_targets_strand_ipv6_clients_or_pass() {
+    let no_v6 = |why: &str| (None, Probed::err(ProbeErrorKind::NotRun, why));
+    let rows: [(&str, V6Hop, Status, &str); 4] = [
         (
-            None,
-            Probed::err(
-                ProbeErrorKind::NotRun,
-                "www.shop.example has no IPv6 address",
+            "http://www.shop.example/",
+            no_v6("www.shop.example has no IPv6 address"),
+            Status::Fail,
+            "IPv6 clients are stranded at the redirect http://shop.example/ -> http://www.shop.example/: www.shop.example has no AAAA record",
+        ),
+        (
+            "http://203.0.113.10/",
+            no_v6("203.0.113.10 has no IPv6 address"),
+            Status::Fail,
+            "names the IPv4 address 203.0.113.10",
+        ),
+        (
+            "https://shop.example/",
+            (
+                Some("2001:db8:1::10"),
+                Probed::err(ProbeErrorKind::Refused, "connection refused"),
             ),
+            Status::Fail,
+            "[2001:db8:1::10] does not answer over IPv6",
         ),
-    );
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::IspRedirects, Some(80), Status::Fail);
-    assert_has(
-        &fd.summary,
-        "IPv6 clients are stranded at the redirect http://shop.example/ -> http://www.shop.example/: www.shop.example has no AAAA record",
-    );
-    assert!(!fd.summary.contains("IPv4 clients"), "{}", fd.summary);
-}
-
-#[test]
-fn redirect_to_an_ipv4_literal_strands_ipv6() {
-    let mut f = healthy_online();
-    redirect_home(
-        &mut f,
-        "http://203.0.113.10/",
         (
-            None,
-            Probed::err(ProbeErrorKind::NotRun, "203.0.113.10 has no IPv6 address"),
+            "https://shop.example/",
+            (Some("2001:db8:1::10"), Probed::ok(http_answer(200, None))),
+            Status::Pass,
+            "every redirect on port 80 leads to",
         ),
-    );
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::IspRedirects, Some(80), Status::Fail);
-    assert_has(&fd.summary, "names the IPv4 address 203.0.113.10");
-}
-
-#[test]
-fn redirect_to_a_port_closed_over_ipv6_strands_ipv6() {
-    let mut f = healthy_online();
-    redirect_home(
-        &mut f,
-        "https://shop.example/",
-        (
-            Some("2001:db8:1::10"),
-            Probed::err(ProbeErrorKind::Refused, "connection refused"),
-        ),
-    );
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::IspRedirects, Some(80), Status::Fail);
-    assert_has(&fd.summary, "[2001:db8:1::10] does not answer over IPv6");
-}
-
-#[test]
-fn redirect_to_https_on_both_families_passes() {
-    let mut f = healthy_online();
-    redirect_home(
-        &mut f,
-        "https://shop.example/",
-        (Some("2001:db8:1::10"), Probed::ok(http_answer(200, None))),
-    );
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::IspRedirects, Some(80), Status::Pass);
-    assert_has(&fd.summary, "every redirect on port 80 leads to");
-    assert_line(&fd.evidence, "HTTP 301 -> https://shop.example/");
+    ];
+    for (target, v6_hop, want, summary) in rows {
+        let mut f = healthy_online();
+        redirect_home(&mut f, target, v6_hop);
+        let fs = evaluate(&f, &options());
+        let fd = expect(&fs, CheckId::IspRedirects, Some(80), want);
+        assert_has(&fd.summary, summary);
+        assert!(!fd.summary.contains("IPv4 clients"), "{}", fd.summary);
+        if want == Status::Pass {
+            assert_line(&fd.evidence, "HTTP 301 -> https://shop.example/");
+        }
+    }
 }
 
 #[test]

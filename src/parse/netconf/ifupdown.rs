@@ -83,26 +83,8 @@ fn read_file(reader: &mut Reader<'_>, st: &mut State, path: &Path, origin: Optio
     };
     let cloud = cloud_init_marked(path, &text);
     st.current = None;
-    let mut logical = String::new();
-    let mut start = 0;
-    for (n, raw) in text.lines().enumerate() {
-        if logical.is_empty() {
-            start = n + 1;
-        }
-        let line = raw.trim();
-        if logical.is_empty() && line.starts_with('#') {
-            continue;
-        }
-        if let Some(body) = line.strip_suffix('\\') {
-            if logical.len() < 1 << 16 {
-                logical.push_str(body);
-                logical.push(' ');
-            }
-            continue;
-        }
-        logical.push_str(line);
-        let full = std::mem::take(&mut logical);
-        line_of_config(reader, st, path, start, full.trim(), cloud);
+    for (start, full) in crate::parse::logical_lines(&text, &['#']) {
+        line_of_config(reader, st, path, start, &full, cloud);
     }
     reader.leave();
 }

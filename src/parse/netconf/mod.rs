@@ -15,7 +15,7 @@ pub mod netplan;
 pub mod networkd;
 
 use super::source::{ConfigSource, Limits, Reader};
-use crate::facts::netconf::{BootNetwork, CloudInit, NetSystem, SystemConfig};
+use crate::facts::netconf::{BootNetwork, CloudInit, IfaceConfig, NetSystem, SystemConfig};
 use crate::sanitize::clean;
 use ipnet::IpNet;
 use std::collections::BTreeSet;
@@ -86,6 +86,31 @@ fn units(src: &dyn ConfigSource) -> (BTreeSet<String>, BTreeSet<String>) {
         }
     }
     (enabled, masked)
+}
+
+/// A system other than netplan (only netplan names a renderer). `why` is the first of
+/// `reasons` that holds, else `otherwise`: what showed the system in charge, or why it
+/// is not.
+fn system_config(
+    system: NetSystem,
+    in_charge: bool,
+    reasons: &[(bool, &str)],
+    otherwise: &str,
+    files: Vec<PathBuf>,
+    interfaces: Vec<IfaceConfig>,
+) -> SystemConfig {
+    let why = reasons
+        .iter()
+        .find(|(holds, _)| *holds)
+        .map_or(otherwise, |(_, w)| w);
+    SystemConfig {
+        system,
+        in_charge,
+        why: why.to_owned(),
+        renderer: None,
+        files,
+        interfaces,
+    }
 }
 
 fn exists(src: &dyn ConfigSource, path: &Path) -> bool {
@@ -254,20 +279,17 @@ pub fn load(src: &dyn ConfigSource, limits: &Limits, cmdline: &str) -> BootNetwo
         }
         let in_charge =
             (nd_enabled || nd_via_netplan) && !masked.contains("systemd-networkd.service");
-        systems.push(SystemConfig {
-            system: NetSystem::Networkd,
+        systems.push(system_config(
+            NetSystem::Networkd,
             in_charge,
-            why: if nd_enabled {
-                "systemd-networkd.service is enabled".into()
-            } else if nd_via_netplan {
-                "netplan starts systemd-networkd at boot".into()
-            } else {
-                "systemd-networkd is not enabled: its files are not read at boot".into()
-            },
-            renderer: None,
-            files: read,
-            interfaces: ifaces,
-        });
+            &[
+                (nd_enabled, "systemd-networkd.service is enabled"),
+                (nd_via_netplan, "netplan starts systemd-networkd at boot"),
+            ],
+            "systemd-networkd is not enabled: its files are not read at boot",
+            read,
+            ifaces,
+        ));
     }
 
     // NetworkManager keyfiles
@@ -288,20 +310,20 @@ pub fn load(src: &dyn ConfigSource, limits: &Limits, cmdline: &str) -> BootNetwo
                 ifaces.push(cfg);
             }
         }
-        systems.push(SystemConfig {
-            system: NetSystem::NetworkManager,
-            in_charge: nm_in_charge,
-            why: if nm_enabled {
-                "NetworkManager.service is enabled".into()
-            } else if nm_via_netplan {
-                "netplan hands the configuration to NetworkManager".into()
-            } else {
-                "NetworkManager is not enabled: its connections are not brought up at boot".into()
-            },
-            renderer: None,
-            files: read,
-            interfaces: ifaces,
-        });
+        systems.push(system_config(
+            NetSystem::NetworkManager,
+            nm_in_charge,
+            &[
+                (nm_enabled, "NetworkManager.service is enabled"),
+                (
+                    nm_via_netplan,
+                    "netplan hands the configuration to NetworkManager",
+                ),
+            ],
+            "NetworkManager is not enabled: its connections are not brought up at boot",
+            read,
+            ifaces,
+        ));
     }
 
     // ifupdown
@@ -322,20 +344,14 @@ pub fn load(src: &dyn ConfigSource, limits: &Limits, cmdline: &str) -> BootNetwo
                 file.display()
             ));
         }
-        systems.push(SystemConfig {
-            system: NetSystem::Ifupdown,
-            in_charge: ifup_enabled,
-            why: if on("networking.service") {
-                "networking.service (ifupdown) is enabled".into()
-            } else if sysv {
-                "the networking init script (ifupdown) runs at boot".into()
-            } else {
-                "networking.service (ifupdown) is not enabled: /etc/network/interfaces is not read at boot".into()
-            },
-            renderer: None,
-            files: f.reader.files[first..].to_vec(),
-            interfaces: parsed.interfaces,
-        });
+        systems.push(system_config(
+            NetSystem::Ifupdown,
+            ifup_enabled,
+            &[(on("networking.service"), "networking.service (ifupdown) is enabled"), (sysv, "the networking init script (ifupdown) runs at boot")],
+            "networking.service (ifupdown) is not enabled: /etc/network/interfaces is not read at boot",
+            f.reader.files[first..].to_vec(),
+            parsed.interfaces,
+        ));
     }
 
     // RHEL ifcfg
@@ -374,20 +390,20 @@ pub fn load(src: &dyn ConfigSource, limits: &Limits, cmdline: &str) -> BootNetwo
                 ifaces.push(cfg);
             }
         }
-        systems.push(SystemConfig {
-            system: NetSystem::Ifcfg,
-            in_charge: legacy || nm_in_charge,
-            why: if legacy {
-                "the legacy network service (network-scripts) is enabled".into()
-            } else if nm_in_charge {
-                "NetworkManager reads them (ifcfg-rh plugin)".into()
-            } else {
-                "neither NetworkManager nor the network service is enabled: they are not read at boot".into()
-            },
-            renderer: None,
-            files: read,
-            interfaces: ifaces,
-        });
+        systems.push(system_config(
+            NetSystem::Ifcfg,
+            legacy || nm_in_charge,
+            &[
+                (
+                    legacy,
+                    "the legacy network service (network-scripts) is enabled",
+                ),
+                (nm_in_charge, "NetworkManager reads them (ifcfg-rh plugin)"),
+            ],
+            "neither NetworkManager nor the network service is enabled: they are not read at boot",
+            read,
+            ifaces,
+        ));
     }
 
     // cloud-init

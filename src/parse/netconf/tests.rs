@@ -643,20 +643,18 @@ fn fifos_and_huge_files_neither_hang_nor_count() {
         v6_addrs(&np.interfaces[0]),
         ["2001:cafe:face:beef::dead:dead/64"]
     );
-    assert!(
-        b.problems
-            .iter()
-            .any(|p| p.contains("10-fifo.yaml") && p.contains("not a regular file")),
-        "{:?}",
-        b.problems
-    );
-    assert!(
-        b.problems
-            .iter()
-            .any(|p| p.contains("10-big.network") && p.contains("larger")),
-        "{:?}",
-        b.problems
-    );
+    for (file, why) in [
+        ("10-fifo.yaml", "not a regular file"),
+        ("10-big.network", "larger"),
+    ] {
+        assert!(
+            b.problems
+                .iter()
+                .any(|p| p.contains(file) && p.contains(why)),
+            "{file}: {:?}",
+            b.problems
+        );
+    }
 }
 
 // ------------------------------------------------------------------ fuzz

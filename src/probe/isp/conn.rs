@@ -214,18 +214,13 @@ pub async fn tls_connect(
         .map_err(|e| err(ProbeErrorKind::Failed, format!("TLS name {host}: {e}")))?;
     let validator = tls.filter(|t| t.verify.as_ref().is_ok_and(|v| Arc::ptr_eq(v, &config)));
     let connector = TlsConnector::from(config);
-    let stream = match tokio::time::timeout_at(deadline, connector.connect(name, tcp)).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            return Err(err(
-                ProbeErrorKind::Failed,
-                format!("TLS handshake: {}", clean(&e.to_string())),
-            ));
-        }
-        Err(_) => {
-            return Err(err(ProbeErrorKind::Timeout, "TLS handshake: timed out"));
-        }
-    };
+    let stream = crate::probe::before(
+        deadline,
+        connector.connect(name, tcp),
+        |e| format!("TLS handshake: {}", clean(&e.to_string())),
+        "TLS handshake: timed out",
+    )
+    .await?;
     let presented = stream.get_ref().1.peer_certificates().unwrap_or(&[]);
     let cert = presented.first().map(|leaf| {
         let mut info = cert_info(leaf.as_ref());

@@ -231,16 +231,13 @@ where
             }
         }
     };
-    let (response, _task) = match tokio::time::timeout_at(deadline, head).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => return Err(err(ProbeErrorKind::Failed, hyper_error(&e, protocol))),
-        Err(_) => {
-            return Err(err(
-                ProbeErrorKind::Timeout,
-                "no complete response head before the timeout",
-            ));
-        }
-    };
+    let (response, _task) = crate::probe::before(
+        deadline,
+        head,
+        |e| hyper_error(&e, protocol),
+        "no complete response head before the timeout",
+    )
+    .await?;
     let status = response.status().as_u16();
     let headers = response.headers();
     let location = text(headers, header::LOCATION);

@@ -202,21 +202,13 @@ async fn finish(
     >,
     deadline: Instant,
 ) -> Result<Reply, ProbeError> {
-    let (response, _task) = match tokio::time::timeout_at(deadline, work).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => {
-            return Err(err(
-                ProbeErrorKind::Failed,
-                format!("the API's answer: {}", clean(&e.to_string())),
-            ));
-        }
-        Err(_) => {
-            return Err(err(
-                ProbeErrorKind::Timeout,
-                "the API did not answer in time",
-            ));
-        }
-    };
+    let (response, _task) = crate::probe::before(
+        deadline,
+        work,
+        |e| format!("the API's answer: {}", clean(&e.to_string())),
+        "the API did not answer in time",
+    )
+    .await?;
     let status = response.status().as_u16();
     let retry_after_s = response
         .headers()

@@ -205,18 +205,26 @@ fn late_results_of_a_superseded_run_are_dropped() {
     assert!(app.stages.iter().all(|s| matches!(s, StageRun::Done(_))));
 }
 
-#[test]
-fn copy_sends_the_selected_fix_command() {
-    let mut app = started(&ipv4_only_nginx());
-    // select listener.config, which has the nginx fix
+/// Select a stage's check with the keys a user presses: right to the stage, down to it.
+fn select(app: &mut App, stage: Stage, id: CheckId) {
+    while app.selected_stage() != stage {
+        app.update(code(KeyCode::Right));
+    }
     let idx = app
-        .stage_findings(Stage::Listener)
+        .stage_findings(stage)
         .iter()
-        .position(|f| f.id == CheckId::ListenerConfig)
+        .position(|f| f.id == id)
         .unwrap();
     while app.check < idx {
         app.update(code(KeyCode::Down));
     }
+}
+
+#[test]
+fn copy_sends_the_selected_fix_command() {
+    let mut app = started(&ipv4_only_nginx());
+    // listener.config has the nginx fix
+    select(&mut app, Stage::Listener, CheckId::ListenerConfig);
     app.update(key('2'));
     let e = app.update(key('c'));
     match &e[..] {
@@ -240,17 +248,7 @@ fn instructions_are_never_copied() {
     f.boot_network = None;
     f.neighbours = crate::facts::Probed::ok(Vec::new());
     let mut app = started(&f);
-    while app.selected_stage() != Stage::Route {
-        app.update(code(KeyCode::Right));
-    }
-    let idx = app
-        .stage_findings(Stage::Route)
-        .iter()
-        .position(|f| f.id == CheckId::RouteIpv6Default)
-        .unwrap();
-    while app.check < idx {
-        app.update(code(KeyCode::Down));
-    }
+    select(&mut app, Stage::Route, CheckId::RouteIpv6Default);
     let shown = &app.selected_finding().unwrap().fixes[0].commands;
     assert!(shown.iter().any(|c| c.starts_with('#')), "{shown:?}");
     assert_eq!(

@@ -180,16 +180,24 @@ fn replay_badge_names_host_and_time() {
     );
 }
 
-#[test]
-fn training_quiz_and_reveal() {
+/// The quiz of a training scenario whose answer is the listener stage, started.
+fn training(story: &str) -> App {
     let mut app = App::new(fixtures::options(), false, theme());
     app.training = Some(super::super::app::Training {
         title: "The shop is slow on phones".into(),
-        story: "Customers on mobile networks say the shop takes ages to load or never does; from the office everything is fine.".into(),
+        story: story.into(),
         answer: Some(crate::model::Stage::Listener),
         picked: None,
     });
     app.start();
+    app
+}
+
+#[test]
+fn training_quiz_and_reveal() {
+    let mut app = training(
+        "Customers on mobile networks say the shop takes ages to load or never does; from the office everything is fine.",
+    );
     both("training_quiz", &app);
     let header = answer(&mut app);
     assert!(header.contains("TRAINING ✗ it was Listener"), "{header}");
@@ -220,14 +228,7 @@ fn fixtures_fixes_hold_only_their_hosts_values() {
 /// key bar shows, and they do: two steps down from DNS is Listener, the right answer.
 #[test]
 fn training_hint_matches_its_keys_and_layout() {
-    let mut app = App::new(fixtures::options(), false, theme());
-    app.training = Some(super::super::app::Training {
-        title: "The shop is slow on phones".into(),
-        story: "Customers on mobile networks cannot load the shop.".into(),
-        answer: Some(crate::model::Stage::Listener),
-        picked: None,
-    });
-    app.start();
+    let mut app = training("Customers on mobile networks cannot load the shop.");
     let screen = render(&app, 120, 40);
     assert!(screen.contains("Choose it in the tree with ↑↓"), "{screen}");
     let bar = screen.lines().last().unwrap_or("");

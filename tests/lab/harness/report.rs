@@ -228,6 +228,12 @@ impl CheckRun {
         self.assert_status_in(id, port, &[want]);
     }
 
+    /// Check `id` at `port` is `want` and its summary contains every one of `summary`.
+    pub fn assert_finding(&self, id: CheckId, port: Option<u16>, want: Status, summary: &[&str]) {
+        self.assert_status(id, port, want);
+        self.assert_says(id, port, Part::Summary, summary);
+    }
+
     /// `part` of the finding contains every one of `needles`.
     pub fn assert_says(&self, id: CheckId, port: Option<u16>, part: Part, needles: &[&str]) {
         let text = self.part(id, port, part);
