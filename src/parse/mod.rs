@@ -13,6 +13,9 @@ pub mod hosts;
 pub mod iptables;
 pub mod netconf;
 pub mod nft;
+mod nft_sets;
+pub mod ipset;
+pub mod ssh;
 pub mod nginx;
 pub mod postfix;
 #[cfg(test)]
