@@ -353,20 +353,21 @@ impl Compiled<'_> {
             .collect()
     }
 
-    /// The source sets that hold `ip`, as `set NAME (PLACE)`.
-    pub fn sets_holding(&self, ip: IpAddr) -> Vec<String> {
-        let mut out: Vec<String> = self
+    /// The source sets that hold `ip`.
+    pub fn sets_holding(&self, ip: IpAddr) -> Vec<SourceSet> {
+        let mut ids: Vec<usize> = self
             .sets
             .at
             .values()
             .filter(|(_, k)| k.contains(&Key::Saddr))
-            .map(|(si, _)| &self.sets.index[*si])
-            .filter(|s| s.has(ip))
-            .map(|s| format!("{} {}", s.place, s.name))
+            .map(|(si, _)| *si)
+            .filter(|si| self.sets.index[*si].has(ip))
             .collect();
-        out.sort();
-        out.dedup();
-        out
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .map(|si| self.sets.index[si].summary())
+            .collect()
     }
 }
 
@@ -429,10 +430,12 @@ mod tests {
         assert_eq!(names, ["ban", "pairs", "everyone"]);
         let ban = &c.source_sets(Family::V4)[0];
         assert_eq!((ban.elements, ban.addresses), (3, 1 + 256 + 9));
-        assert_eq!(
-            c.sets_holding(v4("198.51.100.1")),
-            ["nft inet t ban", "nft inet t everyone"]
-        );
+        let holding: Vec<String> = c
+            .sets_holding(v4("198.51.100.1"))
+            .into_iter()
+            .map(|s| format!("{} {}", s.place, s.name))
+            .collect();
+        assert_eq!(holding, ["nft inet t ban", "nft inet t everyone"]);
     }
 
     /// `-m set --match-set` against the ipsets read by `ipset save`; a set not read
@@ -474,9 +477,6 @@ mod tests {
             c.decide(&from(web.clone(), "10.0.0.3")).decision,
             Decision::Drop
         );
-        assert_eq!(
-            c.decide(&from(web, "10.0.0.4")).decision,
-            Decision::Accept
-        );
+        assert_eq!(c.decide(&from(web, "10.0.0.4")).decision, Decision::Accept);
     }
 }

@@ -176,7 +176,9 @@ mod tests {
         assert_eq!(ban.elems.len(), 3);
         let office = by("office6");
         assert_eq!(office.fields, [SetField::Addr(Family::V6)]);
-        assert!(matches!(office.elems[0][0], SetVal::Addr(AddrItem::Net(n)) if n.prefix_len() == 48));
+        assert!(
+            matches!(office.elems[0][0], SetVal::Addr(AddrItem::Net(n)) if n.prefix_len() == 48)
+        );
         let pairs = by("ssh-pairs");
         assert_eq!(
             pairs.elems[0][1],

@@ -179,7 +179,10 @@ mod tests {
                 neg: false
             })
         );
-        assert!(matches!(r[1].matches.last(), Some(Match::Set { neg: true, .. })));
+        assert!(matches!(
+            r[1].matches.last(),
+            Some(Match::Set { neg: true, .. })
+        ));
         // The concatenation's parts imply IPv4 and TCP.
         assert!(r[2].matches.contains(&Match::L4proto {
             protos: vec![6],

@@ -294,7 +294,8 @@ fn ssh_session() -> Option<crate::facts::firewall::SshSession> {
         if pid <= 1 {
             return None;
         }
-        if let Some(v) = super::procfs::environ(pid).and_then(|e| e.get("SSH_CONNECTION").cloned()) {
+        if let Some(v) = super::procfs::environ(pid).and_then(|e| e.get("SSH_CONNECTION").cloned())
+        {
             return crate::parse::ssh::session(&v);
         }
         pid = parent_of(pid)?;
@@ -305,7 +306,12 @@ fn ssh_session() -> Option<crate::facts::firewall::SshSession> {
 /// The parent of a process, from `/proc/PID/stat` (the field after the name's `)`).
 fn parent_of(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// `iptables-save` where it is the legacy variant (older distributions name it so).

@@ -141,13 +141,13 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
                 sets => {
                     let named = sets.join(", ");
                     let summary = format!("{} (admitted only from {named})", fd.summary);
-                    Finding { summary, ..fd }
-                        .explain(key, &vars)
-                        .explain_also("fw_only_from", &[("sets", &named), ("port", &p), ("family", family.name())])
+                    Finding { summary, ..fd }.explain(key, &vars).explain_also(
+                        "fw_only_from",
+                        &[("sets", &named), ("port", &p), ("family", family.name())],
+                    )
                 }
             };
-            apply_fix(fd.evidence_all(ev), &plan)
-            .took(f.firewall.ms)
+            apply_fix(fd.evidence_all(ev), &plan).took(f.firewall.ms)
         }
         Decision::Uncertain => {
             ev.push(format!("undecided at {rule}"));

@@ -53,14 +53,18 @@ pub(super) fn label(s: &SourceSet) -> String {
 
 fn size(s: &SourceSet) -> String {
     let addrs = if s.addresses > 1 << 40 {
-        format!("about 2^{} addresses", 128 - s.addresses.leading_zeros() - 1)
+        format!(
+            "about 2^{} addresses",
+            128 - s.addresses.leading_zeros() - 1
+        )
     } else {
         format!("{} addresses", s.addresses)
     };
     if s.addresses == s.elements as u128 {
         addrs
     } else {
-        format!("{} entries, {addrs}", s.elements)
+        let entries = if s.elements == 1 { "entry" } else { "entries" };
+        format!("{} {entries}, {addrs}", s.elements)
     }
 }
 
@@ -132,7 +136,7 @@ pub(super) fn examine(c: &Compiled, base: &Packet, arbitrary: Decision) -> Sourc
         let net = base.family.pick(&r.v4, &r.v6);
         let ip = region_addr(net);
         let o = c.decide(&from(base, ip));
-        let holders = c.sets_holding(ip);
+        let holders: Vec<String> = c.sets_holding(ip).iter().map(label).collect();
         let by = if holders.is_empty() {
             decided(&o)
         } else {
@@ -184,10 +188,7 @@ pub(super) fn ssh_client(
             false,
         ));
     }
-    let pkt = from(
-        &Packet::tcp_syn(s.server, s.server_port, iif),
-        s.client,
-    );
+    let pkt = from(&Packet::tcp_syn(s.server, s.server_port, iif), s.client);
     let o = c.decide(&pkt);
     let line = match o.decision {
         Decision::Accept => format!(
@@ -229,11 +230,7 @@ pub(super) fn echo_view(
     arbitrary: Decision,
 ) -> Option<String> {
     let isp = f.isp.value()?;
-    let server = isp
-        .echo
-        .iter()
-        .find(|e| e.family == base.family)?
-        .server?;
+    let server = isp.echo.iter().find(|e| e.family == base.family)?.server?;
     isp.inbound
         .iter()
         .find(|p| p.port == port && p.family == base.family)?;
@@ -270,7 +267,11 @@ pub(super) fn seen(f: &Facts, c: &Compiled, syn: &Packet, port: u16, arbitrary: 
     let mut lines = sources.lines.clone();
     let mut locked_out = false;
     if let Some((line, shut)) = ssh_client(f, c, syn.family, &syn.iif) {
-        let ssh_port = f.firewall.value().and_then(|fw| fw.ssh).map(|s| s.server_port);
+        let ssh_port = f
+            .firewall
+            .value()
+            .and_then(|fw| fw.ssh)
+            .map(|s| s.server_port);
         // The session's own port says it on this port; other ports only repeat it when
         // it is bad news.
         if ssh_port == Some(port) || shut {
@@ -312,3 +313,7 @@ pub(super) fn open_but(seen: &Seen, family: Family, port: u16) -> Option<(String
     }
     None
 }
+
+#[cfg(test)]
+#[path = "sources_tests.rs"]
+mod tests;
