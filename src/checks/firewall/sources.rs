@@ -315,5 +315,4 @@ pub(super) fn open_but(seen: &Seen, family: Family, port: u16) -> Option<(String
 }
 
 #[cfg(test)]
-#[path = "sources_tests.rs"]
 mod tests;

@@ -10,7 +10,7 @@ use crate::facts::firewall::{FirewallFacts, Source, SshSession};
 use crate::model::{CheckId, Family, Status};
 use crate::parse::{ipset, iptables};
 
-const IPSETS: &str = include_str!("../../../tests/fixtures/firewall/ipset.save");
+const IPSETS: &str = include_str!("../../../../tests/fixtures/firewall/ipset.save");
 
 /// nft JSON: `sets` (`"name": [elements]`, of `type`) and rules of an inet table `host`
 /// whose input chain has policy drop, after `ct state established,related accept`.
