@@ -479,4 +479,38 @@ mod tests {
         );
         assert_eq!(c.decide(&from(web, "10.0.0.4")).decision, Decision::Accept);
     }
+
+    proptest::proptest! {
+        /// The merged intervals answer as a scan of the elements would.
+        #[test]
+        fn merged_intervals_agree_with_a_scan(
+            items in proptest::collection::vec((proptest::num::u32::ANY, 0u8..=32, proptest::bool::ANY, 0u32..5000), 0..60),
+            probes in proptest::collection::vec(proptest::num::u32::ANY, 1..40),
+        ) {
+            let items: Vec<AddrItem> = items
+                .into_iter()
+                .map(|(a, len, range, width)| {
+                    let ip = IpAddr::from(std::net::Ipv4Addr::from(a));
+                    if range {
+                        let b = IpAddr::from(std::net::Ipv4Addr::from(a.saturating_add(width)));
+                        AddrItem::Range(ip, b)
+                    } else {
+                        AddrItem::Net(ipnet::IpNet::new(ip, len).unwrap().trunc())
+                    }
+                })
+                .collect();
+            let spans = merge(items.iter().filter_map(|i| span(i, Family::V4)).collect());
+            for w in spans.windows(2) {
+                proptest::prop_assert!(w[0].1 < w[1].0);
+            }
+            for x in probes.into_iter().chain(spans.iter().map(|s| s.1 as u32)) {
+                let ip = IpAddr::from(std::net::Ipv4Addr::from(x));
+                let scan = items.iter().any(|i| match i {
+                    AddrItem::Net(n) => n.contains(&ip),
+                    AddrItem::Range(a, b) => *a <= ip && ip <= *b,
+                });
+                proptest::prop_assert_eq!(holds(&spans, u128::from(x)), scan);
+            }
+        }
+    }
 }

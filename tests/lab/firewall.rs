@@ -11,4 +11,10 @@ scenario_tests!("firewall.toml":
     ipv6_policy_drop_without_icmpv6_breaks_the_site,
     service_open_over_ipv6_but_shut_over_ipv4,
     without_nft_the_legacy_tables_are_still_read,
+    fail2ban_ban_set_passes,
+    geo_set_blocking_a_continent_warns,
+    range_form_of_everyone_passes,
+    office_set_only_fails_naming_it,
+    ipset_ban_list_passes,
+    ipset_allow_list_only_fails,
 );

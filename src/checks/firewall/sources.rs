@@ -52,13 +52,10 @@ pub(super) fn label(s: &SourceSet) -> String {
 }
 
 fn size(s: &SourceSet) -> String {
-    let addrs = if s.addresses > 1 << 40 {
-        format!(
-            "about 2^{} addresses",
-            128 - s.addresses.leading_zeros() - 1
-        )
-    } else {
-        format!("{} addresses", s.addresses)
+    let addrs = match s.addresses {
+        1 => "1 address".to_string(),
+        n if n > 1 << 40 => format!("about 2^{} addresses", 128 - n.leading_zeros() - 1),
+        n => format!("{n} addresses"),
     };
     if s.addresses == s.elements as u128 {
         addrs
@@ -177,6 +174,11 @@ pub(super) fn ssh_client(
 ) -> Option<(String, bool)> {
     let s = f.firewall.value()?.ssh?;
     let server = crate::net::bracketed(s.server);
+    // A session to another host or network namespace (dsdoctor run through `ip netns
+    // exec`, or on a jump host) says nothing about this filter.
+    if crate::checks::host::find_addr(f, s.server).is_none() {
+        return None;
+    }
     if Family::of(s.client) != family {
         return Some((
             format!(
