@@ -116,26 +116,23 @@ fn ruleset(ports: &[u16]) -> String {
     };
     items.push(chain("input", Some(("filter", "input", 0, "drop")), 2));
     items.push(chain("forward", Some(("filter", "forward", 0, "drop")), 3));
-    let mut n = 0;
-    let mut h = 100;
-    let mut add = |items: &mut Vec<String>, fam: &str, table: &str, chain: &str, expr: String| {
-        items.push(rule(fam, table, chain, h, &expr));
-        h += 1;
-        n += 1;
+    let mut out = Rules {
+        items,
+        n: 0,
+        h: 100,
     };
     // nat prerouting: Docker's DOCKER chain with one DNAT per published port.
-    items.push(r#"{"chain":{"family":"ip","table":"nat","name":"PREROUTING","handle":1,"type":"nat","hook":"prerouting","prio":-100,"policy":"accept"}}"#.into());
-    items.push(r#"{"chain":{"family":"ip","table":"nat","name":"DOCKER","handle":2}}"#.into());
-    add(
-        &mut items,
+    out.items.push(r#"{"chain":{"family":"ip","table":"nat","name":"PREROUTING","handle":1,"type":"nat","hook":"prerouting","prio":-100,"policy":"accept"}}"#.into());
+    out.items
+        .push(r#"{"chain":{"family":"ip","table":"nat","name":"DOCKER","handle":2}}"#.into());
+    out.add(
         "ip",
         "nat",
         "PREROUTING",
         r#"{"match":{"op":"==","left":{"fib":{"result":"type","flags":["daddr"]}},"right":"local"}},{"jump":{"target":"DOCKER"}}"#.into(),
     );
     for (i, p) in (8000..8050u16).enumerate() {
-        add(
-            &mut items,
+        out.add(
             "ip",
             "nat",
             "DOCKER",
@@ -146,16 +143,14 @@ fn ruleset(ports: &[u16]) -> String {
         );
     }
     // forward: established, then Docker's per-container accepts.
-    add(
-        &mut items,
+    out.add(
         "inet",
         "filter",
         "forward",
         format!("{ESTABLISHED},{ACCEPT}"),
     );
     for i in 0..200u32 {
-        add(
-            &mut items,
+        out.add(
             "inet",
             "filter",
             "forward",
@@ -167,15 +162,8 @@ fn ruleset(ports: &[u16]) -> String {
         );
     }
     // input: established, loopback, the sets, padding chains, then the ports.
-    add(
-        &mut items,
-        "inet",
-        "filter",
-        "input",
-        format!("{ESTABLISHED},{ACCEPT}"),
-    );
-    add(
-        &mut items,
+    out.add("inet", "filter", "input", format!("{ESTABLISHED},{ACCEPT}"));
+    out.add(
         "inet",
         "filter",
         "input",
@@ -188,16 +176,14 @@ fn ruleset(ports: &[u16]) -> String {
         ("ip6", "crowdsec6-blacklists"),
         ("ip", "geo-asia"),
     ] {
-        add(
-            &mut items,
+        out.add(
             "inet",
             "filter",
             "input",
             format!("{},{DROP}", saddr(proto, s)),
         );
     }
-    add(
-        &mut items,
+    out.add(
         "inet",
         "filter",
         "input",
@@ -205,21 +191,19 @@ fn ruleset(ports: &[u16]) -> String {
             r#"{{"match":{{"op":"==","left":{{"concat":[{{"payload":{{"protocol":"ip","field":"saddr"}}}},{{"payload":{{"protocol":"tcp","field":"dport"}}}}]}},"right":"@office"}}}},{ACCEPT}"#
         ),
     );
-    add(
-        &mut items,
+    out.add(
         "inet",
         "filter",
         "input",
         r#"{"match":{"op":"==","left":{"payload":{"protocol":"icmpv6","field":"type"}},"right":{"set":["packet-too-big","nd-neighbor-solicit","nd-neighbor-advert"]}}},{"accept":null}"#.into(),
     );
     let chains = 20;
-    let fixed = n + chains * 2 + ports.len();
+    let fixed = out.n + chains * 2 + ports.len();
     let per_chain = (RULES - fixed) / chains;
     for c in 0..chains {
         let name = format!("zone{c}");
-        items.push(chain(&name, None, 10 + c));
-        add(
-            &mut items,
+        out.items.push(chain(&name, None, 10 + c));
+        out.add(
             "inet",
             "filter",
             "input",
@@ -238,19 +222,12 @@ fn ruleset(ports: &[u16]) -> String {
                     i + 16
                 )
             };
-            add(&mut items, "inet", "filter", &name, expr);
+            out.add("inet", "filter", &name, expr);
         }
-        add(
-            &mut items,
-            "inet",
-            "filter",
-            &name,
-            r#"{"return":null}"#.into(),
-        );
+        out.add("inet", "filter", &name, r#"{"return":null}"#.into());
     }
     for p in ports {
-        add(
-            &mut items,
+        out.add(
             "inet",
             "filter",
             "input",
@@ -259,16 +236,30 @@ fn ruleset(ports: &[u16]) -> String {
             ),
         );
     }
-    while n < RULES {
-        add(
-            &mut items,
+    while out.n < RULES {
+        out.add(
             "inet",
             "filter",
             "forward",
             r#"{"match":{"op":"==","left":{"meta":{"key":"iifname"}},"right":"nonexistent0"}},{"drop":null}"#.into(),
         );
     }
-    format!(r#"{{"nftables":[{}]}}"#, items.join(","))
+    format!(r#"{{"nftables":[{}]}}"#, out.items.join(","))
+}
+
+/// The listing being written, with its rule count and next handle.
+struct Rules {
+    items: Vec<String>,
+    n: usize,
+    h: usize,
+}
+
+impl Rules {
+    fn add(&mut self, fam: &str, table: &str, chain: &str, expr: String) {
+        self.items.push(rule(fam, table, chain, self.h, &expr));
+        self.h += 1;
+        self.n += 1;
+    }
 }
 
 /// One address inside each region's client network (`assets/geo_subnets.toml`).
@@ -398,6 +389,9 @@ fn main() {
                 }
                 for r in &regions {
                     let from = if fi == 0 { r.0 } else { r.1 };
+                    if !c.may_differ(from) {
+                        continue;
+                    }
                     let o = c.decide(&Packet {
                         saddr: Some(from),
                         ..syn.clone()

@@ -5,7 +5,7 @@
 //! own intervals. Also what the firewall checks ask about sets: which source sets a
 //! family's rules consult, a member address of each, which sets hold an address.
 
-use super::{Compiled, Packet, Tri, tri};
+use super::{Compiled, Packet, Tri, covers_all, tri};
 use crate::facts::firewall::{
     AddrItem, AddrSet, Match, SetField, SetKey, SetOrigin, SetVal, Source, Table,
 };
@@ -295,6 +295,11 @@ pub(super) struct Sets {
     pub(super) index: Vec<SetIndex>,
     /// Match id → (set, keys).
     pub(super) at: HashMap<usize, (usize, Vec<Key>)>,
+    /// Per family (V4, V6): every source address that some source match (an address
+    /// match or a set lookup) holds while an arbitrary source is not in it. An address
+    /// outside these is decided exactly as an arbitrary source: every match that reads
+    /// the source gives both the same answer.
+    special: [Vec<(u128, u128)>; 2],
 }
 
 impl Sets {
@@ -331,11 +336,55 @@ impl Sets {
                 }
             }
         }
+        sets.special = [Family::V4, Family::V6].map(|fam| special(c, &sets, fam));
         sets
     }
 }
 
+/// The source addresses of `family` that some source match treats otherwise than an
+/// arbitrary source (see [`Sets::special`]).
+fn special(c: &Compiled, sets: &Sets, family: Family) -> Vec<(u128, u128)> {
+    let mut spans = Vec::new();
+    for m in &c.matches {
+        if let Match::Addr {
+            dst: false,
+            family: f,
+            items,
+            ..
+        } = m
+            && *f == family
+            && !covers_all(items, family)
+        {
+            spans.extend(items.iter().filter_map(|i| span(i, family)));
+        }
+    }
+    let mut seen = Vec::new();
+    for (si, keys) in sets.at.values() {
+        let s = &sets.index[*si];
+        if !keys.contains(&Key::Saddr) || s.family != Some(family) || seen.contains(si) {
+            continue;
+        }
+        seen.push(*si);
+        let all = s
+            .groups
+            .iter()
+            .any(|g| g.spans.first() == Some(&(0, top(family))));
+        if !all {
+            spans.extend(s.groups.iter().flat_map(|g| g.spans.iter().copied()));
+        }
+    }
+    merge(spans)
+}
+
 impl Compiled<'_> {
+    /// Whether a packet from `ip` may be decided otherwise than one from an arbitrary
+    /// internet source: `false` means certainly not (no source match holds `ip`), so
+    /// asking about it needs no walk.
+    pub fn may_differ(&self, ip: IpAddr) -> bool {
+        let (fam, x) = bits(ip);
+        holds(&self.sets.special[usize::from(fam.is_v6())], x)
+    }
+
     /// The sets the rules look the packet's source up in, for `family`.
     pub fn source_sets(&self, family: Family) -> Vec<SourceSet> {
         let mut ids: Vec<usize> = self
@@ -430,6 +479,8 @@ mod tests {
         assert_eq!(names, ["ban", "pairs", "everyone"]);
         let ban = &c.source_sets(Family::V4)[0];
         assert_eq!((ban.elements, ban.addresses), (3, 1 + 256 + 9));
+        assert!(c.may_differ(v4("203.0.113.5")));
+        assert!(!c.may_differ(v4("203.0.113.10")));
         let holding: Vec<String> = c
             .sets_holding(v4("198.51.100.1"))
             .into_iter()

@@ -132,6 +132,10 @@ pub(super) fn examine(c: &Compiled, base: &Packet, arbitrary: Decision) -> Sourc
     for r in crate::assets::geo_regions() {
         let net = base.family.pick(&r.v4, &r.v6);
         let ip = region_addr(net);
+        // Held by no source match: decided as the arbitrary source was.
+        if !c.may_differ(ip) {
+            continue;
+        }
         let o = c.decide(&from(base, ip));
         let holders: Vec<String> = c.sets_holding(ip).iter().map(label).collect();
         let by = if holders.is_empty() {
@@ -236,6 +240,9 @@ pub(super) fn echo_view(
     isp.inbound
         .iter()
         .find(|p| p.port == port && p.family == base.family)?;
+    if !c.may_differ(server) {
+        return None;
+    }
     let o = c.decide(&from(base, server));
     if o.decision == arbitrary || (o.decision.shuts() && arbitrary.shuts()) {
         return None;
