@@ -180,9 +180,7 @@ pub(super) fn ssh_client(
     let server = crate::net::bracketed(s.server);
     // A session to another host or network namespace (dsdoctor run through `ip netns
     // exec`, or on a jump host) says nothing about this filter.
-    if crate::checks::host::find_addr(f, s.server).is_none() {
-        return None;
-    }
+    crate::checks::host::find_addr(f, s.server)?;
     if Family::of(s.client) != family {
         return Some((
             format!(
