@@ -99,35 +99,9 @@ pub(super) fn examine(c: &Compiled, base: &Packet, arbitrary: Decision) -> Sourc
         return out;
     }
     let open = arbitrary.admits();
-    for s in c.source_sets(base.family).iter().take(MAX_SETS) {
-        let Some(member) = s.member else { continue };
-        let o = c.decide(&from(base, member));
-        match (open, o.decision) {
-            (true, d) if d.shuts() => {
-                out.bans += 1;
-                out.lines.push(format!(
-                    "{}: {} {} by {} (the rest of the internet gets in)",
-                    label(s),
-                    size(s),
-                    if d == Decision::Drop {
-                        "dropped"
-                    } else {
-                        "rejected"
-                    },
-                    decided(&o)
-                ));
-            }
-            (false, Decision::Accept) => {
-                out.only_from.push(label(s));
-                out.lines.push(format!(
-                    "admitted only from {}: {} (an arbitrary internet source is refused)",
-                    label(s),
-                    size(s)
-                ));
-            }
-            _ => {}
-        }
-    }
+    // The regions first: a set that shuts a continent is a geo set, not a ban list.
+    let mut region_lines = Vec::new();
+    let mut geo_sets: Vec<String> = Vec::new();
     let mut admitted_regions = Vec::new();
     for r in crate::assets::geo_regions() {
         let net = base.family.pick(&r.v4, &r.v6);
@@ -148,7 +122,8 @@ pub(super) fn examine(c: &Compiled, base: &Packet, arbitrary: Decision) -> Sourc
             if !out.shut_by.contains(&by) {
                 out.shut_by.push(by.clone());
             }
-            out.lines.push(clean(&format!(
+            geo_sets.extend(holders);
+            region_lines.push(clean(&format!(
                 "clients in {} ({net}) are shut out: {} by {}",
                 r.name,
                 o.decision.as_str(),
@@ -158,6 +133,44 @@ pub(super) fn examine(c: &Compiled, base: &Packet, arbitrary: Decision) -> Sourc
             admitted_regions.push(format!("{} ({by})", r.name));
         }
     }
+    for s in c.source_sets(base.family).iter().take(MAX_SETS) {
+        let Some(member) = s.member else { continue };
+        let o = c.decide(&from(base, member));
+        match (open, o.decision) {
+            (true, d) if d.shuts() => {
+                let geo = geo_sets.contains(&label(s));
+                if !geo {
+                    out.bans += 1;
+                }
+                out.lines.push(format!(
+                    "{}: {} {} by {} ({})",
+                    label(s),
+                    size(s),
+                    if d == Decision::Drop {
+                        "dropped"
+                    } else {
+                        "rejected"
+                    },
+                    decided(&o),
+                    if geo {
+                        "whole regions, below"
+                    } else {
+                        "the rest of the internet gets in"
+                    }
+                ));
+            }
+            (false, Decision::Accept) => {
+                out.only_from.push(label(s));
+                out.lines.push(format!(
+                    "admitted only from {}: {} (an arbitrary internet source is refused)",
+                    label(s),
+                    size(s)
+                ));
+            }
+            _ => {}
+        }
+    }
+    out.lines.extend(region_lines);
     if !admitted_regions.is_empty() {
         out.lines.push(clean(&format!(
             "admitted from: {}",
