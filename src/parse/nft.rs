@@ -39,6 +39,9 @@ pub fn parse(json: &str) -> Result<Ruleset, NotNftJson> {
     let mut sets: HashMap<(String, String, String), Vec<Value>> = HashMap::new();
     // Named sets of addresses, kept whole (rules name them; the walk looks them up).
     let mut addr_sets: HashMap<(String, String, String), AddrSet> = HashMap::new();
+    // Anonymous concatenations (`ip saddr . tcp dport { 192.0.2.1 . 22 }`), kept as sets
+    // named by their text, per (family, table, name).
+    let anonymous: Anonymous = Default::default();
     for it in items {
         if let Some(s) = it.get("set") {
             let key = (str_of(s, "family"), str_of(s, "table"), str_of(s, "name"));
@@ -108,6 +111,7 @@ pub fn parse(json: &str) -> Result<Ruleset, NotNftJson> {
             let ctx = Ctx {
                 sets: &sets,
                 addr_sets: &addr_sets,
+                anonymous: &anonymous,
                 family: &fam,
                 table: &tname,
             };
@@ -118,9 +122,11 @@ pub fn parse(json: &str) -> Result<Ruleset, NotNftJson> {
             }
         }
     }
-    // Each set goes to its table, in name order (the listing's order is a hash's).
+    // Each set goes to its table, in name order (the listing's order is a hash's), then
+    // the anonymous concatenations in the rules' order.
     let mut named: Vec<_> = addr_sets.into_iter().collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));
+    named.extend(anonymous.into_inner());
     for ((fam, table, _), set) in named {
         if let Some(&ti) = index.get(&(fam, table)) {
             tables[ti].sets.push(set);
@@ -153,9 +159,14 @@ fn family(s: &str) -> TableFamily {
     }
 }
 
+/// Anonymous concatenations found in the rules, per (family, table, name), filled while
+/// the rules are parsed.
+type Anonymous = std::cell::RefCell<Vec<((String, String, String), AddrSet)>>;
+
 struct Ctx<'a> {
     sets: &'a HashMap<(String, String, String), Vec<Value>>,
     addr_sets: &'a HashMap<(String, String, String), AddrSet>,
+    anonymous: &'a Anonymous,
     family: &'a str,
     table: &'a str,
 }
@@ -369,6 +380,20 @@ fn match_parts(left: &Value, op: &str, right: &Value, ctx: &Ctx) -> Match {
             };
         }
         return unknown();
+    }
+    if left.get("concat").is_some()
+        && let Some(set) = super::nft_sets::anonymous(left, right)
+    {
+        let keys: Vec<SetKey> = super::nft_sets::key_parts(left)
+            .map(super::nft_sets::set_key)
+            .collect();
+        let name = set.name.clone();
+        let key = (ctx.family.to_string(), ctx.table.to_string(), name.clone());
+        let mut anon = ctx.anonymous.borrow_mut();
+        if !anon.iter().any(|(k, _)| *k == key) {
+            anon.push((key, set));
+        }
+        return Match::Set { name, keys, neg };
     }
     let Some(elems) = ctx.elements(right) else {
         return unknown();

@@ -36,6 +36,48 @@ pub(super) fn addr_set(s: &Value) -> Option<AddrSet> {
     })
 }
 
+/// An anonymous set looked up with a concatenation (`ip saddr . tcp dport { 192.0.2.1
+/// . 22 }`) as an [`AddrSet`] named by its text; `None` when no part is an address.
+pub(super) fn anonymous(left: &Value, right: &Value) -> Option<AddrSet> {
+    let items = right.get("set")?;
+    let fields: Vec<SetField> = key_parts(left)
+        .map(|part| match (set_key(part), part.get("payload")) {
+            (SetKey::Saddr | SetKey::Daddr, Some(p)) => {
+                SetField::Addr(Family::from_v6(str_of(p, "protocol") == "ip6"))
+            }
+            (SetKey::Dport | SetKey::Sport, _) => SetField::Port,
+            (SetKey::L4proto, _) => SetField::Proto,
+            _ => SetField::Other(render_value(part)),
+        })
+        .collect();
+    if !fields.iter().any(|f| matches!(f, SetField::Addr(_))) {
+        return None;
+    }
+    let list: Vec<&Value> = match items {
+        Value::Array(a) => a.iter().collect(),
+        one => vec![one],
+    };
+    let mut elems = Vec::with_capacity(list.len());
+    let mut skipped = 0;
+    for e in list {
+        match element(e, &fields) {
+            Some(v) => elems.push(v),
+            None => skipped += 1,
+        }
+    }
+    let mut name = render_value(right);
+    if name.chars().count() > 64 {
+        name = format!("{}… }}", name.chars().take(60).collect::<String>());
+    }
+    Some(AddrSet {
+        name,
+        origin: SetOrigin::Nft,
+        fields,
+        elems,
+        skipped,
+    })
+}
+
 fn field(t: &str) -> SetField {
     match t {
         "ipv4_addr" => SetField::Addr(Family::V4),
@@ -192,5 +234,38 @@ mod tests {
             matches!(r[2].matches.last(), Some(Match::Set { keys, .. }) if keys == &[SetKey::Saddr, SetKey::Dport])
         );
         assert_eq!(r[0].text, "ip saddr @ban drop");
+    }
+
+    /// An anonymous concatenation becomes a set named by its text, looked up like a named
+    /// one.
+    #[test]
+    fn anonymous_concatenations_are_sets_too() {
+        let j = r#"{"nftables":[
+          {"table":{"family":"inet","name":"t","handle":1}},
+          {"chain":{"family":"inet","table":"t","name":"c","handle":1,"type":"filter","hook":"input","prio":0,"policy":"drop"}},
+          {"rule":{"family":"inet","table":"t","chain":"c","handle":2,"expr":[{"match":{"op":"==","left":{"concat":[{"payload":{"protocol":"ip6","field":"saddr"}},{"payload":{"protocol":"tcp","field":"dport"}}]},"right":{"set":[{"concat":[{"prefix":{"addr":"2001:db8:a::","len":48}},22]},{"concat":["2001:db8:b::1",{"range":[8000,8080]}]}]}}},{"accept":null}]}}
+        ]}"#;
+        let rs = parse(j).unwrap();
+        let t = &rs.tables[0];
+        assert_eq!(t.sets.len(), 1);
+        assert_eq!(
+            t.sets[0].fields,
+            [SetField::Addr(Family::V6), SetField::Port]
+        );
+        assert_eq!(t.sets[0].elems.len(), 2);
+        assert!(
+            t.sets[0].name.starts_with("{ 2001:db8:a::/48 . 22"),
+            "{}",
+            t.sets[0].name
+        );
+        let c = crate::firewall::Compiled::new(&rs.tables);
+        let host: std::net::IpAddr = "2001:db8:1::10".parse().unwrap();
+        let ssh = crate::firewall::Packet::tcp_syn(host, 22, "eth0");
+        assert!(!c.decide(&ssh).decision.admits());
+        let office = crate::firewall::Packet {
+            saddr: Some("2001:db8:a::5".parse().unwrap()),
+            ..ssh
+        };
+        assert!(c.decide(&office).decision.admits());
     }
 }
