@@ -24,6 +24,7 @@ declare -A PKG_OF=(
     [apache2]=apache2 [haproxy]=haproxy [caddy]=caddy
     [nft]=nftables
     [iptables]=iptables [ip6tables]=iptables
+    [ipset]=ipset
     [socat]=socat
     [tmux]=tmux
     [dig]=dnsutils
@@ -45,7 +46,7 @@ declare -A PKG_OF=(
 # policy-rc.d keeps its scripts from starting dockerd or containerd.
 # postfix is installed with debconf's "No configuration": no main.cf, nothing started;
 # the mail rows run it from a configuration directory of their own in srv.
-PACKAGES="nginx-light apache2 haproxy caddy dnsmasq-base nftables iptables socat tmux dnsutils iproute2 python3 util-linux procps prometheus netplan.io openssl postfix tayga curl iputils-ping docker.io"
+PACKAGES="nginx-light apache2 haproxy caddy dnsmasq-base nftables iptables ipset socat tmux dnsutils iproute2 python3 util-linux procps prometheus netplan.io openssl postfix tayga curl iputils-ping docker.io"
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
 

@@ -467,7 +467,7 @@ pub fn firewall_from_nft(json: &str) -> crate::facts::firewall::FirewallFacts {
         tables: rs.tables,
         tools: Vec::new(),
         problems: rs.problems,
-        partial: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -576,11 +576,13 @@ pub fn healthy_isp() -> crate::facts::isp::IspFacts {
                 family: Family::V4,
                 url: "http://198.51.100.10:8180/".into(),
                 seen: Probed::ok(ip("203.0.113.10")),
+                server: Some(ip("198.51.100.10")),
             },
             EchoProbe {
                 family: Family::V6,
                 url: "http://[2001:db8:2::10]:8180/".into(),
                 seen: Probed::ok(ip("2001:db8:1::10")),
+                server: Some(ip("2001:db8:2::10")),
             },
         ],
         inbound: ["203.0.113.10", "2001:db8:1::10"]

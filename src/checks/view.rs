@@ -42,7 +42,10 @@ pub struct View<'a> {
 
 impl<'a> View<'a> {
     pub fn new(f: &'a Facts) -> View<'a> {
-        let compiled = f.firewall.value().map(|fw| Compiled::new(&fw.tables));
+        let compiled = f
+            .firewall
+            .value()
+            .map(|fw| Compiled::with_ipsets(&fw.tables, &fw.ipsets));
         let nd_blocked = icmpv6_shut(f, compiled.as_ref(), &[135, 136]);
         let seen_v4 = f
             .isp

@@ -92,6 +92,10 @@ pub struct Table {
     pub name: String,
     pub source: Source,
     pub chains: Vec<Chain>,
+    /// The table's named sets that hold addresses (nft); rules name them in
+    /// [`Match::Set`]. ipsets are global: [`FirewallFacts::ipsets`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sets: Vec<AddrSet>,
 }
 
 /// A base chain's attachment to a netfilter hook.
@@ -192,7 +196,7 @@ impl AddrKind {
 }
 
 /// A set of addresses: prefixes and ranges.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AddrItem {
     Net(IpNet),
@@ -285,8 +289,104 @@ pub enum Match {
     RecentSeen {
         neg: bool,
     },
+    /// The packet's fields (`keys`, in the set's field order) looked up in a named set:
+    /// an nft set of the rule's table (`ip saddr @ban`, `ip saddr . tcp dport @allow`),
+    /// or an ipset (`-m set --match-set NAME src`). Kept by name so the evidence names
+    /// the set; the walk looks the elements up in the set.
+    Set {
+        name: String,
+        keys: Vec<SetKey>,
+        neg: bool,
+    },
     /// Something the parsers do not evaluate, with its text.
     Unknown(String),
+}
+
+/// What the packet contributes to a set lookup, per field of the set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetKey {
+    Saddr,
+    Daddr,
+    Sport,
+    Dport,
+    L4proto,
+    /// ipset's `src`/`dst` flag: the source or destination address or port, as the
+    /// set's field at that place says.
+    Src,
+    Dst,
+    /// Anything else (`meta mark`, `iifname`): not known for a packet from afar.
+    Other(String),
+}
+
+/// What one field of a set's elements holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetField {
+    Addr(Family),
+    /// A port (nft `inet_service`; ipset's `port` with its protocol).
+    Port,
+    /// A layer-4 protocol (`inet_proto`).
+    Proto,
+    /// A type the walk does not evaluate (`mark`, `ifname`).
+    Other(String),
+}
+
+/// One field's value in an element.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetVal {
+    Addr(AddrItem),
+    /// Port range; `proto` is ipset's `tcp:80` protocol (`None`: any).
+    Port {
+        proto: Option<u8>,
+        lo: u16,
+        hi: u16,
+    },
+    Proto(u8),
+    Other(String),
+}
+
+/// Where a set lives, for the evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetOrigin {
+    Nft,
+    Ipset,
+}
+
+/// A named set whose elements hold addresses: an nft set or map's keys, or an ipset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddrSet {
+    pub name: String,
+    pub origin: SetOrigin,
+    /// The fields of each element, in order (`ipv4_addr . inet_service`).
+    pub fields: Vec<SetField>,
+    /// Each element: one value per field.
+    pub elems: Vec<Vec<SetVal>>,
+    /// Elements the parser could not read (left out of `elems`).
+    #[serde(default)]
+    pub skipped: usize,
+}
+
+impl AddrSet {
+    /// The first address field's family: which packets the set can match.
+    pub fn family(&self) -> Option<Family> {
+        self.fields.iter().find_map(|f| match f {
+            SetField::Addr(fam) => Some(*fam),
+            _ => None,
+        })
+    }
+}
+
+/// The admin's own SSH session, from `SSH_CONNECTION` (client ip, client port, server
+/// ip, server port), parsed strictly by `parse::ssh`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshSession {
+    pub client: IpAddr,
+    pub client_port: u16,
+    pub server: IpAddr,
+    pub server_port: u16,
 }
 
 /// Which firewall front-ends manage the rules, as seen in the ruleset.
@@ -339,6 +439,12 @@ pub struct FirewallFacts {
     pub problems: Vec<String>,
     /// A source that could not be read while others were: legacy tables unreadable, say.
     pub partial: Vec<String>,
+    /// ipsets (`ipset save`), which iptables rules name in `-m set --match-set`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ipsets: Vec<AddrSet>,
+    /// The SSH session dsdoctor runs in (`SSH_CONNECTION`), when it runs in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<SshSession>,
 }
 
 impl FirewallFacts {

@@ -164,6 +164,11 @@ pub struct EchoProbe {
     pub url: String,
     /// The address the echo service saw this host connect from.
     pub seen: Probed<IpAddr>,
+    /// The echo service's own address, which this host connected to: its `/port/N`
+    /// connect-back comes from there (echoip dials from the host it runs on), so that is
+    /// the source the host's filter sees for `isp.inbound_*`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<IpAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

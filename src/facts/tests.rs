@@ -28,6 +28,7 @@ fn a_family_is_the_v6_flag_of_the_snapshot_format() {
         family: Family::V4,
         url: "http://echo/".into(),
         seen: Probed::err(ProbeErrorKind::NotRun, "not run"),
+        server: None,
     };
     let v = serde_json::to_value(&echo).unwrap();
     assert_eq!(v["v6"], serde_json::json!(false));

@@ -8,7 +8,9 @@
 //! stands (with the rule noted), otherwise the answer is [`Decision::Uncertain`] and names
 //! the rule.
 
-use crate::facts::firewall::{AddrItem, AddrKind, Match, Source, Table, TableFamily, Verdict, ct};
+use crate::facts::firewall::{
+    AddrItem, AddrKind, AddrSet, Match, Source, Table, TableFamily, Verdict, ct,
+};
 use crate::model::Family;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -220,6 +222,8 @@ pub struct Compiled<'a> {
     matches: Vec<&'a Match>,
     /// (hook order, priority, chain), sorted.
     bases: Vec<(u8, i32, usize, TableFamily, Option<String>)>,
+    /// Named address sets and the matches that look them up (`sets.rs`).
+    sets: sets::Sets,
 }
 
 fn hook_order(h: &str) -> Option<u8> {
@@ -277,12 +281,37 @@ impl<'a> Compiled<'a> {
             }
         }
         bases.sort_by_key(|b| (b.0, b.1, b.2));
-        Compiled {
+        let mut c = Compiled {
             tables,
             chains,
             origin,
             matches,
             bases,
+            sets: sets::Sets::default(),
+        };
+        c.sets = sets::Sets::resolve(&c, &[]);
+        c
+    }
+
+    /// [`Compiled::new`] with the ipsets that iptables rules name (`-m set`); the nft
+    /// sets come with their tables.
+    pub fn with_ipsets(tables: &'a [Table], ipsets: &[AddrSet]) -> Compiled<'a> {
+        let mut c = Compiled::new(tables);
+        if !ipsets.is_empty() {
+            c.sets = sets::Sets::resolve(&c, ipsets);
+        }
+        c
+    }
+
+    /// One match of the pool against the packet: a set lookup goes to its index.
+    fn eval_at(&self, id: usize, p: &Packet) -> Tri {
+        match self.matches[id] {
+            Match::Set { neg, .. } => match self.sets.at.get(&id) {
+                Some((si, keys)) => self.sets.index[*si].eval(keys, *neg, p),
+                // A set that was not read (no ipset tool, no root): not evaluated.
+                None => Tri::Maybe,
+            },
+            m => eval(m, p),
         }
     }
 
@@ -459,7 +488,7 @@ impl<'a> Compiled<'a> {
                 }
                 let mut m = Tri::Yes;
                 for &id in ids {
-                    match eval(self.matches[id], pkt) {
+                    match self.eval_at(id, pkt) {
                         Tri::No => {
                             m = Tri::No;
                             break;
@@ -485,7 +514,7 @@ impl<'a> Compiled<'a> {
                 if let CVerdict::Map(entries) = v {
                     let mut chosen = None;
                     for (mid, ev) in entries {
-                        match eval(self.matches[*mid], pkt) {
+                        match self.eval_at(*mid, pkt) {
                             Tri::Yes => {
                                 chosen = Some(ev);
                                 break;
@@ -824,7 +853,8 @@ fn eval(m: &Match, p: &Packet) -> Tri {
         Match::ExtHeader { neg, .. } => tri(false, *neg),
         Match::Limit => Tri::Yes,
         Match::RecentSeen { neg } => tri(false, *neg),
-        Match::Unknown(_) => Tri::Maybe,
+        // Looked up by `Compiled::eval_at`; here only when its set is unknown.
+        Match::Set { .. } | Match::Unknown(_) => Tri::Maybe,
     }
 }
 
@@ -833,6 +863,9 @@ fn eval(m: &Match, p: &Packet) -> Tri {
 pub fn decide(tables: &[Table], pkt: &Packet) -> Outcome {
     Compiled::new(tables).decide(pkt)
 }
+
+mod sets;
+pub use sets::SourceSet;
 
 #[cfg(test)]
 mod fuzz;

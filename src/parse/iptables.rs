@@ -3,7 +3,8 @@
 //! says "uncertain" rather than guessing.
 
 use crate::facts::firewall::{
-    AddrItem, AddrKind, Chain, Hook, Match, Rule, Ruleset, Source, Table, TableFamily, Verdict, ct,
+    AddrItem, AddrKind, Chain, Hook, Match, Rule, Ruleset, SetKey, Source, Table, TableFamily,
+    Verdict, ct,
 };
 use crate::model::Family;
 use crate::parse::nft::{icmp_type_num, proto_num, service_port};
@@ -56,6 +57,7 @@ pub fn parse(text: &str, family: Family, source: Source) -> Ruleset {
                 name: name.trim().to_string(),
                 source,
                 chains: Vec::new(),
+                sets: Vec::new(),
             });
             continue;
         }
@@ -353,6 +355,23 @@ fn parse_rule(toks: &[String], family: Family, line_no: u64, line: &str) -> Rule
                     neg,
                 })
             }
+            // `-m set --match-set NAME src,dst`: the ipset, looked up by name (the probe
+            // reads the sets with `ipset save`).
+            "--match-set" if module == "set" && args.len() >= 2 => {
+                matches.push(Match::Set {
+                    name: args[0].clone(),
+                    keys: args[1]
+                        .split(',')
+                        .map(|f| match f {
+                            "src" => SetKey::Src,
+                            "dst" => SetKey::Dst,
+                            other => SetKey::Other(other.to_string()),
+                        })
+                        .collect(),
+                    neg,
+                });
+                consumed = 3;
+            }
             "--hashlimit-upto" => matches.push(Match::Limit),
             "--hashlimit-above" => matches.push(Match::RecentSeen { neg }),
             "--rcheck" | "--update" if module == "recent" => {
@@ -368,6 +387,8 @@ fn parse_rule(toks: &[String], family: Family, line_no: u64, line: &str) -> Rule
                 }
             }
             // Options that only tune another option of the same module.
+            "--return-nomatch" | "--update-counters" | "--update-subcounters"
+                if module == "set" => {}
             "--comment"
             | "--set"
             | "--remove"
@@ -533,14 +554,34 @@ mod tests {
     #[test]
     fn unknown_options_are_kept() {
         let rs = parse(
-            "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m set --match-set bad src -j DROP\nCOMMIT\n",
+            "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m set --match-set bad src --packets-gt 3 -j DROP\nCOMMIT\n",
             Family::V4,
             Source::IptablesNft,
         );
         let r = &rs.tables[0].chains[0].rules[0];
         assert!(
-            matches!(&r.matches[0], Match::Unknown(s) if s.contains("match-set")),
+            matches!(&r.matches[1], Match::Unknown(s) if s.contains("packets-gt")),
             "{r:?}"
         );
+    }
+
+    #[test]
+    fn ipset_matches_name_the_set() {
+        let rs = parse(
+            "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp -m set ! --match-set office src,dst --return-nomatch ! --update-counters -j DROP\nCOMMIT\n",
+            Family::V4,
+            Source::IptablesNft,
+        );
+        let r = &rs.tables[0].chains[0].rules[0];
+        assert_eq!(
+            r.matches[1],
+            Match::Set {
+                name: "office".into(),
+                keys: vec![SetKey::Src, SetKey::Dst],
+                neg: true
+            }
+        );
+        assert_eq!(r.matches.len(), 2, "{r:?}");
+        assert_eq!(r.verdict, Verdict::Drop);
     }
 }

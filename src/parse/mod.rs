@@ -11,9 +11,11 @@ pub mod exim;
 pub mod globalping;
 pub mod haproxy;
 pub mod hosts;
+pub mod ipset;
 pub mod iptables;
 pub mod netconf;
 pub mod nft;
+mod nft_sets;
 pub mod nginx;
 pub mod postfix;
 #[cfg(test)]
@@ -22,6 +24,7 @@ pub mod ra;
 pub mod runtime;
 pub mod source;
 pub mod spf;
+pub mod ssh;
 pub mod sysctl_conf;
 pub mod systemd_socket;
 #[cfg(test)]

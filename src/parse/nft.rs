@@ -3,7 +3,8 @@
 //! "uncertain"), or a line in `problems`.
 
 use crate::facts::firewall::{
-    AddrItem, AddrKind, Chain, Hook, Match, Rule, Ruleset, Source, Table, TableFamily, Verdict, ct,
+    AddrItem, AddrKind, AddrSet, Chain, Hook, Match, Rule, Ruleset, SetKey, Source, Table,
+    TableFamily, Verdict, ct,
 };
 use crate::model::Family;
 use ipnet::IpNet;
@@ -36,7 +37,19 @@ pub fn parse(json: &str) -> Result<Ruleset, NotNftJson> {
     let mut index: HashMap<(String, String), usize> = HashMap::new();
     // Named sets and maps, per (family, table, name).
     let mut sets: HashMap<(String, String, String), Vec<Value>> = HashMap::new();
+    // Named sets of addresses, kept whole (rules name them; the walk looks them up).
+    let mut addr_sets: HashMap<(String, String, String), AddrSet> = HashMap::new();
+    // Anonymous concatenations (`ip saddr . tcp dport { 192.0.2.1 . 22 }`), kept as sets
+    // named by their text, per (family, table, name).
+    let anonymous: Anonymous = Default::default();
     for it in items {
+        if let Some(s) = it.get("set") {
+            let key = (str_of(s, "family"), str_of(s, "table"), str_of(s, "name"));
+            if let Some(set) = super::nft_sets::addr_set(s) {
+                addr_sets.insert(key, set);
+                continue;
+            }
+        }
         if let Some(s) = it.get("set").or_else(|| it.get("map")) {
             let key = (str_of(s, "family"), str_of(s, "table"), str_of(s, "name"));
             let elems = s
@@ -57,6 +70,7 @@ pub fn parse(json: &str) -> Result<Ruleset, NotNftJson> {
                 name,
                 source: Source::Nft,
                 chains: Vec::new(),
+                sets: Vec::new(),
             });
         } else if let Some(c) = it.get("chain") {
             let key = (str_of(c, "family"), str_of(c, "table"));
@@ -96,6 +110,8 @@ pub fn parse(json: &str) -> Result<Ruleset, NotNftJson> {
             let cname = str_of(r, "chain");
             let ctx = Ctx {
                 sets: &sets,
+                addr_sets: &addr_sets,
+                anonymous: &anonymous,
                 family: &fam,
                 table: &tname,
             };
@@ -104,6 +120,16 @@ pub fn parse(json: &str) -> Result<Ruleset, NotNftJson> {
                 Some(c) => c.rules.push(rule),
                 None => note(&mut rs, format!("rule of unknown chain {cname}")),
             }
+        }
+    }
+    // Each set goes to its table, in name order (the listing's order is a hash's), then
+    // the anonymous concatenations in the rules' order.
+    let mut named: Vec<_> = addr_sets.into_iter().collect();
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    named.extend(anonymous.into_inner());
+    for ((fam, table, _), set) in named {
+        if let Some(&ti) = index.get(&(fam, table)) {
+            tables[ti].sets.push(set);
         }
     }
     rs.tables = tables;
@@ -116,7 +142,7 @@ fn note(rs: &mut Ruleset, s: String) {
     }
 }
 
-fn str_of(v: &Value, key: &str) -> String {
+pub(super) fn str_of(v: &Value, key: &str) -> String {
     v.get(key)
         .and_then(Value::as_str)
         .unwrap_or_default()
@@ -133,13 +159,29 @@ fn family(s: &str) -> TableFamily {
     }
 }
 
+/// Anonymous concatenations found in the rules, per (family, table, name), filled while
+/// the rules are parsed.
+type Anonymous = std::cell::RefCell<Vec<((String, String, String), AddrSet)>>;
+
 struct Ctx<'a> {
     sets: &'a HashMap<(String, String, String), Vec<Value>>,
+    addr_sets: &'a HashMap<(String, String, String), AddrSet>,
+    anonymous: &'a Anonymous,
     family: &'a str,
     table: &'a str,
 }
 
 impl Ctx<'_> {
+    /// The named set of addresses a `"@name"` reference means in this table.
+    fn addr_set(&self, right: &Value) -> Option<&AddrSet> {
+        let name = right.as_str()?.strip_prefix('@')?;
+        self.addr_sets.get(&(
+            self.family.to_string(),
+            self.table.to_string(),
+            name.to_string(),
+        ))
+    }
+
     /// Elements of a set reference (`"@name"`), or of an anonymous `{"set": [...]}`, or
     /// the single value itself.
     fn elements(&self, right: &Value) -> Option<Vec<Value>> {
@@ -177,6 +219,12 @@ fn parse_rule(r: &Value, ctx: &Ctx) -> Rule {
         text.push(render_stmt(e));
         if let Some(m) = e.get("match") {
             let parsed = parse_match(m, ctx);
+            if matches!(parsed, Match::Set { .. }) {
+                // `tcp dport . ip saddr @s` holds only for TCP over IPv4, whatever the
+                // operator: nft adds the protocols as dependencies of the lookup.
+                let left = m.get("left").cloned().unwrap_or(Value::Null);
+                matches.extend(super::nft_sets::key_parts(&left).filter_map(payload_dependency));
+            }
             if matches!(parsed, Match::Unknown(_))
                 && let Some(dep) = m.get("left").and_then(payload_dependency)
             {
@@ -318,6 +366,35 @@ fn match_parts(left: &Value, op: &str, right: &Value, ctx: &Ctx) -> Match {
         "!=" => true,
         _ => return unknown(),
     };
+    // A named set of addresses is looked up whole, by name (it may hold 100,000
+    // elements, and the evidence names it).
+    if let Some(set) = ctx.addr_set(right) {
+        let keys: Vec<SetKey> = super::nft_sets::key_parts(left)
+            .map(super::nft_sets::set_key)
+            .collect();
+        if keys.len() == set.fields.len() {
+            return Match::Set {
+                name: set.name.clone(),
+                keys,
+                neg,
+            };
+        }
+        return unknown();
+    }
+    if left.get("concat").is_some()
+        && let Some(set) = super::nft_sets::anonymous(left, right)
+    {
+        let keys: Vec<SetKey> = super::nft_sets::key_parts(left)
+            .map(super::nft_sets::set_key)
+            .collect();
+        let name = set.name.clone();
+        let key = (ctx.family.to_string(), ctx.table.to_string(), name.clone());
+        let mut anon = ctx.anonymous.borrow_mut();
+        if !anon.iter().any(|(k, _)| *k == key) {
+            anon.push((key, set));
+        }
+        return Match::Set { name, keys, neg };
+    }
     let Some(elems) = ctx.elements(right) else {
         return unknown();
     };
@@ -530,7 +607,7 @@ fn match_parts(left: &Value, op: &str, right: &Value, ctx: &Ctx) -> Match {
 
 /// The protocol a payload field implies: `icmp checksum` holds only for ICMP, `ip dscp`
 /// only for IPv4. `th` (any transport header) implies none.
-fn payload_dependency(left: &Value) -> Option<Match> {
+pub(super) fn payload_dependency(left: &Value) -> Option<Match> {
     let p = left.get("payload")?;
     let proto = str_of(p, "protocol");
     match proto.as_str() {
@@ -585,7 +662,7 @@ pub(crate) fn proto_num(s: &str) -> Option<u8> {
     })
 }
 
-fn protos(elems: &[Value]) -> Option<Vec<u8>> {
+pub(super) fn protos(elems: &[Value]) -> Option<Vec<u8>> {
     elems
         .iter()
         .map(|e| match e {
@@ -596,7 +673,7 @@ fn protos(elems: &[Value]) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn port_of(v: &Value) -> Option<u16> {
+pub(super) fn port_of(v: &Value) -> Option<u16> {
     match v {
         Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
         Value::String(s) => service_port(s),
@@ -654,7 +731,7 @@ fn port_ranges(elems: &[Value]) -> Option<Vec<(u16, u16)>> {
         .collect()
 }
 
-fn addr_items(elems: &[Value]) -> Option<Vec<AddrItem>> {
+pub(super) fn addr_items(elems: &[Value]) -> Option<Vec<AddrItem>> {
     elems
         .iter()
         .map(|e| {
@@ -785,7 +862,7 @@ fn tcp_flags(v: &Value) -> Option<u8> {
 
 // ----- rendering back to nft syntax (for the evidence) -------------------------------
 
-fn render_value(v: &Value) -> String {
+pub(super) fn render_value(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::Bool(b) => {

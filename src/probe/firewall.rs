@@ -108,7 +108,17 @@ fn run_save(
     tool: &str,
     deadline: Instant,
 ) -> Option<String> {
-    match run_capped(path, &[], deadline) {
+    run_save_args(facts, path, &[], tool, deadline)
+}
+
+fn run_save_args(
+    facts: &mut FirewallFacts,
+    path: &PathBuf,
+    args: &[&str],
+    tool: &str,
+    deadline: Instant,
+) -> Option<String> {
+    match run_capped(path, args, deadline) {
         Ok(o) if o.ok => {
             facts.tools.push(ToolRun {
                 command: tool.into(),
@@ -238,10 +248,70 @@ pub fn read_firewall(limit: Duration) -> Result<FirewallFacts, ProbeError> {
         }
         facts.partial.push(format!("nftables: {NEED_NFT}"));
     }
+    if names_ipsets(&tables) {
+        read_ipsets(&mut facts, deadline);
+    }
+    facts.ssh = ssh_session();
     facts.backends = backends(&tables);
     facts.tables = tables;
     facts.problems.truncate(40);
     Ok(facts)
+}
+
+/// Whether an iptables rule matches an ipset (`-m set --match-set`).
+fn names_ipsets(tables: &[Table]) -> bool {
+    tables
+        .iter()
+        .filter(|t| t.source != Source::Nft)
+        .flat_map(|t| &t.chains)
+        .flat_map(|c| &c.rules)
+        .any(|r| r.matches.iter().any(|m| matches!(m, Match::Set { .. })))
+}
+
+/// `ipset save`: the restore format, one `create`/`add` line each (machine-readable; no
+/// maintained netlink crate speaks ipset's protocol).
+fn read_ipsets(facts: &mut FirewallFacts, deadline: Instant) {
+    let Some(path) = find_tool("ipset") else {
+        facts.partial.push(
+            "ipset is not installed: rules that match ipsets (-m set) are not evaluated".into(),
+        );
+        return;
+    };
+    if let Some(out) = run_save_args(facts, &path, &["save"], "ipset save", deadline) {
+        facts.ipsets = crate::parse::ipset::parse(&out);
+    }
+}
+
+/// The SSH session dsdoctor runs in: `SSH_CONNECTION` of this process, else of the
+/// nearest ancestor that has it (`sudo` drops it from the environment it passes on, but
+/// keeps it in its own). Untrusted text, parsed strictly.
+fn ssh_session() -> Option<crate::facts::firewall::SshSession> {
+    if let Ok(v) = std::env::var("SSH_CONNECTION") {
+        return crate::parse::ssh::session(&v);
+    }
+    let mut pid = std::os::unix::process::parent_id();
+    for _ in 0..4 {
+        if pid <= 1 {
+            return None;
+        }
+        if let Some(v) = super::procfs::environ(pid).and_then(|e| e.get("SSH_CONNECTION").cloned())
+        {
+            return crate::parse::ssh::session(&v);
+        }
+        pid = parent_of(pid)?;
+    }
+    None
+}
+
+/// The parent of a process, from `/proc/PID/stat` (the field after the name's `)`).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// `iptables-save` where it is the legacy variant (older distributions name it so).

@@ -6,6 +6,7 @@
 pub mod exposure;
 pub mod icmpv6;
 pub mod port;
+mod sources;
 
 use super::host;
 use super::subject::Subject;

@@ -1,7 +1,7 @@
 //! `firewall.ipv4` / `firewall.ipv6`: the family's filter admits new TCP connections to
 //! the port.
 
-use super::{apply_fix, base_evidence, path_evidence, plan, precondition, target};
+use super::{apply_fix, base_evidence, path_evidence, plan, precondition, sources, target};
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::Facts;
@@ -30,7 +30,10 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
             ))
             .caused_by(cause);
     };
-    let out = c.decide(&Packet::tcp_syn(ip, port, &iif));
+    let syn = Packet::tcp_syn(ip, port, &iif);
+    let out = c.decide(&syn);
+    // Sets, regions, the admin's SSH client, the echo service (`sources.rs`).
+    let seen = sources::seen(f, c, &syn, port, out.decision);
     // The rest of an admitted connection (the handshake's ACK, then data) must get in
     // too: a filter that shuts established packets lets the SYN in and kills the
     // connection (the kernel oracle saw such a port reported open).
@@ -72,14 +75,22 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
                 format!("{} base chain(s) accept it", out.base_chains)
             };
             ev.extend(path_evidence(&out));
-            let fd = s
-                .pass(format!(
-                    "the {} filter admits new TCP connections to port {port} ({how})",
-                    family.name()
-                ))
-                .evidence_all(ev)
-                .explain("fw_pass_cloud", &[("port", &p), ("family", family.name())])
-                .took(f.firewall.ms);
+            ev.extend(seen.lines.iter().cloned());
+            let vars = [("port", p.as_str()), ("family", family.name())];
+            let fd = match sources::open_but(&seen, family, port) {
+                Some((summary, key)) => s.warn(summary).explain(key, &vars),
+                None => s
+                    .pass(format!(
+                        "the {} filter admits new TCP connections to port {port} ({how})",
+                        family.name()
+                    ))
+                    .explain("fw_pass_cloud", &vars),
+            };
+            let fd = fd.evidence_all(ev).took(f.firewall.ms);
+            let fd = match seen.sources.bans {
+                0 => fd,
+                _ => fd.explain_also("fw_ban_list", &vars),
+            };
             // The host admits, yet a probe from outside did not get in: something in
             // front of the host (a cloud security group, a provider's ACL) blocks it.
             match outside_refused(f, port, family) {
@@ -93,6 +104,7 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
         Decision::Drop | Decision::Reject => {
             ev.push(format!("decided by {rule}"));
             ev.extend(path_evidence(&out));
+            ev.extend(seen.lines.iter().cloned());
             let verb = if out.decision == Decision::Drop {
                 "drops"
             } else {
@@ -117,20 +129,30 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
             } else {
                 "new TCP connections"
             };
-            apply_fix(
-                s.fail(format!(
-                    "the {} filter {verb} {what} to port {port}: {rule}",
-                    family.name()
-                ))
-                .evidence_all(ev)
-                .explain(key, &[("port", &p), ("family", family.name())]),
-                &plan,
-            )
-            .took(f.firewall.ms)
+            let vars = [("port", p.as_str()), ("family", family.name())];
+            let fd = s.fail(format!(
+                "the {} filter {verb} {what} to port {port}: {rule}",
+                family.name()
+            ));
+            // An allow-list (an office's networks) is named: it is why the port is shut
+            // to everyone else.
+            let fd = match seen.sources.only_from.as_slice() {
+                [] => fd.explain(key, &vars),
+                sets => {
+                    let named = sets.join(", ");
+                    let summary = format!("{} (admitted only from {named})", fd.summary);
+                    Finding { summary, ..fd }.explain(key, &vars).explain_also(
+                        "fw_only_from",
+                        &[("sets", &named), ("port", &p), ("family", family.name())],
+                    )
+                }
+            };
+            apply_fix(fd.evidence_all(ev), &plan).took(f.firewall.ms)
         }
         Decision::Uncertain => {
             ev.push(format!("undecided at {rule}"));
             ev.extend(path_evidence(&out));
+            ev.extend(seen.lines.iter().cloned());
             s.warn(format!(
                 "cannot tell whether the {} filter admits port {port}: it depends on {rule}",
                 family.name()

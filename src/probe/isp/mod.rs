@@ -306,6 +306,7 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
                             result: Err(e),
                             ms: 0,
                         },
+                        server: None,
                     };
                     return (Some(probe), Vec::new());
                 }
@@ -318,6 +319,7 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
                         ProbeErrorKind::NotRun,
                         format!("{} has no {} address", url.host(), family.name()),
                     ),
+                    server: None,
                 };
                 return (Some(probe), Vec::new());
             };
@@ -392,6 +394,7 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
                     family,
                     url: url.to_string(),
                     seen,
+                    server: Some(ip),
                 }),
                 inbound,
             )
