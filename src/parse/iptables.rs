@@ -3,7 +3,8 @@
 //! says "uncertain" rather than guessing.
 
 use crate::facts::firewall::{
-    AddrItem, AddrKind, Chain, Hook, Match, Rule, Ruleset, Source, Table, TableFamily, Verdict, ct,
+    AddrItem, AddrKind, Chain, Hook, Match, NatTo, Rule, Ruleset, Source, Table, TableFamily, Verdict,
+    ct,
 };
 use crate::model::Family;
 use crate::parse::nft::{icmp_type_num, proto_num, service_port};
@@ -417,9 +418,23 @@ fn target(name: &str, opts: &[String]) -> Verdict {
         "LOG" | "NFLOG" | "ULOG" | "MARK" | "CONNMARK" | "CT" | "TRACE" | "SET" | "TCPMSS"
         | "DSCP" | "TOS" | "TTL" | "HL" | "CLASSIFY" | "AUDIT" | "CHECKSUM" | "SECMARK"
         | "CONNSECMARK" | "IDLETIMER" | "LED" => Verdict::Continue,
-        "SNAT" | "MASQUERADE" => Verdict::Accept,
+        "SNAT" | "MASQUERADE" => Verdict::Snat,
         // The destination changes: the packet may leave the input path (a container).
-        "DNAT" | "REDIRECT" | "NETMAP" => Verdict::Unknown(format!(
+        "DNAT" => match opt_value(opts, "--to-destination").and_then(|v| NatTo::parse(&v)) {
+            Some(to) => Verdict::Dnat(to),
+            None => Verdict::Unknown(format!(
+                "target DNAT without a destination dsdoctor reads: {}",
+                opts.join(" ")
+            )),
+        },
+        "REDIRECT" => match opt_value(opts, "--to-ports") {
+            None => Verdict::Redirect(None),
+            Some(p) => match p.split('-').next().and_then(|p| p.parse().ok()) {
+                Some(port) => Verdict::Redirect(Some(port)),
+                None => Verdict::Unknown(format!("target REDIRECT --to-ports {p}")),
+            },
+        },
+        "NETMAP" => Verdict::Unknown(format!(
             "target {name}: the connection is redirected and filtered elsewhere"
         )),
         "NFQUEUE" | "QUEUE" | "TPROXY" | "SYNPROXY" | "TARPIT" | "TEE" => {
@@ -427,6 +442,12 @@ fn target(name: &str, opts: &[String]) -> Verdict {
         }
         chain => Verdict::Jump(chain.to_string()),
     }
+}
+
+/// The argument of a target's option (`--to-destination 172.17.0.2:80`).
+fn opt_value(opts: &[String], name: &str) -> Option<String> {
+    let i = opts.iter().position(|o| o == name)?;
+    opts.get(i + 1).cloned()
 }
 
 fn addrs(s: &str) -> Option<Vec<AddrItem>> {

@@ -3,7 +3,8 @@
 //! "uncertain"), or a line in `problems`.
 
 use crate::facts::firewall::{
-    AddrItem, AddrKind, Chain, Hook, Match, Rule, Ruleset, Source, Table, TableFamily, Verdict, ct,
+    AddrItem, AddrKind, Chain, Hook, Match, NatTo, Rule, Ruleset, Source, Table, TableFamily, Verdict,
+    ct,
 };
 use crate::model::Family;
 use ipnet::IpNet;
@@ -220,7 +221,7 @@ fn parse_rule(r: &Value, ctx: &Ctx) -> Rule {
             // Statements without a verdict: the rule goes on.
             "counter" | "log" | "mangle" | "meta" | "ct" | "comment" | "notrack" | "flow"
             | "tproxy" | "synproxy" | "quota" | "ct helper" | "ct timeout" | "ct expectation"
-            | "secmark" | "dup" | "fwd" | "snat" | "masquerade" => {
+            | "secmark" | "dup" | "fwd" => {
                 if key == "quota" {
                     matches.push(Match::Unknown(render_stmt(e)));
                 }
@@ -263,7 +264,10 @@ fn verdict_of(e: &Value, ctx: &Ctx) -> Option<Verdict> {
         "jump" => Verdict::Jump(str_of(v, "target")),
         "goto" => Verdict::Goto(str_of(v, "target")),
         "queue" => Verdict::Unknown("queue to userspace".into()),
-        "dnat" | "redirect" | "tproxy" => Verdict::Unknown(format!(
+        "dnat" => nat_verdict(v, false),
+        "redirect" => nat_verdict(v, true),
+        "snat" | "masquerade" => Verdict::Snat,
+        "tproxy" => Verdict::Unknown(format!(
             "{k}: the connection is redirected and filtered elsewhere"
         )),
         "vmap" => {
@@ -295,6 +299,55 @@ fn verdict_of(e: &Value, ctx: &Ctx) -> Option<Verdict> {
         }
         _ => return None,
     })
+}
+
+/// `{"dnat": {"family": "ip", "addr": "172.17.0.2", "port": 80}}`, `{"redirect": {"port":
+/// 80}}` (`null` without a port). The first of a range is kept. A DNAT of one family in an
+/// inet table does nothing to the other's packets: it becomes a map keyed on the family.
+fn nat_verdict(v: &Value, redirect: bool) -> Verdict {
+    let unknown = || {
+        Verdict::Unknown(format!(
+            "{} {}: a target dsdoctor does not read",
+            if redirect { "redirect" } else { "dnat" },
+            render_value(v)
+        ))
+    };
+    let first = |x: &Value| -> Value {
+        match x.get("range").and_then(Value::as_array) {
+            Some(r) => r.first().cloned().unwrap_or(Value::Null),
+            None => x.clone(),
+        }
+    };
+    let port = match v.get("port").map(first) {
+        None => None,
+        Some(p) => match p.as_u64().and_then(|p| u16::try_from(p).ok()) {
+            Some(p) => Some(p),
+            None => return unknown(),
+        },
+    };
+    if redirect {
+        return Verdict::Redirect(port);
+    }
+    let addr = match v.get("addr").map(first) {
+        None => None,
+        Some(a) => match a.as_str().and_then(|a| a.parse::<IpAddr>().ok()) {
+            Some(a) => Some(a),
+            None => return unknown(),
+        },
+    };
+    if addr.is_none() && port.is_none() {
+        return unknown();
+    }
+    let family = match v.get("family").and_then(Value::as_str) {
+        Some("ip") => Some(Family::V4),
+        Some("ip6") => Some(Family::V6),
+        _ => addr.map(Family::of),
+    };
+    let dnat = Verdict::Dnat(NatTo { addr, port });
+    match family {
+        Some(family) => Verdict::Map(vec![(Match::Nfproto { family, neg: false }, dnat)]),
+        None => dnat,
+    }
 }
 
 fn parse_match(m: &Value, ctx: &Ctx) -> Match {
