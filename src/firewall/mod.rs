@@ -22,8 +22,8 @@
 use crate::facts::firewall::{
     AddrItem, AddrKind, Match, NatTo, Source, Table, TableFamily, Verdict, ct,
 };
-use ipnet::IpNet;
 use crate::model::Family;
+use ipnet::IpNet;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -403,6 +403,8 @@ struct Run {
     steps: usize,
     n_bases: usize,
     nat: Option<(RuleRef, IpAddr, u16)>,
+    /// The nat chains run (the packet's route is still to be decided).
+    nat_on: bool,
 }
 
 /// How the base chains of one hook ended.
@@ -570,6 +572,12 @@ impl<'a> Compiled<'a> {
         first
     }
 
+    /// The packet as the input chains alone judge it, as if no nat rule rewrote it:
+    /// what the host's own rules (ufw's, say) believe of a port that a DNAT publishes.
+    pub fn decide_input(&self, pkt: &Packet) -> Outcome {
+        self.decide_leg(pkt, Some((false, None)))
+    }
+
     /// One packet; `route`: the way an earlier packet of the connection took (forward,
     /// output interface), or `None` to decide it after prerouting.
     fn decide_leg(&self, pkt: &Packet, route: Option<(bool, Option<String>)>) -> Outcome {
@@ -673,6 +681,7 @@ impl<'a> Compiled<'a> {
             steps: 0,
             n_bases: 0,
             nat: None,
+            nat_on: route.is_none(),
         };
         // The packet as the chains see it so far (a notrack or a DNAT changes it).
         let mut cur = pkt.clone();
@@ -728,16 +737,10 @@ impl<'a> Compiled<'a> {
             pkt.daddr_kind = AddrKind::Unicast;
             pkt.oif = oif.clone();
             pkt.forwarded = true;
-            let sysctl = pkt.family.pick(
-                "net.ipv4.ip_forward",
-                "net.ipv6.conf.all.forwarding",
-            );
-            if self
-                .host
-                .as_ref()
-                .and_then(|h| h.forwards(pkt.family))
-                == Some(false)
-            {
+            let sysctl = pkt
+                .family
+                .pick("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding");
+            if self.host.as_ref().and_then(|h| h.forwards(pkt.family)) == Some(false) {
                 run.path
                     .push(format!("not forwarded: {sysctl} is 0, the kernel drops it"));
                 taken.not_forwarded = true;
@@ -788,7 +791,7 @@ impl<'a> Compiled<'a> {
                 continue;
             }
             // nat chains see only a connection's first packet (not untracked ones).
-            if b.nat && (pkt.ct != ct::NEW || nat_done) {
+            if b.nat && (pkt.ct != ct::NEW || nat_done || !run.nat_on) {
                 continue;
             }
             let base = b.chain;
@@ -919,7 +922,8 @@ impl<'a> Compiled<'a> {
                             })
                             .unwrap_or(pkt.daddr);
                         let port = to.or(pkt.dport).unwrap_or(0);
-                        run.path.push(format!("{}: REDIRECT to port {port}", r.describe()));
+                        run.path
+                            .push(format!("{}: REDIRECT to port {port}", r.describe()));
                         rewrite(pkt, ip, port);
                         pkt.daddr_kind = AddrKind::Local;
                         run.nat = Some((r, ip, port));
@@ -986,6 +990,42 @@ impl<'a> Compiled<'a> {
         }
         Ok(HookEnd::Pass)
     }
+}
+
+/// The destination ports that DNAT rules publish (a rule's `dport` of 16 ports or
+/// fewer), sorted: the ports whose connections may bypass the input chains.
+pub fn published_ports(tables: &[Table]) -> Vec<u16> {
+    fn is_dnat(v: &Verdict) -> bool {
+        match v {
+            Verdict::Dnat(_) => true,
+            Verdict::Map(e) => e.iter().any(|(_, v)| is_dnat(v)),
+            _ => false,
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    let rules = tables
+        .iter()
+        .flat_map(|t| &t.chains)
+        .flat_map(|c| &c.rules)
+        .filter(|r| is_dnat(&r.verdict));
+    for r in rules {
+        for m in &r.matches {
+            if let Match::Port {
+                dst: true,
+                ranges,
+                neg: false,
+                ..
+            } = m
+            {
+                for &(a, b) in ranges {
+                    if b >= a && b - a < 16 {
+                        out.extend(a..=b);
+                    }
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// The connection's destination after a DNAT or REDIRECT.
@@ -1196,9 +1236,7 @@ fn eval(m: &Match, p: &Packet) -> Tri {
             tri(names.iter().any(|n| iface_match(n, &p.iif)), *neg)
         }
         Match::CtState { states, neg } => tri(states & p.ct != 0, *neg),
-        Match::CtStatus { names, neg } => {
-            tri(p.ct_dnat && names.iter().any(|n| n == "dnat"), *neg)
-        }
+        Match::CtStatus { names, neg } => tri(p.ct_dnat && names.iter().any(|n| n == "dnat"), *neg),
         Match::IcmpType { family, types, neg } => {
             let want = family.pick(1, 58);
             if p.l4 != want {

@@ -200,10 +200,7 @@ fn docker_chains_do_not_touch_the_input_path() {
     let (rule, ip, port) = o.taken.nat.clone().unwrap();
     assert!(rule.text.contains("--to-destination 172.17.0.2:80"));
     assert_eq!((ip.to_string(), port), ("172.17.0.2".to_string(), 80));
-    assert!(
-        o.accepted_by.iter().any(|r| r.chain == "DOCKER"),
-        "{o:#?}"
-    );
+    assert!(o.accepted_by.iter().any(|r| r.chain == "DOCKER"), "{o:#?}");
     assert_eq!(
         o.taken.describe(),
         format!(

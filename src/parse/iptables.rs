@@ -3,8 +3,8 @@
 //! says "uncertain" rather than guessing.
 
 use crate::facts::firewall::{
-    AddrItem, AddrKind, Chain, Hook, Match, NatTo, Rule, Ruleset, Source, Table, TableFamily, Verdict,
-    ct,
+    AddrItem, AddrKind, Chain, Hook, Match, NatTo, Rule, Ruleset, Source, Table, TableFamily,
+    Verdict, ct,
 };
 use crate::model::Family;
 use crate::parse::nft::{icmp_type_num, proto_num, service_port};

@@ -3,8 +3,8 @@
 //! "uncertain"), or a line in `problems`.
 
 use crate::facts::firewall::{
-    AddrItem, AddrKind, Chain, Hook, Match, NatTo, Rule, Ruleset, Source, Table, TableFamily, Verdict,
-    ct,
+    AddrItem, AddrKind, Chain, Hook, Match, NatTo, Rule, Ruleset, Source, Table, TableFamily,
+    Verdict, ct,
 };
 use crate::model::Family;
 use ipnet::IpNet;
