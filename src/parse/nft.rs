@@ -954,6 +954,81 @@ fn render_vmap(data: &Value) -> String {
 mod tests {
     use super::*;
 
+    /// Every nat statement nft 1.0.6 prints (tests/fixtures/firewall/record.sh dnat).
+    #[test]
+    fn parses_dnat_redirect_and_masquerade_as_nft_prints_them() {
+        let rs = parse(include_str!("../../tests/fixtures/firewall/dnat.nft.json")).unwrap();
+        assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+        let verdicts = |table: &str, chain: &str| -> Vec<Verdict> {
+            rs.tables
+                .iter()
+                .filter(|t| t.name == table)
+                .flat_map(|t| &t.chains)
+                .filter(|c| c.name == chain)
+                .flat_map(|c| c.rules.iter().map(|r| r.verdict.clone()))
+                .collect()
+        };
+        let to = |a: Option<&str>, p: Option<u16>| NatTo {
+            addr: a.map(|a| a.parse().unwrap()),
+            port: p,
+        };
+        let v4 = |n: NatTo| {
+            Verdict::Map(vec![(
+                Match::Nfproto {
+                    family: Family::V4,
+                    neg: false,
+                },
+                Verdict::Dnat(n),
+            )])
+        };
+        let v6 = |n: NatTo| {
+            Verdict::Map(vec![(
+                Match::Nfproto {
+                    family: Family::V6,
+                    neg: false,
+                },
+                Verdict::Dnat(n),
+            )])
+        };
+        assert_eq!(
+            verdicts("nat", "pre"),
+            vec![
+                v4(to(Some("172.17.0.2"), Some(80))),
+                v4(to(Some("172.17.0.2"), None)),
+                Verdict::Redirect(Some(80)),
+                Verdict::Redirect(None),
+                // A range keeps its first address and port.
+                v4(to(Some("172.17.0.2"), Some(80))),
+            ]
+        );
+        assert_eq!(verdicts("nat", "post"), vec![Verdict::Snat, Verdict::Snat]);
+        assert_eq!(
+            verdicts("nat6", "pre"),
+            vec![
+                v4(to(Some("172.17.0.2"), Some(80))),
+                v6(to(Some("fd00::2"), Some(80))),
+                v6(to(Some("fd00::2"), None)),
+            ]
+        );
+        // The matches before the statement stay matches.
+        let pre = &rs.tables[0].chains[0].rules[0];
+        assert!(
+            matches!(&pre.matches[..], [Match::Port { dst: true, .. }]),
+            "{pre:?}"
+        );
+    }
+
+    #[test]
+    fn a_nat_target_it_cannot_read_is_unknown() {
+        for v in [
+            serde_json::json!({"addr": {"map": {"key": "x"}}}),
+            serde_json::json!({"port": "http-alt"}),
+            serde_json::json!({}),
+        ] {
+            assert!(matches!(nat_verdict(&v, false), Verdict::Unknown(_)), "{v}");
+        }
+    }
+
     #[test]
     fn parses_inet_table_with_sets_and_vmap() {
         let j = r#"{"nftables":[{"metainfo":{}},
