@@ -930,6 +930,24 @@ fn render_stmt(e: &Value) -> String {
             render_vmap(v.get("data").unwrap_or(&Value::Null))
         ),
         "xt" => format!("xt {} {}", str_of(v, "type"), str_of(v, "name")),
+        // `dnat ip to 172.17.0.2:80`, `redirect to :80`: the target is the evidence.
+        "dnat" | "snat" | "redirect" => {
+            let fam = v
+                .get("family")
+                .and_then(Value::as_str)
+                .map(|f| format!(" {f}"))
+                .unwrap_or_default();
+            let addr = v.get("addr").map(render_value);
+            let port = v.get("port").map(render_value);
+            let to = match (addr, port) {
+                (Some(a), Some(p)) if a.contains(':') => format!(" to [{a}]:{p}"),
+                (Some(a), Some(p)) => format!(" to {a}:{p}"),
+                (Some(a), None) => format!(" to {a}"),
+                (None, Some(p)) => format!(" to :{p}"),
+                (None, None) => String::new(),
+            };
+            format!("{k}{fam}{to}")
+        }
         other => other.to_string(),
     }
 }

@@ -2,6 +2,10 @@
 //! base chains on prerouting and input at several priorities and both policies, regular
 //! chains reached by jump and goto (never in a cycle), return, named and anonymous sets,
 //! prefixes and ranges, negations, interfaces, and every verdict the input path knows.
+//! Half of them also publish ports: a nat table whose DNATs send a port to the lab's
+//! container (port 80, where it listens) or to srv's own address, or REDIRECT it to
+//! another of srv's ports, with forward and output chains that may shut the forwarded
+//! packet or the SYN-ACK.
 //!
 //! Source addresses are drawn so that "an arbitrary internet address", which dsdoctor
 //! evaluates, and the lab's one client, which the kernel sees, fall on the same side of
@@ -9,7 +13,7 @@
 //! space, as a prefix, a range, or pieces that join up) or leaves out the client's
 //! prefixes. Anything else would measure the question's difference, not a bug.
 
-use crate::harness::{CLI_V4, CLI_V6, SRV_V4, SRV_V6};
+use crate::harness::{CLI_V4, CLI_V6, CTR_V4, CTR_V6, SRV_V4, SRV_V6};
 
 /// A small seeded generator (xorshift64*): the same seed gives the same rulesets.
 pub struct Rng(u64);
@@ -353,6 +357,102 @@ pub fn ruleset(rng: &mut Rng) -> String {
         out.push_str(&format!(
             "table {} gen{t} {{\n{sets}{chains}}}\n",
             fam.name()
+        ));
+    }
+    if rng.chance(50) {
+        out.push_str(&nat_tables(rng));
+    }
+    out
+}
+
+/// Ports a DNAT may publish (srv listens on all of them too: a DNAT that does not match
+/// leaves the connection to srv's own listener).
+const PUBLISHED: [u16; 4] = [25, 443, 3306, 8080];
+
+/// A nat table that publishes some ports, then maybe a forward chain and an output chain.
+fn nat_tables(rng: &mut Rng) -> String {
+    let fam = *rng.pick(&[Fam::Inet, Fam::Ip, Fam::Ip6]);
+    let mut g = Gen {
+        rng,
+        fam,
+        sets: Vec::new(),
+    };
+    let mut rules = Vec::new();
+    for _ in 0..1 + g.rng.below(3) {
+        let port = *g.rng.pick(&PUBLISHED);
+        let v6 = g.pick_v6().unwrap_or(false);
+        // In an inet table a DNAT names its family.
+        let (kw, ctr, own) = match (fam, v6) {
+            (Fam::Inet, false) => ("dnat ip to", CTR_V4.to_string(), SRV_V4.to_string()),
+            (Fam::Inet, true) => ("dnat ip6 to", format!("[{CTR_V6}]"), format!("[{SRV_V6}]")),
+            (_, false) => ("dnat to", CTR_V4.to_string(), SRV_V4.to_string()),
+            (_, true) => ("dnat to", format!("[{CTR_V6}]"), format!("[{SRV_V6}]")),
+        };
+        let target = match g.rng.below(5) {
+            0..=2 => format!("{kw} {ctr}:80"),
+            3 => format!("{kw} {own}:{}", g.rng.pick(&[22u16, 80])),
+            _ => format!("redirect to :{}", g.rng.pick(&[22u16, 80])),
+        };
+        let m = if g.rng.chance(30) {
+            g.matcher().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        rules.push(format!("{m} tcp dport {port} {target}"));
+    }
+    let mut chains = format!(
+        "  chain pre {{\n    type nat hook prerouting priority dstnat; policy accept;\n    {}\n  }}\n",
+        rules.join("\n    ")
+    );
+    // A forward chain.
+    if g.rng.chance(70) {
+        let policy = if g.rng.chance(50) { "drop" } else { "accept" };
+        let mut body = Vec::new();
+        if g.rng.chance(70) {
+            body.push("ct state established,related accept".to_string());
+        }
+        if g.rng.chance(60) {
+            body.push("oifname \"docker0\" tcp dport 80 accept".to_string());
+        }
+        body.push("iifname \"docker0\" accept".to_string());
+        for _ in 0..g.rng.below(4) {
+            body.push(g.rule(true, &[], false));
+        }
+        chains.push_str(&format!(
+            "  chain fwd {{\n    type filter hook forward priority 0; policy {policy};\n    {}\n  }}\n",
+            body.join("\n    ")
+        ));
+    }
+    let mut sets = String::new();
+    for (name, v6, items) in &g.sets {
+        let ty = if *v6 { "ipv6_addr" } else { "ipv4_addr" };
+        sets.push_str(&format!(
+            "  set {name} {{\n    type {ty}; flags interval; auto-merge;\n    elements = {{ {items} }}\n  }}\n"
+        ));
+    }
+    let mut out = format!("table {} natgen {{\n{sets}{chains}}}\n", fam.name());
+    // An output chain: with policy drop the SYN-ACK needs an established accept. ICMP
+    // (neighbour discovery above all) and DNS always leave: the walk does not judge
+    // srv's own neighbour advertisements, and dsdoctor's probes should not all time out.
+    if g.rng.chance(40) {
+        let policy = if g.rng.chance(60) { "drop" } else { "accept" };
+        let mut body = vec![
+            "oifname \"lo\" accept".to_string(),
+            "meta l4proto { icmp, ipv6-icmp } accept".to_string(),
+            "udp dport 53 accept".to_string(),
+        ];
+        if g.rng.chance(60) {
+            body.push("ct state established,related accept".to_string());
+        }
+        if g.rng.chance(40) {
+            body.push(format!("tcp sport {} drop", g.rng.pick(&RULE_PORTS)));
+        }
+        if g.rng.chance(40) {
+            body.push(format!("tcp sport {} accept", g.rng.pick(&RULE_PORTS)));
+        }
+        out.push_str(&format!(
+            "table inet outgen {{\n  chain out {{\n    type filter hook output priority 0; policy {policy};\n    {}\n  }}\n}}\n",
+            body.join("\n    ")
         ));
     }
     out
