@@ -448,3 +448,20 @@ fn reply_reads_rules_from_the_answers_side() {
     let o = Compiled::new(&t).decide_connection(&Packet::tcp_syn(v4(), 80, "eth0"));
     assert_eq!(o.decision, Decision::Drop);
 }
+
+/// Found by the kernel oracle (seed 77): nft lists `meta l4proto tcp reject with tcp
+/// reset` as the reject alone, so an ICMPv6 neighbour solicitation was "rejected".
+#[test]
+fn reject_with_tcp_reset_never_holds_for_icmpv6() {
+    let j = r#"{"nftables":[
+      {"table":{"family":"ip6","name":"t","handle":1}},
+      {"chain":{"family":"ip6","table":"t","name":"in","handle":1,"type":"filter","hook":"input","prio":0,"policy":"accept"}},
+      {"rule":{"family":"ip6","table":"t","chain":"in","handle":2,"expr":[{"reject":{"type":"tcp reset"}}]}}
+    ]}"#;
+    let t = nft::parse(j).unwrap().tables;
+    assert_eq!(
+        decide(&t, &Packet::icmpv6(135, v6(), "eth0")).decision,
+        Decision::Accept
+    );
+    assert_eq!(syn(&t, v6(), 80, "eth0"), Decision::Reject);
+}

@@ -205,6 +205,19 @@ fn parse_rule(r: &Value, ctx: &Ctx) -> Rule {
             if let Some(family) = family {
                 matches.push(Match::Nfproto { family, neg: false });
             }
+            // `reject with tcp reset` needs `meta l4proto tcp`, which nft folds into
+            // the reject when it lists it (found by the kernel oracle, seed 77): the
+            // rule never holds for another protocol.
+            if e.get("reject")
+                .and_then(|r| r.get("type"))
+                .and_then(Value::as_str)
+                == Some("tcp reset")
+            {
+                matches.push(Match::L4proto {
+                    protos: vec![6],
+                    neg: false,
+                });
+            }
             verdict = v;
             continue;
         }
