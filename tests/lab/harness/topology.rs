@@ -382,6 +382,32 @@ route add default via {BRIDGE_V6}
                 "net.ipv6.conf.all.forwarding=1",
             ],
         ));
+        // A fresh bridge takes a moment before it passes IPv6 (the oracle saw the first
+        // case's forwarded IPv6 connection time out): wait until srv reaches the
+        // container over both families.
+        for target in [CTR_V4, CTR_V6] {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let out = run_timeout(
+                    self.command(
+                        Ns::Srv,
+                        RunAs::Root,
+                        &["ping", "-c", "1", "-W", "1", target],
+                    ),
+                    CMD_TIMEOUT,
+                    "ping the container",
+                );
+                if out.status.success() {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "lab: srv cannot reach the container at {target}: {}",
+                    String::from_utf8_lossy(&out.stdout)
+                );
+                thread::sleep(Duration::from_millis(100));
+            }
+        }
     }
 
     /// Write `/etc/netns/<srv>/<rel>` (directories created as needed, world-readable):
