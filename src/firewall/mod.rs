@@ -318,6 +318,8 @@ struct Run {
     nat: Option<(RuleRef, IpAddr, u16)>,
     /// The nat chains run (the packet's route is still to be decided).
     nat_on: bool,
+    /// A `notrack` before conntrack left the packet untracked.
+    notracked: bool,
 }
 
 /// How the base chains of one hook ended.
@@ -595,6 +597,7 @@ impl<'a> Compiled<'a> {
             n_bases: 0,
             nat: None,
             nat_on: route.is_none(),
+            notracked: false,
         };
         // The packet as the chains see it so far (a notrack or a DNAT changes it).
         let mut cur = pkt.clone();
@@ -709,6 +712,20 @@ impl<'a> Compiled<'a> {
             }
             let base = b.chain;
             let prio = b.prio;
+            // Before conntrack (ingress, and priority below -200 on prerouting and
+            // output) a packet has no conntrack entry yet: `ct state` reads `invalid`
+            // (`untracked` once a notrack ran), whatever conntrack will decide (found by
+            // the kernel oracle, seed 1234: a neighbour solicitation is not untracked
+            // yet at priority -300). Conntrack's own state applies again after it.
+            let before_ct = hook == INGRESS || (matches!(hook, PREROUTING | OUTPUT) && prio < -200);
+            let tracked = pkt.ct;
+            if before_ct {
+                pkt.ct = if run.notracked {
+                    ct::UNTRACKED
+                } else {
+                    ct::INVALID
+                };
+            }
             run.n_bases += 1;
             let label = self.chain_label(base);
             run.path.push(format!(
@@ -797,12 +814,10 @@ impl<'a> Compiled<'a> {
                     CVerdict::Reject => break Flow::Reject(rid),
                     CVerdict::Continue => {}
                     CVerdict::Notrack => {
-                        // Before conntrack (priority -200 on prerouting) the packet is
-                        // left untracked: `ct state new` no longer holds for it.
-                        if hook == PREROUTING
-                            && prio < -200
-                            && pkt.ct & (ct::NEW | ct::UNTRACKED) != 0
-                        {
+                        // Before conntrack the packet is left untracked: `ct state new`
+                        // no longer holds for it, here or later.
+                        if before_ct {
+                            run.notracked = true;
                             pkt.ct = ct::UNTRACKED;
                         }
                     }
@@ -876,6 +891,13 @@ impl<'a> Compiled<'a> {
                     }
                 }
             };
+            if before_ct {
+                pkt.ct = if run.notracked {
+                    ct::UNTRACKED
+                } else {
+                    tracked
+                };
+            }
             match result {
                 Flow::Accept(rid) => {
                     run.accepted_by.push(self.rule_ref(rid.0, Some(rid.1)));

@@ -465,3 +465,28 @@ fn reject_with_tcp_reset_never_holds_for_icmpv6() {
     );
     assert_eq!(syn(&t, v6(), 80, "eth0"), Decision::Reject);
 }
+
+/// Found by the kernel oracle (seed 1234): before conntrack (raw priority -300) no packet
+/// has a state yet; `ct state` reads `invalid`, or `untracked` after a notrack. A
+/// neighbour solicitation becomes untracked only at conntrack, and a SYN new.
+#[test]
+fn ct_state_before_conntrack_reads_invalid() {
+    let j = r#"{"nftables":[
+      {"table":{"family":"inet","name":"raw","handle":1}},
+      {"chain":{"family":"inet","table":"raw","name":"pre","handle":1,"type":"filter","hook":"prerouting","prio":-300,"policy":"accept"}},
+      {"rule":{"family":"inet","table":"raw","chain":"pre","handle":2,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":80}},{"notrack":null}]}},
+      {"rule":{"family":"inet","table":"raw","chain":"pre","handle":3,"expr":[{"match":{"op":"in","left":{"ct":{"key":"state"}},"right":"untracked"}},{"drop":null}]}},
+      {"rule":{"family":"inet","table":"raw","chain":"pre","handle":4,"expr":[{"match":{"op":"in","left":{"ct":{"key":"state"}},"right":"new"}},{"drop":null}]}}
+    ]}"#;
+    let t = nft::parse(j).unwrap().tables;
+    assert_eq!(
+        decide(&t, &Packet::icmpv6(135, v6(), "eth0")).decision,
+        Decision::Accept
+    );
+    assert_eq!(
+        syn(&t, v6(), 80, "eth0"),
+        Decision::Drop,
+        "notracked, then untracked"
+    );
+    assert_eq!(syn(&t, v6(), 443, "eth0"), Decision::Accept, "not new yet");
+}
