@@ -4,7 +4,7 @@
 
 use super::host;
 use crate::facts::Facts;
-use crate::firewall::{Compiled, Packet};
+use crate::firewall::{Compiled, HostNet, Packet};
 use crate::model::{ByFamily, CheckId, Family};
 use crate::net::nat64::{self, Nat64Prefix};
 use crate::options::Options;
@@ -45,7 +45,7 @@ impl<'a> View<'a> {
         let compiled = f
             .firewall
             .value()
-            .map(|fw| Compiled::with_ipsets(&fw.tables, &fw.ipsets));
+            .map(|fw| Compiled::with_ipsets(&fw.tables, &fw.ipsets).with_host(host_net(f)));
         let nd_blocked = icmpv6_shut(f, compiled.as_ref(), &[135, 136]);
         let seen_v4 = f
             .isp
@@ -65,6 +65,48 @@ impl<'a> View<'a> {
     /// probes over that family that failed are its consequence.
     pub fn blocker(&self, fam: Family) -> Option<CheckId> {
         *self.blockers.get(fam)
+    }
+}
+
+/// The host's addresses, routes and forwarding, for the walk's routing decision (a
+/// DNAT to one of its own addresses is delivered locally, any other is forwarded).
+pub fn host_net(f: &Facts) -> HostNet {
+    let links = f.links();
+    let local = links
+        .iter()
+        .flat_map(|l| l.addrs.iter().map(|a| a.ip))
+        .collect();
+    let iface_addrs = links
+        .iter()
+        .flat_map(|l| l.addrs.iter().map(move |a| (l.name.clone(), a.ip)))
+        .collect();
+    let routes = f
+        .routes
+        .value()
+        .map(|rs| {
+            rs.iter()
+                .filter_map(|r| {
+                    let dst = r.dst.unwrap_or_else(|| match r.family {
+                        Family::V4 => ipnet::IpNet::V4(Default::default()),
+                        Family::V6 => ipnet::IpNet::V6(Default::default()),
+                    });
+                    Some((dst, r.dev.clone()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let sysctl = f.sysctl.value();
+    let forwarding = (
+        sysctl.and_then(|s| s.ip_forward).map(|v| v != 0),
+        sysctl
+            .and_then(|s| s.forwarding_v6.get("all"))
+            .map(|v| *v != 0),
+    );
+    HostNet {
+        local,
+        routes,
+        forwarding,
+        iface_addrs,
     }
 }
 

@@ -146,8 +146,77 @@ pub enum Verdict {
     Notrack,
     /// A verdict map: the first entry whose match holds decides; none holds → continue.
     Map(Vec<(Match, Verdict)>),
+    /// `dnat to A[:P]` / `-j DNAT --to-destination A[:P]`: the connection's destination is
+    /// rewritten (in a nat chain, for its first packet) and the nat chain ends.
+    Dnat(NatTo),
+    /// `redirect to :P` / `-j REDIRECT --to-ports P`: the destination becomes the
+    /// address of the interface the packet came in on (local delivery), the port `P`.
+    Redirect(Option<u16>),
+    /// `snat`, `masquerade`, `-j SNAT`, `-j MASQUERADE`: the source is rewritten and the
+    /// nat chain ends (it never changes whether the packet gets through).
+    Snat,
     /// A verdict decided elsewhere (queue to userspace) or not understood.
     Unknown(String),
+}
+
+/// Where a DNAT sends a connection. A range of addresses or ports keeps its first:
+/// every address of a range serves the same published port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatTo {
+    /// `None`: only the port changes (`dnat to :8080`).
+    pub addr: Option<IpAddr>,
+    /// `None`: the port stays.
+    pub port: Option<u16>,
+}
+
+impl NatTo {
+    /// `172.17.0.2:80`, `[fd00::2]:80`, `172.17.0.2`, `:80`.
+    pub fn describe(&self) -> String {
+        match (self.addr, self.port) {
+            (Some(a), Some(p)) => format!("{}:{p}", crate::net::bracketed(a)),
+            (Some(a), None) => a.to_string(),
+            (None, Some(p)) => format!(":{p}"),
+            (None, None) => "(unchanged)".into(),
+        }
+    }
+
+    /// `A`, `A:P`, `[A6]:P`, `A-B:P-Q` (iptables `--to-destination`, the first of a range
+    /// kept); `None` when it is none of these.
+    pub fn parse(s: &str) -> Option<NatTo> {
+        let s = s.trim();
+        let first_port = |p: &str| -> Option<u16> { p.split('-').next()?.trim().parse().ok() };
+        let first_addr = |a: &str| -> Option<IpAddr> { a.split('-').next()?.trim().parse().ok() };
+        if let Some(rest) = s.strip_prefix('[') {
+            let (a, tail) = rest.split_once(']')?;
+            let port = match tail.strip_prefix(':') {
+                Some(p) => Some(first_port(p)?),
+                None if tail.is_empty() => None,
+                None => return None,
+            };
+            return Some(NatTo {
+                addr: Some(first_addr(a)?),
+                port,
+            });
+        }
+        if let Some(p) = s.strip_prefix(':') {
+            return Some(NatTo {
+                addr: None,
+                port: Some(first_port(p)?),
+            });
+        }
+        // A bare IPv6 address has colons of its own; an IPv4 one has at most one.
+        if s.matches(':').count() == 1 {
+            let (a, p) = s.split_once(':')?;
+            return Some(NatTo {
+                addr: Some(first_addr(a)?),
+                port: Some(first_port(p)?),
+            });
+        }
+        Some(NatTo {
+            addr: Some(first_addr(s)?),
+            port: None,
+        })
+    }
 }
 
 /// Conntrack states, as a bit set.

@@ -12,7 +12,8 @@ use crate::testutil::{fuzz_data, inputs};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
-const NFT_FIXTURES: [&str; 6] = [
+const NFT_FIXTURES: [&str; 7] = [
+    include_str!("../../tests/fixtures/firewall/dnat.nft.json"),
     include_str!("../../tests/fixtures/firewall/nft-strict.json"),
     include_str!("../../tests/fixtures/firewall/ufw.nft.json"),
     include_str!("../../tests/fixtures/firewall/firewalld.nft.json"),
@@ -42,9 +43,37 @@ fn packets() -> Vec<Packet> {
     p
 }
 
+/// A host with a container bridge, so DNATs are routed and forwarded.
+fn host() -> HostNet {
+    HostNet {
+        local: vec![
+            "203.0.113.10".parse().unwrap(),
+            "172.17.0.1".parse().unwrap(),
+        ],
+        routes: vec![
+            ("0.0.0.0/0".parse().unwrap(), "eth0".into()),
+            ("172.17.0.0/16".parse().unwrap(), "docker0".into()),
+            ("::/0".parse().unwrap(), "eth0".into()),
+        ],
+        forwarding: (Some(true), None),
+        iface_addrs: vec![("eth0".into(), "203.0.113.10".parse().unwrap())],
+    }
+}
+
 fn walk_all(tables: &[Table]) {
     let c = Compiled::new(tables);
+    let with_host = Compiled::new(tables).with_host(host());
     for p in packets() {
+        for o in [
+            with_host.decide_connection(&p),
+            with_host.decide_input(&p),
+            c.decide_connection(&p),
+        ] {
+            if o.decision != Decision::Accept {
+                assert!(o.decided_by.is_some(), "{o:#?}");
+            }
+            let _ = o.taken.describe();
+        }
         let o = c.decide(&p);
         // Every answer carries its evidence.
         if o.decision != Decision::Accept {
@@ -121,24 +150,33 @@ fn nft_input() -> impl Strategy<Value = String> {
 fn token_ruleset() -> impl Strategy<Value = String> {
     let vocab = fuzz_data("iptables.vocab");
     let rule = (
-        proptest::sample::select(vec!["INPUT", "c1", "c2"]),
+        proptest::sample::select(vec!["INPUT", "PREROUTING", "c1", "c2"]),
         proptest::collection::vec(proptest::sample::select(vocab), 0..10),
     );
-    (proptest::collection::vec(rule, 0..12), any::<bool>()).prop_map(|(rules, commit)| {
-        let mut t = String::from("*filter\n:INPUT DROP [0:0]\n:c1 - [0:0]\n:c2 - [0:0]\n");
-        for (chain, words) in rules {
-            t.push_str(&format!("-A {chain}"));
-            for w in words {
-                t.push(' ');
-                t.push_str(w);
+    (
+        proptest::collection::vec(rule, 0..12),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(rules, commit, nat)| {
+            let mut t = String::from("*filter\n:INPUT DROP [0:0]\n:c1 - [0:0]\n:c2 - [0:0]\n");
+            // Half the time the same rules in a nat table's prerouting (DNAT and friends).
+            if nat {
+                t = String::from("*nat\n:PREROUTING ACCEPT [0:0]\n:c1 - [0:0]\n:c2 - [0:0]\n");
             }
-            t.push('\n');
-        }
-        if commit {
-            t.push_str("COMMIT\n");
-        }
-        t
-    })
+            for (chain, words) in rules {
+                t.push_str(&format!("-A {chain}"));
+                for w in words {
+                    t.push(' ');
+                    t.push_str(w);
+                }
+                t.push('\n');
+            }
+            if commit {
+                t.push_str("COMMIT\n");
+            }
+            t
+        })
 }
 
 proptest! {

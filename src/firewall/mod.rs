@@ -1,15 +1,26 @@
 //! The packet filter's verdict on one packet, walked as the kernel walks it. Pure.
 //!
-//! Every base chain on the ingress, prerouting and input hooks of the packet's family
-//! runs in hook order, then priority order: a drop or reject in any ends the walk, an
+//! The packet takes the path the kernel sends it on. Every base chain of the packet's
+//! family on the ingress and prerouting hooks runs in hook order, then priority order; in
+//! the nat chains (which see only the first packet of a connection) the first DNAT or
+//! REDIRECT that matches rewrites its destination and ends nat processing on that hook.
+//! Then the routing decision: a destination that is one of the host's addresses (or an
+//! unchanged one) is delivered through the input chains; any other goes through the
+//! forward and postrouting chains, out of the interface of the route to it, if the host
+//! forwards that family at all. A drop or reject in any base chain ends the walk, an
 //! accept goes on to the next base chain, and the end of a base chain applies its policy.
 //! Inside a chain, rules run in order with jump/goto/return. A match that cannot be
 //! evaluated is assumed both ways: when both assumptions give the same answer the answer
 //! stands (with the rule noted), otherwise the answer is [`Decision::Uncertain`] and names
 //! the rule.
+//!
+//! [`Compiled::decide_connection`] follows an admitted TCP connection further: its later
+//! packets (conntrack state established, the same rewritten path) and the SYN-ACK, which
+//! leaves through output (local delivery) or forward (a container) with state
+//! established; a filter that shuts either kills the connection.
 
 use crate::facts::firewall::{
-    AddrItem, AddrKind, AddrSet, Match, Source, Table, TableFamily, Verdict, ct,
+    AddrItem, AddrKind, AddrSet, Match, NatTo, Source, Table, TableFamily, Verdict, ct,
 };
 use crate::model::Family;
 use std::collections::HashMap;
@@ -40,6 +51,20 @@ pub struct Packet {
     /// Hop limit on arrival: 255 for neighbour discovery; `None` for a packet from afar
     /// (anything below 255).
     pub hop_limit: Option<u8>,
+    /// The output interface of a forwarded packet (`None` on the input path, or when
+    /// the route is not known).
+    pub oif: Option<String>,
+    /// The packet is forwarded (then an unknown `oif` makes output-interface matches
+    /// uncertain).
+    pub forwarded: bool,
+    /// The connection's destination was rewritten (`ct status dnat` holds).
+    pub ct_dnat: bool,
+    /// The packet is the server's answer (the SYN-ACK). The other fields still describe
+    /// the connection as the client opened it (`daddr`/`dport` the server's, `iif` the
+    /// interface facing the client, `oif` the one facing a container): the walk reads a
+    /// rule's source as the connection's destination and its output interface as the
+    /// connection's input interface.
+    pub reply: bool,
 }
 
 impl Packet {
@@ -57,6 +82,10 @@ impl Packet {
             ct: ct::NEW,
             tcp_flags: 0x02,
             hop_limit: None,
+            oif: None,
+            forwarded: false,
+            ct_dnat: false,
+            reply: false,
         }
     }
 
@@ -96,6 +125,10 @@ impl Packet {
             ct: if nd { ct::UNTRACKED } else { ct::RELATED },
             tcp_flags: 0,
             hop_limit: nd.then_some(255),
+            oif: None,
+            forwarded: false,
+            ct_dnat: false,
+            reply: false,
         }
     }
 }
@@ -183,7 +216,13 @@ pub struct Outcome {
     pub unevaluated: Vec<RuleRef>,
     /// How many base chains the packet's family passes.
     pub base_chains: usize,
+    /// The way through the host the packet took, and which packet of the connection
+    /// decided.
+    pub taken: Taken,
 }
+
+mod path;
+pub use path::{HostNet, Leg, Taken, published_ports};
 
 // ----- compiled form ---------------------------------------------------------------------
 
@@ -201,6 +240,9 @@ enum CVerdict {
     Continue,
     Notrack,
     Map(Vec<(usize, CVerdict)>),
+    Dnat(NatTo),
+    Redirect(Option<u16>),
+    Snat,
     Unknown,
 }
 
@@ -212,6 +254,18 @@ struct CChain {
     rules: Vec<(Vec<usize>, CVerdict)>,
 }
 
+/// A base chain: its hook (see [`hook_order`]), priority, chain, table family, device
+/// (netdev ingress), and whether it is a nat chain (first packets only).
+#[derive(Debug)]
+struct Base {
+    hook: u8,
+    prio: i32,
+    chain: usize,
+    fam: TableFamily,
+    dev: Option<String>,
+    nat: bool,
+}
+
 /// A ruleset prepared for many packets: chains indexed, jumps resolved, matches pooled.
 #[derive(Debug)]
 pub struct Compiled<'a> {
@@ -220,19 +274,60 @@ pub struct Compiled<'a> {
     /// Index of the table chain and rule each compiled chain came from.
     origin: Vec<(usize, usize)>,
     matches: Vec<&'a Match>,
-    /// (hook order, priority, chain), sorted.
-    bases: Vec<(u8, i32, usize, TableFamily, Option<String>)>,
+    /// Sorted by hook, priority, chain.
+    bases: Vec<Base>,
+    host: Option<HostNet>,
     /// Named address sets and the matches that look them up (`sets.rs`).
     sets: sets::Sets,
 }
 
+const INGRESS: u8 = 0;
+const PREROUTING: u8 = 1;
+const INPUT: u8 = 2;
+const FORWARD: u8 = 3;
+const OUTPUT: u8 = 4;
+const POSTROUTING: u8 = 5;
+
 fn hook_order(h: &str) -> Option<u8> {
     match h {
-        "ingress" => Some(0),
-        "prerouting" => Some(1),
-        "input" => Some(2),
+        "ingress" => Some(INGRESS),
+        "prerouting" => Some(PREROUTING),
+        "input" => Some(INPUT),
+        "forward" => Some(FORWARD),
+        "output" => Some(OUTPUT),
+        "postrouting" => Some(POSTROUTING),
         _ => None,
     }
+}
+
+fn hook_name(h: u8) -> &'static str {
+    match h {
+        INGRESS => "ingress",
+        PREROUTING => "prerouting",
+        INPUT => "input",
+        FORWARD => "forward",
+        OUTPUT => "output",
+        _ => "postrouting",
+    }
+}
+
+/// The walk's state across the base chains of one packet.
+struct Run {
+    path: Vec<String>,
+    accepted_by: Vec<RuleRef>,
+    steps: usize,
+    n_bases: usize,
+    nat: Option<(RuleRef, IpAddr, u16)>,
+    /// The nat chains run (the packet's route is still to be decided).
+    nat_on: bool,
+    /// A `notrack` before conntrack left the packet untracked.
+    notracked: bool,
+}
+
+/// How the base chains of one hook ended.
+enum HookEnd {
+    Pass,
+    Shut(Decision, RuleRef),
 }
 
 impl<'a> Compiled<'a> {
@@ -269,7 +364,14 @@ impl<'a> Compiled<'a> {
                 if let Some(h) = &c.hook
                     && let Some(o) = hook_order(&h.hook)
                 {
-                    bases.push((o, h.priority, base_idx + ci, t.family, h.device.clone()));
+                    bases.push(Base {
+                        hook: o,
+                        prio: h.priority,
+                        chain: base_idx + ci,
+                        fam: t.family,
+                        dev: h.device.clone(),
+                        nat: h.kind == "nat",
+                    });
                 }
                 chains.push(CChain {
                     table: ti,
@@ -280,13 +382,14 @@ impl<'a> Compiled<'a> {
                 origin.push((ti, ci));
             }
         }
-        bases.sort_by_key(|b| (b.0, b.1, b.2));
+        bases.sort_by_key(|b| (b.hook, b.prio, b.chain));
         let mut c = Compiled {
             tables,
             chains,
             origin,
             matches,
             bases,
+            host: None,
             sets: sets::Sets::default(),
         };
         c.sets = sets::Sets::resolve(&c, &[]);
@@ -313,6 +416,12 @@ impl<'a> Compiled<'a> {
             },
             m => eval(m, p),
         }
+    }
+
+    /// The host's addresses, routes and forwarding, for the routing decision.
+    pub fn with_host(mut self, host: HostNet) -> Compiled<'a> {
+        self.host = Some(host);
+        self
     }
 
     fn rule_ref(&self, chain: usize, rule: Option<usize>) -> RuleRef {
@@ -357,12 +466,67 @@ impl<'a> Compiled<'a> {
         }
     }
 
-    /// Decide the packet.
+    /// Decide the packet: its way in (input, or DNAT then forward), one packet.
     pub fn decide(&self, pkt: &Packet) -> Outcome {
+        self.decide_leg(pkt, None)
+    }
+
+    /// Decide a new TCP connection: its SYN, then, when that is admitted, the client's
+    /// later packets and the server's SYN-ACK on the path the SYN took. The first of
+    /// those the filter shuts (or cannot decide) is the answer, its `taken.leg` saying
+    /// which.
+    pub fn decide_connection(&self, syn: &Packet) -> Outcome {
+        let first = self.decide_leg(syn, None);
+        if first.decision != Decision::Accept {
+            return first;
+        }
+        let route = Some((first.taken.forward, first.taken.oif.clone()));
+        // The rest of the connection as conntrack rewrites it: the destination of the
+        // SYN's DNAT, state established (nat chains no longer see it).
+        let mut later = syn.clone();
+        if let Some((_, ip, port)) = &first.taken.nat {
+            later.daddr = *ip;
+            later.dport = Some(*port);
+            later.ct_dnat = true;
+        }
+        if first.taken.forward {
+            later.daddr_kind = AddrKind::Unicast;
+            later.oif = first.taken.oif.clone();
+            later.forwarded = true;
+        }
+        later.ct = ct::ESTABLISHED;
+        later.tcp_flags = 0x10;
+        let reply = Packet {
+            reply: true,
+            tcp_flags: 0x12,
+            ..later.clone()
+        };
+        for (pkt, leg) in [(later, Leg::Later), (reply, Leg::Reply)] {
+            let mut o = self.decide_leg(&pkt, route.clone());
+            if o.decision != Decision::Accept {
+                o.taken.leg = leg;
+                o.taken.nat = first.taken.nat.clone();
+                o.taken.forward = first.taken.forward;
+                o.taken.oif = first.taken.oif.clone();
+                return o;
+            }
+        }
+        first
+    }
+
+    /// The packet as the input chains alone judge it, as if no nat rule rewrote it:
+    /// what the host's own rules (ufw's, say) believe of a port that a DNAT publishes.
+    pub fn decide_input(&self, pkt: &Packet) -> Outcome {
+        self.decide_leg(pkt, Some((false, None)))
+    }
+
+    /// One packet; `route`: the way an earlier packet of the connection took (forward,
+    /// output interface), or `None` to decide it after prerouting.
+    fn decide_leg(&self, pkt: &Packet, route: Option<(bool, Option<String>)>) -> Outcome {
         let mut assume: Vec<(RuleId, bool)> = Vec::new();
         let mut runs = 0usize;
         let mut unevaluated = Vec::new();
-        let out = self.explore(pkt, &mut assume, &mut runs, &mut unevaluated);
+        let out = self.explore(pkt, &route, &mut assume, &mut runs, &mut unevaluated);
         let mut out = out.unwrap_or_else(|rid| Outcome {
             decision: Decision::Uncertain,
             decided_by: Some(self.rule_ref(rid.0, Some(rid.1))),
@@ -370,6 +534,7 @@ impl<'a> Compiled<'a> {
             path: vec!["too many rules that cannot be evaluated".into()],
             unevaluated: Vec::new(),
             base_chains: 0,
+            taken: Taken::default(),
         });
         for u in unevaluated {
             let r = self.rule_ref(u.0, Some(u.1));
@@ -384,12 +549,13 @@ impl<'a> Compiled<'a> {
     fn explore(
         &self,
         pkt: &Packet,
+        route: &Option<(bool, Option<String>)>,
         assume: &mut Vec<(RuleId, bool)>,
         runs: &mut usize,
         seen: &mut Vec<RuleId>,
     ) -> Result<Outcome, RuleId> {
         *runs += 1;
-        match self.walk(pkt, assume) {
+        match self.walk(pkt, route, assume) {
             Ok(o) => Ok(o),
             Err(Need::Uncertain(rid, why)) => {
                 let mut o = self.uncertain(rid, why);
@@ -404,15 +570,17 @@ impl<'a> Compiled<'a> {
                     return Err(rid);
                 }
                 assume.push((rid, false));
-                let no = self.explore(pkt, assume, runs, seen);
+                let no = self.explore(pkt, route, assume, runs, seen);
                 assume.pop();
                 let no = no?;
                 assume.push((rid, true));
-                let yes = self.explore(pkt, assume, runs, seen);
+                let yes = self.explore(pkt, route, assume, runs, seen);
                 assume.pop();
                 let yes = yes?;
-                let same =
-                    (no.decision == yes.decision) || (no.decision.shuts() && yes.decision.shuts());
+                // The same answer on the same path (a DNAT assumed may send it elsewhere).
+                let same = ((no.decision == yes.decision)
+                    || (no.decision.shuts() && yes.decision.shuts()))
+                    && no.taken == yes.taken;
                 if same && no.decision != Decision::Uncertain {
                     Ok(no)
                 } else {
@@ -439,29 +607,163 @@ impl<'a> Compiled<'a> {
             path: vec![why.to_string()],
             unevaluated: Vec::new(),
             base_chains: 0,
+            taken: Taken::default(),
         }
     }
 
-    fn walk(&self, pkt: &Packet, assume: &[(RuleId, bool)]) -> Result<Outcome, Need> {
-        let mut path = Vec::new();
-        let mut accepted_by = Vec::new();
-        let mut steps = 0usize;
-        let mut n_bases = 0usize;
-        // The packet as the chains see it so far (a notrack changes its state).
+    fn walk(
+        &self,
+        pkt: &Packet,
+        route: &Option<(bool, Option<String>)>,
+        assume: &[(RuleId, bool)],
+    ) -> Result<Outcome, Need> {
+        let mut run = Run {
+            path: Vec::new(),
+            accepted_by: Vec::new(),
+            steps: 0,
+            n_bases: 0,
+            nat: None,
+            nat_on: route.is_none(),
+            notracked: false,
+        };
+        // The packet as the chains see it so far (a notrack or a DNAT changes it).
         let mut cur = pkt.clone();
         let pkt = &mut cur;
-        for &(hook, prio, base, fam, ref dev) in &self.bases {
-            if !fam.applies(pkt.family) {
+        let mut taken = Taken::default();
+        let end = |run: Run, taken: Taken, decision: Decision, by: Option<RuleRef>| Outcome {
+            decision,
+            decided_by: by,
+            accepted_by: run.accepted_by,
+            path: run.path,
+            unevaluated: Vec::new(),
+            base_chains: run.n_bases,
+            taken,
+        };
+        let before: &[u8] = if pkt.reply && route.as_ref().is_some_and(|r| !r.0) {
+            // A local server's answer starts on the output hook.
+            &[]
+        } else {
+            &[INGRESS, PREROUTING]
+        };
+        for &h in before {
+            if let HookEnd::Shut(d, r) = self.run_hook(h, pkt, assume, &mut run)? {
+                taken.nat = run.nat.clone();
+                return Ok(end(run, taken, d, Some(r)));
+            }
+        }
+        taken.nat = run.nat.clone();
+        // The routing decision.
+        let (forward, oif) = match route {
+            Some(r) => r.clone(),
+            None => {
+                let local = match (&self.host, pkt.ct_dnat) {
+                    (_, false) => true,
+                    (Some(h), true) => h.is_local(pkt.daddr),
+                    (None, true) => false,
+                };
+                if local {
+                    (false, None)
+                } else {
+                    let oif = self.host.as_ref().and_then(|h| h.route(pkt.daddr));
+                    (true, oif)
+                }
+            }
+        };
+        taken.forward = forward;
+        taken.oif = oif.clone();
+        let after: &[u8] = match (forward, pkt.reply) {
+            (false, false) => &[INPUT],
+            (false, true) => &[OUTPUT, POSTROUTING],
+            (true, _) => &[FORWARD, POSTROUTING],
+        };
+        if forward && route.is_none() {
+            pkt.daddr_kind = AddrKind::Unicast;
+            pkt.oif = oif.clone();
+            pkt.forwarded = true;
+            let sysctl = pkt
+                .family
+                .pick("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding");
+            if self.host.as_ref().and_then(|h| h.forwards(pkt.family)) == Some(false) {
+                run.path
+                    .push(format!("not forwarded: {sysctl} is 0, the kernel drops it"));
+                taken.not_forwarded = true;
+                let by = run.nat.as_ref().map(|n| n.0.clone());
+                return Ok(end(run, taken, Decision::Drop, by));
+            }
+            run.path.push(format!(
+                "routed to {}: forward{}",
+                crate::net::bracketed(pkt.daddr),
+                oif.as_deref()
+                    .map(|o| format!(" out of {o}"))
+                    .unwrap_or_default()
+            ));
+        }
+        for &h in after {
+            if let HookEnd::Shut(d, r) = self.run_hook(h, pkt, assume, &mut run)? {
+                return Ok(end(run, taken, d, Some(r)));
+            }
+        }
+        Ok(end(run, taken, Decision::Accept, None))
+    }
+
+    /// Run the base chains of one hook on the packet.
+    fn run_hook(
+        &self,
+        hook: u8,
+        pkt: &mut Packet,
+        assume: &[(RuleId, bool)],
+        run: &mut Run,
+    ) -> Result<HookEnd, Need> {
+        // Once a nat chain rewrote the connection, the hook's other nat chains are
+        // skipped (the binding is made).
+        let mut nat_done = false;
+        // The device the packet really arrived on (the answer arrives where the
+        // connection left).
+        let arrived = if pkt.reply {
+            pkt.oif.clone().unwrap_or_default()
+        } else {
+            pkt.iif.clone()
+        };
+        for b in self.bases.iter().filter(|b| b.hook == hook) {
+            if !b.fam.applies(pkt.family) {
                 continue;
             }
-            if let Some(d) = dev
-                && d != &pkt.iif
+            if let Some(d) = &b.dev
+                && d != &arrived
             {
                 continue;
             }
-            n_bases += 1;
+            // nat chains see only a connection's first packet (not untracked ones).
+            if b.nat && (pkt.ct != ct::NEW || nat_done || !run.nat_on) {
+                continue;
+            }
+            let base = b.chain;
+            let prio = b.prio;
+            // Before conntrack (ingress, and priority below -200 on prerouting and
+            // output) a packet has no conntrack entry yet: `ct state` reads `invalid`
+            // (`untracked` once a notrack ran), whatever conntrack will decide (found by
+            // the kernel oracle, seed 1234: a neighbour solicitation is not untracked
+            // yet at priority -300). Conntrack's own state applies again after it.
+            let before_ct = hook == INGRESS || (matches!(hook, PREROUTING | OUTPUT) && prio < -200);
+            let tracked = pkt.ct;
+            if before_ct {
+                pkt.ct = if run.notracked {
+                    ct::UNTRACKED
+                } else {
+                    ct::INVALID
+                };
+            }
+            run.n_bases += 1;
             let label = self.chain_label(base);
-            path.push(format!("{label} (priority {prio})"));
+            run.path.push(format!(
+                "{label} ({} priority {prio}{})",
+                hook_name(hook),
+                match (pkt.reply, pkt.ct) {
+                    (true, _) => ", the SYN-ACK",
+                    (false, ct::ESTABLISHED) => ", a later packet",
+                    _ => "",
+                }
+            ));
             // Call stack of (chain, next rule).
             let mut stack: Vec<(usize, usize)> = vec![(base, 0)];
             let result: Flow = loop {
@@ -474,13 +776,13 @@ impl<'a> Compiled<'a> {
                     if stack.is_empty() {
                         break Flow::Policy;
                     }
-                    path.push(format!("end of {} → back", c.name));
+                    run.path.push(format!("end of {} → back", c.name));
                     continue;
                 };
                 let rid = RuleId(chain, *pos);
                 *pos += 1;
-                steps += 1;
-                if steps > MAX_STEPS {
+                run.steps += 1;
+                if run.steps > MAX_STEPS {
                     return Err(Need::Uncertain(
                         rid,
                         "the walk took too many steps (a loop?)",
@@ -539,25 +841,63 @@ impl<'a> Compiled<'a> {
                     CVerdict::Reject => break Flow::Reject(rid),
                     CVerdict::Continue => {}
                     CVerdict::Notrack => {
-                        // Before conntrack (priority -200 on prerouting) the packet is
-                        // left untracked: `ct state new` no longer holds for it.
-                        if hook == 1 && prio < -200 && pkt.ct & (ct::NEW | ct::UNTRACKED) != 0 {
+                        // Before conntrack the packet is left untracked: `ct state new`
+                        // no longer holds for it, here or later.
+                        if before_ct {
+                            run.notracked = true;
                             pkt.ct = ct::UNTRACKED;
                         }
                     }
+                    CVerdict::Dnat(_) | CVerdict::Redirect(_) | CVerdict::Snat if !b.nat => {
+                        // Outside a nat chain the kernel refuses nat statements; a
+                        // recorded one is not followed.
+                        return Err(Need::Uncertain(rid, "a nat target outside a nat chain"));
+                    }
+                    CVerdict::Dnat(to) => {
+                        let r = self.rule_ref(chain, Some(rid.1));
+                        let ip = to.addr.unwrap_or(pkt.daddr);
+                        let port = to.port.or(pkt.dport).unwrap_or(0);
+                        run.path
+                            .push(format!("{}: DNAT to {}", r.describe(), to.describe()));
+                        rewrite(pkt, ip, port);
+                        run.nat = Some((r, ip, port));
+                        break Flow::Nat;
+                    }
+                    CVerdict::Redirect(to) => {
+                        let r = self.rule_ref(chain, Some(rid.1));
+                        // The primary address of the arrival interface.
+                        let ip = self
+                            .host
+                            .as_ref()
+                            .and_then(|h| {
+                                h.iface_addrs
+                                    .iter()
+                                    .find(|(n, a)| *n == pkt.iif && Family::of(*a) == pkt.family)
+                                    .map(|(_, a)| *a)
+                            })
+                            .unwrap_or(pkt.daddr);
+                        let port = to.or(pkt.dport).unwrap_or(0);
+                        run.path
+                            .push(format!("{}: REDIRECT to port {port}", r.describe()));
+                        rewrite(pkt, ip, port);
+                        pkt.daddr_kind = AddrKind::Local;
+                        run.nat = Some((r, ip, port));
+                        break Flow::Nat;
+                    }
+                    CVerdict::Snat => break Flow::Nat,
                     CVerdict::Return => {
                         stack.pop();
                         if stack.is_empty() {
                             break Flow::Policy;
                         }
-                        path.push(format!(
+                        run.path.push(format!(
                             "{}: return",
                             self.rule_ref(chain, Some(rid.1)).describe()
                         ));
                     }
                     CVerdict::Jump(t) | CVerdict::Goto(t) => {
                         let goto = matches!(v, CVerdict::Goto(_));
-                        path.push(format!(
+                        run.path.push(format!(
                             "{} → {}",
                             self.rule_ref(chain, Some(rid.1)).describe(),
                             self.chains[*t].name
@@ -578,52 +918,49 @@ impl<'a> Compiled<'a> {
                     }
                 }
             };
+            if before_ct {
+                pkt.ct = if run.notracked {
+                    ct::UNTRACKED
+                } else {
+                    tracked
+                };
+            }
             match result {
                 Flow::Accept(rid) => {
-                    accepted_by.push(self.rule_ref(rid.0, Some(rid.1)));
+                    run.accepted_by.push(self.rule_ref(rid.0, Some(rid.1)));
                 }
+                Flow::Nat => nat_done = true,
                 Flow::Drop(rid) | Flow::Reject(rid) => {
                     let r = self.rule_ref(rid.0, Some(rid.1));
-                    path.push(r.describe());
-                    return Ok(Outcome {
-                        decision: if matches!(result, Flow::Drop(_)) {
-                            Decision::Drop
-                        } else {
-                            Decision::Reject
-                        },
-                        decided_by: Some(r),
-                        accepted_by,
-                        path,
-                        unevaluated: Vec::new(),
-                        base_chains: n_bases,
-                    });
+                    run.path.push(r.describe());
+                    let d = if matches!(result, Flow::Drop(_)) {
+                        Decision::Drop
+                    } else {
+                        Decision::Reject
+                    };
+                    return Ok(HookEnd::Shut(d, r));
                 }
                 Flow::Policy => {
                     let r = self.rule_ref(base, None);
                     if self.chains[base].policy_drop {
-                        path.push(r.describe());
-                        return Ok(Outcome {
-                            decision: Decision::Drop,
-                            decided_by: Some(r),
-                            accepted_by,
-                            path,
-                            unevaluated: Vec::new(),
-                            base_chains: n_bases,
-                        });
+                        run.path.push(r.describe());
+                        return Ok(HookEnd::Shut(Decision::Drop, r));
                     }
-                    accepted_by.push(r);
+                    run.accepted_by.push(r);
                 }
             }
         }
-        Ok(Outcome {
-            decision: Decision::Accept,
-            decided_by: None,
-            accepted_by,
-            path,
-            unevaluated: Vec::new(),
-            base_chains: n_bases,
-        })
+        Ok(HookEnd::Pass)
     }
+}
+
+/// The connection's destination after a DNAT or REDIRECT.
+fn rewrite(pkt: &mut Packet, ip: IpAddr, port: u16) {
+    pkt.daddr = ip;
+    if pkt.dport.is_some() {
+        pkt.dport = Some(port);
+    }
+    pkt.ct_dnat = true;
 }
 
 enum Need {
@@ -635,6 +972,8 @@ enum Flow {
     Accept(RuleId),
     Drop(RuleId),
     Reject(RuleId),
+    /// A nat target: the nat chain ends, the packet goes on.
+    Nat,
     /// The base chain ended (or returned): its policy applies.
     Policy,
 }
@@ -670,6 +1009,9 @@ fn compile_verdict<'a>(
                 })
                 .collect(),
         ),
+        Verdict::Dnat(to) => CVerdict::Dnat(to.clone()),
+        Verdict::Redirect(p) => CVerdict::Redirect(*p),
+        Verdict::Snat => CVerdict::Snat,
         Verdict::Unknown(_) => CVerdict::Unknown,
     }
 }
@@ -775,7 +1117,8 @@ fn eval(m: &Match, p: &Packet) -> Tri {
                 // the protocol: the checksum of an ICMP message, which nobody can know.
                 return if proto.is_none() { Tri::Maybe } else { Tri::No };
             }
-            if *dst {
+            // In the server's answer the rule's source is the connection's destination.
+            if *dst != p.reply {
                 let Some(port) = p.dport else { return Tri::No };
                 tri(ranges.iter().any(|(a, b)| *a <= port && port <= *b), *neg)
             } else {
@@ -794,7 +1137,7 @@ fn eval(m: &Match, p: &Packet) -> Tri {
             if *family != p.family {
                 return Tri::No;
             }
-            if *dst {
+            if *dst != p.reply {
                 tri(in_items(p.daddr, items), *neg)
             } else {
                 match p.saddr {
@@ -804,14 +1147,22 @@ fn eval(m: &Match, p: &Packet) -> Tri {
             }
         }
         Match::Iface { input, names, neg } => {
-            if !*input {
-                // Output interface on the input path: none.
-                return tri(false, *neg);
+            if *input == p.reply {
+                // The output interface: none on the input path.
+                let Some(oif) = &p.oif else {
+                    // Forwarded out of an interface the host's routes did not tell.
+                    return if p.forwarded {
+                        Tri::Maybe
+                    } else {
+                        tri(false, *neg)
+                    };
+                };
+                return tri(names.iter().any(|n| iface_match(n, oif)), *neg);
             }
             tri(names.iter().any(|n| iface_match(n, &p.iif)), *neg)
         }
         Match::CtState { states, neg } => tri(states & p.ct != 0, *neg),
-        Match::CtStatus { neg, .. } => tri(false, *neg),
+        Match::CtStatus { names, neg } => tri(p.ct_dnat && names.iter().any(|n| n == "dnat"), *neg),
         Match::IcmpType { family, types, neg } => {
             let want = family.pick(1, 58);
             if p.l4 != want {
@@ -829,7 +1180,7 @@ fn eval(m: &Match, p: &Packet) -> Tri {
             tri(p.tcp_flags & mask == *value, *neg)
         }
         Match::AddrType { dst, kinds, neg } => {
-            let holds = if *dst {
+            let holds = if *dst != p.reply {
                 kinds.iter().any(|k| match p.daddr_kind {
                     AddrKind::Local => matches!(k, AddrKind::Local | AddrKind::Unicast),
                     other => *k == other,

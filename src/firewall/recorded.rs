@@ -159,17 +159,65 @@ fn firewalld_public_zone() {
     all_icmpv6_admitted(&f);
 }
 
+/// A host with a Docker bridge: srv's address on eth0, docker0 with 172.17.0.1/16.
+fn docker_host() -> HostNet {
+    HostNet {
+        local: vec![v4(), v6(), "172.17.0.1".parse().unwrap()],
+        routes: vec![
+            ("0.0.0.0/0".parse().unwrap(), "eth0".into()),
+            ("172.17.0.0/16".parse().unwrap(), "docker0".into()),
+            ("::/0".parse().unwrap(), "eth0".into()),
+        ],
+        forwarding: (Some(true), Some(false)),
+        iface_addrs: vec![("eth0".into(), v4()), ("eth0".into(), v6())],
+    }
+}
+
 #[test]
 fn docker_chains_do_not_touch_the_input_path() {
     let f = recorded!("docker");
     assert!(f.has(Backend::Docker), "{:?}", f.backends);
     assert_eq!(tcp(&f, Family::V4, 80).decision, Decision::Accept);
     assert_eq!(tcp(&f, Family::V4, 443).decision, Decision::Drop);
-    // A published port is DNATed to the container: filtered in FORWARD, so dsdoctor
-    // does not pretend to know.
+    // A published port is DNATed to the container and filtered in FORWARD. Without
+    // the host's routes the output interface (docker0?) is unknown: Docker's accept
+    // names it, but FORWARD's policy accepts too, so both ways it gets through.
     let o = tcp(&f, Family::V4, 8080);
-    assert_eq!(o.decision, Decision::Uncertain, "{o:#?}");
-    assert!(o.decided_by.unwrap().text.contains("DNAT"));
+    assert_eq!(o.decision, Decision::Accept, "{o:#?}");
+    assert!(o.taken.forward && o.taken.oif.is_none());
+    assert!(
+        o.unevaluated.iter().any(|r| r.text.contains("-o docker0")),
+        "{o:#?}"
+    );
+    // With them, the walk follows the DNAT to 172.17.0.2:80 out of docker0, where
+    // Docker's own chain accepts it, and the SYN-ACK comes back through FORWARD.
+    let c = Compiled::new(&f.tables).with_host(docker_host());
+    let syn = Packet::tcp_syn(v4(), 8080, "eth0");
+    let o = c.decide_connection(&syn);
+    assert_eq!(o.decision, Decision::Accept, "{o:#?}");
+    assert!(o.taken.forward);
+    assert_eq!(o.taken.oif.as_deref(), Some("docker0"));
+    let (rule, ip, port) = o.taken.nat.clone().unwrap();
+    assert!(rule.text.contains("--to-destination 172.17.0.2:80"));
+    assert_eq!((ip.to_string(), port), ("172.17.0.2".to_string(), 80));
+    assert!(o.accepted_by.iter().any(|r| r.chain == "DOCKER"), "{o:#?}");
+    assert_eq!(
+        o.taken.describe(),
+        format!(
+            "prerouting DNAT to 172.17.0.2:80 ({}), then forward out of docker0",
+            rule.describe()
+        )
+    );
+    // The host's own port 80 is still input.
+    let o = c.decide_connection(&Packet::tcp_syn(v4(), 80, "eth0"));
+    assert_eq!(o.decision, Decision::Accept);
+    assert!(!o.taken.forward && o.taken.nat.is_none());
+    // With forwarding off the kernel drops the DNAT'd packet.
+    let mut h = docker_host();
+    h.forwarding = (Some(false), Some(false));
+    let o = Compiled::new(&f.tables).with_host(h).decide(&syn);
+    assert_eq!(o.decision, Decision::Drop);
+    assert!(o.taken.not_forwarded);
     // No IPv6 rules at all.
     assert_eq!(tcp(&f, Family::V6, 443).decision, Decision::Accept);
 }

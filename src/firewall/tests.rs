@@ -290,3 +290,203 @@ fn notrack_before_conntrack_leaves_the_packet_untracked() {
         assert_eq!(syn(&t, v4(), 22, "eth0"), Decision::Accept, "{target}");
     }
 }
+
+/// A host with a bridge to a container at 172.17.0.2 / fd00:d0c::2, forwarding both
+/// families.
+fn bridge_host() -> HostNet {
+    HostNet {
+        local: vec![v4(), v6(), "172.17.0.1".parse().unwrap()],
+        routes: vec![
+            ("0.0.0.0/0".parse().unwrap(), "eth0".into()),
+            ("::/0".parse().unwrap(), "eth0".into()),
+            ("172.17.0.0/16".parse().unwrap(), "docker0".into()),
+            ("fd00:d0c::/64".parse().unwrap(), "docker0".into()),
+        ],
+        forwarding: (Some(true), Some(true)),
+        iface_addrs: vec![("eth0".into(), v4()), ("eth0".into(), v6())],
+    }
+}
+
+/// An nft ruleset from its text form's pieces, as `nft -j` would list it: an inet nat
+/// table that DNATs 8080 per family, a forward chain, an output chain.
+fn nat_json(forward_policy: &str, output: &str) -> Vec<Table> {
+    let established = r#"{"rule":{"family":"inet","table":"filter","chain":"forward","handle":6,"expr":[{"match":{"op":"in","left":{"ct":{"key":"state"}},"right":["established","related"]}},{"accept":null}]}},"#;
+    let j = format!(
+        r#"{{"nftables":[
+      {{"table":{{"family":"inet","name":"nat","handle":1}}}},
+      {{"chain":{{"family":"inet","table":"nat","name":"pre","handle":1,"type":"nat","hook":"prerouting","prio":-100,"policy":"accept"}}}},
+      {{"rule":{{"family":"inet","table":"nat","chain":"pre","handle":2,"expr":[{{"match":{{"op":"==","left":{{"payload":{{"protocol":"tcp","field":"dport"}}}},"right":8080}}}},{{"dnat":{{"family":"ip","addr":"172.17.0.2","port":80}}}}]}}}},
+      {{"rule":{{"family":"inet","table":"nat","chain":"pre","handle":3,"expr":[{{"match":{{"op":"==","left":{{"payload":{{"protocol":"tcp","field":"dport"}}}},"right":8080}}}},{{"dnat":{{"family":"ip6","addr":"fd00:d0c::2","port":80}}}}]}}}},
+      {{"rule":{{"family":"inet","table":"nat","chain":"pre","handle":4,"expr":[{{"match":{{"op":"==","left":{{"payload":{{"protocol":"tcp","field":"dport"}}}},"right":2222}}}},{{"redirect":{{"port":22}}}}]}}}},
+      {{"table":{{"family":"inet","name":"filter","handle":2}}}},
+      {{"chain":{{"family":"inet","table":"filter","name":"input","handle":1,"type":"filter","hook":"input","prio":0,"policy":"drop"}}}},
+      {{"rule":{{"family":"inet","table":"filter","chain":"input","handle":2,"expr":[{{"match":{{"op":"==","left":{{"payload":{{"protocol":"tcp","field":"dport"}}}},"right":22}}}},{{"accept":null}}]}}}},
+      {{"chain":{{"family":"inet","table":"filter","name":"forward","handle":3,"type":"filter","hook":"forward","prio":0,"policy":"{forward_policy}"}}}},
+      {established}
+      {{"rule":{{"family":"inet","table":"filter","chain":"forward","handle":4,"expr":[{{"match":{{"op":"==","left":{{"meta":{{"key":"oifname"}}}},"right":"docker0"}}}},{{"match":{{"op":"==","left":{{"payload":{{"protocol":"ip","field":"daddr"}}}},"right":"172.17.0.2"}}}},{{"accept":null}}]}}}},
+      {{"chain":{{"family":"inet","table":"filter","name":"output","handle":5,"type":"filter","hook":"output","prio":0,"policy":"{output}"}}}}
+    ]}}"#
+    );
+    nft::parse(&j).unwrap().tables
+}
+
+#[test]
+fn dnat_per_family_in_an_inet_table_then_forward() {
+    let t = nat_json("drop", "accept");
+    let c = Compiled::new(&t).with_host(bridge_host());
+    // IPv4: DNAT to the container, forward admits it by its address, out of docker0.
+    let o = c.decide_connection(&Packet::tcp_syn(v4(), 8080, "eth0"));
+    assert_eq!(o.decision, Decision::Accept, "{o:#?}");
+    assert!(o.taken.forward);
+    assert_eq!(o.taken.oif.as_deref(), Some("docker0"));
+    let (rule, ..) = o.taken.nat.as_ref().unwrap();
+    assert_eq!(rule.handle, Some(2));
+    assert_eq!(rule.text, "tcp dport 8080 dnat ip to 172.17.0.2:80");
+    // IPv6: the ip rule does nothing to it; the ip6 one sends it on, and forward's
+    // policy drops it (only the IPv4 address is admitted).
+    let o = c.decide_connection(&Packet::tcp_syn(v6(), 8080, "eth0"));
+    assert_eq!(o.decision, Decision::Drop, "{o:#?}");
+    assert_eq!(o.taken.nat.as_ref().unwrap().0.handle, Some(3));
+    assert!(
+        o.decided_by
+            .unwrap()
+            .describe()
+            .contains("chain forward: policy drop")
+    );
+    // REDIRECT stays local: input sees port 22.
+    let o = c.decide_connection(&Packet::tcp_syn(v4(), 2222, "eth0"));
+    assert_eq!(o.decision, Decision::Accept, "{o:#?}");
+    assert!(!o.taken.forward);
+    assert_eq!(o.taken.nat.as_ref().unwrap().2, 22);
+    // Without a DNAT, input decides: 8081 is shut by its policy.
+    let o = c.decide_connection(&Packet::tcp_syn(v4(), 8081, "eth0"));
+    assert_eq!(o.decision, Decision::Drop);
+    assert!(o.taken.nat.is_none() && !o.taken.forward);
+    // The input chains alone would shut 8080 (what ufw believes).
+    assert!(
+        c.decide_input(&Packet::tcp_syn(v4(), 8080, "eth0"))
+            .decision
+            .shuts()
+    );
+}
+
+#[test]
+fn forward_without_an_established_accept_kills_the_containers_answer() {
+    let t: Vec<Table> = nat_json("drop", "accept")
+        .into_iter()
+        .map(|mut t| {
+            for c in &mut t.chains {
+                c.rules.retain(|r| r.handle != 6);
+            }
+            t
+        })
+        .collect();
+    let c = Compiled::new(&t).with_host(bridge_host());
+    let o = c.decide_connection(&Packet::tcp_syn(v4(), 8080, "eth0"));
+    // The SYN is admitted by its destination; the answer from 172.17.0.2 comes in on
+    // docker0 and meets forward's policy.
+    assert_eq!(
+        (o.decision, o.taken.leg),
+        (Decision::Drop, Leg::Reply),
+        "{o:#?}"
+    );
+    crate::testutil::assert_mentions(&o.path, "the SYN-ACK");
+}
+
+#[test]
+fn nat_chains_see_only_the_first_packet() {
+    let t = nat_json("accept", "accept");
+    let c = Compiled::new(&t).with_host(bridge_host());
+    let mut later = Packet::tcp_established(v4(), 8080, "eth0");
+    // A later packet that conntrack did not DNAT is not rewritten by the nat chain: it
+    // is judged by input (policy drop, 8080 not open).
+    later.ct = ct::ESTABLISHED;
+    let o = c.decide(&later);
+    assert!(o.taken.nat.is_none(), "{o:#?}");
+    assert_eq!(o.decision, Decision::Drop);
+}
+
+#[test]
+fn output_policy_drop_kills_the_syn_ack_of_local_and_forwarded_connections() {
+    let t = nat_json("accept", "drop");
+    let c = Compiled::new(&t).with_host(bridge_host());
+    // Local: port 22 is admitted, its SYN-ACK dies on output.
+    let o = c.decide_connection(&Packet::tcp_syn(v4(), 22, "eth0"));
+    assert_eq!(o.decision, Decision::Drop, "{o:#?}");
+    assert_eq!(o.taken.leg, Leg::Reply);
+    assert!(
+        o.decided_by
+            .unwrap()
+            .describe()
+            .contains("chain output: policy drop")
+    );
+    // Forwarded: the container's answer crosses forward, not output.
+    let o = c.decide_connection(&Packet::tcp_syn(v4(), 8080, "eth0"));
+    assert_eq!(o.decision, Decision::Accept, "{o:#?}");
+}
+
+#[test]
+fn reply_reads_rules_from_the_answers_side() {
+    // `-o eth0 --sport 80 -j ACCEPT` on OUTPUT is what lets the answer out.
+    let t = save(
+        "*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT DROP [0:0]\n-A OUTPUT -o eth0 -p tcp --sport 80 -j ACCEPT\nCOMMIT\n",
+        Family::V4,
+    );
+    let c = Compiled::new(&t);
+    assert_eq!(
+        c.decide_connection(&Packet::tcp_syn(v4(), 80, "eth0"))
+            .decision,
+        Decision::Accept
+    );
+    let o = c.decide_connection(&Packet::tcp_syn(v4(), 443, "eth0"));
+    assert_eq!((o.decision, o.taken.leg), (Decision::Drop, Leg::Reply));
+    // A destination-port rule names the client's ephemeral port, which it does not know.
+    let t = save(
+        "*filter\n:OUTPUT DROP [0:0]\n-A OUTPUT -p tcp --dport 80 -j ACCEPT\nCOMMIT\n",
+        Family::V4,
+    );
+    let o = Compiled::new(&t).decide_connection(&Packet::tcp_syn(v4(), 80, "eth0"));
+    assert_eq!(o.decision, Decision::Drop);
+}
+
+/// Found by the kernel oracle (seed 77): nft lists `meta l4proto tcp reject with tcp
+/// reset` as the reject alone, so an ICMPv6 neighbour solicitation was "rejected".
+#[test]
+fn reject_with_tcp_reset_never_holds_for_icmpv6() {
+    let j = r#"{"nftables":[
+      {"table":{"family":"ip6","name":"t","handle":1}},
+      {"chain":{"family":"ip6","table":"t","name":"in","handle":1,"type":"filter","hook":"input","prio":0,"policy":"accept"}},
+      {"rule":{"family":"ip6","table":"t","chain":"in","handle":2,"expr":[{"reject":{"type":"tcp reset"}}]}}
+    ]}"#;
+    let t = nft::parse(j).unwrap().tables;
+    assert_eq!(
+        decide(&t, &Packet::icmpv6(135, v6(), "eth0")).decision,
+        Decision::Accept
+    );
+    assert_eq!(syn(&t, v6(), 80, "eth0"), Decision::Reject);
+}
+
+/// Found by the kernel oracle (seed 1234): before conntrack (raw priority -300) no packet
+/// has a state yet; `ct state` reads `invalid`, or `untracked` after a notrack. A
+/// neighbour solicitation becomes untracked only at conntrack, and a SYN new.
+#[test]
+fn ct_state_before_conntrack_reads_invalid() {
+    let j = r#"{"nftables":[
+      {"table":{"family":"inet","name":"raw","handle":1}},
+      {"chain":{"family":"inet","table":"raw","name":"pre","handle":1,"type":"filter","hook":"prerouting","prio":-300,"policy":"accept"}},
+      {"rule":{"family":"inet","table":"raw","chain":"pre","handle":2,"expr":[{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":80}},{"notrack":null}]}},
+      {"rule":{"family":"inet","table":"raw","chain":"pre","handle":3,"expr":[{"match":{"op":"in","left":{"ct":{"key":"state"}},"right":"untracked"}},{"drop":null}]}},
+      {"rule":{"family":"inet","table":"raw","chain":"pre","handle":4,"expr":[{"match":{"op":"in","left":{"ct":{"key":"state"}},"right":"new"}},{"drop":null}]}}
+    ]}"#;
+    let t = nft::parse(j).unwrap().tables;
+    assert_eq!(
+        decide(&t, &Packet::icmpv6(135, v6(), "eth0")).decision,
+        Decision::Accept
+    );
+    assert_eq!(
+        syn(&t, v6(), 80, "eth0"),
+        Decision::Drop,
+        "notracked, then untracked"
+    );
+    assert_eq!(syn(&t, v6(), 443, "eth0"), Decision::Accept, "not new yet");
+}

@@ -3,8 +3,8 @@
 //! says "uncertain" rather than guessing.
 
 use crate::facts::firewall::{
-    AddrItem, AddrKind, Chain, Hook, Match, Rule, Ruleset, SetKey, Source, Table, TableFamily,
-    Verdict, ct,
+    AddrItem, AddrKind, Chain, Hook, Match, NatTo, Rule, Ruleset, SetKey, Source, Table,
+    TableFamily, Verdict, ct,
 };
 use crate::model::Family;
 use crate::parse::nft::{icmp_type_num, proto_num, service_port};
@@ -438,9 +438,23 @@ fn target(name: &str, opts: &[String]) -> Verdict {
         "LOG" | "NFLOG" | "ULOG" | "MARK" | "CONNMARK" | "CT" | "TRACE" | "SET" | "TCPMSS"
         | "DSCP" | "TOS" | "TTL" | "HL" | "CLASSIFY" | "AUDIT" | "CHECKSUM" | "SECMARK"
         | "CONNSECMARK" | "IDLETIMER" | "LED" => Verdict::Continue,
-        "SNAT" | "MASQUERADE" => Verdict::Accept,
+        "SNAT" | "MASQUERADE" => Verdict::Snat,
         // The destination changes: the packet may leave the input path (a container).
-        "DNAT" | "REDIRECT" | "NETMAP" => Verdict::Unknown(format!(
+        "DNAT" => match opt_value(opts, "--to-destination").and_then(|v| NatTo::parse(&v)) {
+            Some(to) => Verdict::Dnat(to),
+            None => Verdict::Unknown(format!(
+                "target DNAT without a destination dsdoctor reads: {}",
+                opts.join(" ")
+            )),
+        },
+        "REDIRECT" => match opt_value(opts, "--to-ports") {
+            None => Verdict::Redirect(None),
+            Some(p) => match p.split('-').next().and_then(|p| p.parse().ok()) {
+                Some(port) => Verdict::Redirect(Some(port)),
+                None => Verdict::Unknown(format!("target REDIRECT --to-ports {p}")),
+            },
+        },
+        "NETMAP" => Verdict::Unknown(format!(
             "target {name}: the connection is redirected and filtered elsewhere"
         )),
         "NFQUEUE" | "QUEUE" | "TPROXY" | "SYNPROXY" | "TARPIT" | "TEE" => {
@@ -448,6 +462,12 @@ fn target(name: &str, opts: &[String]) -> Verdict {
         }
         chain => Verdict::Jump(chain.to_string()),
     }
+}
+
+/// The argument of a target's option (`--to-destination 172.17.0.2:80`).
+fn opt_value(opts: &[String], name: &str) -> Option<String> {
+    let i = opts.iter().position(|o| o == name)?;
+    opts.get(i + 1).cloned()
 }
 
 fn addrs(s: &str) -> Option<Vec<AddrItem>> {
@@ -513,6 +533,41 @@ fn flags(s: &str) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_nat_targets() {
+        let t = "*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n\
+            -A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80\n\
+            -A PREROUTING -p tcp --dport 8081 -j DNAT --to-destination 172.17.0.3\n\
+            -A PREROUTING -p tcp --dport 8082 -j DNAT --to-destination [fd00::2]:80\n\
+            -A PREROUTING -p tcp --dport 8083 -j DNAT --to-destination 10.0.0.1-10.0.0.9:80-90\n\
+            -A PREROUTING -p tcp --dport 8084 -j REDIRECT --to-ports 80\n\
+            -A PREROUTING -p tcp --dport 8085 -j REDIRECT\n\
+            -A PREROUTING -p tcp --dport 8086 -j DNAT --to-destination nowhere\n\
+            -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE\n\
+            -A POSTROUTING -j SNAT --to-source 192.0.2.1\nCOMMIT\n";
+        let rs = parse(t, Family::V4, Source::IptablesNft);
+        let pre: Vec<&Verdict> = rs.tables[0].chains[0]
+            .rules
+            .iter()
+            .map(|r| &r.verdict)
+            .collect();
+        let to = |a: &str, p: Option<u16>| {
+            Verdict::Dnat(NatTo {
+                addr: Some(a.parse().unwrap()),
+                port: p,
+            })
+        };
+        assert_eq!(pre[0], &to("172.17.0.2", Some(80)));
+        assert_eq!(pre[1], &to("172.17.0.3", None));
+        assert_eq!(pre[2], &to("fd00::2", Some(80)));
+        assert_eq!(pre[3], &to("10.0.0.1", Some(80)));
+        assert_eq!(pre[4], &Verdict::Redirect(Some(80)));
+        assert_eq!(pre[5], &Verdict::Redirect(None));
+        assert!(matches!(pre[6], Verdict::Unknown(_)));
+        let post = &rs.tables[0].chains[1].rules;
+        assert!(post.iter().all(|r| r.verdict == Verdict::Snat));
+    }
 
     #[test]
     fn parses_a_save_file() {

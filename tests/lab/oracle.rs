@@ -24,10 +24,11 @@ fn corpus_dir() -> std::path::PathBuf {
 fn run_cases(tag: &str, cases: &[Case]) {
     let mut lab = Lab::new(tag);
     lab.start_oracle_listeners(&ORACLE_PORTS);
+    lab.start_oracle_container();
     let mut failures = Vec::new();
     for case in cases {
         let v = lab.oracle(case, &ORACLE_PORTS);
-        if !v.disagreements().is_empty() {
+        if !v.agrees_all() {
             failures.push(format!("{}\nruleset loaded:\n{}", v.table(), lab.ruleset()));
         } else {
             eprintln!("{}", v.table());
@@ -72,6 +73,7 @@ fn generated_rulesets_agree_with_the_kernel() {
     let n = env_u64("DSD_ORACLE_CASES", GENERATED_CASES);
     let mut lab = Lab::new("oracle-gen");
     lab.start_oracle_listeners(&ORACLE_PORTS);
+    lab.start_oracle_container();
     let mut rng = Rng::new(seed);
     let mut failures = Vec::new();
     let mut made = 0;
@@ -100,6 +102,7 @@ fn generated_rulesets_agree_with_the_kernel() {
                 name,
                 files: files.to_vec(),
                 expects: Vec::new(),
+                exposure: None,
             }
         };
         let text: String = case.files.iter().map(|(_, t)| t.as_str()).collect();

@@ -2,6 +2,10 @@
 //! base chains on prerouting and input at several priorities and both policies, regular
 //! chains reached by jump and goto (never in a cycle), return, named and anonymous sets,
 //! prefixes and ranges, negations, interfaces, and every verdict the input path knows.
+//! Half of them also publish ports: a nat table whose DNATs send a port to the lab's
+//! container (port 80, where it listens) or to srv's own address, or REDIRECT it to
+//! another of srv's ports, with forward and output chains that may shut the forwarded
+//! packet or the SYN-ACK.
 //!
 //! Source addresses are drawn so that "an arbitrary internet address", which dsdoctor
 //! evaluates, and the lab's one client, which the kernel sees, fall on the same side of
@@ -9,7 +13,7 @@
 //! space, as a prefix, a range, or pieces that join up) or leaves out the client's
 //! prefixes. Anything else would measure the question's difference, not a bug.
 
-use crate::harness::{CLI_V4, CLI_V6, SRV_V4, SRV_V6};
+use crate::harness::{CLI_V4, CLI_V6, CTR_V4, CTR_V6, SRV_V4, SRV_V6};
 
 /// A small seeded generator (xorshift64*): the same seed gives the same rulesets.
 pub struct Rng(u64);
@@ -355,6 +359,102 @@ pub fn ruleset(rng: &mut Rng) -> String {
             fam.name()
         ));
     }
+    if rng.chance(50) {
+        out.push_str(&nat_tables(rng));
+    }
+    out
+}
+
+/// Ports a DNAT may publish (srv listens on all of them too: a DNAT that does not match
+/// leaves the connection to srv's own listener).
+const PUBLISHED: [u16; 4] = [25, 443, 3306, 8080];
+
+/// A nat table that publishes some ports, then maybe a forward chain and an output chain.
+fn nat_tables(rng: &mut Rng) -> String {
+    let fam = *rng.pick(&[Fam::Inet, Fam::Ip, Fam::Ip6]);
+    let mut g = Gen {
+        rng,
+        fam,
+        sets: Vec::new(),
+    };
+    let mut rules = Vec::new();
+    for _ in 0..1 + g.rng.below(3) {
+        let port = *g.rng.pick(&PUBLISHED);
+        let v6 = g.pick_v6().unwrap_or(false);
+        // In an inet table a DNAT names its family.
+        let (kw, ctr, own) = match (fam, v6) {
+            (Fam::Inet, false) => ("dnat ip to", CTR_V4.to_string(), SRV_V4.to_string()),
+            (Fam::Inet, true) => ("dnat ip6 to", format!("[{CTR_V6}]"), format!("[{SRV_V6}]")),
+            (_, false) => ("dnat to", CTR_V4.to_string(), SRV_V4.to_string()),
+            (_, true) => ("dnat to", format!("[{CTR_V6}]"), format!("[{SRV_V6}]")),
+        };
+        let target = match g.rng.below(5) {
+            0..=2 => format!("{kw} {ctr}:80"),
+            3 => format!("{kw} {own}:{}", g.rng.pick(&[22u16, 80])),
+            _ => format!("redirect to :{}", g.rng.pick(&[22u16, 80])),
+        };
+        let m = if g.rng.chance(30) {
+            g.matcher().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        rules.push(format!("{m} tcp dport {port} {target}"));
+    }
+    let mut chains = format!(
+        "  chain pre {{\n    type nat hook prerouting priority dstnat; policy accept;\n    {}\n  }}\n",
+        rules.join("\n    ")
+    );
+    // A forward chain.
+    if g.rng.chance(70) {
+        let policy = if g.rng.chance(50) { "drop" } else { "accept" };
+        let mut body = Vec::new();
+        if g.rng.chance(70) {
+            body.push("ct state established,related accept".to_string());
+        }
+        if g.rng.chance(60) {
+            body.push("oifname \"docker0\" tcp dport 80 accept".to_string());
+        }
+        body.push("iifname \"docker0\" accept".to_string());
+        for _ in 0..g.rng.below(4) {
+            body.push(g.rule(true, &[], false));
+        }
+        chains.push_str(&format!(
+            "  chain fwd {{\n    type filter hook forward priority 0; policy {policy};\n    {}\n  }}\n",
+            body.join("\n    ")
+        ));
+    }
+    let mut sets = String::new();
+    for (name, v6, items) in &g.sets {
+        let ty = if *v6 { "ipv6_addr" } else { "ipv4_addr" };
+        sets.push_str(&format!(
+            "  set {name} {{\n    type {ty}; flags interval; auto-merge;\n    elements = {{ {items} }}\n  }}\n"
+        ));
+    }
+    let mut out = format!("table {} natgen {{\n{sets}{chains}}}\n", fam.name());
+    // An output chain: with policy drop the SYN-ACK needs an established accept. ICMP
+    // (neighbour discovery above all) and DNS always leave: the walk does not judge
+    // srv's own neighbour advertisements, and dsdoctor's probes should not all time out.
+    if g.rng.chance(40) {
+        let policy = if g.rng.chance(60) { "drop" } else { "accept" };
+        let mut body = vec![
+            "oifname \"lo\" accept".to_string(),
+            "meta l4proto { icmp, ipv6-icmp } accept".to_string(),
+            "udp dport 53 accept".to_string(),
+        ];
+        if g.rng.chance(60) {
+            body.push("ct state established,related accept".to_string());
+        }
+        if g.rng.chance(40) {
+            body.push(format!("tcp sport {} drop", g.rng.pick(&RULE_PORTS)));
+        }
+        if g.rng.chance(40) {
+            body.push(format!("tcp sport {} accept", g.rng.pick(&RULE_PORTS)));
+        }
+        out.push_str(&format!(
+            "table inet outgen {{\n  chain out {{\n    type filter hook output priority 0; policy {policy};\n    {}\n  }}\n}}\n",
+            body.join("\n    ")
+        ));
+    }
     out
 }
 
@@ -376,8 +476,15 @@ pub fn iptables_ruleset(rng: &mut Rng, v6: bool) -> String {
         "# Source: generated by tests/lab/oracle_gen.rs (the lab's client is {CLI_V4} and {CLI_V6})\n*filter\n"
     );
     let policy = if rng.chance(50) { "DROP" } else { "ACCEPT" };
+    // Two in five also publish ports (see `ipt_nat`), with a forward chain to pass.
+    let nat = rng.chance(40);
+    let fwd_policy = if nat && rng.chance(50) {
+        "DROP"
+    } else {
+        "ACCEPT"
+    };
     out.push_str(&format!(
-        ":INPUT {policy} [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        ":INPUT {policy} [0:0]\n:FORWARD {fwd_policy} [0:0]\n:OUTPUT ACCEPT [0:0]\n"
     ));
     let users: Vec<String> = (0..rng.below(4)).map(|i| format!("U{i}")).collect();
     for u in &users {
@@ -502,9 +609,53 @@ pub fn iptables_ruleset(rng: &mut Rng, v6: bool) -> String {
             rules.push(rule(rng, u, &users[i + 1..], true));
         }
     }
+    if nat {
+        if rng.chance(70) {
+            rules.push("-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT".into());
+        }
+        if rng.chance(60) {
+            rules.push("-A FORWARD -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT".into());
+        }
+        if rng.chance(30) {
+            let ctr = if v6 { CTR_V6 } else { CTR_V4 };
+            rules.push(format!("-A FORWARD -d {ctr} -j DROP"));
+        }
+        rules.push("-A FORWARD -i docker0 -j ACCEPT".into());
+    }
     for r in rules {
         out.push_str(&r.replace("  ", " "));
         out.push('\n');
+    }
+    out.push_str("COMMIT\n");
+    if nat {
+        out.push_str(&ipt_nat(rng, v6));
+    }
+    out
+}
+
+/// A nat table the way Docker writes one (`--dst-type LOCAL` jump to DOCKER, a DNAT per
+/// published port to the container's port 80), with maybe a REDIRECT to srv's own 22.
+fn ipt_nat(rng: &mut Rng, v6: bool) -> String {
+    let ctr = if v6 {
+        format!("[{CTR_V6}]")
+    } else {
+        CTR_V4.to_string()
+    };
+    let mut out = String::from(
+        "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:DOCKER - [0:0]\n\
+         -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER\n-A DOCKER -i docker0 -j RETURN\n",
+    );
+    for _ in 0..1 + rng.below(2) {
+        let port = *rng.pick(&PUBLISHED);
+        if rng.chance(75) {
+            out.push_str(&format!(
+                "-A DOCKER ! -i docker0 -p tcp -m tcp --dport {port} -j DNAT --to-destination {ctr}:80\n"
+            ));
+        } else {
+            out.push_str(&format!(
+                "-A DOCKER -p tcp -m tcp --dport {port} -j REDIRECT --to-ports 22\n"
+            ));
+        }
     }
     out.push_str("COMMIT\n");
     out

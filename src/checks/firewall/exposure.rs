@@ -5,10 +5,12 @@ use super::{FixPlan, apply_fix, base_evidence, plan, target, unreadable};
 use crate::checks::host;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
-use crate::firewall::{Decision, Packet};
+use crate::facts::firewall::{Backend, FirewallFacts};
+use crate::firewall::{Compiled, Decision, Packet, published_ports};
 use crate::model::{ByFamily, CheckId, Family, Finding};
 use crate::sanitize::clean;
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 pub fn check(ctx: &Ctx) -> Finding {
     let (f, o, c) = (ctx.facts, ctx.opts, ctx.view.compiled.as_ref());
@@ -27,10 +29,14 @@ pub fn check(ctx: &Ctx) -> Finding {
     };
     // With IPv6 off no IPv6 connection arrives, whatever the rules say.
     let v6_on = !host::ipv6_off(f);
-    let (Some(t4), Some(t6)) = (
+    let (t4, t6) = (
         target(f, o, Family::V4),
         target(f, o, Family::V6).filter(|_| v6_on),
-    ) else {
+    );
+    if let Some(fd) = published_bypass(ctx, fw, c, [(Family::V4, &t4), (Family::V6, &t6)]) {
+        return fd;
+    }
+    let (Some(t4), Some(t6)) = (t4, t6) else {
         return s.skip("the host does not have addresses of both families, so no service can be open over one and shut over the other",
         );
     };
@@ -127,4 +133,85 @@ pub fn check(ctx: &Ctx) -> Finding {
     ))
     .evidence_all(ev)
     .took(f.firewall.ms)
+}
+
+/// A published port (DNAT to a container) that the input chains shut but the forward
+/// chain admits: Docker's ports bypass ufw and the host's INPUT rules, while the admin
+/// believes them shut. The `fail` naming each, or `None`.
+fn published_bypass(
+    ctx: &Ctx,
+    fw: &FirewallFacts,
+    c: &Compiled,
+    targets: [(Family, &Option<(IpAddr, String)>); 2],
+) -> Option<Finding> {
+    let s = Subject::host(CheckId::FirewallExposure);
+    let mut holes = Vec::new();
+    let mut ev = base_evidence(fw);
+    let mut first: Option<(u16, u16, String)> = None;
+    for port in published_ports(&fw.tables) {
+        if ctx.opts.target.ports.contains(&port) {
+            continue;
+        }
+        for (fam, t) in targets {
+            let Some((ip, iif)) = t else { continue };
+            let syn = Packet::tcp_syn(*ip, port, iif);
+            let real = c.decide_connection(&syn);
+            let Some((_, nip, nport)) = &real.taken.nat else {
+                continue;
+            };
+            if !(real.decision.admits() && real.taken.forward) {
+                continue;
+            }
+            let input = c.decide_input(&syn);
+            if !input.decision.shuts() {
+                continue;
+            }
+            let shut_by = input
+                .decided_by
+                .as_ref()
+                .map(|r| clean(&r.describe()))
+                .unwrap_or_default();
+            holes.push(format!(
+                "port {port} is published over {} to {}:{nport}, which the input rules shut but forward admits",
+                fam.name(),
+                crate::net::bracketed(*nip)
+            ));
+            ev.push(clean(&format!(
+                "port {port} over {}: {}; the input chains alone would stop it at {shut_by}",
+                fam.name(),
+                real.taken.describe()
+            )));
+            for a in real.accepted_by.iter().take(3) {
+                ev.push(clean(&format!("forwarded: accepted by {}", a.describe())));
+            }
+            if first.is_none() {
+                first = Some((port, *nport, iif.clone()));
+            }
+        }
+    }
+    let (port, target_port, iface) = first?;
+    let key = if fw.has(Backend::Ufw) {
+        "fw_docker_user_ufw"
+    } else {
+        "fw_docker_user_iptables"
+    };
+    let (p, tp) = (port.to_string(), target_port.to_string());
+    Some(
+        s.fail(format!(
+            "{}: published container ports bypass {}",
+            holes.join("; "),
+            if fw.has(Backend::Ufw) {
+                "ufw"
+            } else {
+                "the INPUT rules"
+            }
+        ))
+        .evidence_all(ev)
+        .explain("fw_docker_bypass", &[])
+        .fix(
+            key,
+            &[("port", &p), ("target_port", &tp), ("iface", &iface)],
+        )
+        .took(ctx.facts.firewall.ms),
+    )
 }

@@ -148,6 +148,7 @@ fn plan(
     let mut vars = BTreeMap::new();
     vars.insert("port", port.to_string());
     vars.insert("family", family.name().to_string());
+    vars.insert("family_ipv", family.pick("ipv4", "ipv6").to_string());
     let ipt = family.pick("iptables", "ip6tables");
     let save_file = family.pick("rules.v4", "rules.v6");
     let tool = match fe {

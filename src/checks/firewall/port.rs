@@ -5,7 +5,7 @@ use super::{apply_fix, base_evidence, path_evidence, plan, precondition, sources
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::Facts;
-use crate::firewall::{Decision, Packet};
+use crate::firewall::{Decision, Leg, Packet};
 use crate::model::{CheckId, Family, Finding};
 use crate::sanitize::clean;
 
@@ -30,39 +30,63 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
             ))
             .caused_by(cause);
     };
+    // The whole connection on the path it really takes: the SYN (through a DNAT to a
+    // container, maybe), the client's later packets and the server's SYN-ACK. A filter
+    // that admits the SYN and shuts the rest kills the connection (the kernel oracle saw
+    // such a port reported open).
     let syn = Packet::tcp_syn(ip, port, &iif);
-    let out = c.decide(&syn);
-    // Sets, regions, the admin's SSH client, the echo service (`sources.rs`).
-    let seen = sources::seen(f, c, &syn, port, out.decision);
-    // The rest of an admitted connection (the handshake's ACK, then data) must get in
-    // too: a filter that shuts established packets lets the SYN in and kills the
-    // connection (the kernel oracle saw such a port reported open).
-    let (out, later) = match out.decision {
-        Decision::Accept => {
-            let rest = c.decide(&Packet::tcp_established(ip, port, &iif));
-            if rest.decision.shuts() {
-                (rest, true)
-            } else {
-                (out, false)
-            }
-        }
-        _ => (out, false),
+    let out = c.decide_connection(&syn);
+    let leg = out.taken.leg;
+    // Sets, regions, the admin's SSH client, the echo service (`sources.rs`), compared
+    // on the SYN: a later packet decides only once the SYN is admitted.
+    let syn_decision = match leg {
+        Leg::Syn => out.decision,
+        _ => Decision::Accept,
     };
+    let seen = sources::seen(f, c, &syn, port, syn_decision);
     let mut ev = base_evidence(fw);
     ev.push(format!(
         "asked: a new TCP connection (SYN) from an arbitrary internet address to {}:{port} on {iif}",
         crate::net::bracketed(ip)
     ));
+    ev.push(clean(&format!("path taken: {}", out.taken.describe())));
     let p = port.to_string();
     let rule = out
         .decided_by
         .as_ref()
         .map(|r| clean(&r.describe()))
         .unwrap_or_else(|| "?".into());
+    // "to port 8080 (DNAT to 172.17.0.2:80, forwarded)" when the path is not input.
+    let via = match &out.taken.nat {
+        Some((_, nip, nport)) => format!(
+            " (DNAT to {}:{nport}, {})",
+            crate::net::bracketed(*nip),
+            if out.taken.forward {
+                "forwarded"
+            } else {
+                "delivered here"
+            }
+        ),
+        None => String::new(),
+    };
+    if out.taken.not_forwarded {
+        let sysctl = family.pick("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding");
+        ev.push(format!("DNAT by {rule}"));
+        ev.extend(path_evidence(&out));
+        return s
+            .fail(format!(
+                "connections to port {port} are DNATed{via} but this host does not forward {} ({sysctl} is 0): the kernel drops them",
+                family.name()
+            ))
+            .evidence_all(ev)
+            .explain("fw_not_forwarded", &[("port", &p), ("family", family.name()), ("sysctl", sysctl)])
+            .fix("fw_forwarding", &[("sysctl", sysctl)])
+            .took(f.firewall.ms);
+    }
     match out.decision {
         Decision::Accept => {
             let how = if out.base_chains == 0 {
-                format!("no {} rules on the input path", family.name())
+                format!("no {} rules on its path", family.name())
             } else {
                 let by: Vec<String> = out
                     .accepted_by
@@ -81,7 +105,7 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
                 Some((summary, key)) => s.warn(summary).explain(key, &vars),
                 None => s
                     .pass(format!(
-                        "the {} filter admits new TCP connections to port {port} ({how})",
+                        "the {} filter admits new TCP connections to port {port}{via} ({how})",
                         family.name()
                     ))
                     .explain("fw_pass_cloud", &vars),
@@ -123,15 +147,35 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
                 true => family.pick("fw_shut_v4_only", "fw_shut_v6_only"),
                 false => "fw_shut",
             };
-            let plan = plan(fw, out.decided_by.as_ref(), port, family, true);
-            let what = if later {
-                "the packets after the first (conntrack state established) of TCP connections"
-            } else {
-                "new TCP connections"
+            // The rule to add goes where the packet was shut: after a DNAT it sees the
+            // container's port.
+            let target_port = out.taken.nat.as_ref().map(|n| n.2).unwrap_or(port);
+            let mut plan = plan(fw, out.decided_by.as_ref(), target_port, family, true);
+            let (what, key) = match leg {
+                Leg::Syn => ("new TCP connections".to_string(), key),
+                Leg::Later => (
+                    "the packets after the first (conntrack state established) of TCP connections"
+                        .to_string(),
+                    key,
+                ),
+                Leg::Reply => {
+                    plan.key = reply_fix_key(plan.key);
+                    (
+                        format!(
+                            "the answers (SYN-ACK, conntrack state established, leaving through {}) of TCP connections",
+                            if out.taken.forward {
+                                "forward"
+                            } else {
+                                "output"
+                            }
+                        ),
+                        "fw_reply_shut",
+                    )
+                }
             };
             let vars = [("port", p.as_str()), ("family", family.name())];
             let fd = s.fail(format!(
-                "the {} filter {verb} {what} to port {port}: {rule}",
+                "the {} filter {verb} {what} to port {port}{via}: {rule}",
                 family.name()
             ));
             // An allow-list (an office's networks) is named: it is why the port is shut
@@ -161,6 +205,16 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
             .explain("fw_uncertain", &[("port", &p)])
             .took(f.firewall.ms)
         }
+    }
+}
+
+/// The fix that accepts a connection's answers, for the front-end whose open fix is `open`.
+fn reply_fix_key(open: &'static str) -> &'static str {
+    match open {
+        "fw_open_iptables" => "fw_reply_iptables",
+        "fw_open_nft" => "fw_reply_nft",
+        "fw_open_firewalld" => "fw_reply_firewalld",
+        _ => "fw_reply_ufw",
     }
 }
 

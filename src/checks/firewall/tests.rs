@@ -173,3 +173,187 @@ fn established_packets_shut_fail_the_port() {
     assert_has(&fd.summary, "--state ESTABLISHED -j REJECT");
     assert!(!fd.fixes.is_empty(), "a fix: {fd:?}");
 }
+
+fn options_ports(ports: &[u16]) -> crate::options::Options {
+    let mut o = options();
+    o.target.ports = ports.to_vec();
+    o
+}
+
+/// A host with Docker's bridge: docker0 172.17.0.1/16 (and fd00:d0c::1/64), its routes,
+/// forwarding on for both families.
+fn docker_host() -> crate::facts::Facts {
+    use crate::facts::{Link, Route};
+    let mut f = healthy();
+    if let Ok(l) = f.links.result.as_mut() {
+        l.push(Link {
+            index: 3,
+            name: "docker0".into(),
+            up: true,
+            loopback: false,
+            addrs: vec![addr("172.17.0.1", 16), addr("fd00:d0c::1", 64)],
+            mtu: Some(1500),
+        });
+    }
+    if let Ok(r) = f.routes.result.as_mut() {
+        for (fam, dst) in [(Family::V4, "172.17.0.0/16"), (Family::V6, "fd00:d0c::/64")] {
+            r.push(Route {
+                family: fam,
+                dst: Some(dst.parse().unwrap()),
+                gateway: None,
+                dev: Some("docker0".into()),
+                metric: None,
+                protocol: "kernel".into(),
+                more_gateways: Vec::new(),
+            });
+        }
+    }
+    if let Ok(s) = f.sysctl.result.as_mut() {
+        s.ip_forward = Some(1);
+        s.forwarding_v6.insert("all".into(), 1);
+    }
+    f
+}
+
+/// Docker's chains for `-p 80:80` of a container at 172.17.0.2 / fd00:d0c::2 (the shape
+/// of tests/fixtures/firewall/oracle/docker27-*.rules), with the host's own INPUT shut.
+fn docker_save(family: Family, forward_policy: &str) -> String {
+    let (ctr, bridge_net) = family.pick(
+        ("172.17.0.2", "172.17.0.0/16"),
+        ("fd00:d0c::2", "fd00:d0c::/64"),
+    );
+    format!(
+        "*filter\n:INPUT DROP [0:0]\n:FORWARD {forward_policy} [0:0]\n:OUTPUT ACCEPT [0:0]\n:DOCKER - [0:0]\n:DOCKER-USER - [0:0]\n\
+         -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n\
+         -A INPUT -p tcp --dport 22 -j ACCEPT\n\
+         -A FORWARD -j DOCKER-USER\n\
+         -A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n\
+         -A FORWARD -o docker0 -j DOCKER\n\
+         -A FORWARD -i docker0 ! -o docker0 -j ACCEPT\n\
+         -A DOCKER -d {ctr} ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT\n\
+         -A DOCKER-USER -j RETURN\nCOMMIT\n\
+         *nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:DOCKER - [0:0]\n\
+         -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER\n\
+         -A POSTROUTING -s {bridge_net} ! -o docker0 -j MASQUERADE\n\
+         -A DOCKER -i docker0 -j RETURN\n\
+         -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination {}:80\nCOMMIT\n",
+        family.pick(ctr.to_string(), format!("[{ctr}]"))
+    )
+}
+
+#[test]
+fn published_port_is_walked_through_dnat_and_forward() {
+    let mut f = docker_host();
+    let v4 = docker_save(Family::V4, "ACCEPT");
+    // IPv6: Docker 27 with ip6tables, but a FORWARD policy drop (and no accept for the
+    // container in DOCKER, as when ip6tables was turned on after the container started).
+    let v6 = docker_save(Family::V6, "DROP")
+        .replace("-A DOCKER -d fd00:d0c::2", "-A DOCKER -d fd00:d0c::99");
+    f.firewall = Probed::ok(with_save(&v4, &v6, Source::IptablesNft));
+    let opts = options_ports(&[8080]);
+    let fs = evaluate(&f, &opts);
+    let fd = expect(&fs, CheckId::FirewallIpv4, Some(8080), Status::Pass);
+    assert_has(&fd.summary, "port 8080 (DNAT to 172.17.0.2:80, forwarded)");
+    assert_line(&fd.evidence, "path taken: prerouting DNAT to 172.17.0.2:80");
+    assert_line(&fd.evidence, "then forward out of docker0");
+    assert_line(&fd.evidence, "accepted by iptables -t filter DOCKER");
+    let fd = expect(&fs, CheckId::FirewallIpv6, Some(8080), Status::Fail);
+    assert_has(&fd.summary, "DNAT to [fd00:d0c::2]:80, forwarded");
+    assert_has(&fd.summary, "ip6tables -t filter FORWARD: policy drop");
+    // The rule to add sees the container's port, in the chain that dropped it.
+    assert_has(
+        &fd.fixes[0].commands[0],
+        "ip6tables -t filter -I FORWARD -p tcp --dport 80 -j ACCEPT",
+    );
+}
+
+#[test]
+fn published_port_without_forwarding_fails_naming_the_sysctl() {
+    let mut f = docker_host();
+    if let Ok(s) = f.sysctl.result.as_mut() {
+        s.ip_forward = Some(0);
+    }
+    f.firewall = Probed::ok(with_save(
+        &docker_save(Family::V4, "ACCEPT"),
+        "",
+        Source::IptablesNft,
+    ));
+    let fs = evaluate(&f, &options_ports(&[8080]));
+    let fd = expect(&fs, CheckId::FirewallIpv4, Some(8080), Status::Fail);
+    assert_has(&fd.summary, "net.ipv4.ip_forward is 0");
+    assert_has(&fd.fixes[0].commands[0], "sysctl -w net.ipv4.ip_forward=1");
+}
+
+/// CIS-style hardening: OUTPUT policy drop. Without an established accept on output the
+/// SYN-ACK never leaves; with one (the healthy twin) the port is open.
+#[test]
+fn output_default_deny_kills_the_syn_ack() {
+    let v4 = |out: &str| {
+        format!(
+            "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT DROP [0:0]\n\
+             -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n\
+             -A INPUT -p tcp --dport 80 -m conntrack --ctstate NEW -j ACCEPT\n\
+             -A OUTPUT -o lo -j ACCEPT\n-A OUTPUT -p tcp -m conntrack --ctstate NEW -j ACCEPT\n{out}COMMIT\n"
+        )
+    };
+    let mut f = healthy();
+    f.firewall = Probed::ok(with_save(&v4(""), &v4(""), Source::IptablesLegacy));
+    let fs = evaluate(&f, &options());
+    for id in [CheckId::FirewallIpv4, CheckId::FirewallIpv6] {
+        let fd = expect(&fs, id, Some(80), Status::Fail);
+        assert_has(&fd.summary, "the answers (SYN-ACK");
+        assert_has(&fd.summary, "leaving through output");
+        assert_has(&fd.summary, "OUTPUT: policy drop");
+        assert_has(
+            &fd.fixes[0].commands[0],
+            "-t filter -I OUTPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+        );
+    }
+    let healthy_out = "-A OUTPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n";
+    f.firewall = Probed::ok(with_save(
+        &v4(healthy_out),
+        &v4(healthy_out),
+        Source::IptablesLegacy,
+    ));
+    let fs = evaluate(&f, &options());
+    for id in [CheckId::FirewallIpv4, CheckId::FirewallIpv6] {
+        expect(&fs, id, Some(80), Status::Pass);
+    }
+}
+
+/// Docker bypassing ufw: the published port 8080 is shut by INPUT's policy, admitted in
+/// FORWARD by Docker's chain.
+#[test]
+fn exposure_names_a_published_port_that_bypasses_the_input_rules() {
+    let mut f = docker_host();
+    f.firewall = Probed::ok(with_save(
+        &docker_save(Family::V4, "ACCEPT"),
+        "",
+        Source::IptablesNft,
+    ));
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::FirewallExposure, None, Status::Fail);
+    assert_has(
+        &fd.summary,
+        "port 8080 is published over IPv4 to 172.17.0.2:80",
+    );
+    assert_has(&fd.summary, "bypass the INPUT rules");
+    assert_line(
+        &fd.evidence,
+        "the input chains alone would stop it at iptables -t filter INPUT: policy drop",
+    );
+    let cmds = fd.fixes[0].commands.join("\n");
+    assert_has(
+        &cmds,
+        "iptables -I DOCKER-USER -i eth0 -p tcp -m conntrack --ctorigdstport 8080 -j DROP",
+    );
+    assert_has(&cmds, "ip6tables -I DOCKER-USER -i eth0");
+    // The healthy twin: the admin filters the port in DOCKER-USER, nothing bypasses.
+    let shut = docker_save(Family::V4, "ACCEPT").replace(
+        "-A DOCKER-USER -j RETURN",
+        "-A DOCKER-USER -d 172.17.0.2 -p tcp --dport 80 -j DROP\n-A DOCKER-USER -j RETURN",
+    );
+    f.firewall = Probed::ok(with_save(&shut, "", Source::IptablesNft));
+    let fs = evaluate(&f, &options());
+    expect(&fs, CheckId::FirewallExposure, None, Status::Pass);
+}

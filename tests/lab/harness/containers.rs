@@ -1,6 +1,6 @@
 //! A container behind Docker's bridge, made without Docker (no engine runs on this kind
-//! of machine): a network namespace `<srv>-ctr` joined by a veth to the bridge `docker0`
-//! in srv, addresses as Docker's default bridge gives them (172.17.0.0/16, and
+//! of machine): the lab's container namespace (`Lab::add_container`, joined by a veth to
+//! the bridge `docker0` in srv), addresses as Docker's default bridge gives them (172.17.0.0/16, and
 //! fd00:d0c::/64 with IPv6), the iptables/ip6tables rules Docker writes for a published
 //! port (`tests/fixtures/containers/`, each citing the moby code that writes it), the
 //! real `docker-proxy` from Debian's docker.io where the userland proxy applies, and
@@ -10,7 +10,7 @@
 //! ```text
 //!   srv                                            <srv>-ctr ("web")
 //!   docker0 172.17.0.1/16, fd00:d0c::1/64          eth0 172.17.0.2/16, fd00:d0c::2/64
-//!      └── veth0 ------------------------------------┘   listener on :80
+//!      └── vethctr ----------------------------------┘   listener on :80
 //! ```
 //!
 //! The namespace is created by the lab and deleted at teardown with the others.
@@ -18,8 +18,6 @@
 use super::*;
 use std::path::{Path, PathBuf};
 
-pub const CTR_V4: &str = "172.17.0.2";
-pub const CTR_V6: &str = "fd00:d0c::2";
 /// The host port published to the container's port 80.
 pub const PUBLISHED: u16 = 8080;
 
@@ -42,68 +40,11 @@ pub struct Docker<'a> {
 }
 
 impl Lab {
-    /// The container namespace's name.
-    pub fn ctr_ns(&self) -> String {
-        format!("{}-ctr", self.ns(Ns::Srv))
-    }
-
-    /// Build the container and what Docker would have made around it; returns the API
-    /// socket.
+    /// Build the container (`Lab::add_container`) and what Docker would have made
+    /// around it; returns the API socket.
     pub fn start_docker(&mut self, d: &Docker) -> PathBuf {
-        let ctr = self.ctr_ns();
-        let out = run_timeout(
-            cmd("ip", &["netns", "add", &ctr]),
-            CMD_TIMEOUT,
-            "ip netns add",
-        );
-        assert!(out.status.success(), "lab: ip netns add {ctr}: {out:?}");
-        self.created.push(ctr.clone());
-        let in_ctr = |lab: &Lab, args: &[&str]| {
-            let mut full = vec!["-n", ctr.as_str()];
-            full.extend_from_slice(args);
-            lab.must(cmd("ip", &full));
-        };
-        self.ip(Ns::Srv, &["link", "add", "docker0", "type", "bridge"]);
-        self.ip(Ns::Srv, &["addr", "add", "172.17.0.1/16", "dev", "docker0"]);
-        if d.container_v6 {
-            self.ip(
-                Ns::Srv,
-                &["addr", "add", "fd00:d0c::1/64", "dev", "docker0", "nodad"],
-            );
-        }
-        self.ip(Ns::Srv, &["link", "set", "docker0", "up"]);
-        self.ip(
-            Ns::Srv,
-            &[
-                "link", "add", "veth0", "type", "veth", "peer", "name", "eth0", "netns", &ctr,
-            ],
-        );
-        self.ip(
-            Ns::Srv,
-            &["link", "set", "veth0", "master", "docker0", "up"],
-        );
-        in_ctr(self, &["link", "set", "lo", "up"]);
-        in_ctr(self, &["addr", "add", "172.17.0.2/16", "dev", "eth0"]);
-        if d.container_v6 {
-            in_ctr(
-                self,
-                &["addr", "add", "fd00:d0c::2/64", "dev", "eth0", "nodad"],
-            );
-        }
-        in_ctr(self, &["link", "set", "eth0", "up"]);
-        in_ctr(self, &["route", "add", "default", "via", "172.17.0.1"]);
-        if d.container_v6 {
-            in_ctr(
-                self,
-                &["-6", "route", "add", "default", "via", "fd00:d0c::1"],
-            );
-        }
-        // Docker turns forwarding on for its bridge; these are srv's own sysctls.
-        self.exec_ok(Ns::Srv, &["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
-        self.exec_ok(
-            Ns::Srv,
-            &["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"],
-        );
+        self.add_container(d.container_v6);
+        let ctr = self.ns(Ns::Ctr).to_string();
         let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/containers");
         let v4 = fixtures.join("docker-port.v4.rules").display().to_string();
         // No `-w`: iptables-restore takes the next word as its optional wait time.
@@ -132,19 +73,6 @@ impl Lab {
         ));
         let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
         let pid = self.spawn_ready(Ns::Srv, "ctr-web", &refs, &ready);
-        // Neighbour discovery across the fresh bridge takes a moment (the ports' own
-        // addresses are still tentative): the container must answer before the kernel
-        // is asked for its verdict.
-        if d.container_v6 {
-            self.wait_ready("ctr-web", |lab| {
-                let out = lab.exec(Ns::Srv, &["ping", "-6", "-c1", "-W1", CTR_V6]);
-                if out.status.success() {
-                    Ok(())
-                } else {
-                    Err(format!("{CTR_V6} does not answer from srv yet"))
-                }
-            });
-        }
 
         for (i, host_ip) in d.proxies.iter().enumerate() {
             let label = format!("docker-proxy-{i}");

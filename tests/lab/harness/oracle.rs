@@ -8,6 +8,9 @@
 //! `NAME.nft` (loaded with `nft -f`), `NAME.v4.rules` / `NAME.v6.rules` (iptables-nft
 //! `iptables-restore` / `ip6tables-restore`), `NAME.legacy-v4.rules` /
 //! `NAME.legacy-v6.rules` (`iptables-legacy-restore` / `ip6tables-legacy-restore`).
+//! srv also has a container behind the bridge docker0 (172.17.0.2, fd00:d0c::2, listening
+//! on port 80) and forwards both families, as a Docker host does: the corpus's DNAT rules
+//! publish it, and the kernel's answer for a published port is the container's.
 //! A file may declare, in a comment line, where dsdoctor knowingly answers otherwise than
 //! the kernel: `# oracle-expect: ipv4 8080 warn: <why>`. The test then asserts that exact
 //! status for that port and family, so a known gap is asserted, never skipped, and the
@@ -23,6 +26,9 @@ use std::path::{Path, PathBuf};
 
 /// The ports every case is probed on: services a host commonly runs and rulesets name.
 pub const ORACLE_PORTS: [u16; 6] = [22, 25, 80, 443, 3306, 8080];
+
+/// The port the container listens on (Docker's `-p 8080:80`).
+pub const CTR_PORT: u16 = 80;
 
 /// How long the client waits for an answer before it calls the port silent. Long enough
 /// for a SYN and its answer on veths, short enough to keep the lab fast.
@@ -122,6 +128,9 @@ pub struct Case {
     /// (loader, ruleset text), loaded in this order.
     pub files: Vec<(Loader, String)>,
     pub expects: Vec<Expect>,
+    /// `# oracle-exposure: fail`: what `firewall.exposure` must say of the loaded
+    /// ruleset (a published port that the input rules shut and forward admits).
+    pub exposure: Option<Status>,
 }
 
 impl Case {
@@ -131,6 +140,7 @@ impl Case {
             name: name.to_string(),
             files: vec![(Loader::Nft, ruleset)],
             expects: Vec::new(),
+            exposure: None,
         }
     }
 
@@ -174,8 +184,19 @@ impl Case {
                 name,
                 files: Vec::new(),
                 expects: Vec::new(),
+                exposure: None,
             });
             case.expects.extend(parse_expects(&text, &path));
+            if let Some(st) = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("# oracle-exposure:"))
+            {
+                case.exposure = Some(match st.trim() {
+                    "pass" => Status::Pass,
+                    "fail" => Status::Fail,
+                    other => panic!("{}: bad oracle-exposure {other:?}", path.display()),
+                });
+            }
             case.files.push((loader, text));
         }
         by_name.into_values().collect()
@@ -245,11 +266,18 @@ impl Row {
 pub struct Verdict {
     pub case: String,
     pub rows: Vec<Row>,
+    /// The case's declared `firewall.exposure` status, what dsdoctor said, its summary.
+    pub exposure: Option<(Status, Status, String)>,
 }
 
 impl Verdict {
     pub fn disagreements(&self) -> Vec<&Row> {
         self.rows.iter().filter(|r| !r.agrees).collect()
+    }
+
+    /// Every row agrees, and `firewall.exposure` says what the case declares.
+    pub fn agrees_all(&self) -> bool {
+        self.disagreements().is_empty() && self.exposure.as_ref().is_none_or(|(w, g, _)| w == g)
     }
 
     /// The whole comparison as a table (printed when something disagrees).
@@ -278,6 +306,15 @@ impl Verdict {
                 },
                 if r.agrees { "yes" } else { "NO" },
                 r.summary
+            );
+        }
+        if let Some((want, got, summary)) = &self.exposure {
+            let _ = writeln!(
+                s,
+                "  firewall.exposure: declared {}, dsdoctor {} ({})  {summary}",
+                status_str(*want),
+                status_str(*got),
+                if want == got { "agree" } else { "NO" }
             );
         }
         s
@@ -325,6 +362,14 @@ impl Lab {
         let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
         let refs: Vec<&str> = ports.iter().map(String::as_str).collect();
         self.start_support(Ns::Srv, "oracle-listen", "oracle_listen.py", &refs);
+    }
+
+    /// A container behind docker0 in srv ([`Lab::add_container`]) with a dual-stack
+    /// listener on [`CTR_PORT`]: what the corpus's DNAT rules publish.
+    pub fn start_oracle_container(&mut self) {
+        self.add_container(true);
+        let port = CTR_PORT.to_string();
+        self.start_support(Ns::Ctr, "oracle-ctr-listen", "oracle_listen.py", &[&port]);
     }
 
     /// Whether every file of the case would load (`nft -c -f`, `*-restore --test`):
@@ -417,7 +462,15 @@ impl Lab {
         let list: Vec<String> = ports.iter().map(u16::to_string).collect();
         let list = list.join(",");
         let run = self.check(&["--port", &list]);
-        compare(case, &kernel, &run)
+        let mut v = compare(case, &kernel, &run);
+        // firewall.exposure leaves the site's ports to firewall.ipv4/ipv6: asked about
+        // port 22 alone, the others are the services it must judge.
+        v.exposure = case.exposure.map(|want| {
+            let run = self.check(&["--port", "22"]);
+            let f = run.finding(CheckId::FirewallExposure, None);
+            (want, f.status, f.summary.chars().take(240).collect())
+        });
+        v
     }
 
     /// Undo a case: srv's nftables (with the iptables-nft tables) flushed, and the legacy
@@ -492,5 +545,6 @@ pub fn compare(case: &Case, kernel: &BTreeMap<(bool, u16), Kernel>, run: &CheckR
     Verdict {
         case: case.name.clone(),
         rows,
+        exposure: None,
     }
 }

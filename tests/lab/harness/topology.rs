@@ -21,6 +21,11 @@ pub const SRV_V4: &str = "203.0.113.10";
 pub const SRV_V6: &str = "2001:db8:1::10";
 pub const SRV_GW_V4: &str = "203.0.113.1";
 pub const SRV_GW_V6: &str = "2001:db8:1::1";
+/// Docker's default bridge (`docker0`) and its first container.
+pub const BRIDGE_V4: &str = "172.17.0.1";
+pub const BRIDGE_V6: &str = "fd00:d0c::1";
+pub const CTR_V4: &str = "172.17.0.2";
+pub const CTR_V6: &str = "fd00:d0c::2";
 pub const CLI_V4: &str = "198.51.100.10";
 pub const CLI_V6: &str = "2001:db8:2::10";
 pub const CLI_GW_V4: &str = "198.51.100.1";
@@ -79,6 +84,8 @@ pub enum Ns {
     Net,
     /// A client on the internet side.
     Cli,
+    /// A container behind a bridge in srv (made by [`Lab::add_container`]).
+    Ctr,
 }
 
 /// Which user a command runs as inside a namespace.
@@ -97,6 +104,7 @@ pub struct Lab {
     srv: String,
     net: String,
     cli: String,
+    ctr: String,
     /// Namespaces actually created (teardown deletes these).
     pub(super) created: Vec<String>,
     /// `/etc/netns/<name>` directories created.
@@ -148,6 +156,7 @@ impl Lab {
             srv: format!("{base}-srv"),
             net: format!("{base}-net"),
             cli: format!("{base}-cli"),
+            ctr: format!("{base}-ctr"),
             created: Vec::new(),
             etc_dirs: Vec::new(),
             boot_overlay: false,
@@ -176,6 +185,7 @@ impl Lab {
             Ns::Srv => &self.srv,
             Ns::Net => &self.net,
             Ns::Cli => &self.cli,
+            Ns::Ctr => &self.ctr,
         }
     }
 
@@ -306,6 +316,105 @@ route add default via {gw6}
 "
                 ),
             );
+        }
+    }
+
+    /// A container the way Docker's bridge driver wires one: a namespace (ctr) whose
+    /// eth0 is the peer of a veth enslaved to the bridge `docker0` in srv, with
+    /// [`CTR_V4`] (and [`CTR_V6`] when the bridge has IPv6) and default routes via the
+    /// bridge's addresses, and srv forwarding both families (as dockerd sets it). Torn
+    /// down with the lab.
+    pub fn add_container(&mut self, v6: bool) {
+        let name = self.ctr.clone();
+        let out = run_timeout(
+            cmd("ip", &["netns", "add", &name]),
+            CMD_TIMEOUT,
+            "ip netns add",
+        );
+        assert!(
+            out.status.success(),
+            "lab: ip netns add {name}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        self.created.push(name.clone());
+        self.ip(
+            Ns::Srv,
+            &[
+                "link", "add", "vethctr", "type", "veth", "peer", "name", "eth0", "netns", &name,
+            ],
+        );
+        let bridge_v6 = match v6 {
+            true => format!("addr add {BRIDGE_V6}/64 dev docker0 nodad\n"),
+            false => String::new(),
+        };
+        self.ip_batch(
+            Ns::Srv,
+            &format!(
+                "link add docker0 type bridge
+addr add {BRIDGE_V4}/16 dev docker0
+{bridge_v6}link set vethctr master docker0
+link set vethctr up
+link set docker0 up
+"
+            ),
+        );
+        self.must(self.command(
+            Ns::Ctr,
+            RunAs::Root,
+            &["sysctl", "-q", "-w", "net.ipv6.conf.eth0.accept_dad=0"],
+        ));
+        let ctr_v6 = match v6 {
+            true => {
+                format!("addr add {CTR_V6}/64 dev eth0 nodad\nroute add default via {BRIDGE_V6}\n")
+            }
+            false => String::new(),
+        };
+        self.ip_batch(
+            Ns::Ctr,
+            &format!(
+                "link set lo up
+addr add {CTR_V4}/16 dev eth0
+link set eth0 up
+route add default via {BRIDGE_V4}
+{ctr_v6}"
+            ),
+        );
+        self.must(self.command(
+            Ns::Srv,
+            RunAs::Root,
+            &[
+                "sysctl",
+                "-q",
+                "-w",
+                "net.ipv4.ip_forward=1",
+                "net.ipv6.conf.all.forwarding=1",
+            ],
+        ));
+        // A fresh bridge takes a moment before it passes IPv6 (the oracle saw the first
+        // case's forwarded IPv6 connection time out): wait until srv reaches the
+        // container over both families.
+        for target in [CTR_V4, CTR_V6].into_iter().take(if v6 { 2 } else { 1 }) {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let out = run_timeout(
+                    self.command(
+                        Ns::Srv,
+                        RunAs::Root,
+                        &["ping", "-c", "1", "-W", "1", target],
+                    ),
+                    CMD_TIMEOUT,
+                    "ping the container",
+                );
+                if out.status.success() {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "lab: srv cannot reach the container at {target}: {}",
+                    String::from_utf8_lossy(&out.stdout)
+                );
+                thread::sleep(Duration::from_millis(100));
+            }
         }
     }
 
