@@ -21,7 +21,7 @@ use std::net::IpAddr;
 
 /// The address clients connect to for a family, and the interface it arrives on:
 /// the DNS answer when it is on this host, else the host's first usable address.
-fn target(f: &Facts, o: &Options, family: Family) -> Option<(IpAddr, String)> {
+pub(crate) fn target(f: &Facts, o: &Options, family: Family) -> Option<(IpAddr, String)> {
     let ifaces = host::relevant_ifaces(f, family);
     // Connections arrive on the interface that faces the clients, even for an address
     // kept on `lo` (an anycast or service address).

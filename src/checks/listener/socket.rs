@@ -6,12 +6,17 @@ use crate::checks::host;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::{Facts, Listener};
+use crate::firewall::Packet;
 use crate::model::{CheckId, Family, Finding, Status};
 use crate::net::reachable_by_clients;
 use crate::options::Options;
+use crate::sanitize::clean;
 
 pub fn check(c: &Ctx, port: u16, family: Family) -> Finding {
-    let mut fd = family_socket(c.facts, c.opts, port, family);
+    let mut fd = match rewritten(c, port, family) {
+        Some(fd) => fd,
+        None => family_socket(c.facts, c.opts, port, family),
+    };
     // The configuration line to add is the fix for the missing socket too: the
     // operator's first keystroke on the failing check should copy it.
     if fd.status == Status::Fail && fd.caused_by.is_none() {
@@ -21,6 +26,65 @@ pub fn check(c: &Ctx, port: u16, family: Family) -> Finding {
         }
     }
     fd
+}
+
+/// A nat rule that no container runtime accounts for (a hand-written DNAT or REDIRECT,
+/// a Kubernetes hostPort) rewrites the family's connections to `port` before any socket
+/// is looked up, as the firewall walk finds for the site's address: a local target is
+/// judged by the sockets on its port; a forwarded one (another host, a container no
+/// runtime lists) is named, its sockets being out of this host's sight.
+fn rewritten(c: &Ctx, port: u16, family: Family) -> Option<Finding> {
+    let f = c.facts;
+    if !matches!(container::path(f, port, family), Path::NotPublished) {
+        return None;
+    }
+    let compiled = c.view.compiled.as_ref()?;
+    let (ip, iif) = crate::checks::firewall::target(f, c.opts, family)?;
+    let out = compiled.decide(&Packet::tcp_syn(ip, port, &iif));
+    let (rule, to, to_port) = out.taken.nat.clone()?;
+    let rule = clean(&rule.describe());
+    let to_text = format!("{}:{to_port}", crate::net::bracketed(to));
+    let path = clean(&format!("path taken: {}", out.taken.describe()));
+    if !out.taken.forward {
+        if to_port == port {
+            return None;
+        }
+        let inner = family_socket(f, c.opts, to_port, family);
+        let summary = format!(
+            "{} connections to port {port} are rewritten to {to_text} by {rule}: {}",
+            family.name(),
+            inner.summary
+        );
+        let mut evidence = vec![path];
+        evidence.extend(inner.evidence.iter().cloned());
+        return Some(Finding {
+            port: Some(port),
+            summary,
+            evidence,
+            ..inner
+        });
+    }
+    let s = Subject::on_port(
+        family.pick(CheckId::ListenerIpv4, CheckId::ListenerIpv6),
+        port,
+    );
+    let out_of = out
+        .taken
+        .oif
+        .as_deref()
+        .map(|o| format!(" out of {}", clean(o)))
+        .unwrap_or_default();
+    Some(
+        s.pass(format!(
+            "{} connections to port {port} are DNATed to {to_text} by {rule} and forwarded{out_of}: what listens there is on that host or container, not on this one",
+            family.name()
+        ))
+        .evidence(path)
+        .evidence(format!(
+            "the sockets of {to_text} are not visible from this host; no container runtime here lists it"
+        ))
+        .took(f.listeners.ms),
+    )
 }
 
 fn socket_line(l: &Listener) -> String {

@@ -116,3 +116,70 @@ fn nginx_fix_only_when_nginx_owns_the_port() {
         title(&by_apache)
     );
 }
+
+/// iptables-save of a host whose IPv4 nat rewrites port 80: `target` is the rule's
+/// target (`REDIRECT --to-ports 8080`, `DNAT --to-destination 192.0.2.50:80`).
+fn nat_v4(target: &str) -> crate::facts::firewall::FirewallFacts {
+    use crate::facts::firewall::Source;
+    let v4 = format!(
+        "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n\
+         -A PREROUTING -p tcp -m tcp --dport 80 -j {target}\nCOMMIT\n"
+    );
+    let tables =
+        crate::parse::iptables::parse(&v4, crate::model::Family::V4, Source::IptablesNft).tables;
+    crate::facts::firewall::FirewallFacts {
+        backends: crate::probe::firewall::backends(&tables),
+        tables,
+        ..Default::default()
+    }
+}
+
+fn ports_80() -> crate::options::Options {
+    let mut o = options();
+    o.target.ports = vec![80];
+    o
+}
+
+/// A REDIRECT sends IPv4 clients of port 80 to port 8080, where the server listens
+/// (IPv4 only): IPv4 passes through the rule; IPv6, not rewritten, finds nothing on 80.
+#[test]
+fn redirected_port_is_judged_by_the_sockets_it_is_redirected_to() {
+    let mut f = healthy();
+    f.firewall = Probed::ok(nat_v4("REDIRECT --to-ports 8080"));
+    f.listeners = Probed::ok(vec![listener("0.0.0.0", 8080, None)]);
+    let fs = evaluate(&f, &ports_80());
+    let v4 = expect(&fs, CheckId::ListenerIpv4, Some(80), Status::Pass);
+    assert_has(&v4.summary, "IPv4 connections to port 80 are rewritten to");
+    assert_has(&v4.summary, ":8080 by iptables -t nat PREROUTING");
+    assert_line(&v4.evidence, "path taken: prerouting DNAT to");
+    let v6 = expect(&fs, CheckId::ListenerIpv6, Some(80), Status::Fail);
+    assert_has(&v6.summary, "nothing listens on port 80");
+
+    // Nothing on the redirect's port: the failure says where it looked.
+    f.listeners = Probed::ok(vec![listener("0.0.0.0", 80, None)]);
+    let fs = evaluate(&f, &ports_80());
+    let v4 = expect(&fs, CheckId::ListenerIpv4, Some(80), Status::Fail);
+    assert_has(&v4.summary, "rewritten to");
+    assert_has(&v4.summary, "nothing listens on port 8080");
+}
+
+/// A hand-written DNAT (a Kubernetes hostPort, a service on another host) forwards IPv4
+/// clients elsewhere: the target is named, not judged by this host's sockets; IPv6 has
+/// no such rule and nothing listens.
+#[test]
+fn dnat_to_another_host_names_the_target() {
+    let mut f = healthy();
+    if let Ok(s) = f.sysctl.result.as_mut() {
+        s.ip_forward = Some(1);
+    }
+    f.firewall = Probed::ok(nat_v4("DNAT --to-destination 192.0.2.50:80"));
+    f.listeners = Probed::ok(Vec::new());
+    let fs = evaluate(&f, &ports_80());
+    let v4 = expect(&fs, CheckId::ListenerIpv4, Some(80), Status::Pass);
+    assert_has(
+        &v4.summary,
+        "are DNATed to 192.0.2.50:80 by iptables -t nat PREROUTING",
+    );
+    assert_has(&v4.summary, "forwarded");
+    expect(&fs, CheckId::ListenerIpv6, Some(80), Status::Fail);
+}
