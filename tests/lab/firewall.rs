@@ -21,6 +21,8 @@ scenario_tests!("firewall.toml":
     ipset_ban_list_passes,
     ipset_allow_list_only_fails,
     allow_list_holding_the_echo_service_is_said,
+    redirect_to_a_backend_port_passes,
+    redirect_for_ipv4_only_fails_ipv6,
 );
 
 /// The admin's own SSH client (`SSH_CONNECTION`, as sshd sets it for the session) on
