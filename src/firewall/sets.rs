@@ -387,30 +387,23 @@ impl Compiled<'_> {
 
     /// The sets the rules look the packet's source up in, for `family`.
     pub fn source_sets(&self, family: Family) -> Vec<SourceSet> {
-        let mut ids: Vec<usize> = self
-            .sets
-            .at
-            .values()
-            .filter(|(_, k)| k.contains(&Key::Saddr))
-            .map(|(si, _)| *si)
-            .filter(|si| self.sets.index[*si].family == Some(family))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids.into_iter()
-            .map(|si| self.sets.index[si].summary())
-            .collect()
+        self.source_sets_where(|set| set.family == Some(family))
     }
 
     /// The source sets that hold `ip`.
     pub fn sets_holding(&self, ip: IpAddr) -> Vec<SourceSet> {
+        self.source_sets_where(|set| set.has(ip))
+    }
+
+    /// Each set that rules look the packet's source up in and that passes `keep`, once.
+    fn source_sets_where(&self, keep: impl Fn(&SetIndex) -> bool) -> Vec<SourceSet> {
         let mut ids: Vec<usize> = self
             .sets
             .at
             .values()
             .filter(|(_, k)| k.contains(&Key::Saddr))
             .map(|(si, _)| *si)
-            .filter(|si| self.sets.index[*si].has(ip))
+            .filter(|si| keep(&self.sets.index[*si]))
             .collect();
         ids.sort_unstable();
         ids.dedup();

@@ -275,6 +275,18 @@ impl Gen<'_> {
     }
 }
 
+/// The named interval sets the rules refer to, as nft declares them in a table.
+fn set_declarations(sets: &[(String, bool, String)]) -> String {
+    sets.iter()
+        .map(|(name, v6, items)| {
+            let ty = if *v6 { "ipv6_addr" } else { "ipv4_addr" };
+            format!(
+                "  set {name} {{\n    type {ty}; flags interval; auto-merge;\n    elements = {{ {items} }}\n  }}\n"
+            )
+        })
+        .collect()
+}
+
 fn join<T: ToString>(xs: &[T]) -> String {
     xs.iter().map(T::to_string).collect::<Vec<_>>().join(", ")
 }
@@ -347,13 +359,7 @@ pub fn ruleset(rng: &mut Rng) -> String {
                 body.join("\n    ")
             ));
         }
-        let mut sets = String::new();
-        for (name, v6, items) in &g.sets {
-            let ty = if *v6 { "ipv6_addr" } else { "ipv4_addr" };
-            sets.push_str(&format!(
-                "  set {name} {{\n    type {ty}; flags interval; auto-merge;\n    elements = {{ {items} }}\n  }}\n"
-            ));
-        }
+        let sets = set_declarations(&g.sets);
         out.push_str(&format!(
             "table {} gen{t} {{\n{sets}{chains}}}\n",
             fam.name()
@@ -423,13 +429,7 @@ fn nat_tables(rng: &mut Rng) -> String {
             body.join("\n    ")
         ));
     }
-    let mut sets = String::new();
-    for (name, v6, items) in &g.sets {
-        let ty = if *v6 { "ipv6_addr" } else { "ipv4_addr" };
-        sets.push_str(&format!(
-            "  set {name} {{\n    type {ty}; flags interval; auto-merge;\n    elements = {{ {items} }}\n  }}\n"
-        ));
-    }
+    let sets = set_declarations(&g.sets);
     let mut out = format!("table {} natgen {{\n{sets}{chains}}}\n", fam.name());
     // An output chain: with policy drop the SYN-ACK needs an established accept. ICMP
     // (neighbour discovery above all) and DNS always leave: the walk does not judge
