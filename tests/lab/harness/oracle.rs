@@ -7,7 +7,8 @@
 //! A case is one ruleset in one or more files sharing a name (see [`Case::load_dir`]):
 //! `NAME.nft` (loaded with `nft -f`), `NAME.v4.rules` / `NAME.v6.rules` (iptables-nft
 //! `iptables-restore` / `ip6tables-restore`), `NAME.legacy-v4.rules` /
-//! `NAME.legacy-v6.rules` (`iptables-legacy-restore` / `ip6tables-legacy-restore`).
+//! `NAME.legacy-v6.rules` (`iptables-legacy-restore` / `ip6tables-legacy-restore`), and
+//! `NAME.ipset` (`ipset restore`, before the rules that match its sets).
 //! srv also has a container behind the bridge docker0 (172.17.0.2, fd00:d0c::2, listening
 //! on port 80) and forwards both families, as a Docker host does: the corpus's DNAT rules
 //! publish it, and the kernel's answer for a published port is the container's.
@@ -79,8 +80,15 @@ impl Kernel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Loader {
     Nft,
-    IptablesNft { v6: bool },
-    IptablesLegacy { v6: bool },
+    /// `ipset restore` of `ipset save` output: the sets iptables rules match
+    /// (`-m set`); sorted before the case's rules, which need them to load.
+    Ipset,
+    IptablesNft {
+        v6: bool,
+    },
+    IptablesLegacy {
+        v6: bool,
+    },
 }
 
 impl Loader {
@@ -91,6 +99,7 @@ impl Loader {
             (".v4.rules", Loader::IptablesNft { v6: false }),
             (".v6.rules", Loader::IptablesNft { v6: true }),
             (".nft", Loader::Nft),
+            (".ipset", Loader::Ipset),
         ] {
             if let Some(name) = file_name.strip_suffix(suffix) {
                 return Some((name.to_string(), loader));
@@ -102,6 +111,11 @@ impl Loader {
     fn argv(self, file: &str) -> Vec<String> {
         let tool = match self {
             Loader::Nft => return vec!["nft".into(), "-f".into(), file.into()],
+            Loader::Ipset => {
+                return ["ipset", "restore", "-exist", "-file", file]
+                    .map(String::from)
+                    .to_vec();
+            }
             Loader::IptablesNft { v6: false } => "iptables-nft-restore",
             Loader::IptablesNft { v6: true } => "ip6tables-nft-restore",
             Loader::IptablesLegacy { v6: false } => "iptables-legacy-restore",
@@ -160,8 +174,8 @@ impl Case {
             }
             let Some((name, loader)) = Loader::of(file_name) else {
                 panic!(
-                    "oracle corpus: {} is neither NAME.nft, NAME.v4.rules, NAME.v6.rules nor \
-                     NAME.legacy-v4.rules / NAME.legacy-v6.rules",
+                    "oracle corpus: {} is neither NAME.nft, NAME.v4.rules, NAME.v6.rules, \
+                     NAME.legacy-v4.rules / NAME.legacy-v6.rules nor NAME.ipset",
                     path.display()
                 );
             };
@@ -477,6 +491,10 @@ impl Lab {
     /// tables a case named emptied with policy accept.
     pub fn unload_case(&self, case: &Case) {
         self.exec_ok(Ns::Srv, &["nft", "flush", "ruleset"]);
+        // The sets go once no rule refers to them: `ipset destroy` empties srv's.
+        if case.files.iter().any(|(l, _)| *l == Loader::Ipset) {
+            self.exec_ok(Ns::Srv, &["ipset", "destroy"]);
+        }
         for (loader, text) in &case.files {
             let Loader::IptablesLegacy { v6 } = loader else {
                 continue;
