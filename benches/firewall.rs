@@ -127,12 +127,7 @@ fn main() {
     let t = Instant::now();
     let rs = parse_nft(&json).expect("generated nft JSON");
     let parse_ms = t.elapsed();
-    let total: usize = rs
-        .tables
-        .iter()
-        .flat_map(|t| &t.chains)
-        .map(|c| c.rules.len())
-        .sum();
+    let total = rs.rule_count();
     assert_eq!(total, RULES);
 
     let mut answers = 0;

@@ -344,12 +344,7 @@ fn main() {
     let t = Instant::now();
     let rs = parse_nft(&json).expect("generated nft JSON");
     let parse = t.elapsed();
-    let rules: usize = rs
-        .tables
-        .iter()
-        .flat_map(|t| &t.chains)
-        .map(|c| c.rules.len())
-        .sum();
+    let rules = rs.rule_count();
     let elements: usize = rs
         .tables
         .iter()
