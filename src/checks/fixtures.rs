@@ -459,6 +459,23 @@ pub fn strict_firewall() -> crate::facts::firewall::FirewallFacts {
     ))
 }
 
+/// iptables-save of a host whose IPv4 nat rewrites port 80: `target` is the rule's
+/// target (`REDIRECT --to-ports 8080`, `DNAT --to-destination 192.0.2.50:80`).
+pub fn nat_v4(target: &str) -> crate::facts::firewall::FirewallFacts {
+    use crate::facts::firewall::Source;
+    let v4 = format!(
+        "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n\
+         -A PREROUTING -p tcp -m tcp --dport 80 -j {target}\nCOMMIT\n"
+    );
+    let tables =
+        crate::parse::iptables::parse(&v4, crate::model::Family::V4, Source::IptablesNft).tables;
+    crate::facts::firewall::FirewallFacts {
+        backends: crate::probe::firewall::backends(&tables),
+        tables,
+        ..Default::default()
+    }
+}
+
 /// Firewall facts from a recorded `nft -j list ruleset`.
 pub fn firewall_from_nft(json: &str) -> crate::facts::firewall::FirewallFacts {
     let rs = crate::parse::nft::parse(json).expect("recorded nft JSON");
@@ -640,6 +657,7 @@ pub fn healthy_isp() -> crate::facts::isp::IspFacts {
             })
             .collect(),
         site_names: Vec::new(),
+        detours: Vec::new(),
     }
 }
 

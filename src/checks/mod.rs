@@ -25,6 +25,10 @@ use crate::model::Finding;
 use crate::options::Options;
 use catalogue::{CATALOGUE, Eval};
 
+/// Where nat rules send outside clients of the site's addresses on this host, for the
+/// ISP probes to dial (they cannot evaluate rules themselves).
+pub use isp::detours;
+
 /// Evaluate the whole tree, in tree order.
 pub fn evaluate(facts: &Facts, opts: &Options) -> Vec<Finding> {
     let mut out = evaluate_unsettled(facts, opts);

@@ -47,6 +47,30 @@ pub struct IspFacts {
     /// certificates' names) and their addresses (absent from older snapshots).
     #[serde(default)]
     pub site_names: Vec<SiteName>,
+    /// The site's addresses on this host whose port a nat rule rewrites before routing:
+    /// the probes dialed the rewritten destination, as outside clients reach it (absent
+    /// from older snapshots, and when there is none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub detours: Vec<Detour>,
+}
+
+/// Outside clients' connections to `site` are rewritten to `dialed` by `rule` in
+/// prerouting (a REDIRECT of port 80 to 8080), which this host's own connections do not
+/// pass: its probes dial `dialed` instead, or they would find what no client finds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detour {
+    pub site: SocketAddr,
+    pub dialed: SocketAddr,
+    /// The rewriting rule, as the firewall findings name it.
+    pub rule: String,
+}
+
+/// Where a probe of the site's `addr` connects: the detour's destination, if any.
+pub fn dial(detours: &[Detour], addr: SocketAddr) -> SocketAddr {
+    detours
+        .iter()
+        .find(|d| d.site == addr)
+        .map_or(addr, |d| d.dialed)
 }
 
 /// Where the NAT64 prefix the probes used comes from.

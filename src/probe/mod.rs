@@ -20,8 +20,11 @@ pub mod regions;
 pub mod sysctl;
 pub mod web;
 
+use crate::facts::firewall::FirewallFacts;
+use crate::facts::isp::Detour;
 use crate::facts::{
-    DnsFacts, FactPart, Facts, Listener, PartKind, ProbeError, ProbeErrorKind, Probed,
+    DnsFacts, FactPart, Facts, Link, Listener, PartKind, PartialFacts, ProbeError, ProbeErrorKind,
+    Probed, Route, Sysctls,
 };
 use crate::options::Options;
 use std::future::Future;
@@ -64,6 +67,46 @@ pub async fn blocking<T: Send + 'static>(
     .await
 }
 
+/// The evaluation that finds where nat rules send outside clients of the site's
+/// addresses on this host (`checks::isp::detours`): the engine hands it down, since a
+/// probe may not evaluate rules itself.
+pub type DetoursOf = fn(&Facts, &[u16]) -> Vec<Detour>;
+
+/// The detours of the target's ports, once the DNS answers, the forwarding sysctls and
+/// the firewall are known (a part that could not be read gives none).
+async fn detours(
+    opts: &Options,
+    detours_of: DetoursOf,
+    dns: impl Future<Output = Option<DnsFacts>>,
+    (links, routes): (&Option<Vec<Link>>, &Option<Vec<Route>>),
+    sysctl: tokio::sync::oneshot::Receiver<Probed<Sysctls>>,
+    firewall: tokio::sync::oneshot::Receiver<Probed<FirewallFacts>>,
+) -> Vec<Detour> {
+    let (Some(dns), Ok(sysctl), Ok(firewall)) = (dns.await, sysctl.await, firewall.await) else {
+        return Vec::new();
+    };
+    let mut facts = PartialFacts::new(host::host_facts());
+    facts.apply(FactPart::Netlink {
+        links: known(links),
+        routes: known(routes),
+        neighbours: Probed::err(ProbeErrorKind::NotRun, "not needed"),
+    });
+    facts.apply(FactPart::Sysctl(sysctl));
+    facts.apply(FactPart::Firewall(firewall));
+    facts.apply(FactPart::Dns(Box::new(dns)));
+    let mut ports = opts.target.ports.clone();
+    ports.sort_unstable();
+    ports.dedup();
+    detours_of(facts.facts(), &ports)
+}
+
+fn known<T: Clone>(v: &Option<T>) -> Probed<T> {
+    match v {
+        Some(v) => Probed::ok(v.clone()),
+        None => Probed::err(ProbeErrorKind::NotRun, "not gathered"),
+    }
+}
+
 /// Gather the fact parts in `want`, sending each as soon as it is known (the wizard
 /// draws stages as their facts arrive). Parts not wanted come from `prior` where a probe
 /// needs them (the ISP probes read the DNS answers and the listeners). Netlink facts come
@@ -73,6 +116,7 @@ pub async fn gather_parts(
     opts: &Options,
     want: &[PartKind],
     prior: Option<&Facts>,
+    detours_of: DetoursOf,
     tx: &tokio::sync::mpsc::UnboundedSender<FactPart>,
 ) {
     use futures::StreamExt;
@@ -94,13 +138,21 @@ pub async fn gather_parts(
         p.unwrap_or((None, None))
     };
 
+    // The ISP probes dial where the nat rules send outside clients: they wait for the
+    // firewall and the forwarding sysctls too.
+    let (sys_tx, sys_rx) = tokio::sync::oneshot::channel::<Probed<Sysctls>>();
+    let (fw_tx, fw_rx) = tokio::sync::oneshot::channel::<Probed<FirewallFacts>>();
     let mut pending: FuturesUnordered<
         std::pin::Pin<Box<dyn Future<Output = FactPart> + Send + '_>>,
     > = FuturesUnordered::new();
     if wants(PartKind::Sysctl) {
         pending.push(Box::pin(async move {
-            FactPart::Sysctl(blocking(limit, "sysctl", sysctl::read_sysctls).await)
+            let s = blocking(limit, "sysctl", sysctl::read_sysctls).await;
+            let _ = sys_tx.send(s.clone());
+            FactPart::Sysctl(s)
         }));
+    } else if let Some(p) = prior {
+        let _ = sys_tx.send(p.sysctl.clone());
     }
     if wants(PartKind::SysctlFiles) {
         pending.push(Box::pin(async move {
@@ -139,10 +191,12 @@ pub async fn gather_parts(
 
     if wants(PartKind::Firewall) {
         pending.push(Box::pin(async move {
-            FactPart::Firewall(
-                blocking(limit, "firewall", move || firewall::read_firewall(limit)).await,
-            )
+            let fw = blocking(limit, "firewall", move || firewall::read_firewall(limit)).await;
+            let _ = fw_tx.send(fw.clone());
+            FactPart::Firewall(fw)
         }));
+    } else if let Some(p) = prior {
+        let _ = fw_tx.send(p.firewall.clone());
     }
     // The ISP stage needs the DNS answers and the listeners: it waits for both (or takes
     // them from the earlier run when they are not gathered again), while the other
@@ -190,9 +244,19 @@ pub async fn gather_parts(
             // The listeners come in milliseconds; the DNS answers may take a timeout, so
             // the ISP probes that do not need them start without waiting.
             let lis = lis_rx.await.ok().flatten();
-            let dns = async { dns_rx.await.ok() };
+            let dns = futures::FutureExt::shared(async { dns_rx.await.ok() });
             let web = async { web_rx.await.ok().flatten() };
-            let isp = isp::gather(opts, dns, web, l3.as_ref(), r3.as_ref(), lis.as_ref()).await;
+            let detours = detours(opts, detours_of, dns.clone(), (&l3, &r3), sys_rx, fw_rx);
+            let isp = isp::gather(
+                opts,
+                dns,
+                web,
+                detours,
+                l3.as_ref(),
+                r3.as_ref(),
+                lis.as_ref(),
+            )
+            .await;
             FactPart::Isp(isp)
         }));
     }

@@ -23,15 +23,7 @@ use std::net::IpAddr;
 /// the DNS answer when it is on this host, else the host's first usable address.
 pub(crate) fn target(f: &Facts, o: &Options, family: Family) -> Option<(IpAddr, String)> {
     let ifaces = host::relevant_ifaces(f, family);
-    // Connections arrive on the interface that faces the clients, even for an address
-    // kept on `lo` (an anycast or service address).
-    let arrival = |l: &crate::facts::Link| {
-        if l.loopback {
-            ifaces.first().cloned().unwrap_or_else(|| l.name.clone())
-        } else {
-            l.name.clone()
-        }
-    };
+    let arrival = |l: &crate::facts::Link| arrival(&ifaces, l);
     let from_dns = f
         .dns
         .ips(family)
@@ -47,6 +39,17 @@ pub(crate) fn target(f: &Facts, o: &Options, family: Family) -> Option<(IpAddr, 
     };
     cands.sort_by_key(|(l, _)| !ifaces.contains(&l.name));
     cands.first().map(|(l, a)| (a.ip, arrival(l)))
+}
+
+/// The interface connections to an address of `link` arrive on: the link itself, or
+/// for an address kept on `lo` (an anycast or service address) the first of `ifaces`,
+/// which face the clients.
+pub(crate) fn arrival(ifaces: &[String], link: &crate::facts::Link) -> String {
+    if link.loopback {
+        ifaces.first().cloned().unwrap_or_else(|| link.name.clone())
+    } else {
+        link.name.clone()
+    }
 }
 
 /// The `error`/`skip` finding when the filter cannot be examined for a family.

@@ -23,7 +23,8 @@ fn acme_chain(c: &Ctx, isp: &IspFacts, s: Subject) -> Finding {
             "port 80 is not served (-p): HTTP-01 validation always uses port 80"
         });
     };
-    let evidence: Vec<String> = acme.hops.iter().map(hop_text).collect();
+    let mut evidence: Vec<String> = acme.hops.iter().map(hop_text).collect();
+    evidence.extend(super::detour_lines(isp, 80));
     let ms = acme.hops.iter().map(|h| h.response.ms).max().unwrap_or(0);
     let domain = o.target.domain.as_str();
     let (Some(first4), Some(first6)) = (

@@ -23,6 +23,8 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
 /// comparison.
 struct PortProbes<'a> {
     port: u16,
+    /// Where the probes dialed in place of the site's address (`detour_lines`).
+    detours: Vec<String>,
     in_order: Vec<&'a HttpProbe>,
     v4_first: Vec<&'a HttpProbe>,
 }
@@ -43,6 +45,7 @@ impl<'a> PortProbes<'a> {
             .collect();
         PortProbes {
             port,
+            detours: super::detour_lines(isp, port),
             in_order,
             v4_first,
         }
@@ -60,7 +63,8 @@ impl<'a> PortProbes<'a> {
     }
 
     fn evidence(&self) -> Vec<String> {
-        self.in_order.iter().map(|p| probe_line(p)).collect()
+        let probes = self.in_order.iter().map(|p| probe_line(p));
+        probes.chain(self.detours.iter().cloned()).collect()
     }
 
     fn ms(&self) -> u64 {

@@ -2,6 +2,9 @@
 //! by `probe::isp`) together with the host's own facts.
 
 pub mod acme;
+mod detours;
+#[cfg(test)]
+mod detours_tests;
 pub mod egress;
 pub mod http_parity;
 pub mod inbound;
@@ -15,6 +18,8 @@ pub mod regions;
 mod regions_tests;
 pub mod resources;
 pub mod smtp_parity;
+
+pub use detours::detours;
 
 use super::failure::Peer;
 use super::subject::Subject;
@@ -40,6 +45,21 @@ fn with_isp(c: &Ctx, s: Subject, eval: impl FnOnce(&IspFacts) -> Finding) -> Fin
     } else {
         fd
     }
+}
+
+/// Evidence for the probes of `port` that dialed where a nat rule sends outside
+/// clients, not the site's address itself.
+fn detour_lines(isp: &IspFacts, port: u16) -> Vec<String> {
+    isp.detours
+        .iter()
+        .filter(|d| d.site.port() == port)
+        .map(|d| {
+            format!(
+                "outside clients of {} are sent to {} by {} before routing, a rule this host's own connections do not pass: the probe dialed {}",
+                d.site, d.dialed, d.rule, d.dialed
+            )
+        })
+        .collect()
 }
 
 /// Why nothing can reach the internet over a family: the earlier finding that explains

@@ -117,23 +117,6 @@ fn nginx_fix_only_when_nginx_owns_the_port() {
     );
 }
 
-/// iptables-save of a host whose IPv4 nat rewrites port 80: `target` is the rule's
-/// target (`REDIRECT --to-ports 8080`, `DNAT --to-destination 192.0.2.50:80`).
-fn nat_v4(target: &str) -> crate::facts::firewall::FirewallFacts {
-    use crate::facts::firewall::Source;
-    let v4 = format!(
-        "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n\
-         -A PREROUTING -p tcp -m tcp --dport 80 -j {target}\nCOMMIT\n"
-    );
-    let tables =
-        crate::parse::iptables::parse(&v4, crate::model::Family::V4, Source::IptablesNft).tables;
-    crate::facts::firewall::FirewallFacts {
-        backends: crate::probe::firewall::backends(&tables),
-        tables,
-        ..Default::default()
-    }
-}
-
 fn ports_80() -> crate::options::Options {
     let mut o = options();
     o.target.ports = vec![80];

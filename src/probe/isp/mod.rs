@@ -62,6 +62,7 @@ pub async fn gather(
     opts: &Options,
     dns: impl std::future::Future<Output = Option<DnsFacts>>,
     web: impl std::future::Future<Output = Option<WebServers>>,
+    detours: impl std::future::Future<Output = Vec<Detour>>,
     links: Option<&Vec<Link>>,
     routes: Option<&Vec<Route>>,
     _listeners: Option<&Vec<Listener>>,
@@ -97,14 +98,21 @@ pub async fn gather(
                 .unwrap_or_default();
             lookup_names(opts, names).await
         };
+        let detours = detours.await;
+        let site = Site {
+            tls: &tls,
+            a: &a,
+            aaaa: &aaaa,
+            detours: &detours,
+        };
         let ((http, smtp, acme, resources, redirects, nat64), mut names) = tokio::join!(
             async {
                 tokio::join!(
-                    http_all(opts, &tls, &a, &aaaa),
-                    smtp_all(opts, &tls, &a, &aaaa),
-                    acme(opts, &tls, &a, &aaaa),
-                    resources(opts, &tls, &a, &aaaa),
-                    redirect_all(opts, &tls, &a, &aaaa),
+                    http_all(opts, &site),
+                    smtp_all(opts, &site),
+                    acme(opts, &site),
+                    resources(opts, &site),
+                    redirect_all(opts, &site),
                     nat64::gather(opts, &tls, &dns64, links, routes),
                 )
             },
@@ -118,10 +126,15 @@ pub async fn gather(
             .filter(|n| !names.iter().any(|s: &SiteName| s.name == *n))
             .collect();
         names.extend(lookup_names(opts, cert_names).await);
-        (http, smtp, acme, resources, redirects, names, nat64)
+        (
+            http, smtp, acme, resources, redirects, names, nat64, detours,
+        )
     };
-    let (egress, (echo, inbound), (http, smtp, acme, resources, redirects, site_names, nat64)) =
-        tokio::join!(egress_all(opts), echo_all(opts, &tls), site);
+    let (
+        egress,
+        (echo, inbound),
+        (http, smtp, acme, resources, redirects, site_names, nat64, detours),
+    ) = tokio::join!(egress_all(opts), echo_all(opts, &tls), site);
     Probed {
         result: Ok(IspFacts {
             egress,
@@ -134,6 +147,7 @@ pub async fn gather(
             nat64,
             redirects,
             site_names,
+            detours,
         }),
         ms: t0.elapsed().as_millis() as u64,
     }
@@ -488,17 +502,34 @@ fn unmap(ip: IpAddr) -> IpAddr {
 
 // ------------------------------------------------------------------------------- HTTP
 
+/// What the probes of the site share: the TLS roots, the domain's A and AAAA addresses,
+/// and where a nat rule sends outside clients of an address on this host.
+struct Site<'a> {
+    tls: &'a Tls,
+    a: &'a [IpAddr],
+    aaaa: &'a [IpAddr],
+    detours: &'a [Detour],
+}
+
+impl Site<'_> {
+    fn all(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.a.iter().chain(self.aaaa).copied()
+    }
+}
+
 async fn fetch(
     opts: &Options,
-    tls: &Tls,
+    site: &Site<'_>,
     url: &Url,
     ip: IpAddr,
     any_cert: bool,
     keep: usize,
 ) -> (Probed<HttpResponse>, Vec<u8>) {
     let limit = opts.timeout;
+    let tls = site.tls;
+    let addr = dial(site.detours, SocketAddr::new(ip, url.port()));
     let req = http::Request {
-        addr: SocketAddr::new(ip, url.port()),
+        addr,
         url,
         tls: Some(tls),
         any_cert,
@@ -508,7 +539,11 @@ async fn fetch(
         pad: 0,
     };
     let mut body = Vec::new();
-    let what = format!("GET {url} from {}", crate::net::bracketed(ip));
+    let what = if addr.ip() == ip && addr.port() == url.port() {
+        format!("GET {url} from {}", crate::net::bracketed(ip))
+    } else {
+        format!("GET {url} from {addr} (where a nat rule sends outside clients)")
+    };
     let r = crate::probe::timed(limit, &what, async {
         if url.tls()
             && !any_cert
@@ -524,20 +559,20 @@ async fn fetch(
     (r, body)
 }
 
-async fn http_all(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> Vec<HttpProbe> {
+async fn http_all(opts: &Options, site: &Site<'_>) -> Vec<HttpProbe> {
     let mut jobs = Vec::new();
     for &port in &opts.target.ports {
         if crate::options::is_mail_port(port) {
             continue;
         }
-        for &ip in a.iter().chain(aaaa) {
+        for ip in site.all() {
             jobs.push((port, ip));
         }
     }
     join_all(jobs.into_iter().map(|(port, ip)| async move {
         let tls_port = is_tls_port(port);
         let response = match Url::site(tls_port, &opts.target.domain, port, "/") {
-            Some(url) => fetch(opts, tls, &url, ip, false, 0).await.0,
+            Some(url) => fetch(opts, site, &url, ip, false, 0).await.0,
             None => Probed::err(
                 ProbeErrorKind::Failed,
                 format!("{} makes no URL", clean(&opts.target.domain)),
@@ -554,19 +589,19 @@ async fn http_all(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> V
     .await
 }
 
-async fn smtp_all(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> Vec<SmtpProbe> {
+async fn smtp_all(opts: &Options, site: &Site<'_>) -> Vec<SmtpProbe> {
     let mut jobs = Vec::new();
     for port in opts.mail_ports() {
-        for &ip in a.iter().chain(aaaa) {
+        for ip in site.all() {
             jobs.push((port, ip));
         }
     }
     join_all(jobs.into_iter().map(|(port, ip)| async move {
-        let sa = SocketAddr::new(ip, port);
+        let sa = dial(site.detours, SocketAddr::new(ip, port));
         let answer = crate::probe::timed(
             opts.timeout,
             &format!("SMTP {sa}"),
-            smtp::probe(sa, &opts.target.domain, tls, opts.timeout),
+            smtp::probe(sa, &opts.target.domain, site.tls, opts.timeout),
         )
         .await;
         SmtpProbe { port, ip, answer }
@@ -589,18 +624,18 @@ fn random_token() -> String {
 
 /// Addresses of a URL's host by family: the DNS facts for the domain, the system
 /// resolver for other hosts.
-async fn host_addrs(opts: &Options, url: &Url, a: &[IpAddr], aaaa: &[IpAddr]) -> Vec<IpAddr> {
+async fn host_addrs(opts: &Options, url: &Url, site: &Site<'_>) -> Vec<IpAddr> {
     let host = url.host();
     if host == opts.target.domain {
-        return a.iter().chain(aaaa).copied().collect();
+        return site.all().collect();
     }
     resolve(&host, url.port(), opts.timeout)
         .await
         .unwrap_or_default()
 }
 
-async fn acme(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> Option<AcmeFacts> {
-    if !opts.target.ports.contains(&80) || (a.is_empty() && aaaa.is_empty()) {
+async fn acme(opts: &Options, site: &Site<'_>) -> Option<AcmeFacts> {
+    if !opts.target.ports.contains(&80) || site.all().next().is_none() {
         return None;
     }
     let start = Url::site(
@@ -627,14 +662,14 @@ async fn acme(opts: &Options, tls: &Tls, a: &[IpAddr], aaaa: &[IpAddr]) -> Optio
             continue;
         }
         seen.push(key.clone());
-        let addrs = host_addrs(opts, &url, a, aaaa).await;
+        let addrs = host_addrs(opts, &url, site).await;
         let hops = join_all(Family::BOTH.map(|family| {
             let ip = addrs.iter().copied().find(|i| Family::of(*i) == family);
             let url = &url;
             let key = key.clone();
             async move {
                 let response = match ip {
-                    Some(ip) => fetch(opts, tls, url, ip, true, 0).await.0,
+                    Some(ip) => fetch(opts, site, url, ip, true, 0).await.0,
                     None => Probed::err(
                         ProbeErrorKind::NotRun,
                         format!("{} has no {} address", url.host(), family.name()),
@@ -688,13 +723,8 @@ async fn lookup_names(opts: &Options, names: Vec<String>) -> Vec<SiteName> {
 
 /// Every web port's home page, and port 80's ACME challenge path, followed over each
 /// family on its own, all chains at once.
-async fn redirect_all(
-    opts: &Options,
-    tls: &Tls,
-    a: &[IpAddr],
-    aaaa: &[IpAddr],
-) -> Vec<RedirectChain> {
-    if a.is_empty() && aaaa.is_empty() {
+async fn redirect_all(opts: &Options, site: &Site<'_>) -> Vec<RedirectChain> {
+    if site.all().next().is_none() {
         return Vec::new();
     }
     let mut starts: Vec<(u16, Url)> = Vec::new();
@@ -719,17 +749,14 @@ async fn redirect_all(
     let jobs = starts
         .into_iter()
         .flat_map(|(port, url)| Family::BOTH.map(|family| (port, url.clone(), family)));
-    join_all(jobs.map(|(port, start, family)| follow(opts, tls, a, aaaa, port, start, family)))
-        .await
+    join_all(jobs.map(|(port, start, family)| follow(opts, site, port, start, family))).await
 }
 
 /// Follow one chain over `family`: each hop at the first address of that family of its
 /// host, up to `REDIRECT_MAX_HOPS` requests and, for starting new ones, two timeouts.
 async fn follow(
     opts: &Options,
-    tls: &Tls,
-    a: &[IpAddr],
-    aaaa: &[IpAddr],
+    site: &Site<'_>,
     port: u16,
     start: Url,
     family: Family,
@@ -755,10 +782,10 @@ async fn follow(
             ));
             break;
         }
-        let addrs = host_addrs(opts, &url, a, aaaa).await;
+        let addrs = host_addrs(opts, &url, site).await;
         let ip = addrs.iter().copied().find(|i| Family::of(*i) == family);
         let response = match ip {
-            Some(ip) => fetch(opts, tls, &url, ip, true, 0).await.0,
+            Some(ip) => fetch(opts, site, &url, ip, true, 0).await.0,
             None => Probed::err(
                 ProbeErrorKind::NotRun,
                 format!("{} has no {} address", url.host(), family.name()),
@@ -786,12 +813,7 @@ async fn follow(
 
 // -------------------------------------------------------------------------- resources
 
-async fn resources(
-    opts: &Options,
-    tls: &Tls,
-    a: &[IpAddr],
-    aaaa: &[IpAddr],
-) -> Option<Probed<ResourceFacts>> {
+async fn resources(opts: &Options, site: &Site<'_>) -> Option<Probed<ResourceFacts>> {
     let port = if opts.target.ports.contains(&443) {
         443
     } else if opts.target.ports.contains(&80) {
@@ -801,7 +823,7 @@ async fn resources(
     };
     let t0 = Instant::now();
     let url = Url::site(port == 443, &opts.target.domain, port, "/")?;
-    let ips: Vec<IpAddr> = [a.first(), aaaa.first()]
+    let ips: Vec<IpAddr> = [site.a.first(), site.aaaa.first()]
         .into_iter()
         .flatten()
         .copied()
@@ -811,7 +833,7 @@ async fn resources(
     }
     let pages = join_all(ips.iter().map(|&ip| {
         let url = &url;
-        async move { (ip, fetch(opts, tls, url, ip, false, PAGE_KEEP).await) }
+        async move { (ip, fetch(opts, site, url, ip, false, PAGE_KEEP).await) }
     }))
     .await;
     let mut fetched = Vec::new();
@@ -851,7 +873,7 @@ async fn resources(
             ms: t0.elapsed().as_millis() as u64,
         });
     }
-    for r in linked_css(opts, tls, &url, &sheets).await {
+    for r in linked_css(opts, site, &url, &sheets).await {
         if !refs.contains(&r) {
             refs.push(r);
         }
@@ -902,7 +924,7 @@ async fn resources(
 /// the system resolver gives; each fetch is bounded like the page's, all at once.
 async fn linked_css(
     opts: &Options,
-    tls: &Tls,
+    site: &Site<'_>,
     page: &Url,
     sheets: &[(String, IpAddr)],
 ) -> Vec<String> {
@@ -917,7 +939,7 @@ async fn linked_css(
                 .ok()?
                 .first()?
         };
-        let (r, body) = fetch(opts, tls, &sheet, ip, false, CSS_KEEP).await;
+        let (r, body) = fetch(opts, site, &sheet, ip, false, CSS_KEEP).await;
         if r.value()?.status != 200 {
             return None;
         }
