@@ -208,6 +208,35 @@ pub async fn aaaa_of(opts: &Options, hosts: &[String]) -> Vec<Probed<Vec<Ipv6Add
     .await
 }
 
+/// The A and AAAA addresses of `host` asked of `servers` (`--resolver`), both lookups at
+/// once, each under `limit`: what the other probes use where the admin named the
+/// resolver, instead of the system's.
+pub async fn addrs_via(
+    servers: &[SocketAddr],
+    host: &str,
+    limit: Duration,
+) -> Result<Vec<IpAddr>, ProbeError> {
+    let r = resolver_for(servers, limit, true);
+    let what = format!("resolving {}", display_name(host));
+    let (a, aaaa) = tokio::join!(
+        timed(limit, &what, addresses(&r, host, RecordType::A)),
+        timed(limit, &what, addresses(&r, host, RecordType::AAAA)),
+    );
+    match (a.result, aaaa.result) {
+        (Ok(DnsAnswer::NxDomain), _) | (_, Ok(DnsAnswer::NxDomain)) => Err(ProbeError::new(
+            ProbeErrorKind::Failed,
+            format!("{what}: no such name (NXDOMAIN)"),
+        )),
+        (Err(e), Err(_)) => Err(e),
+        (a, aaaa) => {
+            let ips = |r: Result<DnsAnswer, ProbeError>| r.map(|d| d.ips()).unwrap_or_default();
+            let mut all = ips(a);
+            all.extend(ips(aaaa));
+            Ok(all)
+        }
+    }
+}
+
 /// The configured resolvers: `--resolver`, else resolv.conf.
 pub(super) fn configured_resolvers(
     opts: &Options,

@@ -26,6 +26,7 @@ scenario_tests!("isp.toml":
     subresources_in_a_linked_stylesheet_and_srcset,
     redirect_to_www_without_aaaa_strands_ipv6,
     redirect_to_www_with_aaaa_passes,
+    redirect_to_www_through_the_named_resolver_passes,
     redirect_to_ipv4_literal_strands_ipv6,
     redirect_to_https_on_both_families_passes,
     dynamic_page_over_both_families_passes,

@@ -163,14 +163,20 @@ fn timed_out(what: &str, limit: Duration) -> ProbeError {
     )
 }
 
-/// Addresses of `host` (a literal, or a name resolved with the system resolver).
+/// Addresses of `host`: a literal, or a name asked of `--resolver`'s servers when the
+/// admin named some (the contract: instead of the system's), else of the system
+/// resolver (which reads /etc/hosts as the host's programs do).
 pub(super) async fn resolve(
+    opts: &Options,
     host: &str,
     port: u16,
-    limit: Duration,
 ) -> Result<Vec<IpAddr>, ProbeError> {
+    let limit = opts.timeout;
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![ip]);
+    }
+    if !opts.resolvers.is_empty() {
+        return crate::probe::dns::addrs_via(&opts.resolvers, host, limit).await;
     }
     match tokio::time::timeout(limit, tokio::net::lookup_host((host, port))).await {
         Ok(Ok(it)) => {
@@ -205,7 +211,7 @@ async fn egress_all(opts: &Options) -> Vec<EgressProbe> {
             addrs.push(sa);
         } else if let Some((host, port)) = t.rsplit_once(':') {
             let port: u16 = port.parse().unwrap_or(443);
-            match resolve(host, port, opts.timeout).await {
+            match resolve(opts, host, port).await {
                 Ok(ips) => {
                     // One address per family is enough to test the path.
                     for family in Family::BOTH {
@@ -310,7 +316,7 @@ async fn echo_all(opts: &Options, tls: &Tls) -> (Vec<EchoProbe>, Vec<InboundProb
             let Some(url) = url else {
                 return (None, Vec::new());
             };
-            let addr = match resolve(&url.host(), url.port(), opts.timeout).await {
+            let addr = match resolve(opts, &url.host(), url.port()).await {
                 Ok(ips) => ips.into_iter().find(|i| Family::of(*i) == family),
                 Err(e) => {
                     let probe = EchoProbe {
@@ -629,9 +635,7 @@ async fn host_addrs(opts: &Options, url: &Url, site: &Site<'_>) -> Vec<IpAddr> {
     if host == opts.target.domain {
         return site.all().collect();
     }
-    resolve(&host, url.port(), opts.timeout)
-        .await
-        .unwrap_or_default()
+    resolve(opts, &host, url.port()).await.unwrap_or_default()
 }
 
 async fn acme(opts: &Options, site: &Site<'_>) -> Option<AcmeFacts> {
@@ -710,7 +714,7 @@ async fn lookup_names(opts: &Options, names: Vec<String>) -> Vec<SiteName> {
     wanted.truncate(MAX_SITE_NAMES);
     join_all(wanted.into_iter().map(|name| async move {
         let addrs = crate::probe::timed(opts.timeout, &format!("resolving {name}"), async {
-            resolve(&name, 80, opts.timeout).await
+            resolve(opts, &name, 80).await
         })
         .await;
         SiteName {
@@ -892,7 +896,7 @@ async fn resources(opts: &Options, site: &Site<'_>) -> Option<Probed<ResourceFac
         let literal = host.parse::<IpAddr>().ok();
         let (has_a, has_aaaa) = match literal {
             Some(ip) => (Some(ip.is_ipv4()), Some(ip.is_ipv6())),
-            None => match resolve(&host, 443, opts.timeout).await {
+            None => match resolve(opts, &host, 443).await {
                 Ok(ips) => (
                     Some(ips.iter().any(|i| i.is_ipv4())),
                     Some(ips.iter().any(|i| i.is_ipv6())),
@@ -934,10 +938,7 @@ async fn linked_css(
         let ip = if host == opts.target.domain {
             *page_ip
         } else {
-            *resolve(&host, sheet.port(), opts.timeout)
-                .await
-                .ok()?
-                .first()?
+            *resolve(opts, &host, sheet.port()).await.ok()?.first()?
         };
         let (r, body) = fetch(opts, site, &sheet, ip, false, CSS_KEEP).await;
         if r.value()?.status != 200 {

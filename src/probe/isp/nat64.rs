@@ -61,7 +61,7 @@ async fn ipv4_of(
     prefix: Option<Nat64Prefix>,
     opts: &Options,
 ) -> Option<Ipv4Addr> {
-    let ips = resolve(host, port, opts.timeout).await.ok()?;
+    let ips = resolve(opts, host, port).await.ok()?;
     ips.iter()
         .find_map(|ip| match ip {
             IpAddr::V4(v4) => Some(*v4),
