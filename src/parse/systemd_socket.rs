@@ -541,10 +541,11 @@ mod tests {
 
         #[test]
         fn fuzz_socket_units_never_panic(
-            unit in crate::testutil::inputs::input_with("systemd_socket", 40, vec![
-                test_support::fixture_text("debian12/ssh.socket"),
-                test_support::fixture_text("ubuntu2404/ssh.socket"),
-            ]),
+            unit in test_support::input_with_fixtures(
+                "systemd_socket",
+                40,
+                &["debian12/ssh.socket", "ubuntu2404/ssh.socket"],
+            ),
             dropin in crate::testutil::inputs::soup_of("systemd_socket", 20),
         ) {
             let src = MapSource::new()

@@ -1,7 +1,8 @@
 use super::*;
 use crate::parse::source::{FsSource, MapSource};
 use crate::parse::test_support::{
-    fixture, fixtures, hostile_dir, ip, opened_sockets, refuses_hostile, ss_name,
+    fixture, fixtures, hostile_dir, input_with_fixtures, ip, opened_sockets, refuses_hostile,
+    ss_name,
 };
 use crate::testutil::{assert_mentions, env, is_inert, strings};
 
@@ -671,14 +672,12 @@ proptest::proptest! {
 
     #[test]
     fn fuzz_apache_parser_never_panics(
-        input in crate::testutil::inputs::input_with("apache", 60, {
-            use crate::parse::test_support::fixture_text;
-            // Debian's own files, as shipped.
-            ["apache2.conf", "ports.conf", "envvars"]
-                .iter()
-                .map(|f| fixture_text(&format!("debian12/apache2/{f}")))
-                .collect()
-        }),
+        // Debian's own files, as shipped.
+        input in input_with_fixtures("apache", 60, &[
+            "debian12/apache2/apache2.conf",
+            "debian12/apache2/ports.conf",
+            "debian12/apache2/envvars",
+        ]),
         other in crate::testutil::inputs::soup_of("apache", 30),
         words in proptest::collection::vec(crate::testutil::inputs::soup_of("apache", 4), 0..6),
     ) {
