@@ -13,6 +13,7 @@ pub mod haproxy;
 pub mod hosts;
 pub mod ipset;
 pub mod iptables;
+mod json_fields;
 pub mod netconf;
 pub mod nft;
 mod nft_sets;
