@@ -14,6 +14,8 @@ pub mod hosts;
 pub mod ipset;
 pub mod iptables;
 mod json_fields;
+#[cfg(test)]
+mod mta_tests;
 pub mod netconf;
 pub mod nft;
 mod nft_sets;
