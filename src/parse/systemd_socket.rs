@@ -297,10 +297,7 @@ mod tests {
 
     /// Each `ListenStream=` as written, and its families.
     fn summary(u: &SocketUnit) -> Vec<(&str, Families)> {
-        u.listens
-            .iter()
-            .map(|l| (l.endpoint.raw.as_str(), l.endpoint.families))
-            .collect()
+        test_support::written_families(u.listens.iter().map(|l| &l.endpoint))
     }
 
     #[test]

@@ -38,6 +38,17 @@ pub fn input_with_fixtures(
     crate::testutil::inputs::input_with(section, n, texts)
 }
 
+/// Each endpoint as written, with the families it takes: what the tests of a
+/// configuration's listening addresses compare.
+pub fn written_families<'a>(
+    endpoints: impl IntoIterator<Item = &'a Endpoint>,
+) -> Vec<(&'a str, Families)> {
+    endpoints
+        .into_iter()
+        .map(|e| (e.raw.as_str(), e.families))
+        .collect()
+}
+
 /// A directory with a FIFO `fifo{ext}` and a sparse 100 MiB file `big{ext}`: what a
 /// hostile configuration names to block a reader or make it read without end.
 pub fn hostile_dir(ext: &str) -> tempfile::TempDir {

@@ -2,7 +2,7 @@ use super::*;
 use crate::parse::source::{FsSource, MapSource};
 use crate::parse::test_support::{
     fixture, fixtures, hostile_dir, input_with_fixtures, ip, opened_sockets, refuses_hostile,
-    ss_name,
+    ss_name, written_families,
 };
 use crate::testutil::{assert_mentions, env, is_inert, strings};
 
@@ -205,23 +205,19 @@ fn mixed_case_listens_and_what_httpd_opened() {
     // No problems: the missing optional includes are silent, as in httpd, and the
     // hidden file in the included directory is read, as httpd does.
     assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
-    let got: Vec<(&str, Families)> = cfg
-        .listens
-        .iter()
-        .map(|l| (l.endpoint.raw.as_str(), l.endpoint.families))
-        .collect();
+    use Families::*;
     assert_eq!(
-        got,
-        vec![
-            ("8080", Families::Both),
-            ("0.0.0.0:8081", Families::Ipv4),
-            ("[::]:8082", Families::BothIfV4Mapped),
-            ("127.0.0.1:8083", Families::Ipv4),
-            ("[::1]:8443", Families::Ipv6),
-            ("*:8085", Families::Both),
-            ("8084", Families::Both),
-            ("8086", Families::Both),
-            ("8087", Families::Both),
+        written_families(cfg.listens.iter().map(|l| &l.endpoint)),
+        [
+            ("8080", Both),
+            ("0.0.0.0:8081", Ipv4),
+            ("[::]:8082", BothIfV4Mapped),
+            ("127.0.0.1:8083", Ipv4),
+            ("[::1]:8443", Ipv6),
+            ("*:8085", Both),
+            ("8084", Both),
+            ("8086", Both),
+            ("8087", Both),
         ]
     );
     assert_eq!(cfg.listens[3].protocol.as_deref(), Some("http"));
