@@ -479,6 +479,18 @@ fn command_lines() {
 
 #[test]
 fn includes_globs_directories_and_server_root() {
+    // Each included file listens on a port of its own: the ports say what was read, in
+    // which order.
+    let listening = [
+        ("/srv/a/conf/y/site-b.conf", 2),
+        ("/srv/a/conf/x/site-a.conf", 1),
+        ("/srv/a/conf/x/other.conf", 99),
+        ("/srv/a/conf/.h/site-c.conf", 98),
+        ("/srv/a/conf/file/site-d.conf", 97),
+        ("/srv/b/extra/b.conf", 4),
+        ("/srv/b/extra/a/z.conf", 3),
+        ("/srv/b/extra/.dot", 5),
+    ];
     let src = MapSource::new()
         .with(
             "/srv/a/apache2.conf",
@@ -486,14 +498,7 @@ fn includes_globs_directories_and_server_root() {
              IncludeOptional none/*.conf\nInclude none/*.conf\nInclude missing.conf\n\
              IncludeOptional missing.conf\nInclude nodir/*/x.conf\n",
         )
-        .with("/srv/a/conf/y/site-b.conf", "Listen 2\n")
-        .with("/srv/a/conf/x/site-a.conf", "Listen 1\n")
-        .with("/srv/a/conf/x/other.conf", "Listen 99\n")
-        .with("/srv/a/conf/.h/site-c.conf", "Listen 98\n")
-        .with("/srv/a/conf/file/site-d.conf", "Listen 97\n")
-        .with("/srv/b/extra/b.conf", "Listen 4\n")
-        .with("/srv/b/extra/a/z.conf", "Listen 3\n")
-        .with("/srv/b/extra/.dot", "Listen 5\n")
+        .with_files(listening.map(|(path, port)| (path, format!("Listen {port}\n"))))
         .with("/srv/b/none/keep", "");
     let cfg = parse(&src, "/srv/a", "apache2.conf");
     let ports: Vec<u16> = cfg.listens.iter().map(listen_port).collect();
