@@ -175,12 +175,19 @@ mod tests {
     use crate::parse::source::MapSource;
     use crate::testutil::{inputs, is_inert};
 
-    type Parser = fn(&Path, &str) -> Vec<SourceUri>;
+    /// A test's name, the parser, the file and its text, and the hosts with their lines.
+    type Case<'a> = (
+        &'a str,
+        fn(&Path, &str) -> Vec<SourceUri>,
+        &'a str,
+        &'a str,
+        &'a [(&'a str, usize)],
+    );
 
     /// Each format's parser on a file of it: the hosts it names, with their lines.
     #[test]
     fn each_format_yields_its_hosts_and_lines() {
-        let cases: [(&str, Parser, &str, &str, &[(&str, usize)]); 2] = [
+        let cases: [Case; 2] = [
             (
                 "one_line_sources_with_options_and_comments",
                 parse_one_line,
