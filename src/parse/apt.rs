@@ -175,37 +175,48 @@ mod tests {
     use crate::parse::source::MapSource;
     use crate::testutil::{inputs, is_inert};
 
-    fn hosts(v: &[SourceUri]) -> Vec<(&str, usize)> {
-        v.iter().map(|u| (u.host.as_str(), u.at.line)).collect()
-    }
+    /// A test's name, the parser, the file and its text, and the hosts with their lines.
+    type Case<'a> = (
+        &'a str,
+        fn(&Path, &str) -> Vec<SourceUri>,
+        &'a str,
+        &'a str,
+        &'a [(&'a str, usize)],
+    );
 
+    /// Each format's parser on a file of it: the hosts it names, with their lines.
     #[test]
-    fn one_line_sources_with_options_and_comments() {
-        let text = "# deb http://old.example/debian buster main\ndeb http://deb.debian.org/debian bookworm main\ndeb-src [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] https://user:pw@Mirror.Example:8443/debian bookworm main # x\ndeb file:/srv/repo ./\ndeb cdrom:[Debian]/ bookworm main\ndeb http://10.0.0.9/local ./\ndeb http://[2001:db8::7]/debian bookworm main\n";
-        let v = parse_one_line(Path::new("/etc/apt/sources.list"), text);
-        assert_eq!(
-            hosts(&v),
-            [
-                ("deb.debian.org", 2),
-                ("mirror.example", 3),
-                ("10.0.0.9", 6),
-                ("2001:db8::7", 7)
-            ]
-        );
-    }
-
-    #[test]
-    fn deb822_stanzas_continuations_and_disabled() {
-        let text = "Types: deb\nURIs: http://deb.debian.org/debian\n mirror+http://mirrors.example/list\nSuites: bookworm\n\n# off\nTypes: deb\nEnabled: no\nURIs: http://10.0.0.9/off\n\nURIs: https://security.debian.org/debian-security\nSuites: bookworm-security\n";
-        let v = parse_deb822(Path::new("/etc/apt/sources.list.d/debian.sources"), text);
-        assert_eq!(
-            hosts(&v),
-            [
-                ("deb.debian.org", 2),
-                ("mirrors.example", 3),
-                ("security.debian.org", 11)
-            ]
-        );
+    fn each_format_yields_its_hosts_and_lines() {
+        let cases: [Case; 2] = [
+            (
+                "one_line_sources_with_options_and_comments",
+                parse_one_line,
+                "/etc/apt/sources.list",
+                "# deb http://old.example/debian buster main\ndeb http://deb.debian.org/debian bookworm main\ndeb-src [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] https://user:pw@Mirror.Example:8443/debian bookworm main # x\ndeb file:/srv/repo ./\ndeb cdrom:[Debian]/ bookworm main\ndeb http://10.0.0.9/local ./\ndeb http://[2001:db8::7]/debian bookworm main\n",
+                &[
+                    ("deb.debian.org", 2),
+                    ("mirror.example", 3),
+                    ("10.0.0.9", 6),
+                    ("2001:db8::7", 7),
+                ],
+            ),
+            (
+                "deb822_stanzas_continuations_and_disabled",
+                parse_deb822,
+                "/etc/apt/sources.list.d/debian.sources",
+                "Types: deb\nURIs: http://deb.debian.org/debian\n mirror+http://mirrors.example/list\nSuites: bookworm\n\n# off\nTypes: deb\nEnabled: no\nURIs: http://10.0.0.9/off\n\nURIs: https://security.debian.org/debian-security\nSuites: bookworm-security\n",
+                &[
+                    ("deb.debian.org", 2),
+                    ("mirrors.example", 3),
+                    ("security.debian.org", 11),
+                ],
+            ),
+        ];
+        for (case, parse, file, text, want) in cases {
+            let v = parse(Path::new(file), text);
+            let got: Vec<(&str, usize)> = v.iter().map(|u| (u.host.as_str(), u.at.line)).collect();
+            assert_eq!(got, want, "{case}");
+        }
     }
 
     #[test]

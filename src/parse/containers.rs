@@ -10,10 +10,10 @@
 //! Everything here comes from outside: sizes are bounded, strings cleaned, and
 //! whatever does not have the expected type is left out, never a panic.
 
+use super::json_fields::{elements, members, parsed};
 use crate::facts::containers::{Container, ContainerNetwork, DaemonConfig, DockerProxy, Published};
 use crate::sanitize::clean;
 use serde_json::Value;
-use std::net::IpAddr;
 use std::path::Path;
 
 /// Containers kept from one answer.
@@ -28,10 +28,6 @@ const MAX_TEXT: usize = 128;
 fn text(v: Option<&Value>) -> String {
     let s = v.and_then(Value::as_str).unwrap_or("");
     clean(&s.chars().take(MAX_TEXT).collect::<String>())
-}
-
-fn ip(v: Option<&Value>) -> Option<IpAddr> {
-    v.and_then(Value::as_str).and_then(|s| s.parse().ok())
 }
 
 fn port(v: Option<&Value>) -> Option<u16> {
@@ -55,54 +51,35 @@ pub fn containers(body: &[u8]) -> Result<Vec<Container>, String> {
 
 fn container(c: &Value) -> Container {
     let id: String = text(c.get("Id")).chars().take(12).collect();
-    let name = c
-        .get("Names")
-        .and_then(Value::as_array)
-        .and_then(|n| n.first())
+    let name = elements(c.get("Names"))
+        .first()
         .map(|n| text(Some(n)).trim_start_matches('/').to_string())
         .unwrap_or_default();
-    let ports = c
-        .get("Ports")
-        .and_then(Value::as_array)
-        .map(|ps| {
-            ps.iter()
-                .filter_map(|p| {
-                    Some(Published {
-                        // Docker writes "" for an exposed, unpublished port; Podman may
-                        // leave the key out for "every address".
-                        host_ip: ip(p.get("IP")),
-                        host_port: port(p.get("PublicPort")).filter(|p| *p != 0),
-                        container_port: port(p.get("PrivatePort"))?,
-                        proto: {
-                            let t = text(p.get("Type")).to_ascii_lowercase();
-                            if t.is_empty() { "tcp".into() } else { t }
-                        },
-                    })
-                })
-                .take(MAX_PORTS)
-                .collect()
+    let ports = elements(c.get("Ports"))
+        .iter()
+        .filter_map(|p| {
+            Some(Published {
+                // Docker writes "" for an exposed, unpublished port; Podman may leave the
+                // key out for "every address".
+                host_ip: parsed(p.get("IP")),
+                host_port: port(p.get("PublicPort")).filter(|p| *p != 0),
+                container_port: port(p.get("PrivatePort"))?,
+                proto: {
+                    let t = text(p.get("Type")).to_ascii_lowercase();
+                    if t.is_empty() { "tcp".into() } else { t }
+                },
+            })
         })
-        .unwrap_or_default();
-    let networks = c
-        .pointer("/NetworkSettings/Networks")
-        .and_then(Value::as_object)
-        .map(|ns| {
-            ns.iter()
-                .take(MAX_NETWORKS)
-                .map(|(name, n)| ContainerNetwork {
-                    name: clean(&name.chars().take(MAX_TEXT).collect::<String>()),
-                    ipv4: n
-                        .get("IPAddress")
-                        .and_then(Value::as_str)
-                        .and_then(|s| s.parse().ok()),
-                    ipv6: n
-                        .get("GlobalIPv6Address")
-                        .and_then(Value::as_str)
-                        .and_then(|s| s.parse().ok()),
-                })
-                .collect()
+        .take(MAX_PORTS)
+        .collect();
+    let networks = members(c.pointer("/NetworkSettings/Networks"))
+        .take(MAX_NETWORKS)
+        .map(|(name, n)| ContainerNetwork {
+            name: clean(&name.chars().take(MAX_TEXT).collect::<String>()),
+            ipv4: parsed(n.get("IPAddress")),
+            ipv6: parsed(n.get("GlobalIPv6Address")),
         })
-        .unwrap_or_default();
+        .collect();
     let host_network = c
         .pointer("/HostConfig/NetworkMode")
         .and_then(Value::as_str)

@@ -227,14 +227,6 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_both_families_and_the_host_name() {
-        let s = read("# nothing\nbegin transports\nremote_smtp:\n  driver = smtp\n");
-        assert_eq!(s.families, Family::BOTH.to_vec());
-        assert!(s.bind_v4.is_none() && s.bind_v6.is_none());
-        assert_eq!(s.helo.unwrap().value, "web1");
-    }
-
-    #[test]
     fn debian_macros_conditionals_and_the_interface_list() {
         let s = read(
             "REMOTE_SMTP_INTERFACE = <; 203.0.113.10 ; 2001:db8:1::10\n\

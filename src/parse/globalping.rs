@@ -8,6 +8,7 @@
 //! The API is outside: every answer is bounded (bytes, results, answers, text lengths),
 //! every string cleaned, and a field of the wrong type is taken as absent, never a panic.
 
+use super::json_fields::{elements, parsed};
 use crate::facts::regions::{Measurement, ProbePlace, ProbeResult, Quota, TestStatus};
 use crate::sanitize::clean;
 use serde_json::Value;
@@ -82,11 +83,11 @@ pub fn measurement(id: &str, body: &[u8]) -> Result<Measurement, String> {
     if status.is_empty() {
         return Err("the answer has no measurement status".into());
     }
-    let results = v
-        .get("results")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().take(MAX_RESULTS).map(result).collect())
-        .unwrap_or_default();
+    let results = elements(v.get("results"))
+        .iter()
+        .take(MAX_RESULTS)
+        .map(result)
+        .collect();
     Ok(Measurement {
         id: id.to_string(),
         finished: status != "in-progress",
@@ -120,24 +121,16 @@ fn result(item: &Value) -> ProbeResult {
         .map(|l| clean(l).chars().take(MAX_TEXT).collect())
         .unwrap_or_default();
     let timings = r.get("timings").unwrap_or(&Value::Null);
-    let answers = r
-        .get("answers")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .take(MAX_ANSWERS)
-                .map(|x| (text(x, "type"), text(x, "value")))
-                .collect()
-        })
-        .unwrap_or_default();
+    let answers = elements(r.get("answers"))
+        .iter()
+        .take(MAX_ANSWERS)
+        .map(|x| (text(x, "type"), text(x, "value")))
+        .collect();
     ProbeResult {
         probe,
         status,
         status_code: uint(r, "statusCode").and_then(|c| u16::try_from(c).ok()),
-        resolved: r
-            .get("resolvedAddress")
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse().ok()),
+        resolved: parsed(r.get("resolvedAddress")),
         total_ms: uint(timings, "total"),
         output,
         answers,

@@ -534,6 +534,14 @@ fn flags(s: &str) -> Option<u8> {
 mod tests {
     use super::*;
 
+    /// The rule `-A INPUT {args}`, parsed alone in the filter table of iptables-nft.
+    fn input_rule(args: &str) -> Rule {
+        let text = format!("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT {args}\nCOMMIT\n");
+        let mut rs = parse(&text, Family::V4, Source::IptablesNft);
+        assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+        rs.tables.remove(0).chains.remove(0).rules.remove(0)
+    }
+
     #[test]
     fn parses_nat_targets() {
         let t = "*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n\
@@ -608,12 +616,7 @@ mod tests {
 
     #[test]
     fn unknown_options_are_kept() {
-        let rs = parse(
-            "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m set --match-set bad src --packets-gt 3 -j DROP\nCOMMIT\n",
-            Family::V4,
-            Source::IptablesNft,
-        );
-        let r = &rs.tables[0].chains[0].rules[0];
+        let r = input_rule("-m set --match-set bad src --packets-gt 3 -j DROP");
         assert!(
             matches!(&r.matches[1], Match::Unknown(s) if s.contains("packets-gt")),
             "{r:?}"
@@ -622,12 +625,9 @@ mod tests {
 
     #[test]
     fn ipset_matches_name_the_set() {
-        let rs = parse(
-            "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp -m set ! --match-set office src,dst --return-nomatch ! --update-counters -j DROP\nCOMMIT\n",
-            Family::V4,
-            Source::IptablesNft,
+        let r = input_rule(
+            "-p tcp -m set ! --match-set office src,dst --return-nomatch ! --update-counters -j DROP",
         );
-        let r = &rs.tables[0].chains[0].rules[0];
         assert_eq!(
             r.matches[1],
             Match::Set {

@@ -13,6 +13,9 @@ pub mod haproxy;
 pub mod hosts;
 pub mod ipset;
 pub mod iptables;
+mod json_fields;
+#[cfg(test)]
+mod mta_tests;
 pub mod netconf;
 pub mod nft;
 mod nft_sets;

@@ -1079,24 +1079,15 @@ mod tests {
             addr: a.map(|a| a.parse().unwrap()),
             port: p,
         };
-        let v4 = |n: NatTo| {
+        // `dnat ip to ...` / `dnat ip6 to ...`: a dnat for one family only.
+        let dnat = |family: Family, n: NatTo| {
             Verdict::Map(vec![(
-                Match::Nfproto {
-                    family: Family::V4,
-                    neg: false,
-                },
+                Match::Nfproto { family, neg: false },
                 Verdict::Dnat(n),
             )])
         };
-        let v6 = |n: NatTo| {
-            Verdict::Map(vec![(
-                Match::Nfproto {
-                    family: Family::V6,
-                    neg: false,
-                },
-                Verdict::Dnat(n),
-            )])
-        };
+        let v4 = |n: NatTo| dnat(Family::V4, n);
+        let v6 = |n: NatTo| dnat(Family::V6, n);
         assert_eq!(
             verdicts("nat", "pre"),
             vec![

@@ -218,14 +218,6 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_both_families_and_the_host_name() {
-        let s = read("# nothing\n");
-        assert_eq!(s.families, Family::BOTH.to_vec());
-        assert!(s.bind_v6.is_none() && s.families_at.is_none());
-        assert_eq!(s.helo.unwrap().value, "web1.shop.example");
-    }
-
-    #[test]
     fn the_sending_settings_with_lines_continuations_and_expansion() {
         let s = read(
             "mydomain = shop.example\nmyhostname = mail.$mydomain\n\

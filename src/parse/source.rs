@@ -166,6 +166,16 @@ impl MapSource {
         self
     }
 
+    /// [`with`](Self::with) each of `files`, `(path, text)`.
+    pub fn with_files<P: Into<PathBuf>, T: Into<String>>(
+        self,
+        files: impl IntoIterator<Item = (P, T)>,
+    ) -> Self {
+        files
+            .into_iter()
+            .fold(self, |src, (path, text)| src.with(path, text))
+    }
+
     /// A symbolic link at `path` to `target` (read as its target, like the filesystem).
     pub fn link(mut self, path: impl Into<PathBuf>, target: impl Into<PathBuf>) -> Self {
         self.links.insert(path.into(), target.into());
@@ -421,11 +431,9 @@ mod tests {
 
     #[test]
     fn glob_is_sorted_and_skips_hidden_files() {
-        let src = MapSource::new()
-            .with("/g/b.conf", "")
-            .with("/g/a.conf", "")
-            .with("/g/.h.conf", "")
-            .with("/g/B.conf", "");
+        // Only the names matter.
+        let names = ["/g/b.conf", "/g/a.conf", "/g/.h.conf", "/g/B.conf"];
+        let src = MapSource::new().with_files(names.map(|p| (p, "")));
         let limits = Limits::default();
         let r = Reader::new(&src, &limits);
         assert_eq!(

@@ -297,10 +297,7 @@ mod tests {
 
     /// Each `ListenStream=` as written, and its families.
     fn summary(u: &SocketUnit) -> Vec<(&str, Families)> {
-        u.listens
-            .iter()
-            .map(|l| (l.endpoint.raw.as_str(), l.endpoint.families))
-            .collect()
+        test_support::written_families(u.listens.iter().map(|l| &l.endpoint))
     }
 
     #[test]
@@ -386,44 +383,27 @@ mod tests {
 
     #[test]
     fn search_path_masks_and_dropin_order() {
+        // Each file listens on a value of its own: the listens say which were read.
+        let listening = [
+            ("/lib/systemd/system/web.socket", "80"),
+            ("/etc/systemd/system/web.socket", "8080"),
+            ("/lib/systemd/system/off.socket", "1"),
+            ("/lib/systemd/system/web.socket.d/10-a.conf", "1.2.3.4:81"),
+            ("/run/systemd/system/web.socket.d/10-a.conf", "[::1]:82"),
+            ("/lib/systemd/system/web.socket.d/05-x.txt", "99"),
+            ("/lib/systemd/system/socket.d/00-all.conf", "7"),
+            ("/lib/systemd/system/my-app.socket", "9"),
+        ];
         let src = MapSource::new()
-            .with(
-                "/lib/systemd/system/web.socket",
-                "[Socket]\nListenStream=80\n",
-            )
-            .with(
-                "/etc/systemd/system/web.socket",
-                "[Socket]\nListenStream=8080\n",
+            .with_files(
+                listening
+                    .map(|(path, listen)| (path, format!("[Socket]\nListenStream={listen}\n"))),
             )
             .link("/etc/systemd/system/off.socket", "/dev/null")
-            .with(
-                "/lib/systemd/system/off.socket",
-                "[Socket]\nListenStream=1\n",
-            )
             .with("/lib/systemd/system/empty.socket", "\n")
-            .with(
-                "/lib/systemd/system/web.socket.d/10-a.conf",
-                "[Socket]\nListenStream=1.2.3.4:81\n",
-            )
-            .with(
-                "/run/systemd/system/web.socket.d/10-a.conf",
-                "[Socket]\nListenStream=[::1]:82\n",
-            )
             .with(
                 "/lib/systemd/system/web.socket.d/20-b.conf",
                 "[Socket]\nBindIPv6Only=both\n",
-            )
-            .with(
-                "/lib/systemd/system/web.socket.d/05-x.txt",
-                "[Socket]\nListenStream=99\n",
-            )
-            .with(
-                "/lib/systemd/system/socket.d/00-all.conf",
-                "[Socket]\nListenStream=7\n",
-            )
-            .with(
-                "/lib/systemd/system/my-app.socket",
-                "[Socket]\nListenStream=9\n",
             )
             .with(
                 "/lib/systemd/system/my-.socket.d/x.conf",
@@ -541,10 +521,11 @@ mod tests {
 
         #[test]
         fn fuzz_socket_units_never_panic(
-            unit in crate::testutil::inputs::input_with("systemd_socket", 40, vec![
-                test_support::fixture_text("debian12/ssh.socket"),
-                test_support::fixture_text("ubuntu2404/ssh.socket"),
-            ]),
+            unit in test_support::input_with_fixtures(
+                "systemd_socket",
+                40,
+                &["debian12/ssh.socket", "ubuntu2404/ssh.socket"],
+            ),
             dropin in crate::testutil::inputs::soup_of("systemd_socket", 20),
         ) {
             let src = MapSource::new()

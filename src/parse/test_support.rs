@@ -25,10 +25,28 @@ pub fn fixture(path: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The text of a fixture for the life of the tests: property tests' strategies hold
-/// their bases as `&'static str`.
-pub fn fixture_text(path: &str) -> &'static str {
-    fixture(path).leak()
+/// A property test's input from the `section` of the fuzz data, with these recorded
+/// configurations (`fixtures`, paths under [`fixtures`]) among the bases it mutates:
+/// see [`inputs::input_with`](crate::testutil::inputs::input_with).
+pub fn input_with_fixtures(
+    section: &str,
+    n: usize,
+    fixtures: &[&str],
+) -> impl proptest::strategy::Strategy<Value = Vec<u8>> + Clone {
+    // The strategy holds its bases as `&'static str`: the texts live as long as the tests.
+    let texts = fixtures.iter().map(|f| &*fixture(f).leak()).collect();
+    crate::testutil::inputs::input_with(section, n, texts)
+}
+
+/// Each endpoint as written, with the families it takes: what the tests of a
+/// configuration's listening addresses compare.
+pub fn written_families<'a>(
+    endpoints: impl IntoIterator<Item = &'a Endpoint>,
+) -> Vec<(&'a str, Families)> {
+    endpoints
+        .into_iter()
+        .map(|e| (e.raw.as_str(), e.families))
+        .collect()
 }
 
 /// A directory with a FIFO `fifo{ext}` and a sparse 100 MiB file `big{ext}`: what a

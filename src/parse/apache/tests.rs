@@ -1,7 +1,8 @@
 use super::*;
 use crate::parse::source::{FsSource, MapSource};
 use crate::parse::test_support::{
-    fixture, fixtures, hostile_dir, ip, opened_sockets, refuses_hostile, ss_name,
+    fixture, fixtures, hostile_dir, input_with_fixtures, ip, opened_sockets, refuses_hostile,
+    ss_name, written_families,
 };
 use crate::testutil::{assert_mentions, env, is_inert, strings};
 
@@ -204,23 +205,19 @@ fn mixed_case_listens_and_what_httpd_opened() {
     // No problems: the missing optional includes are silent, as in httpd, and the
     // hidden file in the included directory is read, as httpd does.
     assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
-    let got: Vec<(&str, Families)> = cfg
-        .listens
-        .iter()
-        .map(|l| (l.endpoint.raw.as_str(), l.endpoint.families))
-        .collect();
+    use Families::*;
     assert_eq!(
-        got,
-        vec![
-            ("8080", Families::Both),
-            ("0.0.0.0:8081", Families::Ipv4),
-            ("[::]:8082", Families::BothIfV4Mapped),
-            ("127.0.0.1:8083", Families::Ipv4),
-            ("[::1]:8443", Families::Ipv6),
-            ("*:8085", Families::Both),
-            ("8084", Families::Both),
-            ("8086", Families::Both),
-            ("8087", Families::Both),
+        written_families(cfg.listens.iter().map(|l| &l.endpoint)),
+        [
+            ("8080", Both),
+            ("0.0.0.0:8081", Ipv4),
+            ("[::]:8082", BothIfV4Mapped),
+            ("127.0.0.1:8083", Ipv4),
+            ("[::1]:8443", Ipv6),
+            ("*:8085", Both),
+            ("8084", Both),
+            ("8086", Both),
+            ("8087", Both),
         ]
     );
     assert_eq!(cfg.listens[3].protocol.as_deref(), Some("http"));
@@ -482,6 +479,18 @@ fn command_lines() {
 
 #[test]
 fn includes_globs_directories_and_server_root() {
+    // Each included file listens on a port of its own: the ports say what was read, in
+    // which order.
+    let listening = [
+        ("/srv/a/conf/y/site-b.conf", 2),
+        ("/srv/a/conf/x/site-a.conf", 1),
+        ("/srv/a/conf/x/other.conf", 99),
+        ("/srv/a/conf/.h/site-c.conf", 98),
+        ("/srv/a/conf/file/site-d.conf", 97),
+        ("/srv/b/extra/b.conf", 4),
+        ("/srv/b/extra/a/z.conf", 3),
+        ("/srv/b/extra/.dot", 5),
+    ];
     let src = MapSource::new()
         .with(
             "/srv/a/apache2.conf",
@@ -489,14 +498,7 @@ fn includes_globs_directories_and_server_root() {
              IncludeOptional none/*.conf\nInclude none/*.conf\nInclude missing.conf\n\
              IncludeOptional missing.conf\nInclude nodir/*/x.conf\n",
         )
-        .with("/srv/a/conf/y/site-b.conf", "Listen 2\n")
-        .with("/srv/a/conf/x/site-a.conf", "Listen 1\n")
-        .with("/srv/a/conf/x/other.conf", "Listen 99\n")
-        .with("/srv/a/conf/.h/site-c.conf", "Listen 98\n")
-        .with("/srv/a/conf/file/site-d.conf", "Listen 97\n")
-        .with("/srv/b/extra/b.conf", "Listen 4\n")
-        .with("/srv/b/extra/a/z.conf", "Listen 3\n")
-        .with("/srv/b/extra/.dot", "Listen 5\n")
+        .with_files(listening.map(|(path, port)| (path, format!("Listen {port}\n"))))
         .with("/srv/b/none/keep", "");
     let cfg = parse(&src, "/srv/a", "apache2.conf");
     let ports: Vec<u16> = cfg.listens.iter().map(listen_port).collect();
@@ -671,14 +673,12 @@ proptest::proptest! {
 
     #[test]
     fn fuzz_apache_parser_never_panics(
-        input in crate::testutil::inputs::input_with("apache", 60, {
-            use crate::parse::test_support::fixture_text;
-            // Debian's own files, as shipped.
-            ["apache2.conf", "ports.conf", "envvars"]
-                .iter()
-                .map(|f| fixture_text(&format!("debian12/apache2/{f}")))
-                .collect()
-        }),
+        // Debian's own files, as shipped.
+        input in input_with_fixtures("apache", 60, &[
+            "debian12/apache2/apache2.conf",
+            "debian12/apache2/ports.conf",
+            "debian12/apache2/envvars",
+        ]),
         other in crate::testutil::inputs::soup_of("apache", 30),
         words in proptest::collection::vec(crate::testutil::inputs::soup_of("apache", 4), 0..6),
     ) {

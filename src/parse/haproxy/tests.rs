@@ -1,7 +1,8 @@
 use super::*;
 use crate::parse::source::{FsSource, MapSource};
 use crate::parse::test_support::{
-    fixture, fixtures, hostile_dir, ip, opened_sockets, refuses_hostile, ss_name,
+    fixture, fixtures, hostile_dir, input_with_fixtures, ip, opened_sockets, refuses_hostile,
+    ss_name,
 };
 use crate::testutil::{assert_mentions, env, is_inert, paths, strings};
 
@@ -353,11 +354,7 @@ proptest::proptest! {
 
     #[test]
     fn fuzz_haproxy_parser_never_panics(
-        input in crate::testutil::inputs::input_with(
-            "haproxy",
-            60,
-            vec![crate::parse::test_support::fixture_text("debian12/haproxy.cfg")],
-        ),
+        input in input_with_fixtures("haproxy", 60, &["debian12/haproxy.cfg"]),
         p in crate::testutil::inputs::soup(vec!["80", ":", "[", "\"", " "], 4),
         words in proptest::collection::vec(crate::testutil::inputs::soup_of("haproxy", 3), 0..8),
     ) {

@@ -3,7 +3,7 @@ use crate::facts::servers::{BindAddr, Endpoint, Families};
 use crate::parse::caddy::json;
 use crate::parse::source::{FsSource, MapSource};
 use crate::parse::test_support::{
-    fixture, fixtures, hostile_dir, opened_sockets, refuses_hostile, ss_name,
+    fixture, fixtures, hostile_dir, input_with_fixtures, opened_sockets, refuses_hostile, ss_name,
 };
 use crate::testutil::{assert_mentions, env, is_inert};
 use std::collections::BTreeSet;
@@ -302,11 +302,7 @@ proptest::proptest! {
 
     #[test]
     fn fuzz_caddyfile_parser_never_panics(
-        main in crate::testutil::inputs::input_with(
-            "caddyfile",
-            60,
-            vec![crate::parse::test_support::fixture_text("debian12/Caddyfile")],
-        ),
+        main in input_with_fixtures("caddyfile", 60, &["debian12/Caddyfile"]),
         imported in crate::testutil::inputs::soup_of("caddyfile", 30),
         x in crate::testutil::inputs::soup(vec!["{", "}", " ", "\n", ":80", "\""], 4),
     ) {
