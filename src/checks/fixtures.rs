@@ -393,6 +393,7 @@ pub fn regions() -> regions::RegionsFacts {
         )),
         quota: None,
         complete: true,
+        asked_at: None,
     }
 }
 

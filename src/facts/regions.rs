@@ -25,6 +25,11 @@ pub struct RegionsFacts {
     /// Every measurement has ended (finished, failed, or the deadline came): false while
     /// results still stream in.
     pub complete: bool,
+    /// When the probes were asked (RFC 3339, UTC): a `watch` run that does not ask again
+    /// repeats this answer, and the report says how old it is (absent from older
+    /// snapshots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked_at: Option<String>,
 }
 
 /// Both families' measurement of one port.

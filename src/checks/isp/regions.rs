@@ -8,6 +8,7 @@ use crate::checks::view::Ctx;
 use crate::facts::ProbeErrorKind;
 use crate::facts::regions::*;
 use crate::model::{CheckId, Family, Finding};
+use crate::sanitize::clean;
 
 /// Places named in a summary; the evidence has them all.
 const NAMED: usize = 3;
@@ -34,8 +35,13 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
     let Some(pm) = r.ports.iter().find(|p| p.port == port) else {
         return s.skip("not a web port: the measurement network fetches HTTP(S) only");
     };
+    let at = r
+        .asked_at
+        .as_deref()
+        .map(|t| format!(" at {}", clean(t)))
+        .unwrap_or_default();
     let mut evidence = vec![format!(
-        "asked {} probes of {} ({}token), {} on port {port}",
+        "asked {} probes of {} ({}token){at}, {} on port {port}",
         r.asked,
         r.api,
         if r.token { "" } else { "no " },

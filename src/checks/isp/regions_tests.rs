@@ -203,3 +203,25 @@ fn a_mail_port_is_not_measured() {
     let f = expect(&fs, ID, Some(25), Status::Skip);
     assert_has(&f.summary, "not a web port");
 }
+
+/// A `watch` run that does not ask again repeats the last answer: the evidence says
+/// when it was measured, and a hostile time from a replayed snapshot is shown inert.
+#[test]
+fn the_evidence_says_when_the_probes_were_asked() {
+    let mut r = regions();
+    r.asked_at = Some("2026-11-30T08:12:03Z".into());
+    let fs = evaluate(&with(r.clone()), &options());
+    let f = expect(&fs, ID, Some(80), Status::Pass);
+    assert_line(
+        &f.evidence,
+        "token) at 2026-11-30T08:12:03Z, HTTP on port 80",
+    );
+    r.asked_at = Some("\u{1b}]52;c;evil\u{7}".into());
+    let fs = evaluate(&with(r), &options());
+    let f = find(&fs, ID, Some(80));
+    assert!(
+        f.evidence.iter().all(|l| !l.contains('\u{1b}')),
+        "{:?}",
+        f.evidence
+    );
+}

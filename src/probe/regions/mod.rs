@@ -118,6 +118,7 @@ async fn measure(
         asked: opts.regions,
         token: api.has_token(),
         complete: true,
+        asked_at: Some(humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()),
         ..RegionsFacts::default()
     };
     if ports.is_empty() {
