@@ -4,16 +4,25 @@ use super::*;
 use crate::facts::firewall::Source;
 use crate::parse::{iptables, nft};
 
-fn v4() -> IpAddr {
+pub(super) fn v4() -> IpAddr {
     "203.0.113.10".parse().unwrap()
 }
-fn v6() -> IpAddr {
+pub(super) fn v6() -> IpAddr {
     "2001:db8:1::10".parse().unwrap()
 }
 
 /// The decision on a TCP SYN to `ip`:`port` arriving on `dev`.
 fn syn(t: &[Table], ip: IpAddr, port: u16, dev: &str) -> Decision {
     decide(t, &Packet::tcp_syn(ip, port, dev)).decision
+}
+
+/// The rule or policy that decided `o` is described with `words`.
+pub(super) fn assert_decided_by(o: &Outcome, words: &str) {
+    let by = o.decided_by.as_ref().map(RuleRef::describe);
+    assert!(
+        by.as_deref().is_some_and(|d| d.contains(words)),
+        "decided by {by:?}, not {words:?}: {o:#?}"
+    );
 }
 
 fn save(text: &str, family: Family) -> Vec<Table> {
@@ -51,7 +60,7 @@ fn policy_drop_with_established_and_port_accept() {
     let o = decide(&t, &Packet::tcp_syn(v4(), 80, "eth0"));
     assert_eq!(o.decision, Decision::Drop);
     assert_eq!(o.decided_by.as_ref().unwrap().handle, None, "policy");
-    assert!(o.decided_by.unwrap().describe().contains("policy drop"));
+    assert_decided_by(&o, "policy drop");
     assert_eq!(syn(&t, v4(), 443, "eth0"), Decision::Accept);
     assert_eq!(syn(&t, v4(), 80, "lo"), Decision::Accept);
 }
@@ -113,12 +122,7 @@ fn accept_in_one_base_chain_then_drop_in_the_next() {
     let o = decide(&rs.tables, &Packet::tcp_syn(v6(), 80, "eth0"));
     assert_eq!(o.decision, Decision::Drop);
     assert_eq!(o.base_chains, 2);
-    assert!(
-        o.decided_by
-            .unwrap()
-            .describe()
-            .contains("nft ip6 b chain in: policy drop")
-    );
+    assert_decided_by(&o, "nft ip6 b chain in: policy drop");
 }
 
 #[test]
@@ -171,12 +175,7 @@ fn netdev_ingress_on_the_device_runs_first() {
     let rs = nft::parse(j).unwrap();
     let o = decide(&rs.tables, &Packet::tcp_syn(v6(), 443, "eth0"));
     assert_eq!(o.decision, Decision::Drop);
-    assert!(
-        o.decided_by
-            .unwrap()
-            .describe()
-            .contains("nft netdev edge chain in handle 2")
-    );
+    assert_decided_by(&o, "nft netdev edge chain in handle 2");
     assert_eq!(
         decide(&rs.tables, &Packet::tcp_syn(v6(), 443, "eth1")).decision,
         Decision::Accept
@@ -293,7 +292,7 @@ fn notrack_before_conntrack_leaves_the_packet_untracked() {
 
 /// A host with a bridge to a container at 172.17.0.2 / fd00:d0c::2, forwarding both
 /// families.
-fn bridge_host() -> HostNet {
+pub(super) fn bridge_host() -> HostNet {
     HostNet {
         local: vec![v4(), v6(), "172.17.0.1".parse().unwrap()],
         routes: vec![
@@ -347,12 +346,7 @@ fn dnat_per_family_in_an_inet_table_then_forward() {
     let o = c.decide_connection(&Packet::tcp_syn(v6(), 8080, "eth0"));
     assert_eq!(o.decision, Decision::Drop, "{o:#?}");
     assert_eq!(o.taken.nat.as_ref().unwrap().0.handle, Some(3));
-    assert!(
-        o.decided_by
-            .unwrap()
-            .describe()
-            .contains("chain forward: policy drop")
-    );
+    assert_decided_by(&o, "chain forward: policy drop");
     // REDIRECT stays local: input sees port 22.
     let o = c.decide_connection(&Packet::tcp_syn(v4(), 2222, "eth0"));
     assert_eq!(o.decision, Decision::Accept, "{o:#?}");
@@ -414,12 +408,7 @@ fn output_policy_drop_kills_the_syn_ack_of_local_and_forwarded_connections() {
     let o = c.decide_connection(&Packet::tcp_syn(v4(), 22, "eth0"));
     assert_eq!(o.decision, Decision::Drop, "{o:#?}");
     assert_eq!(o.taken.leg, Leg::Reply);
-    assert!(
-        o.decided_by
-            .unwrap()
-            .describe()
-            .contains("chain output: policy drop")
-    );
+    assert_decided_by(&o, "chain output: policy drop");
     // Forwarded: the container's answer crosses forward, not output.
     let o = c.decide_connection(&Packet::tcp_syn(v4(), 8080, "eth0"));
     assert_eq!(o.decision, Decision::Accept, "{o:#?}");
