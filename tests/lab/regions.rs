@@ -31,6 +31,22 @@ fn assert_regions(run: &CheckRun, status: Status, says: &[&str]) {
     run.assert_finding(ID, Some(80), status, says);
 }
 
+/// The API misbehaving in `mode` (two probes behind it): `check --regions asked` gives
+/// a regions finding of `status` that says each of `says`. Returns the lab (for its API
+/// log), the run, and the time the check took.
+fn api_mode_finding(
+    tag: &str,
+    mode: ApiMode,
+    asked: u16,
+    status: Status,
+    says: &[&str],
+) -> (Lab, CheckRun, Duration) {
+    let lab = world(tag, 2, mode);
+    let (run, took) = check_regions(&lab, asked);
+    assert_regions(&run, status, says);
+    (lab, run, took)
+}
+
 #[test]
 fn one_place_with_a_black_holed_ipv6_path_is_named() {
     let mut lab = world("regions-hole", 4, ApiMode::Normal);
@@ -88,10 +104,10 @@ fn every_place_healthy_passes_and_the_token_is_sent() {
 
 #[test]
 fn rate_limit_is_reported_once_with_the_quota_no_loop() {
-    let lab = world("regions-429", 2, ApiMode::RateLimited);
-    let (run, took) = check_regions(&lab, 4);
-    assert_regions(
-        &run,
+    let (lab, _, took) = api_mode_finding(
+        "regions-429",
+        ApiMode::RateLimited,
+        4,
         Status::Error,
         &["429", "retry after 42 s", "0 of 250 measurements left"],
     );
@@ -108,10 +124,10 @@ fn rate_limit_is_reported_once_with_the_quota_no_loop() {
 
 #[test]
 fn no_ipv6_probe_warns_with_the_ipv4_view() {
-    let lab = world("regions-422", 2, ApiMode::NoIpv6Probes);
-    let (run, _) = check_regions(&lab, 2);
-    assert_regions(
-        &run,
+    let (_, run, _) = api_mode_finding(
+        "regions-422",
+        ApiMode::NoIpv6Probes,
+        2,
         Status::Warn,
         &[
             "no probe could fetch the site over IPv6",
@@ -124,9 +140,13 @@ fn no_ipv6_probe_warns_with_the_ipv4_view() {
 
 #[test]
 fn a_stalled_measurement_ends_at_the_deadline_polled_at_most_twice_a_second() {
-    let lab = world("regions-stall", 2, ApiMode::Stalled);
-    let (run, took) = check_regions(&lab, 2);
-    assert_regions(&run, Status::Error, &["still in progress after 30 s"]);
+    let (lab, _, took) = api_mode_finding(
+        "regions-stall",
+        ApiMode::Stalled,
+        2,
+        Status::Error,
+        &["still in progress after 30 s"],
+    );
     assert!(took < Duration::from_secs(40), "took {took:?}");
     // Polls of one measurement are half a second apart (dsdoctor spaces their starts by
     // 500 ms; arrival times at a loaded lab server jitter by some milliseconds).
