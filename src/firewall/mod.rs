@@ -294,29 +294,28 @@ enum Hook {
 }
 
 impl Hook {
-    const ALL: [Hook; 6] = [
-        Hook::Ingress,
-        Hook::Prerouting,
-        Hook::Input,
-        Hook::Forward,
-        Hook::Output,
-        Hook::Postrouting,
+    /// Every hook with its name as nft and the parsed chains spell it.
+    const NAMES: [(Hook, &'static str); 6] = [
+        (Hook::Ingress, "ingress"),
+        (Hook::Prerouting, "prerouting"),
+        (Hook::Input, "input"),
+        (Hook::Forward, "forward"),
+        (Hook::Output, "output"),
+        (Hook::Postrouting, "postrouting"),
     ];
 
-    /// The hook's name as nft and the parsed chains spell it.
     fn name(self) -> &'static str {
-        [
-            "ingress",
-            "prerouting",
-            "input",
-            "forward",
-            "output",
-            "postrouting",
-        ][self as usize]
+        Hook::NAMES
+            .iter()
+            .find(|(h, _)| *h == self)
+            .map_or("", |(_, n)| n)
     }
 
     fn parse(name: &str) -> Option<Hook> {
-        Hook::ALL.into_iter().find(|h| h.name() == name)
+        Hook::NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(h, _)| *h)
     }
 }
 
