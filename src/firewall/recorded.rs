@@ -42,10 +42,11 @@ fn host_firewall(test: &str) -> (FirewallFacts, Backend) {
         "iptables_nft_host_firewall" => (recorded!("iptables-nft"), Backend::IptablesNft),
         "ufw_with_ipv6" => (recorded!("ufw"), Backend::Ufw),
         // firewalld writes nft only: no iptables view.
-        _ => (
+        "firewalld_public_zone" => (
             load(fixture!("firewalld.nft.json"), "", ""),
             Backend::Firewalld,
         ),
+        other => panic!("no host-firewall recording for {other}"),
     }
 }
 
