@@ -91,8 +91,7 @@ fn main() {
         assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
         files = cfg.files.len();
     });
-    println!("| what | median | min |");
-    println!("| --- | --- | --- |");
+    support::table_head(&["what", "median", "min"]);
     println!(
         "| read {SITES} sites ({} virtual hosts, {files} files) from disk and parse them | {med:.2?} | {min:.2?} |",
         2 * SITES
@@ -100,10 +99,6 @@ fn main() {
     println!();
     println!(
         "target < 20 ms: {}",
-        if med < Duration::from_millis(20) {
-            "met"
-        } else {
-            "MISSED"
-        }
+        support::met(med, Duration::from_millis(20))
     );
 }

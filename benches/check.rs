@@ -79,8 +79,7 @@ fn main() {
         ns_exec(&srv, &trefs);
     });
 
-    println!("| what | median | min |");
-    println!("| --- | --- | --- |");
+    support::table_head(&["what", "median", "min"]);
     println!("| dsdoctor check, healthy lab host | {dsd_med:.1?} | {dsd_min:.1?} |");
     println!(
         "| manual checklist script (dig, ip, ss, iptables, curl) | {cl_med:.1?} | {cl_min:.1?} |"

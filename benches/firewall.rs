@@ -112,11 +112,7 @@ fn main() {
     if !support::requested("firewall", "") {
         return;
     }
-    // The listening ports of a busy host.
-    let ports: Vec<u16> = vec![
-        22, 25, 53, 80, 110, 143, 443, 465, 587, 993, 995, 3000, 3306, 5432, 6379, 8080, 8443,
-        9000, 9090, 9100,
-    ];
+    let ports = support::BUSY_PORTS;
     let json = ruleset(&ports);
     let v4: IpAddr = "203.0.113.10".parse().expect("ip");
     let v6: IpAddr = "2001:db8:1::10".parse().expect("ip");
@@ -147,8 +143,7 @@ fn main() {
             answers += 1;
         }
     });
-    println!("| what | median | min |");
-    println!("| --- | --- | --- |");
+    support::table_head(&["what", "median", "min"]);
     println!(
         "| decide {} ports x 2 families + 5 ICMPv6 types against {RULES} rules (compile + walk) | {med:.2?} | {min:.2?} |",
         ports.len()
@@ -162,10 +157,6 @@ fn main() {
     println!(
         "{} decisions per run; target < 50 ms: {}",
         answers,
-        if med < Duration::from_millis(50) {
-            "met"
-        } else {
-            "MISSED"
-        }
+        support::met(med, Duration::from_millis(50))
     );
 }

@@ -330,10 +330,7 @@ fn main() {
     if !support::requested("firewall_sets", "") {
         return;
     }
-    let ports: Vec<u16> = vec![
-        22, 25, 53, 80, 110, 143, 443, 465, 587, 993, 995, 3000, 3306, 5432, 6379, 8080, 8443,
-        9000, 9090, 9100,
-    ];
+    let ports = support::BUSY_PORTS;
     let json = ruleset(&ports);
     let hosts: [IpAddr; 2] = [
         "203.0.113.10".parse().expect("ip"),
@@ -401,8 +398,7 @@ fn main() {
             }
         }
     });
-    println!("| what | median | min |");
-    println!("| --- | --- | --- |");
+    support::table_head(&["what", "median", "min"]);
     println!(
         "| compile {RULES} rules with {elements} set elements (index the sets) | {compile:.2?} | {compile_min:.2?} |"
     );
@@ -427,10 +423,6 @@ fn main() {
     println!();
     println!(
         "target < 50 ms (parse excluded): {}",
-        if median < Duration::from_millis(50) {
-            "met"
-        } else {
-            "MISSED"
-        }
+        support::met(median, Duration::from_millis(50))
     );
 }

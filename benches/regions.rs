@@ -61,8 +61,7 @@ fn main() {
         assert_eq!(out.status.code(), Some(0));
     });
     let probe = Timing::of(regions_ms);
-    println!("| what | median | min |");
-    println!("| --- | --- | --- |");
+    support::table_head(&["what", "median", "min"]);
     println!("| dsdoctor check --regions 8, lab API, healthy | {with_med:.1?} | {with_min:.1?} |");
     println!(
         "| of which the measurements (isp.regions duration) | {:.1?} | {:.1?} |",

@@ -149,8 +149,7 @@ fn main() {
     }
 
     println!("namespace: {total} TCP sockets, {listening} listening");
-    println!("| what | median |");
-    println!("| --- | --- |");
+    support::table_head(&["what", "median"]);
     println!("| ss -ltn | {ss:.1?} |");
     println!("| ss -ltnp (with owner processes) | {ssp:.1?} |");
     println!(

@@ -134,8 +134,7 @@ fn main() {
     }
     rechecks.sort();
 
-    println!("| what | median | min | max |");
-    println!("| --- | --- | --- | --- |");
+    support::table_head(&["what", "median", "min", "max"]);
     println!(
         "| first frame, main to frame (binary's trace) | {:.1?} | {:.1?} | {:.1?} |",
         inner[5], inner[0], inner[9]

@@ -16,6 +16,23 @@ pub fn requested(name: &str, needs: &str) -> bool {
     false
 }
 
+/// The listening ports of a busy host, which the firewall benches decide one by one.
+pub const BUSY_PORTS: [u16; 20] = [
+    22, 25, 53, 80, 110, 143, 443, 465, 587, 993, 995, 3000, 3306, 5432, 6379, 8080, 8443, 9000,
+    9090, 9100,
+];
+
+/// The head of a Markdown table of results (the bench reports are pasted into notes).
+pub fn table_head(columns: &[&str]) {
+    println!("| {} |", columns.join(" | "));
+    println!("|{}", " --- |".repeat(columns.len()));
+}
+
+/// Whether a median is under its target, as the reports say it.
+pub fn met(median: Duration, target: Duration) -> &'static str {
+    if median < target { "met" } else { "MISSED" }
+}
+
 /// The median and the fastest of a set of timed runs.
 #[derive(Debug, Clone, Copy)]
 pub struct Timing {

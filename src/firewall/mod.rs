@@ -254,11 +254,11 @@ struct CChain {
     rules: Vec<(Vec<usize>, CVerdict)>,
 }
 
-/// A base chain: its hook (see [`hook_order`]), priority, chain, table family, device
+/// A base chain: its hook, priority, chain, table family, device
 /// (netdev ingress), and whether it is a nat chain (first packets only).
 #[derive(Debug)]
 struct Base {
-    hook: u8,
+    hook: Hook,
     prio: i32,
     chain: usize,
     fam: TableFamily,
@@ -281,33 +281,41 @@ pub struct Compiled<'a> {
     sets: sets::Sets,
 }
 
-const INGRESS: u8 = 0;
-const PREROUTING: u8 = 1;
-const INPUT: u8 = 2;
-const FORWARD: u8 = 3;
-const OUTPUT: u8 = 4;
-const POSTROUTING: u8 = 5;
-
-fn hook_order(h: &str) -> Option<u8> {
-    match h {
-        "ingress" => Some(INGRESS),
-        "prerouting" => Some(PREROUTING),
-        "input" => Some(INPUT),
-        "forward" => Some(FORWARD),
-        "output" => Some(OUTPUT),
-        "postrouting" => Some(POSTROUTING),
-        _ => None,
-    }
+/// The netfilter hooks a packet can pass, in the order it passes them (`Ord` is that
+/// order: the base chains are sorted by it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Hook {
+    Ingress,
+    Prerouting,
+    Input,
+    Forward,
+    Output,
+    Postrouting,
 }
 
-fn hook_name(h: u8) -> &'static str {
-    match h {
-        INGRESS => "ingress",
-        PREROUTING => "prerouting",
-        INPUT => "input",
-        FORWARD => "forward",
-        OUTPUT => "output",
-        _ => "postrouting",
+impl Hook {
+    /// Every hook with its name as nft and the parsed chains spell it.
+    const NAMES: [(Hook, &'static str); 6] = [
+        (Hook::Ingress, "ingress"),
+        (Hook::Prerouting, "prerouting"),
+        (Hook::Input, "input"),
+        (Hook::Forward, "forward"),
+        (Hook::Output, "output"),
+        (Hook::Postrouting, "postrouting"),
+    ];
+
+    fn name(self) -> &'static str {
+        Hook::NAMES
+            .iter()
+            .find(|(h, _)| *h == self)
+            .map_or("", |(_, n)| n)
+    }
+
+    fn parse(name: &str) -> Option<Hook> {
+        Hook::NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(h, _)| *h)
     }
 }
 
@@ -362,7 +370,7 @@ impl<'a> Compiled<'a> {
                 }
                 let policy_drop = c.hook.as_ref().is_some_and(|h| h.policy == Verdict::Drop);
                 if let Some(h) = &c.hook
-                    && let Some(o) = hook_order(&h.hook)
+                    && let Some(o) = Hook::parse(&h.hook)
                 {
                     bases.push(Base {
                         hook: o,
@@ -639,11 +647,11 @@ impl<'a> Compiled<'a> {
             base_chains: run.n_bases,
             taken,
         };
-        let before: &[u8] = if pkt.reply && route.as_ref().is_some_and(|r| !r.0) {
+        let before: &[Hook] = if pkt.reply && route.as_ref().is_some_and(|r| !r.0) {
             // A local server's answer starts on the output hook.
             &[]
         } else {
-            &[INGRESS, PREROUTING]
+            &[Hook::Ingress, Hook::Prerouting]
         };
         for &h in before {
             if let HookEnd::Shut(d, r) = self.run_hook(h, pkt, assume, &mut run)? {
@@ -671,10 +679,10 @@ impl<'a> Compiled<'a> {
         };
         taken.forward = forward;
         taken.oif = oif.clone();
-        let after: &[u8] = match (forward, pkt.reply) {
-            (false, false) => &[INPUT],
-            (false, true) => &[OUTPUT, POSTROUTING],
-            (true, _) => &[FORWARD, POSTROUTING],
+        let after: &[Hook] = match (forward, pkt.reply) {
+            (false, false) => &[Hook::Input],
+            (false, true) => &[Hook::Output, Hook::Postrouting],
+            (true, _) => &[Hook::Forward, Hook::Postrouting],
         };
         if forward && route.is_none() {
             pkt.daddr_kind = AddrKind::Unicast;
@@ -709,7 +717,7 @@ impl<'a> Compiled<'a> {
     /// Run the base chains of one hook on the packet.
     fn run_hook(
         &self,
-        hook: u8,
+        hook: Hook,
         pkt: &mut Packet,
         assume: &[(RuleId, bool)],
         run: &mut Run,
@@ -744,7 +752,8 @@ impl<'a> Compiled<'a> {
             // (`untracked` once a notrack ran), whatever conntrack will decide (found by
             // the kernel oracle, seed 1234: a neighbour solicitation is not untracked
             // yet at priority -300). Conntrack's own state applies again after it.
-            let before_ct = hook == INGRESS || (matches!(hook, PREROUTING | OUTPUT) && prio < -200);
+            let before_ct = hook == Hook::Ingress
+                || (matches!(hook, Hook::Prerouting | Hook::Output) && prio < -200);
             let tracked = pkt.ct;
             if before_ct {
                 pkt.ct = if run.notracked {
@@ -757,7 +766,7 @@ impl<'a> Compiled<'a> {
             let label = self.chain_label(base);
             run.path.push(format!(
                 "{label} ({} priority {prio}{})",
-                hook_name(hook),
+                hook.name(),
                 match (pkt.reply, pkt.ct) {
                     (true, _) => ", the SYN-ACK",
                     (false, ct::ESTABLISHED) => ", a later packet",
@@ -788,17 +797,7 @@ impl<'a> Compiled<'a> {
                         "the walk took too many steps (a loop?)",
                     ));
                 }
-                let mut m = Tri::Yes;
-                for &id in ids {
-                    match self.eval_at(id, pkt) {
-                        Tri::No => {
-                            m = Tri::No;
-                            break;
-                        }
-                        Tri::Maybe => m = Tri::Maybe,
-                        Tri::Yes => {}
-                    }
-                }
+                let mut m = Tri::all(ids.iter().map(|&id| self.eval_at(id, pkt)));
                 if m == Tri::Maybe {
                     if matches!(verdict, CVerdict::Continue) {
                         continue;
@@ -1036,6 +1035,22 @@ enum Tri {
     Yes,
     No,
     Maybe,
+}
+
+impl Tri {
+    /// Whether all of `parts` hold: no as soon as one does not (the rest are not
+    /// evaluated), maybe when one is unknown and none fails.
+    fn all(parts: impl IntoIterator<Item = Tri>) -> Tri {
+        let mut out = Tri::Yes;
+        for t in parts {
+            match t {
+                Tri::No => return Tri::No,
+                Tri::Maybe => out = Tri::Maybe,
+                Tri::Yes => {}
+            }
+        }
+        out
+    }
 }
 
 fn tri(b: bool, neg: bool) -> Tri {

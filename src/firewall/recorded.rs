@@ -2,6 +2,7 @@
 //! iptables-nft, ufw, firewalld, docker's chains and fail2ban's, each read the way the
 //! probe reads them.
 
+use super::tests::{assert_decided_by, bridge_host, v4, v6};
 use super::*;
 use crate::facts::firewall::{Backend, FirewallFacts};
 use crate::probe::firewall::assemble;
@@ -24,13 +25,6 @@ macro_rules! recorded {
     };
 }
 
-fn v4() -> IpAddr {
-    "203.0.113.10".parse().unwrap()
-}
-fn v6() -> IpAddr {
-    "2001:db8:1::10".parse().unwrap()
-}
-
 fn load(json: &str, s4: &str, s6: &str) -> FirewallFacts {
     let f = assemble(json, [Some(s4), Some(s6)], [None, None]).expect("recorded fixture");
     assert!(f.problems.is_empty(), "{:?}", f.problems);
@@ -42,13 +36,42 @@ fn tcp(f: &FirewallFacts, family: Family, port: u16) -> Outcome {
     decide(&f.tables, &Packet::tcp_syn(ip, port, "eth0"))
 }
 
-/// Over both families, each port's SYN gets `want`, decided by rules the walk evaluates.
-fn expect_tcp(f: &FirewallFacts, ports: &[(u16, Decision)]) {
-    for family in Family::BOTH {
-        for &(port, want) in ports {
-            let o = tcp(f, family, port);
-            assert_eq!(o.decision, want, "{port} {family:?}: {o:#?}");
-            assert!(o.unevaluated.is_empty(), "{o:#?}");
+/// A host-firewall recording, named by its test below, and the front-end it is read as.
+fn host_firewall(test: &str) -> (FirewallFacts, Backend) {
+    match test {
+        "iptables_nft_host_firewall" => (recorded!("iptables-nft"), Backend::IptablesNft),
+        "ufw_with_ipv6" => (recorded!("ufw"), Backend::Ufw),
+        // firewalld writes nft only: no iptables view.
+        "firewalld_public_zone" => (
+            load(fixture!("firewalld.nft.json"), "", ""),
+            Backend::Firewalld,
+        ),
+        other => panic!("no host-firewall recording for {other}"),
+    }
+}
+
+/// What each host firewall does to a SYN on each port over both families, decided by
+/// rules the walk evaluates.
+#[test]
+fn host_firewalls_decide_ports_by_evaluated_rules() {
+    let cases = [
+        ("iptables_nft_host_firewall", 22, Decision::Accept),
+        ("iptables_nft_host_firewall", 80, Decision::Accept),
+        ("iptables_nft_host_firewall", 443, Decision::Accept),
+        ("ufw_with_ipv6", 80, Decision::Accept),
+        ("ufw_with_ipv6", 5432, Decision::Drop),
+        ("ufw_with_ipv6", 8080, Decision::Drop),
+        ("firewalld_public_zone", 80, Decision::Accept),
+        ("firewalld_public_zone", 22, Decision::Accept),
+        ("firewalld_public_zone", 443, Decision::Reject),
+    ];
+    for (test, port, want) in cases {
+        let (f, backend) = host_firewall(test);
+        assert!(f.has(backend), "{test}: {:?}", f.backends);
+        for family in Family::BOTH {
+            let o = tcp(&f, family, port);
+            assert_eq!(o.decision, want, "{test}: {port} {family:?}: {o:#?}");
+            assert!(o.unevaluated.is_empty(), "{test}: {o:#?}");
         }
     }
 }
@@ -77,26 +100,17 @@ fn nd_and_ptb(f: &FirewallFacts) -> Vec<(u8, Decision)> {
 
 #[test]
 fn iptables_nft_host_firewall() {
-    let f = recorded!("iptables-nft");
-    assert!(f.has(Backend::IptablesNft), "{:?}", f.backends);
+    let (f, _) = host_firewall("iptables_nft_host_firewall");
     // Read through iptables-nft-save: the conntrack/multiport extensions are evaluable.
     assert!(
         f.tables.iter().all(|t| t.source == Source::IptablesNft),
         "{:?}",
         f.tables
     );
-    expect_tcp(
-        &f,
-        &[
-            (22, Decision::Accept),
-            (80, Decision::Accept),
-            (443, Decision::Accept),
-        ],
-    );
     for family in Family::BOTH {
         let o = tcp(&f, family, 8080);
         assert_eq!(o.decision, Decision::Drop);
-        assert!(o.decided_by.unwrap().describe().contains("policy drop"));
+        assert_decided_by(&o, "policy drop");
     }
     // The IPv6 rules forget neighbour discovery; packet-too-big passes as related.
     let icmp = nd_and_ptb(&f);
@@ -109,16 +123,7 @@ fn iptables_nft_host_firewall() {
 
 #[test]
 fn ufw_with_ipv6() {
-    let f = recorded!("ufw");
-    assert!(f.has(Backend::Ufw), "{:?}", f.backends);
-    expect_tcp(
-        &f,
-        &[
-            (80, Decision::Accept),
-            (5432, Decision::Drop),
-            (8080, Decision::Drop),
-        ],
-    );
+    let (f, _) = host_firewall("ufw_with_ipv6");
     // `ufw limit 22/tcp` as recorded: ufw filled ufw-user-limit-accept for IPv4 but left
     // ufw6-user-limit-accept empty, so SSH over IPv6 falls through to the policy. The
     // walk shows it (a real dual-stack surprise) rather than assuming ufw's intent.
@@ -139,38 +144,10 @@ fn ufw_with_ipv6() {
 
 #[test]
 fn firewalld_public_zone() {
-    let f = load(fixture!("firewalld.nft.json"), "", "");
-    assert!(f.has(Backend::Firewalld), "{:?}", f.backends);
-    expect_tcp(
-        &f,
-        &[
-            (80, Decision::Accept),
-            (22, Decision::Accept),
-            (443, Decision::Reject),
-        ],
-    );
+    let (f, _) = host_firewall("firewalld_public_zone");
     let o = tcp(&f, Family::V6, 443);
-    assert!(
-        o.decided_by
-            .unwrap()
-            .describe()
-            .contains("nft inet firewalld chain filter_IN_public")
-    );
+    assert_decided_by(&o, "nft inet firewalld chain filter_IN_public");
     all_icmpv6_admitted(&f);
-}
-
-/// A host with a Docker bridge: srv's address on eth0, docker0 with 172.17.0.1/16.
-fn docker_host() -> HostNet {
-    HostNet {
-        local: vec![v4(), v6(), "172.17.0.1".parse().unwrap()],
-        routes: vec![
-            ("0.0.0.0/0".parse().unwrap(), "eth0".into()),
-            ("172.17.0.0/16".parse().unwrap(), "docker0".into()),
-            ("::/0".parse().unwrap(), "eth0".into()),
-        ],
-        forwarding: (Some(true), Some(false)),
-        iface_addrs: vec![("eth0".into(), v4()), ("eth0".into(), v6())],
-    }
 }
 
 #[test]
@@ -191,7 +168,7 @@ fn docker_chains_do_not_touch_the_input_path() {
     );
     // With them, the walk follows the DNAT to 172.17.0.2:80 out of docker0, where
     // Docker's own chain accepts it, and the SYN-ACK comes back through FORWARD.
-    let c = Compiled::new(&f.tables).with_host(docker_host());
+    let c = Compiled::new(&f.tables).with_host(bridge_host());
     let syn = Packet::tcp_syn(v4(), 8080, "eth0");
     let o = c.decide_connection(&syn);
     assert_eq!(o.decision, Decision::Accept, "{o:#?}");
@@ -213,7 +190,7 @@ fn docker_chains_do_not_touch_the_input_path() {
     assert_eq!(o.decision, Decision::Accept);
     assert!(!o.taken.forward && o.taken.nat.is_none());
     // With forwarding off the kernel drops the DNAT'd packet.
-    let mut h = docker_host();
+    let mut h = bridge_host();
     h.forwarding = (Some(false), Some(false));
     let o = Compiled::new(&f.tables).with_host(h).decide(&syn);
     assert_eq!(o.decision, Decision::Drop);

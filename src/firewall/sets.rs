@@ -187,17 +187,12 @@ impl SetIndex {
             .collect();
         let mut out = Tri::No;
         for g in &self.groups {
-            let mut t = Tri::Yes;
-            for (v, k) in g.rest.iter().zip(&rest_keys) {
-                match rest_field(v, *k, p) {
-                    Tri::No => {
-                        t = Tri::No;
-                        break;
-                    }
-                    Tri::Maybe => t = Tri::Maybe,
-                    Tri::Yes => {}
-                }
-            }
+            let mut t = Tri::all(
+                g.rest
+                    .iter()
+                    .zip(&rest_keys)
+                    .map(|(v, k)| rest_field(v, *k, p)),
+            );
             if t == Tri::No {
                 continue;
             }

@@ -4,16 +4,40 @@ use super::*;
 use crate::facts::firewall::Source;
 use crate::parse::{iptables, nft};
 
-fn v4() -> IpAddr {
+pub(super) fn v4() -> IpAddr {
     "203.0.113.10".parse().unwrap()
 }
-fn v6() -> IpAddr {
+pub(super) fn v6() -> IpAddr {
     "2001:db8:1::10".parse().unwrap()
 }
 
-/// The decision on a TCP SYN to `ip`:`port` arriving on `dev`.
-fn syn(t: &[Table], ip: IpAddr, port: u16, dev: &str) -> Decision {
-    decide(t, &Packet::tcp_syn(ip, port, dev)).decision
+/// The walk of a TCP SYN to `ip`:`port` arriving on eth0.
+fn walk(t: &[Table], ip: IpAddr, port: u16) -> Outcome {
+    decide(t, &Packet::tcp_syn(ip, port, "eth0"))
+}
+
+/// The decision on that SYN.
+fn syn(t: &[Table], ip: IpAddr, port: u16) -> Decision {
+    walk(t, ip, port).decision
+}
+
+/// The decision on an ICMPv6 message of type `ty` to the host's IPv6 address on eth0.
+fn icmp6(t: &[Table], ty: u8) -> Decision {
+    decide(t, &Packet::icmpv6(ty, v6(), "eth0")).decision
+}
+
+/// The connection (the SYN, then its answer) to `ip`:`port` from a client on eth0.
+fn connect(c: &Compiled, ip: IpAddr, port: u16) -> Outcome {
+    c.decide_connection(&Packet::tcp_syn(ip, port, "eth0"))
+}
+
+/// The rule or policy that decided `o` is described with `words`.
+pub(super) fn assert_decided_by(o: &Outcome, words: &str) {
+    let by = o.decided_by.as_ref().map(RuleRef::describe);
+    assert!(
+        by.as_deref().is_some_and(|d| d.contains(words)),
+        "decided by {by:?}, not {words:?}: {o:#?}"
+    );
 }
 
 fn save(text: &str, family: Family) -> Vec<Table> {
@@ -22,7 +46,7 @@ fn save(text: &str, family: Family) -> Vec<Table> {
 
 #[test]
 fn empty_ruleset_accepts() {
-    let o = decide(&[], &Packet::tcp_syn(v4(), 80, "eth0"));
+    let o = walk(&[], v4(), 80);
     assert_eq!(o.decision, Decision::Accept);
     assert_eq!(o.base_chains, 0);
 }
@@ -33,12 +57,12 @@ fn ip6tables_drop_on_80() {
         "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m tcp --dport 80 -j DROP\nCOMMIT\n",
         Family::V6,
     );
-    let o = decide(&t, &Packet::tcp_syn(v6(), 80, "eth0"));
+    let o = walk(&t, v6(), 80);
     assert_eq!(o.decision, Decision::Drop);
     assert_eq!(o.decided_by.unwrap().handle, Some(3));
-    assert_eq!(syn(&t, v6(), 443, "eth0"), Decision::Accept);
+    assert_eq!(syn(&t, v6(), 443), Decision::Accept);
     // An ip6tables table does not see IPv4.
-    assert_eq!(syn(&t, v4(), 80, "eth0"), Decision::Accept);
+    assert_eq!(syn(&t, v4(), 80), Decision::Accept);
 }
 
 #[test]
@@ -48,12 +72,15 @@ fn policy_drop_with_established_and_port_accept() {
          -A INPUT -p tcp -m multiport --dports 22,443 -j ACCEPT\nCOMMIT\n",
         Family::V4,
     );
-    let o = decide(&t, &Packet::tcp_syn(v4(), 80, "eth0"));
+    let o = walk(&t, v4(), 80);
     assert_eq!(o.decision, Decision::Drop);
     assert_eq!(o.decided_by.as_ref().unwrap().handle, None, "policy");
-    assert!(o.decided_by.unwrap().describe().contains("policy drop"));
-    assert_eq!(syn(&t, v4(), 443, "eth0"), Decision::Accept);
-    assert_eq!(syn(&t, v4(), 80, "lo"), Decision::Accept);
+    assert_decided_by(&o, "policy drop");
+    assert_eq!(syn(&t, v4(), 443), Decision::Accept);
+    assert_eq!(
+        decide(&t, &Packet::tcp_syn(v4(), 80, "lo")).decision,
+        Decision::Accept
+    );
 }
 
 #[test]
@@ -63,11 +90,11 @@ fn jump_return_and_goto() {
          -A f2b -s 198.51.100.7/32 -j REJECT\n-A f2b -j RETURN\n-A web -p tcp --dport 80 -j ACCEPT\nCOMMIT\n",
         Family::V4,
     );
-    let o = decide(&t, &Packet::tcp_syn(v4(), 80, "eth0"));
+    let o = walk(&t, v4(), 80);
     assert_eq!(o.decision, Decision::Accept, "{o:#?}");
     crate::testutil::assert_mentions(&o.path, "→ web");
     // goto web then end of web: back to INPUT's caller = policy.
-    assert_eq!(syn(&t, v4(), 81, "eth0"), Decision::Drop);
+    assert_eq!(syn(&t, v4(), 81), Decision::Drop);
     let mut p = Packet::tcp_syn(v4(), 80, "eth0");
     p.saddr = Some("198.51.100.7".parse().unwrap());
     assert_eq!(decide(&t, &p).decision, Decision::Reject);
@@ -79,8 +106,8 @@ fn unknown_match_that_does_not_matter_is_certain() {
         "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 80 -j ACCEPT\n-A INPUT -m set --match-set bad src -j DROP\nCOMMIT\n",
         Family::V4,
     );
-    assert_eq!(syn(&t, v4(), 80, "eth0"), Decision::Accept);
-    let o = decide(&t, &Packet::tcp_syn(v4(), 81, "eth0"));
+    assert_eq!(syn(&t, v4(), 80), Decision::Accept);
+    let o = walk(&t, v4(), 81);
     assert_eq!(o.decision, Decision::Uncertain);
     assert!(o.decided_by.unwrap().text.contains("match-set"));
 }
@@ -91,7 +118,7 @@ fn unknown_match_both_ways_same_answer() {
         "*filter\n:INPUT DROP [0:0]\n-A INPUT -m set --match-set bad src -j DROP\nCOMMIT\n",
         Family::V4,
     );
-    let o = decide(&t, &Packet::tcp_syn(v4(), 80, "eth0"));
+    let o = walk(&t, v4(), 80);
     assert_eq!(o.decision, Decision::Drop);
     assert_eq!(o.unevaluated.len(), 1);
 }
@@ -106,19 +133,11 @@ fn accept_in_one_base_chain_then_drop_in_the_next() {
       {"chain":{"family":"ip6","table":"b","name":"in","handle":1,"type":"filter","hook":"input","prio":0,"policy":"drop"}}
     ]}"#;
     let rs = nft::parse(j).unwrap();
-    assert_eq!(
-        decide(&rs.tables, &Packet::tcp_syn(v4(), 80, "eth0")).decision,
-        Decision::Accept
-    );
-    let o = decide(&rs.tables, &Packet::tcp_syn(v6(), 80, "eth0"));
+    assert_eq!(syn(&rs.tables, v4(), 80), Decision::Accept);
+    let o = walk(&rs.tables, v6(), 80);
     assert_eq!(o.decision, Decision::Drop);
     assert_eq!(o.base_chains, 2);
-    assert!(
-        o.decided_by
-            .unwrap()
-            .describe()
-            .contains("nft ip6 b chain in: policy drop")
-    );
+    assert_decided_by(&o, "nft ip6 b chain in: policy drop");
 }
 
 #[test]
@@ -127,23 +146,14 @@ fn icmpv6_nd_is_untracked_and_ptb_related() {
         "*filter\n:INPUT DROP [0:0]\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp --dport 80 -j ACCEPT\nCOMMIT\n",
         Family::V6,
     );
-    assert_eq!(
-        decide(&t, &Packet::icmpv6(2, v6(), "eth0")).decision,
-        Decision::Accept
-    );
-    assert_eq!(
-        decide(&t, &Packet::icmpv6(135, v6(), "eth0")).decision,
-        Decision::Drop
-    );
+    assert_eq!(icmp6(&t, 2), Decision::Accept);
+    assert_eq!(icmp6(&t, 135), Decision::Drop);
     let t = save(
         "*filter\n:INPUT DROP [0:0]\n-A INPUT -p ipv6-icmp -j ACCEPT\nCOMMIT\n",
         Family::V6,
     );
     for ty in [2, 133, 134, 135, 136] {
-        assert_eq!(
-            decide(&t, &Packet::icmpv6(ty, v6(), "eth0")).decision,
-            Decision::Accept
-        );
+        assert_eq!(icmp6(&t, ty), Decision::Accept);
     }
 }
 
@@ -153,12 +163,12 @@ fn loops_are_bounded() {
         "*filter\n:INPUT ACCEPT [0:0]\n:a - [0:0]\n:b - [0:0]\n-A INPUT -j a\n-A a -j b\n-A b -j a\nCOMMIT\n",
         Family::V4,
     );
-    assert_eq!(syn(&t, v4(), 80, "eth0"), Decision::Uncertain);
+    assert_eq!(syn(&t, v4(), 80), Decision::Uncertain);
     let t = save(
         "*filter\n:INPUT ACCEPT [0:0]\n:a - [0:0]\n-A INPUT -j a\n-A a -g a\nCOMMIT\n",
         Family::V4,
     );
-    assert_eq!(syn(&t, v4(), 80, "eth0"), Decision::Uncertain);
+    assert_eq!(syn(&t, v4(), 80), Decision::Uncertain);
 }
 
 #[test]
@@ -169,22 +179,14 @@ fn netdev_ingress_on_the_device_runs_first() {
       {"rule":{"family":"netdev","table":"edge","chain":"in","handle":2,"expr":[{"match":{"op":"==","left":{"meta":{"key":"nfproto"}},"right":"ipv6"}},{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":443}},{"drop":null}]}}
     ]}"#;
     let rs = nft::parse(j).unwrap();
-    let o = decide(&rs.tables, &Packet::tcp_syn(v6(), 443, "eth0"));
+    let o = walk(&rs.tables, v6(), 443);
     assert_eq!(o.decision, Decision::Drop);
-    assert!(
-        o.decided_by
-            .unwrap()
-            .describe()
-            .contains("nft netdev edge chain in handle 2")
-    );
+    assert_decided_by(&o, "nft netdev edge chain in handle 2");
     assert_eq!(
         decide(&rs.tables, &Packet::tcp_syn(v6(), 443, "eth1")).decision,
         Decision::Accept
     );
-    assert_eq!(
-        decide(&rs.tables, &Packet::tcp_syn(v4(), 443, "eth0")).decision,
-        Decision::Accept
-    );
+    assert_eq!(syn(&rs.tables, v4(), 443), Decision::Accept);
 }
 
 /// `ip saddr { 0.0.0.0-255.255.255.255 }` as nft 1.0.6 prints it (`nft -j list ruleset`
@@ -200,11 +202,11 @@ fn a_range_over_the_whole_space_admits_any_source() {
       {"rule": {"family": "inet", "table": "f", "chain": "in", "handle": 5, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}}, "right": {"set": [{"prefix": {"addr": "0.0.0.0", "len": 1}}, {"range": ["128.0.0.1", "255.255.255.255"]}]}}}, {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 8443}}, {"accept": null}]}}
     ]}"#;
     let rs = nft::parse(j).unwrap();
-    assert_eq!(syn(&rs.tables, v4(), 80, "eth0"), Decision::Accept);
-    assert_eq!(syn(&rs.tables, v6(), 80, "eth0"), Decision::Accept);
+    assert_eq!(syn(&rs.tables, v4(), 80), Decision::Accept);
+    assert_eq!(syn(&rs.tables, v6(), 80), Decision::Accept);
     // Pieces that join up cover everyone too; a gap of one address does not.
-    assert_eq!(syn(&rs.tables, v4(), 443, "eth0"), Decision::Accept);
-    assert_ne!(syn(&rs.tables, v4(), 8443, "eth0"), Decision::Accept);
+    assert_eq!(syn(&rs.tables, v4(), 443), Decision::Accept);
+    assert_ne!(syn(&rs.tables, v4(), 8443), Decision::Accept);
 }
 
 /// Found by the lab's kernel oracle: new connections sent on by
@@ -220,13 +222,9 @@ fn negated_ct_state_list_sends_new_connections_on() {
       {"rule":{"family":"ip6","table":"t","chain":"input","handle":4,"expr":[{"match":{"op":"!=","left":{"ct":{"key":"state"}},"right":{"|":["established","related"]}}},{"goto":{"target":"c0"}}]}}
     ]}"#;
     let t = nft::parse(j).unwrap().tables;
-    assert_eq!(syn(&t, v6(), 80, "eth0"), Decision::Accept);
-    assert_eq!(syn(&t, v6(), 22, "eth0"), Decision::Drop);
-    assert!(
-        decide(&t, &Packet::tcp_syn(v6(), 80, "eth0"))
-            .unevaluated
-            .is_empty()
-    );
+    assert_eq!(syn(&t, v6(), 80), Decision::Accept);
+    assert_eq!(syn(&t, v6(), 22), Decision::Drop);
+    assert!(walk(&t, v6(), 80).unevaluated.is_empty());
 }
 
 /// Found by the lab's kernel oracle: `th dport != 25-80 accept` admitted the neighbour
@@ -241,18 +239,14 @@ fn th_dport_on_icmpv6_reads_bytes_nobody_knows() {
       {"rule":{"family":"inet","table":"t","chain":"input","handle":3,"expr":[{"reject":null}]}}
     ]}"#;
     let t = nft::parse(j).unwrap().tables;
-    let ns = decide(&t, &Packet::icmpv6(135, v6(), "eth0"));
-    assert_eq!(ns.decision, Decision::Uncertain);
+    assert_eq!(icmp6(&t, 135), Decision::Uncertain);
     // A TCP port is read as a port: 22 is outside 25-80, 80 inside.
-    assert_eq!(syn(&t, v6(), 22, "eth0"), Decision::Accept);
-    assert_eq!(syn(&t, v6(), 80, "eth0"), Decision::Reject);
+    assert_eq!(syn(&t, v6(), 22), Decision::Accept);
+    assert_eq!(syn(&t, v6(), 80), Decision::Reject);
     // `tcp dport` carries its protocol: it never holds for ICMPv6.
     let j2 = j.replace(r#""protocol":"th""#, r#""protocol":"tcp""#);
     let t2 = nft::parse(&j2).unwrap().tables;
-    assert_eq!(
-        decide(&t2, &Packet::icmpv6(135, v6(), "eth0")).decision,
-        Decision::Reject
-    );
+    assert_eq!(icmp6(&t2, 135), Decision::Reject);
 }
 
 /// A port exempted from connection tracking before conntrack runs is `untracked` on the
@@ -270,13 +264,13 @@ fn notrack_before_conntrack_leaves_the_packet_untracked() {
     ]}"#;
     let t = nft::parse(j).unwrap().tables;
     assert_eq!(t[0].chains[0].rules[0].verdict, Verdict::Notrack);
-    assert_eq!(syn(&t, v4(), 80, "eth0"), Decision::Drop);
-    assert_eq!(syn(&t, v4(), 22, "eth0"), Decision::Accept);
+    assert_eq!(syn(&t, v4(), 80), Decision::Drop);
+    assert_eq!(syn(&t, v4(), 22), Decision::Accept);
     // The same notrack after conntrack (priority 0) changes nothing.
     let late = nft::parse(&j.replace(r#""prio":-300"#, r#""prio":0"#))
         .unwrap()
         .tables;
-    assert_eq!(syn(&late, v4(), 80, "eth0"), Decision::Accept);
+    assert_eq!(syn(&late, v4(), 80), Decision::Accept);
     // iptables' raw table: -j CT --notrack and -j NOTRACK.
     for target in ["CT --notrack", "NOTRACK"] {
         let text = format!(
@@ -286,14 +280,14 @@ fn notrack_before_conntrack_leaves_the_packet_untracked() {
              -A INPUT -p tcp -m multiport --dports 22,80 -m conntrack --ctstate NEW -j ACCEPT\nCOMMIT\n"
         );
         let t = save(&text, Family::V4);
-        assert_eq!(syn(&t, v4(), 80, "eth0"), Decision::Drop, "{target}");
-        assert_eq!(syn(&t, v4(), 22, "eth0"), Decision::Accept, "{target}");
+        assert_eq!(syn(&t, v4(), 80), Decision::Drop, "{target}");
+        assert_eq!(syn(&t, v4(), 22), Decision::Accept, "{target}");
     }
 }
 
 /// A host with a bridge to a container at 172.17.0.2 / fd00:d0c::2, forwarding both
 /// families.
-fn bridge_host() -> HostNet {
+pub(super) fn bridge_host() -> HostNet {
     HostNet {
         local: vec![v4(), v6(), "172.17.0.1".parse().unwrap()],
         routes: vec![
@@ -335,7 +329,7 @@ fn dnat_per_family_in_an_inet_table_then_forward() {
     let t = nat_json("drop", "accept");
     let c = Compiled::new(&t).with_host(bridge_host());
     // IPv4: DNAT to the container, forward admits it by its address, out of docker0.
-    let o = c.decide_connection(&Packet::tcp_syn(v4(), 8080, "eth0"));
+    let o = connect(&c, v4(), 8080);
     assert_eq!(o.decision, Decision::Accept, "{o:#?}");
     assert!(o.taken.forward);
     assert_eq!(o.taken.oif.as_deref(), Some("docker0"));
@@ -344,22 +338,17 @@ fn dnat_per_family_in_an_inet_table_then_forward() {
     assert_eq!(rule.text, "tcp dport 8080 dnat ip to 172.17.0.2:80");
     // IPv6: the ip rule does nothing to it; the ip6 one sends it on, and forward's
     // policy drops it (only the IPv4 address is admitted).
-    let o = c.decide_connection(&Packet::tcp_syn(v6(), 8080, "eth0"));
+    let o = connect(&c, v6(), 8080);
     assert_eq!(o.decision, Decision::Drop, "{o:#?}");
     assert_eq!(o.taken.nat.as_ref().unwrap().0.handle, Some(3));
-    assert!(
-        o.decided_by
-            .unwrap()
-            .describe()
-            .contains("chain forward: policy drop")
-    );
+    assert_decided_by(&o, "chain forward: policy drop");
     // REDIRECT stays local: input sees port 22.
-    let o = c.decide_connection(&Packet::tcp_syn(v4(), 2222, "eth0"));
+    let o = connect(&c, v4(), 2222);
     assert_eq!(o.decision, Decision::Accept, "{o:#?}");
     assert!(!o.taken.forward);
     assert_eq!(o.taken.nat.as_ref().unwrap().2, 22);
     // Without a DNAT, input decides: 8081 is shut by its policy.
-    let o = c.decide_connection(&Packet::tcp_syn(v4(), 8081, "eth0"));
+    let o = connect(&c, v4(), 8081);
     assert_eq!(o.decision, Decision::Drop);
     assert!(o.taken.nat.is_none() && !o.taken.forward);
     // The input chains alone would shut 8080 (what ufw believes).
@@ -382,7 +371,7 @@ fn forward_without_an_established_accept_kills_the_containers_answer() {
         })
         .collect();
     let c = Compiled::new(&t).with_host(bridge_host());
-    let o = c.decide_connection(&Packet::tcp_syn(v4(), 8080, "eth0"));
+    let o = connect(&c, v4(), 8080);
     // The SYN is admitted by its destination; the answer from 172.17.0.2 comes in on
     // docker0 and meets forward's policy.
     assert_eq!(
@@ -411,17 +400,12 @@ fn output_policy_drop_kills_the_syn_ack_of_local_and_forwarded_connections() {
     let t = nat_json("accept", "drop");
     let c = Compiled::new(&t).with_host(bridge_host());
     // Local: port 22 is admitted, its SYN-ACK dies on output.
-    let o = c.decide_connection(&Packet::tcp_syn(v4(), 22, "eth0"));
+    let o = connect(&c, v4(), 22);
     assert_eq!(o.decision, Decision::Drop, "{o:#?}");
     assert_eq!(o.taken.leg, Leg::Reply);
-    assert!(
-        o.decided_by
-            .unwrap()
-            .describe()
-            .contains("chain output: policy drop")
-    );
+    assert_decided_by(&o, "chain output: policy drop");
     // Forwarded: the container's answer crosses forward, not output.
-    let o = c.decide_connection(&Packet::tcp_syn(v4(), 8080, "eth0"));
+    let o = connect(&c, v4(), 8080);
     assert_eq!(o.decision, Decision::Accept, "{o:#?}");
 }
 
@@ -433,19 +417,15 @@ fn reply_reads_rules_from_the_answers_side() {
         Family::V4,
     );
     let c = Compiled::new(&t);
-    assert_eq!(
-        c.decide_connection(&Packet::tcp_syn(v4(), 80, "eth0"))
-            .decision,
-        Decision::Accept
-    );
-    let o = c.decide_connection(&Packet::tcp_syn(v4(), 443, "eth0"));
+    assert_eq!(connect(&c, v4(), 80).decision, Decision::Accept);
+    let o = connect(&c, v4(), 443);
     assert_eq!((o.decision, o.taken.leg), (Decision::Drop, Leg::Reply));
     // A destination-port rule names the client's ephemeral port, which it does not know.
     let t = save(
         "*filter\n:OUTPUT DROP [0:0]\n-A OUTPUT -p tcp --dport 80 -j ACCEPT\nCOMMIT\n",
         Family::V4,
     );
-    let o = Compiled::new(&t).decide_connection(&Packet::tcp_syn(v4(), 80, "eth0"));
+    let o = connect(&Compiled::new(&t), v4(), 80);
     assert_eq!(o.decision, Decision::Drop);
 }
 
@@ -459,11 +439,8 @@ fn reject_with_tcp_reset_never_holds_for_icmpv6() {
       {"rule":{"family":"ip6","table":"t","chain":"in","handle":2,"expr":[{"reject":{"type":"tcp reset"}}]}}
     ]}"#;
     let t = nft::parse(j).unwrap().tables;
-    assert_eq!(
-        decide(&t, &Packet::icmpv6(135, v6(), "eth0")).decision,
-        Decision::Accept
-    );
-    assert_eq!(syn(&t, v6(), 80, "eth0"), Decision::Reject);
+    assert_eq!(icmp6(&t, 135), Decision::Accept);
+    assert_eq!(syn(&t, v6(), 80), Decision::Reject);
 }
 
 /// Found by the kernel oracle (seed 1234): before conntrack (raw priority -300) no packet
@@ -479,14 +456,11 @@ fn ct_state_before_conntrack_reads_invalid() {
       {"rule":{"family":"inet","table":"raw","chain":"pre","handle":4,"expr":[{"match":{"op":"in","left":{"ct":{"key":"state"}},"right":"new"}},{"drop":null}]}}
     ]}"#;
     let t = nft::parse(j).unwrap().tables;
+    assert_eq!(icmp6(&t, 135), Decision::Accept);
     assert_eq!(
-        decide(&t, &Packet::icmpv6(135, v6(), "eth0")).decision,
-        Decision::Accept
-    );
-    assert_eq!(
-        syn(&t, v6(), 80, "eth0"),
+        syn(&t, v6(), 80),
         Decision::Drop,
         "notracked, then untracked"
     );
-    assert_eq!(syn(&t, v6(), 443, "eth0"), Decision::Accept, "not new yet");
+    assert_eq!(syn(&t, v6(), 443), Decision::Accept, "not new yet");
 }

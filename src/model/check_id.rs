@@ -5,8 +5,19 @@
 use super::{Family, Stage};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// A catalogue row's family column: `V4`, `V6`, or `None` for a check about neither
+/// family alone.
+macro_rules! family {
+    (None) => {
+        None
+    };
+    ($family:ident) => {
+        Some(Family::$family)
+    };
+}
+
 macro_rules! check_ids {
-    ($( $variant:ident = $name:literal, $stage:ident, $per_port:literal, $family:expr; )*) => {
+    ($( $variant:ident = $name:literal, $stage:ident, $per_port:literal, $family:ident; )*) => {
         /// A check of the decision tree. Declared in tree order: `Ord` is tree order.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum CheckId {
@@ -41,7 +52,7 @@ macro_rules! check_ids {
             /// pair.
             pub fn family(self) -> Option<Family> {
                 match self {
-                    $( CheckId::$variant => $family, )*
+                    $( CheckId::$variant => family!($family), )*
                 }
             }
         }
@@ -49,10 +60,10 @@ macro_rules! check_ids {
 }
 
 check_ids! {
-    DnsA = "dns.a", Dns, false, Some(Family::V4);
-    DnsAaaa = "dns.aaaa", Dns, false, Some(Family::V6);
-    DnsATarget = "dns.a_target", Dns, false, Some(Family::V4);
-    DnsAaaaTarget = "dns.aaaa_target", Dns, false, Some(Family::V6);
+    DnsA = "dns.a", Dns, false, V4;
+    DnsAaaa = "dns.aaaa", Dns, false, V6;
+    DnsATarget = "dns.a_target", Dns, false, V4;
+    DnsAaaaTarget = "dns.aaaa_target", Dns, false, V6;
     DnsConsistency = "dns.consistency", Dns, false, None;
     DnsReverse = "dns.reverse", Dns, false, None;
     DnsNameservers = "dns.nameservers", Dns, false, None;
@@ -63,28 +74,28 @@ check_ids! {
     DnsDns64 = "dns.dns64", Dns, false, None;
     AddressIpv6Enabled = "address.ipv6_enabled", Address, false, None;
     AddressIpv6Persistent = "address.ipv6_persistent", Address, false, None;
-    AddressGlobalIpv6 = "address.global_ipv6", Address, false, Some(Family::V6);
-    AddressGlobalIpv4 = "address.global_ipv4", Address, false, Some(Family::V4);
+    AddressGlobalIpv6 = "address.global_ipv6", Address, false, V6;
+    AddressGlobalIpv4 = "address.global_ipv4", Address, false, V4;
     AddressIpv4Dependencies = "address.ipv4_dependencies", Address, false, None;
     AddressMailSource = "address.mail_source", Address, false, None;
-    ListenerIpv4 = "listener.ipv4", Listener, true, Some(Family::V4);
-    ListenerIpv6 = "listener.ipv6", Listener, true, Some(Family::V6);
+    ListenerIpv4 = "listener.ipv4", Listener, true, V4;
+    ListenerIpv6 = "listener.ipv6", Listener, true, V6;
     ListenerConfig = "listener.config", Listener, true, None;
-    FirewallIpv4 = "firewall.ipv4", Firewall, true, Some(Family::V4);
-    FirewallIpv6 = "firewall.ipv6", Firewall, true, Some(Family::V6);
+    FirewallIpv4 = "firewall.ipv4", Firewall, true, V4;
+    FirewallIpv6 = "firewall.ipv6", Firewall, true, V6;
     FirewallIcmpv6 = "firewall.icmpv6", Firewall, false, None;
     FirewallExposure = "firewall.exposure", Firewall, false, None;
-    RouteIpv4Default = "route.ipv4_default", Route, false, Some(Family::V4);
-    RouteIpv6Default = "route.ipv6_default", Route, false, Some(Family::V6);
-    RouteIpv4Gateway = "route.ipv4_gateway", Route, false, Some(Family::V4);
-    RouteIpv6Gateway = "route.ipv6_gateway", Route, false, Some(Family::V6);
+    RouteIpv4Default = "route.ipv4_default", Route, false, V4;
+    RouteIpv6Default = "route.ipv6_default", Route, false, V6;
+    RouteIpv4Gateway = "route.ipv4_gateway", Route, false, V4;
+    RouteIpv6Gateway = "route.ipv6_gateway", Route, false, V6;
     RouteIpv6Ra = "route.ipv6_ra", Route, false, None;
-    IspEgressIpv4 = "isp.egress_ipv4", Isp, false, Some(Family::V4);
-    IspEgressIpv6 = "isp.egress_ipv6", Isp, false, Some(Family::V6);
-    IspPublicIpv4 = "isp.public_ipv4", Isp, false, Some(Family::V4);
-    IspPublicIpv6 = "isp.public_ipv6", Isp, false, Some(Family::V6);
-    IspInboundIpv4 = "isp.inbound_ipv4", Isp, true, Some(Family::V4);
-    IspInboundIpv6 = "isp.inbound_ipv6", Isp, true, Some(Family::V6);
+    IspEgressIpv4 = "isp.egress_ipv4", Isp, false, V4;
+    IspEgressIpv6 = "isp.egress_ipv6", Isp, false, V6;
+    IspPublicIpv4 = "isp.public_ipv4", Isp, false, V4;
+    IspPublicIpv6 = "isp.public_ipv6", Isp, false, V6;
+    IspInboundIpv4 = "isp.inbound_ipv4", Isp, true, V4;
+    IspInboundIpv6 = "isp.inbound_ipv6", Isp, true, V6;
     IspHttpParity = "isp.http_parity", Isp, true, None;
     IspSmtpParity = "isp.smtp_parity", Isp, true, None;
     IspNat64 = "isp.nat64", Isp, false, None;
@@ -92,8 +103,8 @@ check_ids! {
     IspAcmeHttp01 = "isp.acme_http01", Isp, false, None;
     IspResources = "isp.resources", Isp, false, None;
     IspRedirects = "isp.redirects", Isp, true, None;
-    IspPathMtuIpv4 = "isp.path_mtu_ipv4", Isp, false, Some(Family::V4);
-    IspPathMtuIpv6 = "isp.path_mtu_ipv6", Isp, false, Some(Family::V6);
+    IspPathMtuIpv4 = "isp.path_mtu_ipv4", Isp, false, V4;
+    IspPathMtuIpv6 = "isp.path_mtu_ipv6", Isp, false, V6;
     IspRegions = "isp.regions", Isp, true, None;
 }
 

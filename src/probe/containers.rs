@@ -181,12 +181,11 @@ async fn get(socket: &Path, path: &str, deadline: Instant) -> Result<Vec<u8>, Pr
     let what = socket.display().to_string();
     let work = async {
         let stream = tokio::net::UnixStream::connect(socket).await.map_err(|e| {
-            let mut err = super::io_error(&format!("connect {what}"), &e);
-            if err.kind == ProbeErrorKind::Permission {
-                err.message
-                    .push_str(" (asking the container runtime needs root or the docker group)");
-            }
-            err
+            super::io_error_needing(
+                &format!("connect {what}"),
+                &e,
+                "asking the container runtime needs root or the docker group",
+            )
         })?;
         let failed = |e: hyper::Error| {
             ProbeError::new(ProbeErrorKind::Failed, format!("{what} {path}: {e}"))
@@ -196,9 +195,7 @@ async fn get(socket: &Path, path: &str, deadline: Instant) -> Result<Vec<u8>, Pr
             .handshake::<_, Empty<Bytes>>(TokioIo::new(stream))
             .await
             .map_err(failed)?;
-        let task = tokio::spawn(async move {
-            let _ = conn.await;
-        });
+        let _task = super::ConnTask::drive(conn);
         let request = hyper::Request::get(path)
             .header(hyper::header::HOST, "docker")
             .body(Empty::<Bytes>::new())
@@ -211,7 +208,6 @@ async fn get(socket: &Path, path: &str, deadline: Instant) -> Result<Vec<u8>, Pr
             let frame = frame.map_err(failed)?;
             if let Ok(data) = frame.into_data() {
                 if out.len() + data.len() > MAX_ANSWER {
-                    task.abort();
                     return Err(ProbeError::new(
                         ProbeErrorKind::Failed,
                         format!("{what} {path}: answer larger than {MAX_ANSWER} bytes"),
@@ -220,7 +216,6 @@ async fn get(socket: &Path, path: &str, deadline: Instant) -> Result<Vec<u8>, Pr
                 out.extend_from_slice(&data);
             }
         }
-        task.abort();
         if !status.is_success() {
             return Err(ProbeError::new(
                 ProbeErrorKind::Failed,
@@ -275,12 +270,11 @@ fn docker_proxies() -> Vec<DockerProxy> {
 fn listeners_in(pid: u32) -> Result<Vec<Listener>, ProbeError> {
     let ns = format!("/proc/{pid}/ns/net");
     let file = std::fs::File::open(&ns).map_err(|e| {
-        let mut err = super::io_error(&format!("open {ns}"), &e);
-        if err.kind == ProbeErrorKind::Permission {
-            err.message
-                .push_str(" (entering a container's network namespace needs root)");
-        }
-        err
+        super::io_error_needing(
+            &format!("open {ns}"),
+            &e,
+            "entering a container's network namespace needs root",
+        )
     })?;
     let thread = std::thread::Builder::new()
         .name("dsdoctor-netns".into())

@@ -36,17 +36,25 @@ pub async fn timed<T>(
     what: &str,
     fut: impl Future<Output = Result<T, ProbeError>>,
 ) -> Probed<T> {
+    measured(async {
+        match tokio::time::timeout(limit, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(ProbeError::new(
+                ProbeErrorKind::Timeout,
+                format!(
+                    "{what}: no answer within {}",
+                    humantime::format_duration(limit)
+                ),
+            )),
+        }
+    })
+    .await
+}
+
+/// Time `fut`, which bounds its own steps.
+pub async fn measured<T>(fut: impl Future<Output = Result<T, ProbeError>>) -> Probed<T> {
     let start = Instant::now();
-    let result = match tokio::time::timeout(limit, fut).await {
-        Ok(r) => r,
-        Err(_) => Err(ProbeError::new(
-            ProbeErrorKind::Timeout,
-            format!(
-                "{what}: no answer within {}",
-                humantime::format_duration(limit)
-            ),
-        )),
-    };
+    let result = fut.await;
     Probed {
         result,
         ms: start.elapsed().as_millis() as u64,
@@ -180,12 +188,8 @@ pub async fn gather_parts(
                     "not gathered: the host has IPv4 and --expect is not ipv6",
                 )));
             }
-            let start = Instant::now();
-            let d = deps::gather(opts).await;
-            FactPart::Ipv4Deps(Some(Probed {
-                result: Ok(d),
-                ms: start.elapsed().as_millis() as u64,
-            }))
+            let d = measured(async { Ok(deps::gather(opts).await) }).await;
+            FactPart::Ipv4Deps(Some(d))
         }));
     }
 
@@ -264,26 +268,24 @@ pub async fn gather_parts(
         let l4 = l.clone();
         pending.push(Box::pin(async move {
             let hostname = host::host_facts().hostname;
-            let start = Instant::now();
             // The probe's own steps are each under the timeout; the whole is bounded
             // by a few of them in a row (MX, route, SPF rounds, connections).
             let whole = limit.saturating_mul(8);
-            let p = match tokio::time::timeout(whole, mail::gather(opts, l4.as_ref(), &hostname))
-                .await
-            {
-                Ok(r) => r,
-                Err(_) => Err(ProbeError::new(
-                    ProbeErrorKind::Timeout,
-                    format!(
-                        "mail probes: not done within {}",
-                        humantime::format_duration(whole)
-                    ),
-                )),
-            };
-            FactPart::Mail(Some(Probed {
-                result: p,
-                ms: start.elapsed().as_millis() as u64,
-            }))
+            let p = measured(async {
+                match tokio::time::timeout(whole, mail::gather(opts, l4.as_ref(), &hostname)).await
+                {
+                    Ok(r) => r,
+                    Err(_) => Err(ProbeError::new(
+                        ProbeErrorKind::Timeout,
+                        format!(
+                            "mail probes: not done within {}",
+                            humantime::format_duration(whole)
+                        ),
+                    )),
+                }
+            })
+            .await;
+            FactPart::Mail(Some(p))
         }));
     }
     if wants(PartKind::Regions) {
@@ -299,12 +301,8 @@ pub async fn gather_parts(
     }
     if wants(PartKind::Containers) {
         pending.push(Box::pin(async move {
-            let start = Instant::now();
-            let c = containers::gather(limit).await;
-            FactPart::Containers(Some(Probed {
-                result: Ok(c),
-                ms: start.elapsed().as_millis() as u64,
-            }))
+            let c = measured(async { Ok(containers::gather(limit).await) }).await;
+            FactPart::Containers(Some(c))
         }));
     }
     if wants(PartKind::Pings) {
@@ -321,6 +319,36 @@ pub async fn gather_parts(
 
 pub(crate) fn io_error(what: &str, e: &std::io::Error) -> ProbeError {
     ProbeError::new(io_kind(e), format!("{what}: {e}"))
+}
+
+/// An I/O failure of a step that needs privileges: a permission error says what it
+/// needs (`needs`: "entering a container's network namespace needs root").
+pub(crate) fn io_error_needing(what: &str, e: &std::io::Error, needs: &str) -> ProbeError {
+    let mut err = io_error(what, e);
+    if err.kind == ProbeErrorKind::Permission {
+        err.message.push_str(&format!(" ({needs})"));
+    }
+    err
+}
+
+/// An HTTP connection driven by a task of its own, aborted when this is dropped: however
+/// the exchange ends, nothing outlives the probe.
+pub(crate) struct ConnTask(tokio::task::JoinHandle<()>);
+
+impl ConnTask {
+    pub(crate) fn drive(
+        conn: impl Future<Output = Result<(), hyper::Error>> + Send + 'static,
+    ) -> ConnTask {
+        ConnTask(tokio::spawn(async move {
+            let _ = conn.await;
+        }))
+    }
+}
+
+impl Drop for ConnTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// `work` before `deadline`: its error becomes `Failed` in the words of `failed`, a late

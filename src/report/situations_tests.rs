@@ -18,18 +18,20 @@ fn interfaces(f: &Facts) -> Vec<String> {
     f.links().iter().map(|l| l.name.clone()).collect()
 }
 
-/// The text report, after checking its fixes and that it says none of `never`.
-fn text_of(name: &str, f: &Facts, never: &[&str]) -> String {
+/// The text report of test `test`'s situation, after checking its fixes and that it
+/// says none of `never`, matched against the test's snapshot.
+fn snapshot_of(test: &str, f: &Facts, never: &[&str]) -> String {
     let r = report(f);
     let problems = fix_problems(&r, &interfaces(f));
-    assert!(problems.is_empty(), "{name}: {problems:#?}");
+    assert!(problems.is_empty(), "{test}: {problems:#?}");
     let text = render(&r, Format::Text, false);
     for n in never {
         assert!(
             !text.contains(n),
-            "{name}: says {n:?}, which its facts contradict:\n{text}"
+            "{test}: says {n:?}, which its facts contradict:\n{text}"
         );
     }
+    insta::assert_snapshot!(test, text.clone());
     text
 }
 
@@ -79,6 +81,15 @@ fn renamed(f: &Facts, to: &str) -> Facts {
         .expect("facts deserialise")
 }
 
+/// The healthy host with its interface called ens3 and no IPv6 route (nor a boot
+/// network configuration to restore one from).
+fn ens3_without_an_ipv6_route() -> Facts {
+    let mut f = healthy();
+    drop_routes(&mut f, Family::V6);
+    f.boot_network = None;
+    renamed(&f, "ens3")
+}
+
 const UNREACHABLE: &str = "proto error: io error: Network is unreachable (os error 101)";
 
 #[test]
@@ -88,8 +99,8 @@ fn nothing_listening() {
     if let Ok(w) = f.web.result.as_mut() {
         w.nginx.clear();
     }
-    let text = text_of(
-        "nothing listening",
+    snapshot_of(
+        "nothing_listening",
         &f,
         &[
             "while IPv6 works",
@@ -99,7 +110,6 @@ fn nothing_listening() {
             "running nginx",
         ],
     );
-    insta::assert_snapshot!(text);
 }
 
 #[test]
@@ -127,12 +137,11 @@ fn ipv4_only_host() {
             "server {\n    listen 80;\n    server_name shop.example;\n}\n",
         )];
     }
-    let text = text_of(
-        "IPv4-only host",
+    snapshot_of(
+        "ipv4_only_host",
         &f,
         &["IPv6 clients are served", "YOUR_", "GATEWAY"],
     );
-    insta::assert_snapshot!(text);
 }
 
 #[test]
@@ -147,29 +156,21 @@ fn apache_serves_ipv4_only() {
             "<VirtualHost *:80>\n    ServerName shop.example\n</VirtualHost>\n",
         )];
     }
-    let text = text_of("Apache on IPv4 only", &f, &["nginx", "a IPv6"]);
+    let text = snapshot_of("apache_serves_ipv4_only", &f, &["nginx", "a IPv6"]);
     assert!(text.contains("Apache's `Listen 0.0.0.0:80`"), "{text}");
-    insta::assert_snapshot!(text);
 }
 
 #[test]
 fn no_eth0_and_no_ipv6_route() {
-    let mut f = healthy();
-    drop_routes(&mut f, Family::V6);
-    f.boot_network = None;
-    let mut f = renamed(&f, "ens3");
+    let mut f = ens3_without_an_ipv6_route();
     f.neighbours = Probed::ok(Vec::new());
-    let text = text_of("no eth0", &f, &["eth0"]);
+    let text = snapshot_of("no_eth0_and_no_ipv6_route", &f, &["eth0"]);
     assert!(text.contains("dev ens3"), "{text}");
-    insta::assert_snapshot!(text);
 }
 
 #[test]
 fn no_ipv6_route_with_a_router_on_the_link() {
-    let mut f = healthy();
-    drop_routes(&mut f, Family::V6);
-    f.boot_network = None;
-    let mut f = renamed(&f, "ens3");
+    let mut f = ens3_without_an_ipv6_route();
     f.neighbours = Probed::ok(vec![Neighbour {
         ip: ip("fe80::1"),
         dev: "ens3".into(),
@@ -200,13 +201,12 @@ fn no_default_route() {
     f.gateway_pings.clear();
     f.dns.resolvers = vec![std::net::SocketAddr::new(ip("10.255.255.53"), 53)];
     dns_fails(&mut f, ProbeErrorKind::Unreachable, UNREACHABLE);
-    let text = text_of("no default route", &f, &["GATEWAY"]);
+    let text = snapshot_of("no_default_route", &f, &["GATEWAY"]);
     for c in &report(&f).checks {
         assert!(!c.summary.contains("os error"), "{}: {}", c.id, c.summary);
     }
     // The raw error stays in the evidence, behind the admin's words.
     assert!(text.contains(&format!("| error: {UNREACHABLE}")), "{text}");
-    insta::assert_snapshot!(text);
 }
 
 #[test]
@@ -224,8 +224,8 @@ fn no_network_at_all() {
     f.dns.resolvers = vec![std::net::SocketAddr::new(ip("10.255.255.53"), 53)];
     dns_fails(&mut f, ProbeErrorKind::Unreachable, UNREACHABLE);
     f.dns.ptr.clear();
-    let text = text_of(
-        "no network",
+    snapshot_of(
+        "no_network_at_all",
         &f,
         &[
             "eth0",
@@ -236,7 +236,6 @@ fn no_network_at_all() {
             "$ ip",
         ],
     );
-    insta::assert_snapshot!(text);
 }
 
 #[test]
@@ -264,13 +263,12 @@ fn unprivileged() {
         process: None,
         ..listener("0.0.0.0", 80, None)
     }]);
-    let text = text_of(
+    let text = snapshot_of(
         "unprivileged",
         &f,
         &["nginx's", "permission denied: run dsdoctor as root"],
     );
     assert!(text.contains("CAP_NET_ADMIN"), "{text}");
-    insta::assert_snapshot!(text);
 }
 
 /// Postfix sends IPv6 mail from a temporary SLAAC address without PTR, and the domain's
@@ -280,10 +278,9 @@ fn postfix_sends_ipv6_mail_from_a_temporary_address() {
     let mut f = mail_host();
     temporary_source(&mut f);
     mail_of(&mut f).spf_dns = vec![spf_txt("v=spf1 ip4:203.0.113.10 -all")];
-    let text = text_of(
-        "Postfix sends from a temporary address",
+    snapshot_of(
+        "postfix_sends_ipv6_mail_from_a_temporary_address",
         &f,
         &["YOUR_", "GATEWAY", "sends no mail"],
     );
-    insta::assert_snapshot!(text);
 }

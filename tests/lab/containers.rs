@@ -33,9 +33,10 @@ const DOCKER_20_10: Docker = Docker {
 };
 
 /// The outline of every row: build the container, ask the kernel whether a client
-/// reaches the published port over (IPv4, IPv6), then run dsdoctor as root. IPv4
-/// reaches the container in every row.
-fn run_row(name: &str, docker: &Docker, kernel_says: (bool, bool)) -> (Lab, CheckRun) {
+/// reaches the published port over (IPv4, IPv6), then run dsdoctor as root, whose
+/// saved facts must replay to the same findings. IPv4 reaches the container in every
+/// row.
+fn run_row(name: &str, docker: &Docker, kernel_says: (bool, bool)) -> CheckRun {
     let mut lab = Lab::new(name);
     let sock = lab.start_docker(docker);
     assert_eq!(
@@ -45,7 +46,18 @@ fn run_row(name: &str, docker: &Docker, kernel_says: (bool, bool)) -> (Lab, Chec
     );
     let run = lab.check_with_docker(&sock);
     run.assert_status(CheckId::ListenerIpv4, P, Status::Pass);
-    (lab, run)
+    assert_replay_equals_live(&lab, &run);
+    run
+}
+
+/// The IPv6 listener finding on the published port is `status` and says each of `says`.
+fn assert_ipv6(run: &CheckRun, status: Status, says: &[&str]) {
+    run.assert_finding(CheckId::ListenerIpv6, P, status, says);
+}
+
+/// That finding's `part` says each of `says`.
+fn assert_ipv6_says(run: &CheckRun, part: Part, says: &[&str]) {
+    run.assert_says(CheckId::ListenerIpv6, P, part, says);
 }
 
 /// Replaying the saved facts (the containers part included) gives the live findings.
@@ -69,7 +81,7 @@ fn kernel(lab: &Lab) -> (bool, bool) {
 /// are rewritten to the container, which listens on both. The healthy twin.
 #[test]
 fn published_on_both_families_passes_and_names_the_container() {
-    let (lab, run) = run_row("ctr-both", &DOCKER_27_V6, (true, true));
+    let run = run_row("ctr-both", &DOCKER_27_V6, (true, true));
     run.assert_says(
         CheckId::ListenerIpv4,
         P,
@@ -88,7 +100,6 @@ fn published_on_both_families_passes_and_names_the_container() {
         Status::Pass,
         &["publishes port 8080 to both families"],
     );
-    assert_replay_equals_live(&lab, &run);
 }
 
 /// Docker 20.10 (Debian 12) with userland-proxy off: IPv4 DNAT only; IPv6 clients get
@@ -99,21 +110,18 @@ fn ipv4_dnat_only_fails_ipv6_with_the_docker_fixes() {
         daemon_json: r#"{"userland-proxy": false}"#,
         ..DOCKER_20_10
     };
-    let (lab, run) = run_row("ctr-v4-dnat", &docker, (true, false));
-    run.assert_finding(
-        CheckId::ListenerIpv6,
-        P,
+    let run = run_row("ctr-v4-dnat", &docker, (true, false));
+    assert_ipv6(
+        &run,
         Status::Fail,
         &["container web (Docker)", "ip6tables is off"],
     );
-    run.assert_says(
-        CheckId::ListenerIpv6,
-        P,
+    assert_ipv6_says(
+        &run,
         Part::Fixes,
         &["\"ip6tables\": true", "systemctl restart docker"],
     );
     run.assert_status(CheckId::ListenerConfig, P, Status::Fail);
-    assert_replay_equals_live(&lab, &run);
 }
 
 /// Docker 27 (ip6tables on by default) with userland-proxy off and a container on a
@@ -125,20 +133,9 @@ fn userland_proxy_off_with_an_ipv4_only_container_fails_ipv6() {
         daemon_json: r#"{"userland-proxy": false}"#,
         ..DOCKER_20_10
     };
-    let (lab, run) = run_row("ctr-no-proxy", &docker, (true, false));
-    run.assert_finding(
-        CheckId::ListenerIpv6,
-        P,
-        Status::Fail,
-        &["container web has no IPv6 address"],
-    );
-    run.assert_says(
-        CheckId::ListenerIpv6,
-        P,
-        Part::Fixes,
-        &["userland-proxy", "\"ipv6\": true"],
-    );
-    assert_replay_equals_live(&lab, &run);
+    let run = run_row("ctr-no-proxy", &docker, (true, false));
+    assert_ipv6(&run, Status::Fail, &["container web has no IPv6 address"]);
+    assert_ipv6_says(&run, Part::Fixes, &["userland-proxy", "\"ipv6\": true"]);
 }
 
 /// `-p 0.0.0.0:8080:80` with Docker 27's defaults: the real docker-proxy listens on
@@ -152,10 +149,9 @@ fn published_on_0000_only_fails_ipv6_and_names_docker_proxys_container() {
         inside: "0.0.0.0",
         ..DOCKER_20_10
     };
-    let (lab, run) = run_row("ctr-v4-only", &docker, (true, false));
-    run.assert_finding(
-        CheckId::ListenerIpv6,
-        P,
+    let run = run_row("ctr-v4-only", &docker, (true, false));
+    assert_ipv6(
+        &run,
         Status::Fail,
         &["publishes it as 0.0.0.0:8080->80/tcp only"],
     );
@@ -165,8 +161,7 @@ fn published_on_0000_only_fails_ipv6_and_names_docker_proxys_container() {
         Part::Fixes,
         &["-p [::]:8080:80", "docker port web"],
     );
-    run.assert_says(CheckId::ListenerIpv6, P, Part::Evidence, &["docker-proxy"]);
-    assert_replay_equals_live(&lab, &run);
+    assert_ipv6_says(&run, Part::Evidence, &["docker-proxy"]);
 }
 
 /// Docker 20.10's defaults (Debian 12): IPv4 DNAT only, but the userland proxy is on,
@@ -181,10 +176,9 @@ fn docker_proxy_carries_ipv6_to_the_container_and_is_named() {
         ..DOCKER_20_10
     };
     // IPv4 by DNAT, IPv6 through docker-proxy.
-    let (lab, run) = run_row("ctr-proxy", &docker, (true, true));
-    run.assert_finding(
-        CheckId::ListenerIpv6,
-        P,
+    let run = run_row("ctr-proxy", &docker, (true, true));
+    assert_ipv6(
+        &run,
         Status::Pass,
         &[
             "docker-proxy (pid",
@@ -192,7 +186,6 @@ fn docker_proxy_carries_ipv6_to_the_container_and_is_named() {
         ],
     );
     run.assert_status(CheckId::ListenerConfig, P, Status::Pass);
-    assert_replay_equals_live(&lab, &run);
 }
 
 /// Docker 27 rewrites IPv6 to the container's IPv6 address, but the program inside
@@ -203,20 +196,14 @@ fn container_listening_on_ipv4_only_fails_ipv6_from_its_own_sockets() {
         inside: "0.0.0.0",
         ..DOCKER_27_V6
     };
-    let (lab, run) = run_row("ctr-inside-v4", &docker, (true, false));
+    let run = run_row("ctr-inside-v4", &docker, (true, false));
     run.assert_finding(
         CheckId::ListenerIpv6,
         P,
         Status::Fail,
         &["[fd00:d0c::2]:80, where nothing listens over IPv6"],
     );
-    run.assert_says(
-        CheckId::ListenerIpv6,
-        P,
-        Part::Evidence,
-        &["in web: 0.0.0.0:80 LISTEN"],
-    );
-    assert_replay_equals_live(&lab, &run);
+    assert_ipv6_says(&run, Part::Evidence, &["in web: 0.0.0.0:80 LISTEN"]);
 }
 
 /// Run as nobody: the API socket refuses, the container's namespace cannot be entered.
@@ -262,9 +249,8 @@ fn ipv6_reaching_a_host_program_while_ipv4_goes_to_the_container_is_a_split() {
     assert!(v6.contains("served by the host"), "{v6}");
     let run = lab.check_with_docker(&sock);
     run.assert_status(CheckId::ListenerIpv4, P, Status::Pass);
-    run.assert_finding(
-        CheckId::ListenerIpv6,
-        P,
+    assert_ipv6(
+        &run,
         Status::Fail,
         &["on this host, while IPv4 clients are sent to container web (Docker) at 172.17.0.2:80"],
     );

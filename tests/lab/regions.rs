@@ -26,15 +26,35 @@ fn check_regions(lab: &Lab, n: u16) -> (CheckRun, Duration) {
     (run, start.elapsed())
 }
 
+/// The regions finding (port 80) is `status` and says each of `says`.
+fn assert_regions(run: &CheckRun, status: Status, says: &[&str]) {
+    run.assert_finding(ID, Some(80), status, says);
+}
+
+/// The API misbehaving in `mode` (two probes behind it): `check --regions asked` gives
+/// a regions finding of `status` that says each of `says`. Returns the lab (for its API
+/// log), the run, and the time the check took.
+fn api_mode_finding(
+    tag: &str,
+    mode: ApiMode,
+    asked: u16,
+    status: Status,
+    says: &[&str],
+) -> (Lab, CheckRun, Duration) {
+    let lab = world(tag, 2, mode);
+    let (run, took) = check_regions(&lab, asked);
+    assert_regions(&run, status, says);
+    (lab, run, took)
+}
+
 #[test]
 fn one_place_with_a_black_holed_ipv6_path_is_named() {
     let mut lab = world("regions-hole", 4, ApiMode::Normal);
     // WORLD[2]: NA US Ashburn, AS64503.
     lab.blackhole_probe_v6(2);
     let (run, _) = check_regions(&lab, 4);
-    run.assert_finding(
-        ID,
-        Some(80),
+    assert_regions(
+        &run,
         Status::Fail,
         &[
             "IPv6 fails from 1 of 4 places where IPv4 works",
@@ -72,7 +92,7 @@ fn every_place_healthy_passes_and_the_token_is_sent() {
         String::from_utf8_lossy(&out.stdout).to_string(),
         String::from_utf8_lossy(&out.stderr).to_string(),
     );
-    run.assert_finding(ID, Some(80), Status::Pass, &["4 places on 2 continents"]);
+    assert_regions(&run, Status::Pass, &["4 places on 2 continents"]);
     run.assert_exit(0);
     let requests = lab.api_requests();
     assert!(!requests.is_empty(), "the API was not asked");
@@ -84,11 +104,10 @@ fn every_place_healthy_passes_and_the_token_is_sent() {
 
 #[test]
 fn rate_limit_is_reported_once_with_the_quota_no_loop() {
-    let lab = world("regions-429", 2, ApiMode::RateLimited);
-    let (run, took) = check_regions(&lab, 4);
-    run.assert_finding(
-        ID,
-        Some(80),
+    let (lab, _, took) = api_mode_finding(
+        "regions-429",
+        ApiMode::RateLimited,
+        4,
         Status::Error,
         &["429", "retry after 42 s", "0 of 250 measurements left"],
     );
@@ -105,11 +124,10 @@ fn rate_limit_is_reported_once_with_the_quota_no_loop() {
 
 #[test]
 fn no_ipv6_probe_warns_with_the_ipv4_view() {
-    let lab = world("regions-422", 2, ApiMode::NoIpv6Probes);
-    let (run, _) = check_regions(&lab, 2);
-    run.assert_finding(
-        ID,
-        Some(80),
+    let (_, run, _) = api_mode_finding(
+        "regions-422",
+        ApiMode::NoIpv6Probes,
+        2,
         Status::Warn,
         &[
             "no probe could fetch the site over IPv6",
@@ -122,11 +140,10 @@ fn no_ipv6_probe_warns_with_the_ipv4_view() {
 
 #[test]
 fn a_stalled_measurement_ends_at_the_deadline_polled_at_most_twice_a_second() {
-    let lab = world("regions-stall", 2, ApiMode::Stalled);
-    let (run, took) = check_regions(&lab, 2);
-    run.assert_finding(
-        ID,
-        Some(80),
+    let (lab, _, took) = api_mode_finding(
+        "regions-stall",
+        ApiMode::Stalled,
+        2,
         Status::Error,
         &["still in progress after 30 s"],
     );

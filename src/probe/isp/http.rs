@@ -10,6 +10,7 @@
 use super::conn::{Tls, connect, tls_connect};
 use crate::facts::isp::{CertInfo, HttpProtocol, HttpResponse};
 use crate::facts::{ProbeError, ProbeErrorKind};
+use crate::probe::ConnTask;
 use crate::sanitize::clean;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::{Bytes, Incoming};
@@ -179,16 +180,6 @@ pub async fn get(req: &Request<'_>) -> Result<Fetched, ProbeError> {
     exchange(TokioIo::new(stream), protocol, req, deadline, cert).await
 }
 
-/// Aborts the connection task when the exchange ends, however it ends: nothing outlives
-/// the probe.
-struct Task(tokio::task::JoinHandle<()>);
-
-impl Drop for Task {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// The request over an established connection speaking `protocol`: the head must
 /// arrive before `deadline`; the body is read until its end, `MAX_BODY`, or the
 /// deadline, whichever comes first.
@@ -213,9 +204,7 @@ where
                     .max_header_size(MAX_HEAD)
                     .handshake::<_, Empty<Bytes>>(io)
                     .await?;
-                let task = Task(tokio::spawn(async move {
-                    let _ = conn.await;
-                }));
+                let task = ConnTask::drive(conn);
                 Ok((send.send_request(request).await?, task))
             }
             HttpProtocol::H2 => {
@@ -224,9 +213,7 @@ where
                         .max_header_list_size(MAX_HEAD as u32)
                         .handshake::<_, Empty<Bytes>>(io)
                         .await?;
-                let task = Task(tokio::spawn(async move {
-                    let _ = conn.await;
-                }));
+                let task = ConnTask::drive(conn);
                 Ok((send.send_request(request).await?, task))
             }
         }

@@ -5,6 +5,7 @@
 
 use crate::facts::{ProbeError, ProbeErrorKind};
 use crate::parse::globalping::MAX_ANSWER;
+use crate::probe::ConnTask;
 use crate::probe::isp::conn::{Tls, connect, tls_connect};
 use crate::probe::isp::http::Url;
 use crate::sanitize::clean;
@@ -31,15 +32,6 @@ pub struct Reply {
 
 fn err(kind: ProbeErrorKind, msg: impl Into<String>) -> ProbeError {
     ProbeError::new(kind, msg)
-}
-
-/// Aborts the connection task when the request ends, however it ends.
-struct Task(tokio::task::JoinHandle<()>);
-
-impl Drop for Task {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 impl Api {
@@ -157,9 +149,7 @@ impl Api {
                         .max_header_list_size(16 * 1024)
                         .handshake::<_, Full<Bytes>>(io)
                         .await?;
-                let task = Task(tokio::spawn(async move {
-                    let _ = conn.await;
-                }));
+                let task = ConnTask::drive(conn);
                 Ok::<_, hyper::Error>((send.send_request(req).await?, task))
             };
             return finish(work, deadline).await;
@@ -186,9 +176,7 @@ where
             .max_header_size(16 * 1024)
             .handshake::<_, Full<Bytes>>(io)
             .await?;
-        let task = Task(tokio::spawn(async move {
-            let _ = conn.await;
-        }));
+        let task = ConnTask::drive(conn);
         Ok::<_, hyper::Error>((send.send_request(req).await?, task))
     };
     finish(work, deadline).await
@@ -198,7 +186,7 @@ where
 /// one is refused whole: half a JSON document is no answer).
 async fn finish(
     work: impl std::future::Future<
-        Output = Result<(hyper::Response<hyper::body::Incoming>, Task), hyper::Error>,
+        Output = Result<(hyper::Response<hyper::body::Incoming>, ConnTask), hyper::Error>,
     >,
     deadline: Instant,
 ) -> Result<Reply, ProbeError> {

@@ -12,7 +12,7 @@
 //! lab's namespaces and removed with them (the namespaces and `/etc/netns` directories are
 //! recorded in the lab's teardown lists).
 
-use super::process::{CMD_TIMEOUT, cmd, run_timeout, write_file};
+use super::process::{cmd, write_file};
 use super::topology::*;
 
 /// The API's port on `CLI_V4`.
@@ -104,13 +104,7 @@ impl Lab {
         for (i, p) in probes.iter().enumerate() {
             let name = self.probe_ns(i);
             let (v4, v6, gw4, gw6) = probe_addrs(i);
-            let out = run_timeout(
-                cmd("ip", &["netns", "add", &name]),
-                CMD_TIMEOUT,
-                "ip netns add",
-            );
-            assert!(out.status.success(), "lab: ip netns add {name}: {out:?}");
-            self.created.push(name.clone());
+            self.add_netns(name.clone());
             let peer = format!("gp{i}");
             let net = self.ns(Ns::Net).to_string();
             self.must(cmd(

@@ -225,6 +225,32 @@ impl Lab {
         self.must(cmd("ip", &full));
     }
 
+    /// A network namespace of the lab, deleted with it (recorded before anything is put
+    /// in it).
+    pub(super) fn add_netns(&mut self, name: String) {
+        let out = run_timeout(
+            cmd("ip", &["netns", "add", &name]),
+            CMD_TIMEOUT,
+            "ip netns add",
+        );
+        if !out.status.success() {
+            panic!(
+                "lab: `ip netns add {name}` failed ({}): {}\nThe lab needs root and a \
+                 kernel with network namespaces.",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        self.created.push(name);
+    }
+
+    /// `sysctl -w` of each `key=value` in a lab namespace, as root; it must succeed.
+    pub(super) fn sysctl(&self, ns: Ns, settings: &[&str]) {
+        let mut args = vec!["sysctl", "-q", "-w"];
+        args.extend_from_slice(settings);
+        self.must(self.command(ns, RunAs::Root, &args));
+    }
+
     /// `ip -n NS -batch`: one `ip` command per line.
     fn ip_batch(&self, ns: Ns, batch: &str) {
         let path = self.dir_path.join(format!("ip-batch-{ns:?}.txt"));
@@ -234,20 +260,7 @@ impl Lab {
 
     fn build_network(&mut self) {
         for name in self.namespaces() {
-            let out = run_timeout(
-                cmd("ip", &["netns", "add", &name]),
-                CMD_TIMEOUT,
-                "ip netns add",
-            );
-            if !out.status.success() {
-                panic!(
-                    "lab: `ip netns add {name}` failed ({}): {}\nThe lab needs root and a \
-                     kernel with network namespaces.",
-                    out.status,
-                    String::from_utf8_lossy(&out.stderr).trim()
-                );
-            }
-            self.created.push(name);
+            self.add_netns(name);
         }
         // veth pairs created directly inside the namespaces.
         for (ns, peer) in [(Ns::Srv, "esrv"), (Ns::Cli, "ecli")] {
@@ -262,24 +275,16 @@ impl Lab {
         // Sysctls only inside the lab's own router and client: forwarding on net, and no
         // DAD on the router's and client's links (their link-local addresses are usable at
         // once). srv keeps the defaults: DAD there is a subject of dsdoctor's checks.
-        self.must(self.command(
+        self.sysctl(
             Ns::Net,
-            RunAs::Root,
             &[
-                "sysctl",
-                "-q",
-                "-w",
                 "net.ipv4.ip_forward=1",
                 "net.ipv6.conf.all.forwarding=1",
                 "net.ipv6.conf.esrv.accept_dad=0",
                 "net.ipv6.conf.ecli.accept_dad=0",
             ],
-        ));
-        self.must(self.command(
-            Ns::Cli,
-            RunAs::Root,
-            &["sysctl", "-q", "-w", "net.ipv6.conf.eth0.accept_dad=0"],
-        ));
+        );
+        self.sysctl(Ns::Cli, &["net.ipv6.conf.eth0.accept_dad=0"]);
         self.ip_batch(
             Ns::Net,
             &format!(
@@ -326,17 +331,7 @@ route add default via {gw6}
     /// down with the lab.
     pub fn add_container(&mut self, v6: bool) {
         let name = self.ctr.clone();
-        let out = run_timeout(
-            cmd("ip", &["netns", "add", &name]),
-            CMD_TIMEOUT,
-            "ip netns add",
-        );
-        assert!(
-            out.status.success(),
-            "lab: ip netns add {name}: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-        self.created.push(name.clone());
+        self.add_netns(name.clone());
         self.ip(
             Ns::Srv,
             &[
@@ -358,11 +353,7 @@ link set docker0 up
 "
             ),
         );
-        self.must(self.command(
-            Ns::Ctr,
-            RunAs::Root,
-            &["sysctl", "-q", "-w", "net.ipv6.conf.eth0.accept_dad=0"],
-        ));
+        self.sysctl(Ns::Ctr, &["net.ipv6.conf.eth0.accept_dad=0"]);
         let ctr_v6 = match v6 {
             true => {
                 format!("addr add {CTR_V6}/64 dev eth0 nodad\nroute add default via {BRIDGE_V6}\n")
@@ -379,17 +370,10 @@ route add default via {BRIDGE_V4}
 {ctr_v6}"
             ),
         );
-        self.must(self.command(
+        self.sysctl(
             Ns::Srv,
-            RunAs::Root,
-            &[
-                "sysctl",
-                "-q",
-                "-w",
-                "net.ipv4.ip_forward=1",
-                "net.ipv6.conf.all.forwarding=1",
-            ],
-        ));
+            &["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"],
+        );
         // A fresh bridge takes a moment before it passes IPv6 (the oracle saw the first
         // case's forwarded IPv6 connection time out): wait until srv reaches the
         // container over both families.
