@@ -94,6 +94,10 @@ fn every_place_healthy_passes_and_the_token_is_sent() {
     );
     assert_regions(&run, Status::Pass, &["4 places on 2 continents"]);
     run.assert_exit(0);
+    // When it was measured: a watch run that does not ask again repeats this line.
+    let today = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let asked = format!("(token) at {}T", &today[..10]);
+    run.assert_says(ID, Some(80), Part::Evidence, &[asked.as_str()]);
     let requests = lab.api_requests();
     assert!(!requests.is_empty(), "the API was not asked");
     assert!(
