@@ -2,7 +2,7 @@
 //! has a PTR that resolves back (receivers refuse IPv6 mail without one).
 
 use crate::checks::mail::{Ptr, decided_by, flags, ptr_of, seen_by_receivers, with_mail};
-use crate::checks::subject::Subject;
+use crate::checks::subject::{Subject, joined};
 use crate::checks::view::Ctx;
 use crate::facts::ProbeErrorKind;
 use crate::facts::mail::{MailFacts, MtaKind, Sending};
@@ -235,11 +235,7 @@ fn mail_source(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
     }
     s.pass(format!(
         "mail leaves from {}, each stable with a PTR that resolves back",
-        judged
-            .iter()
-            .map(|j| j.ip.to_string())
-            .collect::<Vec<_>>()
-            .join(" and ")
+        joined(judged.iter().map(|j| j.ip), " and ")
     ))
     .evidence_all(evidence)
 }

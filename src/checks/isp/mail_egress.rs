@@ -2,7 +2,7 @@
 //! MTA sends on (many providers block it, sometimes over one family only).
 
 use crate::checks::mail::with_mail;
-use crate::checks::subject::Subject;
+use crate::checks::subject::{Subject, joined};
 use crate::checks::view::Ctx;
 use crate::facts::ProbeErrorKind;
 use crate::facts::mail::{MailEgressProbe, MailFacts, Sending};
@@ -114,11 +114,7 @@ fn mail_egress(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
     }
     s.pass(format!(
         "port 25 reaches mail receivers over {}",
-        works
-            .iter()
-            .map(|f| f.name())
-            .collect::<Vec<_>>()
-            .join(" and ")
+        joined(works.iter().map(|f| f.name()), " and ")
     ))
     .evidence_all(evidence)
 }
