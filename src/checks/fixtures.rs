@@ -488,10 +488,45 @@ pub fn status(fs: &[Finding], id: CheckId, port: Option<u16>) -> Status {
 }
 
 /// The finding for `id` (and port), asserted to have `status`.
+#[track_caller]
 pub fn expect(fs: &[Finding], id: CheckId, port: Option<u16>, status: Status) -> &Finding {
     let fd = find(fs, id, port);
     assert_eq!(fd.status, status, "{fd:#?}");
     fd
+}
+
+/// One way to break a host and the finding it must then give: a row in a table of
+/// cases, named after the test it stands for so a failure says which.
+pub struct Broken {
+    pub name: &'static str,
+    pub breaks: fn(&mut Facts),
+    pub id: CheckId,
+    pub port: Option<u16>,
+    pub status: Status,
+    /// Parts the summary holds.
+    pub summary: &'static [&'static str],
+    /// Parts that some evidence line holds, each.
+    pub evidence: &'static [&'static str],
+}
+
+impl Broken {
+    /// Breaks `host`, evaluates it with `options()` and asserts the finding's status,
+    /// summary and evidence.
+    pub fn assert(&self, host: fn() -> Facts) {
+        let mut f = host();
+        (self.breaks)(&mut f);
+        let fs = crate::checks::evaluate(&f, &options());
+        let fd = find(&fs, self.id, self.port);
+        let name = self.name;
+        assert_eq!(fd.status, self.status, "{name}: {fd:#?}");
+        for part in self.summary {
+            assert!(fd.summary.contains(part), "{name}: {part:?} not in {fd:#?}");
+        }
+        for part in self.evidence {
+            let said = fd.evidence.iter().any(|l| l.contains(part));
+            assert!(said, "{name}: {part:?} not in {fd:#?}");
+        }
+    }
 }
 
 /// Asserts that `text` holds `part`, showing the text when it does not.
@@ -655,6 +690,21 @@ pub fn redirect_chain(
         hops,
         cut: None,
     }
+}
+
+/// `judged_clean`'s finding, asserted to have `status`.
+#[track_caller]
+pub fn judged_as(f: &Facts, o: &Options, id: CheckId, status: Status) -> Finding {
+    let fd = judged_clean(f, o, id);
+    assert_eq!(fd.status, status, "{fd:#?}");
+    fd
+}
+
+/// The finding for `id` (and port) when `f` is evaluated with `o`, asserted to have
+/// `status`.
+#[track_caller]
+pub fn judge(f: &Facts, o: &Options, id: CheckId, port: Option<u16>, status: Status) -> Finding {
+    expect(&crate::checks::evaluate(f, o), id, port, status).clone()
 }
 
 /// The finding of `id` (not per port), after checking that the whole report's fixes

@@ -2,7 +2,6 @@
 //! healthy host made IPv6-only behind a DNS64 resolver, its NAT64 path broken one way per
 //! test.
 
-use crate::checks::evaluate;
 use crate::checks::fixtures::*;
 use crate::facts::isp::*;
 use crate::facts::*;
@@ -61,8 +60,8 @@ fn target(f: &mut Facts) -> &mut Nat64Probe {
     &mut nat(f).as_mut().expect("NAT64 facts").targets[0]
 }
 
-fn judged(f: &Facts, o: &Options) -> Finding {
-    judged_clean(f, o, ID)
+fn judged(f: &Facts, o: &Options, status: Status) -> Finding {
+    judged_as(f, o, ID, status)
 }
 
 fn fix_text(fd: &Finding) -> String {
@@ -75,16 +74,14 @@ fn fix_text(fd: &Finding) -> String {
 
 #[test]
 fn dual_stack_host_without_dns64_does_not_use_nat64() {
-    let fd = judged(&healthy_online(), &options());
-    assert_eq!(fd.status, Status::Skip, "{fd:#?}");
+    let fd = judged(&healthy_online(), &options(), Status::Skip);
     assert_has(&fd.summary, "NAT64 is not in use");
 }
 
 #[test]
 fn ipv6_only_host_whose_nat64_translates_passes() {
     let f = ipv6_only_with_nat64();
-    let fd = judged(&f, &options());
-    assert_eq!(fd.status, Status::Pass, "{fd:#?}");
+    let fd = judged(&f, &options(), Status::Pass);
     assert_has(&fd.summary, "2001:db8:46::/96");
     assert_has(&fd.summary, "full-size requests included");
     assert_line(
@@ -108,8 +105,7 @@ fn dns64_without_a_translator_fails_naming_the_prefix_and_the_route() {
         "connect to [2001:db8:46::c633:640a]:8180: No route to host",
     );
     t.full_size = Some(Probed::err(ProbeErrorKind::Unreachable, "no route"));
-    let fd = judged(&f, &options());
-    assert_eq!(fd.status, Status::Fail, "{fd:#?}");
+    let fd = judged(&f, &options(), Status::Fail);
     assert_has(&fd.summary, "NAT64 prefix 2001:db8:46::/96 leads nowhere");
     assert_has(&fd.summary, "198.51.100.10:8180");
     assert_has(&fd.explanation, "Jool, Tayga, a cloud NAT64 gateway");
@@ -135,8 +131,7 @@ fn lost_packet_too_big_through_the_translator_is_a_path_mtu_failure() {
         ProbeErrorKind::Timeout,
         "a 3000-byte request to [2001:db8:46::c633:640a]:8180: no answer within 5s",
     ));
-    let fd = judged(&f, &options());
-    assert_eq!(fd.status, Status::Fail, "{fd:#?}");
+    let fd = judged(&f, &options(), Status::Fail);
     assert_has(
         &fd.summary,
         "path MTU discovery through the translator is broken",
@@ -154,8 +149,7 @@ fn ipv6_only_host_with_no_nat64_at_all_is_warned() {
     n.targets = vec![echo_through(WELL_KNOWN)];
     n.targets[0].tcp_ms = Probed::err(ProbeErrorKind::Timeout, "connect: timed out");
     n.targets[0].full_size = Some(Probed::err(ProbeErrorKind::Timeout, "timed out"));
-    let fd = judged(&f, &options());
-    assert_eq!(fd.status, Status::Warn, "{fd:#?}");
+    let fd = judged(&f, &options(), Status::Warn);
     assert_has(&fd.summary, "no NAT64");
     assert_has(&fd.summary, "IPv4-only destinations are out of reach");
     // The well-known prefix tried by chance is no verdict on anything.
@@ -172,8 +166,7 @@ fn a_translator_nobody_announces_is_warned_with_the_resolver_fix() {
     let n = nat(&mut f).as_mut().unwrap();
     n.prefix = Some((WELL_KNOWN, PrefixSource::WellKnown));
     n.targets = vec![echo_through(WELL_KNOWN)];
-    let fd = judged(&f, &options());
-    assert_eq!(fd.status, Status::Warn, "{fd:#?}");
+    let fd = judged(&f, &options(), Status::Warn);
     assert_has(
         &fd.summary,
         "neither the resolver (DNS64) nor a router (PREF64)",
@@ -190,8 +183,7 @@ fn pref64_other_than_the_dns64_prefix_is_warned() {
         dev: Some("eth0".into()),
         lifetime_s: 1800,
     }]);
-    let fd = judged(&f, &options());
-    assert_eq!(fd.status, Status::Warn, "{fd:#?}");
+    let fd = judged(&f, &options(), Status::Warn);
     assert_has(&fd.summary, "the router fe80::1 advertises 64:ff9b::/96");
     assert_line(
         &fd.evidence,
@@ -204,15 +196,14 @@ fn pref64_other_than_the_dns64_prefix_is_warned() {
         dev: Some("eth0".into()),
         lifetime_s: 1800,
     }]);
-    assert_eq!(judged(&f, &options()).status, Status::Pass);
+    judged(&f, &options(), Status::Pass);
 }
 
 #[test]
 fn without_ipv6_egress_the_question_is_moot() {
     let mut f = ipv6_only_with_nat64();
     drop_routes(&mut f, Family::V6);
-    let fd = judged(&f, &options());
-    assert_eq!(fd.status, Status::Skip, "{fd:#?}");
+    let fd = judged(&f, &options(), Status::Skip);
     assert_cause(&fd, CheckId::RouteIpv6Default);
 }
 
@@ -224,20 +215,19 @@ fn dependencies_by_name_are_covered_only_when_the_translator_answers() {
     if let Some(Ok(d)) = f.ipv4_deps.as_mut().map(|p| p.result.as_mut()) {
         d.package_sources = Probed::ok(vec![mirror]);
     }
-    let deps = |f: &Facts| {
-        find(
-            &evaluate(f, &options()),
+    let deps = |f: &Facts, status| {
+        judge(
+            f,
+            &options(),
             CheckId::AddressIpv4Dependencies,
             None,
+            status,
         )
-        .clone()
     };
-    let fd = deps(&f);
-    assert_eq!(fd.status, Status::Pass, "{fd:#?}");
+    let fd = deps(&f, Status::Pass);
     assert_has(&fd.summary, "translation verified by isp.nat64");
     target(&mut f).tcp_ms = Probed::err(ProbeErrorKind::Timeout, "connect: timed out");
-    let fd = deps(&f);
-    assert_eq!(fd.status, Status::Fail, "{fd:#?}");
+    let fd = deps(&f, Status::Fail);
     assert_line(&fd.evidence, "leads to no translator (see isp.nat64)");
 }
 
@@ -251,8 +241,7 @@ fn a_dual_stack_host_that_lost_its_ipv4_route_is_not_sent_to_nat64() {
         prefix: Some((WELL_KNOWN, PrefixSource::WellKnown)),
         targets: vec![echo_through(WELL_KNOWN)],
     });
-    let fd = judged(&f, &options());
-    assert_eq!(fd.status, Status::Skip, "{fd:#?}");
+    let fd = judged(&f, &options(), Status::Skip);
     assert_cause(&fd, CheckId::RouteIpv4Default);
 }
 
@@ -263,8 +252,7 @@ fn pref64_unread_without_privilege_is_said_and_changes_nothing() {
         ProbeErrorKind::Permission,
         "reading router advertisements (PREF64) needs root or CAP_NET_RAW",
     );
-    let fd = judged(&f, &options());
-    assert_eq!(fd.status, Status::Pass, "{fd:#?}");
+    let fd = judged(&f, &options(), Status::Pass);
     assert_line(
         &fd.evidence,
         "PREF64 not read: reading router advertisements (PREF64) needs root or CAP_NET_RAW",
