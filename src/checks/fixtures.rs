@@ -509,9 +509,18 @@ pub struct Broken {
     pub evidence: &'static [&'static str],
 }
 
+/// Asserts every row of `cases` on `host`.
+#[track_caller]
+pub fn assert_broken(cases: &[Broken], host: fn() -> Facts) {
+    for case in cases {
+        case.assert(host);
+    }
+}
+
 impl Broken {
     /// Breaks `host`, evaluates it with `options()` and asserts the finding's status,
     /// summary and evidence.
+    #[track_caller]
     pub fn assert(&self, host: fn() -> Facts) {
         let mut f = host();
         (self.breaks)(&mut f);

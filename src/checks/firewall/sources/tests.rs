@@ -3,11 +3,10 @@
 //! them (nft and iptables with ipsets). The healthy host serves port 80 at 203.0.113.10
 //! and 2001:db8:1::10; its echo service is at 198.51.100.10 and 2001:db8:2::10.
 
-use crate::checks::evaluate;
 use crate::checks::fixtures::*;
 use crate::facts::Probed;
 use crate::facts::firewall::{FirewallFacts, Source, SshSession};
-use crate::model::{CheckId, Family, Status};
+use crate::model::{CheckId, Family, Finding, Status};
 use crate::parse::{ipset, iptables};
 
 const IPSETS: &str = include_str!("../../../../tests/fixtures/firewall/ipset.save");
@@ -39,6 +38,13 @@ const SADDR6: &str = r#"{"payload":{"protocol":"ip6","field":"saddr"}}"#;
 const DPORT80: &str =
     r#"{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":80}}"#;
 
+/// The healthy host's finding for `id` on port 80 behind `fw`, asserted to have `status`.
+fn judged(fw: FirewallFacts, id: CheckId, status: Status) -> Finding {
+    let mut f = healthy();
+    f.firewall = Probed::ok(fw);
+    judge(&f, &options(), id, Some(80), status)
+}
+
 fn lookup(saddr: &str, set: &str) -> String {
     format!(r#"{{"match":{{"op":"==","left":{saddr},"right":"@{set}"}}}}"#)
 }
@@ -57,17 +63,18 @@ fn iptables_with_ipsets(v4: &str) -> FirewallFacts {
 /// named with how many addresses it refuses.
 #[test]
 fn ban_set_passes_and_is_named() {
-    let mut f = healthy();
-    f.firewall = Probed::ok(nft(
-        "ipv4_addr",
-        &[("f2b-sshd", r#""192.0.2.77","203.0.113.66","198.51.100.99""#)],
-        &[
-            &format!(r#"{},{{"reject":null}}"#, lookup(SADDR4, "f2b-sshd")),
-            &format!(r#"{DPORT80},{{"accept":null}}"#),
-        ],
-    ));
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Pass);
+    let fd = judged(
+        nft(
+            "ipv4_addr",
+            &[("f2b-sshd", r#""192.0.2.77","203.0.113.66","198.51.100.99""#)],
+            &[
+                &format!(r#"{},{{"reject":null}}"#, lookup(SADDR4, "f2b-sshd")),
+                &format!(r#"{DPORT80},{{"accept":null}}"#),
+            ],
+        ),
+        CheckId::FirewallIpv4,
+        Status::Pass,
+    );
     assert_line(
         &fd.evidence,
         "fail2ban set f2b-sshd (nft inet host): 3 addresses rejected by nft inet host chain input handle 10: ip saddr @f2b-sshd reject",
@@ -78,17 +85,18 @@ fn ban_set_passes_and_is_named() {
 /// A site admitted only from an office set fails, naming the set.
 #[test]
 fn office_allow_list_fails_naming_the_set() {
-    let mut f = healthy();
-    f.firewall = Probed::ok(nft(
-        "ipv6_addr",
-        &[("office", r#"{"prefix":{"addr":"2001:db8:a::","len":48}}"#)],
-        &[&format!(
-            r#"{},{DPORT80},{{"accept":null}}"#,
-            lookup(SADDR6, "office")
-        )],
-    ));
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv6, Some(80), Status::Fail);
+    let fd = judged(
+        nft(
+            "ipv6_addr",
+            &[("office", r#"{"prefix":{"addr":"2001:db8:a::","len":48}}"#)],
+            &[&format!(
+                r#"{},{DPORT80},{{"accept":null}}"#,
+                lookup(SADDR6, "office")
+            )],
+        ),
+        CheckId::FirewallIpv6,
+        Status::Fail,
+    );
     assert_has(&fd.summary, "admitted only from set office (nft inet host)");
     assert_line(
         &fd.evidence,
@@ -101,8 +109,7 @@ fn office_allow_list_fails_naming_the_set() {
 /// warning that names the set and the regions.
 #[test]
 fn geo_set_warns_naming_set_and_continents() {
-    let mut f = healthy();
-    f.firewall = Probed::ok(nft(
+    let fw = nft(
         "ipv4_addr",
         &[(
             "geo-block",
@@ -112,9 +119,8 @@ fn geo_set_warns_naming_set_and_continents() {
             &format!(r#"{},{{"drop":null}}"#, lookup(SADDR4, "geo-block")),
             &format!(r#"{DPORT80},{{"accept":null}}"#),
         ],
-    ));
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Warn);
+    );
+    let fd = judged(fw.clone(), CheckId::FirewallIpv4, Status::Warn);
     assert_has(&fd.summary, "shuts clients in Asia, Oceania out");
     assert_has(&fd.summary, "set geo-block (nft inet host)");
     assert_line(
@@ -122,45 +128,49 @@ fn geo_set_warns_naming_set_and_continents() {
         "clients in Asia (203.178.136.0/24) are shut out",
     );
     // IPv6 is untouched by an IPv4 set.
-    expect(&fs, CheckId::FirewallIpv6, Some(80), Status::Pass);
+    judged(fw, CheckId::FirewallIpv6, Status::Pass);
 }
 
 /// The nft range form of everyone as an allow set is the whole internet: pass.
 #[test]
 fn range_of_everyone_in_a_set_passes() {
-    let mut f = healthy();
-    f.firewall = Probed::ok(nft(
-        "ipv4_addr",
-        &[("all", r#"{"range":["0.0.0.0","255.255.255.255"]}"#)],
-        &[&format!(
-            r#"{},{DPORT80},{{"accept":null}}"#,
-            lookup(SADDR4, "all")
-        )],
-    ));
-    let fs = evaluate(&f, &options());
-    expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Pass);
+    judged(
+        nft(
+            "ipv4_addr",
+            &[("all", r#"{"range":["0.0.0.0","255.255.255.255"]}"#)],
+            &[&format!(
+                r#"{},{DPORT80},{{"accept":null}}"#,
+                lookup(SADDR4, "all")
+            )],
+        ),
+        CheckId::FirewallIpv4,
+        Status::Pass,
+    );
 }
 
 /// iptables with an ipset ban list (pass, named) and with an ipset allow-list only
 /// (fail, named).
 #[test]
 fn ipset_ban_list_passes_and_allow_list_fails() {
-    let mut f = healthy();
-    f.firewall = Probed::ok(iptables_with_ipsets(
-        "*filter\n:INPUT DROP [0:0]\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp -m set --match-set f2b-sshd src -j REJECT --reject-with icmp-port-unreachable\n-A INPUT -p tcp --dport 80 -j ACCEPT\nCOMMIT\n",
-    ));
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Pass);
+    let fd = judged(
+        iptables_with_ipsets(
+            "*filter\n:INPUT DROP [0:0]\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp -m set --match-set f2b-sshd src -j REJECT --reject-with icmp-port-unreachable\n-A INPUT -p tcp --dport 80 -j ACCEPT\nCOMMIT\n",
+        ),
+        CheckId::FirewallIpv4,
+        Status::Pass,
+    );
     assert_line(
         &fd.evidence,
         "fail2ban set f2b-sshd (ipset): 3 addresses rejected",
     );
 
-    f.firewall = Probed::ok(iptables_with_ipsets(
-        "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 80 -m set --match-set office4 src -j ACCEPT\nCOMMIT\n",
-    ));
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Fail);
+    let fd = judged(
+        iptables_with_ipsets(
+            "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 80 -m set --match-set office4 src -j ACCEPT\nCOMMIT\n",
+        ),
+        CheckId::FirewallIpv4,
+        Status::Fail,
+    );
     assert_has(&fd.summary, "admitted only from set office4 (ipset)");
 }
 
@@ -168,7 +178,6 @@ fn ipset_ban_list_passes_and_allow_list_fails() {
 /// port, "LOCKED OUT" in the evidence; the other family says its address is unknown.
 #[test]
 fn ssh_client_locked_out_is_on_screen() {
-    let mut f = healthy();
     let mut fw = nft(
         "ipv6_addr",
         &[("bad", r#"{"prefix":{"addr":"2001:db8:5::","len":48}}"#)],
@@ -183,15 +192,13 @@ fn ssh_client_locked_out_is_on_screen() {
         server: "2001:db8:1::10".parse().unwrap(),
         server_port: 80,
     });
-    f.firewall = Probed::ok(fw.clone());
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv6, Some(80), Status::Warn);
+    let fd = judged(fw.clone(), CheckId::FirewallIpv6, Status::Warn);
     assert_has(&fd.summary, "not from your own SSH client");
     assert_line(
         &fd.evidence,
         "LOCKED OUT: a new SSH connection from your client 2001:db8:5::7 (SSH_CONNECTION) to [2001:db8:1::10]:80 over IPv6 would be dropped by nft inet host chain input handle 10",
     );
-    let v4 = expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Pass);
+    let v4 = judged(fw.clone(), CheckId::FirewallIpv4, Status::Pass);
     assert_line(
         &v4.evidence,
         "your SSH session comes over IPv6 (from 2001:db8:5::7): your own IPv4 address is not known",
@@ -199,9 +206,7 @@ fn ssh_client_locked_out_is_on_screen() {
 
     // Admitted: said on the SSH port, and the answer stays a pass.
     fw.tables[0].sets[0].elems.clear();
-    f.firewall = Probed::ok(fw);
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv6, Some(80), Status::Pass);
+    let fd = judged(fw, CheckId::FirewallIpv6, Status::Pass);
     assert_line(
         &fd.evidence,
         "your SSH client 2001:db8:5::7 (SSH_CONNECTION) may open new connections",
@@ -221,8 +226,13 @@ fn echo_service_admitted_unlike_the_internet_is_said() {
             lookup(SADDR4, "monitoring")
         )],
     ));
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Fail);
+    let fd = judge(
+        &f,
+        &options(),
+        CheckId::FirewallIpv4,
+        Some(80),
+        Status::Fail,
+    );
     assert_line(
         &fd.evidence,
         "the echo service's connect-back from 198.51.100.10 is admitted",
