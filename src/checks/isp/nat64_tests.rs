@@ -3,6 +3,7 @@
 //! test.
 
 use crate::checks::fixtures::*;
+use crate::checks::host::{Nat64State, nat64_state};
 use crate::facts::isp::*;
 use crate::facts::*;
 use crate::model::{CheckId, Family, Finding, Status};
@@ -52,6 +53,17 @@ fn ipv6_only_with_nat64() -> Facts {
     f
 }
 
+/// The IPv6-only host whose resolver does no DNS64: the well-known prefix is tried by
+/// chance, and its translator answers.
+fn well_known_only() -> Facts {
+    let mut f = ipv6_only_with_nat64();
+    f.dns.dns64 = Probed::ok(Vec::new());
+    let n = nat(&mut f).as_mut().expect("NAT64 facts");
+    n.prefix = Some((WELL_KNOWN, PrefixSource::WellKnown));
+    n.targets = vec![echo_through(WELL_KNOWN)];
+    f
+}
+
 fn nat(f: &mut Facts) -> &mut Option<Nat64Facts> {
     &mut f.isp.result.as_mut().expect("ISP facts").nat64
 }
@@ -90,10 +102,7 @@ fn ipv6_only_host_whose_nat64_translates_passes() {
     );
     assert_line(&fd.evidence, "towards the translator: route default via");
     assert_line(&fd.evidence, "the echo service saw 192.168.255.7");
-    assert_eq!(
-        crate::checks::host::nat64_state(&f),
-        crate::checks::host::Nat64State::Works(prefix())
-    );
+    assert_eq!(nat64_state(&f), Nat64State::Works(prefix()));
 }
 
 #[test]
@@ -118,10 +127,7 @@ fn dns64_without_a_translator_fails_naming_the_prefix_and_the_route() {
     assert_has(&fixes, "/etc/tayga.conf");
     assert_has(&fixes, "dns64-prefix: 2001:db8:46::/96");
     assert_has(&fixes, "dns64 2001:db8:46::/96 { clients { any; }; };");
-    assert_eq!(
-        crate::checks::host::nat64_state(&f),
-        crate::checks::host::Nat64State::Broken(prefix())
-    );
+    assert_eq!(nat64_state(&f), Nat64State::Broken(prefix()));
 }
 
 #[test]
@@ -142,30 +148,20 @@ fn lost_packet_too_big_through_the_translator_is_a_path_mtu_failure() {
 
 #[test]
 fn ipv6_only_host_with_no_nat64_at_all_is_warned() {
-    let mut f = ipv6_only_with_nat64();
-    f.dns.dns64 = Probed::ok(Vec::new());
-    let n = nat(&mut f).as_mut().unwrap();
-    n.prefix = Some((WELL_KNOWN, PrefixSource::WellKnown));
-    n.targets = vec![echo_through(WELL_KNOWN)];
-    n.targets[0].tcp_ms = Probed::err(ProbeErrorKind::Timeout, "connect: timed out");
-    n.targets[0].full_size = Some(Probed::err(ProbeErrorKind::Timeout, "timed out"));
+    let mut f = well_known_only();
+    let t = target(&mut f);
+    t.tcp_ms = Probed::err(ProbeErrorKind::Timeout, "connect: timed out");
+    t.full_size = Some(Probed::err(ProbeErrorKind::Timeout, "timed out"));
     let fd = judged(&f, &options(), Status::Warn);
     assert_has(&fd.summary, "no NAT64");
     assert_has(&fd.summary, "IPv4-only destinations are out of reach");
     // The well-known prefix tried by chance is no verdict on anything.
-    assert_eq!(
-        crate::checks::host::nat64_state(&f),
-        crate::checks::host::Nat64State::Unknown
-    );
+    assert_eq!(nat64_state(&f), Nat64State::Unknown);
 }
 
 #[test]
 fn a_translator_nobody_announces_is_warned_with_the_resolver_fix() {
-    let mut f = ipv6_only_with_nat64();
-    f.dns.dns64 = Probed::ok(Vec::new());
-    let n = nat(&mut f).as_mut().unwrap();
-    n.prefix = Some((WELL_KNOWN, PrefixSource::WellKnown));
-    n.targets = vec![echo_through(WELL_KNOWN)];
+    let f = well_known_only();
     let fd = judged(&f, &options(), Status::Warn);
     assert_has(
         &fd.summary,
