@@ -172,10 +172,10 @@ fn nat_v4(target: &str) -> crate::facts::firewall::FirewallFacts {
     }
 }
 
-fn ports_80() -> crate::options::Options {
-    let mut o = options();
-    o.target.ports = vec![80];
-    o
+/// The finding of `id` on port 80 (the fixture's one port), asserted to have `status`.
+#[track_caller]
+fn on_80(f: &Facts, id: CheckId, status: Status) -> crate::model::Finding {
+    judge(f, &options(), id, Some(80), status)
 }
 
 /// A REDIRECT sends IPv4 clients of port 80 to port 8080, where the server listens
@@ -185,18 +185,16 @@ fn redirected_port_is_judged_by_the_sockets_it_is_redirected_to() {
     let mut f = healthy();
     f.firewall = Probed::ok(nat_v4("REDIRECT --to-ports 8080"));
     f.listeners = Probed::ok(vec![listener("0.0.0.0", 8080, None)]);
-    let fs = evaluate(&f, &ports_80());
-    let v4 = expect(&fs, CheckId::ListenerIpv4, Some(80), Status::Pass);
+    let v4 = on_80(&f, CheckId::ListenerIpv4, Status::Pass);
     assert_has(&v4.summary, "IPv4 connections to port 80 are rewritten to");
     assert_has(&v4.summary, ":8080 by iptables -t nat PREROUTING");
     assert_line(&v4.evidence, "path taken: prerouting DNAT to");
-    let v6 = expect(&fs, CheckId::ListenerIpv6, Some(80), Status::Fail);
+    let v6 = on_80(&f, CheckId::ListenerIpv6, Status::Fail);
     assert_has(&v6.summary, "nothing listens on port 80");
 
     // Nothing on the redirect's port: the failure says where it looked.
     f.listeners = Probed::ok(vec![listener("0.0.0.0", 80, None)]);
-    let fs = evaluate(&f, &ports_80());
-    let v4 = expect(&fs, CheckId::ListenerIpv4, Some(80), Status::Fail);
+    let v4 = on_80(&f, CheckId::ListenerIpv4, Status::Fail);
     assert_has(&v4.summary, "rewritten to");
     assert_has(&v4.summary, "nothing listens on port 8080");
 }
@@ -212,12 +210,11 @@ fn dnat_to_another_host_names_the_target() {
     }
     f.firewall = Probed::ok(nat_v4("DNAT --to-destination 192.0.2.50:80"));
     f.listeners = Probed::ok(Vec::new());
-    let fs = evaluate(&f, &ports_80());
-    let v4 = expect(&fs, CheckId::ListenerIpv4, Some(80), Status::Pass);
+    let v4 = on_80(&f, CheckId::ListenerIpv4, Status::Pass);
     assert_has(
         &v4.summary,
         "are DNATed to 192.0.2.50:80 by iptables -t nat PREROUTING",
     );
     assert_has(&v4.summary, "forwarded");
-    expect(&fs, CheckId::ListenerIpv6, Some(80), Status::Fail);
+    on_80(&f, CheckId::ListenerIpv6, Status::Fail);
 }
