@@ -143,6 +143,23 @@ pub fn loopback() -> Link {
     }
 }
 
+/// An up Ethernet-like link (MTU 1500) with `addrs`.
+pub fn ethernet(index: u32, name: &str, addrs: Vec<AddrFacts>) -> Link {
+    Link {
+        index,
+        name: name.into(),
+        up: true,
+        loopback: false,
+        addrs,
+        mtu: Some(1500),
+    }
+}
+
+/// Adds `link` to the host's links.
+pub fn add_link(f: &mut Facts, link: Link) {
+    f.links.result.as_mut().expect("links").push(link);
+}
+
 pub fn healthy() -> Facts {
     let sysctl = Sysctls {
         disable_ipv6: BTreeMap::from([
@@ -167,18 +184,15 @@ pub fn healthy() -> Facts {
         },
         links: Probed::ok(vec![
             loopback(),
-            Link {
-                index: 2,
-                name: "eth0".into(),
-                up: true,
-                loopback: false,
-                addrs: vec![
+            ethernet(
+                2,
+                "eth0",
+                vec![
                     addr("203.0.113.10", 24),
                     addr("2001:db8:1::10", 64),
                     addr("fe80::10", 64),
                 ],
-                mtu: Some(1500),
-            },
+            ),
         ]),
         routes: Probed::ok(vec![
             Route {

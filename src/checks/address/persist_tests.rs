@@ -458,16 +458,7 @@ fn every_hop_of_a_multipath_default_route_is_judged() {
 #[test]
 fn a_declared_link_with_nothing_in_use_is_compared_too() {
     let mut f = healthy();
-    if let Ok(links) = f.links.result.as_mut() {
-        links.push(Link {
-            index: 3,
-            name: "eth1".into(),
-            up: true,
-            loopback: false,
-            addrs: vec![addr("fe80::11", 64)],
-            mtu: Some(1500),
-        });
-    }
+    add_link(&mut f, ethernet(3, "eth1", vec![addr("fe80::11", 64)]));
     let np = format!("{NETPLAN}    eth1:\n      addresses: [2001:db8:7::1/64]\n");
     f.boot_network = Some(Probed::ok(boot(&[
         ("/usr/sbin/netplan", ""),
