@@ -49,38 +49,88 @@ fn set_nginx(f: &mut Facts, n: NginxInstance) {
     }
 }
 
-#[test]
-fn dual_stack_host_not_asked_skips_and_says_how_to_ask() {
-    let fd = judged(&healthy(), &options(), Status::Skip);
-    assert_has(&fd.summary, "dsdoctor check shop.example --expect ipv6");
+/// A host and the question asked, and what the finding says: one former test per row.
+struct Case {
+    name: &'static str,
+    host: fn() -> Facts,
+    opts: fn() -> Options,
+    status: Status,
+    summary: &'static [&'static str],
+    evidence: &'static [&'static str],
+    explanation: &'static [&'static str],
+    /// The first fix's first command, exactly.
+    first_command: Option<&'static str>,
 }
 
-#[test]
-fn dual_stack_host_asked_gets_a_readiness_warning_never_a_failure() {
-    let mut f = healthy();
+/// nginx passes requests to an IPv4 literal.
+fn proxied_to_literal(mut f: Facts) -> Facts {
     set_nginx(&mut f, proxied_to("198.51.100.7:8080"));
-    let fd = judged(&f, &expect_v6(), Status::Warn);
-    assert_has(&fd.summary, "not ready to drop IPv4");
-    assert_has(&fd.summary, "/etc/nginx/sites/shop.conf:6");
-    // The fixture's resolv.conf names an IPv4 name server only.
-    assert_line(&fd.evidence, "name server 192.0.2.53 in /etc/resolv.conf");
-    assert_line(&fd.evidence, "every lookup would fail");
-    assert_has(&fd.explanation, "DNS64 never sees it");
+    f
 }
 
+const CASES: &[Case] = &[
+    Case {
+        name: "dual_stack_host_not_asked_skips_and_says_how_to_ask",
+        host: healthy,
+        opts: options,
+        status: Status::Skip,
+        summary: &["dsdoctor check shop.example --expect ipv6"],
+        evidence: &[],
+        explanation: &[],
+        first_command: None,
+    },
+    Case {
+        name: "dual_stack_host_asked_gets_a_readiness_warning_never_a_failure",
+        host: || proxied_to_literal(healthy()),
+        opts: expect_v6,
+        status: Status::Warn,
+        summary: &["not ready to drop IPv4", "/etc/nginx/sites/shop.conf:6"],
+        // The fixture's resolv.conf names an IPv4 name server only.
+        evidence: &[
+            "name server 192.0.2.53 in /etc/resolv.conf",
+            "every lookup would fail",
+        ],
+        explanation: &["DNS64 never sees it"],
+        first_command: None,
+    },
+    Case {
+        name: "ipv6_only_host_with_an_ipv4_literal_backend_fails_with_file_and_line",
+        host: || proxied_to_literal(ipv6_only()),
+        opts: options,
+        status: Status::Fail,
+        summary: &[
+            "no IPv4 address outside loopback",
+            "nginx proxy_pass 198.51.100.7 (/etc/nginx/sites/shop.conf:6)",
+        ],
+        evidence: &["which NAT64 never covers"],
+        explanation: &[],
+        first_command: Some("sed -n '6p' /etc/nginx/sites/shop.conf"),
+    },
+];
+
 #[test]
-fn ipv6_only_host_with_an_ipv4_literal_backend_fails_with_file_and_line() {
-    let mut f = ipv6_only();
-    set_nginx(&mut f, proxied_to("198.51.100.7:8080"));
-    let fd = judged(&f, &options(), Status::Fail);
-    assert_has(&fd.summary, "no IPv4 address outside loopback");
-    assert_has(
-        &fd.summary,
-        "nginx proxy_pass 198.51.100.7 (/etc/nginx/sites/shop.conf:6)",
-    );
-    assert_line(&fd.evidence, "which NAT64 never covers");
-    let fix = &fd.fixes[0];
-    assert_eq!(fix.commands[0], "sed -n '6p' /etc/nginx/sites/shop.conf");
+fn each_case_gives_its_finding() {
+    for case in CASES {
+        let name = case.name;
+        let fd = judged_clean(&(case.host)(), &(case.opts)(), ID);
+        assert_eq!(fd.status, case.status, "{name}: {fd:#?}");
+        let said = |text: &str, part: &str| {
+            assert!(text.contains(part), "{name}: {part:?} not in {fd:#?}")
+        };
+        for part in case.summary {
+            said(&fd.summary, part);
+        }
+        for part in case.evidence {
+            let line = fd.evidence.iter().any(|l| l.contains(part));
+            assert!(line, "{name}: {part:?} not in {fd:#?}");
+        }
+        for part in case.explanation {
+            said(&fd.explanation, part);
+        }
+        if let Some(cmd) = case.first_command {
+            assert_eq!(fd.fixes[0].commands[0], cmd, "{name}");
+        }
+    }
 }
 
 /// "No NAT64 gateway in reach" only where the resolver was asked and said so: a resolver
