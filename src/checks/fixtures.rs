@@ -552,6 +552,13 @@ impl Broken {
     }
 }
 
+/// The fix of `fd` whose title holds `part`, panicking with the finding when none does.
+#[track_caller]
+pub fn fix_titled<'a>(fd: &'a Finding, part: &str) -> &'a crate::model::Fix {
+    let fix = fd.fixes.iter().find(|x| x.title.contains(part));
+    fix.unwrap_or_else(|| panic!("no fix titled {part:?} in {fd:#?}"))
+}
+
 /// Asserts that `text` holds `part`, showing the text when it does not.
 #[track_caller]
 pub fn assert_has(text: &str, part: &str) {

@@ -59,11 +59,7 @@ fn temporary_source_without_ptr_fails_with_the_three_fixes() {
     assert_line(&fd.evidence, "temporary, dynamic");
     let titles: Vec<&str> = fd.fixes.iter().map(|x| x.title.as_str()).collect();
     assert_has(titles[0], "PTR");
-    let bind = fd
-        .fixes
-        .iter()
-        .find(|x| x.title.contains("2001:db8:1::10"))
-        .expect("bind fix");
+    let bind = fix_titled(&fd, "2001:db8:1::10");
     assert_line(&bind.commands, "smtp_bind_address6 = 2001:db8:1::10");
     let last = fd.fixes.last().expect("fixes");
     assert_has(&last.title, "Last resort");
@@ -137,11 +133,7 @@ fn exim_unread_is_named_with_its_fixes() {
     let fd = expect(&run(&f), CheckId::AddressMailSource, None, Status::Fail).clone();
     assert_line(&fd.evidence, "Exim (pid 901): no Exim configuration found");
     assert_has(&fd.explanation, "configuration could not be read");
-    let bind = fd
-        .fixes
-        .iter()
-        .find(|x| x.title.contains("Exim"))
-        .expect("Exim's bind fix");
+    let bind = fix_titled(&fd, "Exim");
     assert_line(&bind.commands, "interface = <; 2001:db8:1::10");
     let last = fd.fixes.last().expect("fixes");
     assert_has(&last.title, "disable_ipv6 = true");

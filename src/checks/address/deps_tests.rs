@@ -204,11 +204,7 @@ fn outbound_connection_to_an_ipv4_peer_is_listed_with_its_process() {
         "outbound TCP 203.0.113.10:40000 -> 198.51.100.20:5432 by postgres-client (pid 4242)",
     );
     assert_line(&fd.evidence, "and 3 more of the same kind");
-    let fix = fd
-        .fixes
-        .iter()
-        .find(|x| x.title.contains("postgres-client"))
-        .expect("a fix for the connection");
+    let fix = fix_titled(&fd, "postgres-client");
     assert_eq!(fix.commands[0], "ss -tnp dst 198.51.100.20");
 }
 
