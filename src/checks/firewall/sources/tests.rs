@@ -33,6 +33,31 @@ fn nft(typ: &str, sets: &[(&str, &str)], rules: &[&str]) -> FirewallFacts {
     firewall_from_nft(&format!(r#"{{"nftables":[{}]}}"#, items.join(",")))
 }
 
+/// What the input chain does with the one set's sources.
+enum SetRule {
+    /// This verdict (`reject`, `drop`) for them, then port 80 accepted from anyone.
+    Refuse(&'static str),
+    /// Port 80 accepted from them only.
+    OnlyFrom,
+}
+use SetRule::*;
+
+/// `nft` with one set `name` of `typ` (`ipv4_addr`, `ipv6_addr`) holding `elems`, and
+/// port 80 ruled by it.
+fn one_set(typ: &str, name: &str, elems: &str, rule: SetRule) -> FirewallFacts {
+    let saddr = if typ == "ipv6_addr" { SADDR6 } else { SADDR4 };
+    let set = lookup(saddr, name);
+    let rules = match rule {
+        Refuse(verdict) => vec![
+            format!(r#"{set},{{"{verdict}":null}}"#),
+            format!(r#"{DPORT80},{{"accept":null}}"#),
+        ],
+        OnlyFrom => vec![format!(r#"{set},{DPORT80},{{"accept":null}}"#)],
+    };
+    let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
+    nft(typ, &[(name, elems)], &rules)
+}
+
 const SADDR4: &str = r#"{"payload":{"protocol":"ip","field":"saddr"}}"#;
 const SADDR6: &str = r#"{"payload":{"protocol":"ip6","field":"saddr"}}"#;
 const DPORT80: &str =
@@ -64,13 +89,11 @@ fn iptables_with_ipsets(v4: &str) -> FirewallFacts {
 #[test]
 fn ban_set_passes_and_is_named() {
     let fd = judged(
-        nft(
+        one_set(
             "ipv4_addr",
-            &[("f2b-sshd", r#""192.0.2.77","203.0.113.66","198.51.100.99""#)],
-            &[
-                &format!(r#"{},{{"reject":null}}"#, lookup(SADDR4, "f2b-sshd")),
-                &format!(r#"{DPORT80},{{"accept":null}}"#),
-            ],
+            "f2b-sshd",
+            r#""192.0.2.77","203.0.113.66","198.51.100.99""#,
+            Refuse("reject"),
         ),
         CheckId::FirewallIpv4,
         Status::Pass,
@@ -86,13 +109,11 @@ fn ban_set_passes_and_is_named() {
 #[test]
 fn office_allow_list_fails_naming_the_set() {
     let fd = judged(
-        nft(
+        one_set(
             "ipv6_addr",
-            &[("office", r#"{"prefix":{"addr":"2001:db8:a::","len":48}}"#)],
-            &[&format!(
-                r#"{},{DPORT80},{{"accept":null}}"#,
-                lookup(SADDR6, "office")
-            )],
+            "office",
+            r#"{"prefix":{"addr":"2001:db8:a::","len":48}}"#,
+            OnlyFrom,
         ),
         CheckId::FirewallIpv6,
         Status::Fail,
@@ -109,16 +130,11 @@ fn office_allow_list_fails_naming_the_set() {
 /// warning that names the set and the regions.
 #[test]
 fn geo_set_warns_naming_set_and_continents() {
-    let fw = nft(
+    let fw = one_set(
         "ipv4_addr",
-        &[(
-            "geo-block",
-            r#"{"prefix":{"addr":"203.178.0.0","len":16}},{"range":["202.12.0.0","202.12.255.255"]}"#,
-        )],
-        &[
-            &format!(r#"{},{{"drop":null}}"#, lookup(SADDR4, "geo-block")),
-            &format!(r#"{DPORT80},{{"accept":null}}"#),
-        ],
+        "geo-block",
+        r#"{"prefix":{"addr":"203.178.0.0","len":16}},{"range":["202.12.0.0","202.12.255.255"]}"#,
+        Refuse("drop"),
     );
     let fd = judged(fw.clone(), CheckId::FirewallIpv4, Status::Warn);
     assert_has(&fd.summary, "shuts clients in Asia, Oceania out");
@@ -135,13 +151,11 @@ fn geo_set_warns_naming_set_and_continents() {
 #[test]
 fn range_of_everyone_in_a_set_passes() {
     judged(
-        nft(
+        one_set(
             "ipv4_addr",
-            &[("all", r#"{"range":["0.0.0.0","255.255.255.255"]}"#)],
-            &[&format!(
-                r#"{},{DPORT80},{{"accept":null}}"#,
-                lookup(SADDR4, "all")
-            )],
+            "all",
+            r#"{"range":["0.0.0.0","255.255.255.255"]}"#,
+            OnlyFrom,
         ),
         CheckId::FirewallIpv4,
         Status::Pass,
@@ -178,13 +192,11 @@ fn ipset_ban_list_passes_and_allow_list_fails() {
 /// port, "LOCKED OUT" in the evidence; the other family says its address is unknown.
 #[test]
 fn ssh_client_locked_out_is_on_screen() {
-    let mut fw = nft(
+    let mut fw = one_set(
         "ipv6_addr",
-        &[("bad", r#"{"prefix":{"addr":"2001:db8:5::","len":48}}"#)],
-        &[
-            &format!(r#"{},{{"drop":null}}"#, lookup(SADDR6, "bad")),
-            &format!(r#"{DPORT80},{{"accept":null}}"#),
-        ],
+        "bad",
+        r#"{"prefix":{"addr":"2001:db8:5::","len":48}}"#,
+        Refuse("drop"),
     );
     fw.ssh = Some(SshSession {
         client: "2001:db8:5::7".parse().unwrap(),
@@ -218,13 +230,11 @@ fn ssh_client_locked_out_is_on_screen() {
 #[test]
 fn echo_service_admitted_unlike_the_internet_is_said() {
     let mut f = healthy_online();
-    f.firewall = Probed::ok(nft(
+    f.firewall = Probed::ok(one_set(
         "ipv4_addr",
-        &[("monitoring", r#""198.51.100.10""#)],
-        &[&format!(
-            r#"{},{DPORT80},{{"accept":null}}"#,
-            lookup(SADDR4, "monitoring")
-        )],
+        "monitoring",
+        r#""198.51.100.10""#,
+        OnlyFrom,
     ));
     let fd = judge(
         &f,
