@@ -3,6 +3,7 @@
 //! them (nft and iptables with ipsets). The healthy host serves port 80 at 203.0.113.10
 //! and 2001:db8:1::10; its echo service is at 198.51.100.10 and 2001:db8:2::10.
 
+use crate::checks::evaluate;
 use crate::checks::fixtures::*;
 use crate::facts::Probed;
 use crate::facts::firewall::{FirewallFacts, Source, SshSession};
@@ -34,6 +35,7 @@ fn nft(typ: &str, sets: &[(&str, &str)], rules: &[&str]) -> FirewallFacts {
 }
 
 /// What the input chain does with the one set's sources.
+#[derive(Clone, Copy)]
 enum SetRule {
     /// This verdict (`reject`, `drop`) for them, then port 80 accepted from anyone.
     Refuse(&'static str),
@@ -84,82 +86,125 @@ fn iptables_with_ipsets(v4: &str) -> FirewallFacts {
     }
 }
 
-/// A fail2ban-style ban set: the port is open to the internet (pass), and the set is
-/// named with how many addresses it refuses.
-#[test]
-fn ban_set_passes_and_is_named() {
-    let fd = judged(
-        one_set(
-            "ipv4_addr",
-            "f2b-sshd",
-            r#""192.0.2.77","203.0.113.66","198.51.100.99""#,
-            Refuse("reject"),
-        ),
-        CheckId::FirewallIpv4,
-        Status::Pass,
-    );
-    assert_line(
-        &fd.evidence,
-        "fail2ban set f2b-sshd (nft inet host): 3 addresses rejected by nft inet host chain input handle 10: ip saddr @f2b-sshd reject",
-    );
-    assert_has(&fd.explanation, "ban list");
+/// One set, how port 80 uses it, and the finding of one family: one former test per row
+/// (or pair of rows).
+struct SetCase {
+    name: &'static str,
+    typ: &'static str,
+    set: &'static str,
+    elems: &'static str,
+    rule: SetRule,
+    id: CheckId,
+    status: Status,
+    summary: &'static [&'static str],
+    evidence: &'static [&'static str],
+    explanation: &'static [&'static str],
 }
 
-/// A site admitted only from an office set fails, naming the set.
-#[test]
-fn office_allow_list_fails_naming_the_set() {
-    let fd = judged(
-        one_set(
-            "ipv6_addr",
-            "office",
-            r#"{"prefix":{"addr":"2001:db8:a::","len":48}}"#,
-            OnlyFrom,
-        ),
-        CheckId::FirewallIpv6,
-        Status::Fail,
-    );
-    assert_has(&fd.summary, "admitted only from set office (nft inet host)");
-    assert_line(
-        &fd.evidence,
-        "admitted only from set office (nft inet host): 1 entry, about 2^80 addresses (an arbitrary internet source is refused)",
-    );
-    assert_has(&fd.explanation, "allow-list");
-}
+const GEO_BLOCK: &str =
+    r#"{"prefix":{"addr":"203.178.0.0","len":16}},{"range":["202.12.0.0","202.12.255.255"]}"#;
 
-/// A geo set blocking Asia and Oceania: the port is open to most of the internet, so a
-/// warning that names the set and the regions.
-#[test]
-fn geo_set_warns_naming_set_and_continents() {
-    let fw = one_set(
-        "ipv4_addr",
-        "geo-block",
-        r#"{"prefix":{"addr":"203.178.0.0","len":16}},{"range":["202.12.0.0","202.12.255.255"]}"#,
-        Refuse("drop"),
-    );
-    let fd = judged(fw.clone(), CheckId::FirewallIpv4, Status::Warn);
-    assert_has(&fd.summary, "shuts clients in Asia, Oceania out");
-    assert_has(&fd.summary, "set geo-block (nft inet host)");
-    assert_line(
-        &fd.evidence,
-        "clients in Asia (203.178.136.0/24) are shut out",
-    );
+const SET_CASES: &[SetCase] = &[
+    // A fail2ban-style ban set: the port is open to the internet (pass), and the set is
+    // named with how many addresses it refuses.
+    SetCase {
+        name: "ban_set_passes_and_is_named",
+        typ: "ipv4_addr",
+        set: "f2b-sshd",
+        elems: r#""192.0.2.77","203.0.113.66","198.51.100.99""#,
+        rule: Refuse("reject"),
+        id: CheckId::FirewallIpv4,
+        status: Status::Pass,
+        summary: &[],
+        evidence: &[
+            "fail2ban set f2b-sshd (nft inet host): 3 addresses rejected by nft inet host chain input handle 10: ip saddr @f2b-sshd reject",
+        ],
+        explanation: &["ban list"],
+    },
+    // A site admitted only from an office set fails, naming the set.
+    SetCase {
+        name: "office_allow_list_fails_naming_the_set",
+        typ: "ipv6_addr",
+        set: "office",
+        elems: r#"{"prefix":{"addr":"2001:db8:a::","len":48}}"#,
+        rule: OnlyFrom,
+        id: CheckId::FirewallIpv6,
+        status: Status::Fail,
+        summary: &["admitted only from set office (nft inet host)"],
+        evidence: &[
+            "admitted only from set office (nft inet host): 1 entry, about 2^80 addresses (an arbitrary internet source is refused)",
+        ],
+        explanation: &["allow-list"],
+    },
+    // A geo set blocking Asia and Oceania: the port is open to most of the internet, so
+    // a warning that names the set and the regions.
+    SetCase {
+        name: "geo_set_warns_naming_set_and_continents",
+        typ: "ipv4_addr",
+        set: "geo-block",
+        elems: GEO_BLOCK,
+        rule: Refuse("drop"),
+        id: CheckId::FirewallIpv4,
+        status: Status::Warn,
+        summary: &[
+            "shuts clients in Asia, Oceania out",
+            "set geo-block (nft inet host)",
+        ],
+        evidence: &["clients in Asia (203.178.136.0/24) are shut out"],
+        explanation: &[],
+    },
     // IPv6 is untouched by an IPv4 set.
-    judged(fw, CheckId::FirewallIpv6, Status::Pass);
-}
+    SetCase {
+        name: "geo_set_warns_naming_set_and_continents (IPv6)",
+        typ: "ipv4_addr",
+        set: "geo-block",
+        elems: GEO_BLOCK,
+        rule: Refuse("drop"),
+        id: CheckId::FirewallIpv6,
+        status: Status::Pass,
+        summary: &[],
+        evidence: &[],
+        explanation: &[],
+    },
+    // The nft range form of everyone as an allow set is the whole internet: pass.
+    SetCase {
+        name: "range_of_everyone_in_a_set_passes",
+        typ: "ipv4_addr",
+        set: "all",
+        elems: r#"{"range":["0.0.0.0","255.255.255.255"]}"#,
+        rule: OnlyFrom,
+        id: CheckId::FirewallIpv4,
+        status: Status::Pass,
+        summary: &[],
+        evidence: &[],
+        explanation: &[],
+    },
+];
 
-/// The nft range form of everyone as an allow set is the whole internet: pass.
 #[test]
-fn range_of_everyone_in_a_set_passes() {
-    judged(
-        one_set(
-            "ipv4_addr",
-            "all",
-            r#"{"range":["0.0.0.0","255.255.255.255"]}"#,
-            OnlyFrom,
-        ),
-        CheckId::FirewallIpv4,
-        Status::Pass,
-    );
+fn each_set_case_gives_its_finding() {
+    for case in SET_CASES {
+        let name = case.name;
+        let mut f = healthy();
+        f.firewall = Probed::ok(one_set(case.typ, case.set, case.elems, case.rule));
+        let fs = evaluate(&f, &options());
+        let fd = find(&fs, case.id, Some(80));
+        assert_eq!(fd.status, case.status, "{name}: {fd:#?}");
+        let texts = [
+            (case.summary, vec![fd.summary.as_str()]),
+            (
+                case.evidence,
+                fd.evidence.iter().map(String::as_str).collect(),
+            ),
+            (case.explanation, vec![fd.explanation.as_str()]),
+        ];
+        for (parts, lines) in texts {
+            for part in parts {
+                let said = lines.iter().any(|l| l.contains(part));
+                assert!(said, "{name}: {part:?} not in {fd:#?}");
+            }
+        }
+    }
 }
 
 /// iptables with an ipset ban list (pass, named) and with an ipset allow-list only
