@@ -540,13 +540,25 @@ impl Broken {
         (self.breaks)(&mut f);
         let fs = crate::checks::evaluate(&f, &options());
         let fd = find(&fs, self.id, self.port);
-        let name = self.name;
-        assert_eq!(fd.status, self.status, "{name}: {fd:#?}");
-        for part in self.summary {
-            assert!(fd.summary.contains(part), "{name}: {part:?} not in {fd:#?}");
-        }
-        for part in self.evidence {
-            let said = fd.evidence.iter().any(|l| l.contains(part));
+        assert_eq!(fd.status, self.status, "{}: {fd:#?}", self.name);
+        assert_says(self.name, fd, [self.summary, self.evidence, &[]]);
+    }
+}
+
+/// Asserts that `fd` (of the table row `name`) says each part: `[summary, evidence,
+/// explanation]` hold parts of the summary, of some evidence line each, of the
+/// explanation.
+#[track_caller]
+pub fn assert_says(name: &str, fd: &Finding, parts: [&[&str]; 3]) {
+    let [summary, evidence, explanation] = parts;
+    let texts: [(&[&str], Vec<&str>); 3] = [
+        (summary, vec![fd.summary.as_str()]),
+        (evidence, fd.evidence.iter().map(String::as_str).collect()),
+        (explanation, vec![fd.explanation.as_str()]),
+    ];
+    for (parts, lines) in texts {
+        for part in parts {
+            let said = lines.iter().any(|l| l.contains(part));
             assert!(said, "{name}: {part:?} not in {fd:#?}");
         }
     }
