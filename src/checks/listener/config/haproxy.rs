@@ -16,11 +16,10 @@ pub(super) fn check(p: &Port) -> Finding {
 
 fn judge(p: &Port, h: &HaproxyInstance, cfg: &HaproxyConfig) -> Finding {
     let (port, s) = (p.port, p.subject());
-    let mut evidence = vec![format!(
-        "HAProxy pid {} with -f {}",
-        h.pid,
-        h.config_paths.join(" -f ")
-    )];
+    // The `-f` arguments it was started with: the evidence and every fix name them.
+    let cfg_arg = h.config_paths.join(" -f ");
+    let cfg_arg = cfg_arg.as_str();
+    let mut evidence = vec![format!("HAProxy pid {} with -f {cfg_arg}", h.pid)];
     evidence.extend(config_problems(&cfg.problems));
     let binds: Vec<(&HaproxySection, &HaproxyBind)> = cfg
         .sections
@@ -65,8 +64,6 @@ fn judge(p: &Port, h: &HaproxyInstance, cfg: &HaproxyConfig) -> Finding {
         v4: by_family.v4.is_some(),
         v6: by_family.v6.is_some(),
     };
-    let cfg_arg = h.config_paths.join(" -f ");
-    let cfg_arg = cfg_arg.as_str();
     if let Some(missing) = p.missing(serves) {
         let (sec, at) = by_family
             .get(missing.other())
