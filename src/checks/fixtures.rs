@@ -326,10 +326,7 @@ pub fn healthy() -> Facts {
         ],
         firewall: Probed::ok(strict_firewall()),
         isp: Probed::err(ProbeErrorKind::NotRun, "not run: --offline"),
-        boot_network: Some(Probed::ok(boot(&[
-            ("/usr/sbin/netplan", ""),
-            ("/etc/netplan/10-web1.yaml", NETPLAN),
-        ]))),
+        boot_network: netplan(NETPLAN),
         ipv4_deps: Some(Probed::ok(ipv4_deps())),
         mail: Some(Probed::ok(mail::MailFacts {
             mtas: Vec::new(),
@@ -447,6 +444,15 @@ pub const NETPLAN: &str = "network:
         - to: default
           via: 2001:db8:1::1
 ";
+
+/// The boot network of a netplan host whose /etc/netplan/10-web1.yaml holds `yaml`.
+pub fn netplan(yaml: &str) -> Option<Probed<netconf::BootNetwork>> {
+    let files = [
+        ("/usr/sbin/netplan", ""),
+        ("/etc/netplan/10-web1.yaml", yaml),
+    ];
+    Some(Probed::ok(boot(&files)))
+}
 
 /// The boot network read from these files (`/dev/null` as a file's content makes it a
 /// link there: an enabled or masked unit).
