@@ -445,6 +445,18 @@ pub const NETPLAN: &str = "network:
           via: 2001:db8:1::1
 ";
 
+/// The sysctl files of a host "hardened" against IPv6:
+/// `net.ipv6.conf.all.disable_ipv6 = 1` at /etc/sysctl.d/99-hardening.conf:7.
+pub fn ipv6_off_at_boot() -> Probed<Vec<crate::parse::sysctl_conf::SysctlSetting>> {
+    Probed::ok(vec![crate::parse::sysctl_conf::SysctlSetting {
+        key: "net.ipv6.conf.all.disable_ipv6".into(),
+        value: "1".into(),
+        at: Place::new(Path::new("/etc/sysctl.d/99-hardening.conf"), 7),
+        exclude: false,
+        ignore_failure: false,
+    }])
+}
+
 /// The boot network of a netplan host whose /etc/netplan/10-web1.yaml holds `yaml`.
 pub fn netplan(yaml: &str) -> Option<Probed<netconf::BootNetwork>> {
     let files = [

@@ -407,16 +407,7 @@ fn ipv6_off_now_is_not_compared() {
 fn a_sysctl_file_and_a_hand_added_address_both_show() {
     let mut f = healthy();
     add_v6(&mut f, "2001:db8:1::20", 64);
-    f.sysctl_files = Probed::ok(vec![SysctlSetting {
-        key: "net.ipv6.conf.all.disable_ipv6".into(),
-        value: "1".into(),
-        at: Place {
-            file: "/etc/sysctl.d/99-hardening.conf".into(),
-            line: 7,
-        },
-        exclude: false,
-        ignore_failure: false,
-    }]);
+    f.sysctl_files = ipv6_off_at_boot();
     let fd = run(&f, Status::Fail);
     assert_has(&fd.summary, "/etc/sysctl.d/99-hardening.conf:7");
     assert_line(

@@ -4,9 +4,7 @@ use crate::checks::evaluate;
 use crate::checks::fixtures::*;
 use crate::facts::*;
 use crate::model::{CheckId, Family, Status};
-use crate::parse::sysctl_conf::SysctlSetting;
 use crate::verdict::verdict;
-use std::path::Path;
 
 #[test]
 fn aaaa_mismatch_caused_by_disabled_ipv6_is_an_address_verdict() {
@@ -105,13 +103,7 @@ fn dadfailed_address_is_named() {
 #[test]
 fn sysctl_file_that_disables_ipv6_names_file_and_line() {
     let mut f = healthy();
-    f.sysctl_files = Probed::ok(vec![SysctlSetting {
-        key: "net.ipv6.conf.all.disable_ipv6".into(),
-        value: "1".into(),
-        at: Place::new(Path::new("/etc/sysctl.d/99-hardening.conf"), 7),
-        exclude: false,
-        ignore_failure: false,
-    }]);
+    f.sysctl_files = ipv6_off_at_boot();
     let fs = evaluate(&f, &options());
     let fd = expect(&fs, CheckId::AddressIpv6Persistent, None, Status::Fail);
     assert_has(&fd.summary, "/etc/sysctl.d/99-hardening.conf:7");
