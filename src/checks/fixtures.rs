@@ -582,6 +582,65 @@ pub fn assert_says(name: &str, fd: &Finding, parts: [&[&str]; 3]) {
     }
 }
 
+/// A host, the question asked, and what the finding of one check then says: a row of
+/// a table of cases, named after the test it stands for so a failure says which.
+pub struct Case {
+    pub name: &'static str,
+    pub host: fn() -> Facts,
+    pub opts: fn() -> Options,
+    pub status: Status,
+    pub summary: &'static [&'static str],
+    pub evidence: &'static [&'static str],
+    pub explanation: &'static [&'static str],
+    /// Parts of the fixes' commands, each in some command.
+    pub commands: &'static [&'static str],
+    /// The first fix's first command, exactly.
+    pub first_command: Option<&'static str>,
+}
+
+/// A row that asserts nothing beyond a passing status: the base of `..CASE` rows.
+pub const CASE: Case = Case {
+    name: "",
+    host: healthy,
+    opts: options,
+    status: Status::Pass,
+    summary: &[],
+    evidence: &[],
+    explanation: &[],
+    commands: &[],
+    first_command: None,
+};
+
+/// Asserts every row of `cases` on the finding of `id` (`judged_clean`: the report's
+/// fixes hold only this host's values).
+#[track_caller]
+pub fn assert_cases(cases: &[Case], id: CheckId) {
+    for case in cases {
+        let fd = judged_clean(&(case.host)(), &(case.opts)(), id);
+        assert_eq!(fd.status, case.status, "{}: {fd:#?}", case.name);
+        assert_says(
+            case.name,
+            &fd,
+            [case.summary, case.evidence, case.explanation],
+        );
+        let commands: Vec<&String> = fd.fixes.iter().flat_map(|x| &x.commands).collect();
+        for part in case.commands {
+            let said = commands.iter().any(|c| c.contains(part));
+            assert!(said, "{}: {part:?} not in {commands:#?}", case.name);
+        }
+        if let Some(cmd) = case.first_command {
+            assert_eq!(fix_line(&fd, 0), cmd, "{}", case.name);
+        }
+    }
+}
+
+/// Line `n` of the first fix's commands, panicking with the finding when there is none.
+#[track_caller]
+pub fn fix_line(fd: &Finding, n: usize) -> &str {
+    let line = fd.fixes.first().and_then(|x| x.commands.get(n));
+    line.unwrap_or_else(|| panic!("no fix command {n} in {fd:#?}"))
+}
+
 /// The fix of `fd` whose title holds `part`, panicking with the finding when none does.
 #[track_caller]
 pub fn fix_titled<'a>(fd: &'a Finding, part: &str) -> &'a crate::model::Fix {

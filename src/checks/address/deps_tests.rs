@@ -49,19 +49,6 @@ fn set_nginx(f: &mut Facts, n: NginxInstance) {
     }
 }
 
-/// A host and the question asked, and what the finding says: one former test per row.
-struct Case {
-    name: &'static str,
-    host: fn() -> Facts,
-    opts: fn() -> Options,
-    status: Status,
-    summary: &'static [&'static str],
-    evidence: &'static [&'static str],
-    explanation: &'static [&'static str],
-    /// The first fix's first command, exactly.
-    first_command: Option<&'static str>,
-}
-
 /// nginx passes requests to an IPv4 literal.
 fn proxied_to_literal(mut f: Facts) -> Facts {
     set_nginx(&mut f, proxied_to("198.51.100.7:8080"));
@@ -71,13 +58,9 @@ fn proxied_to_literal(mut f: Facts) -> Facts {
 const CASES: &[Case] = &[
     Case {
         name: "dual_stack_host_not_asked_skips_and_says_how_to_ask",
-        host: healthy,
-        opts: options,
         status: Status::Skip,
         summary: &["dsdoctor check shop.example --expect ipv6"],
-        evidence: &[],
-        explanation: &[],
-        first_command: None,
+        ..CASE
     },
     Case {
         name: "dual_stack_host_asked_gets_a_readiness_warning_never_a_failure",
@@ -91,37 +74,25 @@ const CASES: &[Case] = &[
             "every lookup would fail",
         ],
         explanation: &["DNS64 never sees it"],
-        first_command: None,
+        ..CASE
     },
     Case {
         name: "ipv6_only_host_with_an_ipv4_literal_backend_fails_with_file_and_line",
         host: || proxied_to_literal(ipv6_only()),
-        opts: options,
         status: Status::Fail,
         summary: &[
             "no IPv4 address outside loopback",
             "nginx proxy_pass 198.51.100.7 (/etc/nginx/sites/shop.conf:6)",
         ],
         evidence: &["which NAT64 never covers"],
-        explanation: &[],
         first_command: Some("sed -n '6p' /etc/nginx/sites/shop.conf"),
+        ..CASE
     },
 ];
 
 #[test]
 fn each_case_gives_its_finding() {
-    for case in CASES {
-        let fd = judged_clean(&(case.host)(), &(case.opts)(), ID);
-        assert_eq!(fd.status, case.status, "{}: {fd:#?}", case.name);
-        assert_says(
-            case.name,
-            &fd,
-            [case.summary, case.evidence, case.explanation],
-        );
-        if let Some(cmd) = case.first_command {
-            assert_eq!(fd.fixes[0].commands[0], cmd, "{}", case.name);
-        }
-    }
+    assert_cases(CASES, ID);
 }
 
 /// "No NAT64 gateway in reach" only where the resolver was asked and said so: a resolver

@@ -84,10 +84,61 @@ fn fix_text(fd: &Finding) -> String {
         .join("\n")
 }
 
+/// The host's NAT64 path one way per row, and what `isp.nat64` says of it: one former
+/// test per row.
+const CASES: &[Case] = &[
+    Case {
+        name: "dual_stack_host_without_dns64_does_not_use_nat64",
+        host: healthy_online,
+        status: Status::Skip,
+        summary: &["NAT64 is not in use"],
+        ..CASE
+    },
+    Case {
+        name: "lost_packet_too_big_through_the_translator_is_a_path_mtu_failure",
+        host: || {
+            let mut f = ipv6_only_with_nat64();
+            target(&mut f).full_size = Some(Probed::err(
+                ProbeErrorKind::Timeout,
+                "a 3000-byte request to [2001:db8:46::c633:640a]:8180: no answer within 5s",
+            ));
+            f
+        },
+        status: Status::Fail,
+        summary: &["path MTU discovery through the translator is broken"],
+        explanation: &["packet too big"],
+        commands: &["tracepath -6 -n 2001:db8:46::c633:640a"],
+        ..CASE
+    },
+    Case {
+        name: "a_translator_nobody_announces_is_warned_with_the_resolver_fix",
+        host: well_known_only,
+        status: Status::Warn,
+        summary: &["neither the resolver (DNS64) nor a router (PREF64)"],
+        commands: &["dns64-prefix: 64:ff9b::/96"],
+        ..CASE
+    },
+    Case {
+        name: "pref64_unread_without_privilege_is_said_and_changes_nothing",
+        host: || {
+            let mut f = ipv6_only_with_nat64();
+            nat(&mut f).as_mut().expect("NAT64 facts").pref64 = Probed::err(
+                ProbeErrorKind::Permission,
+                "reading router advertisements (PREF64) needs root or CAP_NET_RAW",
+            );
+            f
+        },
+        status: Status::Pass,
+        evidence: &[
+            "PREF64 not read: reading router advertisements (PREF64) needs root or CAP_NET_RAW",
+        ],
+        ..CASE
+    },
+];
+
 #[test]
-fn dual_stack_host_without_dns64_does_not_use_nat64() {
-    let fd = judged(&healthy_online(), &options(), Status::Skip);
-    assert_has(&fd.summary, "NAT64 is not in use");
+fn each_case_gives_its_finding() {
+    assert_cases(CASES, ID);
 }
 
 #[test]
@@ -131,22 +182,6 @@ fn dns64_without_a_translator_fails_naming_the_prefix_and_the_route() {
 }
 
 #[test]
-fn lost_packet_too_big_through_the_translator_is_a_path_mtu_failure() {
-    let mut f = ipv6_only_with_nat64();
-    target(&mut f).full_size = Some(Probed::err(
-        ProbeErrorKind::Timeout,
-        "a 3000-byte request to [2001:db8:46::c633:640a]:8180: no answer within 5s",
-    ));
-    let fd = judged(&f, &options(), Status::Fail);
-    assert_has(
-        &fd.summary,
-        "path MTU discovery through the translator is broken",
-    );
-    assert_has(&fd.explanation, "packet too big");
-    assert_has(&fix_text(&fd), "tracepath -6 -n 2001:db8:46::c633:640a");
-}
-
-#[test]
 fn ipv6_only_host_with_no_nat64_at_all_is_warned() {
     let mut f = well_known_only();
     let t = target(&mut f);
@@ -157,17 +192,6 @@ fn ipv6_only_host_with_no_nat64_at_all_is_warned() {
     assert_has(&fd.summary, "IPv4-only destinations are out of reach");
     // The well-known prefix tried by chance is no verdict on anything.
     assert_eq!(nat64_state(&f), Nat64State::Unknown);
-}
-
-#[test]
-fn a_translator_nobody_announces_is_warned_with_the_resolver_fix() {
-    let f = well_known_only();
-    let fd = judged(&f, &options(), Status::Warn);
-    assert_has(
-        &fd.summary,
-        "neither the resolver (DNS64) nor a router (PREF64)",
-    );
-    assert_has(&fix_text(&fd), "dns64-prefix: 64:ff9b::/96");
 }
 
 #[test]
@@ -239,18 +263,4 @@ fn a_dual_stack_host_that_lost_its_ipv4_route_is_not_sent_to_nat64() {
     });
     let fd = judged(&f, &options(), Status::Skip);
     assert_cause(&fd, CheckId::RouteIpv4Default);
-}
-
-#[test]
-fn pref64_unread_without_privilege_is_said_and_changes_nothing() {
-    let mut f = ipv6_only_with_nat64();
-    nat(&mut f).as_mut().unwrap().pref64 = Probed::err(
-        ProbeErrorKind::Permission,
-        "reading router advertisements (PREF64) needs root or CAP_NET_RAW",
-    );
-    let fd = judged(&f, &options(), Status::Pass);
-    assert_line(
-        &fd.evidence,
-        "PREF64 not read: reading router advertisements (PREF64) needs root or CAP_NET_RAW",
-    );
 }
