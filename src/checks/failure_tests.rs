@@ -2,7 +2,7 @@
 //! the check that explains it, and the library's own words kept in the evidence.
 
 use super::evaluate;
-use super::failure::{Peer, resolver, word};
+use super::failure::{Peer, Worded, resolver, word};
 use super::fixtures::*;
 use crate::facts::*;
 use crate::model::{Cause, CheckId, Family, Status};
@@ -14,12 +14,19 @@ fn err(kind: ProbeErrorKind, message: &str) -> ProbeError {
 }
 
 /// The words for "no route" to the fixture's resolver.
-fn unreachable(f: &Facts) -> super::failure::Worded {
+fn unreachable(f: &Facts) -> Worded {
     word(
         f,
         resolver(f).as_ref(),
         &err(ProbeErrorKind::Unreachable, RAW),
     )
+}
+
+/// Asserts the words and the explaining check of a table's `row`.
+#[track_caller]
+fn assert_worded(w: &Worded, text: &str, cause: Option<CheckId>, row: impl std::fmt::Debug) {
+    assert_eq!(w.text, text, "{row:?}");
+    assert_eq!(w.cause, cause, "{row:?}");
 }
 
 fn resolver_at(f: &mut Facts, addr: &str) {
@@ -56,9 +63,7 @@ fn unreachable_resolver_names_the_missing_default_route_only() {
         if let Some(family) = dropped {
             drop_routes(&mut f, family);
         }
-        let w = unreachable(&f);
-        assert_eq!(w.text, text, "{addr}");
-        assert_eq!(w.cause, cause, "{addr}");
+        assert_worded(&unreachable(&f), text, cause, addr);
     }
 }
 
@@ -119,9 +124,7 @@ fn refused_timeout_and_permission_in_the_admins_words() {
         (None, ProbeErrorKind::Permission, said, said),
         (None, ProbeErrorKind::Missing, missing, missing),
     ] {
-        let w = word(&f, peer, &err(kind, raw));
-        assert_eq!(w.text, want, "{kind:?}");
-        assert_eq!(w.cause, None, "{kind:?}");
+        assert_worded(&word(&f, peer, &err(kind, raw)), want, None, kind);
     }
 }
 

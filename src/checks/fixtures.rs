@@ -143,6 +143,23 @@ pub fn loopback() -> Link {
     }
 }
 
+/// An up Ethernet-like link (MTU 1500) with `addrs`.
+pub fn ethernet(index: u32, name: &str, addrs: Vec<AddrFacts>) -> Link {
+    Link {
+        index,
+        name: name.into(),
+        up: true,
+        loopback: false,
+        addrs,
+        mtu: Some(1500),
+    }
+}
+
+/// Adds `link` to the host's links.
+pub fn add_link(f: &mut Facts, link: Link) {
+    f.links.result.as_mut().expect("links").push(link);
+}
+
 pub fn healthy() -> Facts {
     let sysctl = Sysctls {
         disable_ipv6: BTreeMap::from([
@@ -167,18 +184,15 @@ pub fn healthy() -> Facts {
         },
         links: Probed::ok(vec![
             loopback(),
-            Link {
-                index: 2,
-                name: "eth0".into(),
-                up: true,
-                loopback: false,
-                addrs: vec![
+            ethernet(
+                2,
+                "eth0",
+                vec![
                     addr("203.0.113.10", 24),
                     addr("2001:db8:1::10", 64),
                     addr("fe80::10", 64),
                 ],
-                mtu: Some(1500),
-            },
+            ),
         ]),
         routes: Probed::ok(vec![
             Route {
@@ -312,10 +326,7 @@ pub fn healthy() -> Facts {
         ],
         firewall: Probed::ok(strict_firewall()),
         isp: Probed::err(ProbeErrorKind::NotRun, "not run: --offline"),
-        boot_network: Some(Probed::ok(boot(&[
-            ("/usr/sbin/netplan", ""),
-            ("/etc/netplan/10-web1.yaml", NETPLAN),
-        ]))),
+        boot_network: netplan(NETPLAN),
         ipv4_deps: Some(Probed::ok(ipv4_deps())),
         mail: Some(Probed::ok(mail::MailFacts {
             mtas: Vec::new(),
@@ -435,6 +446,27 @@ pub const NETPLAN: &str = "network:
           via: 2001:db8:1::1
 ";
 
+/// The sysctl files of a host "hardened" against IPv6:
+/// `net.ipv6.conf.all.disable_ipv6 = 1` at /etc/sysctl.d/99-hardening.conf:7.
+pub fn ipv6_off_at_boot() -> Probed<Vec<crate::parse::sysctl_conf::SysctlSetting>> {
+    Probed::ok(vec![crate::parse::sysctl_conf::SysctlSetting {
+        key: "net.ipv6.conf.all.disable_ipv6".into(),
+        value: "1".into(),
+        at: Place::new(Path::new("/etc/sysctl.d/99-hardening.conf"), 7),
+        exclude: false,
+        ignore_failure: false,
+    }])
+}
+
+/// The boot network of a netplan host whose /etc/netplan/10-web1.yaml holds `yaml`.
+pub fn netplan(yaml: &str) -> Option<Probed<netconf::BootNetwork>> {
+    let files = [
+        ("/usr/sbin/netplan", ""),
+        ("/etc/netplan/10-web1.yaml", yaml),
+    ];
+    Some(Probed::ok(boot(&files)))
+}
+
 /// The boot network read from these files (`/dev/null` as a file's content makes it a
 /// link there: an enabled or masked unit).
 pub fn boot(files: &[(&str, &str)]) -> netconf::BootNetwork {
@@ -506,10 +538,132 @@ pub fn status(fs: &[Finding], id: CheckId, port: Option<u16>) -> Status {
 }
 
 /// The finding for `id` (and port), asserted to have `status`.
+#[track_caller]
 pub fn expect(fs: &[Finding], id: CheckId, port: Option<u16>, status: Status) -> &Finding {
     let fd = find(fs, id, port);
     assert_eq!(fd.status, status, "{fd:#?}");
     fd
+}
+
+/// One way to break a host and the finding it must then give: a row in a table of
+/// cases, named after the test it stands for so a failure says which.
+pub struct Broken {
+    pub name: &'static str,
+    pub breaks: fn(&mut Facts),
+    pub id: CheckId,
+    pub port: Option<u16>,
+    pub status: Status,
+    /// Parts the summary holds.
+    pub summary: &'static [&'static str],
+    /// Parts that some evidence line holds, each.
+    pub evidence: &'static [&'static str],
+}
+
+/// Asserts every row of `cases` on `host`.
+#[track_caller]
+pub fn assert_broken(cases: &[Broken], host: fn() -> Facts) {
+    for case in cases {
+        case.assert(host);
+    }
+}
+
+impl Broken {
+    /// Breaks `host`, evaluates it with `options()` and asserts the finding's status,
+    /// summary and evidence.
+    #[track_caller]
+    pub fn assert(&self, host: fn() -> Facts) {
+        let mut f = host();
+        (self.breaks)(&mut f);
+        let fs = crate::checks::evaluate(&f, &options());
+        let fd = find(&fs, self.id, self.port);
+        assert_eq!(fd.status, self.status, "{}: {fd:#?}", self.name);
+        assert_says(self.name, fd, [self.summary, self.evidence, &[]]);
+    }
+}
+
+/// Asserts that `fd` (of the table row `name`) says each part: `[summary, evidence,
+/// explanation]` hold parts of the summary, of some evidence line each, of the
+/// explanation.
+#[track_caller]
+pub fn assert_says(name: &str, fd: &Finding, parts: [&[&str]; 3]) {
+    let [summary, evidence, explanation] = parts;
+    let texts: [(&[&str], Vec<&str>); 3] = [
+        (summary, vec![fd.summary.as_str()]),
+        (evidence, fd.evidence.iter().map(String::as_str).collect()),
+        (explanation, vec![fd.explanation.as_str()]),
+    ];
+    for (parts, lines) in texts {
+        for part in parts {
+            let said = lines.iter().any(|l| l.contains(part));
+            assert!(said, "{name}: {part:?} not in {fd:#?}");
+        }
+    }
+}
+
+/// A host, the question asked, and what the finding of one check then says: a row of
+/// a table of cases, named after the test it stands for so a failure says which.
+pub struct Case {
+    pub name: &'static str,
+    pub host: fn() -> Facts,
+    pub opts: fn() -> Options,
+    pub status: Status,
+    pub summary: &'static [&'static str],
+    pub evidence: &'static [&'static str],
+    pub explanation: &'static [&'static str],
+    /// Parts of the fixes' commands, each in some command.
+    pub commands: &'static [&'static str],
+    /// The first fix's first command, exactly.
+    pub first_command: Option<&'static str>,
+}
+
+/// A row that asserts nothing beyond a passing status: the base of `..CASE` rows.
+pub const CASE: Case = Case {
+    name: "",
+    host: healthy,
+    opts: options,
+    status: Status::Pass,
+    summary: &[],
+    evidence: &[],
+    explanation: &[],
+    commands: &[],
+    first_command: None,
+};
+
+/// Asserts every row of `cases` on the finding of `id` (`judged_clean`: the report's
+/// fixes hold only this host's values).
+#[track_caller]
+pub fn assert_cases(cases: &[Case], id: CheckId) {
+    for case in cases {
+        let fd = judged_clean(&(case.host)(), &(case.opts)(), id);
+        assert_eq!(fd.status, case.status, "{}: {fd:#?}", case.name);
+        assert_says(
+            case.name,
+            &fd,
+            [case.summary, case.evidence, case.explanation],
+        );
+        let commands: Vec<&String> = fd.fixes.iter().flat_map(|x| &x.commands).collect();
+        for part in case.commands {
+            let said = commands.iter().any(|c| c.contains(part));
+            assert!(said, "{}: {part:?} not in {commands:#?}", case.name);
+        }
+        if let Some(cmd) = case.first_command {
+            assert_eq!(fix_line(&fd, 0), cmd, "{}", case.name);
+        }
+    }
+}
+
+/// Line `n` of the first fix's commands, panicking with the finding when there is none.
+#[track_caller]
+pub fn fix_line(fd: &Finding, n: usize) -> &str {
+    let line = fd.fixes.first().and_then(|x| x.commands.get(n));
+    line.unwrap_or_else(|| panic!("no fix command {n} in {fd:#?}"))
+}
+
+/// The fix of `fd` whose title holds `part`, panicking with the finding when none does.
+#[track_caller]
+pub fn fix_titled<'a>(fd: &'a Finding, part: &str) -> &'a crate::model::Fix {
+    let fix = fd.fixes.iter().find(|x| x.title.contains(part));
+    fix.unwrap_or_else(|| panic!("no fix titled {part:?} in {fd:#?}"))
 }
 
 /// Asserts that `text` holds `part`, showing the text when it does not.
@@ -674,6 +828,21 @@ pub fn redirect_chain(
         hops,
         cut: None,
     }
+}
+
+/// `judged_clean`'s finding, asserted to have `status`.
+#[track_caller]
+pub fn judged_as(f: &Facts, o: &Options, id: CheckId, status: Status) -> Finding {
+    let fd = judged_clean(f, o, id);
+    assert_eq!(fd.status, status, "{fd:#?}");
+    fd
+}
+
+/// The finding for `id` (and port) when `f` is evaluated with `o`, asserted to have
+/// `status`.
+#[track_caller]
+pub fn judge(f: &Facts, o: &Options, id: CheckId, port: Option<u16>, status: Status) -> Finding {
+    expect(&crate::checks::evaluate(f, o), id, port, status).clone()
 }
 
 /// The finding of `id` (not per port), after checking that the whole report's fixes

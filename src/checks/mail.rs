@@ -30,6 +30,22 @@ pub fn with_mail(c: &Ctx, s: Subject, eval: impl FnOnce(&MailFacts) -> Finding) 
     }
 }
 
+/// How a mail check ends when nothing failed: a pass naming what it judged (`pass` of
+/// them joined by " and "), or, with nothing to judge, the skip that says `none`.
+pub fn pass_naming<T: std::fmt::Display>(
+    s: Subject,
+    judged: impl IntoIterator<Item = T>,
+    pass: impl FnOnce(String) -> String,
+    none: &str,
+) -> Finding {
+    let names: Vec<String> = judged.into_iter().map(|j| j.to_string()).collect();
+    if names.is_empty() {
+        s.skip(none)
+    } else {
+        s.pass(pass(names.join(" and ")))
+    }
+}
+
 /// Who decided the sending address over a family, in words: "Postfix's
 /// smtp_bind_address6 (main.cf:12)" or "the kernel, towards MX mx.shop.example".
 pub fn decided_by(m: &MailFacts, sending: &Sending) -> String {

@@ -75,3 +75,12 @@ impl Subject {
         fd
     }
 }
+
+/// Items written one after the other in a finding's text, `sep` between them.
+pub fn joined<T: std::fmt::Display>(items: impl IntoIterator<Item = T>, sep: &str) -> String {
+    items
+        .into_iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(sep)
+}

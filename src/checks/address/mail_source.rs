@@ -1,7 +1,9 @@
 //! `address.mail_source`: the address mail leaves from over each family is stable and
 //! has a PTR that resolves back (receivers refuse IPv6 mail without one).
 
-use crate::checks::mail::{Ptr, decided_by, flags, ptr_of, seen_by_receivers, with_mail};
+use crate::checks::mail::{
+    Ptr, decided_by, flags, pass_naming, ptr_of, seen_by_receivers, with_mail,
+};
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::ProbeErrorKind;
@@ -228,19 +230,12 @@ fn mail_source(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
         }
         return fd;
     }
-    if judged.is_empty() {
-        return s
-            .skip("no family has a public address mail would leave from to judge")
-            .evidence_all(evidence);
-    }
-    s.pass(format!(
-        "mail leaves from {}, each stable with a PTR that resolves back",
-        judged
-            .iter()
-            .map(|j| j.ip.to_string())
-            .collect::<Vec<_>>()
-            .join(" and ")
-    ))
+    pass_naming(
+        s,
+        judged.iter().map(|j| j.ip),
+        |ips| format!("mail leaves from {ips}, each stable with a PTR that resolves back"),
+        "no family has a public address mail would leave from to judge",
+    )
     .evidence_all(evidence)
 }
 

@@ -211,6 +211,32 @@ fn added_by_hand_gets_the_declaration_of_the_system_in_charge() {
             ],
             ..NOTHING_MORE
         },
+        // networkd_gets_a_drop_in: a drop-in next to the .network file that lacks the
+        // route...
+        ByHand {
+            boot: Some(&[
+                NETWORKD_ON,
+                (
+                    "/etc/systemd/network/10-eth0.network",
+                    "[Match]\nName=eth0\n[Network]\nAddress=2001:db8:1::10/64\n",
+                ),
+            ]),
+            summary: &["default route via 2001:db8:1::1 dev eth0 was added by hand"],
+            commands: &[
+                "mkdir -p /etc/systemd/network/10-eth0.network.d",
+                "cat > /etc/systemd/network/10-eth0.network.d/60-ipv6.conf <<'EOF'\n[Route]\nGateway=2001:db8:1::1\nEOF",
+                "networkctl reload",
+            ],
+            ..NOTHING_MORE
+        },
+        // ...and a whole .network file where there is none.
+        ByHand {
+            boot: Some(&[NETWORKD_ON]),
+            commands: &[
+                "/etc/systemd/network/10-eth0.network <<'EOF'\n[Match]\nName=eth0\n\n[Address]\nAddress=2001:db8:1::10/64\n",
+            ],
+            ..NOTHING_MORE
+        },
     ];
     for row in rows {
         let mut f = match row.boot {
@@ -241,44 +267,13 @@ fn added_by_hand_gets_the_declaration_of_the_system_in_charge() {
 }
 
 #[test]
-fn networkd_gets_a_drop_in() {
-    let mut f = with_boot(&[
-        NETWORKD_ON,
-        (
-            "/etc/systemd/network/10-eth0.network",
-            "[Match]\nName=eth0\n[Network]\nAddress=2001:db8:1::10/64\n",
-        ),
-    ]);
-    let fd = run(&f, Status::Fail);
-    assert_has(
-        &fd.summary,
-        "default route via 2001:db8:1::1 dev eth0 was added by hand",
-    );
-    let c = commands(&fd);
-    assert_has(&c, "mkdir -p /etc/systemd/network/10-eth0.network.d");
-    assert_has(
-        &c,
-        "cat > /etc/systemd/network/10-eth0.network.d/60-ipv6.conf <<'EOF'\n[Route]\nGateway=2001:db8:1::1\nEOF",
-    );
-    assert_has(&c, "networkctl reload");
-    f.boot_network = Some(Probed::ok(boot(&[NETWORKD_ON])));
-    let fd = run(&f, Status::Fail);
-    assert_has(
-        &commands(&fd),
-        "/etc/systemd/network/10-eth0.network <<'EOF'\n[Match]\nName=eth0\n\n[Address]\nAddress=2001:db8:1::10/64\n",
-    );
-}
-
-#[test]
 fn declared_but_missing_at_runtime_is_a_warning_with_the_safe_apply() {
     let np = NETPLAN.replace(
         "2001:db8:1::10/64]",
         "2001:db8:1::10/64, 2001:db8:1::99/64]",
     );
-    let f = with_boot(&[
-        ("/usr/sbin/netplan", ""),
-        ("/etc/netplan/10-web1.yaml", &np),
-    ]);
+    let mut f = healthy();
+    f.boot_network = netplan(&np);
     let fd = run(&f, Status::Warn);
     assert_has(
         &fd.summary,
@@ -357,17 +352,11 @@ fn learned_from_router_advertisements_comes_back_when_accepted() {
     eth0(&mut f).addrs.push(privacy);
     set_v6_default(&mut f, "fe80::1", "ra");
     let np = NETPLAN.replace("        - to: default\n          via: 2001:db8:1::1\n", "");
-    f.boot_network = Some(Probed::ok(boot(&[
-        ("/usr/sbin/netplan", ""),
-        ("/etc/netplan/10-web1.yaml", &np),
-    ])));
+    f.boot_network = netplan(&np);
     let fd = run(&f, Status::Pass);
     assert_line(&fd.evidence, "learned from router advertisements");
     let off = np.replace("    eth0:\n", "    eth0:\n      accept-ra: false\n");
-    f.boot_network = Some(Probed::ok(boot(&[
-        ("/usr/sbin/netplan", ""),
-        ("/etc/netplan/10-web1.yaml", &off),
-    ])));
+    f.boot_network = netplan(&off);
     let fd = run(&f, Status::Fail);
     assert_has(&fd.summary, "does not accept them on eth0");
     assert_has(&commands(&fd), "      accept-ra: true\n");
@@ -418,16 +407,7 @@ fn ipv6_off_now_is_not_compared() {
 fn a_sysctl_file_and_a_hand_added_address_both_show() {
     let mut f = healthy();
     add_v6(&mut f, "2001:db8:1::20", 64);
-    f.sysctl_files = Probed::ok(vec![SysctlSetting {
-        key: "net.ipv6.conf.all.disable_ipv6".into(),
-        value: "1".into(),
-        at: Place {
-            file: "/etc/sysctl.d/99-hardening.conf".into(),
-            line: 7,
-        },
-        exclude: false,
-        ignore_failure: false,
-    }]);
+    f.sysctl_files = ipv6_off_at_boot();
     let fd = run(&f, Status::Fail);
     assert_has(&fd.summary, "/etc/sysctl.d/99-hardening.conf:7");
     assert_line(
@@ -458,21 +438,9 @@ fn every_hop_of_a_multipath_default_route_is_judged() {
 #[test]
 fn a_declared_link_with_nothing_in_use_is_compared_too() {
     let mut f = healthy();
-    if let Ok(links) = f.links.result.as_mut() {
-        links.push(Link {
-            index: 3,
-            name: "eth1".into(),
-            up: true,
-            loopback: false,
-            addrs: vec![addr("fe80::11", 64)],
-            mtu: Some(1500),
-        });
-    }
+    add_link(&mut f, ethernet(3, "eth1", vec![addr("fe80::11", 64)]));
     let np = format!("{NETPLAN}    eth1:\n      addresses: [2001:db8:7::1/64]\n");
-    f.boot_network = Some(Probed::ok(boot(&[
-        ("/usr/sbin/netplan", ""),
-        ("/etc/netplan/10-web1.yaml", &np),
-    ])));
+    f.boot_network = netplan(&np);
     let fd = run(&f, Status::Warn);
     assert_has(&fd.summary, "2001:db8:7::1/64 is declared for eth1");
 }

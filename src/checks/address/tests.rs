@@ -4,9 +4,7 @@ use crate::checks::evaluate;
 use crate::checks::fixtures::*;
 use crate::facts::*;
 use crate::model::{CheckId, Family, Status};
-use crate::parse::sysctl_conf::SysctlSetting;
 use crate::verdict::verdict;
-use std::path::Path;
 
 #[test]
 fn aaaa_mismatch_caused_by_disabled_ipv6_is_an_address_verdict() {
@@ -36,22 +34,44 @@ fn aaaa_mismatch_caused_by_disabled_ipv6_is_an_address_verdict() {
     );
 }
 
-#[test]
-fn a_behind_nat_is_a_warning_not_a_failure() {
-    let mut f = healthy();
-    eth0(&mut f).addrs[0] = addr("10.0.0.10", 24);
-    let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, CheckId::DnsATarget, None), Status::Warn);
-    assert_eq!(status(&fs, CheckId::AddressGlobalIpv4, None), Status::Warn);
+/// The healthy host broken one way per row, each row (or pair of rows) one former test.
+const BROKEN: &[Broken] = &[
+    Broken {
+        name: "a_behind_nat_is_a_warning_not_a_failure (dns.a_target)",
+        breaks: behind_nat,
+        id: CheckId::DnsATarget,
+        port: None,
+        status: Status::Warn,
+        summary: &[],
+        evidence: &[],
+    },
+    Broken {
+        name: "a_behind_nat_is_a_warning_not_a_failure (address.global_ipv4)",
+        breaks: behind_nat,
+        id: CheckId::AddressGlobalIpv4,
+        port: None,
+        status: Status::Warn,
+        summary: &[],
+        evidence: &[],
+    },
+    Broken {
+        name: "cgnat_address_fails_global_ipv4",
+        breaks: |f| eth0(f).addrs[0] = addr("100.64.3.4", 10),
+        id: CheckId::AddressGlobalIpv4,
+        port: None,
+        status: Status::Fail,
+        summary: &["carrier-grade"],
+        evidence: &[],
+    },
+];
+
+fn behind_nat(f: &mut Facts) {
+    eth0(f).addrs[0] = addr("10.0.0.10", 24);
 }
 
 #[test]
-fn cgnat_address_fails_global_ipv4() {
-    let mut f = healthy();
-    eth0(&mut f).addrs[0] = addr("100.64.3.4", 10);
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::AddressGlobalIpv4, None, Status::Fail);
-    assert_has(&fd.summary, "carrier-grade");
+fn broken_one_way_gives_its_finding() {
+    assert_broken(BROKEN, healthy);
 }
 
 #[test]
@@ -83,13 +103,7 @@ fn dadfailed_address_is_named() {
 #[test]
 fn sysctl_file_that_disables_ipv6_names_file_and_line() {
     let mut f = healthy();
-    f.sysctl_files = Probed::ok(vec![SysctlSetting {
-        key: "net.ipv6.conf.all.disable_ipv6".into(),
-        value: "1".into(),
-        at: Place::new(Path::new("/etc/sysctl.d/99-hardening.conf"), 7),
-        exclude: false,
-        ignore_failure: false,
-    }]);
+    f.sysctl_files = ipv6_off_at_boot();
     let fs = evaluate(&f, &options());
     let fd = expect(&fs, CheckId::AddressIpv6Persistent, None, Status::Fail);
     assert_has(&fd.summary, "/etc/sysctl.d/99-hardening.conf:7");

@@ -2,7 +2,7 @@
 //! are not listed in the DNS blocklists consulted.
 
 use crate::checks::mail::with_mail;
-use crate::checks::subject::Subject;
+use crate::checks::subject::{Subject, joined};
 use crate::checks::view::Ctx;
 use crate::facts::mail::{DnsblProbe, MailFacts};
 use crate::model::{CheckId, Finding};
@@ -66,14 +66,7 @@ fn blocklists(m: &MailFacts, s: Subject) -> Finding {
             Answer::NotListed => "not listed".to_string(),
             Answer::Listed(codes) => {
                 listed.push(p);
-                format!(
-                    "LISTED ({})",
-                    codes
-                        .iter()
-                        .map(|c| c.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                format!("LISTED ({})", joined(codes, ", "))
             }
             Answer::Refused(code) => {
                 unanswered += 1;

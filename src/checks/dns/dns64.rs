@@ -2,7 +2,7 @@
 //! domain's AAAA are among them.
 
 use super::ips_text;
-use crate::checks::subject::Subject;
+use crate::checks::subject::{Subject, joined};
 use crate::checks::view::{Ctx, in_nat64};
 use crate::model::{CheckId, Family, Finding};
 use std::net::IpAddr;
@@ -22,11 +22,7 @@ pub fn check(c: &Ctx) -> Finding {
         }
         Ok(_) => {}
     }
-    let prefixes = nat64
-        .iter()
-        .map(|p| p.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let prefixes = joined(nat64, ", ");
     let evidence: Vec<String> = f
         .dns
         .dns64

@@ -13,22 +13,17 @@ pub mod reverse;
 pub mod spf;
 
 use crate::checks::failure;
-use crate::checks::subject::Subject;
+use crate::checks::subject::{Subject, joined};
 use crate::facts::{DnsAnswer, Facts, ProbeError, ProbeErrorKind, ServerAnswers, ServerRole};
 use crate::model::{Family, Finding};
 use std::net::IpAddr;
 
 fn servers_list(f: &Facts) -> String {
-    f.dns
-        .resolvers
-        .iter()
-        .map(|s| s.ip().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    joined(f.dns.resolvers.iter().map(|s| s.ip()), ", ")
 }
 
 fn ips_text(ips: impl Iterator<Item = IpAddr>) -> String {
-    ips.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+    joined(ips, ", ")
 }
 
 /// An answer as compared between servers and subnets: the sorted addresses, `none` or

@@ -2,7 +2,7 @@
 //! evaluated (RFC 7208) from the DNS answers the mail probe recorded.
 
 use crate::checks::mail::{seen_by_receivers, with_mail};
-use crate::checks::subject::Subject;
+use crate::checks::subject::{Subject, joined};
 use crate::checks::view::Ctx;
 use crate::facts::mail::{MailFacts, SpfQuery};
 use crate::model::{CheckId, Family, Finding, Status};
@@ -79,11 +79,7 @@ fn spf_of(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
         Status::Pass => s
             .pass(format!(
                 "the SPF record of {domain} admits {}",
-                results
-                    .iter()
-                    .map(|(ip, _)| ip.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" and ")
+                joined(results.iter().map(|(ip, _)| ip), " and ")
             ))
             .evidence_all(evidence),
         Status::Error => s

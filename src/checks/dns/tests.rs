@@ -6,6 +6,77 @@ use crate::facts::*;
 use crate::model::{CheckId, Status};
 use crate::verdict::verdict;
 
+/// The healthy host broken one way per row, each row one former test.
+const BROKEN: &[Broken] = &[
+    Broken {
+        name: "a_in_private_range_fails_without_assume_public",
+        breaks: |f| f.dns.a = records(&["192.168.1.10"]),
+        id: CheckId::DnsATarget,
+        port: None,
+        status: Status::Fail,
+        summary: &[],
+        evidence: &["private"],
+    },
+    Broken {
+        name: "authoritative_servers_disagreeing_fails",
+        breaks: |f| f.dns.servers[3].aaaa = records(&["2001:db8:1::99"]),
+        id: CheckId::DnsConsistency,
+        port: None,
+        status: Status::Fail,
+        summary: &[],
+        evidence: &[],
+    },
+    Broken {
+        name: "single_nameserver_without_aaaa_warns",
+        breaks: |f| {
+            if let Ok(z) = f.dns.zone.result.as_mut() {
+                z.nameservers.truncate(1);
+                z.nameservers[0].aaaa.clear();
+            }
+        },
+        id: CheckId::DnsNameservers,
+        port: None,
+        status: Status::Warn,
+        summary: &["only 1", "no AAAA"],
+        evidence: &[],
+    },
+    Broken {
+        name: "nxdomain_is_a_clean_failure",
+        breaks: |f| {
+            f.dns.a = Probed::ok(DnsAnswer::NxDomain);
+            f.dns.aaaa = Probed::ok(DnsAnswer::NxDomain);
+        },
+        id: CheckId::DnsA,
+        port: None,
+        status: Status::Fail,
+        summary: &["does not exist"],
+        evidence: &[],
+    },
+    Broken {
+        name: "geo_region_sent_elsewhere_warns",
+        breaks: |f| {
+            for q in f.dns.geo.iter_mut().flatten() {
+                if q.region.as_deref() == Some("Europe") {
+                    q.a = Probed::ok(GeoAnswer {
+                        answer: records(&["198.51.100.7"]).result.expect("records"),
+                        scope: Some(24),
+                    });
+                }
+            }
+        },
+        id: CheckId::DnsGeo,
+        port: None,
+        status: Status::Warn,
+        summary: &["Europe A 198.51.100.7"],
+        evidence: &[],
+    },
+];
+
+#[test]
+fn broken_one_way_gives_its_finding() {
+    assert_broken(BROKEN, healthy);
+}
+
 #[test]
 fn aaaa_pointing_elsewhere_fails_dns_with_a_fix() {
     let mut f = healthy();
@@ -39,15 +110,6 @@ fn missing_a_record_fails() {
 }
 
 #[test]
-fn a_in_private_range_fails_without_assume_public() {
-    let mut f = healthy();
-    f.dns.a = records(&["192.168.1.10"]);
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::DnsATarget, None, Status::Fail);
-    assert_line(&fd.evidence, "private");
-}
-
-#[test]
 fn documentation_addresses_are_not_public_by_default() {
     let mut o = options();
     o.assume_public.clear();
@@ -66,27 +128,6 @@ fn resolver_that_differs_from_authoritative_is_named() {
     assert_has(&c.summary, "resolver 192.0.2.53");
     // the authoritative answer is the host's, the resolver's is not
     assert_eq!(status(&fs, CheckId::DnsAaaaTarget, None), Status::Fail);
-}
-
-#[test]
-fn authoritative_servers_disagreeing_fails() {
-    let mut f = healthy();
-    f.dns.servers[3].aaaa = records(&["2001:db8:1::99"]);
-    let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, CheckId::DnsConsistency, None), Status::Fail);
-}
-
-#[test]
-fn single_nameserver_without_aaaa_warns() {
-    let mut f = healthy();
-    if let Ok(z) = f.dns.zone.result.as_mut() {
-        z.nameservers.truncate(1);
-        z.nameservers[0].aaaa.clear();
-    }
-    let fs = evaluate(&f, &options());
-    let ns = expect(&fs, CheckId::DnsNameservers, None, Status::Warn);
-    assert_has(&ns.summary, "only 1");
-    assert_has(&ns.summary, "no AAAA");
 }
 
 #[test]
@@ -122,16 +163,6 @@ fn dns64_prefix_is_found_and_synthesised_aaaa_flagged() {
     let fs = evaluate(&f, &options());
     assert_eq!(status(&fs, CheckId::DnsDns64, None), Status::Warn);
     assert_eq!(status(&fs, CheckId::DnsAaaa, None), Status::Fail);
-}
-
-#[test]
-fn nxdomain_is_a_clean_failure() {
-    let mut f = healthy();
-    f.dns.a = Probed::ok(DnsAnswer::NxDomain);
-    f.dns.aaaa = Probed::ok(DnsAnswer::NxDomain);
-    let fs = evaluate(&f, &options());
-    let a = expect(&fs, CheckId::DnsA, None, Status::Fail);
-    assert_has(&a.summary, "does not exist");
 }
 
 /// A DNS answer longer than the probe keeps: the finding says it was cut; a snapshot
@@ -178,38 +209,32 @@ fn geo_server_ignoring_client_subnet_does_not_vary_by_region() {
     assert_line(&fd.evidence, "ignores EDNS Client Subnet");
 }
 
+/// Every region gets the same answer, with the scope each row echoes. Scope 0 echoed: the
+/// server read the option and says the answer holds for everyone.
 #[test]
 fn geo_same_answer_everywhere_passes() {
-    let mut f = healthy();
-    f.dns.geo = Some(geo_answers(
-        GEO_SERVERS,
-        Some(24),
-        &["203.0.113.10"],
-        &["2001:db8:1::10"],
-    ));
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::DnsGeo, None, Status::Pass);
-    assert_has(
-        &fd.summary,
-        "every region get the same A and AAAA from ns1.example",
-    );
-    assert_line(&fd.evidence, "Africa");
-    assert_line(&fd.evidence, "scope /24");
-}
-
-/// Scope 0 echoed: the server read the option and says the answer holds for everyone.
-#[test]
-fn geo_scope_zero_is_not_answering_by_region() {
-    let mut f = healthy();
-    f.dns.geo = Some(geo_answers(
-        GEO_SERVERS,
-        Some(0),
-        &["203.0.113.10"],
-        &["2001:db8:1::10"],
-    ));
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::DnsGeo, None, Status::Pass);
-    assert_has(&fd.summary, "do not vary by region");
+    // (case, scope echoed, summary part, evidence lines)
+    let cases: [(&str, u8, &str, &[&str]); 2] = [
+        (
+            "geo_same_answer_everywhere_passes",
+            24,
+            "every region get the same A and AAAA from ns1.example",
+            &["Africa", "scope /24"],
+        ),
+        (
+            "geo_scope_zero_is_not_answering_by_region",
+            0,
+            "do not vary by region",
+            &[],
+        ),
+    ];
+    for (case, scope, summary, lines) in cases {
+        let mut f = healthy();
+        let (a, aaaa) = (["203.0.113.10"], ["2001:db8:1::10"]);
+        f.dns.geo = Some(geo_answers(GEO_SERVERS, Some(scope), &a, &aaaa));
+        let fd = judge(&f, &options(), CheckId::DnsGeo, None, Status::Pass);
+        assert_says(case, &fd, [&[summary], lines, &[]]);
+    }
 }
 
 fn withhold_aaaa(f: &mut Facts, regions: &[&str]) {
@@ -266,22 +291,6 @@ fn geo_region_without_aaaa_is_no_matter_with_expect_ipv4() {
     o.target.expect = crate::model::Expect::Ipv4;
     let fs = evaluate(&f, &o);
     expect(&fs, CheckId::DnsGeo, None, Status::Pass);
-}
-
-#[test]
-fn geo_region_sent_elsewhere_warns() {
-    let mut f = healthy();
-    for q in f.dns.geo.iter_mut().flatten() {
-        if q.region.as_deref() == Some("Europe") {
-            q.a = Probed::ok(GeoAnswer {
-                answer: records(&["198.51.100.7"]).result.expect("records"),
-                scope: Some(24),
-            });
-        }
-    }
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::DnsGeo, None, Status::Warn);
-    assert_has(&fd.summary, "Europe A 198.51.100.7");
 }
 
 #[test]

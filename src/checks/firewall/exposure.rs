@@ -1,7 +1,7 @@
 //! `firewall.exposure`: no listening service is open over one family while the other
 //! family's rules shut it.
 
-use super::{FixPlan, apply_fix, base_evidence, plan, target, unreadable};
+use super::{FixPlan, apply_fix, base_evidence, decider, plan, target, unreadable};
 use crate::checks::host;
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
@@ -82,11 +82,7 @@ pub fn check(ctx: &Ctx) -> Finding {
             let shut_fam = open_fam.other();
             let (open, shut) = (decided.get(open_fam), decided.get(shut_fam));
             if open.decision.admits() && shut.decision.shuts() {
-                let rule = shut
-                    .decided_by
-                    .as_ref()
-                    .map(|r| clean(&r.describe()))
-                    .unwrap_or_default();
+                let rule = decider(shut).unwrap_or_default();
                 holes.push(format!(
                     "port {port} ({owner}) is open over {} while the {} rules shut it",
                     open_fam.name(),
@@ -166,11 +162,7 @@ fn published_bypass(
             if !input.decision.shuts() {
                 continue;
             }
-            let shut_by = input
-                .decided_by
-                .as_ref()
-                .map(|r| clean(&r.describe()))
-                .unwrap_or_default();
+            let shut_by = decider(&input).unwrap_or_default();
             holes.push(format!(
                 "port {port} is published over {} to {}:{nport}, which the input rules shut but forward admits",
                 fam.name(),

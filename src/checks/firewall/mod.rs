@@ -105,6 +105,12 @@ fn base_evidence(fw: &FirewallFacts) -> Vec<String> {
     ev
 }
 
+/// The rule or policy that decided the walk, as evidence shows it; `None` when no one rule
+/// did (each caller says what that means for it).
+fn decider(o: &Outcome) -> Option<String> {
+    o.decided_by.as_ref().map(|r| clean(&r.describe()))
+}
+
 fn path_evidence(o: &Outcome) -> Vec<String> {
     let mut ev: Vec<String> = o
         .path

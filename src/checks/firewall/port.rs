@@ -51,11 +51,7 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
     ));
     ev.push(clean(&format!("path taken: {}", out.taken.describe())));
     let p = port.to_string();
-    let rule = out
-        .decided_by
-        .as_ref()
-        .map(|r| clean(&r.describe()))
-        .unwrap_or_else(|| "?".into());
+    let rule = super::decider(&out).unwrap_or_else(|| "?".into());
     // "to port 8080 (DNAT to 172.17.0.2:80, forwarded)" when the path is not input.
     let via = match &out.taken.nat {
         Some((_, nip, nport)) => format!(

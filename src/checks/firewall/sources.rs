@@ -73,10 +73,7 @@ fn from(pkt: &Packet, ip: IpAddr) -> Packet {
 }
 
 fn decided(o: &Outcome) -> String {
-    o.decided_by
-        .as_ref()
-        .map(|r| clean(&r.describe()))
-        .unwrap_or_else(|| "every base chain".into())
+    super::decider(o).unwrap_or_else(|| "every base chain".into())
 }
 
 /// A host address inside a region's client network (its first after the network's own).

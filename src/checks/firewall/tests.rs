@@ -183,18 +183,10 @@ fn options_ports(ports: &[u16]) -> crate::options::Options {
 /// A host with Docker's bridge: docker0 172.17.0.1/16 (and fd00:d0c::1/64), its routes,
 /// forwarding on for both families.
 fn docker_host() -> crate::facts::Facts {
-    use crate::facts::{Link, Route};
+    use crate::facts::Route;
     let mut f = healthy();
-    if let Ok(l) = f.links.result.as_mut() {
-        l.push(Link {
-            index: 3,
-            name: "docker0".into(),
-            up: true,
-            loopback: false,
-            addrs: vec![addr("172.17.0.1", 16), addr("fd00:d0c::1", 64)],
-            mtu: Some(1500),
-        });
-    }
+    let bridge = vec![addr("172.17.0.1", 16), addr("fd00:d0c::1", 64)];
+    add_link(&mut f, ethernet(3, "docker0", bridge));
     if let Ok(r) = f.routes.result.as_mut() {
         for (fam, dst) in [(Family::V4, "172.17.0.0/16"), (Family::V6, "fd00:d0c::/64")] {
             r.push(Route {

@@ -1,7 +1,7 @@
 //! `isp.mail_egress`: outbound TCP port 25 reaches mail receivers over each family the
 //! MTA sends on (many providers block it, sometimes over one family only).
 
-use crate::checks::mail::with_mail;
+use crate::checks::mail::{pass_naming, with_mail};
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
 use crate::facts::ProbeErrorKind;
@@ -107,18 +107,11 @@ fn mail_egress(c: &Ctx, m: &MailFacts, s: Subject) -> Finding {
         }
         return fd;
     }
-    if works.is_empty() {
-        return s
-            .skip("no receiver to try: none of the targets has an address (--mail-egress)")
-            .evidence_all(evidence);
-    }
-    s.pass(format!(
-        "port 25 reaches mail receivers over {}",
-        works
-            .iter()
-            .map(|f| f.name())
-            .collect::<Vec<_>>()
-            .join(" and ")
-    ))
+    pass_naming(
+        s,
+        works.iter().map(|f| f.name()),
+        |families| format!("port 25 reaches mail receivers over {families}"),
+        "no receiver to try: none of the targets has an address (--mail-egress)",
+    )
     .evidence_all(evidence)
 }

@@ -3,7 +3,7 @@
 
 use super::{echo_of, no_answer, no_echo, path_block, v4_situation, with_isp};
 use crate::checks::host;
-use crate::checks::subject::Subject;
+use crate::checks::subject::{Subject, joined};
 use crate::checks::view::Ctx;
 use crate::facts::Facts;
 use crate::facts::isp::*;
@@ -54,11 +54,7 @@ fn seen(
             "{} {} -> {}",
             family.record_type(),
             o.target.domain,
-            records
-                .iter()
-                .map(|i| i.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            joined(&records, ", ")
         ));
     }
     judge(ip, &records)

@@ -7,7 +7,7 @@
 
 use super::with_isp;
 use crate::checks::host;
-use crate::checks::subject::Subject;
+use crate::checks::subject::{Subject, joined};
 use crate::checks::view::Ctx;
 use crate::facts::isp::*;
 use crate::model::{CheckId, Family, Finding};
@@ -210,10 +210,7 @@ fn other_names(c: &Ctx, isp: &IspFacts, port: u16) -> Names {
                 if mine.is_empty() {
                     "none".to_string()
                 } else {
-                    mine.iter()
-                        .map(|i| i.to_string())
-                        .collect::<Vec<_>>()
-                        .join(" ")
+                    joined(&mine, " ")
                 }
             ));
             let domain_has = c.facts.dns.ips(family);

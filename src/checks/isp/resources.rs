@@ -1,7 +1,7 @@
 //! `isp.resources`: the home page's subresources load over IPv6 too.
 
 use super::with_isp;
-use crate::checks::subject::Subject;
+use crate::checks::subject::{Subject, joined};
 use crate::checks::view::Ctx;
 use crate::facts::isp::*;
 use crate::model::{CheckId, Finding};
@@ -16,17 +16,18 @@ fn home_resources(o: &Options, isp: &IspFacts, s: Subject) -> Finding {
     let Some(r) = &isp.resources else {
         return s.skip("no web port (80 or 443) served, or no A/AAAA record: no home page to read");
     };
-    let facts = match &r.result {
-        Ok(x) => x,
-        Err(e) => {
-            return s
-                .skip(format!(
-                    "the home page could not be read ({}): see isp.http_parity",
-                    e.message
-                ))
-                .took(r.ms);
-        }
+    // Timed with the home page's fetch, whatever the answer.
+    let fd = match &r.result {
+        Ok(facts) => judge(o, facts, s),
+        Err(e) => s.skip(format!(
+            "the home page could not be read ({}): see isp.http_parity",
+            e.message
+        )),
     };
+    fd.took(r.ms)
+}
+
+fn judge(o: &Options, facts: &ResourceFacts, s: Subject) -> Finding {
     let mut evidence: Vec<String> = facts.pages.iter().map(|p| format!("read {p}")).collect();
     let mut bad: Vec<String> = Vec::new();
     for x in &facts.refs {
@@ -53,11 +54,10 @@ fn home_resources(o: &Options, isp: &IspFacts, s: Subject) -> Finding {
             .warn(format!(
                 "{} subresource(s) of the home page cannot be loaded over IPv6: {}",
                 bad.len(),
-                bad.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+                joined(bad.iter().take(3), ", ")
             ))
             .evidence_all(evidence)
-            .explain("resources_v4_only", &[])
-            .took(r.ms);
+            .explain("resources_v4_only", &[]);
     }
     s.pass(if facts.refs.is_empty() {
         "the home page loads no subresources from other hosts".to_string()
@@ -68,5 +68,4 @@ fn home_resources(o: &Options, isp: &IspFacts, s: Subject) -> Finding {
         )
     })
     .evidence_all(evidence)
-    .took(r.ms)
 }

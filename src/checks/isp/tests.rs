@@ -29,6 +29,12 @@ fn resp(status: u16, location: Option<&str>, len: u64, hash: &str) -> HttpRespon
     }
 }
 
+/// `isp.http_parity` on port 80 of `f`, asserted to have `status`.
+#[track_caller]
+fn parity(f: &Facts, status: Status) -> crate::model::Finding {
+    judge(f, &options(), CheckId::IspHttpParity, Some(80), status)
+}
+
 /// The address the internet sees for a host behind the NAT (a public prefix for the
 /// test, see `nat_options`).
 const NAT_PUBLIC: &str = "198.51.100.1";
@@ -243,8 +249,7 @@ fn carrier_grade_nat_is_an_address_verdict() {
 fn http_differing_over_ipv6_fails_side_by_side() {
     let mut f = healthy_online();
     isp(&mut f).http[1].response = Probed::ok(resp(404, None, 9, "cd"));
-    let fs = evaluate(&f, &options());
-    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
+    let h = parity(&f, Status::Fail);
     assert_has(&h.summary, "404");
     assert_has(&h.summary, "200");
     assert_line(&h.evidence, "IPv4 203.0.113.10: HTTP 200");
@@ -263,8 +268,7 @@ fn small_content_differences_are_the_same_site() {
     let mut r = resp(200, None, 53, "cd");
     r.server = Some("nginx".into());
     isp(&mut f).http[1].response = Probed::ok(r);
-    let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, CheckId::IspHttpParity, Some(80)), Status::Pass);
+    parity(&f, Status::Pass);
 }
 
 /// Both addresses' answers with bodies `v4` and `v6` (sketched as the probe does).
@@ -327,8 +331,7 @@ fn pages_compare_by_content_and_server() {
             r.server = Some(server.into());
             r.body_sha256 = "ab".repeat(32);
         }
-        let fs = evaluate(&f, &options());
-        let h = expect(&fs, CheckId::IspHttpParity, Some(80), want);
+        let h = parity(&f, want);
         if let Some(part) = summary {
             assert_has(&h.summary, part);
         }
@@ -372,19 +375,14 @@ fn http2_over_one_family_only_is_a_warning_naming_each_protocol() {
 fn the_same_protocol_everywhere_passes_and_says_which() {
     let mut f = healthy_online();
     spoken(&mut f, Some(HttpProtocol::H2), Some(HttpProtocol::H2));
-    let fs = evaluate(&f, &options());
-    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Pass);
+    let h = parity(&f, Status::Pass);
     assert_has(&h.summary, "HTTP 200 over h2");
     // A snapshot from before the protocol was recorded has nothing to compare.
     spoken(&mut f, None, None);
-    let fs = evaluate(&f, &options());
-    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Pass);
+    let h = parity(&f, Status::Pass);
     assert!(!h.summary.contains("over"), "{}", h.summary);
     spoken(&mut f, Some(HttpProtocol::H2), None);
-    assert_eq!(
-        status(&evaluate(&f, &options()), CheckId::IspHttpParity, Some(80)),
-        Status::Pass
-    );
+    parity(&f, Status::Pass);
 }
 
 #[test]
@@ -392,8 +390,7 @@ fn another_status_outweighs_another_protocol() {
     let mut f = healthy_online();
     spoken(&mut f, Some(HttpProtocol::H2), Some(HttpProtocol::Http1));
     isp(&mut f).http[1].response = Probed::ok(resp(404, None, 9, "cd"));
-    let fs = evaluate(&f, &options());
-    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
+    let h = parity(&f, Status::Fail);
     assert_has(&h.summary, "404");
 }
 
@@ -420,31 +417,30 @@ fn acme_trap(f: &mut Facts) {
     let a = isp(f).acme.as_mut().expect("acme");
     let start = a.start.clone();
     let https = start.replace("http://", "https://");
+    // The host's own address of each family answers (or not) each hop.
+    let hop = |url: &str, family: Family, response| AcmeHop {
+        url: url.into(),
+        family,
+        ip: Some(ip(family.pick("203.0.113.10", "2001:db8:1::10"))),
+        response,
+    };
     a.hops = vec![
-        AcmeHop {
-            url: start.clone(),
-            family: Family::V6,
-            ip: Some(ip("2001:db8:1::10")),
-            response: timeout("connect to [2001:db8:1::10]:80: timed out"),
-        },
-        AcmeHop {
-            url: start,
-            family: Family::V4,
-            ip: Some(ip("203.0.113.10")),
-            response: Probed::ok(resp(301, Some(&https), 0, "00")),
-        },
-        AcmeHop {
-            url: https.clone(),
-            family: Family::V6,
-            ip: Some(ip("2001:db8:1::10")),
-            response: timeout("connect to [2001:db8:1::10]:443: timed out"),
-        },
-        AcmeHop {
-            url: https,
-            family: Family::V4,
-            ip: Some(ip("203.0.113.10")),
-            response: Probed::ok(resp(404, None, 9, "ef")),
-        },
+        hop(
+            &start,
+            Family::V6,
+            timeout("connect to [2001:db8:1::10]:80: timed out"),
+        ),
+        hop(
+            &start,
+            Family::V4,
+            Probed::ok(resp(301, Some(&https), 0, "00")),
+        ),
+        hop(
+            &https,
+            Family::V6,
+            timeout("connect to [2001:db8:1::10]:443: timed out"),
+        ),
+        hop(&https, Family::V4, Probed::ok(resp(404, None, 9, "ef"))),
     ];
 }
 
@@ -611,8 +607,7 @@ fn https_without_ca_certificates_is_an_error_not_a_failure() {
             "no CA certificates found on this host (install ca-certificates)",
         );
     }
-    let fs = evaluate(&f, &options());
-    let h = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Error);
+    let h = parity(&f, Status::Error);
     assert_has(&h.summary, "ca-certificates");
 }
 

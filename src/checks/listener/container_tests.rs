@@ -82,6 +82,21 @@ fn dual_inside() -> Vec<Listener> {
     vec![listener("::", 80, Some(false))]
 }
 
+/// Docker `version` with userland-proxy off in daemon.json, publishing port 8080 on
+/// both families to a container without an IPv6 address.
+fn proxy_off_without_ipv6(version: &str) -> Vec<Finding> {
+    let c = web(&["0.0.0.0", "::"], None, dual_inside());
+    let daemon = daemon(None, None, Some(false));
+    run(docker(version, c, Some(daemon)), Vec::new())
+}
+
+/// The port's IPv6 finding, asserted to fail while IPv4 passes.
+#[track_caller]
+fn only_ipv6_fails(fs: &[Finding]) -> &Finding {
+    expect(fs, CheckId::ListenerIpv4, Some(PORT), Status::Pass);
+    expect(fs, CheckId::ListenerIpv6, Some(PORT), Status::Fail)
+}
+
 fn titles(fd: &Finding) -> String {
     fd.fixes
         .iter()
@@ -112,13 +127,8 @@ fn published_on_both_families_passes_and_names_the_container() {
 /// IPv6 clients get nothing; the fix is daemon.json's IPv6 keys and a restart.
 #[test]
 fn ipv4_dnat_only_fails_ipv6_with_the_daemon_fix() {
-    let c = web(&["0.0.0.0", "::"], None, dual_inside());
-    let fs = run(
-        docker("20.10.24+dfsg1", c, Some(daemon(None, None, Some(false)))),
-        Vec::new(),
-    );
-    expect(&fs, CheckId::ListenerIpv4, Some(PORT), Status::Pass);
-    let l6 = expect(&fs, CheckId::ListenerIpv6, Some(PORT), Status::Fail);
+    let fs = proxy_off_without_ipv6("20.10.24+dfsg1");
+    let l6 = only_ipv6_fails(&fs);
     assert_has(&l6.summary, "ip6tables is off");
     assert_has(&l6.summary, "container web (Docker)");
     assert_has(&titles(l6), "IPv6 and ip6tables in /etc/docker/daemon.json");
@@ -136,13 +146,8 @@ fn ipv4_dnat_only_fails_ipv6_with_the_daemon_fix() {
 /// no IPv6 destination, no proxy.
 #[test]
 fn userland_proxy_off_with_ipv4_only_container_fails_ipv6() {
-    let c = web(&["0.0.0.0", "::"], None, dual_inside());
-    let fs = run(
-        docker("27.3.1", c, Some(daemon(None, None, Some(false)))),
-        Vec::new(),
-    );
-    expect(&fs, CheckId::ListenerIpv4, Some(PORT), Status::Pass);
-    let l6 = expect(&fs, CheckId::ListenerIpv6, Some(PORT), Status::Fail);
+    let fs = proxy_off_without_ipv6("27.3.1");
+    let l6 = only_ipv6_fails(&fs);
     assert_has(&l6.summary, "container web has no IPv6 address");
     assert_has(&titles(l6), "docker-proxy carry the connections");
     assert_has(&titles(l6), "IPv6 and ip6tables");
@@ -153,8 +158,7 @@ fn userland_proxy_off_with_ipv4_only_container_fails_ipv6() {
 fn published_on_0000_only_fails_ipv6_with_the_publish_fix() {
     let c = web(&["0.0.0.0"], Some("fd00:d0c::2"), dual_inside());
     let fs = run(docker("27.3.1", c, None), Vec::new());
-    expect(&fs, CheckId::ListenerIpv4, Some(PORT), Status::Pass);
-    let l6 = expect(&fs, CheckId::ListenerIpv6, Some(PORT), Status::Fail);
+    let l6 = only_ipv6_fails(&fs);
     assert_has(&l6.summary, "publishes it as 0.0.0.0:8080->80/tcp only");
     let cmds = l6
         .fixes
@@ -183,8 +187,7 @@ fn container_listening_on_ipv4_only_fails_ipv6() {
         vec![listener("0.0.0.0", 80, None)],
     );
     let fs = run(docker("27.3.1", c, None), Vec::new());
-    expect(&fs, CheckId::ListenerIpv4, Some(PORT), Status::Pass);
-    let l6 = expect(&fs, CheckId::ListenerIpv6, Some(PORT), Status::Fail);
+    let l6 = only_ipv6_fails(&fs);
     assert_has(&l6.summary, "where nothing listens over IPv6");
     assert_has(&l6.explanation, "DNAT rule");
 }
@@ -229,8 +232,7 @@ fn other_family_reaching_a_host_program_is_a_split() {
         docker("20.10.24+dfsg1", c, Some(daemon(None, None, Some(false)))),
         host,
     );
-    expect(&fs, CheckId::ListenerIpv4, Some(PORT), Status::Pass);
-    let l6 = expect(&fs, CheckId::ListenerIpv6, Some(PORT), Status::Fail);
+    let l6 = only_ipv6_fails(&fs);
     assert_has(
         &l6.summary,
         "reach nginx (pid 812) on this host, while IPv4 clients are sent to container web",

@@ -37,13 +37,79 @@ fn v6only_listener_refuses_ipv4() {
     assert_eq!(status(&fs, CheckId::ListenerIpv6, Some(8080)), Status::Pass);
 }
 
-#[test]
-fn dual_stack_socket_without_v6only_serves_both() {
-    let mut f = healthy();
+/// The healthy host's sockets changed one way per row, each row (or pair of rows) one
+/// former test.
+const BROKEN: &[Broken] = &[
+    Broken {
+        name: "dual_stack_socket_without_v6only_serves_both (listener.ipv4)",
+        breaks: one_dual_stack_socket,
+        id: CheckId::ListenerIpv4,
+        port: Some(80),
+        status: Status::Pass,
+        summary: &[],
+        evidence: &[],
+    },
+    Broken {
+        name: "dual_stack_socket_without_v6only_serves_both (listener.ipv6)",
+        breaks: one_dual_stack_socket,
+        id: CheckId::ListenerIpv6,
+        port: Some(80),
+        status: Status::Pass,
+        summary: &[],
+        evidence: &[],
+    },
+    Broken {
+        name: "loopback_only_listener_fails (listener.ipv4)",
+        breaks: loopback_only,
+        id: CheckId::ListenerIpv4,
+        port: Some(80),
+        status: Status::Fail,
+        summary: &[],
+        evidence: &[],
+    },
+    Broken {
+        name: "loopback_only_listener_fails (listener.ipv6)",
+        breaks: loopback_only,
+        id: CheckId::ListenerIpv6,
+        port: Some(80),
+        status: Status::Fail,
+        summary: &[],
+        evidence: &[],
+    },
+    Broken {
+        name: "other_web_server_skips_config_with_reason",
+        breaks: owned_by_caddy,
+        id: CheckId::ListenerConfig,
+        port: Some(80),
+        status: Status::Skip,
+        summary: &["caddy"],
+        evidence: &[],
+    },
+];
+
+fn one_dual_stack_socket(f: &mut Facts) {
     f.listeners = Probed::ok(vec![listener("::", 80, Some(false))]);
-    let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Pass);
-    assert_eq!(status(&fs, CheckId::ListenerIpv6, Some(80)), Status::Pass);
+}
+
+fn loopback_only(f: &mut Facts) {
+    f.listeners = Probed::ok(vec![
+        listener("127.0.0.1", 80, None),
+        listener("::1", 80, Some(true)),
+    ]);
+}
+
+/// Another web server owns both sockets.
+fn owned_by_caddy(f: &mut Facts) {
+    if let Ok(ls) = f.listeners.result.as_mut() {
+        for l in ls {
+            l.process = Some("caddy".into());
+        }
+    }
+}
+
+#[test]
+fn broken_one_way_gives_its_finding() {
+    assert_broken(BROKEN, healthy);
 }
 
 #[test]
@@ -59,34 +125,6 @@ fn nginx_ipv6_only_block_wants_plain_listen() {
     assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Fail);
     let cfg = expect(&fs, CheckId::ListenerConfig, Some(80), Status::Fail);
     assert_has(&cfg.summary, "`listen 80;`");
-}
-
-#[test]
-fn loopback_only_listener_fails() {
-    let mut f = healthy();
-    f.listeners = Probed::ok(vec![
-        listener("127.0.0.1", 80, None),
-        listener("::1", 80, Some(true)),
-    ]);
-    let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, CheckId::ListenerIpv4, Some(80)), Status::Fail);
-    assert_eq!(status(&fs, CheckId::ListenerIpv6, Some(80)), Status::Fail);
-}
-
-#[test]
-fn other_web_server_skips_config_with_reason() {
-    let mut f = healthy();
-    let mut ls = vec![
-        listener("0.0.0.0", 80, None),
-        listener("::", 80, Some(true)),
-    ];
-    for l in &mut ls {
-        l.process = Some("caddy".into());
-    }
-    f.listeners = Probed::ok(ls);
-    let fs = evaluate(&f, &options());
-    let cfg = expect(&fs, CheckId::ListenerConfig, Some(80), Status::Skip);
-    assert_has(&cfg.summary, "caddy");
 }
 
 /// nginx's commands are offered only where nginx is the one to change: not when another
@@ -117,10 +155,10 @@ fn nginx_fix_only_when_nginx_owns_the_port() {
     );
 }
 
-fn ports_80() -> crate::options::Options {
-    let mut o = options();
-    o.target.ports = vec![80];
-    o
+/// The finding of `id` on port 80 (the fixture's one port), asserted to have `status`.
+#[track_caller]
+fn on_80(f: &Facts, id: CheckId, status: Status) -> crate::model::Finding {
+    judge(f, &options(), id, Some(80), status)
 }
 
 /// A REDIRECT sends IPv4 clients of port 80 to port 8080, where the server listens
@@ -130,18 +168,16 @@ fn redirected_port_is_judged_by_the_sockets_it_is_redirected_to() {
     let mut f = healthy();
     f.firewall = Probed::ok(nat_v4("REDIRECT --to-ports 8080"));
     f.listeners = Probed::ok(vec![listener("0.0.0.0", 8080, None)]);
-    let fs = evaluate(&f, &ports_80());
-    let v4 = expect(&fs, CheckId::ListenerIpv4, Some(80), Status::Pass);
+    let v4 = on_80(&f, CheckId::ListenerIpv4, Status::Pass);
     assert_has(&v4.summary, "IPv4 connections to port 80 are rewritten to");
     assert_has(&v4.summary, ":8080 by iptables -t nat PREROUTING");
     assert_line(&v4.evidence, "path taken: prerouting DNAT to");
-    let v6 = expect(&fs, CheckId::ListenerIpv6, Some(80), Status::Fail);
+    let v6 = on_80(&f, CheckId::ListenerIpv6, Status::Fail);
     assert_has(&v6.summary, "nothing listens on port 80");
 
     // Nothing on the redirect's port: the failure says where it looked.
     f.listeners = Probed::ok(vec![listener("0.0.0.0", 80, None)]);
-    let fs = evaluate(&f, &ports_80());
-    let v4 = expect(&fs, CheckId::ListenerIpv4, Some(80), Status::Fail);
+    let v4 = on_80(&f, CheckId::ListenerIpv4, Status::Fail);
     assert_has(&v4.summary, "rewritten to");
     assert_has(&v4.summary, "nothing listens on port 8080");
 }
@@ -157,12 +193,11 @@ fn dnat_to_another_host_names_the_target() {
     }
     f.firewall = Probed::ok(nat_v4("DNAT --to-destination 192.0.2.50:80"));
     f.listeners = Probed::ok(Vec::new());
-    let fs = evaluate(&f, &ports_80());
-    let v4 = expect(&fs, CheckId::ListenerIpv4, Some(80), Status::Pass);
+    let v4 = on_80(&f, CheckId::ListenerIpv4, Status::Pass);
     assert_has(
         &v4.summary,
         "are DNATed to 192.0.2.50:80 by iptables -t nat PREROUTING",
     );
     assert_has(&v4.summary, "forwarded");
-    expect(&fs, CheckId::ListenerIpv6, Some(80), Status::Fail);
+    on_80(&f, CheckId::ListenerIpv6, Status::Fail);
 }

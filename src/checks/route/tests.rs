@@ -37,22 +37,39 @@ fn forwarding_host_ignoring_ra_is_the_root_cause() {
     assert_eq!(verdict(&fs).check, Some(CheckId::RouteIpv6Ra));
 }
 
-#[test]
-fn dead_gateway_fails_but_unprivileged_ping_is_an_error() {
-    let mut f = healthy();
-    f.gateway_pings[1].rtt_ms = Probed::err(ProbeErrorKind::Timeout, "no echo reply");
-    if let Ok(n) = f.neighbours.result.as_mut() {
-        n[1].state = "failed".into();
-    }
-    let fs = evaluate(&f, &options());
-    assert_eq!(status(&fs, CheckId::RouteIpv6Gateway, None), Status::Fail);
+/// The healthy host broken one way per row, each row one half of a former test.
+const BROKEN: &[Broken] = &[
+    Broken {
+        name: "dead_gateway_fails_but_unprivileged_ping_is_an_error (dead gateway)",
+        breaks: |f| {
+            f.gateway_pings[1].rtt_ms = Probed::err(ProbeErrorKind::Timeout, "no echo reply");
+            if let Ok(n) = f.neighbours.result.as_mut() {
+                n[1].state = "failed".into();
+            }
+        },
+        id: CheckId::RouteIpv6Gateway,
+        port: None,
+        status: Status::Fail,
+        summary: &[],
+        evidence: &[],
+    },
+    Broken {
+        name: "dead_gateway_fails_but_unprivileged_ping_is_an_error (unprivileged ping)",
+        breaks: |f| {
+            f.gateway_pings[0].rtt_ms = Probed::err(
+                ProbeErrorKind::Permission,
+                "ICMP echo needs root or CAP_NET_RAW",
+            );
+        },
+        id: CheckId::RouteIpv4Gateway,
+        port: None,
+        status: Status::Error,
+        summary: &["CAP_NET_RAW"],
+        evidence: &[],
+    },
+];
 
-    let mut f = healthy();
-    f.gateway_pings[0].rtt_ms = Probed::err(
-        ProbeErrorKind::Permission,
-        "ICMP echo needs root or CAP_NET_RAW",
-    );
-    let fs = evaluate(&f, &options());
-    let g = expect(&fs, CheckId::RouteIpv4Gateway, None, Status::Error);
-    assert_has(&g.summary, "CAP_NET_RAW");
+#[test]
+fn broken_one_way_gives_its_finding() {
+    assert_broken(BROKEN, healthy);
 }

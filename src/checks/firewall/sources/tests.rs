@@ -7,7 +7,7 @@ use crate::checks::evaluate;
 use crate::checks::fixtures::*;
 use crate::facts::Probed;
 use crate::facts::firewall::{FirewallFacts, Source, SshSession};
-use crate::model::{CheckId, Family, Status};
+use crate::model::{CheckId, Family, Finding, Status};
 use crate::parse::{ipset, iptables};
 
 const IPSETS: &str = include_str!("../../../../tests/fixtures/firewall/ipset.save");
@@ -34,10 +34,43 @@ fn nft(typ: &str, sets: &[(&str, &str)], rules: &[&str]) -> FirewallFacts {
     firewall_from_nft(&format!(r#"{{"nftables":[{}]}}"#, items.join(",")))
 }
 
+/// What the input chain does with the one set's sources.
+#[derive(Clone, Copy)]
+enum SetRule {
+    /// This verdict (`reject`, `drop`) for them, then port 80 accepted from anyone.
+    Refuse(&'static str),
+    /// Port 80 accepted from them only.
+    OnlyFrom,
+}
+use SetRule::*;
+
+/// `nft` with one set `name` of `typ` (`ipv4_addr`, `ipv6_addr`) holding `elems`, and
+/// port 80 ruled by it.
+fn one_set(typ: &str, name: &str, elems: &str, rule: SetRule) -> FirewallFacts {
+    let saddr = if typ == "ipv6_addr" { SADDR6 } else { SADDR4 };
+    let set = lookup(saddr, name);
+    let rules = match rule {
+        Refuse(verdict) => vec![
+            format!(r#"{set},{{"{verdict}":null}}"#),
+            format!(r#"{DPORT80},{{"accept":null}}"#),
+        ],
+        OnlyFrom => vec![format!(r#"{set},{DPORT80},{{"accept":null}}"#)],
+    };
+    let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
+    nft(typ, &[(name, elems)], &rules)
+}
+
 const SADDR4: &str = r#"{"payload":{"protocol":"ip","field":"saddr"}}"#;
 const SADDR6: &str = r#"{"payload":{"protocol":"ip6","field":"saddr"}}"#;
 const DPORT80: &str =
     r#"{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":80}}"#;
+
+/// The healthy host's finding for `id` on port 80 behind `fw`, asserted to have `status`.
+fn judged(fw: FirewallFacts, id: CheckId, status: Status) -> Finding {
+    let mut f = healthy();
+    f.firewall = Probed::ok(fw);
+    judge(&f, &options(), id, Some(80), status)
+}
 
 fn lookup(saddr: &str, set: &str) -> String {
     format!(r#"{{"match":{{"op":"==","left":{saddr},"right":"@{set}"}}}}"#)
@@ -53,114 +86,140 @@ fn iptables_with_ipsets(v4: &str) -> FirewallFacts {
     }
 }
 
-/// A fail2ban-style ban set: the port is open to the internet (pass), and the set is
-/// named with how many addresses it refuses.
-#[test]
-fn ban_set_passes_and_is_named() {
-    let mut f = healthy();
-    f.firewall = Probed::ok(nft(
-        "ipv4_addr",
-        &[("f2b-sshd", r#""192.0.2.77","203.0.113.66","198.51.100.99""#)],
-        &[
-            &format!(r#"{},{{"reject":null}}"#, lookup(SADDR4, "f2b-sshd")),
-            &format!(r#"{DPORT80},{{"accept":null}}"#),
-        ],
-    ));
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Pass);
-    assert_line(
-        &fd.evidence,
-        "fail2ban set f2b-sshd (nft inet host): 3 addresses rejected by nft inet host chain input handle 10: ip saddr @f2b-sshd reject",
-    );
-    assert_has(&fd.explanation, "ban list");
+/// One set, how port 80 uses it, and the finding of one family: one former test per row
+/// (or pair of rows).
+struct SetCase {
+    name: &'static str,
+    typ: &'static str,
+    set: &'static str,
+    elems: &'static str,
+    rule: SetRule,
+    id: CheckId,
+    status: Status,
+    summary: &'static [&'static str],
+    evidence: &'static [&'static str],
+    explanation: &'static [&'static str],
 }
 
-/// A site admitted only from an office set fails, naming the set.
-#[test]
-fn office_allow_list_fails_naming_the_set() {
-    let mut f = healthy();
-    f.firewall = Probed::ok(nft(
-        "ipv6_addr",
-        &[("office", r#"{"prefix":{"addr":"2001:db8:a::","len":48}}"#)],
-        &[&format!(
-            r#"{},{DPORT80},{{"accept":null}}"#,
-            lookup(SADDR6, "office")
-        )],
-    ));
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv6, Some(80), Status::Fail);
-    assert_has(&fd.summary, "admitted only from set office (nft inet host)");
-    assert_line(
-        &fd.evidence,
-        "admitted only from set office (nft inet host): 1 entry, about 2^80 addresses (an arbitrary internet source is refused)",
-    );
-    assert_has(&fd.explanation, "allow-list");
-}
+const GEO_BLOCK: &str =
+    r#"{"prefix":{"addr":"203.178.0.0","len":16}},{"range":["202.12.0.0","202.12.255.255"]}"#;
 
-/// A geo set blocking Asia and Oceania: the port is open to most of the internet, so a
-/// warning that names the set and the regions.
-#[test]
-fn geo_set_warns_naming_set_and_continents() {
-    let mut f = healthy();
-    f.firewall = Probed::ok(nft(
-        "ipv4_addr",
-        &[(
-            "geo-block",
-            r#"{"prefix":{"addr":"203.178.0.0","len":16}},{"range":["202.12.0.0","202.12.255.255"]}"#,
-        )],
-        &[
-            &format!(r#"{},{{"drop":null}}"#, lookup(SADDR4, "geo-block")),
-            &format!(r#"{DPORT80},{{"accept":null}}"#),
+const SET_CASES: &[SetCase] = &[
+    // A fail2ban-style ban set: the port is open to the internet (pass), and the set is
+    // named with how many addresses it refuses.
+    SetCase {
+        name: "ban_set_passes_and_is_named",
+        typ: "ipv4_addr",
+        set: "f2b-sshd",
+        elems: r#""192.0.2.77","203.0.113.66","198.51.100.99""#,
+        rule: Refuse("reject"),
+        id: CheckId::FirewallIpv4,
+        status: Status::Pass,
+        summary: &[],
+        evidence: &[
+            "fail2ban set f2b-sshd (nft inet host): 3 addresses rejected by nft inet host chain input handle 10: ip saddr @f2b-sshd reject",
         ],
-    ));
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Warn);
-    assert_has(&fd.summary, "shuts clients in Asia, Oceania out");
-    assert_has(&fd.summary, "set geo-block (nft inet host)");
-    assert_line(
-        &fd.evidence,
-        "clients in Asia (203.178.136.0/24) are shut out",
-    );
+        explanation: &["ban list"],
+    },
+    // A site admitted only from an office set fails, naming the set.
+    SetCase {
+        name: "office_allow_list_fails_naming_the_set",
+        typ: "ipv6_addr",
+        set: "office",
+        elems: r#"{"prefix":{"addr":"2001:db8:a::","len":48}}"#,
+        rule: OnlyFrom,
+        id: CheckId::FirewallIpv6,
+        status: Status::Fail,
+        summary: &["admitted only from set office (nft inet host)"],
+        evidence: &[
+            "admitted only from set office (nft inet host): 1 entry, about 2^80 addresses (an arbitrary internet source is refused)",
+        ],
+        explanation: &["allow-list"],
+    },
+    // A geo set blocking Asia and Oceania: the port is open to most of the internet, so
+    // a warning that names the set and the regions.
+    SetCase {
+        name: "geo_set_warns_naming_set_and_continents",
+        typ: "ipv4_addr",
+        set: "geo-block",
+        elems: GEO_BLOCK,
+        rule: Refuse("drop"),
+        id: CheckId::FirewallIpv4,
+        status: Status::Warn,
+        summary: &[
+            "shuts clients in Asia, Oceania out",
+            "set geo-block (nft inet host)",
+        ],
+        evidence: &["clients in Asia (203.178.136.0/24) are shut out"],
+        explanation: &[],
+    },
     // IPv6 is untouched by an IPv4 set.
-    expect(&fs, CheckId::FirewallIpv6, Some(80), Status::Pass);
-}
+    SetCase {
+        name: "geo_set_warns_naming_set_and_continents (IPv6)",
+        typ: "ipv4_addr",
+        set: "geo-block",
+        elems: GEO_BLOCK,
+        rule: Refuse("drop"),
+        id: CheckId::FirewallIpv6,
+        status: Status::Pass,
+        summary: &[],
+        evidence: &[],
+        explanation: &[],
+    },
+    // The nft range form of everyone as an allow set is the whole internet: pass.
+    SetCase {
+        name: "range_of_everyone_in_a_set_passes",
+        typ: "ipv4_addr",
+        set: "all",
+        elems: r#"{"range":["0.0.0.0","255.255.255.255"]}"#,
+        rule: OnlyFrom,
+        id: CheckId::FirewallIpv4,
+        status: Status::Pass,
+        summary: &[],
+        evidence: &[],
+        explanation: &[],
+    },
+];
 
-/// The nft range form of everyone as an allow set is the whole internet: pass.
 #[test]
-fn range_of_everyone_in_a_set_passes() {
-    let mut f = healthy();
-    f.firewall = Probed::ok(nft(
-        "ipv4_addr",
-        &[("all", r#"{"range":["0.0.0.0","255.255.255.255"]}"#)],
-        &[&format!(
-            r#"{},{DPORT80},{{"accept":null}}"#,
-            lookup(SADDR4, "all")
-        )],
-    ));
-    let fs = evaluate(&f, &options());
-    expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Pass);
+fn each_set_case_gives_its_finding() {
+    for case in SET_CASES {
+        let mut f = healthy();
+        f.firewall = Probed::ok(one_set(case.typ, case.set, case.elems, case.rule));
+        let fs = evaluate(&f, &options());
+        let fd = find(&fs, case.id, Some(80));
+        assert_eq!(fd.status, case.status, "{}: {fd:#?}", case.name);
+        assert_says(
+            case.name,
+            fd,
+            [case.summary, case.evidence, case.explanation],
+        );
+    }
 }
 
 /// iptables with an ipset ban list (pass, named) and with an ipset allow-list only
 /// (fail, named).
 #[test]
 fn ipset_ban_list_passes_and_allow_list_fails() {
-    let mut f = healthy();
-    f.firewall = Probed::ok(iptables_with_ipsets(
-        "*filter\n:INPUT DROP [0:0]\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp -m set --match-set f2b-sshd src -j REJECT --reject-with icmp-port-unreachable\n-A INPUT -p tcp --dport 80 -j ACCEPT\nCOMMIT\n",
-    ));
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Pass);
+    let fd = judged(
+        iptables_with_ipsets(
+            "*filter\n:INPUT DROP [0:0]\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp -m set --match-set f2b-sshd src -j REJECT --reject-with icmp-port-unreachable\n-A INPUT -p tcp --dport 80 -j ACCEPT\nCOMMIT\n",
+        ),
+        CheckId::FirewallIpv4,
+        Status::Pass,
+    );
     assert_line(
         &fd.evidence,
         "fail2ban set f2b-sshd (ipset): 3 addresses rejected",
     );
 
-    f.firewall = Probed::ok(iptables_with_ipsets(
-        "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 80 -m set --match-set office4 src -j ACCEPT\nCOMMIT\n",
-    ));
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Fail);
+    let fd = judged(
+        iptables_with_ipsets(
+            "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 80 -m set --match-set office4 src -j ACCEPT\nCOMMIT\n",
+        ),
+        CheckId::FirewallIpv4,
+        Status::Fail,
+    );
     assert_has(&fd.summary, "admitted only from set office4 (ipset)");
 }
 
@@ -168,14 +227,11 @@ fn ipset_ban_list_passes_and_allow_list_fails() {
 /// port, "LOCKED OUT" in the evidence; the other family says its address is unknown.
 #[test]
 fn ssh_client_locked_out_is_on_screen() {
-    let mut f = healthy();
-    let mut fw = nft(
+    let mut fw = one_set(
         "ipv6_addr",
-        &[("bad", r#"{"prefix":{"addr":"2001:db8:5::","len":48}}"#)],
-        &[
-            &format!(r#"{},{{"drop":null}}"#, lookup(SADDR6, "bad")),
-            &format!(r#"{DPORT80},{{"accept":null}}"#),
-        ],
+        "bad",
+        r#"{"prefix":{"addr":"2001:db8:5::","len":48}}"#,
+        Refuse("drop"),
     );
     fw.ssh = Some(SshSession {
         client: "2001:db8:5::7".parse().unwrap(),
@@ -183,15 +239,13 @@ fn ssh_client_locked_out_is_on_screen() {
         server: "2001:db8:1::10".parse().unwrap(),
         server_port: 80,
     });
-    f.firewall = Probed::ok(fw.clone());
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv6, Some(80), Status::Warn);
+    let fd = judged(fw.clone(), CheckId::FirewallIpv6, Status::Warn);
     assert_has(&fd.summary, "not from your own SSH client");
     assert_line(
         &fd.evidence,
         "LOCKED OUT: a new SSH connection from your client 2001:db8:5::7 (SSH_CONNECTION) to [2001:db8:1::10]:80 over IPv6 would be dropped by nft inet host chain input handle 10",
     );
-    let v4 = expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Pass);
+    let v4 = judged(fw.clone(), CheckId::FirewallIpv4, Status::Pass);
     assert_line(
         &v4.evidence,
         "your SSH session comes over IPv6 (from 2001:db8:5::7): your own IPv4 address is not known",
@@ -199,9 +253,7 @@ fn ssh_client_locked_out_is_on_screen() {
 
     // Admitted: said on the SSH port, and the answer stays a pass.
     fw.tables[0].sets[0].elems.clear();
-    f.firewall = Probed::ok(fw);
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv6, Some(80), Status::Pass);
+    let fd = judged(fw, CheckId::FirewallIpv6, Status::Pass);
     assert_line(
         &fd.evidence,
         "your SSH client 2001:db8:5::7 (SSH_CONNECTION) may open new connections",
@@ -213,16 +265,19 @@ fn ssh_client_locked_out_is_on_screen() {
 #[test]
 fn echo_service_admitted_unlike_the_internet_is_said() {
     let mut f = healthy_online();
-    f.firewall = Probed::ok(nft(
+    f.firewall = Probed::ok(one_set(
         "ipv4_addr",
-        &[("monitoring", r#""198.51.100.10""#)],
-        &[&format!(
-            r#"{},{DPORT80},{{"accept":null}}"#,
-            lookup(SADDR4, "monitoring")
-        )],
+        "monitoring",
+        r#""198.51.100.10""#,
+        OnlyFrom,
     ));
-    let fs = evaluate(&f, &options());
-    let fd = expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Fail);
+    let fd = judge(
+        &f,
+        &options(),
+        CheckId::FirewallIpv4,
+        Some(80),
+        Status::Fail,
+    );
     assert_line(
         &fd.evidence,
         "the echo service's connect-back from 198.51.100.10 is admitted",

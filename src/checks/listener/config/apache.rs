@@ -2,30 +2,26 @@
 //! that serves the domain matches connections of both families (an IP-based one leaves
 //! the other family to whichever virtual host matches it first).
 
-use super::port::{Port, covers, name_matches};
+use super::port::{Port, config_problems, covers, name_matches};
 use crate::facts::Place;
 use crate::facts::servers::{ApacheConfig, ApacheInstance, ApacheListen, VirtualHost};
 use crate::model::{ByFamily, Family, Finding};
 
 pub(super) fn check(p: &Port) -> Finding {
+    p.with_instance(&p.web.apache, "Apache httpd", |a| {
+        p.with_config(&a.config, "Apache's", |cfg| judge(p, a, cfg))
+    })
+}
+
+fn judge(p: &Port, a: &ApacheInstance, cfg: &ApacheConfig) -> Finding {
     let (port, s) = (p.port, p.subject());
-    let Some(a) = p.instance(&p.web.apache) else {
-        return s.skip(format!(
-            "no Apache httpd configuration was read for pid {}",
-            p.pid.unwrap_or(0)
-        ));
-    };
-    let cfg = match &a.config {
-        Ok(c) => c,
-        Err(e) => return s.error(format!("could not read Apache's configuration: {e}")),
-    };
     let mut evidence = vec![format!(
         "Apache httpd pid {} with {} ({})",
         a.pid,
         cfg.main.display(),
         a.how
     )];
-    evidence.extend(cfg.problems.iter().take(5).map(|p| format!("config: {p}")));
+    evidence.extend(config_problems(&cfg.problems));
     let listens: Vec<&ApacheListen> = cfg
         .listens
         .iter()

@@ -17,13 +17,11 @@ struct Site<'a> {
 }
 
 pub(super) fn check(p: &Port) -> Finding {
+    p.with_instance(&p.web.caddy, "Caddy", |c| judge(p, c))
+}
+
+fn judge(p: &Port, c: &CaddyInstance) -> Finding {
     let (port, s) = (p.port, p.subject());
-    let Some(c) = p.instance(&p.web.caddy) else {
-        return s.skip(format!(
-            "no Caddy configuration was read for pid {}",
-            p.pid.unwrap_or(0)
-        ));
-    };
     let file = c.caddyfile.as_ref().and_then(|r| r.as_ref().ok());
     let json = c
         .running

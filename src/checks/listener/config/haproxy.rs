@@ -1,29 +1,26 @@
 //! HAProxy: the `bind` lines of the frontends (and `listen` sections) take the port over
 //! both families, and the connections of both families reach the same backends.
 
-use super::port::{Port, covers};
+use super::port::{Port, config_problems, covers};
 use crate::facts::Place;
-use crate::facts::servers::{HaproxyBind, HaproxyInstance, HaproxySection, HaproxySectionKind};
+use crate::facts::servers::{
+    HaproxyBind, HaproxyConfig, HaproxyInstance, HaproxySection, HaproxySectionKind,
+};
 use crate::model::{ByFamily, Family, Finding};
 
 pub(super) fn check(p: &Port) -> Finding {
+    p.with_instance(&p.web.haproxy, "HAProxy", |h| {
+        p.with_config(&h.config, "HAProxy's", |cfg| judge(p, h, cfg))
+    })
+}
+
+fn judge(p: &Port, h: &HaproxyInstance, cfg: &HaproxyConfig) -> Finding {
     let (port, s) = (p.port, p.subject());
-    let Some(h) = p.instance(&p.web.haproxy) else {
-        return s.skip(format!(
-            "no HAProxy configuration was read for pid {}",
-            p.pid.unwrap_or(0)
-        ));
-    };
-    let cfg = match &h.config {
-        Ok(c) => c,
-        Err(e) => return s.error(format!("could not read HAProxy's configuration: {e}")),
-    };
-    let mut evidence = vec![format!(
-        "HAProxy pid {} with -f {}",
-        h.pid,
-        h.config_paths.join(" -f ")
-    )];
-    evidence.extend(cfg.problems.iter().take(5).map(|p| format!("config: {p}")));
+    // The `-f` arguments it was started with: the evidence and every fix name them.
+    let cfg_arg = h.config_paths.join(" -f ");
+    let cfg_arg = cfg_arg.as_str();
+    let mut evidence = vec![format!("HAProxy pid {} with -f {cfg_arg}", h.pid)];
+    evidence.extend(config_problems(&cfg.problems));
     let binds: Vec<(&HaproxySection, &HaproxyBind)> = cfg
         .sections
         .iter()
@@ -67,8 +64,6 @@ pub(super) fn check(p: &Port) -> Finding {
         v4: by_family.v4.is_some(),
         v6: by_family.v6.is_some(),
     };
-    let cfg_arg = h.config_paths.join(" -f ");
-    let cfg_arg = cfg_arg.as_str();
     if let Some(missing) = p.missing(serves) {
         let (sec, at) = by_family
             .get(missing.other())

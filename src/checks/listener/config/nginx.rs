@@ -1,7 +1,7 @@
 //! nginx: the server block that serves the domain listens on the port over both
 //! families.
 
-use super::port::{Port, name_matches};
+use super::port::{Port, config_problems, name_matches};
 use crate::facts::{NginxInstance, Place};
 use crate::model::{ByFamily, Family, Finding};
 use crate::parse::nginx::{Listen, ListenAddr, ServerBlock};
@@ -47,7 +47,7 @@ pub(super) fn check(p: &Port) -> Finding {
         "nginx master pid {} with {}",
         nginx.pid, nginx.config_path
     )];
-    evidence.extend(cfg.problems.iter().take(5).map(|p| format!("config: {p}")));
+    evidence.extend(config_problems(&cfg.problems));
     let on_port: Vec<&ServerBlock> = cfg
         .servers
         .iter()

@@ -6,7 +6,7 @@ use crate::checks::view::Ctx;
 use crate::facts::NginxInstance;
 use crate::facts::servers::{ApacheInstance, CaddyInstance, Families, HaproxyInstance, Ports};
 use crate::facts::{Listener, Place, WebServers};
-use crate::model::{ByFamily, CheckId, Family};
+use crate::model::{ByFamily, CheckId, Family, Finding};
 
 /// What every server's judgement starts from.
 pub struct Port<'a> {
@@ -57,6 +57,39 @@ impl Port<'_> {
 
     pub fn subject(&self) -> Subject {
         Subject::on_port(CheckId::ListenerConfig, self.port)
+    }
+
+    /// `judge` of the instance of `server` that owns the port's sockets; a skip when no
+    /// configuration of that server was read for the owner.
+    pub fn with_instance<T: Instance>(
+        &self,
+        all: &[T],
+        server: &str,
+        judge: impl FnOnce(&T) -> Finding,
+    ) -> Finding {
+        match self.instance(all) {
+            Some(i) => judge(i),
+            None => self.subject().skip(format!(
+                "no {server} configuration was read for pid {}",
+                self.pid.unwrap_or(0)
+            )),
+        }
+    }
+
+    /// `judge` of a parsed configuration; an error naming `whose` configuration could
+    /// not be read.
+    pub fn with_config<'c, C>(
+        &self,
+        config: &'c Result<C, String>,
+        whose: &str,
+        judge: impl FnOnce(&'c C) -> Finding,
+    ) -> Finding {
+        match config {
+            Ok(c) => judge(c),
+            Err(e) => self
+                .subject()
+                .error(format!("could not read {whose} configuration: {e}")),
+        }
     }
 
     /// The first family the target wants that `serves` lacks; IPv6 first, the usual gap.
@@ -136,6 +169,11 @@ impl Port<'_> {
             })
             .collect()
     }
+}
+
+/// Evidence lines for the first problems met while reading a configuration.
+pub fn config_problems(problems: &[String]) -> impl Iterator<Item = String> + '_ {
+    problems.iter().take(5).map(|p| format!("config: {p}"))
 }
 
 /// Host name matching as nginx's `server_name` and Apache's `ServerAlias` write it

@@ -17,11 +17,16 @@ fn dual(port: u16, pid: u32, process: &str) -> Vec<Listener> {
     vec![owned("::", port, Some(false), pid, process)]
 }
 
-fn run(f: &Facts, port: u16) -> Finding {
+/// `listener.config` on `port`, asserted to have `status` and every explanation its
+/// assets name.
+#[track_caller]
+fn run(f: &Facts, port: u16, status: Status) -> Finding {
     let mut o = options();
     o.target.ports = vec![port];
     let fs = evaluate(f, &o);
-    crate::checks::fixtures::find(&fs, CheckId::ListenerConfig, Some(port)).clone()
+    let fd = crate::checks::fixtures::find(&fs, CheckId::ListenerConfig, Some(port)).clone();
+    assert_status(&fd, status);
+    fd
 }
 
 fn host(sockets: Vec<Listener>, web: impl FnOnce(&mut WebServers)) -> Facts {
@@ -92,8 +97,7 @@ fn apache_dual_stack_listen_passes() {
     let f = host(dual(80, 700, "apache2"), |w| {
         w.apache = vec![apache_on(&format!("{DEBIAN_PORTS}Listen 80"), SHOP_VHOST)];
     });
-    let fd = run(&f, 80);
-    assert_status(&fd, Status::Pass);
+    let fd = run(&f, 80, Status::Pass);
     assert_has(&fd.summary, "shop.example");
 }
 
@@ -102,8 +106,7 @@ fn apache_ipv4_only_listen_names_file_line_and_debian_reload() {
     let f = host(vec![owned("0.0.0.0", 80, None, 700, "apache2")], |w| {
         w.apache = vec![apache_on("ServerName x\nListen 0.0.0.0:80", SHOP_VHOST)];
     });
-    let fd = run(&f, 80);
-    assert_status(&fd, Status::Fail);
+    let fd = run(&f, 80, Status::Fail);
     assert_has(&fd.summary, "/etc/apache2/apache2.conf:2");
     assert_has(&fd.summary, "Listen [::]:80");
     assert_eq!(
@@ -122,8 +125,7 @@ fn apache_ipv6_only_socket_wants_ipv4_listen() {
     let f = host(vec![owned("::", 80, Some(true), 700, "httpd")], |w| {
         w.apache = vec![apache_on("Listen [::]:80", SHOP_VHOST)];
     });
-    let fd = run(&f, 80);
-    assert_status(&fd, Status::Fail);
+    let fd = run(&f, 80, Status::Fail);
     assert_has(&fd.summary, "Listen 0.0.0.0:80");
 }
 
@@ -136,8 +138,7 @@ fn apache_ip_based_vhost_leaves_ipv6_on_another_site() {
     let f = host(dual(443, 700, "apache2"), |w| {
         w.apache = vec![apache_on("Listen 443", site)];
     });
-    let fd = run(&f, 443);
-    assert_status(&fd, Status::Fail);
+    let fd = run(&f, 443, Status::Fail);
     assert_has(
         &fd.summary,
         "IPv6 clients on port 443 get <VirtualHost *:443> (other.example)",
@@ -159,12 +160,11 @@ fn haproxy_v4v6_bind_passes_and_ipv4_bind_fails_with_line() {
     let f = host(dual(80, 600, "haproxy"), |w| {
         w.haproxy = vec![haproxy_on(&cfg(":::80 v4v6"))]
     });
-    assert_status(&run(&f, 80), Status::Pass);
+    run(&f, 80, Status::Pass);
     let f = host(vec![owned("0.0.0.0", 80, None, 600, "haproxy")], |w| {
         w.haproxy = vec![haproxy_on(&cfg("0.0.0.0:80"))]
     });
-    let fd = run(&f, 80);
-    assert_status(&fd, Status::Fail);
+    let fd = run(&f, 80, Status::Fail);
     assert_has(&fd.summary, "/etc/haproxy/haproxy.cfg:2");
     assert_eq!(
         fd.fixes[0].commands,
@@ -176,8 +176,7 @@ fn haproxy_v4v6_bind_passes_and_ipv4_bind_fails_with_line() {
     let f = host(vec![owned("::", 80, Some(true), 600, "haproxy")], |w| {
         w.haproxy = vec![haproxy_on(&cfg(":::80 v6only"))]
     });
-    let fd = run(&f, 80);
-    assert_status(&fd, Status::Fail);
+    let fd = run(&f, 80, Status::Fail);
     assert_has(&fd.summary, "bind 0.0.0.0:80");
 }
 
@@ -193,8 +192,7 @@ fn haproxy_frontends_per_family_with_other_backends_fail() {
         ],
         |w| w.haproxy = vec![haproxy_on(cfg)],
     );
-    let fd = run(&f, 80);
-    assert_status(&fd, Status::Fail);
+    let fd = run(&f, 80, Status::Fail);
     assert_has(&fd.summary, "IPv6 clients frontend v6, backend old");
     assert_eq!(
         fd.fixes[0].commands[0],
@@ -206,7 +204,7 @@ fn haproxy_frontends_per_family_with_other_backends_fail() {
 fn caddy_site_bound_to_one_family() {
     let ok = "http://shop.example {\n    respond \"hi\"\n}\n";
     let f = host(dual(80, 500, "caddy"), |w| w.caddy = vec![caddy_on(ok)]);
-    assert_status(&run(&f, 80), Status::Pass);
+    run(&f, 80, Status::Pass);
     let v4 = "http://shop.example {\n    bind tcp4/0.0.0.0\n    respond \"hi\"\n}\n:80 {\n    respond \"other\"\n}\n";
     let f = host(
         vec![
@@ -215,8 +213,7 @@ fn caddy_site_bound_to_one_family() {
         ],
         |w| w.caddy = vec![caddy_on(v4)],
     );
-    let fd = run(&f, 80);
-    assert_status(&fd, Status::Fail);
+    let fd = run(&f, 80, Status::Fail);
     assert_has(
         &fd.summary,
         "over IPv4 only (`bind tcp4/0.0.0.0` at /etc/caddy/Caddyfile:2); IPv6 clients get site :80",
@@ -226,7 +223,7 @@ fn caddy_site_bound_to_one_family() {
     let f = host(vec![owned("::", 80, Some(true), 500, "caddy")], |w| {
         w.caddy = vec![caddy_on(v6)]
     });
-    assert_has(&run(&f, 80).summary, "over IPv6 only");
+    assert_has(&run(&f, 80, Status::Fail).summary, "over IPv6 only");
 }
 
 /// The running JSON decides when the admin endpoint answered, though the Caddyfile says
@@ -240,8 +237,7 @@ fn caddy_running_configuration_wins() {
         ));
         w.caddy = vec![c];
     });
-    let fd = run(&f, 80);
-    assert_status(&fd, Status::Fail);
+    let fd = run(&f, 80, Status::Fail);
     assert_has(&fd.summary, "server srv0");
 }
 
@@ -261,21 +257,18 @@ fn socket_unit_by_bind_ipv6_only() {
     let f = host(pid1(dual(22, 1, "systemd")), |w| {
         w.socket_units = Some(unit(""))
     });
-    let fd = run(&f, 22);
-    assert_status(&fd, Status::Pass);
+    let fd = run(&f, 22, Status::Pass);
     assert_has(&fd.summary, "ssh.socket");
     let f = host(pid1(vec![listener("::", 22, Some(true))]), |w| {
         w.socket_units = Some(unit("BindIPv6Only=ipv6-only\n"))
     });
-    let fd = run(&f, 22);
-    assert_status(&fd, Status::Fail);
+    let fd = run(&f, 22, Status::Fail);
     assert_has(&fd.summary, "systemctl edit ssh.socket");
     assert_has(&fd.fixes[0].commands[1], "BindIPv6Only=both");
     let f = host(pid1(vec![listener("0.0.0.0", 22, None)]), |w| {
         w.socket_units = Some(units("ssh.socket", "[Socket]\nListenStream=0.0.0.0:22\n"))
     });
-    let fd = run(&f, 22);
-    assert_status(&fd, Status::Fail);
+    let fd = run(&f, 22, Status::Fail);
     assert_has(&fd.summary, "/etc/systemd/system/ssh.socket:2");
     assert_has(&fd.fixes[0].commands[1], "ListenStream=[::]:22");
 }
@@ -317,8 +310,7 @@ fn runtime_hints_name_the_setting_and_the_runtime_fix() {
         let f = host(vec![owned("0.0.0.0", 8080, None, 900, "node")], |w| {
             w.runtimes = Some(vec![hints])
         });
-        let fd = run(&f, 8080);
-        assert_status(&fd, Status::Fail);
+        let fd = run(&f, 8080, Status::Fail);
         assert_has(&fd.summary, "confines it");
         assert_has(&fd.fixes[0].commands[0], fix);
     }
@@ -334,8 +326,7 @@ fn java_prefer_ipv4_stack_is_named() {
     let f = host(vec![owned("0.0.0.0", 8080, None, 901, "java")], |w| {
         w.runtimes = Some(vec![hints])
     });
-    let fd = run(&f, 8080);
-    assert_status(&fd, Status::Fail);
+    let fd = run(&f, 8080, Status::Fail);
     assert_has(&fd.summary, "-Djava.net.preferIPv4Stack=true");
 }
 
@@ -343,12 +334,11 @@ fn java_prefer_ipv4_stack_is_named() {
 #[test]
 fn program_setting_v6only_itself_is_named() {
     let f = host(vec![owned("::", 8080, Some(true), 902, "python3")], |_| {});
-    let fd = run(&f, 8080);
-    assert_status(&fd, Status::Fail);
+    let fd = run(&f, 8080, Status::Fail);
     assert_has(&fd.summary, "python3 (pid 902)");
     assert_has(&fd.summary, "sets IPV6_V6ONLY on [::]:8080 itself");
     let f = host(dual(8080, 902, "python3"), |_| {});
-    assert_status(&run(&f, 8080), Status::Pass);
+    run(&f, 8080, Status::Pass);
 }
 
 /// HAProxy in front of Apache: HAProxy owns port 80 and is judged; Apache's own Listen
@@ -360,8 +350,7 @@ fn haproxy_in_front_of_apache_is_judged_by_the_owner() {
         w.haproxy = vec![haproxy_on(cfg)];
         w.apache = vec![apache_on("Listen 80", SHOP_VHOST)];
     });
-    let fd = run(&f, 80);
-    assert_status(&fd, Status::Fail);
+    let fd = run(&f, 80, Status::Fail);
     assert_has(&fd.summary, "HAProxy frontend web");
     assert!(
         fd.evidence
@@ -379,16 +368,14 @@ fn older_snapshot_judges_programs_and_says_what_it_lacks_for_servers() {
     if let Ok(w) = f.web.result.as_mut() {
         w.runtimes = None;
     }
-    let fd = run(&f, 8080);
-    assert_status(&fd, Status::Fail);
+    let fd = run(&f, 8080, Status::Fail);
     assert!(fd.summary.contains("sets IPV6_V6ONLY"), "{fd:#?}");
     // A server's configuration is not in a recording made before it was read.
     let mut f = host(vec![owned("0.0.0.0", 80, None, 700, "apache2")], |_| {});
     if let Ok(w) = f.web.result.as_mut() {
         w.runtimes = None;
     }
-    let fd = run(&f, 80);
-    assert_status(&fd, Status::Skip);
+    let fd = run(&f, 80, Status::Skip);
     assert!(fd.summary.contains("recording was made before"), "{fd:#?}");
 }
 
@@ -405,8 +392,7 @@ fn apache_on_rhel_is_reloaded_as_httpd() {
             config: Ok(parsed(apache::parse_config, &src, &inv)),
         }];
     });
-    let fd = run(&f, 80);
-    assert_status(&fd, Status::Fail);
+    let fd = run(&f, 80, Status::Fail);
     assert_has(&fd.summary, "/etc/httpd/conf/httpd.conf:1");
     assert_eq!(
         fd.fixes[0].commands[1],
@@ -421,7 +407,7 @@ fn apache_ipv6_wildcard_with_v4_mapped_passes() {
     let f = host(dual(80, 700, "apache2"), |w| {
         w.apache = vec![apache_on("Listen [::]:80", SHOP_VHOST)];
     });
-    assert_status(&run(&f, 80), Status::Pass);
+    run(&f, 80, Status::Pass);
 }
 
 /// Unprivileged, the owner of the sockets is not visible and two nginx run (one in a
@@ -439,8 +425,7 @@ fn two_nginx_and_an_invisible_owner_is_not_a_guess() {
             other
         }];
     });
-    let fd = run(&f, 80);
-    assert_status(&fd, Status::Skip);
+    let fd = run(&f, 80, Status::Skip);
     assert!(
         fd.summary.contains("2 nginx run (pids 812, 9000)"),
         "{fd:#?}"
@@ -451,5 +436,5 @@ fn two_nginx_and_an_invisible_owner_is_not_a_guess() {
     sock.pid = None;
     sock.process = None;
     let one = host(vec![sock], |w| w.nginx = vec![nginx(SITE)]);
-    assert_status(&run(&one, 80), Status::Pass);
+    run(&one, 80, Status::Pass);
 }
