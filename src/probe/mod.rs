@@ -36,19 +36,24 @@ pub async fn timed<T>(
     what: &str,
     fut: impl Future<Output = Result<T, ProbeError>>,
 ) -> Probed<T> {
-    measured(async {
-        match tokio::time::timeout(limit, fut).await {
-            Ok(r) => r,
-            Err(_) => Err(ProbeError::new(
-                ProbeErrorKind::Timeout,
-                format!(
-                    "{what}: no answer within {}",
-                    humantime::format_duration(limit)
-                ),
-            )),
-        }
-    })
-    .await
+    // Not written as `measured(async { .. })`: each async block around `fut` stores it
+    // again, so the probes' nested futures doubled at every level and the wizard's
+    // engine overflowed a 2 MiB worker thread's stack in a debug build.
+    let start = Instant::now();
+    let result = match tokio::time::timeout(limit, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(ProbeError::new(
+            ProbeErrorKind::Timeout,
+            format!(
+                "{what}: no answer within {}",
+                humantime::format_duration(limit)
+            ),
+        )),
+    };
+    Probed {
+        result,
+        ms: start.elapsed().as_millis() as u64,
+    }
 }
 
 /// Time `fut`, which bounds its own steps.

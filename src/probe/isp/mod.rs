@@ -960,6 +960,26 @@ async fn linked_css(
 mod tests {
     use super::*;
 
+    /// The wizard polls the engine on a tokio worker thread (2 MiB of stack): the ISP
+    /// probes' future, which nests the others, must stay small. A helper that wraps
+    /// every probe in one more async block once doubled it and overflowed that stack
+    /// in debug builds (these tests' profile).
+    #[test]
+    fn the_probes_future_stays_small() {
+        let opts = crate::checks::fixtures::options();
+        let gather = gather(
+            &opts,
+            async { None },
+            async { None },
+            async { Vec::new() },
+            None,
+            None,
+            None,
+        );
+        let size = std::mem::size_of_val(&gather);
+        assert!(size < 128 * 1024, "the ISP probes' future is {size} bytes");
+    }
+
     #[test]
     fn echo_url_choice_by_family() {
         let urls: Vec<Url> = [
