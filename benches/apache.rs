@@ -8,7 +8,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use dualstack_doctor::{FsSource, Limits, apache_invocation, parse_apache};
+use dualstack_doctor::{FsSource, Input, Limits, apache_invocation, parse_apache};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -86,7 +86,7 @@ fn main() {
     let src = FsSource::new(&limits);
     let mut files = 0;
     let Timing { median: med, min } = time_runs(RUNS, || {
-        let cfg = parse_apache(&src, &inv, &env, &limits);
+        let cfg = parse_apache(&Input::new(&src, &env, &limits), &inv);
         assert_eq!(cfg.vhosts.len(), 2 * SITES);
         assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
         files = cfg.files.len();

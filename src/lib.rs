@@ -44,7 +44,7 @@ pub use model::{Cause, CheckId, Family, Finding, Report, Stage, StageStatus, Sta
 pub use options::Color;
 pub use parse::apache::{invocation as apache_invocation, parse_config as parse_apache};
 pub use parse::nft::parse as parse_nft;
-pub use parse::source::{FsSource, Limits};
+pub use parse::source::{FsSource, Input, Limits};
 pub use probe::listeners::{attach_owners, dump_listeners};
 pub use report::{fix_problems, list_checks, render, status_line};
 pub use snapshot::{Snapshot, load as load_snapshot, save as save_snapshot};

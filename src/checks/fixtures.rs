@@ -6,6 +6,7 @@ use crate::model::{CheckId, Family};
 use crate::model::{Finding, Status};
 use crate::options::Options;
 use crate::parse::nginx::{Limits, MapSource, parse_config};
+use crate::parse::source::Input;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -97,10 +98,8 @@ pub fn apache_on(conf: &str, site: &str) -> crate::facts::servers::ApacheInstanc
         pid: 700,
         how: "test".into(),
         config: Ok(apache::parse_config(
-            &src,
+            &Input::new(&src, &BTreeMap::new(), &Limits::default()),
             &inv,
-            &BTreeMap::new(),
-            &Limits::default(),
         )),
     }
 }

@@ -14,7 +14,7 @@
 //! - `<Macro>` bodies are templates, not directives: they are skipped.
 
 use super::addr::{self, Wildcards, endpoint, families, host_maybe_port, ip_or_host, port};
-use super::source::{ConfigSource, Limits, Reader, Walk, at};
+use super::source::{Input, Reader, Walk, at};
 use super::{has_glob_chars, normalize_lexically};
 use crate::facts::Place;
 use crate::facts::servers::{
@@ -194,18 +194,13 @@ fn shell_expand(value: &str, vars: &BTreeMap<String, String>) -> String {
     out
 }
 
-/// Parse the configuration `inv` names. `env` is the server's environment (its
+/// Parse the configuration `inv` names. The input's environment is the server's (its
 /// `/proc/PID/environ`, or Debian's envvars), for `${VAR}`. Never fails: whatever could
 /// not be read or parsed is listed in `problems`.
-pub fn parse_config(
-    src: &dyn ConfigSource,
-    inv: &Invocation,
-    env: &BTreeMap<String, String>,
-    limits: &Limits,
-) -> ApacheConfig {
+pub fn parse_config(input: &Input<'_>, inv: &Invocation) -> ApacheConfig {
     let mut w = Walker {
-        reader: Reader::new(src, limits),
-        env,
+        reader: input.reader(),
+        env: input.env,
         root: inv.server_root.clone(),
         out: ApacheConfig {
             main: inv.config.clone(),

@@ -12,7 +12,7 @@
 
 use super::addr::{self, Wildcards};
 use super::normalize_lexically;
-use super::source::{ConfigSource, Limits, Reader, Walk, at};
+use super::source::{Input, Reader, Walk, at};
 use crate::facts::Place;
 use crate::facts::servers::{
     BindAddr, Condition, Endpoint, Families, HaproxyBind, HaproxyConfig, HaproxySection,
@@ -88,23 +88,18 @@ pub fn config_paths(cmdline: &[String], cwd: Option<&Path>) -> Vec<PathBuf> {
 }
 
 /// Parse the files and directories `paths` in order (a directory: its `*.cfg` files,
-/// hidden ones left out, in lexical order). `env` is the process's environment, for
-/// `"${VAR}"`. Never fails: what could not be read or parsed is in `problems`.
-pub fn parse_config(
-    src: &dyn ConfigSource,
-    paths: &[PathBuf],
-    env: &BTreeMap<String, String>,
-    limits: &Limits,
-) -> HaproxyConfig {
+/// hidden ones left out, in lexical order). The input's environment is the process's,
+/// for `"${VAR}"`. Never fails: what could not be read or parsed is in `problems`.
+pub fn parse_config(input: &Input<'_>, paths: &[PathBuf]) -> HaproxyConfig {
     let mut w = Walker {
-        reader: Reader::new(src, limits),
-        env,
+        reader: input.reader(),
+        env: input.env,
         out: HaproxyConfig::default(),
         current: None,
         conds: Vec::new(),
     };
     for p in paths {
-        if src.is_dir(p) {
+        if input.src.is_dir(p) {
             for f in w.reader.glob(p, b"*.cfg") {
                 w.walk_file(&f, None);
             }

@@ -2,7 +2,7 @@
 //! sends requests on to), in a file of their own beside the parsers' own tests.
 
 use super::addr::target_host;
-use super::source::{Limits, MapSource};
+use super::source::{Input, Limits, MapSource};
 use super::{apache, haproxy, nginx};
 use crate::facts::servers::{ProxyTarget, TargetHost};
 use std::collections::BTreeMap;
@@ -86,7 +86,10 @@ fn apache_proxy_pass_forms_and_balancer_members() {
         "-d".into(),
         "/etc/apache2".into(),
     ]);
-    let cfg = apache::parse_config(&src, &inv, &BTreeMap::new(), &Limits::default());
+    let cfg = apache::parse_config(
+        &Input::new(&src, &BTreeMap::new(), &Limits::default()),
+        &inv,
+    );
     assert_eq!(
         seen(&cfg.proxy_targets),
         [
@@ -104,7 +107,10 @@ fn haproxy_servers_of_backends_and_listen_sections() {
     let conf = "global\n  daemon\ndefaults\n  mode http\nfrontend web\n  bind :80\n  default_backend app\nbackend app\n  server a1 198.51.100.7:8080 check\n  server a2 [2001:db8::7]:8080\n  server a3 unix@/run/a.sock\nlisten db\n  bind :5432\n  server d1 db.example:5432\n";
     let main = PathBuf::from("/etc/haproxy/haproxy.cfg");
     let src = MapSource::new().with(&main, conf);
-    let cfg = haproxy::parse_config(&src, &[main], &BTreeMap::new(), &Limits::default());
+    let cfg = haproxy::parse_config(
+        &Input::new(&src, &BTreeMap::new(), &Limits::default()),
+        &[main],
+    );
     assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
     assert_eq!(
         seen(&cfg.proxy_targets),

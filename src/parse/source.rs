@@ -5,9 +5,7 @@
 use super::{glob_match, normalize_lexically};
 use crate::sanitize::clean;
 use serde::{Deserialize, Serialize};
-#[cfg(test)]
-use std::collections::BTreeMap;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -228,6 +226,29 @@ fn shown(path: &Path) -> String {
 /// `file:line`, cleaned, for problem messages.
 pub fn at(file: &Path, line: usize) -> String {
     clean(&format!("{}:{line}", file.display()))
+}
+
+/// What a server's configuration is read with: its files, the server's environment (for
+/// the variables the configuration names) and the bounds.
+pub struct Input<'a> {
+    pub src: &'a dyn ConfigSource,
+    pub env: &'a BTreeMap<String, String>,
+    pub limits: &'a Limits,
+}
+
+impl<'a> Input<'a> {
+    pub fn new(
+        src: &'a dyn ConfigSource,
+        env: &'a BTreeMap<String, String>,
+        limits: &'a Limits,
+    ) -> Self {
+        Input { src, env, limits }
+    }
+
+    /// A reader for one parse of it.
+    pub fn reader(&self) -> Reader<'a> {
+        Reader::new(self.src, self.limits)
+    }
 }
 
 /// The bookkeeping of one parse that follows includes: the files read, the include

@@ -14,7 +14,7 @@ use crate::parse::caddy::{self, caddyfile};
 use crate::parse::haproxy;
 use crate::parse::nginx::{self, FsSource, Limits};
 use crate::parse::runtime;
-use crate::parse::source::ConfigSource;
+use crate::parse::source::{ConfigSource, Input};
 use crate::parse::systemd_socket;
 use crate::sanitize::clean;
 use std::collections::{BTreeMap, BTreeSet};
@@ -126,7 +126,7 @@ fn read_apache(src: &FsSource, limits: &Limits, pid: u32, cmd: &[String]) -> Apa
             ),
         },
     };
-    let config = apache::parse_config(src, &inv, &env, limits);
+    let config = apache::parse_config(&Input::new(src, &env, limits), &inv);
     ApacheInstance {
         pid,
         how: clean(&format!("{}; ${{VAR}} from {whence}", inv.how)),
@@ -139,7 +139,7 @@ fn read_haproxy(src: &FsSource, limits: &Limits, pid: u32, cmd: &[String]) -> Ha
     let paths = haproxy::config_paths(cmd, cwd.as_deref());
     let environ = procfs::environ(pid);
     let env = environ.clone().unwrap_or_default();
-    let mut config = haproxy::parse_config(src, &paths, &env, limits);
+    let mut config = haproxy::parse_config(&Input::new(src, &env, limits), &paths);
     if environ.is_none() {
         config.problems.push(format!(
             "the environment of pid {pid} needs root: \"${{VAR}}\" read as empty"
@@ -178,7 +178,7 @@ fn read_caddy(
     let mut settings = CaddySettings::default();
     match &inv {
         Some((path, Some(adapter))) if adapter == "caddyfile" => {
-            let mut cf = caddyfile::parse_config(src, path, &env, limits);
+            let mut cf = caddyfile::parse_config(&Input::new(src, &env, limits), path);
             if environ.is_none() {
                 cf.problems.push(format!(
                     "the environment of pid {pid} needs root: {{$VAR}} read as empty"

@@ -1,5 +1,5 @@
 use super::*;
-use crate::parse::source::{FsSource, MapSource};
+use crate::parse::source::{ConfigSource, FsSource, Limits, MapSource};
 use crate::parse::test_support::{
     fixture, fixtures, hostile_dir, input_with_fixtures, ip, opened_sockets, refuses_hostile,
     ss_name, written_families,
@@ -22,7 +22,7 @@ fn parse_in(
     inv: &Invocation,
     env: &BTreeMap<String, String>,
 ) -> ApacheConfig {
-    parse_config(src, inv, env, &Limits::default())
+    parse_config(&Input::new(src, env, &Limits::default()), inv)
 }
 
 fn parse(src: &MapSource, root: &str, conf: &str) -> ApacheConfig {
@@ -632,7 +632,10 @@ fn hostile_includes_are_bounded() {
         max_total_bytes: 1 << 20,
         ..Limits::default()
     };
-    let cfg = parse_config(&src, &inv("/b", "0.conf"), &BTreeMap::new(), &limits);
+    let cfg = parse_config(
+        &Input::new(&src, &BTreeMap::new(), &limits),
+        &inv("/b", "0.conf"),
+    );
     assert_mentions(&cfg.problems, "bytes of configuration");
 
     // Deep sections, a long line of variables, a huge line.

@@ -8,7 +8,7 @@
 use super::listen_addr;
 use crate::facts::Place;
 use crate::facts::servers::{CaddyBind, CaddyGlobal, CaddySite, Caddyfile, SiteAddress};
-use crate::parse::source::{ConfigSource, Limits, Reader, Walk, at};
+use crate::parse::source::{Input, Reader, Walk, at};
 use crate::parse::{has_glob_chars, normalize_lexically};
 use crate::sanitize::clean;
 use std::collections::BTreeMap;
@@ -142,17 +142,12 @@ fn lex(text: &str, file: &Path, out: &mut Vec<Token>) -> Result<(), (usize, Stri
     Ok(())
 }
 
-/// Parse the Caddyfile at `path`. `env` is the process's environment, for `{$VAR}`.
-/// Never fails: what could not be read or parsed is in `problems`.
-pub fn parse_config(
-    src: &dyn ConfigSource,
-    path: &Path,
-    env: &BTreeMap<String, String>,
-    limits: &Limits,
-) -> Caddyfile {
+/// Parse the Caddyfile at `path`. The input's environment is the process's, for
+/// `{$VAR}`. Never fails: what could not be read or parsed is in `problems`.
+pub fn parse_config(input: &Input<'_>, path: &Path) -> Caddyfile {
     let mut p = Parser {
-        reader: Reader::new(src, limits),
-        env,
+        reader: input.reader(),
+        env: input.env,
         snippets: BTreeMap::new(),
         expansions: 0,
         depth: 0,

@@ -1,5 +1,5 @@
 use super::*;
-use crate::parse::source::{FsSource, MapSource};
+use crate::parse::source::{ConfigSource, FsSource, Limits, MapSource};
 use crate::parse::test_support::{
     fixture, fixtures, hostile_dir, input_with_fixtures, ip, opened_sockets, refuses_hostile,
     ss_name,
@@ -7,7 +7,10 @@ use crate::parse::test_support::{
 use crate::testutil::{assert_mentions, env, is_inert, paths, strings};
 
 fn parse(src: &dyn ConfigSource, paths: &[PathBuf]) -> HaproxyConfig {
-    parse_config(src, paths, &BTreeMap::new(), &Limits::default())
+    parse_config(
+        &Input::new(src, &BTreeMap::new(), &Limits::default()),
+        paths,
+    )
 }
 
 fn one(text: &str) -> HaproxyConfig {
@@ -208,7 +211,10 @@ fn quoting_escapes_variables_and_comments() {
             "  bind \"\\x3a83\"\n",
         ),
     );
-    let cfg = parse_config(&src, &[PathBuf::from("/h/a.cfg")], &env, &Limits::default());
+    let cfg = parse_config(
+        &Input::new(&src, &env, &Limits::default()),
+        &[PathBuf::from("/h/a.cfg")],
+    );
     let f = &cfg.sections[0];
     assert_eq!(f.name.as_deref(), Some("my front"));
     let ports: Vec<u16> = f
@@ -335,7 +341,7 @@ fn hostile_input_is_bounded() {
         max_total_bytes: 1 << 20,
         ..Limits::default()
     };
-    let cfg = parse_config(&src, &paths, &BTreeMap::new(), &limits);
+    let cfg = parse_config(&Input::new(&src, &BTreeMap::new(), &limits), &paths);
     assert_mentions(&cfg.problems, "bytes of configuration");
 
     let cfg = one(&format!("frontend f\n bind {}\n", "a ".repeat(1000)));
@@ -360,7 +366,7 @@ proptest::proptest! {
     ) {
         let env = env(&[("P", &p)]);
         let src = MapSource::new().with("/f/h.cfg", String::from_utf8_lossy(&input).into_owned());
-        let cfg = parse_config(&src, &[PathBuf::from("/f/h.cfg")], &env, &Limits::default());
+        let cfg = parse_config(&Input::new(&src, &env, &Limits::default()), &[PathBuf::from("/f/h.cfg")]);
         for s in &cfg.sections {
             for b in &s.binds {
                 assert!(is_inert(&b.raw), "{:?}", b.raw);

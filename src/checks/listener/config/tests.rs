@@ -7,7 +7,7 @@ use crate::facts::servers::*;
 use crate::facts::*;
 use crate::model::{CheckId, Finding, Status};
 use crate::parse::nginx::{Limits, MapSource};
-use crate::parse::source::ConfigSource;
+use crate::parse::source::Input;
 use crate::parse::{apache, haproxy, runtime, systemd_socket};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -40,11 +40,11 @@ fn host(sockets: Vec<Listener>, web: impl FnOnce(&mut WebServers)) -> Facts {
     f
 }
 
-type Parser<X, T> = fn(&dyn ConfigSource, &X, &BTreeMap<String, String>, &Limits) -> T;
+type Parser<X, T> = fn(&Input<'_>, &X) -> T;
 
 /// `parse` over `src`, with no environment and the default limits.
 fn parsed<X: ?Sized, T>(parse: Parser<X, T>, src: &MapSource, what: &X) -> T {
-    parse(src, what, &BTreeMap::new(), &Limits::default())
+    parse(&Input::new(src, &BTreeMap::new(), &Limits::default()), what)
 }
 
 fn haproxy_on(cfg: &str) -> HaproxyInstance {

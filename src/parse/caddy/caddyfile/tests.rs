@@ -1,7 +1,7 @@
 use super::*;
 use crate::facts::servers::{BindAddr, Endpoint, Families};
 use crate::parse::caddy::json;
-use crate::parse::source::{FsSource, MapSource};
+use crate::parse::source::{ConfigSource, FsSource, Limits, MapSource};
 use crate::parse::test_support::{
     fixture, fixtures, hostile_dir, input_with_fixtures, opened_sockets, refuses_hostile, ss_name,
 };
@@ -9,7 +9,7 @@ use crate::testutil::{assert_mentions, env, is_inert};
 use std::collections::BTreeSet;
 
 fn parse(src: &dyn ConfigSource, path: &Path) -> Caddyfile {
-    parse_config(src, path, &BTreeMap::new(), &Limits::default())
+    parse_config(&Input::new(src, &BTreeMap::new(), &Limits::default()), path)
 }
 
 fn one(text: &str) -> Caddyfile {
@@ -181,7 +181,10 @@ fn single_site_without_braces_env_and_snippets() {
         "/c/Caddyfile",
         "(b) {\n\tbind {args.0} \n}\n{$SITE}:8443 {$NONE:www.shop.example}\nimport b 127.0.0.1\nrespond \"x\"\n",
     );
-    let cfg = parse_config(&src, Path::new("/c/Caddyfile"), &env, &Limits::default());
+    let cfg = parse_config(
+        &Input::new(&src, &env, &Limits::default()),
+        Path::new("/c/Caddyfile"),
+    );
     assert!(cfg.problems.is_empty(), "{:?}", cfg.problems);
     let s = &cfg.sites[0];
     assert_eq!(s.addresses.len(), 2);
@@ -310,7 +313,7 @@ proptest::proptest! {
         let src = MapSource::new()
             .with("/f/Caddyfile", String::from_utf8_lossy(&main).into_owned())
             .with("/f/a", imported);
-        let cfg = parse_config(&src, Path::new("/f/Caddyfile"), &env, &Limits::default());
+        let cfg = parse_config(&Input::new(&src, &env, &Limits::default()), Path::new("/f/Caddyfile"));
         for s in &cfg.sites {
             assert!(s.addresses.iter().all(|a| is_inert(&a.raw)));
         }
