@@ -175,3 +175,26 @@ fn a_stalled_measurement_ends_at_the_deadline_polled_at_most_twice_a_second() {
         );
     }
 }
+
+/// The API named by a host name, on a host whose resolv.conf names a dead server: with
+/// `--resolver`, the API's host is looked up there as every other name is (the
+/// contract: instead of the system's), and the measurement goes through.
+#[test]
+fn the_api_host_is_looked_up_with_the_named_resolver() {
+    let zone = DnsZone::new().host("api.lab.example", Some(CLI_V4), None);
+    let mut lab = Lab::with_zone("regions-resolver", zone);
+    lab.start_nginx(NGINX_LISTEN_DUAL);
+    lab.start_measurement_network(&WORLD[..2], ApiMode::Normal);
+    lab.write_srv_etc("resolv.conf", "nameserver 203.0.113.99\n");
+    let url = format!("http://api.lab.example:{GLOBALPING_PORT}/v1");
+    let run = lab.check(&[
+        "--resolver",
+        RESOLVER_V4,
+        "--regions",
+        "2",
+        "--globalping-url",
+        &url,
+    ]);
+    assert_regions(&run, Status::Pass, &["2 places on"]);
+    assert!(!lab.api_requests().is_empty(), "the API was not asked");
+}

@@ -21,6 +21,8 @@ pub struct Api {
     base: Url,
     token: Option<String>,
     tls: Tls,
+    /// `--resolver`'s servers, which look the API's host up when given.
+    resolvers: Vec<std::net::SocketAddr>,
 }
 
 /// What came back: the status, `Retry-After` in seconds, the body (bounded).
@@ -36,12 +38,17 @@ fn err(kind: ProbeErrorKind, msg: impl Into<String>) -> ProbeError {
 
 impl Api {
     /// `None` when `base` is not an HTTP(S) URL.
-    pub fn new(base: &str, token: Option<String>) -> Option<Api> {
+    pub fn new(
+        base: &str,
+        token: Option<String>,
+        resolvers: Vec<std::net::SocketAddr>,
+    ) -> Option<Api> {
         let base = Url::parse(base.trim_end_matches('/'))?;
         Some(Api {
             base,
             token: token.filter(|t| !t.is_empty()),
             tls: Tls::new(),
+            resolvers,
         })
     }
 
@@ -61,6 +68,14 @@ impl Api {
             return Ok(vec![SocketAddr::new(ip, url.port())]);
         }
         let host = url.host();
+        if !self.resolvers.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let ips = crate::probe::dns::addrs_via(&self.resolvers, &host, left).await?;
+            return Ok(ips
+                .into_iter()
+                .map(|ip| SocketAddr::new(ip, url.port()))
+                .collect());
+        }
         let lookup = tokio::net::lookup_host((host.as_str(), url.port()));
         match tokio::time::timeout_at(deadline, lookup).await {
             Ok(Ok(a)) => Ok(a.collect()),

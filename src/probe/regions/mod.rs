@@ -90,7 +90,7 @@ pub async fn gather(opts: &Options, progress: impl Fn(RegionsFacts)) -> Probed<R
         return Probed::err(ProbeErrorKind::NotRun, "not asked (--regions 0)");
     }
     let token = std::env::var(TOKEN_ENV).ok();
-    let Some(api) = Api::new(&opts.globalping_url, token) else {
+    let Some(api) = Api::new(&opts.globalping_url, token, opts.resolvers.clone()) else {
         return Probed::err(
             ProbeErrorKind::Failed,
             format!(
