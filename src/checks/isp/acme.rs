@@ -24,7 +24,7 @@ fn acme_chain(c: &Ctx, isp: &IspFacts, s: Subject) -> Finding {
         });
     };
     let mut evidence: Vec<String> = acme.hops.iter().map(hop_text).collect();
-    evidence.extend(super::detour_lines(isp, 80));
+    evidence.extend(super::detour_lines(&isp.detours, 80));
     let ms = acme.hops.iter().map(|h| h.response.ms).max().unwrap_or(0);
     let domain = o.target.domain.as_str();
     let (Some(first4), Some(first6)) = (

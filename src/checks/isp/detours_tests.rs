@@ -77,3 +77,35 @@ fn the_parity_finding_names_the_detour() {
     let acme = find(&fs, CheckId::IspAcmeHttp01, None);
     assert_line(&acme.evidence, "the probe dialed 203.0.113.10:8080");
 }
+
+/// A failing comparison's `curl` lines go where the probes went: `--connect-to` for the
+/// address whose probe took a detour, `--resolve` for the others.
+#[test]
+fn the_reproducing_curl_follows_the_detour() {
+    let mut f = healthy_online();
+    if let Ok(isp) = f.isp.result.as_mut() {
+        isp.detours = vec![Detour {
+            site: sa("203.0.113.10:80"),
+            dialed: sa("203.0.113.10:8080"),
+            rule: "iptables -t nat PREROUTING rule 1".into(),
+        }];
+        for p in isp
+            .http
+            .iter_mut()
+            .filter(|p| p.ip.is_ipv6() && p.port == 80)
+        {
+            p.response = Probed::err(crate::facts::ProbeErrorKind::Refused, "refused");
+        }
+    }
+    let fs = evaluate(&f, &options());
+    let parity = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
+    let curl = &fix_titled(parity, "").commands;
+    assert_line(
+        curl,
+        "curl -4 -sS -o /dev/null -D - --connect-to 'shop.example:80:203.0.113.10:8080' http://shop.example/",
+    );
+    assert_line(
+        curl,
+        "curl -6 -sS -o /dev/null -D - --resolve 'shop.example:80:[2001:db8:1::10]' http://shop.example/",
+    );
+}

@@ -11,7 +11,7 @@ use crate::facts::isp::*;
 use crate::model::{CheckId, Family, Finding, Status};
 use crate::net::bracketed;
 use crate::options::Options;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 const ID: CheckId = CheckId::IspHttpParity;
 
@@ -23,8 +23,8 @@ pub fn check(c: &Ctx, port: u16) -> Finding {
 /// comparison.
 struct PortProbes<'a> {
     port: u16,
-    /// Where the probes dialed in place of the site's address (`detour_lines`).
-    detours: Vec<String>,
+    /// Where the probes dialed in place of the site's addresses (`IspFacts::detours`).
+    detours: &'a [Detour],
     in_order: Vec<&'a HttpProbe>,
     v4_first: Vec<&'a HttpProbe>,
 }
@@ -45,7 +45,7 @@ impl<'a> PortProbes<'a> {
             .collect();
         PortProbes {
             port,
-            detours: super::detour_lines(isp, port),
+            detours: &isp.detours,
             in_order,
             v4_first,
         }
@@ -64,7 +64,9 @@ impl<'a> PortProbes<'a> {
 
     fn evidence(&self) -> Vec<String> {
         let probes = self.in_order.iter().map(|p| probe_line(p));
-        probes.chain(self.detours.iter().cloned()).collect()
+        probes
+            .chain(super::detour_lines(self.detours, self.port))
+            .collect()
     }
 
     fn ms(&self) -> u64 {
@@ -110,6 +112,32 @@ impl<'a> PortProbes<'a> {
                 p.response
                     .value()
                     .is_none_or(|r| !same_answer(reference, r))
+            })
+            .collect()
+    }
+
+    /// `curl` per address, showing what `show` asks for (`-D -`: the head); an address
+    /// whose probe took a detour is reached where the probe went (`--connect-to`).
+    fn curl_lines(&self, o: &Options, ips: &[IpAddr], show: &str) -> Vec<String> {
+        let (d, port, tls) = (&o.target.domain, self.port, self.tls());
+        let scheme = if tls { "https" } else { "http" };
+        let url_port = if (tls && port == 443) || (!tls && port == 80) {
+            String::new()
+        } else {
+            format!(":{port}")
+        };
+        ips.iter()
+            .map(|&ip| {
+                let site = SocketAddr::new(ip, port);
+                let dialed = dial(self.detours, site);
+                let to = if dialed == site {
+                    format!("--resolve '{d}:{port}:{}'", bracketed(ip))
+                } else {
+                    let (to_ip, to_port) = (bracketed(dialed.ip()), dialed.port());
+                    format!("--connect-to '{d}:{port}:{to_ip}:{to_port}'")
+                };
+                let flag = Family::of(ip).flag();
+                format!("curl {flag} -sS -o /dev/null {show} {to} {scheme}://{d}{url_port}/")
             })
             .collect()
     }
@@ -249,7 +277,7 @@ fn other_protocols(
         .explain("http_protocol_differs", &[("domain", &c.opts.target.domain)])
         .fix_lines(
             "http_protocol_reproduce",
-            curl_lines(c.opts, port, probes.tls(), &ips, "-w '%{http_version}\\n'"),
+            probes.curl_lines(c.opts, &ips, "-w '%{http_version}\\n'"),
         )
 }
 
@@ -288,10 +316,7 @@ fn differs(
     let fd = probes
         .finding(Status::Fail, summary)
         .explain("http_differs", &[("domain", &o.target.domain)])
-        .fix_lines(
-            "http_reproduce",
-            curl_lines(o, port, probes.tls(), &show, "-D -"),
-        );
+        .fix_lines("http_reproduce", probes.curl_lines(o, &show, "-D -"));
     if first.response.value().is_some() {
         return fd;
     }
@@ -366,24 +391,4 @@ fn probe_line(p: &HttpProbe) -> String {
             Err(e) => e.message.clone(),
         }
     )
-}
-
-/// `curl` per address, showing what `show` asks for (`-D -`: the head).
-fn curl_lines(o: &Options, port: u16, tls: bool, ips: &[IpAddr], show: &str) -> Vec<String> {
-    let d = &o.target.domain;
-    let scheme = if tls { "https" } else { "http" };
-    let url_port = if (tls && port == 443) || (!tls && port == 80) {
-        String::new()
-    } else {
-        format!(":{port}")
-    };
-    ips.iter()
-        .map(|ip| {
-            format!(
-                "curl {} -sS -o /dev/null {show} --resolve '{d}:{port}:{}' {scheme}://{d}{url_port}/",
-                Family::of(*ip).flag(),
-                bracketed(*ip)
-            )
-        })
-        .collect()
 }

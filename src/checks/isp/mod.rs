@@ -49,8 +49,8 @@ fn with_isp(c: &Ctx, s: Subject, eval: impl FnOnce(&IspFacts) -> Finding) -> Fin
 
 /// Evidence for the probes of `port` that dialed where a nat rule sends outside
 /// clients, not the site's address itself.
-fn detour_lines(isp: &IspFacts, port: u16) -> Vec<String> {
-    isp.detours
+fn detour_lines(detours: &[Detour], port: u16) -> Vec<String> {
+    detours
         .iter()
         .filter(|d| d.site.port() == port)
         .map(|d| {
