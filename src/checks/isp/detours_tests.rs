@@ -57,9 +57,9 @@ fn nothing_to_dial_elsewhere_without_a_local_rewrite() {
     assert!(detours(&f, &[80]).is_empty());
 }
 
-/// The parity finding says where its probe dialed and why.
-#[test]
-fn the_parity_finding_names_the_detour() {
+/// The healthy online host whose IPv4 probes of port 80 dialed 8080 (a prerouting
+/// REDIRECT), its ISP facts then changed by `change`.
+fn detoured(change: impl FnOnce(&mut crate::facts::isp::IspFacts)) -> crate::facts::Facts {
     let mut f = healthy_online();
     if let Ok(isp) = f.isp.result.as_mut() {
         isp.detours = vec![Detour {
@@ -67,7 +67,15 @@ fn the_parity_finding_names_the_detour() {
             dialed: sa("203.0.113.10:8080"),
             rule: "iptables -t nat PREROUTING rule 1".into(),
         }];
+        change(isp);
     }
+    f
+}
+
+/// The parity finding says where its probe dialed and why.
+#[test]
+fn the_parity_finding_names_the_detour() {
+    let f = detoured(|_| ());
     let fs = evaluate(&f, &options());
     let parity = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Pass);
     assert_line(
@@ -82,13 +90,7 @@ fn the_parity_finding_names_the_detour() {
 /// address whose probe took a detour, `--resolve` for the others.
 #[test]
 fn the_reproducing_curl_follows_the_detour() {
-    let mut f = healthy_online();
-    if let Ok(isp) = f.isp.result.as_mut() {
-        isp.detours = vec![Detour {
-            site: sa("203.0.113.10:80"),
-            dialed: sa("203.0.113.10:8080"),
-            rule: "iptables -t nat PREROUTING rule 1".into(),
-        }];
+    let f = detoured(|isp| {
         for p in isp
             .http
             .iter_mut()
@@ -96,7 +98,7 @@ fn the_reproducing_curl_follows_the_detour() {
         {
             p.response = Probed::err(crate::facts::ProbeErrorKind::Refused, "refused");
         }
-    }
+    });
     let fs = evaluate(&f, &options());
     let parity = expect(&fs, CheckId::IspHttpParity, Some(80), Status::Fail);
     let curl = &fix_titled(parity, "").commands;
