@@ -55,7 +55,8 @@ pub async fn run(opts: &Options, cfg: &WatchConfig, out: &mut impl Write) -> any
         }
         out.flush()?;
         if let Some(path) = &cfg.prometheus_textfile {
-            let text = prometheus::render(&report, unix_now());
+            let regions_at = prometheus::regions_measured_at(&facts);
+            let text = prometheus::render(&report, unix_now(), regions_at);
             if let Err(e) = crate::atomic_file::write(path, text.as_bytes()) {
                 writeln!(out, "{now} error: cannot write {}: {e}", path.display())?;
             }

@@ -22,7 +22,9 @@ fn label(v: &str) -> String {
         .replace('"', "\\\"")
 }
 
-pub fn render(r: &Report, unix_time: f64) -> String {
+/// `regions_at`: when the measurement network was last asked (`isp.regions`), in seconds
+/// since the epoch; runs between asks repeat that answer, so an alert can see its age.
+pub fn render(r: &Report, unix_time: f64, regions_at: Option<f64>) -> String {
     let d = label(&r.target.domain);
     let mut o = String::new();
     let _ = writeln!(
@@ -85,7 +87,29 @@ pub fn render(r: &Report, unix_time: f64) -> String {
         o,
         "dsdoctor_run_timestamp_seconds{{domain=\"{d}\"}} {unix_time:.3}"
     );
+    if let Some(at) = regions_at {
+        let _ = writeln!(
+            o,
+            "# HELP dsdoctor_regions_measured_timestamp_seconds When the measurement network was last asked for isp.regions, in seconds since the epoch."
+        );
+        let _ = writeln!(
+            o,
+            "# TYPE dsdoctor_regions_measured_timestamp_seconds gauge"
+        );
+        let _ = writeln!(
+            o,
+            "dsdoctor_regions_measured_timestamp_seconds{{domain=\"{d}\"}} {at:.3}"
+        );
+    }
     o
+}
+
+/// When the facts' regional answer was measured, in seconds since the epoch (`None`:
+/// not asked, or a snapshot from before the time was recorded).
+pub fn regions_measured_at(f: &crate::facts::Facts) -> Option<f64> {
+    let at = f.regions.as_ref()?.value()?.asked_at.as_deref()?;
+    let t = humantime::parse_rfc3339(at).ok()?;
+    Some(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64())
 }
 
 #[cfg(test)]
@@ -97,7 +121,7 @@ mod tests {
     fn one_gauge_per_check_with_labels() {
         let f = fixtures::healthy();
         let r = crate::engine::report_from_facts(&f, &fixtures::options(), "t".into(), 12);
-        let text = render(&r, 1_700_000_000.0);
+        let text = render(&r, 1_700_000_000.0, None);
         assert!(text.contains("dsdoctor_check_status{domain=\"shop.example\",check=\"listener.ipv6\",stage=\"listener\",port=\"80\"} 0"), "{text}");
         assert!(text.contains("dsdoctor_check_status{domain=\"shop.example\",check=\"dns.mx\",stage=\"dns\",port=\"\"} -1"));
         assert!(text.contains("dsdoctor_run_duration_seconds{domain=\"shop.example\"} 0.012"));
@@ -105,6 +129,26 @@ mod tests {
             text.matches("dsdoctor_check_status{").count(),
             r.checks.len()
         );
+    }
+
+    /// The regional answer's time is a gauge of its own when the facts have one, so an
+    /// alert can tell a fresh answer from one repeated for hours; none without it.
+    #[test]
+    fn the_regions_measurement_time_is_a_gauge() {
+        let mut f = fixtures::healthy();
+        let r = crate::engine::report_from_facts(&f, &fixtures::options(), "t".into(), 12);
+        assert_eq!(regions_measured_at(&f), None);
+        let mut regions = fixtures::regions();
+        regions.asked_at = Some("2023-11-14T22:13:20Z".into());
+        f.regions = Some(crate::facts::Probed::ok(regions));
+        let at = regions_measured_at(&f);
+        assert_eq!(at, Some(1_700_000_000.0));
+        let text = render(&r, 1_700_000_100.0, at);
+        assert!(
+            text.contains("dsdoctor_regions_measured_timestamp_seconds{domain=\"shop.example\"} 1700000000.000"),
+            "{text}"
+        );
+        assert!(!render(&r, 1_700_000_100.0, None).contains("dsdoctor_regions"));
     }
 
     #[test]

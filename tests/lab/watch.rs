@@ -120,17 +120,7 @@ fn watch_reports_the_aaaa_change_and_feeds_prometheus_and_the_hook() {
         metrics.contains("check=\"dns.aaaa_target\",stage=\"dns\",port=\"\"} 2"),
         "{metrics}"
     );
-    let out = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::fs::File::open(&prom).expect("open"))
-        .output()
-        .expect("promtool (scripts/test.sh installs the prometheus package)");
-    assert!(
-        out.status.success(),
-        "promtool rejected the textfile: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    promtool_accepts(&prom);
 }
 
 /// `watch --regions N --regions-every 2`: the measurement network is asked on runs 1 and
@@ -140,9 +130,15 @@ fn watch_asks_the_world_every_kth_run_and_keeps_its_answer_between() {
     let mut lab = Lab::new("watch-regions");
     lab.start_nginx(NGINX_LISTEN_DUAL);
     lab.start_measurement_network(&WORLD[..2], ApiMode::Normal);
+    let prom = lab.dir().join("dsdoctor.prom");
+    let started = std::time::SystemTime::now();
     let mut extra: Vec<String> = ["--interval", "1s", "--count", "3", "--regions-every", "2"]
         .map(String::from)
         .to_vec();
+    extra.extend([
+        "--prometheus-textfile".into(),
+        prom.to_string_lossy().to_string(),
+    ]);
     extra.extend(Lab::regions_args(2));
     let e: Vec<&str> = extra.iter().map(String::as_str).collect();
     let args = dsdoctor_args(Front::Watch, &e);
@@ -171,4 +167,39 @@ fn watch_asks_the_world_every_kth_run_and_keeps_its_answer_between() {
     assert_eq!(posts.len(), 8, "{:?}", lab.api_requests());
     // Two bursts of four, at least an interval apart.
     assert!(posts[4] - posts[3] >= 1.0, "{posts:?}");
+    // The textfile dates the regional answer (measured during this watch), and promtool
+    // accepts it.
+    let metrics = std::fs::read_to_string(&prom).expect("textfile written");
+    let at: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("dsdoctor_regions_measured_timestamp_seconds{"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no regions gauge in {metrics}"));
+    let since = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .expect("after the epoch")
+            .as_secs_f64()
+    };
+    assert!(
+        (since(started) - 1.0..=since(std::time::SystemTime::now()) + 1.0).contains(&at),
+        "measured at {at}, the watch started at {}",
+        since(started)
+    );
+    promtool_accepts(&prom);
+}
+
+/// promtool (Prometheus' own checker) accepts the textfile as exposition format.
+fn promtool_accepts(prom: &std::path::Path) {
+    let out = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(prom).expect("open"))
+        .output()
+        .expect("promtool (scripts/test.sh installs the prometheus package)");
+    assert!(
+        out.status.success(),
+        "promtool rejected the textfile: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
