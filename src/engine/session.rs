@@ -298,8 +298,8 @@ impl Session {
                 let (ptx, mut prx) = tokio::sync::mpsc::unbounded_channel();
                 let prior = state.prior_facts().cloned();
                 let gather = async {
-                    let detours_of = crate::checks::detours;
-                    crate::probe::gather_parts(opts, &want, prior.as_ref(), detours_of, &ptx).await;
+                    let (prior, detours) = (prior.as_ref(), crate::checks::detours);
+                    crate::probe::gather_parts(opts, &want, prior, &host, detours, &ptx).await;
                     drop(ptx);
                 };
                 let forward = async {

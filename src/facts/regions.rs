@@ -26,8 +26,8 @@ pub struct RegionsFacts {
     /// results still stream in.
     pub complete: bool,
     /// When the probes were asked (RFC 3339, UTC): a `watch` run that does not ask again
-    /// repeats this answer, and the report says how old it is (absent from older
-    /// snapshots).
+    /// repeats this answer, and the evidence and the textfile say when it was measured
+    /// (absent from older snapshots).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asked_at: Option<String>,
 }

@@ -23,8 +23,8 @@ pub mod web;
 use crate::facts::firewall::FirewallFacts;
 use crate::facts::isp::Detour;
 use crate::facts::{
-    DnsFacts, FactPart, Facts, Link, Listener, PartKind, PartialFacts, ProbeError, ProbeErrorKind,
-    Probed, Route, Sysctls,
+    DnsFacts, FactPart, Facts, HostFacts, Link, Listener, PartKind, PartialFacts, ProbeError,
+    ProbeErrorKind, Probed, Route, Sysctls,
 };
 use crate::options::Options;
 use std::future::Future;
@@ -89,6 +89,7 @@ pub type DetoursOf = fn(&Facts, &[u16]) -> Vec<Detour>;
 /// the firewall are known (a part that could not be read gives none).
 async fn detours(
     opts: &Options,
+    host: &HostFacts,
     detours_of: DetoursOf,
     dns: impl Future<Output = Option<DnsFacts>>,
     (links, routes): (&Option<Vec<Link>>, &Option<Vec<Route>>),
@@ -98,7 +99,7 @@ async fn detours(
     let (Some(dns), Ok(sysctl), Ok(firewall)) = (dns.await, sysctl.await, firewall.await) else {
         return Vec::new();
     };
-    let mut facts = PartialFacts::new(host::host_facts());
+    let mut facts = PartialFacts::new(host.clone());
     facts.apply(FactPart::Netlink {
         links: known(links),
         routes: known(routes),
@@ -129,6 +130,7 @@ pub async fn gather_parts(
     opts: &Options,
     want: &[PartKind],
     prior: Option<&Facts>,
+    host: &HostFacts,
     detours_of: DetoursOf,
     tx: &tokio::sync::mpsc::UnboundedSender<FactPart>,
 ) {
@@ -255,7 +257,15 @@ pub async fn gather_parts(
             let lis = lis_rx.await.ok().flatten();
             let dns = futures::FutureExt::shared(async { dns_rx.await.ok() });
             let web = async { web_rx.await.ok().flatten() };
-            let detours = detours(opts, detours_of, dns.clone(), (&l3, &r3), sys_rx, fw_rx);
+            let detours = detours(
+                opts,
+                host,
+                detours_of,
+                dns.clone(),
+                (&l3, &r3),
+                sys_rx,
+                fw_rx,
+            );
             let isp = isp::gather(
                 opts,
                 dns,
@@ -272,13 +282,12 @@ pub async fn gather_parts(
     if wants(PartKind::Mail) {
         let l4 = l.clone();
         pending.push(Box::pin(async move {
-            let hostname = host::host_facts().hostname;
+            let hostname = &host.hostname;
             // The probe's own steps are each under the timeout; the whole is bounded
             // by a few of them in a row (MX, route, SPF rounds, connections).
             let whole = limit.saturating_mul(8);
             let p = measured(async {
-                match tokio::time::timeout(whole, mail::gather(opts, l4.as_ref(), &hostname)).await
-                {
+                match tokio::time::timeout(whole, mail::gather(opts, l4.as_ref(), hostname)).await {
                     Ok(r) => r,
                     Err(_) => Err(ProbeError::new(
                         ProbeErrorKind::Timeout,

@@ -545,7 +545,7 @@ async fn fetch(
         pad: 0,
     };
     let mut body = Vec::new();
-    let what = if addr.ip() == ip && addr.port() == url.port() {
+    let what = if addr == SocketAddr::new(ip, url.port()) {
         format!("GET {url} from {}", crate::net::bracketed(ip))
     } else {
         format!("GET {url} from {addr} (where a nat rule sends outside clients)")
@@ -628,8 +628,8 @@ fn random_token() -> String {
     conn::hex(&Sha256::digest(seed.as_bytes()))[..32].to_string()
 }
 
-/// Addresses of a URL's host by family: the DNS facts for the domain, the system
-/// resolver for other hosts.
+/// Addresses of a URL's host by family: the DNS facts for the domain, `resolve` for
+/// other hosts.
 async fn host_addrs(opts: &Options, url: &Url, site: &Site<'_>) -> Vec<IpAddr> {
     let host = url.host();
     if host == opts.target.domain {
