@@ -317,6 +317,32 @@ pub enum Match {
         names: Vec<String>,
         neg: bool,
     },
+    /// An address of the connection's conntrack tuples (`--ctorigdst`, `ct original ip
+    /// daddr`): `reply_dir` picks the reply tuple, `dst` its destination. The original
+    /// tuple is the connection as the client opened it, before a DNAT; the reply
+    /// tuple is the server's answer, after it. `family` is `None` when the rule does not
+    /// say (iptables: the table's family).
+    CtAddr {
+        reply_dir: bool,
+        dst: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        family: Option<Family>,
+        items: Vec<AddrItem>,
+        neg: bool,
+    },
+    /// A port of the connection's conntrack tuples (`--ctorigdstport`, what the
+    /// DOCKER-USER fix writes; `ct original proto-dst`).
+    CtPort {
+        reply_dir: bool,
+        dst: bool,
+        ranges: Vec<(u16, u16)>,
+        neg: bool,
+    },
+    /// `--ctdir REPLY`, `ct direction reply`: the packet travels the reply way.
+    CtDir {
+        reply: bool,
+        neg: bool,
+    },
     IcmpType {
         #[serde(rename = "v6", with = "crate::facts::v6_flag")]
         family: Family,

@@ -57,8 +57,10 @@ pub struct Packet {
     /// The packet is forwarded (then an unknown `oif` makes output-interface matches
     /// uncertain).
     pub forwarded: bool,
-    /// The connection's destination was rewritten (`ct status dnat` holds).
-    pub ct_dnat: bool,
+    /// The connection's destination as the client addressed it, once a DNAT or
+    /// REDIRECT rewrote `daddr`/`dport` (`ct status dnat` then holds; `ct original`
+    /// matches read it).
+    pub orig: Option<(IpAddr, Option<u16>)>,
     /// The packet is the server's answer (the SYN-ACK). The other fields still describe
     /// the connection as the client opened it (`daddr`/`dport` the server's, `iif` the
     /// interface facing the client, `oif` the one facing a container): the walk reads a
@@ -84,7 +86,7 @@ impl Packet {
             hop_limit: None,
             oif: None,
             forwarded: false,
-            ct_dnat: false,
+            orig: None,
             reply: false,
         }
     }
@@ -127,7 +129,7 @@ impl Packet {
             hop_limit: nd.then_some(255),
             oif: None,
             forwarded: false,
-            ct_dnat: false,
+            orig: None,
             reply: false,
         }
     }
@@ -493,9 +495,7 @@ impl<'a> Compiled<'a> {
         // SYN's DNAT, state established (nat chains no longer see it).
         let mut later = syn.clone();
         if let Some((_, ip, port)) = &first.taken.nat {
-            later.daddr = *ip;
-            later.dport = Some(*port);
-            later.ct_dnat = true;
+            rewrite(&mut later, *ip, *port);
         }
         if first.taken.forward {
             later.daddr_kind = AddrKind::Unicast;
@@ -664,7 +664,7 @@ impl<'a> Compiled<'a> {
         let (forward, oif) = match route {
             Some(r) => r.clone(),
             None => {
-                let local = match (&self.host, pkt.ct_dnat) {
+                let local = match (&self.host, pkt.orig.is_some()) {
                     (_, false) => true,
                     (Some(h), true) => h.is_local(pkt.daddr),
                     (None, true) => false,
@@ -955,11 +955,11 @@ impl<'a> Compiled<'a> {
 
 /// The connection's destination after a DNAT or REDIRECT.
 fn rewrite(pkt: &mut Packet, ip: IpAddr, port: u16) {
+    pkt.orig.get_or_insert((pkt.daddr, pkt.dport));
     pkt.daddr = ip;
     if pkt.dport.is_some() {
         pkt.dport = Some(port);
     }
-    pkt.ct_dnat = true;
 }
 
 enum Need {
@@ -1177,7 +1177,10 @@ fn eval(m: &Match, p: &Packet) -> Tri {
             tri(names.iter().any(|n| iface_match(n, &p.iif)), *neg)
         }
         Match::CtState { states, neg } => tri(states & p.ct != 0, *neg),
-        Match::CtStatus { names, neg } => tri(p.ct_dnat && names.iter().any(|n| n == "dnat"), *neg),
+        Match::CtStatus { names, neg } => {
+            tri(p.orig.is_some() && names.iter().any(|n| n == "dnat"), *neg)
+        }
+        Match::CtAddr { .. } | Match::CtPort { .. } | Match::CtDir { .. } => ct_tuple(m, p),
         Match::IcmpType { family, types, neg } => {
             let want = family.pick(1, 58);
             if p.l4 != want {
@@ -1221,6 +1224,58 @@ fn eval(m: &Match, p: &Packet) -> Tri {
         Match::RecentSeen { neg } => tri(false, *neg),
         // Looked up by `Compiled::eval_at`; here only when its set is unknown.
         Match::Set { .. } | Match::Unknown(_) => Tri::Maybe,
+    }
+}
+
+/// A match on the connection's conntrack tuples. The original tuple runs from the
+/// client to the destination it addressed (before any DNAT), the reply tuple from where
+/// the DNAT sent it back to the client (masquerade and SNAT never change the answer, so
+/// the client stays the client); both hold for every packet of the connection, the
+/// SYN-ACK too. Before conntrack (raw priority, ingress) there is no entry and nothing
+/// about it matches, negated or not.
+fn ct_tuple(m: &Match, p: &Packet) -> Tri {
+    if p.ct & (ct::INVALID | ct::UNTRACKED) != 0 {
+        return Tri::No;
+    }
+    let (to, to_port) = p.orig.unwrap_or((p.daddr, p.dport));
+    match m {
+        Match::CtDir { reply, neg } => tri(*reply == p.reply, *neg),
+        Match::CtAddr {
+            reply_dir,
+            dst,
+            family,
+            items,
+            neg,
+        } => {
+            if family.is_some_and(|f| f != p.family) {
+                return Tri::No;
+            }
+            if dst == reply_dir {
+                // The original source or the reply's destination: the client.
+                return match p.saddr {
+                    Some(s) => tri(in_items(s, items), *neg),
+                    None => tri(covers_all(items, p.family), *neg),
+                };
+            }
+            let server = if *reply_dir { p.daddr } else { to };
+            tri(in_items(server, items), *neg)
+        }
+        Match::CtPort {
+            reply_dir,
+            dst,
+            ranges,
+            neg,
+        } => {
+            if dst == reply_dir {
+                // The client's ephemeral port, as for a source port match.
+                let all = ranges.iter().any(|(a, b)| *a <= 1024 && *b == 65535);
+                return tri(all, *neg);
+            }
+            let port = if *reply_dir { p.dport } else { to_port };
+            let Some(port) = port else { return Tri::No };
+            tri(ranges.iter().any(|(a, b)| *a <= port && port <= *b), *neg)
+        }
+        _ => Tri::Maybe,
     }
 }
 

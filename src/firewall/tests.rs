@@ -464,3 +464,87 @@ fn ct_state_before_conntrack_reads_invalid() {
     );
     assert_eq!(syn(&t, v6(), 443), Decision::Accept, "not new yet");
 }
+
+/// Docker's chains for `-p 8080:80` with `extra` first in DOCKER-USER (a forward-path
+/// rule sees the container's address and port; conntrack keeps the published ones).
+fn docker_user(extra: &str, port: u16) -> Outcome {
+    let text = format!(
+        "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:DOCKER - [0:0]\n:DOCKER-USER - [0:0]\n\
+         -A FORWARD -j DOCKER-USER\n\
+         -A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n\
+         -A FORWARD -o docker0 -j DOCKER\n-A FORWARD -i docker0 ! -o docker0 -j ACCEPT\n\
+         -A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT\n\
+         {extra}-A DOCKER-USER -j RETURN\nCOMMIT\n\
+         *nat\n:PREROUTING ACCEPT [0:0]\n:DOCKER - [0:0]\n\
+         -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER\n\
+         -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80\n\
+         -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8081 -j DNAT --to-destination 172.17.0.2:80\nCOMMIT\n"
+    );
+    let t = save(&text, Family::V4);
+    connect(&Compiled::new(&t).with_host(bridge_host()), v4(), port)
+}
+
+/// `-m conntrack --ctorigdstport` (the exposure fix), `--ctorigdst`, `--ctrepl*` and
+/// `--ctdir`: decided, not uncertain, by the connection's tuples.
+#[test]
+fn conntrack_tuples_see_the_published_port_and_address() {
+    assert_eq!(docker_user("", 8080).decision, Decision::Accept);
+    // The fix: 8080 as published is shut; 8081, published to the same container
+    // port, is not (a `--dport 80` rule could not tell them apart).
+    let fix = "-A DOCKER-USER -i eth0 -p tcp -m conntrack --ctorigdstport 8080 -j DROP\n";
+    let o = docker_user(fix, 8080);
+    assert_eq!(o.decision, Decision::Drop, "{o:#?}");
+    assert_decided_by(&o, "--ctorigdstport 8080");
+    assert!(o.unevaluated.is_empty(), "{o:#?}");
+    assert_eq!(docker_user(fix, 8081).decision, Decision::Accept);
+    // Negated, and as a range: everything published but 8081 is shut.
+    let but = "-A DOCKER-USER -p tcp -m conntrack ! --ctorigdstport 8081:8081 -j DROP\n";
+    assert_eq!(docker_user(but, 8080).decision, Decision::Drop);
+    assert_eq!(docker_user(but, 8081).decision, Decision::Accept);
+    // The original destination is the host's address; the reply's source the container.
+    let by_host = format!("-A DOCKER-USER -m conntrack --ctorigdst {} -j DROP\n", v4());
+    assert_eq!(docker_user(&by_host, 8080).decision, Decision::Drop);
+    let by_ctr = "-A DOCKER-USER -m conntrack --ctreplsrc 172.17.0.2 --ctreplsrcport 80 -j DROP\n";
+    assert_eq!(docker_user(by_ctr, 8080).decision, Decision::Drop);
+    let other = "-A DOCKER-USER -m conntrack --ctorigdst 198.51.100.1 -j DROP\n";
+    assert_eq!(docker_user(other, 8080).decision, Decision::Accept);
+    // The client is the original source: an arbitrary one is in no office range.
+    let office = "-A DOCKER-USER -m conntrack ! --ctorigsrc 192.0.2.0/24 -j DROP\n";
+    assert_eq!(docker_user(office, 8080).decision, Decision::Drop);
+    // Only the answer travels the reply way: a drop of it kills the connection at its
+    // SYN-ACK, a drop of the original way at the SYN.
+    let o = docker_user("-A DOCKER-USER -m conntrack --ctdir REPLY -j DROP\n", 8080);
+    assert_eq!(
+        (o.decision, o.taken.leg),
+        (Decision::Drop, Leg::Reply),
+        "{o:#?}"
+    );
+    let o = docker_user(
+        "-A DOCKER-USER -m conntrack --ctdir ORIGINAL -j DROP\n",
+        8080,
+    );
+    assert_eq!(
+        (o.decision, o.taken.leg),
+        (Decision::Drop, Leg::Syn),
+        "{o:#?}"
+    );
+}
+
+/// Before conntrack there is no entry: a `ct original` match does not hold there,
+/// negated or not.
+#[test]
+fn conntrack_tuples_before_conntrack_hold_nothing() {
+    let j = r#"{"nftables":[
+      {"table":{"family":"inet","name":"raw","handle":1}},
+      {"chain":{"family":"inet","table":"raw","name":"pre","handle":1,"type":"filter","hook":"prerouting","prio":-300,"policy":"accept"}},
+      {"rule":{"family":"inet","table":"raw","chain":"pre","handle":2,"expr":[{"match":{"op":"!=","left":{"ct":{"key":"proto-dst","dir":"original"}},"right":1}},{"drop":null}]}},
+      {"table":{"family":"inet","name":"f","handle":2}},
+      {"chain":{"family":"inet","table":"f","name":"in","handle":1,"type":"filter","hook":"input","prio":0,"policy":"accept"}},
+      {"rule":{"family":"inet","table":"f","chain":"in","handle":2,"expr":[{"match":{"op":"==","left":{"ct":{"key":"proto-dst","dir":"original"}},"right":{"set":["0x50 [invalid type]",{"range":["0x1bb [invalid type]","0x1c2 [invalid type]"]}]}}},{"drop":null}]}}
+    ]}"#;
+    let t = nft::parse(j).unwrap().tables;
+    assert_eq!(syn(&t, v4(), 22), Decision::Accept);
+    assert_eq!(syn(&t, v4(), 80), Decision::Drop);
+    assert_eq!(syn(&t, v6(), 445), Decision::Drop);
+    assert_eq!(syn(&t, v6(), 451), Decision::Accept);
+}

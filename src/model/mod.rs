@@ -441,6 +441,22 @@ impl Finding {
         self
     }
 
+    /// A fix from the assets with only the commands `keep` accepts (the lines for the
+    /// families a finding concerns, say).
+    pub fn fix_keeping(
+        mut self,
+        key: &str,
+        vars: &[(&str, &str)],
+        keep: impl Fn(&str) -> bool,
+    ) -> Self {
+        let (title, mut commands) = crate::assets::fix(key, vars);
+        commands.retain(|c| keep(c));
+        if !commands.is_empty() {
+            self.fixes.push(Fix { title, commands });
+        }
+        self
+    }
+
     /// A fix whose title comes from the assets and whose commands were computed (one
     /// per interface, say).
     pub fn fix_lines(mut self, key: &str, commands: Vec<String>) -> Self {

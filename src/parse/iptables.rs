@@ -306,6 +306,42 @@ fn parse_rule(toks: &[String], family: Family, line_no: u64, line: &str) -> Rule
                 names: arg.split(',').map(|s| s.to_ascii_lowercase()).collect(),
                 neg,
             }),
+            "--ctorigsrc" | "--ctorigdst" | "--ctreplsrc" | "--ctrepldst" => match addrs(&arg) {
+                Some(items) => matches.push(Match::CtAddr {
+                    reply_dir: opt.starts_with("--ctrepl"),
+                    dst: opt.ends_with("dst"),
+                    family: Some(family),
+                    items,
+                    neg,
+                }),
+                None => unknown(&mut matches),
+            },
+            "--ctorigsrcport" | "--ctorigdstport" | "--ctreplsrcport" | "--ctrepldstport" => {
+                match ports(&arg) {
+                    Some(ranges) => matches.push(Match::CtPort {
+                        reply_dir: opt.starts_with("--ctrepl"),
+                        dst: opt.ends_with("dstport"),
+                        ranges,
+                        neg,
+                    }),
+                    None => unknown(&mut matches),
+                }
+            }
+            "--ctdir" => match arg.to_ascii_uppercase().as_str() {
+                "ORIGINAL" | "REPLY" => matches.push(Match::CtDir {
+                    reply: arg.eq_ignore_ascii_case("reply"),
+                    neg,
+                }),
+                _ => unknown(&mut matches),
+            },
+            // The connection's protocol is the packet's.
+            "--ctproto" => match proto_num(&arg) {
+                Some(p) => matches.push(Match::L4proto {
+                    protos: vec![p],
+                    neg,
+                }),
+                None => unknown(&mut matches),
+            },
             "--icmp-type" | "--icmpv6-type" => {
                 let icmp_family = Family::from_v6(opt == "--icmpv6-type");
                 let name = arg.split('/').next().unwrap_or_default();
@@ -540,6 +576,57 @@ mod tests {
         let mut rs = parse(&text, Family::V4, Source::IptablesNft);
         assert!(rs.problems.is_empty(), "{:?}", rs.problems);
         rs.tables.remove(0).chains.remove(0).rules.remove(0)
+    }
+
+    /// The conntrack match's tuple options, as iptables-save prints them.
+    #[test]
+    fn parses_conntrack_tuples() {
+        let r = input_rule(
+            "-p tcp -m conntrack --ctorigdst 203.0.113.10/32 ! --ctorigdstport 8080:8090 \
+             --ctreplsrc 172.17.0.0/16 --ctdir REPLY --ctproto tcp -j DROP",
+        );
+        let net = |s: &str| AddrItem::Net(s.parse().unwrap());
+        assert_eq!(
+            r.matches[1..],
+            [
+                Match::CtAddr {
+                    reply_dir: false,
+                    dst: true,
+                    family: Some(Family::V4),
+                    items: vec![net("203.0.113.10/32")],
+                    neg: false
+                },
+                Match::CtPort {
+                    reply_dir: false,
+                    dst: true,
+                    ranges: vec![(8080, 8090)],
+                    neg: true
+                },
+                Match::CtAddr {
+                    reply_dir: true,
+                    dst: false,
+                    family: Some(Family::V4),
+                    items: vec![net("172.17.0.0/16")],
+                    neg: false
+                },
+                Match::CtDir {
+                    reply: true,
+                    neg: false
+                },
+                Match::L4proto {
+                    protos: vec![6],
+                    neg: false
+                },
+            ]
+        );
+        // Values it cannot read stay unknown rules, with their text.
+        let r = input_rule("-m conntrack --ctorigdstport http-x --ctdir SIDEWAYS -j DROP");
+        assert!(
+            matches!(&r.matches[..], [Match::Unknown(a), Match::Unknown(b)]
+                if a.contains("--ctorigdstport http-x") && b.contains("SIDEWAYS")),
+            "{:?}",
+            r.matches
+        );
     }
 
     #[test]

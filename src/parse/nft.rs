@@ -631,7 +631,14 @@ fn match_parts(left: &Value, op: &str, right: &Value, ctx: &Ctx) -> Match {
                 }
             }
             "status" if !names.is_empty() => Match::CtStatus { names, neg },
-            _ => unknown(),
+            "direction" => match names.as_slice() {
+                [d] if d == "original" || d == "reply" => Match::CtDir {
+                    reply: d == "reply",
+                    neg,
+                },
+                _ => unknown(),
+            },
+            _ => ct_tuple(c, &key, &elems, neg).unwrap_or_else(unknown),
         };
     }
     if let Some(f) = left.get("fib") {
@@ -689,6 +696,62 @@ pub(super) fn payload_dependency(left: &Value) -> Option<Match> {
             protos: vec![n],
             neg: false,
         }),
+    }
+}
+
+/// A field of the connection's conntrack tuples: `ct original ip daddr`, `ct reply ip6
+/// saddr`, `ct original proto-dst`. nft -j names the address key with its family
+/// (`"ip daddr"`) and prints the ports of a set as `"0x50 [invalid type]"`.
+fn ct_tuple(c: &Value, key: &str, elems: &[Value], neg: bool) -> Option<Match> {
+    let reply_dir = match str_of(c, "dir").as_str() {
+        "original" => false,
+        "reply" => true,
+        _ => return None,
+    };
+    let (fam, field) = match key.split_once(' ') {
+        Some((f, field)) => (Some(f), field),
+        None => (None, key),
+    };
+    match field {
+        "saddr" | "daddr" => Some(Match::CtAddr {
+            reply_dir,
+            dst: field == "daddr",
+            family: match fam {
+                Some("ip") => Some(Family::V4),
+                Some("ip6") => Some(Family::V6),
+                _ => None,
+            },
+            items: addr_items(elems)?,
+            neg,
+        }),
+        "proto-src" | "proto-dst" => {
+            let elems: Vec<Value> = elems.iter().map(untyped_port).collect();
+            Some(Match::CtPort {
+                reply_dir,
+                dst: field == "proto-dst",
+                ranges: port_ranges(&elems)?,
+                neg,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A port nft could not type (`"0x1bb [invalid type]"`) as its number; ranges inside.
+fn untyped_port(v: &Value) -> Value {
+    match v {
+        Value::String(s) => s
+            .strip_suffix(" [invalid type]")
+            .and_then(|h| h.strip_prefix("0x"))
+            .and_then(|h| u16::from_str_radix(h, 16).ok())
+            .map_or_else(|| v.clone(), Value::from),
+        Value::Object(o) if o.contains_key("range") => match o.get("range") {
+            Some(Value::Array(r)) => {
+                serde_json::json!({ "range": r.iter().map(untyped_port).collect::<Vec<_>>() })
+            }
+            _ => v.clone(),
+        },
+        _ => v.clone(),
     }
 }
 
@@ -1114,6 +1177,73 @@ mod tests {
             matches!(&pre.matches[..], [Match::Port { dst: true, .. }]),
             "{pre:?}"
         );
+    }
+
+    /// conntrack's tuples as nft 1.0.6 lists them (`nft -j` of `ct original ip daddr
+    /// 192.0.2.1`, `ct reply ip6 saddr 2001:db8::/64`, `ct original proto-dst { 80,
+    /// 443-450 }` with its untyped ports, `ct direction reply`).
+    #[test]
+    fn parses_conntrack_tuples_as_nft_lists_them() {
+        let rule = |expr: &str| -> Match {
+            let j = format!(
+                r#"{{"nftables":[{{"table":{{"family":"inet","name":"t","handle":1}}}},
+                {{"chain":{{"family":"inet","table":"t","name":"c","handle":1,"type":"filter","hook":"forward","prio":0,"policy":"accept"}}}},
+                {{"rule":{{"family":"inet","table":"t","chain":"c","handle":2,"expr":[{expr},{{"drop":null}}]}}}}]}}"#
+            );
+            let rs = parse(&j).unwrap();
+            rs.tables[0].chains[0].rules[0].matches[0].clone()
+        };
+        let net = |s: &str| AddrItem::Net(s.parse().unwrap());
+        assert_eq!(
+            rule(
+                r#"{"match":{"op":"==","left":{"ct":{"key":"ip daddr","dir":"original"}},"right":"192.0.2.1"}}"#
+            ),
+            Match::CtAddr {
+                reply_dir: false,
+                dst: true,
+                family: Some(Family::V4),
+                items: vec![net("192.0.2.1/32")],
+                neg: false
+            }
+        );
+        assert_eq!(
+            rule(
+                r#"{"match":{"op":"!=","left":{"ct":{"key":"ip6 saddr","dir":"reply"}},"right":{"prefix":{"addr":"2001:db8::","len":64}}}}"#
+            ),
+            Match::CtAddr {
+                reply_dir: true,
+                dst: false,
+                family: Some(Family::V6),
+                items: vec![net("2001:db8::/64")],
+                neg: true
+            }
+        );
+        assert_eq!(
+            rule(
+                r#"{"match":{"op":"==","left":{"ct":{"key":"proto-dst","dir":"original"}},"right":{"set":["0x50 [invalid type]",{"range":["0x1bb [invalid type]","0x1c2 [invalid type]"]}]}}}"#
+            ),
+            Match::CtPort {
+                reply_dir: false,
+                dst: true,
+                ranges: vec![(80, 80), (443, 450)],
+                neg: false
+            }
+        );
+        assert_eq!(
+            rule(r#"{"match":{"op":"==","left":{"ct":{"key":"direction"}},"right":"reply"}}"#),
+            Match::CtDir {
+                reply: true,
+                neg: false
+            }
+        );
+        // A tuple field it does not know, or no direction, stays unknown.
+        for expr in [
+            r#"{"match":{"op":"==","left":{"ct":{"key":"zone","dir":"original"}},"right":1}}"#,
+            r#"{"match":{"op":"==","left":{"ct":{"key":"proto-dst"}},"right":80}}"#,
+            r#"{"match":{"op":"==","left":{"ct":{"key":"proto-dst","dir":"original"}},"right":"0xzz [invalid type]"}}"#,
+        ] {
+            assert!(matches!(rule(expr), Match::Unknown(_)), "{expr}");
+        }
     }
 
     #[test]

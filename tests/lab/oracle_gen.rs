@@ -414,6 +414,18 @@ fn nat_tables(rng: &mut Rng) -> String {
     if g.rng.chance(70) {
         let policy = if g.rng.chance(50) { "drop" } else { "accept" };
         let mut body = Vec::new();
+        // A rule on the connection's published port or address as the client sent it
+        // (conntrack's original tuple): the forward chain itself sees the container's.
+        if g.rng.chance(40) {
+            let port = *g.rng.pick(&PUBLISHED);
+            let verdict = *g.rng.pick(&["drop", "accept"]);
+            body.push(match (g.rng.below(3), fam) {
+                (0, Fam::Ip6) => format!("ct original ip6 daddr {SRV_V6} {verdict}"),
+                (0, _) => format!("ct original ip daddr {SRV_V4} {verdict}"),
+                (1, _) => format!("meta l4proto tcp ct original proto-dst != {port} {verdict}"),
+                _ => format!("meta l4proto tcp ct original proto-dst {port} {verdict}"),
+            });
+        }
         if g.rng.chance(70) {
             body.push("ct state established,related accept".to_string());
         }
@@ -610,6 +622,21 @@ pub fn iptables_ruleset(rng: &mut Rng, v6: bool) -> String {
         }
     }
     if nat {
+        // DOCKER-USER's way of filtering a published port (conntrack's original tuple).
+        if rng.chance(40) {
+            let port = *rng.pick(&PUBLISHED);
+            let neg = if rng.chance(25) { "! " } else { "" };
+            let srv = if v6 { SRV_V6 } else { SRV_V4 };
+            let also = if rng.chance(30) {
+                format!(" --ctorigdst {srv}")
+            } else {
+                String::new()
+            };
+            let verdict = rng.pick(&["DROP", "ACCEPT"]);
+            rules.push(format!(
+                "-A FORWARD -p tcp -m conntrack {neg}--ctorigdstport {port}{also} -j {verdict}"
+            ));
+        }
         if rng.chance(70) {
             rules.push("-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT".into());
         }

@@ -144,6 +144,7 @@ fn published_bypass(
     let mut holes = Vec::new();
     let mut ev = base_evidence(fw);
     let mut first: Option<(u16, u16, String)> = None;
+    let mut holed = Vec::new();
     for port in published_ports(&fw.tables) {
         if ctx.opts.target.ports.contains(&port) {
             continue;
@@ -179,6 +180,9 @@ fn published_bypass(
             if first.is_none() {
                 first = Some((port, *nport, iif.clone()));
             }
+            if !holed.contains(&fam) {
+                holed.push(fam);
+            }
         }
     }
     let (port, target_port, iface) = first?;
@@ -188,6 +192,14 @@ fn published_bypass(
         "fw_docker_user_iptables"
     };
     let (p, tp) = (port.to_string(), target_port.to_string());
+    // A rule for each family the bypass reaches only: without Docker's ip6tables chains
+    // (before Docker 27) `ip6tables -I DOCKER-USER` would be refused.
+    let for_holed = |c: &str| {
+        Family::BOTH
+            .into_iter()
+            .find(|f| c.starts_with(&format!("{} ", f.pick("iptables", "ip6tables"))))
+            .is_none_or(|f| holed.contains(&f))
+    };
     Some(
         s.fail(format!(
             "{}: published container ports bypass {}",
@@ -200,9 +212,10 @@ fn published_bypass(
         ))
         .evidence_all(ev)
         .explain("fw_docker_bypass", &[])
-        .fix(
+        .fix_keeping(
             key,
             &[("port", &p), ("target_port", &tp), ("iface", &iface)],
+            for_holed,
         )
         .took(ctx.facts.firewall.ms),
     )

@@ -339,6 +339,20 @@ fn exposure_names_a_published_port_that_bypasses_the_input_rules() {
         &cmds,
         "iptables -I DOCKER-USER -i eth0 -p tcp -m conntrack --ctorigdstport 8080 -j DROP",
     );
+    // IPv6 is not published (Docker before 27 writes no ip6tables chains, where an
+    // `ip6tables -I DOCKER-USER` would be refused): no line for it.
+    assert!(!cmds.contains("ip6tables"), "{cmds}");
+    // Published over both families: a rule for each.
+    f.firewall = Probed::ok(with_save(
+        &docker_save(Family::V4, "ACCEPT"),
+        &docker_save(Family::V6, "ACCEPT"),
+        Source::IptablesNft,
+    ));
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::FirewallExposure, None, Status::Fail);
+    assert_has(&fd.summary, "published over IPv6 to [fd00:d0c::2]:80");
+    let cmds = fd.fixes[0].commands.join("\n");
+    assert_has(&cmds, "iptables -I DOCKER-USER -i eth0");
     assert_has(&cmds, "ip6tables -I DOCKER-USER -i eth0");
     // The healthy twin: the admin filters the port in DOCKER-USER, nothing bypasses.
     let shut = docker_save(Family::V4, "ACCEPT").replace(
@@ -348,4 +362,39 @@ fn exposure_names_a_published_port_that_bypasses_the_input_rules() {
     f.firewall = Probed::ok(with_save(&shut, "", Source::IptablesNft));
     let fs = evaluate(&f, &options());
     expect(&fs, CheckId::FirewallExposure, None, Status::Pass);
+}
+
+/// The exposure fix as dsdoctor writes it, applied: the published port is shut for
+/// everyone before Docker's accept (a certain answer, named by the fix's rule), and
+/// nothing bypasses the input rules any more.
+#[test]
+fn the_exposure_fix_applied_shuts_the_published_port() {
+    let mut f = docker_host();
+    let broken = docker_save(Family::V4, "ACCEPT");
+    f.firewall = Probed::ok(with_save(&broken, "", Source::IptablesNft));
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::FirewallExposure, None, Status::Fail);
+    let rule = fd.fixes[0]
+        .commands
+        .iter()
+        .find_map(|c| c.strip_prefix("iptables -I DOCKER-USER "))
+        .expect("an iptables DOCKER-USER rule among the fix commands")
+        .split("   #")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let fixed = broken.replace(
+        "-A DOCKER-USER -j RETURN",
+        &format!("-A DOCKER-USER {rule}\n-A DOCKER-USER -j RETURN"),
+    );
+    f.firewall = Probed::ok(with_save(&fixed, "", Source::IptablesNft));
+    expect(
+        &evaluate(&f, &options()),
+        CheckId::FirewallExposure,
+        None,
+        Status::Pass,
+    );
+    let fs = evaluate(&f, &options_ports(&[8080]));
+    let fd = expect(&fs, CheckId::FirewallIpv4, Some(8080), Status::Fail);
+    assert_has(&fd.summary, "DOCKER-USER");
 }
