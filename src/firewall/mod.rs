@@ -57,8 +57,10 @@ pub struct Packet {
     /// The packet is forwarded (then an unknown `oif` makes output-interface matches
     /// uncertain).
     pub forwarded: bool,
-    /// The connection's destination was rewritten (`ct status dnat` holds).
-    pub ct_dnat: bool,
+    /// The connection's destination as the client addressed it, once a DNAT or
+    /// REDIRECT rewrote `daddr`/`dport` (`ct status dnat` then holds; `ct original`
+    /// matches read it).
+    pub orig: Option<(IpAddr, Option<u16>)>,
     /// The packet is the server's answer (the SYN-ACK). The other fields still describe
     /// the connection as the client opened it (`daddr`/`dport` the server's, `iif` the
     /// interface facing the client, `oif` the one facing a container): the walk reads a
@@ -84,7 +86,7 @@ impl Packet {
             hop_limit: None,
             oif: None,
             forwarded: false,
-            ct_dnat: false,
+            orig: None,
             reply: false,
         }
     }
@@ -127,7 +129,7 @@ impl Packet {
             hop_limit: nd.then_some(255),
             oif: None,
             forwarded: false,
-            ct_dnat: false,
+            orig: None,
             reply: false,
         }
     }
@@ -493,9 +495,7 @@ impl<'a> Compiled<'a> {
         // SYN's DNAT, state established (nat chains no longer see it).
         let mut later = syn.clone();
         if let Some((_, ip, port)) = &first.taken.nat {
-            later.daddr = *ip;
-            later.dport = Some(*port);
-            later.ct_dnat = true;
+            rewrite(&mut later, *ip, *port);
         }
         if first.taken.forward {
             later.daddr_kind = AddrKind::Unicast;
@@ -664,7 +664,7 @@ impl<'a> Compiled<'a> {
         let (forward, oif) = match route {
             Some(r) => r.clone(),
             None => {
-                let local = match (&self.host, pkt.ct_dnat) {
+                let local = match (&self.host, pkt.orig.is_some()) {
                     (_, false) => true,
                     (Some(h), true) => h.is_local(pkt.daddr),
                     (None, true) => false,
@@ -755,6 +755,7 @@ impl<'a> Compiled<'a> {
             let before_ct = hook == Hook::Ingress
                 || (matches!(hook, Hook::Prerouting | Hook::Output) && prio < -200);
             let tracked = pkt.ct;
+            let routed = self.before_routing(hook, prio, pkt, run);
             if before_ct {
                 pkt.ct = if run.notracked {
                     ct::UNTRACKED
@@ -924,6 +925,9 @@ impl<'a> Compiled<'a> {
                     tracked
                 };
             }
+            if let Some(r) = routed {
+                r.restore(pkt);
+            }
             match result {
                 Flow::Accept(rid) => {
                     run.accepted_by.push(self.rule_ref(rid.0, Some(rid.1)));
@@ -953,13 +957,72 @@ impl<'a> Compiled<'a> {
     }
 }
 
+impl Compiled<'_> {
+    /// A later packet of a connection is walked with the destination and route its
+    /// SYN was given, but a chain before routing sees it as it arrives: no output
+    /// interface yet, and, before the nat hook's priority (-100, where conntrack applies
+    /// the DNAT binding to every packet of the connection), the destination the client
+    /// addressed (found by the kernel oracle, docker28-ip6tables: Docker 28's raw
+    /// `-d CONTAINER ! -i docker0 -j DROP` never sees a published port's later packets
+    /// addressed to the container). Sets that view for the chain at `prio` and returns
+    /// what to put back after it.
+    fn before_routing(&self, hook: Hook, prio: i32, pkt: &mut Packet, run: &Run) -> Option<Routed> {
+        if run.nat_on || pkt.reply || !matches!(hook, Hook::Ingress | Hook::Prerouting) {
+            return None;
+        }
+        let routed = Routed {
+            daddr: pkt.daddr,
+            dport: pkt.dport,
+            daddr_kind: pkt.daddr_kind,
+            oif: pkt.oif.take(),
+            forwarded: pkt.forwarded,
+        };
+        pkt.forwarded = false;
+        if let Some((ip, port)) = pkt.orig
+            && (hook == Hook::Ingress || prio < NAT_DST_PRIO)
+        {
+            pkt.daddr = ip;
+            pkt.dport = port;
+            // The walk's connections are addressed to the host.
+            pkt.daddr_kind = match &self.host {
+                Some(h) if !h.is_local(ip) => AddrKind::Unicast,
+                _ => AddrKind::Local,
+            };
+        }
+        Some(routed)
+    }
+}
+
+/// The priority of the nat hook on prerouting (`NF_IP_PRI_NAT_DST`, nft's `dstnat`).
+const NAT_DST_PRIO: i32 = -100;
+
+/// A later packet's destination and route, set aside while a chain before routing
+/// sees it ([`Compiled::before_routing`]).
+struct Routed {
+    daddr: IpAddr,
+    dport: Option<u16>,
+    daddr_kind: AddrKind,
+    oif: Option<String>,
+    forwarded: bool,
+}
+
+impl Routed {
+    fn restore(self, pkt: &mut Packet) {
+        pkt.daddr = self.daddr;
+        pkt.dport = self.dport;
+        pkt.daddr_kind = self.daddr_kind;
+        pkt.oif = self.oif;
+        pkt.forwarded = self.forwarded;
+    }
+}
+
 /// The connection's destination after a DNAT or REDIRECT.
 fn rewrite(pkt: &mut Packet, ip: IpAddr, port: u16) {
+    pkt.orig.get_or_insert((pkt.daddr, pkt.dport));
     pkt.daddr = ip;
     if pkt.dport.is_some() {
         pkt.dport = Some(port);
     }
-    pkt.ct_dnat = true;
 }
 
 enum Need {
@@ -1177,7 +1240,9 @@ fn eval(m: &Match, p: &Packet) -> Tri {
             tri(names.iter().any(|n| iface_match(n, &p.iif)), *neg)
         }
         Match::CtState { states, neg } => tri(states & p.ct != 0, *neg),
-        Match::CtStatus { names, neg } => tri(p.ct_dnat && names.iter().any(|n| n == "dnat"), *neg),
+        Match::CtStatus { names, neg } => {
+            tri(p.orig.is_some() && names.iter().any(|n| n == "dnat"), *neg)
+        }
         Match::IcmpType { family, types, neg } => {
             let want = family.pick(1, 58);
             if p.l4 != want {
