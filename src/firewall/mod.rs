@@ -57,16 +57,23 @@ pub struct Packet {
     /// The packet is forwarded (then an unknown `oif` makes output-interface matches
     /// uncertain).
     pub forwarded: bool,
-    /// The connection's destination as the client addressed it, once a DNAT or
-    /// REDIRECT rewrote `daddr`/`dport` (`ct status dnat` then holds; `ct original`
-    /// matches read it).
-    pub orig: Option<(IpAddr, Option<u16>)>,
+    /// Conntrack's record of a DNAT or REDIRECT that rewrote the connection's
+    /// destination (`ct status dnat` then holds; `ct original`/`ct reply` read it).
+    pub dnat: Option<Dnat>,
     /// The packet is the server's answer (the SYN-ACK). The other fields still describe
     /// the connection as the client opened it (`daddr`/`dport` the server's, `iif` the
     /// interface facing the client, `oif` the one facing a container): the walk reads a
     /// rule's source as the connection's destination and its output interface as the
     /// connection's input interface.
     pub reply: bool,
+}
+
+/// A rewritten destination as conntrack keeps it: where the client sent the connection
+/// (the original tuple's destination) and where it goes (the reply tuple's source).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Dnat {
+    pub from: (IpAddr, Option<u16>),
+    pub to: (IpAddr, Option<u16>),
 }
 
 impl Packet {
@@ -86,7 +93,7 @@ impl Packet {
             hop_limit: None,
             oif: None,
             forwarded: false,
-            orig: None,
+            dnat: None,
             reply: false,
         }
     }
@@ -129,7 +136,7 @@ impl Packet {
             hop_limit: nd.then_some(255),
             oif: None,
             forwarded: false,
-            orig: None,
+            dnat: None,
             reply: false,
         }
     }
@@ -664,7 +671,7 @@ impl<'a> Compiled<'a> {
         let (forward, oif) = match route {
             Some(r) => r.clone(),
             None => {
-                let local = match (&self.host, pkt.orig.is_some()) {
+                let local = match (&self.host, pkt.dnat.is_some()) {
                     (_, false) => true,
                     (Some(h), true) => h.is_local(pkt.daddr),
                     (None, true) => false,
@@ -755,6 +762,7 @@ impl<'a> Compiled<'a> {
             let before_ct = hook == Hook::Ingress
                 || (matches!(hook, Hook::Prerouting | Hook::Output) && prio < -200);
             let tracked = pkt.ct;
+            let routed = self.before_routing(hook, prio, pkt, run);
             if before_ct {
                 pkt.ct = if run.notracked {
                     ct::UNTRACKED
@@ -924,6 +932,9 @@ impl<'a> Compiled<'a> {
                     tracked
                 };
             }
+            if let Some(r) = routed {
+                r.restore(pkt);
+            }
             match result {
                 Flow::Accept(rid) => {
                     run.accepted_by.push(self.rule_ref(rid.0, Some(rid.1)));
@@ -953,13 +964,79 @@ impl<'a> Compiled<'a> {
     }
 }
 
+impl Compiled<'_> {
+    /// A later packet of a connection is walked with the destination and route its
+    /// SYN was given, but a chain before routing sees it as it arrives: no output
+    /// interface yet, and, before the nat hook's priority (-100, where conntrack applies
+    /// the DNAT binding to every packet of the connection), the destination the client
+    /// addressed (found by the kernel oracle, docker28-ip6tables: Docker 28's raw
+    /// `-d CONTAINER ! -i docker0 -j DROP` never sees a published port's later packets
+    /// addressed to the container). Sets that view for the chain at `prio` and returns
+    /// what to put back after it.
+    fn before_routing(&self, hook: Hook, prio: i32, pkt: &mut Packet, run: &Run) -> Option<Routed> {
+        if run.nat_on || pkt.reply || !matches!(hook, Hook::Ingress | Hook::Prerouting) {
+            return None;
+        }
+        let routed = Routed {
+            daddr: pkt.daddr,
+            dport: pkt.dport,
+            daddr_kind: pkt.daddr_kind,
+            oif: pkt.oif.take(),
+            forwarded: pkt.forwarded,
+        };
+        pkt.forwarded = false;
+        if let Some(Dnat {
+            from: (ip, port), ..
+        }) = pkt.dnat
+            && (hook == Hook::Ingress || prio < NAT_DST_PRIO)
+        {
+            pkt.daddr = ip;
+            pkt.dport = port;
+            // The walk's connections are addressed to the host.
+            pkt.daddr_kind = match &self.host {
+                Some(h) if !h.is_local(ip) => AddrKind::Unicast,
+                _ => AddrKind::Local,
+            };
+        }
+        Some(routed)
+    }
+}
+
+/// The priority of the nat hook on prerouting (`NF_IP_PRI_NAT_DST`, nft's `dstnat`).
+const NAT_DST_PRIO: i32 = -100;
+
+/// A later packet's destination and route, set aside while a chain before routing
+/// sees it ([`Compiled::before_routing`]).
+struct Routed {
+    daddr: IpAddr,
+    dport: Option<u16>,
+    daddr_kind: AddrKind,
+    oif: Option<String>,
+    forwarded: bool,
+}
+
+impl Routed {
+    fn restore(self, pkt: &mut Packet) {
+        pkt.daddr = self.daddr;
+        pkt.dport = self.dport;
+        pkt.daddr_kind = self.daddr_kind;
+        pkt.oif = self.oif;
+        pkt.forwarded = self.forwarded;
+    }
+}
+
 /// The connection's destination after a DNAT or REDIRECT.
 fn rewrite(pkt: &mut Packet, ip: IpAddr, port: u16) {
-    pkt.orig.get_or_insert((pkt.daddr, pkt.dport));
+    let from = (pkt.daddr, pkt.dport);
     pkt.daddr = ip;
     if pkt.dport.is_some() {
         pkt.dport = Some(port);
     }
+    let from = pkt.dnat.map_or(from, |d| d.from);
+    pkt.dnat = Some(Dnat {
+        from,
+        to: (pkt.daddr, pkt.dport),
+    });
 }
 
 enum Need {
@@ -1178,7 +1255,7 @@ fn eval(m: &Match, p: &Packet) -> Tri {
         }
         Match::CtState { states, neg } => tri(states & p.ct != 0, *neg),
         Match::CtStatus { names, neg } => {
-            tri(p.orig.is_some() && names.iter().any(|n| n == "dnat"), *neg)
+            tri(p.dnat.is_some() && names.iter().any(|n| n == "dnat"), *neg)
         }
         Match::CtAddr { .. } | Match::CtPort { .. } | Match::CtDir { .. } => ct_tuple(m, p),
         Match::IcmpType { family, types, neg } => {
@@ -1237,7 +1314,8 @@ fn ct_tuple(m: &Match, p: &Packet) -> Tri {
     if p.ct & (ct::INVALID | ct::UNTRACKED) != 0 {
         return Tri::No;
     }
-    let (to, to_port) = p.orig.unwrap_or((p.daddr, p.dport));
+    let here = (p.daddr, p.dport);
+    let (orig_dst, reply_src) = p.dnat.map_or((here, here), |d| (d.from, d.to));
     match m {
         Match::CtDir { reply, neg } => tri(*reply == p.reply, *neg),
         Match::CtAddr {
@@ -1257,7 +1335,7 @@ fn ct_tuple(m: &Match, p: &Packet) -> Tri {
                     None => tri(covers_all(items, p.family), *neg),
                 };
             }
-            let server = if *reply_dir { p.daddr } else { to };
+            let server = if *reply_dir { reply_src.0 } else { orig_dst.0 };
             tri(in_items(server, items), *neg)
         }
         Match::CtPort {
@@ -1271,7 +1349,7 @@ fn ct_tuple(m: &Match, p: &Packet) -> Tri {
                 let all = ranges.iter().any(|(a, b)| *a <= 1024 && *b == 65535);
                 return tri(all, *neg);
             }
-            let port = if *reply_dir { p.dport } else { to_port };
+            let port = if *reply_dir { reply_src.1 } else { orig_dst.1 };
             let Some(port) = port else { return Tri::No };
             tri(ranges.iter().any(|(a, b)| *a <= port && port <= *b), *neg)
         }

@@ -395,6 +395,42 @@ fn nat_chains_see_only_the_first_packet() {
     assert_eq!(o.decision, Decision::Drop);
 }
 
+/// Found by the kernel oracle (docker28-ip6tables): Docker 28 drops, in raw PREROUTING,
+/// packets addressed to a container that do not come from its bridge. A published
+/// port's later packets reach the container all the same: at raw priority they are still
+/// addressed to the host, conntrack rewrites them at the nat hook's priority.
+#[test]
+fn later_packets_meet_chains_before_dnat_with_the_address_the_client_used() {
+    for (text, family) in [
+        (
+            include_str!("../../tests/fixtures/firewall/oracle/docker28-ip6tables.v4.rules"),
+            Family::V4,
+        ),
+        (
+            include_str!("../../tests/fixtures/firewall/oracle/docker28-ip6tables.v6.rules"),
+            Family::V6,
+        ),
+    ] {
+        let t = iptables::parse(text, family, Source::IptablesNft).tables;
+        let c = Compiled::new(&t).with_host(bridge_host());
+        let host = family.pick(v4(), v6());
+        let o = connect(&c, host, 8080);
+        assert_eq!(o.decision, Decision::Accept, "{family:?}: {o:#?}");
+        assert!(o.taken.forward && o.taken.nat.is_some(), "{o:#?}");
+        assert_eq!(o.taken.oif.as_deref(), Some("docker0"));
+        // Docker's chains shut the container's other ports, and the raw rule still
+        // drops what is addressed to the container itself from outside the bridge.
+        let ctr: IpAddr = family.pick("172.17.0.2", "fd00:d0c::2").parse().unwrap();
+        let mut direct = Packet::tcp_syn(ctr, 80, "eth0");
+        direct.daddr_kind = AddrKind::Unicast;
+        let o = c.decide_connection(&direct);
+        assert_eq!(o.decision, Decision::Drop, "{o:#?}");
+        assert_decided_by(&o, "raw");
+        let o = connect(&c, host, 443);
+        assert_eq!(o.decision, Decision::Drop, "{family:?}");
+    }
+}
+
 #[test]
 fn output_policy_drop_kills_the_syn_ack_of_local_and_forwarded_connections() {
     let t = nat_json("accept", "drop");
@@ -528,6 +564,21 @@ fn conntrack_tuples_see_the_published_port_and_address() {
         (Decision::Drop, Leg::Syn),
         "{o:#?}"
     );
+}
+
+/// In mangle prerouting a later packet still carries the address the client used, but
+/// conntrack's reply tuple already names the container.
+#[test]
+fn conntrack_tuples_in_mangle_see_the_rewritten_reply() {
+    let text = "*mangle\n:PREROUTING ACCEPT [0:0]\n\
+        -A PREROUTING -m conntrack --ctstate ESTABLISHED ! --ctreplsrc 172.17.0.2 -j DROP\n\
+        -A PREROUTING -m conntrack --ctstate ESTABLISHED ! --ctorigdst 203.0.113.10 -j DROP\n\
+        COMMIT\n\
+        *nat\n:PREROUTING ACCEPT [0:0]\n\
+        -A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80\nCOMMIT\n";
+    let t = save(text, Family::V4);
+    let o = connect(&Compiled::new(&t).with_host(bridge_host()), v4(), 8080);
+    assert_eq!(o.decision, Decision::Accept, "{o:#?}");
 }
 
 /// Before conntrack there is no entry: a `ct original` match does not hold there,
