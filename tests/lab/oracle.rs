@@ -139,24 +139,48 @@ fn generated_rulesets_agree_with_the_kernel() {
 #[test]
 fn the_oracle_rule_counts_what_it_should() {
     use Kernel::*;
-    assert!(agrees(&Connected, Status::Pass, false, None));
-    assert!(!agrees(&Connected, Status::Fail, false, None));
-    assert!(!agrees(&Connected, Status::Warn, false, None));
-    assert!(!agrees(&TimedOut, Status::Warn, false, None));
-    assert!(agrees(&Stalled, Status::Fail, false, None));
-    assert!(!agrees(&TimedOut, Status::Pass, false, None));
-    assert!(agrees(&TimedOut, Status::Pass, true, None));
-    assert!(!agrees(&Connected, Status::Pass, true, None));
-    assert!(!agrees(&Connected, Status::Skip, false, None));
+    assert!(agrees(&Connected, Status::Pass, NdShut::None, None));
+    assert!(!agrees(&Connected, Status::Fail, NdShut::None, None));
+    assert!(!agrees(&Connected, Status::Warn, NdShut::None, None));
+    assert!(!agrees(&TimedOut, Status::Warn, NdShut::None, None));
+    assert!(agrees(&Stalled, Status::Fail, NdShut::None, None));
+    assert!(!agrees(&TimedOut, Status::Pass, NdShut::None, None));
+    assert!(agrees(&TimedOut, Status::Pass, NdShut::Solicitations, None));
+    assert!(!agrees(
+        &Connected,
+        Status::Pass,
+        NdShut::Solicitations,
+        None
+    ));
+    // Advertisements shut: it depends on the neighbour caches, either answer agrees.
+    assert!(agrees(
+        &Connected,
+        Status::Pass,
+        NdShut::Advertisements,
+        None
+    ));
+    assert!(agrees(
+        &TimedOut,
+        Status::Pass,
+        NdShut::Advertisements,
+        None
+    ));
+    assert!(!agrees(
+        &Connected,
+        Status::Fail,
+        NdShut::Advertisements,
+        None
+    ));
+    assert!(!agrees(&Connected, Status::Skip, NdShut::None, None));
     let gap = Expect {
         v6: false,
         port: 8080,
         status: Status::Warn,
         why: "DNAT".into(),
     };
-    assert!(agrees(&TimedOut, Status::Warn, false, Some(&gap)));
+    assert!(agrees(&TimedOut, Status::Warn, NdShut::None, Some(&gap)));
     assert!(
-        !agrees(&TimedOut, Status::Fail, false, Some(&gap)),
+        !agrees(&TimedOut, Status::Fail, NdShut::None, Some(&gap)),
         "a closed gap shows"
     );
     let stale = Expect {
@@ -164,7 +188,7 @@ fn the_oracle_rule_counts_what_it_should() {
         ..gap
     };
     assert!(
-        !agrees(&Connected, Status::Pass, false, Some(&stale)),
+        !agrees(&Connected, Status::Pass, NdShut::None, Some(&stale)),
         "a declared gap that is none"
     );
 }

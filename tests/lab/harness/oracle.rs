@@ -262,9 +262,9 @@ pub struct Row {
     pub firewall: Status,
     /// `firewall.icmpv6` (IPv6 rows only).
     pub icmpv6: Option<Status>,
-    /// Whether `firewall.icmpv6` says neighbour solicitations (135) are dropped or
-    /// rejected: then no IPv6 connection gets in, whatever the port's verdict.
-    pub ns_shut: bool,
+    /// Which neighbour discovery messages `firewall.icmpv6` says are dropped or
+    /// rejected (IPv6 rows only).
+    pub nd: NdShut,
     pub expect: Option<Expect>,
     pub agrees: bool,
     pub summary: String,
@@ -313,10 +313,11 @@ impl Verdict {
                 r.port,
                 r.kernel.as_str(),
                 status_str(r.firewall),
-                match (r.icmpv6, r.ns_shut) {
+                match (r.icmpv6, r.nd) {
                     (None, _) => "-".to_string(),
-                    (Some(st), true) => format!("{} NS", status_str(st)),
-                    (Some(st), false) => status_str(st).to_string(),
+                    (Some(st), NdShut::Solicitations) => format!("{} NS", status_str(st)),
+                    (Some(st), NdShut::Advertisements) => format!("{} NA", status_str(st)),
+                    (Some(st), NdShut::None) => status_str(st).to_string(),
                 },
                 if r.agrees { "yes" } else { "NO" },
                 r.summary
@@ -345,13 +346,26 @@ fn status_str(s: Status) -> &'static str {
     }
 }
 
+/// What `firewall.icmpv6` says of neighbour discovery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NdShut {
+    None,
+    /// Solicitations (135) dropped: the router cannot find srv, nothing connects.
+    Solicitations,
+    /// Advertisements (136) dropped, solicitations not: srv cannot learn the router's
+    /// link-layer address by asking, only from a solicitation of the router's (which
+    /// the router sends only when its own cache has no entry for srv). Whether the
+    /// handshake gets through depends on the two neighbour caches' state when the case
+    /// runs, which no ruleset tells (seen with seed 5: a case after others timed out on
+    /// every port, the router already knowing srv).
+    Advertisements,
+}
+
 /// dsdoctor agrees with the kernel: it passes exactly the ports that connected. Over IPv6
-/// a neighbour solicitation (135) that `firewall.icmpv6` finds dropped means the router
-/// cannot find srv, so nothing connects whatever the port's own verdict. The other types
-/// that check asks about do not stop a handshake here: a dropped packet-too-big stalls
-/// only large transfers, and with advertisements (136) dropped srv still learns the
-/// router from the solicitation it answers; those are not the port's question.
-pub fn agrees(kernel: &Kernel, firewall: Status, ns_shut: bool, expect: Option<&Expect>) -> bool {
+/// neighbour discovery that `firewall.icmpv6` finds shut decides before the port's own
+/// verdict ([`NdShut`]). A dropped packet-too-big stalls only large transfers: not the
+/// port's question.
+pub fn agrees(kernel: &Kernel, firewall: Status, nd: NdShut, expect: Option<&Expect>) -> bool {
     if let Some(e) = expect {
         // A declared gap: dsdoctor must say exactly that, and the kernel must still
         // disagree with it (else the declaration is stale).
@@ -360,12 +374,12 @@ pub fn agrees(kernel: &Kernel, firewall: Status, ns_shut: bool, expect: Option<&
         return firewall == e.status && (e.status == Status::Warn || kernel_ok != said_ok);
     }
     match (kernel, firewall) {
-        (Kernel::Connected, Status::Pass) => !ns_shut,
+        (Kernel::Connected, Status::Pass) => nd != NdShut::Solicitations,
         (
             Kernel::Stalled | Kernel::Refused | Kernel::Unreachable | Kernel::TimedOut,
             Status::Fail,
         ) => true,
-        (Kernel::TimedOut, Status::Pass) => ns_shut,
+        (Kernel::TimedOut, Status::Pass) => nd != NdShut::None,
         _ => false,
     }
 }
@@ -528,9 +542,19 @@ pub fn compare(case: &Case, kernel: &BTreeMap<(bool, u16), Kernel>, run: &CheckR
     let icmp_finding = run.finding(CheckId::FirewallIcmpv6, None);
     let icmpv6 = icmp_finding.status;
     // Its evidence has one line per type: "ICMPv6 type 135 (...): drop by ...".
-    let ns_shut = icmp_finding.evidence.iter().any(|l| {
-        l.starts_with("ICMPv6 type 135 ") && (l.contains("): drop") || l.contains("): reject"))
-    });
+    let shut = |ty: u8| {
+        icmp_finding.evidence.iter().any(|l| {
+            l.starts_with(&format!("ICMPv6 type {ty} "))
+                && (l.contains("): drop") || l.contains("): reject"))
+        })
+    };
+    let nd = if shut(135) {
+        NdShut::Solicitations
+    } else if shut(136) {
+        NdShut::Advertisements
+    } else {
+        NdShut::None
+    };
     let rows = kernel
         .iter()
         .map(|(&(v6, port), k)| {
@@ -546,15 +570,15 @@ pub fn compare(case: &Case, kernel: &BTreeMap<(bool, u16), Kernel>, run: &CheckR
                 .find(|e| e.v6 == v6 && e.port == port)
                 .cloned();
             let icmp = v6.then_some(icmpv6);
-            let ns_shut = v6 && ns_shut;
+            let nd = if v6 { nd } else { NdShut::None };
             Row {
                 v6,
                 port,
                 kernel: k.clone(),
                 firewall: f.status,
                 icmpv6: icmp,
-                ns_shut,
-                agrees: agrees(k, f.status, ns_shut, expect.as_ref()),
+                nd,
+                agrees: agrees(k, f.status, nd, expect.as_ref()),
                 expect,
                 summary: f.summary.chars().take(160).collect(),
             }
