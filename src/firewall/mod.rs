@@ -140,6 +140,27 @@ impl Packet {
             reply: false,
         }
     }
+
+    /// A neighbour discovery message this host sends out of `oif`: a solicitation (135)
+    /// to the router's solicited-node group, the advertisement (136) that answers the
+    /// router, a router solicitation (133) to all routers. In the walk's reply terms
+    /// (the rules read `daddr` as the packet's source): `daddr` is this host's address,
+    /// `saddr` where the message goes, `iif` the interface it leaves by.
+    pub fn icmpv6_sent(typ: u8, host: IpAddr, oif: &str) -> Packet {
+        let to = match typ {
+            133 => "ff02::2",
+            135 => "ff02::1:ff00:1",
+            _ => "fe80::1",
+        };
+        Packet {
+            icmp_type: Some(typ),
+            saddr: to.parse().ok(),
+            daddr: host,
+            daddr_kind: AddrKind::Local,
+            reply: true,
+            ..Packet::icmpv6(136, host, oif)
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -481,6 +502,12 @@ impl<'a> Compiled<'a> {
                 c.name
             ),
         }
+    }
+
+    /// Decide a packet this host sends, described in reply terms
+    /// ([`Packet::icmpv6_sent`]): the output and postrouting chains.
+    pub fn decide_sent(&self, pkt: &Packet) -> Outcome {
+        self.decide_leg(pkt, Some((false, None)))
     }
 
     /// Decide the packet: its way in (input, or DNAT then forward), one packet.

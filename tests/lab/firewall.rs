@@ -12,6 +12,7 @@ scenario_tests!("firewall.toml":
     nft_inet_table_dropping_ipv6_only,
     nft_ip_table_with_policy_drop,
     ipv6_policy_drop_without_icmpv6_breaks_the_site,
+    ipv6_output_default_deny_without_icmpv6_breaks_the_site,
     service_open_over_ipv6_but_shut_over_ipv4,
     without_nft_the_legacy_tables_are_still_read,
     fail2ban_ban_set_passes,

@@ -4,17 +4,24 @@
 use super::{base_evidence, frontend, path_evidence, plan, precondition, target};
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
-use crate::firewall::{Decision, Outcome, Packet};
+use crate::firewall::{Decision, Outcome, Packet, RuleRef};
 use crate::model::{CheckId, Family, Finding};
 use crate::sanitize::clean;
 
-/// ICMPv6 types IPv6 cannot do without, with their names.
+/// ICMPv6 types IPv6 cannot do without, with their names: arriving, then the neighbour
+/// discovery this host sends (the answer to the router's solicitation, its own
+/// solicitation of the router, its router solicitation).
 const ICMPV6_NEEDED: [(u8, &str); 5] = [
     (135, "neighbour solicitation"),
     (136, "neighbour advertisement"),
     (134, "router advertisement"),
     (133, "router solicitation"),
     (2, "packet too big"),
+];
+const ICMPV6_SENT: [(u8, &str); 3] = [
+    (136, "neighbour advertisement"),
+    (135, "neighbour solicitation"),
+    (133, "router solicitation"),
 ];
 
 pub fn check(ctx: &Ctx) -> Finding {
@@ -32,47 +39,66 @@ pub fn check(ctx: &Ctx) -> Finding {
             .caused_by(CheckId::AddressGlobalIpv6);
     };
     let mut ev = base_evidence(fw);
-    let mut shut: Vec<(u8, &str, Outcome)> = Vec::new();
-    let mut unsure: Vec<(u8, &str, Outcome)> = Vec::new();
-    for (t, name) in ICMPV6_NEEDED {
-        let out = c.decide(&Packet::icmpv6(t, ip, &iif));
+    let mut shut: Vec<Message> = Vec::new();
+    let mut unsure: Vec<Message> = Vec::new();
+    let arriving = ICMPV6_NEEDED
+        .into_iter()
+        .map(|(t, name)| (t, name, false, c.decide(&Packet::icmpv6(t, ip, &iif))));
+    let sent = ICMPV6_SENT.into_iter().map(|(t, name)| {
+        let out = c.decide_sent(&Packet::icmpv6_sent(t, ip, &iif));
+        (t, name, true, out)
+    });
+    for (t, name, sent, out) in arriving.chain(sent) {
+        // The oracle (tests/lab) reads "ICMPv6 type N (" as the arriving message.
+        let what = format!(
+            "{}ICMPv6 type {t} ({name})",
+            if sent { "sent by this host: " } else { "" }
+        );
         let line = match (&out.decision, &out.decided_by) {
-            (Decision::Accept, _) => format!("ICMPv6 type {t} ({name}): accepted"),
-            (d, Some(r)) => clean(&format!(
-                "ICMPv6 type {t} ({name}): {} by {}",
-                d.as_str(),
-                r.describe()
-            )),
-            (d, None) => format!("ICMPv6 type {t} ({name}): {}", d.as_str()),
+            (Decision::Accept, _) => format!("{what}: accepted"),
+            (d, Some(r)) => clean(&format!("{what}: {} by {}", d.as_str(), r.describe())),
+            (d, None) => format!("{what}: {}", d.as_str()),
         };
         ev.push(line);
-        match out.decision {
-            Decision::Drop | Decision::Reject => shut.push((t, name, out)),
-            Decision::Uncertain => unsure.push((t, name, out)),
+        let m = Message {
+            typ: t,
+            name,
+            sent,
+            out,
+        };
+        match m.out.decision {
+            Decision::Drop | Decision::Reject => shut.push(m),
+            Decision::Uncertain => unsure.push(m),
             Decision::Accept => {}
         }
     }
-    let list = |v: &[(u8, &str, Outcome)]| {
-        v.iter()
-            .map(|(t, n, _)| format!("{n} ({t})"))
-            .collect::<Vec<_>>()
-            .join(", ")
+    let list = |v: &[Message]| {
+        let part = |sent: bool| {
+            v.iter()
+                .filter(|m| m.sent == sent)
+                .map(|m| format!("{} ({})", m.name, m.typ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match (part(false), part(true)) {
+            (arriving, sent) if sent.is_empty() => arriving,
+            (arriving, sent) if arriving.is_empty() => format!("{sent} sent by this host"),
+            (arriving, sent) => format!("{arriving}, and {sent} sent by this host"),
+        }
     };
     if !shut.is_empty() {
-        let nd = shut.iter().any(|(t, _, _)| (133..=136).contains(t));
-        let first = &shut[0].2;
-        ev.extend(path_evidence(first));
-        let mut vars = plan(fw, first.decided_by.as_ref(), 0, Family::V6, true).vars;
-        vars.remove("port");
-        let fe = frontend(fw, first.decided_by.as_ref());
-        let key = match fe {
-            "firewalld" => "fw_icmpv6_firewalld",
-            "ufw" => "fw_icmpv6_ufw",
-            "iptables" | "iptables_legacy" => "fw_icmpv6_iptables",
-            _ => "fw_icmpv6_nft",
-        };
-        let v: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        return s
+        let nd = shut.iter().any(|m| (133..=136).contains(&m.typ));
+        ev.extend(path_evidence(&shut[0].out));
+        // One fix per chain that shuts something: the input side and the output side
+        // each need their accept.
+        let mut chains: Vec<Option<&RuleRef>> = Vec::new();
+        for m in &shut {
+            let by = m.out.decided_by.as_ref();
+            if !chains.iter().any(|c| place(*c) == place(by)) {
+                chains.push(by);
+            }
+        }
+        let mut fd = s
             .fail(format!(
                 "the IPv6 filter drops ICMPv6 {}: {}",
                 list(&shut),
@@ -83,12 +109,23 @@ pub fn check(ctx: &Ctx) -> Finding {
                 }
             ))
             .evidence_all(ev)
-            .explain(if nd { "fw_icmpv6_nd" } else { "fw_icmpv6_ptb" }, &[])
-            .fix(key, &v)
-            .took(f.firewall.ms);
+            .explain(if nd { "fw_icmpv6_nd" } else { "fw_icmpv6_ptb" }, &[]);
+        for by in chains {
+            let mut vars = plan(fw, by, 0, Family::V6, true).vars;
+            vars.remove("port");
+            let key = match frontend(fw, by) {
+                "firewalld" => "fw_icmpv6_firewalld",
+                "ufw" => "fw_icmpv6_ufw",
+                "iptables" | "iptables_legacy" => "fw_icmpv6_iptables",
+                _ => "fw_icmpv6_nft",
+            };
+            let v: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            fd = fd.fix(key, &v);
+        }
+        return fd.took(f.firewall.ms);
     }
     if !unsure.is_empty() {
-        ev.extend(path_evidence(&unsure[0].2));
+        ev.extend(path_evidence(&unsure[0].out));
         return s
             .warn(format!(
                 "cannot tell whether the IPv6 filter admits ICMPv6 {}",
@@ -101,4 +138,18 @@ pub fn check(ctx: &Ctx) -> Finding {
     s.pass("the IPv6 filter admits neighbour discovery (133-136) and packet-too-big (2)")
         .evidence_all(ev)
         .took(f.firewall.ms)
+}
+
+/// One ICMPv6 message and the walk's answer for it.
+struct Message {
+    typ: u8,
+    name: &'static str,
+    /// Sent by this host (output), not arriving.
+    sent: bool,
+    out: Outcome,
+}
+
+/// The table and chain of a deciding rule.
+fn place(r: Option<&RuleRef>) -> Option<(&str, &str)> {
+    r.map(|r| (r.table.as_str(), r.chain.as_str()))
 }

@@ -64,6 +64,68 @@ fn policy_drop_without_icmpv6_fails_icmpv6() {
     assert_has(&fd.fixes[0].commands[0], "ip6tables -I INPUT -p ipv6-icmp");
 }
 
+/// An output default-deny that lets TCP answers out but no ICMPv6: the host cannot
+/// answer the router's neighbour solicitation nor ask for the router's address, so
+/// IPv6 dies while IPv4 (ARP is not filtered here) works. The healthy twin lets
+/// ICMPv6 out; the CIS benchmark's `-p icmp` (IPv4's protocol) shuts both ways and
+/// gets a fix for each chain.
+#[test]
+fn output_default_deny_without_icmpv6_fails_icmpv6() {
+    let v6 = |input_icmp: &str, output_icmp: &str| {
+        format!(
+            "*filter\n:INPUT DROP [0:0]\n:OUTPUT DROP [0:0]\n\
+             -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n\
+             -A INPUT -p {input_icmp} -j ACCEPT\n-A INPUT -p tcp --dport 80 -j ACCEPT\n\
+             -A OUTPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n\
+             -A OUTPUT -p {output_icmp} -j ACCEPT\nCOMMIT\n"
+        )
+    };
+    let mut f = healthy();
+    let broken = v6("ipv6-icmp", "icmp");
+    f.firewall = Probed::ok(with_save(OPEN_V4, &broken, Source::IptablesNft));
+    let fs = evaluate(&f, &options());
+    assert_eq!(status(&fs, CheckId::FirewallIpv6, Some(80)), Status::Pass);
+    let fd = expect(&fs, CheckId::FirewallIcmpv6, None, Status::Fail);
+    assert_has(
+        &fd.summary,
+        "neighbour advertisement (136), neighbour solicitation (135), router solicitation (133) sent by this host",
+    );
+    assert_line(
+        &fd.evidence,
+        "sent by this host: ICMPv6 type 136 (neighbour advertisement): drop by ip6tables -t filter OUTPUT: policy drop",
+    );
+    assert_line(
+        &fd.evidence,
+        "ICMPv6 type 135 (neighbour solicitation): accepted",
+    );
+    assert_eq!(fd.fixes.len(), 1, "{:?}", fd.fixes);
+    assert_has(&fd.fixes[0].commands[0], "ip6tables -I OUTPUT -p ipv6-icmp");
+    // Both ways shut: a fix for INPUT and one for OUTPUT.
+    f.firewall = Probed::ok(with_save(OPEN_V4, &v6("icmp", "icmp"), Source::IptablesNft));
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::FirewallIcmpv6, None, Status::Fail);
+    assert_has(
+        &fd.summary,
+        "neighbour solicitation (135), neighbour advertisement (136), router advertisement (134), router solicitation (133), and neighbour advertisement (136)",
+    );
+    let cmds: Vec<&str> = fd.fixes.iter().map(|x| x.commands[0].as_str()).collect();
+    assert_eq!(cmds.len(), 2, "{cmds:?}");
+    assert_has(cmds[0], "-I INPUT -p ipv6-icmp");
+    assert_has(cmds[1], "-I OUTPUT -p ipv6-icmp");
+    // The healthy twin.
+    f.firewall = Probed::ok(with_save(
+        OPEN_V4,
+        &v6("ipv6-icmp", "ipv6-icmp"),
+        Source::IptablesNft,
+    ));
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::FirewallIcmpv6, None, Status::Pass);
+    assert_line(
+        &fd.evidence,
+        "sent by this host: ICMPv6 type 135 (neighbour solicitation): accepted",
+    );
+}
+
 #[test]
 fn exposure_names_port_and_process() {
     let mut f = healthy();

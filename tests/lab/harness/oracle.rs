@@ -316,7 +316,7 @@ impl Verdict {
                 match (r.icmpv6, r.nd) {
                     (None, _) => "-".to_string(),
                     (Some(st), NdShut::Solicitations) => format!("{} NS", status_str(st)),
-                    (Some(st), NdShut::Advertisements) => format!("{} NA", status_str(st)),
+                    (Some(st), NdShut::Partly) => format!("{} ND", status_str(st)),
                     (Some(st), NdShut::None) => status_str(st).to_string(),
                 },
                 if r.agrees { "yes" } else { "NO" },
@@ -352,13 +352,14 @@ pub enum NdShut {
     None,
     /// Solicitations (135) dropped: the router cannot find srv, nothing connects.
     Solicitations,
-    /// Advertisements (136) dropped, solicitations not: srv cannot learn the router's
-    /// link-layer address by asking, only from a solicitation of the router's (which
-    /// the router sends only when its own cache has no entry for srv). Whether the
-    /// handshake gets through depends on the two neighbour caches' state when the case
-    /// runs, which no ruleset tells (seen with seed 5: a case after others timed out on
-    /// every port, the router already knowing srv).
-    Advertisements,
+    /// Advertisements (136) arriving dropped, or neighbour discovery srv sends, but not
+    /// arriving solicitations: srv cannot learn the router's link-layer address by
+    /// asking (or cannot answer), only from what the router sends on its own (a
+    /// solicitation when its cache has no entry for srv, a router advertisement).
+    /// Whether the handshake gets through depends on the two neighbour caches' state
+    /// when the case runs, which no ruleset tells (seen with seed 5: a case after others
+    /// timed out on every port, the router already knowing srv).
+    Partly,
 }
 
 /// dsdoctor agrees with the kernel: it passes exactly the ports that connected. Over IPv6
@@ -542,16 +543,18 @@ pub fn compare(case: &Case, kernel: &BTreeMap<(bool, u16), Kernel>, run: &CheckR
     let icmp_finding = run.finding(CheckId::FirewallIcmpv6, None);
     let icmpv6 = icmp_finding.status;
     // Its evidence has one line per type: "ICMPv6 type 135 (...): drop by ...".
-    let shut = |ty: u8| {
+    // (Lines of what srv sends start "sent by this host: ICMPv6 type ...".)
+    let shut = |prefix: &str, ty: u8| {
         icmp_finding.evidence.iter().any(|l| {
-            l.starts_with(&format!("ICMPv6 type {ty} "))
+            l.starts_with(&format!("{prefix}ICMPv6 type {ty} "))
                 && (l.contains("): drop") || l.contains("): reject"))
         })
     };
-    let nd = if shut(135) {
+    let sent = |ty| shut("sent by this host: ", ty);
+    let nd = if shut("", 135) {
         NdShut::Solicitations
-    } else if shut(136) {
-        NdShut::Advertisements
+    } else if shut("", 136) || sent(135) || sent(136) {
+        NdShut::Partly
     } else {
         NdShut::None
     };
