@@ -4,6 +4,7 @@
 use super::{base_evidence, frontend, path_evidence, plan, precondition, target};
 use crate::checks::subject::Subject;
 use crate::checks::view::Ctx;
+use crate::facts::firewall::AddrKind;
 use crate::firewall::{Decision, Outcome, Packet, RuleRef};
 use crate::model::{CheckId, Family, Finding};
 use crate::sanitize::clean;
@@ -18,6 +19,9 @@ const ICMPV6_NEEDED: [(u8, &str); 5] = [
     (133, "router solicitation"),
     (2, "packet too big"),
 ];
+/// The solicitation to this host's own address (neighbour unreachability detection);
+/// the oracle in tests/lab tells it from the multicast one by this name.
+const PROBE: &str = "neighbour solicitation to this host's address";
 const ICMPV6_SENT: [(u8, &str); 3] = [
     (136, "neighbour advertisement"),
     (135, "neighbour solicitation"),
@@ -44,6 +48,14 @@ pub fn check(ctx: &Ctx) -> Finding {
     let arriving = ICMPV6_NEEDED
         .into_iter()
         .map(|(t, name)| (t, name, false, c.decide(&Packet::icmpv6(t, ip, &iif))));
+    // The router re-confirms a neighbour it has not heard from with a solicitation to
+    // the neighbour's own address: dropped, IPv6 drops out for seconds every few minutes.
+    let probe = Packet {
+        daddr: ip,
+        daddr_kind: AddrKind::Local,
+        ..Packet::icmpv6(135, ip, &iif)
+    };
+    let arriving = arriving.chain(std::iter::once((135, PROBE, false, c.decide(&probe))));
     let sent = ICMPV6_SENT.into_iter().map(|(t, name)| {
         let out = c.decide_sent(&Packet::icmpv6_sent(t, ip, &iif));
         (t, name, true, out)
@@ -102,7 +114,9 @@ pub fn check(ctx: &Ctx) -> Finding {
             .fail(format!(
                 "the IPv6 filter drops ICMPv6 {}: {}",
                 list(&shut),
-                if nd {
+                if shut.iter().all(|m| m.name == PROBE) {
+                    "the router's reachability probes go unanswered, and IPv6 drops out for seconds every few minutes"
+                } else if nd {
                     "IPv6 stops working once the neighbour caches expire"
                 } else {
                     "large responses stall (path MTU discovery breaks)"

@@ -64,6 +64,41 @@ fn policy_drop_without_icmpv6_fails_icmpv6() {
     assert_has(&fd.fixes[0].commands[0], "ip6tables -I INPUT -p ipv6-icmp");
 }
 
+/// The router's reachability probe is a solicitation to this host's own address, not
+/// to its solicited-node group: a rule that admits ICMPv6 only when it is not addressed
+/// to the host (seen in the kernel oracle, seed 5) lets discovery work and the probes
+/// die.
+#[test]
+fn dropped_reachability_probes_fail_icmpv6() {
+    let v6 = |probe: &str| {
+        format!(
+            "*filter\n:INPUT DROP [0:0]\n\
+             -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n\
+             -A INPUT -p tcp --dport 80 -j ACCEPT\n\
+             -A INPUT ! -d 2001:db8:1::10 -j ACCEPT\n\
+             -A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 136 -j ACCEPT\n{probe}COMMIT\n"
+        )
+    };
+    let mut f = healthy();
+    f.firewall = Probed::ok(with_save(OPEN_V4, &v6(""), Source::IptablesNft));
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::FirewallIcmpv6, None, Status::Fail);
+    assert_has(
+        &fd.summary,
+        "drops ICMPv6 neighbour solicitation to this host's address (135): the router's reachability probes go unanswered",
+    );
+    assert_line(
+        &fd.evidence,
+        "ICMPv6 type 135 (neighbour solicitation): accepted",
+    );
+    assert_has(&fd.fixes[0].commands[0], "ip6tables -I INPUT -p ipv6-icmp");
+    // The healthy twin admits solicitations wherever they are addressed.
+    let probe = "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 135 -j ACCEPT\n";
+    f.firewall = Probed::ok(with_save(OPEN_V4, &v6(probe), Source::IptablesNft));
+    let fs = evaluate(&f, &options());
+    expect(&fs, CheckId::FirewallIcmpv6, None, Status::Pass);
+}
+
 /// An output default-deny that lets TCP answers out but no ICMPv6: the host cannot
 /// answer the router's neighbour solicitation nor ask for the router's address, so
 /// IPv6 dies while IPv4 (ARP is not filtered here) works. The healthy twin lets
@@ -106,7 +141,7 @@ fn output_default_deny_without_icmpv6_fails_icmpv6() {
     let fd = expect(&fs, CheckId::FirewallIcmpv6, None, Status::Fail);
     assert_has(
         &fd.summary,
-        "neighbour solicitation (135), neighbour advertisement (136), router advertisement (134), router solicitation (133), and neighbour advertisement (136)",
+        "neighbour solicitation (135), neighbour advertisement (136), router advertisement (134), router solicitation (133), neighbour solicitation to this host's address (135), and neighbour advertisement (136)",
     );
     let cmds: Vec<&str> = fd.fixes.iter().map(|x| x.commands[0].as_str()).collect();
     assert_eq!(cmds.len(), 2, "{cmds:?}");

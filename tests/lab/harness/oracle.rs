@@ -352,8 +352,8 @@ pub enum NdShut {
     None,
     /// Solicitations (135) dropped: the router cannot find srv, nothing connects.
     Solicitations,
-    /// Advertisements (136) arriving dropped, or neighbour discovery srv sends, but not
-    /// arriving solicitations: srv cannot learn the router's link-layer address by
+    /// Advertisements (136) arriving dropped, the router's reachability probes, or
+    /// neighbour discovery srv sends, but not arriving solicitations: srv cannot learn the router's link-layer address by
     /// asking (or cannot answer), only from what the router sends on its own (a
     /// solicitation when its cache has no entry for srv, a router advertisement).
     /// Whether the handshake gets through depends on the two neighbour caches' state
@@ -543,17 +543,22 @@ pub fn compare(case: &Case, kernel: &BTreeMap<(bool, u16), Kernel>, run: &CheckR
     let icmp_finding = run.finding(CheckId::FirewallIcmpv6, None);
     let icmpv6 = icmp_finding.status;
     // Its evidence has one line per type: "ICMPv6 type 135 (...): drop by ...".
-    // (Lines of what srv sends start "sent by this host: ICMPv6 type ...".)
-    let shut = |prefix: &str, ty: u8| {
-        icmp_finding.evidence.iter().any(|l| {
-            l.starts_with(&format!("{prefix}ICMPv6 type {ty} "))
-                && (l.contains("): drop") || l.contains("): reject"))
-        })
+    // (Lines of what srv sends start "sent by this host: ICMPv6 type ..."; the
+    // router's reachability probe is "ICMPv6 type 135 (neighbour solicitation to this
+    // host's address)".)
+    let shut = |start: &str| {
+        icmp_finding
+            .evidence
+            .iter()
+            .any(|l| l.starts_with(start) && (l.contains("): drop") || l.contains("): reject")))
     };
-    let sent = |ty| shut("sent by this host: ", ty);
-    let nd = if shut("", 135) {
+    let nd = if shut("ICMPv6 type 135 (neighbour solicitation)") {
         NdShut::Solicitations
-    } else if shut("", 136) || sent(135) || sent(136) {
+    } else if shut("ICMPv6 type 135 (neighbour solicitation to this host's address)")
+        || shut("ICMPv6 type 136 ")
+        || shut("sent by this host: ICMPv6 type 135 ")
+        || shut("sent by this host: ICMPv6 type 136 ")
+    {
         NdShut::Partly
     } else {
         NdShut::None
