@@ -171,6 +171,8 @@ pub fn healthy() -> Facts {
         accept_ra: BTreeMap::from([("all".into(), 1), ("eth0".into(), 1)]),
         bindv6only: Some(0),
         ip_forward: Some(0),
+        // systemd's default (50-default.conf): loose.
+        rp_filter: BTreeMap::from([("all".into(), 2), ("default".into(), 2), ("eth0".into(), 2)]),
     };
     Facts {
         host: HostFacts {

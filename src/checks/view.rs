@@ -80,11 +80,21 @@ pub fn host_net(f: &Facts) -> HostNet {
         .iter()
         .flat_map(|l| l.addrs.iter().map(move |a| (l.name.clone(), a.ip)))
         .collect();
+    // Of the routes to one destination the kernel takes the lowest metric.
+    let mut lowest: std::collections::HashMap<(Family, Option<ipnet::IpNet>), u32> =
+        std::collections::HashMap::new();
+    for r in f.routes.value().into_iter().flatten() {
+        let m = lowest.entry((r.family, r.dst)).or_insert(u32::MAX);
+        *m = (*m).min(r.metric.unwrap_or(0));
+    }
+    let best =
+        |r: &&crate::facts::Route| lowest.get(&(r.family, r.dst)) == Some(&r.metric.unwrap_or(0));
     let routes = f
         .routes
         .value()
         .map(|rs| {
             rs.iter()
+                .filter(best)
                 .filter_map(|r| {
                     let dst = r.dst.unwrap_or_else(|| match r.family {
                         Family::V4 => ipnet::IpNet::V4(Default::default()),
@@ -96,6 +106,7 @@ pub fn host_net(f: &Facts) -> HostNet {
         })
         .unwrap_or_default();
     let sysctl = f.sysctl.value();
+    let rp_filter = sysctl.map(|s| s.rp_filter.clone()).unwrap_or_default();
     let forwarding = (
         sysctl.and_then(|s| s.ip_forward).map(|v| v != 0),
         sysctl
@@ -107,6 +118,7 @@ pub fn host_net(f: &Facts) -> HostNet {
         routes,
         forwarding,
         iface_addrs,
+        rp_filter,
     }
 }
 

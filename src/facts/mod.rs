@@ -178,6 +178,10 @@ pub struct Sysctls {
     pub accept_ra: BTreeMap<String, i64>,
     pub bindv6only: Option<i64>,
     pub ip_forward: Option<i64>,
+    /// IPv4 reverse-path filtering (`net.ipv4.conf.*.rp_filter`: 0 off, 1 strict, 2
+    /// loose); absent from older snapshots.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rp_filter: BTreeMap<String, i64>,
 }
 
 /// Where something is written in a configuration file. Flattened into the facts that

@@ -57,6 +57,7 @@ fn host() -> HostNet {
         ],
         forwarding: (Some(true), None),
         iface_addrs: vec![("eth0".into(), "203.0.113.10".parse().unwrap())],
+        rp_filter: [("all".to_string(), 1)].into(),
     }
 }
 

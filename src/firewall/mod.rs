@@ -694,7 +694,22 @@ impl<'a> Compiled<'a> {
             }
         }
         taken.nat = run.nat.clone();
-        // The routing decision.
+        // The routing decision; for IPv4 it checks the way back first (rp_filter).
+        if route.is_none()
+            && !pkt.reply
+            && pkt.family == Family::V4
+            && let Some(back) = self
+                .host
+                .as_ref()
+                .and_then(|h| h.rp_strict_elsewhere(&pkt.iif, pkt.saddr))
+        {
+            run.path.push(format!(
+                "reverse-path filter (strict): the route back leaves by {back}, not {}; the kernel drops it",
+                pkt.iif
+            ));
+            taken.rp_filtered = Some(back);
+            return Ok(end(run, taken, Decision::Drop, None));
+        }
         let (forward, oif) = match route {
             Some(r) => r.clone(),
             None => {

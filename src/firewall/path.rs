@@ -6,6 +6,7 @@ use super::RuleRef;
 use crate::facts::firewall::{Match, Table, Verdict};
 use crate::model::Family;
 use ipnet::IpNet;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// Where the packet went: input or forward, after which DNAT.
@@ -21,6 +22,9 @@ pub struct Taken {
     /// The host does not forward the family (`net.ipv4.ip_forward`,
     /// `net.ipv6.conf.all.forwarding` is 0): the rewritten packet is dropped.
     pub not_forwarded: bool,
+    /// Strict reverse-path filtering dropped the packet: the route back to its source
+    /// leaves by this interface, not the one it arrived on.
+    pub rp_filtered: Option<String>,
     /// Which packet of the connection the decision is about.
     pub leg: Leg,
 }
@@ -76,6 +80,8 @@ pub struct HostNet {
     pub forwarding: (Option<bool>, Option<bool>),
     /// The first address of each interface per family, for REDIRECT.
     pub iface_addrs: Vec<(String, IpAddr)>,
+    /// IPv4 reverse-path filtering per interface and `all` (0 off, 1 strict, 2 loose).
+    pub rp_filter: BTreeMap<String, i64>,
 }
 
 impl HostNet {
@@ -90,6 +96,27 @@ impl HostNet {
             .filter(|(n, _)| n.contains(&ip))
             .max_by_key(|(n, _)| n.prefix_len())
             .map(|(_, d)| d.clone())
+    }
+
+    /// Strict reverse-path filtering drops an IPv4 packet from `saddr` (`None`: an
+    /// arbitrary internet address) arriving on `iif` when the route back to it leaves by
+    /// another interface: the interface the route back takes, then. The mode is the
+    /// higher of `all` and the interface's own, as the kernel takes it. No route back at
+    /// all (loose mode drops then too) is the route stage's finding, not this one's.
+    pub(super) fn rp_strict_elsewhere(&self, iif: &str, saddr: Option<IpAddr>) -> Option<String> {
+        let mode = |k: &str| self.rp_filter.get(k).copied().unwrap_or(0);
+        if mode("all").max(mode(iif)) != 1 {
+            return None;
+        }
+        let back = match saddr {
+            Some(s) => self.route(s),
+            None => self
+                .routes
+                .iter()
+                .find(|(n, _)| n.prefix_len() == 0 && matches!(n, IpNet::V4(_)))
+                .map(|(_, d)| d.clone()),
+        }?;
+        (back != iif).then_some(back)
     }
 
     pub(super) fn forwards(&self, family: Family) -> Option<bool> {

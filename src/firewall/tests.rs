@@ -298,6 +298,8 @@ pub(super) fn bridge_host() -> HostNet {
         ],
         forwarding: (Some(true), Some(true)),
         iface_addrs: vec![("eth0".into(), v4()), ("eth0".into(), v6())],
+        // Strict, with the way back symmetric: it drops nothing here.
+        rp_filter: [("all".to_string(), 1)].into(),
     }
 }
 
@@ -598,4 +600,32 @@ fn conntrack_tuples_before_conntrack_hold_nothing() {
     assert_eq!(syn(&t, v4(), 80), Decision::Drop);
     assert_eq!(syn(&t, v6(), 445), Decision::Drop);
     assert_eq!(syn(&t, v6(), 451), Decision::Accept);
+}
+
+/// Strict reverse-path filtering with the IPv4 default route out of another interface
+/// drops what arrives on eth0 before any rule; loose mode, a route back by eth0, IPv6
+/// (no rp_filter) and a client whose own route comes back by eth0 are not dropped.
+#[test]
+fn strict_rp_filter_drops_what_the_way_back_does_not_take() {
+    let t = save("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n", Family::V4);
+    let other_uplink = |mode: i64| HostNet {
+        routes: vec![
+            ("0.0.0.0/0".parse().unwrap(), "eth1".into()),
+            ("198.51.100.0/24".parse().unwrap(), "eth0".into()),
+            ("::/0".parse().unwrap(), "eth1".into()),
+        ],
+        rp_filter: [("all".to_string(), 0), ("eth0".to_string(), mode)].into(),
+        ..bridge_host()
+    };
+    let c = Compiled::new(&t).with_host(other_uplink(1));
+    let o = connect(&c, v4(), 80);
+    assert_eq!(o.decision, Decision::Drop, "{o:#?}");
+    assert_eq!(o.taken.rp_filtered.as_deref(), Some("eth1"));
+    crate::testutil::assert_mentions(&o.path, "reverse-path filter (strict)");
+    let mut known = Packet::tcp_syn(v4(), 80, "eth0");
+    known.saddr = "198.51.100.7".parse().ok();
+    assert_eq!(c.decide(&known).decision, Decision::Accept);
+    assert_eq!(connect(&c, v6(), 80).decision, Decision::Accept);
+    let c = Compiled::new(&t).with_host(other_uplink(2));
+    assert_eq!(connect(&c, v4(), 80).decision, Decision::Accept);
 }

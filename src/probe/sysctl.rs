@@ -20,9 +20,9 @@ fn read_int(path: &Path) -> Option<i64> {
 /// Most interfaces read; a host with thousands (containers) keeps the first ones.
 const MAX_IFACES: usize = 4096;
 
-fn per_interface(setting: &str) -> BTreeMap<String, i64> {
+fn per_interface(family: &str, setting: &str) -> BTreeMap<String, i64> {
     let mut out = BTreeMap::new();
-    let Ok(dir) = std::fs::read_dir("/proc/sys/net/ipv6/conf") else {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/sys/net/{family}/conf")) else {
         return out;
     };
     for entry in dir.flatten().take(MAX_IFACES) {
@@ -42,9 +42,10 @@ pub fn read_sysctls() -> Result<Sysctls, ProbeError> {
         ));
     }
     Ok(Sysctls {
-        disable_ipv6: per_interface("disable_ipv6"),
-        forwarding_v6: per_interface("forwarding"),
-        accept_ra: per_interface("accept_ra"),
+        disable_ipv6: per_interface("ipv6", "disable_ipv6"),
+        forwarding_v6: per_interface("ipv6", "forwarding"),
+        accept_ra: per_interface("ipv6", "accept_ra"),
+        rp_filter: per_interface("ipv4", "rp_filter"),
         bindv6only: read_int(Path::new("/proc/sys/net/ipv6/bindv6only")),
         ip_forward: read_int(Path::new("/proc/sys/net/ipv4/ip_forward")),
     })

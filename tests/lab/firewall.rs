@@ -13,6 +13,8 @@ scenario_tests!("firewall.toml":
     nft_ip_table_with_policy_drop,
     ipv6_policy_drop_without_icmpv6_breaks_the_site,
     ipv6_output_default_deny_without_icmpv6_breaks_the_site,
+    strict_rp_filter_with_a_second_uplink_fails_ipv4,
+    loose_rp_filter_with_a_second_uplink_passes,
     service_open_over_ipv6_but_shut_over_ipv4,
     without_nft_the_legacy_tables_are_still_read,
     fail2ban_ban_set_passes,

@@ -14,10 +14,15 @@ pub fn check(c: &Ctx) -> Finding {
 
 fn judge(c: &Ctx, s: Subject) -> Finding {
     let (f, o) = (c.facts, c.opts);
+    // The interfaces of the default routes, and wherever the site's own A records are
+    // (a second uplink may take the default route while the site stays on eth0).
     let relevant = host::relevant_ifaces(f, Family::V4);
+    let named = f.dns.ips(Family::V4);
     let v4: Vec<_> = f
         .addrs()
-        .filter(|(l, a)| a.ip.is_ipv4() && relevant.contains(&l.name))
+        .filter(|(l, a)| {
+            a.ip.is_ipv4() && (relevant.contains(&l.name) || named.contains(&a.ip))
+        })
         .collect();
     if let Some((l, a)) = v4
         .iter()

@@ -180,3 +180,28 @@ fn ipv6_absent_from_the_kernel_is_the_address_verdict() {
         }
     }
 }
+
+/// The site's public address stays on eth0 while a second uplink (private, eth1) takes
+/// the IPv4 default route: the host has the public address the site names.
+#[test]
+fn the_sites_address_off_the_default_route_still_counts() {
+    let mut f = healthy();
+    if let Ok(rs) = f.routes.result.as_mut() {
+        rs[0].dev = Some("eth1".into());
+        rs[0].gateway = "10.9.0.1".parse().ok();
+    }
+    if let Ok(links) = f.links.result.as_mut() {
+        let mut eth1 = links[1].clone();
+        eth1.name = "eth1".into();
+        eth1.addrs.retain(|a| a.ip.is_ipv4());
+        eth1.addrs[0].ip = "10.9.0.10".parse().unwrap();
+        links.push(eth1);
+    }
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::AddressGlobalIpv4, None, Status::Pass);
+    assert_has(&fd.summary, "public IPv4 address 203.0.113.10 on eth0");
+    // Without the A record on the host it is the private uplink that counts.
+    f.dns.a = records(&[]);
+    let fs = evaluate(&f, &options());
+    expect(&fs, CheckId::AddressGlobalIpv4, None, Status::Warn);
+}

@@ -79,6 +79,28 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
             .fix("fw_forwarding", &[("sysctl", sysctl)])
             .took(f.firewall.ms);
     }
+    if let Some(back) = &out.taken.rp_filtered {
+        let rp = f.sysctl.value().map(|s| &s.rp_filter);
+        let set: Vec<String> = ["all", iif.as_str()]
+            .into_iter()
+            .filter_map(|k| {
+                let v = rp.and_then(|m| m.get(k))?;
+                Some(format!("net.ipv4.conf.{k}.rp_filter = {v}"))
+            })
+            .collect();
+        ev.push(clean(&format!("reverse-path filter: {}", set.join(", "))));
+        ev.extend(path_evidence(&out));
+        let to = clean(back);
+        return s
+            .fail(clean(&format!(
+                "the kernel drops IPv4 connections to port {port} arriving on {iif} before any rule: strict reverse-path filtering (rp_filter 1) expects packets from the internet on {to}, where the IPv4 default route leaves"
+            )))
+            .evidence_all(ev)
+            .explain("fw_rp_filter", &[("iif", &iif), ("back", &to)])
+            .fix("fw_rp_filter_loose", &[("iif", &iif)])
+            .fix("fw_rp_filter_route", &[("iif", &iif), ("back", &to)])
+            .took(f.firewall.ms);
+    }
     match out.decision {
         Decision::Accept => {
             let how = if out.base_chains == 0 {

@@ -495,3 +495,46 @@ fn the_exposure_fix_applied_shuts_the_published_port() {
     let fd = expect(&fs, CheckId::FirewallIpv4, Some(8080), Status::Fail);
     assert_has(&fd.summary, "DOCKER-USER");
 }
+
+/// A second uplink takes the IPv4 default route (the lower metric) while the site's
+/// address is on eth0: strict reverse-path filtering drops every IPv4 connection before
+/// any rule, IPv6 works. Loose mode (the healthy twin, systemd's default) does not.
+#[test]
+fn strict_rp_filter_with_the_default_route_elsewhere_fails_ipv4() {
+    let mut f = healthy();
+    if let Ok(rs) = f.routes.result.as_mut() {
+        let mut second = rs[0].clone();
+        rs[0].metric = Some(200);
+        second.dev = Some("eth1".into());
+        second.gateway = "192.0.2.1".parse().ok();
+        second.metric = Some(100);
+        rs.push(second);
+    }
+    f.firewall = Probed::ok(with_save(OPEN_V4, OPEN_V4, Source::IptablesNft));
+    // CIS's setting: strict for all interfaces (the higher of `all` and the interface's
+    // own applies).
+    if let Ok(s) = f.sysctl.result.as_mut() {
+        s.rp_filter.insert("all".into(), 1);
+        s.rp_filter.insert("eth0".into(), 1);
+    }
+    let fs = evaluate(&f, &options());
+    let fd = expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Fail);
+    assert_has(&fd.summary, "arriving on eth0 before any rule");
+    assert_has(&fd.summary, "on eth1, where the IPv4 default route leaves");
+    assert_line(
+        &fd.evidence,
+        "reverse-path filter: net.ipv4.conf.all.rp_filter = 1, net.ipv4.conf.eth0.rp_filter = 1",
+    );
+    assert_has(
+        &fd.fixes[0].commands[0],
+        "sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.eth0.rp_filter=2",
+    );
+    assert_eq!(status(&fs, CheckId::FirewallIpv6, Some(80)), Status::Pass);
+    assert_eq!(verdict(&fs).check, Some(CheckId::FirewallIpv4));
+    // Loose on eth0 (the higher applies): nothing dropped.
+    if let Ok(s) = f.sysctl.result.as_mut() {
+        s.rp_filter.insert("eth0".into(), 2);
+    }
+    let fs = evaluate(&f, &options());
+    expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Pass);
+}

@@ -69,4 +69,52 @@ impl Lab {
         self.exec_ok(Ns::Srv, &["ip", "-6", "neigh", "flush", "dev", "eth0"]);
         self.exec_ok(Ns::Net, &["ip", "-6", "neigh", "flush", "all"]);
     }
+
+    /// A second IPv4 uplink: srv's eth1 on another link to the router, taking srv's IPv4
+    /// default route, while the site's address stays on eth0 and the provider's services
+    /// (the resolver, the echo service: 192.0.2.0/24) are still reached by eth0. The way
+    /// back to the internet is asymmetric; the router forwards whatever comes in (its
+    /// reverse-path filter off on the new link). IPv6 is untouched.
+    pub fn second_ipv4_uplink(&mut self) {
+        let net = self.ns(Ns::Net).to_string();
+        self.ip(
+            Ns::Srv,
+            &[
+                "link", "add", "eth1", "type", "veth", "peer", "name", "esrv2", "netns", &net,
+            ],
+        );
+        self.sysctl(
+            Ns::Net,
+            &[
+                "net.ipv4.conf.all.rp_filter=0",
+                "net.ipv4.conf.esrv2.rp_filter=0",
+            ],
+        );
+        self.ip(Ns::Net, &["addr", "add", "198.18.7.1/24", "dev", "esrv2"]);
+        self.ip(Ns::Net, &["link", "set", "esrv2", "up"]);
+        for args in [
+            &["addr", "add", "198.18.7.10/24", "dev", "eth1"][..],
+            &["link", "set", "eth1", "up"],
+            &[
+                "route",
+                "add",
+                "192.0.2.0/24",
+                "via",
+                super::topology::SRV_GW_V4,
+                "dev",
+                "eth0",
+            ],
+            &[
+                "route",
+                "replace",
+                "default",
+                "via",
+                "198.18.7.1",
+                "dev",
+                "eth1",
+            ],
+        ] {
+            self.ip(Ns::Srv, args);
+        }
+    }
 }

@@ -141,6 +141,7 @@ pub fn apply(lab: &mut Lab, step: &Step) {
             lab.iptables(&refs);
         }
         Step::FlushV6Neighbours => lab.flush_v6_neighbours(),
+        Step::SecondIpv4Uplink => lab.second_ipv4_uplink(),
         Step::BehindNat(nat) => lab.put_behind_nat(*nat),
         Step::ForwardPort { nat, port, hairpin } => lab.forward_port(*nat, *port, *hairpin),
         Step::BlockIpv6Upstream => lab.block_ipv6_upstream(),

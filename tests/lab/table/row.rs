@@ -175,6 +175,8 @@ pub enum Step {
     /// An iptables-family command in srv (the tool first).
     Iptables(Vec<String>),
     FlushV6Neighbours,
+    /// srv's IPv4 default route leaves by a second link (`Lab::second_ipv4_uplink`).
+    SecondIpv4Uplink,
     BehindNat(Nat),
     ForwardPort {
         nat: Nat,
