@@ -136,9 +136,14 @@ fn icmpv6_shut(f: &Facts, c: Option<&Compiled>, types: &[u8]) -> bool {
     let Some((ip, iif)) = ip else {
         return false;
     };
-    types
-        .iter()
-        .any(|&t| c.decide(&Packet::icmpv6(t, ip, &iif)).decision.shuts())
+    // Neighbour discovery also dies when this host cannot send its own.
+    types.iter().any(|&t| {
+        c.decide(&Packet::icmpv6(t, ip, &iif)).decision.shuts()
+            || ((135..=136).contains(&t)
+                && c.decide_sent(&Packet::icmpv6_sent(t, ip, &iif))
+                    .decision
+                    .shuts())
+    })
 }
 
 /// The public IPv4 of the NAT in front of this host when the echo service reached every

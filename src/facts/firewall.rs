@@ -462,6 +462,10 @@ pub struct AddrSet {
     /// Elements the parser could not read (left out of `elems`).
     #[serde(default)]
     pub skipped: usize,
+    /// ipset's `nomatch` elements: exceptions carved out of wider elements of a
+    /// `hash:net` set, the most specific element deciding. Absent from older snapshots.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holes: Vec<Vec<SetVal>>,
 }
 
 impl AddrSet {

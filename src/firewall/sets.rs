@@ -10,7 +10,7 @@ use crate::facts::firewall::{
     AddrItem, AddrSet, Match, SetField, SetKey, SetOrigin, SetVal, Source, Table,
 };
 use crate::model::Family;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 /// What one field of the lookup key reads from the packet.
@@ -43,8 +43,10 @@ pub(super) struct SetIndex {
 #[derive(Debug)]
 struct Group {
     rest: Vec<SetVal>,
-    /// Sorted, merged, inclusive.
+    /// Sorted, merged, inclusive; `nomatch` holes carved out.
     spans: Vec<(u128, u128)>,
+    /// The elements span the whole family, holes aside.
+    whole: bool,
 }
 
 /// A source set a family's rules look up, for the checks.
@@ -89,6 +91,64 @@ fn merge(mut spans: Vec<(u128, u128)>) -> Vec<(u128, u128)> {
     out
 }
 
+/// The addresses of `elems` less those of `holes` (ipset's `nomatch`), the most specific
+/// element deciding as in a `hash:net` lookup: applied widest first, each narrower one
+/// overrides what the wider ones said of its addresses.
+fn carve(elems: Vec<(u128, u128)>, holes: Vec<(u128, u128)>) -> Vec<(u128, u128)> {
+    if holes.is_empty() {
+        return merge(elems);
+    }
+    let mut all: Vec<((u128, u128), bool)> = elems
+        .into_iter()
+        .map(|s| (s, true))
+        .chain(holes.into_iter().map(|s| (s, false)))
+        .collect();
+    all.sort_by_key(|((a, b), _)| std::cmp::Reverse(b - a));
+    // Disjoint intervals by start (so their ends rise too).
+    let mut set: BTreeMap<u128, u128> = BTreeMap::new();
+    for ((a, b), add) in all {
+        let overlapping: Vec<(u128, u128)> = set
+            .range(..=b)
+            .rev()
+            .take_while(|(_, e)| **e >= a)
+            .map(|(s, e)| (*s, *e))
+            .collect();
+        for (s, e) in overlapping {
+            set.remove(&s);
+            if s < a {
+                set.insert(s, a - 1);
+            }
+            if e > b {
+                set.insert(b + 1, e);
+            }
+        }
+        if add {
+            set.insert(a, b);
+        }
+    }
+    merge(set.into_iter().collect())
+}
+
+/// What sorted, merged `spans` leave out of `0..=top`.
+fn gaps(spans: &[(u128, u128)], top: u128) -> Vec<(u128, u128)> {
+    let mut out = Vec::new();
+    let mut next = Some(0u128);
+    for &(a, b) in spans {
+        if let Some(n) = next
+            && a > n
+        {
+            out.push((n, a - 1));
+        }
+        next = b.checked_add(1);
+    }
+    if let Some(n) = next
+        && n <= top
+    {
+        out.push((n, top));
+    }
+    out
+}
+
 fn holds(spans: &[(u128, u128)], x: u128) -> bool {
     let i = spans.partition_point(|s| s.0 <= x);
     i > 0 && spans[i - 1].1 >= x
@@ -105,8 +165,14 @@ impl SetIndex {
             .fields
             .iter()
             .position(|f| matches!(f, SetField::Addr(_)));
-        let mut by_rest: HashMap<Vec<SetVal>, Vec<(u128, u128)>> = HashMap::new();
-        for e in &set.elems {
+        // Per group: the elements' spans, and the `nomatch` holes' spans.
+        let mut by_rest: HashMap<Vec<SetVal>, [Vec<(u128, u128)>; 2]> = HashMap::new();
+        for (e, hole) in set
+            .elems
+            .iter()
+            .map(|e| (e, 0))
+            .chain(set.holes.iter().map(|e| (e, 1)))
+        {
             let mut rest = e.clone();
             let sp = match (addr_at, family) {
                 (Some(i), Some(fam)) if i < rest.len() => match rest.remove(i) {
@@ -116,14 +182,21 @@ impl SetIndex {
                 _ => Some((0, 0)),
             };
             if let Some(sp) = sp {
-                by_rest.entry(rest).or_default().push(sp);
+                by_rest.entry(rest).or_default()[hole].push(sp);
             }
         }
         let mut groups: Vec<Group> = by_rest
             .into_iter()
-            .map(|(rest, spans)| Group {
-                rest,
-                spans: merge(spans),
+            .filter(|(_, [elems, _])| !elems.is_empty())
+            .map(|(rest, [elems, holes])| {
+                let whole = merge(elems.clone());
+                let whole = family
+                    .is_some_and(|fam| whole.first().is_some_and(|s| s.0 == 0 && s.1 == top(fam)));
+                Group {
+                    rest,
+                    spans: carve(elems, holes),
+                    whole,
+                }
             })
             .collect();
         // Largest first: the usual lookup is decided by the big group.
@@ -198,10 +271,9 @@ impl SetIndex {
             }
             let a = match (addr, self.family) {
                 (Some(Some(x)), _) => holds(&g.spans, x),
-                // An arbitrary internet source: in the set only if it spans the family.
-                (Some(None), Some(fam)) => {
-                    g.spans.first().is_some_and(|s| s.0 == 0 && s.1 == top(fam))
-                }
+                // An arbitrary internet source: in the set only if it spans the family
+                // (a `nomatch` hole is a list of specific addresses, which it is not in).
+                (Some(None), Some(_)) => g.whole,
                 _ => {
                     t = Tri::Maybe;
                     true
@@ -360,11 +432,12 @@ fn special(c: &Compiled, sets: &Sets, family: Family) -> Vec<(u128, u128)> {
             continue;
         }
         seen.push(*si);
-        let all = s
-            .groups
-            .iter()
-            .any(|g| g.spans.first() == Some(&(0, top(family))));
-        if !all {
+        if s.groups.iter().any(|g| g.whole) {
+            // The arbitrary source is in the set: only its `nomatch` holes differ.
+            for g in s.groups.iter().filter(|g| g.whole) {
+                spans.extend(gaps(&g.spans, top(family)));
+            }
+        } else {
             spans.extend(s.groups.iter().flat_map(|g| g.spans.iter().copied()));
         }
     }
@@ -497,6 +570,50 @@ mod tests {
             unread.decide(&Packet::tcp_syn(host, 80, "eth0")).decision,
             Decision::Uncertain
         );
+    }
+
+    /// ipset's `nomatch`: the most specific element decides (a /16 carved out of a /8,
+    /// a /24 put back inside it); an arbitrary source is in a set whose elements span
+    /// the family, its holes being specific addresses it is not among.
+    #[test]
+    fn nomatch_holes_are_carved_out() {
+        let sets = ipset::parse(
+            "create nets hash:net family inet\n\
+             add nets 0.0.0.0/1\nadd nets 128.0.0.0/1\n\
+             add nets 198.51.100.0/24 nomatch\nadd nets 198.51.100.128/26\n\
+             create office hash:net family inet\nadd office 10.0.0.0/8\n\
+             add office 10.1.0.0/16 nomatch\nadd office 10.1.2.0/24\n",
+        );
+        let save = "*filter\n:INPUT DROP [0:0]\n\
+            -A INPUT -p tcp --dport 22 -m set --match-set office src -j ACCEPT\n\
+            -A INPUT -p tcp --dport 80 -m set --match-set nets src -j ACCEPT\nCOMMIT\n";
+        let rs = iptables::parse(save, Family::V4, Source::IptablesNft);
+        let c = Compiled::with_ipsets(&rs.tables, &sets);
+        let host = v4("203.0.113.200");
+        let d = |port: u16, from_ip: &str| {
+            c.decide(&from(Packet::tcp_syn(host, port, "eth0"), from_ip))
+                .decision
+        };
+        assert_eq!(d(22, "10.2.0.1"), Decision::Accept);
+        assert_eq!(d(22, "10.1.5.5"), Decision::Drop);
+        assert_eq!(d(22, "10.1.2.3"), Decision::Accept);
+        assert_eq!(d(80, "198.51.100.10"), Decision::Drop);
+        assert_eq!(d(80, "198.51.100.130"), Decision::Accept);
+        assert_eq!(d(80, "192.0.2.1"), Decision::Accept);
+        let arbitrary = c.decide(&Packet::tcp_syn(host, 80, "eth0"));
+        assert_eq!(arbitrary.decision, Decision::Accept, "{arbitrary:#?}");
+        assert_eq!(
+            carve(vec![(0, 99)], vec![(10, 19), (50, 50)]),
+            [(0, 9), (20, 49), (51, 99)]
+        );
+        assert_eq!(
+            gaps(&[(0, 9), (20, 49), (51, 99)], 99),
+            [(10, 19), (50, 50)]
+        );
+        assert_eq!(gaps(&[(5, 9)], 20), [(0, 4), (10, 20)]);
+        // The client in the hole is decided otherwise than the arbitrary source.
+        assert!(c.may_differ(v4("198.51.100.10")));
+        assert!(!c.may_differ(v4("198.51.100.130")));
     }
 
     /// 100,000 elements: one lookup is a binary search.

@@ -44,6 +44,7 @@ pub fn parse(text: &str) -> Vec<AddrSet> {
                     fields,
                     elems: Vec::new(),
                     skipped: 0,
+                    holes: Vec::new(),
                 });
             }
             ["add", name, elem, opts @ ..] => {
@@ -53,13 +54,16 @@ pub fn parse(text: &str) -> Vec<AddrSet> {
                     continue;
                 }
                 let set = &mut sets[i];
-                // `nomatch` carves the element out of a wider one: not modelled, so
-                // the element is left out and counted.
-                if total >= MAX_ELEMENTS || opts.contains(&"nomatch") {
+                if total >= MAX_ELEMENTS {
                     set.skipped += 1;
                     continue;
                 }
                 match element(elem, &set.fields) {
+                    // `nomatch` carves the element out of wider ones.
+                    Some(v) if opts.contains(&"nomatch") => {
+                        set.holes.push(v);
+                        total += 1;
+                    }
                     Some(v) => {
                         set.elems.push(v);
                         total += 1;
@@ -84,7 +88,9 @@ pub fn parse(text: &str) -> Vec<AddrSet> {
                 continue;
             }
             elems.extend(member.elems.iter().cloned());
-            skipped += member.skipped;
+            // A member's holes carve only its own elements, which the union cannot
+            // say: they are left out and counted.
+            skipped += member.skipped + member.holes.len();
         }
         let set = &mut sets[li];
         set.fields = fields.unwrap_or_default();
@@ -188,8 +194,11 @@ mod tests {
                 hi: 22
             }
         );
-        // nomatch and a wrong-family element are counted, not kept.
-        assert_eq!(by("geo").skipped, 2);
+        // A wrong-family element is counted, not kept; a nomatch one is a hole.
+        assert_eq!(by("geo").skipped, 1);
+        assert_eq!(by("geo").holes.len(), 1);
+        // A list:set cannot carve its members' holes into the union: counted.
+        assert_eq!(by("blocklists").skipped, 1 + 1);
         let all = by("blocklists");
         assert_eq!(all.elems.len(), ban.elems.len() + by("geo").elems.len());
     }
@@ -200,7 +209,7 @@ mod tests {
         #[test]
         fn fuzz_ipset_save_never_panics(text in inputs::input_text("ipset", 64)) {
             for s in parse(&text) {
-                for e in &s.elems {
+                for e in s.elems.iter().chain(&s.holes) {
                     assert_eq!(e.len(), s.fields.len());
                 }
             }

@@ -33,6 +33,7 @@ pub(super) fn addr_set(s: &Value) -> Option<AddrSet> {
         fields,
         elems,
         skipped,
+        holes: Vec::new(),
     })
 }
 
@@ -75,6 +76,7 @@ pub(super) fn anonymous(left: &Value, right: &Value) -> Option<AddrSet> {
         fields,
         elems,
         skipped,
+        holes: Vec::new(),
     })
 }
 

@@ -24,6 +24,7 @@ scenario_tests!("firewall.toml":
     ipset_ban_list_passes,
     ipset_allow_list_only_fails,
     allow_list_holding_the_echo_service_is_said,
+    nomatch_hole_holding_the_echo_service_is_said,
     redirect_to_a_backend_port_passes,
     redirect_in_prerouting_only_passes,
     redirect_for_ipv4_only_fails_ipv6,

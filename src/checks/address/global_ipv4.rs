@@ -20,9 +20,7 @@ fn judge(c: &Ctx, s: Subject) -> Finding {
     let named = f.dns.ips(Family::V4);
     let v4: Vec<_> = f
         .addrs()
-        .filter(|(l, a)| {
-            a.ip.is_ipv4() && (relevant.contains(&l.name) || named.contains(&a.ip))
-        })
+        .filter(|(l, a)| a.ip.is_ipv4() && (relevant.contains(&l.name) || named.contains(&a.ip)))
         .collect();
     if let Some((l, a)) = v4
         .iter()

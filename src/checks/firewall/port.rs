@@ -8,6 +8,7 @@ use crate::facts::Facts;
 use crate::firewall::{Decision, Leg, Packet};
 use crate::model::{CheckId, Family, Finding};
 use crate::sanitize::clean;
+use std::net::IpAddr;
 
 pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
     let (f, o, c) = (ctx.facts, ctx.opts, ctx.view.compiled.as_ref());
@@ -134,8 +135,10 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
                 _ => fd.explain_also("fw_ban_list", &vars),
             };
             // The host admits, yet a probe from outside did not get in: something in
-            // front of the host (a cloud security group, a provider's ACL) blocks it.
-            match outside_refused(f, port, family) {
+            // front of the host (a cloud security group, a provider's ACL) blocks it,
+            // unless this host refuses the probe's own address (the echo line says so).
+            let echo_here = echo_refused_alone(ctx, port, family).is_some();
+            match outside_refused(f, port, family).filter(|_| !echo_here) {
                 Some(line) => fd.evidence(line).fix(
                     "cloud_security_group",
                     &[("port", &p), ("family", family.name())],
@@ -249,4 +252,20 @@ fn outside_refused(f: &Facts, port: u16, family: Family) -> Option<String> {
             ))
         })
     })
+}
+
+/// The echo service's connect-back refused by this host's filter on `port` while an
+/// arbitrary internet source is admitted: the echo service's address and the deciding
+/// rule. An `isp.inbound_*` failure then speaks for the echo service only.
+pub fn echo_refused_alone(c: &Ctx, port: u16, family: Family) -> Option<(IpAddr, String)> {
+    let compiled = c.view.compiled.as_ref()?;
+    let (ip, iif) = target(c.facts, c.opts, family)?;
+    let syn = Packet::tcp_syn(ip, port, &iif);
+    if compiled.decide_connection(&syn).decision != Decision::Accept {
+        return None;
+    }
+    let isp = c.facts.isp.value()?;
+    let server = isp.echo.iter().find(|e| e.family == family)?.server?;
+    let o = compiled.decide(&sources::from(&syn, server));
+    o.decision.shuts().then(|| (server, sources::decided(&o)))
 }

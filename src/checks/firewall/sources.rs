@@ -65,14 +65,14 @@ fn size(s: &SourceSet) -> String {
     }
 }
 
-fn from(pkt: &Packet, ip: IpAddr) -> Packet {
+pub(super) fn from(pkt: &Packet, ip: IpAddr) -> Packet {
     Packet {
         saddr: Some(ip),
         ..pkt.clone()
     }
 }
 
-fn decided(o: &Outcome) -> String {
+pub(super) fn decided(o: &Outcome) -> String {
     super::decider(o).unwrap_or_else(|| "every base chain".into())
 }
 

@@ -18,7 +18,28 @@ pub fn check(c: &Ctx, port: u16, family: Family) -> Finding {
     );
     with_isp(c, s, |isp| {
         let block = path_block(c, isp, family);
-        inbound_port(c.facts, c.opts, isp, s, family, port, &block)
+        let fd = inbound_port(c.facts, c.opts, isp, s, family, port, &block);
+        if fd.status != crate::model::Status::Fail || fd.caused_by.is_some() {
+            return fd;
+        }
+        // This host's own filter refuses the echo service and no one else.
+        match crate::checks::firewall::port::echo_refused_alone(c, port, family) {
+            Some((server, rule)) => {
+                let (server, port) = (server.to_string(), port.to_string());
+                let check = family.pick("firewall.ipv4", "firewall.ipv6");
+                fd.explain(
+                    "inbound_echo_refused_here",
+                    &[
+                        ("server", &server),
+                        ("rule", &rule),
+                        ("port", &port),
+                        ("family", family.name()),
+                        ("check", check),
+                    ],
+                )
+            }
+            None => fd,
+        }
     })
 }
 
