@@ -1025,3 +1025,19 @@ pub fn temporary_source(f: &mut Facts) {
     m.sources[1] = mail_source_of(Family::V6, TEMP);
     m.ptr.push(mail_ptr(TEMP, None));
 }
+
+/// Firewall facts from `iptables-save` text per family, as `source` would list them.
+pub fn with_save(
+    v4: &str,
+    v6: &str,
+    source: crate::facts::firewall::Source,
+) -> crate::facts::firewall::FirewallFacts {
+    use crate::parse::iptables;
+    let mut tables = iptables::parse(v4, Family::V4, source).tables;
+    tables.extend(iptables::parse(v6, Family::V6, source).tables);
+    crate::facts::firewall::FirewallFacts {
+        backends: crate::probe::firewall::backends(&tables),
+        tables,
+        ..Default::default()
+    }
+}

@@ -2,21 +2,10 @@
 
 use crate::checks::evaluate;
 use crate::checks::fixtures::*;
-use crate::facts::firewall::{FirewallFacts, Source};
+use crate::facts::firewall::Source;
 use crate::facts::{ProbeErrorKind, Probed};
 use crate::model::{CheckId, Family, Status};
-use crate::parse::iptables;
 use crate::verdict::verdict;
-
-fn with_save(v4: &str, v6: &str, source: Source) -> FirewallFacts {
-    let mut tables = iptables::parse(v4, Family::V4, source).tables;
-    tables.extend(iptables::parse(v6, Family::V6, source).tables);
-    FirewallFacts {
-        backends: crate::probe::firewall::backends(&tables),
-        tables,
-        ..Default::default()
-    }
-}
 
 const OPEN_V4: &str = "*filter\n:INPUT DROP [0:0]\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\nCOMMIT\n";
 

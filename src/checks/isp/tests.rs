@@ -662,6 +662,37 @@ fn inbound_failure_behind_the_hosts_own_firewall_names_it() {
     assert_eq!(verdict(&fs).check, Some(CheckId::FirewallIpv4));
 }
 
+/// This host's filter refuses the echo service's address (a ban list holding it) and
+/// admits everyone else: the inbound failure speaks for the echo service only, and
+/// firewall.ipv4 does not send the admin to the filtering in front of the host.
+#[test]
+fn inbound_failure_from_an_echo_service_refused_here_says_so() {
+    use crate::facts::firewall::Source;
+    let mut f = healthy_online();
+    let ban = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 198.51.100.10 -j DROP\nCOMMIT\n";
+    f.firewall = Probed::ok(with_save(ban, "", Source::IptablesNft));
+    for p in isp(&mut f).inbound.iter_mut() {
+        if let Ok(a) = p.answer.result.as_mut() {
+            a.reachable = !a.ip.is_ipv4();
+        }
+    }
+    let fs = evaluate(&f, &options());
+    let i = expect(&fs, CheckId::IspInboundIpv4, Some(80), Status::Fail);
+    assert_has(&i.explanation, "connects back from 198.51.100.10");
+    assert_has(&i.explanation, "speaks for the echo service's address only");
+    let fw = expect(&fs, CheckId::FirewallIpv4, Some(80), Status::Pass);
+    assert!(
+        !fw.evidence.join("\n").contains("in front of this host"),
+        "{:?}",
+        fw.evidence
+    );
+    // The twin: nothing here refuses it, so the failure is in front of the host.
+    f.firewall = Probed::ok(with_save("", "", Source::IptablesNft));
+    let fs = evaluate(&f, &options());
+    let i = expect(&fs, CheckId::IspInboundIpv4, Some(80), Status::Fail);
+    assert!(!i.explanation.contains("echo service's address only"));
+}
+
 // --------------------------------------------------------------------------- path MTU
 
 /// Small echoes to the IPv6 egress target come back, 1500-byte ones do not.
