@@ -265,7 +265,7 @@ pub static CATALOGUE: &[CheckDef] = &[
     host(C::AddressIpv6Enabled, KERNEL, ALONE, address::ipv6_enabled::check),
     host(C::AddressIpv6Persistent, &[P::Netlink, P::Sysctl, P::SysctlFiles, P::BootNetwork], ALONE, address::ipv6_persistent::check),
     host(C::AddressGlobalIpv6, DNS_READS, names(&[C::AddressIpv6Enabled]), address::global_ipv6::check),
-    host(C::AddressGlobalIpv4, &[P::Netlink, P::Isp], ALONE, address::global_ipv4::check),
+    host(C::AddressGlobalIpv4, &[P::Netlink, P::Dns, P::Isp], ALONE, address::global_ipv4::check),
     host(C::AddressIpv4Dependencies, &[P::Netlink, P::Dns, P::Web, P::Ipv4Deps], IPV4_DEPS, address::ipv4_dependencies::check),
     host(C::AddressMailSource, MAIL_READS, ALONE, address::mail_source::check),
     port(C::ListenerIpv4, LISTENER_READS, ALONE, |c, p| listener::socket::check(c, p, F::V4)),
