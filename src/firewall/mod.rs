@@ -1069,12 +1069,12 @@ impl Routed {
 
 /// The connection's destination after a DNAT or REDIRECT.
 fn rewrite(pkt: &mut Packet, ip: IpAddr, port: u16) {
-    let from = (pkt.daddr, pkt.dport);
+    // A second rewrite keeps where the client sent the connection.
+    let from = pkt.dnat.map_or((pkt.daddr, pkt.dport), |d| d.from);
     pkt.daddr = ip;
     if pkt.dport.is_some() {
         pkt.dport = Some(port);
     }
-    let from = pkt.dnat.map_or(from, |d| d.from);
     pkt.dnat = Some(Dnat {
         from,
         to: (pkt.daddr, pkt.dport),
@@ -1254,12 +1254,9 @@ fn eval(m: &Match, p: &Packet) -> Tri {
             // In the server's answer the rule's source is the connection's destination.
             if *dst != p.reply {
                 let Some(port) = p.dport else { return Tri::No };
-                tri(ranges.iter().any(|(a, b)| *a <= port && port <= *b), *neg)
+                tri(port_in(ranges, port), *neg)
             } else {
-                // An arbitrary client's ephemeral port: in the list only if the list
-                // spans every ephemeral port.
-                let all = ranges.iter().any(|(a, b)| *a <= 1024 && *b == 65535);
-                tri(all, *neg)
+                tri(ephemeral_in(ranges), *neg)
             }
         }
         Match::Addr {
@@ -1274,10 +1271,7 @@ fn eval(m: &Match, p: &Packet) -> Tri {
             if *dst != p.reply {
                 tri(in_items(p.daddr, items), *neg)
             } else {
-                match p.saddr {
-                    Some(s) => tri(in_items(s, items), *neg),
-                    None => tri(covers_all(items, *family), *neg),
-                }
+                tri(client_in(items, p), *neg)
             }
         }
         Match::Iface { input, names, neg } => {
@@ -1346,6 +1340,25 @@ fn eval(m: &Match, p: &Packet) -> Tri {
     }
 }
 
+/// The client's address in `items`: a known source, or an arbitrary one (in them only
+/// when they span the packet's family).
+fn client_in(items: &[AddrItem], p: &Packet) -> bool {
+    match p.saddr {
+        Some(s) => in_items(s, items),
+        None => covers_all(items, p.family),
+    }
+}
+
+/// An arbitrary client's ephemeral port: in `ranges` only when they span every
+/// ephemeral port.
+fn ephemeral_in(ranges: &[(u16, u16)]) -> bool {
+    ranges.iter().any(|(a, b)| *a <= 1024 && *b == 65535)
+}
+
+fn port_in(ranges: &[(u16, u16)], port: u16) -> bool {
+    ranges.iter().any(|(a, b)| *a <= port && port <= *b)
+}
+
 /// A match on the connection's conntrack tuples. The original tuple runs from the
 /// client to the destination it addressed (before any DNAT), the reply tuple from where
 /// the DNAT sent it back to the client (masquerade and SNAT never change the answer, so
@@ -1372,10 +1385,7 @@ fn ct_tuple(m: &Match, p: &Packet) -> Tri {
             }
             if dst == reply_dir {
                 // The original source or the reply's destination: the client.
-                return match p.saddr {
-                    Some(s) => tri(in_items(s, items), *neg),
-                    None => tri(covers_all(items, p.family), *neg),
-                };
+                return tri(client_in(items, p), *neg);
             }
             let server = if *reply_dir { reply_src.0 } else { orig_dst.0 };
             tri(in_items(server, items), *neg)
@@ -1388,12 +1398,11 @@ fn ct_tuple(m: &Match, p: &Packet) -> Tri {
         } => {
             if dst == reply_dir {
                 // The client's ephemeral port, as for a source port match.
-                let all = ranges.iter().any(|(a, b)| *a <= 1024 && *b == 65535);
-                return tri(all, *neg);
+                return tri(ephemeral_in(ranges), *neg);
             }
             let port = if *reply_dir { reply_src.1 } else { orig_dst.1 };
             let Some(port) = port else { return Tri::No };
-            tri(ranges.iter().any(|(a, b)| *a <= port && port <= *b), *neg)
+            tri(port_in(ranges, port), *neg)
         }
         _ => Tri::Maybe,
     }

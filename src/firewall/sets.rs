@@ -189,13 +189,16 @@ impl SetIndex {
             .into_iter()
             .filter(|(_, [elems, _])| !elems.is_empty())
             .map(|(rest, [elems, holes])| {
-                let whole = merge(elems.clone());
-                let whole = family
-                    .is_some_and(|fam| whole.first().is_some_and(|s| s.0 == 0 && s.1 == top(fam)));
+                let spans_all = |spans: &[(u128, u128)]| {
+                    family.is_some_and(|fam| spans.first() == Some(&(0, top(fam))))
+                };
+                // Holes aside: the elements alone, merged again only when holes exist.
+                let whole = (!holes.is_empty()).then(|| spans_all(&merge(elems.clone())));
+                let spans = carve(elems, holes);
                 Group {
                     rest,
-                    spans: carve(elems, holes),
-                    whole,
+                    whole: whole.unwrap_or_else(|| spans_all(&spans)),
+                    spans,
                 }
             })
             .collect();

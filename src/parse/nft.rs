@@ -701,7 +701,7 @@ pub(super) fn payload_dependency(left: &Value) -> Option<Match> {
 
 /// A field of the connection's conntrack tuples: `ct original ip daddr`, `ct reply ip6
 /// saddr`, `ct original proto-dst`. nft -j names the address key with its family
-/// (`"ip daddr"`) and prints the ports of a set as `"0x50 [invalid type]"`.
+/// (`"ip daddr"`).
 fn ct_tuple(c: &Value, key: &str, elems: &[Value], neg: bool) -> Option<Match> {
     let reply_dir = match str_of(c, "dir").as_str() {
         "original" => false,
@@ -724,34 +724,13 @@ fn ct_tuple(c: &Value, key: &str, elems: &[Value], neg: bool) -> Option<Match> {
             items: addr_items(elems)?,
             neg,
         }),
-        "proto-src" | "proto-dst" => {
-            let elems: Vec<Value> = elems.iter().map(untyped_port).collect();
-            Some(Match::CtPort {
-                reply_dir,
-                dst: field == "proto-dst",
-                ranges: port_ranges(&elems)?,
-                neg,
-            })
-        }
+        "proto-src" | "proto-dst" => Some(Match::CtPort {
+            reply_dir,
+            dst: field == "proto-dst",
+            ranges: port_ranges(elems)?,
+            neg,
+        }),
         _ => None,
-    }
-}
-
-/// A port nft could not type (`"0x1bb [invalid type]"`) as its number; ranges inside.
-fn untyped_port(v: &Value) -> Value {
-    match v {
-        Value::String(s) => s
-            .strip_suffix(" [invalid type]")
-            .and_then(|h| h.strip_prefix("0x"))
-            .and_then(|h| u16::from_str_radix(h, 16).ok())
-            .map_or_else(|| v.clone(), Value::from),
-        Value::Object(o) if o.contains_key("range") => match o.get("range") {
-            Some(Value::Array(r)) => {
-                serde_json::json!({ "range": r.iter().map(untyped_port).collect::<Vec<_>>() })
-            }
-            _ => v.clone(),
-        },
-        _ => v.clone(),
     }
 }
 
@@ -804,7 +783,12 @@ pub(super) fn protos(elems: &[Value]) -> Option<Vec<u8>> {
 pub(super) fn port_of(v: &Value) -> Option<u16> {
     match v {
         Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-        Value::String(s) => service_port(s),
+        // nft -j prints the ports of a `ct ... proto-dst` set untyped:
+        // `"0x1bb [invalid type]"`.
+        Value::String(s) => service_port(s).or_else(|| {
+            let hex = s.strip_suffix(" [invalid type]")?.strip_prefix("0x")?;
+            u16::from_str_radix(hex, 16).ok()
+        }),
         _ => None,
     }
 }

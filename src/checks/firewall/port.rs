@@ -137,8 +137,7 @@ pub fn check(ctx: &Ctx, port: u16, family: Family) -> Finding {
             // The host admits, yet a probe from outside did not get in: something in
             // front of the host (a cloud security group, a provider's ACL) blocks it,
             // unless this host refuses the probe's own address (the echo line says so).
-            let echo_here = echo_refused_alone(ctx, port, family).is_some();
-            match outside_refused(f, port, family).filter(|_| !echo_here) {
+            match outside_refused(f, port, family).filter(|_| !seen.echo_refused) {
                 Some(line) => fd.evidence(line).fix(
                     "cloud_security_group",
                     &[("port", &p), ("family", family.name())],
@@ -261,11 +260,6 @@ pub fn echo_refused_alone(c: &Ctx, port: u16, family: Family) -> Option<(IpAddr,
     let compiled = c.view.compiled.as_ref()?;
     let (ip, iif) = target(c.facts, c.opts, family)?;
     let syn = Packet::tcp_syn(ip, port, &iif);
-    if compiled.decide_connection(&syn).decision != Decision::Accept {
-        return None;
-    }
-    let isp = c.facts.isp.value()?;
-    let server = isp.echo.iter().find(|e| e.family == family)?.server?;
-    let o = compiled.decide(&sources::from(&syn, server));
-    o.decision.shuts().then(|| (server, sources::decided(&o)))
+    let arbitrary = compiled.decide_connection(&syn).decision;
+    sources::echo_refused(c.facts, compiled, &syn, port, arbitrary)
 }

@@ -65,14 +65,14 @@ fn size(s: &SourceSet) -> String {
     }
 }
 
-pub(super) fn from(pkt: &Packet, ip: IpAddr) -> Packet {
+fn from(pkt: &Packet, ip: IpAddr) -> Packet {
     Packet {
         saddr: Some(ip),
         ..pkt.clone()
     }
 }
 
-pub(super) fn decided(o: &Outcome) -> String {
+fn decided(o: &Outcome) -> String {
     super::decider(o).unwrap_or_else(|| "every base chain".into())
 }
 
@@ -233,16 +233,10 @@ pub(super) fn ssh_client(
     Some((clean(&line), o.decision.shuts()))
 }
 
-/// The echo service's connect-back (`isp.inbound_*` on this port and family) comes from
-/// the echo service's own address: a line when the filter treats that address otherwise
-/// than an arbitrary source (then the inbound probe does not speak for the internet).
-pub(super) fn echo_view(
-    f: &Facts,
-    c: &Compiled,
-    base: &Packet,
-    port: u16,
-    arbitrary: Decision,
-) -> Option<String> {
+/// The echo service's address and the filter's answer for its connect-back
+/// (`isp.inbound_*` on this port and family), when that address may be decided otherwise
+/// than an arbitrary source.
+fn echo_outcome(f: &Facts, c: &Compiled, base: &Packet, port: u16) -> Option<(IpAddr, Outcome)> {
     let isp = f.isp.value()?;
     let server = isp.echo.iter().find(|e| e.family == base.family)?.server?;
     isp.inbound
@@ -251,7 +245,12 @@ pub(super) fn echo_view(
     if !c.may_differ(server) {
         return None;
     }
-    let o = c.decide(&from(base, server));
+    Some((server, c.decide(&from(base, server))))
+}
+
+/// A line when the filter treats the echo service's address otherwise than an arbitrary
+/// source (then the inbound probe does not speak for the internet).
+fn echo_line(server: IpAddr, o: &Outcome, family: Family, arbitrary: Decision) -> Option<String> {
     if o.decision == arbitrary || (o.decision.shuts() && arbitrary.shuts()) {
         return None;
     }
@@ -262,10 +261,26 @@ pub(super) fn echo_view(
             Decision::Uncertain => "undecided",
             _ => "refused",
         },
-        decided(&o),
+        decided(o),
         arbitrary.as_str(),
-        base.family.pick("isp.inbound_ipv4", "isp.inbound_ipv6")
+        family.pick("isp.inbound_ipv4", "isp.inbound_ipv6")
     )))
+}
+
+/// The echo service's connect-back refused on `port` while an arbitrary source
+/// (`arbitrary`) gets in: its address and the deciding rule.
+pub(super) fn echo_refused(
+    f: &Facts,
+    c: &Compiled,
+    base: &Packet,
+    port: u16,
+    arbitrary: Decision,
+) -> Option<(IpAddr, String)> {
+    if arbitrary != Decision::Accept {
+        return None;
+    }
+    let (server, o) = echo_outcome(f, c, base, port)?;
+    o.decision.shuts().then(|| (server, decided(&o)))
 }
 
 /// Everything this module adds to one port's answer.
@@ -275,6 +290,8 @@ pub(super) struct Seen {
     pub lines: Vec<String>,
     /// The admin's own SSH client would be refused on this port.
     pub locked_out: bool,
+    /// The echo service's connect-back is refused while an arbitrary source gets in.
+    pub echo_refused: bool,
 }
 
 /// The sets, regions, SSH client and echo service for the SYN `syn` on `port`, which
@@ -296,11 +313,17 @@ pub(super) fn seen(f: &Facts, c: &Compiled, syn: &Packet, port: u16, arbitrary: 
         }
         locked_out = shut && ssh_port == Some(port);
     }
-    lines.extend(echo_view(f, c, syn, port, arbitrary));
+    let echo = echo_outcome(f, c, syn, port);
+    if let Some((server, o)) = &echo {
+        lines.extend(echo_line(*server, o, syn.family, arbitrary));
+    }
+    let echo_refused =
+        arbitrary == Decision::Accept && echo.is_some_and(|(_, o)| o.decision.shuts());
     Seen {
         sources,
         lines,
         locked_out,
+        echo_refused,
     }
 }
 
